@@ -1,0 +1,133 @@
+//! Devices and dtypes as plain Rust enums (the public API does not expose tch types).
+
+use std::fmt;
+use std::str::FromStr;
+
+use crate::{Error, Result};
+
+/// Where tensors live.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Device {
+    /// The CPU.
+    #[default]
+    Cpu,
+    /// CUDA GPU number `n`.
+    Cuda(usize),
+}
+
+impl Device {
+    /// The tch device.
+    pub fn to_tch(self) -> tch::Device {
+        match self {
+            Device::Cpu => tch::Device::Cpu,
+            Device::Cuda(n) => tch::Device::Cuda(n),
+        }
+    }
+
+    /// An error when the device is not available on this machine.
+    pub fn check(self) -> Result<()> {
+        if let Device::Cuda(n) = self {
+            if !tch::Cuda::is_available() {
+                return Err(Error::Device(format!(
+                    "cuda:{n} requested but CUDA is not available on this machine (use --device cpu)"
+                )));
+            }
+            let count = tch::Cuda::device_count() as usize;
+            if n >= count {
+                return Err(Error::Device(format!(
+                    "cuda:{n} requested but this machine has {count} CUDA device(s)"
+                )));
+            }
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Display for Device {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Device::Cpu => write!(f, "cpu"),
+            Device::Cuda(n) => write!(f, "cuda:{n}"),
+        }
+    }
+}
+
+impl FromStr for Device {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        let s = s.trim().to_ascii_lowercase();
+        match s.as_str() {
+            "cpu" => Ok(Device::Cpu),
+            "cuda" | "gpu" => Ok(Device::Cuda(0)),
+            _ => s
+                .strip_prefix("cuda:")
+                .and_then(|n| n.parse().ok())
+                .map(Device::Cuda)
+                .ok_or_else(|| {
+                    Error::invalid(format!("unknown device `{s}` (use cpu, cuda or cuda:N)"))
+                }),
+        }
+    }
+}
+
+/// The floating dtype of weights and activations.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Dtype {
+    /// 32-bit float.
+    #[default]
+    F32,
+    /// 16-bit float.
+    F16,
+    /// bfloat16.
+    BF16,
+}
+
+impl Dtype {
+    /// The tch kind.
+    pub fn to_kind(self) -> tch::Kind {
+        match self {
+            Dtype::F32 => tch::Kind::Float,
+            Dtype::F16 => tch::Kind::Half,
+            Dtype::BF16 => tch::Kind::BFloat16,
+        }
+    }
+}
+
+impl fmt::Display for Dtype {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Dtype::F32 => "float32",
+            Dtype::F16 => "float16",
+            Dtype::BF16 => "bfloat16",
+        })
+    }
+}
+
+impl FromStr for Dtype {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "f32" | "float32" | "fp32" | "float" => Ok(Dtype::F32),
+            "f16" | "float16" | "fp16" | "half" => Ok(Dtype::F16),
+            "bf16" | "bfloat16" => Ok(Dtype::BF16),
+            other => Err(Error::invalid(format!(
+                "unknown dtype `{other}` (use float32, float16 or bfloat16)"
+            ))),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parse_and_print_round_trip() {
+        for d in ["cpu", "cuda:1"] {
+            assert_eq!(d.parse::<Device>().unwrap().to_string(), d);
+        }
+        assert!("tpu".parse::<Device>().is_err());
+        assert_eq!("bf16".parse::<Dtype>().unwrap(), Dtype::BF16);
+        assert!("int8".parse::<Dtype>().is_err());
+    }
+}

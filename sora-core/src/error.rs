@@ -1,0 +1,185 @@
+//! The one error type of the engine. Every public function returns [`Result`].
+//!
+//! Each kind of failure a user can cause has its own variant so that the C ABI
+//! (status codes) and Python (exception classes) can map it one to one.
+
+use std::path::PathBuf;
+
+/// Result alias used by every public function of the engine.
+pub type Result<T> = std::result::Result<T, Error>;
+
+/// Everything that can go wrong in `sora`.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The request cannot be served as asked (bad size, bad value, missing input).
+    #[error("invalid request: {0}")]
+    InvalidRequest(String),
+
+    /// The model folder does not exist or is not a diffusers folder.
+    #[error("model folder {path}: {reason}")]
+    ModelFolder {
+        /// The folder the user passed.
+        path: PathBuf,
+        /// What is wrong with it.
+        reason: String,
+    },
+
+    /// A component named by `model_index.json` (or needed by the family) is absent.
+    #[error("model folder {path}: missing component `{component}`")]
+    MissingComponent {
+        /// The model folder.
+        path: PathBuf,
+        /// The component's name (e.g. `transformer`).
+        component: String,
+    },
+
+    /// A JSON config file does not parse or lacks a field.
+    #[error("config {path}: {reason}")]
+    Config {
+        /// The config file.
+        path: PathBuf,
+        /// The parser's message.
+        reason: String,
+    },
+
+    /// A safetensors file is truncated, corrupt or unreadable.
+    #[error("weights file {path} is corrupt or truncated: {reason}")]
+    CorruptWeights {
+        /// The weights file.
+        path: PathBuf,
+        /// What the reader found.
+        reason: String,
+    },
+
+    /// The tensors in a component do not match what the model expects.
+    #[error("weights of `{component}` do not match the model: {summary}")]
+    WeightMismatch {
+        /// The component (folder) whose weights were read.
+        component: String,
+        /// Tensor names the model needs that the files lack.
+        missing: Vec<String>,
+        /// Tensor names in the files that the model does not use.
+        unexpected: Vec<String>,
+        /// `name: expected [..], found [..]` lines.
+        mismatched: Vec<String>,
+        /// A short human summary naming the first problems.
+        summary: String,
+    },
+
+    /// `model_index.json` names a pipeline class no family here implements.
+    #[error("unknown model family: `{class}` (supported: {supported})")]
+    UnknownFamily {
+        /// The `_class_name` found.
+        class: String,
+        /// The classes this build supports.
+        supported: String,
+    },
+
+    /// Something this build does not do (yet); never replaced by fake output.
+    #[error("unsupported: {0}")]
+    Unsupported(String),
+
+    /// The run was cancelled through its token (or Ctrl-C).
+    #[error("cancelled")]
+    Cancelled,
+
+    /// A device (e.g. CUDA) is unavailable or failed.
+    #[error("device error: {0}")]
+    Device(String),
+
+    /// Reading or writing media (images, audio, MP4) failed.
+    #[error("media {path}: {reason}")]
+    Media {
+        /// The media file or folder.
+        path: PathBuf,
+        /// What failed.
+        reason: String,
+    },
+
+    /// A file system operation failed.
+    #[error("{path}: {source}")]
+    Io {
+        /// The path involved.
+        path: PathBuf,
+        /// The OS error.
+        #[source]
+        source: std::io::Error,
+    },
+
+    /// A numeric problem (NaN/inf) was found in a tensor or an input.
+    #[error("numeric error: {0}")]
+    Numeric(String),
+
+    /// The request would not fit in memory (estimate vs budget, bytes).
+    #[error("out of memory: the request needs about {needed_mb} MB but {budget_mb} MB are available")]
+    OutOfMemory {
+        /// Estimated need in MiB.
+        needed_mb: u64,
+        /// Budget in MiB.
+        budget_mb: u64,
+    },
+
+    /// An error reported by LibTorch.
+    #[error("libtorch: {0}")]
+    Torch(#[from] tch::TchError),
+}
+
+impl Error {
+    /// Shorthand for [`Error::InvalidRequest`].
+    pub fn invalid(msg: impl Into<String>) -> Self {
+        Error::InvalidRequest(msg.into())
+    }
+
+    /// Shorthand for an [`Error::Io`] on `path`.
+    pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        Error::Io {
+            path: path.into(),
+            source,
+        }
+    }
+
+    /// Shorthand for an [`Error::Media`] on `path`.
+    pub fn media(path: impl Into<PathBuf>, reason: impl Into<String>) -> Self {
+        Error::Media {
+            path: path.into(),
+            reason: reason.into(),
+        }
+    }
+
+    /// A stable, short name for the variant (used by the C and Python layers).
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            Error::InvalidRequest(_) => ErrorKind::InvalidRequest,
+            Error::ModelFolder { .. }
+            | Error::MissingComponent { .. }
+            | Error::Config { .. }
+            | Error::CorruptWeights { .. }
+            | Error::WeightMismatch { .. }
+            | Error::UnknownFamily { .. } => ErrorKind::Weights,
+            Error::Unsupported(_) => ErrorKind::Unsupported,
+            Error::Cancelled => ErrorKind::Cancelled,
+            Error::Device(_) | Error::OutOfMemory { .. } => ErrorKind::Device,
+            Error::Media { .. } | Error::Io { .. } => ErrorKind::Io,
+            Error::Numeric(_) | Error::Torch(_) => ErrorKind::Runtime,
+        }
+    }
+}
+
+/// Coarse classes of [`Error`], one per C status code and Python exception class.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorKind {
+    /// Bad request or argument.
+    InvalidRequest,
+    /// Model folder, config or weights problem.
+    Weights,
+    /// Not implemented in this build.
+    Unsupported,
+    /// Cancelled by the caller.
+    Cancelled,
+    /// Device or memory problem.
+    Device,
+    /// File or media problem.
+    Io,
+    /// Anything else raised while running.
+    Runtime,
+}

@@ -1,0 +1,127 @@
+//! The seam between the denoising loop (written once, in `pipeline/`) and a
+//! model family: what a family supplies, and detection from `model_index.json`.
+
+use std::any::Any;
+
+use tch::Tensor;
+
+use crate::pipeline::{Defaults, Latents, Noise, Resolved};
+use crate::sampler::guidance::Prediction;
+use crate::sampler::Scheduler;
+use crate::weights::ModelFolder;
+use crate::{Device, Dtype, Error, Result};
+
+/// A family's encoded conditioning (text embeddings, image latents, …), opaque to the loop.
+pub struct Conditioning(pub Box<dyn Any + Send>);
+
+impl Conditioning {
+    /// Wraps a family's own conditioning value.
+    pub fn new<T: Any + Send>(v: T) -> Self {
+        Self(Box::new(v))
+    }
+    /// The family's value, if it is a `T`.
+    pub fn get<T: Any>(&self) -> Result<&T> {
+        self.0
+            .downcast_ref::<T>()
+            .ok_or_else(|| Error::Unsupported("conditioning of another family".into()))
+    }
+}
+
+/// Where the loop starts: the initial latents and the timesteps to walk.
+pub struct Plan {
+    /// Initial (noisy) latents.
+    pub latents: Latents,
+    /// Timesteps to walk, each a scalar f32 tensor, in order.
+    pub timesteps: Vec<Tensor>,
+}
+
+/// One step of the loop as the family sees it.
+pub struct StepCtx<'a> {
+    /// Index into the walked timesteps.
+    pub index: usize,
+    /// Number of walked timesteps.
+    pub total: usize,
+    /// The timestep (scalar f32 tensor).
+    pub t: &'a Tensor,
+}
+
+/// Receives decoded output, possibly window by window.
+pub trait FrameSink {
+    /// Appends RGB frames `[t, H, W, 3]` (u8).
+    fn frames(&mut self, frames: Tensor) -> Result<()>;
+    /// Appends audio `[channels, samples]` (f32) at `sample_rate`.
+    fn audio(&mut self, audio: Tensor, sample_rate: u32) -> Result<()>;
+}
+
+/// Size rules of a family for a request: valid sizes and frame counts.
+pub trait SizeRules {
+    /// The nearest frame count the family takes for `frames`.
+    fn nearest_frames(&self, frames: u32) -> u32;
+}
+
+/// What one model family plugs into the loop.
+pub trait ModelFamily: Send {
+    /// The family's short name (`wan`).
+    fn name(&self) -> &'static str;
+    /// Defaults equal to the diffusers pipeline's.
+    fn defaults(&self) -> Defaults;
+    /// The nearest frame count the family takes (used to turn seconds into frames).
+    fn nearest_frames(&self, frames: u32) -> u32;
+    /// Checks sizes and mode against the model; errors name the nearest valid values.
+    fn check(&self, req: &Resolved) -> Result<()>;
+    /// Encodes the prompt (and image/video conditioning).
+    fn encode(&mut self, req: &Resolved) -> Result<Conditioning>;
+    /// A fresh scheduler from the folder's scheduler config.
+    fn scheduler(&self) -> Result<Box<dyn Scheduler>>;
+    /// Draws the initial noise, prepares latents and picks the timesteps.
+    fn prepare(
+        &mut self,
+        req: &Resolved,
+        cond: &mut Conditioning,
+        scheduler: &mut dyn Scheduler,
+        noise: &mut Noise,
+    ) -> Result<Plan>;
+    /// One model evaluation (all guidance branches) at a step.
+    fn predict(&mut self, x: &Latents, step: &StepCtx, cond: &Conditioning) -> Result<Prediction>;
+    /// Decodes the final latents into the sink.
+    fn decode(&mut self, x: Latents, cond: &Conditioning, sink: &mut dyn FrameSink) -> Result<()>;
+    /// Components and parameter counts (for `inspect`).
+    fn describe(&self) -> Vec<(String, String, u64)> {
+        Vec::new()
+    }
+}
+
+/// Pipeline classes this build knows, and the family each belongs to.
+pub const KNOWN_CLASSES: &[(&str, &str)] = &[
+    ("WanPipeline", "wan"),
+    ("WanImageToVideoPipeline", "wan"),
+    ("WanVideoToVideoPipeline", "wan"),
+];
+
+/// The family name for a pipeline class, or a typed error naming the class found.
+pub fn family_of(folder: &ModelFolder) -> Result<&'static str> {
+    let class = folder.class_name();
+    KNOWN_CLASSES
+        .iter()
+        .find(|(c, _)| *c == class)
+        .map(|(_, f)| *f)
+        .ok_or_else(|| Error::UnknownFamily {
+            class: class.to_string(),
+            supported: KNOWN_CLASSES
+                .iter()
+                .map(|(c, _)| *c)
+                .collect::<Vec<_>>()
+                .join(", "),
+        })
+}
+
+/// Loads the family of `folder` on `device` in `dtype`.
+pub fn load(folder: &ModelFolder, device: Device, dtype: Dtype) -> Result<Box<dyn ModelFamily>> {
+    match family_of(folder)? {
+        "wan" => {
+            let _ = crate::models::wan::WanFamily::load(folder, device, dtype)?;
+            Err(Error::Unsupported("wan".into()))
+        }
+        other => Err(Error::Unsupported(format!("family `{other}` is not built in"))),
+    }
+}

@@ -1,0 +1,4 @@
+//! Model families, one folder each. A family never reaches into another;
+//! shared pieces live in `nn/`, `sampler/`, `weights/` and `text/`.
+
+pub mod wan;

@@ -1,0 +1,15 @@
+//! Wan 2.1 / 2.2: UMT5 text encoder, `WanTransformer3DModel`, `AutoencoderKLWan`,
+//! and the family glue that plugs them into the shared loop.
+
+use crate::weights::ModelFolder;
+use crate::{Device, Dtype, Error, Result};
+
+/// The Wan family (placeholder until the components land).
+pub struct WanFamily;
+
+impl WanFamily {
+    /// Loads a Wan folder.
+    pub fn load(_folder: &ModelFolder, _device: Device, _dtype: Dtype) -> Result<Self> {
+        Err(Error::Unsupported("the Wan family is not built yet".into()))
+    }
+}

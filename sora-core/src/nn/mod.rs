@@ -1,0 +1,10 @@
+//! Building blocks shared by every model family: linear layers, norms,
+//! attention, rotary embeddings, timestep embeddings, convolutions.
+
+pub mod attention;
+pub mod linear;
+pub mod norm;
+
+pub use attention::sdpa;
+pub use linear::Linear;
+pub use norm::{LayerNorm, RmsNorm};

@@ -1,0 +1,93 @@
+//! The result of a generation: frames, optional audio, and metadata.
+
+use std::path::Path;
+
+use ndarray::{Array2, Array4};
+use serde::Serialize;
+
+use crate::{io, Result};
+
+/// Seconds spent in each phase of one generation.
+#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+pub struct Timings {
+    /// Loading the model (building the pipeline; 0 when it was already loaded).
+    pub load_s: f64,
+    /// Encoding the prompt (and image/video conditioning).
+    pub text_s: f64,
+    /// The denoising loop.
+    pub denoise_s: f64,
+    /// Decoding latents to frames and audio.
+    pub decode_s: f64,
+    /// Generation after loading: text + prepare + denoise + decode.
+    pub total_s: f64,
+}
+
+/// What produced a clip (recorded with it, and in the MP4's provenance).
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct ClipMeta {
+    /// The model folder.
+    pub model: String,
+    /// The family (e.g. `wan`).
+    pub family: String,
+    /// The mode: `text`, `image`, `video` or `extend`.
+    pub mode: String,
+    /// The prompt.
+    pub prompt: String,
+    /// The negative prompt used.
+    pub negative_prompt: String,
+    /// The seed of the initial noise.
+    pub seed: u64,
+    /// Denoising steps.
+    pub steps: u32,
+    /// Guidance scale.
+    pub guidance: f32,
+    /// Width in pixels.
+    pub width: u32,
+    /// Height in pixels.
+    pub height: u32,
+    /// Frame count.
+    pub frames: u32,
+    /// Frames per second.
+    pub fps: u32,
+    /// Device the run used (`cpu`, `cuda:0`).
+    pub device: String,
+    /// Dtype of the weights (`float32`, `float16`, `bfloat16`).
+    pub dtype: String,
+    /// Whether the clip has generated audio.
+    pub has_audio: bool,
+    /// Engine version.
+    pub sora_version: String,
+    /// Time per phase.
+    pub timings: Timings,
+    /// Peak resident memory of the process at the end of the run, MiB.
+    pub peak_rss_mb: f64,
+}
+
+/// A generated clip.
+#[derive(Debug, Clone)]
+pub struct Clip {
+    /// RGB frames `[T, H, W, 3]`.
+    pub frames: Array4<u8>,
+    /// Audio `[channels, samples]` in [-1, 1], if the family generated any.
+    pub audio: Option<Array2<f32>>,
+    /// Frames per second.
+    pub fps: f32,
+    /// Audio sample rate in Hz (0 when there is no audio).
+    pub sample_rate: u32,
+    /// How the clip was made.
+    pub meta: ClipMeta,
+}
+
+impl Clip {
+    /// Writes the clip by the extension of `path`: `.mp4` (video + audio track),
+    /// `.wav` (audio only), `.png` … or a folder path (no extension) for a PNG
+    /// sequence `0000.png, 0001.png, …`. Nothing partial is left on failure.
+    pub fn save(&self, path: impl AsRef<Path>) -> Result<()> {
+        io::save_clip(self, path.as_ref())
+    }
+
+    /// The clip's metadata as one JSON object.
+    pub fn meta_json(&self) -> String {
+        serde_json::to_string(&self.meta).unwrap_or_else(|_| "{}".into())
+    }
+}

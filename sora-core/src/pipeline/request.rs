@@ -1,0 +1,374 @@
+//! What the user asks for: a typed [`Request`] built by chained setters, and
+//! [`Resolved`], the same request with the family's defaults filled in.
+
+use std::path::PathBuf;
+
+use ndarray::{Array3, Array4};
+
+use crate::{Error, Result};
+
+/// An image to start from (`[H, W, 3]` RGB, u8).
+#[derive(Debug, Clone)]
+pub struct ImageInput {
+    /// RGB pixels `[H, W, 3]`.
+    pub pixels: Array3<u8>,
+}
+
+/// A clip to transform or extend: frames `[T, H, W, 3]` and their rate.
+#[derive(Debug, Clone)]
+pub struct VideoInput {
+    /// RGB frames `[T, H, W, 3]`.
+    pub frames: Array4<u8>,
+    /// Frames per second of the source.
+    pub fps: f32,
+}
+
+/// What the generation starts from.
+#[derive(Debug, Clone)]
+pub enum Mode {
+    /// Text only.
+    Text,
+    /// An image as the first frame.
+    Image(ImageInput),
+    /// A clip re-generated from `strength` (0 keeps it, 1 replaces it).
+    Video {
+        /// The source clip.
+        clip: VideoInput,
+        /// How much of the schedule is re-run, in (0, 1].
+        strength: f32,
+    },
+    /// A clip continued by `seconds`.
+    Extend {
+        /// The clip to continue.
+        clip: VideoInput,
+        /// Seconds to add.
+        seconds: f32,
+    },
+}
+
+impl Mode {
+    /// A short name: `text`, `image`, `video`, `extend`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Mode::Text => "text",
+            Mode::Image(_) => "image",
+            Mode::Video { .. } => "video",
+            Mode::Extend { .. } => "extend",
+        }
+    }
+}
+
+/// A generation request. `None` fields take the family's defaults.
+///
+/// ```
+/// use sora_core::Request;
+/// let r = Request::text("a basketball bounces").size(832, 480).frames(81).steps(30).seed(7);
+/// assert_eq!(r.width, Some(832));
+/// ```
+#[derive(Debug, Clone)]
+pub struct Request {
+    /// The prompt.
+    pub prompt: String,
+    /// What to steer away from (classifier-free guidance).
+    pub negative_prompt: Option<String>,
+    /// Width in pixels.
+    pub width: Option<u32>,
+    /// Height in pixels.
+    pub height: Option<u32>,
+    /// Number of frames (takes precedence over `seconds`).
+    pub frames: Option<u32>,
+    /// Duration in seconds (frames = seconds · fps, rounded to the family's rule).
+    pub seconds: Option<f32>,
+    /// Frames per second.
+    pub fps: Option<u32>,
+    /// Denoising steps.
+    pub steps: Option<u32>,
+    /// Guidance scale (1 disables classifier-free guidance).
+    pub guidance: Option<f32>,
+    /// Seed of the initial noise (same seed, same bytes on CPU).
+    pub seed: Option<u64>,
+    /// Generate audio (families without audio reject `Some(true)`).
+    pub audio: Option<bool>,
+    /// What the generation starts from.
+    pub mode: Mode,
+}
+
+impl Request {
+    fn new(prompt: impl Into<String>, mode: Mode) -> Self {
+        Self {
+            prompt: prompt.into(),
+            negative_prompt: None,
+            width: None,
+            height: None,
+            frames: None,
+            seconds: None,
+            fps: None,
+            steps: None,
+            guidance: None,
+            seed: None,
+            audio: None,
+            mode,
+        }
+    }
+
+    /// Text-to-video.
+    pub fn text(prompt: impl Into<String>) -> Self {
+        Self::new(prompt, Mode::Text)
+    }
+
+    /// Image-to-video: `image` becomes the first frame.
+    pub fn image(image: ImageInput, prompt: impl Into<String>) -> Self {
+        Self::new(prompt, Mode::Image(image))
+    }
+
+    /// Video-to-video from `clip`, re-running `strength` of the schedule.
+    pub fn video(clip: VideoInput, prompt: impl Into<String>, strength: f32) -> Self {
+        Self::new(prompt, Mode::Video { clip, strength })
+    }
+
+    /// Extends `clip` by `seconds`.
+    pub fn extend(clip: VideoInput, prompt: impl Into<String>, seconds: f32) -> Self {
+        Self::new(prompt, Mode::Extend { clip, seconds })
+    }
+
+    /// Sets the negative prompt.
+    pub fn negative_prompt(mut self, p: impl Into<String>) -> Self {
+        self.negative_prompt = Some(p.into());
+        self
+    }
+    /// Sets width and height.
+    pub fn size(mut self, width: u32, height: u32) -> Self {
+        self.width = Some(width);
+        self.height = Some(height);
+        self
+    }
+    /// Sets the frame count.
+    pub fn frames(mut self, n: u32) -> Self {
+        self.frames = Some(n);
+        self
+    }
+    /// Sets the duration in seconds.
+    pub fn seconds(mut self, s: f32) -> Self {
+        self.seconds = Some(s);
+        self
+    }
+    /// Sets frames per second.
+    pub fn fps(mut self, fps: u32) -> Self {
+        self.fps = Some(fps);
+        self
+    }
+    /// Sets the number of denoising steps.
+    pub fn steps(mut self, n: u32) -> Self {
+        self.steps = Some(n);
+        self
+    }
+    /// Sets the guidance scale.
+    pub fn guidance(mut self, g: f32) -> Self {
+        self.guidance = Some(g);
+        self
+    }
+    /// Sets the seed.
+    pub fn seed(mut self, s: u64) -> Self {
+        self.seed = Some(s);
+        self
+    }
+    /// Turns audio generation on or off.
+    pub fn audio(mut self, on: bool) -> Self {
+        self.audio = Some(on);
+        self
+    }
+}
+
+/// A family's defaults (equal to the diffusers pipeline's `__call__` defaults).
+#[derive(Debug, Clone)]
+pub struct Defaults {
+    /// Default width.
+    pub width: u32,
+    /// Default height.
+    pub height: u32,
+    /// Default frame count.
+    pub frames: u32,
+    /// Default fps.
+    pub fps: u32,
+    /// Default steps.
+    pub steps: u32,
+    /// Default guidance scale.
+    pub guidance: f32,
+    /// Default negative prompt.
+    pub negative_prompt: String,
+    /// Whether the family generates audio by default.
+    pub audio: bool,
+}
+
+/// A request with every value decided.
+#[derive(Debug, Clone)]
+pub struct Resolved {
+    /// The prompt.
+    pub prompt: String,
+    /// The negative prompt.
+    pub negative_prompt: String,
+    /// Width in pixels.
+    pub width: u32,
+    /// Height in pixels.
+    pub height: u32,
+    /// Frame count.
+    pub frames: u32,
+    /// Frames per second.
+    pub fps: u32,
+    /// Denoising steps.
+    pub steps: u32,
+    /// Guidance scale.
+    pub guidance: f32,
+    /// Seed.
+    pub seed: u64,
+    /// Whether audio is generated.
+    pub audio: bool,
+    /// The mode.
+    pub mode: Mode,
+}
+
+/// Picks the seed used when a request gives none (from the clock; recorded in the clip's meta).
+fn fresh_seed() -> u64 {
+    use std::time::{SystemTime, UNIX_EPOCH};
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_nanos() as u64 & 0x7fff_ffff_ffff)
+        .unwrap_or(0)
+}
+
+impl Request {
+    /// Fills unset fields from `d` and checks values that no family accepts.
+    /// `frame_rule` maps a wanted frame count to the nearest the family takes.
+    pub fn resolve(&self, d: &Defaults, frame_rule: impl Fn(u32) -> u32) -> Result<Resolved> {
+        if self.prompt.contains('\0') {
+            return Err(Error::invalid("the prompt contains a NUL character"));
+        }
+        let fps = self.fps.unwrap_or(d.fps);
+        if fps == 0 || fps > 240 {
+            return Err(Error::invalid(format!("fps must be in 1..=240, got {fps}")));
+        }
+        let frames = match (self.frames, self.seconds) {
+            (Some(0), _) => return Err(Error::invalid("frames must be at least 1")),
+            (Some(f), _) => f,
+            (None, Some(s)) => {
+                if !s.is_finite() || s <= 0.0 {
+                    return Err(Error::invalid(format!("seconds must be a positive number, got {s}")));
+                }
+                if s > 600.0 {
+                    return Err(Error::invalid(format!("seconds must be at most 600, got {s}")));
+                }
+                frame_rule(((s * fps as f32).round() as u32).max(1))
+            }
+            (None, None) => d.frames,
+        };
+        let steps = self.steps.unwrap_or(d.steps);
+        if steps == 0 || steps > 1000 {
+            return Err(Error::invalid(format!("steps must be in 1..=1000, got {steps}")));
+        }
+        let guidance = self.guidance.unwrap_or(d.guidance);
+        if !guidance.is_finite() || guidance < 0.0 {
+            return Err(Error::invalid(format!(
+                "guidance must be a finite number ≥ 0, got {guidance}"
+            )));
+        }
+        let width = self.width.unwrap_or(d.width);
+        let height = self.height.unwrap_or(d.height);
+        if width == 0 || height == 0 {
+            return Err(Error::invalid(format!("size must be positive, got {width}x{height}")));
+        }
+        match &self.mode {
+            Mode::Video { strength, clip } => {
+                if !strength.is_finite() || *strength <= 0.0 || *strength > 1.0 {
+                    return Err(Error::invalid(format!(
+                        "strength must be in (0, 1], got {strength}"
+                    )));
+                }
+                if clip.frames.shape()[0] == 0 {
+                    return Err(Error::invalid("the source video has no frames"));
+                }
+            }
+            Mode::Extend { seconds, .. } => {
+                if !seconds.is_finite() || *seconds <= 0.0 {
+                    return Err(Error::invalid(format!(
+                        "seconds to add must be positive, got {seconds}"
+                    )));
+                }
+            }
+            Mode::Image(img) => {
+                let s = img.pixels.shape();
+                if s[0] == 0 || s[1] == 0 {
+                    return Err(Error::invalid("the input image is empty"));
+                }
+            }
+            Mode::Text => {}
+        }
+        Ok(Resolved {
+            prompt: self.prompt.clone(),
+            negative_prompt: self
+                .negative_prompt
+                .clone()
+                .unwrap_or_else(|| d.negative_prompt.clone()),
+            width,
+            height,
+            frames,
+            fps,
+            steps,
+            guidance,
+            seed: self.seed.unwrap_or_else(fresh_seed),
+            audio: self.audio.unwrap_or(d.audio),
+            mode: self.mode.clone(),
+        })
+    }
+}
+
+/// Where a request's media input came from (kept for the clip's metadata).
+#[derive(Debug, Clone, Default)]
+pub struct InputSource {
+    /// Path of an image or video input, if one was read from disk.
+    pub path: Option<PathBuf>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d() -> Defaults {
+        Defaults {
+            width: 832,
+            height: 480,
+            frames: 81,
+            fps: 16,
+            steps: 50,
+            guidance: 5.0,
+            negative_prompt: String::new(),
+            audio: false,
+        }
+    }
+
+    #[test]
+    fn defaults_fill_unset_fields() {
+        let r = Request::text("x").seed(3).resolve(&d(), |f| f).unwrap();
+        assert_eq!((r.width, r.height, r.frames, r.fps, r.steps), (832, 480, 81, 16, 50));
+        assert_eq!(r.seed, 3);
+    }
+
+    #[test]
+    fn seconds_go_through_the_frame_rule() {
+        let r = Request::text("x").seconds(2.0).resolve(&d(), |f| (f - 1) / 4 * 4 + 1).unwrap();
+        assert_eq!(r.frames, 29);
+    }
+
+    #[test]
+    fn bad_values_are_invalid_requests() {
+        for req in [
+            Request::text("x").steps(0),
+            Request::text("x").guidance(f32::NAN),
+            Request::text("x").seconds(-1.0),
+            Request::text("x").frames(0),
+            Request::text("x").fps(0),
+            Request::text("a\0b"),
+        ] {
+            assert!(matches!(req.resolve(&d(), |f| f), Err(Error::InvalidRequest(_))));
+        }
+    }
+}

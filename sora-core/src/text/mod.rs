@@ -1,0 +1,1 @@
+//! Text processing shared by families: tokenizers from `tokenizer.json` and prompt cleaning.

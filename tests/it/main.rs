@@ -1,0 +1,10 @@
+//! The one integration-test binary: parity against diffusers (fixtures built at
+//! test time by `tests/fixtures/*.py`) and cross-crate behaviour.
+
+mod io_media;
+mod sched_parity;
+mod wan_text;
+mod wan_transformer;
+mod wan_vae;
+mod wan_pipeline;
+mod weights;

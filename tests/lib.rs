@@ -1,0 +1,53 @@
+//! Helpers shared by the integration tests: where the parity fixtures are
+//! (built by `tests/fixtures/build_all.py` into `target/fixtures/`), reading
+//! them, and comparing tensors with a tolerance relative to the output's scale.
+
+use std::path::{Path, PathBuf};
+
+use tch::{Kind, Tensor};
+
+/// The workspace root.
+pub fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from(".."))
+}
+
+/// `target/fixtures/<name>`, built by `tests/fixtures/build_all.py`. Panics with
+/// the command to run when it is absent: a parity test never passes without its fixture.
+pub fn fixture(name: &str) -> PathBuf {
+    let dir = std::env::var_os("SORA_FIXTURES")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| workspace().join("target").join("fixtures"))
+        .join(name);
+    assert!(
+        dir.is_dir(),
+        "fixture {} is missing: run `.venv/bin/python tests/fixtures/build_all.py` (scripts/test.sh does)",
+        dir.display()
+    );
+    dir
+}
+
+/// Reads every tensor of a safetensors file written by a fixture script (on CPU, as stored).
+pub fn read_tensors(path: &Path) -> std::collections::HashMap<String, Tensor> {
+    let v = Tensor::read_safetensors(path)
+        .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+    v.into_iter().collect()
+}
+
+/// Max |a − b| divided by max(|b|, 1e-6) over all values (both cast to f64).
+pub fn rel_max_err(a: &Tensor, b: &Tensor) -> f64 {
+    assert_eq!(a.size(), b.size(), "shape mismatch");
+    let a = a.to_kind(Kind::Double).to_device(tch::Device::Cpu);
+    let b = b.to_kind(Kind::Double).to_device(tch::Device::Cpu);
+    let diff = (&a - &b).abs().max().double_value(&[]);
+    let scale = b.abs().max().double_value(&[]).max(1e-6);
+    diff / scale
+}
+
+/// Asserts `rel_max_err(a, b) <= tol` with a message naming `what`.
+pub fn assert_close(what: &str, a: &Tensor, b: &Tensor, tol: f64) {
+    let e = rel_max_err(a, b);
+    assert!(e <= tol, "{what}: max abs error relative to scale {e:.3e} > {tol:.1e}");
+}
