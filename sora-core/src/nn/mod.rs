@@ -2,8 +2,11 @@
 //! attention, rotary embeddings, timestep embeddings, convolutions.
 
 pub mod attention;
+pub mod causal_conv;
 pub mod linear;
 pub mod norm;
+pub mod rope;
+pub mod timestep;
 
 pub use attention::sdpa;
 pub use linear::Linear;

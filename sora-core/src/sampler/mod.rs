@@ -1,6 +1,11 @@
 //! Schedulers (the timestep walk and the update rule) and guidance, shared by every family.
 
+pub mod flow_match;
 pub mod guidance;
+pub mod load;
+pub mod unipc;
+
+pub use load::from_config;
 
 use tch::Tensor;
 

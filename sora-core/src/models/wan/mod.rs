@@ -1,6 +1,10 @@
 //! Wan 2.1 / 2.2: UMT5 text encoder, `WanTransformer3DModel`, `AutoencoderKLWan`,
 //! and the family glue that plugs them into the shared loop.
 
+pub mod text_encoder;
+pub mod transformer;
+pub mod vae;
+
 use crate::weights::ModelFolder;
 use crate::{Device, Dtype, Error, Result};
 

@@ -1,0 +1,1 @@
+//! UMT5 encoder (transformers' UMT5EncoderModel) and Wan's prompt encoding.

@@ -1,0 +1,1 @@
+//! WanTransformer3DModel (diffusers).

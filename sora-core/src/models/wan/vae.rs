@@ -1,0 +1,1 @@
+//! AutoencoderKLWan (diffusers), Wan 2.1 and 2.2 forms.

@@ -1,0 +1,1 @@
+//! Rotary position embeddings (1-D and 3-D).

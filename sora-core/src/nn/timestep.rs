@@ -1,0 +1,1 @@
+//! Sinusoidal timestep embeddings and their MLP.

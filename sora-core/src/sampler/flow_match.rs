@@ -1,0 +1,1 @@
+//! Flow-matching Euler scheduler (diffusers' FlowMatchEulerDiscreteScheduler).

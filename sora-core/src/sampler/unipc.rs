@@ -1,0 +1,1 @@
+//! UniPC multistep scheduler (diffusers' UniPCMultistepScheduler).

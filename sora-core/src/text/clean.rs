@@ -1,0 +1,1 @@
+//! Prompt cleaning as diffusers' pipelines apply it (ftfy-style fixes, HTML unescape, whitespace).

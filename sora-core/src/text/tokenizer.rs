@@ -1,0 +1,1 @@
+//! Tokenizers read from a folder's `tokenizer.json` (HF `tokenizers`).
