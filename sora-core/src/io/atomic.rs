@@ -1,0 +1,138 @@
+//! Atomic writes: every writer of this module writes to a temporary name in the
+//! target's own folder and renames it into place at the end, so a failed or
+//! interrupted write never leaves a partial file (or folder) under the final name.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use crate::{Error, Result};
+
+static COUNTER: AtomicU64 = AtomicU64::new(0);
+
+/// A temporary file or folder next to `target`; removed on drop unless committed.
+pub(crate) struct Staged {
+    tmp: PathBuf,
+    target: PathBuf,
+    is_dir: bool,
+    committed: bool,
+}
+
+/// `parent/.name.sora-<pid>-<n>.tmp` for `target`.
+fn temp_name(target: &Path) -> Result<PathBuf> {
+    let name = target
+        .file_name()
+        .ok_or_else(|| Error::invalid(format!("{} does not name a file", target.display())))?;
+    let parent = match target.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    if !parent.is_dir() {
+        return Err(Error::io(
+            &parent,
+            std::io::Error::new(std::io::ErrorKind::NotFound, "the folder to write into does not exist"),
+        ));
+    }
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    let mut tmp_name = std::ffi::OsString::from(".");
+    tmp_name.push(name);
+    tmp_name.push(format!(".sora-{}-{n}.tmp", std::process::id()));
+    Ok(parent.join(tmp_name))
+}
+
+impl Staged {
+    /// Stages a file write for `target` (the temporary file is not created yet).
+    pub(crate) fn file(target: &Path) -> Result<Self> {
+        Ok(Staged {
+            tmp: temp_name(target)?,
+            target: target.to_path_buf(),
+            is_dir: false,
+            committed: false,
+        })
+    }
+
+    /// Stages a folder write for `target`: creates an empty temporary folder.
+    pub(crate) fn dir(target: &Path) -> Result<Self> {
+        let tmp = temp_name(target)?;
+        fs::create_dir(&tmp).map_err(|e| Error::io(&tmp, e))?;
+        Ok(Staged {
+            tmp,
+            target: target.to_path_buf(),
+            is_dir: true,
+            committed: false,
+        })
+    }
+
+    /// Where to write.
+    pub(crate) fn path(&self) -> &Path {
+        &self.tmp
+    }
+
+    /// Moves the staged file or folder to its final name (replacing an
+    /// existing file; an existing folder only if it holds nothing but a PNG
+    /// frame sequence).
+    pub(crate) fn commit(mut self) -> Result<()> {
+        if self.is_dir {
+            self.commit_dir()?;
+        } else {
+            fs::rename(&self.tmp, &self.target).map_err(|e| Error::io(&self.target, e))?;
+        }
+        self.committed = true;
+        Ok(())
+    }
+
+    fn commit_dir(&self) -> Result<()> {
+        let target = &self.target;
+        match fs::symlink_metadata(target) {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                fs::rename(&self.tmp, target).map_err(|e| Error::io(target, e))
+            }
+            Err(e) => Err(Error::io(target, e)),
+            Ok(meta) => {
+                if !meta.is_dir() || !holds_only_frames(target)? {
+                    return Err(Error::media(
+                        target,
+                        "exists and is not a PNG frame folder written by sora; not replacing it",
+                    ));
+                }
+                // Move the old folder aside, put the new one in place, then drop the old one.
+                let old = temp_name(target)?;
+                fs::rename(target, &old).map_err(|e| Error::io(target, e))?;
+                if let Err(e) = fs::rename(&self.tmp, target) {
+                    let _ = fs::rename(&old, target);
+                    return Err(Error::io(target, e));
+                }
+                fs::remove_dir_all(&old).map_err(|e| Error::io(&old, e))
+            }
+        }
+    }
+}
+
+/// True when `dir` holds only files named like `0000.png` (or nothing).
+fn holds_only_frames(dir: &Path) -> Result<bool> {
+    for entry in fs::read_dir(dir).map_err(|e| Error::io(dir, e))? {
+        let entry = entry.map_err(|e| Error::io(dir, e))?;
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        let is_frame = name
+            .strip_suffix(".png")
+            .is_some_and(|stem| !stem.is_empty() && stem.bytes().all(|b| b.is_ascii_digit()));
+        let is_file = entry.file_type().map_err(|e| Error::io(dir, e))?.is_file();
+        if !(is_frame && is_file) {
+            return Ok(false);
+        }
+    }
+    Ok(true)
+}
+
+impl Drop for Staged {
+    fn drop(&mut self) {
+        if !self.committed {
+            let _ = if self.is_dir {
+                fs::remove_dir_all(&self.tmp)
+            } else {
+                fs::remove_file(&self.tmp)
+            };
+        }
+    }
+}

@@ -1,0 +1,184 @@
+//! Still images: PNG/JPEG → RGB arrays, and RGB frames ↔ folders of PNG files
+//! (`0000.png, 0001.png, …`).
+
+use std::fs;
+use std::io::BufWriter;
+use std::path::{Path, PathBuf};
+
+use image::{ImageFormat, RgbImage};
+use ndarray::{Array3, Array4, ArrayView3, ArrayView4, Axis};
+
+use super::atomic::Staged;
+use crate::{Error, Result};
+
+/// Reads a PNG or JPEG file (format from its content) as RGB `[H, W, 3]`.
+///
+/// Grey, alpha and 16-bit images are converted to 8-bit RGB (alpha dropped).
+/// A missing file gives [`Error::Io`]; an unreadable or corrupt one [`Error::Media`].
+pub fn read_image(path: &Path) -> Result<Array3<u8>> {
+    let reader = image::ImageReader::open(path).map_err(|e| Error::io(path, e))?;
+    let reader = reader
+        .with_guessed_format()
+        .map_err(|e| Error::io(path, e))?;
+    if reader.format().is_none() {
+        return Err(Error::media(path, "not a PNG or JPEG image"));
+    }
+    let img = reader
+        .decode()
+        .map_err(|e| Error::media(path, format!("cannot decode image: {e}")))?
+        .into_rgb8();
+    let (w, h) = (img.width() as usize, img.height() as usize);
+    Array3::from_shape_vec((h, w, 3), img.into_raw())
+        .map_err(|e| Error::media(path, format!("unexpected image buffer: {e}")))
+}
+
+/// Checks that `frame` is `[H, W, 3]` with non-zero sizes.
+fn check_frame(path: &Path, shape: &[usize]) -> Result<()> {
+    if shape.len() != 3 || shape[2] != 3 || shape[0] == 0 || shape[1] == 0 {
+        return Err(Error::invalid(format!(
+            "{}: a frame must be [H, W, 3] RGB with H, W > 0, got {shape:?}",
+            path.display()
+        )));
+    }
+    if shape[0] > u32::MAX as usize || shape[1] > u32::MAX as usize {
+        return Err(Error::invalid(format!("{}: frame too large", path.display())));
+    }
+    Ok(())
+}
+
+/// Encodes one `[H, W, 3]` frame to `path` (an already staged name) as `format`.
+fn encode_frame(
+    path: &Path,
+    shown: &Path,
+    frame: ArrayView3<u8>,
+    format: ImageFormat,
+) -> Result<()> {
+    check_frame(shown, frame.shape())?;
+    let (h, w) = (frame.shape()[0], frame.shape()[1]);
+    let raw: Vec<u8> = frame.as_standard_layout().iter().copied().collect();
+    let img = RgbImage::from_raw(w as u32, h as u32, raw)
+        .ok_or_else(|| Error::media(shown, "frame buffer has the wrong size"))?;
+    let file = fs::File::create(path).map_err(|e| Error::io(path, e))?;
+    let mut out = BufWriter::new(file);
+    img.write_to(&mut out, format)
+        .map_err(|e| Error::media(shown, format!("cannot encode image: {e}")))?;
+    out.into_inner()
+        .map_err(|e| Error::io(path, e.into_error()))?;
+    Ok(())
+}
+
+/// Writes one RGB frame `[H, W, 3]` as a PNG or JPEG file, by the extension of
+/// `path` (`.png`, `.jpg`, `.jpeg`; JPEG at the `image` crate's default quality).
+/// Atomic: nothing is left under `path` on failure.
+pub fn write_image(path: &Path, frame: ArrayView3<u8>) -> Result<()> {
+    let format = match ext_lower(path).as_deref() {
+        Some("png") => ImageFormat::Png,
+        Some("jpg") | Some("jpeg") => ImageFormat::Jpeg,
+        _ => {
+            return Err(Error::invalid(format!(
+                "{}: an image file must end in .png, .jpg or .jpeg",
+                path.display()
+            )))
+        }
+    };
+    let staged = Staged::file(path)?;
+    encode_frame(staged.path(), path, frame, format)?;
+    staged.commit()
+}
+
+/// Lower-cased extension of `path`, if any.
+pub(crate) fn ext_lower(path: &Path) -> Option<String> {
+    path.extension()
+        .map(|e| e.to_string_lossy().to_ascii_lowercase())
+}
+
+/// Name of frame `i` in a PNG sequence: `0000.png`, `0001.png`, … (more digits past 9999).
+pub fn frame_file_name(i: usize) -> String {
+    format!("{i:04}.png")
+}
+
+/// Writes frames `[T, H, W, 3]` into the folder `dir` as `0000.png, 0001.png, …`.
+///
+/// The folder is created (its parent must exist). It is written under a
+/// temporary name and renamed at the end; an existing `dir` is replaced only if
+/// it holds nothing but such a PNG sequence (otherwise [`Error::Media`]).
+pub fn write_png_sequence(dir: &Path, frames: ArrayView4<u8>) -> Result<()> {
+    let s = frames.shape();
+    if s[0] == 0 {
+        return Err(Error::invalid(format!("{}: no frames to write", dir.display())));
+    }
+    check_frame(dir, &s[1..])?;
+    let staged = Staged::dir(dir)?;
+    for (i, frame) in frames.axis_iter(Axis(0)).enumerate() {
+        let name = frame_file_name(i);
+        encode_frame(&staged.path().join(&name), &dir.join(&name), frame, ImageFormat::Png)?;
+    }
+    staged.commit()
+}
+
+/// The `.png` files of `dir`, in frame order: numerically when every stem is a
+/// number (`9.png` before `10.png`), by name otherwise.
+fn png_files(dir: &Path) -> Result<Vec<PathBuf>> {
+    let mut files = Vec::new();
+    for entry in fs::read_dir(dir).map_err(|e| Error::io(dir, e))? {
+        let entry = entry.map_err(|e| Error::io(dir, e))?;
+        let path = entry.path();
+        let hidden = entry.file_name().to_string_lossy().starts_with('.');
+        if !hidden && path.is_file() && ext_lower(&path).as_deref() == Some("png") {
+            files.push(path);
+        }
+    }
+    let numbers: Option<Vec<u64>> = files
+        .iter()
+        .map(|p| p.file_stem()?.to_str()?.parse::<u64>().ok())
+        .collect();
+    match numbers {
+        Some(nums) => {
+            let mut pairs: Vec<(u64, PathBuf)> = nums.into_iter().zip(files).collect();
+            pairs.sort();
+            Ok(pairs.into_iter().map(|(_, p)| p).collect())
+        }
+        None => {
+            files.sort();
+            Ok(files)
+        }
+    }
+}
+
+/// Reads every `.png` file of `dir` (sorted as [`write_png_sequence`] names
+/// them) as frames `[T, H, W, 3]`.
+///
+/// A folder without PNG files or with frames of different sizes gives
+/// [`Error::Media`]; a missing folder [`Error::Io`].
+pub fn read_png_sequence(dir: &Path) -> Result<Array4<u8>> {
+    if !dir.is_dir() {
+        let err = match fs::metadata(dir) {
+            Err(e) => e,
+            Ok(_) => std::io::Error::new(std::io::ErrorKind::NotADirectory, "not a folder"),
+        };
+        return Err(Error::io(dir, err));
+    }
+    let files = png_files(dir)?;
+    let Some(first) = files.first() else {
+        return Err(Error::media(dir, "the folder holds no .png frames"));
+    };
+    let first = read_image(first)?;
+    let (h, w) = (first.shape()[0], first.shape()[1]);
+    let mut out = Array4::<u8>::zeros((files.len(), h, w, 3));
+    out.index_axis_mut(Axis(0), 0).assign(&first);
+    for (i, file) in files.iter().enumerate().skip(1) {
+        let img = read_image(file)?;
+        if img.shape() != first.shape() {
+            return Err(Error::media(
+                file,
+                format!(
+                    "frame is {}x{} but the first frame is {w}x{h}; all frames must have the same size",
+                    img.shape()[1],
+                    img.shape()[0]
+                ),
+            ));
+        }
+        out.index_axis_mut(Axis(0), i).assign(&img);
+    }
+    Ok(out)
+}

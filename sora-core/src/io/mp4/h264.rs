@@ -1,0 +1,228 @@
+//! H.264 video through the `openh264` crate (Cisco's OpenH264, built from its
+//! vendored source): RGB frames → length-prefixed NAL units plus SPS/PPS for the
+//! `avcC` box, and MP4 samples → RGB frames.
+
+use std::path::Path;
+
+use ndarray::{Array4, ArrayView4, Axis};
+use openh264::decoder::{DecodeOptions, Decoder, DecoderConfig, Flush};
+use openh264::encoder::{
+    BitRate, Complexity, Encoder, EncoderConfig, FrameType, IntraFramePeriod, Profile, QpRange,
+    RateControlMode, VuiConfig,
+};
+use openh264::formats::{YUVBuffer, YUVSource};
+use openh264::{OpenH264API, Timestamp};
+
+use super::yuv::{i420_to_rgb, rgb_to_i420, Planes};
+use crate::{Error, Result};
+
+/// The largest quantiser the encoder may use: keeps every frame close to its
+/// source (a round trip of smooth content stays within a few levels).
+const MAX_QP: u8 = 24;
+
+/// H.264 access units made by [`encode`].
+pub(crate) struct EncodedVideo {
+    /// Sequence parameter set (NAL unit without start code).
+    pub sps: Vec<u8>,
+    /// Picture parameter set.
+    pub pps: Vec<u8>,
+    /// One sample per frame: NAL units each prefixed by a 4-byte big-endian length.
+    pub samples: Vec<Vec<u8>>,
+    /// Whether each sample is an IDR (sync) frame.
+    pub sync: Vec<bool>,
+}
+
+/// Splits an Annex B byte stream into NAL units (start codes removed).
+fn annexb_nals(stream: &[u8]) -> Vec<&[u8]> {
+    let mut starts = Vec::new();
+    let mut i = 0;
+    while i + 3 <= stream.len() {
+        if stream[i] == 0 && stream[i + 1] == 0 && stream[i + 2] == 1 {
+            starts.push(i + 3);
+            i += 3;
+        } else {
+            i += 1;
+        }
+    }
+    let mut nals = Vec::with_capacity(starts.len());
+    for (k, &s) in starts.iter().enumerate() {
+        let mut end = starts.get(k + 1).map_or(stream.len(), |&n| n - 3);
+        // Trailing zeros belong to the next 4-byte start code.
+        while end > s && stream[end - 1] == 0 && k + 1 < starts.len() {
+            end -= 1;
+        }
+        if end > s {
+            nals.push(&stream[s..end]);
+        }
+    }
+    nals
+}
+
+/// Encodes frames `[T, H, W, 3]` (H and W even) at `fps` as constrained-baseline
+/// H.264: one IDR frame every ~2 s, no B-frames (decode order = display order).
+pub(crate) fn encode(path: &Path, frames: ArrayView4<u8>, fps: f32) -> Result<EncodedVideo> {
+    let (_, h, w, _) = frames.dim();
+    let enc_err = |e: openh264::Error| Error::media(path, format!("H.264 encoder: {e}"));
+    // Plenty of bits (about 1.5 per pixel at the top quantiser) so that the
+    // quantiser cap, not the rate control, decides quality.
+    let bps = ((w * h) as f64 * f64::from(fps) * 1.5).clamp(200_000.0, 2.0e9) as u32;
+    let keyint = (fps * 2.0).round().max(1.0) as u32;
+    let config = EncoderConfig::new()
+        .bitrate(BitRate::from_bps(bps))
+        .max_frame_rate(openh264::encoder::FrameRate::from_hz(fps))
+        .rate_control_mode(RateControlMode::Quality)
+        .skip_frames(false)
+        .complexity(Complexity::High)
+        .profile(Profile::Baseline)
+        .qp(QpRange::new(0, MAX_QP))
+        .intra_frame_period(IntraFramePeriod::from_num_frames(keyint))
+        .scene_change_detect(false)
+        .background_detection(false)
+        .vui(VuiConfig::bt601())
+        .num_threads(1);
+    let mut encoder = Encoder::with_api_config(OpenH264API::from_source(), config).map_err(enc_err)?;
+    // OpenH264 logs warnings to stderr while it initialises (on the first
+    // frame), before the crate quiets it: quiet it now.
+    let mut quiet: i32 = openh264_sys2::WELS_LOG_QUIET as i32;
+    // SAFETY: the trace level may be set before initialisation; the library
+    // reads one int through the pointer during the call.
+    unsafe {
+        encoder
+            .raw_api()
+            .set_option(openh264_sys2::ENCODER_OPTION_TRACE_LEVEL, (&raw mut quiet).cast());
+    }
+    let mut out = EncodedVideo {
+        sps: Vec::new(),
+        pps: Vec::new(),
+        samples: Vec::with_capacity(frames.len_of(Axis(0))),
+        sync: Vec::with_capacity(frames.len_of(Axis(0))),
+    };
+    for (t, frame) in frames.axis_iter(Axis(0)).enumerate() {
+        let yuv = YUVBuffer::from_vec(rgb_to_i420(frame), w, h);
+        let ms = (t as f64 * 1000.0 / f64::from(fps)) as u64;
+        let bits = encoder.encode_at(&yuv, Timestamp::from_millis(ms)).map_err(enc_err)?;
+        if matches!(bits.frame_type(), FrameType::Skip | FrameType::Invalid) {
+            return Err(Error::media(path, format!("H.264 encoder dropped frame {t}")));
+        }
+        let stream = bits.to_vec();
+        let mut sample = Vec::with_capacity(stream.len() + 16);
+        let mut idr = false;
+        for nal in annexb_nals(&stream) {
+            match nal[0] & 0x1f {
+                7 if out.sps.is_empty() || out.sps == nal => out.sps = nal.to_vec(),
+                8 if out.pps.is_empty() || out.pps == nal => out.pps = nal.to_vec(),
+                9 => {} // access unit delimiter: not stored in MP4 samples
+                kind => {
+                    idr |= kind == 5;
+                    sample.extend_from_slice(&(nal.len() as u32).to_be_bytes());
+                    sample.extend_from_slice(nal);
+                }
+            }
+        }
+        if sample.is_empty() {
+            return Err(Error::media(path, format!("H.264 encoder gave no picture for frame {t}")));
+        }
+        out.samples.push(sample);
+        out.sync.push(idr);
+    }
+    if out.sps.is_empty() || out.pps.is_empty() {
+        return Err(Error::media(path, "H.264 encoder gave no SPS/PPS"));
+    }
+    Ok(out)
+}
+
+/// Appends the NAL units of an MP4 sample (`length_size`-byte lengths) to `out`
+/// as Annex B (4-byte start codes).
+fn sample_to_annexb(path: &Path, sample: &[u8], length_size: usize, out: &mut Vec<u8>) -> Result<()> {
+    let mut rest = sample;
+    while !rest.is_empty() {
+        if rest.len() < length_size {
+            return Err(Error::media(path, "H.264 sample ends inside a NAL length"));
+        }
+        let len = rest[..length_size]
+            .iter()
+            .fold(0usize, |a, &b| (a << 8) | b as usize);
+        rest = &rest[length_size..];
+        if len > rest.len() {
+            return Err(Error::media(path, "H.264 NAL unit runs past its sample (corrupt file)"));
+        }
+        out.extend_from_slice(&[0, 0, 0, 1]);
+        out.extend_from_slice(&rest[..len]);
+        rest = &rest[len..];
+    }
+    Ok(())
+}
+
+/// What the decoder needs from the `avcC` box.
+pub(crate) struct AvcConfig {
+    /// NAL length field size in bytes (1, 2 or 4).
+    pub length_size: usize,
+    /// SPS and PPS NAL units.
+    pub parameter_sets: Vec<Vec<u8>>,
+}
+
+/// Frames collected from the decoder.
+struct Collector {
+    frames: Vec<u8>,
+    count: usize,
+    size: Option<(usize, usize)>,
+}
+
+impl Collector {
+    fn push(&mut self, path: &Path, pic: &openh264::decoder::DecodedYUV) -> Result<()> {
+        let (w, h) = pic.dimensions();
+        match self.size {
+            None => self.size = Some((w, h)),
+            Some(s) if s != (w, h) => {
+                return Err(Error::Unsupported(format!(
+                    "{}: the video changes size mid-stream ({}x{} then {w}x{h})",
+                    path.display(),
+                    s.0,
+                    s.1
+                )))
+            }
+            Some(_) => {}
+        }
+        let (sy, su, sv) = pic.strides();
+        let planes = Planes { y: (pic.y(), sy), u: (pic.u(), su), v: (pic.v(), sv) };
+        let start = self.frames.len();
+        self.frames.resize(start + w * h * 3, 0);
+        i420_to_rgb(&planes, w, h, &mut self.frames[start..]);
+        self.count += 1;
+        Ok(())
+    }
+}
+
+/// Decodes H.264 samples (in decode order) into RGB frames `[T, H, W, 3]` in
+/// display order.
+pub(crate) fn decode<I>(path: &Path, config: &AvcConfig, samples: I) -> Result<Array4<u8>>
+where
+    I: IntoIterator<Item = Result<Vec<u8>>>,
+{
+    let dec_err = |e: openh264::Error| Error::media(path, format!("H.264 decoder: {e}"));
+    let dconf = DecoderConfig::new().flush_after_decode(Flush::NoFlush);
+    let mut decoder = Decoder::with_api_config(OpenH264API::from_source(), dconf).map_err(dec_err)?;
+    let mut col = Collector { frames: Vec::new(), count: 0, size: None };
+    let mut annexb = Vec::new();
+    for ps in &config.parameter_sets {
+        annexb.extend_from_slice(&[0, 0, 0, 1]);
+        annexb.extend_from_slice(ps);
+    }
+    let opts = DecodeOptions::new().flush_after_decode(Flush::NoFlush);
+    for sample in samples {
+        sample_to_annexb(path, &sample?, config.length_size, &mut annexb)?;
+        if let Some(pic) = decoder.decode_with_options(&annexb, opts.clone()).map_err(dec_err)? {
+            col.push(path, &pic)?;
+        }
+        annexb.clear();
+    }
+    for pic in decoder.flush_remaining().map_err(dec_err)? {
+        col.push(path, &pic)?;
+    }
+    let Some((w, h)) = col.size else {
+        return Err(Error::media(path, "the H.264 track decodes to no pictures"));
+    };
+    Array4::from_shape_vec((col.count, h, w, 3), col.frames)
+        .map_err(|e| Error::media(path, format!("decoded frame buffer: {e}")))
+}
+

@@ -1,0 +1,240 @@
+//! MP4 files with an H.264 video track and an AAC-LC audio track, written and
+//! read with crates.io code only (no system FFmpeg): [`write_mp4`], [`read_mp4`].
+//!
+//! - `h264`: OpenH264 encode/decode; `yuv`: RGB ↔ YUV 4:2:0 (BT.601, limited range)
+//! - `aac`: FDK AAC encode/decode
+//! - `mux` / `demux`: the ISO BMFF boxes
+
+mod aac;
+mod demux;
+mod h264;
+mod mux;
+mod yuv;
+
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::Path;
+
+use ndarray::{s, Array2, ArrayView2, ArrayView4};
+
+pub use aac::AAC_SAMPLE_RATES;
+
+use super::atomic::Staged;
+use super::wav::check_audio;
+use super::MediaClip;
+use crate::{Error, Result};
+
+/// Sample rate of the filler silence written when a clip has no audio.
+pub const SILENT_SAMPLE_RATE: u32 = 48_000;
+
+/// `(timescale, ticks per frame)` that represent `fps` exactly for integer
+/// rates, NTSC rates (`24000/1001`, …) and rates with three decimals.
+fn video_timebase(fps: f32) -> (u32, u32) {
+    let f = f64::from(fps);
+    let (mut num, mut den) = if (f - f.round()).abs() < 1e-4 {
+        (f.round() as u64, 1u64)
+    } else if (f * 1.001 - (f * 1.001).round()).abs() < 1e-3 {
+        ((f * 1.001).round() as u64 * 1000, 1001)
+    } else {
+        ((f * 1000.0).round() as u64, 1000)
+    };
+    let g = gcd(num, den);
+    num /= g;
+    den /= g;
+    // A timescale of at least 10 000 ticks, as players expect.
+    let k = 10_000u64.div_ceil(num).max(1);
+    ((num * k).min(u64::from(u32::MAX)) as u32, (den * k).min(u64::from(u32::MAX)) as u32)
+}
+
+fn gcd(a: u64, b: u64) -> u64 {
+    if b == 0 {
+        a.max(1)
+    } else {
+        gcd(b, a % b)
+    }
+}
+
+/// Writes frames `[T, H, W, 3]` at `fps` and optional audio `([C, S] f32, sample_rate)`
+/// as an MP4 file: H.264 (constrained baseline, BT.601 limited range, quantiser
+/// ≤ 24 so a round trip of smooth content stays within a few levels) and AAC-LC
+/// (about 2 bits per sample and channel).
+///
+/// - H and W must be even (H.264 4:2:0 cannot store odd sizes), at most 3840×2160.
+/// - Audio must be mono or stereo at one of [`AAC_SAMPLE_RATES`].
+/// - When `audio` is `None`, a mono silent AAC track ([`SILENT_SAMPLE_RATE`]) of
+///   the video's duration is written anyway, so that players and tools that
+///   expect both streams find them. It is marked as filler (`hdlr` name), and
+///   [`read_mp4`] reads it back as `audio: None`.
+/// - The AAC encoder's priming samples and end padding are trimmed by the audio
+///   track's edit list, so readers get the exact sample count back.
+///
+/// Atomic: the file is written under a temporary name in the same folder and
+/// renamed at the end; nothing is left under `path` on failure.
+pub fn write_mp4(
+    path: &Path,
+    frames: ArrayView4<u8>,
+    fps: f32,
+    audio: Option<(ArrayView2<f32>, u32)>,
+) -> Result<()> {
+    let (t, h, w, c) = frames.dim();
+    let shown = path.display();
+    if t == 0 || h == 0 || w == 0 || c != 3 {
+        return Err(Error::invalid(format!(
+            "{shown}: frames must be [T, H, W, 3] with T, H, W > 0, got {:?}",
+            frames.shape()
+        )));
+    }
+    if h % 2 != 0 || w % 2 != 0 {
+        return Err(Error::invalid(format!(
+            "{shown}: H.264 (4:2:0) needs an even width and height, got {w}x{h}; crop or pad one pixel"
+        )));
+    }
+    if w.max(h) > 3840 || w.min(h) > 2160 {
+        return Err(Error::invalid(format!(
+            "{shown}: {w}x{h} is larger than the H.264 encoder's 3840x2160"
+        )));
+    }
+    if !(fps.is_finite() && fps > 0.0 && fps <= 1000.0) {
+        return Err(Error::invalid(format!("{shown}: fps must be in (0, 1000], got {fps}")));
+    }
+    if let Some((a, sr)) = &audio {
+        check_audio(path, a, *sr)?;
+    }
+    let (timescale, delta) = video_timebase(fps);
+    let silence;
+    let (audio, name) = match audio {
+        Some(a) => (a, "SoundHandler"),
+        None => {
+            let n = (t as f64 * f64::from(SILENT_SAMPLE_RATE) / f64::from(fps)).round() as usize;
+            silence = Array2::<f32>::zeros((1, n.max(1)));
+            ((silence.view(), SILENT_SAMPLE_RATE), mux::SILENT_TRACK_NAME)
+        }
+    };
+    let (video, sound) = rayon::join(
+        || h264::encode(path, frames, fps),
+        || aac::encode(path, audio.0, audio.1),
+    );
+    let (video, sound) = (video?, sound?);
+    let vt = mux::VideoTrack { enc: &video, width: w as u16, height: h as u16, timescale, delta };
+    let at = mux::AudioTrack { enc: &sound, name };
+
+    let staged = Staged::file(path)?;
+    let tmp = staged.path();
+    let file = File::create(tmp).map_err(|e| Error::io(tmp, e))?;
+    let mut out = BufWriter::new(file);
+    mux::write(&mut out, &vt, &at).map_err(|e| Error::io(tmp, e))?;
+    out.flush().map_err(|e| Error::io(tmp, e))?;
+    let file = out.into_inner().map_err(|e| Error::io(tmp, e.into_error()))?;
+    file.sync_all().map_err(|e| Error::io(tmp, e))?;
+    drop(file);
+    staged.commit()
+}
+
+/// Reads an MP4 (or QuickTime `.mov`) file: the first H.264 video track
+/// (progressive; baseline, main or high as far as OpenH264 decodes them),
+/// decoded to RGB `[T, H, W, 3]` in display order, and the first AAC audio
+/// track decoded to `[C, S]` f32, trimmed by its edit list (priming and padding).
+///
+/// `fps` is the track's mean frame rate (sample count over total duration).
+/// A filler-silence track written by [`write_mp4`] reads as `audio: None`
+/// (`sample_rate` 0), as does a file without audio.
+///
+/// Errors: missing file → [`Error::Io`]; not MP4, truncated or corrupt →
+/// [`Error::Media`]; other codecs (HEVC, AV1, Opus, …) or fragmented MP4 →
+/// [`Error::Unsupported`].
+pub fn read_mp4(path: &Path) -> Result<MediaClip> {
+    let mut file = File::open(path).map_err(|e| Error::io(path, e))?;
+    let movie = demux::parse(path, &mut file)?;
+    let video = movie
+        .tracks
+        .iter()
+        .find(|t| t.handler == *b"vide")
+        .ok_or_else(|| Error::media(path, "the file has no video track"))?;
+    let demux::Codec::Avc { length_size, parameter_sets } = &video.codec else {
+        let demux::Codec::Other(name) = &video.codec else {
+            return Err(Error::media(path, "video track with an audio codec"));
+        };
+        return Err(Error::Unsupported(format!(
+            "{}: video codec `{name}` (only H.264 is read)",
+            path.display()
+        )));
+    };
+    if video.samples.is_empty() {
+        return Err(Error::media(path, "the video track has no frames"));
+    }
+    let total: u64 = video.samples.iter().map(|s| u64::from(s.duration)).sum();
+    if total == 0 {
+        return Err(Error::media(path, "the video track has zero duration"));
+    }
+    let fps = (video.samples.len() as f64 * f64::from(video.timescale) / total as f64) as f32;
+    let config = h264::AvcConfig { length_size: *length_size, parameter_sets: parameter_sets.clone() };
+    let frames = {
+        let file = &mut file;
+        h264::decode(
+            path,
+            &config,
+            video.samples.iter().map(|s| demux::read_sample(path, file, s)),
+        )?
+    };
+
+    let mut audio = None;
+    let mut sample_rate = 0;
+    let sound = movie.tracks.iter().find(|t| t.handler == *b"soun");
+    if let Some(track) = sound.filter(|t| t.name != mux::SILENT_TRACK_NAME && !t.samples.is_empty()) {
+        let demux::Codec::Aac { asc } = &track.codec else {
+            let name = match &track.codec {
+                demux::Codec::Other(n) => n.as_str(),
+                _ => "?",
+            };
+            return Err(Error::Unsupported(format!(
+                "{}: audio codec `{name}` (only AAC is read)",
+                path.display()
+            )));
+        };
+        let file = &mut file;
+        let decoded = aac::decode(
+            path,
+            asc,
+            track.samples.iter().map(|s| demux::read_sample(path, file, s)),
+        )?;
+        sample_rate = decoded.sample_rate;
+        audio = Some(trim(decoded.pcm, decoded.sample_rate, track, movie.timescale));
+    }
+    Ok(MediaClip { frames, fps, audio, sample_rate })
+}
+
+/// Applies the first non-empty edit of `track` to decoded audio: skips its
+/// `media_time` (the encoder priming) and keeps its `segment_duration`.
+fn trim(pcm: Array2<f32>, out_rate: u32, track: &demux::Track, movie_timescale: u32) -> Array2<f32> {
+    let n = pcm.ncols();
+    let Some(edit) = track.edits.iter().find(|e| e.media_time >= 0) else {
+        return pcm;
+    };
+    let to_out = f64::from(out_rate) / f64::from(track.timescale);
+    let start = ((edit.media_time as f64 * to_out).round() as usize).min(n);
+    let len = if edit.segment_duration == 0 || movie_timescale == 0 {
+        n - start
+    } else {
+        (edit.segment_duration as f64 * f64::from(out_rate) / f64::from(movie_timescale)).round()
+            as usize
+    };
+    let end = start.saturating_add(len).min(n);
+    pcm.slice(s![.., start..end]).to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::video_timebase;
+
+    #[test]
+    fn timebases_are_exact() {
+        for (fps, expect) in [(16.0f32, 16.0f64), (24.0, 24.0), (30.0, 30.0), (12.5, 12.5)] {
+            let (ts, d) = video_timebase(fps);
+            assert!(ts >= 10_000);
+            assert_eq!(f64::from(ts) / f64::from(d), expect, "{fps}");
+        }
+        let (ts, d) = video_timebase(23.976);
+        assert_eq!((ts / 1000 * 1000, d), (ts, 1001));
+        assert_eq!(ts, 24000);
+    }
+}
