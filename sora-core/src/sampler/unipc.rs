@@ -508,7 +508,14 @@ impl UniPcScheduler {
         let c = self.bh(h, &rks, order);
         let (x_t_, factor) = self.base_update(x, m0, t, s0, &c)?;
         let x_t = if d1s.is_empty() {
-            x_t_
+            // diffusers subtracts `factor * 0`: a no-op, except that it is NaN
+            // when the factor is infinite (bh1 onto a zero final sigma).
+            let zero = (if self.config.predict_x0 { t.0 } else { t.1 }) * c.b_h * 0.0;
+            if zero == 0.0 {
+                x_t_
+            } else {
+                x_t_.f_sub(&scalar_on(zero, dev)?)?
+            }
         } else {
             let rhos = if order == 2 {
                 Tensor::f_from_slice(&[0.5f32])?
