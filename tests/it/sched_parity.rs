@@ -1,1 +1,252 @@
-//! (filled by its owner)
+//! Scheduler parity against diffusers (fixture `schedulers`, built by
+//! `tests/fixtures/fx_schedulers.py`): every case's saved `scheduler_config.json`
+//! is loaded with `sampler::from_config`, its schedule compared exactly, and the
+//! same model outputs replayed through full walks and video-to-video partial walks.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+
+use sora_core::sampler::{self, Scheduler};
+use sora_core::Error;
+use sora_tests::{assert_close, fixture, read_tensors, rel_max_err};
+use tch::{Kind, Tensor};
+
+/// Max error relative to scale allowed on step results (observed: ~1e-7 or 0).
+const TOL: f64 = 1e-5;
+
+struct Case {
+    name: String,
+    dir: PathBuf,
+    meta: serde_json::Value,
+    t: HashMap<String, Tensor>,
+}
+
+impl Case {
+    fn steps(&self) -> usize {
+        self.meta["steps"].as_u64().unwrap() as usize
+    }
+    fn bf16(&self) -> bool {
+        self.meta["bf16"].as_bool().unwrap_or(false)
+    }
+    fn get(&self, k: &str) -> &Tensor {
+        self.t.get(k).unwrap_or_else(|| panic!("{}: no tensor {k}", self.name))
+    }
+    /// A fresh scheduler from the saved config, with the case's timesteps set.
+    fn scheduler(&self) -> Box<dyn Scheduler> {
+        let mut s = sampler::from_config(&self.dir.join("scheduler_config.json"))
+            .unwrap_or_else(|e| panic!("{}: {e}", self.name));
+        let mu = self.meta.get("mu").and_then(|v| v.as_f64());
+        let sigmas: Option<Vec<f32>> = self.meta.get("sigmas").map(|v| {
+            v.as_array().unwrap().iter().map(|x| x.as_f64().unwrap() as f32).collect()
+        });
+        match (&sigmas, mu) {
+            (None, None) => s.set_timesteps(self.steps()).unwrap(),
+            (Some(sig), _) => s.set_timesteps_with(None, Some(sig), mu).unwrap(),
+            (None, Some(_)) => s.set_timesteps_with(Some(self.steps()), None, mu).unwrap(),
+        }
+        s
+    }
+    /// A model output as the walk feeds it (bf16 cases: cast to bf16).
+    fn model_output(&self, key: &str) -> Tensor {
+        let m = self.get(key);
+        if self.bf16() {
+            m.to_kind(Kind::BFloat16)
+        } else {
+            m.shallow_clone()
+        }
+    }
+}
+
+fn cases() -> Vec<Case> {
+    let root = fixture("schedulers");
+    let meta: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(root.join("cases.json")).unwrap()).unwrap();
+    meta.as_array()
+        .unwrap()
+        .iter()
+        .map(|m| {
+            let name = m["name"].as_str().unwrap().to_string();
+            let dir = root.join(&name);
+            let t = read_tensors(&dir.join("walk.safetensors"));
+            Case { name, dir, meta: m.clone(), t }
+        })
+        .collect()
+}
+
+fn to_vec(t: &Tensor) -> Vec<f32> {
+    Vec::<f32>::try_from(&t.to_kind(Kind::Float).reshape([-1])).unwrap()
+}
+
+/// Where diffusers itself gives NaN (bh1 onto a zero final sigma), ours must
+/// too; returns both tensors with those places zeroed.
+fn finite_part(what: &str, out: &Tensor, reference: &Tensor) -> (Tensor, Tensor) {
+    let out = out.to_kind(Kind::Float);
+    let nan = reference.isnan();
+    assert!(out.isnan().equal(&nan), "{what}: NaN places differ from diffusers");
+    (out.masked_fill(&nan, 0.0), reference.masked_fill(&nan, 0.0))
+}
+
+/// Walks `timesteps` from `x`, feeding `prefix.{i}` model outputs; checks each
+/// result against `expect.{i}`; returns the largest error seen.
+fn walk(c: &Case, s: &mut dyn Scheduler, mut x: Tensor, ts: &[Tensor], mo: &str, expect: &str) -> f64 {
+    let mut worst: f64 = 0.0;
+    for (i, t) in ts.iter().enumerate() {
+        let out = s
+            .step(&c.model_output(&format!("{mo}.{i}")), t, &x)
+            .unwrap_or_else(|e| panic!("{} step {i}: {e}", c.name));
+        let want_kind = if c.bf16() && c.meta["class"] == "FlowMatchEulerDiscreteScheduler" {
+            Kind::BFloat16
+        } else {
+            Kind::Float
+        };
+        assert_eq!(out.kind(), want_kind, "{} step {i}: dtype", c.name);
+        let reference = c.get(&format!("{expect}.{i}"));
+        let what = format!("{} {expect} step {i}", c.name);
+        let (out_f, reference) = finite_part(&what, &out, reference);
+        assert_close(&what, &out_f, &reference, TOL);
+        worst = worst.max(rel_max_err(&out_f, &reference));
+        x = out;
+    }
+    worst
+}
+
+#[test]
+fn schedules_equal_diffusers_exactly() {
+    for c in cases() {
+        let s = c.scheduler();
+        assert_eq!(to_vec(s.timesteps()), to_vec(c.get("timesteps")), "{}: timesteps", c.name);
+        assert_eq!(
+            s.sigmas().unwrap().to_vec(),
+            to_vec(c.get("sigmas")),
+            "{}: sigmas",
+            c.name
+        );
+    }
+}
+
+#[test]
+fn full_walks_equal_diffusers() {
+    let mut worst: f64 = 0.0;
+    for c in cases() {
+        let mut s = c.scheduler();
+        let n = s.timesteps().size()[0];
+        let ts: Vec<Tensor> = (0..n).map(|i| s.timesteps().get(i)).collect();
+        worst = worst.max(walk(&c, s.as_mut(), c.get("x0").shallow_clone(), &ts, "mo", "out"));
+        assert_eq!(s.step_index(), Some(n as usize), "{}: step index after the walk", c.name);
+    }
+    eprintln!("full walks: worst relative error {worst:.2e}");
+}
+
+#[test]
+fn video_to_video_partial_walks_equal_diffusers() {
+    let mut seen = 0;
+    let mut worst: f64 = 0.0;
+    for c in cases() {
+        let Some(strength) = c.meta.get("strength").and_then(|v| v.as_f64()) else {
+            continue;
+        };
+        seen += 1;
+        for begin in [false, true] {
+            let key = if begin { "v2v_begin" } else { "v2v" };
+            let mut s = c.scheduler();
+            let n = s.timesteps().size()[0];
+            let start = s.strength_start(c.steps(), strength);
+            assert_eq!(start as u64, c.meta["t_start"].as_u64().unwrap(), "{}: t_start", c.name);
+            if begin {
+                s.set_begin_index(start);
+            }
+            let ts: Vec<Tensor> = (start as i64..n).map(|i| s.timesteps().get(i)).collect();
+            let batch = c.get("v2v.init").size()[0];
+            let latent_t = ts[0].reshape([1]).repeat([batch]);
+            let noised = s.noise_to(c.get("v2v.init"), c.get("v2v.noise"), &latent_t).unwrap();
+            assert_close(&format!("{} {key} noised", c.name), &noised, c.get(&format!("{key}.noised")), TOL);
+            worst = worst.max(walk(&c, s.as_mut(), noised, &ts, "v2v.mo", &format!("{key}.out")));
+        }
+    }
+    assert!(seen >= 5, "the fixture should hold video-to-video cases");
+    eprintln!("video-to-video walks: worst relative error {worst:.2e}");
+}
+
+#[test]
+fn a_clone_mid_walk_continues_identically() {
+    for c in cases().into_iter().filter(|c| c.name == "unipc_s3_n10" || c.name == "flow_s5_n10") {
+        let mut s = c.scheduler();
+        let ts: Vec<Tensor> = (0..10).map(|i| s.timesteps().get(i)).collect();
+        let mut x = c.get("x0").shallow_clone();
+        for (i, t) in ts.iter().take(4).enumerate() {
+            x = s.step(&c.model_output(&format!("mo.{i}")), t, &x).unwrap();
+        }
+        let mut twin = s.box_clone();
+        let (mut a, mut b) = (x.shallow_clone(), x);
+        for (i, t) in ts.iter().enumerate().skip(4) {
+            let mo = c.model_output(&format!("mo.{i}"));
+            a = s.step(&mo, t, &a).unwrap();
+            b = twin.step(&mo, t, &b).unwrap();
+            assert!(a.equal(&b), "{}: clone diverged at step {i}", c.name);
+        }
+        assert_close(&c.name, &a, c.get("out.9"), TOL);
+    }
+}
+
+#[test]
+fn set_timesteps_resets_the_walk() {
+    let c = cases().into_iter().find(|c| c.name == "unipc_s5_n10").unwrap();
+    let mut s = c.scheduler();
+    let t0 = s.timesteps().get(0);
+    let _ = s.step(&c.get("mo.0").shallow_clone(), &t0, c.get("x0")).unwrap();
+    s.set_begin_index(3);
+    s.set_timesteps(10).unwrap();
+    assert_eq!(s.step_index(), None);
+    let mut x = c.get("x0").shallow_clone();
+    for i in 0..10 {
+        x = s.step(&c.get(&format!("mo.{i}")).shallow_clone(), &s.timesteps().get(i), &x).unwrap();
+    }
+    assert_close("walk after reset", &x, c.get("out.9"), TOL);
+}
+
+#[test]
+fn bad_configs_are_typed_errors() {
+    let dir = std::env::temp_dir().join(format!("sora-sched-it-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let write = |name: &str, text: &str| {
+        let p = dir.join(name);
+        std::fs::write(&p, text).unwrap();
+        p
+    };
+    let p = write("broken.json", "{\"_class_name\": ");
+    assert!(matches!(sampler::from_config(&p), Err(Error::Config { path, .. }) if path == p));
+    let p = write("ddim.json", r#"{"_class_name": "DDIMScheduler"}"#);
+    assert!(matches!(sampler::from_config(&p), Err(Error::Unsupported(m)) if m.contains("DDIMScheduler")));
+    let p = write(
+        "karras.json",
+        r#"{"_class_name": "UniPCMultistepScheduler", "use_karras_sigmas": true}"#,
+    );
+    assert!(matches!(sampler::from_config(&p), Err(Error::Unsupported(m)) if m.contains("use_karras_sigmas")));
+    let p = write(
+        "stochastic.json",
+        r#"{"_class_name": "FlowMatchEulerDiscreteScheduler", "stochastic_sampling": true}"#,
+    );
+    assert!(matches!(sampler::from_config(&p), Err(Error::Unsupported(m)) if m.contains("stochastic_sampling")));
+    let p = write(
+        "two.json",
+        r#"{"_class_name": "FlowMatchEulerDiscreteScheduler", "use_karras_sigmas": true, "use_exponential_sigmas": true}"#,
+    );
+    assert!(matches!(sampler::from_config(&p), Err(Error::Config { path, .. }) if path == p));
+    let p = write("typed.json", r#"{"_class_name": "UniPCMultistepScheduler", "flow_shift": "3"}"#);
+    assert!(matches!(sampler::from_config(&p), Err(Error::Config { .. })));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn stepping_past_the_end_or_off_schedule_is_an_error() {
+    let c = cases().into_iter().find(|c| c.name == "flow_s5_n4").unwrap();
+    let mut s = c.scheduler();
+    // A timestep that is not in the schedule: diffusers raises for flow matching.
+    let off = Tensor::from(123.5f32);
+    assert!(s.step(c.get("mo.0"), &off, c.get("x0")).is_err());
+    let mut x = c.get("x0").shallow_clone();
+    for i in 0..4 {
+        x = s.step(c.get(&format!("mo.{i}")), &s.timesteps().get(i), &x).unwrap();
+    }
+    assert!(s.step(c.get("mo.0"), &s.timesteps().get(3), &x).is_err());
+}
