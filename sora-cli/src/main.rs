@@ -1,1 +1,262 @@
-fn main() {}
+//! The `sora` command: `generate` a clip, `inspect` a model folder. A thin layer
+//! over `sora-core`: it parses arguments, shows progress and maps errors to exit codes.
+
+mod inspect;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Instant;
+
+use clap::{Args, Parser, Subcommand};
+use indicatif::{ProgressBar, ProgressStyle};
+use sora_core::{
+    io, CancelToken, Device, Dtype, Error, ErrorKind, ImageInput, Phase, Pipeline, Progress,
+    Request, VideoInput,
+};
+
+/// Generate video (and audio) with open-weight diffusion models, locally.
+#[derive(Parser)]
+#[command(name = "sora", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Generate a clip from a prompt (and optionally an image or a video).
+    Generate(GenerateArgs),
+    /// Describe a model folder: family, components, dtypes, parameters, problems.
+    Inspect(inspect::InspectArgs),
+}
+
+#[derive(Args)]
+struct GenerateArgs {
+    /// Diffusers-format model folder (e.g. a downloaded Wan2.1-T2V-1.3B-Diffusers).
+    #[arg(long)]
+    model: PathBuf,
+    /// What to generate.
+    #[arg(long)]
+    prompt: String,
+    /// Output: a .mp4 file, a .wav file, or a folder for 0000.png, 0001.png, …
+    #[arg(long)]
+    out: PathBuf,
+    /// What to steer away from (the family's default when unset).
+    #[arg(long)]
+    negative_prompt: Option<String>,
+    /// Width in pixels.
+    #[arg(long)]
+    width: Option<u32>,
+    /// Height in pixels.
+    #[arg(long)]
+    height: Option<u32>,
+    /// Number of frames (takes precedence over --seconds).
+    #[arg(long)]
+    frames: Option<u32>,
+    /// Duration in seconds.
+    #[arg(long)]
+    seconds: Option<f32>,
+    /// Frames per second.
+    #[arg(long)]
+    fps: Option<u32>,
+    /// Denoising steps.
+    #[arg(long)]
+    steps: Option<u32>,
+    /// Guidance scale (1 turns classifier-free guidance off).
+    #[arg(long)]
+    guidance: Option<f32>,
+    /// Guidance scale of the low-noise expert (two-expert Wan 2.2 models).
+    #[arg(long = "guidance-2")]
+    guidance_2: Option<f32>,
+    /// Seed of the initial noise.
+    #[arg(long)]
+    seed: Option<u64>,
+    /// cpu, cuda or cuda:N.
+    #[arg(long, default_value = "cpu")]
+    device: String,
+    /// float32, float16 or bfloat16.
+    #[arg(long, default_value = "float32")]
+    dtype: String,
+    /// CPU threads for LibTorch.
+    #[arg(long)]
+    threads: Option<usize>,
+    /// Start from this image (PNG/JPEG): image-to-video.
+    #[arg(long, conflicts_with = "video")]
+    image: Option<PathBuf>,
+    /// Transform this video (MP4 or a folder of PNG frames): video-to-video.
+    #[arg(long)]
+    video: Option<PathBuf>,
+    /// How much of the schedule video-to-video re-runs, in (0, 1].
+    #[arg(long, requires = "video")]
+    strength: Option<f32>,
+    /// Print the clip's metadata as one JSON object on stdout.
+    #[arg(long)]
+    json: bool,
+    /// No progress bar.
+    #[arg(long)]
+    quiet: bool,
+}
+
+/// Exit status for an error: 2 invalid request, 130 cancelled, 1 otherwise.
+fn exit_code(e: &Error) -> u8 {
+    match e.kind() {
+        ErrorKind::InvalidRequest => 2,
+        ErrorKind::Cancelled => 130,
+        _ => 1,
+    }
+}
+
+fn main() -> ExitCode {
+    // Never show a panic backtrace to a user: report it as an internal error.
+    std::panic::set_hook(Box::new(|info| {
+        eprintln!("sora: internal error: {info}");
+    }));
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let code = if e.use_stderr() { 2 } else { 0 };
+            let _ = e.print();
+            return ExitCode::from(code);
+        }
+    };
+    let result = std::panic::catch_unwind(|| match cli.command {
+        Command::Generate(a) => generate(a),
+        Command::Inspect(a) => inspect::run(a),
+    });
+    match result {
+        Ok(Ok(())) => ExitCode::SUCCESS,
+        Ok(Err(e)) => {
+            eprintln!("sora: {e}");
+            ExitCode::from(exit_code(&e))
+        }
+        Err(_) => ExitCode::from(1),
+    }
+}
+
+fn build_request(a: &GenerateArgs) -> sora_core::Result<Request> {
+    let mut req = if let Some(img) = &a.image {
+        let pixels = io::read_image(img)?;
+        Request::image(ImageInput { pixels }, a.prompt.clone())
+    } else if let Some(video) = &a.video {
+        let clip = io::read_video(video)?;
+        let strength = a.strength.unwrap_or(0.8);
+        Request::video(
+            VideoInput {
+                frames: clip.frames,
+                fps: clip.fps,
+            },
+            a.prompt.clone(),
+            strength,
+        )
+    } else {
+        Request::text(a.prompt.clone())
+    };
+    req.negative_prompt = a.negative_prompt.clone();
+    req.width = a.width;
+    req.height = a.height;
+    req.frames = a.frames;
+    req.seconds = a.seconds;
+    req.fps = a.fps;
+    req.steps = a.steps;
+    req.guidance = a.guidance;
+    req.guidance_2 = a.guidance_2;
+    req.seed = a.seed;
+    Ok(req)
+}
+
+fn check_out_path(out: &std::path::Path) -> sora_core::Result<()> {
+    if let Some(parent) = out.parent() {
+        if !parent.as_os_str().is_empty() && !parent.is_dir() {
+            return Err(Error::invalid(format!(
+                "the folder of --out ({}) does not exist",
+                parent.display()
+            )));
+        }
+    }
+    match out.extension().and_then(|e| e.to_str()) {
+        None | Some("mp4") | Some("wav") => Ok(()),
+        Some(other) => Err(Error::invalid(format!(
+            "--out must end in .mp4 or .wav, or name a folder for PNG frames (got .{other})"
+        ))),
+    }
+}
+
+fn generate(a: GenerateArgs) -> sora_core::Result<()> {
+    check_out_path(&a.out)?;
+    let device: Device = a.device.parse()?;
+    let dtype: Dtype = a.dtype.parse()?;
+    let req = build_request(&a)?;
+
+    let token = CancelToken::new();
+    {
+        let t = token.clone();
+        // Ctrl-C cancels between steps; a second Ctrl-C is left to the default handler.
+        let _ = ctrlc::set_handler(move || t.cancel());
+    }
+
+    let mut builder = Pipeline::builder()
+        .model(&a.model)
+        .device(device)
+        .dtype(dtype);
+    if let Some(n) = a.threads {
+        builder = builder.threads(n);
+    }
+    let load_started = Instant::now();
+    let pipe = builder.build()?;
+    token.check()?;
+    let load_s = load_started.elapsed().as_secs_f64();
+    let resolved = pipe.resolve(&req)?;
+
+    let bar = if a.quiet {
+        ProgressBar::hidden()
+    } else {
+        let b = ProgressBar::with_draw_target(
+            Some(resolved.steps as u64),
+            indicatif::ProgressDrawTarget::stderr(),
+        );
+        b.set_style(
+            ProgressStyle::with_template(
+                "{msg:>9} [{bar:30}] {pos}/{len} steps  {elapsed_precise} elapsed, {eta_precise} left",
+            )
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("=> "),
+        );
+        b.set_message("encoding");
+        b
+    };
+    let bar2 = bar.clone();
+    let mut progress = Progress::with_callback(move |s| {
+        match s.phase {
+            Phase::Encode => bar2.set_message("denoising"),
+            Phase::Denoise => {
+                bar2.set_length(s.total as u64);
+                bar2.set_position(s.step as u64);
+                if s.step == s.total {
+                    bar2.set_message("decoding");
+                }
+            }
+            Phase::Decode => bar2.set_message("done"),
+        }
+        true
+    })
+    .token(token.clone());
+
+    let mut clip = pipe.generate(&req, &mut progress)?;
+    bar.finish_and_clear();
+    clip.meta.timings.load_s = load_s;
+    token.check()?;
+    clip.save(&a.out)?;
+    if a.json {
+        println!("{}", clip.meta_json());
+    } else if !a.quiet {
+        eprintln!(
+            "sora: wrote {} ({} frames, {}x{}, {:.1}s generation)",
+            a.out.display(),
+            clip.frames.shape()[0],
+            clip.frames.shape()[2],
+            clip.frames.shape()[1],
+            clip.meta.timings.total_s
+        );
+    }
+    Ok(())
+}

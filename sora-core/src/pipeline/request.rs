@@ -274,7 +274,11 @@ impl Request {
                 }
                 frame_rule(((s * fps as f32).round() as u32).max(1))
             }
-            (None, None) => d.frames,
+            (None, None) => match &self.mode {
+                // Video-to-video keeps the source's length unless told otherwise.
+                Mode::Video { clip, .. } => clip.frames.shape()[0] as u32,
+                _ => d.frames,
+            },
         };
         let steps = self.steps.unwrap_or(d.steps);
         if steps == 0 || steps > 1000 {
@@ -295,8 +299,15 @@ impl Request {
                 )));
             }
         }
-        let width = self.width.unwrap_or(d.width);
-        let height = self.height.unwrap_or(d.height);
+        // Video-to-video keeps the source's size unless told otherwise.
+        let (dw, dh) = match &self.mode {
+            Mode::Video { clip, .. } => {
+                (clip.frames.shape()[2] as u32, clip.frames.shape()[1] as u32)
+            }
+            _ => (d.width, d.height),
+        };
+        let width = self.width.unwrap_or(dw);
+        let height = self.height.unwrap_or(dh);
         if width == 0 || height == 0 {
             return Err(Error::invalid(format!(
                 "size must be positive, got {width}x{height}"
