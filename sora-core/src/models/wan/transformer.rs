@@ -1,1 +1,0 @@
-//! WanTransformer3DModel (diffusers).

@@ -1,0 +1,171 @@
+//! `WanAttention` with `WanAttnProcessor`: q/k/v projections, RMS norms of q
+//! and k across all heads, 3-D rotary embedding (self-attention), LibTorch SDPA,
+//! and, for image-conditioned models, a second attention over the CLIP image
+//! tokens through the added key/value projections, summed before `to_out`.
+
+use tch::Tensor;
+
+use super::embed::linear_tensors;
+use crate::nn::rope::{apply_rope_interleaved, RopeTables};
+use crate::nn::{sdpa, Linear};
+use crate::weights::WeightPath;
+use crate::Result;
+
+/// `torch.nn.RMSNorm` over the last dimension with a scale, run through
+/// LibTorch's own `rms_norm` so that reduced precisions round as in PyTorch.
+#[derive(Debug)]
+struct HeadsRmsNorm {
+    weight: Tensor,
+    dim: i64,
+    eps: f64,
+}
+
+impl HeadsRmsNorm {
+    fn load(p: &WeightPath, dim: i64, eps: f64) -> Result<Self> {
+        Ok(Self {
+            weight: p.get("weight", &[dim])?,
+            dim,
+            eps,
+        })
+    }
+
+    fn forward(&self, x: &Tensor) -> Result<Tensor> {
+        Ok(x.f_rms_norm([self.dim], Some(&self.weight), self.eps)?)
+    }
+}
+
+/// The added image key/value path of cross-attention (Wan 2.1 I2V / FLF2V).
+#[derive(Debug)]
+struct AddedKv {
+    add_k_proj: Linear,
+    add_v_proj: Linear,
+    norm_added_k: HeadsRmsNorm,
+}
+
+/// One attention layer of a Wan block (`attn1`: self, `attn2`: cross).
+#[derive(Debug)]
+pub struct WanAttention {
+    heads: i64,
+    to_q: Linear,
+    to_k: Linear,
+    to_v: Linear,
+    to_out: Linear,
+    norm_q: HeadsRmsNorm,
+    norm_k: HeadsRmsNorm,
+    added: Option<AddedKv>,
+}
+
+impl WanAttention {
+    /// Loads `p.{to_q,to_k,to_v,to_out.0,norm_q,norm_k}` (all `dim → heads·head_dim`)
+    /// and, when `added_kv_proj_dim` is set, `p.{add_k_proj,add_v_proj,norm_added_k}`.
+    pub fn load(
+        p: &WeightPath,
+        dim: i64,
+        heads: i64,
+        head_dim: i64,
+        eps: f64,
+        added_kv_proj_dim: Option<i64>,
+    ) -> Result<Self> {
+        let inner = heads * head_dim;
+        let added = match added_kv_proj_dim {
+            Some(a) => Some(AddedKv {
+                add_k_proj: Linear::load(&p.pp("add_k_proj"), a, inner, true)?,
+                add_v_proj: Linear::load(&p.pp("add_v_proj"), a, inner, true)?,
+                norm_added_k: HeadsRmsNorm::load(&p.pp("norm_added_k"), inner, eps)?,
+            }),
+            None => None,
+        };
+        Ok(Self {
+            heads,
+            to_q: Linear::load(&p.pp("to_q"), dim, inner, true)?,
+            to_k: Linear::load(&p.pp("to_k"), dim, inner, true)?,
+            to_v: Linear::load(&p.pp("to_v"), dim, inner, true)?,
+            to_out: Linear::load(&p.pp("to_out").pp(0), inner, dim, true)?,
+            norm_q: HeadsRmsNorm::load(&p.pp("norm_q"), inner, eps)?,
+            norm_k: HeadsRmsNorm::load(&p.pp("norm_k"), inner, eps)?,
+            added,
+        })
+    }
+
+    /// `[B, S, heads·d] → [B, heads, S, d]` after the rotary embedding when given.
+    fn heads_first(&self, x: &Tensor, rope: Option<&RopeTables>) -> Result<Tensor> {
+        let x = x.f_unflatten(2, [self.heads, -1])?;
+        let x = match rope {
+            Some(t) => apply_rope_interleaved(&x, t)?,
+            None => x,
+        };
+        Ok(x.f_transpose(1, 2)?)
+    }
+
+    /// `softmax(q kᵀ/√d) v` back to `[B, S, heads·d]`.
+    fn attend(q: &Tensor, k: &Tensor, v: &Tensor) -> Result<Tensor> {
+        let o = sdpa(q, k, v, None)?;
+        Ok(o.f_transpose(1, 2)?.f_flatten(2, 3)?)
+    }
+
+    /// Self-attention of `x` `[B, S, dim]` with the rotary tables of its grid.
+    pub fn forward_self(&self, x: &Tensor, rope: &RopeTables) -> Result<Tensor> {
+        let q = self.norm_q.forward(&self.to_q.forward(x)?)?;
+        let k = self.norm_k.forward(&self.to_k.forward(x)?)?;
+        let v = self.to_v.forward(x)?;
+        let q = self.heads_first(&q, Some(rope))?;
+        let k = self.heads_first(&k, Some(rope))?;
+        let v = self.heads_first(&v, None)?;
+        self.to_out.forward(&Self::attend(&q, &k, &v)?)
+    }
+
+    /// Cross-attention of `x` `[B, S, dim]` to the text tokens `ctx` `[B, L, dim]`
+    /// and, when the layer has added projections and `image` is given, to the
+    /// image tokens `[B, S_img, dim]` as a separate attention added to the first.
+    /// A layer without added projections attends to `[image, text]` jointly.
+    pub fn forward_cross(
+        &self,
+        x: &Tensor,
+        ctx: &Tensor,
+        image: Option<&Tensor>,
+    ) -> Result<Tensor> {
+        let joined;
+        let ctx = match (image, &self.added) {
+            (Some(img), None) => {
+                joined = Tensor::f_cat(&[img, ctx], 1)?;
+                &joined
+            }
+            _ => ctx,
+        };
+        let q = self.norm_q.forward(&self.to_q.forward(x)?)?;
+        let k = self.norm_k.forward(&self.to_k.forward(ctx)?)?;
+        let v = self.to_v.forward(ctx)?;
+        let q = self.heads_first(&q, None)?;
+        let k = self.heads_first(&k, None)?;
+        let v = self.heads_first(&v, None)?;
+        let image_out = match (image, &self.added) {
+            (Some(img), Some(a)) => {
+                let ki = a.norm_added_k.forward(&a.add_k_proj.forward(img)?)?;
+                let vi = a.add_v_proj.forward(img)?;
+                let ki = self.heads_first(&ki, None)?;
+                let vi = self.heads_first(&vi, None)?;
+                Some(Self::attend(&q, &ki, &vi)?)
+            }
+            _ => None,
+        };
+        let out = Self::attend(&q, &k, &v)?;
+        let out = match image_out {
+            Some(i) => out.f_add(&i)?,
+            None => out,
+        };
+        self.to_out.forward(&out)
+    }
+
+    pub(crate) fn tensors<'a>(&'a self, out: &mut Vec<&'a Tensor>) {
+        for l in [&self.to_q, &self.to_k, &self.to_v, &self.to_out] {
+            linear_tensors(l, out);
+        }
+        out.push(&self.norm_q.weight);
+        out.push(&self.norm_k.weight);
+        if let Some(a) = &self.added {
+            linear_tensors(&a.add_k_proj, out);
+            linear_tensors(&a.add_v_proj, out);
+            out.push(&a.norm_added_k.weight);
+        }
+    }
+}

@@ -1,0 +1,352 @@
+//! Wan's diffusion backbone, diffusers' `WanTransformer3DModel` (Wan 2.1 T2V /
+//! I2V / FLF2V, Wan 2.2 T2V / I2V / TI2V): patchify the latent video with a
+//! 3-D convolution, run the blocks with timestep modulation, text (and CLIP
+//! image) cross-attention and 3-D RoPE, then project and unpatchify.
+//!
+//! Weights are read under their checkpoint names; the modules diffusers keeps
+//! in f32 (`_keep_in_fp32_modules`: time embedder, modulation tables, the
+//! `norm1/2/3` layers, rotary tables) stay f32 whatever dtype the rest is loaded in.
+
+mod attention;
+mod block;
+mod config;
+mod embed;
+
+use std::path::Path;
+
+use tch::{Device, Kind, Tensor};
+
+pub use config::WanTransformerConfig;
+
+use crate::nn::rope::Rope3d;
+use crate::weights::{read_config, TensorStore, WeightPath};
+use crate::{Error, Result};
+
+use block::WanBlock;
+use embed::{linear_tensors, ConditionEmbedder};
+
+/// `WanTransformer3DModel` with its weights.
+#[derive(Debug)]
+pub struct WanTransformer {
+    cfg: WanTransformerConfig,
+    kind: Kind,
+    device: Device,
+    rope: Rope3d,
+    /// `[inner, in, pt, ph, pw]` and `[inner]`.
+    patch_weight: Tensor,
+    patch_bias: Tensor,
+    condition_embedder: ConditionEmbedder,
+    blocks: Vec<WanBlock>,
+    proj_out: crate::nn::Linear,
+    /// `[1, 2, inner]`, kept in f32.
+    scale_shift_table: Tensor,
+}
+
+impl WanTransformer {
+    /// Loads a diffusers `transformer/` folder: `config.json` and its
+    /// safetensors (single or sharded), floating weights cast to `kind`
+    /// (except the modules diffusers keeps in f32). Every missing or
+    /// mis-shaped tensor is reported at once as [`Error::WeightMismatch`].
+    pub fn load(dir: &Path, device: Device, kind: Kind) -> Result<Self> {
+        let cfg: WanTransformerConfig = read_config(&dir.join("config.json"))?;
+        let store = TensorStore::open(dir, "transformer", device, kind)?;
+        let model = Self::from_store(cfg, &store.root())?;
+        store.finish()?;
+        Ok(model)
+    }
+
+    /// Builds the model from tensors under `root` (names as in the checkpoint).
+    /// Missing tensors are recorded in the store; call
+    /// [`TensorStore::finish`] afterwards to get the error naming them.
+    pub fn from_store(cfg: WanTransformerConfig, root: &WeightPath) -> Result<Self> {
+        cfg.validate()?;
+        let inner = cfg.inner_dim();
+        let [pt, ph, pw] = cfg.patch_size;
+        let pe = root.pp("patch_embedding");
+        let patch_weight = pe.get("weight", &[inner, cfg.in_channels, pt, ph, pw])?;
+        let patch_bias = pe.get("bias", &[inner])?;
+        let condition_embedder = ConditionEmbedder::load(
+            &root.pp("condition_embedder"),
+            inner,
+            cfg.freq_dim,
+            cfg.text_dim,
+            cfg.image_dim,
+            cfg.pos_embed_seq_len,
+        )?;
+        let blocks = (0..cfg.num_layers)
+            .map(|i| {
+                WanBlock::load(
+                    &root.pp("blocks").pp(i),
+                    inner,
+                    cfg.ffn_dim,
+                    cfg.num_attention_heads,
+                    cfg.cross_attn_norm,
+                    cfg.eps,
+                    cfg.added_kv_proj_dim,
+                )
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let out_features = cfg.out_channels() * pt * ph * pw;
+        let proj_out = crate::nn::Linear::load(&root.pp("proj_out"), inner, out_features, true)?;
+        let scale_shift_table = root.get_kind("scale_shift_table", &[1, 2, inner], Kind::Float)?;
+        let rope = Rope3d::new(
+            Rope3d::wan_axis_dims(cfg.attention_head_dim),
+            cfg.rope_max_seq_len,
+            10000.0,
+            root.device(),
+        )?;
+        Ok(Self {
+            kind: root.kind(),
+            device: root.device(),
+            cfg,
+            rope,
+            patch_weight,
+            patch_bias,
+            condition_embedder,
+            blocks,
+            proj_out,
+            scale_shift_table,
+        })
+    }
+
+    /// The configuration the model was built with.
+    pub fn config(&self) -> &WanTransformerConfig {
+        &self.cfg
+    }
+
+    /// The dtype of the (non-f32-kept) weights; inputs are cast to it and the output has it.
+    pub fn kind(&self) -> Kind {
+        self.kind
+    }
+
+    /// The device of the weights.
+    pub fn device(&self) -> Device {
+        self.device
+    }
+
+    /// Every weight tensor of the model (no buffers such as rotary tables).
+    pub fn tensors(&self) -> Vec<&Tensor> {
+        let mut out = vec![&self.patch_weight, &self.patch_bias];
+        self.condition_embedder.tensors(&mut out);
+        for b in &self.blocks {
+            b.tensors(&mut out);
+        }
+        linear_tensors(&self.proj_out, &mut out);
+        out.push(&self.scale_shift_table);
+        out
+    }
+
+    /// Number of learned parameters (as diffusers' `num_parameters()`).
+    pub fn num_parameters(&self) -> u64 {
+        self.tensors().iter().map(|t| t.numel() as u64).sum()
+    }
+
+    /// The 3-D rotary embedding (its per-grid tables are cached).
+    pub fn rope(&self) -> &Rope3d {
+        &self.rope
+    }
+
+    /// Checks the inputs of [`WanTransformer::forward`]; returns the patch grid `[F', H', W']`.
+    fn check_inputs(
+        &self,
+        x: &Tensor,
+        timestep: &Tensor,
+        text: &Tensor,
+        image: Option<&Tensor>,
+    ) -> Result<[i64; 3]> {
+        let c = &self.cfg;
+        let xs = x.size();
+        if xs.len() != 5 {
+            return Err(Error::invalid(format!(
+                "Wan transformer: hidden_states must be [batch, channels, frames, height, width], got {xs:?}"
+            )));
+        }
+        let b = xs[0];
+        if b == 0 {
+            return Err(Error::invalid("Wan transformer: empty batch"));
+        }
+        if xs[1] != c.in_channels {
+            return Err(Error::invalid(format!(
+                "Wan transformer: hidden_states has {} channels, the model takes {}",
+                xs[1], c.in_channels
+            )));
+        }
+        let mut grid = [0; 3];
+        for (i, name) in ["frames", "height", "width"].iter().enumerate() {
+            let (n, p) = (xs[2 + i], c.patch_size[i]);
+            if n <= 0 || n % p != 0 {
+                return Err(Error::invalid(format!(
+                    "Wan transformer: latent {name} {n} is not a positive multiple of the patch size {p}"
+                )));
+            }
+            grid[i] = n / p;
+        }
+        let seq = grid.iter().product::<i64>();
+        let ts = timestep.size();
+        let batch_ok = |n: i64| n == b || n == 1;
+        match ts.len() {
+            0 => {}
+            1 if batch_ok(ts[0]) => {}
+            2 if batch_ok(ts[0]) && ts[1] == seq => {}
+            2 => {
+                return Err(Error::invalid(format!(
+                    "Wan transformer: per-token timesteps {ts:?} must be [batch, {seq}] \
+                     ({seq} = latent tokens after patchify)"
+                )))
+            }
+            _ => {
+                return Err(Error::invalid(format!(
+                    "Wan transformer: timestep must be [batch] or [batch, tokens], got {ts:?} for batch {b}"
+                )))
+            }
+        }
+        let tx = text.size();
+        if tx.len() != 3 || tx[0] != b || tx[2] != c.text_dim || tx[1] == 0 {
+            return Err(Error::invalid(format!(
+                "Wan transformer: encoder_hidden_states must be [{b}, tokens, {}], got {tx:?}",
+                c.text_dim
+            )));
+        }
+        if let Some(img) = image {
+            let Some(image_dim) = c.image_dim else {
+                return Err(Error::invalid(
+                    "Wan transformer: image embeddings were given but this model takes none \
+                     (config `image_dim` is null)",
+                ));
+            };
+            let is = img.size();
+            let imgs_per_sample = if c.pos_embed_seq_len.is_some() { 2 } else { 1 };
+            if is.len() != 3 || is[0] != b * imgs_per_sample || is[2] != image_dim || is[1] == 0 {
+                return Err(Error::invalid(format!(
+                    "Wan transformer: encoder_hidden_states_image must be [{}, tokens, {image_dim}], got {is:?}",
+                    b * imgs_per_sample
+                )));
+            }
+            if let Some(p) = c.pos_embed_seq_len {
+                if 2 * is[1] != p {
+                    return Err(Error::invalid(format!(
+                        "Wan transformer: two images of {} tokens each do not match the position \
+                         embedding of {p} tokens",
+                        is[1]
+                    )));
+                }
+            }
+            if let Some(a) = c.added_kv_proj_dim {
+                if a != c.inner_dim() {
+                    return Err(Error::Unsupported(format!(
+                        "Wan transformer: added_kv_proj_dim {a} differs from the model width {} \
+                         the image tokens are projected to",
+                        c.inner_dim()
+                    )));
+                }
+            }
+        }
+        Ok(grid)
+    }
+
+    /// One model call: predicts `[B, out_channels, F, H, W]` from the latent
+    /// video `hidden_states` `[B, in_channels, F, H, W]`, the timestep `[B]`
+    /// (or `[B, F'·H'·W']` per latent token, Wan 2.2 TI2V; a batch of 1
+    /// broadcasts), the text embeddings `[B, L, text_dim]` and, for
+    /// image-conditioned models, CLIP image tokens `[B, S, image_dim]`
+    /// (`[2B, S, image_dim]` with two images per sample for FLF2V).
+    ///
+    /// Inputs are moved to the model's device and dtype. diffusers splits
+    /// image from text tokens by assuming 512 text tokens; here they stay
+    /// apart, which agrees with it for the 512-token prompts the pipelines use.
+    pub fn forward(
+        &self,
+        hidden_states: &Tensor,
+        timestep: &Tensor,
+        encoder_hidden_states: &Tensor,
+        encoder_hidden_states_image: Option<&Tensor>,
+    ) -> Result<Tensor> {
+        let grid = self.check_inputs(
+            hidden_states,
+            timestep,
+            encoder_hidden_states,
+            encoder_hidden_states_image,
+        )?;
+        let _guard = tch::no_grad_guard();
+        let kind = self.kind;
+        let to_model =
+            |t: &Tensor| -> Result<Tensor> { Ok(t.f_to_device(self.device)?.f_to_kind(kind)?) };
+        let x = to_model(hidden_states)?;
+        let text = to_model(encoder_hidden_states)?;
+        let image = match encoder_hidden_states_image {
+            Some(i) => Some(to_model(i)?),
+            None => None,
+        };
+        let timestep = timestep.f_to_device(self.device)?;
+        let b = x.size()[0];
+        let [pt, ph, pw] = self.cfg.patch_size;
+        let [f, h, w] = grid;
+
+        let rope = self.rope.tables(grid)?;
+
+        // Patchify: [B, C, F, H, W] → [B, F'·H'·W', inner].
+        let x = x
+            .f_conv3d(
+                &self.patch_weight,
+                Some(&self.patch_bias),
+                [pt, ph, pw],
+                [0, 0, 0],
+                [1, 1, 1],
+                1,
+            )?
+            .f_flatten(2, -1)?
+            .f_transpose(1, 2)?
+            .f_contiguous()?;
+
+        let (flat_t, ts_seq) = match timestep.dim() {
+            0 => (timestep.f_reshape([1])?, None),
+            1 => (timestep, None),
+            _ => {
+                let s = timestep.size()[1];
+                (timestep.f_flatten(0, -1)?, Some(s))
+            }
+        };
+        let cond = self
+            .condition_embedder
+            .forward(&flat_t, ts_seq, &text, image.as_ref(), kind)?;
+        let timestep_proj = match ts_seq {
+            Some(_) => cond.timestep_proj.f_unflatten(2, [6, -1])?,
+            None => cond.timestep_proj.f_unflatten(1, [6, -1])?,
+        };
+
+        let mut x = x;
+        for block in &self.blocks {
+            x = block.forward(&x, &cond.text, cond.image.as_ref(), &timestep_proj, &rope)?;
+        }
+
+        // Output modulation, in f32.
+        let temb = &cond.temb;
+        let (shift, scale) = if temb.dim() == 3 {
+            let s = self
+                .scale_shift_table
+                .f_unsqueeze(0)?
+                .f_add(&temb.f_unsqueeze(2)?)?;
+            let parts = s.f_chunk(2, 2)?;
+            (parts[0].f_squeeze_dim(2)?, parts[1].f_squeeze_dim(2)?)
+        } else {
+            let s = self.scale_shift_table.f_add(&temb.f_unsqueeze(1)?)?;
+            let parts = s.f_chunk(2, 1)?;
+            (parts[0].shallow_clone(), parts[1].shallow_clone())
+        };
+        let inner = self.cfg.inner_dim();
+        let x = x
+            .f_to_kind(Kind::Float)?
+            .f_layer_norm([inner], None::<Tensor>, None::<Tensor>, self.cfg.eps, true)?
+            .f_mul(&scale.f_add_scalar(1.0)?)?
+            .f_add(&shift)?
+            .f_to_kind(kind)?;
+        let x = self.proj_out.forward(&x)?;
+
+        // Unpatchify: [B, F'H'W', pt·ph·pw·C] → [B, C, F, H, W].
+        let x = x
+            .f_reshape([b, f, h, w, pt, ph, pw, -1])?
+            .f_permute([0, 7, 1, 4, 2, 5, 3, 6])?
+            .f_reshape([b, -1, f * pt, h * ph, w * pw])?;
+        Ok(x)
+    }
+}
