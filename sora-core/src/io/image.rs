@@ -41,7 +41,10 @@ fn check_frame(path: &Path, shape: &[usize]) -> Result<()> {
         )));
     }
     if shape[0] > u32::MAX as usize || shape[1] > u32::MAX as usize {
-        return Err(Error::invalid(format!("{}: frame too large", path.display())));
+        return Err(Error::invalid(format!(
+            "{}: frame too large",
+            path.display()
+        )));
     }
     Ok(())
 }
@@ -105,13 +108,21 @@ pub fn frame_file_name(i: usize) -> String {
 pub fn write_png_sequence(dir: &Path, frames: ArrayView4<u8>) -> Result<()> {
     let s = frames.shape();
     if s[0] == 0 {
-        return Err(Error::invalid(format!("{}: no frames to write", dir.display())));
+        return Err(Error::invalid(format!(
+            "{}: no frames to write",
+            dir.display()
+        )));
     }
     check_frame(dir, &s[1..])?;
     let staged = Staged::dir(dir)?;
     for (i, frame) in frames.axis_iter(Axis(0)).enumerate() {
         let name = frame_file_name(i);
-        encode_frame(&staged.path().join(&name), &dir.join(&name), frame, ImageFormat::Png)?;
+        encode_frame(
+            &staged.path().join(&name),
+            &dir.join(&name),
+            frame,
+            ImageFormat::Png,
+        )?;
     }
     staged.commit()
 }

@@ -313,7 +313,11 @@ impl UniPcScheduler {
                 .iter()
                 .map(|&t| self.vp_sigmas[t.clamp(0, train as i64 - 1) as usize])
                 .collect();
-            s.push(if self.final_sigma_min { self.vp_sigmas[0] } else { 0.0 });
+            s.push(if self.final_sigma_min {
+                self.vp_sigmas[0]
+            } else {
+                0.0
+            });
             (ts, s)
         };
         sig.shrink_to_fit();
@@ -339,7 +343,12 @@ impl UniPcScheduler {
     /// diffusers' `add_noise`: `alpha_t · original + sigma_t · noise` at the sigma
     /// of `timestep` (or of the begin / current step index once set), in the
     /// original's dtype.
-    pub fn add_noise(&self, original: &Tensor, noise: &Tensor, timestep: &Tensor) -> Result<Tensor> {
+    pub fn add_noise(
+        &self,
+        original: &Tensor,
+        noise: &Tensor,
+        timestep: &Tensor,
+    ) -> Result<Tensor> {
         let values = timestep_values(timestep)?;
         let indices: Vec<usize> = match (self.begin_index, self.step_index) {
             (None, _) => values.iter().map(|t| self.index_for_timestep(*t)).collect(),
@@ -447,7 +456,11 @@ impl UniPcScheduler {
             return Ok(rhos.f_mul(&d1s[0])?);
         }
         let stacked = Tensor::f_stack(d1s, 1)?;
-        Ok(Tensor::f_einsum("k,bkc...->bc...", &[rhos, &stacked], None::<&[i64]>)?)
+        Ok(Tensor::f_einsum(
+            "k,bkc...->bc...",
+            &[rhos, &stacked],
+            None::<&[i64]>,
+        )?)
     }
 
     /// `x_t_ = (s_t/s_0)·x − (a_t·h·phi_1)·m0` (x0) or `(a_t/a_0)·x − (s_t·h·phi_1)·m0`,
@@ -599,7 +612,11 @@ fn pow_int(x: f32, e: usize) -> f32 {
 
 /// `torch.linalg.solve(R[:k, :k], b[:k])` in float32 on `device`, as diffusers solves it.
 fn solve(r: &[Vec<f32>], b: &[f32], k: usize, device: Device) -> Result<Tensor> {
-    let flat: Vec<f32> = r.iter().take(k).flat_map(|row| row.iter().take(k).copied()).collect();
+    let flat: Vec<f32> = r
+        .iter()
+        .take(k)
+        .flat_map(|row| row.iter().take(k).copied())
+        .collect();
     let a = Tensor::f_from_slice(&flat)?
         .f_reshape([k as i64, k as i64])?
         .f_to_device(device)?;
@@ -658,7 +675,11 @@ fn vp_sigmas(c: &UniPcConfig) -> Result<Vec<f32>> {
                 .f_pow_tensor_scalar(2)?
         }
         (None, "squaredcos_cap_v2") => {
-            let abar = |t: f64| ((t + 0.008) / 1.008 * std::f64::consts::PI / 2.0).cos().powf(2.0);
+            let abar = |t: f64| {
+                ((t + 0.008) / 1.008 * std::f64::consts::PI / 2.0)
+                    .cos()
+                    .powf(2.0)
+            };
             let b: Vec<f64> = (0..n)
                 .map(|i| {
                     let (t1, t2) = (i as f64 / n as f64, (i + 1) as f64 / n as f64);
@@ -675,7 +696,11 @@ fn vp_sigmas(c: &UniPcConfig) -> Result<Vec<f32>> {
             betas.numel()
         )));
     }
-    let betas = if c.rescale_betas_zero_snr { rescale_zero_terminal_snr(&betas)? } else { betas };
+    let betas = if c.rescale_betas_zero_snr {
+        rescale_zero_terminal_snr(&betas)?
+    } else {
+        betas
+    };
     let alphas = betas.f_rsub_scalar(1.0)?;
     let cumprod = alphas.f_cumprod(0, None::<Kind>)?;
     if c.rescale_betas_zero_snr {
@@ -700,7 +725,9 @@ fn rescale_zero_terminal_snr(betas: &Tensor) -> Result<Tensor> {
     let shifted = sqrt_bar.f_sub(&last)?;
     let scaled = shifted.f_mul(&first.f_div(&first.f_sub(&last)?)?)?;
     let bar = scaled.f_pow_tensor_scalar(2)?;
-    let ratio = bar.f_narrow(0, 1, n - 1)?.f_div(&bar.f_narrow(0, 0, n - 1)?)?;
+    let ratio = bar
+        .f_narrow(0, 1, n - 1)?
+        .f_div(&bar.f_narrow(0, 0, n - 1)?)?;
     let alphas = Tensor::f_cat(&[bar.f_narrow(0, 0, 1)?, ratio], 0)?;
     Ok(alphas.f_rsub_scalar(1.0)?)
 }
@@ -758,11 +785,14 @@ impl Scheduler for UniPcScheduler {
         &self.timesteps
     }
 
-    fn step(&mut self, model_output: &Tensor, timestep: &Tensor, sample: &Tensor) -> Result<Tensor> {
+    fn step(
+        &mut self,
+        model_output: &Tensor,
+        timestep: &Tensor,
+        sample: &Tensor,
+    ) -> Result<Tensor> {
         if self.num_inference_steps.is_none() {
-            return Err(Error::invalid(
-                "UniPC: call set_timesteps before step",
-            ));
+            return Err(Error::invalid("UniPC: call set_timesteps before step"));
         }
         let i = match self.step_index {
             Some(i) => i,
@@ -839,10 +869,16 @@ mod tests {
 
     #[test]
     fn unsupported_fields_are_named() {
-        let c = UniPcConfig { use_karras_sigmas: true, ..UniPcConfig::wan(3.0) };
+        let c = UniPcConfig {
+            use_karras_sigmas: true,
+            ..UniPcConfig::wan(3.0)
+        };
         let e = UniPcScheduler::new(c).err().unwrap();
         assert!(matches!(&e, Error::Unsupported(m) if m.contains("use_karras_sigmas")));
-        let c = UniPcConfig { thresholding: true, ..Default::default() };
+        let c = UniPcConfig {
+            thresholding: true,
+            ..Default::default()
+        };
         assert!(matches!(UniPcScheduler::new(c), Err(Error::Unsupported(_))));
     }
 
