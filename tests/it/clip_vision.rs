@@ -211,3 +211,34 @@ fn clip_rejects_bad_inputs() {
     ));
     let _ = std::fs::remove_dir_all(&tmp2);
 }
+
+#[test]
+fn clip_other_dtypes_and_devices() {
+    let imgs = images();
+    let dir = fixture("clip_vision").join("gelu3");
+    let d = data("gelu3");
+    let mut runs = vec![(Device::Cpu, Dtype::BF16, 5e-2)];
+    if tch::Cuda::is_available() {
+        // cuDNN may run the patch convolution in TF32.
+        runs.push((Device::Cuda(0), Dtype::F32, 5e-3));
+        runs.push((Device::Cuda(0), Dtype::BF16, 5e-2));
+    }
+    for (device, dtype, tol) in runs {
+        let enc = WanImageEncoder::load(
+            dir.join("image_encoder"),
+            dir.join("image_processor"),
+            device,
+            dtype,
+        )
+        .unwrap();
+        let e = enc.encode(imgs[0].view()).unwrap();
+        assert_eq!(e.kind(), dtype.to_kind());
+        assert_eq!(e.device(), device.to_tch());
+        assert_close(
+            &format!("{device} {dtype} encode(img0)"),
+            &e,
+            &d["emb0"],
+            tol,
+        );
+    }
+}
