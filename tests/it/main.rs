@@ -1,6 +1,7 @@
 //! The one integration-test binary: parity against diffusers (fixtures built at
 //! test time by `tests/fixtures/*.py`) and cross-crate behaviour.
 
+mod clip_vision;
 mod io_media;
 mod sched_parity;
 mod wan_pipeline;

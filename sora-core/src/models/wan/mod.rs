@@ -1,6 +1,7 @@
 //! Wan 2.1 / 2.2: UMT5 text encoder, `WanTransformer3DModel`, `AutoencoderKLWan`,
 //! and the family glue that plugs them into the shared loop.
 
+pub mod image_encoder;
 pub mod text_encoder;
 pub mod transformer;
 pub mod vae;
