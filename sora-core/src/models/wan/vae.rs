@@ -1,1 +1,0 @@
-//! AutoencoderKLWan (diffusers), Wan 2.1 and 2.2 forms.
