@@ -134,10 +134,9 @@ pub fn audit(
 /// Loads the family of `folder` on `device` in `dtype`.
 pub fn load(folder: &ModelFolder, device: Device, dtype: Dtype) -> Result<Box<dyn ModelFamily>> {
     match family_of(folder)? {
-        "wan" => {
-            let _ = crate::models::wan::WanFamily::load(folder, device, dtype)?;
-            Err(Error::Unsupported("wan".into()))
-        }
+        "wan" => Ok(Box::new(crate::models::wan::WanFamily::load(
+            folder, device, dtype,
+        )?)),
         other => Err(Error::Unsupported(format!(
             "family `{other}` is not built in"
         ))),

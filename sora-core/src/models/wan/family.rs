@@ -1,0 +1,563 @@
+//! The Wan family glue: loads the folder's components and plugs them into the
+//! shared loop as diffusers' `WanPipeline`, `WanImageToVideoPipeline` and
+//! `WanVideoToVideoPipeline` do (same noise order, same timesteps, same guidance).
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use serde::Deserialize;
+use tch::{Device as TchDevice, Kind, Tensor};
+
+use super::image_encoder::WanImageEncoder;
+use super::preprocess::{frames_to_tensor, image_to_tensor};
+use super::rules::SizeRule;
+use super::text_encoder::WanTextEncoder;
+use super::transformer::WanTransformer;
+use super::vae::WanVae;
+use crate::family::{Conditioning, FrameSink, ModelFamily, Plan, StepCtx};
+use crate::pipeline::{Defaults, Latents, Mode, Noise, Resolved};
+use crate::sampler::guidance::{Guidance, Prediction};
+use crate::sampler::{self, Scheduler};
+use crate::weights::{ModelFolder, WeightReport};
+use crate::{Device, Dtype, Error, Result};
+
+/// diffusers' default `max_sequence_length` for Wan.
+pub const MAX_SEQUENCE_LENGTH: usize = 512;
+
+/// The negative prompt the Wan model cards recommend is not the pipeline's
+/// default: `WanPipeline` uses an empty negative prompt, and so do we.
+const DEFAULT_NEGATIVE: &str = "";
+
+/// Pipeline-level fields of `model_index.json`.
+#[derive(Debug, Deserialize, Default)]
+struct WanIndex {
+    #[serde(default)]
+    boundary_ratio: Option<f64>,
+    #[serde(default)]
+    expand_timesteps: bool,
+}
+
+#[derive(Debug, Deserialize)]
+struct SchedulerBasics {
+    #[serde(default = "default_train_steps")]
+    num_train_timesteps: f64,
+}
+
+fn default_train_steps() -> f64 {
+    1000.0
+}
+
+/// A loaded Wan model.
+pub struct WanFamily {
+    folder: ModelFolder,
+    device: TchDevice,
+    text: WanTextEncoder,
+    transformer: WanTransformer,
+    transformer_2: Option<WanTransformer>,
+    vae: WanVae,
+    image_encoder: Option<WanImageEncoder>,
+    index: WanIndex,
+    num_train_timesteps: f64,
+    scheduler_config: PathBuf,
+    rule: SizeRule,
+}
+
+/// Wan's conditioning for one request.
+struct WanCond {
+    prompt: Tensor,
+    negative: Option<Tensor>,
+    image_embeds: Option<Tensor>,
+    /// Wan 2.1 I2V: mask + first-frame latents concatenated to the input channels.
+    concat: Option<Tensor>,
+    /// Wan 2.2 TI2V: first-frame latents and the mask keeping them.
+    first_frame: Option<(Tensor, Tensor)>,
+    guidance: f64,
+    guidance_2: f64,
+}
+
+fn parse_index(folder: &ModelFolder) -> Result<WanIndex> {
+    serde_json::from_value(folder.index().clone()).map_err(|e| Error::Config {
+        path: folder.root().join("model_index.json"),
+        reason: e.to_string(),
+    })
+}
+
+impl WanFamily {
+    /// Loads every component of a Wan folder on `device` in `dtype`.
+    pub fn load(folder: &ModelFolder, device: Device, dtype: Dtype) -> Result<Self> {
+        let dev = device.to_tch();
+        let kind = dtype.to_kind();
+        let index = parse_index(folder)?;
+        let scheduler_config = folder
+            .component_dir("scheduler")?
+            .join("scheduler_config.json");
+        let basics: SchedulerBasics = crate::weights::read_config(&scheduler_config)?;
+        // Fail early on an unusable scheduler config, before loading weights.
+        sampler::from_config(&scheduler_config)?;
+        let text = WanTextEncoder::load(
+            &folder.component_dir("tokenizer")?,
+            &folder.component_dir("text_encoder")?,
+            device,
+            dtype,
+        )?;
+        let transformer = if folder.has("transformer") {
+            WanTransformer::load(&folder.component_dir("transformer")?, dev, kind)?
+        } else {
+            return Err(Error::MissingComponent {
+                path: folder.root().to_path_buf(),
+                component: "transformer".into(),
+            });
+        };
+        let transformer_2 = match (folder.has("transformer_2"), index.boundary_ratio) {
+            (true, _) => Some(WanTransformer::load(
+                &folder.component_dir("transformer_2")?,
+                dev,
+                kind,
+            )?),
+            (false, Some(_)) => {
+                return Err(Error::MissingComponent {
+                    path: folder.root().to_path_buf(),
+                    component: "transformer_2 (boundary_ratio is set)".into(),
+                })
+            }
+            (false, None) => None,
+        };
+        let vae = WanVae::load(&folder.component_dir("vae")?, dev, kind)?;
+        let image_encoder = if folder.has("image_encoder") && folder.has("image_processor") {
+            Some(WanImageEncoder::load(
+                folder.component_dir("image_encoder")?,
+                folder.component_dir("image_processor")?,
+                device,
+                dtype,
+            )?)
+        } else {
+            None
+        };
+        let patch = transformer.config().patch_size.clone();
+        let rule = SizeRule {
+            spatial: vae.spatial_factor() as u32,
+            temporal: vae.temporal_factor() as u32,
+            patch_h: patch.get(1).copied().unwrap_or(2) as u32,
+            patch_w: patch.get(2).copied().unwrap_or(2) as u32,
+        };
+        Ok(Self {
+            folder: folder.clone(),
+            device: dev,
+            text,
+            transformer,
+            transformer_2,
+            vae,
+            image_encoder,
+            index,
+            num_train_timesteps: basics.num_train_timesteps,
+            scheduler_config,
+            rule,
+        })
+    }
+
+    /// Dry-loads each component (names and shapes only, no tensor data) and
+    /// reports what does not match.
+    pub fn audit(
+        folder: &ModelFolder,
+    ) -> Result<BTreeMap<String, std::result::Result<WeightReport, String>>> {
+        let mut out = BTreeMap::new();
+        for name in [
+            "text_encoder",
+            "transformer",
+            "transformer_2",
+            "vae",
+            "image_encoder",
+        ] {
+            if !folder.has(name) {
+                continue;
+            }
+            let r = folder
+                .component_dir(name)
+                .and_then(|dir| audit_component(name, &dir));
+            out.insert(name.to_string(), r.map_err(|e| e.to_string()));
+        }
+        Ok(out)
+    }
+
+    fn latent_channels(&self) -> i64 {
+        self.vae.config().z_dim
+    }
+
+    /// The folder this family was loaded from.
+    pub fn folder(&self) -> &ModelFolder {
+        &self.folder
+    }
+
+    fn latents_stats(&self) -> Result<(Tensor, Tensor)> {
+        let cfg = self.vae.config();
+        let z = cfg.z_dim;
+        let mean = Tensor::f_from_slice(&cfg.latents_mean.iter().map(|&v| v as f32).collect::<Vec<_>>())?
+            .f_view([1, z, 1, 1, 1])?;
+        let std = Tensor::f_from_slice(&cfg.latents_std.iter().map(|&v| v as f32).collect::<Vec<_>>())?
+            .f_view([1, z, 1, 1, 1])?;
+        // diffusers keeps the reciprocal and divides by it: same rounding here.
+        let inv_std = std.f_reciprocal()?;
+        Ok((mean.f_to_device(self.device)?, inv_std.f_to_device(self.device)?))
+    }
+
+    /// VAE-encodes pixels `[1,3,T,H,W]` in [-1,1] to normalised latents (the distribution's mode).
+    fn encode_pixels(&self, pixels: &Tensor) -> Result<Tensor> {
+        let (mean, _logvar) = self.vae.encode(&pixels.f_to_kind(self.vae.kind())?)?;
+        let (lm, inv_std) = self.latents_stats()?;
+        Ok(mean.f_to_kind(Kind::Float)?.f_sub(&lm)?.f_mul(&inv_std)?)
+    }
+
+    fn timesteps_of(sched: &dyn Scheduler) -> Result<Vec<Tensor>> {
+        let ts = sched.timesteps();
+        let n = ts.size().first().copied().unwrap_or(0);
+        (0..n).map(|i| Ok(ts.f_get(i)?)).collect()
+    }
+
+    fn pick_expert(&self, t: &Tensor) -> (&WanTransformer, bool) {
+        match (self.index.boundary_ratio, &self.transformer_2) {
+            (Some(ratio), Some(t2)) => {
+                let boundary = ratio * self.num_train_timesteps;
+                if t.double_value(&[]) >= boundary {
+                    (&self.transformer, false)
+                } else {
+                    (t2, true)
+                }
+            }
+            _ => (&self.transformer, false),
+        }
+    }
+}
+
+impl ModelFamily for WanFamily {
+    fn name(&self) -> &'static str {
+        "wan"
+    }
+
+    fn defaults(&self) -> Defaults {
+        Defaults {
+            width: 832,
+            height: 480,
+            frames: 81,
+            fps: 16,
+            steps: 50,
+            guidance: 5.0,
+            negative_prompt: DEFAULT_NEGATIVE.to_string(),
+            audio: false,
+        }
+    }
+
+    fn nearest_frames(&self, frames: u32) -> u32 {
+        self.rule.nearest_frames(frames)
+    }
+
+    fn check(&self, req: &Resolved) -> Result<()> {
+        if req.audio {
+            return Err(Error::Unsupported(
+                "Wan generates no audio; drop the audio option or use an audio-video family".into(),
+            ));
+        }
+        self.rule.check(req.width, req.height, req.frames)?;
+        match &req.mode {
+            Mode::Image(_) => {
+                let concat = self.transformer.config().in_channels > self.latent_channels();
+                if !self.index.expand_timesteps && !concat {
+                    return Err(Error::Unsupported(format!(
+                        "{} is a text-to-video Wan model without image conditioning; \
+                         image-to-video needs an I2V or TI2V checkpoint",
+                        self.folder.root().display()
+                    )));
+                }
+            }
+            Mode::Video { clip, .. } => {
+                let src = clip.frames.shape()[0] as u32;
+                if req.frames > src {
+                    return Err(Error::invalid(format!(
+                        "video-to-video makes as many frames as the source has at most ({src}); {} asked",
+                        req.frames
+                    )));
+                }
+                if self.transformer.config().in_channels != self.latent_channels() {
+                    return Err(Error::Unsupported(
+                        "video-to-video runs on text-to-video Wan checkpoints".into(),
+                    ));
+                }
+            }
+            Mode::Extend { .. } => {
+                return Err(Error::Unsupported(
+                    "extending a clip is not built yet for Wan".into(),
+                ))
+            }
+            Mode::Text => {}
+        }
+        Ok(())
+    }
+
+    fn encode(&mut self, req: &Resolved) -> Result<Conditioning> {
+        let guidance = req.guidance as f64;
+        let guidance_2 = req.guidance_2.map(|g| g as f64).unwrap_or(guidance);
+        let kind = self.transformer.kind();
+        let prompt = self
+            .text
+            .encode(&[req.prompt.as_str()], MAX_SEQUENCE_LENGTH)?
+            .f_to_kind(kind)?;
+        let negative = if guidance > 1.0 {
+            Some(
+                self.text
+                    .encode(&[req.negative_prompt.as_str()], MAX_SEQUENCE_LENGTH)?
+                    .f_to_kind(kind)?,
+            )
+        } else {
+            None
+        };
+        let mut image_embeds = None;
+        if let Mode::Image(img) = &req.mode {
+            if self.index.boundary_ratio.is_none() && !self.index.expand_timesteps {
+                let enc = self.image_encoder.as_ref().ok_or_else(|| Error::MissingComponent {
+                    path: self.folder.root().to_path_buf(),
+                    component: "image_encoder".into(),
+                })?;
+                image_embeds = Some(enc.encode(img.pixels.view())?.f_to_kind(kind)?);
+            }
+        }
+        Ok(Conditioning::new(WanCond {
+            prompt,
+            negative,
+            image_embeds,
+            concat: None,
+            first_frame: None,
+            guidance,
+            guidance_2,
+        }))
+    }
+
+    fn scheduler(&self) -> Result<Box<dyn Scheduler>> {
+        sampler::from_config(&self.scheduler_config)
+    }
+
+    fn prepare(
+        &mut self,
+        req: &Resolved,
+        cond: &mut Conditioning,
+        scheduler: &mut dyn Scheduler,
+        noise: &mut Noise,
+    ) -> Result<Plan> {
+        let c = cond
+            .0
+            .downcast_mut::<WanCond>()
+            .ok_or_else(|| Error::Unsupported("conditioning of another family".into()))?;
+        let (h, w) = (req.height as i64, req.width as i64);
+        let sf = self.rule.spatial as i64;
+        let tf = self.rule.temporal as i64;
+        let lat_f = (req.frames as i64 - 1) / tf + 1;
+        let shape = [1, self.latent_channels(), lat_f, h / sf, w / sf];
+        scheduler.set_timesteps(req.steps as usize)?;
+        let mut timesteps = Self::timesteps_of(scheduler)?;
+        let latents = match &req.mode {
+            Mode::Text => noise.randn(&shape)?.f_to_device(self.device)?,
+            Mode::Image(img) => {
+                let x = noise.randn(&shape)?.f_to_device(self.device)?;
+                let image = image_to_tensor(img.pixels.view(), req.width, req.height)?
+                    .f_to_device(self.device)?
+                    .f_unsqueeze(2)?; // [1,3,1,H,W]
+                if self.index.expand_timesteps {
+                    let lc = self.encode_pixels(&image)?;
+                    let mask = Tensor::f_ones([1, 1, lat_f, h / sf, w / sf], (Kind::Float, self.device))?;
+                    let _ = mask.f_narrow(2, 0, 1)?.f_fill_(0.0)?;
+                    c.first_frame = Some((lc, mask));
+                } else {
+                    let zeros = Tensor::f_zeros(
+                        [1, 3, req.frames as i64 - 1, h, w],
+                        (Kind::Float, self.device),
+                    )?;
+                    let video = Tensor::f_cat(&[image, zeros], 2)?;
+                    let lc = self.encode_pixels(&video)?;
+                    // Mask: 1 on the first frame (repeated over the temporal factor), 0 after.
+                    let mut m = Tensor::f_zeros([1, 1, req.frames as i64, h / sf, w / sf], (Kind::Float, self.device))?;
+                    let _ = m.f_narrow(2, 0, 1)?.f_fill_(1.0)?;
+                    let first = m.f_narrow(2, 0, 1)?.f_repeat_interleave_self_int(tf, Some(2), None)?;
+                    m = Tensor::f_cat(&[first, m.f_narrow(2, 1, req.frames as i64 - 1)?], 2)?;
+                    let m = m
+                        .f_view([1, -1, tf, h / sf, w / sf])?
+                        .f_transpose(1, 2)?;
+                    c.concat = Some(Tensor::f_cat(&[m, lc], 1)?);
+                }
+                x
+            }
+            Mode::Video { clip, strength } => {
+                let steps = req.steps as usize;
+                let init = ((steps as f64 * *strength as f64) as usize).min(steps);
+                let start = steps.saturating_sub(init) * scheduler.order();
+                if start >= timesteps.len() {
+                    return Err(Error::invalid(format!(
+                        "strength {strength} re-runs no step of {steps}; use strength ≥ {:.3}",
+                        1.0 / steps as f64
+                    )));
+                }
+                timesteps = timesteps.split_off(start);
+                let frames = clip.frames.slice(ndarray::s![..req.frames as usize, .., .., ..]);
+                let video = frames_to_tensor(frames, req.width, req.height)?.f_to_device(self.device)?;
+                let init_latents = self.encode_pixels(&video)?;
+                let n = noise.randn(&shape)?.f_to_device(self.device)?;
+                let x = scheduler.noise_to(&init_latents, &n, &timesteps[0])?;
+                scheduler.set_begin_index(start);
+                x
+            }
+            Mode::Extend { .. } => {
+                return Err(Error::Unsupported("extending a clip is not built yet for Wan".into()))
+            }
+        };
+        Ok(Plan {
+            latents: Latents::video(latents),
+            timesteps,
+        })
+    }
+
+    fn predict(&mut self, x: &Latents, step: &StepCtx, cond: &Conditioning) -> Result<Prediction> {
+        let c = cond.get::<WanCond>()?;
+        let (model, low_noise) = self.pick_expert(step.t);
+        let scale = if low_noise { c.guidance_2 } else { c.guidance };
+        let kind = model.kind();
+        let lat = &x.video;
+        let b = lat.size()[0];
+        let t = step.t.f_to_kind(Kind::Float)?.f_to_device(self.device)?;
+        let (input, timestep) = if let Some((lc, mask)) = &c.first_frame {
+            let inp = mask.f_rsub_scalar(1.0)?.f_mul(lc)?.f_add(&mask.f_mul(lat)?)?;
+            let ts = per_token_timesteps(mask, &t, b)?;
+            (inp, ts)
+        } else if self.index.expand_timesteps {
+            let ones = Tensor::f_ones(lat.size().as_slice(), (Kind::Float, self.device))?;
+            let m = ones.f_narrow(1, 0, 1)?;
+            (lat.shallow_clone(), per_token_timesteps(&m, &t, b)?)
+        } else if let Some(concat) = &c.concat {
+            (Tensor::f_cat(&[lat.shallow_clone(), concat.f_to_kind(lat.kind())?], 1)?, t.f_expand([b], false)?)
+        } else {
+            (lat.shallow_clone(), t.f_expand([b], false)?)
+        };
+        let input = input.f_to_kind(kind)?;
+        let img = c.image_embeds.as_ref();
+        let cond_pred = model.forward(&input, &timestep, &c.prompt, img)?;
+        let guidance = match (&c.negative, c.guidance > 1.0) {
+            (Some(neg), true) => Guidance::Cfg {
+                uncond: Latents::video(model.forward(&input, &timestep, neg, img)?),
+                scale,
+            },
+            _ => Guidance::None,
+        };
+        Ok(Prediction {
+            cond: Latents::video(cond_pred),
+            guidance,
+        })
+    }
+
+    fn decode(&mut self, x: Latents, cond: &Conditioning, sink: &mut dyn FrameSink) -> Result<()> {
+        let c = cond.get::<WanCond>()?;
+        let mut lat = x.video;
+        if let Some((lc, mask)) = &c.first_frame {
+            lat = mask.f_rsub_scalar(1.0)?.f_mul(lc)?.f_add(&mask.f_mul(&lat)?)?;
+        }
+        let (mean, inv_std) = self.latents_stats()?;
+        let z = lat
+            .f_to_kind(Kind::Float)?
+            .f_div(&inv_std)?
+            .f_add(&mean)?
+            .f_to_kind(self.vae.kind())?;
+        self.vae.decode_streaming(&z, &mut |video: Tensor| {
+            // [1,3,t,H,W] in [-1,1] → [t,H,W,3] u8, as diffusers' postprocess + numpy_to_pil.
+            let v = video
+                .f_to_kind(Kind::Float)?
+                .f_mul_scalar(0.5)?
+                .f_add_scalar(0.5)?
+                .f_clamp(0.0, 1.0)?
+                .f_squeeze_dim(0)?
+                .f_permute([1, 2, 3, 0])?
+                .f_mul_scalar(255.0)?
+                .f_round()?
+                .f_to_kind(Kind::Uint8)?;
+            sink.frames(v)
+        })
+    }
+
+    fn describe(&self) -> Vec<(String, String, u64)> {
+        let mut v = vec![
+            (
+                "text_encoder".into(),
+                "UMT5EncoderModel".into(),
+                self.text.encoder().num_parameters().max(0) as u64,
+            ),
+            (
+                "transformer".into(),
+                "WanTransformer3DModel".into(),
+                self.transformer.num_parameters(),
+            ),
+            (
+                "vae".into(),
+                "AutoencoderKLWan".into(),
+                self.vae.num_parameters().max(0) as u64,
+            ),
+        ];
+        if let Some(t2) = &self.transformer_2 {
+            v.push(("transformer_2".into(), "WanTransformer3DModel".into(), t2.num_parameters()));
+        }
+        v
+    }
+}
+
+/// What a dry load of one component finds wrong.
+fn audit_component(name: &str, dir: &std::path::Path) -> Result<WeightReport> {
+    use super::text_encoder::{Umt5Config, Umt5Encoder};
+    use super::transformer::WanTransformerConfig;
+    use crate::models::clip::{ClipVisionConfig, ClipVisionModel};
+    use crate::weights::{read_config, TensorStore};
+    let open = || TensorStore::open(dir, name, TchDevice::Cpu, Kind::Float).map(TensorStore::dry);
+    let keep = |r: Result<()>| match r {
+        Ok(()) | Err(Error::WeightMismatch { .. }) => Ok(()),
+        Err(e) => Err(e),
+    };
+    match name {
+        "text_encoder" => {
+            let cfg = Umt5Config::load(&dir.join("config.json"))?;
+            let store = open()?;
+            keep(Umt5Encoder::from_store(cfg, &store).map(|_| ()))?;
+            Ok(store.report())
+        }
+        "transformer" | "transformer_2" => {
+            let cfg: WanTransformerConfig = read_config(&dir.join("config.json"))?;
+            let store = open()?;
+            keep(WanTransformer::from_store(cfg, &store.root()).map(|_| ()))?;
+            Ok(store.report())
+        }
+        "image_encoder" => {
+            let cfg = ClipVisionConfig::load(&dir.join("config.json"))?;
+            let store = open()?;
+            keep(ClipVisionModel::from_store(&store, cfg).map(|_| ()))?;
+            Ok(store.report())
+        }
+        _ => {
+            // The VAE is small: load it for real on the CPU and read its verdict.
+            match WanVae::load(dir, TchDevice::Cpu, Kind::Float) {
+                Ok(_) => Ok(WeightReport::default()),
+                Err(Error::WeightMismatch {
+                    missing,
+                    unexpected,
+                    mismatched,
+                    ..
+                }) => Ok(WeightReport {
+                    missing,
+                    unexpected,
+                    mismatched,
+                }),
+                Err(e) => Err(e),
+            }
+        }
+    }
+}
+
+/// Per-token timesteps of Wan 2.2 TI2V: `(mask[0][0][:, ::2, ::2] * t).flatten()` per batch row.
+fn per_token_timesteps(mask: &Tensor, t: &Tensor, batch: i64) -> Result<Tensor> {
+    let m = mask
+        .f_get(0)?
+        .f_get(0)?
+        .f_slice(1, 0, None, 2)?
+        .f_slice(2, 0, None, 2)?;
+    Ok(m.f_mul(t)?.f_flatten(0, -1)?.f_unsqueeze(0)?.f_expand([batch, -1], false)?)
+}
