@@ -122,8 +122,6 @@ pub fn load(folder: &ModelFolder, device: Device, dtype: Dtype) -> Result<Box<dy
             let _ = crate::models::wan::WanFamily::load(folder, device, dtype)?;
             Err(Error::Unsupported("wan".into()))
         }
-        other => Err(Error::Unsupported(format!(
-            "family `{other}` is not built in"
-        ))),
+        other => Err(Error::Unsupported(format!("family `{other}` is not built in"))),
     }
 }
