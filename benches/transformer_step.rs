@@ -33,10 +33,18 @@ fn tensor_shapes(c: &WanTransformerConfig) -> Vec<(String, Vec<i64>)> {
         v.push((format!("{name}.weight"), vec![o, i]));
         v.push((format!("{name}.bias"), vec![o]));
     };
-    lin("condition_embedder.time_embedder.linear_1".into(), c.freq_dim, d);
+    lin(
+        "condition_embedder.time_embedder.linear_1".into(),
+        c.freq_dim,
+        d,
+    );
     lin("condition_embedder.time_embedder.linear_2".into(), d, d);
     lin("condition_embedder.time_proj".into(), d, 6 * d);
-    lin("condition_embedder.text_embedder.linear_1".into(), c.text_dim, d);
+    lin(
+        "condition_embedder.text_embedder.linear_1".into(),
+        c.text_dim,
+        d,
+    );
     lin("condition_embedder.text_embedder.linear_2".into(), d, d);
     lin("proj_out".into(), d, c.out_channels() * pt * ph * pw);
     for i in 0..c.num_layers {
@@ -57,7 +65,10 @@ fn tensor_shapes(c: &WanTransformerConfig) -> Vec<(String, Vec<i64>)> {
         v.push((format!("blocks.{i}.norm2.bias"), vec![d]));
         v.push((format!("blocks.{i}.scale_shift_table"), vec![1, 6, d]));
     }
-    v.push(("patch_embedding.weight".into(), vec![d, c.in_channels, pt, ph, pw]));
+    v.push((
+        "patch_embedding.weight".into(),
+        vec![d, c.in_channels, pt, ph, pw],
+    ));
     v.push(("patch_embedding.bias".into(), vec![d]));
     v.push(("scale_shift_table".into(), vec![1, 2, d]));
     v
@@ -66,7 +77,8 @@ fn tensor_shapes(c: &WanTransformerConfig) -> Vec<(String, Vec<i64>)> {
 /// Writes a random-weight checkpoint folder for `c`.
 fn write_random_checkpoint(c: &WanTransformerConfig) -> PathBuf {
     tch::manual_seed(0);
-    let dir = std::env::temp_dir().join(format!("sora_bench_wan_transformer_{}", std::process::id()));
+    let dir =
+        std::env::temp_dir().join(format!("sora_bench_wan_transformer_{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("scratch folder");
     let tensors: Vec<(String, Tensor)> = tensor_shapes(c)
         .into_iter()
@@ -124,5 +136,9 @@ fn bench(cr: &mut Criterion) {
     });
 }
 
-criterion_group!(benches, bench);
+criterion_group! {
+    name = benches;
+    config = Criterion::default().sample_size(20);
+    targets = bench
+}
 criterion_main!(benches);

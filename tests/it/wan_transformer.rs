@@ -69,6 +69,36 @@ fn ti2v_per_token_timesteps_match_diffusers() {
     parity("ti2v");
 }
 
+/// Loads `case` in bf16 (f32-kept modules as diffusers keeps them) and compares
+/// with diffusers' bf16 run.
+fn parity_bf16(case: &str) {
+    let model = WanTransformer::load(&case_dir(case), Device::Cpu, Kind::BFloat16).unwrap();
+    let io = read_tensors(&case_dir(case).join("io.safetensors"));
+    let out = model
+        .forward(
+            &io["hidden_states"],
+            &io["timestep"],
+            &io["encoder_hidden_states"],
+            io.get("encoder_hidden_states_image"),
+        )
+        .unwrap_or_else(|e| panic!("forward {case} bf16: {e}"));
+    assert_eq!(out.kind(), Kind::BFloat16);
+    let want = &io["output_bf16"];
+    eprintln!(
+        "{case} bf16: rel err {:.2e} (vs f32 {:.2e})",
+        rel_max_err(&out, want),
+        rel_max_err(&out, &io["output"])
+    );
+    assert_close(&format!("{case} bf16"), &out, want, 1e-2);
+}
+
+#[test]
+fn bf16_matches_diffusers_bf16() {
+    for case in ["t2v", "i2v", "ti2v"] {
+        parity_bf16(case);
+    }
+}
+
 #[test]
 fn config_is_read_with_nulls_resolved() {
     let m = load("t2v_b2");
