@@ -19,10 +19,11 @@ use sora_tests::workspace;
 /// A fresh empty folder under `target/io-tests/`.
 fn scratch(name: &str) -> PathBuf {
     static N: AtomicUsize = AtomicUsize::new(0);
-    let dir = workspace()
-        .join("target")
-        .join("io-tests")
-        .join(format!("{name}-{}-{}", std::process::id(), N.fetch_add(1, Ordering::Relaxed)));
+    let dir = workspace().join("target").join("io-tests").join(format!(
+        "{name}-{}-{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed)
+    ));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     dir
@@ -36,7 +37,9 @@ fn pattern(t: usize, h: usize, w: usize) -> Array4<u8> {
             0 => 255.0 * xf / (w - 1) as f64,
             1 => 255.0 * yf / (h - 1) as f64,
             _ => {
-                128.0 + 100.0 * (2.0 * std::f64::consts::PI * (xf + yf + 3.0 * t as f64) / w as f64).sin()
+                128.0
+                    + 100.0
+                        * (2.0 * std::f64::consts::PI * (xf + yf + 3.0 * t as f64) / w as f64).sin()
             }
         };
         v.round().clamp(0.0, 255.0) as u8
@@ -60,7 +63,11 @@ fn tone(channels: usize, samples: usize, sample_rate: u32) -> Array2<f32> {
 
 fn mean_abs_diff(a: &Array4<u8>, b: &Array4<u8>) -> f64 {
     assert_eq!(a.shape(), b.shape());
-    a.iter().zip(b).map(|(x, y)| (f64::from(*x) - f64::from(*y)).abs()).sum::<f64>() / a.len() as f64
+    a.iter()
+        .zip(b)
+        .map(|(x, y)| (f64::from(*x) - f64::from(*y)).abs())
+        .sum::<f64>()
+        / a.len() as f64
 }
 
 /// Root-mean-square of `a − b` over the part where the fade-in is done.
@@ -79,7 +86,13 @@ fn check_media_script() -> PathBuf {
 }
 
 /// Runs `check_media.py` on `file`; returns (exit ok, stdout + stderr).
-fn pyav_check(file: &Path, frames: usize, fps: f32, sample_rate: u32, duration: f64) -> (bool, String) {
+fn pyav_check(
+    file: &Path,
+    frames: usize,
+    fps: f32,
+    sample_rate: u32,
+    duration: f64,
+) -> (bool, String) {
     let out = Command::new(python())
         .arg(check_media_script())
         .arg(file)
@@ -89,7 +102,11 @@ fn pyav_check(file: &Path, frames: usize, fps: f32, sample_rate: u32, duration: 
         .args(["--duration", &duration.to_string()])
         .output()
         .expect("cannot run .venv/bin/python");
-    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
     (out.status.success(), text)
 }
 
@@ -108,7 +125,11 @@ fn mp4_round_trip(t: usize, h: usize, w: usize, channels: usize, sr: u32) {
     assert_eq!(back.fps, 16.0);
     assert_eq!(back.sample_rate, sr);
     let a = back.audio.expect("audio track");
-    assert_eq!(a.shape(), audio.shape(), "audio length must survive exactly");
+    assert_eq!(
+        a.shape(),
+        audio.shape(),
+        "audio length must survive exactly"
+    );
     // Aligned (priming trimmed): the lossy AAC error is small next to the 0.35 RMS signal.
     let err = rms_err(&a, &audio, sr as usize / 4);
     eprintln!("audio rms err {err:.4}");
@@ -172,7 +193,13 @@ fn mp4_is_read_correctly_by_pyav() {
     ] {
         let path = dir.join(format!("c{t}.mp4"));
         let n = (t as f64 / f64::from(fps) * f64::from(sr)).round() as usize;
-        write_mp4(&path, video(t, h, w).view(), fps, Some((tone(ch, n, sr).view(), sr))).unwrap();
+        write_mp4(
+            &path,
+            video(t, h, w).view(),
+            fps,
+            Some((tone(ch, n, sr).view(), sr)),
+        )
+        .unwrap();
         let (ok, log) = pyav_check(&path, t, fps, sr, n as f64 / f64::from(sr));
         assert!(ok, "PyAV check failed for {path:?}:\n{log}");
     }
@@ -185,9 +212,15 @@ fn pyav_check_fails_on_wrong_expectations() {
     let dir = scratch("mp4pyavneg");
     let path = dir.join("c.mp4");
     write_mp4(&path, video(17, 48, 64).view(), 16.0, None).unwrap();
-    assert!(!pyav_check(&path, 16, 16.0, 48_000, 17.0 / 16.0).0, "frame count");
+    assert!(
+        !pyav_check(&path, 16, 16.0, 48_000, 17.0 / 16.0).0,
+        "frame count"
+    );
     assert!(!pyav_check(&path, 17, 15.0, 48_000, 17.0 / 16.0).0, "fps");
-    assert!(!pyav_check(&path, 17, 16.0, 44_100, 17.0 / 16.0).0, "sample rate");
+    assert!(
+        !pyav_check(&path, 17, 16.0, 44_100, 17.0 / 16.0).0,
+        "sample rate"
+    );
     assert!(!pyav_check(&path, 17, 16.0, 48_000, 1.2).0, "duration");
     let _ = std::fs::remove_dir_all(dir);
 }
@@ -206,7 +239,11 @@ fn reads_h264_written_by_pyav_libx264() {
             .args(["--profile", profile, "--sample-rate", &sr.to_string()])
             .output()
             .unwrap();
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         let back = read_mp4(&path).unwrap();
         let expect = video(t, h, w);
         assert_eq!(back.frames.shape(), expect.shape(), "{profile}");
@@ -218,12 +255,18 @@ fn reads_h264_written_by_pyav_libx264() {
         let a = back.audio.unwrap();
         let n = (t as f64 / f64::from(fps) * f64::from(sr)).round() as usize;
         // FFmpeg's edit list is in a 1 kHz movie timescale: within a millisecond.
-        assert!(a.ncols().abs_diff(n) <= sr as usize / 1000, "{} vs {n} samples", a.ncols());
+        assert!(
+            a.ncols().abs_diff(n) <= sr as usize / 1000,
+            "{} vs {n} samples",
+            a.ncols()
+        );
         let m = a.ncols().min(n);
         let reference = tone(1, n, sr).slice(s![.., ..m]).to_owned();
         let ours = a.slice(s![.., ..m]).to_owned();
         // Same 440 Hz sine (without the fade-in of tone()): compare after the fade.
-        let sine = Array2::from_shape_fn((1, m), |(_, i)| 0.5 * (2.0 * PI * 440.0 * i as f32 / sr as f32).sin());
+        let sine = Array2::from_shape_fn((1, m), |(_, i)| {
+            0.5 * (2.0 * PI * 440.0 * i as f32 / sr as f32).sin()
+        });
         let err = rms_err(&ours, &sine, sr as usize / 4);
         assert!(err < 0.03, "{profile}: audio rms error {err}");
         drop(reference);
@@ -241,19 +284,47 @@ fn mp4_rejects_bad_input_and_leaves_nothing() {
     let e = write_mp4(&path, video(3, 48, 64).view(), 0.0, None).unwrap_err();
     assert!(matches!(e, Error::InvalidRequest(_)), "{e}");
     let a = tone(3, 1000, 48_000);
-    let e = write_mp4(&path, video(3, 48, 64).view(), 16.0, Some((a.view(), 48_000))).unwrap_err();
+    let e = write_mp4(
+        &path,
+        video(3, 48, 64).view(),
+        16.0,
+        Some((a.view(), 48_000)),
+    )
+    .unwrap_err();
     assert!(matches!(e, Error::InvalidRequest(_)), "{e}");
     let a = tone(1, 1000, 22_222);
-    let e = write_mp4(&path, video(3, 48, 64).view(), 16.0, Some((a.view(), 22_222))).unwrap_err();
+    let e = write_mp4(
+        &path,
+        video(3, 48, 64).view(),
+        16.0,
+        Some((a.view(), 22_222)),
+    )
+    .unwrap_err();
     assert!(matches!(e, Error::InvalidRequest(_)), "{e}");
     let mut a = tone(1, 1000, 48_000);
     a[[0, 10]] = f32::NAN;
-    let e = write_mp4(&path, video(3, 48, 64).view(), 16.0, Some((a.view(), 48_000))).unwrap_err();
+    let e = write_mp4(
+        &path,
+        video(3, 48, 64).view(),
+        16.0,
+        Some((a.view(), 48_000)),
+    )
+    .unwrap_err();
     assert!(matches!(e, Error::Numeric(_)), "{e}");
     // Missing parent folder: typed I/O error.
-    let e = write_mp4(&dir.join("no/such/x.mp4"), video(2, 48, 64).view(), 16.0, None).unwrap_err();
+    let e = write_mp4(
+        &dir.join("no/such/x.mp4"),
+        video(2, 48, 64).view(),
+        16.0,
+        None,
+    )
+    .unwrap_err();
     assert!(matches!(e, Error::Io { .. }), "{e}");
-    assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 0, "nothing partial is left");
+    assert_eq!(
+        std::fs::read_dir(&dir).unwrap().count(),
+        0,
+        "nothing partial is left"
+    );
     let _ = std::fs::remove_dir_all(dir);
 }
 
@@ -264,9 +335,18 @@ fn mp4_read_errors_are_typed() {
     assert!(matches!(e, Error::Io { .. }), "{e}");
 
     let junk = dir.join("junk.mp4");
-    std::fs::write(&junk, (0..5000u32).map(|i| (i * 7919 % 251) as u8).collect::<Vec<_>>()).unwrap();
+    std::fs::write(
+        &junk,
+        (0..5000u32)
+            .map(|i| (i * 7919 % 251) as u8)
+            .collect::<Vec<_>>(),
+    )
+    .unwrap();
     let e = read_mp4(&junk).unwrap_err();
-    assert!(matches!(&e, Error::Media { path, .. } if path == &junk), "{e}");
+    assert!(
+        matches!(&e, Error::Media { path, .. } if path == &junk),
+        "{e}"
+    );
 
     let good = dir.join("good.mp4");
     write_mp4(&good, video(9, 48, 64).view(), 16.0, None).unwrap();
@@ -302,13 +382,19 @@ fn png_sequence_round_trip_is_exact() {
         v.sort();
         v
     };
-    assert_eq!(names, ["0000.png", "0001.png", "0002.png", "0003.png", "0004.png"]);
+    assert_eq!(
+        names,
+        ["0000.png", "0001.png", "0002.png", "0003.png", "0004.png"]
+    );
     assert_eq!(read_png_sequence(&seq).unwrap(), frames);
     let clip = read_video(&seq).unwrap();
     assert_eq!(clip.frames, frames);
     assert_eq!(clip.fps, 16.0);
     assert!(clip.audio.is_none());
-    assert_eq!(read_image(&seq.join("0003.png")).unwrap(), frames.index_axis(Axis(0), 3));
+    assert_eq!(
+        read_image(&seq.join("0003.png")).unwrap(),
+        frames.index_axis(Axis(0), 3)
+    );
     // Writing again replaces the sequence (fewer frames: no stale ones left).
     write_png_sequence(&seq, frames.slice(s![..2, .., .., ..])).unwrap();
     assert_eq!(read_png_sequence(&seq).unwrap().shape()[0], 2);
@@ -326,8 +412,14 @@ fn png_folder_errors_are_typed() {
     let empty = dir.join("empty");
     std::fs::create_dir(&empty).unwrap();
     let e = read_png_sequence(&empty).unwrap_err();
-    assert!(matches!(&e, Error::Media { path, .. } if path == &empty), "{e}");
-    assert!(matches!(read_video(&empty).unwrap_err(), Error::Media { .. }));
+    assert!(
+        matches!(&e, Error::Media { path, .. } if path == &empty),
+        "{e}"
+    );
+    assert!(matches!(
+        read_video(&empty).unwrap_err(),
+        Error::Media { .. }
+    ));
 
     let e = read_png_sequence(&dir.join("missing")).unwrap_err();
     assert!(matches!(e, Error::Io { .. }), "{e}");
@@ -338,12 +430,18 @@ fn png_folder_errors_are_typed() {
     write_png_sequence(&other, video(1, 22, 30).view()).unwrap();
     std::fs::rename(other.join("0000.png"), mixed.join("0002.png")).unwrap();
     let e = read_png_sequence(&mixed).unwrap_err();
-    assert!(matches!(&e, Error::Media { path, .. } if path.ends_with("0002.png")), "{e}");
+    assert!(
+        matches!(&e, Error::Media { path, .. } if path.ends_with("0002.png")),
+        "{e}"
+    );
 
     let corrupt = dir.join("corrupt.png");
     std::fs::write(&corrupt, b"\x89PNG\r\n\x1a\nnot really").unwrap();
     let e = read_image(&corrupt).unwrap_err();
-    assert!(matches!(&e, Error::Media { path, .. } if path == &corrupt), "{e}");
+    assert!(
+        matches!(&e, Error::Media { path, .. } if path == &corrupt),
+        "{e}"
+    );
     let e = read_image(&dir.join("missing.png")).unwrap_err();
     assert!(matches!(e, Error::Io { .. }), "{e}");
     let _ = std::fs::remove_dir_all(dir);
@@ -373,7 +471,11 @@ fn wav_round_trip() {
     let (back, sr) = read_wav(&p16).unwrap();
     assert_eq!(sr, 16_000);
     assert_eq!(back.shape(), audio.shape());
-    let max = back.iter().zip(&audio).map(|(a, b)| (a - b).abs()).fold(0f32, f32::max);
+    let max = back
+        .iter()
+        .zip(&audio)
+        .map(|(a, b)| (a - b).abs())
+        .fold(0f32, f32::max);
     assert!(max <= 0.5 / 32768.0 + 1e-7, "16-bit error {max}");
     let pf = dir.join("af.wav");
     write_wav_as(&pf, audio.view(), 16_000, WavFormat::Float32).unwrap();
@@ -387,7 +489,13 @@ fn wav_round_trip() {
 }
 
 fn clip(frames: Array4<u8>, audio: Option<Array2<f32>>, sample_rate: u32) -> Clip {
-    Clip { frames, audio, fps: 16.0, sample_rate, meta: ClipMeta::default() }
+    Clip {
+        frames,
+        audio,
+        fps: 16.0,
+        sample_rate,
+        meta: ClipMeta::default(),
+    }
 }
 
 #[test]
@@ -403,7 +511,10 @@ fn clip_save_picks_the_format_from_the_path() {
     assert_eq!(m.audio.unwrap().shape(), audio.shape());
 
     c.save(dir.join("c.wav")).unwrap();
-    assert_eq!(read_wav(&dir.join("c.wav")).unwrap().0.shape(), audio.shape());
+    assert_eq!(
+        read_wav(&dir.join("c.wav")).unwrap().0.shape(),
+        audio.shape()
+    );
 
     save_clip(&c, &dir.join("frames")).unwrap();
     assert_eq!(read_video(&dir.join("frames")).unwrap().frames, frames);
@@ -433,4 +544,3 @@ fn clip_save_picks_the_format_from_the_path() {
     assert_eq!(names, ["c.mp4", "c.wav", "frames", "one.png", "s.mp4"]);
     let _ = std::fs::remove_dir_all(dir);
 }
-

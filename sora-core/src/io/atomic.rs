@@ -30,7 +30,10 @@ fn temp_name(target: &Path) -> Result<PathBuf> {
     if !parent.is_dir() {
         return Err(Error::io(
             &parent,
-            std::io::Error::new(std::io::ErrorKind::NotFound, "the folder to write into does not exist"),
+            std::io::Error::new(
+                std::io::ErrorKind::NotFound,
+                "the folder to write into does not exist",
+            ),
         ));
     }
     let n = COUNTER.fetch_add(1, Ordering::Relaxed);

@@ -45,7 +45,12 @@ pub struct MediaClip {
 pub fn read_video(path: &Path) -> Result<MediaClip> {
     if path.is_dir() {
         let frames = read_png_sequence(path)?;
-        return Ok(MediaClip { frames, fps: DEFAULT_FPS, audio: None, sample_rate: 0 });
+        return Ok(MediaClip {
+            frames,
+            fps: DEFAULT_FPS,
+            audio: None,
+            sample_rate: 0,
+        });
     }
     match self::image::ext_lower(path).as_deref() {
         Some("mp4" | "m4v" | "mov") => read_mp4(path),

@@ -28,7 +28,10 @@ pub(crate) fn check_audio(path: &Path, audio: &ArrayView2<f32>, sample_rate: u32
         )));
     }
     if sample_rate == 0 {
-        return Err(Error::invalid(format!("{}: the audio sample rate is 0", path.display())));
+        return Err(Error::invalid(format!(
+            "{}: the audio sample rate is 0",
+            path.display()
+        )));
     }
     if audio.iter().any(|v| !v.is_finite()) {
         return Err(Error::Numeric(format!(
@@ -115,7 +118,10 @@ pub fn read_wav(path: &Path) -> Result<(Array2<f32>, u32)> {
         hound::SampleFormat::Int => {
             let bits = spec.bits_per_sample;
             if bits == 0 || bits > 32 {
-                return Err(Error::media(path, format!("unsupported WAV sample size {bits} bits")));
+                return Err(Error::media(
+                    path,
+                    format!("unsupported WAV sample size {bits} bits"),
+                ));
             }
             let scale = 1.0 / (1u64 << (bits - 1)) as f64;
             reader

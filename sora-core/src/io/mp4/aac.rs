@@ -8,10 +8,10 @@
 
 use std::path::Path;
 
-use fdk_aac_sys as fdk;
 use fdk_aac::enc::{
     AudioObjectType, BitRate, ChannelMode, Encoder, EncoderParams, Transport as EncTransport,
 };
+use fdk_aac_sys as fdk;
 use ndarray::{Array2, ArrayView2};
 
 use crate::io::wav::f32_to_i16;
@@ -51,7 +51,11 @@ impl EncodedAudio {
 
 /// Encodes `audio` `[C, S]` (C = 1 or 2) at `sample_rate` as AAC-LC. Silence
 /// is padded at the end so that every real sample lies in a whole access unit.
-pub(crate) fn encode(path: &Path, audio: ArrayView2<f32>, sample_rate: u32) -> Result<EncodedAudio> {
+pub(crate) fn encode(
+    path: &Path,
+    audio: ArrayView2<f32>,
+    sample_rate: u32,
+) -> Result<EncodedAudio> {
     let (channels, n) = audio.dim();
     let mode = match channels {
         1 => ChannelMode::Mono,
@@ -88,7 +92,10 @@ pub(crate) fn encode(path: &Path, audio: ArrayView2<f32>, sample_rate: u32) -> R
     let priming = info.nDelay as usize;
     let conf_len = (info.confSize as usize).min(info.confBuf.len());
     if frame_len == 0 || conf_len == 0 {
-        return Err(Error::media(path, "AAC encoder reported no frame length or no config"));
+        return Err(Error::media(
+            path,
+            "AAC encoder reported no frame length or no config",
+        ));
     }
     let asc = info.confBuf[..conf_len].to_vec();
 
@@ -115,7 +122,9 @@ pub(crate) fn encode(path: &Path, audio: ArrayView2<f32>, sample_rate: u32) -> R
         } else {
             &zeros[..]
         };
-        let r = encoder.encode(input, &mut out).map_err(|e| enc_err("failed", e))?;
+        let r = encoder
+            .encode(input, &mut out)
+            .map_err(|e| enc_err("failed", e))?;
         if pos < pcm.len() {
             pos += r.input_consumed;
         }
@@ -162,10 +171,15 @@ impl FdkDecoder {
         let len = asc.len() as u32;
         // SAFETY: `conf` points to `len` readable bytes that outlive the call;
         // the decoder only reads them.
-        check(unsafe { fdk::aacDecoder_ConfigRaw(dec.handle, &mut conf, &len) }, "config")?;
+        check(
+            unsafe { fdk::aacDecoder_ConfigRaw(dec.handle, &mut conf, &len) },
+            "config",
+        )?;
         // SAFETY: valid handle; parameter and value from the library's header.
         check(
-            unsafe { fdk::aacDecoder_SetParam(dec.handle, fdk::AACDEC_PARAM_AAC_PCM_LIMITER_ENABLE, 0) },
+            unsafe {
+                fdk::aacDecoder_SetParam(dec.handle, fdk::AACDEC_PARAM_AAC_PCM_LIMITER_ENABLE, 0)
+            },
             "limiter",
         )?;
         Ok(dec)
@@ -179,7 +193,10 @@ impl FdkDecoder {
             let mut valid = size;
             // SAFETY: `ptr` points to `size` readable bytes; the decoder copies
             // them into its own buffer and reports how many it left (`valid`).
-            check(unsafe { fdk::aacDecoder_Fill(self.handle, &mut ptr, &size, &mut valid) }, "input")?;
+            check(
+                unsafe { fdk::aacDecoder_Fill(self.handle, &mut ptr, &size, &mut valid) },
+                "input",
+            )?;
             let used = (size - valid.min(size)) as usize;
             if used == 0 {
                 return Err("the decoder takes no more input".into());
@@ -191,9 +208,11 @@ impl FdkDecoder {
 
     /// Decodes one frame into `pcm` (interleaved); `Ok(false)` when it needs more input.
     fn decode(&mut self, pcm: &mut [i16], flush: bool) -> std::result::Result<bool, String> {
-        let flags = if flush { fdk::AACDEC_FLUSH as u32 } else { 0 };
+        let flags = if flush { fdk::AACDEC_FLUSH } else { 0 };
         // SAFETY: `pcm` is writable for `pcm.len()` samples, which the decoder respects.
-        let e = unsafe { fdk::aacDecoder_DecodeFrame(self.handle, pcm.as_mut_ptr(), pcm.len() as i32, flags) };
+        let e = unsafe {
+            fdk::aacDecoder_DecodeFrame(self.handle, pcm.as_mut_ptr(), pcm.len() as i32, flags)
+        };
         if e == fdk::AAC_DECODER_ERROR_AAC_DEC_NOT_ENOUGH_BITS {
             return Ok(false);
         }
@@ -302,5 +321,8 @@ where
     for (i, v) in samples.iter().take(n * ch).enumerate() {
         pcm[[i % ch, i / ch]] = f32::from(*v) / 32768.0;
     }
-    Ok(DecodedAudio { pcm, sample_rate: sr })
+    Ok(DecodedAudio {
+        pcm,
+        sample_rate: sr,
+    })
 }

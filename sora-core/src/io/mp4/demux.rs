@@ -85,7 +85,10 @@ fn children(data: &[u8]) -> Pr<Vec<([u8; 4], &[u8])>> {
             s => s,
         };
         if size < header || size - header > r.left() as u64 {
-            return Err(format!("box `{}` has a bad size", String::from_utf8_lossy(&kind)));
+            return Err(format!(
+                "box `{}` has a bad size",
+                String::from_utf8_lossy(&kind)
+            ));
         }
         out.push((kind, r.take((size - header) as usize)?));
     }
@@ -93,7 +96,10 @@ fn children(data: &[u8]) -> Pr<Vec<([u8; 4], &[u8])>> {
 }
 
 fn child<'a>(data: &'a [u8], kind: &[u8; 4]) -> Pr<Option<&'a [u8]>> {
-    Ok(children(data)?.into_iter().find(|(k, _)| k == kind).map(|(_, b)| b))
+    Ok(children(data)?
+        .into_iter()
+        .find(|(k, _)| k == kind)
+        .map(|(_, b)| b))
 }
 
 fn need<'a>(data: &'a [u8], kind: &[u8; 4]) -> Pr<&'a [u8]> {
@@ -104,7 +110,10 @@ fn need<'a>(data: &'a [u8], kind: &[u8; 4]) -> Pr<&'a [u8]> {
 #[derive(Debug, Clone)]
 pub(crate) enum Codec {
     /// H.264 (`avc1`/`avc3`) with its `avcC`: NAL length size and SPS/PPS units.
-    Avc { length_size: usize, parameter_sets: Vec<Vec<u8>> },
+    Avc {
+        length_size: usize,
+        parameter_sets: Vec<Vec<u8>>,
+    },
     /// AAC (`mp4a` with object type 0x40/0x66/0x67/0x68) with its AudioSpecificConfig.
     Aac { asc: Vec<u8> },
     /// Anything else (the four-character code).
@@ -157,22 +166,33 @@ pub(crate) fn parse(path: &Path, file: &mut File) -> Result<Movie> {
     let mut first = true;
     let bad = |m: &str| Error::media(path, format!("not a valid MP4 file: {m}"));
     while pos + 8 <= len {
-        file.seek(SeekFrom::Start(pos)).map_err(|e| Error::io(path, e))?;
+        file.seek(SeekFrom::Start(pos))
+            .map_err(|e| Error::io(path, e))?;
         let mut h = [0u8; 16];
-        file.read_exact(&mut h[..8]).map_err(|e| Error::io(path, e))?;
+        file.read_exact(&mut h[..8])
+            .map_err(|e| Error::io(path, e))?;
         let size32 = u32::from_be_bytes([h[0], h[1], h[2], h[3]]) as u64;
         let kind = [h[4], h[5], h[6], h[7]];
-        if !kind.iter().all(|c| c.is_ascii_graphic() || *c == b' ' || *c >= 0xa9) {
+        if !kind
+            .iter()
+            .all(|c| c.is_ascii_graphic() || *c == b' ' || *c >= 0xa9)
+        {
             return Err(bad("garbage where a box header should be"));
         }
-        if first && !matches!(&kind, b"ftyp" | b"moov" | b"mdat" | b"free" | b"skip" | b"wide" | b"pnot" | b"styp") {
+        if first
+            && !matches!(
+                &kind,
+                b"ftyp" | b"moov" | b"mdat" | b"free" | b"skip" | b"wide" | b"pnot" | b"styp"
+            )
+        {
             return Err(bad("it does not start with an MP4 box"));
         }
         first = false;
         let (size, header) = match size32 {
             0 => (len - pos, 8),
             1 => {
-                file.read_exact(&mut h[8..16]).map_err(|e| Error::io(path, e))?;
+                file.read_exact(&mut h[8..16])
+                    .map_err(|e| Error::io(path, e))?;
                 let mut b = [0u8; 8];
                 b.copy_from_slice(&h[8..16]);
                 (u64::from_be_bytes(b), 16)
@@ -254,7 +274,10 @@ fn parse_trak(trak: &[u8]) -> Pr<Track> {
                     (u64::from(r.u32()?), i64::from(r.u32()? as i32))
                 };
                 r.skip(4)?;
-                edits.push(Edit { segment_duration, media_time });
+                edits.push(Edit {
+                    segment_duration,
+                    media_time,
+                });
             }
         }
     }
@@ -262,7 +285,14 @@ fn parse_trak(trak: &[u8]) -> Pr<Track> {
     let stbl = need(need(mdia, b"minf")?, b"stbl")?;
     let codec = parse_stsd(need(stbl, b"stsd")?)?;
     let samples = parse_samples(stbl)?;
-    Ok(Track { handler, name, timescale, codec, samples, edits })
+    Ok(Track {
+        handler,
+        name,
+        timescale,
+        codec,
+        samples,
+        edits,
+    })
 }
 
 fn parse_stsd(stsd: &[u8]) -> Pr<Codec> {
@@ -298,7 +328,10 @@ fn parse_stsd(stsd: &[u8]) -> Pr<Codec> {
             if length_size == 3 {
                 return Err("avcC: 3-byte NAL lengths are invalid".into());
             }
-            Ok(Codec::Avc { length_size, parameter_sets })
+            Ok(Codec::Avc {
+                length_size,
+                parameter_sets,
+            })
         }
         b"mp4a" => {
             // Audio sample entry: 28 bytes (version 0), 44 (v1) or 64 (v2), then boxes.
@@ -413,7 +446,9 @@ fn parse_samples(stbl: &[u8]) -> Pr<Vec<Sample>> {
             16 => (0..n).map(|_| r.u16().map(u32::from)).collect::<Pr<_>>()?,
             4 => {
                 let bytes = r.take(n.div_ceil(2))?;
-                (0..n).map(|i| u32::from((bytes[i / 2] >> (4 * (1 - i % 2))) & 0xf)).collect()
+                (0..n)
+                    .map(|i| u32::from((bytes[i / 2] >> (4 * (1 - i % 2))) & 0xf))
+                    .collect()
             }
             _ => return Err("stz2: bad field size".into()),
         }
@@ -478,19 +513,27 @@ fn parse_samples(stbl: &[u8]) -> Pr<Vec<Sample>> {
             if i == n {
                 break;
             }
-            samples.push(Sample { offset: off, size: sizes[i], duration: durations[i] });
+            samples.push(Sample {
+                offset: off,
+                size: sizes[i],
+                duration: durations[i],
+            });
             off += u64::from(sizes[i]);
         }
     }
     if samples.len() != n {
-        return Err(format!("sample-to-chunk table places {} of {n} samples", samples.len()));
+        return Err(format!(
+            "sample-to-chunk table places {} of {n} samples",
+            samples.len()
+        ));
     }
     Ok(samples)
 }
 
 /// Reads one sample's bytes from the file.
 pub(crate) fn read_sample(path: &Path, file: &mut File, s: &Sample) -> Result<Vec<u8>> {
-    file.seek(SeekFrom::Start(s.offset)).map_err(|e| Error::io(path, e))?;
+    file.seek(SeekFrom::Start(s.offset))
+        .map_err(|e| Error::io(path, e))?;
     let mut buf = vec![0u8; s.size as usize];
     file.read_exact(&mut buf).map_err(|e| {
         if e.kind() == std::io::ErrorKind::UnexpectedEof {

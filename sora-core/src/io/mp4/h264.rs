@@ -80,16 +80,18 @@ pub(crate) fn encode(path: &Path, frames: ArrayView4<u8>, fps: f32) -> Result<En
         .background_detection(false)
         .vui(VuiConfig::bt601())
         .num_threads(1);
-    let mut encoder = Encoder::with_api_config(OpenH264API::from_source(), config).map_err(enc_err)?;
+    let mut encoder =
+        Encoder::with_api_config(OpenH264API::from_source(), config).map_err(enc_err)?;
     // OpenH264 logs warnings to stderr while it initialises (on the first
     // frame), before the crate quiets it: quiet it now.
-    let mut quiet: i32 = openh264_sys2::WELS_LOG_QUIET as i32;
+    let mut quiet: i32 = openh264_sys2::WELS_LOG_QUIET;
     // SAFETY: the trace level may be set before initialisation; the library
     // reads one int through the pointer during the call.
     unsafe {
-        encoder
-            .raw_api()
-            .set_option(openh264_sys2::ENCODER_OPTION_TRACE_LEVEL, (&raw mut quiet).cast());
+        encoder.raw_api().set_option(
+            openh264_sys2::ENCODER_OPTION_TRACE_LEVEL,
+            std::ptr::addr_of_mut!(quiet).cast(),
+        );
     }
     let mut out = EncodedVideo {
         sps: Vec::new(),
@@ -100,9 +102,14 @@ pub(crate) fn encode(path: &Path, frames: ArrayView4<u8>, fps: f32) -> Result<En
     for (t, frame) in frames.axis_iter(Axis(0)).enumerate() {
         let yuv = YUVBuffer::from_vec(rgb_to_i420(frame), w, h);
         let ms = (t as f64 * 1000.0 / f64::from(fps)) as u64;
-        let bits = encoder.encode_at(&yuv, Timestamp::from_millis(ms)).map_err(enc_err)?;
+        let bits = encoder
+            .encode_at(&yuv, Timestamp::from_millis(ms))
+            .map_err(enc_err)?;
         if matches!(bits.frame_type(), FrameType::Skip | FrameType::Invalid) {
-            return Err(Error::media(path, format!("H.264 encoder dropped frame {t}")));
+            return Err(Error::media(
+                path,
+                format!("H.264 encoder dropped frame {t}"),
+            ));
         }
         let stream = bits.to_vec();
         let mut sample = Vec::with_capacity(stream.len() + 16);
@@ -120,7 +127,10 @@ pub(crate) fn encode(path: &Path, frames: ArrayView4<u8>, fps: f32) -> Result<En
             }
         }
         if sample.is_empty() {
-            return Err(Error::media(path, format!("H.264 encoder gave no picture for frame {t}")));
+            return Err(Error::media(
+                path,
+                format!("H.264 encoder gave no picture for frame {t}"),
+            ));
         }
         out.samples.push(sample);
         out.sync.push(idr);
@@ -133,7 +143,12 @@ pub(crate) fn encode(path: &Path, frames: ArrayView4<u8>, fps: f32) -> Result<En
 
 /// Appends the NAL units of an MP4 sample (`length_size`-byte lengths) to `out`
 /// as Annex B (4-byte start codes).
-fn sample_to_annexb(path: &Path, sample: &[u8], length_size: usize, out: &mut Vec<u8>) -> Result<()> {
+fn sample_to_annexb(
+    path: &Path,
+    sample: &[u8],
+    length_size: usize,
+    out: &mut Vec<u8>,
+) -> Result<()> {
     let mut rest = sample;
     while !rest.is_empty() {
         if rest.len() < length_size {
@@ -144,7 +159,10 @@ fn sample_to_annexb(path: &Path, sample: &[u8], length_size: usize, out: &mut Ve
             .fold(0usize, |a, &b| (a << 8) | b as usize);
         rest = &rest[length_size..];
         if len > rest.len() {
-            return Err(Error::media(path, "H.264 NAL unit runs past its sample (corrupt file)"));
+            return Err(Error::media(
+                path,
+                "H.264 NAL unit runs past its sample (corrupt file)",
+            ));
         }
         out.extend_from_slice(&[0, 0, 0, 1]);
         out.extend_from_slice(&rest[..len]);
@@ -184,7 +202,11 @@ impl Collector {
             Some(_) => {}
         }
         let (sy, su, sv) = pic.strides();
-        let planes = Planes { y: (pic.y(), sy), u: (pic.u(), su), v: (pic.v(), sv) };
+        let planes = Planes {
+            y: (pic.y(), sy),
+            u: (pic.u(), su),
+            v: (pic.v(), sv),
+        };
         let start = self.frames.len();
         self.frames.resize(start + w * h * 3, 0);
         i420_to_rgb(&planes, w, h, &mut self.frames[start..]);
@@ -201,8 +223,13 @@ where
 {
     let dec_err = |e: openh264::Error| Error::media(path, format!("H.264 decoder: {e}"));
     let dconf = DecoderConfig::new().flush_after_decode(Flush::NoFlush);
-    let mut decoder = Decoder::with_api_config(OpenH264API::from_source(), dconf).map_err(dec_err)?;
-    let mut col = Collector { frames: Vec::new(), count: 0, size: None };
+    let mut decoder =
+        Decoder::with_api_config(OpenH264API::from_source(), dconf).map_err(dec_err)?;
+    let mut col = Collector {
+        frames: Vec::new(),
+        count: 0,
+        size: None,
+    };
     let mut annexb = Vec::new();
     for ps in &config.parameter_sets {
         annexb.extend_from_slice(&[0, 0, 0, 1]);
@@ -211,7 +238,10 @@ where
     let opts = DecodeOptions::new().flush_after_decode(Flush::NoFlush);
     for sample in samples {
         sample_to_annexb(path, &sample?, config.length_size, &mut annexb)?;
-        if let Some(pic) = decoder.decode_with_options(&annexb, opts.clone()).map_err(dec_err)? {
+        if let Some(pic) = decoder
+            .decode_with_options(&annexb, opts.clone())
+            .map_err(dec_err)?
+        {
             col.push(path, &pic)?;
         }
         annexb.clear();
@@ -225,4 +255,3 @@ where
     Array4::from_shape_vec((col.count, h, w, 3), col.frames)
         .map_err(|e| Error::media(path, format!("decoded frame buffer: {e}")))
 }
-

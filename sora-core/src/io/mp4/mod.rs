@@ -43,7 +43,10 @@ fn video_timebase(fps: f32) -> (u32, u32) {
     den /= g;
     // A timescale of at least 10 000 ticks, as players expect.
     let k = 10_000u64.div_ceil(num).max(1);
-    ((num * k).min(u64::from(u32::MAX)) as u32, (den * k).min(u64::from(u32::MAX)) as u32)
+    (
+        (num * k).min(u64::from(u32::MAX)) as u32,
+        (den * k).min(u64::from(u32::MAX)) as u32,
+    )
 }
 
 fn gcd(a: u64, b: u64) -> u64 {
@@ -95,7 +98,9 @@ pub fn write_mp4(
         )));
     }
     if !(fps.is_finite() && fps > 0.0 && fps <= 1000.0) {
-        return Err(Error::invalid(format!("{shown}: fps must be in (0, 1000], got {fps}")));
+        return Err(Error::invalid(format!(
+            "{shown}: fps must be in (0, 1000], got {fps}"
+        )));
     }
     if let Some((a, sr)) = &audio {
         check_audio(path, a, *sr)?;
@@ -115,7 +120,13 @@ pub fn write_mp4(
         || aac::encode(path, audio.0, audio.1),
     );
     let (video, sound) = (video?, sound?);
-    let vt = mux::VideoTrack { enc: &video, width: w as u16, height: h as u16, timescale, delta };
+    let vt = mux::VideoTrack {
+        enc: &video,
+        width: w as u16,
+        height: h as u16,
+        timescale,
+        delta,
+    };
     let at = mux::AudioTrack { enc: &sound, name };
 
     let staged = Staged::file(path)?;
@@ -124,7 +135,9 @@ pub fn write_mp4(
     let mut out = BufWriter::new(file);
     mux::write(&mut out, &vt, &at).map_err(|e| Error::io(tmp, e))?;
     out.flush().map_err(|e| Error::io(tmp, e))?;
-    let file = out.into_inner().map_err(|e| Error::io(tmp, e.into_error()))?;
+    let file = out
+        .into_inner()
+        .map_err(|e| Error::io(tmp, e.into_error()))?;
     file.sync_all().map_err(|e| Error::io(tmp, e))?;
     drop(file);
     staged.commit()
@@ -150,7 +163,11 @@ pub fn read_mp4(path: &Path) -> Result<MediaClip> {
         .iter()
         .find(|t| t.handler == *b"vide")
         .ok_or_else(|| Error::media(path, "the file has no video track"))?;
-    let demux::Codec::Avc { length_size, parameter_sets } = &video.codec else {
+    let demux::Codec::Avc {
+        length_size,
+        parameter_sets,
+    } = &video.codec
+    else {
         let demux::Codec::Other(name) = &video.codec else {
             return Err(Error::media(path, "video track with an audio codec"));
         };
@@ -167,20 +184,27 @@ pub fn read_mp4(path: &Path) -> Result<MediaClip> {
         return Err(Error::media(path, "the video track has zero duration"));
     }
     let fps = (video.samples.len() as f64 * f64::from(video.timescale) / total as f64) as f32;
-    let config = h264::AvcConfig { length_size: *length_size, parameter_sets: parameter_sets.clone() };
+    let config = h264::AvcConfig {
+        length_size: *length_size,
+        parameter_sets: parameter_sets.clone(),
+    };
     let frames = {
         let file = &mut file;
         h264::decode(
             path,
             &config,
-            video.samples.iter().map(|s| demux::read_sample(path, file, s)),
+            video
+                .samples
+                .iter()
+                .map(|s| demux::read_sample(path, file, s)),
         )?
     };
 
     let mut audio = None;
     let mut sample_rate = 0;
     let sound = movie.tracks.iter().find(|t| t.handler == *b"soun");
-    if let Some(track) = sound.filter(|t| t.name != mux::SILENT_TRACK_NAME && !t.samples.is_empty()) {
+    if let Some(track) = sound.filter(|t| t.name != mux::SILENT_TRACK_NAME && !t.samples.is_empty())
+    {
         let demux::Codec::Aac { asc } = &track.codec else {
             let name = match &track.codec {
                 demux::Codec::Other(n) => n.as_str(),
@@ -195,17 +219,35 @@ pub fn read_mp4(path: &Path) -> Result<MediaClip> {
         let decoded = aac::decode(
             path,
             asc,
-            track.samples.iter().map(|s| demux::read_sample(path, file, s)),
+            track
+                .samples
+                .iter()
+                .map(|s| demux::read_sample(path, file, s)),
         )?;
         sample_rate = decoded.sample_rate;
-        audio = Some(trim(decoded.pcm, decoded.sample_rate, track, movie.timescale));
+        audio = Some(trim(
+            decoded.pcm,
+            decoded.sample_rate,
+            track,
+            movie.timescale,
+        ));
     }
-    Ok(MediaClip { frames, fps, audio, sample_rate })
+    Ok(MediaClip {
+        frames,
+        fps,
+        audio,
+        sample_rate,
+    })
 }
 
 /// Applies the first non-empty edit of `track` to decoded audio: skips its
 /// `media_time` (the encoder priming) and keeps its `segment_duration`.
-fn trim(pcm: Array2<f32>, out_rate: u32, track: &demux::Track, movie_timescale: u32) -> Array2<f32> {
+fn trim(
+    pcm: Array2<f32>,
+    out_rate: u32,
+    track: &demux::Track,
+    movie_timescale: u32,
+) -> Array2<f32> {
     let n = pcm.ncols();
     let Some(edit) = track.edits.iter().find(|e| e.media_time >= 0) else {
         return pcm;

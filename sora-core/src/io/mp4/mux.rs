@@ -216,8 +216,8 @@ fn descriptor(tag: u8, body: &[u8]) -> Vec<u8> {
 fn mp4a(a: &AudioTrack, track_id: u32) -> Vec<u8> {
     let e = a.enc;
     let max_bytes = e.max_frame_bytes();
-    let max_bitrate =
-        (u64::from(max_bytes) * 8 * u64::from(e.sample_rate) / u64::from(e.frame_len.max(1))) as u32;
+    let max_bitrate = (u64::from(max_bytes) * 8 * u64::from(e.sample_rate)
+        / u64::from(e.frame_len.max(1))) as u32;
     let dsi = descriptor(0x05, &e.asc);
     let dcd = B::default()
         .u8(0x40) // MPEG-4 audio
@@ -229,9 +229,17 @@ fn mp4a(a: &AudioTrack, track_id: u32) -> Vec<u8> {
         .bytes(&dsi);
     let dcd = descriptor(0x04, &dcd.0);
     let sl = descriptor(0x06, &[0x02]);
-    let es = B::default().u16(track_id as u16).u8(0).bytes(&dcd).bytes(&sl);
+    let es = B::default()
+        .u16(track_id as u16)
+        .u8(0)
+        .bytes(&dcd)
+        .bytes(&sl);
     let esds = full(b"esds", 0, 0, &[&descriptor(0x03, &es.0)]);
-    let rate = if e.sample_rate < 0x1_0000 { e.sample_rate << 16 } else { 0 };
+    let rate = if e.sample_rate < 0x1_0000 {
+        e.sample_rate << 16
+    } else {
+        0
+    };
     let b = B::default()
         .zeros(6)
         .u16(1)
@@ -299,7 +307,10 @@ fn stss(sync: &[bool]) -> Option<Vec<u8>> {
     if sync.iter().all(|s| *s) {
         return None; // every sample is a sync sample
     }
-    let ids: Vec<u32> = (0..sync.len()).filter(|&i| sync[i]).map(|i| i as u32 + 1).collect();
+    let ids: Vec<u32> = (0..sync.len())
+        .filter(|&i| sync[i])
+        .map(|i| i as u32 + 1)
+        .collect();
     let mut b = B::default().u32(ids.len() as u32);
     for id in ids {
         b = b.u32(id);
@@ -352,7 +363,10 @@ fn moov(v: &VideoTrack, a: &AudioTrack, layout: &Layout, data_start: u64, wide: 
     for &(track, first, n) in &layout.chunks {
         offsets[track].push(pos);
         per_chunk[track].push(n as u32);
-        pos += samples[track][first..first + n].iter().map(|&s| u64::from(s)).sum::<u64>();
+        pos += samples[track][first..first + n]
+            .iter()
+            .map(|&s| u64::from(s))
+            .sum::<u64>();
     }
 
     let e = a.enc;
@@ -379,9 +393,16 @@ fn moov(v: &VideoTrack, a: &AudioTrack, layout: &Layout, data_start: u64, wide: 
     let vminf = bx(b"minf", &[&vmhd, &dinf(), &bx(b"stbl", &vstbl)]);
     let vmdia = bx(
         b"mdia",
-        &[&mdhd(v.timescale, v_media_dur), &hdlr(b"vide", "VideoHandler"), &vminf],
+        &[
+            &mdhd(v.timescale, v_media_dur),
+            &hdlr(b"vide", "VideoHandler"),
+            &vminf,
+        ],
     );
-    let vtrak = bx(b"trak", &[&tkhd(1, v_movie_dur, false, v.width, v.height), &vmdia]);
+    let vtrak = bx(
+        b"trak",
+        &[&tkhd(1, v_movie_dur, false, v.width, v.height), &vmdia],
+    );
 
     // Audio trak, with its edit list.
     let astbl = bx(
@@ -398,7 +419,11 @@ fn moov(v: &VideoTrack, a: &AudioTrack, layout: &Layout, data_start: u64, wide: 
     let aminf = bx(b"minf", &[&smhd, &dinf(), &astbl]);
     let amdia = bx(
         b"mdia",
-        &[&mdhd(e.sample_rate, a_media_dur), &hdlr(b"soun", a.name), &aminf],
+        &[
+            &mdhd(e.sample_rate, a_media_dur),
+            &hdlr(b"soun", a.name),
+            &aminf,
+        ],
     );
     let elst = B::default()
         .u32(1)
@@ -410,7 +435,11 @@ fn moov(v: &VideoTrack, a: &AudioTrack, layout: &Layout, data_start: u64, wide: 
 
     bx(
         b"moov",
-        &[&mvhd(movie_ts, v_movie_dur.max(a_movie_dur), 3), &vtrak, &atrak],
+        &[
+            &mvhd(movie_ts, v_movie_dur.max(a_movie_dur), 3),
+            &vtrak,
+            &atrak,
+        ],
     )
 }
 
@@ -418,7 +447,14 @@ fn moov(v: &VideoTrack, a: &AudioTrack, layout: &Layout, data_start: u64, wide: 
 pub(crate) fn write(out: &mut impl Write, v: &VideoTrack, a: &AudioTrack) -> std::io::Result<()> {
     let ftyp = bx(
         b"ftyp",
-        &[b"isom", &0x200u32.to_be_bytes(), b"isom", b"iso2", b"avc1", b"mp41"],
+        &[
+            b"isom",
+            &0x200u32.to_be_bytes(),
+            b"isom",
+            b"iso2",
+            b"avc1",
+            b"mp41",
+        ],
     );
     let layout = Layout::new(v, a);
     let payload: u64 = v.enc.samples.iter().map(|s| s.len() as u64).sum::<u64>()
@@ -429,7 +465,11 @@ pub(crate) fn write(out: &mut impl Write, v: &VideoTrack, a: &AudioTrack) -> std
     // placeholders (co64 when 32-bit offsets could overflow), then fill them in.
     let narrow = moov(v, a, &layout, 0, false);
     let wide = (ftyp.len() + 2 * narrow.len() + mdat_header) as u64 + payload > u64::from(u32::MAX);
-    let probe = if wide { moov(v, a, &layout, 0, true) } else { narrow };
+    let probe = if wide {
+        moov(v, a, &layout, 0, true)
+    } else {
+        narrow
+    };
     let data_start = (ftyp.len() + probe.len() + mdat_header) as u64;
     let moov = moov(v, a, &layout, data_start, wide);
     debug_assert_eq!(moov.len(), probe.len());
@@ -444,7 +484,11 @@ pub(crate) fn write(out: &mut impl Write, v: &VideoTrack, a: &AudioTrack) -> std
         out.write_all(b"mdat")?;
     }
     for &(track, first, n) in &layout.chunks {
-        let list = if track == 0 { &v.enc.samples } else { &a.enc.frames };
+        let list = if track == 0 {
+            &v.enc.samples
+        } else {
+            &a.enc.frames
+        };
         for s in &list[first..first + n] {
             out.write_all(s)?;
         }

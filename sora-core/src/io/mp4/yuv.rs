@@ -56,7 +56,11 @@ pub(crate) struct Planes<'a> {
 fn up(row: &[f32], x: usize) -> f32 {
     let n = row.len();
     let i = x / 2;
-    let j = if x % 2 == 0 { i.saturating_sub(1) } else { (i + 1).min(n - 1) };
+    let j = if x % 2 == 0 {
+        i.saturating_sub(1)
+    } else {
+        (i + 1).min(n - 1)
+    };
     0.75 * row[i] + 0.25 * row[j]
 }
 
@@ -70,7 +74,11 @@ pub(crate) fn i420_to_rgb(p: &Planes, w: usize, h: usize, out: &mut [u8]) {
     for yy in 0..h {
         // Vertical interpolation of the two nearest chroma rows, then horizontal.
         let ci = yy / 2;
-        let cj = if yy % 2 == 0 { ci.saturating_sub(1) } else { (ci + 1).min(chh - 1) };
+        let cj = if yy % 2 == 0 {
+            ci.saturating_sub(1)
+        } else {
+            (ci + 1).min(chh - 1)
+        };
         for (cx, (u, v)) in uu.iter_mut().zip(vv.iter_mut()).enumerate() {
             let a = |plane: (&[u8], usize), row: usize| f32::from(plane.0[row * plane.1 + cx]);
             *u = 0.75 * a(p.u, ci) + 0.25 * a(p.u, cj);
@@ -126,10 +134,18 @@ mod tests {
         for v in [0u8, 16, 128, 200, 255] {
             let img = Array3::from_elem((2, 2, 3), v);
             let yuv = rgb_to_i420(img.view());
-            let planes = Planes { y: (&yuv[..4], 2), u: (&yuv[4..5], 1), v: (&yuv[5..6], 1) };
+            let planes = Planes {
+                y: (&yuv[..4], 2),
+                u: (&yuv[4..5], 1),
+                v: (&yuv[5..6], 1),
+            };
             let mut out = vec![0u8; 12];
             i420_to_rgb(&planes, 2, 2, &mut out);
-            assert!(out.iter().all(|o| (i32::from(*o) - i32::from(v)).abs() <= 1), "{v}: {out:?}");
+            assert!(
+                out.iter()
+                    .all(|o| (i32::from(*o) - i32::from(v)).abs() <= 1),
+                "{v}: {out:?}"
+            );
         }
     }
 }
