@@ -190,6 +190,7 @@ fn mp4_is_read_correctly_by_pyav() {
         (17usize, 16.0f32, 48usize, 64usize, 1usize, 24_000u32),
         (25, 24.0, 192, 256, 2, 44_100),
         (12, 23.976, 48, 64, 2, 48_000),
+        (1, 16.0, 48, 64, 1, 48_000),
     ] {
         let path = dir.join(format!("c{t}.mp4"));
         let n = (t as f64 / f64::from(fps) * f64::from(sr)).round() as usize;
@@ -261,15 +262,14 @@ fn reads_h264_written_by_pyav_libx264() {
             a.ncols()
         );
         let m = a.ncols().min(n);
-        let reference = tone(1, n, sr).slice(s![.., ..m]).to_owned();
         let ours = a.slice(s![.., ..m]).to_owned();
-        // Same 440 Hz sine (without the fade-in of tone()): compare after the fade.
+        // check_media.py writes a plain 440 Hz sine of amplitude 0.5 from t = 0:
+        // the decoded audio must line up with it (priming trimmed by the edit list).
         let sine = Array2::from_shape_fn((1, m), |(_, i)| {
             0.5 * (2.0 * PI * 440.0 * i as f32 / sr as f32).sin()
         });
-        let err = rms_err(&ours, &sine, sr as usize / 4);
+        let err = rms_err(&ours, &sine, 0);
         assert!(err < 0.03, "{profile}: audio rms error {err}");
-        drop(reference);
     }
     let _ = std::fs::remove_dir_all(dir);
 }
@@ -542,5 +542,46 @@ fn clip_save_picks_the_format_from_the_path() {
         .collect();
     names.sort();
     assert_eq!(names, ["c.mp4", "c.wav", "frames", "one.png", "s.mp4"]);
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn mp4_reader_survives_corrupted_files() {
+    // Random byte changes, mostly in the header boxes: an error or a clip, never a panic.
+    let dir = scratch("mp4fuzz");
+    let good = dir.join("good.mp4");
+    let audio = tone(2, 24_000, 24_000);
+    write_mp4(
+        &good,
+        video(9, 48, 64).view(),
+        16.0,
+        Some((audio.view(), 24_000)),
+    )
+    .unwrap();
+    let bytes = std::fs::read(&good).unwrap();
+    let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+    let mut rnd = move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed as usize
+    };
+    let bad = dir.join("bad.mp4");
+    let mut errors = 0;
+    for it in 0..300 {
+        let mut b = bytes.clone();
+        let span = if it % 5 == 0 {
+            b.len()
+        } else {
+            1500.min(b.len())
+        };
+        for _ in 0..1 + rnd() % 8 {
+            let i = rnd() % span;
+            b[i] = rnd() as u8;
+        }
+        std::fs::write(&bad, &b).unwrap();
+        errors += usize::from(read_mp4(&bad).is_err());
+    }
+    assert!(errors > 0);
     let _ = std::fs::remove_dir_all(dir);
 }

@@ -5,7 +5,7 @@ Check mode (exit 0 when the file is right, 1 with a message otherwise):
     check_media.py FILE --frames N --fps F --sample-rate R --duration D [--channels C]
 asserts one video and one audio stream, N decodable frames at F fps, audio at
 R Hz whose duration (stream metadata and decoded samples) is D seconds within
-one AAC frame (1024 samples).
+one AAC frame (1024 samples), and no FFmpeg warning or error while reading.
 
 Write mode (used by the Rust test to read a file that another muxer/encoder made):
     check_media.py --write-h264 OUT --frames N --fps F --width W --height H
@@ -21,6 +21,7 @@ import sys
 from fractions import Fraction
 
 import av
+import av.logging
 import numpy as np
 
 
@@ -40,7 +41,8 @@ def fail(msg, info):
 
 def check(args):
     info = {}
-    with av.open(args.file) as c:
+    logs = av.logging.Capture()
+    with logs, av.open(args.file) as c:
         videos = [s for s in c.streams if s.type == "video"]
         audios = [s for s in c.streams if s.type == "audio"]
         info["streams"] = [f"{s.type}:{s.codec_context.name}" for s in c.streams]
@@ -56,9 +58,13 @@ def check(args):
         info["container_duration"] = c.duration / 1e6 if c.duration else None
         nframes = sum(1 for _ in c.decode(v))
         info["video_frames_decoded"] = nframes
-    with av.open(args.file) as c:
+    with logs, av.open(args.file) as c:
         nsamples = sum(f.samples for f in c.decode(c.streams.audio[0]))
         info["audio_samples_decoded"] = nsamples
+    complaints = [f"{name}: {msg.strip()}" for level, name, msg in logs.logs if level <= av.logging.WARNING]
+    info["ffmpeg_warnings"] = complaints
+    if complaints:
+        fail("FFmpeg complained while demuxing/decoding", info)
     tol = 1024.0 / args.sample_rate
     info["tolerance_s"] = tol
     if nframes != args.frames or info["video_frames_meta"] != args.frames:

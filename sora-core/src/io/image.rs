@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 
 use image::{ImageFormat, RgbImage};
 use ndarray::{Array3, Array4, ArrayView3, ArrayView4, Axis};
+use rayon::prelude::*;
 
 use super::atomic::Staged;
 use crate::{Error, Result};
@@ -115,15 +116,16 @@ pub fn write_png_sequence(dir: &Path, frames: ArrayView4<u8>) -> Result<()> {
     }
     check_frame(dir, &s[1..])?;
     let staged = Staged::dir(dir)?;
-    for (i, frame) in frames.axis_iter(Axis(0)).enumerate() {
+    (0..s[0]).into_par_iter().try_for_each(|i| {
         let name = frame_file_name(i);
+        let frame = frames.index_axis(Axis(0), i);
         encode_frame(
             &staged.path().join(&name),
             &dir.join(&name),
             frame,
             ImageFormat::Png,
-        )?;
-    }
+        )
+    })?;
     staged.commit()
 }
 
@@ -165,21 +167,22 @@ pub fn read_png_sequence(dir: &Path) -> Result<Array4<u8>> {
     if !dir.is_dir() {
         let err = match fs::metadata(dir) {
             Err(e) => e,
-            Ok(_) => std::io::Error::new(std::io::ErrorKind::NotADirectory, "not a folder"),
+            Ok(_) => std::io::Error::other("not a folder"),
         };
         return Err(Error::io(dir, err));
     }
     let files = png_files(dir)?;
-    let Some(first) = files.first() else {
+    if files.is_empty() {
         return Err(Error::media(dir, "the folder holds no .png frames"));
-    };
-    let first = read_image(first)?;
-    let (h, w) = (first.shape()[0], first.shape()[1]);
+    }
+    let images: Vec<Array3<u8>> = files
+        .par_iter()
+        .map(|f| read_image(f))
+        .collect::<Result<_>>()?;
+    let (h, w) = (images[0].shape()[0], images[0].shape()[1]);
     let mut out = Array4::<u8>::zeros((files.len(), h, w, 3));
-    out.index_axis_mut(Axis(0), 0).assign(&first);
-    for (i, file) in files.iter().enumerate().skip(1) {
-        let img = read_image(file)?;
-        if img.shape() != first.shape() {
+    for (i, (img, file)) in images.iter().zip(&files).enumerate() {
+        if img.shape() != images[0].shape() {
             return Err(Error::media(
                 file,
                 format!(
@@ -189,7 +192,7 @@ pub fn read_png_sequence(dir: &Path) -> Result<Array4<u8>> {
                 ),
             ));
         }
-        out.index_axis_mut(Axis(0), i).assign(&img);
+        out.index_axis_mut(Axis(0), i).assign(img);
     }
     Ok(out)
 }

@@ -208,7 +208,7 @@ impl FdkDecoder {
 
     /// Decodes one frame into `pcm` (interleaved); `Ok(false)` when it needs more input.
     fn decode(&mut self, pcm: &mut [i16], flush: bool) -> std::result::Result<bool, String> {
-        let flags = if flush { fdk::AACDEC_FLUSH as u32 } else { 0 };
+        let flags = if flush { fdk::AACDEC_FLUSH } else { 0 };
         // SAFETY: `pcm` is writable for `pcm.len()` samples, which the decoder respects.
         let e = unsafe {
             fdk::aacDecoder_DecodeFrame(self.handle, pcm.as_mut_ptr(), pcm.len() as i32, flags)

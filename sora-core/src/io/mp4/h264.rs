@@ -84,13 +84,13 @@ pub(crate) fn encode(path: &Path, frames: ArrayView4<u8>, fps: f32) -> Result<En
         Encoder::with_api_config(OpenH264API::from_source(), config).map_err(enc_err)?;
     // OpenH264 logs warnings to stderr while it initialises (on the first
     // frame), before the crate quiets it: quiet it now.
-    let mut quiet: i32 = openh264_sys2::WELS_LOG_QUIET as i32;
+    let mut quiet: i32 = openh264_sys2::WELS_LOG_QUIET;
     // SAFETY: the trace level may be set before initialisation; the library
     // reads one int through the pointer during the call.
     unsafe {
         encoder.raw_api().set_option(
             openh264_sys2::ENCODER_OPTION_TRACE_LEVEL,
-            (&raw mut quiet).cast(),
+            std::ptr::addr_of_mut!(quiet).cast(),
         );
     }
     let mut out = EncodedVideo {

@@ -158,23 +158,31 @@ pub fn write_mp4(
 pub fn read_mp4(path: &Path) -> Result<MediaClip> {
     let mut file = File::open(path).map_err(|e| Error::io(path, e))?;
     let movie = demux::parse(path, &mut file)?;
-    let video = movie
+    // The first H.264 track (files may carry other video tracks, e.g. cover art).
+    let videos: Vec<&demux::Track> = movie
         .tracks
         .iter()
-        .find(|t| t.handler == *b"vide")
-        .ok_or_else(|| Error::media(path, "the file has no video track"))?;
+        .filter(|t| t.handler == *b"vide")
+        .collect();
+    let Some(first) = videos.first() else {
+        return Err(Error::media(path, "the file has no video track"));
+    };
+    let Some(video) = videos
+        .iter()
+        .find(|t| matches!(t.codec, demux::Codec::Avc { .. }))
+    else {
+        return Err(Error::Unsupported(format!(
+            "{}: video codec `{}` (only H.264 is read)",
+            path.display(),
+            codec_name(&first.codec)
+        )));
+    };
     let demux::Codec::Avc {
         length_size,
         parameter_sets,
     } = &video.codec
     else {
-        let demux::Codec::Other(name) = &video.codec else {
-            return Err(Error::media(path, "video track with an audio codec"));
-        };
-        return Err(Error::Unsupported(format!(
-            "{}: video codec `{name}` (only H.264 is read)",
-            path.display()
-        )));
+        return Err(Error::media(path, "internal: H.264 track without avcC"));
     };
     if video.samples.is_empty() {
         return Err(Error::media(path, "the video track has no frames"));
@@ -202,18 +210,24 @@ pub fn read_mp4(path: &Path) -> Result<MediaClip> {
 
     let mut audio = None;
     let mut sample_rate = 0;
-    let sound = movie.tracks.iter().find(|t| t.handler == *b"soun");
-    if let Some(track) = sound.filter(|t| t.name != mux::SILENT_TRACK_NAME && !t.samples.is_empty())
-    {
+    let sounds: Vec<&demux::Track> = movie
+        .tracks
+        .iter()
+        .filter(|t| t.handler == *b"soun" && !t.samples.is_empty())
+        .collect();
+    let aac_track = sounds
+        .iter()
+        .find(|t| matches!(t.codec, demux::Codec::Aac { .. }));
+    if let (None, Some(first)) = (aac_track, sounds.first()) {
+        return Err(Error::Unsupported(format!(
+            "{}: audio codec `{}` (only AAC is read)",
+            path.display(),
+            codec_name(&first.codec)
+        )));
+    }
+    if let Some(track) = aac_track.filter(|t| t.name != mux::SILENT_TRACK_NAME) {
         let demux::Codec::Aac { asc } = &track.codec else {
-            let name = match &track.codec {
-                demux::Codec::Other(n) => n.as_str(),
-                _ => "?",
-            };
-            return Err(Error::Unsupported(format!(
-                "{}: audio codec `{name}` (only AAC is read)",
-                path.display()
-            )));
+            return Err(Error::media(path, "internal: AAC track without config"));
         };
         let file = &mut file;
         let decoded = aac::decode(
@@ -224,13 +238,11 @@ pub fn read_mp4(path: &Path) -> Result<MediaClip> {
                 .iter()
                 .map(|s| demux::read_sample(path, file, s)),
         )?;
-        sample_rate = decoded.sample_rate;
-        audio = Some(trim(
-            decoded.pcm,
-            decoded.sample_rate,
-            track,
-            movie.timescale,
-        ));
+        let pcm = trim(decoded.pcm, decoded.sample_rate, track, movie.timescale);
+        if pcm.ncols() > 0 {
+            sample_rate = decoded.sample_rate;
+            audio = Some(pcm);
+        }
     }
     Ok(MediaClip {
         frames,
@@ -238,6 +250,15 @@ pub fn read_mp4(path: &Path) -> Result<MediaClip> {
         audio,
         sample_rate,
     })
+}
+
+/// A short name for a track's codec, for error messages.
+fn codec_name(codec: &demux::Codec) -> &str {
+    match codec {
+        demux::Codec::Avc { .. } => "avc1",
+        demux::Codec::Aac { .. } => "mp4a",
+        demux::Codec::Other(name) => name,
+    }
 }
 
 /// Applies the first non-empty edit of `track` to decoded audio: skips its
