@@ -4,8 +4,8 @@
 mod clip_vision;
 mod io_media;
 mod sched_parity;
+mod wan_pipeline;
 mod wan_text;
 mod wan_transformer;
 mod wan_vae;
-mod wan_pipeline;
 mod weights;

@@ -74,11 +74,22 @@ fn assert_frames_match(name: &str, clip: &Clip) {
         .to_kind(Kind::Int);
     assert_eq!(ours.size(), want.size(), "{name}: frame shape");
     let diff = (&ours - &want).abs().to_kind(Kind::Double);
-    let within = diff.le(2.0).to_kind(Kind::Double).mean(Kind::Double).double_value(&[]);
+    let within = diff
+        .le(2.0)
+        .to_kind(Kind::Double)
+        .mean(Kind::Double)
+        .double_value(&[]);
     let mean = diff.mean(Kind::Double).double_value(&[]);
     let max = diff.max().double_value(&[]);
-    eprintln!("{name}: {:.4}% within 2/255, mean {mean:.4}/255, max {max}/255", within * 100.0);
-    assert!(within >= 0.995, "{name}: only {:.3}% of values within 2/255", within * 100.0);
+    eprintln!(
+        "{name}: {:.4}% within 2/255, mean {mean:.4}/255, max {max}/255",
+        within * 100.0
+    );
+    assert!(
+        within >= 0.995,
+        "{name}: only {:.3}% of values within 2/255",
+        within * 100.0
+    );
     assert!(mean <= 0.5, "{name}: mean difference {mean}/255 > 0.5/255");
 }
 
@@ -130,8 +141,15 @@ fn v2v_wan21_unipc() {
 #[test]
 fn same_seed_same_bytes_and_other_seed_differs() {
     let case = fixture("wan_pipeline").join("t2v_21");
-    let pipe = Pipeline::builder().model(case.join("model")).build().unwrap();
-    let req = Request::text("a fox").size(32, 32).frames(5).steps(2).seed(7);
+    let pipe = Pipeline::builder()
+        .model(case.join("model"))
+        .build()
+        .unwrap();
+    let req = Request::text("a fox")
+        .size(32, 32)
+        .frames(5)
+        .steps(2)
+        .seed(7);
     let a = pipe.generate(&req, &mut Progress::none()).unwrap();
     let b = pipe.generate(&req, &mut Progress::none()).unwrap();
     assert_eq!(a.frames, b.frames);
@@ -146,7 +164,10 @@ fn same_seed_same_bytes_and_other_seed_differs() {
 #[test]
 fn bad_sizes_name_the_nearest_valid_values() {
     let case = fixture("wan_pipeline").join("t2v_21");
-    let pipe = Pipeline::builder().model(case.join("model")).build().unwrap();
+    let pipe = Pipeline::builder()
+        .model(case.join("model"))
+        .build()
+        .unwrap();
     let e = pipe
         .generate(
             &Request::text("x").size(30, 32).frames(6).steps(1),
@@ -155,14 +176,20 @@ fn bad_sizes_name_the_nearest_valid_values() {
         .unwrap_err();
     let msg = e.to_string();
     assert!(matches!(e, Error::InvalidRequest(_)), "{msg}");
-    assert!(msg.contains("width 30") && msg.contains("16 or 32"), "{msg}");
+    assert!(
+        msg.contains("width 30") && msg.contains("16 or 32"),
+        "{msg}"
+    );
     assert!(msg.contains("frames 6") && msg.contains("5 or 9"), "{msg}");
 }
 
 #[test]
 fn text_model_refuses_image_and_audio() {
     let case = fixture("wan_pipeline").join("t2v_21");
-    let pipe = Pipeline::builder().model(case.join("model")).build().unwrap();
+    let pipe = Pipeline::builder()
+        .model(case.join("model"))
+        .build()
+        .unwrap();
     let img = ImageInput {
         pixels: ndarray::Array3::zeros((32, 32, 3)),
     };
@@ -175,7 +202,11 @@ fn text_model_refuses_image_and_audio() {
     assert!(matches!(e, Error::Unsupported(_)), "{e}");
     let e = pipe
         .generate(
-            &Request::text("x").size(32, 32).frames(5).steps(1).audio(true),
+            &Request::text("x")
+                .size(32, 32)
+                .frames(5)
+                .steps(1)
+                .audio(true),
             &mut Progress::none(),
         )
         .unwrap_err();
@@ -185,7 +216,10 @@ fn text_model_refuses_image_and_audio() {
 #[test]
 fn progress_is_reported_per_step_and_cancel_stops_the_run() {
     let case = fixture("wan_pipeline").join("t2v_21");
-    let pipe = Pipeline::builder().model(case.join("model")).build().unwrap();
+    let pipe = Pipeline::builder()
+        .model(case.join("model"))
+        .build()
+        .unwrap();
     let req = Request::text("x").size(32, 32).frames(5).steps(3).seed(1);
     let mut steps = Vec::new();
     {
@@ -217,7 +251,9 @@ fn missing_tensor_in_a_folder_is_a_typed_error() {
         .join("wan-missing-tensor");
     let _ = std::fs::remove_dir_all(&d);
     copy_dir(&src, &d);
-    let file = d.join("transformer").join("diffusion_pytorch_model.safetensors");
+    let file = d
+        .join("transformer")
+        .join("diffusion_pytorch_model.safetensors");
     let tensors: Vec<(String, Tensor)> = read_tensors(&file)
         .into_iter()
         .filter(|(n, _)| n != "proj_out.weight")

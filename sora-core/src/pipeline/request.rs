@@ -263,10 +263,14 @@ impl Request {
             (Some(f), _) => f,
             (None, Some(s)) => {
                 if !s.is_finite() || s <= 0.0 {
-                    return Err(Error::invalid(format!("seconds must be a positive number, got {s}")));
+                    return Err(Error::invalid(format!(
+                        "seconds must be a positive number, got {s}"
+                    )));
                 }
                 if s > 600.0 {
-                    return Err(Error::invalid(format!("seconds must be at most 600, got {s}")));
+                    return Err(Error::invalid(format!(
+                        "seconds must be at most 600, got {s}"
+                    )));
                 }
                 frame_rule(((s * fps as f32).round() as u32).max(1))
             }
@@ -278,7 +282,9 @@ impl Request {
         };
         let steps = self.steps.unwrap_or(d.steps);
         if steps == 0 || steps > 1000 {
-            return Err(Error::invalid(format!("steps must be in 1..=1000, got {steps}")));
+            return Err(Error::invalid(format!(
+                "steps must be in 1..=1000, got {steps}"
+            )));
         }
         let guidance = self.guidance.unwrap_or(d.guidance);
         if !guidance.is_finite() || guidance < 0.0 {
@@ -303,7 +309,9 @@ impl Request {
         let width = self.width.unwrap_or(dw);
         let height = self.height.unwrap_or(dh);
         if width == 0 || height == 0 {
-            return Err(Error::invalid(format!("size must be positive, got {width}x{height}")));
+            return Err(Error::invalid(format!(
+                "size must be positive, got {width}x{height}"
+            )));
         }
         match &self.mode {
             Mode::Video { strength, clip } => {
@@ -378,13 +386,19 @@ mod tests {
     #[test]
     fn defaults_fill_unset_fields() {
         let r = Request::text("x").seed(3).resolve(&d(), |f| f).unwrap();
-        assert_eq!((r.width, r.height, r.frames, r.fps, r.steps), (832, 480, 81, 16, 50));
+        assert_eq!(
+            (r.width, r.height, r.frames, r.fps, r.steps),
+            (832, 480, 81, 16, 50)
+        );
         assert_eq!(r.seed, 3);
     }
 
     #[test]
     fn seconds_go_through_the_frame_rule() {
-        let r = Request::text("x").seconds(2.0).resolve(&d(), |f| (f - 1) / 4 * 4 + 1).unwrap();
+        let r = Request::text("x")
+            .seconds(2.0)
+            .resolve(&d(), |f| (f - 1) / 4 * 4 + 1)
+            .unwrap();
         assert_eq!(r.frames, 29);
     }
 
@@ -398,7 +412,10 @@ mod tests {
             Request::text("x").fps(0),
             Request::text("a\0b"),
         ] {
-            assert!(matches!(req.resolve(&d(), |f| f), Err(Error::InvalidRequest(_))));
+            assert!(matches!(
+                req.resolve(&d(), |f| f),
+                Err(Error::InvalidRequest(_))
+            ));
         }
     }
 }

@@ -191,13 +191,26 @@ impl WanFamily {
     fn latents_stats(&self) -> Result<(Tensor, Tensor)> {
         let cfg = self.vae.config();
         let z = cfg.z_dim;
-        let mean = Tensor::f_from_slice(&cfg.latents_mean.iter().map(|&v| v as f32).collect::<Vec<_>>())?
-            .f_view([1, z, 1, 1, 1])?;
-        let std = Tensor::f_from_slice(&cfg.latents_std.iter().map(|&v| v as f32).collect::<Vec<_>>())?
-            .f_view([1, z, 1, 1, 1])?;
+        let mean = Tensor::f_from_slice(
+            &cfg.latents_mean
+                .iter()
+                .map(|&v| v as f32)
+                .collect::<Vec<_>>(),
+        )?
+        .f_view([1, z, 1, 1, 1])?;
+        let std = Tensor::f_from_slice(
+            &cfg.latents_std
+                .iter()
+                .map(|&v| v as f32)
+                .collect::<Vec<_>>(),
+        )?
+        .f_view([1, z, 1, 1, 1])?;
         // diffusers keeps the reciprocal and divides by it: same rounding here.
         let inv_std = std.f_reciprocal()?;
-        Ok((mean.f_to_device(self.device)?, inv_std.f_to_device(self.device)?))
+        Ok((
+            mean.f_to_device(self.device)?,
+            inv_std.f_to_device(self.device)?,
+        ))
     }
 
     /// VAE-encodes pixels `[1,3,T,H,W]` in [-1,1] to normalised latents (the distribution's mode).
@@ -312,10 +325,13 @@ impl ModelFamily for WanFamily {
         let mut image_embeds = None;
         if let Mode::Image(img) = &req.mode {
             if self.index.boundary_ratio.is_none() && !self.index.expand_timesteps {
-                let enc = self.image_encoder.as_ref().ok_or_else(|| Error::MissingComponent {
-                    path: self.folder.root().to_path_buf(),
-                    component: "image_encoder".into(),
-                })?;
+                let enc = self
+                    .image_encoder
+                    .as_ref()
+                    .ok_or_else(|| Error::MissingComponent {
+                        path: self.folder.root().to_path_buf(),
+                        component: "image_encoder".into(),
+                    })?;
                 image_embeds = Some(enc.encode(img.pixels.view())?.f_to_kind(kind)?);
             }
         }
@@ -361,7 +377,8 @@ impl ModelFamily for WanFamily {
                     .f_unsqueeze(2)?; // [1,3,1,H,W]
                 if self.index.expand_timesteps {
                     let lc = self.encode_pixels(&image)?;
-                    let mask = Tensor::f_ones([1, 1, lat_f, h / sf, w / sf], (Kind::Float, self.device))?;
+                    let mask =
+                        Tensor::f_ones([1, 1, lat_f, h / sf, w / sf], (Kind::Float, self.device))?;
                     let _ = mask.f_narrow(2, 0, 1)?.f_fill_(0.0)?;
                     c.first_frame = Some((lc, mask));
                 } else {
@@ -372,13 +389,16 @@ impl ModelFamily for WanFamily {
                     let video = Tensor::f_cat(&[image, zeros], 2)?;
                     let lc = self.encode_pixels(&video)?;
                     // Mask: 1 on the first frame (repeated over the temporal factor), 0 after.
-                    let mut m = Tensor::f_zeros([1, 1, req.frames as i64, h / sf, w / sf], (Kind::Float, self.device))?;
+                    let mut m = Tensor::f_zeros(
+                        [1, 1, req.frames as i64, h / sf, w / sf],
+                        (Kind::Float, self.device),
+                    )?;
                     let _ = m.f_narrow(2, 0, 1)?.f_fill_(1.0)?;
-                    let first = m.f_narrow(2, 0, 1)?.f_repeat_interleave_self_int(tf, Some(2), None)?;
+                    let first =
+                        m.f_narrow(2, 0, 1)?
+                            .f_repeat_interleave_self_int(tf, Some(2), None)?;
                     m = Tensor::f_cat(&[first, m.f_narrow(2, 1, req.frames as i64 - 1)?], 2)?;
-                    let m = m
-                        .f_view([1, -1, tf, h / sf, w / sf])?
-                        .f_transpose(1, 2)?;
+                    let m = m.f_view([1, -1, tf, h / sf, w / sf])?.f_transpose(1, 2)?;
                     c.concat = Some(Tensor::f_cat(&[m, lc], 1)?);
                 }
                 x
@@ -394,8 +414,11 @@ impl ModelFamily for WanFamily {
                     )));
                 }
                 timesteps = timesteps.split_off(start);
-                let frames = clip.frames.slice(ndarray::s![..req.frames as usize, .., .., ..]);
-                let video = frames_to_tensor(frames, req.width, req.height)?.f_to_device(self.device)?;
+                let frames = clip
+                    .frames
+                    .slice(ndarray::s![..req.frames as usize, .., .., ..]);
+                let video =
+                    frames_to_tensor(frames, req.width, req.height)?.f_to_device(self.device)?;
                 let init_latents = self.encode_pixels(&video)?;
                 let n = noise.randn(&shape)?.f_to_device(self.device)?;
                 let x = scheduler.noise_to(&init_latents, &n, &timesteps[0])?;
@@ -403,7 +426,9 @@ impl ModelFamily for WanFamily {
                 x
             }
             Mode::Extend { .. } => {
-                return Err(Error::Unsupported("extending a clip is not built yet for Wan".into()))
+                return Err(Error::Unsupported(
+                    "extending a clip is not built yet for Wan".into(),
+                ))
             }
         };
         Ok(Plan {
@@ -421,7 +446,10 @@ impl ModelFamily for WanFamily {
         let b = lat.size()[0];
         let t = step.t.f_to_kind(Kind::Float)?.f_to_device(self.device)?;
         let (input, timestep) = if let Some((lc, mask)) = &c.first_frame {
-            let inp = mask.f_rsub_scalar(1.0)?.f_mul(lc)?.f_add(&mask.f_mul(lat)?)?;
+            let inp = mask
+                .f_rsub_scalar(1.0)?
+                .f_mul(lc)?
+                .f_add(&mask.f_mul(lat)?)?;
             let ts = per_token_timesteps(mask, &t, b)?;
             (inp, ts)
         } else if self.index.expand_timesteps {
@@ -429,7 +457,10 @@ impl ModelFamily for WanFamily {
             let m = ones.f_narrow(1, 0, 1)?;
             (lat.shallow_clone(), per_token_timesteps(&m, &t, b)?)
         } else if let Some(concat) = &c.concat {
-            (Tensor::f_cat(&[lat.shallow_clone(), concat.f_to_kind(lat.kind())?], 1)?, t.f_expand([b], false)?)
+            (
+                Tensor::f_cat(&[lat.shallow_clone(), concat.f_to_kind(lat.kind())?], 1)?,
+                t.f_expand([b], false)?,
+            )
         } else {
             (lat.shallow_clone(), t.f_expand([b], false)?)
         };
@@ -453,7 +484,10 @@ impl ModelFamily for WanFamily {
         let c = cond.get::<WanCond>()?;
         let mut lat = x.video;
         if let Some((lc, mask)) = &c.first_frame {
-            lat = mask.f_rsub_scalar(1.0)?.f_mul(lc)?.f_add(&mask.f_mul(&lat)?)?;
+            lat = mask
+                .f_rsub_scalar(1.0)?
+                .f_mul(lc)?
+                .f_add(&mask.f_mul(&lat)?)?;
         }
         let (mean, inv_std) = self.latents_stats()?;
         let z = lat
@@ -496,7 +530,11 @@ impl ModelFamily for WanFamily {
             ),
         ];
         if let Some(t2) = &self.transformer_2 {
-            v.push(("transformer_2".into(), "WanTransformer3DModel".into(), t2.num_parameters()));
+            v.push((
+                "transformer_2".into(),
+                "WanTransformer3DModel".into(),
+                t2.num_parameters(),
+            ));
         }
         v
     }
@@ -559,5 +597,8 @@ fn per_token_timesteps(mask: &Tensor, t: &Tensor, batch: i64) -> Result<Tensor> 
         .f_get(0)?
         .f_slice(1, 0, None, 2)?
         .f_slice(2, 0, None, 2)?;
-    Ok(m.f_mul(t)?.f_flatten(0, -1)?.f_unsqueeze(0)?.f_expand([batch, -1], false)?)
+    Ok(m.f_mul(t)?
+        .f_flatten(0, -1)?
+        .f_unsqueeze(0)?
+        .f_expand([batch, -1], false)?)
 }

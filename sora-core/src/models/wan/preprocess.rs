@@ -13,14 +13,20 @@ use crate::{Error, Result};
 fn resized(pixels: ArrayView3<u8>, width: u32, height: u32) -> Result<(Vec<u8>, usize, usize)> {
     let s = pixels.shape();
     if s.len() != 3 || s[2] != 3 {
-        return Err(Error::invalid(format!("an image must be [H, W, 3] RGB, got {s:?}")));
+        return Err(Error::invalid(format!(
+            "an image must be [H, W, 3] RGB, got {s:?}"
+        )));
     }
     let (h, w) = (s[0], s[1]);
     if h == height as usize && w == width as usize {
         return Ok((pixels.iter().copied().collect(), h, w));
     }
     let out = pil_resize(pixels, height as usize, width as usize, PilFilter::Lanczos)?;
-    Ok((out.iter().copied().collect(), height as usize, width as usize))
+    Ok((
+        out.iter().copied().collect(),
+        height as usize,
+        width as usize,
+    ))
 }
 
 fn to_unit(data: Vec<u8>, h: usize, w: usize) -> Result<Tensor> {

@@ -51,7 +51,11 @@ impl SizeRule {
         }
         let t = self.temporal.max(1);
         if frames == 0 || (frames - 1) % t != 0 {
-            let lo = if frames == 0 { 1 } else { (frames - 1) / t * t + 1 };
+            let lo = if frames == 0 {
+                1
+            } else {
+                (frames - 1) / t * t + 1
+            };
             problems.push(format!(
                 "frames {frames} must be 1 + a multiple of {t}; nearest valid: {lo} or {}",
                 lo + t
