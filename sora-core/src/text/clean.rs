@@ -279,7 +279,11 @@ fn ftfy_unescape_html(text: &str) -> String {
     let mut i = 0;
     while i < chars.len() {
         if chars[i] == '&' {
-            let start = if chars.get(i + 1) == Some(&'#') { i + 2 } else { i + 1 };
+            let start = if chars.get(i + 1) == Some(&'#') {
+                i + 2
+            } else {
+                i + 1
+            };
             let mut j = start;
             while j < chars.len() && chars[j].is_ascii_alphanumeric() {
                 j += 1;
@@ -292,7 +296,11 @@ fn ftfy_unescape_html(text: &str) -> String {
                 } else if start == i + 2 {
                     let decoded = html_unescape(&entity);
                     // Only a complete decode counts (the semicolon must be consumed).
-                    out.push_str(if decoded.contains(';') { &entity } else { &decoded });
+                    out.push_str(if decoded.contains(';') {
+                        &entity
+                    } else {
+                        &decoded
+                    });
                 } else {
                     out.push_str(&entity);
                 }
@@ -349,7 +357,12 @@ pub fn html_unescape(text: &str) -> String {
         }
         // Named: 1..=32 characters other than \t \n \x0c space < & # ;, then an optional ';'.
         let mut k = j;
-        while k < n && k - j < 32 && !matches!(chars[k], '\t' | '\n' | '\u{c}' | ' ' | '<' | '&' | '#' | ';')
+        while k < n
+            && k - j < 32
+            && !matches!(
+                chars[k],
+                '\t' | '\n' | '\u{c}' | ' ' | '<' | '&' | '#' | ';'
+            )
         {
             k += 1;
         }
@@ -509,7 +522,11 @@ impl Charmap {
                 b as char
             }
         } else {
-            self.page().high.get((b - 0x80) as usize).copied().unwrap_or('\u{fffd}')
+            self.page()
+                .high
+                .get((b - 0x80) as usize)
+                .copied()
+                .unwrap_or('\u{fffd}')
         }
     }
 
@@ -671,7 +688,11 @@ fn restore_byte_a0(b: &[u8]) -> Vec<u8> {
     while i < first.len() {
         let len = altered_utf8_at(&first, i);
         if len > 0 {
-            out.extend(first[i..i + len].iter().map(|&x| if x == b' ' { 0xa0 } else { x }));
+            out.extend(
+                first[i..i + len]
+                    .iter()
+                    .map(|&x| if x == b' ' { 0xa0 } else { x }),
+            );
             i += len;
         } else {
             out.push(first[i]);
@@ -697,7 +718,11 @@ fn replace_lossy_sequences(b: &[u8]) -> Vec<u8> {
         if matches!(b0, Some(0xc2..=0xc3)) && at(1) == Some(b'?') {
             return 2;
         }
-        if b0 == Some(0xed) && matches!(at(1), Some(0xa0..=0xaf)) && at(3) == Some(0xed) && matches!(at(4), Some(0xb0..=0xbf)) {
+        if b0 == Some(0xed)
+            && matches!(at(1), Some(0xa0..=0xaf))
+            && at(3) == Some(0xed)
+            && matches!(at(4), Some(0xb0..=0xbf))
+        {
             if sub_q(at(2)) && sub_q_cont(at(5)) {
                 return 6;
             }
@@ -774,7 +799,13 @@ fn decode_utf8_variants(b: &[u8]) -> Option<String> {
             }
             Some(_) => {
                 // A surrogate: only a whole CESU-8 pair decodes.
-                let pair = [(0xa0, 0xaf), (0x80, 0xbf), (0xed, 0xed), (0xb0, 0xbf), (0x80, 0xbf)];
+                let pair = [
+                    (0xa0, 0xaf),
+                    (0x80, 0xbf),
+                    (0xed, 0xed),
+                    (0xb0, 0xbf),
+                    (0x80, 0xbf),
+                ];
                 if rest.len() < 6 || !seq_matches(rest, 1, &pair) {
                     return None;
                 }
@@ -985,10 +1016,10 @@ fn utf8_detector_matches(t: &[char]) -> impl Iterator<Item = (usize, usize)> + '
 
 /// `(first_of_2 cont | first_of_3 cont{2} | first_of_4 cont{3})+` at `i`.
 fn utf8_run_len(fl: &[u32], i: usize) -> usize {
-    let cont = |k: usize, count: usize| (k..k + count).all(|p| fl.get(p).is_some_and(|f| f & CONT != 0));
+    let cont =
+        |k: usize, count: usize| (k..k + count).all(|p| fl.get(p).is_some_and(|f| f & CONT != 0));
     let mut p = i;
-    loop {
-        let Some(&f) = fl.get(p) else { break };
+    while let Some(&f) = fl.get(p) {
         let step = if f & FIRST_OF_2 != 0 && cont(p + 1, 1) {
             2
         } else if f & FIRST_OF_3 != 0 && cont(p + 1, 2) {
@@ -1049,7 +1080,8 @@ const CAT_BAD: &str = "\u{a4}\u{a4}\u{a6}\u{a6}\u{a8}\u{a8}\u{aa}\u{aa}\u{ac}\u{
 const CAT_LAW: &str = "\u{a7}\u{a7}\u{b6}\u{b6}";
 const CAT_CURRENCY: &str = "\u{a2}\u{a3}\u{a5}\u{a5}\u{20a7}\u{20a7}\u{20ac}\u{20ac}";
 const CAT_START_PUNCTUATION: &str = "\u{a1}\u{a1}\u{a9}\u{a9}\u{ab}\u{ab}\u{bf}\u{bf}\u{384}\u{385}\u{2018}\u{2018}\u{201a}\u{201a}\u{201c}\u{201c}\u{201e}\u{201e}\u{2022}\u{2022}\u{2039}\u{2039}\u{f8ff}\u{f8ff}";
-const CAT_END_PUNCTUATION: &str = "\u{ae}\u{ae}\u{bb}\u{bb}\u{2dd}\u{2dd}\u{201d}\u{201d}\u{203a}\u{203a}\u{2122}\u{2122}";
+const CAT_END_PUNCTUATION: &str =
+    "\u{ae}\u{ae}\u{bb}\u{bb}\u{2dd}\u{2dd}\u{201d}\u{201d}\u{203a}\u{203a}\u{2122}\u{2122}";
 const CAT_NUMERIC: &str = "\u{b1}\u{b3}\u{b5}\u{b5}\u{b9}\u{b9}\u{bc}\u{be}\u{d7}\u{d7}\u{f7}\u{f7}\u{2044}\u{2044}\u{2116}\u{2116}\u{2202}\u{2202}\u{2206}\u{2206}\u{220f}\u{220f}\u{2211}\u{2211}\u{221a}\u{221a}\u{221e}\u{221e}\u{2229}\u{2229}\u{222b}\u{222b}\u{2248}\u{2248}\u{2260}\u{2261}\u{2264}\u{2265}";
 const CAT_KAOMOJI: &str = "\u{b0}\u{b0}\u{d2}\u{d6}\u{d9}\u{dc}\u{f2}\u{f6}\u{f8}\u{fc}\u{14c}\u{14c}\u{150}\u{150}\u{16a}\u{16a}\u{172}\u{172}";
 const CAT_UPPER_ACCENTED: &str = "\u{c0}\u{d1}\u{d8}\u{d8}\u{dc}\u{dd}\u{100}\u{100}\u{102}\u{102}\u{104}\u{104}\u{106}\u{106}\u{10c}\u{10c}\u{10e}\u{10e}\u{110}\u{110}\u{112}\u{112}\u{116}\u{116}\u{118}\u{118}\u{11a}\u{11a}\u{11e}\u{11e}\u{122}\u{122}\u{12a}\u{12a}\u{130}\u{130}\u{136}\u{136}\u{139}\u{139}\u{13b}\u{13b}\u{13d}\u{13d}\u{141}\u{141}\u{143}\u{143}\u{145}\u{145}\u{147}\u{147}\u{152}\u{152}\u{158}\u{158}\u{15a}\u{15a}\u{15e}\u{15e}\u{160}\u{160}\u{162}\u{162}\u{164}\u{164}\u{16e}\u{16e}\u{170}\u{170}\u{178}\u{179}\u{17b}\u{17b}\u{17d}\u{17d}\u{490}\u{490}";

@@ -19,11 +19,13 @@ use serde_json::{json, Value};
 use tch::Tensor;
 use tokenizers::{
     pad_encodings, truncate_encodings, PaddingDirection, PaddingParams, PaddingStrategy,
-    PostProcessor, PostProcessorWrapper, TruncationDirection, TruncationParams,
-    TruncationStrategy,
+    PostProcessor, PostProcessorWrapper, TruncationDirection, TruncationParams, TruncationStrategy,
 };
 
 use crate::{Error, Result};
+
+/// Token ids and attention masks, one row per text.
+pub type IdsAndMasks = (Vec<Vec<i64>>, Vec<Vec<i64>>);
 
 /// A tokenizer loaded from `tokenizer.json` (and its sibling `tokenizer_config.json`).
 pub struct Tokenizer {
@@ -105,8 +107,7 @@ impl Tokenizer {
             .get("tokenizer_class")
             .and_then(Value::as_str)
             .unwrap_or("");
-        let is_unigram =
-            doc.pointer("/model/type").and_then(Value::as_str) == Some("Unigram");
+        let is_unigram = doc.pointer("/model/type").and_then(Value::as_str) == Some("Unigram");
         let t5 = matches!(class, "T5Tokenizer" | "T5TokenizerFast") && is_unigram;
         let eos_token = token_str(config.get("eos_token")).unwrap_or_else(|| "</s>".into());
 
@@ -139,16 +140,15 @@ impl Tokenizer {
                 }
             }
         }
-        let text = serde_json::to_string(&doc).map_err(|e| config_err(path, e.to_string()))?;
-        let mut inner: tokenizers::Tokenizer = text
-            .parse()
-            .map_err(|e: Box<dyn std::error::Error + Send + Sync>| {
-                config_err(path, format!("not a tokenizers file: {e}"))
-            })?;
+        let mut inner: tokenizers::Tokenizer = serde_json::from_value(doc)
+            .map_err(|e| config_err(path, format!("not a tokenizers file: {e}")))?;
 
         if t5 {
             let eos_id = inner.token_to_id(&eos_token).ok_or_else(|| {
-                config_err(path, format!("EOS token `{eos_token}` is not in the vocabulary"))
+                config_err(
+                    path,
+                    format!("EOS token `{eos_token}` is not in the vocabulary"),
+                )
             })?;
             let template = json!({
                 "type": "TemplateProcessing",
@@ -169,7 +169,10 @@ impl Tokenizer {
             .or(json_pad_token)
             .unwrap_or_else(|| "<pad>".into());
         let pad_id = inner.token_to_id(&pad_token).ok_or_else(|| {
-            config_err(path, format!("pad token `{pad_token}` is not in the vocabulary"))
+            config_err(
+                path,
+                format!("pad token `{pad_token}` is not in the vocabulary"),
+            )
         })?;
         let side = |key: &str| config.get(key).and_then(Value::as_str) == Some("left");
         Ok(Self {
@@ -210,7 +213,7 @@ impl Tokenizer {
     /// Token ids and attention masks (1 = token, 0 = padding) of each text, each
     /// exactly `max_len` long: special tokens added, truncated then padded as
     /// transformers does with `padding="max_length", truncation=True`.
-    pub fn encode_ids(&self, texts: &[&str], max_len: usize) -> Result<(Vec<Vec<i64>>, Vec<Vec<i64>>)> {
+    pub fn encode_ids(&self, texts: &[&str], max_len: usize) -> Result<IdsAndMasks> {
         let post = self.inner.get_post_processor();
         let added = post.map(|p| p.added_tokens(false)).unwrap_or(0);
         if max_len <= added {

@@ -170,12 +170,20 @@ impl Umt5Config {
             ("d_kv", self.d_kv),
             ("d_ff", self.d_ff),
             ("num_heads", self.num_heads),
-            ("relative_attention_num_buckets", self.relative_attention_num_buckets),
-            ("relative_attention_max_distance", self.relative_attention_max_distance),
+            (
+                "relative_attention_num_buckets",
+                self.relative_attention_num_buckets,
+            ),
+            (
+                "relative_attention_max_distance",
+                self.relative_attention_max_distance,
+            ),
         ];
         for (name, v) in positive {
             if v <= 0 {
-                return Err(Error::invalid(format!("UMT5 config: `{name}` must be positive, got {v}")));
+                return Err(Error::invalid(format!(
+                    "UMT5 config: `{name}` must be positive, got {v}"
+                )));
             }
         }
         if self.num_layers < 0 {
@@ -383,7 +391,10 @@ impl Umt5Encoder {
         let relative = memory.f_sub(&context)?;
         let num_buckets = self.config.relative_attention_num_buckets / 2;
         let max_distance = self.config.relative_attention_max_distance;
-        let mut buckets = relative.f_gt(0)?.f_to_kind(Kind::Int64)?.f_mul_scalar(num_buckets)?;
+        let mut buckets = relative
+            .f_gt(0)?
+            .f_to_kind(Kind::Int64)?
+            .f_mul_scalar(num_buckets)?;
         let relative = relative.f_abs()?;
         let max_exact = num_buckets / 2;
         let is_small = relative.f_lt(max_exact)?;
@@ -437,7 +448,10 @@ impl Umt5Encoder {
             // Self-attention with this layer's relative position bias.
             let normed = block.attn_norm.forward(&x)?;
             let heads = |lin: &Linear| -> Result<Tensor> {
-                Ok(lin.forward(&normed)?.f_view([b, s, h, dk])?.f_transpose(1, 2)?)
+                Ok(lin
+                    .forward(&normed)?
+                    .f_view([b, s, h, dk])?
+                    .f_transpose(1, 2)?)
             };
             let (q, k, v) = (heads(&block.q)?, heads(&block.k)?, heads(&block.v)?);
             let bias = block
@@ -518,7 +532,12 @@ pub const DEFAULT_MAX_SEQUENCE_LENGTH: usize = 512;
 impl WanTextEncoder {
     /// Loads `tokenizer_dir/tokenizer.json` (+ `tokenizer_config.json`) and the
     /// UMT5 encoder in `encoder_dir`.
-    pub fn load(tokenizer_dir: &Path, encoder_dir: &Path, device: Device, dtype: Dtype) -> Result<Self> {
+    pub fn load(
+        tokenizer_dir: &Path,
+        encoder_dir: &Path,
+        device: Device,
+        dtype: Dtype,
+    ) -> Result<Self> {
         let tokenizer = Tokenizer::from_dir(tokenizer_dir)?;
         let encoder = Umt5Encoder::load(encoder_dir, device, dtype)?;
         Ok(Self::new(tokenizer, encoder))
@@ -552,7 +571,10 @@ impl WanTextEncoder {
         let hidden = self.encoder.forward(&ids, &mask)?;
         // Keep the first `count(mask > 0)` rows of each prompt, zeros after.
         let dev = self.encoder.device;
-        let lens = mask.f_gt(0)?.f_sum_dim_intlist(1, false, Kind::Int64)?.f_to_device(dev)?;
+        let lens = mask
+            .f_gt(0)?
+            .f_sum_dim_intlist(1, false, Kind::Int64)?
+            .f_to_device(dev)?;
         let positions = Tensor::f_arange(max_sequence_length as i64, (Kind::Int64, dev))?;
         let keep = positions
             .f_unsqueeze(0)?
