@@ -197,22 +197,26 @@ fn umt5_hidden_states_match_transformers() {
 }
 
 #[test]
-fn umt5_bf16_is_close_to_transformers_bf16() {
+fn umt5_half_precision_matches_transformers() {
     let meta = meta();
     let t = tensors();
     let max_len = meta["max_len"].as_u64().unwrap();
-    let enc = Umt5Encoder::load(&dir().join("text_encoder"), Device::Cpu, Dtype::BF16).unwrap();
-    for tname in ["a", "spm"] {
-        let ids = &t[&format!("ids_{tname}_{max_len}")];
-        let mask = &t[&format!("mask_{tname}_{max_len}")];
-        let out = enc.forward(ids, mask).unwrap();
-        assert_eq!(out.kind(), Kind::BFloat16);
-        assert_close(
-            &format!("bf16 / {tname}"),
-            &out,
-            &t[&format!("hidden_bf16_{tname}")],
-            1e-2,
-        );
+    // Same LibTorch kernels on both sides: equal on CPU. The f16 tolerance is below the
+    // ~1e-3 error that running `wo` in f16 (not f32, as transformers does) would give.
+    let cases = [
+        ("bf16", Dtype::BF16, Kind::BFloat16, 1e-2),
+        ("f16", Dtype::F16, Kind::Half, 5e-4),
+    ];
+    for (name, dtype, kind, tol) in cases {
+        let enc = Umt5Encoder::load(&dir().join("text_encoder"), Device::Cpu, dtype).unwrap();
+        for tname in ["a", "spm"] {
+            let ids = &t[&format!("ids_{tname}_{max_len}")];
+            let mask = &t[&format!("mask_{tname}_{max_len}")];
+            let out = enc.forward(ids, mask).unwrap();
+            assert_eq!(out.kind(), kind);
+            let want = &t[&format!("hidden_{name}_{tname}")];
+            assert_close(&format!("{name} / {tname}"), &out, want, tol);
+        }
     }
 }
 
