@@ -10,6 +10,7 @@ use serde_json::Value;
 use sora_core::models::wan::text_encoder::{Umt5Config, Umt5Encoder, WanTextEncoder};
 use sora_core::text::clean::{html_unescape, prompt_clean};
 use sora_core::text::tokenizer::Tokenizer;
+use sora_core::weights::ModelFolder;
 use sora_core::{Device, Dtype, Error};
 use sora_tests::{assert_close, fixture, read_tensors, workspace};
 use tch::{Kind, Tensor};
@@ -258,6 +259,32 @@ fn prompt_embeds_match_wan_pipeline() {
             0.0
         );
     }
+}
+
+#[test]
+fn loads_from_a_diffusers_folder() {
+    let d = scratch("folder");
+    let index = r#"{"_class_name": "WanPipeline", "tokenizer": ["transformers", "T5TokenizerFast"],
+        "text_encoder": ["transformers", "UMT5EncoderModel"], "vae": [null, null]}"#;
+    std::fs::write(d.join("model_index.json"), index).unwrap();
+    for (from, to) in [
+        ("tokenizer_spm", "tokenizer"),
+        ("text_encoder", "text_encoder"),
+    ] {
+        std::fs::create_dir_all(d.join(to)).unwrap();
+        for f in std::fs::read_dir(dir().join(from)).unwrap() {
+            let f = f.unwrap();
+            std::fs::copy(f.path(), d.join(to).join(f.file_name())).unwrap();
+        }
+    }
+    let folder = ModelFolder::open(&d).unwrap();
+    let te = WanTextEncoder::from_folder(&folder, Device::Cpu, Dtype::F32).unwrap();
+    let out = te.encode(&["a cat", "a dog runs"], 12).unwrap();
+    assert_eq!(out.size(), [2, 12, 32]);
+    std::fs::remove_dir_all(d.join("text_encoder")).unwrap();
+    let err = WanTextEncoder::from_folder(&folder, Device::Cpu, Dtype::F32).unwrap_err();
+    assert!(matches!(err, Error::MissingComponent { .. }), "{err:?}");
+    let _ = std::fs::remove_dir_all(&d);
 }
 
 #[test]

@@ -17,7 +17,7 @@ use tch::{Kind, Tensor};
 use crate::nn::Linear;
 use crate::text::clean::prompt_clean;
 use crate::text::tokenizer::Tokenizer;
-use crate::weights::{read_config, TensorStore, WeightPath};
+use crate::weights::{read_config, ModelFolder, TensorStore, WeightPath};
 use crate::{Device, Dtype, Error, Result};
 
 /// The `config.json` of a UMT5 (or T5 v1.1) encoder, with transformers' field
@@ -541,6 +541,13 @@ impl WanTextEncoder {
         let tokenizer = Tokenizer::from_dir(tokenizer_dir)?;
         let encoder = Umt5Encoder::load(encoder_dir, device, dtype)?;
         Ok(Self::new(tokenizer, encoder))
+    }
+
+    /// Loads the `tokenizer` and `text_encoder` components of a diffusers Wan folder.
+    pub fn from_folder(folder: &ModelFolder, device: Device, dtype: Dtype) -> Result<Self> {
+        let tokenizer_dir = folder.component_dir("tokenizer")?;
+        let encoder_dir = folder.component_dir("text_encoder")?;
+        Self::load(&tokenizer_dir, &encoder_dir, device, dtype)
     }
 
     /// Bundles an already loaded tokenizer and encoder.
