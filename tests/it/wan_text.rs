@@ -132,7 +132,12 @@ fn tokenizer_ids_and_masks_match_transformers() {
         .collect();
     assert_eq!(cleaned, want_clean, "prompt_clean of the fixture prompts");
     let refs: Vec<&str> = cleaned.iter().map(String::as_str).collect();
-    for (tname, folder) in [("a", "tokenizer"), ("spm", "tokenizer_spm")] {
+    let folders = [
+        ("a", "tokenizer"),
+        ("spm", "tokenizer_spm"),
+        ("left", "tokenizer_spm_left"),
+    ];
+    for (tname, folder) in folders {
         let tok = Tokenizer::from_dir(&dir().join(folder)).unwrap();
         assert_eq!(tok.pad_id(), 0);
         for len in [
@@ -186,7 +191,7 @@ fn umt5_hidden_states_match_transformers() {
             meta["num_parameters"][reference].as_i64().unwrap(),
             "{folder}: parameter count"
         );
-        for tname in ["a", "spm"] {
+        for tname in ["a", "spm", "left"] {
             let ids = &t[&format!("ids_{tname}_{max_len}")];
             let mask = &t[&format!("mask_{tname}_{max_len}")];
             let out = enc.forward(ids, mask).unwrap();

@@ -115,6 +115,13 @@ impl Tokenizer {
             .pointer("/padding/pad_token")
             .and_then(Value::as_str)
             .map(str::to_string);
+        // Sides: tokenizer_config.json's, else those baked into tokenizer.json, else right.
+        let left = |key: &str, pointer: &str| match config.get(key).and_then(Value::as_str) {
+            Some(side) => side == "left",
+            None => doc.pointer(pointer).and_then(Value::as_str) == Some("Left"),
+        };
+        let pad_left = left("padding_side", "/padding/direction");
+        let truncate_left = left("truncation_side", "/truncation/direction");
         if let Some(obj) = doc.as_object_mut() {
             // Padding and truncation are set per call.
             obj.insert("padding".into(), Value::Null);
@@ -174,14 +181,13 @@ impl Tokenizer {
                 format!("pad token `{pad_token}` is not in the vocabulary"),
             )
         })?;
-        let side = |key: &str| config.get(key).and_then(Value::as_str) == Some("left");
         Ok(Self {
             inner,
             path: path.to_path_buf(),
             pad_id,
             pad_token,
-            pad_left: side("padding_side"),
-            truncate_left: side("truncation_side"),
+            pad_left,
+            truncate_left,
         })
     }
 
