@@ -10,6 +10,7 @@ use serde_json::Value;
 use sora_core::models::wan::text_encoder::{Umt5Config, Umt5Encoder, WanTextEncoder};
 use sora_core::text::clean::{html_unescape, prompt_clean};
 use sora_core::text::tokenizer::Tokenizer;
+use sora_core::weights::ModelFolder;
 use sora_core::{Device, Dtype, Error};
 use sora_tests::{assert_close, fixture, read_tensors, workspace};
 use tch::{Kind, Tensor};
@@ -131,7 +132,12 @@ fn tokenizer_ids_and_masks_match_transformers() {
         .collect();
     assert_eq!(cleaned, want_clean, "prompt_clean of the fixture prompts");
     let refs: Vec<&str> = cleaned.iter().map(String::as_str).collect();
-    for (tname, folder) in [("a", "tokenizer"), ("spm", "tokenizer_spm")] {
+    let folders = [
+        ("a", "tokenizer"),
+        ("spm", "tokenizer_spm"),
+        ("left", "tokenizer_spm_left"),
+    ];
+    for (tname, folder) in folders {
         let tok = Tokenizer::from_dir(&dir().join(folder)).unwrap();
         assert_eq!(tok.pad_id(), 0);
         for len in [
@@ -185,7 +191,7 @@ fn umt5_hidden_states_match_transformers() {
             meta["num_parameters"][reference].as_i64().unwrap(),
             "{folder}: parameter count"
         );
-        for tname in ["a", "spm"] {
+        for tname in ["a", "spm", "left"] {
             let ids = &t[&format!("ids_{tname}_{max_len}")];
             let mask = &t[&format!("mask_{tname}_{max_len}")];
             let out = enc.forward(ids, mask).unwrap();
@@ -197,22 +203,26 @@ fn umt5_hidden_states_match_transformers() {
 }
 
 #[test]
-fn umt5_bf16_is_close_to_transformers_bf16() {
+fn umt5_half_precision_matches_transformers() {
     let meta = meta();
     let t = tensors();
     let max_len = meta["max_len"].as_u64().unwrap();
-    let enc = Umt5Encoder::load(&dir().join("text_encoder"), Device::Cpu, Dtype::BF16).unwrap();
-    for tname in ["a", "spm"] {
-        let ids = &t[&format!("ids_{tname}_{max_len}")];
-        let mask = &t[&format!("mask_{tname}_{max_len}")];
-        let out = enc.forward(ids, mask).unwrap();
-        assert_eq!(out.kind(), Kind::BFloat16);
-        assert_close(
-            &format!("bf16 / {tname}"),
-            &out,
-            &t[&format!("hidden_bf16_{tname}")],
-            3e-2,
-        );
+    // Same LibTorch kernels on both sides: equal on CPU. The f16 tolerance is below the
+    // ~1e-3 error that running `wo` in f16 (not f32, as transformers does) would give.
+    let cases = [
+        ("bf16", Dtype::BF16, Kind::BFloat16, 1e-2),
+        ("f16", Dtype::F16, Kind::Half, 5e-4),
+    ];
+    for (name, dtype, kind, tol) in cases {
+        let enc = Umt5Encoder::load(&dir().join("text_encoder"), Device::Cpu, dtype).unwrap();
+        for tname in ["a", "spm"] {
+            let ids = &t[&format!("ids_{tname}_{max_len}")];
+            let mask = &t[&format!("mask_{tname}_{max_len}")];
+            let out = enc.forward(ids, mask).unwrap();
+            assert_eq!(out.kind(), kind);
+            let want = &t[&format!("hidden_{name}_{tname}")];
+            assert_close(&format!("{name} / {tname}"), &out, want, tol);
+        }
     }
 }
 
@@ -254,6 +264,32 @@ fn prompt_embeds_match_wan_pipeline() {
             0.0
         );
     }
+}
+
+#[test]
+fn loads_from_a_diffusers_folder() {
+    let d = scratch("folder");
+    let index = r#"{"_class_name": "WanPipeline", "tokenizer": ["transformers", "T5TokenizerFast"],
+        "text_encoder": ["transformers", "UMT5EncoderModel"], "vae": [null, null]}"#;
+    std::fs::write(d.join("model_index.json"), index).unwrap();
+    for (from, to) in [
+        ("tokenizer_spm", "tokenizer"),
+        ("text_encoder", "text_encoder"),
+    ] {
+        std::fs::create_dir_all(d.join(to)).unwrap();
+        for f in std::fs::read_dir(dir().join(from)).unwrap() {
+            let f = f.unwrap();
+            std::fs::copy(f.path(), d.join(to).join(f.file_name())).unwrap();
+        }
+    }
+    let folder = ModelFolder::open(&d).unwrap();
+    let te = WanTextEncoder::from_folder(&folder, Device::Cpu, Dtype::F32).unwrap();
+    let out = te.encode(&["a cat", "a dog runs"], 12).unwrap();
+    assert_eq!(out.size(), [2, 12, 32]);
+    std::fs::remove_dir_all(d.join("text_encoder")).unwrap();
+    let err = WanTextEncoder::from_folder(&folder, Device::Cpu, Dtype::F32).unwrap_err();
+    assert!(matches!(err, Error::MissingComponent { .. }), "{err:?}");
+    let _ = std::fs::remove_dir_all(&d);
 }
 
 #[test]

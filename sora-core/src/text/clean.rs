@@ -1019,8 +1019,7 @@ fn utf8_run_len(fl: &[u32], i: usize) -> usize {
     let cont =
         |k: usize, count: usize| (k..k + count).all(|p| fl.get(p).is_some_and(|f| f & CONT != 0));
     let mut p = i;
-    loop {
-        let Some(&f) = fl.get(p) else { break };
+    while let Some(&f) = fl.get(p) {
         let step = if f & FIRST_OF_2 != 0 && cont(p + 1, 1) {
             2
         } else if f & FIRST_OF_3 != 0 && cont(p + 1, 2) {

@@ -24,6 +24,9 @@ use tokenizers::{
 
 use crate::{Error, Result};
 
+/// Token ids and attention masks, one row per text.
+pub type IdsAndMasks = (Vec<Vec<i64>>, Vec<Vec<i64>>);
+
 /// A tokenizer loaded from `tokenizer.json` (and its sibling `tokenizer_config.json`).
 pub struct Tokenizer {
     inner: tokenizers::Tokenizer,
@@ -112,6 +115,13 @@ impl Tokenizer {
             .pointer("/padding/pad_token")
             .and_then(Value::as_str)
             .map(str::to_string);
+        // Sides: tokenizer_config.json's, else those baked into tokenizer.json, else right.
+        let left = |key: &str, pointer: &str| match config.get(key).and_then(Value::as_str) {
+            Some(side) => side == "left",
+            None => doc.pointer(pointer).and_then(Value::as_str) == Some("Left"),
+        };
+        let pad_left = left("padding_side", "/padding/direction");
+        let truncate_left = left("truncation_side", "/truncation/direction");
         if let Some(obj) = doc.as_object_mut() {
             // Padding and truncation are set per call.
             obj.insert("padding".into(), Value::Null);
@@ -137,12 +147,8 @@ impl Tokenizer {
                 }
             }
         }
-        let text = serde_json::to_string(&doc).map_err(|e| config_err(path, e.to_string()))?;
-        let mut inner: tokenizers::Tokenizer =
-            text.parse()
-                .map_err(|e: Box<dyn std::error::Error + Send + Sync>| {
-                    config_err(path, format!("not a tokenizers file: {e}"))
-                })?;
+        let mut inner: tokenizers::Tokenizer = serde_json::from_value(doc)
+            .map_err(|e| config_err(path, format!("not a tokenizers file: {e}")))?;
 
         if t5 {
             let eos_id = inner.token_to_id(&eos_token).ok_or_else(|| {
@@ -175,14 +181,13 @@ impl Tokenizer {
                 format!("pad token `{pad_token}` is not in the vocabulary"),
             )
         })?;
-        let side = |key: &str| config.get(key).and_then(Value::as_str) == Some("left");
         Ok(Self {
             inner,
             path: path.to_path_buf(),
             pad_id,
             pad_token,
-            pad_left: side("padding_side"),
-            truncate_left: side("truncation_side"),
+            pad_left,
+            truncate_left,
         })
     }
 
@@ -214,11 +219,7 @@ impl Tokenizer {
     /// Token ids and attention masks (1 = token, 0 = padding) of each text, each
     /// exactly `max_len` long: special tokens added, truncated then padded as
     /// transformers does with `padding="max_length", truncation=True`.
-    pub fn encode_ids(
-        &self,
-        texts: &[&str],
-        max_len: usize,
-    ) -> Result<(Vec<Vec<i64>>, Vec<Vec<i64>>)> {
+    pub fn encode_ids(&self, texts: &[&str], max_len: usize) -> Result<IdsAndMasks> {
         let post = self.inner.get_post_processor();
         let added = post.map(|p| p.added_tokens(false)).unwrap_or(0);
         if max_len <= added {

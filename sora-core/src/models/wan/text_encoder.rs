@@ -17,7 +17,7 @@ use tch::{Kind, Tensor};
 use crate::nn::Linear;
 use crate::text::clean::prompt_clean;
 use crate::text::tokenizer::Tokenizer;
-use crate::weights::{read_config, TensorStore, WeightPath};
+use crate::weights::{read_config, ModelFolder, TensorStore, WeightPath};
 use crate::{Device, Dtype, Error, Result};
 
 /// The `config.json` of a UMT5 (or T5 v1.1) encoder, with transformers' field
@@ -460,13 +460,7 @@ impl Umt5Encoder {
                 .f_view([s, s, h])?
                 .f_permute([2, 0, 1])?
                 .f_unsqueeze(0)?;
-            let min = match k.kind() {
-                Kind::Half => f64::from(half_min()),
-                Kind::BFloat16 => -3.3895313892515355e38,
-                Kind::Double => f64::MIN,
-                _ => f64::from(f32::MIN),
-            };
-            let fill = Tensor::f_scalar_tensor(min, (bias.kind(), self.device))?;
+            let fill = Tensor::f_scalar_tensor(lowest(k.kind()), (bias.kind(), self.device))?;
             let attn_mask = bias.f_where_self(&keep, &fill)?.f_contiguous()?;
             let attn = Tensor::f_scaled_dot_product_attention(
                 &q,
@@ -503,8 +497,14 @@ impl Umt5Encoder {
     }
 }
 
-fn half_min() -> f32 {
-    -65504.0
+/// `torch.finfo(kind).min`: the fill of masked attention logits.
+fn lowest(kind: Kind) -> f64 {
+    match kind {
+        Kind::Half => -65504.0,
+        Kind::BFloat16 => -3.3895313892515355e38,
+        Kind::Double => f64::MIN,
+        _ => f64::from(f32::MIN),
+    }
 }
 
 /// transformers clamps f16 activations away from ±inf after each sub-layer.
@@ -541,6 +541,13 @@ impl WanTextEncoder {
         let tokenizer = Tokenizer::from_dir(tokenizer_dir)?;
         let encoder = Umt5Encoder::load(encoder_dir, device, dtype)?;
         Ok(Self::new(tokenizer, encoder))
+    }
+
+    /// Loads the `tokenizer` and `text_encoder` components of a diffusers Wan folder.
+    pub fn from_folder(folder: &ModelFolder, device: Device, dtype: Dtype) -> Result<Self> {
+        let tokenizer_dir = folder.component_dir("tokenizer")?;
+        let encoder_dir = folder.component_dir("text_encoder")?;
+        Self::load(&tokenizer_dir, &encoder_dir, device, dtype)
     }
 
     /// Bundles an already loaded tokenizer and encoder.
