@@ -76,7 +76,8 @@ fn bench(c: &mut Criterion) {
         tch::manual_seed(0);
         let z = Tensor::randn([1, vae.latent_channels(), f, h, w], (Kind::Float, dev));
         let id = format!(
-            "{name}/{f}x{}x{}",
+            "{name}/{}frames_{}x{}",
+            vae.video_frames(f),
             h * vae.spatial_factor(),
             w * vae.spatial_factor()
         );

@@ -146,6 +146,14 @@ impl WanVaeConfig {
         1i64 << n
     }
 
+    /// Frames per latent frame the decoder produces after the first (its
+    /// time-doubling levels; equal to [`Self::arch_temporal_factor`] unless
+    /// `temperal_downsample` is longer than the levels).
+    pub fn decoder_temporal_factor(&self) -> i64 {
+        let n = (0..self.levels()).filter(|&i| self.up_in_time(i)).count();
+        1i64 << n
+    }
+
     /// Checks the fields the model's construction relies on.
     pub(crate) fn validate(&self) -> std::result::Result<(), String> {
         if self.dim_mult.is_empty() {

@@ -141,9 +141,10 @@ impl WanVae {
         (num_frames - 1) / self.temporal_factor() + 1
     }
 
-    /// Video frames decoded from `latent_frames` latent frames (`1 + factor·(n − 1)`).
+    /// Video frames [`Self::decode`] makes from `latent_frames` latent frames
+    /// (`1 + factor·(n − 1)`, the decoder's own time factor).
     pub fn video_frames(&self, latent_frames: i64) -> i64 {
-        1 + self.temporal_factor() * (latent_frames - 1)
+        1 + self.config.decoder_temporal_factor() * (latent_frames - 1)
     }
 
     /// Whether a clip of `num_frames` satisfies the `1 + 4k` rule of encoding
@@ -212,15 +213,45 @@ impl WanVae {
     /// `vae.decode` takes) into video `[B, 3, 1 + 4(F−1), h·s, w·s]`, clamped to
     /// `[-1, 1]` when `clip_output`. Built on [`Self::decode_streaming`].
     pub fn decode(&self, z: &Tensor) -> Result<Tensor> {
-        let mut chunks = Vec::new();
+        // Chunks are written into one preallocated clip (no final concatenation,
+        // so the peak is the clip plus one chunk).
+        let latent_frames = z.size().get(2).copied().unwrap_or(0);
+        let mut video: Option<Tensor> = None;
+        let mut at = 0;
         self.decode_streaming(z, &mut |c| {
-            chunks.push(c);
+            let s = c.size();
+            let n = s[2];
+            if video.is_none() {
+                if latent_frames == 1 {
+                    video = Some(c);
+                    at = n;
+                    return Ok(());
+                }
+                let per_chunk = self.config.decoder_temporal_factor();
+                let total = n + (latent_frames - 1) * per_chunk;
+                video = Some(Tensor::f_empty(
+                    [s[0], s[1], total, s[3], s[4]],
+                    (c.kind(), c.device()),
+                )?);
+            }
+            let Some(v) = video.as_mut() else {
+                unreachable!("allocated above")
+            };
+            if at + n > v.size()[2] {
+                return Err(Error::Unsupported(format!(
+                    "decoder produced more frames than its temporal factor {} allows",
+                    self.config.decoder_temporal_factor()
+                )));
+            }
+            v.f_narrow(2, at, n)?.f_copy_(&c)?;
+            at += n;
             Ok(())
         })?;
-        if chunks.len() == 1 {
-            return Ok(chunks.pop().unwrap_or_else(|| unreachable!()));
+        let video = video.ok_or_else(|| Error::invalid("no latent frames to decode"))?;
+        if at != video.size()[2] {
+            return Ok(video.f_narrow(2, 0, at)?);
         }
-        Ok(Tensor::f_cat(&chunks, 2)?)
+        Ok(video)
     }
 
     /// Decodes latent frame by latent frame, handing each chunk of video frames
