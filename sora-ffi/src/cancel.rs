@@ -67,4 +67,3 @@ pub unsafe extern "C" fn sora_cancel_is_triggered(
 pub unsafe extern "C" fn sora_cancel_free(cancel: *mut sora_cancel) {
     crate::status::free_boxed(cancel);
 }
-

@@ -21,7 +21,8 @@ pub struct sora_clip {
 impl sora_clip {
     /// Wraps a clip and renders its metadata once.
     pub(crate) fn new(inner: Clip) -> Self {
-        let meta_json = CString::new(inner.meta_json().replace('\0', "\\u0000")).unwrap_or_default();
+        let meta_json =
+            CString::new(inner.meta_json().replace('\0', "\\u0000")).unwrap_or_default();
         Self { inner, meta_json }
     }
 }
@@ -45,7 +46,9 @@ pub unsafe extern "C" fn sora_clip_frames(
         let clip = handle(clip, "clip")?;
         let frames = &clip.inner.frames;
         let slice = frames.as_slice().ok_or_else(|| {
-            FfiError::Core(sora_core::Error::Numeric("the clip's frames are not contiguous".into()))
+            FfiError::Core(sora_core::Error::Numeric(
+                "the clip's frames are not contiguous".into(),
+            ))
         })?;
         let shape = frames.shape();
         (*t, *h, *w) = (shape[0], shape[1], shape[2]);
@@ -83,7 +86,9 @@ pub unsafe extern "C" fn sora_clip_audio(
         let clip = handle(clip, "clip")?;
         if let Some(audio) = &clip.inner.audio {
             let slice = audio.as_slice().ok_or_else(|| {
-                FfiError::Core(sora_core::Error::Numeric("the clip's audio is not contiguous".into()))
+                FfiError::Core(sora_core::Error::Numeric(
+                    "the clip's audio is not contiguous".into(),
+                ))
             })?;
             (*channels, *samples) = (audio.shape()[0], audio.shape()[1]);
             *data = slice.as_ptr();
@@ -124,7 +129,10 @@ pub unsafe extern "C" fn sora_clip_meta_json(
 /// `.wav` (audio only), `.png`, or a folder path (no extension) for a PNG
 /// sequence. Nothing partial is left on failure.
 #[no_mangle]
-pub unsafe extern "C" fn sora_clip_save(clip: *const sora_clip, path: *const c_char) -> sora_status {
+pub unsafe extern "C" fn sora_clip_save(
+    clip: *const sora_clip,
+    path: *const c_char,
+) -> sora_status {
     ffi_boundary!("sora_clip_save", {
         let clip = handle(clip, "clip")?;
         let path = str_arg(path, "path")?;

@@ -7,6 +7,14 @@
 //! every entry point runs inside `ffi_boundary!` (`catch_unwind`) so that no
 //! panic crosses into C. Every pointer argument is checked for NULL, and every
 //! string for UTF-8.
+//!
+//! # Safety (shared by every `extern "C"` function here)
+//! Each pointer argument is NULL (refused with `SORA_ERR_INVALID_ARGUMENT`
+//! unless documented as nullable) or valid for what its type says: a handle
+//! made by this library and not yet freed, a NUL-terminated string, an
+//! out-parameter valid for one write, a buffer of the documented length. The
+//! C header states this once instead of per function, hence the allow below.
+#![allow(clippy::missing_safety_doc)]
 
 #[macro_use]
 mod status;

@@ -5,7 +5,7 @@ use std::ptr;
 
 use sora_core::{Device, Dtype, Pipeline};
 
-use crate::args::{handle, out_arg, opt_str_arg, str_arg};
+use crate::args::{handle, opt_str_arg, out_arg, str_arg};
 use crate::status::{arg_err, sora_status};
 
 /// A loaded model, ready to generate clips. Made by `sora_pipeline_new`, freed
@@ -51,9 +51,14 @@ pub unsafe extern "C" fn sora_pipeline_new(
             None => Dtype::F32,
         };
         if threads < 0 {
-            return Err(arg_err(format!("threads must be 0 (default) or positive, got {threads}")));
+            return Err(arg_err(format!(
+                "threads must be 0 (default) or positive, got {threads}"
+            )));
         }
-        let mut builder = Pipeline::builder().model(model_dir).device(device).dtype(dtype);
+        let mut builder = Pipeline::builder()
+            .model(model_dir)
+            .device(device)
+            .dtype(dtype);
         if threads > 0 {
             builder = builder.threads(threads as usize);
         }

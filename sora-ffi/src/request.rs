@@ -63,10 +63,16 @@ const KEYS: &[(&str, Key, Ty)] = &[
 ];
 
 fn lookup(key: &str) -> FfiResult<(&'static str, Key, Ty)> {
-    KEYS.iter().copied().find(|(name, _, _)| *name == key).ok_or_else(|| {
-        let known: Vec<&str> = KEYS.iter().map(|(n, _, _)| *n).collect();
-        arg_err(format!("unknown request key `{key}` (known keys: {})", known.join(", ")))
-    })
+    KEYS.iter()
+        .copied()
+        .find(|(name, _, _)| *name == key)
+        .ok_or_else(|| {
+            let known: Vec<&str> = KEYS.iter().map(|(n, _, _)| *n).collect();
+            arg_err(format!(
+                "unknown request key `{key}` (known keys: {})",
+                known.join(", ")
+            ))
+        })
 }
 
 fn wrong_type(name: &str, ty: Ty) -> FfiError {
@@ -243,7 +249,9 @@ pub unsafe extern "C" fn sora_request_set_string(
         let value = str_arg(value, "value")?;
         let (name, k, ty) = lookup(key)?;
         match k {
-            Key::NegativePrompt => apply(&mut req.inner, |r| r.negative_prompt = Some(value.into())),
+            Key::NegativePrompt => {
+                apply(&mut req.inner, |r| r.negative_prompt = Some(value.into()))
+            }
             Key::Prompt => apply(&mut req.inner, |r| r.prompt = value.into()),
             _ => Err(wrong_type(name, ty)),
         }

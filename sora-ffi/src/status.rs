@@ -56,7 +56,10 @@ impl sora_status {
 /// Every status with its name (NUL-terminated).
 const NAMES: [(sora_status, &[u8]); 9] = [
     (sora_status::SORA_OK, b"SORA_OK\0"),
-    (sora_status::SORA_ERR_INVALID_ARGUMENT, b"SORA_ERR_INVALID_ARGUMENT\0"),
+    (
+        sora_status::SORA_ERR_INVALID_ARGUMENT,
+        b"SORA_ERR_INVALID_ARGUMENT\0",
+    ),
     (sora_status::SORA_ERR_WEIGHTS, b"SORA_ERR_WEIGHTS\0"),
     (sora_status::SORA_ERR_UNSUPPORTED, b"SORA_ERR_UNSUPPORTED\0"),
     (sora_status::SORA_ERR_CANCELLED, b"SORA_ERR_CANCELLED\0"),
@@ -137,7 +140,10 @@ pub(crate) fn run(name: &str, body: impl FnOnce() -> FfiResult<()>) -> sora_stat
             sora_status::SORA_ERR_INVALID_ARGUMENT
         }
         Err(payload) => {
-            set_last_error(&format!("{name}: internal panic: {}", panic_message(&*payload)));
+            set_last_error(&format!(
+                "{name}: internal panic: {}",
+                panic_message(&*payload)
+            ));
             sora_status::SORA_ERR_PANIC
         }
     }

@@ -41,7 +41,10 @@ fn every_core_error_kind_maps_to_its_own_status() {
             },
             sora_status::SORA_ERR_WEIGHTS,
         ),
-        (Error::Unsupported("x".into()), sora_status::SORA_ERR_UNSUPPORTED),
+        (
+            Error::Unsupported("x".into()),
+            sora_status::SORA_ERR_UNSUPPORTED,
+        ),
         (Error::Cancelled, sora_status::SORA_ERR_CANCELLED),
         (Error::Device("x".into()), sora_status::SORA_ERR_DEVICE),
         (Error::media("a.mp4", "x"), sora_status::SORA_ERR_IO),
@@ -57,7 +60,11 @@ fn every_core_error_kind_maps_to_its_own_status() {
 
 #[test]
 fn status_names() {
-    let name = |v: i32| unsafe { CStr::from_ptr(sora_status_name(v)) }.to_str().unwrap();
+    let name = |v: i32| {
+        unsafe { CStr::from_ptr(sora_status_name(v)) }
+            .to_str()
+            .unwrap()
+    };
     assert_eq!(name(0), "SORA_OK");
     assert_eq!(name(sora_status::SORA_ERR_IO as i32), "SORA_ERR_IO");
     assert_eq!(name(-1), "SORA_ERR_UNKNOWN");
@@ -67,8 +74,14 @@ fn status_names() {
 fn a_failed_set_leaves_the_request_unchanged() {
     let mut r: *mut sora_request = ptr::null_mut();
     unsafe {
-        assert_eq!(sora_request_new_text(c("a cat").as_ptr(), &mut r), sora_status::SORA_OK);
-        assert_eq!(sora_request_set_int(r, c("steps").as_ptr(), 4), sora_status::SORA_OK);
+        assert_eq!(
+            sora_request_new_text(c("a cat").as_ptr(), &mut r),
+            sora_status::SORA_OK
+        );
+        assert_eq!(
+            sora_request_set_int(r, c("steps").as_ptr(), 4),
+            sora_status::SORA_OK
+        );
         assert_eq!(
             sora_request_set_int(r, c("steps").as_ptr(), 0),
             sora_status::SORA_ERR_INVALID_ARGUMENT
@@ -77,15 +90,29 @@ fn a_failed_set_leaves_the_request_unchanged() {
         assert_eq!((*r).inner.steps, Some(4));
 
         let px = [7u8; 2 * 2 * 3];
-        assert_eq!(sora_request_set_image_rgb(r, px.as_ptr(), 2, 2), sora_status::SORA_OK);
-        assert_eq!(sora_request_set_float(r, c("guidance").as_ptr(), 3.0), sora_status::SORA_OK);
+        assert_eq!(
+            sora_request_set_image_rgb(r, px.as_ptr(), 2, 2),
+            sora_status::SORA_OK
+        );
+        assert_eq!(
+            sora_request_set_float(r, c("guidance").as_ptr(), 3.0),
+            sora_status::SORA_OK
+        );
         assert_eq!((*r).inner.guidance, Some(3.0));
-        assert_eq!((*r).inner.mode.name(), "image", "setting an option keeps the input");
+        assert_eq!(
+            (*r).inner.mode.name(),
+            "image",
+            "setting an option keeps the input"
+        );
         assert_eq!(
             sora_request_set_video_rgb(r, px.as_ptr(), 1, 2, 2, 16.0, 2.0),
             sora_status::SORA_ERR_INVALID_ARGUMENT
         );
-        assert_eq!((*r).inner.mode.name(), "image", "a refused input keeps the old one");
+        assert_eq!(
+            (*r).inner.mode.name(),
+            "image",
+            "a refused input keeps the old one"
+        );
         assert_eq!(
             sora_request_set_string(r, c("negative_prompt").as_ptr(), c("blur").as_ptr()),
             sora_status::SORA_OK
@@ -104,10 +131,16 @@ fn a_failed_set_leaves_the_request_unchanged() {
 fn path_inputs_are_unsupported_until_io_reads_them() {
     let mut r: *mut sora_request = ptr::null_mut();
     unsafe {
-        assert_eq!(sora_request_new_text(c("a cat").as_ptr(), &mut r), sora_status::SORA_OK);
+        assert_eq!(
+            sora_request_new_text(c("a cat").as_ptr(), &mut r),
+            sora_status::SORA_OK
+        );
         let st = sora_request_set_image_path(r, c("/tmp/none.png").as_ptr());
         assert!(
-            matches!(st, sora_status::SORA_ERR_UNSUPPORTED | sora_status::SORA_ERR_IO),
+            matches!(
+                st,
+                sora_status::SORA_ERR_UNSUPPORTED | sora_status::SORA_ERR_IO
+            ),
             "{st:?}"
         );
         sora_request_free(r);
@@ -121,7 +154,11 @@ fn model_folder_errors_name_the_path() {
     let st = unsafe { sora_pipeline_new(dir.as_ptr(), ptr::null(), ptr::null(), 0, &mut p) };
     assert_eq!(st, sora_status::SORA_ERR_WEIGHTS);
     assert!(p.is_null());
-    assert!(last_error().contains("/nonexistent/sora-ffi-unit"), "{}", last_error());
+    assert!(
+        last_error().contains("/nonexistent/sora-ffi-unit"),
+        "{}",
+        last_error()
+    );
 }
 
 #[test]
@@ -142,7 +179,10 @@ fn a_cancel_token_is_shared_across_threads() {
         assert_eq!(sora_cancel_new(&mut t), sora_status::SORA_OK);
         let addr = t as usize;
         std::thread::spawn(move || {
-            assert_eq!(sora_cancel_trigger(addr as *const sora_cancel), sora_status::SORA_OK);
+            assert_eq!(
+                sora_cancel_trigger(addr as *const sora_cancel),
+                sora_status::SORA_OK
+            );
         })
         .join()
         .unwrap();
