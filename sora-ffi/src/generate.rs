@@ -1,0 +1,99 @@
+//! `sora_generate`: runs a request on a pipeline, with an optional progress
+//! callback and an optional cancellation token.
+
+use std::ffi::{c_double, c_int, c_void};
+use std::ptr;
+
+use sora_core::{Phase, Progress, StepInfo};
+
+use crate::args::{handle, out_arg};
+use crate::cancel::sora_cancel;
+use crate::clip::sora_clip;
+use crate::pipeline::sora_pipeline;
+use crate::request::sora_request;
+use crate::status::sora_status;
+
+/// Progress callback, called on the generating thread after each denoising
+/// step with `step` in 1..=`total`, the seconds since the loop began and an
+/// estimate of the seconds left. Return non-zero to go on, 0 to cancel the run
+/// (`sora_generate` then returns `SORA_ERR_CANCELLED`). It must not unwind
+/// (no C++ exception may leave it) and must not free the handles of the run.
+#[allow(non_camel_case_types)]
+pub type sora_progress_fn = Option<
+    unsafe extern "C" fn(
+        user: *mut c_void,
+        step: c_int,
+        total: c_int,
+        elapsed_s: c_double,
+        eta_s: c_double,
+    ) -> c_int,
+>;
+
+/// The caller's `user` pointer, handed back to its callback on the thread
+/// that called `sora_generate`.
+struct UserData(*mut c_void);
+
+// SAFETY: the pointer is only passed back to the caller's callback, which runs
+// on the thread that called `sora_generate`; sora never dereferences it.
+unsafe impl Send for UserData {}
+
+impl UserData {
+    fn get(&self) -> *mut c_void {
+        self.0
+    }
+}
+
+fn clamp_int(n: usize) -> c_int {
+    c_int::try_from(n).unwrap_or(c_int::MAX)
+}
+
+/// Generates a clip for `request` with `pipeline` into `*out`.
+///
+/// - `progress` (nullable): called after each denoising step with `user`.
+/// - `cancel` (nullable): a token another thread may trigger to stop the run.
+///
+/// Runs on one pipeline are serialised. Same request and seed give the same
+/// frames on CPU. Errors: `SORA_ERR_INVALID_ARGUMENT` for a request the model
+/// cannot serve (e.g. a size it does not take), `SORA_ERR_CANCELLED`,
+/// `SORA_ERR_DEVICE`, `SORA_ERR_RUNTIME`, ...
+#[no_mangle]
+pub unsafe extern "C" fn sora_generate(
+    pipeline: *const sora_pipeline,
+    request: *const sora_request,
+    progress: sora_progress_fn,
+    user: *mut c_void,
+    cancel: *const sora_cancel,
+    out: *mut *mut sora_clip,
+) -> sora_status {
+    ffi_boundary!("sora_generate", {
+        let out = out_arg(out, "out")?;
+        *out = ptr::null_mut();
+        let pipeline = handle(pipeline, "pipeline")?;
+        let request = handle(request, "request")?;
+        let mut prog = match progress {
+            Some(cb) => {
+                let user = UserData(user);
+                Progress::with_callback(move |info: &StepInfo| {
+                    if info.phase != Phase::Denoise {
+                        return true;
+                    }
+                    let go_on = cb(
+                        user.get(),
+                        clamp_int(info.step),
+                        clamp_int(info.total),
+                        info.elapsed_s,
+                        info.eta_s,
+                    );
+                    go_on != 0
+                })
+            }
+            None => Progress::none(),
+        };
+        if let Some(c) = cancel.as_ref() {
+            prog = prog.token(c.token.clone());
+        }
+        let clip = pipeline.inner.generate(&request.inner, &mut prog)?;
+        *out = Box::into_raw(Box::new(sora_clip::new(clip)));
+        Ok(())
+    })
+}

@@ -1,0 +1,192 @@
+//! Unit tests of the boundary itself (the C program in `tests/c/` drives the
+//! same functions through the header).
+
+use std::ffi::{c_char, CStr};
+use std::ptr;
+
+use crate::status::{run, sora_status};
+use crate::*;
+
+fn last_error() -> String {
+    unsafe { CStr::from_ptr(sora_last_error()) }
+        .to_str()
+        .unwrap()
+        .to_string()
+}
+
+fn c(s: &str) -> std::ffi::CString {
+    std::ffi::CString::new(s).unwrap()
+}
+
+#[test]
+fn panics_become_a_status_and_a_message() {
+    let st = run("sora_test", || panic!("boom"));
+    assert_eq!(st, sora_status::SORA_ERR_PANIC);
+    assert!(last_error().contains("boom"), "{}", last_error());
+    assert!(last_error().contains("sora_test"));
+    let st = run("sora_test", || Ok(()));
+    assert_eq!(st, sora_status::SORA_OK);
+    assert_eq!(last_error(), "");
+}
+
+#[test]
+fn every_core_error_kind_maps_to_its_own_status() {
+    use sora_core::Error;
+    let cases: Vec<(Error, sora_status)> = vec![
+        (Error::invalid("x"), sora_status::SORA_ERR_INVALID_ARGUMENT),
+        (
+            Error::UnknownFamily {
+                class: "X".into(),
+                supported: "Y".into(),
+            },
+            sora_status::SORA_ERR_WEIGHTS,
+        ),
+        (
+            Error::Unsupported("x".into()),
+            sora_status::SORA_ERR_UNSUPPORTED,
+        ),
+        (Error::Cancelled, sora_status::SORA_ERR_CANCELLED),
+        (Error::Device("x".into()), sora_status::SORA_ERR_DEVICE),
+        (Error::media("a.mp4", "x"), sora_status::SORA_ERR_IO),
+        (Error::Numeric("x".into()), sora_status::SORA_ERR_RUNTIME),
+    ];
+    for (e, want) in cases {
+        let msg = e.to_string();
+        let st = run("sora_test", move || Err(e.into()));
+        assert_eq!(st, want);
+        assert_eq!(last_error(), msg);
+    }
+}
+
+#[test]
+fn status_names() {
+    let name = |v: i32| {
+        unsafe { CStr::from_ptr(sora_status_name(v)) }
+            .to_str()
+            .unwrap()
+    };
+    assert_eq!(name(0), "SORA_OK");
+    assert_eq!(name(sora_status::SORA_ERR_IO as i32), "SORA_ERR_IO");
+    assert_eq!(name(-1), "SORA_ERR_UNKNOWN");
+}
+
+#[test]
+fn a_failed_set_leaves_the_request_unchanged() {
+    let mut r: *mut sora_request = ptr::null_mut();
+    unsafe {
+        assert_eq!(
+            sora_request_new_text(c("a cat").as_ptr(), &mut r),
+            sora_status::SORA_OK
+        );
+        assert_eq!(
+            sora_request_set_int(r, c("steps").as_ptr(), 4),
+            sora_status::SORA_OK
+        );
+        assert_eq!(
+            sora_request_set_int(r, c("steps").as_ptr(), 0),
+            sora_status::SORA_ERR_INVALID_ARGUMENT
+        );
+        assert!(last_error().contains("steps"), "{}", last_error());
+        assert_eq!((*r).inner.steps, Some(4));
+
+        let px = [7u8; 2 * 2 * 3];
+        assert_eq!(
+            sora_request_set_image_rgb(r, px.as_ptr(), 2, 2),
+            sora_status::SORA_OK
+        );
+        assert_eq!(
+            sora_request_set_float(r, c("guidance").as_ptr(), 3.0),
+            sora_status::SORA_OK
+        );
+        assert_eq!((*r).inner.guidance, Some(3.0));
+        assert_eq!(
+            (*r).inner.mode.name(),
+            "image",
+            "setting an option keeps the input"
+        );
+        assert_eq!(
+            sora_request_set_video_rgb(r, px.as_ptr(), 1, 2, 2, 16.0, 2.0),
+            sora_status::SORA_ERR_INVALID_ARGUMENT
+        );
+        assert_eq!(
+            (*r).inner.mode.name(),
+            "image",
+            "a refused input keeps the old one"
+        );
+        assert_eq!(
+            sora_request_set_string(r, c("negative_prompt").as_ptr(), c("blur").as_ptr()),
+            sora_status::SORA_OK
+        );
+        assert_eq!((*r).inner.negative_prompt.as_deref(), Some("blur"));
+        assert_eq!(
+            sora_request_set_int(r, c("colour").as_ptr(), 1),
+            sora_status::SORA_ERR_INVALID_ARGUMENT
+        );
+        assert!(last_error().contains("`colour`"), "{}", last_error());
+        sora_request_free(r);
+    }
+}
+
+#[test]
+fn path_inputs_are_unsupported_until_io_reads_them() {
+    let mut r: *mut sora_request = ptr::null_mut();
+    unsafe {
+        assert_eq!(
+            sora_request_new_text(c("a cat").as_ptr(), &mut r),
+            sora_status::SORA_OK
+        );
+        let st = sora_request_set_image_path(r, c("/tmp/none.png").as_ptr());
+        assert!(
+            matches!(
+                st,
+                sora_status::SORA_ERR_UNSUPPORTED | sora_status::SORA_ERR_IO
+            ),
+            "{st:?}"
+        );
+        sora_request_free(r);
+    }
+}
+
+#[test]
+fn model_folder_errors_name_the_path() {
+    let mut p: *mut sora_pipeline = ptr::null_mut();
+    let dir = c("/nonexistent/sora-ffi-unit");
+    let st = unsafe { sora_pipeline_new(dir.as_ptr(), ptr::null(), ptr::null(), 0, &mut p) };
+    assert_eq!(st, sora_status::SORA_ERR_WEIGHTS);
+    assert!(p.is_null());
+    assert!(
+        last_error().contains("/nonexistent/sora-ffi-unit"),
+        "{}",
+        last_error()
+    );
+}
+
+#[test]
+fn the_last_error_is_per_thread() {
+    let st = unsafe { sora_request_new_text(ptr::null::<c_char>(), ptr::null_mut()) };
+    assert_eq!(st, sora_status::SORA_ERR_INVALID_ARGUMENT);
+    let here = last_error();
+    assert!(!here.is_empty());
+    let there = std::thread::spawn(last_error).join().unwrap();
+    assert_eq!(there, "");
+    assert_eq!(last_error(), here);
+}
+
+#[test]
+fn a_cancel_token_is_shared_across_threads() {
+    let mut t: *mut sora_cancel = ptr::null_mut();
+    unsafe {
+        assert_eq!(sora_cancel_new(&mut t), sora_status::SORA_OK);
+        let addr = t as usize;
+        std::thread::spawn(move || {
+            assert_eq!(
+                sora_cancel_trigger(addr as *const sora_cancel),
+                sora_status::SORA_OK
+            );
+        })
+        .join()
+        .unwrap();
+        assert!((*t).token.is_cancelled());
+        sora_cancel_free(t);
+    }
+}

@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# Builds libsora (debug), compiles tests/c/test_abi.c against include/sora.h and
+# target/debug/libsora.so, runs it under a memory checker, and compiles and runs
+# docs/examples/cpp_example.cpp. Exits non-zero on any failure.
+#
+#   tests/c/run.sh                 # Valgrind (default)
+#   SORA_C_CHECK=asan tests/c/run.sh   # gcc -fsanitize=address with LeakSanitizer
+#   SORA_C_CHECK=none tests/c/run.sh   # plain run
+#
+# Env: SORA_TEST_MODEL (model folder for the generation part; default
+# target/fixtures/wan_pipeline/t2v_21/model), SORA_C_REQUIRE_FIXTURE=1 (fail when
+# it is missing), SORA_C_FRAMES_OUT (write the generated raw RGB frames there),
+# SORA_C_SKIP_BUILD=1 (use the libsora already built).
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+cd "$ROOT"
+# shellcheck source=/dev/null
+source scripts/env.sh
+
+CHECK="${SORA_C_CHECK:-valgrind}"
+LIBDIR="$ROOT/target/debug"
+OUT="$ROOT/target/c-tests"
+HERE="$ROOT/tests/c"
+mkdir -p "$OUT"
+
+if [ -z "${SORA_C_SKIP_BUILD:-}" ]; then
+    cargo build -p sora-ffi
+fi
+[ -f "$LIBDIR/libsora.so" ] || { echo "run.sh: $LIBDIR/libsora.so is missing" >&2; exit 1; }
+
+CFLAGS=(-std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -g -O0 -I"$ROOT/include")
+LDFLAGS=(-L"$LIBDIR" -lsora -Wl,-rpath,"$LIBDIR")
+if [ "$CHECK" = asan ]; then
+    CFLAGS+=(-fsanitize=address -fno-omit-frame-pointer)
+fi
+
+echo "== compile tests/c/test_abi.c ($CHECK)"
+gcc "${CFLAGS[@]}" "$HERE/test_abi.c" "${LDFLAGS[@]}" -o "$OUT/test_abi"
+
+echo "== compile docs/examples/cpp_example.cpp"
+g++ -std=c++17 -Wall -Wextra -Werror -g -O0 -I"$ROOT/include" \
+    "$ROOT/docs/examples/cpp_example.cpp" "${LDFLAGS[@]}" -o "$OUT/cpp_example"
+echo "== the header compiles alone as C99 and as C++11"
+echo '#include "sora.h"' | gcc -std=c99 -pedantic -Wall -Werror -I"$ROOT/include" -x c -fsyntax-only -
+echo '#include "sora.h"' | g++ -std=c++11 -pedantic -Wall -Werror -I"$ROOT/include" -x c++ -fsyntax-only -
+
+echo "== run test_abi under $CHECK"
+case "$CHECK" in
+    valgrind)
+        # Only definite leaks and memory errors count; LibTorch's start-up noise
+        # (reachable/possible leaks, its own invalid reads) is suppressed by
+        # tests/c/valgrind.supp.
+        valgrind --quiet --leak-check=full --show-leak-kinds=definite \
+            --errors-for-leak-kinds=definite --error-exitcode=1 \
+            --suppressions="$HERE/valgrind.supp" --num-callers=30 \
+            "$OUT/test_abi"
+        ;;
+    asan)
+        ASAN_OPTIONS="detect_leaks=1:abort_on_error=0:halt_on_error=1" \
+        LSAN_OPTIONS="suppressions=$HERE/lsan.supp:print_suppressions=0" \
+            "$OUT/test_abi"
+        ;;
+    none)
+        "$OUT/test_abi"
+        ;;
+    *)
+        echo "run.sh: SORA_C_CHECK must be valgrind, asan or none" >&2
+        exit 2
+        ;;
+esac
+
+echo "== run cpp_example"
+set +e
+msg="$("$OUT/cpp_example" /nonexistent/sora-cpp-example 2>&1)"
+rc=$?
+set -e
+if [ $rc -ne 1 ] || ! grep -q "SORA_ERR_WEIGHTS" <<<"$msg"; then
+    echo "cpp_example: expected exit 1 with SORA_ERR_WEIGHTS, got $rc: $msg" >&2
+    exit 1
+fi
+MODEL="${SORA_TEST_MODEL:-target/fixtures/wan_pipeline/t2v_21/model}"
+if [ -d "$MODEL" ]; then
+    "$OUT/cpp_example" "$MODEL"
+else
+    echo "SKIPPED cpp_example generation (fixture missing): $MODEL"
+fi
+echo "== C tests passed"

@@ -1,0 +1,415 @@
+/*
+ * test_abi.c: the C front door of sora, driven through include/sora.h and
+ * libsora.so. Built and run by tests/c/run.sh (under Valgrind or ASan).
+ *
+ * Part 1 needs no model: version, NULL pointers, UTF-8, model-folder errors,
+ * request keys and values, free(NULL), cancel handles.
+ * Part 2 needs the tiny Wan 2.1 fixture (env SORA_TEST_MODEL, default
+ * target/fixtures/wan_pipeline/t2v_21/model); it is skipped with a loud
+ * message when the folder is missing (env SORA_C_REQUIRE_FIXTURE=1 makes that a failure).
+ */
+#include "sora.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static int g_failed = 0;
+static int g_passed = 0;
+
+#define CHECK(cond, ...)                                                      \
+    do {                                                                      \
+        if (cond) {                                                           \
+            g_passed++;                                                       \
+        } else {                                                              \
+            g_failed++;                                                       \
+            fprintf(stderr, "FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond);   \
+            fprintf(stderr, __VA_ARGS__);                                     \
+            fprintf(stderr, " (last error: \"%s\")\n", sora_last_error());   \
+        }                                                                     \
+    } while (0)
+
+/* Checks that a call returned `want` and, on failure, that the message is not
+ * empty and contains `needle` (when not NULL). */
+static void expect_status(const char *what, int line, sora_status got, sora_status want,
+                          const char *needle) {
+    const char *msg = sora_last_error();
+    int ok = got == want;
+    if (ok && want != SORA_OK) {
+        ok = msg != NULL && msg[0] != 0 && (needle == NULL || strstr(msg, needle) != NULL);
+    }
+    if (ok) {
+        g_passed++;
+        return;
+    }
+    g_failed++;
+    fprintf(stderr, "FAIL line %d: %s returned %s, wanted %s%s%s (last error: \"%s\")\n", line,
+            what, sora_status_name(got), sora_status_name(want),
+            needle ? " with a message containing " : "", needle ? needle : "",
+            msg ? msg : "(null)");
+}
+
+#define EXPECT(call, want, needle) expect_status(#call, __LINE__, (call), (want), (needle))
+
+#define INVALID SORA_ERR_INVALID_ARGUMENT
+
+static void test_version(void) {
+    const char *v = sora_version();
+    CHECK(v != NULL && strlen(v) > 0, "sora_version empty");
+    CHECK(strchr(v, '.') != NULL, "version \"%s\" has no dot", v);
+    CHECK(strcmp(sora_status_name(SORA_OK), "SORA_OK") == 0, "status name");
+    CHECK(strcmp(sora_status_name(SORA_ERR_PANIC), "SORA_ERR_PANIC") == 0, "status name");
+    CHECK(strcmp(sora_status_name(1234), "SORA_ERR_UNKNOWN") == 0, "unknown status name");
+    CHECK(SORA_OK == 0, "SORA_OK is 0");
+    const char *e = sora_last_error();
+    CHECK(e != NULL, "sora_last_error never NULL");
+}
+
+static void test_free_null(void) {
+    sora_pipeline_free(NULL);
+    sora_request_free(NULL);
+    sora_clip_free(NULL);
+    sora_cancel_free(NULL);
+    g_passed++;
+}
+
+static void test_null_pointers(void) {
+    sora_pipeline *p = (sora_pipeline *)0x1; /* must be reset to NULL on failure */
+    EXPECT(sora_pipeline_new(NULL, "cpu", "float32", 0, &p), INVALID, "model_dir");
+    CHECK(p == NULL, "out not cleared on failure");
+    EXPECT(sora_pipeline_new("/nonexistent", "cpu", "float32", 0, NULL), INVALID, "out");
+    const char *name = NULL;
+    EXPECT(sora_pipeline_family(NULL, &name), INVALID, "pipeline");
+
+    sora_request *r = NULL;
+    EXPECT(sora_request_new_text(NULL, &r), INVALID, "prompt");
+    CHECK(r == NULL, "request out stays NULL");
+    EXPECT(sora_request_new_text("x", NULL), INVALID, "out");
+    EXPECT(sora_request_set_int(NULL, "steps", 2), INVALID, "request");
+    EXPECT(sora_request_set_float(NULL, "guidance", 2.0), INVALID, "request");
+    EXPECT(sora_request_set_string(NULL, "negative_prompt", "x"), INVALID, "request");
+    EXPECT(sora_request_set_image_path(NULL, "a.png"), INVALID, "request");
+    EXPECT(sora_request_set_video_path(NULL, "a.mp4", 0.5f), INVALID, "request");
+    EXPECT(sora_request_set_extend_path(NULL, "a.mp4", 1.0f), INVALID, "request");
+    EXPECT(sora_request_set_image_rgb(NULL, NULL, 2, 2), INVALID, "request");
+    EXPECT(sora_request_set_video_rgb(NULL, NULL, 1, 2, 2, 16.0f, 0.5f), INVALID, "request");
+    EXPECT(sora_request_set_extend_rgb(NULL, NULL, 1, 2, 2, 16.0f, 1.0f), INVALID, "request");
+    EXPECT(sora_request_set_text_mode(NULL), INVALID, "request");
+
+    EXPECT(sora_request_new_text("a cat", &r), SORA_OK, NULL);
+    CHECK(r != NULL, "request made");
+    CHECK(strcmp(sora_last_error(), "") == 0, "success clears the message");
+    EXPECT(sora_request_set_int(r, NULL, 2), INVALID, "key");
+    EXPECT(sora_request_set_float(r, NULL, 2.0), INVALID, "key");
+    EXPECT(sora_request_set_string(r, NULL, "x"), INVALID, "key");
+    EXPECT(sora_request_set_string(r, "negative_prompt", NULL), INVALID, "value");
+    EXPECT(sora_request_set_image_path(r, NULL), INVALID, "path");
+    EXPECT(sora_request_set_video_path(r, NULL, 0.5f), INVALID, "path");
+    EXPECT(sora_request_set_extend_path(r, NULL, 1.0f), INVALID, "path");
+    EXPECT(sora_request_set_image_rgb(r, NULL, 2, 2), INVALID, "data");
+    EXPECT(sora_request_set_video_rgb(r, NULL, 1, 2, 2, 16.0f, 0.5f), INVALID, "data");
+    EXPECT(sora_request_set_extend_rgb(r, NULL, 1, 2, 2, 16.0f, 1.0f), INVALID, "data");
+
+    sora_clip *c = (sora_clip *)0x1;
+    EXPECT(sora_generate(NULL, r, NULL, NULL, NULL, &c), INVALID, "pipeline");
+    CHECK(c == NULL, "clip out cleared");
+    EXPECT(sora_generate(NULL, r, NULL, NULL, NULL, NULL), INVALID, "out");
+
+    const uint8_t *frames = NULL;
+    size_t t = 0, h = 0, w = 0;
+    EXPECT(sora_clip_frames(NULL, &frames, &t, &h, &w), INVALID, "clip");
+    EXPECT(sora_clip_frames(NULL, NULL, &t, &h, &w), INVALID, "data");
+    EXPECT(sora_clip_frames(NULL, &frames, NULL, &h, &w), INVALID, "`t`");
+    EXPECT(sora_clip_frames(NULL, &frames, &t, NULL, &w), INVALID, "`h`");
+    EXPECT(sora_clip_frames(NULL, &frames, &t, &h, NULL), INVALID, "`w`");
+    float fps = 0;
+    EXPECT(sora_clip_fps(NULL, &fps), INVALID, "clip");
+    const float *audio = NULL;
+    size_t ch = 0, ns = 0;
+    EXPECT(sora_clip_audio(NULL, &audio, &ch, &ns), INVALID, "clip");
+    EXPECT(sora_clip_audio(NULL, NULL, &ch, &ns), INVALID, "data");
+    uint32_t rate = 0;
+    EXPECT(sora_clip_sample_rate(NULL, &rate), INVALID, "clip");
+    const char *json = NULL;
+    EXPECT(sora_clip_meta_json(NULL, &json), INVALID, "clip");
+    EXPECT(sora_clip_save(NULL, "x.mp4"), INVALID, "clip");
+
+    EXPECT(sora_cancel_new(NULL), INVALID, "out");
+    EXPECT(sora_cancel_trigger(NULL), INVALID, "cancel");
+    EXPECT(sora_cancel_reset(NULL), INVALID, "cancel");
+    int trig = 0;
+    EXPECT(sora_cancel_is_triggered(NULL, &trig), INVALID, "cancel");
+
+    sora_request_free(r);
+}
+
+static void test_utf8(void) {
+    sora_request *r = NULL;
+    const char bad[] = {'a', (char)0xff, (char)0xfe, 'b', 0};
+    EXPECT(sora_request_new_text(bad, &r), INVALID, "UTF-8");
+    CHECK(r == NULL, "no request for bad UTF-8");
+    EXPECT(sora_request_new_text("une tasse de caf\xc3\xa9", &r), SORA_OK, NULL);
+    EXPECT(sora_request_set_string(r, "negative_prompt", bad), INVALID, "UTF-8");
+    EXPECT(sora_request_set_int(r, bad, 1), INVALID, "UTF-8");
+    sora_pipeline *p = NULL;
+    EXPECT(sora_pipeline_new(bad, NULL, NULL, 0, &p), INVALID, "UTF-8");
+    EXPECT(sora_pipeline_new("/nonexistent", bad, NULL, 0, &p), INVALID, "UTF-8");
+    sora_request_free(r);
+}
+
+static void test_model_folder_errors(void) {
+    sora_pipeline *p = NULL;
+    const char *missing = "/nonexistent/sora-c-test/model-folder";
+    EXPECT(sora_pipeline_new(missing, "cpu", "float32", 0, &p), SORA_ERR_WEIGHTS, missing);
+    CHECK(p == NULL, "no pipeline for a missing folder");
+
+    char dir[] = "/tmp/sora_c_test_XXXXXX";
+    CHECK(mkdtemp(dir) != NULL, "mkdtemp");
+    char index[512];
+    snprintf(index, sizeof index, "%s/model_index.json", dir);
+    FILE *f = fopen(index, "w");
+    CHECK(f != NULL, "write model_index.json");
+    if (f) {
+        fputs("{\"_class_name\": \"FrobnicatorPipeline\", \"_diffusers_version\": \"0.42.1\"}\n", f);
+        fclose(f);
+    }
+    EXPECT(sora_pipeline_new(dir, "cpu", "float32", 0, &p), SORA_ERR_WEIGHTS, "FrobnicatorPipeline");
+    CHECK(p == NULL, "no pipeline for an unknown class");
+
+    /* Bad device / dtype / threads are argument errors. */
+    EXPECT(sora_pipeline_new(dir, "tpu", NULL, 0, &p), INVALID, "tpu");
+    EXPECT(sora_pipeline_new(dir, NULL, "int3", 0, &p), INVALID, "int3");
+    EXPECT(sora_pipeline_new(dir, NULL, NULL, -2, &p), INVALID, "threads");
+    unlink(index);
+    rmdir(dir);
+}
+
+static void test_request_keys(void) {
+    sora_request *r = NULL;
+    EXPECT(sora_request_new_text("a red ball bounces", &r), SORA_OK, NULL);
+    EXPECT(sora_request_set_int(r, "width", 32), SORA_OK, NULL);
+    EXPECT(sora_request_set_int(r, "height", 32), SORA_OK, NULL);
+    EXPECT(sora_request_set_int(r, "frames", 5), SORA_OK, NULL);
+    EXPECT(sora_request_set_int(r, "fps", 16), SORA_OK, NULL);
+    EXPECT(sora_request_set_int(r, "steps", 2), SORA_OK, NULL);
+    EXPECT(sora_request_set_int(r, "seed", 7), SORA_OK, NULL);
+    EXPECT(sora_request_set_int(r, "audio", 0), SORA_OK, NULL);
+    EXPECT(sora_request_set_float(r, "seconds", 1.5), SORA_OK, NULL);
+    EXPECT(sora_request_set_float(r, "guidance", 5.0), SORA_OK, NULL);
+    EXPECT(sora_request_set_int(r, "guidance", 4), SORA_OK, NULL);
+    EXPECT(sora_request_set_string(r, "negative_prompt", "blurry"), SORA_OK, NULL);
+    EXPECT(sora_request_set_string(r, "prompt", "a blue ball bounces"), SORA_OK, NULL);
+
+    /* Unknown keys name the key. */
+    EXPECT(sora_request_set_int(r, "stepz", 2), INVALID, "stepz");
+    EXPECT(sora_request_set_float(r, "guidanse", 2.0), INVALID, "guidanse");
+    EXPECT(sora_request_set_string(r, "negative", "x"), INVALID, "negative");
+    /* Wrong value types name the setter to use. */
+    EXPECT(sora_request_set_float(r, "steps", 2.0), INVALID, "sora_request_set_int");
+    EXPECT(sora_request_set_string(r, "width", "32"), INVALID, "sora_request_set_int");
+    EXPECT(sora_request_set_int(r, "negative_prompt", 1), INVALID, "sora_request_set_string");
+
+    /* Bad values. */
+    EXPECT(sora_request_set_int(r, "steps", 0), INVALID, "steps");
+    EXPECT(sora_request_set_int(r, "steps", -3), INVALID, "steps");
+    EXPECT(sora_request_set_int(r, "width", 0), INVALID, "size");
+    EXPECT(sora_request_set_int(r, "height", 5000000000LL), INVALID, "height");
+    EXPECT(sora_request_set_int(r, "frames", 0), INVALID, "frames");
+    EXPECT(sora_request_set_int(r, "fps", 0), INVALID, "fps");
+    EXPECT(sora_request_set_int(r, "seed", -1), INVALID, "seed");
+    EXPECT(sora_request_set_int(r, "audio", 2), INVALID, "audio");
+    EXPECT(sora_request_set_float(r, "guidance", -1.0), INVALID, "guidance");
+    EXPECT(sora_request_set_float(r, "guidance", 0.0 / 0.0), INVALID, "guidance");
+
+    /* Media inputs. */
+    uint8_t px[2 * 4 * 4 * 3];
+    memset(px, 128, sizeof px);
+    EXPECT(sora_request_set_image_rgb(r, px, 4, 4), SORA_OK, NULL);
+    EXPECT(sora_request_set_image_rgb(r, px, 0, 4), INVALID, "empty");
+    EXPECT(sora_request_set_video_rgb(r, px, 2, 4, 4, 16.0f, 0.6f), SORA_OK, NULL);
+    EXPECT(sora_request_set_video_rgb(r, px, 2, 4, 4, 16.0f, 0.0f), INVALID, "strength");
+    EXPECT(sora_request_set_video_rgb(r, px, 2, 4, 4, 16.0f, 1.5f), INVALID, "strength");
+    EXPECT(sora_request_set_video_rgb(r, px, 0, 4, 4, 16.0f, 0.5f), INVALID, "no frames");
+    EXPECT(sora_request_set_extend_rgb(r, px, 2, 4, 4, 16.0f, 1.0f), SORA_OK, NULL);
+    EXPECT(sora_request_set_extend_rgb(r, px, 2, 4, 4, 16.0f, -1.0f), INVALID, "seconds");
+    EXPECT(sora_request_set_video_rgb(r, px, (size_t)-1, (size_t)-1, 4, 16.0f, 0.5f), INVALID,
+           "overflow");
+    EXPECT(sora_request_set_text_mode(r), SORA_OK, NULL);
+    sora_request_free(r);
+}
+
+static void test_cancel_lifecycle(void) {
+    sora_cancel *c = NULL;
+    EXPECT(sora_cancel_new(&c), SORA_OK, NULL);
+    CHECK(c != NULL, "cancel made");
+    int trig = -1;
+    EXPECT(sora_cancel_is_triggered(c, &trig), SORA_OK, NULL);
+    CHECK(trig == 0, "fresh token is not triggered");
+    EXPECT(sora_cancel_is_triggered(c, NULL), INVALID, "triggered");
+    EXPECT(sora_cancel_trigger(c), SORA_OK, NULL);
+    EXPECT(sora_cancel_trigger(c), SORA_OK, NULL);
+    EXPECT(sora_cancel_is_triggered(c, &trig), SORA_OK, NULL);
+    CHECK(trig == 1, "token triggered");
+    EXPECT(sora_cancel_reset(c), SORA_OK, NULL);
+    EXPECT(sora_cancel_is_triggered(c, &trig), SORA_OK, NULL);
+    CHECK(trig == 0, "token reset");
+    sora_cancel_free(c);
+}
+
+/* ---- Part 2: generation with the tiny Wan 2.1 fixture ---- */
+
+struct progress_log {
+    int calls;
+    int last_step;
+    int total;
+    int stop_at; /* return 0 (cancel) at this step; 0 = never */
+};
+
+static int on_progress(void *user, int step, int total, double elapsed_s, double eta_s) {
+    struct progress_log *log = (struct progress_log *)user;
+    log->calls++;
+    log->last_step = step;
+    log->total = total;
+    if (elapsed_s < 0 || eta_s < 0) log->calls = -1000;
+    return (log->stop_at != 0 && step >= log->stop_at) ? 0 : 1;
+}
+
+static sora_request *small_request(void) {
+    sora_request *r = NULL;
+    EXPECT(sora_request_new_text("a red ball bounces on a wooden floor", &r), SORA_OK, NULL);
+    EXPECT(sora_request_set_int(r, "width", 32), SORA_OK, NULL);
+    EXPECT(sora_request_set_int(r, "height", 32), SORA_OK, NULL);
+    EXPECT(sora_request_set_int(r, "frames", 5), SORA_OK, NULL);
+    EXPECT(sora_request_set_int(r, "steps", 2), SORA_OK, NULL);
+    EXPECT(sora_request_set_int(r, "seed", 7), SORA_OK, NULL);
+    return r;
+}
+
+static int write_file(const char *path, const void *data, size_t n) {
+    FILE *f = fopen(path, "wb");
+    if (!f) return 0;
+    size_t put = fwrite(data, 1, n, f);
+    return fclose(f) == 0 && put == n;
+}
+
+static void test_generation(const char *model) {
+    struct stat sb;
+    if (stat(model, &sb) != 0 || !S_ISDIR(sb.st_mode)) {
+        const char *req = getenv("SORA_C_REQUIRE_FIXTURE");
+        fprintf(stderr,
+                "\n**************************************************************\n"
+                "*** SKIPPED generation (fixture missing): %s\n"
+                "**************************************************************\n\n",
+                model);
+        if (req && strcmp(req, "1") == 0) {
+            g_failed++;
+            fprintf(stderr, "FAIL: SORA_C_REQUIRE_FIXTURE=1 but the fixture is missing\n");
+        }
+        return;
+    }
+    sora_pipeline *p = NULL;
+    EXPECT(sora_pipeline_new(model, "cpu", "float32", 0, &p), SORA_OK, NULL);
+    if (!p) return;
+    const char *family = NULL;
+    EXPECT(sora_pipeline_family(p, &family), SORA_OK, NULL);
+    CHECK(family && strcmp(family, "wan") == 0, "family is \"%s\"", family ? family : "(null)");
+
+    /* A value no model accepts is refused when set. */
+    sora_request *r = small_request();
+    EXPECT(sora_request_set_int(r, "steps", 0), INVALID, "steps");
+
+    /* Generate. */
+    struct progress_log log = {0, 0, 0, 0};
+    sora_clip *clip = NULL;
+    EXPECT(sora_generate(p, r, on_progress, &log, NULL, &clip), SORA_OK, NULL);
+    CHECK(log.calls == 2 && log.last_step == 2 && log.total == 2,
+          "progress calls=%d last=%d total=%d", log.calls, log.last_step, log.total);
+    if (clip) {
+        const uint8_t *data = NULL;
+        size_t t = 0, h = 0, w = 0;
+        EXPECT(sora_clip_frames(clip, &data, &t, &h, &w), SORA_OK, NULL);
+        CHECK(data != NULL, "frames pointer");
+        CHECK(t == 5 && h == 32 && w == 32, "frames are %zux%zux%zu", t, h, w);
+        size_t n = t * h * w * 3;
+        unsigned long sum = 0;
+        for (size_t i = 0; data && i < n; i++) sum += data[i];
+        CHECK(sum > 0, "frames are all black");
+        const char *out = getenv("SORA_C_FRAMES_OUT");
+        if (out && *out && data) CHECK(write_file(out, data, n), "write %s", out);
+
+        float fps = 0;
+        EXPECT(sora_clip_fps(clip, &fps), SORA_OK, NULL);
+        CHECK(fps > 0, "fps %f", fps);
+        const float *audio = (const float *)0x1;
+        size_t ch = 9, ns = 9;
+        EXPECT(sora_clip_audio(clip, &audio, &ch, &ns), SORA_OK, NULL);
+        CHECK(audio == NULL && ch == 0 && ns == 0, "Wan 2.1 has no audio");
+        uint32_t rate = 1;
+        EXPECT(sora_clip_sample_rate(clip, &rate), SORA_OK, NULL);
+        CHECK(rate == 0, "no sample rate without audio");
+        const char *json = NULL;
+        EXPECT(sora_clip_meta_json(clip, &json), SORA_OK, NULL);
+        CHECK(json && strstr(json, "\"seed\":7") != NULL, "meta json: %s", json ? json : "(null)");
+
+        char mp4[] = "/tmp/sora_c_test_XXXXXX.mp4";
+        int fd = mkstemps(mp4, 4);
+        if (fd >= 0) close(fd);
+        EXPECT(sora_clip_save(clip, mp4), SORA_OK, NULL);
+        struct stat ms;
+        CHECK(stat(mp4, &ms) == 0 && ms.st_size > 0, "saved %s", mp4);
+        unlink(mp4);
+
+        /* Same seed, same bytes. */
+        sora_clip *again = NULL;
+        EXPECT(sora_generate(p, r, NULL, NULL, NULL, &again), SORA_OK, NULL);
+        if (again) {
+            const uint8_t *d2 = NULL;
+            size_t t2, h2, w2;
+            EXPECT(sora_clip_frames(again, &d2, &t2, &h2, &w2), SORA_OK, NULL);
+            CHECK(d2 && t2 == t && memcmp(d2, data, n) == 0, "same seed gives the same frames");
+            sora_clip_free(again);
+        }
+        sora_clip_free(clip);
+    }
+
+    /* Cancellation by the callback: return 0 at step 1. */
+    struct progress_log stop = {0, 0, 0, 1};
+    sora_clip *c2 = (sora_clip *)0x1;
+    EXPECT(sora_generate(p, r, on_progress, &stop, NULL, &c2), SORA_ERR_CANCELLED, "cancel");
+    CHECK(c2 == NULL, "no clip when cancelled");
+    CHECK(stop.calls == 1, "callback called %d times before cancelling", stop.calls);
+
+    /* Cancellation by a token triggered before the run. */
+    sora_cancel *tok = NULL;
+    EXPECT(sora_cancel_new(&tok), SORA_OK, NULL);
+    EXPECT(sora_cancel_trigger(tok), SORA_OK, NULL);
+    EXPECT(sora_generate(p, r, NULL, NULL, tok, &c2), SORA_ERR_CANCELLED, "cancel");
+    EXPECT(sora_cancel_reset(tok), SORA_OK, NULL);
+    sora_clip *c3 = NULL;
+    EXPECT(sora_generate(p, r, NULL, NULL, tok, &c3), SORA_OK, NULL);
+    sora_clip_free(c3);
+    sora_cancel_free(tok);
+
+    sora_request_free(r);
+    sora_pipeline_free(p);
+}
+
+int main(void) {
+    const char *model = getenv("SORA_TEST_MODEL");
+    if (!model || !*model) model = "target/fixtures/wan_pipeline/t2v_21/model";
+
+    printf("sora %s\n", sora_version());
+    test_version();
+    test_free_null();
+    test_null_pointers();
+    test_utf8();
+    test_model_folder_errors();
+    test_request_keys();
+    test_cancel_lifecycle();
+    test_generation(model);
+
+    printf("%d passed, %d failed\n", g_passed, g_failed);
+    return g_failed == 0 ? 0 : 1;
+}
