@@ -108,6 +108,10 @@ static void test_null_pointers(void) {
     EXPECT(sora_request_set_image_path(r, NULL), INVALID, "path");
     EXPECT(sora_request_set_video_path(r, NULL, 0.5f), INVALID, "path");
     EXPECT(sora_request_set_extend_path(r, NULL, 1.0f), INVALID, "path");
+    EXPECT(sora_request_set_image_path(r, "/nonexistent/sora-test.png"), SORA_ERR_IO,
+           "/nonexistent/sora-test.png");
+    EXPECT(sora_request_set_video_path(r, "/nonexistent/sora-test.mp4", 0.5f), SORA_ERR_IO,
+           "/nonexistent/sora-test.mp4");
     EXPECT(sora_request_set_image_rgb(r, NULL, 2, 2), INVALID, "data");
     EXPECT(sora_request_set_video_rgb(r, NULL, 1, 2, 2, 16.0f, 0.5f), INVALID, "data");
     EXPECT(sora_request_set_extend_rgb(r, NULL, 1, 2, 2, 16.0f, 1.0f), INVALID, "data");

@@ -1,0 +1,157 @@
+//! The `sora` command as a user runs it: exit codes, messages, `--json`, output
+//! files, and the same frames as the Rust API for the same request (the
+//! front-door equality test; the Python suite compares Python and C to the
+//! frames this test writes to `target/frontdoor/rust.rgb`).
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use sora_core::{io, Pipeline, Progress, Request};
+
+const PROMPT: &str = "a red ball bounces on a wooden floor";
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
+}
+
+fn model() -> PathBuf {
+    let m = root().join("target/fixtures/wan_pipeline/t2v_21/model");
+    assert!(
+        m.join("model_index.json").is_file(),
+        "fixture {} missing: run `.venv/bin/python tests/fixtures/build_all.py`",
+        m.display()
+    );
+    m
+}
+
+fn scratch(name: &str) -> PathBuf {
+    let d = root().join("target/scratch/cli").join(name);
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+fn sora(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_sora"))
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn small_args<'a>(model: &'a str, out: &'a str) -> Vec<&'a str> {
+    vec![
+        "generate", "--model", model, "--prompt", PROMPT, "--width", "32", "--height", "32",
+        "--frames", "5", "--steps", "2", "--seed", "7", "--out", out, "--quiet",
+    ]
+}
+
+#[test]
+fn cli_frames_equal_the_rust_api_frames() {
+    let m = model();
+    let dir = scratch("frontdoor");
+    let out = dir.join("frames");
+    let o = sora(&small_args(m.to_str().unwrap(), out.to_str().unwrap()));
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let cli = io::read_png_sequence(&out).unwrap();
+
+    let pipe = Pipeline::builder().model(&m).build().unwrap();
+    let req = Request::text(PROMPT).size(32, 32).frames(5).steps(2).seed(7);
+    let clip = pipe.generate(&req, &mut Progress::none()).unwrap();
+    assert_eq!(cli, clip.frames, "CLI and Rust API frames differ");
+
+    let fd = root().join("target/frontdoor");
+    std::fs::create_dir_all(&fd).unwrap();
+    std::fs::write(fd.join("rust.rgb"), clip.frames.as_slice().unwrap()).unwrap();
+}
+
+#[test]
+fn json_mp4_and_wav_outputs() {
+    let m = model();
+    let dir = scratch("json");
+    let mp4 = dir.join("clip.mp4");
+    let mut args = small_args(m.to_str().unwrap(), mp4.to_str().unwrap());
+    args.push("--json");
+    let o = sora(&args);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    for k in ["load_s", "text_s", "denoise_s", "decode_s", "total_s"] {
+        assert!(v["timings"][k].as_f64().unwrap() >= 0.0, "timings.{k}");
+    }
+    assert!(v["peak_rss_mb"].as_f64().unwrap() > 0.0);
+    assert_eq!(v["seed"], 7);
+    assert_eq!(v["family"], "wan");
+    let clip = io::read_mp4(&mp4).unwrap();
+    assert_eq!(clip.frames.shape(), &[5, 32, 32, 3]);
+    // Wan makes no audio: asking for a WAV is an invalid request, and nothing is written.
+    let wav = dir.join("clip.wav");
+    let o = sora(&small_args(m.to_str().unwrap(), wav.to_str().unwrap()));
+    assert_eq!(o.status.code(), Some(2), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(!wav.exists());
+}
+
+#[test]
+fn exit_codes_and_messages() {
+    let m = model();
+    let dir = scratch("codes");
+    let out = dir.join("x.mp4");
+    let (ms, os) = (m.to_str().unwrap(), out.to_str().unwrap());
+
+    // Bad size: 2, naming the nearest valid values; no output file.
+    let mut a = small_args(ms, os);
+    a[7] = "30";
+    let o = sora(&a);
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("16 or 32"), "{err}");
+    assert!(!err.contains("panicked") && !err.contains("RUST_BACKTRACE"), "{err}");
+    assert!(!out.exists());
+
+    // Bad argument value: 2.
+    let mut a = small_args(ms, os);
+    a[13] = "seven";
+    assert_eq!(sora(&a).status.code(), Some(2));
+
+    // Missing model folder: 1, naming it.
+    let o = sora(&small_args("/nonexistent/model", os));
+    assert_eq!(o.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("/nonexistent/model"));
+
+    // Unknown device string: 2.
+    let mut a = small_args(ms, os);
+    a.extend(["--device", "tpu"]);
+    assert_eq!(sora(&a).status.code(), Some(2));
+
+    // A missing input image: 1 (I/O), naming the path.
+    let mut a = small_args(ms, os);
+    a.extend(["--image", "/nonexistent/img.png"]);
+    let o = sora(&a);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("/nonexistent/img.png"));
+    assert!(!out.exists());
+}
+
+#[test]
+fn inspect_lists_components_and_problems() {
+    let m = model();
+    let o = sora(&["inspect", m.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let text = String::from_utf8_lossy(&o.stdout);
+    for want in ["WanPipeline", "transformer", "WanTransformer3DModel", "vae", "text_encoder", "loadable"] {
+        assert!(text.contains(want), "inspect output lacks {want}:\n{text}");
+    }
+    let o = sora(&["inspect", "--json", m.to_str().unwrap()]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["family"], "wan");
+    assert_eq!(v["ok"], true);
+    let t = v["components"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "transformer")
+        .unwrap();
+    assert!(t["parameters"].as_u64().unwrap() > 0);
+    assert_eq!(t["dtypes"]["F32"].as_u64().is_some(), true);
+}
