@@ -217,7 +217,11 @@ impl FlowMatchEulerScheduler {
         }
         let train = c.num_train_timesteps as f64;
         let shaping = Shaping {
-            dynamic: if c.use_dynamic_shifting { mu.map(|m| (m, self.time_shift)) } else { None },
+            dynamic: if c.use_dynamic_shifting {
+                mu.map(|m| (m, self.time_shift))
+            } else {
+                None
+            },
             shift: self.shift,
             shift_terminal: c.shift_terminal.filter(|v| *v != 0.0),
             karras: c.use_karras_sigmas,
@@ -259,7 +263,12 @@ impl FlowMatchEulerScheduler {
     /// diffusers' `scale_noise`: `sigma · noise + (1 − sigma) · sample` with the
     /// sigma of `timestep` (or of the begin / current step index once set), in the
     /// sample's dtype.
-    pub fn scale_noise(&self, sample: &Tensor, timestep: &Tensor, noise: &Tensor) -> Result<Tensor> {
+    pub fn scale_noise(
+        &self,
+        sample: &Tensor,
+        timestep: &Tensor,
+        noise: &Tensor,
+    ) -> Result<Tensor> {
         let values = timestep_values(timestep)?;
         let indices = match (self.begin_index, self.step_index) {
             (None, _) => values
@@ -321,7 +330,12 @@ impl Scheduler for FlowMatchEulerScheduler {
         &self.timesteps
     }
 
-    fn step(&mut self, model_output: &Tensor, timestep: &Tensor, sample: &Tensor) -> Result<Tensor> {
+    fn step(
+        &mut self,
+        model_output: &Tensor,
+        timestep: &Tensor,
+        sample: &Tensor,
+    ) -> Result<Tensor> {
         let i = match self.step_index {
             Some(i) => i,
             None => self.init_step_index(timestep)?,
@@ -570,12 +584,14 @@ pub(super) fn sigma_column(sigmas: &[f32], indices: &[usize], like: &Tensor) -> 
         .iter()
         .map(|&i| {
             sigmas.get(i).copied().ok_or_else(|| {
-                Error::invalid(format!("timestep index {i} is past the end of the schedule"))
+                Error::invalid(format!(
+                    "timestep index {i} is past the end of the schedule"
+                ))
             })
         })
         .collect::<Result<Vec<f32>>>()?;
     let mut shape = vec![picked.len() as i64];
-    shape.extend(std::iter::repeat_n(1i64, like.dim().saturating_sub(1)));
+    shape.resize(like.dim().max(1), 1);
     Ok(Tensor::f_from_slice(&picked)?
         .f_to_kind(like.kind())?
         .f_to_device(like.device())?
@@ -620,10 +636,16 @@ mod tests {
 
     #[test]
     fn unsupported_fields_are_named() {
-        let c = FlowMatchEulerConfig { stochastic_sampling: true, ..Default::default() };
+        let c = FlowMatchEulerConfig {
+            stochastic_sampling: true,
+            ..Default::default()
+        };
         let e = FlowMatchEulerScheduler::new(c).err().unwrap();
         assert!(matches!(&e, Error::Unsupported(m) if m.contains("stochastic_sampling")));
-        let c = FlowMatchEulerConfig { use_dynamic_shifting: true, ..Default::default() };
+        let c = FlowMatchEulerConfig {
+            use_dynamic_shifting: true,
+            ..Default::default()
+        };
         let mut s = FlowMatchEulerScheduler::new(c).unwrap();
         assert!(s.set_timesteps(10).is_err());
         assert!(s.set_timesteps_with(Some(10), None, Some(0.5)).is_ok());

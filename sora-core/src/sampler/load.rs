@@ -87,7 +87,8 @@ mod tests {
 
     #[test]
     fn bad_field_type_is_a_config_error() {
-        let v = serde_json::json!({"_class_name": "UniPCMultistepScheduler", "solver_order": "two"});
+        let v =
+            serde_json::json!({"_class_name": "UniPCMultistepScheduler", "solver_order": "two"});
         assert!(matches!(from_value(&v), Err(Error::Config { .. })));
         let v = serde_json::json!({"shift": 3.0});
         assert!(matches!(from_value(&v), Err(Error::Config { .. })));

@@ -41,7 +41,8 @@ pub trait Scheduler: Send {
     /// (a scalar or one-element tensor holding one of [`timesteps`](Self::timesteps)).
     /// The output's dtype follows diffusers (flow-match Euler: the model output's;
     /// UniPC: the sample's).
-    fn step(&mut self, model_output: &Tensor, timestep: &Tensor, sample: &Tensor) -> Result<Tensor>;
+    fn step(&mut self, model_output: &Tensor, timestep: &Tensor, sample: &Tensor)
+        -> Result<Tensor>;
     /// Noises a clean sample to `timestep` (video-to-video): flow-matching
     /// schedulers use `scale_noise`, others `add_noise`, as diffusers' pipelines do.
     /// `timestep` is a scalar, or a 1-D tensor with one value per batch item.
