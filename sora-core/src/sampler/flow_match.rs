@@ -591,7 +591,7 @@ pub(super) fn sigma_column(sigmas: &[f32], indices: &[usize], like: &Tensor) -> 
         })
         .collect::<Result<Vec<f32>>>()?;
     let mut shape = vec![picked.len() as i64];
-    shape.extend(std::iter::repeat_n(1i64, like.dim().saturating_sub(1)));
+    shape.resize(like.dim().max(1), 1);
     Ok(Tensor::f_from_slice(&picked)?
         .f_to_kind(like.kind())?
         .f_to_device(like.device())?

@@ -369,19 +369,25 @@ impl UniPcScheduler {
         Ok(alpha_t.f_mul(original)?.f_add(&sigma_t.f_mul(noise)?)?)
     }
 
-    /// `(alpha_t, sigma_t)` of a sigma, in float32 as diffusers' 0-dim tensors.
-    fn alpha_sigma(&self, sigma: f32) -> (f32, f32) {
+    /// `(alpha_t, sigma_t)` of a sigma, as diffusers' 0-dim float32 tensors on
+    /// `dev` give them (torch's `x ** 0.5` is not always libm's `sqrt`).
+    fn alpha_sigma(&self, sigma: f32, dev: Device) -> Result<(f32, f32)> {
         if self.config.use_flow_sigmas {
-            (1.0 - sigma, sigma)
-        } else {
-            let alpha = 1.0 / (sigma * sigma + 1.0).sqrt();
-            (alpha, sigma * alpha)
+            return Ok((1.0 - sigma, sigma));
         }
+        let alpha = torch_f32(sigma, dev, |t| {
+            t.f_pow_tensor_scalar(2)?
+                .f_add_scalar(1)?
+                .f_pow_tensor_scalar(0.5)?
+                .f_reciprocal()
+        })?;
+        Ok((alpha, sigma * alpha))
     }
 
-    fn lambda(&self, sigma: f32) -> f32 {
-        let (a, s) = self.alpha_sigma(sigma);
-        a.ln() - s.ln()
+    /// `log(alpha) − log(sigma)`, the logs taken by torch on `dev` as in diffusers.
+    fn lambda(&self, sigma: f32, dev: Device) -> Result<f32> {
+        let (a, s) = self.alpha_sigma(sigma, dev)?;
+        Ok(torch_f32(a, dev, Tensor::f_log)? - torch_f32(s, dev, Tensor::f_log)?)
     }
 
     fn sigma_at(&self, i: usize) -> Result<f32> {
@@ -406,7 +412,7 @@ impl UniPcScheduler {
     /// schedule scalars are CPU 0-dim float32 tensors, as in diffusers.
     fn convert(&self, model_output: &Tensor, sample: &Tensor, i: usize) -> Result<Tensor> {
         let sigma = self.sigma_at(i)?;
-        let (alpha_t, sigma_t) = self.alpha_sigma(sigma);
+        let (alpha_t, sigma_t) = self.alpha_sigma(sigma, Device::Cpu)?;
         let cpu = |v: f32| scalar_on(v, Device::Cpu);
         Ok(match (self.config.predict_x0, self.prediction) {
             (true, Prediction::Flow) => sample.f_sub(&cpu(sigma)?.f_mul(model_output)?)?,
@@ -433,21 +439,21 @@ impl UniPcScheduler {
 
     /// The B(h) coefficients shared by UniP and UniC: `h·phi_1`, `B(h)`, the
     /// matrix `R[i][j] = rks[j]^i` and the vector `b` (float32, diffusers' order of operations).
-    fn bh(&self, h: f32, rks: &[f32], order: usize) -> Bh {
+    fn bh(&self, h: f32, rks: &[f32], order: usize, dev: Device) -> Result<Bh> {
         let hh = if self.config.predict_x0 { -h } else { h };
-        let h_phi_1 = hh.exp_m1();
+        let h_phi_1 = torch_f32(hh, dev, Tensor::f_expm1)?;
         let mut h_phi_k = h_phi_1 / hh - 1.0;
-        let b_h = if self.bh1 { hh } else { hh.exp_m1() };
+        let b_h = if self.bh1 { hh } else { h_phi_1 };
         let mut factorial: u64 = 1;
         let mut r = Vec::with_capacity(order);
         let mut b = Vec::with_capacity(order);
         for i in 1..=order {
-            r.push(rks.iter().map(|&x| pow_int(x, i - 1)).collect::<Vec<f32>>());
+            r.push(pow_row(rks, i - 1, dev)?);
             b.push(h_phi_k * factorial as f32 / b_h);
             factorial *= (i + 1) as u64;
             h_phi_k = h_phi_k / hh - (1.0 / factorial as f64) as f32;
         }
-        Bh { h_phi_1, b_h, r, b }
+        Ok(Bh { h_phi_1, b_h, r, b })
     }
 
     /// `Σ_k rhos[k] · D1s[k]` (diffusers' `einsum("k,bkc...->bc...")`), `rhos` in the sample's dtype.
@@ -501,7 +507,7 @@ impl UniPcScheduler {
         for k in 1..order {
             let idx = si(k).ok_or_else(|| Error::invalid("UniPC history before the schedule"))?;
             let mi = self.history(k)?;
-            let rk = (self.lambda(self.sigma_at(idx)?) - lambda_s0) / h;
+            let rk = (self.lambda(self.sigma_at(idx)?, dev)? - lambda_s0) / h;
             rks.push(rk);
             d1s.push(mi.f_sub(m0)?.f_div(&scalar_on(rk, dev)?)?);
         }
@@ -514,11 +520,14 @@ impl UniPcScheduler {
         let dev = x.device();
         let m0 = self.history(0)?;
         let (sig_t, sig_s0) = (self.sigma_at(i + 1)?, self.sigma_at(i)?);
-        let (t, s0) = (self.alpha_sigma(sig_t), self.alpha_sigma(sig_s0));
-        let lambda_s0 = self.lambda(sig_s0);
-        let h = self.lambda(sig_t) - lambda_s0;
+        let (t, s0) = (
+            self.alpha_sigma(sig_t, dev)?,
+            self.alpha_sigma(sig_s0, dev)?,
+        );
+        let lambda_s0 = self.lambda(sig_s0, dev)?;
+        let h = self.lambda(sig_t, dev)? - lambda_s0;
         let (rks, d1s) = self.differences(order, m0, lambda_s0, h, |k| i.checked_sub(k), dev)?;
-        let c = self.bh(h, &rks, order);
+        let c = self.bh(h, &rks, order, dev)?;
         let (x_t_, factor) = self.base_update(x, m0, t, s0, &c)?;
         let x_t = if d1s.is_empty() {
             // diffusers subtracts `factor * 0`: a no-op, except that it is NaN
@@ -557,12 +566,15 @@ impl UniPcScheduler {
             .checked_sub(1)
             .ok_or_else(|| Error::invalid("UniC at the first step"))?;
         let (sig_t, sig_s0) = (self.sigma_at(i)?, self.sigma_at(prev)?);
-        let (t, s0) = (self.alpha_sigma(sig_t), self.alpha_sigma(sig_s0));
-        let lambda_s0 = self.lambda(sig_s0);
-        let h = self.lambda(sig_t) - lambda_s0;
+        let (t, s0) = (
+            self.alpha_sigma(sig_t, dev)?,
+            self.alpha_sigma(sig_s0, dev)?,
+        );
+        let lambda_s0 = self.lambda(sig_s0, dev)?;
+        let h = self.lambda(sig_t, dev)? - lambda_s0;
         let (rks, d1s) =
             self.differences(order, m0, lambda_s0, h, |k| i.checked_sub(k + 1), dev)?;
-        let c = self.bh(h, &rks, order);
+        let c = self.bh(h, &rks, order, dev)?;
         let rhos = if order == 1 {
             Tensor::f_from_slice(&[0.5f32])?
         } else {
@@ -591,6 +603,16 @@ impl UniPcScheduler {
     }
 }
 
+/// A float32 function of a scalar as torch computes it on `device` (its
+/// vectorised log / expm1 may differ from libm's in the last bit).
+fn torch_f32(
+    v: f32,
+    device: Device,
+    f: impl Fn(&Tensor) -> std::result::Result<Tensor, tch::TchError>,
+) -> Result<f32> {
+    Ok(f(&scalar_on(v, device)?)?.f_double_value(&[])? as f32)
+}
+
 /// Coefficients of one B(h) update.
 struct Bh {
     h_phi_1: f32,
@@ -599,15 +621,18 @@ struct Bh {
     b: Vec<f32>,
 }
 
-/// `torch.pow(x, e)` for a float32 tensor and an integer exponent.
-fn pow_int(x: f32, e: usize) -> f32 {
-    match e {
-        0 => 1.0,
-        1 => x,
-        2 => x * x,
-        3 => x * x * x,
-        _ => x.powf(e as f32),
-    }
+/// `torch.pow(rks, e)` on `dev`, as diffusers builds the rows of `R`.
+fn pow_row(rks: &[f32], e: usize, dev: Device) -> Result<Vec<f32>> {
+    Ok(match e {
+        // torch fills ones / copies for these exponents.
+        0 => vec![1.0; rks.len()],
+        1 => rks.to_vec(),
+        _ => {
+            let t = Tensor::f_from_slice(rks)?.f_to_device(dev)?;
+            let p = t.f_pow_tensor_scalar(e as i64)?.f_to_device(Device::Cpu)?;
+            Vec::<f32>::try_from(&p)?
+        }
+    })
 }
 
 /// `torch.linalg.solve(R[:k, :k], b[:k])` in float32 on `device`, as diffusers solves it.
