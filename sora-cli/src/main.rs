@@ -25,7 +25,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Generate a clip from a prompt (and optionally an image or a video).
-    Generate(GenerateArgs),
+    Generate(Box<GenerateArgs>),
     /// Describe a model folder: family, components, dtypes, parameters, problems.
     Inspect(inspect::InspectArgs),
 }
@@ -80,6 +80,10 @@ struct GenerateArgs {
     /// CPU threads for LibTorch.
     #[arg(long)]
     threads: Option<usize>,
+    /// Run classifier-free guidance's branches one after the other instead of
+    /// as one batched forward (less memory, a little slower).
+    #[arg(long)]
+    no_batch_guidance: bool,
     /// Start from this image (PNG/JPEG): image-to-video.
     #[arg(long, conflicts_with = "video")]
     image: Option<PathBuf>,
@@ -120,7 +124,7 @@ fn main() -> ExitCode {
         }
     };
     let result = std::panic::catch_unwind(|| match cli.command {
-        Command::Generate(a) => generate(a),
+        Command::Generate(a) => generate(*a),
         Command::Inspect(a) => inspect::run(a),
     });
     match result {

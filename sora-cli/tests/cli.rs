@@ -58,7 +58,11 @@ fn cli_frames_equal_the_rust_api_frames() {
     let cli = io::read_png_sequence(&out).unwrap();
 
     let pipe = Pipeline::builder().model(&m).build().unwrap();
-    let req = Request::text(PROMPT).size(32, 32).frames(5).steps(2).seed(7);
+    let req = Request::text(PROMPT)
+        .size(32, 32)
+        .frames(5)
+        .steps(2)
+        .seed(7);
     let clip = pipe.generate(&req, &mut Progress::none()).unwrap();
     assert_eq!(cli, clip.frames, "CLI and Rust API frames differ");
 
@@ -88,7 +92,12 @@ fn json_mp4_and_wav_outputs() {
     // Wan makes no audio: asking for a WAV is an invalid request, and nothing is written.
     let wav = dir.join("clip.wav");
     let o = sora(&small_args(m.to_str().unwrap(), wav.to_str().unwrap()));
-    assert_eq!(o.status.code(), Some(2), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(
+        o.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
     assert!(!wav.exists());
 }
 
@@ -106,7 +115,10 @@ fn exit_codes_and_messages() {
     assert_eq!(o.status.code(), Some(2));
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(err.contains("16 or 32"), "{err}");
-    assert!(!err.contains("panicked") && !err.contains("RUST_BACKTRACE"), "{err}");
+    assert!(
+        !err.contains("panicked") && !err.contains("RUST_BACKTRACE"),
+        "{err}"
+    );
     assert!(!out.exists());
 
     // Bad argument value: 2.
@@ -139,7 +151,14 @@ fn inspect_lists_components_and_problems() {
     let o = sora(&["inspect", m.to_str().unwrap()]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let text = String::from_utf8_lossy(&o.stdout);
-    for want in ["WanPipeline", "transformer", "WanTransformer3DModel", "vae", "text_encoder", "loadable"] {
+    for want in [
+        "WanPipeline",
+        "transformer",
+        "WanTransformer3DModel",
+        "vae",
+        "text_encoder",
+        "loadable",
+    ] {
         assert!(text.contains(want), "inspect output lacks {want}:\n{text}");
     }
     let o = sora(&["inspect", "--json", m.to_str().unwrap()]);
@@ -153,5 +172,5 @@ fn inspect_lists_components_and_problems() {
         .find(|c| c["name"] == "transformer")
         .unwrap();
     assert!(t["parameters"].as_u64().unwrap() > 0);
-    assert_eq!(t["dtypes"]["F32"].as_u64().is_some(), true);
+    assert!(t["dtypes"]["F32"].as_u64().is_some());
 }

@@ -100,12 +100,8 @@ pub fn inspect(path: &Path) -> Result<ModelReport> {
                 c.mismatched = r.mismatched.clone();
                 c.unexpected = r.unexpected.clone();
             }
-            Some(Err(e)) => {
-                if c.error.is_none() {
-                    c.error = Some(e.clone());
-                }
-            }
-            None => {}
+            Some(Err(e)) if c.error.is_none() => c.error = Some(e.clone()),
+            _ => {}
         }
         components.push(c);
     }

@@ -51,8 +51,13 @@ fn request_of(case: &Path) -> Request {
 }
 
 fn generate(case: &Path) -> Clip {
+    generate_with(case, true)
+}
+
+fn generate_with(case: &Path, batch: bool) -> Clip {
     let pipe = Pipeline::builder()
         .model(case.join("model"))
+        .batch_guidance(batch)
         .build()
         .unwrap_or_else(|e| panic!("{}: {e}", case.display()));
     pipe.generate(&request_of(case), &mut Progress::none())
@@ -101,6 +106,13 @@ fn check(name: &str) {
 #[test]
 fn t2v_wan21_unipc_cfg() {
     check("t2v_21");
+}
+
+#[test]
+fn t2v_wan21_unipc_cfg_sequential_guidance() {
+    let name = "t2v_21";
+    let clip = generate_with(&fixture("wan_pipeline").join(name), false);
+    assert_frames_match(name, &clip);
 }
 
 #[test]
@@ -290,4 +302,35 @@ fn copy_dir(from: &Path, to: &Path) {
             std::fs::copy(&p, to.join(e.file_name())).unwrap();
         }
     }
+}
+
+#[test]
+fn batched_and_sequential_guidance_agree() {
+    let case = fixture("wan_pipeline").join("t2v_21");
+    let req = Request::text("a fox")
+        .size(32, 32)
+        .frames(5)
+        .steps(3)
+        .seed(3);
+    let batched = Pipeline::builder()
+        .model(case.join("model"))
+        .batch_guidance(true)
+        .build()
+        .unwrap()
+        .generate(&req, &mut Progress::none())
+        .unwrap();
+    let sequential = Pipeline::builder()
+        .model(case.join("model"))
+        .batch_guidance(false)
+        .build()
+        .unwrap()
+        .generate(&req, &mut Progress::none())
+        .unwrap();
+    let a = Tensor::from_slice(batched.frames.as_slice().unwrap()).to_kind(Kind::Int);
+    let b = Tensor::from_slice(sequential.frames.as_slice().unwrap()).to_kind(Kind::Int);
+    let max = (&a - &b).abs().max().int64_value(&[]);
+    assert!(
+        max <= 1,
+        "batched vs sequential guidance differ by {max}/255"
+    );
 }

@@ -59,8 +59,26 @@ pub trait SizeRules {
     fn nearest_frames(&self, frames: u32) -> u32;
 }
 
+/// Speed options the loop hosts for every family (set by the pipeline builder).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SpeedOptions {
+    /// Run the guidance branches (conditional, unconditional) as one batched
+    /// forward instead of one forward each.
+    pub batch_guidance: bool,
+}
+
+impl Default for SpeedOptions {
+    fn default() -> Self {
+        Self {
+            batch_guidance: true,
+        }
+    }
+}
+
 /// What one model family plugs into the loop.
 pub trait ModelFamily: Send {
+    /// Applies speed options (a family ignores those it has no use for).
+    fn configure(&mut self, _options: &SpeedOptions) {}
     /// The family's short name (`wan`).
     fn name(&self) -> &'static str;
     /// Defaults equal to the diffusers pipeline's.

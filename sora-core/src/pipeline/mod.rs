@@ -18,7 +18,7 @@ pub use noise::Noise;
 pub use progress::{CancelToken, Phase, Progress, StepCallback, StepInfo};
 pub use request::{Defaults, ImageInput, InputSource, Mode, Request, Resolved, VideoInput};
 
-use crate::family::{self, FrameSink, ModelFamily, StepCtx};
+use crate::family::{self, FrameSink, ModelFamily, SpeedOptions, StepCtx};
 use crate::weights::ModelFolder;
 use crate::{Device, Dtype, Error, Result};
 
@@ -51,6 +51,7 @@ pub struct PipelineBuilder {
     device: Device,
     dtype: Dtype,
     threads: Option<usize>,
+    speed: SpeedOptions,
 }
 
 impl Default for PipelineBuilder {
@@ -60,6 +61,7 @@ impl Default for PipelineBuilder {
             device: Device::Cpu,
             dtype: Dtype::F32,
             threads: None,
+            speed: SpeedOptions::default(),
         }
     }
 }
@@ -86,6 +88,14 @@ impl PipelineBuilder {
         self
     }
 
+    /// Runs classifier-free guidance's two branches as one batched forward (on
+    /// by default; off runs them one after the other, as diffusers does, using
+    /// less memory).
+    pub fn batch_guidance(mut self, on: bool) -> Self {
+        self.speed.batch_guidance = on;
+        self
+    }
+
     /// Loads the model.
     pub fn build(self) -> Result<Pipeline> {
         let started = Instant::now();
@@ -100,7 +110,8 @@ impl PipelineBuilder {
         }
         self.device.check()?;
         let folder = ModelFolder::open(&path)?;
-        let fam = family::load(&folder, self.device, self.dtype)?;
+        let mut fam = family::load(&folder, self.device, self.dtype)?;
+        fam.configure(&self.speed);
         Ok(Pipeline {
             path,
             device: self.device,

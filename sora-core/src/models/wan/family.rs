@@ -14,7 +14,7 @@ use super::rules::SizeRule;
 use super::text_encoder::WanTextEncoder;
 use super::transformer::WanTransformer;
 use super::vae::WanVae;
-use crate::family::{Conditioning, FrameSink, ModelFamily, Plan, StepCtx};
+use crate::family::{Conditioning, FrameSink, ModelFamily, Plan, SpeedOptions, StepCtx};
 use crate::pipeline::{Defaults, Latents, Mode, Noise, Resolved};
 use crate::sampler::guidance::{Guidance, Prediction};
 use crate::sampler::{self, Scheduler};
@@ -60,6 +60,7 @@ pub struct WanFamily {
     num_train_timesteps: f64,
     scheduler_config: PathBuf,
     rule: SizeRule,
+    speed: SpeedOptions,
 }
 
 /// Wan's conditioning for one request.
@@ -133,7 +134,7 @@ impl WanFamily {
         } else {
             None
         };
-        let patch = transformer.config().patch_size.clone();
+        let patch = transformer.config().patch_size;
         let rule = SizeRule {
             spatial: vae.spatial_factor() as u32,
             temporal: vae.temporal_factor() as u32,
@@ -152,6 +153,7 @@ impl WanFamily {
             num_train_timesteps: basics.num_train_timesteps,
             scheduler_config,
             rule,
+            speed: SpeedOptions::default(),
         })
     }
 
@@ -244,6 +246,10 @@ impl WanFamily {
 impl ModelFamily for WanFamily {
     fn name(&self) -> &'static str {
         "wan"
+    }
+
+    fn configure(&mut self, options: &SpeedOptions) {
+        self.speed = *options;
     }
 
     fn defaults(&self) -> Defaults {
@@ -466,13 +472,42 @@ impl ModelFamily for WanFamily {
         };
         let input = input.f_to_kind(kind)?;
         let img = c.image_embeds.as_ref();
-        let cond_pred = model.forward(&input, &timestep, &c.prompt, img)?;
-        let guidance = match (&c.negative, c.guidance > 1.0) {
-            (Some(neg), true) => Guidance::Cfg {
-                uncond: Latents::video(model.forward(&input, &timestep, neg, img)?),
-                scale,
-            },
-            _ => Guidance::None,
+        let (cond_pred, guidance) = match (&c.negative, c.guidance > 1.0) {
+            (Some(neg), true) if self.speed.batch_guidance => {
+                // Both branches in one forward: batch [cond; uncond].
+                let x2 = Tensor::f_cat(&[&input, &input], 0)?;
+                let t2 = if timestep.size().first() == Some(&b) {
+                    Tensor::f_cat(&[&timestep, &timestep], 0)?
+                } else {
+                    timestep.shallow_clone()
+                };
+                let e2 = Tensor::f_cat(&[&c.prompt, neg], 0)?;
+                let i2 = match img {
+                    Some(i) => Some(Tensor::f_cat(&[i, i], 0)?),
+                    None => None,
+                };
+                let both = model.forward(&x2, &t2, &e2, i2.as_ref())?;
+                let parts = both.f_split(b, 0)?;
+                let uncond = parts[1].shallow_clone();
+                (
+                    parts[0].shallow_clone(),
+                    Guidance::Cfg {
+                        uncond: Latents::video(uncond),
+                        scale,
+                    },
+                )
+            }
+            (Some(neg), true) => (
+                model.forward(&input, &timestep, &c.prompt, img)?,
+                Guidance::Cfg {
+                    uncond: Latents::video(model.forward(&input, &timestep, neg, img)?),
+                    scale,
+                },
+            ),
+            _ => (
+                model.forward(&input, &timestep, &c.prompt, img)?,
+                Guidance::None,
+            ),
         };
         Ok(Prediction {
             cond: Latents::video(cond_pred),
