@@ -49,5 +49,8 @@ pub fn rel_max_err(a: &Tensor, b: &Tensor) -> f64 {
 /// Asserts `rel_max_err(a, b) <= tol` with a message naming `what`.
 pub fn assert_close(what: &str, a: &Tensor, b: &Tensor, tol: f64) {
     let e = rel_max_err(a, b);
-    assert!(e <= tol, "{what}: max abs error relative to scale {e:.3e} > {tol:.1e}");
+    assert!(
+        e <= tol,
+        "{what}: max abs error relative to scale {e:.3e} > {tol:.1e}"
+    );
 }

@@ -111,7 +111,9 @@ pub enum Error {
     Numeric(String),
 
     /// The request would not fit in memory (estimate vs budget, bytes).
-    #[error("out of memory: the request needs about {needed_mb} MB but {budget_mb} MB are available")]
+    #[error(
+        "out of memory: the request needs about {needed_mb} MB but {budget_mb} MB are available"
+    )]
     OutOfMemory {
         /// Estimated need in MiB.
         needed_mb: u64,

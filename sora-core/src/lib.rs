@@ -19,6 +19,7 @@
 
 pub mod error;
 pub mod family;
+pub mod inspect;
 pub mod io;
 pub mod models;
 pub mod nn;

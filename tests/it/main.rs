@@ -3,8 +3,8 @@
 
 mod io_media;
 mod sched_parity;
+mod wan_pipeline;
 mod wan_text;
 mod wan_transformer;
 mod wan_vae;
-mod wan_pipeline;
 mod weights;

@@ -115,6 +115,22 @@ pub fn family_of(folder: &ModelFolder) -> Result<&'static str> {
         })
 }
 
+/// Per component, what the family would find wrong when loading it (a dry
+/// load: names and shapes only, no tensor data read). `Err` holds a message
+/// for a component that cannot be read at all.
+pub fn audit(
+    folder: &ModelFolder,
+) -> Result<
+    std::collections::BTreeMap<String, std::result::Result<crate::weights::WeightReport, String>>,
+> {
+    match family_of(folder)? {
+        "wan" => crate::models::wan::WanFamily::audit(folder),
+        other => Err(Error::Unsupported(format!(
+            "family `{other}` is not built in"
+        ))),
+    }
+}
+
 /// Loads the family of `folder` on `device` in `dtype`.
 pub fn load(folder: &ModelFolder, device: Device, dtype: Dtype) -> Result<Box<dyn ModelFamily>> {
     match family_of(folder)? {
@@ -122,6 +138,8 @@ pub fn load(folder: &ModelFolder, device: Device, dtype: Dtype) -> Result<Box<dy
             let _ = crate::models::wan::WanFamily::load(folder, device, dtype)?;
             Err(Error::Unsupported("wan".into()))
         }
-        other => Err(Error::Unsupported(format!("family `{other}` is not built in"))),
+        other => Err(Error::Unsupported(format!(
+            "family `{other}` is not built in"
+        ))),
     }
 }

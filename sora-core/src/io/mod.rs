@@ -7,5 +7,8 @@ use crate::{Error, Result};
 
 /// Writes a clip by the extension of `path` (see [`Clip::save`]).
 pub fn save_clip(_clip: &Clip, path: &Path) -> Result<()> {
-    Err(Error::Unsupported(format!("saving {} is not built yet", path.display())))
+    Err(Error::Unsupported(format!(
+        "saving {} is not built yet",
+        path.display()
+    )))
 }

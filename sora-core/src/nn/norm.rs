@@ -30,7 +30,9 @@ impl RmsNorm {
     pub fn forward(&self, x: &Tensor) -> Result<Tensor> {
         let kind = x.kind();
         let xf = x.f_to_kind(Kind::Float)?;
-        let var = xf.f_pow_tensor_scalar(2)?.f_mean_dim(-1, true, Kind::Float)?;
+        let var = xf
+            .f_pow_tensor_scalar(2)?
+            .f_mean_dim(-1, true, Kind::Float)?;
         let y = xf.f_mul(&(var + self.eps).f_rsqrt()?)?;
         match &self.weight {
             Some(w) => {

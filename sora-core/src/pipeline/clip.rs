@@ -41,6 +41,8 @@ pub struct ClipMeta {
     pub steps: u32,
     /// Guidance scale.
     pub guidance: f32,
+    /// Guidance scale of the low-noise expert (two-expert models), when set.
+    pub guidance_2: Option<f32>,
     /// Width in pixels.
     pub width: u32,
     /// Height in pixels.

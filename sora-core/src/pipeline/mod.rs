@@ -175,7 +175,9 @@ impl Pipeline {
 
     /// The family's name (e.g. `wan`).
     pub fn family(&self) -> String {
-        self.lock().map(|f| f.name().to_string()).unwrap_or_default()
+        self.lock()
+            .map(|f| f.name().to_string())
+            .unwrap_or_default()
     }
 
     /// The family's defaults for unset request fields.
@@ -247,10 +249,7 @@ impl Pipeline {
         let frames = tensor_to_frames(&sink.frames)?;
         let audio = tensor_to_audio(&sink.audio)?;
         let load_s = {
-            let mut reported = self
-                .load_reported
-                .lock()
-                .unwrap_or_else(|p| p.into_inner());
+            let mut reported = self.load_reported.lock().unwrap_or_else(|p| p.into_inner());
             let v = if *reported { 0.0 } else { self.load_s };
             *reported = true;
             v
@@ -264,6 +263,7 @@ impl Pipeline {
             seed: r.seed,
             steps: r.steps,
             guidance: r.guidance,
+            guidance_2: r.guidance_2,
             width: r.width,
             height: r.height,
             frames: frames.shape()[0] as u32,
@@ -285,7 +285,11 @@ impl Pipeline {
             frames,
             audio,
             fps: r.fps as f32,
-            sample_rate: if sink.audio.is_empty() { 0 } else { sink.sample_rate },
+            sample_rate: if sink.audio.is_empty() {
+                0
+            } else {
+                sink.sample_rate
+            },
             meta,
         })
     }
@@ -301,7 +305,9 @@ fn tensor_to_frames(chunks: &[Tensor]) -> Result<Array4<u8>> {
         .f_contiguous()?;
     let shape: Vec<usize> = all.size().iter().map(|&d| d as usize).collect();
     if shape.len() != 4 || shape[3] != 3 {
-        return Err(Error::Numeric(format!("decoded frames have shape {shape:?}, expected [T,H,W,3]")));
+        return Err(Error::Numeric(format!(
+            "decoded frames have shape {shape:?}, expected [T,H,W,3]"
+        )));
     }
     let data = Vec::<u8>::try_from(&all.f_flatten(0, -1)?)?;
     Array4::from_shape_vec((shape[0], shape[1], shape[2], shape[3]), data)

@@ -99,7 +99,13 @@ impl<'a> Progress<'a> {
         self.token.check()
     }
     /// Reports a finished step; cancels when the callback returns `false`.
-    pub fn report(&mut self, phase: Phase, step: usize, total: usize, started: Instant) -> Result<()> {
+    pub fn report(
+        &mut self,
+        phase: Phase,
+        step: usize,
+        total: usize,
+        started: Instant,
+    ) -> Result<()> {
         let elapsed_s = started.elapsed().as_secs_f64();
         let eta_s = if step > 0 {
             elapsed_s / step as f64 * (total.saturating_sub(step)) as f64

@@ -85,6 +85,9 @@ pub struct Request {
     pub steps: Option<u32>,
     /// Guidance scale (1 disables classifier-free guidance).
     pub guidance: Option<f32>,
+    /// Guidance scale of the second (low-noise) expert of two-expert models
+    /// (Wan 2.2 A14B); defaults to `guidance`.
+    pub guidance_2: Option<f32>,
     /// Seed of the initial noise (same seed, same bytes on CPU).
     pub seed: Option<u64>,
     /// Generate audio (families without audio reject `Some(true)`).
@@ -105,6 +108,7 @@ impl Request {
             fps: None,
             steps: None,
             guidance: None,
+            guidance_2: None,
             seed: None,
             audio: None,
             mode,
@@ -167,6 +171,11 @@ impl Request {
         self.guidance = Some(g);
         self
     }
+    /// Sets the guidance scale of the low-noise expert (two-expert models).
+    pub fn guidance_2(mut self, g: f32) -> Self {
+        self.guidance_2 = Some(g);
+        self
+    }
     /// Sets the seed.
     pub fn seed(mut self, s: u64) -> Self {
         self.seed = Some(s);
@@ -219,6 +228,8 @@ pub struct Resolved {
     pub steps: u32,
     /// Guidance scale.
     pub guidance: f32,
+    /// Guidance scale of the low-noise expert, when set.
+    pub guidance_2: Option<f32>,
     /// Seed.
     pub seed: u64,
     /// Whether audio is generated.
@@ -252,10 +263,14 @@ impl Request {
             (Some(f), _) => f,
             (None, Some(s)) => {
                 if !s.is_finite() || s <= 0.0 {
-                    return Err(Error::invalid(format!("seconds must be a positive number, got {s}")));
+                    return Err(Error::invalid(format!(
+                        "seconds must be a positive number, got {s}"
+                    )));
                 }
                 if s > 600.0 {
-                    return Err(Error::invalid(format!("seconds must be at most 600, got {s}")));
+                    return Err(Error::invalid(format!(
+                        "seconds must be at most 600, got {s}"
+                    )));
                 }
                 frame_rule(((s * fps as f32).round() as u32).max(1))
             }
@@ -263,7 +278,9 @@ impl Request {
         };
         let steps = self.steps.unwrap_or(d.steps);
         if steps == 0 || steps > 1000 {
-            return Err(Error::invalid(format!("steps must be in 1..=1000, got {steps}")));
+            return Err(Error::invalid(format!(
+                "steps must be in 1..=1000, got {steps}"
+            )));
         }
         let guidance = self.guidance.unwrap_or(d.guidance);
         if !guidance.is_finite() || guidance < 0.0 {
@@ -271,10 +288,19 @@ impl Request {
                 "guidance must be a finite number ≥ 0, got {guidance}"
             )));
         }
+        if let Some(g2) = self.guidance_2 {
+            if !g2.is_finite() || g2 < 0.0 {
+                return Err(Error::invalid(format!(
+                    "guidance_2 must be a finite number ≥ 0, got {g2}"
+                )));
+            }
+        }
         let width = self.width.unwrap_or(d.width);
         let height = self.height.unwrap_or(d.height);
         if width == 0 || height == 0 {
-            return Err(Error::invalid(format!("size must be positive, got {width}x{height}")));
+            return Err(Error::invalid(format!(
+                "size must be positive, got {width}x{height}"
+            )));
         }
         match &self.mode {
             Mode::Video { strength, clip } => {
@@ -314,6 +340,7 @@ impl Request {
             fps,
             steps,
             guidance,
+            guidance_2: self.guidance_2,
             seed: self.seed.unwrap_or_else(fresh_seed),
             audio: self.audio.unwrap_or(d.audio),
             mode: self.mode.clone(),
@@ -348,13 +375,19 @@ mod tests {
     #[test]
     fn defaults_fill_unset_fields() {
         let r = Request::text("x").seed(3).resolve(&d(), |f| f).unwrap();
-        assert_eq!((r.width, r.height, r.frames, r.fps, r.steps), (832, 480, 81, 16, 50));
+        assert_eq!(
+            (r.width, r.height, r.frames, r.fps, r.steps),
+            (832, 480, 81, 16, 50)
+        );
         assert_eq!(r.seed, 3);
     }
 
     #[test]
     fn seconds_go_through_the_frame_rule() {
-        let r = Request::text("x").seconds(2.0).resolve(&d(), |f| (f - 1) / 4 * 4 + 1).unwrap();
+        let r = Request::text("x")
+            .seconds(2.0)
+            .resolve(&d(), |f| (f - 1) / 4 * 4 + 1)
+            .unwrap();
         assert_eq!(r.frames, 29);
     }
 
@@ -368,7 +401,10 @@ mod tests {
             Request::text("x").fps(0),
             Request::text("a\0b"),
         ] {
-            assert!(matches!(req.resolve(&d(), |f| f), Err(Error::InvalidRequest(_))));
+            assert!(matches!(
+                req.resolve(&d(), |f| f),
+                Err(Error::InvalidRequest(_))
+            ));
         }
     }
 }

@@ -92,8 +92,17 @@ mod tests {
         let c = Tensor::from_slice(&[1.0f32, 2.0]);
         let u = Tensor::from_slice(&[0.5f32, 1.0]);
         let p = Prediction {
-            cond: Latents { video: c.shallow_clone(), audio: None },
-            guidance: Guidance::Terms(vec![(Latents { video: u.shallow_clone(), audio: None }, 4.0)]),
+            cond: Latents {
+                video: c.shallow_clone(),
+                audio: None,
+            },
+            guidance: Guidance::Terms(vec![(
+                Latents {
+                    video: u.shallow_clone(),
+                    audio: None,
+                },
+                4.0,
+            )]),
         };
         let v: Vec<f32> = Vec::try_from(&p.combine().unwrap().video).unwrap();
         assert_eq!(v, vec![3.0, 6.0]);

@@ -19,7 +19,8 @@ pub trait Scheduler: Send {
     /// The timesteps, a 1-D f32 tensor on the CPU, in the order they are walked.
     fn timesteps(&self) -> &Tensor;
     /// One update: the sample at the next timestep from the model output at `timestep`.
-    fn step(&mut self, model_output: &Tensor, timestep: &Tensor, sample: &Tensor) -> Result<Tensor>;
+    fn step(&mut self, model_output: &Tensor, timestep: &Tensor, sample: &Tensor)
+        -> Result<Tensor>;
     /// Noises a clean sample to `timestep` (video-to-video): flow-matching
     /// schedulers use `scale_noise`, others `add_noise`, as diffusers' pipelines do.
     fn noise_to(&self, original: &Tensor, noise: &Tensor, timestep: &Tensor) -> Result<Tensor>;

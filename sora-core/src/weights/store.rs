@@ -35,6 +35,7 @@ pub struct TensorStore {
     used: RefCell<BTreeSet<String>>,
     missing: RefCell<Vec<String>>,
     mismatched: RefCell<Vec<String>>,
+    dry: bool,
 }
 
 /// What a model needed from a store and did not find.
@@ -86,6 +87,7 @@ impl TensorStore {
             used: RefCell::new(BTreeSet::new()),
             missing: RefCell::new(Vec::new()),
             mismatched: RefCell::new(Vec::new()),
+            dry: false,
         };
         for path in files {
             store.add_file(&path)?;
@@ -104,6 +106,7 @@ impl TensorStore {
             used: RefCell::new(BTreeSet::new()),
             missing: RefCell::new(Vec::new()),
             mismatched: RefCell::new(Vec::new()),
+            dry: false,
         };
         store.add_file(path)?;
         Ok(store)
@@ -125,7 +128,9 @@ impl TensorStore {
         for (name, info) in meta.tensors() {
             let (s, e) = info.data_offsets;
             if base + e > mmap.len() {
-                return Err(corrupt(format!("tensor `{name}` runs past the end of the file")));
+                return Err(corrupt(format!(
+                    "tensor `{name}` runs past the end of the file"
+                )));
             }
             let shape: Vec<i64> = info.shape.iter().map(|&d| d as i64).collect();
             self.entries.insert(
@@ -141,6 +146,19 @@ impl TensorStore {
         }
         self.files.push((path.to_path_buf(), mmap));
         Ok(())
+    }
+
+    /// A dry store reads no tensor data: every request is checked against the
+    /// files' names and shapes and answered with a zero-cost placeholder. Used
+    /// to audit a checkpoint (`sora inspect`) without loading it.
+    pub fn dry(mut self) -> Self {
+        self.dry = true;
+        self
+    }
+
+    /// Whether this store is dry (see [`TensorStore::dry`]).
+    pub fn is_dry(&self) -> bool {
+        self.dry
     }
 
     /// The component name given at open.
@@ -184,13 +202,16 @@ impl TensorStore {
 
     /// Reads `name` exactly as stored (dtype of the file), on the CPU.
     pub fn read_raw(&self, name: &str) -> Result<Tensor> {
-        let e = self.entries.get(name).ok_or_else(|| Error::WeightMismatch {
-            component: self.component.clone(),
-            missing: vec![name.to_string()],
-            unexpected: vec![],
-            mismatched: vec![],
-            summary: format!("missing tensor `{name}`"),
-        })?;
+        let e = self
+            .entries
+            .get(name)
+            .ok_or_else(|| Error::WeightMismatch {
+                component: self.component.clone(),
+                missing: vec![name.to_string()],
+                unexpected: vec![],
+                mismatched: vec![],
+                summary: format!("missing tensor `{name}`"),
+            })?;
         let (path, mmap) = &self.files[e.file];
         let kind = kind_of(e.dtype).ok_or_else(|| Error::CorruptWeights {
             path: path.clone(),
@@ -222,6 +243,9 @@ impl TensorStore {
             }
         }
         self.used.borrow_mut().insert(name.to_string());
+        if self.dry {
+            return placeholder(&e.shape);
+        }
         let t = self.read_raw(name)?;
         let t = if t.is_floating_point() && t.kind() != want {
             t.f_to_kind(want)?
@@ -255,14 +279,24 @@ impl TensorStore {
             parts.push(format!(
                 "{} missing (first: {})",
                 r.missing.len(),
-                r.missing.iter().take(3).cloned().collect::<Vec<_>>().join(", ")
+                r.missing
+                    .iter()
+                    .take(3)
+                    .cloned()
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ));
         }
         if !r.mismatched.is_empty() {
             parts.push(format!(
                 "{} with wrong shape (first: {})",
                 r.mismatched.len(),
-                r.mismatched.iter().take(3).cloned().collect::<Vec<_>>().join("; ")
+                r.mismatched
+                    .iter()
+                    .take(3)
+                    .cloned()
+                    .collect::<Vec<_>>()
+                    .join("; ")
             ));
         }
         Error::WeightMismatch {
@@ -285,7 +319,10 @@ impl TensorStore {
 
     /// Total bytes of the tensor data in the files.
     pub fn bytes_on_disk(&self) -> u64 {
-        self.entries.values().map(|e| (e.end - e.start) as u64).sum()
+        self.entries
+            .values()
+            .map(|e| (e.end - e.start) as u64)
+            .sum()
     }
 }
 
@@ -351,7 +388,10 @@ impl<'a> WeightPath<'a> {
 
     /// The stored shape of `name`, if present.
     pub fn shape_of(&self, name: &str) -> Option<Vec<i64>> {
-        self.store.entries.get(&self.full(name)).map(|e| e.shape.clone())
+        self.store
+            .entries
+            .get(&self.full(name))
+            .map(|e| e.shape.clone())
     }
 }
 

@@ -17,3 +17,17 @@ impl WanFamily {
         Err(Error::Unsupported("the Wan family is not built yet".into()))
     }
 }
+
+impl WanFamily {
+    /// Dry-loads each component and reports what does not match (see [`crate::family::audit`]).
+    pub fn audit(
+        _folder: &ModelFolder,
+    ) -> Result<
+        std::collections::BTreeMap<
+            String,
+            std::result::Result<crate::weights::WeightReport, String>,
+        >,
+    > {
+        Err(Error::Unsupported("the Wan family is not built yet".into()))
+    }
+}
