@@ -52,6 +52,7 @@ struct Args {
     fps: Option<u32>,
     steps: Option<u32>,
     guidance: Option<f32>,
+    guidance_2: Option<f32>,
     seed: Option<u64>,
     image: Option<Media<Array3<u8>>>,
     video: Option<Media<Array4<u8>>>,
@@ -106,6 +107,7 @@ impl Args {
         req.fps = self.fps;
         req.steps = self.steps;
         req.guidance = self.guidance;
+        req.guidance_2 = self.guidance_2;
         req.seed = self.seed;
         Ok(req)
     }
@@ -201,12 +203,13 @@ impl PyPipeline {
 
     /// Generates a clip. Unset (None) values take the family's defaults.
     /// `image` / `video` take a path or a numpy uint8 array ([H, W, 3] /
-    /// [T, H, W, 3]). `on_step(step, total, elapsed_s, eta_s)` is called after
+    /// [T, H, W, 3]). `guidance_2` is the low-noise expert's scale of two-expert
+    /// models (defaults to `guidance`). `on_step(step, total, elapsed_s, eta_s)` is called after
     /// each denoising step; returning False (any falsy value but None) cancels
     /// with `CancelledError`. Ctrl-C stops the run with `KeyboardInterrupt`.
     #[pyo3(signature = (
         prompt, *, negative_prompt=None, width=None, height=None, frames=None, seconds=None,
-        fps=None, steps=None, guidance=None, seed=None, image=None, video=None, strength=None,
+        fps=None, steps=None, guidance=None, guidance_2=None, seed=None, image=None, video=None, strength=None,
         on_step=None
     ))]
     #[allow(clippy::too_many_arguments)]
@@ -222,6 +225,7 @@ impl PyPipeline {
         fps: Option<&Bound<'_, PyAny>>,
         steps: Option<&Bound<'_, PyAny>>,
         guidance: Option<&Bound<'_, PyAny>>,
+        guidance_2: Option<&Bound<'_, PyAny>>,
         seed: Option<&Bound<'_, PyAny>>,
         image: Option<&Bound<'_, PyAny>>,
         video: Option<&Bound<'_, PyAny>>,
@@ -248,6 +252,7 @@ impl PyPipeline {
             fps: args::opt_uint("fps", fps)?,
             steps: args::opt_uint("steps", steps)?,
             guidance: args::opt_f32("guidance", guidance)?,
+            guidance_2: args::opt_f32("guidance_2", guidance_2)?,
             seed: args::opt_uint("seed", seed)?,
             image: image.filter(|o| !o.is_none()).map(args::image).transpose()?,
             video: video.filter(|o| !o.is_none()).map(args::video).transpose()?,

@@ -90,6 +90,7 @@ class Pipeline:
         fps: int | None = None,
         steps: int | None = None,
         guidance: float | None = None,
+        guidance_2: float | None = None,
         seed: int | None = None,
         image: _Image | None = None,
         video: _Video | None = None,

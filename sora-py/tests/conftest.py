@@ -1,0 +1,37 @@
+"""Shared fixtures of the `sora` Python suite.
+
+Generation tests need the tiny random Wan 2.1 pipeline built by
+`tests/fixtures/build_all.py wan_pipeline` (target/fixtures/wan_pipeline/t2v_21/model).
+They skip with a reason when it is missing, unless SORA_REQUIRE_FIXTURES=1.
+"""
+
+import os
+import pathlib
+
+import pytest
+
+import sora
+
+ROOT = pathlib.Path(os.environ.get("SORA_ROOT") or pathlib.Path(__file__).resolve().parents[2])
+WAN_T2V = ROOT / "target" / "fixtures" / "wan_pipeline" / "t2v_21" / "model"
+REQUIRE = os.environ.get("SORA_REQUIRE_FIXTURES") == "1"
+
+# The small request every generation test runs.
+SMALL = dict(width=32, height=32, frames=5, steps=2, seed=7)
+
+
+@pytest.fixture(scope="session")
+def wan_model() -> pathlib.Path:
+    """The tiny Wan 2.1 text-to-video folder, or a skip."""
+    if not (WAN_T2V / "model_index.json").is_file() and not REQUIRE:
+        pytest.skip(
+            f"fixture {WAN_T2V} is missing: build it with "
+            "`.venv/bin/python tests/fixtures/build_all.py wan_pipeline`"
+        )
+    return WAN_T2V
+
+
+@pytest.fixture(scope="session")
+def pipe(wan_model) -> "sora.Pipeline":
+    """One pipeline on the tiny Wan folder, shared by the session."""
+    return sora.Pipeline(wan_model, device="cpu", dtype="float32", threads=1)
