@@ -5,7 +5,9 @@
 use std::path::PathBuf;
 
 use ndarray::{Array3, Array4, Ix3, Ix4};
-use numpy::{dtype, PyArray, PyArrayDescrMethods, PyArrayMethods, PyUntypedArray, PyUntypedArrayMethods};
+use numpy::{
+    dtype, PyArray, PyArrayDescrMethods, PyArrayMethods, PyUntypedArray, PyUntypedArrayMethods,
+};
 use pyo3::prelude::*;
 use pyo3::types::PyString;
 
@@ -20,7 +22,10 @@ fn type_name(obj: &Bound<'_, PyAny>) -> String {
 }
 
 /// An optional non-negative integer that fits `T` (`None` stays `None`).
-pub fn opt_uint<T: TryFrom<i128>>(name: &str, obj: Option<&Bound<'_, PyAny>>) -> PyResult<Option<T>> {
+pub fn opt_uint<T: TryFrom<i128>>(
+    name: &str,
+    obj: Option<&Bound<'_, PyAny>>,
+) -> PyResult<Option<T>> {
     let Some(obj) = obj.filter(|o| !o.is_none()) else {
         return Ok(None);
     };
@@ -75,7 +80,10 @@ pub enum Media<A> {
 /// `obj` as a path (a `str` or an `os.PathLike`).
 pub fn path(name: &str, obj: &Bound<'_, PyAny>) -> PyResult<PathBuf> {
     as_path(obj)?.ok_or_else(|| {
-        invalid(format!("{name} must be a str or os.PathLike, got {}", type_name(obj)))
+        invalid(format!(
+            "{name} must be a str or os.PathLike, got {}",
+            type_name(obj)
+        ))
     })
 }
 
@@ -92,7 +100,11 @@ fn as_path(obj: &Bound<'_, PyAny>) -> PyResult<Option<PathBuf>> {
 
 /// `obj` as a numpy array: an ndarray as is, or anything with `__array__` /
 /// `__array_interface__` (PIL images, tensors) through `numpy.asarray`.
-fn as_ndarray<'py>(name: &str, obj: &Bound<'py, PyAny>, what: &str) -> PyResult<Bound<'py, PyUntypedArray>> {
+fn as_ndarray<'py>(
+    name: &str,
+    obj: &Bound<'py, PyAny>,
+    what: &str,
+) -> PyResult<Bound<'py, PyUntypedArray>> {
     if let Ok(a) = obj.cast::<PyUntypedArray>() {
         return Ok(a.clone());
     }
@@ -110,17 +122,26 @@ fn as_ndarray<'py>(name: &str, obj: &Bound<'py, PyAny>, what: &str) -> PyResult<
 }
 
 /// Checks dtype uint8, `ndim` dimensions and 3 channels last.
-fn check_pixels(name: &str, a: &Bound<'_, PyUntypedArray>, ndim: usize, what: &str) -> PyResult<()> {
+fn check_pixels(
+    name: &str,
+    a: &Bound<'_, PyUntypedArray>,
+    ndim: usize,
+    what: &str,
+) -> PyResult<()> {
     let dt = a.dtype();
     if !dt.is_equiv_to(&dtype::<u8>(a.py())) {
         return Err(invalid(format!(
             "{name} must have dtype uint8 {what}, got dtype {}",
-            dt.str().map(|s| s.to_string()).unwrap_or_else(|_| "?".into())
+            dt.str()
+                .map(|s| s.to_string())
+                .unwrap_or_else(|_| "?".into())
         )));
     }
     let shape = a.shape();
     if shape.len() != ndim || shape[ndim - 1] != 3 {
-        return Err(invalid(format!("{name} must have shape {what}, got {shape:?}")));
+        return Err(invalid(format!(
+            "{name} must have shape {what}, got {shape:?}"
+        )));
     }
     Ok(())
 }

@@ -115,18 +115,13 @@ impl PyClip {
 
     fn __repr__(&self, py: Python<'_>) -> String {
         let s = self.frames.bind(py).shape().to_vec();
+        let audio = match &self.audio {
+            Some(_) => format!("{} Hz", self.sample_rate),
+            None => "None".into(),
+        };
         format!(
-            "sora.Clip(frames={}x{}x{}, fps={}, audio={}, seed={})",
-            s[0],
-            s[2],
-            s[1],
-            self.fps,
-            if self.audio.is_some() {
-                format!("{} Hz", self.sample_rate)
-            } else {
-                "None".into()
-            },
-            self.meta.seed
+            "sora.Clip(frames={}, width={}, height={}, fps={}, audio={audio}, seed={})",
+            s[0], s[2], s[1], self.fps, self.meta.seed
         )
     }
 }

@@ -131,7 +131,9 @@ pub fn from_panic(payload: Box<dyn Any + Send>) -> PyErr {
         .map(|s| s.to_string())
         .or_else(|| payload.downcast_ref::<String>().cloned())
         .unwrap_or_else(|| "unknown panic".to_string());
-    SORA_ERROR.err(format!("internal error (a bug in sora, please report it): {what}"))
+    SORA_ERROR.err(format!(
+        "internal error (a bug in sora, please report it): {what}"
+    ))
 }
 
 /// Runs `f`, turning a panic into a `SoraError` and a core error into its class.

@@ -117,7 +117,12 @@ impl Args {
 type Pending = Option<PyErr>;
 
 /// Calls `on_step` for a denoising step; `false` stops the run.
-fn step(py: Python<'_>, on_step: Option<&Py<PyAny>>, info: &StepInfo, pending: &mut Pending) -> bool {
+fn step(
+    py: Python<'_>,
+    on_step: Option<&Py<PyAny>>,
+    info: &StepInfo,
+    pending: &mut Pending,
+) -> bool {
     // Ctrl-C (SIGINT) while generating: raise KeyboardInterrupt after the run stops.
     if let Err(e) = py.check_signals() {
         *pending = Some(e);
@@ -128,7 +133,13 @@ fn step(py: Python<'_>, on_step: Option<&Py<PyAny>>, info: &StepInfo, pending: &
     };
     let answer = cb
         .call1(py, (info.step, info.total, info.elapsed_s, info.eta_s))
-        .and_then(|r| if r.is_none(py) { Ok(true) } else { r.is_truthy(py) });
+        .and_then(|r| {
+            if r.is_none(py) {
+                Ok(true)
+            } else {
+                r.is_truthy(py)
+            }
+        });
     answer.unwrap_or_else(|e| {
         *pending = Some(e);
         false
@@ -233,11 +244,15 @@ impl PyPipeline {
         on_step: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<PyClip> {
         if IN_CALLBACK.with(|c| c.get()) == self.key() {
-            return Err(invalid("generate() cannot be called from this pipeline's own on_step"));
+            return Err(invalid(
+                "generate() cannot be called from this pipeline's own on_step",
+            ));
         }
         let on_step: Option<Py<PyAny>> = match on_step.filter(|o| !o.is_none()) {
             Some(cb) if !cb.is_callable() => {
-                return Err(invalid("on_step must be callable (step, total, elapsed_s, eta_s)"));
+                return Err(invalid(
+                    "on_step must be callable (step, total, elapsed_s, eta_s)",
+                ));
             }
             cb => cb.map(|c| c.clone().unbind()),
         };
@@ -254,8 +269,14 @@ impl PyPipeline {
             guidance: args::opt_f32("guidance", guidance)?,
             guidance_2: args::opt_f32("guidance_2", guidance_2)?,
             seed: args::opt_uint("seed", seed)?,
-            image: image.filter(|o| !o.is_none()).map(args::image).transpose()?,
-            video: video.filter(|o| !o.is_none()).map(args::video).transpose()?,
+            image: image
+                .filter(|o| !o.is_none())
+                .map(args::image)
+                .transpose()?,
+            video: video
+                .filter(|o| !o.is_none())
+                .map(args::video)
+                .transpose()?,
             strength: args::opt_f32("strength", strength)?,
         };
 

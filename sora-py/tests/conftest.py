@@ -3,6 +3,7 @@
 Generation tests need the tiny random Wan 2.1 pipeline built by
 `tests/fixtures/build_all.py wan_pipeline` (target/fixtures/wan_pipeline/t2v_21/model).
 They skip with a reason when it is missing, unless SORA_REQUIRE_FIXTURES=1.
+SORA_TEST_MODEL=<folder> (and SORA_TEST_FAMILY=<name> if not Wan) runs them on another folder.
 """
 
 import os
@@ -13,7 +14,11 @@ import pytest
 import sora
 
 ROOT = pathlib.Path(os.environ.get("SORA_ROOT") or pathlib.Path(__file__).resolve().parents[2])
-WAN_T2V = ROOT / "target" / "fixtures" / "wan_pipeline" / "t2v_21" / "model"
+WAN_T2V = pathlib.Path(
+    os.environ.get("SORA_TEST_MODEL")
+    or ROOT / "target" / "fixtures" / "wan_pipeline" / "t2v_21" / "model"
+)
+FAMILY = os.environ.get("SORA_TEST_FAMILY", "wan")
 REQUIRE = os.environ.get("SORA_REQUIRE_FIXTURES") == "1"
 
 # The small request every generation test runs.

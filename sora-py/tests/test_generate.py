@@ -12,17 +12,17 @@ import numpy as np
 import pytest
 
 import sora
-from conftest import SMALL
+from conftest import FAMILY, SMALL
 
 
 def test_pipeline_properties(pipe, wan_model):
-    assert pipe.family == "wan"
+    assert pipe.family == FAMILY
     assert pipe.device == "cpu"
     assert pipe.dtype == "float32"
     assert pipe.model == str(wan_model)
     d = pipe.defaults
     assert {"width", "height", "frames", "fps", "steps", "guidance", "negative_prompt"} <= set(d)
-    assert "wan" in repr(pipe)
+    assert FAMILY in repr(pipe)
 
 
 def test_generate_shapes_and_meta(pipe):
@@ -39,7 +39,7 @@ def test_generate_shapes_and_meta(pipe):
     assert m["seed"] == 7 and m["steps"] == 2
     assert m["width"] == 32 and m["height"] == 32 and m["frames"] == 5
     assert m["prompt"] == "a red fox runs through fresh snow"
-    assert m["family"] == "wan" and m["mode"] == "text"
+    assert m["family"] == FAMILY and m["mode"] == "text"
     assert m["sora_version"] == sora.__version__
     assert isinstance(m["timings"], dict)
     m["seed"] = -1  # a fresh dict each time
