@@ -1,0 +1,117 @@
+"""Type stubs of the native module `sora._sora` (re-exported by `sora`)."""
+
+import os
+from collections.abc import Callable
+from typing import Any, final
+
+import numpy as np
+import numpy.typing as npt
+
+__version__: str
+
+def version() -> str:
+    """The engine's version (same as `__version__`)."""
+
+class SoraError(Exception):
+    """Base class of every error raised by sora."""
+
+class InvalidRequestError(SoraError, ValueError):
+    """The request or an argument is invalid (bad size, value, dtype, shape, missing input)."""
+
+class WeightsError(SoraError):
+    """The model folder, a config file or the weights are missing, corrupt or do not match."""
+
+class UnsupportedError(SoraError):
+    """Something this build of sora does not do (yet)."""
+
+class DeviceError(SoraError):
+    """A device is unavailable or failed, or the request does not fit in memory."""
+
+class SafetyError(SoraError):
+    """A request or output was refused by a safety check."""
+
+class CancelledError(SoraError):
+    """The run was cancelled (on_step returned False, or Pipeline.cancel() was called)."""
+
+class MediaError(SoraError):
+    """Reading or writing media or files (images, audio, MP4) failed."""
+
+class RuntimeSoraError(SoraError, RuntimeError):
+    """A failure while running (LibTorch error, NaN/inf in a tensor, internal error)."""
+
+_Path = str | os.PathLike[str]
+_Image = _Path | npt.NDArray[np.uint8]
+_Video = _Path | npt.NDArray[np.uint8]
+_OnStep = Callable[[int, int, float, float], bool | None]
+
+@final
+class Clip:
+    """A generated clip. `frames` and `audio` are read-only numpy arrays."""
+
+    @property
+    def frames(self) -> npt.NDArray[np.uint8]:
+        """RGB frames, uint8 [T, H, W, 3]."""
+    @property
+    def audio(self) -> npt.NDArray[np.float32] | None:
+        """Audio, float32 [channels, samples] in [-1, 1], or None."""
+    @property
+    def fps(self) -> float:
+        """Frames per second."""
+    @property
+    def sample_rate(self) -> int:
+        """Audio sample rate in Hz (0 when there is no audio)."""
+    @property
+    def meta(self) -> dict[str, Any]:
+        """How the clip was made (model, prompt, seed, sizes, timings, ...)."""
+    def save(self, path: _Path) -> None:
+        """Writes the clip by the extension of `path`: .mp4, .wav, .png, or a folder of PNGs."""
+
+@final
+class Pipeline:
+    """A loaded model ready to generate clips (runs on one pipeline are serialised)."""
+
+    def __init__(
+        self,
+        model: _Path,
+        device: str = "cpu",
+        dtype: str = "float32",
+        threads: int | None = None,
+    ) -> None:
+        """Loads the diffusers-format model folder `model`."""
+    def generate(
+        self,
+        prompt: str,
+        *,
+        negative_prompt: str | None = None,
+        width: int | None = None,
+        height: int | None = None,
+        frames: int | None = None,
+        seconds: float | None = None,
+        fps: int | None = None,
+        steps: int | None = None,
+        guidance: float | None = None,
+        guidance_2: float | None = None,
+        seed: int | None = None,
+        image: _Image | None = None,
+        video: _Video | None = None,
+        strength: float | None = None,
+        on_step: _OnStep | None = None,
+    ) -> Clip:
+        """Generates a clip; None values take the family's defaults."""
+    def cancel(self) -> None:
+        """Cancels the runs in progress on this pipeline (from any thread)."""
+    @property
+    def model(self) -> str:
+        """The model folder."""
+    @property
+    def family(self) -> str:
+        """The model family (e.g. "wan")."""
+    @property
+    def device(self) -> str:
+        """The device ("cpu", "cuda:0")."""
+    @property
+    def dtype(self) -> str:
+        """The dtype ("float32", "float16", "bfloat16")."""
+    @property
+    def defaults(self) -> dict[str, Any]:
+        """The family's defaults for unset request values."""

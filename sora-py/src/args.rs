@@ -1,0 +1,189 @@
+//! Conversion of Python arguments into core values: integers and floats with
+//! range checks, and image/video inputs given as a path or a numpy array.
+//! Every bad value raises `sora.InvalidRequestError` (also a `ValueError`).
+
+use std::path::PathBuf;
+
+use ndarray::{Array3, Array4, Ix3, Ix4};
+use numpy::{
+    dtype, PyArray, PyArrayDescrMethods, PyArrayMethods, PyUntypedArray, PyUntypedArrayMethods,
+};
+use pyo3::prelude::*;
+use pyo3::types::PyString;
+
+use crate::errors::invalid;
+
+/// The Python type name of `obj`, for messages.
+fn type_name(obj: &Bound<'_, PyAny>) -> String {
+    obj.get_type()
+        .name()
+        .map(|n| n.to_string())
+        .unwrap_or_else(|_| "?".into())
+}
+
+/// An optional non-negative integer that fits `T` (`None` stays `None`).
+pub fn opt_uint<T: TryFrom<i128>>(
+    name: &str,
+    obj: Option<&Bound<'_, PyAny>>,
+) -> PyResult<Option<T>> {
+    let Some(obj) = obj.filter(|o| !o.is_none()) else {
+        return Ok(None);
+    };
+    if obj.is_instance_of::<pyo3::types::PyBool>() {
+        return Err(invalid(format!("{name} must be an integer, got bool")));
+    }
+    let v: i128 = obj
+        .extract()
+        .map_err(|_| invalid(format!("{name} must be an integer, got {}", type_name(obj))))?;
+    if v < 0 {
+        return Err(invalid(format!("{name} must not be negative, got {v}")));
+    }
+    T::try_from(v)
+        .map(Some)
+        .map_err(|_| invalid(format!("{name} is too large: {v}")))
+}
+
+/// An optional number (int or float) as `f32` (`None` stays `None`; NaN is left
+/// for the core to reject with its own message).
+pub fn opt_f32(name: &str, obj: Option<&Bound<'_, PyAny>>) -> PyResult<Option<f32>> {
+    let Some(obj) = obj.filter(|o| !o.is_none()) else {
+        return Ok(None);
+    };
+    if obj.is_instance_of::<pyo3::types::PyBool>() {
+        return Err(invalid(format!("{name} must be a number, got bool")));
+    }
+    obj.extract::<f64>()
+        .map(|v| Some(v as f32))
+        .map_err(|_| invalid(format!("{name} must be a number, got {}", type_name(obj))))
+}
+
+/// An optional string (`None` stays `None`).
+pub fn opt_str(name: &str, obj: Option<&Bound<'_, PyAny>>) -> PyResult<Option<String>> {
+    let Some(obj) = obj.filter(|o| !o.is_none()) else {
+        return Ok(None);
+    };
+    obj.cast::<PyString>()
+        .map_err(|_| invalid(format!("{name} must be a str, got {}", type_name(obj))))?
+        .to_str()
+        .map(|s| Some(s.to_owned()))
+        .map_err(|e| invalid(format!("{name} is not valid text: {e}")))
+}
+
+/// A media argument: a file path or pixels.
+pub enum Media<A> {
+    /// A path (str or `os.PathLike`).
+    Path(PathBuf),
+    /// Pixels copied from a numpy array.
+    Pixels(A),
+}
+
+/// `obj` as a path (a `str` or an `os.PathLike`).
+pub fn path(name: &str, obj: &Bound<'_, PyAny>) -> PyResult<PathBuf> {
+    as_path(obj)?.ok_or_else(|| {
+        invalid(format!(
+            "{name} must be a str or os.PathLike, got {}",
+            type_name(obj)
+        ))
+    })
+}
+
+/// The path of `obj` when it is a `str` or an `os.PathLike`.
+fn as_path(obj: &Bound<'_, PyAny>) -> PyResult<Option<PathBuf>> {
+    if obj.is_instance_of::<PyString>() || obj.hasattr("__fspath__")? {
+        let p: PathBuf = obj
+            .extract()
+            .map_err(|e| invalid(format!("not a usable path: {e}")))?;
+        return Ok(Some(p));
+    }
+    Ok(None)
+}
+
+/// `obj` as a numpy array: an ndarray as is, or anything with `__array__` /
+/// `__array_interface__` (PIL images, tensors) through `numpy.asarray`.
+fn as_ndarray<'py>(
+    name: &str,
+    obj: &Bound<'py, PyAny>,
+    what: &str,
+) -> PyResult<Bound<'py, PyUntypedArray>> {
+    if let Ok(a) = obj.cast::<PyUntypedArray>() {
+        return Ok(a.clone());
+    }
+    if obj.hasattr("__array__")? || obj.hasattr("__array_interface__")? {
+        let np = obj.py().import("numpy")?;
+        let a = np.call_method1("asarray", (obj,))?;
+        if let Ok(a) = a.cast_into::<PyUntypedArray>() {
+            return Ok(a);
+        }
+    }
+    Err(invalid(format!(
+        "{name} must be a path (str or os.PathLike) or a numpy uint8 array {what}, got {}",
+        type_name(obj)
+    )))
+}
+
+/// Checks dtype uint8, `ndim` dimensions and 3 channels last.
+fn check_pixels(
+    name: &str,
+    a: &Bound<'_, PyUntypedArray>,
+    ndim: usize,
+    what: &str,
+) -> PyResult<()> {
+    let dt = a.dtype();
+    if !dt.is_equiv_to(&dtype::<u8>(a.py())) {
+        return Err(invalid(format!(
+            "{name} must have dtype uint8 {what}, got dtype {}",
+            dt.str()
+                .map(|s| s.to_string())
+                .unwrap_or_else(|_| "?".into())
+        )));
+    }
+    let shape = a.shape();
+    if shape.len() != ndim || shape[ndim - 1] != 3 {
+        return Err(invalid(format!(
+            "{name} must have shape {what}, got {shape:?}"
+        )));
+    }
+    Ok(())
+}
+
+/// An image input: a path, or a numpy uint8 array `[H, W, 3]` (copied).
+pub fn image(obj: &Bound<'_, PyAny>) -> PyResult<Media<Array3<u8>>> {
+    const WHAT: &str = "[H, W, 3]";
+    if let Some(p) = as_path(obj)? {
+        return Ok(Media::Path(p));
+    }
+    let a = as_ndarray("image", obj, WHAT)?;
+    check_pixels("image", &a, 3, WHAT)?;
+    let a = a.cast::<PyArray<u8, Ix3>>()?;
+    Ok(Media::Pixels(a.try_readonly()?.as_array().to_owned()))
+}
+
+/// A video input: a path, or a numpy uint8 array `[T, H, W, 3]` (copied).
+pub fn video(obj: &Bound<'_, PyAny>) -> PyResult<Media<Array4<u8>>> {
+    const WHAT: &str = "[T, H, W, 3]";
+    if let Some(p) = as_path(obj)? {
+        return Ok(Media::Path(p));
+    }
+    let a = as_ndarray("video", obj, WHAT)?;
+    check_pixels("video", &a, 4, WHAT)?;
+    let a = a.cast::<PyArray<u8, Ix4>>()?;
+    Ok(Media::Pixels(a.try_readonly()?.as_array().to_owned()))
+}
+
+/// Reads an image file into pixels.
+// TODO(io): call `sora_core::io::read_image` once the io module has it.
+pub fn read_image(path: &std::path::Path) -> sora_core::Result<sora_core::ImageInput> {
+    Err(sora_core::Error::Unsupported(format!(
+        "reading images from files is not built yet ({}); pass a numpy uint8 array [H, W, 3]",
+        path.display()
+    )))
+}
+
+/// Reads a video file into frames and their rate.
+// TODO(io): call `sora_core::io::read_video` once the io module has it.
+pub fn read_video(path: &std::path::Path) -> sora_core::Result<sora_core::VideoInput> {
+    Err(sora_core::Error::Unsupported(format!(
+        "reading videos from files is not built yet ({}); pass a numpy uint8 array [T, H, W, 3]",
+        path.display()
+    )))
+}

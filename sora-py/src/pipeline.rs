@@ -1,0 +1,367 @@
+//! `sora.Pipeline`: loads a model folder and generates clips. Arguments are
+//! converted with the GIL held; loading and generating run with it released,
+//! and it is taken back only to call `on_step` and to check for Ctrl-C.
+
+use std::cell::Cell;
+use std::path::PathBuf;
+use std::sync::Mutex;
+
+use ndarray::{Array3, Array4};
+use pyo3::prelude::*;
+use pyo3::types::PyDict;
+use sora_core::{
+    CancelToken, Device, Dtype, Error, ImageInput, Phase, Progress, Request, StepInfo, VideoInput,
+};
+
+use crate::args::{self, Media};
+use crate::clip::PyClip;
+use crate::errors::{guard, invalid, to_py};
+
+/// Strength of a video-to-video run when none is given (diffusers'
+/// `WanVideoToVideoPipeline` default).
+// TODO(core): take this from the family's `Defaults` once the core has a strength default.
+const DEFAULT_STRENGTH: f32 = 0.8;
+
+thread_local! {
+    /// The pipeline whose `on_step` runs on this thread now (0 when none), so that
+    /// a re-entrant `generate` raises instead of deadlocking on the pipeline's lock.
+    static IN_CALLBACK: Cell<usize> = const { Cell::new(0) };
+}
+
+/// A loaded model ready to generate clips. Runs on one pipeline are serialised;
+/// the GIL is released while loading and generating.
+#[pyclass(name = "Pipeline", module = "sora", frozen)]
+pub struct PyPipeline {
+    inner: sora_core::Pipeline,
+    family: String,
+    device: Device,
+    dtype: Dtype,
+    /// Tokens of the runs in progress (by run id), cancelled by `cancel()`.
+    runs: Mutex<Vec<(u64, CancelToken)>>,
+    next_run: Mutex<u64>,
+}
+
+/// Media inputs and every optional request field, converted but not yet read.
+struct Args {
+    prompt: String,
+    negative_prompt: Option<String>,
+    width: Option<u32>,
+    height: Option<u32>,
+    frames: Option<u32>,
+    seconds: Option<f32>,
+    fps: Option<u32>,
+    steps: Option<u32>,
+    guidance: Option<f32>,
+    guidance_2: Option<f32>,
+    seed: Option<u64>,
+    image: Option<Media<Array3<u8>>>,
+    video: Option<Media<Array4<u8>>>,
+    strength: Option<f32>,
+}
+
+impl Args {
+    /// The core request (reads path inputs; runs without the GIL).
+    fn into_request(self, pipe: &sora_core::Pipeline) -> sora_core::Result<Request> {
+        let mut req = match (self.image, self.video) {
+            (Some(_), Some(_)) => {
+                return Err(Error::invalid("give either image or video, not both"));
+            }
+            (Some(img), None) => {
+                if self.strength.is_some() {
+                    return Err(Error::invalid("strength applies to video inputs only"));
+                }
+                let img = match img {
+                    Media::Path(p) => args::read_image(&p)?,
+                    Media::Pixels(pixels) => ImageInput { pixels },
+                };
+                Request::image(img, self.prompt)
+            }
+            (None, Some(v)) => {
+                let clip = match v {
+                    Media::Path(p) => args::read_video(&p)?,
+                    Media::Pixels(frames) => {
+                        let fps = match self.fps {
+                            Some(f) => f,
+                            None => pipe.defaults()?.fps,
+                        };
+                        VideoInput {
+                            frames,
+                            fps: fps as f32,
+                        }
+                    }
+                };
+                Request::video(clip, self.prompt, self.strength.unwrap_or(DEFAULT_STRENGTH))
+            }
+            (None, None) => {
+                if self.strength.is_some() {
+                    return Err(Error::invalid("strength applies to video inputs only"));
+                }
+                Request::text(self.prompt)
+            }
+        };
+        req.negative_prompt = self.negative_prompt;
+        req.width = self.width;
+        req.height = self.height;
+        req.frames = self.frames;
+        req.seconds = self.seconds;
+        req.fps = self.fps;
+        req.steps = self.steps;
+        req.guidance = self.guidance;
+        req.guidance_2 = self.guidance_2;
+        req.seed = self.seed;
+        Ok(req)
+    }
+}
+
+/// What the step callback saw: an exception to raise instead of `CancelledError`.
+type Pending = Option<PyErr>;
+
+/// Calls `on_step` for a denoising step; `false` stops the run.
+fn step(
+    py: Python<'_>,
+    on_step: Option<&Py<PyAny>>,
+    info: &StepInfo,
+    pending: &mut Pending,
+) -> bool {
+    // Ctrl-C (SIGINT) while generating: raise KeyboardInterrupt after the run stops.
+    if let Err(e) = py.check_signals() {
+        *pending = Some(e);
+        return false;
+    }
+    let (Some(cb), Phase::Denoise) = (on_step, info.phase) else {
+        return true;
+    };
+    let answer = cb
+        .call1(py, (info.step, info.total, info.elapsed_s, info.eta_s))
+        .and_then(|r| {
+            if r.is_none(py) {
+                Ok(true)
+            } else {
+                r.is_truthy(py)
+            }
+        });
+    answer.unwrap_or_else(|e| {
+        *pending = Some(e);
+        false
+    })
+}
+
+impl PyPipeline {
+    /// A fresh token registered as a run in progress.
+    fn start_run(&self) -> (u64, CancelToken) {
+        let mut next = self.next_run.lock().unwrap_or_else(|p| p.into_inner());
+        *next += 1;
+        let token = CancelToken::new();
+        self.runs
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push((*next, token.clone()));
+        (*next, token)
+    }
+
+    fn end_run(&self, id: u64) {
+        self.runs
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .retain(|(i, _)| *i != id);
+    }
+
+    fn key(&self) -> usize {
+        self as *const Self as usize
+    }
+}
+
+#[pymethods]
+impl PyPipeline {
+    /// Loads the diffusers-format model folder `model` on `device` ("cpu",
+    /// "cuda", "cuda:N") in `dtype` ("float32", "float16", "bfloat16");
+    /// `threads` sets LibTorch's intra-op CPU threads (process-wide).
+    #[new]
+    #[pyo3(signature = (model, device="cpu", dtype="float32", threads=None))]
+    fn new(
+        py: Python<'_>,
+        model: &Bound<'_, PyAny>,
+        device: &str,
+        dtype: &str,
+        threads: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Self> {
+        let path: PathBuf = args::path("model", model)?;
+        let device: Device = device.parse().map_err(to_py)?;
+        let dtype: Dtype = dtype.parse().map_err(to_py)?;
+        let threads: Option<usize> = args::opt_uint("threads", threads)?;
+        let inner = py.detach(|| {
+            guard(|| {
+                let mut b = sora_core::Pipeline::builder()
+                    .model(&path)
+                    .device(device)
+                    .dtype(dtype);
+                if let Some(n) = threads {
+                    b = b.threads(n);
+                }
+                b.build()
+            })
+        })?;
+        let family = py.detach(|| inner.family());
+        Ok(Self {
+            inner,
+            family,
+            device,
+            dtype,
+            runs: Mutex::new(Vec::new()),
+            next_run: Mutex::new(0),
+        })
+    }
+
+    /// Generates a clip. Unset (None) values take the family's defaults.
+    /// `image` / `video` take a path or a numpy uint8 array ([H, W, 3] /
+    /// [T, H, W, 3]). `guidance_2` is the low-noise expert's scale of two-expert
+    /// models (defaults to `guidance`). `on_step(step, total, elapsed_s, eta_s)` is called after
+    /// each denoising step; returning False (any falsy value but None) cancels
+    /// with `CancelledError`. Ctrl-C stops the run with `KeyboardInterrupt`.
+    #[pyo3(signature = (
+        prompt, *, negative_prompt=None, width=None, height=None, frames=None, seconds=None,
+        fps=None, steps=None, guidance=None, guidance_2=None, seed=None, image=None, video=None, strength=None,
+        on_step=None
+    ))]
+    #[allow(clippy::too_many_arguments)]
+    fn generate(
+        &self,
+        py: Python<'_>,
+        prompt: &Bound<'_, PyAny>,
+        negative_prompt: Option<&Bound<'_, PyAny>>,
+        width: Option<&Bound<'_, PyAny>>,
+        height: Option<&Bound<'_, PyAny>>,
+        frames: Option<&Bound<'_, PyAny>>,
+        seconds: Option<&Bound<'_, PyAny>>,
+        fps: Option<&Bound<'_, PyAny>>,
+        steps: Option<&Bound<'_, PyAny>>,
+        guidance: Option<&Bound<'_, PyAny>>,
+        guidance_2: Option<&Bound<'_, PyAny>>,
+        seed: Option<&Bound<'_, PyAny>>,
+        image: Option<&Bound<'_, PyAny>>,
+        video: Option<&Bound<'_, PyAny>>,
+        strength: Option<&Bound<'_, PyAny>>,
+        on_step: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<PyClip> {
+        if IN_CALLBACK.with(|c| c.get()) == self.key() {
+            return Err(invalid(
+                "generate() cannot be called from this pipeline's own on_step",
+            ));
+        }
+        let on_step: Option<Py<PyAny>> = match on_step.filter(|o| !o.is_none()) {
+            Some(cb) if !cb.is_callable() => {
+                return Err(invalid(
+                    "on_step must be callable (step, total, elapsed_s, eta_s)",
+                ));
+            }
+            cb => cb.map(|c| c.clone().unbind()),
+        };
+        let a = Args {
+            prompt: args::opt_str("prompt", Some(prompt))?
+                .ok_or_else(|| invalid("prompt must be a str, got None"))?,
+            negative_prompt: args::opt_str("negative_prompt", negative_prompt)?,
+            width: args::opt_uint("width", width)?,
+            height: args::opt_uint("height", height)?,
+            frames: args::opt_uint("frames", frames)?,
+            seconds: args::opt_f32("seconds", seconds)?,
+            fps: args::opt_uint("fps", fps)?,
+            steps: args::opt_uint("steps", steps)?,
+            guidance: args::opt_f32("guidance", guidance)?,
+            guidance_2: args::opt_f32("guidance_2", guidance_2)?,
+            seed: args::opt_uint("seed", seed)?,
+            image: image
+                .filter(|o| !o.is_none())
+                .map(args::image)
+                .transpose()?,
+            video: video
+                .filter(|o| !o.is_none())
+                .map(args::video)
+                .transpose()?,
+            strength: args::opt_f32("strength", strength)?,
+        };
+
+        let (run, token) = self.start_run();
+        let key = self.key();
+        let mut pending: Pending = None;
+        let result = py.detach(|| {
+            let mut progress = Progress::with_callback(|info: &StepInfo| {
+                Python::attach(|py| {
+                    let prev = IN_CALLBACK.with(|c| c.replace(key));
+                    let go = step(py, on_step.as_ref(), info, &mut pending);
+                    IN_CALLBACK.with(|c| c.set(prev));
+                    go
+                })
+            })
+            .token(token);
+            let r = guard(|| {
+                let req = a.into_request(&self.inner)?;
+                self.inner.generate(&req, &mut progress)
+            });
+            drop(progress);
+            r
+        });
+        self.end_run(run);
+        match result {
+            Ok(clip) => PyClip::from_core(py, clip),
+            Err(e) => Err(pending.take().unwrap_or(e)),
+        }
+    }
+
+    /// Cancels the runs in progress on this pipeline (callable from any thread);
+    /// they stop at the next step and raise `CancelledError`.
+    fn cancel(&self) {
+        for (_, t) in self.runs.lock().unwrap_or_else(|p| p.into_inner()).iter() {
+            t.cancel();
+        }
+    }
+
+    /// The model folder.
+    #[getter]
+    fn model(&self) -> String {
+        self.inner.model_path().display().to_string()
+    }
+
+    /// The model family (e.g. "wan").
+    #[getter]
+    fn family(&self) -> String {
+        self.family.clone()
+    }
+
+    /// The device ("cpu", "cuda:0").
+    #[getter]
+    fn device(&self) -> String {
+        self.device.to_string()
+    }
+
+    /// The dtype ("float32", "float16", "bfloat16").
+    #[getter]
+    fn dtype(&self) -> String {
+        self.dtype.to_string()
+    }
+
+    /// The family's defaults for unset request values (a fresh dict).
+    #[getter]
+    fn defaults<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let d = py.detach(|| guard(|| self.inner.defaults()))?;
+        let out = PyDict::new(py);
+        out.set_item("width", d.width)?;
+        out.set_item("height", d.height)?;
+        out.set_item("frames", d.frames)?;
+        out.set_item("fps", d.fps)?;
+        out.set_item("steps", d.steps)?;
+        out.set_item("guidance", d.guidance)?;
+        out.set_item("negative_prompt", d.negative_prompt)?;
+        out.set_item("audio", d.audio)?;
+        Ok(out)
+    }
+
+    fn __repr__(&self) -> String {
+        format!(
+            "sora.Pipeline(model={:?}, family={:?}, device={:?}, dtype={:?})",
+            self.inner.model_path().display().to_string(),
+            self.family,
+            self.device.to_string(),
+            self.dtype.to_string()
+        )
+    }
+}
