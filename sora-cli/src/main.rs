@@ -143,7 +143,7 @@ fn build_request(a: &GenerateArgs) -> sora_core::Result<Request> {
         Request::image(ImageInput { pixels }, a.prompt.clone())
     } else if let Some(video) = &a.video {
         let clip = io::read_video(video)?;
-        let strength = a.strength.unwrap_or(0.8);
+        let strength = a.strength.unwrap_or(sora_core::pipeline::DEFAULT_STRENGTH);
         Request::video(
             VideoInput {
                 frames: clip.frames,

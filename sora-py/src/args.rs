@@ -171,19 +171,17 @@ pub fn video(obj: &Bound<'_, PyAny>) -> PyResult<Media<Array4<u8>>> {
 }
 
 /// Reads an image file into pixels.
-// TODO(io): call `sora_core::io::read_image` once the io module has it.
 pub fn read_image(path: &std::path::Path) -> sora_core::Result<sora_core::ImageInput> {
-    Err(sora_core::Error::Unsupported(format!(
-        "reading images from files is not built yet ({}); pass a numpy uint8 array [H, W, 3]",
-        path.display()
-    )))
+    Ok(sora_core::ImageInput {
+        pixels: sora_core::io::read_image(path)?,
+    })
 }
 
-/// Reads a video file into frames and their rate.
-// TODO(io): call `sora_core::io::read_video` once the io module has it.
+/// Reads a video file (MP4) or a folder of PNG frames into frames and their rate.
 pub fn read_video(path: &std::path::Path) -> sora_core::Result<sora_core::VideoInput> {
-    Err(sora_core::Error::Unsupported(format!(
-        "reading videos from files is not built yet ({}); pass a numpy uint8 array [T, H, W, 3]",
-        path.display()
-    )))
+    let clip = sora_core::io::read_video(path)?;
+    Ok(sora_core::VideoInput {
+        frames: clip.frames,
+        fps: clip.fps,
+    })
 }

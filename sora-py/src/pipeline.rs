@@ -19,8 +19,7 @@ use crate::errors::{guard, invalid, to_py};
 
 /// Strength of a video-to-video run when none is given (diffusers'
 /// `WanVideoToVideoPipeline` default).
-// TODO(core): take this from the family's `Defaults` once the core has a strength default.
-const DEFAULT_STRENGTH: f32 = 0.8;
+use sora_core::pipeline::DEFAULT_STRENGTH;
 
 thread_local! {
     /// The pipeline whose `on_step` runs on this thread now (0 when none), so that

@@ -16,7 +16,9 @@ use tch::{Kind, Tensor};
 pub use clip::{Clip, ClipMeta, Timings};
 pub use noise::Noise;
 pub use progress::{CancelToken, Phase, Progress, StepCallback, StepInfo};
-pub use request::{Defaults, ImageInput, InputSource, Mode, Request, Resolved, VideoInput};
+pub use request::{
+    Defaults, ImageInput, InputSource, Mode, Request, Resolved, VideoInput, DEFAULT_STRENGTH,
+};
 
 use crate::family::{self, FrameSink, ModelFamily, SpeedOptions, StepCtx};
 use crate::weights::ModelFolder;

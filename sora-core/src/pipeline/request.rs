@@ -23,6 +23,9 @@ pub struct VideoInput {
     pub fps: f32,
 }
 
+/// Video-to-video strength when a front door is given none (diffusers' default).
+pub const DEFAULT_STRENGTH: f32 = 0.8;
+
 /// What the generation starts from.
 #[derive(Debug, Clone)]
 pub enum Mode {
