@@ -110,7 +110,7 @@ fn exit_codes_and_messages() {
 
     // Bad size: 2, naming the nearest valid values; no output file.
     let mut a = small_args(ms, os);
-    a[7] = "30";
+    a[6] = "30";
     let o = sora(&a);
     assert_eq!(o.status.code(), Some(2));
     let err = String::from_utf8_lossy(&o.stderr);
@@ -123,7 +123,7 @@ fn exit_codes_and_messages() {
 
     // Bad argument value: 2.
     let mut a = small_args(ms, os);
-    a[13] = "seven";
+    a[14] = "seven";
     assert_eq!(sora(&a).status.code(), Some(2));
 
     // Missing model folder: 1, naming it.

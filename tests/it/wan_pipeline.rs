@@ -136,6 +136,11 @@ fn i2v_wan22_ti2v_first_frame() {
 }
 
 #[test]
+fn i2v_wan21_clip_image_tokens() {
+    check("i2v_21");
+}
+
+#[test]
 fn t2v_wan22_two_experts() {
     check("t2v_22_experts");
 }
