@@ -54,3 +54,17 @@ pub fn assert_close(what: &str, a: &Tensor, b: &Tensor, tol: f64) {
         "{what}: max abs error relative to scale {e:.3e} > {tol:.1e}"
     );
 }
+
+/// Copies the folder `from` to `to`, recursively (for tests that damage a copy of a fixture).
+pub fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        let p = e.path();
+        if p.is_dir() {
+            copy_dir(&p, &to.join(e.file_name()));
+        } else {
+            std::fs::copy(&p, to.join(e.file_name())).unwrap();
+        }
+    }
+}

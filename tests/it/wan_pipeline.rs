@@ -8,7 +8,7 @@ use std::path::Path;
 use sora_core::{
     io, CancelToken, Clip, Error, ImageInput, Pipeline, Progress, Request, VideoInput,
 };
-use sora_tests::{fixture, read_tensors};
+use sora_tests::{copy_dir, fixture, read_tensors};
 use tch::{Kind, Tensor};
 
 fn request_of(case: &Path) -> Request {
@@ -294,19 +294,6 @@ fn missing_tensor_in_a_folder_is_a_typed_error() {
         .find(|c| c.name == "transformer")
         .unwrap();
     assert_eq!(t.missing, vec!["proj_out.weight".to_string()]);
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
-        let e = e.unwrap();
-        let p = e.path();
-        if p.is_dir() {
-            copy_dir(&p, &to.join(e.file_name()));
-        } else {
-            std::fs::copy(&p, to.join(e.file_name())).unwrap();
-        }
-    }
 }
 
 #[test]

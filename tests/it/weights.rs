@@ -1,27 +1,12 @@
 //! The weights reader on bad input: each problem its own typed error, with the path.
 
-use std::path::Path;
-
 use sora_core::weights::{ModelFolder, TensorStore};
 use sora_core::Error;
-use sora_tests::fixture;
+use sora_tests::{copy_dir, fixture};
 use tch::{Device, Kind};
 
 fn tiny_model() -> std::path::PathBuf {
     fixture("wan_pipeline").join("t2v_21").join("model")
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
-        let e = e.unwrap();
-        let p = e.path();
-        if p.is_dir() {
-            copy_dir(&p, &to.join(e.file_name()));
-        } else {
-            std::fs::copy(&p, to.join(e.file_name())).unwrap();
-        }
-    }
 }
 
 fn scratch(name: &str) -> std::path::PathBuf {

@@ -78,17 +78,7 @@ impl TensorStore {
     /// store in messages. Floating tensors are cast to `kind` when read.
     pub fn open(dir: &Path, component: &str, device: Device, kind: Kind) -> Result<Self> {
         let files = list_weight_files(dir)?;
-        let mut store = TensorStore {
-            component: component.to_string(),
-            files: Vec::new(),
-            entries: HashMap::new(),
-            device,
-            kind,
-            used: RefCell::new(BTreeSet::new()),
-            missing: RefCell::new(Vec::new()),
-            mismatched: RefCell::new(Vec::new()),
-            dry: false,
-        };
+        let mut store = Self::empty(component, device, kind);
         for path in files {
             store.add_file(&path)?;
         }
@@ -97,7 +87,13 @@ impl TensorStore {
 
     /// Opens a single safetensors file.
     pub fn open_file(path: &Path, component: &str, device: Device, kind: Kind) -> Result<Self> {
-        let mut store = TensorStore {
+        let mut store = Self::empty(component, device, kind);
+        store.add_file(path)?;
+        Ok(store)
+    }
+
+    fn empty(component: &str, device: Device, kind: Kind) -> Self {
+        TensorStore {
             component: component.to_string(),
             files: Vec::new(),
             entries: HashMap::new(),
@@ -107,9 +103,7 @@ impl TensorStore {
             missing: RefCell::new(Vec::new()),
             mismatched: RefCell::new(Vec::new()),
             dry: false,
-        };
-        store.add_file(path)?;
-        Ok(store)
+        }
     }
 
     fn add_file(&mut self, path: &Path) -> Result<()> {
