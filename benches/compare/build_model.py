@@ -1,0 +1,26 @@
+"""Builds the random-weight Wan pipeline of one comparison size (diffusers format).
+
+Usage: build_model.py SIZE OUT_DIR. Called by run.py, which caches the folder
+under target/compare/<size>/model and rebuilds it when the size's recipe changes.
+"""
+import pathlib
+import sys
+
+HERE = pathlib.Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(HERE.parent.parent / "tests" / "fixtures"))
+
+import sizes  # noqa: E402
+import wan_tiny  # noqa: E402
+
+
+def main():
+    size, out = sys.argv[1], pathlib.Path(sys.argv[2])
+    import torch
+
+    torch.set_num_threads(2)
+    wan_tiny.build_pipeline(out, **sizes.SIZES[size]["build"])
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,429 @@
+"""Side-by-side performance of sora and diffusers on the same Wan 2.1 pipeline.
+
+    .venv/bin/python benches/compare/run.py --size small --reps 3 --threads 2 --release
+
+Builds (once, cached in target/compare/<size>/model) a random-weight Wan 2.1
+pipeline of the chosen size, then runs diffusers and the `sora` CLI on the same
+request, alternating, each repetition in its own fresh process, with the same
+thread count. Checks that both produced the same frames (else MISMATCH, exit 1),
+then prints the time per phase, whole-process wall and CPU time and peak memory
+of each engine, their ratios, and how close each gets to the machine's float32
+matmul rate (model FLOP utilisation of the transformer and of the VAE).
+
+CI smoke (seconds, asserts only that both run and agree):
+
+    .venv/bin/python benches/compare/run.py --size tiny --reps 1 --check-only
+
+docs/performance.md explains every column.
+"""
+import argparse
+import datetime
+import hashlib
+import json
+import os
+import pathlib
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+
+HERE = pathlib.Path(__file__).resolve().parent
+ROOT = HERE.parent.parent
+sys.path.insert(0, str(HERE))
+
+import flops  # noqa: E402
+import sizes  # noqa: E402
+
+ENGINES = ("diffusers", "sora")
+
+
+def log(msg=""):
+    print(msg, flush=True)
+
+
+def loadavg() -> str:
+    return " ".join(f"{v:.2f}" for v in os.getloadavg())
+
+
+def cpu_model() -> str:
+    try:
+        for line in open("/proc/cpuinfo"):
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+def child_env(threads: int) -> dict:
+    env = dict(os.environ)
+    env["OMP_NUM_THREADS"] = str(threads)
+    env["MKL_NUM_THREADS"] = str(threads)
+    env["PYTHONUNBUFFERED"] = "1"
+    return env
+
+
+def run_child(cmd, env, out_dir: pathlib.Path, name: str) -> dict:
+    """Runs `cmd` in a fresh process; returns its exit code, wall time, CPU time
+    and max RSS (from wait4's rusage, so start-up and imports are included)."""
+    so, se = out_dir / f"{name}.stdout", out_dir / f"{name}.stderr"
+    with open(so, "wb") as fo, open(se, "wb") as fe:
+        t0 = time.perf_counter()
+        p = subprocess.Popen([str(c) for c in cmd], stdout=fo, stderr=fe, env=env, cwd=ROOT)
+        _, status, ru = os.wait4(p.pid, 0)
+        wall = time.perf_counter() - t0
+    p.returncode = os.waitstatus_to_exitcode(status)
+    return {
+        "rc": p.returncode,
+        "wall_s": wall,
+        "cpu_s": ru.ru_utime + ru.ru_stime,
+        "max_rss_mb": ru.ru_maxrss / 1024.0,
+        "stdout": so.read_text(errors="replace"),
+        "stderr": se.read_text(errors="replace"),
+    }
+
+
+def fail(msg: str, run: dict | None = None):
+    log(f"\nERROR: {msg}")
+    if run is not None:
+        log("--- stderr (tail) ---")
+        log(run["stderr"][-4000:])
+        log("--- stdout (tail) ---")
+        log(run["stdout"][-2000:])
+    sys.exit(2)
+
+
+# ---------------------------------------------------------------- preparation
+
+
+def ensure_model(size: str) -> pathlib.Path:
+    """Builds target/compare/<size>/model unless a build of the same recipe is there."""
+    base = ROOT / "target" / "compare" / size
+    model = base / "model"
+    recipe = json.dumps(sizes.SIZES[size]["build"], sort_keys=True)
+    recipe += hashlib.sha256((ROOT / "tests" / "fixtures" / "wan_tiny.py").read_bytes()).hexdigest()
+    stamp = base / "model.recipe"
+    if model.is_dir() and stamp.is_file() and stamp.read_text() == recipe:
+        return model
+    log(f"building the {size} model in {model} ...")
+    tmp = base / "model.tmp"
+    shutil.rmtree(tmp, ignore_errors=True)
+    shutil.rmtree(model, ignore_errors=True)
+    base.mkdir(parents=True, exist_ok=True)
+    t0 = time.perf_counter()
+    r = subprocess.run([sys.executable, str(HERE / "build_model.py"), size, str(tmp)], cwd=ROOT)
+    if r.returncode != 0:
+        fail("building the model failed")
+    tmp.rename(model)
+    stamp.write_text(recipe)
+    log(f"built in {time.perf_counter() - t0:.1f} s")
+    return model
+
+
+def ensure_sora(args) -> tuple[pathlib.Path, str]:
+    """The sora binary to run and its profile (building it when asked)."""
+    if args.sora:
+        return pathlib.Path(args.sora).resolve(), "given"
+    profile = "release" if args.release else "debug"
+    binary = ROOT / "target" / profile / "sora"
+    if not args.no_build:
+        cmd = "source scripts/env.sh && cargo build -q -p sora-cli" + (" --release" if args.release else "")
+        log(f"$ {cmd}")
+        if subprocess.run(["bash", "-c", cmd], cwd=ROOT).returncode != 0:
+            fail("building the sora CLI failed")
+    if not binary.is_file():
+        fail(f"{binary} does not exist (build it, or drop --no-build)")
+    return binary, profile
+
+
+def matmul_peak(threads: int) -> dict:
+    r = subprocess.run(
+        [sys.executable, str(HERE / "matmul_peak.py"), str(threads)],
+        cwd=ROOT, env=child_env(threads), capture_output=True, text=True,
+    )
+    if r.returncode != 0:
+        fail(f"matmul probe failed:\n{r.stderr[-2000:]}")
+    return json.loads(r.stdout.strip().splitlines()[-1])
+
+
+# ---------------------------------------------------------------- runs
+
+
+def run_diffusers(model, req_path, threads, out_dir: pathlib.Path, tag: str) -> dict:
+    npy, res = out_dir / f"{tag}.npy", out_dir / f"{tag}.json"
+    for p in (npy, res):
+        p.unlink(missing_ok=True)
+    cmd = [sys.executable, HERE / "diffusers_runner.py", model, req_path, threads, npy, res]
+    run = run_child(cmd, child_env(threads), out_dir, tag)
+    if run["rc"] != 0 or not res.is_file():
+        fail(f"diffusers run {tag} exited with {run['rc']}", run)
+    run.update(json.loads(res.read_text()))
+    run["frames_path"] = str(npy)
+    return run
+
+
+def run_sora(binary, model, req, threads, out_dir: pathlib.Path, tag: str) -> dict:
+    frames = out_dir / tag
+    shutil.rmtree(frames, ignore_errors=True)
+    cmd = [
+        binary, "generate", "--model", model, "--prompt", req["prompt"],
+        "--negative-prompt", req["negative_prompt"], "--out", frames,
+        "--width", req["width"], "--height", req["height"], "--frames", req["frames"],
+        "--steps", req["steps"], "--guidance", req["guidance"], "--seed", req["seed"],
+        "--threads", threads, "--json", "--quiet",
+    ]
+    run = run_child(cmd, child_env(threads), out_dir, tag)
+    if run["rc"] != 0:
+        fail(f"sora run {tag} exited with {run['rc']}", run)
+    try:
+        meta = json.loads(run["stdout"].strip().splitlines()[-1])
+    except (ValueError, IndexError):
+        fail(f"sora run {tag} printed no JSON", run)
+    run.update(meta["timings"])
+    run["peak_rss_mb"] = meta.get("peak_rss_mb", 0.0)
+    run["sora_version"] = meta.get("sora_version", "?")
+    run["frames_path"] = str(frames)
+    return run
+
+
+def compare_frames(sora_dir: str, npy: str) -> dict:
+    """The agreement rule of the parity tests: >= 99.5 % of values within 2/255,
+    mean difference <= 0.5/255."""
+    import numpy as np
+    from PIL import Image
+
+    ref = np.load(npy)
+    want = np.round(ref.astype(np.float64) * 255.0).astype(np.int64)
+    pngs = sorted(pathlib.Path(sora_dir).glob("*.png"))
+    if not pngs:
+        return {"ok": False, "why": f"no PNG frames in {sora_dir}"}
+    ours = np.stack([np.asarray(Image.open(p).convert("RGB")) for p in pngs]).astype(np.int64)
+    if ours.shape != want.shape:
+        return {"ok": False, "why": f"shapes differ: sora {ours.shape}, diffusers {want.shape}"}
+    diff = np.abs(ours - want)
+    within = float((diff <= 2).mean())
+    mean = float(diff.mean())
+    res = {"within_2": within, "mean": mean, "max": int(diff.max()), "shape": list(ours.shape)}
+    res["ok"] = within >= 0.995 and mean <= 0.5
+    if not res["ok"]:
+        res["why"] = f"{within * 100:.3f}% within 2/255 (need 99.5%), mean {mean:.3f}/255 (need <= 0.5)"
+    return res
+
+
+# ---------------------------------------------------------------- report
+
+ROWS = [
+    # key, label, unit scale, format
+    ("step_s", "denoise step (s)", 1.0, "{:.4f}"),
+    ("text_s", "text encoding (s)", 1.0, "{:.4f}"),
+    ("decode_s", "VAE decode (s)", 1.0, "{:.4f}"),
+    ("total_s", "generation, after load (s)", 1.0, "{:.3f}"),
+    ("load_s", "load (s)", 1.0, "{:.3f}"),
+    ("startup_s", "start-up + imports + exit (s)", 1.0, "{:.3f}"),
+    ("wall_s", "whole process, wall (s)", 1.0, "{:.3f}"),
+    ("cpu_s", "whole process, CPU (s)", 1.0, "{:.3f}"),
+    ("max_rss_mb", "peak RSS, process (MiB)", 1.0, "{:.0f}"),
+]
+
+
+def derive(run: dict, steps: int) -> dict:
+    run["step_s"] = run["denoise_s"] / steps
+    run["startup_s"] = run["wall_s"] - run["load_s"] - run["total_s"]
+    return run
+
+
+def summarize(runs: dict) -> dict:
+    out = {}
+    for eng in ENGINES:
+        out[eng] = {}
+        for key, *_ in ROWS:
+            vals = [r[key] for r in runs[eng]]
+            out[eng][key] = {"median": statistics.median(vals), "min": min(vals), "all": vals}
+    return out
+
+
+def table(summary: dict, markdown: bool) -> str:
+    head = ["", "diffusers median", "diffusers min", "sora median", "sora min", "sora/diffusers (median)"]
+    lines = []
+    body = []
+    for key, label, _, fmt in ROWS:
+        d, s = summary["diffusers"][key], summary["sora"][key]
+        ratio = s["median"] / d["median"] if d["median"] > 0 else float("nan")
+        body.append([label, fmt.format(d["median"]), fmt.format(d["min"]), fmt.format(s["median"]),
+                     fmt.format(s["min"]), f"{ratio:.2f}x"])
+    if markdown:
+        lines.append("| " + " | ".join(head) + " |")
+        lines.append("|" + "|".join(["---"] + ["---:"] * (len(head) - 1)) + "|")
+        for row in body:
+            lines.append("| " + " | ".join(row) + " |")
+    else:
+        widths = [max(len(r[i]) for r in [head] + body) for i in range(len(head))]
+        for row in [head] + body:
+            lines.append("  ".join(c.ljust(widths[0]) if i == 0 else c.rjust(widths[i]) for i, c in enumerate(row)))
+    return "\n".join(lines)
+
+
+def utilisation(summary: dict, counts: dict, peak: float, markdown: bool) -> str:
+    head = ["", "GFLOP", "diffusers GFLOP/s", "diffusers MFU", "sora GFLOP/s", "sora MFU"]
+    body = []
+    for label, fl, key in [
+        ("transformer, per step", counts["transformer_step"], "step_s"),
+        ("VAE decode", counts["vae_decode"], "decode_s"),
+    ]:
+        row = [label, f"{fl / 1e9:.2f}"]
+        for eng in ENGINES:
+            t = summary[eng][key]["median"]
+            rate = fl / t if t > 0 else 0.0
+            row += [f"{rate / 1e9:.1f}", f"{100 * rate / peak:.1f} %"]
+        body.append(row)
+    lines = []
+    if markdown:
+        lines.append("| " + " | ".join(head) + " |")
+        lines.append("|" + "|".join(["---"] + ["---:"] * (len(head) - 1)) + "|")
+        lines += ["| " + " | ".join(r) + " |" for r in body]
+    else:
+        widths = [max(len(r[i]) for r in [head] + body) for i in range(len(head))]
+        for row in [head] + body:
+            lines.append("  ".join(c.ljust(widths[0]) if i == 0 else c.rjust(widths[i]) for i, c in enumerate(row)))
+    return "\n".join(lines)
+
+
+# ---------------------------------------------------------------- main
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--size", default="tiny", choices=sorted(sizes.SIZES))
+    ap.add_argument("--reps", type=int, default=3, help="repetitions per engine (each a fresh process)")
+    ap.add_argument("--threads", type=int, default=2, help="CPU threads for both engines")
+    ap.add_argument("--steps", type=int, help="override the size's denoising steps")
+    ap.add_argument("--release", action="store_true", help="build and run target/release/sora")
+    ap.add_argument("--sora", help="run this sora binary (no build)")
+    ap.add_argument("--no-build", action="store_true", help="do not run cargo build")
+    ap.add_argument("--check-only", action="store_true", help="one run each, assert they agree, no timing report")
+    ap.add_argument("--markdown", action="store_true", help="also print the tables as markdown")
+    ap.add_argument("--json-out", type=pathlib.Path, help="write every measurement here too")
+    args = ap.parse_args()
+    if args.reps < 1 or args.threads < 1:
+        ap.error("--reps and --threads must be at least 1")
+    if args.check_only:
+        args.reps = 1
+
+    req = sizes.request(args.size, args.steps)
+    when = datetime.datetime.now().astimezone()
+    log(f"sora vs diffusers, size {args.size}: {req['width']}x{req['height']}, {req['frames']} frames, "
+        f"{req['steps']} steps, guidance {req['guidance']}, seed {req['seed']}")
+    log(f"machine: {os.cpu_count()} CPUs ({cpu_model()}), {platform.system()} {platform.release()}; "
+        f"threads {args.threads}; {when:%Y-%m-%d %H:%M %Z}")
+    log(f"load average at start (1/5/15 min): {loadavg()}")
+
+    model = ensure_model(args.size)
+    binary, profile = ensure_sora(args)
+    log(f"sora binary: {binary} ({profile})")
+    base = ROOT / "target" / "compare" / args.size
+    out_dir = base / "runs"
+    shutil.rmtree(out_dir, ignore_errors=True)
+    out_dir.mkdir(parents=True)
+    req_path = out_dir / "request.json"
+    req_path.write_text(json.dumps(req))
+
+    peaks = []
+    if not args.check_only:
+        peaks.append(matmul_peak(args.threads))
+        log(f"f32 matmul ({peaks[-1]['n']}^2, {args.threads} threads): best {peaks[-1]['best_flops'] / 1e9:.1f} GFLOP/s")
+
+    runs = {e: [] for e in ENGINES}
+    checks = []
+    for rep in range(args.reps):
+        order = ENGINES if rep % 2 == 0 else ENGINES[::-1]
+        for eng in order:
+            tag = f"{eng}-{rep}"
+            if eng == "diffusers":
+                r = run_diffusers(model, req_path, args.threads, out_dir, tag)
+            else:
+                r = run_sora(binary, model, req, args.threads, out_dir, tag)
+            r["loadavg1_after"] = os.getloadavg()[0]
+            runs[eng].append(derive(r, req["steps"]))
+            extra = ""
+            if "per_step_s" in r and len(r["per_step_s"]) > 1:
+                extra = (f" (first {r['per_step_s'][0]:.4f}, median of the rest "
+                         f"{statistics.median(r['per_step_s'][1:]):.4f})")
+            log(f"  rep {rep} {eng:9s}: step {r['step_s']:.4f} s{extra}, text {r['text_s']:.3f} s, "
+                f"decode {r['decode_s']:.3f} s, generation {r['total_s']:.3f} s, process {r['wall_s']:.2f} s "
+                f"(cpu {r['cpu_s']:.2f} s), rss {r['max_rss_mb']:.0f} MiB   [load avg {loadavg()}]")
+        c = compare_frames(runs["sora"][rep]["frames_path"], runs["diffusers"][rep]["frames_path"])
+        checks.append(c)
+        if c["ok"]:
+            log(f"  rep {rep} frames agree: {c['within_2'] * 100:.3f}% within 2/255, "
+                f"mean {c['mean']:.4f}/255, max {c['max']}/255")
+        else:
+            log("\n" + "!" * 72)
+            log(f"!!! MISMATCH (rep {rep}): sora and diffusers produced different frames: {c['why']}")
+            log("!" * 72)
+            sys.exit(1)
+
+    log(f"load average at end (1/5/15 min): {loadavg()}")
+    busiest = max(r["loadavg1_after"] for e in ENGINES for r in runs[e])
+    noisy = busiest > args.threads + 1.0
+    if noisy and not args.check_only:
+        log(f"WARNING: other work shared the machine (1-min load average up to {busiest:.2f} on "
+            f"{os.cpu_count()} CPUs; this benchmark alone accounts for about {args.threads}): timings are "
+            f"noisy, the min columns are the better estimate of the uncontended cost")
+    if args.check_only:
+        log("check-only: both engines ran and agree")
+        return
+
+    peaks.append(matmul_peak(args.threads))
+    peak = max(p["best_flops"] for p in peaks)
+    counts = flops.for_model(model, req)
+    summary = summarize(runs)
+
+    log("")
+    log(f"== timings: {args.reps} fresh processes per engine, alternating, {args.threads} threads ==")
+    log(table(summary, markdown=False))
+    log("")
+    f, h, w = counts["latent"]
+    tf = counts["transformer_forward"]
+    calls = 2 if req["guidance"] > 1 else 1
+    log(f"== where the physical limit is (analytic FLOPs; f32 matmul peak {peak / 1e9:.1f} GFLOP/s, "
+        f"best of 2048^2 matmuls at start and end) ==")
+    log(f"latent {f}x{h}x{w}, {counts['tokens']} tokens, 512 text tokens; transformer {calls} call(s)/step x "
+        f"{tf['total'] / 1e9:.3f} GFLOP (attention matmuls {(tf['self_attn_sdpa'] + tf['cross_attn_sdpa']) / 1e9:.3f}, "
+        f"projections+FFN {(tf['self_attn_proj'] + tf['cross_attn_proj'] + tf['ffn']) / 1e9:.3f}); "
+        f"text encoder {counts['text_encoder'] / 1e9:.3f} GFLOP")
+    per_frame = ", ".join(f"{v / 1e9:.2f}" for v in counts["vae_per_latent_frame"])
+    log(f"VAE decode {counts['vae_decode'] / 1e9:.2f} GFLOP (per latent frame: {per_frame})")
+    log(utilisation(summary, counts, peak, markdown=False))
+
+    if args.markdown:
+        log("")
+        log(f"Size `{args.size}` ({req['width']}x{req['height']}, {req['frames']} frames, {req['steps']} steps, "
+            f"CFG {req['guidance']}), {args.reps} fresh processes per engine, {args.threads} threads, sora {profile} "
+            f"build; {os.cpu_count()} x {cpu_model()}; {when:%Y-%m-%d}; 1-min load average up to {busiest:.2f} "
+            f"during the runs ({loadavg()} at end){' (NOISY)' if noisy else ''}.")
+        log("")
+        log(table(summary, markdown=True))
+        log("")
+        log(f"f32 matmul peak: {peak / 1e9:.1f} GFLOP/s ({args.threads} threads).")
+        log("")
+        log(utilisation(summary, counts, peak, markdown=True))
+
+    record = {
+        "when": when.isoformat(), "size": args.size, "request": req, "threads": args.threads,
+        "reps": args.reps, "sora_binary": str(binary), "profile": profile, "cpus": os.cpu_count(),
+        "cpu_model": cpu_model(), "loadavg_end": os.getloadavg(), "matmul": peaks, "flops": {
+            k: v for k, v in counts.items()},
+        "runs": {e: [{k: v for k, v in r.items() if k not in ("stdout", "stderr")} for r in runs[e]] for e in ENGINES},
+        "checks": checks, "summary": summary, "max_loadavg1": busiest, "noisy": noisy,
+    }
+    text = json.dumps(record, indent=1, default=str)
+    (base / "results.json").write_text(text)
+    if args.json_out:
+        args.json_out.write_text(text)
+    log(f"\nall measurements: {base / 'results.json'}")
+
+
+if __name__ == "__main__":
+    main()

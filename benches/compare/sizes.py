@@ -1,0 +1,32 @@
+"""The comparison sizes: how each model is built and what request both engines run.
+
+A size names a preset of `tests/fixtures/wan_tiny.py` (the random-weight Wan 2.1
+pipeline) and one text-to-video request. Both engines get the same folder and the
+same request, so the work compared is the same.
+"""
+
+PROMPT = "a red fox runs through fresh snow at dawn, cinematic lighting"
+NEGATIVE = "Bright tones, overexposed, static, blurred details, subtitles, worst quality, low quality"
+
+SIZES = {
+    # The CI smoke size: wan_tiny's defaults (what the parity tests use).
+    "tiny": dict(
+        build=dict(version="2.1", scheduler_kind="unipc", shift=3.0, preset="tiny", seed=0),
+        request=dict(width=32, height=32, frames=5, steps=2, guidance=5.0, seed=7),
+    ),
+    # The performance-issue size: transformer 8 layers, 4 heads x 64, text dim 128,
+    # FFN 256, patch (1,2,2); VAE base_dim 8, z_dim 4, dim_mult (1,2,2,2); UMT5 2
+    # layers x d_model 128; 256x192, 17 frames, 10 steps, CFG 5.0, UniPC shift 3.0.
+    "small": dict(
+        build=dict(version="2.1", scheduler_kind="unipc", shift=3.0, preset="small", seed=0),
+        request=dict(width=256, height=192, frames=17, steps=10, guidance=5.0, seed=7),
+    ),
+}
+
+
+def request(size: str, steps: int | None = None) -> dict:
+    """The request of `size` (prompt, negative prompt, sizes, steps, guidance, seed)."""
+    req = dict(SIZES[size]["request"], prompt=PROMPT, negative_prompt=NEGATIVE)
+    if steps is not None:
+        req["steps"] = steps
+    return req
