@@ -190,36 +190,10 @@ impl WanFamily {
         &self.folder
     }
 
-    fn latents_stats(&self) -> Result<(Tensor, Tensor)> {
-        let cfg = self.vae.config();
-        let z = cfg.z_dim;
-        let mean = Tensor::f_from_slice(
-            &cfg.latents_mean
-                .iter()
-                .map(|&v| v as f32)
-                .collect::<Vec<_>>(),
-        )?
-        .f_view([1, z, 1, 1, 1])?;
-        let std = Tensor::f_from_slice(
-            &cfg.latents_std
-                .iter()
-                .map(|&v| v as f32)
-                .collect::<Vec<_>>(),
-        )?
-        .f_view([1, z, 1, 1, 1])?;
-        // diffusers keeps the reciprocal and divides by it: same rounding here.
-        let inv_std = std.f_reciprocal()?;
-        Ok((
-            mean.f_to_device(self.device)?,
-            inv_std.f_to_device(self.device)?,
-        ))
-    }
-
     /// VAE-encodes pixels `[1,3,T,H,W]` in [-1,1] to normalised latents (the distribution's mode).
     fn encode_pixels(&self, pixels: &Tensor) -> Result<Tensor> {
         let (mean, _logvar) = self.vae.encode(&pixels.f_to_kind(self.vae.kind())?)?;
-        let (lm, inv_std) = self.latents_stats()?;
-        Ok(mean.f_to_kind(Kind::Float)?.f_sub(&lm)?.f_mul(&inv_std)?)
+        self.vae.normalize_latents(&mean.f_to_kind(Kind::Float)?)
     }
 
     fn timesteps_of(sched: &dyn Scheduler) -> Result<Vec<Tensor>> {
@@ -411,8 +385,7 @@ impl ModelFamily for WanFamily {
             }
             Mode::Video { clip, strength } => {
                 let steps = req.steps as usize;
-                let init = ((steps as f64 * *strength as f64) as usize).min(steps);
-                let start = steps.saturating_sub(init) * scheduler.order();
+                let start = scheduler.strength_start(steps, *strength as f64);
                 if start >= timesteps.len() {
                     return Err(Error::invalid(format!(
                         "strength {strength} re-runs no step of {steps}; use strength ≥ {:.3}",
@@ -524,11 +497,9 @@ impl ModelFamily for WanFamily {
                 .f_mul(lc)?
                 .f_add(&mask.f_mul(&lat)?)?;
         }
-        let (mean, inv_std) = self.latents_stats()?;
-        let z = lat
-            .f_to_kind(Kind::Float)?
-            .f_div(&inv_std)?
-            .f_add(&mean)?
+        let z = self
+            .vae
+            .denormalize_latents(&lat.f_to_kind(Kind::Float)?)?
             .f_to_kind(self.vae.kind())?;
         self.vae.decode_streaming(&z, &mut |video: Tensor| {
             // [1,3,t,H,W] in [-1,1] → [t,H,W,3] u8, as diffusers' postprocess + numpy_to_pil.
