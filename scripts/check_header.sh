@@ -14,7 +14,10 @@ HEADER="$ROOT/include/sora.h"
 TMP="$(mktemp --suffix=.h)"
 trap 'rm -f "$TMP"' EXIT
 
-cargo run --quiet -p sora-ffi --features gen-header --bin gen-header -- "$TMP"
+# The generator is its own small workspace (sora-ffi/gen-header): building it
+# never touches the engine's build.
+cargo run --quiet --manifest-path sora-ffi/gen-header/Cargo.toml \
+    --target-dir "$ROOT/target/gen-header" -- "$TMP"
 
 if [ "${1:-}" = "--update" ]; then
     mkdir -p "$(dirname "$HEADER")"

@@ -20,6 +20,9 @@ python tests/fixtures/build_all.py
 step "cargo test"
 cargo test --workspace
 
+step "side-by-side harness smoke (tiny: sora and diffusers run and agree)"
+python benches/compare/run.py --size tiny --reps 1 --check-only
+
 # Generation tests in C and Python are hard requirements (the fixtures exist now).
 export SORA_REQUIRE_FIXTURES=1 SORA_C_REQUIRE_FIXTURE=1
 mkdir -p target/frontdoor

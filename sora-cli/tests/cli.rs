@@ -84,6 +84,10 @@ fn json_mp4_and_wav_outputs() {
     for k in ["load_s", "text_s", "denoise_s", "decode_s", "total_s"] {
         assert!(v["timings"][k].as_f64().unwrap() >= 0.0, "timings.{k}");
     }
+    let steps = v["timings"]["steps_s"].as_array().unwrap();
+    assert_eq!(steps.len(), v["steps"].as_u64().unwrap() as usize);
+    let step_sum: f64 = steps.iter().map(|s| s.as_f64().unwrap()).sum();
+    assert!(step_sum <= v["timings"]["denoise_s"].as_f64().unwrap());
     assert!(v["peak_rss_mb"].as_f64().unwrap() > 0.0);
     assert_eq!(v["seed"], 7);
     assert_eq!(v["family"], "wan");

@@ -24,6 +24,14 @@ impl Device {
         }
     }
 
+    /// Waits until the device has finished its queued work (CUDA runs kernels
+    /// asynchronously), so that a wall-clock reading covers them. No-op on CPU.
+    pub fn synchronize(self) {
+        if let Device::Cuda(n) = self {
+            tch::Cuda::synchronize(n as i64);
+        }
+    }
+
     /// An error when the device is not available on this machine.
     pub fn check(self) -> Result<()> {
         if let Device::Cuda(n) = self {

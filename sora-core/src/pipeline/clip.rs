@@ -20,6 +20,9 @@ pub struct Timings {
     pub decode_s: f64,
     /// Generation after loading: text + prepare + denoise + decode.
     pub total_s: f64,
+    /// Seconds of each denoising step (model evaluation + scheduler step), in
+    /// order; `denoise_s` also counts preparing the latents.
+    pub steps_s: Vec<f64>,
 }
 
 /// What produced a clip (recorded with it, and in the MP4's provenance).

@@ -232,8 +232,10 @@ impl Pipeline {
         let plan = fam.prepare(&r, &mut cond, sched.as_mut(), &mut noise)?;
         let mut x = plan.latents;
         let total = plan.timesteps.len();
+        let mut steps_s = Vec::with_capacity(total);
         for (i, t) in plan.timesteps.iter().enumerate() {
             progress.check()?;
+            let t_step = Instant::now();
             let ctx = StepCtx { index: i, total, t };
             let guided = fam.predict(&x, &ctx, &cond)?.combine()?;
             let video = sched.step(&guided.video, t, &x.video)?;
@@ -243,6 +245,8 @@ impl Pipeline {
                 video,
                 audio: x.audio,
             };
+            self.device.synchronize();
+            steps_s.push(t_step.elapsed().as_secs_f64());
             progress.report(Phase::Denoise, i + 1, total, t_den)?;
         }
         check_finite(&x.video, "the denoised latents")?;
@@ -291,6 +295,7 @@ impl Pipeline {
                 denoise_s,
                 decode_s,
                 total_s,
+                steps_s,
             },
             peak_rss_mb: peak_rss_mb(),
         };

@@ -1,8 +1,8 @@
-//! Writes the C header `include/sora.h` from this crate's source with cbindgen
-//! (pinned in Cargo.lock). Not part of ordinary builds:
+//! Writes the C header `include/sora.h` from `sora-ffi/src` with cbindgen
+//! (pinned in this tool's own Cargo.lock). Not part of ordinary builds:
 //!
 //! ```sh
-//! cargo run -p sora-ffi --features gen-header --bin gen-header -- [OUT]   # default include/sora.h
+//! cargo run --manifest-path sora-ffi/gen-header/Cargo.toml --target-dir target/gen-header -- [OUT]
 //! ```
 //! `scripts/check_header.sh` runs it into a temporary file and fails when the
 //! committed header is stale.
@@ -11,7 +11,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    let crate_dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    // The crate whose `extern "C"` items make the header: sora-ffi, one level up.
+    let crate_dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
     let out = std::env::args_os()
         .nth(1)
         .map(PathBuf::from)
