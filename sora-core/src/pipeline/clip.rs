@@ -68,6 +68,13 @@ pub struct ClipMeta {
     pub peak_rss_mb: f64,
 }
 
+impl ClipMeta {
+    /// The metadata as one JSON object (what `sora generate --json` prints).
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).unwrap_or_else(|_| "{}".into())
+    }
+}
+
 /// A generated clip.
 #[derive(Debug, Clone)]
 pub struct Clip {
@@ -93,6 +100,6 @@ impl Clip {
 
     /// The clip's metadata as one JSON object.
     pub fn meta_json(&self) -> String {
-        serde_json::to_string(&self.meta).unwrap_or_else(|_| "{}".into())
+        self.meta.to_json()
     }
 }

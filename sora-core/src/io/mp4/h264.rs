@@ -2,9 +2,9 @@
 //! vendored source): RGB frames → length-prefixed NAL units plus SPS/PPS for the
 //! `avcC` box, and MP4 samples → RGB frames.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
-use ndarray::{Array4, ArrayView4, Axis};
+use ndarray::{Array4, ArrayView3, ArrayView4, Axis};
 use openh264::decoder::{DecodeOptions, Decoder, DecoderConfig, Flush};
 use openh264::encoder::{
     BitRate, Complexity, Encoder, EncoderConfig, FrameType, IntraFramePeriod, Profile, QpRange,
@@ -58,51 +58,91 @@ fn annexb_nals(stream: &[u8]) -> Vec<&[u8]> {
     nals
 }
 
-/// Encodes frames `[T, H, W, 3]` (H and W even) at `fps` as constrained-baseline
-/// H.264: one IDR frame every ~2 s, no B-frames (decode order = display order).
-pub(crate) fn encode(path: &Path, frames: ArrayView4<u8>, fps: f32) -> Result<EncodedVideo> {
-    let (_, h, w, _) = frames.dim();
-    let enc_err = |e: openh264::Error| Error::media(path, format!("H.264 encoder: {e}"));
-    // Plenty of bits (about 1.5 per pixel at the top quantiser) so that the
-    // quantiser cap, not the rate control, decides quality.
-    let bps = ((w * h) as f64 * f64::from(fps) * 1.5).clamp(200_000.0, 2.0e9) as u32;
-    let keyint = (fps * 2.0).round().max(1.0) as u32;
-    let config = EncoderConfig::new()
-        .bitrate(BitRate::from_bps(bps))
-        .max_frame_rate(openh264::encoder::FrameRate::from_hz(fps))
-        .rate_control_mode(RateControlMode::Quality)
-        .skip_frames(false)
-        .complexity(Complexity::High)
-        .profile(Profile::Baseline)
-        .qp(QpRange::new(0, MAX_QP))
-        .intra_frame_period(IntraFramePeriod::from_num_frames(keyint))
-        .scene_change_detect(false)
-        .background_detection(false)
-        .vui(VuiConfig::bt601())
-        .num_threads(1);
-    let mut encoder =
-        Encoder::with_api_config(OpenH264API::from_source(), config).map_err(enc_err)?;
-    // OpenH264 logs warnings to stderr while it initialises (on the first
-    // frame), before the crate quiets it: quiet it now.
-    let mut quiet: i32 = openh264_sys2::WELS_LOG_QUIET;
-    // SAFETY: the trace level may be set before initialisation; the library
-    // reads one int through the pointer during the call.
-    unsafe {
-        encoder.raw_api().set_option(
-            openh264_sys2::ENCODER_OPTION_TRACE_LEVEL,
-            std::ptr::addr_of_mut!(quiet).cast(),
-        );
+/// An H.264 encoder fed one RGB frame at a time (constrained baseline, one IDR
+/// frame every ~2 s, no B-frames: decode order = display order). It keeps only
+/// the compressed samples, so a long clip costs its compressed size, not its
+/// frames. [`encode`] (a whole clip) and the streaming MP4 writer both use it.
+pub(crate) struct H264Encoder {
+    encoder: Encoder,
+    path: PathBuf,
+    width: usize,
+    height: usize,
+    fps: f32,
+    out: EncodedVideo,
+}
+
+impl H264Encoder {
+    /// An encoder for `width`×`height` frames (even sizes, checked by the
+    /// caller) at `fps`; `path` names the output in error messages.
+    pub(crate) fn new(path: &Path, width: usize, height: usize, fps: f32) -> Result<Self> {
+        let enc_err = |e: openh264::Error| Error::media(path, format!("H.264 encoder: {e}"));
+        // Plenty of bits (about 1.5 per pixel at the top quantiser) so that the
+        // quantiser cap, not the rate control, decides quality.
+        let bps = ((width * height) as f64 * f64::from(fps) * 1.5).clamp(200_000.0, 2.0e9) as u32;
+        let keyint = (fps * 2.0).round().max(1.0) as u32;
+        let config = EncoderConfig::new()
+            .bitrate(BitRate::from_bps(bps))
+            .max_frame_rate(openh264::encoder::FrameRate::from_hz(fps))
+            .rate_control_mode(RateControlMode::Quality)
+            .skip_frames(false)
+            .complexity(Complexity::High)
+            .profile(Profile::Baseline)
+            .qp(QpRange::new(0, MAX_QP))
+            .intra_frame_period(IntraFramePeriod::from_num_frames(keyint))
+            .scene_change_detect(false)
+            .background_detection(false)
+            .vui(VuiConfig::bt601())
+            .num_threads(1);
+        let mut encoder =
+            Encoder::with_api_config(OpenH264API::from_source(), config).map_err(enc_err)?;
+        // OpenH264 logs warnings to stderr while it initialises (on the first
+        // frame), before the crate quiets it: quiet it now.
+        let mut quiet: i32 = openh264_sys2::WELS_LOG_QUIET;
+        // SAFETY: the trace level may be set before initialisation; the library
+        // reads one int through the pointer during the call.
+        unsafe {
+            encoder.raw_api().set_option(
+                openh264_sys2::ENCODER_OPTION_TRACE_LEVEL,
+                std::ptr::addr_of_mut!(quiet).cast(),
+            );
+        }
+        Ok(Self {
+            encoder,
+            path: path.to_path_buf(),
+            width,
+            height,
+            fps,
+            out: EncodedVideo {
+                sps: Vec::new(),
+                pps: Vec::new(),
+                samples: Vec::new(),
+                sync: Vec::new(),
+            },
+        })
     }
-    let mut out = EncodedVideo {
-        sps: Vec::new(),
-        pps: Vec::new(),
-        samples: Vec::with_capacity(frames.len_of(Axis(0))),
-        sync: Vec::with_capacity(frames.len_of(Axis(0))),
-    };
-    for (t, frame) in frames.axis_iter(Axis(0)).enumerate() {
+
+    /// Frames encoded so far.
+    pub(crate) fn frames(&self) -> usize {
+        self.out.samples.len()
+    }
+
+    /// Encodes the next frame `[H, W, 3]` (the encoder's size).
+    pub(crate) fn push(&mut self, frame: ArrayView3<u8>) -> Result<()> {
+        let path = self.path.as_path();
+        let (h, w) = (self.height, self.width);
+        if frame.dim() != (h, w, 3) {
+            return Err(Error::invalid(format!(
+                "{}: every frame must be [{h}, {w}, 3], got {:?}",
+                path.display(),
+                frame.shape()
+            )));
+        }
+        let enc_err = |e: openh264::Error| Error::media(path, format!("H.264 encoder: {e}"));
+        let t = self.out.samples.len();
         let yuv = YUVBuffer::from_vec(rgb_to_i420(frame), w, h);
-        let ms = (t as f64 * 1000.0 / f64::from(fps)) as u64;
-        let bits = encoder
+        let ms = (t as f64 * 1000.0 / f64::from(self.fps)) as u64;
+        let bits = self
+            .encoder
             .encode_at(&yuv, Timestamp::from_millis(ms))
             .map_err(enc_err)?;
         if matches!(bits.frame_type(), FrameType::Skip | FrameType::Invalid) {
@@ -112,6 +152,7 @@ pub(crate) fn encode(path: &Path, frames: ArrayView4<u8>, fps: f32) -> Result<En
             ));
         }
         let stream = bits.to_vec();
+        let out = &mut self.out;
         let mut sample = Vec::with_capacity(stream.len() + 16);
         let mut idr = false;
         for nal in annexb_nals(&stream) {
@@ -134,11 +175,32 @@ pub(crate) fn encode(path: &Path, frames: ArrayView4<u8>, fps: f32) -> Result<En
         }
         out.samples.push(sample);
         out.sync.push(idr);
+        Ok(())
     }
-    if out.sps.is_empty() || out.pps.is_empty() {
-        return Err(Error::media(path, "H.264 encoder gave no SPS/PPS"));
+
+    /// The compressed clip: at least one frame, with its SPS and PPS.
+    pub(crate) fn finish(self) -> Result<EncodedVideo> {
+        if self.out.samples.is_empty() {
+            return Err(Error::invalid(format!(
+                "{}: no frames to write",
+                self.path.display()
+            )));
+        }
+        if self.out.sps.is_empty() || self.out.pps.is_empty() {
+            return Err(Error::media(&self.path, "H.264 encoder gave no SPS/PPS"));
+        }
+        Ok(self.out)
     }
-    Ok(out)
+}
+
+/// Encodes frames `[T, H, W, 3]` (H and W even) at `fps` with [`H264Encoder`].
+pub(crate) fn encode(path: &Path, frames: ArrayView4<u8>, fps: f32) -> Result<EncodedVideo> {
+    let (_, h, w, _) = frames.dim();
+    let mut encoder = H264Encoder::new(path, w, h, fps)?;
+    for frame in frames.axis_iter(Axis(0)) {
+        encoder.push(frame)?;
+    }
+    encoder.finish()
 }
 
 /// Appends the NAL units of an MP4 sample (`length_size`-byte lengths) to `out`
