@@ -178,3 +178,48 @@ fn inspect_lists_components_and_problems() {
     assert!(t["parameters"].as_u64().unwrap() > 0);
     assert!(t["dtypes"]["F32"].as_u64().is_some());
 }
+
+#[test]
+fn ctrl_c_exits_130_and_leaves_no_file() {
+    let m = model();
+    let dir = scratch("ctrlc");
+    let out = dir.join("clip.mp4");
+    // A run long enough to be interrupted (about 30 s uncancelled here).
+    let mut child = Command::new(env!("CARGO_BIN_EXE_sora"))
+        .args([
+            "generate",
+            "--model",
+            m.to_str().unwrap(),
+            "--prompt",
+            PROMPT,
+        ])
+        .args([
+            "--width", "64", "--height", "64", "--frames", "33", "--steps", "900",
+        ])
+        .args(["--quiet", "--out", out.to_str().unwrap()])
+        .spawn()
+        .unwrap();
+    // The streaming writer stages its temporary file before any work starts:
+    // once it is there, the run is under way.
+    let staged = || {
+        std::fs::read_dir(&dir)
+            .unwrap()
+            .any(|e| e.unwrap().file_name().to_string_lossy().ends_with(".tmp"))
+    };
+    let mut waited = 0;
+    while !staged() {
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "sora ended before it was interrupted"
+        );
+        assert!(waited < 6000, "no staged output appeared");
+        std::thread::sleep(std::time::Duration::from_millis(10));
+        waited += 1;
+    }
+    // SAFETY: sends SIGINT to our own child process, which is still running.
+    assert_eq!(unsafe { libc::kill(child.id() as i32, libc::SIGINT) }, 0);
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(130));
+    assert!(!out.exists());
+    assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 0, "files left");
+}

@@ -118,7 +118,7 @@ fn streamed_png_folder_and_image_are_byte_identical_to_save() {
     // A one-frame clip into a single image.
     let one = request().frames(1);
     let clip = pipe.generate(&one, &mut Progress::none()).unwrap();
-    clip.save(&dir.join("whole.png")).unwrap();
+    clip.save(dir.join("whole.png")).unwrap();
     pipe.generate_to_file(&one, &mut Progress::none(), dir.join("streamed.png"))
         .unwrap();
     assert_eq!(

@@ -109,7 +109,7 @@ pub fn frame_file_name(i: usize) -> String {
 /// The folder is created (its parent must exist). It is written under a
 /// temporary name and renamed at the end; an existing `dir` is replaced only if
 /// it holds nothing but such a PNG sequence (otherwise [`Error::Media`]).
-/// Gives the same files as [`PngSequenceWriter`] fed the frames in pieces.
+/// Gives the same files as [`crate::io::ClipWriter`] fed the frames in pieces.
 pub fn write_png_sequence(dir: &Path, frames: ArrayView4<u8>) -> Result<()> {
     let s = frames.shape();
     if s[0] == 0 {

@@ -156,7 +156,8 @@ pub struct ClipSpec {
 
 /// Per-format writers behind [`ClipWriter`].
 enum Sink {
-    Mp4(self::mp4::Mp4Writer),
+    /// Boxed: the H.264 encoder's state is several KiB.
+    Mp4(Box<self::mp4::Mp4Writer>),
     Png(self::image::PngSequenceWriter),
     Image(self::image::ImageWriter),
     Wav(self::wav::WavWriter),
@@ -201,12 +202,12 @@ impl ClipWriter {
     /// gets audio and an image path one frame.
     pub fn create(path: &Path, spec: &ClipSpec) -> Result<Self> {
         let sink = match OutputFormat::of(path)? {
-            OutputFormat::Mp4 => Sink::Mp4(self::mp4::Mp4Writer::create(
+            OutputFormat::Mp4 => Sink::Mp4(Box::new(self::mp4::Mp4Writer::create(
                 path,
                 spec.width as usize,
                 spec.height as usize,
                 spec.fps,
-            )?),
+            )?)),
             OutputFormat::Wav => {
                 if !spec.audio {
                     return Err(self::wav::no_audio(path));

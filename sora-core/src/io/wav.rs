@@ -49,7 +49,7 @@ pub fn write_wav(path: &Path, audio: ArrayView2<f32>, sample_rate: u32) -> Resul
 
 /// Writes `audio` `[C, S]` (f32, nominally in [-1, 1]) as a WAV file in `format`.
 /// Atomic: nothing is left under `path` on failure. Gives the same bytes as
-/// [`WavWriter`] fed the audio in pieces.
+/// [`crate::io::ClipWriter`] fed the audio in pieces.
 pub fn write_wav_as(
     path: &Path,
     audio: ArrayView2<f32>,

@@ -160,7 +160,7 @@ fn stage_file(path: &Path) -> Result<(Staged, File)> {
 /// - The AAC encoder's priming samples and end padding are trimmed by the audio
 ///   track's edit list, so readers get the exact sample count back.
 ///
-/// Gives the same bytes as [`Mp4Writer`] fed the same frames and audio in
+/// Gives the same bytes as [`crate::io::ClipWriter`] fed the same frames and audio in
 /// pieces. Atomic: the file is written under a temporary name in the same
 /// folder and renamed at the end; nothing is left under `path` on failure.
 pub fn write_mp4(
