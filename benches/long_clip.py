@@ -9,7 +9,7 @@ the ratio long/short. The goal (issue 4): the 60-second clip's peak within 10 %
 of the 5-second clip's.
 
     .venv/bin/python benches/long_clip.py [--vae small|tiny] [--threads 2]
-        [--lengths 21,241] [--sink file|memory] [--no-build]
+        [--lengths 21,241] [--sink file|memory] [--profile release|dev] [--no-build]
 
 Latent frames: 21 = 81 frames = 5 s at 16 fps; 241 = 961 frames = 60 s.
 The VAE (`--vae`) is the `small` (default) or `tiny` preset of
@@ -89,20 +89,23 @@ def main():
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--lengths", default="21,241", help="latent frame counts, comma-separated")
     ap.add_argument("--sink", default="file", choices=["file", "memory"])
+    ap.add_argument("--profile", default="release", choices=["release", "dev"],
+                    help="cargo profile of the example (dev: LibTorch and the codecs are optimised, sora at -O1)")
     ap.add_argument("--no-build", action="store_true")
     args = ap.parse_args()
 
     vae = build_vae(args.vae)
     if not args.no_build:
-        subprocess.run(["cargo", "build", "--release", "-p", "sora-core", "--example", "stream_decode"],
-                       cwd=ROOT, check=True)
+        subprocess.run(["cargo", "build", "--profile", args.profile, "-p", "sora-core", "--example",
+                        "stream_decode"], cwd=ROOT, check=True)
     target = pathlib.Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target"))
-    binary = target / "release" / "examples" / "stream_decode"
+    binary = target / ("release" if args.profile == "release" else "debug") / "examples" / "stream_decode"
     out_dir = ROOT / "target" / "long_clip" / "runs"
     out_dir.mkdir(parents=True, exist_ok=True)
 
     print(f"machine: {os.cpu_count()} CPUs, {platform.processor() or platform.machine()}; "
-          f"{time.strftime('%Y-%m-%d')}; VAE preset {args.vae}; {args.threads} threads; sink {args.sink}",
+          f"{time.strftime('%Y-%m-%d')}; VAE preset {args.vae}; {args.threads} threads; sink {args.sink}; "
+          f"{args.profile} build",
           flush=True)
     rows = []
     for lf in [int(v) for v in args.lengths.split(",")]:

@@ -2,6 +2,8 @@
 //! vendored source): RGB frames → length-prefixed NAL units plus SPS/PPS for the
 //! `avcC` box, and MP4 samples → RGB frames.
 
+use std::fs::File;
+use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
 use ndarray::{Array4, ArrayView3, ArrayView4, Axis};
@@ -14,22 +16,112 @@ use openh264::formats::{YUVBuffer, YUVSource};
 use openh264::{OpenH264API, Timestamp};
 
 use super::yuv::{i420_to_rgb, rgb_to_i420, Planes};
+use crate::io::atomic::Staged;
 use crate::{Error, Result};
 
 /// The largest quantiser the encoder may use: keeps every frame close to its
 /// source (a round trip of smooth content stays within a few levels).
 const MAX_QP: u8 = 24;
 
-/// H.264 access units made by [`encode`].
+/// H.264 access units made by [`encode`] or [`H264Encoder`].
 pub(crate) struct EncodedVideo {
     /// Sequence parameter set (NAL unit without start code).
     pub sps: Vec<u8>,
     /// Picture parameter set.
     pub pps: Vec<u8>,
-    /// One sample per frame: NAL units each prefixed by a 4-byte big-endian length.
-    pub samples: Vec<Vec<u8>>,
+    /// Byte size of each sample (one per frame).
+    pub sizes: Vec<u32>,
     /// Whether each sample is an IDR (sync) frame.
     pub sync: Vec<bool>,
+    /// The samples: NAL units each prefixed by a 4-byte big-endian length.
+    pub store: SampleStore,
+}
+
+/// Where the compressed samples of an [`EncodedVideo`] are kept.
+pub(crate) enum SampleStore {
+    /// In memory, one buffer per sample (whole-clip writes).
+    Memory(Vec<Vec<u8>>),
+    /// Appended to a temporary spool file (streamed writes), so that memory
+    /// does not grow with the clip's length; removed when dropped.
+    Spool {
+        /// The spool file, opened for reading and writing.
+        file: File,
+        /// Its staged name (never committed: dropping it removes the file).
+        staged: Staged,
+        /// Byte offset of each sample in the file.
+        offsets: Vec<u64>,
+        /// Bytes written so far.
+        len: u64,
+    },
+}
+
+impl SampleStore {
+    /// A spool in a new temporary file next to `target`.
+    pub(crate) fn spool(target: &Path) -> Result<Self> {
+        let staged = Staged::file(target)?;
+        let tmp = staged.path();
+        let file = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create_new(true)
+            .open(tmp)
+            .map_err(|e| Error::io(tmp, e))?;
+        Ok(SampleStore::Spool {
+            file,
+            staged,
+            offsets: Vec::new(),
+            len: 0,
+        })
+    }
+
+    fn push(&mut self, sample: Vec<u8>) -> Result<()> {
+        match self {
+            SampleStore::Memory(v) => v.push(sample),
+            SampleStore::Spool {
+                file,
+                staged,
+                offsets,
+                len,
+            } => {
+                (&*file)
+                    .write_all(&sample)
+                    .map_err(|e| Error::io(staged.path(), e))?;
+                offsets.push(*len);
+                *len += sample.len() as u64;
+            }
+        }
+        Ok(())
+    }
+
+    /// Writes samples `first .. first + n` (sizes from `sizes`) to `out`.
+    pub(crate) fn write_to(
+        &self,
+        first: usize,
+        n: usize,
+        sizes: &[u32],
+        out: &mut dyn Write,
+    ) -> std::io::Result<()> {
+        match self {
+            SampleStore::Memory(v) => {
+                for s in &v[first..first + n] {
+                    out.write_all(s)?;
+                }
+            }
+            SampleStore::Spool { file, offsets, .. } => {
+                let bytes: u64 = sizes[first..first + n].iter().map(|&s| u64::from(s)).sum();
+                let mut f = file;
+                f.seek(SeekFrom::Start(offsets[first]))?;
+                let copied = std::io::copy(&mut f.take(bytes), out)?;
+                if copied != bytes {
+                    return Err(std::io::Error::new(
+                        std::io::ErrorKind::UnexpectedEof,
+                        "the H.264 spool file is shorter than what was written to it",
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
 }
 
 /// Splits an Annex B byte stream into NAL units (start codes removed).
@@ -115,15 +207,22 @@ impl H264Encoder {
             out: EncodedVideo {
                 sps: Vec::new(),
                 pps: Vec::new(),
-                samples: Vec::new(),
+                sizes: Vec::new(),
                 sync: Vec::new(),
+                store: SampleStore::Memory(Vec::new()),
             },
         })
     }
 
+    /// Keeps the compressed samples in `store` instead of in memory.
+    pub(crate) fn with_store(mut self, store: SampleStore) -> Self {
+        self.out.store = store;
+        self
+    }
+
     /// Frames encoded so far.
     pub(crate) fn frames(&self) -> usize {
-        self.out.samples.len()
+        self.out.sizes.len()
     }
 
     /// Encodes the next frame `[H, W, 3]` (the encoder's size).
@@ -138,7 +237,7 @@ impl H264Encoder {
             )));
         }
         let enc_err = |e: openh264::Error| Error::media(path, format!("H.264 encoder: {e}"));
-        let t = self.out.samples.len();
+        let t = self.out.sizes.len();
         let yuv = YUVBuffer::from_vec(rgb_to_i420(frame), w, h);
         let ms = (t as f64 * 1000.0 / f64::from(self.fps)) as u64;
         let bits = self
@@ -173,14 +272,17 @@ impl H264Encoder {
                 format!("H.264 encoder gave no picture for frame {t}"),
             ));
         }
-        out.samples.push(sample);
+        let size = u32::try_from(sample.len())
+            .map_err(|_| Error::media(path, format!("H.264 frame {t} is over 4 GiB")))?;
+        out.store.push(sample)?;
+        out.sizes.push(size);
         out.sync.push(idr);
         Ok(())
     }
 
     /// The compressed clip: at least one frame, with its SPS and PPS.
     pub(crate) fn finish(self) -> Result<EncodedVideo> {
-        if self.out.samples.is_empty() {
+        if self.out.sizes.is_empty() {
             return Err(Error::invalid(format!(
                 "{}: no frames to write",
                 self.path.display()

@@ -112,7 +112,7 @@ fn mux_and_commit(
     let (sound, name) = match audio {
         Some(a) => (a, "SoundHandler"),
         None => (
-            encode_silence(path, video.samples.len(), fps)?,
+            encode_silence(path, video.sizes.len(), fps)?,
             mux::SILENT_TRACK_NAME,
         ),
     };
@@ -192,13 +192,17 @@ pub fn write_mp4(
 }
 
 /// An MP4 written while the clip is generated: each frame is H.264-encoded as
-/// it arrives and only the compressed samples are kept (audio likewise, as
-/// AAC); the file is muxed at [`Mp4Writer::finish`]. Same format and bytes as
-/// [`write_mp4`] for the same frames and audio, however they are split.
+/// it arrives and its compressed sample appended to a temporary spool file
+/// beside the target (audio is AAC-encoded as it arrives and kept in memory:
+/// about 2 bits per sample); the file is muxed at [`Mp4Writer::finish`], which
+/// copies the samples from the spool. Memory therefore does not grow with the
+/// clip's length. Same format and bytes as [`write_mp4`] for the same frames
+/// and audio, however they are split.
 ///
-/// The temporary file is created by [`Mp4Writer::create`] (so an unwritable
+/// The temporary files are created by [`Mp4Writer::create`] (so an unwritable
 /// folder fails before any work) and removed if the writer is dropped
-/// unfinished: nothing is ever left under the final name but a whole file.
+/// unfinished (and the spool after muxing): nothing is ever left under the
+/// final name but a whole file.
 pub(crate) struct Mp4Writer {
     path: PathBuf,
     staged: Staged,
@@ -214,8 +218,9 @@ impl Mp4Writer {
     pub(crate) fn create(path: &Path, width: usize, height: usize, fps: f32) -> Result<Self> {
         check_video(path, width, height, fps)?;
         let (staged, file) = stage_file(path)?;
+        let spool = h264::SampleStore::spool(path)?;
         Ok(Self {
-            video: h264::H264Encoder::new(path, width, height, fps)?,
+            video: h264::H264Encoder::new(path, width, height, fps)?.with_store(spool),
             path: path.to_path_buf(),
             staged,
             file,
