@@ -51,6 +51,16 @@ def build_vae(preset: str) -> pathlib.Path:
     return out
 
 
+def cpu_model() -> str:
+    try:
+        for line in open("/proc/cpuinfo"):
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
 def run_one(binary, vae, latent_frames, args, out_dir):
     out = out_dir / f"clip_{latent_frames}.mp4"
     cmd = [str(binary), "--vae", str(vae), "--latent-frames", str(latent_frames),
@@ -103,7 +113,7 @@ def main():
     out_dir = ROOT / "target" / "long_clip" / "runs"
     out_dir.mkdir(parents=True, exist_ok=True)
 
-    print(f"machine: {os.cpu_count()} CPUs, {platform.processor() or platform.machine()}; "
+    print(f"machine: {os.cpu_count()} x {cpu_model()}; "
           f"{time.strftime('%Y-%m-%d')}; VAE preset {args.vae}; {args.threads} threads; sink {args.sink}; "
           f"{args.profile} build",
           flush=True)

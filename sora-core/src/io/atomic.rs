@@ -185,3 +185,56 @@ impl Drop for Staged {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scratch(name: &str) -> PathBuf {
+        let d = std::env::temp_dir().join(format!("sora-atomic-{name}-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&d);
+        fs::create_dir_all(&d).unwrap();
+        d
+    }
+
+    #[test]
+    fn targets_are_checked_before_any_write() {
+        let d = scratch("targets");
+        assert!(Staged::check_file_target(&d.join("a.mp4")).is_ok());
+        assert!(matches!(
+            Staged::check_file_target(&d.join("missing/a.mp4")),
+            Err(Error::Io { .. })
+        ));
+        // A folder where a file should go.
+        assert!(matches!(
+            Staged::check_file_target(&d),
+            Err(Error::Io { .. })
+        ));
+        assert!(Staged::check_dir_target(&d.join("frames")).is_ok());
+        let frames = d.join("frames");
+        fs::create_dir(&frames).unwrap();
+        fs::write(frames.join("0000.png"), b"x").unwrap();
+        assert!(Staged::check_dir_target(&frames).is_ok());
+        fs::write(frames.join("notes.txt"), b"x").unwrap();
+        assert!(matches!(
+            Staged::check_dir_target(&frames),
+            Err(Error::Media { .. })
+        ));
+        // A file where a frame folder should go.
+        fs::write(d.join("file"), b"x").unwrap();
+        assert!(matches!(
+            Staged::check_dir_target(&d.join("file")),
+            Err(Error::Media { .. })
+        ));
+        // Staging refuses the same targets, and leaves nothing.
+        assert!(Staged::dir(&frames).is_err());
+        assert!(Staged::file(&d).is_err());
+        let mut names: Vec<String> = fs::read_dir(&d)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        assert_eq!(names, vec!["file", "frames"]);
+        let _ = fs::remove_dir_all(d);
+    }
+}

@@ -249,3 +249,68 @@ impl<S: Output> FrameSink for Reporting<'_, '_, S> {
         self.sink.audio(audio, sample_rate)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn chunk(first: u8, frames: i64, h: i64, w: i64) -> Tensor {
+        Tensor::arange(frames * h * w * 3, (Kind::Int64, tch::Device::Cpu))
+            .f_add_scalar(i64::from(first))
+            .and_then(|t| t.f_remainder(256))
+            .and_then(|t| t.f_to_kind(Kind::Uint8))
+            .and_then(|t| t.f_view([frames, h, w, 3]))
+            .unwrap()
+    }
+
+    #[test]
+    fn array_sink_holds_the_chunks_in_order_once() {
+        let mut sink = ArraySink::new(6, 4, 5).unwrap();
+        let cap = sink.data.capacity();
+        assert!(cap >= 5 * 4 * 6 * 3);
+        let (a, b) = (chunk(0, 1, 4, 6), chunk(7, 4, 4, 6));
+        sink.frames(a.shallow_clone()).unwrap();
+        // A non-contiguous chunk (a transposed view) is copied in frame order too.
+        let b_t = b.f_transpose(1, 2).unwrap().f_contiguous().unwrap();
+        sink.frames(b_t.f_transpose(1, 2).unwrap()).unwrap();
+        assert_eq!(sink.frames_received(), 5);
+        assert_eq!(sink.data.capacity(), cap, "the buffer was not reallocated");
+        let (frames, audio, rate) = sink.into_parts().unwrap();
+        assert!(audio.is_none() && rate == 0);
+        let want = Tensor::f_cat(&[a, b], 0).unwrap();
+        let want = Vec::<u8>::try_from(&want.f_flatten(0, -1).unwrap()).unwrap();
+        assert_eq!(frames.shape(), &[5, 4, 6, 3]);
+        assert_eq!(frames.as_slice().unwrap(), want.as_slice());
+    }
+
+    #[test]
+    fn sinks_refuse_chunks_of_the_wrong_shape() {
+        let mut sink = ArraySink::new(6, 4, 5).unwrap();
+        for bad in [chunk(0, 1, 4, 5), chunk(0, 1, 3, 6)] {
+            let e = sink.frames(bad).unwrap_err();
+            assert!(matches!(e, Error::Numeric(_)), "{e}");
+        }
+        let rgba = Tensor::zeros([1, 4, 6, 4], (Kind::Uint8, tch::Device::Cpu));
+        assert!(matches!(sink.frames(rgba), Err(Error::Numeric(_))));
+        assert!(matches!(sink.into_parts(), Err(Error::Numeric(_))));
+    }
+
+    #[test]
+    fn array_sink_joins_audio_pieces() {
+        let mut sink = ArraySink::new(2, 2, 1).unwrap();
+        sink.frames(chunk(0, 1, 2, 2)).unwrap();
+        let a = Tensor::from_slice(&[0.1f32, 0.2, 0.3, 0.4])
+            .f_view([2, 2])
+            .unwrap();
+        let b = Tensor::from_slice(&[0.5f32, 0.6]).f_view([2, 1]).unwrap();
+        sink.audio(a, 24_000).unwrap();
+        sink.audio(b, 24_000).unwrap();
+        assert!(sink.has_audio());
+        let (_, audio, rate) = sink.into_parts().unwrap();
+        assert_eq!(rate, 24_000);
+        let audio = audio.unwrap();
+        assert_eq!(audio.dim(), (2, 3));
+        assert_eq!(audio.row(0).to_vec(), vec![0.1, 0.2, 0.5]);
+        assert_eq!(audio.row(1).to_vec(), vec![0.3, 0.4, 0.6]);
+    }
+}

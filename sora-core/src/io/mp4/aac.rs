@@ -436,3 +436,60 @@ where
         sample_rate: sr,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ndarray::{s, Array2};
+
+    fn noise(channels: usize, n: usize) -> Array2<f32> {
+        let mut x: u32 = 12345;
+        Array2::from_shape_fn((channels, n), |_| {
+            x = x.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+            (x >> 8) as f32 / (1u32 << 24) as f32 - 0.5
+        })
+    }
+
+    #[test]
+    fn pieces_encode_to_the_same_access_units_as_the_whole() {
+        let path = Path::new("test.mp4");
+        for (channels, rate) in [(1, 48_000), (2, 22_050)] {
+            let audio = noise(channels, 5 * 1024 + 333);
+            let whole = encode(path, audio.view(), rate).unwrap();
+            let mut enc = AacEncoder::new(path, channels, rate).unwrap();
+            let mut at = 0;
+            for n in [1usize, 1023, 1024, 2000, 7, 10_000] {
+                let end = (at + n).min(audio.ncols());
+                enc.push(audio.slice(s![.., at..end])).unwrap();
+                at = end;
+            }
+            let pieces = enc.finish().unwrap();
+            assert_eq!(whole.frames, pieces.frames, "{channels} ch at {rate} Hz");
+            assert_eq!((whole.priming, whole.valid), (pieces.priming, pieces.valid));
+            assert_eq!(whole.asc, pieces.asc);
+            // Silence pushed in pieces equals silence pushed whole.
+            let zeros = Array2::<f32>::zeros((channels, 4000));
+            let whole = encode(path, zeros.view(), rate).unwrap();
+            let mut enc = AacEncoder::new(path, channels, rate).unwrap();
+            enc.push_silence(1500).unwrap();
+            enc.push_silence(2500).unwrap();
+            assert_eq!(whole.frames, enc.finish().unwrap().frames);
+        }
+    }
+
+    #[test]
+    fn bad_layouts_are_invalid_requests() {
+        let path = Path::new("test.mp4");
+        assert!(matches!(
+            AacEncoder::new(path, 3, 48_000),
+            Err(Error::InvalidRequest(_))
+        ));
+        assert!(matches!(
+            AacEncoder::new(path, 1, 12_345),
+            Err(Error::InvalidRequest(_))
+        ));
+        let mut enc = AacEncoder::new(path, 1, 48_000).unwrap();
+        let e = enc.push(noise(2, 100).view()).unwrap_err();
+        assert!(matches!(e, Error::InvalidRequest(_)), "{e}");
+    }
+}
