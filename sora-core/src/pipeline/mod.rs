@@ -217,10 +217,11 @@ impl Pipeline {
 
     /// Generates a clip straight into a file or folder, decoding and writing
     /// chunk by chunk so that memory does not grow with the clip's length
-    /// (beyond its latents and, for MP4, its compressed stream). The format is
+    /// (beyond its latents, which the decoder reads from). The format is
     /// chosen by the extension of `path` with the rules of [`Clip::save`]:
-    /// `.mp4` (H.264 encoded frame by frame as decoded, AAC audio or filler
-    /// silence, muxed at the end), `.wav` (audio only), a folder path for
+    /// `.mp4` (H.264 encoded frame by frame as decoded into a temporary spool
+    /// file beside `path`, AAC audio or filler silence, muxed at the end),
+    /// `.wav` (audio only), a folder path for
     /// `0000.png, 0001.png, …` written one by one, or `.png`/`.jpg` for a
     /// one-frame clip. The files are byte-identical to [`Pipeline::generate`]
     /// followed by [`Clip::save`].
