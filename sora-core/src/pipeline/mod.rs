@@ -3,6 +3,7 @@
 
 mod clip;
 mod noise;
+mod options;
 mod progress;
 mod request;
 mod sink;
@@ -15,6 +16,7 @@ use tch::Tensor;
 
 pub use clip::{Clip, ClipMeta, Timings};
 pub use noise::Noise;
+pub use options::PIPELINE_OPTIONS;
 pub use progress::{CancelToken, Phase, Progress, StepCallback, StepInfo};
 pub use request::{
     Defaults, ImageInput, InputSource, Mode, Request, Resolved, VideoInput, DEFAULT_STRENGTH,
