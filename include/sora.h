@@ -84,6 +84,13 @@ typedef struct sora_clip sora_clip;
 typedef struct sora_pipeline sora_pipeline;
 
 /**
+ * Options for loading a pipeline, set by name (`sora_pipeline_builder_set`)
+ * so that the ABI stays stable as options grow. Made by
+ * `sora_pipeline_builder_new`, freed by `sora_pipeline_builder_free`.
+ */
+typedef struct sora_pipeline_builder sora_pipeline_builder;
+
+/**
  * A generation request. Made by `sora_request_new_text`, freed by
  * `sora_request_free`. Not to be changed by two threads at once.
  */
@@ -255,6 +262,37 @@ enum sora_status sora_pipeline_family(const struct sora_pipeline *pipeline,
  * progress on it.
  */
 void sora_pipeline_free(struct sora_pipeline *pipeline);
+
+/**
+ * A builder for the model folder `model_dir` with every option at its
+ * default (cpu, float32, LibTorch's thread count, ...).
+ */
+enum sora_status sora_pipeline_builder_new(const char *model_dir,
+                                           struct sora_pipeline_builder **out);
+
+/**
+ * Sets the option `key` to `value` (both UTF-8 text). Keys: `device`
+ * (`cpu`, `cuda`, `cuda:N`), `dtype` (`float32`, `float16`, `bfloat16`),
+ * `threads` (positive integer), `batch_guidance` (`true`/`false`), and the
+ * others listed in docs/c.md. An unknown key or a value that does not parse
+ * is `SORA_ERR_INVALID_ARGUMENT` naming the key, and leaves the builder unchanged.
+ */
+enum sora_status sora_pipeline_builder_set(struct sora_pipeline_builder *builder,
+                                           const char *key,
+                                           const char *value);
+
+/**
+ * Loads the pipeline the builder describes into `*out` (NULL on failure).
+ * The builder stays valid (and must still be freed); it can build again.
+ * Errors as `sora_pipeline_new`.
+ */
+enum sora_status sora_pipeline_builder_build(const struct sora_pipeline_builder *builder,
+                                             struct sora_pipeline **out);
+
+/**
+ * Frees a builder. NULL is accepted and does nothing.
+ */
+void sora_pipeline_builder_free(struct sora_pipeline_builder *builder);
 
 /**
  * Makes a text-to-video request for `prompt` (UTF-8) into `*out`.

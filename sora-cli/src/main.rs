@@ -254,27 +254,32 @@ fn generate(a: GenerateArgs) -> sora_core::Result<()> {
                     bar2.set_message("decoding");
                 }
             }
-            Phase::Decode => bar2.set_message("done"),
+            Phase::Decode => bar2.set_message(if s.step >= s.total {
+                "done"
+            } else {
+                "decoding"
+            }),
         }
         true
     })
     .token(token.clone());
 
-    let mut clip = pipe.generate(&req, &mut progress)?;
+    // Decoded chunk by chunk straight into --out (never the whole clip in
+    // memory); a cancelled or failed run leaves no file behind.
+    let result = pipe.generate_to_file(&req, &mut progress, &a.out);
     bar.finish_and_clear();
-    clip.meta.timings.load_s = load_s;
-    token.check()?;
-    clip.save(&a.out)?;
+    let mut meta = result?;
+    meta.timings.load_s = load_s;
     if a.json {
-        println!("{}", clip.meta_json());
+        println!("{}", meta.to_json());
     } else if !a.quiet {
         eprintln!(
             "sora: wrote {} ({} frames, {}x{}, {:.1}s generation)",
             a.out.display(),
-            clip.frames.shape()[0],
-            clip.frames.shape()[2],
-            clip.frames.shape()[1],
-            clip.meta.timings.total_s
+            meta.frames,
+            meta.width,
+            meta.height,
+            meta.timings.total_s
         );
     }
     Ok(())

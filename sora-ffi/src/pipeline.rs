@@ -3,9 +3,9 @@
 use std::ffi::{c_char, c_int, CString};
 use std::ptr;
 
-use sora_core::{Device, Dtype, Pipeline};
+use sora_core::{Device, Dtype, Pipeline, PipelineBuilder};
 
-use crate::args::{handle, opt_str_arg, out_arg, str_arg};
+use crate::args::{handle, handle_mut, opt_str_arg, out_arg, str_arg};
 use crate::status::{arg_err, sora_status};
 
 /// A loaded model, ready to generate clips. Made by `sora_pipeline_new`, freed
@@ -15,6 +15,14 @@ use crate::status::{arg_err, sora_status};
 pub struct sora_pipeline {
     pub(crate) inner: Pipeline,
     family: CString,
+}
+
+impl sora_pipeline {
+    /// A new handle owning `inner`.
+    fn boxed(inner: Pipeline) -> *mut sora_pipeline {
+        let family = CString::new(inner.family()).unwrap_or_default();
+        Box::into_raw(Box::new(sora_pipeline { inner, family }))
+    }
 }
 
 /// Loads the diffusers-format model folder `model_dir` (its family is detected
@@ -63,8 +71,7 @@ pub unsafe extern "C" fn sora_pipeline_new(
             builder = builder.threads(threads as usize);
         }
         let inner = builder.build()?;
-        let family = CString::new(inner.family()).unwrap_or_default();
-        *out = Box::into_raw(Box::new(sora_pipeline { inner, family }));
+        *out = sora_pipeline::boxed(inner);
         Ok(())
     })
 }
@@ -90,4 +97,73 @@ pub unsafe extern "C" fn sora_pipeline_family(
 #[no_mangle]
 pub unsafe extern "C" fn sora_pipeline_free(pipeline: *mut sora_pipeline) {
     crate::status::free_boxed(pipeline);
+}
+
+/// Options for loading a pipeline, set by name (`sora_pipeline_builder_set`)
+/// so that the ABI stays stable as options grow. Made by
+/// `sora_pipeline_builder_new`, freed by `sora_pipeline_builder_free`.
+#[allow(non_camel_case_types)]
+pub struct sora_pipeline_builder {
+    inner: PipelineBuilder,
+}
+
+/// A builder for the model folder `model_dir` with every option at its
+/// default (cpu, float32, LibTorch's thread count, ...).
+#[no_mangle]
+pub unsafe extern "C" fn sora_pipeline_builder_new(
+    model_dir: *const c_char,
+    out: *mut *mut sora_pipeline_builder,
+) -> sora_status {
+    ffi_boundary!("sora_pipeline_builder_new", {
+        let out = out_arg(out, "out")?;
+        *out = ptr::null_mut();
+        let model_dir = str_arg(model_dir, "model_dir")?;
+        let inner = Pipeline::builder().model(model_dir);
+        *out = Box::into_raw(Box::new(sora_pipeline_builder { inner }));
+        Ok(())
+    })
+}
+
+/// Sets the option `key` to `value` (both UTF-8 text). Keys: `device`
+/// (`cpu`, `cuda`, `cuda:N`), `dtype` (`float32`, `float16`, `bfloat16`),
+/// `threads` (positive integer), `batch_guidance` (`true`/`false`), and the
+/// others listed in docs/c.md. An unknown key or a value that does not parse
+/// is `SORA_ERR_INVALID_ARGUMENT` naming the key, and leaves the builder unchanged.
+#[no_mangle]
+pub unsafe extern "C" fn sora_pipeline_builder_set(
+    builder: *mut sora_pipeline_builder,
+    key: *const c_char,
+    value: *const c_char,
+) -> sora_status {
+    ffi_boundary!("sora_pipeline_builder_set", {
+        let builder = handle_mut(builder, "builder")?;
+        let key = str_arg(key, "key")?;
+        let value = str_arg(value, "value")?;
+        builder.inner = builder.inner.clone().option(key, value)?;
+        Ok(())
+    })
+}
+
+/// Loads the pipeline the builder describes into `*out` (NULL on failure).
+/// The builder stays valid (and must still be freed); it can build again.
+/// Errors as `sora_pipeline_new`.
+#[no_mangle]
+pub unsafe extern "C" fn sora_pipeline_builder_build(
+    builder: *const sora_pipeline_builder,
+    out: *mut *mut sora_pipeline,
+) -> sora_status {
+    ffi_boundary!("sora_pipeline_builder_build", {
+        let out = out_arg(out, "out")?;
+        *out = ptr::null_mut();
+        let builder = handle(builder, "builder")?;
+        let inner = builder.inner.clone().build()?;
+        *out = sora_pipeline::boxed(inner);
+        Ok(())
+    })
+}
+
+/// Frees a builder. NULL is accepted and does nothing.
+#[no_mangle]
+pub unsafe extern "C" fn sora_pipeline_builder_free(builder: *mut sora_pipeline_builder) {
+    crate::status::free_boxed(builder);
 }

@@ -176,13 +176,14 @@ impl PyPipeline {
     /// "cuda", "cuda:N") in `dtype` ("float32", "float16", "bfloat16");
     /// `threads` sets LibTorch's intra-op CPU threads (process-wide).
     #[new]
-    #[pyo3(signature = (model, device="cpu", dtype="float32", threads=None))]
+    #[pyo3(signature = (model, device="cpu", dtype="float32", threads=None, *, batch_guidance=true))]
     fn new(
         py: Python<'_>,
         model: &Bound<'_, PyAny>,
         device: &str,
         dtype: &str,
         threads: Option<&Bound<'_, PyAny>>,
+        batch_guidance: bool,
     ) -> PyResult<Self> {
         let path: PathBuf = args::path("model", model)?;
         let device: Device = device.parse().map_err(to_py)?;
@@ -193,7 +194,8 @@ impl PyPipeline {
                 let mut b = sora_core::Pipeline::builder()
                     .model(&path)
                     .device(device)
-                    .dtype(dtype);
+                    .dtype(dtype)
+                    .batch_guidance(batch_guidance);
                 if let Some(n) = threads {
                     b = b.threads(n);
                 }

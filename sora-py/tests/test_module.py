@@ -177,5 +177,8 @@ def test_generate_contract_keywords():
         assert params[name].kind is inspect.Parameter.KEYWORD_ONLY
         assert params[name].default is None
     init = inspect.signature(sora.Pipeline).parameters
-    assert list(init) == ["model", "device", "dtype", "threads"]
+    assert list(init)[:4] == ["model", "device", "dtype", "threads"]
+    # Options added later are keyword-only, so positional calls keep working.
+    for name in list(init)[4:]:
+        assert init[name].kind is inspect.Parameter.KEYWORD_ONLY, name
     assert init["device"].default == "cpu" and init["dtype"].default == "float32"

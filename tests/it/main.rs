@@ -5,6 +5,7 @@ mod clip_vision;
 mod io_media;
 mod memory;
 mod sched_parity;
+mod streaming;
 mod wan_pipeline;
 mod wan_text;
 mod wan_transformer;

@@ -46,7 +46,11 @@ pub struct StepCtx<'a> {
     pub t: &'a Tensor,
 }
 
-/// Receives decoded output, possibly window by window.
+/// Receives decoded output, possibly window by window. A family should hand
+/// over each chunk as soon as it is decoded: the pipeline's sinks write it
+/// straight into the output file (or the in-memory clip) and report a
+/// `Phase::Decode` progress event after each `frames` call, where the run can
+/// be cancelled.
 pub trait FrameSink {
     /// Appends RGB frames `[t, H, W, 3]` (u8).
     fn frames(&mut self, frames: Tensor) -> Result<()>;

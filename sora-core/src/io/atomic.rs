@@ -18,11 +18,14 @@ pub(crate) struct Staged {
     committed: bool,
 }
 
-/// `parent/.name.sora-<pid>-<n>.tmp` for `target`.
-fn temp_name(target: &Path) -> Result<PathBuf> {
-    let name = target
-        .file_name()
-        .ok_or_else(|| Error::invalid(format!("{} does not name a file", target.display())))?;
+/// The existing folder `target` is to be written into.
+fn parent_of(target: &Path) -> Result<PathBuf> {
+    if target.file_name().is_none() {
+        return Err(Error::invalid(format!(
+            "{} does not name a file",
+            target.display()
+        )));
+    }
     let parent = match target.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),
@@ -36,6 +39,15 @@ fn temp_name(target: &Path) -> Result<PathBuf> {
             ),
         ));
     }
+    Ok(parent)
+}
+
+/// `parent/.name.sora-<pid>-<n>.tmp` for `target`.
+fn temp_name(target: &Path) -> Result<PathBuf> {
+    let parent = parent_of(target)?;
+    let name = target
+        .file_name()
+        .ok_or_else(|| Error::invalid(format!("{} does not name a file", target.display())))?;
     let n = COUNTER.fetch_add(1, Ordering::Relaxed);
     let mut tmp_name = std::ffi::OsString::from(".");
     tmp_name.push(name);
@@ -44,8 +56,35 @@ fn temp_name(target: &Path) -> Result<PathBuf> {
 }
 
 impl Staged {
+    /// Checks, before any work, that a file can be committed as `target`: its
+    /// folder exists and `target` is not a folder.
+    pub(crate) fn check_file_target(target: &Path) -> Result<()> {
+        parent_of(target)?;
+        if target.is_dir() {
+            return Err(Error::io(
+                target,
+                std::io::Error::other("is a folder; give a file name to write"),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Checks, before any work, that a folder can be committed as `target`:
+    /// its parent exists, and an existing `target` is a PNG frame folder
+    /// (the only kind [`Staged::commit`] replaces).
+    pub(crate) fn check_dir_target(target: &Path) -> Result<()> {
+        parent_of(target)?;
+        match fs::symlink_metadata(target) {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(Error::io(target, e)),
+            Ok(meta) if meta.is_dir() && holds_only_frames(target)? => Ok(()),
+            Ok(_) => Err(not_a_frame_folder(target)),
+        }
+    }
+
     /// Stages a file write for `target` (the temporary file is not created yet).
     pub(crate) fn file(target: &Path) -> Result<Self> {
+        Self::check_file_target(target)?;
         Ok(Staged {
             tmp: temp_name(target)?,
             target: target.to_path_buf(),
@@ -55,7 +94,9 @@ impl Staged {
     }
 
     /// Stages a folder write for `target`: creates an empty temporary folder.
+    /// An existing `target` that is not a PNG frame folder is refused now.
     pub(crate) fn dir(target: &Path) -> Result<Self> {
+        Self::check_dir_target(target)?;
         let tmp = temp_name(target)?;
         fs::create_dir(&tmp).map_err(|e| Error::io(&tmp, e))?;
         Ok(Staged {
@@ -93,10 +134,7 @@ impl Staged {
             Err(e) => Err(Error::io(target, e)),
             Ok(meta) => {
                 if !meta.is_dir() || !holds_only_frames(target)? {
-                    return Err(Error::media(
-                        target,
-                        "exists and is not a PNG frame folder written by sora; not replacing it",
-                    ));
+                    return Err(not_a_frame_folder(target));
                 }
                 // Move the old folder aside, put the new one in place, then drop the old one.
                 let old = temp_name(target)?;
@@ -109,6 +147,14 @@ impl Staged {
             }
         }
     }
+}
+
+/// The error for an existing `target` that a frame folder may not replace.
+fn not_a_frame_folder(target: &Path) -> Error {
+    Error::media(
+        target,
+        "exists and is not a PNG frame folder written by sora; not replacing it",
+    )
 }
 
 /// True when `dir` holds only files named like `0000.png` (or nothing).
@@ -137,5 +183,58 @@ impl Drop for Staged {
                 fs::remove_file(&self.tmp)
             };
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scratch(name: &str) -> PathBuf {
+        let d = std::env::temp_dir().join(format!("sora-atomic-{name}-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&d);
+        fs::create_dir_all(&d).unwrap();
+        d
+    }
+
+    #[test]
+    fn targets_are_checked_before_any_write() {
+        let d = scratch("targets");
+        assert!(Staged::check_file_target(&d.join("a.mp4")).is_ok());
+        assert!(matches!(
+            Staged::check_file_target(&d.join("missing/a.mp4")),
+            Err(Error::Io { .. })
+        ));
+        // A folder where a file should go.
+        assert!(matches!(
+            Staged::check_file_target(&d),
+            Err(Error::Io { .. })
+        ));
+        assert!(Staged::check_dir_target(&d.join("frames")).is_ok());
+        let frames = d.join("frames");
+        fs::create_dir(&frames).unwrap();
+        fs::write(frames.join("0000.png"), b"x").unwrap();
+        assert!(Staged::check_dir_target(&frames).is_ok());
+        fs::write(frames.join("notes.txt"), b"x").unwrap();
+        assert!(matches!(
+            Staged::check_dir_target(&frames),
+            Err(Error::Media { .. })
+        ));
+        // A file where a frame folder should go.
+        fs::write(d.join("file"), b"x").unwrap();
+        assert!(matches!(
+            Staged::check_dir_target(&d.join("file")),
+            Err(Error::Media { .. })
+        ));
+        // Staging refuses the same targets, and leaves nothing.
+        assert!(Staged::dir(&frames).is_err());
+        assert!(Staged::file(&d).is_err());
+        let mut names: Vec<String> = fs::read_dir(&d)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        assert_eq!(names, vec!["file", "frames"]);
+        let _ = fs::remove_dir_all(d);
     }
 }

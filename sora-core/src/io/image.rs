@@ -75,19 +75,22 @@ fn encode_frame(
 /// `path` (`.png`, `.jpg`, `.jpeg`; JPEG at the `image` crate's default quality).
 /// Atomic: nothing is left under `path` on failure.
 pub fn write_image(path: &Path, frame: ArrayView3<u8>) -> Result<()> {
-    let format = match ext_lower(path).as_deref() {
-        Some("png") => ImageFormat::Png,
-        Some("jpg") | Some("jpeg") => ImageFormat::Jpeg,
-        _ => {
-            return Err(Error::invalid(format!(
-                "{}: an image file must end in .png, .jpg or .jpeg",
-                path.display()
-            )))
-        }
-    };
+    let format = image_format(path)?;
     let staged = Staged::file(path)?;
     encode_frame(staged.path(), path, frame, format)?;
     staged.commit()
+}
+
+/// The image format of `path` by its extension (`.png`, `.jpg`, `.jpeg`).
+fn image_format(path: &Path) -> Result<ImageFormat> {
+    match ext_lower(path).as_deref() {
+        Some("png") => Ok(ImageFormat::Png),
+        Some("jpg") | Some("jpeg") => Ok(ImageFormat::Jpeg),
+        _ => Err(Error::invalid(format!(
+            "{}: an image file must end in .png, .jpg or .jpeg",
+            path.display()
+        ))),
+    }
 }
 
 /// Lower-cased extension of `path`, if any.
@@ -106,6 +109,7 @@ pub fn frame_file_name(i: usize) -> String {
 /// The folder is created (its parent must exist). It is written under a
 /// temporary name and renamed at the end; an existing `dir` is replaced only if
 /// it holds nothing but such a PNG sequence (otherwise [`Error::Media`]).
+/// Gives the same files as [`crate::io::ClipWriter`] fed the frames in pieces.
 pub fn write_png_sequence(dir: &Path, frames: ArrayView4<u8>) -> Result<()> {
     let s = frames.shape();
     if s[0] == 0 {
@@ -115,18 +119,133 @@ pub fn write_png_sequence(dir: &Path, frames: ArrayView4<u8>) -> Result<()> {
         )));
     }
     check_frame(dir, &s[1..])?;
-    let staged = Staged::dir(dir)?;
-    (0..s[0]).into_par_iter().try_for_each(|i| {
-        let name = frame_file_name(i);
-        let frame = frames.index_axis(Axis(0), i);
-        encode_frame(
-            &staged.path().join(&name),
-            &dir.join(&name),
-            frame,
-            ImageFormat::Png,
-        )
-    })?;
-    staged.commit()
+    let mut writer = PngSequenceWriter::create(dir)?;
+    writer.push(frames)?;
+    writer.finish()
+}
+
+/// A folder of PNG frames written while the clip is generated: each frame is
+/// encoded to `NNNN.png` in a temporary folder as it arrives (nothing is kept
+/// in memory), and the folder is renamed to its final name at
+/// [`PngSequenceWriter::finish`] (the rules of [`write_png_sequence`]).
+/// Dropped unfinished, it removes the temporary folder.
+pub(crate) struct PngSequenceWriter {
+    dir: PathBuf,
+    staged: Staged,
+    count: usize,
+    size: Option<(usize, usize)>,
+}
+
+impl PngSequenceWriter {
+    /// Stages the folder `dir`: its parent must exist, and an existing `dir`
+    /// must hold only a PNG sequence (checked now, before any frame).
+    pub(crate) fn create(dir: &Path) -> Result<Self> {
+        Ok(Self {
+            dir: dir.to_path_buf(),
+            staged: Staged::dir(dir)?,
+            count: 0,
+            size: None,
+        })
+    }
+
+    /// Frames written so far.
+    pub(crate) fn frames(&self) -> usize {
+        self.count
+    }
+
+    /// Writes frames `[t, H, W, 3]` (every frame the size of the first) as the
+    /// next numbered files, in parallel.
+    pub(crate) fn push(&mut self, frames: ArrayView4<u8>) -> Result<()> {
+        let s = frames.shape();
+        if s[0] == 0 {
+            return Ok(());
+        }
+        check_frame(&self.dir, &s[1..])?;
+        let size = (s[1], s[2]);
+        if *self.size.get_or_insert(size) != size {
+            return Err(Error::invalid(format!(
+                "{}: frames change size mid-clip",
+                self.dir.display()
+            )));
+        }
+        let (first, tmp, dir) = (self.count, self.staged.path(), &self.dir);
+        (0..s[0]).into_par_iter().try_for_each(|i| {
+            let name = frame_file_name(first + i);
+            encode_frame(
+                &tmp.join(&name),
+                &dir.join(&name),
+                frames.index_axis(Axis(0), i),
+                ImageFormat::Png,
+            )
+        })?;
+        self.count += s[0];
+        Ok(())
+    }
+
+    /// Renames the folder into place; a folder with no frames is an error.
+    pub(crate) fn finish(self) -> Result<()> {
+        if self.count == 0 {
+            return Err(Error::invalid(format!(
+                "{}: no frames to write",
+                self.dir.display()
+            )));
+        }
+        self.staged.commit()
+    }
+}
+
+/// One still image (`.png`, `.jpg`, `.jpeg`) written from a one-frame clip:
+/// the frame is kept until [`ImageWriter::finish`], which writes it with
+/// [`write_image`]. A second frame is an [`Error::InvalidRequest`].
+pub(crate) struct ImageWriter {
+    path: PathBuf,
+    frame: Option<Array3<u8>>,
+}
+
+impl ImageWriter {
+    /// A writer for `path`, which must end in `.png`, `.jpg` or `.jpeg` and
+    /// whose folder must exist.
+    pub(crate) fn create(path: &Path) -> Result<Self> {
+        image_format(path)?;
+        Staged::check_file_target(path)?;
+        Ok(Self {
+            path: path.to_path_buf(),
+            frame: None,
+        })
+    }
+
+    /// Frames received (0 or 1).
+    pub(crate) fn frames(&self) -> usize {
+        usize::from(self.frame.is_some())
+    }
+
+    /// Takes the frame of a `[1, H, W, 3]` piece.
+    pub(crate) fn push(&mut self, frames: ArrayView4<u8>) -> Result<()> {
+        let n = frames.len_of(Axis(0)) + self.frames();
+        if n > 1 {
+            return Err(one_frame_only(&self.path, n));
+        }
+        if let Some(f) = frames.axis_iter(Axis(0)).next() {
+            self.frame = Some(f.to_owned());
+        }
+        Ok(())
+    }
+
+    /// Writes the image.
+    pub(crate) fn finish(self) -> Result<()> {
+        match &self.frame {
+            Some(f) => write_image(&self.path, f.view()),
+            None => Err(one_frame_only(&self.path, 0)),
+        }
+    }
+}
+
+/// The error for an image path given a clip of `n` frames.
+pub(crate) fn one_frame_only(path: &Path, n: usize) -> Error {
+    Error::invalid(format!(
+        "{}: an image file holds one frame but the clip has {n}; give a folder path (no extension) for a PNG sequence",
+        path.display()
+    ))
 }
 
 /// The `.png` files of `dir`, in frame order: numerically when every stem is a

@@ -1,6 +1,8 @@
 //! Media I/O: frames ↔ PNG/JPEG (`image`), audio ↔ WAV (`wav`), MP4 with H.264
 //! video and AAC audio (`mp4`) — all from crates.io code, no system FFmpeg —
 //! and [`save_clip`] / [`read_video`], which pick the format from the path.
+//! [`ClipWriter`] writes the same files piece by piece while a clip is
+//! generated, so that a long clip is never held whole.
 //!
 //! Every writer is atomic: it writes under a temporary name in the target's
 //! folder and renames at the end, so nothing partial is left on failure.
@@ -12,7 +14,7 @@ mod wav;
 
 use std::path::Path;
 
-use ndarray::{Array2, Array4, Axis};
+use ndarray::{Array2, Array4, ArrayView2, ArrayView4, Axis};
 
 pub use self::image::{
     frame_file_name, read_image, read_png_sequence, write_image, write_png_sequence,
@@ -85,37 +87,184 @@ pub fn read_video(path: &Path) -> Result<MediaClip> {
 /// - no extension: a folder of PNG frames `0000.png, 0001.png, …` ([`write_png_sequence`]).
 ///
 /// Any other extension is an [`Error::InvalidRequest`]. Writes are atomic:
-/// nothing partial is left under `path` on failure.
+/// nothing partial is left under `path` on failure. [`ClipWriter`] writes the
+/// same bytes from a clip that arrives in pieces.
 pub fn save_clip(clip: &Clip, path: &Path) -> Result<()> {
-    let ext = self::image::ext_lower(path);
-    match ext.as_deref() {
-        Some("mp4") => write_mp4(
+    let format = OutputFormat::of(path)?;
+    match format {
+        OutputFormat::Mp4 => write_mp4(
             path,
             clip.frames.view(),
             clip.fps,
             clip.audio.as_ref().map(|a| (a.view(), clip.sample_rate)),
         ),
-        Some("wav") => match &clip.audio {
+        OutputFormat::Wav => match &clip.audio {
             Some(audio) => write_wav(path, audio.view(), clip.sample_rate),
-            None => Err(Error::invalid(format!(
-                "{}: the clip has no audio to write as WAV",
-                path.display()
-            ))),
+            None => Err(self::wav::no_audio(path)),
         },
-        Some("png" | "jpg" | "jpeg") => {
-            if clip.frames.len_of(Axis(0)) != 1 {
-                return Err(Error::invalid(format!(
-                    "{}: an image file holds one frame but the clip has {}; give a folder path (no extension) for a PNG sequence",
-                    path.display(),
-                    clip.frames.len_of(Axis(0))
-                )));
+        OutputFormat::Image => {
+            let n = clip.frames.len_of(Axis(0));
+            if n != 1 {
+                return Err(self::image::one_frame_only(path, n));
             }
             write_image(path, clip.frames.index_axis(Axis(0), 0))
         }
-        None => write_png_sequence(path, clip.frames.view()),
-        Some(other) => Err(Error::invalid(format!(
-            "{}: cannot save a clip as `.{other}` (use .mp4, .wav, .png, .jpg or a folder path)",
-            path.display()
-        ))),
+        OutputFormat::PngFolder => write_png_sequence(path, clip.frames.view()),
+    }
+}
+
+/// The kinds of output [`save_clip`] and [`ClipWriter`] write, by extension.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum OutputFormat {
+    Mp4,
+    Wav,
+    Image,
+    PngFolder,
+}
+
+impl OutputFormat {
+    fn of(path: &Path) -> Result<Self> {
+        match self::image::ext_lower(path).as_deref() {
+            Some("mp4") => Ok(Self::Mp4),
+            Some("wav") => Ok(Self::Wav),
+            Some("png" | "jpg" | "jpeg") => Ok(Self::Image),
+            None => Ok(Self::PngFolder),
+            Some(other) => Err(Error::invalid(format!(
+                "{}: cannot save a clip as `.{other}` (use .mp4, .wav, .png, .jpg or a folder path)",
+                path.display()
+            ))),
+        }
+    }
+}
+
+/// What a clip written by a [`ClipWriter`] will hold, known before its first
+/// frame (from the resolved request), so that a path that cannot take it is
+/// refused before any work.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ClipSpec {
+    /// Frame width in pixels.
+    pub width: u32,
+    /// Frame height in pixels.
+    pub height: u32,
+    /// Frames the clip will have (a single image file takes exactly 1).
+    pub frames: u32,
+    /// Frames per second.
+    pub fps: f32,
+    /// Whether audio will be written (a `.wav` path needs it).
+    pub audio: bool,
+}
+
+/// Per-format writers behind [`ClipWriter`].
+enum Sink {
+    /// Boxed: the H.264 encoder's state is several KiB.
+    Mp4(Box<self::mp4::Mp4Writer>),
+    Png(self::image::PngSequenceWriter),
+    Image(self::image::ImageWriter),
+    Wav(self::wav::WavWriter),
+}
+
+/// Writes a clip to a file or folder piece by piece, as it is generated, by
+/// the extension of the path with the rules of [`save_clip`]:
+///
+/// - `.mp4`: each frame is H.264-encoded as it arrives and only the
+///   compressed samples are kept (audio likewise, as AAC); the file is muxed
+///   at [`ClipWriter::finish`].
+/// - no extension: each frame is written to the folder's `NNNN.png` as it arrives.
+/// - `.wav`: the audio samples are written as they arrive; frames are ignored.
+/// - `.png`, `.jpg`, `.jpeg`: the one frame of a one-frame clip.
+///
+/// The output is staged under a temporary name in the target's folder and
+/// renamed into place by [`ClipWriter::finish`]; a writer dropped before that
+/// (an error, a cancelled run) removes what it staged, so nothing partial is
+/// left. The files are byte-identical to [`save_clip`]'s for the same clip,
+/// however it is split into pieces.
+///
+/// ```no_run
+/// use sora_core::io::{ClipSpec, ClipWriter};
+/// let spec = ClipSpec { width: 64, height: 64, frames: 8, fps: 16.0, audio: false };
+/// let mut w = ClipWriter::create("out.mp4".as_ref(), &spec)?;
+/// for _ in 0..2 {
+///     let piece = ndarray::Array4::<u8>::zeros((4, 64, 64, 3));
+///     w.write_frames(piece.view())?;
+/// }
+/// w.finish()?;
+/// # Ok::<(), sora_core::Error>(())
+/// ```
+pub struct ClipWriter {
+    sink: Sink,
+}
+
+impl ClipWriter {
+    /// Opens a writer for `path`. Everything that can be checked before the
+    /// first frame is: the extension, that the folder exists (and, for `.mp4`,
+    /// that a file can be created in it), that an existing folder target holds
+    /// only PNG frames, that the size and rate suit H.264, that a `.wav` path
+    /// gets audio and an image path one frame.
+    pub fn create(path: &Path, spec: &ClipSpec) -> Result<Self> {
+        let sink = match OutputFormat::of(path)? {
+            OutputFormat::Mp4 => Sink::Mp4(Box::new(self::mp4::Mp4Writer::create(
+                path,
+                spec.width as usize,
+                spec.height as usize,
+                spec.fps,
+            )?)),
+            OutputFormat::Wav => {
+                if !spec.audio {
+                    return Err(self::wav::no_audio(path));
+                }
+                Sink::Wav(self::wav::WavWriter::create(path, WavFormat::Pcm16)?)
+            }
+            OutputFormat::Image => {
+                if spec.frames != 1 {
+                    return Err(self::image::one_frame_only(path, spec.frames as usize));
+                }
+                Sink::Image(self::image::ImageWriter::create(path)?)
+            }
+            OutputFormat::PngFolder => Sink::Png(self::image::PngSequenceWriter::create(path)?),
+        };
+        Ok(Self { sink })
+    }
+
+    /// Appends frames `[t, H, W, 3]` (RGB, every frame the same size).
+    pub fn write_frames(&mut self, frames: ArrayView4<u8>) -> Result<()> {
+        match &mut self.sink {
+            Sink::Mp4(w) => w.push_frames(frames),
+            Sink::Png(w) => w.push(frames),
+            Sink::Image(w) => w.push(frames),
+            Sink::Wav(_) => Ok(()),
+        }
+    }
+
+    /// Appends audio `[channels, samples]` in [-1, 1] at `sample_rate` (every
+    /// piece with the same channels and rate). Picture-only outputs (a PNG
+    /// folder, an image) ignore it, as [`save_clip`] does.
+    pub fn write_audio(&mut self, audio: ArrayView2<f32>, sample_rate: u32) -> Result<()> {
+        match &mut self.sink {
+            Sink::Mp4(w) => w.push_audio(audio, sample_rate),
+            Sink::Wav(w) => w.push(audio, sample_rate),
+            Sink::Png(_) | Sink::Image(_) => Ok(()),
+        }
+    }
+
+    /// Frames written so far (0 for a `.wav` writer).
+    pub fn frames_written(&self) -> usize {
+        match &self.sink {
+            Sink::Mp4(w) => w.frames(),
+            Sink::Png(w) => w.frames(),
+            Sink::Image(w) => w.frames(),
+            Sink::Wav(_) => 0,
+        }
+    }
+
+    /// Completes the output (muxes an MP4, finalises a WAV header) and moves it
+    /// to its final name. An output without frames (or a `.wav` without audio)
+    /// is an [`Error::InvalidRequest`] and leaves nothing.
+    pub fn finish(self) -> Result<()> {
+        match self.sink {
+            Sink::Mp4(w) => w.finish(),
+            Sink::Png(w) => w.finish(),
+            Sink::Image(w) => w.finish(),
+            Sink::Wav(w) => w.finish(),
+        }
     }
 }

@@ -1,7 +1,7 @@
 //! Audio ↔ WAV files (through `hound`): `[channels, samples]` f32 in [-1, 1].
 
 use std::io::BufWriter;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use ndarray::{Array2, ArrayView2};
 
@@ -48,7 +48,8 @@ pub fn write_wav(path: &Path, audio: ArrayView2<f32>, sample_rate: u32) -> Resul
 }
 
 /// Writes `audio` `[C, S]` (f32, nominally in [-1, 1]) as a WAV file in `format`.
-/// Atomic: nothing is left under `path` on failure.
+/// Atomic: nothing is left under `path` on failure. Gives the same bytes as
+/// [`crate::io::ClipWriter`] fed the audio in pieces.
 pub fn write_wav_as(
     path: &Path,
     audio: ArrayView2<f32>,
@@ -56,40 +57,112 @@ pub fn write_wav_as(
     format: WavFormat,
 ) -> Result<()> {
     check_audio(path, &audio, sample_rate)?;
-    let channels = u16::try_from(audio.nrows())
-        .map_err(|_| Error::invalid(format!("{}: too many audio channels", path.display())))?;
-    let spec = hound::WavSpec {
-        channels,
-        sample_rate,
-        bits_per_sample: match format {
-            WavFormat::Pcm16 => 16,
-            WavFormat::Float32 => 32,
-        },
-        sample_format: match format {
-            WavFormat::Pcm16 => hound::SampleFormat::Int,
-            WavFormat::Float32 => hound::SampleFormat::Float,
-        },
-    };
-    let staged = Staged::file(path)?;
-    let tmp = staged.path();
-    let wav_err = |e: hound::Error| match e {
-        hound::Error::IoError(io) => Error::io(tmp, io),
-        other => Error::media(path, format!("cannot write WAV: {other}")),
-    };
-    let file = std::fs::File::create(tmp).map_err(|e| Error::io(tmp, e))?;
-    let mut w = hound::WavWriter::new(BufWriter::new(file), spec).map_err(wav_err)?;
-    for s in 0..audio.ncols() {
-        for c in 0..audio.nrows() {
-            let v = audio[[c, s]];
-            match format {
-                WavFormat::Pcm16 => w.write_sample(f32_to_i16(v)),
-                WavFormat::Float32 => w.write_sample(v),
-            }
-            .map_err(wav_err)?;
+    let mut writer = WavWriter::create(path, format)?;
+    writer.push(audio, sample_rate)?;
+    writer.finish()
+}
+
+/// A WAV file written while the audio is generated: samples are written to a
+/// temporary file as they arrive (nothing is kept in memory) and the file is
+/// renamed into place at [`WavWriter::finish`]. The header is written with the
+/// first piece (which fixes channels and sample rate). Dropped unfinished, it
+/// removes the temporary file.
+pub(crate) struct WavWriter {
+    path: PathBuf,
+    staged: Staged,
+    format: WavFormat,
+    writer: Option<hound::WavWriter<BufWriter<std::fs::File>>>,
+}
+
+impl WavWriter {
+    /// Stages `path` (its folder must exist).
+    pub(crate) fn create(path: &Path, format: WavFormat) -> Result<Self> {
+        Ok(Self {
+            path: path.to_path_buf(),
+            staged: Staged::file(path)?,
+            format,
+            writer: None,
+        })
+    }
+
+    fn err(&self, e: hound::Error) -> Error {
+        match e {
+            hound::Error::IoError(io) => Error::io(self.staged.path(), io),
+            other => Error::media(&self.path, format!("cannot write WAV: {other}")),
         }
     }
-    w.finalize().map_err(wav_err)?;
-    staged.commit()
+
+    /// Appends audio `[C, S]` at `sample_rate` (every piece with the same
+    /// channels and rate).
+    pub(crate) fn push(&mut self, audio: ArrayView2<f32>, sample_rate: u32) -> Result<()> {
+        check_audio(&self.path, &audio, sample_rate)?;
+        let channels = u16::try_from(audio.nrows()).map_err(|_| {
+            Error::invalid(format!("{}: too many audio channels", self.path.display()))
+        })?;
+        let format = self.format;
+        if self.writer.is_none() {
+            let spec = hound::WavSpec {
+                channels,
+                sample_rate,
+                bits_per_sample: match format {
+                    WavFormat::Pcm16 => 16,
+                    WavFormat::Float32 => 32,
+                },
+                sample_format: match format {
+                    WavFormat::Pcm16 => hound::SampleFormat::Int,
+                    WavFormat::Float32 => hound::SampleFormat::Float,
+                },
+            };
+            let tmp = self.staged.path();
+            let file = std::fs::File::create(tmp).map_err(|e| Error::io(tmp, e))?;
+            let w = hound::WavWriter::new(BufWriter::new(file), spec).map_err(|e| self.err(e))?;
+            self.writer = Some(w);
+        }
+        let Some(w) = self.writer.as_mut() else {
+            unreachable!("created above")
+        };
+        let spec = w.spec();
+        if spec.channels != channels || spec.sample_rate != sample_rate {
+            return Err(Error::invalid(format!(
+                "{}: the audio changes from {} channels at {} Hz to {channels} at {sample_rate} Hz",
+                self.path.display(),
+                spec.channels,
+                spec.sample_rate
+            )));
+        }
+        let mut result = Ok(());
+        'all: for s in 0..audio.ncols() {
+            for c in 0..audio.nrows() {
+                let v = audio[[c, s]];
+                result = match format {
+                    WavFormat::Pcm16 => w.write_sample(f32_to_i16(v)),
+                    WavFormat::Float32 => w.write_sample(v),
+                };
+                if result.is_err() {
+                    break 'all;
+                }
+            }
+        }
+        result.map_err(|e| self.err(e))
+    }
+
+    /// Finalises the header and renames the file into place; a WAV writer that
+    /// received no audio is an [`Error::InvalidRequest`].
+    pub(crate) fn finish(mut self) -> Result<()> {
+        let Some(w) = self.writer.take() else {
+            return Err(no_audio(&self.path));
+        };
+        w.finalize().map_err(|e| self.err(e))?;
+        self.staged.commit()
+    }
+}
+
+/// The error for a WAV path given a clip without audio.
+pub(crate) fn no_audio(path: &Path) -> Error {
+    Error::invalid(format!(
+        "{}: the clip has no audio to write as WAV",
+        path.display()
+    ))
 }
 
 /// f32 in [-1, 1] → i16: `round(v · 32768)` clamped to the i16 range (the

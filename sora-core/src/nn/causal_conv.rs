@@ -199,14 +199,7 @@ impl CausalConv3d {
                 x.size()
             )));
         }
-        Ok(x.f_conv3d(
-            &self.weight,
-            self.bias.as_ref(),
-            self.stride,
-            padding,
-            [1, 1, 1],
-            1,
-        )?)
+        super::conv::conv(x, &self.weight, self.bias.as_ref(), &self.stride, &padding)
     }
 }
 

@@ -3,6 +3,7 @@
 
 pub mod attention;
 pub mod causal_conv;
+pub mod conv;
 pub mod linear;
 pub mod norm;
 pub mod rope;

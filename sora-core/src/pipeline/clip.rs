@@ -77,6 +77,13 @@ pub struct ClipMeta {
     pub text_embeddings_cached: bool,
 }
 
+impl ClipMeta {
+    /// The metadata as one JSON object (what `sora generate --json` prints).
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).unwrap_or_else(|_| "{}".into())
+    }
+}
+
 /// A generated clip.
 #[derive(Debug, Clone)]
 pub struct Clip {
@@ -102,6 +109,6 @@ impl Clip {
 
     /// The clip's metadata as one JSON object.
     pub fn meta_json(&self) -> String {
-        serde_json::to_string(&self.meta).unwrap_or_else(|_| "{}".into())
+        self.meta.to_json()
     }
 }

@@ -3,27 +3,32 @@
 
 mod clip;
 mod noise;
+mod options;
 mod progress;
 mod request;
+mod sink;
 
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::Instant;
 
-use ndarray::{Array2, Array4};
-use tch::{Kind, Tensor};
+use tch::Tensor;
 
 pub use clip::{Clip, ClipMeta, Timings};
 pub use noise::Noise;
+pub use options::PIPELINE_OPTIONS;
 pub use progress::{CancelToken, Phase, Progress, StepCallback, StepInfo};
 pub use request::{
     Defaults, ImageInput, InputSource, Mode, Request, Resolved, VideoInput, DEFAULT_STRENGTH,
 };
+pub use sink::FileSink;
 
 use crate::estimate::{self, MemoryEstimate};
-use crate::family::{self, FrameSink, MemoryOptions, ModelFamily, SpeedOptions, StepCtx};
+use crate::family::{self, MemoryOptions, ModelFamily, SpeedOptions, StepCtx};
+use crate::io::ClipSpec;
 use crate::weights::ModelFolder;
 use crate::{Device, Dtype, Error, Result};
+use sink::{ArraySink, Output, Reporting};
 
 /// Latents the loop walks: video, and audio for joint families.
 pub struct Latents {
@@ -164,24 +169,6 @@ pub struct Pipeline {
     load_reported: Mutex<bool>,
 }
 
-struct CollectSink {
-    frames: Vec<Tensor>,
-    audio: Vec<Tensor>,
-    sample_rate: u32,
-}
-
-impl FrameSink for CollectSink {
-    fn frames(&mut self, frames: Tensor) -> Result<()> {
-        self.frames.push(frames);
-        Ok(())
-    }
-    fn audio(&mut self, audio: Tensor, sample_rate: u32) -> Result<()> {
-        self.audio.push(audio);
-        self.sample_rate = sample_rate;
-        Ok(())
-    }
-}
-
 fn check_finite(t: &Tensor, what: &str) -> Result<()> {
     let bad = t.f_isfinite()?.f_logical_not()?.f_any()?;
     if bad.int64_value(&[]) != 0 {
@@ -266,16 +253,89 @@ impl Pipeline {
             .or_else(|| estimate::default_budget_mb(self.device, estimate.held_mb))
     }
 
-    /// Generates a clip. Same request and seed give the same bytes on CPU.
-    /// A request whose memory estimate exceeds the budget is refused with
+    /// Generates a clip in memory. Same request and seed give the same bytes
+    /// on CPU. The frames are decoded chunk by chunk into one buffer sized for
+    /// the clip (held once); for long clips prefer
+    /// [`Pipeline::generate_to_file`], which never holds them at all. A
+    /// request whose memory estimate exceeds the budget is refused with
     /// [`Error::OutOfMemory`] before anything is encoded.
     pub fn generate(&self, req: &Request, progress: &mut Progress) -> Result<Clip> {
+        let (sink, meta) = self.run(req, progress, |r| {
+            ArraySink::new(r.width, r.height, r.frames)
+        })?;
+        let (frames, audio, sample_rate) = sink.into_parts()?;
+        Ok(Clip {
+            frames,
+            audio,
+            fps: meta.fps as f32,
+            sample_rate,
+            meta,
+        })
+    }
+
+    /// Generates a clip straight into a file or folder, decoding and writing
+    /// chunk by chunk so that memory does not grow with the clip's length
+    /// (beyond its latents, which the decoder reads from). The format is
+    /// chosen by the extension of `path` with the rules of [`Clip::save`]:
+    /// `.mp4` (H.264 encoded frame by frame as decoded into a temporary spool
+    /// file beside `path`, AAC audio or filler silence, muxed at the end),
+    /// `.wav` (audio only), a folder path for
+    /// `0000.png, 0001.png, …` written one by one, or `.png`/`.jpg` for a
+    /// one-frame clip. The files are byte-identical to [`Pipeline::generate`]
+    /// followed by [`Clip::save`].
+    ///
+    /// A path that cannot take the clip (unknown extension, missing folder,
+    /// odd size for H.264, `.wav` without audio, an existing folder that is not
+    /// a frame folder, …) is an error before any work. The output is staged
+    /// under a temporary name and renamed into place only when complete: a
+    /// failed or cancelled run ([`Error::Cancelled`], also from the progress
+    /// callback during decoding, which reports [`Phase::Decode`] after every
+    /// decoded chunk) leaves nothing behind.
+    ///
+    /// Returns the clip's metadata (`peak_rss_mb` measured after writing).
+    /// `timings.decode_s` and `total_s` exclude the time spent encoding and
+    /// writing, as for [`Pipeline::generate`], whose timings do not include
+    /// [`Clip::save`].
+    pub fn generate_to_file(
+        &self,
+        req: &Request,
+        progress: &mut Progress,
+        path: impl AsRef<Path>,
+    ) -> Result<ClipMeta> {
+        let path = path.as_ref();
+        let (sink, mut meta) = self.run(req, progress, |r| {
+            let spec = ClipSpec {
+                width: r.width,
+                height: r.height,
+                frames: r.frames,
+                fps: r.fps as f32,
+                audio: r.audio,
+            };
+            FileSink::create(path, &spec)
+        })?;
+        // A cancel that arrives after the last decoded chunk still wins.
+        progress.check()?;
+        sink.finish()?;
+        meta.peak_rss_mb = peak_rss_mb();
+        Ok(meta)
+    }
+
+    /// The one generation loop: resolves and checks `req`, opens the output
+    /// with `open` (before any work, so a bad output fails early), encodes,
+    /// denoises and decodes into it.
+    fn run<S: Output>(
+        &self,
+        req: &Request,
+        progress: &mut Progress,
+        open: impl FnOnce(&Resolved) -> Result<S>,
+    ) -> Result<(S, ClipMeta)> {
         let mut fam = self.lock()?;
         let _guard = tch::no_grad_guard();
         let r = req.resolve(&fam.defaults(), |f| fam.nearest_frames(f))?;
         fam.check(&r)?;
         let estimate = estimate::check_family(&**fam, &r, self.budget_mb, self.device)?;
         progress.check()?;
+        let mut sink = open(&r)?;
 
         let t_start = Instant::now();
         let cond = fam.encode(&r);
@@ -310,18 +370,28 @@ impl Pipeline {
         let denoise_s = t_den.elapsed().as_secs_f64();
 
         let t_dec = Instant::now();
-        let mut sink = CollectSink {
-            frames: Vec::new(),
-            audio: Vec::new(),
-            sample_rate: 0,
-        };
-        fam.decode(x, &cond, &mut sink)?;
-        progress.report(Phase::Decode, 1, 1, t_dec)?;
-        let decode_s = t_dec.elapsed().as_secs_f64();
-        let total_s = t_start.elapsed().as_secs_f64();
-
-        let frames = tensor_to_frames(&sink.frames)?;
-        let audio = tensor_to_audio(&sink.audio)?;
+        let expected = r.frames as usize;
+        fam.decode(
+            x,
+            &cond,
+            &mut Reporting {
+                sink: &mut sink,
+                progress: &mut *progress,
+                total: expected,
+                started: t_dec,
+            },
+        )?;
+        let frames = sink.frames_received();
+        if frames == 0 {
+            return Err(Error::Numeric("the decoder produced no frames".into()));
+        }
+        if frames < expected {
+            // Fewer frames than expected: still end with a complete decode event.
+            progress.report(Phase::Decode, frames, frames, t_dec)?;
+        }
+        let write_s = sink.write_s();
+        let decode_s = t_dec.elapsed().as_secs_f64() - write_s;
+        let total_s = t_start.elapsed().as_secs_f64() - write_s;
         let load_s = {
             let mut reported = self.load_reported.lock().unwrap_or_else(|p| p.into_inner());
             let v = if *reported { 0.0 } else { self.load_s };
@@ -340,11 +410,11 @@ impl Pipeline {
             guidance_2: r.guidance_2,
             width: r.width,
             height: r.height,
-            frames: frames.shape()[0] as u32,
+            frames: frames as u32,
             fps: r.fps,
             device: self.device.to_string(),
             dtype: self.dtype.to_string(),
-            has_audio: audio.is_some(),
+            has_audio: sink.has_audio(),
             sora_version: crate::version().to_string(),
             timings: Timings {
                 load_s,
@@ -359,50 +429,6 @@ impl Pipeline {
             estimated_peak_mb: estimate.map(|e| e.total_mb),
             text_embeddings_cached: fam.text_from_cache(),
         };
-        Ok(Clip {
-            frames,
-            audio,
-            fps: r.fps as f32,
-            sample_rate: if sink.audio.is_empty() {
-                0
-            } else {
-                sink.sample_rate
-            },
-            meta,
-        })
+        Ok((sink, meta))
     }
-}
-
-fn tensor_to_frames(chunks: &[Tensor]) -> Result<Array4<u8>> {
-    if chunks.is_empty() {
-        return Err(Error::Numeric("the decoder produced no frames".into()));
-    }
-    let all = Tensor::f_cat(chunks, 0)?
-        .f_to_device(tch::Device::Cpu)?
-        .f_to_kind(Kind::Uint8)?
-        .f_contiguous()?;
-    let shape: Vec<usize> = all.size().iter().map(|&d| d as usize).collect();
-    if shape.len() != 4 || shape[3] != 3 {
-        return Err(Error::Numeric(format!(
-            "decoded frames have shape {shape:?}, expected [T,H,W,3]"
-        )));
-    }
-    let data = Vec::<u8>::try_from(&all.f_flatten(0, -1)?)?;
-    Array4::from_shape_vec((shape[0], shape[1], shape[2], shape[3]), data)
-        .map_err(|e| Error::Numeric(e.to_string()))
-}
-
-fn tensor_to_audio(chunks: &[Tensor]) -> Result<Option<Array2<f32>>> {
-    if chunks.is_empty() {
-        return Ok(None);
-    }
-    let all = Tensor::f_cat(chunks, 1)?
-        .f_to_device(tch::Device::Cpu)?
-        .f_to_kind(Kind::Float)?
-        .f_contiguous()?;
-    let s = all.size();
-    let data = Vec::<f32>::try_from(&all.f_flatten(0, -1)?)?;
-    Array2::from_shape_vec((s[0] as usize, s[1] as usize), data)
-        .map(Some)
-        .map_err(|e| Error::Numeric(e.to_string()))
 }

@@ -76,8 +76,14 @@ class Pipeline:
         device: str = "cpu",
         dtype: str = "float32",
         threads: int | None = None,
+        *,
+        batch_guidance: bool = True,
     ) -> None:
-        """Loads the diffusers-format model folder `model`."""
+        """Loads the diffusers-format model folder `model`.
+
+        Speed options (keyword-only): `batch_guidance` runs both guidance
+        branches in one batched forward (False: one after the other, less memory).
+        """
     def generate(
         self,
         prompt: str,

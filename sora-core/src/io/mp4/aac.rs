@@ -6,7 +6,7 @@
 //! MP4 writer records that delay and the true length in the track's edit list
 //! so that every reader (ours, FFmpeg, players) trims it exactly.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use fdk_aac::enc::{
     AudioObjectType, BitRate, ChannelMode, Encoder, EncoderParams, Transport as EncTransport,
@@ -49,99 +49,209 @@ impl EncodedAudio {
     }
 }
 
-/// Encodes `audio` `[C, S]` (C = 1 or 2) at `sample_rate` as AAC-LC. Silence
-/// is padded at the end so that every real sample lies in a whole access unit.
+/// An AAC-LC encoder fed audio piece by piece: it keeps the pending PCM of
+/// less than one access unit and the compressed access units, nothing else.
+/// The encoder is called with exactly the same input slices whether the audio
+/// comes whole ([`encode`]) or in pieces, so both give the same bytes.
+pub(crate) struct AacEncoder {
+    encoder: Encoder,
+    path: PathBuf,
+    asc: Vec<u8>,
+    frame_len: usize,
+    priming: usize,
+    channels: usize,
+    sample_rate: u32,
+    bitrate: u32,
+    /// Interleaved i16 samples not yet consumed by the encoder.
+    pcm: Vec<i16>,
+    /// Samples per channel received.
+    received: u64,
+    out: Vec<u8>,
+    frames: Vec<Vec<u8>>,
+    calls: usize,
+}
+
+impl AacEncoder {
+    /// An encoder for `channels` (1 or 2) at `sample_rate` (one of
+    /// [`AAC_SAMPLE_RATES`]); `path` names the output in error messages.
+    pub(crate) fn new(path: &Path, channels: usize, sample_rate: u32) -> Result<Self> {
+        let mode = match channels {
+            1 => ChannelMode::Mono,
+            2 => ChannelMode::Stereo,
+            c => {
+                return Err(Error::invalid(format!(
+                    "{}: the AAC writer takes mono or stereo audio, got {c} channels",
+                    path.display()
+                )))
+            }
+        };
+        if !AAC_SAMPLE_RATES.contains(&sample_rate) {
+            return Err(Error::invalid(format!(
+                "{}: AAC cannot store {sample_rate} Hz audio (supported: {AAC_SAMPLE_RATES:?}); resample it first",
+                path.display()
+            )));
+        }
+        // About 2 bits per sample and channel: transparent for generated audio, and
+        // within the AAC-LC limit of 6 bits per sample and channel.
+        let bitrate = (u64::from(sample_rate) * channels as u64 * 2).min(320_000) as u32;
+        let enc_err = |what: &str, e: fdk_aac::enc::EncoderError| {
+            Error::media(path, format!("AAC encoder {what}: {e}"))
+        };
+        let encoder = Encoder::new(EncoderParams {
+            bit_rate: BitRate::Cbr(bitrate),
+            sample_rate,
+            transport: EncTransport::Raw,
+            channels: mode,
+            audio_object_type: AudioObjectType::Mpeg4LowComplexity,
+        })
+        .map_err(|e| enc_err("setup", e))?;
+        let info = encoder.info().map_err(|e| enc_err("info", e))?;
+        let frame_len = info.frameLength as usize;
+        let priming = info.nDelay as usize;
+        let conf_len = (info.confSize as usize).min(info.confBuf.len());
+        if frame_len == 0 || conf_len == 0 {
+            return Err(Error::media(
+                path,
+                "AAC encoder reported no frame length or no config",
+            ));
+        }
+        Ok(Self {
+            asc: info.confBuf[..conf_len].to_vec(),
+            out: vec![0u8; (info.maxOutBufBytes as usize).max(8192)],
+            encoder,
+            path: path.to_path_buf(),
+            frame_len,
+            priming,
+            channels,
+            sample_rate,
+            bitrate,
+            pcm: Vec::new(),
+            received: 0,
+            frames: Vec::new(),
+            calls: 0,
+        })
+    }
+
+    /// Channels the encoder was opened for.
+    pub(crate) fn channels(&self) -> usize {
+        self.channels
+    }
+
+    /// Sample rate the encoder was opened for.
+    pub(crate) fn sample_rate(&self) -> u32 {
+        self.sample_rate
+    }
+
+    /// Appends audio `[C, S]` (the encoder's channel count) and encodes every
+    /// whole access unit it completes.
+    pub(crate) fn push(&mut self, audio: ArrayView2<f32>) -> Result<()> {
+        let (channels, n) = audio.dim();
+        if channels != self.channels {
+            return Err(Error::invalid(format!(
+                "{}: the audio has {} channels, then {channels}",
+                self.path.display(),
+                self.channels
+            )));
+        }
+        self.pcm.reserve(n * channels);
+        for s in 0..n {
+            for c in 0..channels {
+                self.pcm.push(f32_to_i16(audio[[c, s]]));
+            }
+        }
+        self.received += n as u64;
+        self.encode_whole_units()
+    }
+
+    /// Appends `n` samples per channel of silence.
+    pub(crate) fn push_silence(&mut self, n: usize) -> Result<()> {
+        self.pcm.resize(self.pcm.len() + n * self.channels, 0);
+        self.received += n as u64;
+        self.encode_whole_units()
+    }
+
+    /// One encoder call on `input` (interleaved); returns the samples it consumed.
+    fn call(&mut self, input: &[i16]) -> Result<usize> {
+        self.calls += 1;
+        let r = self
+            .encoder
+            .encode(input, &mut self.out)
+            .map_err(|e| Error::media(&self.path, format!("AAC encoder failed: {e}")))?;
+        if r.output_size > 0 {
+            self.frames
+                .push(self.out[..r.output_size.min(self.out.len())].to_vec());
+        }
+        Ok(r.input_consumed)
+    }
+
+    /// Feeds the encoder whole access units of pending PCM, as many as there are.
+    fn encode_whole_units(&mut self) -> Result<()> {
+        let chunk = self.frame_len * self.channels;
+        let mut pos = 0;
+        let mut stalled = 0;
+        while self.pcm.len() - pos >= chunk {
+            let input = std::mem::take(&mut self.pcm);
+            let used = self.call(&input[pos..pos + chunk]);
+            self.pcm = input;
+            let used = used?;
+            pos += used;
+            stalled = if used == 0 { stalled + 1 } else { 0 };
+            if stalled > 64 {
+                return Err(Error::media(&self.path, "AAC encoder takes no more input"));
+            }
+        }
+        self.pcm.drain(..pos);
+        Ok(())
+    }
+
+    /// Encodes the rest (padded with silence so that every real sample lies in a
+    /// whole access unit) and returns the access units.
+    pub(crate) fn finish(mut self) -> Result<EncodedAudio> {
+        let n = self.received as usize;
+        let needed = (self.priming + n).div_ceil(self.frame_len);
+        let chunk = self.frame_len * self.channels;
+        let zeros = vec![0i16; chunk];
+        let mut pos = 0;
+        while self.frames.len() < needed {
+            if self.calls > needed + 64 {
+                return Err(Error::media(
+                    &self.path,
+                    "AAC encoder stopped producing frames",
+                ));
+            }
+            if pos < self.pcm.len() {
+                let input = std::mem::take(&mut self.pcm);
+                let used = self.call(&input[pos..(pos + chunk).min(input.len())]);
+                self.pcm = input;
+                pos += used?;
+            } else {
+                self.call(&zeros)?;
+            }
+        }
+        Ok(EncodedAudio {
+            asc: self.asc,
+            frames: self.frames,
+            priming: self.priming as u32,
+            valid: n as u64,
+            frame_len: self.frame_len as u32,
+            channels: self.channels as u16,
+            sample_rate: self.sample_rate,
+            bitrate: self.bitrate,
+        })
+    }
+}
+
+/// Encodes `audio` `[C, S]` (C = 1 or 2) at `sample_rate` as AAC-LC with
+/// [`AacEncoder`]. Silence is padded at the end so that every real sample lies
+/// in a whole access unit.
 pub(crate) fn encode(
     path: &Path,
     audio: ArrayView2<f32>,
     sample_rate: u32,
 ) -> Result<EncodedAudio> {
-    let (channels, n) = audio.dim();
-    let mode = match channels {
-        1 => ChannelMode::Mono,
-        2 => ChannelMode::Stereo,
-        c => {
-            return Err(Error::invalid(format!(
-                "{}: the AAC writer takes mono or stereo audio, got {c} channels",
-                path.display()
-            )))
-        }
-    };
-    if !AAC_SAMPLE_RATES.contains(&sample_rate) {
-        return Err(Error::invalid(format!(
-            "{}: AAC cannot store {sample_rate} Hz audio (supported: {AAC_SAMPLE_RATES:?}); resample it first",
-            path.display()
-        )));
-    }
-    // About 2 bits per sample and channel: transparent for generated audio, and
-    // within the AAC-LC limit of 6 bits per sample and channel.
-    let bitrate = (u64::from(sample_rate) * channels as u64 * 2).min(320_000) as u32;
-    let enc_err = |what: &str, e: fdk_aac::enc::EncoderError| {
-        Error::media(path, format!("AAC encoder {what}: {e}"))
-    };
-    let encoder = Encoder::new(EncoderParams {
-        bit_rate: BitRate::Cbr(bitrate),
-        sample_rate,
-        transport: EncTransport::Raw,
-        channels: mode,
-        audio_object_type: AudioObjectType::Mpeg4LowComplexity,
-    })
-    .map_err(|e| enc_err("setup", e))?;
-    let info = encoder.info().map_err(|e| enc_err("info", e))?;
-    let frame_len = info.frameLength as usize;
-    let priming = info.nDelay as usize;
-    let conf_len = (info.confSize as usize).min(info.confBuf.len());
-    if frame_len == 0 || conf_len == 0 {
-        return Err(Error::media(
-            path,
-            "AAC encoder reported no frame length or no config",
-        ));
-    }
-    let asc = info.confBuf[..conf_len].to_vec();
-
-    let mut pcm = Vec::with_capacity(n * channels);
-    for s in 0..n {
-        for c in 0..channels {
-            pcm.push(f32_to_i16(audio[[c, s]]));
-        }
-    }
-    let needed = (priming + n).div_ceil(frame_len);
-    let chunk = frame_len * channels;
-    let zeros = vec![0i16; chunk];
-    let mut out = vec![0u8; (info.maxOutBufBytes as usize).max(8192)];
-    let mut frames = Vec::with_capacity(needed);
-    let mut pos = 0;
-    let mut calls = 0usize;
-    while frames.len() < needed {
-        calls += 1;
-        if calls > needed + 64 {
-            return Err(Error::media(path, "AAC encoder stopped producing frames"));
-        }
-        let input = if pos < pcm.len() {
-            &pcm[pos..(pos + chunk).min(pcm.len())]
-        } else {
-            &zeros[..]
-        };
-        let r = encoder
-            .encode(input, &mut out)
-            .map_err(|e| enc_err("failed", e))?;
-        if pos < pcm.len() {
-            pos += r.input_consumed;
-        }
-        if r.output_size > 0 {
-            frames.push(out[..r.output_size.min(out.len())].to_vec());
-        }
-    }
-    Ok(EncodedAudio {
-        asc,
-        frames,
-        priming: priming as u32,
-        valid: n as u64,
-        frame_len: frame_len as u32,
-        channels: channels as u16,
-        sample_rate,
-        bitrate,
-    })
+    let mut encoder = AacEncoder::new(path, audio.nrows(), sample_rate)?;
+    encoder.push(audio)?;
+    encoder.finish()
 }
 
 /// Audio decoded by [`decode`]: everything the access units hold, priming included.
@@ -325,4 +435,61 @@ where
         pcm,
         sample_rate: sr,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ndarray::{s, Array2};
+
+    fn noise(channels: usize, n: usize) -> Array2<f32> {
+        let mut x: u32 = 12345;
+        Array2::from_shape_fn((channels, n), |_| {
+            x = x.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+            (x >> 8) as f32 / (1u32 << 24) as f32 - 0.5
+        })
+    }
+
+    #[test]
+    fn pieces_encode_to_the_same_access_units_as_the_whole() {
+        let path = Path::new("test.mp4");
+        for (channels, rate) in [(1, 48_000), (2, 22_050)] {
+            let audio = noise(channels, 5 * 1024 + 333);
+            let whole = encode(path, audio.view(), rate).unwrap();
+            let mut enc = AacEncoder::new(path, channels, rate).unwrap();
+            let mut at = 0;
+            for n in [1usize, 1023, 1024, 2000, 7, 10_000] {
+                let end = (at + n).min(audio.ncols());
+                enc.push(audio.slice(s![.., at..end])).unwrap();
+                at = end;
+            }
+            let pieces = enc.finish().unwrap();
+            assert_eq!(whole.frames, pieces.frames, "{channels} ch at {rate} Hz");
+            assert_eq!((whole.priming, whole.valid), (pieces.priming, pieces.valid));
+            assert_eq!(whole.asc, pieces.asc);
+            // Silence pushed in pieces equals silence pushed whole.
+            let zeros = Array2::<f32>::zeros((channels, 4000));
+            let whole = encode(path, zeros.view(), rate).unwrap();
+            let mut enc = AacEncoder::new(path, channels, rate).unwrap();
+            enc.push_silence(1500).unwrap();
+            enc.push_silence(2500).unwrap();
+            assert_eq!(whole.frames, enc.finish().unwrap().frames);
+        }
+    }
+
+    #[test]
+    fn bad_layouts_are_invalid_requests() {
+        let path = Path::new("test.mp4");
+        assert!(matches!(
+            AacEncoder::new(path, 3, 48_000),
+            Err(Error::InvalidRequest(_))
+        ));
+        assert!(matches!(
+            AacEncoder::new(path, 1, 12_345),
+            Err(Error::InvalidRequest(_))
+        ));
+        let mut enc = AacEncoder::new(path, 1, 48_000).unwrap();
+        let e = enc.push(noise(2, 100).view()).unwrap_err();
+        assert!(matches!(e, Error::InvalidRequest(_)), "{e}");
+    }
 }

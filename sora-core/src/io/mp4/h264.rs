@@ -2,9 +2,11 @@
 //! vendored source): RGB frames → length-prefixed NAL units plus SPS/PPS for the
 //! `avcC` box, and MP4 samples → RGB frames.
 
-use std::path::Path;
+use std::fs::File;
+use std::io::{Read, Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
 
-use ndarray::{Array4, ArrayView4, Axis};
+use ndarray::{Array4, ArrayView3, ArrayView4, Axis};
 use openh264::decoder::{DecodeOptions, Decoder, DecoderConfig, Flush};
 use openh264::encoder::{
     BitRate, Complexity, Encoder, EncoderConfig, FrameType, IntraFramePeriod, Profile, QpRange,
@@ -14,22 +16,112 @@ use openh264::formats::{YUVBuffer, YUVSource};
 use openh264::{OpenH264API, Timestamp};
 
 use super::yuv::{i420_to_rgb, rgb_to_i420, Planes};
+use crate::io::atomic::Staged;
 use crate::{Error, Result};
 
 /// The largest quantiser the encoder may use: keeps every frame close to its
 /// source (a round trip of smooth content stays within a few levels).
 const MAX_QP: u8 = 24;
 
-/// H.264 access units made by [`encode`].
+/// H.264 access units made by [`encode`] or [`H264Encoder`].
 pub(crate) struct EncodedVideo {
     /// Sequence parameter set (NAL unit without start code).
     pub sps: Vec<u8>,
     /// Picture parameter set.
     pub pps: Vec<u8>,
-    /// One sample per frame: NAL units each prefixed by a 4-byte big-endian length.
-    pub samples: Vec<Vec<u8>>,
+    /// Byte size of each sample (one per frame).
+    pub sizes: Vec<u32>,
     /// Whether each sample is an IDR (sync) frame.
     pub sync: Vec<bool>,
+    /// The samples: NAL units each prefixed by a 4-byte big-endian length.
+    pub store: SampleStore,
+}
+
+/// Where the compressed samples of an [`EncodedVideo`] are kept.
+pub(crate) enum SampleStore {
+    /// In memory, one buffer per sample (whole-clip writes).
+    Memory(Vec<Vec<u8>>),
+    /// Appended to a temporary spool file (streamed writes), so that memory
+    /// does not grow with the clip's length; removed when dropped.
+    Spool {
+        /// The spool file, opened for reading and writing.
+        file: File,
+        /// Its staged name (never committed: dropping it removes the file).
+        staged: Staged,
+        /// Byte offset of each sample in the file.
+        offsets: Vec<u64>,
+        /// Bytes written so far.
+        len: u64,
+    },
+}
+
+impl SampleStore {
+    /// A spool in a new temporary file next to `target`.
+    pub(crate) fn spool(target: &Path) -> Result<Self> {
+        let staged = Staged::file(target)?;
+        let tmp = staged.path();
+        let file = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create_new(true)
+            .open(tmp)
+            .map_err(|e| Error::io(tmp, e))?;
+        Ok(SampleStore::Spool {
+            file,
+            staged,
+            offsets: Vec::new(),
+            len: 0,
+        })
+    }
+
+    fn push(&mut self, sample: Vec<u8>) -> Result<()> {
+        match self {
+            SampleStore::Memory(v) => v.push(sample),
+            SampleStore::Spool {
+                file,
+                staged,
+                offsets,
+                len,
+            } => {
+                (&*file)
+                    .write_all(&sample)
+                    .map_err(|e| Error::io(staged.path(), e))?;
+                offsets.push(*len);
+                *len += sample.len() as u64;
+            }
+        }
+        Ok(())
+    }
+
+    /// Writes samples `first .. first + n` (sizes from `sizes`) to `out`.
+    pub(crate) fn write_to(
+        &self,
+        first: usize,
+        n: usize,
+        sizes: &[u32],
+        out: &mut dyn Write,
+    ) -> std::io::Result<()> {
+        match self {
+            SampleStore::Memory(v) => {
+                for s in &v[first..first + n] {
+                    out.write_all(s)?;
+                }
+            }
+            SampleStore::Spool { file, offsets, .. } => {
+                let bytes: u64 = sizes[first..first + n].iter().map(|&s| u64::from(s)).sum();
+                let mut f = file;
+                f.seek(SeekFrom::Start(offsets[first]))?;
+                let copied = std::io::copy(&mut f.take(bytes), out)?;
+                if copied != bytes {
+                    return Err(std::io::Error::new(
+                        std::io::ErrorKind::UnexpectedEof,
+                        "the H.264 spool file is shorter than what was written to it",
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
 }
 
 /// Splits an Annex B byte stream into NAL units (start codes removed).
@@ -58,51 +150,98 @@ fn annexb_nals(stream: &[u8]) -> Vec<&[u8]> {
     nals
 }
 
-/// Encodes frames `[T, H, W, 3]` (H and W even) at `fps` as constrained-baseline
-/// H.264: one IDR frame every ~2 s, no B-frames (decode order = display order).
-pub(crate) fn encode(path: &Path, frames: ArrayView4<u8>, fps: f32) -> Result<EncodedVideo> {
-    let (_, h, w, _) = frames.dim();
-    let enc_err = |e: openh264::Error| Error::media(path, format!("H.264 encoder: {e}"));
-    // Plenty of bits (about 1.5 per pixel at the top quantiser) so that the
-    // quantiser cap, not the rate control, decides quality.
-    let bps = ((w * h) as f64 * f64::from(fps) * 1.5).clamp(200_000.0, 2.0e9) as u32;
-    let keyint = (fps * 2.0).round().max(1.0) as u32;
-    let config = EncoderConfig::new()
-        .bitrate(BitRate::from_bps(bps))
-        .max_frame_rate(openh264::encoder::FrameRate::from_hz(fps))
-        .rate_control_mode(RateControlMode::Quality)
-        .skip_frames(false)
-        .complexity(Complexity::High)
-        .profile(Profile::Baseline)
-        .qp(QpRange::new(0, MAX_QP))
-        .intra_frame_period(IntraFramePeriod::from_num_frames(keyint))
-        .scene_change_detect(false)
-        .background_detection(false)
-        .vui(VuiConfig::bt601())
-        .num_threads(1);
-    let mut encoder =
-        Encoder::with_api_config(OpenH264API::from_source(), config).map_err(enc_err)?;
-    // OpenH264 logs warnings to stderr while it initialises (on the first
-    // frame), before the crate quiets it: quiet it now.
-    let mut quiet: i32 = openh264_sys2::WELS_LOG_QUIET;
-    // SAFETY: the trace level may be set before initialisation; the library
-    // reads one int through the pointer during the call.
-    unsafe {
-        encoder.raw_api().set_option(
-            openh264_sys2::ENCODER_OPTION_TRACE_LEVEL,
-            std::ptr::addr_of_mut!(quiet).cast(),
-        );
+/// An H.264 encoder fed one RGB frame at a time (constrained baseline, one IDR
+/// frame every ~2 s, no B-frames: decode order = display order). It keeps only
+/// the compressed samples, so a long clip costs its compressed size, not its
+/// frames. [`encode`] (a whole clip) and the streaming MP4 writer both use it.
+pub(crate) struct H264Encoder {
+    encoder: Encoder,
+    path: PathBuf,
+    width: usize,
+    height: usize,
+    fps: f32,
+    out: EncodedVideo,
+}
+
+impl H264Encoder {
+    /// An encoder for `width`×`height` frames (even sizes, checked by the
+    /// caller) at `fps`; `path` names the output in error messages.
+    pub(crate) fn new(path: &Path, width: usize, height: usize, fps: f32) -> Result<Self> {
+        let enc_err = |e: openh264::Error| Error::media(path, format!("H.264 encoder: {e}"));
+        // Plenty of bits (about 1.5 per pixel at the top quantiser) so that the
+        // quantiser cap, not the rate control, decides quality.
+        let bps = ((width * height) as f64 * f64::from(fps) * 1.5).clamp(200_000.0, 2.0e9) as u32;
+        let keyint = (fps * 2.0).round().max(1.0) as u32;
+        let config = EncoderConfig::new()
+            .bitrate(BitRate::from_bps(bps))
+            .max_frame_rate(openh264::encoder::FrameRate::from_hz(fps))
+            .rate_control_mode(RateControlMode::Quality)
+            .skip_frames(false)
+            .complexity(Complexity::High)
+            .profile(Profile::Baseline)
+            .qp(QpRange::new(0, MAX_QP))
+            .intra_frame_period(IntraFramePeriod::from_num_frames(keyint))
+            .scene_change_detect(false)
+            .background_detection(false)
+            .vui(VuiConfig::bt601())
+            .num_threads(1);
+        let mut encoder =
+            Encoder::with_api_config(OpenH264API::from_source(), config).map_err(enc_err)?;
+        // OpenH264 logs warnings to stderr while it initialises (on the first
+        // frame), before the crate quiets it: quiet it now.
+        let mut quiet: i32 = openh264_sys2::WELS_LOG_QUIET;
+        // SAFETY: the trace level may be set before initialisation; the library
+        // reads one int through the pointer during the call.
+        unsafe {
+            encoder.raw_api().set_option(
+                openh264_sys2::ENCODER_OPTION_TRACE_LEVEL,
+                std::ptr::addr_of_mut!(quiet).cast(),
+            );
+        }
+        Ok(Self {
+            encoder,
+            path: path.to_path_buf(),
+            width,
+            height,
+            fps,
+            out: EncodedVideo {
+                sps: Vec::new(),
+                pps: Vec::new(),
+                sizes: Vec::new(),
+                sync: Vec::new(),
+                store: SampleStore::Memory(Vec::new()),
+            },
+        })
     }
-    let mut out = EncodedVideo {
-        sps: Vec::new(),
-        pps: Vec::new(),
-        samples: Vec::with_capacity(frames.len_of(Axis(0))),
-        sync: Vec::with_capacity(frames.len_of(Axis(0))),
-    };
-    for (t, frame) in frames.axis_iter(Axis(0)).enumerate() {
+
+    /// Keeps the compressed samples in `store` instead of in memory.
+    pub(crate) fn with_store(mut self, store: SampleStore) -> Self {
+        self.out.store = store;
+        self
+    }
+
+    /// Frames encoded so far.
+    pub(crate) fn frames(&self) -> usize {
+        self.out.sizes.len()
+    }
+
+    /// Encodes the next frame `[H, W, 3]` (the encoder's size).
+    pub(crate) fn push(&mut self, frame: ArrayView3<u8>) -> Result<()> {
+        let path = self.path.as_path();
+        let (h, w) = (self.height, self.width);
+        if frame.dim() != (h, w, 3) {
+            return Err(Error::invalid(format!(
+                "{}: every frame must be [{h}, {w}, 3], got {:?}",
+                path.display(),
+                frame.shape()
+            )));
+        }
+        let enc_err = |e: openh264::Error| Error::media(path, format!("H.264 encoder: {e}"));
+        let t = self.out.sizes.len();
         let yuv = YUVBuffer::from_vec(rgb_to_i420(frame), w, h);
-        let ms = (t as f64 * 1000.0 / f64::from(fps)) as u64;
-        let bits = encoder
+        let ms = (t as f64 * 1000.0 / f64::from(self.fps)) as u64;
+        let bits = self
+            .encoder
             .encode_at(&yuv, Timestamp::from_millis(ms))
             .map_err(enc_err)?;
         if matches!(bits.frame_type(), FrameType::Skip | FrameType::Invalid) {
@@ -112,6 +251,7 @@ pub(crate) fn encode(path: &Path, frames: ArrayView4<u8>, fps: f32) -> Result<En
             ));
         }
         let stream = bits.to_vec();
+        let out = &mut self.out;
         let mut sample = Vec::with_capacity(stream.len() + 16);
         let mut idr = false;
         for nal in annexb_nals(&stream) {
@@ -132,13 +272,37 @@ pub(crate) fn encode(path: &Path, frames: ArrayView4<u8>, fps: f32) -> Result<En
                 format!("H.264 encoder gave no picture for frame {t}"),
             ));
         }
-        out.samples.push(sample);
+        let size = u32::try_from(sample.len())
+            .map_err(|_| Error::media(path, format!("H.264 frame {t} is over 4 GiB")))?;
+        out.store.push(sample)?;
+        out.sizes.push(size);
         out.sync.push(idr);
+        Ok(())
     }
-    if out.sps.is_empty() || out.pps.is_empty() {
-        return Err(Error::media(path, "H.264 encoder gave no SPS/PPS"));
+
+    /// The compressed clip: at least one frame, with its SPS and PPS.
+    pub(crate) fn finish(self) -> Result<EncodedVideo> {
+        if self.out.sizes.is_empty() {
+            return Err(Error::invalid(format!(
+                "{}: no frames to write",
+                self.path.display()
+            )));
+        }
+        if self.out.sps.is_empty() || self.out.pps.is_empty() {
+            return Err(Error::media(&self.path, "H.264 encoder gave no SPS/PPS"));
+        }
+        Ok(self.out)
     }
-    Ok(out)
+}
+
+/// Encodes frames `[T, H, W, 3]` (H and W even) at `fps` with [`H264Encoder`].
+pub(crate) fn encode(path: &Path, frames: ArrayView4<u8>, fps: f32) -> Result<EncodedVideo> {
+    let (_, h, w, _) = frames.dim();
+    let mut encoder = H264Encoder::new(path, w, h, fps)?;
+    for frame in frames.axis_iter(Axis(0)) {
+        encoder.push(frame)?;
+    }
+    encoder.finish()
 }
 
 /// Appends the NAL units of an MP4 sample (`length_size`-byte lengths) to `out`

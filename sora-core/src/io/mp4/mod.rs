@@ -13,7 +13,7 @@ mod yuv;
 
 use std::fs::File;
 use std::io::{BufWriter, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use ndarray::{s, Array2, ArrayView2, ArrayView4};
 
@@ -57,6 +57,95 @@ fn gcd(a: u64, b: u64) -> u64 {
     }
 }
 
+/// Checks what [`write_mp4`] and [`Mp4Writer`] can store: even sizes up to
+/// 3840×2160 and a frame rate in (0, 1000].
+fn check_video(path: &Path, width: usize, height: usize, fps: f32) -> Result<()> {
+    let shown = path.display();
+    if width == 0 || height == 0 {
+        return Err(Error::invalid(format!(
+            "{shown}: frames must have a width and height > 0, got {width}x{height}"
+        )));
+    }
+    if height % 2 != 0 || width % 2 != 0 {
+        return Err(Error::invalid(format!(
+            "{shown}: H.264 (4:2:0) needs an even width and height, got {width}x{height}; crop or pad one pixel"
+        )));
+    }
+    if width.max(height) > 3840 || width.min(height) > 2160 {
+        return Err(Error::invalid(format!(
+            "{shown}: {width}x{height} is larger than the H.264 encoder's 3840x2160"
+        )));
+    }
+    if !(fps.is_finite() && fps > 0.0 && fps <= 1000.0) {
+        return Err(Error::invalid(format!(
+            "{shown}: fps must be in (0, 1000], got {fps}"
+        )));
+    }
+    Ok(())
+}
+
+/// The filler track of a clip without audio: [`SILENT_SAMPLE_RATE`] mono
+/// silence as long as `frames` at `fps`, encoded in pieces (never held whole).
+fn encode_silence(path: &Path, frames: usize, fps: f32) -> Result<aac::EncodedAudio> {
+    let n = (frames as f64 * f64::from(SILENT_SAMPLE_RATE) / f64::from(fps)).round() as usize;
+    let mut encoder = aac::AacEncoder::new(path, 1, SILENT_SAMPLE_RATE)?;
+    let mut left = n.max(1);
+    while left > 0 {
+        let piece = left.min(SILENT_SAMPLE_RATE as usize);
+        encoder.push_silence(piece)?;
+        left -= piece;
+    }
+    encoder.finish()
+}
+
+/// Muxes the encoded tracks into the staged file and renames it into place.
+/// `audio` is `None` for a clip without audio (the filler silence is made here).
+fn mux_and_commit(
+    staged: Staged,
+    file: File,
+    path: &Path,
+    video: &h264::EncodedVideo,
+    size: (usize, usize),
+    fps: f32,
+    audio: Option<aac::EncodedAudio>,
+) -> Result<()> {
+    let (sound, name) = match audio {
+        Some(a) => (a, "SoundHandler"),
+        None => (
+            encode_silence(path, video.sizes.len(), fps)?,
+            mux::SILENT_TRACK_NAME,
+        ),
+    };
+    let (timescale, delta) = video_timebase(fps);
+    let vt = mux::VideoTrack {
+        enc: video,
+        width: size.0 as u16,
+        height: size.1 as u16,
+        timescale,
+        delta,
+    };
+    let at = mux::AudioTrack { enc: &sound, name };
+    let tmp = staged.path();
+    let mut out = BufWriter::new(file);
+    mux::write(&mut out, &vt, &at).map_err(|e| Error::io(tmp, e))?;
+    out.flush().map_err(|e| Error::io(tmp, e))?;
+    let file = out
+        .into_inner()
+        .map_err(|e| Error::io(tmp, e.into_error()))?;
+    file.sync_all().map_err(|e| Error::io(tmp, e))?;
+    drop(file);
+    staged.commit()
+}
+
+/// Stages `path` and creates its temporary file (so that an unwritable folder
+/// fails before any encoding).
+fn stage_file(path: &Path) -> Result<(Staged, File)> {
+    let staged = Staged::file(path)?;
+    let tmp = staged.path();
+    let file = File::create(tmp).map_err(|e| Error::io(tmp, e))?;
+    Ok((staged, file))
+}
+
 /// Writes frames `[T, H, W, 3]` at `fps` and optional audio `([C, S] f32, sample_rate)`
 /// as an MP4 file: H.264 (constrained baseline, BT.601 limited range, quantiser
 /// ≤ 24 so a round trip of smooth content stays within a few levels) and AAC-LC
@@ -71,8 +160,9 @@ fn gcd(a: u64, b: u64) -> u64 {
 /// - The AAC encoder's priming samples and end padding are trimmed by the audio
 ///   track's edit list, so readers get the exact sample count back.
 ///
-/// Atomic: the file is written under a temporary name in the same folder and
-/// renamed at the end; nothing is left under `path` on failure.
+/// Gives the same bytes as [`crate::io::ClipWriter`] fed the same frames and audio in
+/// pieces. Atomic: the file is written under a temporary name in the same
+/// folder and renamed at the end; nothing is left under `path` on failure.
 pub fn write_mp4(
     path: &Path,
     frames: ArrayView4<u8>,
@@ -80,67 +170,117 @@ pub fn write_mp4(
     audio: Option<(ArrayView2<f32>, u32)>,
 ) -> Result<()> {
     let (t, h, w, c) = frames.dim();
-    let shown = path.display();
     if t == 0 || h == 0 || w == 0 || c != 3 {
         return Err(Error::invalid(format!(
-            "{shown}: frames must be [T, H, W, 3] with T, H, W > 0, got {:?}",
+            "{}: frames must be [T, H, W, 3] with T, H, W > 0, got {:?}",
+            path.display(),
             frames.shape()
         )));
     }
-    if h % 2 != 0 || w % 2 != 0 {
-        return Err(Error::invalid(format!(
-            "{shown}: H.264 (4:2:0) needs an even width and height, got {w}x{h}; crop or pad one pixel"
-        )));
-    }
-    if w.max(h) > 3840 || w.min(h) > 2160 {
-        return Err(Error::invalid(format!(
-            "{shown}: {w}x{h} is larger than the H.264 encoder's 3840x2160"
-        )));
-    }
-    if !(fps.is_finite() && fps > 0.0 && fps <= 1000.0) {
-        return Err(Error::invalid(format!(
-            "{shown}: fps must be in (0, 1000], got {fps}"
-        )));
-    }
+    check_video(path, w, h, fps)?;
     if let Some((a, sr)) = &audio {
         check_audio(path, a, *sr)?;
     }
-    let (timescale, delta) = video_timebase(fps);
-    let silence;
-    let (audio, name) = match audio {
-        Some(a) => (a, "SoundHandler"),
-        None => {
-            let n = (t as f64 * f64::from(SILENT_SAMPLE_RATE) / f64::from(fps)).round() as usize;
-            silence = Array2::<f32>::zeros((1, n.max(1)));
-            ((silence.view(), SILENT_SAMPLE_RATE), mux::SILENT_TRACK_NAME)
-        }
-    };
+    // Video and audio encode in parallel; the filler silence is made while muxing.
     let (video, sound) = rayon::join(
         || h264::encode(path, frames, fps),
-        || aac::encode(path, audio.0, audio.1),
+        || audio.map(|(a, sr)| aac::encode(path, a, sr)).transpose(),
     );
     let (video, sound) = (video?, sound?);
-    let vt = mux::VideoTrack {
-        enc: &video,
-        width: w as u16,
-        height: h as u16,
-        timescale,
-        delta,
-    };
-    let at = mux::AudioTrack { enc: &sound, name };
+    let (staged, file) = stage_file(path)?;
+    mux_and_commit(staged, file, path, &video, (w, h), fps, sound)
+}
 
-    let staged = Staged::file(path)?;
-    let tmp = staged.path();
-    let file = File::create(tmp).map_err(|e| Error::io(tmp, e))?;
-    let mut out = BufWriter::new(file);
-    mux::write(&mut out, &vt, &at).map_err(|e| Error::io(tmp, e))?;
-    out.flush().map_err(|e| Error::io(tmp, e))?;
-    let file = out
-        .into_inner()
-        .map_err(|e| Error::io(tmp, e.into_error()))?;
-    file.sync_all().map_err(|e| Error::io(tmp, e))?;
-    drop(file);
-    staged.commit()
+/// An MP4 written while the clip is generated: each frame is H.264-encoded as
+/// it arrives and its compressed sample appended to a temporary spool file
+/// beside the target (audio is AAC-encoded as it arrives and kept in memory:
+/// about 2 bits per sample); the file is muxed at [`Mp4Writer::finish`], which
+/// copies the samples from the spool. Memory therefore does not grow with the
+/// clip's length. Same format and bytes as [`write_mp4`] for the same frames
+/// and audio, however they are split.
+///
+/// The temporary files are created by [`Mp4Writer::create`] (so an unwritable
+/// folder fails before any work) and removed if the writer is dropped
+/// unfinished (and the spool after muxing): nothing is ever left under the
+/// final name but a whole file.
+pub(crate) struct Mp4Writer {
+    path: PathBuf,
+    staged: Staged,
+    file: File,
+    size: (usize, usize),
+    fps: f32,
+    video: h264::H264Encoder,
+    audio: Option<aac::AacEncoder>,
+}
+
+impl Mp4Writer {
+    /// Opens a writer of `width`×`height` frames at `fps` (the rules of [`write_mp4`]).
+    pub(crate) fn create(path: &Path, width: usize, height: usize, fps: f32) -> Result<Self> {
+        check_video(path, width, height, fps)?;
+        let (staged, file) = stage_file(path)?;
+        let spool = h264::SampleStore::spool(path)?;
+        Ok(Self {
+            video: h264::H264Encoder::new(path, width, height, fps)?.with_store(spool),
+            path: path.to_path_buf(),
+            staged,
+            file,
+            size: (width, height),
+            fps,
+            audio: None,
+        })
+    }
+
+    /// Frames encoded so far.
+    pub(crate) fn frames(&self) -> usize {
+        self.video.frames()
+    }
+
+    /// Encodes frames `[t, H, W, 3]`.
+    pub(crate) fn push_frames(&mut self, frames: ArrayView4<u8>) -> Result<()> {
+        for frame in frames.axis_iter(ndarray::Axis(0)) {
+            self.video.push(frame)?;
+        }
+        Ok(())
+    }
+
+    /// Encodes audio `[C, S]` at `sample_rate` (every piece at the same rate
+    /// and channel count).
+    pub(crate) fn push_audio(&mut self, audio: ArrayView2<f32>, sample_rate: u32) -> Result<()> {
+        check_audio(&self.path, &audio, sample_rate)?;
+        let encoder = match &mut self.audio {
+            Some(a) => a,
+            None => self.audio.insert(aac::AacEncoder::new(
+                &self.path,
+                audio.nrows(),
+                sample_rate,
+            )?),
+        };
+        if encoder.sample_rate() != sample_rate || encoder.channels() != audio.nrows() {
+            return Err(Error::invalid(format!(
+                "{}: the audio changes from {} channels at {} Hz to {} at {sample_rate} Hz",
+                self.path.display(),
+                encoder.channels(),
+                encoder.sample_rate(),
+                audio.nrows()
+            )));
+        }
+        encoder.push(audio)
+    }
+
+    /// Finishes both tracks, muxes the file and renames it into place.
+    pub(crate) fn finish(self) -> Result<()> {
+        let video = self.video.finish()?;
+        let audio = self.audio.map(aac::AacEncoder::finish).transpose()?;
+        mux_and_commit(
+            self.staged,
+            self.file,
+            &self.path,
+            &video,
+            self.size,
+            self.fps,
+            audio,
+        )
+    }
 }
 
 /// Reads an MP4 (or QuickTime `.mov`) file: the first H.264 video track

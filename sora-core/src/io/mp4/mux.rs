@@ -326,7 +326,7 @@ struct Layout {
 
 impl Layout {
     fn new(v: &VideoTrack, a: &AudioTrack) -> Self {
-        let nv = v.enc.samples.len();
+        let nv = v.enc.sizes.len();
         let na = a.enc.frames.len();
         let fps = f64::from(v.timescale) / f64::from(v.delta.max(1));
         let per_v = ((fps * 0.5).ceil() as usize).max(1);
@@ -354,7 +354,7 @@ impl Layout {
 /// Everything but the offsets of the `moov` box.
 fn moov(v: &VideoTrack, a: &AudioTrack, layout: &Layout, data_start: u64, wide: bool) -> Vec<u8> {
     let samples: [Vec<u32>; 2] = [
-        v.enc.samples.iter().map(|s| s.len() as u32).collect(),
+        v.enc.sizes.clone(),
         a.enc.frames.iter().map(|s| s.len() as u32).collect(),
     ];
     let mut offsets: [Vec<u64>; 2] = [Vec::new(), Vec::new()];
@@ -371,7 +371,7 @@ fn moov(v: &VideoTrack, a: &AudioTrack, layout: &Layout, data_start: u64, wide: 
 
     let e = a.enc;
     let movie_ts = e.sample_rate; // exact for the audio edit list
-    let v_media_dur = v.enc.samples.len() as u64 * u64::from(v.delta);
+    let v_media_dur = v.enc.sizes.len() as u64 * u64::from(v.delta);
     let v_movie_dur =
         (v_media_dur as f64 * f64::from(movie_ts) / f64::from(v.timescale)).round() as u64;
     let a_media_dur = e.frames.len() as u64 * u64::from(e.frame_len);
@@ -380,7 +380,7 @@ fn moov(v: &VideoTrack, a: &AudioTrack, layout: &Layout, data_start: u64, wide: 
     // Video trak.
     let mut vstbl: Vec<Vec<u8>> = vec![
         full(b"stsd", 0, 0, &[&1u32.to_be_bytes(), &avc1(v)]),
-        stts(std::iter::repeat(v.delta).take(v.enc.samples.len())),
+        stts(std::iter::repeat(v.delta).take(v.enc.sizes.len())),
     ];
     if let Some(s) = stss(&v.enc.sync) {
         vstbl.push(s);
@@ -444,7 +444,7 @@ fn moov(v: &VideoTrack, a: &AudioTrack, layout: &Layout, data_start: u64, wide: 
 }
 
 /// Writes the whole file to `out`.
-pub(crate) fn write(out: &mut impl Write, v: &VideoTrack, a: &AudioTrack) -> std::io::Result<()> {
+pub(crate) fn write(out: &mut dyn Write, v: &VideoTrack, a: &AudioTrack) -> std::io::Result<()> {
     let ftyp = bx(
         b"ftyp",
         &[
@@ -457,7 +457,7 @@ pub(crate) fn write(out: &mut impl Write, v: &VideoTrack, a: &AudioTrack) -> std
         ],
     );
     let layout = Layout::new(v, a);
-    let payload: u64 = v.enc.samples.iter().map(|s| s.len() as u64).sum::<u64>()
+    let payload: u64 = v.enc.sizes.iter().map(|&s| u64::from(s)).sum::<u64>()
         + a.enc.frames.iter().map(|s| s.len() as u64).sum::<u64>();
     let big_mdat = payload + 8 > u64::from(u32::MAX);
     let mdat_header = if big_mdat { 16 } else { 8 };
@@ -484,13 +484,12 @@ pub(crate) fn write(out: &mut impl Write, v: &VideoTrack, a: &AudioTrack) -> std
         out.write_all(b"mdat")?;
     }
     for &(track, first, n) in &layout.chunks {
-        let list = if track == 0 {
-            &v.enc.samples
+        if track == 0 {
+            v.enc.store.write_to(first, n, &v.enc.sizes, out)?;
         } else {
-            &a.enc.frames
-        };
-        for s in &list[first..first + n] {
-            out.write_all(s)?;
+            for s in &a.enc.frames[first..first + n] {
+                out.write_all(s)?;
+            }
         }
     }
     Ok(())

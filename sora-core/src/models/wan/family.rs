@@ -590,30 +590,23 @@ impl ModelFamily for WanFamily {
 
     fn decode(&mut self, x: Latents, cond: &Conditioning, sink: &mut dyn FrameSink) -> Result<()> {
         let c = cond.get::<WanCond>()?;
-        let mut lat = x.video;
-        if let Some((lc, mask)) = &c.first_frame {
-            lat = mask
-                .f_rsub_scalar(1.0)?
-                .f_mul(lc)?
-                .f_add(&mask.f_mul(&lat)?)?;
-        }
-        let z = self
-            .vae
-            .denormalize_latents(&lat.f_to_kind(Kind::Float)?)?
-            .f_to_kind(self.vae.kind())?;
+        // Only the VAE's input stays alive while decoding: the denoised
+        // latents are dropped as soon as it is made (a long clip's latents
+        // are the one thing here that grows with its length).
+        let z = {
+            let mut lat = x.video;
+            if let Some((lc, mask)) = &c.first_frame {
+                lat = mask
+                    .f_rsub_scalar(1.0)?
+                    .f_mul(lc)?
+                    .f_add(&mask.f_mul(&lat)?)?;
+            }
+            self.vae
+                .denormalize_latents(&lat.f_to_kind(Kind::Float)?)?
+                .f_to_kind(self.vae.kind())?
+        };
         self.vae.decode_streaming(&z, &mut |video: Tensor| {
-            // [1,3,t,H,W] in [-1,1] → [t,H,W,3] u8, as diffusers' postprocess + numpy_to_pil.
-            let v = video
-                .f_to_kind(Kind::Float)?
-                .f_mul_scalar(0.5)?
-                .f_add_scalar(0.5)?
-                .f_clamp(0.0, 1.0)?
-                .f_squeeze_dim(0)?
-                .f_permute([1, 2, 3, 0])?
-                .f_mul_scalar(255.0)?
-                .f_round()?
-                .f_to_kind(Kind::Uint8)?;
-            sink.frames(v)
+            sink.frames(video_to_frames(&video)?)
         })
     }
 
@@ -711,6 +704,21 @@ fn audit_component(name: &str, dir: &std::path::Path) -> Result<WeightReport> {
             }
         }
     }
+}
+
+/// Decoded video `[1, 3, t, H, W]` in [-1, 1] → RGB frames `[t, H, W, 3]` u8,
+/// as diffusers' `postprocess_video` + `numpy_to_pil` round them.
+pub fn video_to_frames(video: &Tensor) -> Result<Tensor> {
+    Ok(video
+        .f_to_kind(Kind::Float)?
+        .f_mul_scalar(0.5)?
+        .f_add_scalar(0.5)?
+        .f_clamp(0.0, 1.0)?
+        .f_squeeze_dim(0)?
+        .f_permute([1, 2, 3, 0])?
+        .f_mul_scalar(255.0)?
+        .f_round()?
+        .f_to_kind(Kind::Uint8)?)
 }
 
 /// Per-token timesteps of Wan 2.2 TI2V: `(mask[0][0][:, ::2, ::2] * t).flatten()` per batch row.

@@ -6,7 +6,7 @@
 //! shared arithmetic of [`crate::estimate`].
 
 use crate::estimate::{
-    assemble, clip_bytes, decoder_bytes, elem_bytes, encoder_forward_bytes, output_bytes,
+    assemble, decoder_bytes, elem_bytes, encoder_forward_bytes, output_bytes,
     transformer_forward_bytes, Class, ConvStep, EncoderShape, EstimateHeader, EstimateOptions,
     Keep, MemoryEstimate, PhasePlan, TransformerShape, WeightTally,
 };
@@ -301,7 +301,6 @@ impl WanSpec {
         let loop_state = 10 * latent;
 
         let vae_act = vae_decode_bytes(&self.vae, lat_f, lh, lw, opts.device, dtype);
-        let frames_u8 = clip_bytes(frames, height, width);
         let output = output_bytes(frames, height, width);
 
         let text_w = weight_of("text_encoder");
@@ -397,20 +396,15 @@ impl WanSpec {
             .add("transformer forward", transformer_act, Class::Activations);
         phases.push(denoise);
 
+        // The VAE's input latent is counted in its working set; the decoded
+        // frames fill the output buffer chunk by chunk.
         let mut decode = PhasePlan::new("decode");
         add_weights(&mut decode, text_after);
         decode
             .add("prompt embeddings (cache)", cache, Class::Carried)
-            .add("latents", 2 * latent, Class::Carried)
-            .add("decoded frames", frames_u8, Class::Carried)
+            .add("output clip", output, Class::Carried)
             .add("VAE decode", vae_act, Class::Activations);
         phases.push(decode);
-
-        let mut out = PhasePlan::new("output");
-        add_weights(&mut out, text_after);
-        out.add("prompt embeddings (cache)", cache, Class::Carried)
-            .add("output clip", output, Class::Activations);
-        phases.push(out);
 
         let held = if state.loading {
             0
@@ -516,22 +510,23 @@ pub(crate) fn vae_decode_bytes(
     let mut steps = Vec::new();
     let mut other = Vec::new();
 
-    // post_quant_conv over the whole latent; its output stays alive throughout.
-    let latent = z * lat_f * lh * lw;
+    // The whole latent (the decoder's input) stays alive throughout;
+    // post_quant_conv (1×1×1) runs on one latent frame.
+    let base = z * lat_f * lh * lw;
     steps.push(ConvStep {
         batch: 1,
         c_in: z,
         c_out: z,
-        t_in: lat_f,
-        t_out: lat_f,
+        t_in: 1,
+        t_out: 1,
         h_in: lh,
         w_in: lw,
         h_out: lh,
         w_out: lw,
         kernel: [1, 1, 1],
+        alive: base,
         ..Default::default()
     });
-    let base = latent;
 
     let (mut t, mut h, mut w) = (1u64, lh, lw);
     steps.push(ConvStep {
@@ -629,12 +624,13 @@ pub(crate) fn vae_decode_bytes(
         alive: base + 2 * c_last * t * h * w + c_last * 2 * h * w,
     });
     // The decoded chunk (unpatchified when the VAE folds pixels), then the
-    // conversion to u8 in f32: cast, ×0.5, +0.5, clamp, ×255, round.
+    // conversion to u8 in f32 (`video_to_frames`: cast, ×0.5, +0.5, clamp,
+    // ×255, round) and its contiguous copy for the sink.
     let chunk = out_ch * t * h * w;
     let pixels = 3 * t * (h * p) * (w * p);
     let unpatch = if p > 1 { chunk } else { 0 };
     let temps = if e < 4 { 6 } else { 5 };
-    other.push((base + chunk + unpatch) * e + pixels * 4 * temps + pixels);
+    other.push((base + chunk + unpatch) * e + pixels * 4 * temps + 2 * pixels);
     decoder_bytes(&steps, &other, device, dtype)
 }
 

@@ -11,5 +11,5 @@ pub mod text_encoder;
 pub mod transformer;
 pub mod vae;
 
-pub use family::{WanFamily, MAX_SEQUENCE_LENGTH};
+pub use family::{video_to_frames, WanFamily, MAX_SEQUENCE_LENGTH};
 pub use memory::estimate_folder;

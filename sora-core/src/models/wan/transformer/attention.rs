@@ -97,9 +97,9 @@ impl WanAttention {
         Ok(x.f_transpose(1, 2)?)
     }
 
-    /// `softmax(q kᵀ/√d) v` back to `[B, S, heads·d]`.
-    fn attend(q: &Tensor, k: &Tensor, v: &Tensor) -> Result<Tensor> {
-        let o = sdpa(q, k, v, None)?;
+    /// `softmax(q kᵀ/√d + mask) v` back to `[B, S, heads·d]`.
+    fn attend(q: &Tensor, k: &Tensor, v: &Tensor, mask: Option<&Tensor>) -> Result<Tensor> {
+        let o = sdpa(q, k, v, mask)?;
         Ok(o.f_transpose(1, 2)?.f_flatten(2, 3)?)
     }
 
@@ -111,18 +111,23 @@ impl WanAttention {
         let q = self.heads_first(&q, Some(rope))?;
         let k = self.heads_first(&k, Some(rope))?;
         let v = self.heads_first(&v, None)?;
-        self.to_out.forward(&Self::attend(&q, &k, &v)?)
+        self.to_out.forward(&Self::attend(&q, &k, &v, None)?)
     }
 
     /// Cross-attention of `x` `[B, S, dim]` to the text tokens `ctx` `[B, L, dim]`
     /// and, when the layer has added projections and `image` is given, to the
     /// image tokens `[B, S_img, dim]` as a separate attention added to the first.
     /// A layer without added projections attends to `[image, text]` jointly.
+    ///
+    /// `text_pad`: the last text token stands for this many identical padding
+    /// tokens (see [`super::compact_text_padding`]); its attention logit gets
+    /// `ln(text_pad)` added, which is exactly attending to all of them.
     pub fn forward_cross(
         &self,
         x: &Tensor,
         ctx: &Tensor,
         image: Option<&Tensor>,
+        text_pad: Option<i64>,
     ) -> Result<Tensor> {
         let joined;
         let ctx = match (image, &self.added) {
@@ -144,11 +149,15 @@ impl WanAttention {
                 let vi = a.add_v_proj.forward(img)?;
                 let ki = self.heads_first(&ki, None)?;
                 let vi = self.heads_first(&vi, None)?;
-                Some(Self::attend(&q, &ki, &vi)?)
+                Some(Self::attend(&q, &ki, &vi, None)?)
             }
             _ => None,
         };
-        let out = Self::attend(&q, &k, &v)?;
+        let mask = match text_pad {
+            Some(n) => Some(multiplicity_bias(k.size()[2], n, &q)?),
+            None => None,
+        };
+        let out = Self::attend(&q, &k, &v, mask.as_ref())?;
         let out = match image_out {
             Some(i) => out.f_add(&i)?,
             None => out,
@@ -167,5 +176,48 @@ impl WanAttention {
             linear_tensors(&a.add_v_proj, out);
             out.push(&a.norm_added_k.weight);
         }
+    }
+}
+
+/// An additive attention bias `[1, 1, 1, len]`: zero everywhere but `ln(n)` on
+/// the last key, which then weighs as `n` copies of itself in the softmax.
+fn multiplicity_bias(len: i64, n: i64, like: &Tensor) -> Result<Tensor> {
+    let mut bias = vec![0f32; len.max(1) as usize];
+    if let Some(last) = bias.last_mut() {
+        *last = (n as f64).ln() as f32;
+    }
+    Ok(Tensor::f_from_slice(&bias)?
+        .f_to_device(like.device())?
+        .f_to_kind(like.kind())?
+        .f_view([1, 1, 1, len])?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tch::{Device, Kind};
+
+    /// Attending to `n` identical trailing keys equals attending to one of them
+    /// with the `ln(n)` bias.
+    #[test]
+    fn one_biased_key_stands_for_identical_keys() {
+        tch::manual_seed(5);
+        let opts = (Kind::Float, Device::Cpu);
+        let q = Tensor::randn([2, 3, 7, 8], opts);
+        let real_k = Tensor::randn([2, 3, 4, 8], opts);
+        let real_v = Tensor::randn([2, 3, 4, 8], opts);
+        let pad_k = Tensor::randn([1, 1, 1, 8], opts).expand([2, 3, 9, 8], false);
+        let pad_v = Tensor::randn([1, 1, 1, 8], opts).expand([2, 3, 9, 8], false);
+        let k = Tensor::cat(&[&real_k, &pad_k], 2);
+        let v = Tensor::cat(&[&real_v, &pad_v], 2);
+        let full = WanAttention::attend(&q, &k, &v, None).unwrap();
+        let bias = multiplicity_bias(5, 9, &q).unwrap();
+        let (k5, v5) = (k.narrow(2, 0, 5), v.narrow(2, 0, 5));
+        let short = WanAttention::attend(&q, &k5, &v5, Some(&bias)).unwrap();
+        let d = (&full - &short).abs().max().double_value(&[]);
+        assert!(d < 1e-5, "differs by {d}");
+        // Without the bias the result is different (the test can fail).
+        let wrong = WanAttention::attend(&q, &k5, &v5, None).unwrap();
+        assert!((&full - &wrong).abs().max().double_value(&[]) > 1e-3);
     }
 }

@@ -138,6 +138,7 @@ impl WanBlock {
         &self,
         x: &Tensor,
         text: &Tensor,
+        text_pad: Option<i64>,
         image: Option<&Tensor>,
         temb: &Tensor,
         rope: &RopeTables,
@@ -153,7 +154,7 @@ impl WanBlock {
             Some(n) => n.forward_f32(&x.f_to_kind(Kind::Float)?)?.f_to_kind(kind)?,
             None => x.shallow_clone(),
         };
-        let a = self.attn2.forward_cross(&h, text, image)?;
+        let a = self.attn2.forward_cross(&h, text, image, text_pad)?;
         let x = x.f_add(&a)?;
 
         let h = self.modulated_norm(&x, &m.c_scale_msa, &m.c_shift_msa, kind)?;

@@ -272,7 +272,7 @@ impl WanTransformer {
         let to_model =
             |t: &Tensor| -> Result<Tensor> { Ok(t.f_to_device(self.device)?.f_to_kind(kind)?) };
         let x = to_model(hidden_states)?;
-        let text = to_model(encoder_hidden_states)?;
+        let (text, text_pad) = compact_text_padding(&to_model(encoder_hidden_states)?)?;
         let image = match encoder_hidden_states_image {
             Some(i) => Some(to_model(i)?),
             None => None,
@@ -316,7 +316,14 @@ impl WanTransformer {
 
         let mut x = x;
         for block in &self.blocks {
-            x = block.forward(&x, &cond.text, cond.image.as_ref(), &timestep_proj, &rope)?;
+            x = block.forward(
+                &x,
+                &cond.text,
+                text_pad,
+                cond.image.as_ref(),
+                &timestep_proj,
+                &rope,
+            )?;
         }
 
         // Output modulation, in f32.
@@ -348,5 +355,60 @@ impl WanTransformer {
             .f_permute([0, 7, 1, 4, 2, 5, 3, 6])?
             .f_reshape([b, -1, f * pt, h * ph, w * pw])?;
         Ok(x)
+    }
+}
+
+/// Drops the trailing all-zero text tokens but one, in float32.
+///
+/// `WanPipeline` pads every prompt's embeddings with zero vectors to 512
+/// tokens, and every zero token becomes the same key and value in each
+/// cross-attention. Attending to `n` identical keys equals attending to one of
+/// them with `ln(n)` added to its logit, so the text is cut to the longest
+/// prompt's tokens plus one zero token that stands for all the padding
+/// (returned as `Some(n)`). The result equals the full attention up to float
+/// rounding and saves most of the cross-attention's work for short prompts.
+/// Half-precision inputs are left whole (`ln(n)` would be rounded in the mask).
+pub(crate) fn compact_text_padding(text: &Tensor) -> Result<(Tensor, Option<i64>)> {
+    let s = text.size();
+    if text.kind() != Kind::Float || s.len() != 3 || s[1] < 2 {
+        return Ok((text.shallow_clone(), None));
+    }
+    let len = s[1];
+    // 1 + index of the last token that is not all zeros, over the whole batch.
+    let nonzero = text.f_ne(0.0)?.f_any_dim(2, false)?;
+    let positions = Tensor::f_arange_start(1, len + 1, (Kind::Int64, text.device()))?;
+    let used = nonzero
+        .f_to_kind(Kind::Int64)?
+        .f_mul(&positions)?
+        .f_max()?
+        .int64_value(&[]);
+    let pad = len - used;
+    if pad < 2 {
+        return Ok((text.shallow_clone(), None));
+    }
+    Ok((text.f_narrow(1, 0, used + 1)?, Some(pad)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn trailing_zero_tokens_are_compacted_to_one() {
+        let opts = (Kind::Float, Device::Cpu);
+        let text = Tensor::zeros([2, 10, 4], opts);
+        let _ = text.narrow(1, 0, 3).get(0).fill_(1.0);
+        let _ = text.narrow(1, 0, 5).get(1).fill_(2.0);
+        let (short, pad) = compact_text_padding(&text).unwrap();
+        assert_eq!(short.size(), vec![2, 6, 4]);
+        assert_eq!(pad, Some(5));
+        // No trailing padding, or half precision: left whole.
+        let full = Tensor::ones([1, 10, 4], opts);
+        assert_eq!(compact_text_padding(&full).unwrap().1, None);
+        let half = text.to_kind(Kind::BFloat16);
+        assert_eq!(compact_text_padding(&half).unwrap().1, None);
+        // One zero token at the end is not worth a mask.
+        let _ = text.narrow(1, 0, 9).get(1).fill_(2.0);
+        assert_eq!(compact_text_padding(&text).unwrap().1, None);
     }
 }

@@ -83,14 +83,13 @@ impl Conv2d {
 
     /// Applies the convolution to `[N, C, H, W]`.
     pub fn forward(&self, x: &Tensor) -> Result<Tensor> {
-        Ok(x.f_conv2d(
+        crate::nn::conv::conv(
+            x,
             &self.weight,
             Some(&self.bias),
-            [self.stride, self.stride],
-            [self.padding, self.padding],
-            [1, 1],
-            1,
-        )?)
+            &[self.stride, self.stride],
+            &[self.padding, self.padding],
+        )
     }
 }
 

@@ -257,7 +257,7 @@ impl WanVae {
     /// Decodes latent frame by latent frame, handing each chunk of video frames
     /// `[B, 3, n, H, W]` (1 frame for the first latent frame, then
     /// `temporal_factor` each) to `on_frames` as soon as it is ready. Memory
-    /// stays bounded by one chunk plus the feature cache.
+    /// stays bounded by the latents, one chunk and the feature cache.
     pub fn decode_streaming(
         &self,
         z: &Tensor,
@@ -271,14 +271,14 @@ impl WanVae {
             )));
         }
         let z = self.to_model(z)?;
-        let x = self.post_quant_conv.forward(&z, None)?;
         let p = self.config.patch();
         let mut cache = FeatCache::new();
         for i in 0..s[2] {
             cache.begin_chunk();
-            let out = self
-                .decoder
-                .forward(&x.f_narrow(2, i, 1)?, &mut cache, i == 0)?;
+            // `post_quant_conv` is 1×1×1: applied per latent frame, it needs
+            // no second copy of the whole latent.
+            let x = self.post_quant_conv.forward(&z.f_narrow(2, i, 1)?, None)?;
+            let out = self.decoder.forward(&x, &mut cache, i == 0)?;
             let mut out = unpatchify(&out, p)?;
             if self.config.clip_output {
                 let _ = out.f_clamp_(-1.0, 1.0)?;

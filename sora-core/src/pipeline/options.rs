@@ -1,0 +1,117 @@
+//! Pipeline options by name, from text: the one place where the C ABI
+//! (`sora_pipeline_builder_set`), Python keywords and config files turn
+//! `key = value` into the typed [`PipelineBuilder`] calls, so that every front
+//! door accepts the same names, values and errors.
+
+use super::PipelineBuilder;
+use crate::{Error, Result};
+
+/// Every option [`PipelineBuilder::option`] takes: name and what it sets.
+pub const PIPELINE_OPTIONS: &[(&str, &str)] = &[
+    ("device", "cpu, cuda or cuda:N"),
+    ("dtype", "float32, float16 or bfloat16"),
+    ("threads", "intra-op CPU threads (positive integer)"),
+    (
+        "batch_guidance",
+        "true/false: both guidance branches in one batched forward (default true)",
+    ),
+    (
+        "memory_budget_mb",
+        "MiB a generation may use; a request estimated above it is refused before it starts",
+    ),
+    (
+        "offload_text_encoder",
+        "true/false: release the text encoder after encoding (default false)",
+    ),
+];
+
+fn parse_bool(key: &str, value: &str) -> Result<bool> {
+    match value.trim().to_ascii_lowercase().as_str() {
+        "1" | "true" | "yes" | "on" => Ok(true),
+        "0" | "false" | "no" | "off" => Ok(false),
+        other => Err(Error::invalid(format!(
+            "option `{key}` takes true or false, got `{other}`"
+        ))),
+    }
+}
+
+fn parse_num<T: std::str::FromStr>(key: &str, value: &str, what: &str) -> Result<T> {
+    value
+        .trim()
+        .parse::<T>()
+        .map_err(|_| Error::invalid(format!("option `{key}` takes {what}, got `{value}`")))
+}
+
+impl PipelineBuilder {
+    /// Sets the option `key` from its text form (names in [`PIPELINE_OPTIONS`]).
+    /// An unknown key or a value that does not parse is
+    /// [`Error::InvalidRequest`] naming the key; the builder is consumed only
+    /// on success (on error, the caller keeps its copy).
+    pub fn option(self, key: &str, value: &str) -> Result<Self> {
+        Ok(match key {
+            "device" => self.device(value.parse()?),
+            "dtype" => self.dtype(value.parse()?),
+            "threads" => {
+                let n: usize = parse_num(key, value, "a positive integer")?;
+                if n == 0 {
+                    return Err(Error::invalid("option `threads` must be at least 1"));
+                }
+                self.threads(n)
+            }
+            "batch_guidance" => self.batch_guidance(parse_bool(key, value)?),
+            "memory_budget_mb" => self.memory_budget_mb(parse_num(key, value, "a number of MiB")?),
+            "offload_text_encoder" => self.offload_text_encoder(parse_bool(key, value)?),
+            other => {
+                let known: Vec<&str> = PIPELINE_OPTIONS.iter().map(|(k, _)| *k).collect();
+                return Err(Error::invalid(format!(
+                    "unknown pipeline option `{other}` (known: {})",
+                    known.join(", ")
+                )));
+            }
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Device, Dtype};
+
+    #[test]
+    fn options_set_the_typed_fields() {
+        let b = PipelineBuilder::default()
+            .option("device", "cpu")
+            .and_then(|b| b.option("dtype", "bf16"))
+            .and_then(|b| b.option("threads", "3"))
+            .and_then(|b| b.option("batch_guidance", "off"))
+            .and_then(|b| b.option("memory_budget_mb", "2048"))
+            .and_then(|b| b.option("offload_text_encoder", "yes"))
+            .unwrap();
+        assert_eq!(b.device, Device::Cpu);
+        assert_eq!(b.dtype, Dtype::BF16);
+        assert_eq!(b.threads, Some(3));
+        assert!(!b.speed.batch_guidance);
+        assert_eq!(b.budget_mb, Some(2048));
+        assert!(b.memory.offload_text_encoder);
+    }
+
+    #[test]
+    fn bad_options_name_the_key() {
+        for (k, v) in [
+            ("threads", "0"),
+            ("threads", "many"),
+            ("batch_guidance", "maybe"),
+            ("memory_budget_mb", "-1"),
+            ("offload_text_encoder", "2"),
+            ("dtype", "float8"),
+            ("colour", "blue"),
+        ] {
+            let e = PipelineBuilder::default().option(k, v).unwrap_err();
+            assert!(matches!(e, Error::InvalidRequest(_)), "{k}={v}: {e}");
+        }
+        let e = PipelineBuilder::default()
+            .option("colour", "blue")
+            .unwrap_err();
+        assert!(e.to_string().contains("colour") && e.to_string().contains("threads"));
+    }
+}
