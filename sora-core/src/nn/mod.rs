@@ -6,6 +6,7 @@ pub mod causal_conv;
 pub mod linear;
 pub mod norm;
 pub mod rope;
+pub mod step_cache;
 pub mod timestep;
 
 pub use attention::sdpa;
