@@ -84,6 +84,11 @@ struct GenerateArgs {
     /// as one batched forward (less memory, a little slower).
     #[arg(long)]
     no_batch_guidance: bool,
+    /// Step caching: reuse the transformer's later blocks from an earlier step
+    /// while its first block's output changes relatively less than THRESHOLD
+    /// (e.g. 0.05–0.2; faster, slightly different frames; 0 computes every step).
+    #[arg(long, value_name = "THRESHOLD")]
+    step_cache: Option<f32>,
     /// Start from this image (PNG/JPEG): image-to-video.
     #[arg(long, conflicts_with = "video")]
     image: Option<PathBuf>,
@@ -201,7 +206,9 @@ fn generate(a: GenerateArgs) -> sora_core::Result<()> {
     let mut builder = Pipeline::builder()
         .model(&a.model)
         .device(device)
-        .dtype(dtype);
+        .dtype(dtype)
+        .batch_guidance(!a.no_batch_guidance)
+        .step_cache(a.step_cache);
     if let Some(n) = a.threads {
         builder = builder.threads(n);
     }

@@ -176,7 +176,7 @@ impl PyPipeline {
     /// "cuda", "cuda:N") in `dtype` ("float32", "float16", "bfloat16");
     /// `threads` sets LibTorch's intra-op CPU threads (process-wide).
     #[new]
-    #[pyo3(signature = (model, device="cpu", dtype="float32", threads=None, *, batch_guidance=true))]
+    #[pyo3(signature = (model, device="cpu", dtype="float32", threads=None, *, batch_guidance=true, step_cache=None))]
     fn new(
         py: Python<'_>,
         model: &Bound<'_, PyAny>,
@@ -184,6 +184,7 @@ impl PyPipeline {
         dtype: &str,
         threads: Option<&Bound<'_, PyAny>>,
         batch_guidance: bool,
+        step_cache: Option<f32>,
     ) -> PyResult<Self> {
         let path: PathBuf = args::path("model", model)?;
         let device: Device = device.parse().map_err(to_py)?;
@@ -195,7 +196,8 @@ impl PyPipeline {
                     .model(&path)
                     .device(device)
                     .dtype(dtype)
-                    .batch_guidance(batch_guidance);
+                    .batch_guidance(batch_guidance)
+                    .step_cache(step_cache);
                 if let Some(n) = threads {
                     b = b.threads(n);
                 }

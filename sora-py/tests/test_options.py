@@ -19,3 +19,20 @@ def test_batch_guidance_off_gives_the_same_frames(pipe, wan_model):
 def test_options_are_keyword_only(wan_model):
     with pytest.raises(TypeError):
         sora.Pipeline(wan_model, "cpu", "float32", None, False)
+
+
+def test_step_cache_reaches_the_core(pipe, wan_model):
+    cached = sora.Pipeline(wan_model, step_cache=0.0)
+    a = pipe.generate("a kite over a beach", **SMALL)
+    b = cached.generate("a kite over a beach", **SMALL)
+    assert a.meta["step_cache"] is None
+    sc = b.meta["step_cache"]
+    assert sc["threshold"] == 0.0 and sc["computed"] > 0 and sc["reused"] == 0
+    # Threshold 0 computes every step: the same frames.
+    assert np.array_equal(a.frames, b.frames)
+
+
+@pytest.mark.parametrize("bad", [-0.5, float("nan"), float("inf")])
+def test_bad_step_cache_is_an_invalid_request(wan_model, bad):
+    with pytest.raises(sora.InvalidRequestError):
+        sora.Pipeline(wan_model, step_cache=bad)

@@ -4,6 +4,7 @@
 mod clip_vision;
 mod io_media;
 mod sched_parity;
+mod step_cache;
 mod streaming;
 mod wan_pipeline;
 mod wan_text;

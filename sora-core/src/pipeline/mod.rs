@@ -103,12 +103,25 @@ impl PipelineBuilder {
         self
     }
 
+    /// Step caching (first-block cache): from one denoising step to the next,
+    /// skip all transformer blocks but the first and reuse their cached
+    /// residual while the first block's residual changed relatively less than
+    /// `threshold` (e.g. 0.05–0.2; 0 computes every step, `None` turns it off,
+    /// the default). A finite threshold ≥ 0 is checked by [`PipelineBuilder::build`].
+    pub fn step_cache(mut self, threshold: impl Into<Option<f32>>) -> Self {
+        self.speed.step_cache = threshold.into();
+        self
+    }
+
     /// Loads the model.
     pub fn build(self) -> Result<Pipeline> {
         let started = Instant::now();
         let path = self
             .model
             .ok_or_else(|| Error::invalid("no model folder given (PipelineBuilder::model)"))?;
+        if let Some(t) = self.speed.step_cache {
+            crate::nn::step_cache::check_threshold(t)?;
+        }
         if let Some(n) = self.threads {
             if n == 0 {
                 return Err(Error::invalid("threads must be at least 1"));
@@ -368,6 +381,7 @@ impl Pipeline {
                 steps_s,
             },
             peak_rss_mb: peak_rss_mb(),
+            step_cache: fam.step_cache_stats(),
         };
         Ok((sink, meta))
     }

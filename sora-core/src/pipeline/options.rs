@@ -15,6 +15,10 @@ pub const PIPELINE_OPTIONS: &[(&str, &str)] = &[
         "batch_guidance",
         "true/false: both guidance branches in one batched forward (default true)",
     ),
+    (
+        "step_cache",
+        "first-block cache threshold (a number >= 0, e.g. 0.1), or off/none (the default)",
+    ),
 ];
 
 fn parse_bool(key: &str, value: &str) -> Result<bool> {
@@ -51,6 +55,14 @@ impl PipelineBuilder {
                 self.threads(n)
             }
             "batch_guidance" => self.batch_guidance(parse_bool(key, value)?),
+            "step_cache" => match value.trim().to_ascii_lowercase().as_str() {
+                "off" | "none" | "" => self.step_cache(None),
+                v => {
+                    let t: f32 = parse_num(key, v, "a number >= 0 or off")?;
+                    crate::nn::step_cache::check_threshold(t)?;
+                    self.step_cache(t)
+                }
+            },
             other => {
                 let known: Vec<&str> = PIPELINE_OPTIONS.iter().map(|(k, _)| *k).collect();
                 return Err(Error::invalid(format!(
@@ -74,7 +86,11 @@ mod tests {
             .and_then(|b| b.option("dtype", "bf16"))
             .and_then(|b| b.option("threads", "3"))
             .and_then(|b| b.option("batch_guidance", "off"))
+            .and_then(|b| b.option("step_cache", "0.1"))
             .unwrap();
+        assert_eq!(b.speed.step_cache, Some(0.1));
+        let b = b.option("step_cache", "off").unwrap();
+        assert_eq!(b.speed.step_cache, None);
         assert_eq!(b.device, Device::Cpu);
         assert_eq!(b.dtype, Dtype::BF16);
         assert_eq!(b.threads, Some(3));
@@ -87,6 +103,9 @@ mod tests {
             ("threads", "0"),
             ("threads", "many"),
             ("batch_guidance", "maybe"),
+            ("step_cache", "-1"),
+            ("step_cache", "nan"),
+            ("step_cache", "fast"),
             ("dtype", "float8"),
             ("colour", "blue"),
         ] {

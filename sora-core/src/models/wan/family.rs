@@ -15,6 +15,7 @@ use super::text_encoder::WanTextEncoder;
 use super::transformer::WanTransformer;
 use super::vae::WanVae;
 use crate::family::{Conditioning, FrameSink, ModelFamily, Plan, SpeedOptions, StepCtx};
+use crate::nn::step_cache::{Branch, BranchKey, StepCache, StepCacheStats};
 use crate::pipeline::{Defaults, Latents, Mode, Noise, Resolved};
 use crate::sampler::guidance::{Guidance, Prediction};
 use crate::sampler::{self, Scheduler};
@@ -61,6 +62,8 @@ pub struct WanFamily {
     scheduler_config: PathBuf,
     rule: SizeRule,
     speed: SpeedOptions,
+    /// Step cache of the current generation, when step caching is on.
+    cache: Option<StepCache>,
 }
 
 /// Wan's conditioning for one request.
@@ -154,6 +157,7 @@ impl WanFamily {
             scheduler_config,
             rule,
             speed: SpeedOptions::default(),
+            cache: None,
         })
     }
 
@@ -202,18 +206,30 @@ impl WanFamily {
         (0..n).map(|i| Ok(ts.f_get(i)?)).collect()
     }
 
-    fn pick_expert(&self, t: &Tensor) -> (&WanTransformer, bool) {
+    /// Whether the low-noise expert (`transformer_2`) takes timestep `t`.
+    fn low_noise_expert(&self, t: &Tensor) -> bool {
         match (self.index.boundary_ratio, &self.transformer_2) {
-            (Some(ratio), Some(t2)) => {
-                let boundary = ratio * self.num_train_timesteps;
-                if t.double_value(&[]) >= boundary {
-                    (&self.transformer, false)
-                } else {
-                    (t2, true)
-                }
-            }
-            _ => (&self.transformer, false),
+            (Some(ratio), Some(_)) => t.double_value(&[]) < ratio * self.num_train_timesteps,
+            _ => false,
         }
+    }
+}
+
+/// One transformer forward, through the step cache of `branch` when caching is on.
+#[allow(clippy::too_many_arguments)]
+fn run_model(
+    model: &WanTransformer,
+    cache: Option<&mut StepCache>,
+    key: BranchKey,
+    step: &StepCtx,
+    x: &Tensor,
+    t: &Tensor,
+    text: &Tensor,
+    image: Option<&Tensor>,
+) -> Result<Tensor> {
+    match cache {
+        Some(c) => model.forward_cached(x, t, text, image, c.entry(key, step.index, step.total)),
+        None => model.forward(x, t, text, image),
     }
 }
 
@@ -224,6 +240,12 @@ impl ModelFamily for WanFamily {
 
     fn configure(&mut self, options: &SpeedOptions) {
         self.speed = *options;
+        // The builder checked the threshold; an unusable one turns caching off.
+        self.cache = options.step_cache.and_then(|t| StepCache::new(t).ok());
+    }
+
+    fn step_cache_stats(&self) -> Option<StepCacheStats> {
+        self.cache.as_ref().map(StepCache::stats)
     }
 
     fn defaults(&self) -> Defaults {
@@ -341,6 +363,9 @@ impl ModelFamily for WanFamily {
             .0
             .downcast_mut::<WanCond>()
             .ok_or_else(|| Error::Unsupported("conditioning of another family".into()))?;
+        if let Some(cache) = &mut self.cache {
+            cache.reset();
+        }
         let (h, w) = (req.height as i64, req.width as i64);
         let sf = self.rule.spatial as i64;
         let tf = self.rule.temporal as i64;
@@ -418,7 +443,13 @@ impl ModelFamily for WanFamily {
 
     fn predict(&mut self, x: &Latents, step: &StepCtx, cond: &Conditioning) -> Result<Prediction> {
         let c = cond.get::<WanCond>()?;
-        let (model, low_noise) = self.pick_expert(step.t);
+        let low_noise = self.low_noise_expert(step.t);
+        let model = match (&self.transformer_2, low_noise) {
+            (Some(t2), true) => t2,
+            _ => &self.transformer,
+        };
+        let expert = usize::from(low_noise);
+        let mut cache = self.cache.as_mut();
         let scale = if low_noise { c.guidance_2 } else { c.guidance };
         let kind = model.kind();
         let lat = &x.video;
@@ -459,7 +490,8 @@ impl ModelFamily for WanFamily {
                     Some(i) => Some(Tensor::f_cat(&[i, i], 0)?),
                     None => None,
                 };
-                let both = model.forward(&x2, &t2, &e2, i2.as_ref())?;
+                let key = BranchKey::new(expert, Branch::Batched);
+                let both = run_model(model, cache, key, step, &x2, &t2, &e2, i2.as_ref())?;
                 let parts = both.f_split(b, 0)?;
                 let uncond = parts[1].shallow_clone();
                 (
@@ -470,17 +502,33 @@ impl ModelFamily for WanFamily {
                     },
                 )
             }
-            (Some(neg), true) => (
-                model.forward(&input, &timestep, &c.prompt, img)?,
-                Guidance::Cfg {
-                    uncond: Latents::video(model.forward(&input, &timestep, neg, img)?),
-                    scale,
-                },
-            ),
-            _ => (
-                model.forward(&input, &timestep, &c.prompt, img)?,
-                Guidance::None,
-            ),
+            (Some(neg), true) => {
+                let key = BranchKey::new(expert, Branch::Cond);
+                let cond_pred = run_model(
+                    model,
+                    cache.as_deref_mut(),
+                    key,
+                    step,
+                    &input,
+                    &timestep,
+                    &c.prompt,
+                    img,
+                )?;
+                let key = BranchKey::new(expert, Branch::Uncond);
+                let uncond = run_model(model, cache, key, step, &input, &timestep, neg, img)?;
+                (
+                    cond_pred,
+                    Guidance::Cfg {
+                        uncond: Latents::video(uncond),
+                        scale,
+                    },
+                )
+            }
+            _ => {
+                let key = BranchKey::new(expert, Branch::Batched);
+                let pred = run_model(model, cache, key, step, &input, &timestep, &c.prompt, img)?;
+                (pred, Guidance::None)
+            }
         };
         Ok(Prediction {
             cond: Latents::video(cond_pred),
