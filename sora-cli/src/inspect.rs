@@ -1,19 +1,52 @@
-//! `sora inspect DIR`: prints the core's model report (human text or JSON).
+//! `sora inspect DIR`: prints the core's model report (human text or JSON),
+//! and with `--estimate` the memory a request would need (nothing loaded).
 
 use std::path::PathBuf;
 
 use clap::Args;
+use sora_core::estimate::{estimate_folder, MemoryEstimate};
 use sora_core::inspect::{inspect, ModelReport};
-use sora_core::Error;
+use sora_core::{Device, Dtype, Error, EstimateOptions, Request};
 
 /// Arguments of `sora inspect`.
 #[derive(Args)]
 pub struct InspectArgs {
     /// The model folder.
     dir: PathBuf,
-    /// Print the report as one JSON object.
+    /// Print the report as one JSON object (with `--estimate`, under the key `estimate`).
     #[arg(long)]
     json: bool,
+    /// Also estimate the memory a generation needs (from configs and
+    /// safetensors headers; the family's defaults for unset sizes).
+    #[arg(long)]
+    estimate: bool,
+    /// Width of the request to estimate.
+    #[arg(long, requires = "estimate")]
+    width: Option<u32>,
+    /// Height of the request to estimate.
+    #[arg(long, requires = "estimate")]
+    height: Option<u32>,
+    /// Frames of the request to estimate.
+    #[arg(long, requires = "estimate")]
+    frames: Option<u32>,
+    /// Denoising steps (they do not change the memory).
+    #[arg(long, requires = "estimate")]
+    steps: Option<u32>,
+    /// Guidance scale (above 1 the transformer runs on a batch of 2).
+    #[arg(long, requires = "estimate")]
+    guidance: Option<f32>,
+    /// cpu, cuda or cuda:N: whose memory to estimate.
+    #[arg(long, default_value = "cpu", requires = "estimate")]
+    device: String,
+    /// float32, float16 or bfloat16.
+    #[arg(long, default_value = "float32", requires = "estimate")]
+    dtype: String,
+    /// As `generate --no-batch-guidance`.
+    #[arg(long, requires = "estimate")]
+    no_batch_guidance: bool,
+    /// As `generate --offload-text-encoder`.
+    #[arg(long, requires = "estimate")]
+    offload_text_encoder: bool,
 }
 
 fn human_count(n: u64) -> String {
@@ -77,14 +110,93 @@ fn print_report(r: &ModelReport) {
     );
 }
 
+fn human_mb(mb: f64) -> String {
+    if mb >= 1024.0 {
+        format!("{:.2} GiB", mb / 1024.0)
+    } else {
+        format!("{mb:.1} MiB")
+    }
+}
+
+fn print_estimate(e: &MemoryEstimate) {
+    println!(
+        "memory estimate: {}x{}, {} frames on {} in {}; transformer batch {} x {} tokens",
+        e.width, e.height, e.frames, e.device, e.dtype, e.batch, e.tokens
+    );
+    println!("  weights (resident):");
+    for p in &e.weights {
+        println!("    {:<28} {:>12}", p.name, human_mb(p.mb));
+    }
+    println!("  activations (peak of each model call):");
+    for p in &e.activations {
+        println!("    {:<28} {:>12}", p.name, human_mb(p.mb));
+    }
+    println!("  {:<30} {:>12}", "output clip", human_mb(e.output_mb));
+    println!(
+        "  {:<30} {:>12}",
+        "LibTorch runtime",
+        human_mb(e.runtime_mb)
+    );
+    println!(
+        "  {:<10} {:>12} {:>12} {:>12} {:>12} {:>12}",
+        "phase", "weights", "carried", "activations", "slack", "total"
+    );
+    for p in &e.phases {
+        println!(
+            "  {:<10} {:>12} {:>12} {:>12} {:>12} {:>12}",
+            p.name,
+            human_mb(p.weights_mb),
+            human_mb(p.carried_mb),
+            human_mb(p.activations_mb),
+            human_mb(p.slack_mb),
+            human_mb(p.total_mb)
+        );
+    }
+    println!(
+        "total: {} (peak in `{}`; largest part: {})",
+        human_mb(e.total_mb),
+        e.peak_phase,
+        e.largest_part
+    );
+}
+
+fn estimate_of(a: &InspectArgs) -> sora_core::Result<MemoryEstimate> {
+    let device: Device = a.device.parse()?;
+    let dtype: Dtype = a.dtype.parse()?;
+    let mut req = Request::text("");
+    req.width = a.width;
+    req.height = a.height;
+    req.frames = a.frames;
+    req.steps = a.steps;
+    req.guidance = a.guidance;
+    let opts = EstimateOptions {
+        device,
+        dtype,
+        batch_guidance: !a.no_batch_guidance,
+        offload_text_encoder: a.offload_text_encoder,
+    };
+    estimate_folder(&a.dir, &req, &opts)
+}
+
 /// Runs `sora inspect`.
 pub fn run(a: InspectArgs) -> sora_core::Result<()> {
     let r = inspect(&a.dir)?;
+    let to_json = |e: serde_json::Error| Error::Unsupported(e.to_string());
     if a.json {
-        let s = serde_json::to_string(&r).map_err(|e| Error::Unsupported(e.to_string()))?;
-        println!("{s}");
+        let mut v = serde_json::to_value(&r).map_err(to_json)?;
+        if a.estimate {
+            let est = serde_json::to_value(estimate_of(&a)?).map_err(to_json)?;
+            if let Some(obj) = v.as_object_mut() {
+                obj.insert("estimate".into(), est);
+            }
+        }
+        println!("{}", serde_json::to_string(&v).map_err(to_json)?);
     } else {
         print_report(&r);
+        if a.estimate {
+            println!();
+            print_estimate(&estimate_of(&a)?);
+        }
     }
     Ok(())
 }

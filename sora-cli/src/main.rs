@@ -89,6 +89,15 @@ struct GenerateArgs {
     /// (e.g. 0.05–0.2; faster, slightly different frames; 0 computes every step).
     #[arg(long, value_name = "THRESHOLD")]
     step_cache: Option<f32>,
+    /// Refuse, before encoding, a request whose memory estimate exceeds this
+    /// many MiB (default on the CPU: the available memory plus the loaded
+    /// weights; on CUDA no check unless given).
+    #[arg(long, value_name = "MB")]
+    memory_budget: Option<u64>,
+    /// Release the text encoder after encoding (reloaded for a new prompt;
+    /// prompt embeddings are cached).
+    #[arg(long)]
+    offload_text_encoder: bool,
     /// Start from this image (PNG/JPEG): image-to-video.
     #[arg(long, conflicts_with = "video")]
     image: Option<PathBuf>,
@@ -212,6 +221,12 @@ fn generate(a: GenerateArgs) -> sora_core::Result<()> {
     if let Some(n) = a.threads {
         builder = builder.threads(n);
     }
+    if let Some(mb) = a.memory_budget {
+        builder = builder.memory_budget_mb(mb);
+    }
+    builder = builder
+        .batch_guidance(!a.no_batch_guidance)
+        .offload_text_encoder(a.offload_text_encoder);
     let load_started = Instant::now();
     let pipe = builder.build()?;
     token.check()?;

@@ -260,3 +260,151 @@ fn step_cache_and_sequential_guidance_flags_reach_the_pipeline() {
         assert_eq!(o.status.code(), Some(2), "--step-cache {bad}");
     }
 }
+
+#[test]
+fn memory_budget_refuses_before_any_work() {
+    let m = model();
+    let dir = scratch("budget");
+    for out in [dir.join("clip.mp4"), dir.join("frames")] {
+        let mut a = small_args(m.to_str().unwrap(), out.to_str().unwrap());
+        a.extend(["--memory-budget", "1"]);
+        let o = sora(&a);
+        assert_eq!(o.status.code(), Some(1));
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(
+            err.contains("out of memory") && err.contains("budget is 1 MiB"),
+            "{err}"
+        );
+        assert!(err.contains("largest part"), "{err}");
+        assert!(!out.exists(), "{} was written", out.display());
+    }
+}
+
+#[test]
+fn offloading_the_text_encoder_keeps_the_frames() {
+    let m = model();
+    let dir = scratch("offload");
+    let (a, b) = (dir.join("plain"), dir.join("offload"));
+    let o = sora(&small_args(m.to_str().unwrap(), a.to_str().unwrap()));
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let mut args = small_args(m.to_str().unwrap(), b.to_str().unwrap());
+    args.extend(["--offload-text-encoder", "--json"]);
+    let o = sora(&args);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["text_embeddings_cached"], false);
+    assert!(v["estimated_peak_mb"].as_f64().unwrap() > 0.0);
+    assert_eq!(
+        io::read_png_sequence(&a).unwrap(),
+        io::read_png_sequence(&b).unwrap()
+    );
+}
+
+#[test]
+fn inspect_estimate_prints_parts_phases_and_total() {
+    let m = model();
+    let ms = m.to_str().unwrap();
+    let size = ["--width", "64", "--height", "48", "--frames", "9"];
+    let mut args = vec!["inspect", ms, "--estimate"];
+    args.extend(size);
+    let o = sora(&args);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let text = String::from_utf8_lossy(&o.stdout);
+    for want in [
+        "memory estimate: 64x48, 9 frames on cpu in float32",
+        "transformer forward",
+        "VAE decode",
+        "output clip",
+        "denoise",
+        "total:",
+        "loadable",
+    ] {
+        assert!(
+            text.contains(want),
+            "inspect --estimate lacks {want}:\n{text}"
+        );
+    }
+    args.push("--json");
+    let o = sora(&args);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["ok"], true, "the report is still there");
+    let e = &v["estimate"];
+    assert_eq!(e["width"], 64);
+    assert_eq!(e["batch"], 2);
+    let total = e["total_mb"].as_f64().unwrap();
+    let phases = e["phases"].as_array().unwrap();
+    assert_eq!(phases.len(), 4);
+    let max = phases
+        .iter()
+        .map(|p| p["total_mb"].as_f64().unwrap())
+        .fold(0.0, f64::max);
+    assert_eq!(total, max);
+    // Family defaults when unset (832x480, 81 frames); the sizes are checked.
+    let o = sora(&["inspect", ms, "--estimate", "--json"]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["estimate"]["frames"], 81);
+    let o = sora(&["inspect", ms, "--estimate", "--width", "30"]);
+    assert_eq!(o.status.code(), Some(2));
+    // Size options without --estimate are a usage error.
+    assert_eq!(
+        sora(&["inspect", ms, "--width", "64"]).status.code(),
+        Some(2)
+    );
+}
+
+/// The estimate against the measured peak of a real run: `sora generate`
+/// reports its resident memory before loading and its peak; what the run
+/// added must not exceed the estimate of `sora inspect --estimate` for the
+/// same request, and the estimate must not exceed twice that plus a fixed
+/// allowance for LibTorch's own memory (what the estimate counts as runtime).
+#[test]
+fn estimate_bounds_the_measured_peak() {
+    let m = model();
+    let ms = m.to_str().unwrap();
+    let dir = scratch("estimate");
+    // Sizes where the activations, not the tiny weights, make the peak.
+    for (w, h, f) in [("256", "256", "17"), ("128", "96", "9")] {
+        let mut args = vec!["inspect", ms, "--estimate", "--json"];
+        args.extend(["--width", w, "--height", h, "--frames", f]);
+        let o = sora(&args);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        let estimate = v["estimate"]["total_mb"].as_f64().unwrap();
+        let runtime = v["estimate"]["runtime_mb"].as_f64().unwrap();
+
+        let out = dir.join(format!("{w}x{h}"));
+        let o = sora(&[
+            "generate",
+            "--model",
+            ms,
+            "--prompt",
+            PROMPT,
+            "--width",
+            w,
+            "--height",
+            h,
+            "--frames",
+            f,
+            "--steps",
+            "1",
+            "--seed",
+            "7",
+            "--out",
+            out.to_str().unwrap(),
+            "--quiet",
+            "--json",
+        ]);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let r: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        let grew = r["peak_rss_mb"].as_f64().unwrap() - r["rss_before_load_mb"].as_f64().unwrap();
+        eprintln!("{w}x{h}x{f}: estimate {estimate:.1} MiB, measured growth {grew:.1} MiB");
+        assert!(
+            grew <= estimate,
+            "{w}x{h}x{f}: the run grew by {grew:.1} MiB, over the estimate {estimate:.1} MiB"
+        );
+        assert!(
+            estimate <= 2.0 * grew + runtime,
+            "{w}x{h}x{f}: estimate {estimate:.1} MiB is far above the measured growth {grew:.1} MiB"
+        );
+    }
+}

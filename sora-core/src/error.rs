@@ -110,15 +110,19 @@ pub enum Error {
     #[error("numeric error: {0}")]
     Numeric(String),
 
-    /// The request would not fit in memory (estimate vs budget, bytes).
+    /// The request would not fit in memory: refused before anything is
+    /// allocated (the estimate of `sora_core::estimate` against the budget).
     #[error(
-        "out of memory: the request needs about {needed_mb} MB but {budget_mb} MB are available"
+        "out of memory: the request needs about {needed_mb} MiB but the memory budget is {budget_mb} MiB ({largest_part})"
     )]
     OutOfMemory {
         /// Estimated need in MiB.
         needed_mb: u64,
         /// Budget in MiB.
         budget_mb: u64,
+        /// The phase of the peak and its largest part, e.g.
+        /// `peak while decoding; largest part: VAE decode (812.0 MiB)`.
+        largest_part: String,
     },
 
     /// An error reported by LibTorch.

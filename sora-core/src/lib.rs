@@ -18,6 +18,7 @@
 //! ```
 
 pub mod error;
+pub mod estimate;
 pub mod family;
 pub mod inspect;
 pub mod io;
@@ -32,6 +33,7 @@ mod device;
 
 pub use device::{Device, Dtype};
 pub use error::{Error, ErrorKind, Result};
+pub use estimate::{EstimateOptions, MemoryEstimate};
 pub use pipeline::{
     CancelToken, Clip, ClipMeta, ImageInput, Mode, Phase, Pipeline, PipelineBuilder, Progress,
     Request, StepInfo, Timings, VideoInput,

@@ -36,3 +36,18 @@ def test_step_cache_reaches_the_core(pipe, wan_model):
 def test_bad_step_cache_is_an_invalid_request(wan_model, bad):
     with pytest.raises(sora.InvalidRequestError):
         sora.Pipeline(wan_model, step_cache=bad)
+
+
+def test_memory_budget_refuses_before_work(wan_model):
+    tiny = sora.Pipeline(wan_model, memory_budget_mb=1)
+    with pytest.raises(sora.DeviceError, match="out of memory"):
+        tiny.generate("a kite over a beach", **SMALL)
+
+
+def test_offloaded_text_encoder_gives_the_same_frames(pipe, wan_model):
+    off = sora.Pipeline(wan_model, offload_text_encoder=True)
+    a = pipe.generate("a kite over a beach", **SMALL)
+    b = off.generate("a kite over a beach", **SMALL)
+    c = off.generate("a kite over a beach", **SMALL)
+    assert np.array_equal(a.frames, b.frames) and np.array_equal(b.frames, c.frames)
+    assert c.meta["text_embeddings_cached"] is True

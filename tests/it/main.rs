@@ -3,6 +3,7 @@
 
 mod clip_vision;
 mod io_media;
+mod memory;
 mod sched_parity;
 mod step_cache;
 mod streaming;

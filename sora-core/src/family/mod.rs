@@ -5,8 +5,9 @@ use std::any::Any;
 
 use tch::Tensor;
 
+use crate::estimate::{EstimateOptions, MemoryEstimate};
 use crate::nn::step_cache::StepCacheStats;
-use crate::pipeline::{Defaults, Latents, Noise, Resolved};
+use crate::pipeline::{Defaults, Latents, Noise, Request, Resolved};
 use crate::sampler::guidance::Prediction;
 use crate::sampler::Scheduler;
 use crate::weights::ModelFolder;
@@ -85,6 +86,15 @@ impl Default for SpeedOptions {
     }
 }
 
+/// Memory options the pipeline builder sets for every family.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct MemoryOptions {
+    /// Release the text encoder's weights after encoding (dropped on the CPU,
+    /// moved to host memory on a GPU) and bring them back when a prompt that
+    /// is not in the embedding cache needs encoding.
+    pub offload_text_encoder: bool,
+}
+
 /// What one model family plugs into the loop.
 pub trait ModelFamily: Send {
     /// Applies speed options (a family ignores those it has no use for).
@@ -113,6 +123,21 @@ pub trait ModelFamily: Send {
     fn predict(&mut self, x: &Latents, step: &StepCtx, cond: &Conditioning) -> Result<Prediction>;
     /// Decodes the final latents into the sink.
     fn decode(&mut self, x: Latents, cond: &Conditioning, sink: &mut dyn FrameSink) -> Result<()>;
+    /// Applies memory options (a family ignores those it has no use for).
+    fn configure_memory(&mut self, _options: &MemoryOptions) {}
+    /// The memory `req` needs from here on (generation phases; the weights
+    /// already loaded count as resident), computed without allocating.
+    fn estimate(&self, _req: &Resolved) -> Result<MemoryEstimate> {
+        Err(Error::Unsupported(format!(
+            "no memory estimate for the `{}` family",
+            self.name()
+        )))
+    }
+    /// Whether every text embedding of the last `encode` came from the
+    /// family's cache (the text encoder did not run).
+    fn text_from_cache(&self) -> bool {
+        false
+    }
     /// Components and parameter counts (for `inspect`).
     fn describe(&self) -> Vec<(String, String, u64)> {
         Vec::new()
@@ -158,6 +183,22 @@ pub fn audit(
 > {
     match family_of(folder)? {
         "wan" => crate::models::wan::WanFamily::audit(folder),
+        other => Err(Error::Unsupported(format!(
+            "family `{other}` is not built in"
+        ))),
+    }
+}
+
+/// The memory `req` needs with the model of `folder`, from its configs and
+/// safetensors headers only (nothing loaded): loading, then every phase of
+/// the generation.
+pub fn estimate_folder(
+    folder: &ModelFolder,
+    req: &Request,
+    opts: &EstimateOptions,
+) -> Result<MemoryEstimate> {
+    match family_of(folder)? {
+        "wan" => crate::models::wan::estimate_folder(folder, req, opts),
         other => Err(Error::Unsupported(format!(
             "family `{other}` is not built in"
         ))),

@@ -69,6 +69,15 @@ pub struct ClipMeta {
     pub peak_rss_mb: f64,
     /// What step caching did (`null` in JSON when it was off).
     pub step_cache: Option<StepCacheStats>,
+    /// Resident memory of the process when the pipeline started loading, MiB
+    /// (`peak_rss_mb` minus this is what the model and the runs added).
+    pub rss_before_load_mb: f64,
+    /// The memory estimate of the run (generation phases, MiB), checked
+    /// against the budget before encoding; `None` for a family without one.
+    pub estimated_peak_mb: Option<f64>,
+    /// Every text embedding came from the pipeline's cache (the text encoder
+    /// did not run).
+    pub text_embeddings_cached: bool,
 }
 
 impl ClipMeta {

@@ -23,7 +23,8 @@ pub use request::{
 };
 pub use sink::FileSink;
 
-use crate::family::{self, ModelFamily, SpeedOptions, StepCtx};
+use crate::estimate::{self, MemoryEstimate};
+use crate::family::{self, MemoryOptions, ModelFamily, SpeedOptions, StepCtx};
 use crate::io::ClipSpec;
 use crate::weights::ModelFolder;
 use crate::{Device, Dtype, Error, Result};
@@ -59,6 +60,8 @@ pub struct PipelineBuilder {
     dtype: Dtype,
     threads: Option<usize>,
     speed: SpeedOptions,
+    memory: MemoryOptions,
+    budget_mb: Option<u64>,
 }
 
 impl Default for PipelineBuilder {
@@ -69,6 +72,8 @@ impl Default for PipelineBuilder {
             dtype: Dtype::F32,
             threads: None,
             speed: SpeedOptions::default(),
+            memory: MemoryOptions::default(),
+            budget_mb: None,
         }
     }
 }
@@ -113,9 +118,28 @@ impl PipelineBuilder {
         self
     }
 
+    /// The memory a generation may use, in MiB, on the run's device: a request
+    /// whose estimate exceeds it is refused with [`Error::OutOfMemory`] before
+    /// anything is allocated. Without it: on the CPU the memory the OS reports
+    /// available plus the pipeline's resident weights; on CUDA no check.
+    pub fn memory_budget_mb(mut self, mb: u64) -> Self {
+        self.budget_mb = Some(mb);
+        self
+    }
+
+    /// Releases the text encoder after encoding (its weights dropped on the
+    /// CPU, moved to host memory on a GPU) and brings it back when a prompt
+    /// not seen before needs encoding. Prompt embeddings are cached either way
+    /// (the last few prompts), so a repeated prompt never runs the encoder.
+    pub fn offload_text_encoder(mut self, on: bool) -> Self {
+        self.memory.offload_text_encoder = on;
+        self
+    }
+
     /// Loads the model.
     pub fn build(self) -> Result<Pipeline> {
         let started = Instant::now();
+        let rss_before_load_mb = rss_mb();
         let path = self
             .model
             .ok_or_else(|| Error::invalid("no model folder given (PipelineBuilder::model)"))?;
@@ -132,10 +156,13 @@ impl PipelineBuilder {
         let folder = ModelFolder::open(&path)?;
         let mut fam = family::load(&folder, self.device, self.dtype)?;
         fam.configure(&self.speed);
+        fam.configure_memory(&self.memory);
         Ok(Pipeline {
             path,
             device: self.device,
             dtype: self.dtype,
+            budget_mb: self.budget_mb,
+            rss_before_load_mb,
             family: Mutex::new(fam),
             load_s: started.elapsed().as_secs_f64(),
             load_reported: Mutex::new(false),
@@ -148,6 +175,8 @@ pub struct Pipeline {
     path: PathBuf,
     device: Device,
     dtype: Dtype,
+    budget_mb: Option<u64>,
+    rss_before_load_mb: f64,
     family: Mutex<Box<dyn ModelFamily>>,
     load_s: f64,
     load_reported: Mutex<bool>,
@@ -163,15 +192,23 @@ fn check_finite(t: &Tensor, what: &str) -> Result<()> {
 
 /// Peak resident set size of this process in MiB (Linux `VmHWM`; 0 elsewhere).
 pub fn peak_rss_mb() -> f64 {
+    status_kb("VmHWM:") / 1024.0
+}
+
+/// Resident memory of this process now in MiB (Linux `VmRSS`; 0 elsewhere).
+pub fn rss_mb() -> f64 {
+    status_kb("VmRSS:") / 1024.0
+}
+
+fn status_kb(field: &str) -> f64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
         .and_then(|s| {
             s.lines()
-                .find(|l| l.starts_with("VmHWM:"))
+                .find(|l| l.starts_with(field))
                 .and_then(|l| l.split_whitespace().nth(1))
                 .and_then(|v| v.parse::<f64>().ok())
         })
-        .map(|kb| kb / 1024.0)
         .unwrap_or(0.0)
 }
 
@@ -212,10 +249,29 @@ impl Pipeline {
         Ok(r)
     }
 
+    /// The memory `req` needs from here on, on the run's device, computed
+    /// without allocating (the weights already loaded count as resident).
+    pub fn estimate(&self, req: &Request) -> Result<MemoryEstimate> {
+        let fam = self.lock()?;
+        let r = req.resolve(&fam.defaults(), |f| fam.nearest_frames(f))?;
+        fam.check(&r)?;
+        fam.estimate(&r)
+    }
+
+    /// The budget `estimate` is checked against by [`Pipeline::generate`]:
+    /// the one given to the builder, else on the CPU the available memory
+    /// plus what the pipeline holds of the estimate, else (CUDA) none.
+    pub fn memory_budget_mb(&self, estimate: &MemoryEstimate) -> Option<u64> {
+        self.budget_mb
+            .or_else(|| estimate::default_budget_mb(self.device, estimate.held_mb))
+    }
+
     /// Generates a clip in memory. Same request and seed give the same bytes
     /// on CPU. The frames are decoded chunk by chunk into one buffer sized for
     /// the clip (held once); for long clips prefer
-    /// [`Pipeline::generate_to_file`], which never holds them at all.
+    /// [`Pipeline::generate_to_file`], which never holds them at all. A
+    /// request whose memory estimate exceeds the budget is refused with
+    /// [`Error::OutOfMemory`] before anything is encoded.
     pub fn generate(&self, req: &Request, progress: &mut Progress) -> Result<Clip> {
         let (sink, meta) = self.run(req, progress, |r| {
             ArraySink::new(r.width, r.height, r.frames)
@@ -290,6 +346,7 @@ impl Pipeline {
         let _guard = tch::no_grad_guard();
         let r = req.resolve(&fam.defaults(), |f| fam.nearest_frames(f))?;
         fam.check(&r)?;
+        let estimate = estimate::check_family(&**fam, &r, self.budget_mb, self.device)?;
         progress.check()?;
         let mut sink = open(&r)?;
 
@@ -382,6 +439,9 @@ impl Pipeline {
             },
             peak_rss_mb: peak_rss_mb(),
             step_cache: fam.step_cache_stats(),
+            rss_before_load_mb: self.rss_before_load_mb,
+            estimated_peak_mb: estimate.map(|e| e.total_mb),
+            text_embeddings_cached: fam.text_from_cache(),
         };
         Ok((sink, meta))
     }

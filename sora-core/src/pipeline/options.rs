@@ -19,6 +19,14 @@ pub const PIPELINE_OPTIONS: &[(&str, &str)] = &[
         "step_cache",
         "first-block cache threshold (a number >= 0, e.g. 0.1), or off/none (the default)",
     ),
+    (
+        "memory_budget_mb",
+        "MiB a generation may use; a request estimated above it is refused before it starts",
+    ),
+    (
+        "offload_text_encoder",
+        "true/false: release the text encoder after encoding (default false)",
+    ),
 ];
 
 fn parse_bool(key: &str, value: &str) -> Result<bool> {
@@ -63,6 +71,8 @@ impl PipelineBuilder {
                     self.step_cache(t)
                 }
             },
+            "memory_budget_mb" => self.memory_budget_mb(parse_num(key, value, "a number of MiB")?),
+            "offload_text_encoder" => self.offload_text_encoder(parse_bool(key, value)?),
             other => {
                 let known: Vec<&str> = PIPELINE_OPTIONS.iter().map(|(k, _)| *k).collect();
                 return Err(Error::invalid(format!(
@@ -87,6 +97,8 @@ mod tests {
             .and_then(|b| b.option("threads", "3"))
             .and_then(|b| b.option("batch_guidance", "off"))
             .and_then(|b| b.option("step_cache", "0.1"))
+            .and_then(|b| b.option("memory_budget_mb", "2048"))
+            .and_then(|b| b.option("offload_text_encoder", "yes"))
             .unwrap();
         assert_eq!(b.speed.step_cache, Some(0.1));
         let b = b.option("step_cache", "off").unwrap();
@@ -95,6 +107,8 @@ mod tests {
         assert_eq!(b.dtype, Dtype::BF16);
         assert_eq!(b.threads, Some(3));
         assert!(!b.speed.batch_guidance);
+        assert_eq!(b.budget_mb, Some(2048));
+        assert!(b.memory.offload_text_encoder);
     }
 
     #[test]
@@ -106,6 +120,8 @@ mod tests {
             ("step_cache", "-1"),
             ("step_cache", "nan"),
             ("step_cache", "fast"),
+            ("memory_budget_mb", "-1"),
+            ("offload_text_encoder", "2"),
             ("dtype", "float8"),
             ("colour", "blue"),
         ] {

@@ -38,6 +38,19 @@ pub struct TensorStore {
     dry: bool,
 }
 
+/// The size of one stored tensor (see [`TensorStore::tensor_sizes`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TensorSize {
+    /// The checkpoint name.
+    pub name: String,
+    /// Number of elements.
+    pub numel: u64,
+    /// Bytes in the file.
+    pub bytes: u64,
+    /// Whether the tensor is floating point (cast to the run's dtype on load).
+    pub floating: bool,
+}
+
 /// What a model needed from a store and did not find.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct WeightReport {
@@ -187,6 +200,24 @@ impl TensorStore {
             .collect();
         v.sort();
         v
+    }
+
+    /// Name, element count, bytes on disk and whether the tensor is floating
+    /// (cast to the run's dtype when read), for every tensor in the files:
+    /// what the memory estimator counts (read from the headers, no data).
+    pub fn tensor_sizes(&self) -> Vec<TensorSize> {
+        self.entries
+            .iter()
+            .map(|(name, e)| TensorSize {
+                name: name.clone(),
+                numel: e.shape.iter().product::<i64>().max(0) as u64,
+                bytes: (e.end - e.start) as u64,
+                floating: matches!(
+                    kind_of(e.dtype),
+                    Some(Kind::Float | Kind::Half | Kind::BFloat16 | Kind::Double)
+                ),
+            })
+            .collect()
     }
 
     /// Whether the files hold `name`.

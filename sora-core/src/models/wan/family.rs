@@ -9,16 +9,21 @@ use serde::Deserialize;
 use tch::{Device as TchDevice, Kind, Tensor};
 
 use super::image_encoder::WanImageEncoder;
+use super::memory::{Residency, WanSpec};
 use super::preprocess::{frames_to_tensor, image_to_tensor};
 use super::rules::SizeRule;
 use super::text_encoder::WanTextEncoder;
 use super::transformer::WanTransformer;
 use super::vae::WanVae;
-use crate::family::{Conditioning, FrameSink, ModelFamily, Plan, SpeedOptions, StepCtx};
+use crate::estimate::{EstimateOptions, MemoryEstimate};
+use crate::family::{
+    Conditioning, FrameSink, MemoryOptions, ModelFamily, Plan, SpeedOptions, StepCtx,
+};
 use crate::nn::step_cache::{Branch, BranchKey, StepCache, StepCacheStats};
 use crate::pipeline::{Defaults, Latents, Mode, Noise, Resolved};
 use crate::sampler::guidance::{Guidance, Prediction};
 use crate::sampler::{self, Scheduler};
+use crate::text::cache::EmbeddingCache;
 use crate::weights::{ModelFolder, WeightReport};
 use crate::{Device, Dtype, Error, Result};
 
@@ -52,7 +57,18 @@ fn default_train_steps() -> f64 {
 pub struct WanFamily {
     folder: ModelFolder,
     device: TchDevice,
-    text: WanTextEncoder,
+    run_device: Device,
+    dtype: Dtype,
+    /// `None` while released (offloaded on the CPU).
+    text: Option<WanTextEncoder>,
+    /// The text encoder is parked in host memory (offloaded from a GPU).
+    text_parked: bool,
+    /// Prompt embeddings per (prompt, max length).
+    text_cache: EmbeddingCache,
+    /// Every text embedding of the last `encode` came from the cache.
+    last_text_cached: bool,
+    memory: MemoryOptions,
+    spec: WanSpec,
     transformer: WanTransformer,
     transformer_2: Option<WanTransformer>,
     vae: WanVae,
@@ -137,6 +153,9 @@ impl WanFamily {
         } else {
             None
         };
+        // Configs and safetensors headers for the memory estimate (no tensor
+        // data; after the components so that their errors come first).
+        let spec = WanSpec::from_folder(folder)?;
         let patch = transformer.config().patch_size;
         let rule = SizeRule {
             spatial: vae.spatial_factor() as u32,
@@ -147,7 +166,14 @@ impl WanFamily {
         Ok(Self {
             folder: folder.clone(),
             device: dev,
-            text,
+            run_device: device,
+            dtype,
+            text: Some(text),
+            text_parked: false,
+            text_cache: EmbeddingCache::default(),
+            last_text_cached: false,
+            memory: MemoryOptions::default(),
+            spec,
             transformer,
             transformer_2,
             vae,
@@ -206,6 +232,62 @@ impl WanFamily {
         (0..n).map(|i| Ok(ts.f_get(i)?)).collect()
     }
 
+    /// The text encoder on the run device: reloaded from the folder (weights
+    /// memory-mapped) when it was dropped, moved back when it was parked.
+    fn text_encoder(&mut self) -> Result<&WanTextEncoder> {
+        match self.text.as_mut() {
+            None => {
+                self.text = Some(WanTextEncoder::from_folder(
+                    &self.folder,
+                    self.run_device,
+                    self.dtype,
+                )?);
+                self.text_parked = false;
+            }
+            Some(t) if self.text_parked => {
+                t.to_device(self.run_device)?;
+                self.text_parked = false;
+            }
+            Some(_) => {}
+        }
+        self.text
+            .as_ref()
+            .ok_or_else(|| Error::Device("the text encoder could not be reloaded".into()))
+    }
+
+    /// Releases the text encoder when offloading: dropped on the CPU, parked in
+    /// host memory on a GPU.
+    fn release_text_encoder(&mut self) -> Result<()> {
+        if !self.memory.offload_text_encoder {
+            return Ok(());
+        }
+        match self.run_device {
+            Device::Cpu => self.text = None,
+            Device::Cuda(_) => {
+                if let Some(t) = self.text.as_mut() {
+                    if !self.text_parked {
+                        t.to_device(Device::Cpu)?;
+                        self.text_parked = true;
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Embeddings of one prompt (`[1, 512, d_model]`), from the cache when it
+    /// has them (the second value says so).
+    fn prompt_embeddings(&mut self, prompt: &str) -> Result<(Tensor, bool)> {
+        if let Some(t) = self.text_cache.get(prompt, MAX_SEQUENCE_LENGTH) {
+            return Ok((t, true));
+        }
+        let emb = self
+            .text_encoder()?
+            .encode(&[prompt], MAX_SEQUENCE_LENGTH)?;
+        self.text_cache.insert(prompt, MAX_SEQUENCE_LENGTH, &emb);
+        Ok((emb, false))
+    }
+
     /// Whether the low-noise expert (`transformer_2`) takes timestep `t`.
     fn low_noise_expert(&self, t: &Tensor) -> bool {
         match (self.index.boundary_ratio, &self.transformer_2) {
@@ -248,17 +330,38 @@ impl ModelFamily for WanFamily {
         self.cache.as_ref().map(StepCache::stats)
     }
 
+    fn configure_memory(&mut self, options: &MemoryOptions) {
+        self.memory = *options;
+    }
+
+    fn estimate(&self, req: &Resolved) -> Result<MemoryEstimate> {
+        let opts = EstimateOptions {
+            device: self.run_device,
+            dtype: self.dtype,
+            batch_guidance: self.speed.batch_guidance,
+            offload_text_encoder: self.memory.offload_text_encoder,
+        };
+        let cfg = req.guidance > 1.0;
+        let cached = self.text_cache.contains(&req.prompt, MAX_SEQUENCE_LENGTH)
+            && (!cfg
+                || self
+                    .text_cache
+                    .contains(&req.negative_prompt, MAX_SEQUENCE_LENGTH));
+        let state = Residency {
+            loading: false,
+            text_resident: self.text.is_some() && !self.text_parked,
+            prompts_cached: cached,
+            cache_entries: self.text_cache.capacity(),
+        };
+        self.spec.estimate(req, &opts, state)
+    }
+
+    fn text_from_cache(&self) -> bool {
+        self.last_text_cached
+    }
+
     fn defaults(&self) -> Defaults {
-        Defaults {
-            width: 832,
-            height: 480,
-            frames: 81,
-            fps: 16,
-            steps: 50,
-            guidance: 5.0,
-            negative_prompt: DEFAULT_NEGATIVE.to_string(),
-            audio: false,
-        }
+        wan_defaults()
     }
 
     fn nearest_frames(&self, frames: u32) -> u32 {
@@ -311,19 +414,16 @@ impl ModelFamily for WanFamily {
         let guidance = req.guidance as f64;
         let guidance_2 = req.guidance_2.map(|g| g as f64).unwrap_or(guidance);
         let kind = self.transformer.kind();
-        let prompt = self
-            .text
-            .encode(&[req.prompt.as_str()], MAX_SEQUENCE_LENGTH)?
-            .f_to_kind(kind)?;
-        let negative = if guidance > 1.0 {
-            Some(
-                self.text
-                    .encode(&[req.negative_prompt.as_str()], MAX_SEQUENCE_LENGTH)?
-                    .f_to_kind(kind)?,
-            )
+        let (prompt, prompt_hit) = self.prompt_embeddings(&req.prompt)?;
+        let prompt = prompt.f_to_kind(kind)?;
+        let (negative, negative_hit) = if guidance > 1.0 {
+            let (n, hit) = self.prompt_embeddings(&req.negative_prompt)?;
+            (Some(n.f_to_kind(kind)?), hit)
         } else {
-            None
+            (None, true)
         };
+        self.last_text_cached = prompt_hit && negative_hit;
+        self.release_text_encoder()?;
         let mut image_embeds = None;
         if let Mode::Image(img) = &req.mode {
             if self.index.boundary_ratio.is_none() && !self.index.expand_timesteps {
@@ -563,7 +663,10 @@ impl ModelFamily for WanFamily {
             (
                 "text_encoder".into(),
                 "UMT5EncoderModel".into(),
-                self.text.encoder().num_parameters().max(0) as u64,
+                self.text
+                    .as_ref()
+                    .map(|t| t.encoder().num_parameters().max(0) as u64)
+                    .unwrap_or_else(|| self.spec.text_params()),
             ),
             (
                 "transformer".into(),
@@ -584,6 +687,20 @@ impl ModelFamily for WanFamily {
             ));
         }
         v
+    }
+}
+
+/// Defaults equal to diffusers' `WanPipeline.__call__`.
+pub(crate) fn wan_defaults() -> Defaults {
+    Defaults {
+        width: 832,
+        height: 480,
+        frames: 81,
+        fps: 16,
+        steps: 50,
+        guidance: 5.0,
+        negative_prompt: DEFAULT_NEGATIVE.to_string(),
+        audio: false,
     }
 }
 

@@ -4,6 +4,7 @@
 
 mod family;
 pub mod image_encoder;
+mod memory;
 pub mod preprocess;
 pub mod rules;
 pub mod text_encoder;
@@ -11,3 +12,4 @@ pub mod transformer;
 pub mod vae;
 
 pub use family::{video_to_frames, WanFamily, MAX_SEQUENCE_LENGTH};
+pub use memory::estimate_folder;

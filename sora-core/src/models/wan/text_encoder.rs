@@ -360,6 +360,45 @@ impl Umt5Encoder {
         }
     }
 
+    /// Moves every weight to `device` (used to park the encoder in host
+    /// memory between prompts when the pipeline offloads it).
+    pub fn to_device(&mut self, device: Device) -> Result<()> {
+        let dev = device.to_tch();
+        if dev == self.device {
+            return Ok(());
+        }
+        let mv = |t: &mut Tensor| -> Result<()> {
+            *t = t.f_to_device(dev)?;
+            Ok(())
+        };
+        let mv_linear = |l: &mut Linear| -> Result<()> {
+            mv(&mut l.weight)?;
+            if let Some(b) = l.bias.as_mut() {
+                mv(b)?;
+            }
+            Ok(())
+        };
+        mv(&mut self.embed)?;
+        for b in &mut self.blocks {
+            mv(&mut b.attn_norm.weight)?;
+            for l in [&mut b.q, &mut b.k, &mut b.v, &mut b.o, &mut b.wo] {
+                mv_linear(l)?;
+            }
+            mv(&mut b.relative_bias)?;
+            mv(&mut b.ff_norm.weight)?;
+            match &mut b.ff {
+                FeedForward::Gated { wi_0, wi_1 } => {
+                    mv_linear(wi_0)?;
+                    mv_linear(wi_1)?;
+                }
+                FeedForward::Plain { wi } => mv_linear(wi)?,
+            }
+        }
+        mv(&mut self.final_norm.weight)?;
+        self.device = dev;
+        Ok(())
+    }
+
     /// Number of parameters (the tied embedding counted once).
     pub fn num_parameters(&self) -> i64 {
         let mut n = self.embed.numel() as i64 + self.final_norm.weight.numel() as i64;
@@ -563,6 +602,11 @@ impl WanTextEncoder {
     /// The UMT5 encoder.
     pub fn encoder(&self) -> &Umt5Encoder {
         &self.encoder
+    }
+
+    /// Moves the encoder's weights to `device` (see [`Umt5Encoder::to_device`]).
+    pub fn to_device(&mut self, device: Device) -> Result<()> {
+        self.encoder.to_device(device)
     }
 
     /// `prompt_embeds` `[B, max_sequence_length, d_model]` (encoder dtype, encoder

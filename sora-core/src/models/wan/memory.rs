@@ -1,0 +1,690 @@
+//! The Wan family's memory estimate: what its components weigh (from the
+//! safetensors headers, with the modules diffusers keeps in f32) and the
+//! shapes of each phase of a generation — UMT5 over 512 tokens, one
+//! transformer forward over `F'·H'·W'` latent tokens, the causal VAE decoder
+//! walked one latent frame at a time with its feature cache — handed to the
+//! shared arithmetic of [`crate::estimate`].
+
+use crate::estimate::{
+    assemble, decoder_bytes, elem_bytes, encoder_forward_bytes, output_bytes,
+    transformer_forward_bytes, Class, ConvStep, EncoderShape, EstimateHeader, EstimateOptions,
+    Keep, MemoryEstimate, PhasePlan, TransformerShape, WeightTally,
+};
+use crate::models::clip::ClipVisionConfig;
+use crate::pipeline::{Mode, Request, Resolved};
+use crate::text::cache::DEFAULT_ENTRIES;
+use crate::weights::{read_config, ModelFolder, TensorStore};
+use crate::{Device, Dtype, Error, Result};
+
+use super::family::{wan_defaults, MAX_SEQUENCE_LENGTH};
+use super::rules::SizeRule;
+use super::text_encoder::Umt5Config;
+use super::transformer::WanTransformerConfig;
+use super::vae::WanVaeConfig;
+
+/// Components in the order [`super::WanFamily::load`] loads them.
+const LOAD_ORDER: [&str; 5] = [
+    "text_encoder",
+    "transformer",
+    "transformer_2",
+    "vae",
+    "image_encoder",
+];
+
+/// What the estimate needs to know of a Wan folder: configs and tensor counts.
+#[derive(Debug, Clone)]
+pub(crate) struct WanSpec {
+    boundary_ratio: Option<f64>,
+    expand_timesteps: bool,
+    text: Umt5Config,
+    transformers: Vec<WanTransformerConfig>,
+    vae: WanVaeConfig,
+    image: Option<ClipVisionConfig>,
+    /// Per loaded component, in load order.
+    tallies: Vec<(String, WeightTally)>,
+}
+
+/// The state of a loaded pipeline the estimate depends on.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Residency {
+    /// Count the loading of the weights as a phase (an estimate from a folder).
+    pub loading: bool,
+    /// The text encoder's weights are on the run device now.
+    pub text_resident: bool,
+    /// Every prompt of the request is in the embedding cache (no encoder run).
+    pub prompts_cached: bool,
+    /// Prompts the embedding cache keeps at most.
+    pub cache_entries: usize,
+}
+
+impl Residency {
+    /// A pipeline about to be loaded from its folder.
+    pub fn fresh() -> Self {
+        Self {
+            loading: true,
+            text_resident: true,
+            prompts_cached: false,
+            cache_entries: DEFAULT_ENTRIES,
+        }
+    }
+}
+
+/// diffusers' `_keep_in_fp32_modules` of `WanTransformer3DModel`.
+fn keep_transformer(name: &str) -> Keep {
+    let f32_module = name.split('.').any(|p| {
+        matches!(
+            p,
+            "time_embedder" | "scale_shift_table" | "norm1" | "norm2" | "norm3"
+        )
+    });
+    if f32_module {
+        Keep::F32
+    } else {
+        Keep::Cast
+    }
+}
+
+fn tally(folder: &ModelFolder, name: &str) -> Result<WeightTally> {
+    let dir = folder.component_dir(name)?;
+    let store = TensorStore::open(&dir, name, tch::Device::Cpu, tch::Kind::Float)?;
+    Ok(match name {
+        "text_encoder" => {
+            // The token embedding is tied: `shared.weight` is read, a second
+            // copy under `encoder.embed_tokens.weight` is not.
+            let shared = store.contains("shared.weight");
+            WeightTally::from_store(&store, |n| {
+                if shared && n == "encoder.embed_tokens.weight" {
+                    Keep::Skip
+                } else if n.contains(".DenseReluDense.wo.") {
+                    Keep::F32IfF16
+                } else {
+                    Keep::Cast
+                }
+            })
+        }
+        "transformer" | "transformer_2" => WeightTally::from_store(&store, keep_transformer),
+        _ => WeightTally::from_store(&store, |_| Keep::Cast),
+    })
+}
+
+fn index_f64(folder: &ModelFolder, key: &str) -> Option<f64> {
+    folder.index().get(key).and_then(|v| v.as_f64())
+}
+
+impl WanSpec {
+    /// Reads the configs and the safetensors headers of a Wan folder (no tensor data).
+    pub fn from_folder(folder: &ModelFolder) -> Result<Self> {
+        let boundary_ratio = index_f64(folder, "boundary_ratio");
+        let expand_timesteps = folder
+            .index()
+            .get("expand_timesteps")
+            .and_then(|v| v.as_bool())
+            .unwrap_or(false);
+        let text = Umt5Config::load(&folder.component_dir("text_encoder")?.join("config.json"))?;
+        let mut transformers = vec![read_config::<WanTransformerConfig>(
+            &folder.component_dir("transformer")?.join("config.json"),
+        )?];
+        if folder.has("transformer_2") {
+            transformers.push(read_config(
+                &folder.component_dir("transformer_2")?.join("config.json"),
+            )?);
+        }
+        let vae: WanVaeConfig = read_config(&folder.component_dir("vae")?.join("config.json"))?;
+        let with_image = folder.has("image_encoder") && folder.has("image_processor");
+        let image = if with_image {
+            Some(ClipVisionConfig::load(
+                &folder.component_dir("image_encoder")?.join("config.json"),
+            )?)
+        } else {
+            None
+        };
+        let mut tallies = Vec::new();
+        for name in LOAD_ORDER {
+            let present = match name {
+                "image_encoder" => with_image,
+                _ => folder.has(name),
+            };
+            if present {
+                tallies.push((name.to_string(), tally(folder, name)?));
+            }
+        }
+        if vae.dim_mult.is_empty() {
+            return Err(Error::Config {
+                path: folder.root().join("vae").join("config.json"),
+                reason: "`dim_mult` is empty".into(),
+            });
+        }
+        Ok(Self {
+            boundary_ratio,
+            expand_timesteps,
+            text,
+            transformers,
+            vae,
+            image,
+            tallies,
+        })
+    }
+
+    /// The size rule (as the loaded family derives it from the VAE and the transformer).
+    pub fn rule(&self) -> SizeRule {
+        let v = &self.vae;
+        let spatial = v
+            .scale_factor_spatial
+            .filter(|&f| f > 0)
+            .unwrap_or_else(|| v.arch_spatial_factor());
+        let temporal = v
+            .scale_factor_temporal
+            .filter(|&f| f > 0)
+            .unwrap_or_else(|| v.arch_temporal_factor());
+        let patch = self.transformers[0].patch_size;
+        SizeRule {
+            spatial: spatial as u32,
+            temporal: temporal as u32,
+            patch_h: patch[1] as u32,
+            patch_w: patch[2] as u32,
+        }
+    }
+
+    /// Parameters of the text encoder (for `describe` while it is released).
+    pub fn text_params(&self) -> u64 {
+        self.tallies
+            .iter()
+            .find(|(n, _)| n == "text_encoder")
+            .map(|(_, t)| t.floating_params())
+            .unwrap_or(0)
+    }
+
+    /// The estimate of `req` (already resolved and checked).
+    pub fn estimate(
+        &self,
+        req: &Resolved,
+        opts: &EstimateOptions,
+        state: Residency,
+    ) -> Result<MemoryEstimate> {
+        let dtype = opts.dtype;
+        let e = elem_bytes(dtype);
+        let rule = self.rule();
+        let (sf, tf) = (rule.spatial.max(1) as u64, rule.temporal.max(1) as u64);
+        let (width, height, frames) = (req.width as u64, req.height as u64, req.frames as u64);
+        let lat_f = frames.saturating_sub(1) / tf + 1;
+        let (lh, lw) = (height / sf, width / sf);
+        let z = self.vae.z_dim.max(1) as u64;
+        let cfg = req.guidance > 1.0;
+        let batch = if cfg && opts.batch_guidance { 2 } else { 1 };
+
+        let weights: Vec<(String, u64)> = self
+            .tallies
+            .iter()
+            .map(|(n, t)| (n.clone(), t.resident_bytes(dtype)))
+            .collect();
+        let weight_of = |name: &str| -> u64 {
+            weights
+                .iter()
+                .find(|(n, _)| n == name)
+                .map(|(_, b)| *b)
+                .unwrap_or(0)
+        };
+
+        // Text: UMT5 over the padded prompt, one prompt at a time.
+        let t = &self.text;
+        let seq = MAX_SEQUENCE_LENGTH as u64;
+        let text_act = encoder_forward_bytes(
+            &EncoderShape {
+                batch: 1,
+                seq,
+                d_model: t.d_model as u64,
+                inner: (t.num_heads * t.d_kv) as u64,
+                d_ff: t.d_ff as u64,
+                heads: t.num_heads as u64,
+            },
+            dtype,
+        );
+        let embedding = seq * t.d_model as u64 * e;
+        let cache = state.cache_entries.max(2) as u64 * embedding;
+
+        // CLIP image tokens (Wan 2.1 I2V / FLF2V).
+        let clip_tokens = match (&req.mode, &self.image) {
+            (Mode::Image(_), Some(c))
+                if self.boundary_ratio.is_none() && !self.expand_timesteps =>
+            {
+                let side = c.image_size.square().unwrap_or(224)
+                    / c.patch_size.square().unwrap_or(14).max(1);
+                Some((c, (side * side + 1) as u64))
+            }
+            _ => None,
+        };
+        let image_act = clip_tokens
+            .map(|(c, n)| {
+                encoder_forward_bytes(
+                    &EncoderShape {
+                        batch: 1,
+                        seq: n,
+                        d_model: c.hidden_size as u64,
+                        inner: c.hidden_size as u64,
+                        d_ff: c.intermediate_size as u64,
+                        heads: c.num_attention_heads as u64,
+                    },
+                    dtype,
+                )
+            })
+            .unwrap_or(0);
+
+        // One transformer forward (the larger of the experts).
+        let mut tokens = 0;
+        let mut transformer_act = 0;
+        for c in &self.transformers {
+            let [pt, ph, pw] = c.patch_size.map(|p| p.max(1) as u64);
+            let n = (lat_f / pt) * (lh / ph) * (lw / pw);
+            tokens = tokens.max(n);
+            let images = match clip_tokens {
+                Some((_, n)) if c.image_dim.is_some() => {
+                    n * if c.pos_embed_seq_len.is_some() { 2 } else { 1 }
+                }
+                _ => 0,
+            };
+            let shape = TransformerShape {
+                batch,
+                tokens: n,
+                dim: c.inner_dim() as u64,
+                ffn_dim: c.ffn_dim as u64,
+                heads: c.num_attention_heads as u64,
+                context_tokens: seq + images,
+                per_token_timesteps: self.expand_timesteps,
+                out_features: c.out_channels() as u64 * pt * ph * pw,
+            };
+            transformer_act = transformer_act.max(transformer_forward_bytes(&shape, dtype));
+        }
+        // Latents in f32 and what the loop keeps of them: x, the noise, the
+        // two predictions, the guided one, the scheduler's history, the
+        // image conditioning.
+        let latent = z * lat_f * lh * lw * 4;
+        let loop_state = 10 * latent;
+
+        let vae_act = vae_decode_bytes(&self.vae, lat_f, lh, lw, opts.device, dtype);
+        let output = output_bytes(frames, height, width);
+
+        let text_w = weight_of("text_encoder");
+        let text_tally = self.tallies.iter().find(|(n, _)| n == "text_encoder");
+        let others: Vec<&(String, u64)> = weights
+            .iter()
+            .filter(|(n, _)| n != "text_encoder")
+            .collect();
+        let add_weights = |p: &mut PhasePlan, with_text: bool| {
+            for (n, b) in &others {
+                p.add(format!("weights: {n}"), *b, Class::Weights);
+            }
+            if with_text {
+                p.add("weights: text_encoder", text_w, Class::Weights);
+            }
+        };
+        let text_after = !opts.offload_text_encoder;
+
+        let mut phases = Vec::new();
+        if state.loading && opts.device == Device::Cpu {
+            // The peak of loading: every component before, this one, and its
+            // mapped file pages (released once the component is built).
+            let mut before = 0u64;
+            let mut worst: Option<PhasePlan> = None;
+            let mut worst_total = 0u64;
+            for (n, t) in &self.tallies {
+                let res = t.resident_bytes(dtype);
+                let transient = t.load_transient_bytes(opts.device);
+                let total = before + res + transient;
+                if worst.is_none() || total > worst_total {
+                    let mut p = PhasePlan::new("load");
+                    p.add("weights loaded before", before, Class::Weights)
+                        .add(format!("weights: {n}"), res, Class::Weights)
+                        .add(
+                            format!("mapped files of {n} while loading"),
+                            transient,
+                            Class::Weights,
+                        );
+                    worst = Some(p);
+                    worst_total = total;
+                }
+                before += res;
+            }
+            phases.extend(worst);
+        }
+
+        let mut text = PhasePlan::new("text");
+        add_weights(&mut text, true);
+        text.add("prompt embeddings (cache)", cache, Class::Carried);
+        if !state.prompts_cached {
+            let reload = match (state.text_resident, text_tally) {
+                (false, Some((_, t))) => t.load_transient_bytes(opts.device),
+                _ => 0,
+            };
+            text.add(
+                "text encoder forward",
+                text_act.max(reload),
+                Class::Activations,
+            );
+        }
+        if image_act > 0 {
+            text.add("image encoder forward", image_act, Class::Activations);
+        }
+        phases.push(text);
+
+        let mut activations = vec![
+            ("text encoder forward".to_string(), text_act),
+            ("transformer forward".to_string(), transformer_act),
+            ("VAE decode".to_string(), vae_act),
+        ];
+        if image_act > 0 {
+            activations.insert(1, ("image encoder forward".to_string(), image_act));
+        }
+        if matches!(req.mode, Mode::Image(_) | Mode::Video { .. }) {
+            // VAE encode of the conditioning video: the pixels in f32 (twice
+            // for Wan 2.1 I2V: the image padded with zero frames), and an
+            // encoder working set taken equal to the decoder's.
+            let pixels = 3 * frames * height * width * 4 * 2;
+            let mut p = PhasePlan::new("prepare");
+            add_weights(&mut p, text_after);
+            p.add("prompt embeddings (cache)", cache, Class::Carried)
+                .add("latents", loop_state, Class::Carried)
+                .add("VAE encode", pixels + vae_act, Class::Activations);
+            activations.push(("VAE encode".to_string(), pixels + vae_act));
+            phases.push(p);
+        }
+
+        let mut denoise = PhasePlan::new("denoise");
+        add_weights(&mut denoise, text_after);
+        denoise
+            .add("prompt embeddings (cache)", cache, Class::Carried)
+            .add("latents", loop_state, Class::Carried)
+            .add("transformer forward", transformer_act, Class::Activations);
+        phases.push(denoise);
+
+        // The VAE's input latent is counted in its working set; the decoded
+        // frames fill the output buffer chunk by chunk.
+        let mut decode = PhasePlan::new("decode");
+        add_weights(&mut decode, text_after);
+        decode
+            .add("prompt embeddings (cache)", cache, Class::Carried)
+            .add("output clip", output, Class::Carried)
+            .add("VAE decode", vae_act, Class::Activations);
+        phases.push(decode);
+
+        let held = if state.loading {
+            0
+        } else {
+            others.iter().map(|(_, b)| *b).sum::<u64>()
+                + if state.text_resident { text_w } else { 0 }
+        };
+        Ok(assemble(
+            EstimateHeader {
+                family: "wan".into(),
+                width: req.width,
+                height: req.height,
+                frames: req.frames,
+                batch: batch as u32,
+                tokens,
+            },
+            opts,
+            weights.clone(),
+            activations,
+            output,
+            phases,
+            held,
+        ))
+    }
+}
+
+/// A causal residual block of the VAE (`norm → SiLU → conv`, twice, and a
+/// 1×1×1 shortcut when the width changes) on `t` frames of `h × w`, with
+/// `outer` elements alive around it.
+fn residual_block(
+    steps: &mut Vec<ConvStep>,
+    c_in: u64,
+    c_out: u64,
+    t: u64,
+    h: u64,
+    w: u64,
+    outer: u64,
+) {
+    let hw = h * w;
+    let x = c_in * t * hw;
+    let conv = |c_in: u64, c_out: u64, alive: u64| ConvStep {
+        batch: 1,
+        c_in,
+        c_out,
+        t_in: t + 2,
+        t_out: t,
+        h_in: h,
+        w_in: w,
+        h_out: h,
+        w_out: w,
+        kernel: [3, 3, 3],
+        two_d: false,
+        cached_frames: 2,
+        alive,
+    };
+    let shortcut = if c_in != c_out {
+        steps.push(ConvStep {
+            t_in: t,
+            kernel: [1, 1, 1],
+            cached_frames: 0,
+            alive: outer,
+            ..conv(c_in, c_out, 0)
+        });
+        c_out * t * hw
+    } else {
+        0
+    };
+    // conv1 sees the padded copy of norm1's output y1 (kept), and the new
+    // cache tail is made before the old one is dropped.
+    let y1 = c_in * t * hw;
+    steps.push(conv(c_in, c_out, outer + x + shortcut + y1 + c_in * 2 * hw));
+    // conv2: y1, conv1's output y2 and norm2's output y3 alive.
+    let y2 = c_out * t * hw;
+    steps.push(conv(
+        c_out,
+        c_out,
+        outer + x + shortcut + y1 + 2 * y2 + c_out * 2 * hw,
+    ));
+}
+
+/// Peak bytes of decoding one latent frame with Wan's VAE decoder and its
+/// feature cache, including turning the decoded frames into u8 (the f32
+/// temporaries of the conversion). Walks the decoder as `vae/decoder.rs`
+/// builds it, in the steady state of a chunk after the first (four frames
+/// out of one latent frame; the first chunk makes one).
+pub(crate) fn vae_decode_bytes(
+    vae: &WanVaeConfig,
+    lat_f: u64,
+    lh: u64,
+    lw: u64,
+    device: Device,
+    dtype: Dtype,
+) -> u64 {
+    let e = elem_bytes(dtype);
+    let p = vae.patch().max(1) as u64;
+    let dim = vae.decoder_dim().max(1) as u64;
+    let mult: Vec<u64> = vae.dim_mult.iter().map(|&m| m.max(1) as u64).collect();
+    let n = mult.len().max(1);
+    let mut dims = vec![dim * mult.last().copied().unwrap_or(1)];
+    dims.extend(mult.iter().rev().map(|m| dim * m));
+    let z = vae.z_dim.max(1) as u64;
+    let steady = lat_f > 1;
+    let mut steps = Vec::new();
+    let mut other = Vec::new();
+
+    // The whole latent (the decoder's input) stays alive throughout;
+    // post_quant_conv (1×1×1) runs on one latent frame.
+    let base = z * lat_f * lh * lw;
+    steps.push(ConvStep {
+        batch: 1,
+        c_in: z,
+        c_out: z,
+        t_in: 1,
+        t_out: 1,
+        h_in: lh,
+        w_in: lw,
+        h_out: lh,
+        w_out: lw,
+        kernel: [1, 1, 1],
+        alive: base,
+        ..Default::default()
+    });
+
+    let (mut t, mut h, mut w) = (1u64, lh, lw);
+    steps.push(ConvStep {
+        batch: 1,
+        c_in: z,
+        c_out: dims[0],
+        t_in: 3,
+        t_out: 1,
+        h_in: h,
+        w_in: w,
+        h_out: h,
+        w_out: w,
+        kernel: [3, 3, 3],
+        two_d: false,
+        cached_frames: 2,
+        alive: base + z * 2 * h * w,
+    });
+    // Middle: residual block, single-head attention over the frame, residual block.
+    residual_block(&mut steps, dims[0], dims[0], t, h, w, base);
+    other.push((base + 12 * dims[0] * t * h * w) * e);
+    residual_block(&mut steps, dims[0], dims[0], t, h, w, base);
+
+    for i in 0..n {
+        let halve = i > 0 && !vae.is_residual;
+        let in_dim = if halve { dims[i] / 2 } else { dims[i] };
+        let out = dims[i + 1];
+        let block_in = in_dim * t * h * w;
+        for j in 0..=vae.num_res_blocks.max(0) as u64 {
+            let c_in = if j == 0 { in_dim } else { out };
+            let outer = base + if j > 0 { block_in } else { 0 };
+            residual_block(&mut steps, c_in, out, t, h, w, outer);
+        }
+        if i == n - 1 {
+            break;
+        }
+        let up_out = if vae.is_residual { out } else { out / 2 };
+        let x_in = out * t * h * w;
+        let mut alive = base + block_in + x_in;
+        if vae.up_in_time(i) && steady {
+            // Time convolution doubling the channels, then the frames
+            // interleaved into twice as many (a copy).
+            steps.push(ConvStep {
+                batch: 1,
+                c_in: out,
+                c_out: 2 * out,
+                t_in: t + 2,
+                t_out: t,
+                h_in: h,
+                w_in: w,
+                h_out: h,
+                w_out: w,
+                kernel: [3, 1, 1],
+                two_d: false,
+                cached_frames: 2,
+                alive: alive + out * 2 * h * w,
+            });
+            alive += 2 * out * t * h * w + 2 * out * t * h * w;
+            t *= 2;
+        }
+        // Per-frame 2× nearest upsampling (the frames copied first) and a 3×3 conv.
+        steps.push(ConvStep {
+            batch: t,
+            c_in: out,
+            c_out: up_out,
+            t_in: 1,
+            t_out: 1,
+            h_in: 2 * h,
+            w_in: 2 * w,
+            h_out: 2 * h,
+            w_out: 2 * w,
+            kernel: [1, 3, 3],
+            two_d: true,
+            cached_frames: 0,
+            alive: alive + out * t * h * w,
+        });
+        h *= 2;
+        w *= 2;
+    }
+    // Output norm + SiLU (a copy), then the output convolution.
+    let c_last = dims[n];
+    let out_ch = vae.out_channels.max(1) as u64;
+    steps.push(ConvStep {
+        batch: 1,
+        c_in: c_last,
+        c_out: out_ch,
+        t_in: t + 2,
+        t_out: t,
+        h_in: h,
+        w_in: w,
+        h_out: h,
+        w_out: w,
+        kernel: [3, 3, 3],
+        two_d: false,
+        cached_frames: 2,
+        alive: base + 2 * c_last * t * h * w + c_last * 2 * h * w,
+    });
+    // The decoded chunk (unpatchified when the VAE folds pixels), then the
+    // conversion to u8 in f32 (`video_to_frames`: cast, ×0.5, +0.5, clamp,
+    // ×255, round) and its contiguous copy for the sink.
+    let chunk = out_ch * t * h * w;
+    let pixels = 3 * t * (h * p) * (w * p);
+    let unpatch = if p > 1 { chunk } else { 0 };
+    let temps = if e < 4 { 6 } else { 5 };
+    other.push((base + chunk + unpatch) * e + pixels * 4 * temps + 2 * pixels);
+    decoder_bytes(&steps, &other, device, dtype)
+}
+
+/// The memory `req` needs with the Wan model of `folder`, nothing loaded.
+pub fn estimate_folder(
+    folder: &ModelFolder,
+    req: &Request,
+    opts: &EstimateOptions,
+) -> Result<MemoryEstimate> {
+    let spec = WanSpec::from_folder(folder)?;
+    let rule = spec.rule();
+    let r = req.resolve(&wan_defaults(), |f| rule.nearest_frames(f))?;
+    rule.check(r.width, r.height, r.frames)?;
+    spec.estimate(&r, opts, Residency::fresh())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn transformer_f32_modules_follow_diffusers() {
+        for n in [
+            "condition_embedder.time_embedder.linear_1.weight",
+            "blocks.3.scale_shift_table",
+            "scale_shift_table",
+            "blocks.0.norm2.weight",
+            "condition_embedder.image_embedder.norm1.bias",
+        ] {
+            assert_eq!(keep_transformer(n), Keep::F32, "{n}");
+        }
+        for n in [
+            "blocks.0.attn1.norm_q.weight",
+            "condition_embedder.time_proj.weight",
+            "blocks.0.ffn.net.0.proj.weight",
+        ] {
+            assert_eq!(keep_transformer(n), Keep::Cast, "{n}");
+        }
+    }
+
+    #[test]
+    fn vae_decode_does_not_grow_with_the_clip_but_with_the_frame() {
+        let vae = WanVaeConfig::default();
+        let a = vae_decode_bytes(&vae, 21, 60, 104, Device::Cpu, Dtype::F32);
+        let b = vae_decode_bytes(&vae, 41, 60, 104, Device::Cpu, Dtype::F32);
+        let c = vae_decode_bytes(&vae, 21, 120, 208, Device::Cpu, Dtype::F32);
+        // Only the latent kept alive grows with the length.
+        assert!(b - a <= 2 * 16 * 20 * 60 * 104 * 4, "{a} {b}");
+        assert!(c > 3 * a, "{a} {c}");
+        // 480p, Wan 2.1 VAE in f32: the last level is 96 channels × 4 frames ×
+        // 480 × 832 (585 MiB a tensor); its convolution holds a handful of those,
+        // and the feature cache two frames of every cached convolution's input
+        // (about 3.5 GiB): around 9 GiB, not tens.
+        let mb = a / crate::estimate::MIB;
+        assert!((6000..14000).contains(&mb), "{mb} MiB");
+    }
+}
