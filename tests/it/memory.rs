@@ -110,9 +110,17 @@ fn estimate_has_every_part_and_phase() {
         .unwrap();
     assert!(act(&big, "VAE decode") > 10.0 * act(&loaded, "VAE decode"));
     assert!(big.total_mb > loaded.total_mb);
-    // Bad sizes are refused as by generate.
+    // Bad sizes are refused as by generate, absurd ones without overflowing.
     assert!(matches!(
         pipe.estimate(&req.clone().size(30, 32)),
+        Err(Error::InvalidRequest(_))
+    ));
+    let huge = req
+        .clone()
+        .size(4_000_000_000, 4_000_000_000)
+        .frames(1_000_001);
+    assert!(matches!(
+        pipe.estimate(&huge),
         Err(Error::InvalidRequest(_))
     ));
     // bfloat16 weights are half the size.

@@ -206,6 +206,13 @@ impl WanSpec {
         let rule = self.rule();
         let (sf, tf) = (rule.spatial.max(1) as u64, rule.temporal.max(1) as u64);
         let (width, height, frames) = (req.width as u64, req.height as u64, req.frames as u64);
+        // Far beyond any machine; bounds every product below well inside u64.
+        if (width as u128) * (height as u128) * (frames as u128) > 1 << 40 {
+            return Err(Error::invalid(format!(
+                "{width}x{height} with {frames} frames is too large to generate \
+                 (more than 2^40 pixels)"
+            )));
+        }
         let lat_f = frames.saturating_sub(1) / tf + 1;
         let (lh, lw) = (height / sf, width / sf);
         let z = self.vae.z_dim.max(1) as u64;
