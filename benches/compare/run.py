@@ -14,6 +14,14 @@ CI smoke (seconds, asserts only that both run and agree):
 
     .venv/bin/python benches/compare/run.py --size tiny --reps 1 --check-only
 
+Step caching: `--step-cache T` also runs `sora generate --step-cache T` in the
+alternation, shows its timings as a third engine, its speed against diffusers
+and uncached sora, and the PSNR of its frames against uncached sora's frames of
+the same repetition (caching changes the frames; it is not checked against
+diffusers):
+
+    .venv/bin/python benches/compare/run.py --size small --reps 2 --threads 2 --release --steps 50 --step-cache 0.1
+
 docs/performance.md explains every column.
 """
 import argparse
@@ -37,6 +45,7 @@ import flops  # noqa: E402
 import sizes  # noqa: E402
 
 ENGINES = ("diffusers", "sora")
+CACHED = "sora+cache"
 
 
 def log(msg=""):
@@ -164,7 +173,7 @@ def run_diffusers(model, req_path, threads, out_dir: pathlib.Path, tag: str) -> 
     return run
 
 
-def run_sora(binary, model, req, threads, out_dir: pathlib.Path, tag: str) -> dict:
+def run_sora(binary, model, req, threads, out_dir: pathlib.Path, tag: str, step_cache=None) -> dict:
     frames = out_dir / tag
     shutil.rmtree(frames, ignore_errors=True)
     cmd = [
@@ -174,6 +183,8 @@ def run_sora(binary, model, req, threads, out_dir: pathlib.Path, tag: str) -> di
         "--steps", req["steps"], "--guidance", req["guidance"], "--seed", req["seed"],
         "--threads", threads, "--json", "--quiet",
     ]
+    if step_cache is not None:
+        cmd += ["--step-cache", repr(step_cache)]
     run = run_child(cmd, child_env(threads), out_dir, tag)
     if run["rc"] != 0:
         fail(f"sora run {tag} exited with {run['rc']}", run)
@@ -184,6 +195,9 @@ def run_sora(binary, model, req, threads, out_dir: pathlib.Path, tag: str) -> di
     run.update(meta["timings"])
     run["peak_rss_mb"] = meta.get("peak_rss_mb", 0.0)
     run["sora_version"] = meta.get("sora_version", "?")
+    run["step_cache"] = meta.get("step_cache")
+    if step_cache is not None and not run["step_cache"]:
+        fail(f"sora run {tag} reports no step_cache in its JSON", run)
     run["frames_path"] = str(frames)
     return run
 
@@ -212,10 +226,32 @@ def compare_frames(sora_dir: str, npy: str) -> dict:
     return res
 
 
+def read_pngs(folder: str):
+    import numpy as np
+    from PIL import Image
+
+    pngs = sorted(pathlib.Path(folder).glob("*.png"))
+    return np.stack([np.asarray(Image.open(p).convert("RGB")) for p in pngs]) if pngs else None
+
+
+def psnr(cached_dir: str, plain_dir: str) -> dict:
+    """PSNR (dB, peak 255) of the cached run's frames against the uncached run's."""
+    import numpy as np
+
+    a, b = read_pngs(cached_dir), read_pngs(plain_dir)
+    if a is None or b is None or a.shape != b.shape:
+        fail(f"cannot compare {cached_dir} with {plain_dir}: missing frames or other shapes")
+    diff = a.astype(np.float64) - b.astype(np.float64)
+    mse = float((diff ** 2).mean())
+    db = float("inf") if mse == 0 else 10.0 * np.log10(255.0 ** 2 / mse)
+    return {"psnr_db": db, "mse": mse, "max": int(np.abs(diff).max())}
+
+
 # ---------------------------------------------------------------- report
 
 ROWS = [
     # key, label, unit scale, format
+    ("denoise_s", "denoise loop (s)", 1.0, "{:.3f}"),
     ("step_s", "denoise step (s)", 1.0, "{:.4f}"),
     ("text_s", "text encoding (s)", 1.0, "{:.4f}"),
     ("decode_s", "VAE decode (s)", 1.0, "{:.4f}"),
@@ -236,7 +272,7 @@ def derive(run: dict, steps: int) -> dict:
 
 def summarize(runs: dict) -> dict:
     out = {}
-    for eng in ENGINES:
+    for eng in runs:
         out[eng] = {}
         for key, *_ in ROWS:
             vals = [r[key] for r in runs[eng]]
@@ -245,14 +281,22 @@ def summarize(runs: dict) -> dict:
 
 
 def table(summary: dict, markdown: bool) -> str:
-    head = ["", "diffusers median", "diffusers min", "sora median", "sora min", "sora/diffusers (median)"]
+    engines = [e for e in ENGINES + (CACHED,) if e in summary]
+    head = [""]
+    for eng in engines:
+        head += [f"{eng} median", f"{eng} min"]
+    head += [f"{eng}/diffusers (median)" for eng in engines[1:]]
     lines = []
     body = []
     for key, label, _, fmt in ROWS:
-        d, s = summary["diffusers"][key], summary["sora"][key]
-        ratio = s["median"] / d["median"] if d["median"] > 0 else float("nan")
-        body.append([label, fmt.format(d["median"]), fmt.format(d["min"]), fmt.format(s["median"]),
-                     fmt.format(s["min"]), f"{ratio:.2f}x"])
+        d = summary["diffusers"][key]
+        row = [label]
+        for eng in engines:
+            row += [fmt.format(summary[eng][key]["median"]), fmt.format(summary[eng][key]["min"])]
+        for eng in engines[1:]:
+            ratio = summary[eng][key]["median"] / d["median"] if d["median"] > 0 else float("nan")
+            row.append(f"{ratio:.2f}x")
+        body.append(row)
     if markdown:
         lines.append("| " + " | ".join(head) + " |")
         lines.append("|" + "|".join(["---"] + ["---:"] * (len(head) - 1)) + "|")
@@ -290,6 +334,23 @@ def utilisation(summary: dict, counts: dict, peak: float, markdown: bool) -> str
     return "\n".join(lines)
 
 
+def cache_report(summary: dict, psnrs: list, threshold: float) -> list:
+    """Speed-ups (median time of the other engine / median time with the cache)
+    and the quality of the cached frames."""
+    def speedup(key, against):
+        c = summary[CACHED][key]["median"]
+        return summary[against][key]["median"] / c if c > 0 else float("nan")
+
+    dbs = [q["psnr_db"] for q in psnrs]
+    return [
+        f"speed-up against diffusers: generation {speedup('total_s', 'diffusers'):.2f}x, "
+        f"denoise {speedup('denoise_s', 'diffusers'):.2f}x, whole process {speedup('wall_s', 'diffusers'):.2f}x",
+        f"against uncached sora: generation {speedup('total_s', 'sora'):.2f}x, denoise {speedup('denoise_s', 'sora'):.2f}x",
+        f"PSNR against uncached sora: min {min(dbs):.2f} dB, median {statistics.median(dbs):.2f} dB",
+        f"transformer forwards computed / reused: {psnrs[0]['computed']} / {psnrs[0]['reused']}",
+    ]
+
+
 # ---------------------------------------------------------------- main
 
 
@@ -305,9 +366,14 @@ def main():
     ap.add_argument("--check-only", action="store_true", help="one run each, assert they agree, no timing report")
     ap.add_argument("--markdown", action="store_true", help="also print the tables as markdown")
     ap.add_argument("--json-out", type=pathlib.Path, help="write every measurement here too")
+    ap.add_argument("--step-cache", type=float, metavar="THRESHOLD",
+                    help="also run sora with step caching at this threshold (third engine; PSNR against uncached sora)")
     args = ap.parse_args()
     if args.reps < 1 or args.threads < 1:
         ap.error("--reps and --threads must be at least 1")
+    if args.step_cache is not None and not (args.step_cache >= 0 and args.step_cache != float("inf")):
+        ap.error("--step-cache must be a finite number >= 0")
+    engines = ENGINES + ((CACHED,) if args.step_cache is not None else ())
     if args.check_only:
         args.reps = 1
 
@@ -334,14 +400,17 @@ def main():
         peaks.append(matmul_peak(args.threads))
         log(f"f32 matmul ({peaks[-1]['n']}^2, {args.threads} threads): best {peaks[-1]['best_flops'] / 1e9:.1f} GFLOP/s")
 
-    runs = {e: [] for e in ENGINES}
+    runs = {e: [] for e in engines}
     checks = []
+    psnrs = []
     for rep in range(args.reps):
-        order = ENGINES if rep % 2 == 0 else ENGINES[::-1]
+        order = engines if rep % 2 == 0 else engines[::-1]
         for eng in order:
-            tag = f"{eng}-{rep}"
+            tag = f"{eng}-{rep}".replace("+", "-")
             if eng == "diffusers":
                 r = run_diffusers(model, req_path, args.threads, out_dir, tag)
+            elif eng == CACHED:
+                r = run_sora(binary, model, req, args.threads, out_dir, tag, step_cache=args.step_cache)
             else:
                 r = run_sora(binary, model, req, args.threads, out_dir, tag)
             r["loadavg1_after"] = os.getloadavg()[0]
@@ -350,7 +419,10 @@ def main():
             if "per_step_s" in r and len(r["per_step_s"]) > 1:
                 extra = (f" (first {r['per_step_s'][0]:.4f}, median of the rest "
                          f"{statistics.median(r['per_step_s'][1:]):.4f})")
-            log(f"  rep {rep} {eng:9s}: step {r['step_s']:.4f} s{extra}, text {r['text_s']:.3f} s, "
+            if r.get("step_cache"):
+                sc = r["step_cache"]
+                extra += f" [cache {sc['computed']} computed / {sc['reused']} reused]"
+            log(f"  rep {rep} {eng:10s}: step {r['step_s']:.4f} s{extra}, text {r['text_s']:.3f} s, "
                 f"decode {r['decode_s']:.3f} s, generation {r['total_s']:.3f} s, process {r['wall_s']:.2f} s "
                 f"(cpu {r['cpu_s']:.2f} s), rss {r['max_rss_mb']:.0f} MiB   [load avg {loadavg()}]")
         c = compare_frames(runs["sora"][rep]["frames_path"], runs["diffusers"][rep]["frames_path"])
@@ -363,9 +435,15 @@ def main():
             log(f"!!! MISMATCH (rep {rep}): sora and diffusers produced different frames: {c['why']}")
             log("!" * 72)
             sys.exit(1)
+        if CACHED in runs:
+            q = psnr(runs[CACHED][rep]["frames_path"], runs["sora"][rep]["frames_path"])
+            q.update(runs[CACHED][rep]["step_cache"])
+            psnrs.append(q)
+            log(f"  rep {rep} step cache {args.step_cache}: PSNR {q['psnr_db']:.2f} dB against uncached sora "
+                f"(max {q['max']}/255), {q['computed']} forwards computed, {q['reused']} reused")
 
     log(f"load average at end (1/5/15 min): {loadavg()}")
-    busiest = max(r["loadavg1_after"] for e in ENGINES for r in runs[e])
+    busiest = max(r["loadavg1_after"] for e in engines for r in runs[e])
     noisy = busiest > args.threads + 1.0
     if noisy and not args.check_only:
         log(f"WARNING: other work shared the machine (1-min load average up to {busiest:.2f} on "
@@ -396,6 +474,12 @@ def main():
     per_frame = ", ".join(f"{v / 1e9:.2f}" for v in counts["vae_per_latent_frame"])
     log(f"VAE decode {counts['vae_decode'] / 1e9:.2f} GFLOP (per latent frame: {per_frame})")
     log(utilisation(summary, counts, peak, markdown=False))
+    cache_lines = cache_report(summary, psnrs, args.step_cache) if CACHED in summary else []
+    if cache_lines:
+        log("")
+        log(f"== step cache, threshold {args.step_cache} ==")
+        for line in cache_lines:
+            log(line)
 
     if args.markdown:
         log("")
@@ -409,14 +493,18 @@ def main():
         log(f"f32 matmul peak: {peak / 1e9:.1f} GFLOP/s ({args.threads} threads).")
         log("")
         log(utilisation(summary, counts, peak, markdown=True))
+        if cache_lines:
+            log("")
+            log(f"Step cache, threshold {args.step_cache}: " + "; ".join(cache_lines) + ".")
 
     record = {
         "when": when.isoformat(), "size": args.size, "request": req, "threads": args.threads,
         "reps": args.reps, "sora_binary": str(binary), "profile": profile, "cpus": os.cpu_count(),
         "cpu_model": cpu_model(), "loadavg_end": os.getloadavg(), "matmul": peaks, "flops": {
             k: v for k, v in counts.items()},
-        "runs": {e: [{k: v for k, v in r.items() if k not in ("stdout", "stderr")} for r in runs[e]] for e in ENGINES},
+        "runs": {e: [{k: v for k, v in r.items() if k not in ("stdout", "stderr")} for r in runs[e]] for e in engines},
         "checks": checks, "summary": summary, "max_loadavg1": busiest, "noisy": noisy,
+        "step_cache": None if args.step_cache is None else {"threshold": args.step_cache, "psnr": psnrs},
     }
     text = json.dumps(record, indent=1, default=str)
     (base / "results.json").write_text(text)

@@ -84,6 +84,11 @@ struct GenerateArgs {
     /// as one batched forward (less memory, a little slower).
     #[arg(long)]
     no_batch_guidance: bool,
+    /// Step caching: reuse the transformer's later blocks from an earlier step
+    /// while its first block's output changes relatively less than THRESHOLD
+    /// (e.g. 0.05–0.2; faster, slightly different frames; 0 computes every step).
+    #[arg(long, value_name = "THRESHOLD")]
+    step_cache: Option<f32>,
     /// Refuse, before encoding, a request whose memory estimate exceeds this
     /// many MiB (default on the CPU: the available memory plus the loaded
     /// weights; on CUDA no check unless given).
@@ -210,7 +215,9 @@ fn generate(a: GenerateArgs) -> sora_core::Result<()> {
     let mut builder = Pipeline::builder()
         .model(&a.model)
         .device(device)
-        .dtype(dtype);
+        .dtype(dtype)
+        .batch_guidance(!a.no_batch_guidance)
+        .step_cache(a.step_cache);
     if let Some(n) = a.threads {
         builder = builder.threads(n);
     }

@@ -225,6 +225,43 @@ fn ctrl_c_exits_130_and_leaves_no_file() {
 }
 
 #[test]
+fn step_cache_and_sequential_guidance_flags_reach_the_pipeline() {
+    let m = model();
+    let dir = scratch("step-cache");
+    let out = dir.join("frames");
+    let (ms, os) = (m.to_str().unwrap(), out.to_str().unwrap());
+    // The counts show both flags arrived: one forward per step batched, two
+    // (cond, uncond) per step with --no-batch-guidance.
+    for (extra, forwards) in [(None, 2), (Some("--no-batch-guidance"), 4)] {
+        let mut a = small_args(ms, os);
+        a.extend(["--step-cache", "0.5", "--json"]);
+        a.extend(extra);
+        let o = sora(&a);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        let sc = &v["step_cache"];
+        assert_eq!(sc["threshold"].as_f64(), Some(0.5), "{v}");
+        // Two steps: the first and the last always compute.
+        assert_eq!(sc["computed"].as_u64(), Some(forwards), "{v}");
+        assert_eq!(sc["reused"].as_u64(), Some(0), "{v}");
+    }
+    let mut a = small_args(ms, os);
+    a.push("--json");
+    let o = sora(&a);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert!(v["step_cache"].is_null(), "{v}");
+    // A threshold that is not a finite number ≥ 0: an invalid request (2).
+    for bad in ["nan", "inf", "-0.5"] {
+        let flag = format!("--step-cache={bad}");
+        let mut a = small_args(ms, os);
+        a.push(&flag);
+        let o = sora(&a);
+        assert_eq!(o.status.code(), Some(2), "--step-cache {bad}");
+    }
+}
+
+#[test]
 fn memory_budget_refuses_before_any_work() {
     let m = model();
     let dir = scratch("budget");

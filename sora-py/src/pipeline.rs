@@ -176,7 +176,8 @@ impl PyPipeline {
     /// "cuda", "cuda:N") in `dtype` ("float32", "float16", "bfloat16");
     /// `threads` sets LibTorch's intra-op CPU threads (process-wide).
     #[new]
-    #[pyo3(signature = (model, device="cpu", dtype="float32", threads=None, *, batch_guidance=true))]
+    #[allow(clippy::too_many_arguments)] // one per Python keyword
+    #[pyo3(signature = (model, device="cpu", dtype="float32", threads=None, *, batch_guidance=true, step_cache=None, memory_budget_mb=None, offload_text_encoder=false))]
     fn new(
         py: Python<'_>,
         model: &Bound<'_, PyAny>,
@@ -184,6 +185,9 @@ impl PyPipeline {
         dtype: &str,
         threads: Option<&Bound<'_, PyAny>>,
         batch_guidance: bool,
+        step_cache: Option<f32>,
+        memory_budget_mb: Option<u64>,
+        offload_text_encoder: bool,
     ) -> PyResult<Self> {
         let path: PathBuf = args::path("model", model)?;
         let device: Device = device.parse().map_err(to_py)?;
@@ -195,7 +199,12 @@ impl PyPipeline {
                     .model(&path)
                     .device(device)
                     .dtype(dtype)
-                    .batch_guidance(batch_guidance);
+                    .batch_guidance(batch_guidance)
+                    .step_cache(step_cache)
+                    .offload_text_encoder(offload_text_encoder);
+                if let Some(mb) = memory_budget_mb {
+                    b = b.memory_budget_mb(mb);
+                }
                 if let Some(n) = threads {
                     b = b.threads(n);
                 }

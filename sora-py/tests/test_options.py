@@ -19,3 +19,35 @@ def test_batch_guidance_off_gives_the_same_frames(pipe, wan_model):
 def test_options_are_keyword_only(wan_model):
     with pytest.raises(TypeError):
         sora.Pipeline(wan_model, "cpu", "float32", None, False)
+
+
+def test_step_cache_reaches_the_core(pipe, wan_model):
+    cached = sora.Pipeline(wan_model, step_cache=0.0)
+    a = pipe.generate("a kite over a beach", **SMALL)
+    b = cached.generate("a kite over a beach", **SMALL)
+    assert a.meta["step_cache"] is None
+    sc = b.meta["step_cache"]
+    assert sc["threshold"] == 0.0 and sc["computed"] > 0 and sc["reused"] == 0
+    # Threshold 0 computes every step: the same frames.
+    assert np.array_equal(a.frames, b.frames)
+
+
+@pytest.mark.parametrize("bad", [-0.5, float("nan"), float("inf")])
+def test_bad_step_cache_is_an_invalid_request(wan_model, bad):
+    with pytest.raises(sora.InvalidRequestError):
+        sora.Pipeline(wan_model, step_cache=bad)
+
+
+def test_memory_budget_refuses_before_work(wan_model):
+    tiny = sora.Pipeline(wan_model, memory_budget_mb=1)
+    with pytest.raises(sora.DeviceError, match="out of memory"):
+        tiny.generate("a kite over a beach", **SMALL)
+
+
+def test_offloaded_text_encoder_gives_the_same_frames(pipe, wan_model):
+    off = sora.Pipeline(wan_model, offload_text_encoder=True)
+    a = pipe.generate("a kite over a beach", **SMALL)
+    b = off.generate("a kite over a beach", **SMALL)
+    c = off.generate("a kite over a beach", **SMALL)
+    assert np.array_equal(a.frames, b.frames) and np.array_equal(b.frames, c.frames)
+    assert c.meta["text_embeddings_cached"] is True

@@ -5,6 +5,7 @@ mod clip_vision;
 mod io_media;
 mod memory;
 mod sched_parity;
+mod step_cache;
 mod streaming;
 mod wan_pipeline;
 mod wan_text;

@@ -6,6 +6,7 @@ use std::any::Any;
 use tch::Tensor;
 
 use crate::estimate::{EstimateOptions, MemoryEstimate};
+use crate::nn::step_cache::StepCacheStats;
 use crate::pipeline::{Defaults, Latents, Noise, Request, Resolved};
 use crate::sampler::guidance::Prediction;
 use crate::sampler::Scheduler;
@@ -65,17 +66,22 @@ pub trait SizeRules {
 }
 
 /// Speed options the loop hosts for every family (set by the pipeline builder).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct SpeedOptions {
     /// Run the guidance branches (conditional, unconditional) as one batched
     /// forward instead of one forward each.
     pub batch_guidance: bool,
+    /// Step caching (first-block cache, [`crate::nn::step_cache`]): reuse the
+    /// later blocks' residual while the first block's residual changes
+    /// relatively less than this threshold. `None` (the default) is off.
+    pub step_cache: Option<f32>,
 }
 
 impl Default for SpeedOptions {
     fn default() -> Self {
         Self {
             batch_guidance: true,
+            step_cache: None,
         }
     }
 }
@@ -135,6 +141,11 @@ pub trait ModelFamily: Send {
     /// Components and parameter counts (for `inspect`).
     fn describe(&self) -> Vec<(String, String, u64)> {
         Vec::new()
+    }
+    /// What step caching did in the last generation (`None` when it is off
+    /// or the family has none).
+    fn step_cache_stats(&self) -> Option<StepCacheStats> {
+        None
     }
 }
 

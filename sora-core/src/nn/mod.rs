@@ -7,6 +7,7 @@ pub mod conv;
 pub mod linear;
 pub mod norm;
 pub mod rope;
+pub mod step_cache;
 pub mod timestep;
 
 pub use attention::sdpa;

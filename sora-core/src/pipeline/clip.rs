@@ -5,6 +5,7 @@ use std::path::Path;
 use ndarray::{Array2, Array4};
 use serde::Serialize;
 
+use crate::nn::step_cache::StepCacheStats;
 use crate::{io, Result};
 
 /// Seconds spent in each phase of one generation.
@@ -66,6 +67,8 @@ pub struct ClipMeta {
     pub timings: Timings,
     /// Peak resident memory of the process at the end of the run, MiB.
     pub peak_rss_mb: f64,
+    /// What step caching did (`null` in JSON when it was off).
+    pub step_cache: Option<StepCacheStats>,
     /// Resident memory of the process when the pipeline started loading, MiB
     /// (`peak_rss_mb` minus this is what the model and the runs added).
     pub rss_before_load_mb: f64,

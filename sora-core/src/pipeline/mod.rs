@@ -108,6 +108,16 @@ impl PipelineBuilder {
         self
     }
 
+    /// Step caching (first-block cache): from one denoising step to the next,
+    /// skip all transformer blocks but the first and reuse their cached
+    /// residual while the first block's residual changed relatively less than
+    /// `threshold` (e.g. 0.05–0.2; 0 computes every step, `None` turns it off,
+    /// the default). A finite threshold ≥ 0 is checked by [`PipelineBuilder::build`].
+    pub fn step_cache(mut self, threshold: impl Into<Option<f32>>) -> Self {
+        self.speed.step_cache = threshold.into();
+        self
+    }
+
     /// The memory a generation may use, in MiB, on the run's device: a request
     /// whose estimate exceeds it is refused with [`Error::OutOfMemory`] before
     /// anything is allocated. Without it: on the CPU the memory the OS reports
@@ -133,6 +143,9 @@ impl PipelineBuilder {
         let path = self
             .model
             .ok_or_else(|| Error::invalid("no model folder given (PipelineBuilder::model)"))?;
+        if let Some(t) = self.speed.step_cache {
+            crate::nn::step_cache::check_threshold(t)?;
+        }
         if let Some(n) = self.threads {
             if n == 0 {
                 return Err(Error::invalid("threads must be at least 1"));
@@ -425,6 +438,7 @@ impl Pipeline {
                 steps_s,
             },
             peak_rss_mb: peak_rss_mb(),
+            step_cache: fam.step_cache_stats(),
             rss_before_load_mb: self.rss_before_load_mb,
             estimated_peak_mb: estimate.map(|e| e.total_mb),
             text_embeddings_cached: fam.text_from_cache(),

@@ -16,6 +16,10 @@ pub const PIPELINE_OPTIONS: &[(&str, &str)] = &[
         "true/false: both guidance branches in one batched forward (default true)",
     ),
     (
+        "step_cache",
+        "first-block cache threshold (a number >= 0, e.g. 0.1), or off/none (the default)",
+    ),
+    (
         "memory_budget_mb",
         "MiB a generation may use; a request estimated above it is refused before it starts",
     ),
@@ -59,6 +63,14 @@ impl PipelineBuilder {
                 self.threads(n)
             }
             "batch_guidance" => self.batch_guidance(parse_bool(key, value)?),
+            "step_cache" => match value.trim().to_ascii_lowercase().as_str() {
+                "off" | "none" | "" => self.step_cache(None),
+                v => {
+                    let t: f32 = parse_num(key, v, "a number >= 0 or off")?;
+                    crate::nn::step_cache::check_threshold(t)?;
+                    self.step_cache(t)
+                }
+            },
             "memory_budget_mb" => self.memory_budget_mb(parse_num(key, value, "a number of MiB")?),
             "offload_text_encoder" => self.offload_text_encoder(parse_bool(key, value)?),
             other => {
@@ -84,9 +96,13 @@ mod tests {
             .and_then(|b| b.option("dtype", "bf16"))
             .and_then(|b| b.option("threads", "3"))
             .and_then(|b| b.option("batch_guidance", "off"))
+            .and_then(|b| b.option("step_cache", "0.1"))
             .and_then(|b| b.option("memory_budget_mb", "2048"))
             .and_then(|b| b.option("offload_text_encoder", "yes"))
             .unwrap();
+        assert_eq!(b.speed.step_cache, Some(0.1));
+        let b = b.option("step_cache", "off").unwrap();
+        assert_eq!(b.speed.step_cache, None);
         assert_eq!(b.device, Device::Cpu);
         assert_eq!(b.dtype, Dtype::BF16);
         assert_eq!(b.threads, Some(3));
@@ -101,6 +117,9 @@ mod tests {
             ("threads", "0"),
             ("threads", "many"),
             ("batch_guidance", "maybe"),
+            ("step_cache", "-1"),
+            ("step_cache", "nan"),
+            ("step_cache", "fast"),
             ("memory_budget_mb", "-1"),
             ("offload_text_encoder", "2"),
             ("dtype", "float8"),

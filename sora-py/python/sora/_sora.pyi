@@ -78,11 +78,20 @@ class Pipeline:
         threads: int | None = None,
         *,
         batch_guidance: bool = True,
+        step_cache: float | None = None,
+        memory_budget_mb: int | None = None,
+        offload_text_encoder: bool = False,
     ) -> None:
         """Loads the diffusers-format model folder `model`.
 
         Speed options (keyword-only): `batch_guidance` runs both guidance
-        branches in one batched forward (False: one after the other, less memory).
+        branches in one batched forward (False: one after the other, less memory);
+        `step_cache` (a threshold >= 0, e.g. 0.1) reuses the transformer's cached
+        residual while the first block's output changes less than it (None: off).
+        Each clip's `meta["step_cache"]` reports computed and reused forwards.
+        Memory options: `memory_budget_mb` (MiB) refuses, with `DeviceError`, a
+        request whose memory estimate exceeds it, before any work;
+        `offload_text_encoder` releases the text encoder after encoding.
         """
     def generate(
         self,

@@ -19,6 +19,7 @@ use crate::estimate::{EstimateOptions, MemoryEstimate};
 use crate::family::{
     Conditioning, FrameSink, MemoryOptions, ModelFamily, Plan, SpeedOptions, StepCtx,
 };
+use crate::nn::step_cache::{Branch, BranchKey, StepCache, StepCacheStats};
 use crate::pipeline::{Defaults, Latents, Mode, Noise, Resolved};
 use crate::sampler::guidance::{Guidance, Prediction};
 use crate::sampler::{self, Scheduler};
@@ -63,7 +64,7 @@ pub struct WanFamily {
     /// The text encoder is parked in host memory (offloaded from a GPU).
     text_parked: bool,
     /// Prompt embeddings per (prompt, max length).
-    cache: EmbeddingCache,
+    text_cache: EmbeddingCache,
     /// Every text embedding of the last `encode` came from the cache.
     last_text_cached: bool,
     memory: MemoryOptions,
@@ -77,6 +78,8 @@ pub struct WanFamily {
     scheduler_config: PathBuf,
     rule: SizeRule,
     speed: SpeedOptions,
+    /// Step cache of the current generation, when step caching is on.
+    cache: Option<StepCache>,
 }
 
 /// Wan's conditioning for one request.
@@ -167,7 +170,7 @@ impl WanFamily {
             dtype,
             text: Some(text),
             text_parked: false,
-            cache: EmbeddingCache::default(),
+            text_cache: EmbeddingCache::default(),
             last_text_cached: false,
             memory: MemoryOptions::default(),
             spec,
@@ -180,6 +183,7 @@ impl WanFamily {
             scheduler_config,
             rule,
             speed: SpeedOptions::default(),
+            cache: None,
         })
     }
 
@@ -274,28 +278,40 @@ impl WanFamily {
     /// Embeddings of one prompt (`[1, 512, d_model]`), from the cache when it
     /// has them (the second value says so).
     fn prompt_embeddings(&mut self, prompt: &str) -> Result<(Tensor, bool)> {
-        if let Some(t) = self.cache.get(prompt, MAX_SEQUENCE_LENGTH) {
+        if let Some(t) = self.text_cache.get(prompt, MAX_SEQUENCE_LENGTH) {
             return Ok((t, true));
         }
         let emb = self
             .text_encoder()?
             .encode(&[prompt], MAX_SEQUENCE_LENGTH)?;
-        self.cache.insert(prompt, MAX_SEQUENCE_LENGTH, &emb);
+        self.text_cache.insert(prompt, MAX_SEQUENCE_LENGTH, &emb);
         Ok((emb, false))
     }
 
-    fn pick_expert(&self, t: &Tensor) -> (&WanTransformer, bool) {
+    /// Whether the low-noise expert (`transformer_2`) takes timestep `t`.
+    fn low_noise_expert(&self, t: &Tensor) -> bool {
         match (self.index.boundary_ratio, &self.transformer_2) {
-            (Some(ratio), Some(t2)) => {
-                let boundary = ratio * self.num_train_timesteps;
-                if t.double_value(&[]) >= boundary {
-                    (&self.transformer, false)
-                } else {
-                    (t2, true)
-                }
-            }
-            _ => (&self.transformer, false),
+            (Some(ratio), Some(_)) => t.double_value(&[]) < ratio * self.num_train_timesteps,
+            _ => false,
         }
+    }
+}
+
+/// One transformer forward, through the step cache of `branch` when caching is on.
+#[allow(clippy::too_many_arguments)]
+fn run_model(
+    model: &WanTransformer,
+    cache: Option<&mut StepCache>,
+    key: BranchKey,
+    step: &StepCtx,
+    x: &Tensor,
+    t: &Tensor,
+    text: &Tensor,
+    image: Option<&Tensor>,
+) -> Result<Tensor> {
+    match cache {
+        Some(c) => model.forward_cached(x, t, text, image, c.entry(key, step.index, step.total)),
+        None => model.forward(x, t, text, image),
     }
 }
 
@@ -306,6 +322,12 @@ impl ModelFamily for WanFamily {
 
     fn configure(&mut self, options: &SpeedOptions) {
         self.speed = *options;
+        // The builder checked the threshold; an unusable one turns caching off.
+        self.cache = options.step_cache.and_then(|t| StepCache::new(t).ok());
+    }
+
+    fn step_cache_stats(&self) -> Option<StepCacheStats> {
+        self.cache.as_ref().map(StepCache::stats)
     }
 
     fn configure_memory(&mut self, options: &MemoryOptions) {
@@ -320,16 +342,16 @@ impl ModelFamily for WanFamily {
             offload_text_encoder: self.memory.offload_text_encoder,
         };
         let cfg = req.guidance > 1.0;
-        let cached = self.cache.contains(&req.prompt, MAX_SEQUENCE_LENGTH)
+        let cached = self.text_cache.contains(&req.prompt, MAX_SEQUENCE_LENGTH)
             && (!cfg
                 || self
-                    .cache
+                    .text_cache
                     .contains(&req.negative_prompt, MAX_SEQUENCE_LENGTH));
         let state = Residency {
             loading: false,
             text_resident: self.text.is_some() && !self.text_parked,
             prompts_cached: cached,
-            cache_entries: self.cache.capacity(),
+            cache_entries: self.text_cache.capacity(),
         };
         self.spec.estimate(req, &opts, state)
     }
@@ -441,6 +463,9 @@ impl ModelFamily for WanFamily {
             .0
             .downcast_mut::<WanCond>()
             .ok_or_else(|| Error::Unsupported("conditioning of another family".into()))?;
+        if let Some(cache) = &mut self.cache {
+            cache.reset();
+        }
         let (h, w) = (req.height as i64, req.width as i64);
         let sf = self.rule.spatial as i64;
         let tf = self.rule.temporal as i64;
@@ -518,7 +543,13 @@ impl ModelFamily for WanFamily {
 
     fn predict(&mut self, x: &Latents, step: &StepCtx, cond: &Conditioning) -> Result<Prediction> {
         let c = cond.get::<WanCond>()?;
-        let (model, low_noise) = self.pick_expert(step.t);
+        let low_noise = self.low_noise_expert(step.t);
+        let model = match (&self.transformer_2, low_noise) {
+            (Some(t2), true) => t2,
+            _ => &self.transformer,
+        };
+        let expert = usize::from(low_noise);
+        let mut cache = self.cache.as_mut();
         let scale = if low_noise { c.guidance_2 } else { c.guidance };
         let kind = model.kind();
         let lat = &x.video;
@@ -559,7 +590,8 @@ impl ModelFamily for WanFamily {
                     Some(i) => Some(Tensor::f_cat(&[i, i], 0)?),
                     None => None,
                 };
-                let both = model.forward(&x2, &t2, &e2, i2.as_ref())?;
+                let key = BranchKey::new(expert, Branch::Batched);
+                let both = run_model(model, cache, key, step, &x2, &t2, &e2, i2.as_ref())?;
                 let parts = both.f_split(b, 0)?;
                 let uncond = parts[1].shallow_clone();
                 (
@@ -570,17 +602,33 @@ impl ModelFamily for WanFamily {
                     },
                 )
             }
-            (Some(neg), true) => (
-                model.forward(&input, &timestep, &c.prompt, img)?,
-                Guidance::Cfg {
-                    uncond: Latents::video(model.forward(&input, &timestep, neg, img)?),
-                    scale,
-                },
-            ),
-            _ => (
-                model.forward(&input, &timestep, &c.prompt, img)?,
-                Guidance::None,
-            ),
+            (Some(neg), true) => {
+                let key = BranchKey::new(expert, Branch::Cond);
+                let cond_pred = run_model(
+                    model,
+                    cache.as_deref_mut(),
+                    key,
+                    step,
+                    &input,
+                    &timestep,
+                    &c.prompt,
+                    img,
+                )?;
+                let key = BranchKey::new(expert, Branch::Uncond);
+                let uncond = run_model(model, cache, key, step, &input, &timestep, neg, img)?;
+                (
+                    cond_pred,
+                    Guidance::Cfg {
+                        uncond: Latents::video(uncond),
+                        scale,
+                    },
+                )
+            }
+            _ => {
+                let key = BranchKey::new(expert, Branch::Batched);
+                let pred = run_model(model, cache, key, step, &input, &timestep, &c.prompt, img)?;
+                (pred, Guidance::None)
+            }
         };
         Ok(Prediction {
             cond: Latents::video(cond_pred),

@@ -18,12 +18,13 @@ use tch::{Device, Kind, Tensor};
 
 pub use config::WanTransformerConfig;
 
-use crate::nn::rope::Rope3d;
+use crate::nn::rope::{Rope3d, RopeTables};
+use crate::nn::step_cache::CachedStep;
 use crate::weights::{read_config, TensorStore, WeightPath};
 use crate::{Error, Result};
 
 use block::WanBlock;
-use embed::{linear_tensors, ConditionEmbedder};
+use embed::{linear_tensors, ConditionEmbedder, Conditions};
 
 /// `WanTransformer3DModel` with its weights.
 #[derive(Debug)]
@@ -261,13 +262,63 @@ impl WanTransformer {
         encoder_hidden_states: &Tensor,
         encoder_hidden_states_image: Option<&Tensor>,
     ) -> Result<Tensor> {
+        let _guard = tch::no_grad_guard();
+        let head = self.head(
+            hidden_states,
+            timestep,
+            encoder_hidden_states,
+            encoder_hidden_states_image,
+        )?;
+        let x = self.run_blocks(&head, 0, head.x.shallow_clone())?;
+        self.tail(&head, &x)
+    }
+
+    /// [`WanTransformer::forward`] with step caching: runs the first block,
+    /// then lets `cache` either run the remaining blocks (and remember their
+    /// residual) or add the residual it remembers from an earlier step. When
+    /// every block runs, the result equals [`WanTransformer::forward`]'s bit
+    /// for bit.
+    pub fn forward_cached(
+        &self,
+        hidden_states: &Tensor,
+        timestep: &Tensor,
+        encoder_hidden_states: &Tensor,
+        encoder_hidden_states_image: Option<&Tensor>,
+        cache: CachedStep<'_>,
+    ) -> Result<Tensor> {
+        let _guard = tch::no_grad_guard();
+        let head = self.head(
+            hidden_states,
+            timestep,
+            encoder_hidden_states,
+            encoder_hidden_states_image,
+        )?;
+        let x = match self.blocks.split_first() {
+            Some((first, _)) => {
+                let after = self.run_block(first, &head, &head.x)?;
+                cache.run(&head.x, &after, |h| {
+                    self.run_blocks(&head, 1, h.shallow_clone())
+                })?
+            }
+            None => head.x.shallow_clone(),
+        };
+        self.tail(&head, &x)
+    }
+
+    /// Checks the inputs, patchifies the video and embeds the conditioning.
+    fn head(
+        &self,
+        hidden_states: &Tensor,
+        timestep: &Tensor,
+        encoder_hidden_states: &Tensor,
+        encoder_hidden_states_image: Option<&Tensor>,
+    ) -> Result<Head> {
         let grid = self.check_inputs(
             hidden_states,
             timestep,
             encoder_hidden_states,
             encoder_hidden_states_image,
         )?;
-        let _guard = tch::no_grad_guard();
         let kind = self.kind;
         let to_model =
             |t: &Tensor| -> Result<Tensor> { Ok(t.f_to_device(self.device)?.f_to_kind(kind)?) };
@@ -280,7 +331,6 @@ impl WanTransformer {
         let timestep = timestep.f_to_device(self.device)?;
         let b = x.size()[0];
         let [pt, ph, pw] = self.cfg.patch_size;
-        let [f, h, w] = grid;
 
         let rope = self.rope.tables(grid)?;
 
@@ -313,21 +363,46 @@ impl WanTransformer {
             Some(_) => cond.timestep_proj.f_unflatten(2, [6, -1])?,
             None => cond.timestep_proj.f_unflatten(1, [6, -1])?,
         };
+        Ok(Head {
+            text_pad,
+            x,
+            batch: b,
+            grid,
+            rope,
+            cond,
+            timestep_proj,
+        })
+    }
 
+    /// Runs one block on `x` with the conditioning of `head`.
+    fn run_block(&self, block: &WanBlock, head: &Head, x: &Tensor) -> Result<Tensor> {
+        block.forward(
+            x,
+            &head.cond.text,
+            head.text_pad,
+            head.cond.image.as_ref(),
+            &head.timestep_proj,
+            &head.rope,
+        )
+    }
+
+    /// Runs blocks `from..` on `x`.
+    fn run_blocks(&self, head: &Head, from: usize, x: Tensor) -> Result<Tensor> {
         let mut x = x;
-        for block in &self.blocks {
-            x = block.forward(
-                &x,
-                &cond.text,
-                text_pad,
-                cond.image.as_ref(),
-                &timestep_proj,
-                &rope,
-            )?;
+        for block in self.blocks.iter().skip(from) {
+            x = self.run_block(block, head, &x)?;
         }
+        Ok(x)
+    }
 
+    /// Output norm and modulation, projection, unpatchify.
+    fn tail(&self, head: &Head, x: &Tensor) -> Result<Tensor> {
+        let kind = self.kind;
+        let b = head.batch;
+        let [pt, ph, pw] = self.cfg.patch_size;
+        let [f, h, w] = head.grid;
         // Output modulation, in f32.
-        let temb = &cond.temb;
+        let temb = &head.cond.temb;
         let (shift, scale) = if temb.dim() == 3 {
             let s = self
                 .scale_shift_table
@@ -356,6 +431,20 @@ impl WanTransformer {
             .f_reshape([b, -1, f * pt, h * ph, w * pw])?;
         Ok(x)
     }
+}
+
+/// What the blocks of one forward share: the patchified tokens entering the
+/// first block and the embedded conditioning.
+struct Head {
+    /// `[B, F'·H'·W', inner]`.
+    x: Tensor,
+    batch: i64,
+    grid: [i64; 3],
+    rope: RopeTables,
+    cond: Conditions,
+    timestep_proj: Tensor,
+    /// The last text token stands for this many zero tokens (see [`compact_text_padding`]).
+    text_pad: Option<i64>,
 }
 
 /// Drops the trailing all-zero text tokens but one, in float32.
