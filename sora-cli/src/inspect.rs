@@ -47,6 +47,9 @@ pub struct InspectArgs {
     /// As `generate --offload-text-encoder`.
     #[arg(long, requires = "estimate")]
     offload_text_encoder: bool,
+    /// With step caching on (its residuals stay alive between steps).
+    #[arg(long, requires = "estimate")]
+    step_cache: bool,
 }
 
 fn human_count(n: u64) -> String {
@@ -174,6 +177,7 @@ fn estimate_of(a: &InspectArgs) -> sora_core::Result<MemoryEstimate> {
         dtype,
         batch_guidance: !a.no_batch_guidance,
         offload_text_encoder: a.offload_text_encoder,
+        step_cache: a.step_cache,
     };
     estimate_folder(&a.dir, &req, &opts)
 }

@@ -76,6 +76,9 @@ pub struct EstimateOptions {
     pub batch_guidance: bool,
     /// The text encoder is released after encoding (not resident while denoising).
     pub offload_text_encoder: bool,
+    /// Step caching is on (it keeps two hidden-state-sized residuals per
+    /// guidance branch and expert between steps).
+    pub step_cache: bool,
 }
 
 impl Default for EstimateOptions {
@@ -85,6 +88,7 @@ impl Default for EstimateOptions {
             dtype: Dtype::F32,
             batch_guidance: true,
             offload_text_encoder: false,
+            step_cache: false,
         }
     }
 }

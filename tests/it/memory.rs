@@ -135,6 +135,25 @@ fn estimate_has_every_part_and_phase() {
     .unwrap();
     let w = |e: &sora_core::MemoryEstimate| e.weights.iter().map(|p| p.mb).sum::<f64>();
     assert!(w(&bf16) < 0.6 * w(&folder) && w(&bf16) > 0.4 * w(&folder));
+    // Step caching keeps two residuals of the batch: 2 × [2, 8, 16] f32 more.
+    let cached = estimate_folder(
+        &model(),
+        &req,
+        &EstimateOptions {
+            step_cache: true,
+            ..opts
+        },
+    )
+    .unwrap();
+    let denoise = |e: &sora_core::MemoryEstimate| {
+        e.phases
+            .iter()
+            .find(|p| p.name == "denoise")
+            .unwrap()
+            .carried_mb
+    };
+    let extra = (2 * 2 * 8 * 16 * 4) as f64 / 1048576.0;
+    assert!((denoise(&cached) - denoise(&folder) - extra).abs() < 1e-9);
 }
 
 #[test]

@@ -340,6 +340,7 @@ impl ModelFamily for WanFamily {
             dtype: self.dtype,
             batch_guidance: self.speed.batch_guidance,
             offload_text_encoder: self.memory.offload_text_encoder,
+            step_cache: self.speed.step_cache.is_some(),
         };
         let cfg = req.guidance > 1.0;
         let cached = self.text_cache.contains(&req.prompt, MAX_SEQUENCE_LENGTH)

@@ -279,6 +279,9 @@ impl WanSpec {
         // One transformer forward (the larger of the experts).
         let mut tokens = 0;
         let mut transformer_act = 0;
+        // Step caching keeps, per expert, two residuals `[B, S, D]` of every
+        // guidance branch (batched or not, the same elements).
+        let mut step_cache = 0;
         for c in &self.transformers {
             let [pt, ph, pw] = c.patch_size.map(|p| p.max(1) as u64);
             let n = (lat_f / pt) * (lh / ph) * (lw / pw);
@@ -300,6 +303,10 @@ impl WanSpec {
                 out_features: c.out_channels() as u64 * pt * ph * pw,
             };
             transformer_act = transformer_act.max(transformer_forward_bytes(&shape, dtype));
+            if opts.step_cache {
+                let branches = if cfg { 2 } else { 1 };
+                step_cache += 2 * branches * n * shape.dim * e;
+            }
         }
         // Latents in f32 and what the loop keeps of them: x, the noise, the
         // two predictions, the guided one, the scheduler's history, the
@@ -400,6 +407,7 @@ impl WanSpec {
         denoise
             .add("prompt embeddings (cache)", cache, Class::Carried)
             .add("latents", loop_state, Class::Carried)
+            .add("step cache", step_cache, Class::Carried)
             .add("transformer forward", transformer_act, Class::Activations);
         phases.push(denoise);
 
