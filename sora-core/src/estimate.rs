@@ -325,6 +325,26 @@ pub struct ConvStep {
 }
 
 impl ConvStep {
+    /// A causal 3×3×3 convolution with stride 1 and spatial padding 1 on `t`
+    /// frames of `h × w` (two cached frames in front), batch 1.
+    pub fn causal_cube(c_in: u64, c_out: u64, t: u64, h: u64, w: u64, alive: u64) -> Self {
+        Self {
+            batch: 1,
+            c_in,
+            c_out,
+            t_in: t + 2,
+            t_out: t,
+            h_in: h,
+            w_in: w,
+            h_out: h,
+            w_out: w,
+            kernel: [3, 3, 3],
+            two_d: false,
+            cached_frames: 2,
+            alive,
+        }
+    }
+
     fn input(&self) -> u64 {
         self.batch * self.c_in * self.t_in * self.h_in * self.w_in
     }

@@ -460,21 +460,8 @@ fn residual_block(
 ) {
     let hw = h * w;
     let x = c_in * t * hw;
-    let conv = |c_in: u64, c_out: u64, alive: u64| ConvStep {
-        batch: 1,
-        c_in,
-        c_out,
-        t_in: t + 2,
-        t_out: t,
-        h_in: h,
-        w_in: w,
-        h_out: h,
-        w_out: w,
-        kernel: [3, 3, 3],
-        two_d: false,
-        cached_frames: 2,
-        alive,
-    };
+    let conv =
+        |c_in: u64, c_out: u64, alive: u64| ConvStep::causal_cube(c_in, c_out, t, h, w, alive);
     let shortcut = if c_in != c_out {
         steps.push(ConvStep {
             t_in: t,
@@ -544,21 +531,14 @@ pub(crate) fn vae_decode_bytes(
     });
 
     let (mut t, mut h, mut w) = (1u64, lh, lw);
-    steps.push(ConvStep {
-        batch: 1,
-        c_in: z,
-        c_out: dims[0],
-        t_in: 3,
-        t_out: 1,
-        h_in: h,
-        w_in: w,
-        h_out: h,
-        w_out: w,
-        kernel: [3, 3, 3],
-        two_d: false,
-        cached_frames: 2,
-        alive: base + z * 2 * h * w,
-    });
+    steps.push(ConvStep::causal_cube(
+        z,
+        dims[0],
+        1,
+        h,
+        w,
+        base + z * 2 * h * w,
+    ));
     // Middle: residual block, single-head attention over the frame, residual block.
     residual_block(&mut steps, dims[0], dims[0], t, h, w, base);
     other.push((base + 12 * dims[0] * t * h * w) * e);
@@ -623,21 +603,14 @@ pub(crate) fn vae_decode_bytes(
     // Output norm + SiLU (a copy), then the output convolution.
     let c_last = dims[n];
     let out_ch = vae.out_channels.max(1) as u64;
-    steps.push(ConvStep {
-        batch: 1,
-        c_in: c_last,
-        c_out: out_ch,
-        t_in: t + 2,
-        t_out: t,
-        h_in: h,
-        w_in: w,
-        h_out: h,
-        w_out: w,
-        kernel: [3, 3, 3],
-        two_d: false,
-        cached_frames: 2,
-        alive: base + 2 * c_last * t * h * w + c_last * 2 * h * w,
-    });
+    steps.push(ConvStep::causal_cube(
+        c_last,
+        out_ch,
+        t,
+        h,
+        w,
+        base + 2 * c_last * t * h * w + c_last * 2 * h * w,
+    ));
     // The decoded chunk (unpatchified when the VAE folds pixels), then the
     // conversion to u8 in f32 (`video_to_frames`: cast, ×0.5, +0.5, clamp,
     // ×255, round) and its contiguous copy for the sink.
