@@ -16,10 +16,17 @@ import wan_tiny  # noqa: E402
 
 def main():
     size, out = sys.argv[1], pathlib.Path(sys.argv[2])
+    import os
+
     import torch
 
-    torch.set_num_threads(2)
-    wan_tiny.build_pipeline(out, **sizes.SIZES[size]["build"])
+    build = dict(sizes.SIZES[size]["build"])
+    # The CPU sizes are drawn with 2 threads as they always were; "auto" draws the
+    # real-size weights on a GPU when there is one.
+    torch.set_num_threads(2 if build.get("device", "cpu") == "cpu" else (os.cpu_count() or 2))
+    if build.get("device") == "auto":
+        build["device"] = "cuda" if torch.cuda.is_available() else "cpu"
+    wan_tiny.build_pipeline(out, **build)
 
 
 if __name__ == "__main__":

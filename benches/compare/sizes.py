@@ -21,6 +21,15 @@ SIZES = {
         build=dict(version="2.1", scheduler_kind="unipc", shift=3.0, preset="small", seed=0),
         request=dict(width=256, height=192, frames=17, steps=10, guidance=5.0, seed=7),
     ),
+    # The GPU size: Wan2.1-T2V-1.3B's transformer and VAE configs (random weights,
+    # bfloat16 on disk, drawn on the GPU when there is one; a 2-layer text encoder
+    # of the real width, see wan_tiny.PRESETS) at the real request's 832x480 and 81
+    # frames (21 latent frames, 32 760 tokens). Its 50 steps are cut to 10 here so
+    # that both engines fit a short GPU lease: the per-step time is what is compared.
+    "wan2.1-1.3b": dict(
+        build=dict(version="2.1", scheduler_kind="unipc", shift=3.0, preset="wan21_1_3b", seed=0, device="auto"),
+        request=dict(width=832, height=480, frames=81, steps=10, guidance=5.0, seed=7),
+    ),
 }
 
 

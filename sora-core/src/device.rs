@@ -33,11 +33,20 @@ impl Device {
     }
 
     /// An error when the device is not available on this machine.
+    ///
+    /// For a CUDA device this first makes sure LibTorch's CUDA backend is loaded
+    /// (see [`load_cuda_backend`]): the linker drops `libtorch_cuda.so` from
+    /// binaries that never name one of its symbols, and then CUDA looks absent.
     pub fn check(self) -> Result<()> {
         if let Device::Cuda(n) = self {
+            let loaded = load_cuda_backend();
             if !tch::Cuda::is_available() {
+                let why = match loaded {
+                    Err(e) => format!(" ({e})"),
+                    Ok(()) => String::new(),
+                };
                 return Err(Error::Device(format!(
-                    "cuda:{n} requested but CUDA is not available on this machine (use --device cpu)"
+                    "cuda:{n} requested but CUDA is not available on this machine{why} (use --device cpu)"
                 )));
             }
             let count = tch::Cuda::device_count() as usize;
@@ -49,6 +58,43 @@ impl Device {
         }
         Ok(())
     }
+}
+
+/// Loads LibTorch's CUDA backend (`libtorch_cuda.so`) into the process, once.
+///
+/// Its static initialisers register CUDA with LibTorch; until then
+/// `tch::Cuda::is_available()` is false even on a GPU machine with a CUDA build
+/// of torch. Binaries linked with `--as-needed` (the default) do not load it on
+/// their own, because no Rust code names one of its symbols. The library is
+/// found like any `dlopen`: the binary's rpath (the torch it was built
+/// against), then `LD_LIBRARY_PATH`. Returns why it could not be loaded (a CPU
+/// build of torch has no such library); loading twice is a no-op.
+pub fn load_cuda_backend() -> std::result::Result<(), String> {
+    static RESULT: std::sync::OnceLock<std::result::Result<(), String>> =
+        std::sync::OnceLock::new();
+    RESULT
+        .get_or_init(|| {
+            let name = c"libtorch_cuda.so";
+            // SAFETY: a NUL-terminated constant name; the handle is kept open for
+            // the life of the process (never dlclose'd), as LibTorch requires.
+            let handle = unsafe { libc::dlopen(name.as_ptr(), libc::RTLD_NOW | libc::RTLD_GLOBAL) };
+            if handle.is_null() {
+                // SAFETY: dlerror returns NULL or a NUL-terminated string owned by libc.
+                let err = unsafe { libc::dlerror() };
+                let why = if err.is_null() {
+                    "unknown dlopen error".to_owned()
+                } else {
+                    // SAFETY: non-null, NUL-terminated (above).
+                    unsafe { std::ffi::CStr::from_ptr(err) }
+                        .to_string_lossy()
+                        .into_owned()
+                };
+                Err(format!("cannot load libtorch_cuda.so: {why}"))
+            } else {
+                Ok(())
+            }
+        })
+        .clone()
 }
 
 impl fmt::Display for Device {

@@ -1,11 +1,13 @@
 //! `WanTransformerBlock`: ada-LN modulated self-attention with 3-D RoPE,
 //! cross-attention to text (and image) tokens, and a tanh-GELU feed-forward.
-//! Modulation, norms and residual sums run in f32 as in diffusers.
+//! Modulation, norms and residual sums run in f32 as in diffusers, each fused
+//! into one kernel (`nn::modulation`).
 
 use tch::{Kind, Tensor};
 
 use super::attention::WanAttention;
 use super::embed::{affine_norm, norm_tensors, FeedForward};
+use crate::nn::modulation::{gated_residual, modulated_layer_norm, shared_across_batch};
 use crate::nn::rope::RopeTables;
 use crate::nn::LayerNorm;
 use crate::weights::WeightPath;
@@ -79,6 +81,7 @@ impl WanBlock {
                 .f_add(&temb.f_to_kind(Kind::Float)?)?;
             (s, 2)
         } else {
+            let temb = shared_across_batch(temb)?;
             let s = self
                 .scale_shift_table
                 .f_add(&temb.f_to_kind(Kind::Float)?)?;
@@ -106,31 +109,9 @@ impl WanBlock {
         })
     }
 
-    /// `norm(x.float()) · (1 + scale) + shift`, cast to `kind`.
-    fn modulated_norm(
-        &self,
-        x: &Tensor,
-        scale: &Tensor,
-        shift: &Tensor,
-        kind: Kind,
-    ) -> Result<Tensor> {
-        let n = x.f_to_kind(Kind::Float)?.f_layer_norm(
-            [self.dim],
-            None::<Tensor>,
-            None::<Tensor>,
-            self.eps,
-            true,
-        )?;
-        Ok(n.f_mul(&scale.f_add_scalar(1.0)?)?
-            .f_add(shift)?
-            .f_to_kind(kind)?)
-    }
-
-    /// `x.float() + y.float() · gate`, cast to `kind`.
-    fn gated_residual(x: &Tensor, y: &Tensor, gate: &Tensor, kind: Kind) -> Result<Tensor> {
-        Ok(x.f_to_kind(Kind::Float)?
-            .f_add(&y.f_to_kind(Kind::Float)?.f_mul(gate)?)?
-            .f_to_kind(kind)?)
+    /// `norm(x.float()) · (1 + scale) + shift`, cast to `x`'s dtype.
+    fn modulated_norm(&self, x: &Tensor, scale: &Tensor, shift: &Tensor) -> Result<Tensor> {
+        modulated_layer_norm(x, scale, shift, self.dim, self.eps)
     }
 
     /// Runs the block on `x` `[B, S, dim]`.
@@ -143,23 +124,22 @@ impl WanBlock {
         temb: &Tensor,
         rope: &RopeTables,
     ) -> Result<Tensor> {
-        let kind = x.kind();
         let m = self.modulation(temb)?;
 
-        let h = self.modulated_norm(x, &m.scale_msa, &m.shift_msa, kind)?;
+        let h = self.modulated_norm(x, &m.scale_msa, &m.shift_msa)?;
         let a = self.attn1.forward_self(&h, rope)?;
-        let x = Self::gated_residual(x, &a, &m.gate_msa, kind)?;
+        let x = gated_residual(x, &a, &m.gate_msa)?;
 
         let h = match &self.norm2 {
-            Some(n) => n.forward_f32(&x.f_to_kind(Kind::Float)?)?.f_to_kind(kind)?,
+            Some(n) => n.forward_f32(&x)?,
             None => x.shallow_clone(),
         };
         let a = self.attn2.forward_cross(&h, text, image, text_pad)?;
         let x = x.f_add(&a)?;
 
-        let h = self.modulated_norm(&x, &m.c_scale_msa, &m.c_shift_msa, kind)?;
+        let h = self.modulated_norm(&x, &m.c_scale_msa, &m.c_shift_msa)?;
         let f = self.ffn.forward(&h)?;
-        Self::gated_residual(&x, &f, &m.c_gate_msa, kind)
+        gated_residual(&x, &f, &m.c_gate_msa)
     }
 
     pub(crate) fn tensors<'a>(&'a self, out: &mut Vec<&'a Tensor>) {
