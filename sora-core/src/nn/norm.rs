@@ -32,7 +32,7 @@ impl RmsNorm {
         // LibTorch's `rms_norm` is this same chain (upcast, mean square, rsqrt,
         // cast back, then the weight in its dtype), fused into one kernel on
         // CUDA: used when the weight is absent or of x's dtype, where the two agree.
-        if self.weight.as_ref().is_none_or(|w| w.kind() == kind) {
+        if self.weight.as_ref().map_or(true, |w| w.kind() == kind) {
             let dim = x.size().last().copied().unwrap_or(0);
             return Ok(x.f_rms_norm([dim], self.weight.as_ref(), self.eps)?);
         }
@@ -113,7 +113,7 @@ impl LayerNorm {
         let kind = x.kind();
         let f32_params = [&self.weight, &self.bias]
             .iter()
-            .all(|p| p.as_ref().is_none_or(|t| t.kind() == Kind::Float));
+            .all(|p| p.as_ref().map_or(true, |t| t.kind() == Kind::Float));
         let (w, b) = (self.weight.as_ref(), self.bias.as_ref());
         if f32_params && w.is_some() == b.is_some() {
             return Ok(x.f_layer_norm([self.dim], w, b, self.eps, true)?);
