@@ -125,9 +125,21 @@ pub enum Error {
         largest_part: String,
     },
 
-    /// An error reported by LibTorch.
-    #[error("libtorch: {0}")]
+    /// An error reported by LibTorch. Displayed without LibTorch's C++
+    /// backtrace (the `Debug` form keeps it).
+    #[error("libtorch: {}", torch_message(.0))]
     Torch(#[from] tch::TchError),
+}
+
+/// LibTorch's message up to its C++ backtrace ("Exception raised from …",
+/// then one line per frame), which says nothing to a user.
+fn torch_message(e: &tch::TchError) -> String {
+    let full = e.to_string();
+    let cut = full
+        .find("\nException raised from")
+        .or_else(|| full.find("\nframe #0"))
+        .unwrap_or(full.len());
+    full[..cut].trim_end().to_string()
 }
 
 impl Error {
@@ -188,4 +200,25 @@ pub enum ErrorKind {
     Io,
     /// Anything else raised while running.
     Runtime,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn torch_errors_are_shown_without_the_cpp_backtrace() {
+        let e = Error::from(tch::TchError::Torch(
+            "expected scalar type BFloat16 but found Float\nException raised from check_type at x.cpp:12 (most recent call first):\nframe #0: c10::Error::Error()".into(),
+        ));
+        assert_eq!(
+            e.to_string(),
+            "libtorch: Internal torch error: expected scalar type BFloat16 but found Float"
+        );
+        let plain = Error::from(tch::TchError::Torch("shape mismatch".into()));
+        assert_eq!(
+            plain.to_string(),
+            "libtorch: Internal torch error: shape mismatch"
+        );
+    }
 }

@@ -13,9 +13,11 @@ use crate::Result;
 ///
 /// `scale` and `shift` are f32 and broadcast to `x` `[B, S, dim]`. When they
 /// are per sample (`[B, 1, dim]` or `[1, dim]`), the modulation becomes the
-/// norm's own affine weight and bias: one fused layer norm per sample (LibTorch
-/// computes a half-precision input in f32 against f32 weights and rounds once).
-/// Per-token modulations (`[B, S, dim]`) take the unfused path.
+/// norm's own affine weight and bias: one fused f32 layer norm (one per sample
+/// unless the whole batch shares its modulation), plus the casts of a
+/// half-precision `x` to f32 and back (CUDA's layer norm does not take a
+/// half input with f32 weights). Per-token modulations (`[B, S, dim]`) take
+/// the unfused path.
 pub fn modulated_layer_norm(
     x: &Tensor,
     scale: &Tensor,
@@ -39,10 +41,13 @@ pub fn modulated_layer_norm(
         let batch = xs[0];
         let weight = scale.f_add_scalar(1.0)?.f_reshape([-1, dim])?;
         let bias = shift.f_reshape([-1, dim])?;
+        let xf = x.f_to_kind(Kind::Float)?;
         if weight.size()[0] == 1 && bias.size()[0] == 1 {
             // One modulation for the whole batch: a single fused norm.
             let (w, c) = (weight.f_select(0, 0)?, bias.f_select(0, 0)?);
-            return Ok(x.f_layer_norm([dim], Some(&w), Some(&c), eps, true)?);
+            return Ok(xf
+                .f_layer_norm([dim], Some(&w), Some(&c), eps, true)?
+                .f_to_kind(kind)?);
         }
         let row = |t: &Tensor, b: i64| t.f_select(0, if t.size()[0] == 1 { 0 } else { b });
         let mut outs = Vec::with_capacity(batch as usize);
@@ -50,15 +55,11 @@ pub fn modulated_layer_norm(
             let w = row(&weight, b)?;
             let c = row(&bias, b)?;
             outs.push(
-                x.f_select(0, b)?
+                xf.f_select(0, b)?
                     .f_layer_norm([dim], Some(&w), Some(&c), eps, true)?,
             );
         }
-        return Ok(if outs.len() == 1 {
-            outs.remove(0).f_unsqueeze(0)?
-        } else {
-            Tensor::f_stack(&outs, 0)?
-        });
+        return Ok(Tensor::f_stack(&outs, 0)?.f_to_kind(kind)?);
     }
     let n =
         x.f_to_kind(Kind::Float)?
@@ -83,10 +84,16 @@ pub fn shared_across_batch(temb: &Tensor) -> Result<Tensor> {
 }
 
 /// `x.float() + y.float() · gate`, cast to `x`'s dtype, in one pass
-/// (`addcmul` computes in the promoted f32 and writes `x`'s dtype).
+/// (`addcmul` computes in the promoted f32 and writes `x`'s dtype); the
+/// unfused chain where a backend refuses the mixed dtypes.
 pub fn gated_residual(x: &Tensor, y: &Tensor, gate: &Tensor) -> Result<Tensor> {
     let out = x.f_empty_like()?;
-    Ok(x.f_addcmul_out(&out, y, gate)?)
+    if let Ok(r) = x.f_addcmul_out(&out, y, gate) {
+        return Ok(r);
+    }
+    Ok(x.f_to_kind(Kind::Float)?
+        .f_add(&y.f_to_kind(Kind::Float)?.f_mul(gate)?)?
+        .f_to_kind(x.kind())?)
 }
 
 #[cfg(test)]

@@ -34,7 +34,9 @@ impl RmsNorm {
         // CUDA: used when the weight is absent or of x's dtype, where the two agree.
         if self.weight.as_ref().map_or(true, |w| w.kind() == kind) {
             let dim = x.size().last().copied().unwrap_or(0);
-            return Ok(x.f_rms_norm([dim], self.weight.as_ref(), self.eps)?);
+            if let Ok(y) = x.f_rms_norm([dim], self.weight.as_ref(), self.eps) {
+                return Ok(y);
+            }
         }
         let xf = x.f_to_kind(Kind::Float)?;
         let var = xf
@@ -106,20 +108,11 @@ impl LayerNorm {
         )?)
     }
 
-    /// Normalises in f32 and casts back (diffusers' `FP32LayerNorm`). With
-    /// f32 weights (or none) this is one kernel: LibTorch normalises a
-    /// half-precision input in f32 against f32 weights and rounds once.
+    /// Normalises in f32 and casts back (diffusers' `FP32LayerNorm`).
     pub fn forward_f32(&self, x: &Tensor) -> Result<Tensor> {
         let kind = x.kind();
-        let f32_params = [&self.weight, &self.bias]
-            .iter()
-            .all(|p| p.as_ref().map_or(true, |t| t.kind() == Kind::Float));
-        let (w, b) = (self.weight.as_ref(), self.bias.as_ref());
-        if f32_params && w.is_some() == b.is_some() {
-            return Ok(x.f_layer_norm([self.dim], w, b, self.eps, true)?);
-        }
-        let w = w.map(|w| w.to_kind(Kind::Float));
-        let b = b.map(|b| b.to_kind(Kind::Float));
+        let w = self.weight.as_ref().map(|w| w.to_kind(Kind::Float));
+        let b = self.bias.as_ref().map(|b| b.to_kind(Kind::Float));
         Ok(x.f_to_kind(Kind::Float)?
             .f_layer_norm([self.dim], w.as_ref(), b.as_ref(), self.eps, true)?
             .f_to_kind(kind)?)
