@@ -230,6 +230,34 @@ enum sora_status sora_generate(const struct sora_pipeline *pipeline,
                                struct sora_clip **out);
 
 /**
+ * Generates a clip for `request` with `pipeline` straight into the file
+ * `path`, decoding and encoding as it goes, so memory stays flat however
+ * long the clip (the way to write long clips): `.mp4` (H.264 + AAC), `.wav`,
+ * or a folder path (no extension) for a PNG sequence. The file appears whole
+ * or not at all (a failed or cancelled run leaves nothing).
+ *
+ * - `progress`, `user`, `cancel`: as for `sora_generate`.
+ * - `meta_json` (nullable): receives the clip's metadata as a JSON object
+ *   (UTF-8), to be freed with `sora_string_free`.
+ *
+ * Errors as `sora_generate`, plus `SORA_ERR_IO` for an output that cannot
+ * be written (checked before any work).
+ */
+enum sora_status sora_generate_to_file(const struct sora_pipeline *pipeline,
+                                       const struct sora_request *request,
+                                       const char *path,
+                                       sora_progress_fn progress,
+                                       void *user,
+                                       const struct sora_cancel *cancel,
+                                       char **meta_json);
+
+/**
+ * Frees a string that sora allocated for the caller (`sora_generate_to_file`'s
+ * `meta_json`). NULL is accepted and does nothing.
+ */
+void sora_string_free(char *s);
+
+/**
  * Loads the diffusers-format model folder `model_dir` (its family is detected
  * from `model_index.json`).
  *

@@ -1,12 +1,14 @@
-//! `sora_generate`: runs a request on a pipeline, with an optional progress
+//! `sora_generate` / `sora_generate_to_file`: run a request on a pipeline
+//! into a clip in memory or straight into a file, with an optional progress
 //! callback and an optional cancellation token.
 
-use std::ffi::{c_double, c_int, c_void};
+use std::ffi::{c_char, c_double, c_int, c_void, CString};
+use std::path::Path;
 use std::ptr;
 
 use sora_core::{Phase, Progress, StepInfo};
 
-use crate::args::{handle, out_arg};
+use crate::args::{handle, out_arg, str_arg};
 use crate::cancel::sora_cancel;
 use crate::clip::sora_clip;
 use crate::pipeline::sora_pipeline;
@@ -70,30 +72,95 @@ pub unsafe extern "C" fn sora_generate(
         *out = ptr::null_mut();
         let pipeline = handle(pipeline, "pipeline")?;
         let request = handle(request, "request")?;
-        let mut prog = match progress {
-            Some(cb) => {
-                let user = UserData(user);
-                Progress::with_callback(move |info: &StepInfo| {
-                    if info.phase != Phase::Denoise {
-                        return true;
-                    }
-                    let go_on = cb(
-                        user.get(),
-                        clamp_int(info.step),
-                        clamp_int(info.total),
-                        info.elapsed_s,
-                        info.eta_s,
-                    );
-                    go_on != 0
-                })
-            }
-            None => Progress::none(),
-        };
-        if let Some(c) = cancel.as_ref() {
-            prog = prog.token(c.token.clone());
-        }
+        let mut prog = progress_of(progress, user, cancel);
         let clip = pipeline.inner.generate(&request.inner, &mut prog)?;
         *out = Box::into_raw(Box::new(sora_clip::new(clip)));
         Ok(())
     })
+}
+
+/// Generates a clip for `request` with `pipeline` straight into the file
+/// `path`, decoding and encoding as it goes, so memory stays flat however
+/// long the clip (the way to write long clips): `.mp4` (H.264 + AAC), `.wav`,
+/// or a folder path (no extension) for a PNG sequence. The file appears whole
+/// or not at all (a failed or cancelled run leaves nothing).
+///
+/// - `progress`, `user`, `cancel`: as for `sora_generate`.
+/// - `meta_json` (nullable): receives the clip's metadata as a JSON object
+///   (UTF-8), to be freed with `sora_string_free`.
+///
+/// Errors as `sora_generate`, plus `SORA_ERR_IO` for an output that cannot
+/// be written (checked before any work).
+#[no_mangle]
+pub unsafe extern "C" fn sora_generate_to_file(
+    pipeline: *const sora_pipeline,
+    request: *const sora_request,
+    path: *const c_char,
+    progress: sora_progress_fn,
+    user: *mut c_void,
+    cancel: *const sora_cancel,
+    meta_json: *mut *mut c_char,
+) -> sora_status {
+    ffi_boundary!("sora_generate_to_file", {
+        if !meta_json.is_null() {
+            *meta_json = ptr::null_mut();
+        }
+        let pipeline = handle(pipeline, "pipeline")?;
+        let request = handle(request, "request")?;
+        let path = str_arg(path, "path")?;
+        let mut prog = progress_of(progress, user, cancel);
+        let meta = pipeline
+            .inner
+            .generate_to_file(&request.inner, &mut prog, Path::new(path))?;
+        if !meta_json.is_null() {
+            let json = CString::new(meta.to_json().replace('\0', "\\u0000")).unwrap_or_default();
+            *meta_json = json.into_raw();
+        }
+        Ok(())
+    })
+}
+
+/// Frees a string that sora allocated for the caller (`sora_generate_to_file`'s
+/// `meta_json`). NULL is accepted and does nothing.
+#[no_mangle]
+pub unsafe extern "C" fn sora_string_free(s: *mut c_char) {
+    if !s.is_null() {
+        // SAFETY: made by CString::into_raw in this library, freed once.
+        drop(CString::from_raw(s));
+    }
+}
+
+/// The core's progress reporter for a C callback and cancellation token.
+///
+/// # Safety
+/// `cancel` is NULL or a live `sora_cancel`; `progress` follows
+/// [`sora_progress_fn`]'s contract.
+unsafe fn progress_of(
+    progress: sora_progress_fn,
+    user: *mut c_void,
+    cancel: *const sora_cancel,
+) -> Progress<'static> {
+    let mut prog = match progress {
+        Some(cb) => {
+            let user = UserData(user);
+            Progress::with_callback(move |info: &StepInfo| {
+                if info.phase != Phase::Denoise {
+                    return true;
+                }
+                let go_on = cb(
+                    user.get(),
+                    clamp_int(info.step),
+                    clamp_int(info.total),
+                    info.elapsed_s,
+                    info.eta_s,
+                );
+                go_on != 0
+            })
+        }
+        None => Progress::none(),
+    };
+    if let Some(c) = cancel.as_ref() {
+        prog = prog.token(c.token.clone());
+    }
+    prog
 }

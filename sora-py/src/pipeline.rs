@@ -58,7 +58,41 @@ struct Args {
     strength: Option<f32>,
 }
 
+/// The optional keywords of `generate` / `generate_to_file`, in the order of
+/// their signatures: negative_prompt, width, height, frames, seconds, fps,
+/// steps, guidance, guidance_2, seed, image, video, strength.
+type Keywords<'a, 'py> = [Option<&'a Bound<'py, PyAny>>; 13];
+
 impl Args {
+    /// Converts the Python arguments (with the GIL held).
+    fn parse(prompt: &Bound<'_, PyAny>, kw: Keywords<'_, '_>) -> PyResult<Self> {
+        let [negative_prompt, width, height, frames, seconds, fps, steps, guidance, guidance_2, seed, image, video, strength] =
+            kw;
+        Ok(Self {
+            prompt: args::opt_str("prompt", Some(prompt))?
+                .ok_or_else(|| invalid("prompt must be a str, got None"))?,
+            negative_prompt: args::opt_str("negative_prompt", negative_prompt)?,
+            width: args::opt_uint("width", width)?,
+            height: args::opt_uint("height", height)?,
+            frames: args::opt_uint("frames", frames)?,
+            seconds: args::opt_f32("seconds", seconds)?,
+            fps: args::opt_uint("fps", fps)?,
+            steps: args::opt_uint("steps", steps)?,
+            guidance: args::opt_f32("guidance", guidance)?,
+            guidance_2: args::opt_f32("guidance_2", guidance_2)?,
+            seed: args::opt_uint("seed", seed)?,
+            image: image
+                .filter(|o| !o.is_none())
+                .map(args::image)
+                .transpose()?,
+            video: video
+                .filter(|o| !o.is_none())
+                .map(args::video)
+                .transpose()?,
+            strength: args::opt_f32("strength", strength)?,
+        })
+    }
+
     /// The core request (reads path inputs; runs without the GIL).
     fn into_request(self, pipe: &sora_core::Pipeline) -> sora_core::Result<Request> {
         let mut req = match (self.image, self.video) {
@@ -170,6 +204,55 @@ impl PyPipeline {
     }
 }
 
+impl PyPipeline {
+    /// Runs `work` on the request of `a` without the GIL, with `on_step` as the
+    /// progress callback, this pipeline's cancellation and Ctrl-C: the one run
+    /// loop of `generate` and `generate_to_file`.
+    fn run<T: Send>(
+        &self,
+        py: Python<'_>,
+        a: Args,
+        on_step: Option<&Bound<'_, PyAny>>,
+        work: impl FnOnce(&sora_core::Pipeline, &Request, &mut Progress) -> sora_core::Result<T> + Send,
+    ) -> PyResult<T> {
+        if IN_CALLBACK.with(|c| c.get()) == self.key() {
+            return Err(invalid(
+                "generate() and generate_to_file() cannot be called from this pipeline's own on_step",
+            ));
+        }
+        let on_step: Option<Py<PyAny>> = match on_step.filter(|o| !o.is_none()) {
+            Some(cb) if !cb.is_callable() => {
+                return Err(invalid(
+                    "on_step must be callable (step, total, elapsed_s, eta_s)",
+                ));
+            }
+            cb => cb.map(|c| c.clone().unbind()),
+        };
+        let (run, token) = self.start_run();
+        let key = self.key();
+        let mut pending: Pending = None;
+        let result = py.detach(|| {
+            let mut progress = Progress::with_callback(|info: &StepInfo| {
+                Python::attach(|py| {
+                    let prev = IN_CALLBACK.with(|c| c.replace(key));
+                    let go = step(py, on_step.as_ref(), info, &mut pending);
+                    IN_CALLBACK.with(|c| c.set(prev));
+                    go
+                })
+            })
+            .token(token);
+            let r = guard(|| {
+                let req = a.into_request(&self.inner)?;
+                work(&self.inner, &req, &mut progress)
+            });
+            drop(progress);
+            r
+        });
+        self.end_run(run);
+        result.map_err(|e| pending.take().unwrap_or(e))
+    }
+}
+
 #[pymethods]
 impl PyPipeline {
     /// Loads the diffusers-format model folder `model` on `device` ("cpu",
@@ -253,68 +336,87 @@ impl PyPipeline {
         strength: Option<&Bound<'_, PyAny>>,
         on_step: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<PyClip> {
-        if IN_CALLBACK.with(|c| c.get()) == self.key() {
-            return Err(invalid(
-                "generate() cannot be called from this pipeline's own on_step",
-            ));
-        }
-        let on_step: Option<Py<PyAny>> = match on_step.filter(|o| !o.is_none()) {
-            Some(cb) if !cb.is_callable() => {
-                return Err(invalid(
-                    "on_step must be callable (step, total, elapsed_s, eta_s)",
-                ));
-            }
-            cb => cb.map(|c| c.clone().unbind()),
-        };
-        let a = Args {
-            prompt: args::opt_str("prompt", Some(prompt))?
-                .ok_or_else(|| invalid("prompt must be a str, got None"))?,
-            negative_prompt: args::opt_str("negative_prompt", negative_prompt)?,
-            width: args::opt_uint("width", width)?,
-            height: args::opt_uint("height", height)?,
-            frames: args::opt_uint("frames", frames)?,
-            seconds: args::opt_f32("seconds", seconds)?,
-            fps: args::opt_uint("fps", fps)?,
-            steps: args::opt_uint("steps", steps)?,
-            guidance: args::opt_f32("guidance", guidance)?,
-            guidance_2: args::opt_f32("guidance_2", guidance_2)?,
-            seed: args::opt_uint("seed", seed)?,
-            image: image
-                .filter(|o| !o.is_none())
-                .map(args::image)
-                .transpose()?,
-            video: video
-                .filter(|o| !o.is_none())
-                .map(args::video)
-                .transpose()?,
-            strength: args::opt_f32("strength", strength)?,
-        };
+        let a = Args::parse(
+            prompt,
+            [
+                negative_prompt,
+                width,
+                height,
+                frames,
+                seconds,
+                fps,
+                steps,
+                guidance,
+                guidance_2,
+                seed,
+                image,
+                video,
+                strength,
+            ],
+        )?;
+        let clip = self.run(py, a, on_step, |pipe, req, progress| {
+            pipe.generate(req, progress)
+        })?;
+        PyClip::from_core(py, clip)
+    }
 
-        let (run, token) = self.start_run();
-        let key = self.key();
-        let mut pending: Pending = None;
-        let result = py.detach(|| {
-            let mut progress = Progress::with_callback(|info: &StepInfo| {
-                Python::attach(|py| {
-                    let prev = IN_CALLBACK.with(|c| c.replace(key));
-                    let go = step(py, on_step.as_ref(), info, &mut pending);
-                    IN_CALLBACK.with(|c| c.set(prev));
-                    go
-                })
-            })
-            .token(token);
-            let r = guard(|| {
-                let req = a.into_request(&self.inner)?;
-                self.inner.generate(&req, &mut progress)
-            });
-            drop(progress);
-            r
-        });
-        self.end_run(run);
-        match result {
-            Ok(clip) => PyClip::from_core(py, clip),
-            Err(e) => Err(pending.take().unwrap_or(e)),
-        }
+    /// Generates a clip straight into the file `path`, decoding and encoding
+    /// as it goes, so memory stays flat however long the clip (the way to
+    /// write long clips): `.mp4`, `.wav`, or a folder for a PNG sequence. The
+    /// file appears whole or not at all. Takes the keywords of `generate`;
+    /// returns the clip's metadata (the dict `Clip.meta` would hold).
+    #[pyo3(signature = (
+        path, prompt, *, negative_prompt=None, width=None, height=None, frames=None, seconds=None,
+        fps=None, steps=None, guidance=None, guidance_2=None, seed=None, image=None, video=None, strength=None,
+        on_step=None
+    ))]
+    #[allow(clippy::too_many_arguments)]
+    fn generate_to_file<'py>(
+        &self,
+        py: Python<'py>,
+        path: &Bound<'_, PyAny>,
+        prompt: &Bound<'_, PyAny>,
+        negative_prompt: Option<&Bound<'_, PyAny>>,
+        width: Option<&Bound<'_, PyAny>>,
+        height: Option<&Bound<'_, PyAny>>,
+        frames: Option<&Bound<'_, PyAny>>,
+        seconds: Option<&Bound<'_, PyAny>>,
+        fps: Option<&Bound<'_, PyAny>>,
+        steps: Option<&Bound<'_, PyAny>>,
+        guidance: Option<&Bound<'_, PyAny>>,
+        guidance_2: Option<&Bound<'_, PyAny>>,
+        seed: Option<&Bound<'_, PyAny>>,
+        image: Option<&Bound<'_, PyAny>>,
+        video: Option<&Bound<'_, PyAny>>,
+        strength: Option<&Bound<'_, PyAny>>,
+        on_step: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Bound<'py, PyDict>> {
+        let path: PathBuf = args::path("path", path)?;
+        let a = Args::parse(
+            prompt,
+            [
+                negative_prompt,
+                width,
+                height,
+                frames,
+                seconds,
+                fps,
+                steps,
+                guidance,
+                guidance_2,
+                seed,
+                image,
+                video,
+                strength,
+            ],
+        )?;
+        let meta = self.run(py, a, on_step, |pipe, req, progress| {
+            pipe.generate_to_file(req, progress, &path)
+        })?;
+        py.import("json")?
+            .call_method1("loads", (meta.to_json(),))?
+            .cast_into::<PyDict>()
+            .map_err(Into::into)
     }
 
     /// Cancels the runs in progress on this pipeline (callable from any thread);

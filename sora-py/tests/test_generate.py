@@ -271,3 +271,36 @@ def test_save_to_a_bad_path_is_a_typed_error(pipe, tmp_path):
         clip.save(tmp_path / "no" / "such" / "dir" / "x.unknownext")
     with pytest.raises(sora.InvalidRequestError):
         clip.save(42)
+
+
+def test_generate_to_file_writes_the_same_frames(pipe, tmp_path):
+    """Streaming into a PNG folder gives the frames `generate` returns; the MP4
+    is written whole; the metadata comes back as a dict."""
+    clip = pipe.generate("a red fox", **SMALL)
+    steps = []
+    meta = pipe.generate_to_file(tmp_path / "frames", "a red fox", on_step=lambda s, t, e, r: steps.append(s), **SMALL)
+    assert steps == [1, 2]
+    assert meta["seed"] == 7 and meta["frames"] == 5 and meta["timings"]["total_s"] > 0
+    from PIL import Image
+
+    pngs = sorted((tmp_path / "frames").glob("*.png"))
+    assert len(pngs) == 5
+    got = np.stack([np.asarray(Image.open(p).convert("RGB")) for p in pngs])
+    assert np.array_equal(got, clip.frames)
+    out = tmp_path / "clip.mp4"
+    assert pipe.generate_to_file(str(out), "a red fox", **SMALL)["steps"] == 2
+    assert out.is_file() and out.stat().st_size > 1000
+
+
+def test_generate_to_file_failures_leave_nothing(pipe, tmp_path):
+    with pytest.raises(sora.SoraError):
+        pipe.generate_to_file(tmp_path / "no" / "such" / "dir" / "x.mp4", "a fox", **SMALL)
+    out = tmp_path / "cancelled.mp4"
+    with pytest.raises(sora.CancelledError):
+        pipe.generate_to_file(out, "a fox", on_step=lambda *a: False, **SMALL)
+    assert not out.exists()
+    assert [p.name for p in tmp_path.iterdir()] == []
+    with pytest.raises(sora.InvalidRequestError):
+        pipe.generate_to_file(42, "a fox", **SMALL)
+    with pytest.raises(sora.InvalidRequestError):
+        pipe.generate_to_file(tmp_path / "x.mp4", "a fox", steps=-1)

@@ -152,7 +152,8 @@ def _runtime_params(fn):
 
 @pytest.mark.parametrize(
     "cls,method",
-    [("Pipeline", "__init__"), ("Pipeline", "generate"), ("Pipeline", "cancel"), ("Clip", "save")],
+    [("Pipeline", "__init__"), ("Pipeline", "generate"), ("Pipeline", "generate_to_file"),
+     ("Pipeline", "cancel"), ("Clip", "save")],
 )
 def test_stub_signatures_match_runtime(cls, method):
     node = next(n for n in _stub_tree().body if isinstance(n, ast.ClassDef) and n.name == cls)
@@ -165,6 +166,15 @@ def test_stub_signatures_match_runtime(cls, method):
 def test_version_function_signature():
     fn = next(n for n in _stub_tree().body if isinstance(n, ast.FunctionDef) and n.name == "version")
     assert _stub_params(fn) == _runtime_params(_sora.version) == []
+
+
+def test_generate_to_file_takes_generates_keywords():
+    gen = inspect.signature(sora.Pipeline.generate).parameters
+    to_file = inspect.signature(sora.Pipeline.generate_to_file).parameters
+    assert [k for k in to_file if k != "self"][:2] == ["path", "prompt"]
+    assert {k: (v.kind, v.default) for k, v in gen.items() if k not in ("self", "prompt")} == {
+        k: (v.kind, v.default) for k, v in to_file.items() if k not in ("self", "prompt", "path")
+    }
 
 
 def test_generate_contract_keywords():

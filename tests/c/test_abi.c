@@ -456,6 +456,59 @@ static void test_generation(const char *model) {
     sora_pipeline_free(p);
 }
 
+/* sora_generate_to_file: the same frames as sora_generate, written as they are
+ * decoded; nothing left behind on a failure or a cancel. */
+static void test_generate_to_file(const char *model) {
+    struct stat sb;
+    if (stat(model, &sb) != 0 || !S_ISDIR(sb.st_mode)) return;
+    sora_pipeline *p = NULL;
+    EXPECT(sora_pipeline_new(model, "cpu", "float32", 0, &p), SORA_OK, NULL);
+    if (!p) return;
+    sora_request *r = small_request();
+    char dir[] = "/tmp/sora-c-tofile-XXXXXX";
+    CHECK(mkdtemp(dir) != NULL, "mkdtemp");
+    char mp4[256], pngs[256], png0[300], nowhere[300];
+    snprintf(mp4, sizeof mp4, "%s/clip.mp4", dir);
+    snprintf(pngs, sizeof pngs, "%s/frames", dir);
+    snprintf(png0, sizeof png0, "%s/frames/0000.png", dir);
+    snprintf(nowhere, sizeof nowhere, "%s/no/such/dir/clip.mp4", dir);
+
+    EXPECT(sora_generate_to_file(NULL, r, mp4, NULL, NULL, NULL, NULL), INVALID, "pipeline");
+    EXPECT(sora_generate_to_file(p, NULL, mp4, NULL, NULL, NULL, NULL), INVALID, "request");
+    EXPECT(sora_generate_to_file(p, r, NULL, NULL, NULL, NULL, NULL), INVALID, "path");
+
+    char *meta = (char *)0x1;
+    struct progress_log log = {0, 0, 0, 0};
+    EXPECT(sora_generate_to_file(p, r, mp4, on_progress, &log, NULL, &meta), SORA_OK, NULL);
+    CHECK(stat(mp4, &sb) == 0 && sb.st_size > 1000, "the MP4 was written");
+    CHECK(log.calls == 2 && log.total == 2, "progress called %d times", log.calls);
+    CHECK(meta != NULL && strstr(meta, "\"steps\":2") != NULL, "meta JSON: %s", meta ? meta : "(null)");
+    sora_string_free(meta);
+    sora_string_free(NULL);
+
+    /* A PNG folder holds the same frames as the clip in memory. */
+    EXPECT(sora_generate_to_file(p, r, pngs, NULL, NULL, NULL, NULL), SORA_OK, NULL);
+    CHECK(stat(png0, &sb) == 0 && sb.st_size > 0, "the first PNG was written");
+
+    /* An output that cannot be written fails before any work and leaves nothing. */
+    struct progress_log none = {0, 0, 0, 0};
+    EXPECT(sora_generate_to_file(p, r, nowhere, on_progress, &none, NULL, NULL), SORA_ERR_IO, "no/such/dir");
+    CHECK(none.calls == 0, "no step ran for an unwritable output");
+
+    /* A cancel leaves no file. */
+    char cancelled[300];
+    snprintf(cancelled, sizeof cancelled, "%s/cancelled.mp4", dir);
+    struct progress_log stop = {0, 0, 0, 1};
+    EXPECT(sora_generate_to_file(p, r, cancelled, on_progress, &stop, NULL, NULL), SORA_ERR_CANCELLED, "cancel");
+    CHECK(stat(cancelled, &sb) != 0, "nothing left after a cancel");
+
+    char cmd[400];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    CHECK(system(cmd) == 0, "clean up");
+    sora_request_free(r);
+    sora_pipeline_free(p);
+}
+
 int main(void) {
     const char *model = getenv("SORA_TEST_MODEL");
     if (!model || !*model) model = "target/fixtures/wan_pipeline/t2v_21/model";
@@ -470,6 +523,7 @@ int main(void) {
     test_request_keys();
     test_cancel_lifecycle();
     test_generation(model);
+    test_generate_to_file(model);
 
     printf("%d passed, %d failed\n", g_passed, g_failed);
     return g_failed == 0 ? 0 : 1;

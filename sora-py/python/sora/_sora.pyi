@@ -113,6 +113,28 @@ class Pipeline:
         on_step: _OnStep | None = None,
     ) -> Clip:
         """Generates a clip; None values take the family's defaults."""
+    def generate_to_file(
+        self,
+        path: _Path,
+        prompt: str,
+        *,
+        negative_prompt: str | None = None,
+        width: int | None = None,
+        height: int | None = None,
+        frames: int | None = None,
+        seconds: float | None = None,
+        fps: int | None = None,
+        steps: int | None = None,
+        guidance: float | None = None,
+        guidance_2: float | None = None,
+        seed: int | None = None,
+        image: _Image | None = None,
+        video: _Video | None = None,
+        strength: float | None = None,
+        on_step: _OnStep | None = None,
+    ) -> dict[str, Any]:
+        """Generates straight into `path` (.mp4, .wav or a PNG folder) with flat
+        memory; the file appears whole or not at all. Returns the clip's metadata."""
     def cancel(self) -> None:
         """Cancels the runs in progress on this pipeline (from any thread)."""
     @property
