@@ -208,7 +208,8 @@ fn generate(a: GenerateArgs) -> sora_core::Result<()> {
     let token = CancelToken::new();
     {
         let t = token.clone();
-        // Ctrl-C cancels between steps; a second Ctrl-C is left to the default handler.
+        // Ctrl-C, SIGTERM and SIGHUP cancel between steps (the output is not
+        // left half-written); a second Ctrl-C is left to the default handler.
         let _ = ctrlc::set_handler(move || t.cancel());
     }
 

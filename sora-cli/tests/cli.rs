@@ -181,8 +181,19 @@ fn inspect_lists_components_and_problems() {
 
 #[test]
 fn ctrl_c_exits_130_and_leaves_no_file() {
+    interrupted_run_exits_130_and_leaves_no_file(libc::SIGINT, "ctrlc");
+}
+
+#[test]
+fn sigterm_exits_130_and_leaves_no_file() {
+    // `kill PID` (a job scheduler's stop, a container's shutdown) cancels the
+    // run like Ctrl-C instead of leaving the staged temporary file behind.
+    interrupted_run_exits_130_and_leaves_no_file(libc::SIGTERM, "sigterm");
+}
+
+fn interrupted_run_exits_130_and_leaves_no_file(signal: libc::c_int, name: &str) {
     let m = model();
-    let dir = scratch("ctrlc");
+    let dir = scratch(name);
     let out = dir.join("clip.mp4");
     // A run long enough to be interrupted (about 30 s uncancelled here).
     let mut child = Command::new(env!("CARGO_BIN_EXE_sora"))
@@ -216,8 +227,8 @@ fn ctrl_c_exits_130_and_leaves_no_file() {
         std::thread::sleep(std::time::Duration::from_millis(10));
         waited += 1;
     }
-    // SAFETY: sends SIGINT to our own child process, which is still running.
-    assert_eq!(unsafe { libc::kill(child.id() as i32, libc::SIGINT) }, 0);
+    // SAFETY: signals our own child process, which is still running.
+    assert_eq!(unsafe { libc::kill(child.id() as i32, signal) }, 0);
     let status = child.wait().unwrap();
     assert_eq!(status.code(), Some(130));
     assert!(!out.exists());
