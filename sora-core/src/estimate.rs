@@ -19,8 +19,9 @@
 //!
 //! The budget a request is checked against ([`default_budget_mb`]): an explicit
 //! one when given; otherwise, on the CPU, the memory the OS reports available
-//! (`MemAvailable`) plus what the pipeline already holds of the estimate (its
-//! resident weights); on CUDA no check is made without an explicit budget.
+//! (`MemAvailable`, lowered to the memory cgroup's headroom inside a container)
+//! plus what the pipeline already holds of the estimate (its resident weights);
+//! on CUDA no check is made without an explicit budget.
 
 use std::path::Path;
 
@@ -682,11 +683,23 @@ pub fn assemble(
     }
 }
 
-/// Memory the OS reports available to new allocations, in MiB (`MemAvailable`
-/// of `/proc/meminfo`; `None` where that file is absent).
+/// Memory available to new allocations of this process, in MiB: the OS's
+/// `MemAvailable` (`/proc/meminfo`), lowered to the headroom of the process's
+/// memory cgroup (limit minus usage) where one is set, since inside a
+/// container `/proc/meminfo` describes the whole host. `None` where
+/// `/proc/meminfo` is absent.
 pub fn available_mb() -> Option<u64> {
     let text = std::fs::read_to_string("/proc/meminfo").ok()?;
-    let kb: u64 = text
+    let host = mem_available_mb(&text)?;
+    Some(match cgroup_headroom_mb() {
+        Some(room) => host.min(room),
+        None => host,
+    })
+}
+
+/// `MemAvailable` of a `/proc/meminfo` text, in MiB.
+fn mem_available_mb(meminfo: &str) -> Option<u64> {
+    let kb: u64 = meminfo
         .lines()
         .find(|l| l.starts_with("MemAvailable:"))?
         .split_whitespace()
@@ -694,6 +707,49 @@ pub fn available_mb() -> Option<u64> {
         .parse()
         .ok()?;
     Some(kb / 1024)
+}
+
+/// The memory files of this process's cgroup (`/proc/self/cgroup`): v2's
+/// `memory.max` / `memory.current`, else v1's `memory.limit_in_bytes` /
+/// `memory.usage_in_bytes`, as (limit file, usage file).
+fn cgroup_memory_files(self_cgroup: &str) -> Option<(String, String)> {
+    for line in self_cgroup.lines() {
+        let mut parts = line.splitn(3, ':');
+        let (id, controllers, path) = (parts.next()?, parts.next()?, parts.next()?);
+        if id == "0" && controllers.is_empty() {
+            let dir = format!("/sys/fs/cgroup{}", path.trim_end_matches('/'));
+            return Some((format!("{dir}/memory.max"), format!("{dir}/memory.current")));
+        }
+        if controllers.split(',').any(|c| c == "memory") {
+            let dir = format!("/sys/fs/cgroup/memory{}", path.trim_end_matches('/'));
+            return Some((
+                format!("{dir}/memory.limit_in_bytes"),
+                format!("{dir}/memory.usage_in_bytes"),
+            ));
+        }
+    }
+    None
+}
+
+/// `limit − usage` in MiB from the texts of a cgroup's memory files; `None`
+/// when there is no limit (`max`, or v1's near-`u64::MAX` "unlimited").
+fn headroom_mb(limit: &str, usage: &str) -> Option<u64> {
+    let limit: u64 = limit.trim().parse().ok()?;
+    if limit >= 1 << 60 {
+        return None;
+    }
+    let usage: u64 = usage.trim().parse().ok()?;
+    Some(limit.saturating_sub(usage) / MIB)
+}
+
+/// The headroom of this process's memory cgroup, in MiB, when it has a limit.
+fn cgroup_headroom_mb() -> Option<u64> {
+    let cg = std::fs::read_to_string("/proc/self/cgroup").ok()?;
+    let (limit, usage) = cgroup_memory_files(&cg)?;
+    headroom_mb(
+        &std::fs::read_to_string(limit).ok()?,
+        &std::fs::read_to_string(usage).ok()?,
+    )
 }
 
 /// The budget a request is checked against when none was given: on the CPU,
@@ -742,6 +798,28 @@ pub(crate) fn check_family(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn available_memory_respects_a_cgroup_limit() {
+        let meminfo = "MemTotal: 24000000 kB\nMemFree: 1 kB\nMemAvailable: 20480000 kB\n";
+        assert_eq!(mem_available_mb(meminfo), Some(20000));
+        assert_eq!(mem_available_mb("MemTotal: 1 kB\n"), None);
+        // cgroup v2, v1 (memory among other controllers), and neither.
+        let v2 = cgroup_memory_files("0::/user.slice/job-7\n").unwrap();
+        assert_eq!(v2.0, "/sys/fs/cgroup/user.slice/job-7/memory.max");
+        assert_eq!(v2.1, "/sys/fs/cgroup/user.slice/job-7/memory.current");
+        let v1 = cgroup_memory_files("12:cpu,cpuacct:/a\n9:memory:/docker/abc\n").unwrap();
+        assert_eq!(
+            v1.0,
+            "/sys/fs/cgroup/memory/docker/abc/memory.limit_in_bytes"
+        );
+        assert_eq!(cgroup_memory_files("3:cpu:/a\n"), None);
+        // 8 GiB limit with 3 GiB used leaves 5 GiB; "max" and v1's huge value mean none.
+        assert_eq!(headroom_mb("8589934592\n", "3221225472\n"), Some(5120));
+        assert_eq!(headroom_mb("max\n", "3221225472\n"), None);
+        assert_eq!(headroom_mb("9223372036854771712", "1"), None);
+        assert_eq!(headroom_mb("100", "200"), Some(0));
+    }
 
     #[test]
     fn allocator_slack_is_capped_on_the_cpu_only() {
