@@ -408,6 +408,12 @@ impl ModelFamily for WanFamily {
             }
             Mode::Text => {}
         }
+        // A step count the scheduler config cannot walk fails here, not after the steps.
+        let strength = match &req.mode {
+            Mode::Video { strength, .. } => Some(f64::from(*strength)),
+            _ => None,
+        };
+        sampler::check_steps(self.scheduler()?.as_ref(), req.steps as usize, strength)?;
         Ok(())
     }
 
