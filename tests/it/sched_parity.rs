@@ -2,6 +2,10 @@
 //! `tests/fixtures/fx_schedulers.py`): every case's saved `scheduler_config.json`
 //! is loaded with `sampler::from_config`, its schedule compared exactly, and the
 //! same model outputs replayed through full walks and video-to-video partial walks.
+//! Cases marked `begin` walk as WanPipeline does (`set_begin_index(0)`) at the
+//! edges of the step counts a request may ask (1, 2, 999, 1000); `walkable.json`
+//! says for which step counts diffusers' own walk stays finite, and
+//! `sampler::check_steps` must refuse exactly the others.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -24,6 +28,10 @@ struct Case {
 impl Case {
     fn steps(&self) -> usize {
         self.meta["steps"].as_u64().unwrap() as usize
+    }
+    /// Walked from index 0 after `set_begin_index(0)`, as WanPipeline walks.
+    fn begin(&self) -> bool {
+        self.meta["begin"].as_bool().unwrap_or(false)
     }
     fn bf16(&self) -> bool {
         self.meta["bf16"].as_bool().unwrap_or(false)
@@ -155,6 +163,9 @@ fn full_walks_equal_diffusers() {
     let mut worst: f64 = 0.0;
     for c in cases() {
         let mut s = c.scheduler();
+        if c.begin() {
+            s.set_begin_index(0);
+        }
         let n = s.timesteps().size()[0];
         let ts: Vec<Tensor> = (0..n).map(|i| s.timesteps().get(i)).collect();
         worst = worst.max(walk(
@@ -184,8 +195,17 @@ fn video_to_video_partial_walks_equal_diffusers() {
             continue;
         };
         seen += 1;
-        for begin in [false, true] {
-            let key = if begin { "v2v_begin" } else { "v2v" };
+        let variants: Vec<&str> = match c.meta.get("v2v_variants") {
+            Some(v) => v
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|k| k.as_str().unwrap())
+                .collect(),
+            None => vec!["v2v", "v2v_begin"],
+        };
+        for key in variants {
+            let begin = key == "v2v_begin";
             let mut s = c.scheduler();
             let n = s.timesteps().size()[0];
             let start = s.strength_start(c.steps(), strength);
@@ -337,4 +357,84 @@ fn stepping_past_the_end_or_off_schedule_is_an_error() {
             .unwrap();
     }
     assert!(s.step(c.get("mo.0"), &s.timesteps().get(3), &x).is_err());
+}
+
+/// The root cause of `--steps 1000` failing after its last step: UniPC's integer
+/// timesteps repeat at the start of long schedules, and a walk that finds its
+/// first index from the timestep's value (diffusers' `index_for_timestep`: the
+/// second occurrence) starts one index late and steps past the end. Walked from
+/// `set_begin_index(0)`, as WanPipeline does, every step count finishes.
+#[test]
+fn repeated_first_timestep_needs_the_begin_index() {
+    let c = cases()
+        .into_iter()
+        .find(|c| c.name == "unipc_s3_n1000_begin")
+        .unwrap();
+    let mut s = c.scheduler();
+    let ts: Vec<Tensor> = (0..1000).map(|i| s.timesteps().get(i)).collect();
+    assert_eq!(to_vec(&ts[0]), to_vec(&ts[1]), "999 repeats at 1000 steps");
+    // Without a begin index the first step takes index 1 ...
+    let mut x = c.get("x0").shallow_clone();
+    x = s.step(&c.get("mo.0").shallow_clone(), &ts[0], &x).unwrap();
+    assert_eq!(s.step_index(), Some(2));
+    for (i, t) in ts.iter().enumerate().skip(1).take(998) {
+        x = s
+            .step(&c.get(&format!("mo.{i}")).shallow_clone(), t, &x)
+            .unwrap();
+    }
+    // ... and the 1000th step is past the end of the schedule.
+    let e = s
+        .step(&c.get("mo.999").shallow_clone(), &ts[999], &x)
+        .unwrap_err();
+    assert!(
+        matches!(&e, Error::InvalidRequest(m) if m.contains("past the end")),
+        "{e}"
+    );
+    // The pipelines' check accepts the count: it walks from the begin index.
+    sampler::check_steps(c.scheduler().as_ref(), 1000, None).unwrap();
+}
+
+/// `sampler::check_steps` refuses exactly the step counts whose walk diffusers
+/// itself cannot finish with finite samples, and names one that works.
+#[test]
+fn step_counts_are_refused_exactly_where_diffusers_walk_is_not_finite() {
+    let root = fixture("schedulers");
+    let list: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(root.join("walkable.json")).unwrap())
+            .unwrap();
+    let entries = list.as_array().unwrap();
+    assert!(entries.iter().any(|e| e["finite"] == false));
+    for e in entries {
+        let name = e["name"].as_str().unwrap();
+        let n = e["steps"].as_u64().unwrap() as usize;
+        let finite = e["finite"].as_bool().unwrap();
+        let path = root
+            .join("walkable")
+            .join(name)
+            .join("scheduler_config.json");
+        let s = sampler::from_config(&path).unwrap();
+        match sampler::check_steps(s.as_ref(), n, None) {
+            Ok(()) => assert!(finite, "{name} at {n} steps: diffusers' walk is not finite"),
+            Err(Error::InvalidRequest(m)) => {
+                assert!(
+                    !finite,
+                    "{name} at {n} steps refused, diffusers walks it: {m}"
+                );
+                assert!(m.contains(&format!("{n} steps")), "{name}: {m}");
+                // The count the message offers is one the check accepts.
+                if let Some(w) = m
+                    .rsplit("; ")
+                    .next()
+                    .and_then(|h| h.split(' ').next())
+                    .and_then(|w| w.parse::<usize>().ok())
+                {
+                    sampler::check_steps(s.as_ref(), w, None)
+                        .unwrap_or_else(|e| panic!("{name}: offered {w} steps: {e}"));
+                } else {
+                    assert!(m.contains("no step count"), "{name}: {m}");
+                }
+            }
+            Err(other) => panic!("{name} at {n} steps: {other}"),
+        }
+    }
 }

@@ -155,6 +155,74 @@ fn v2v_wan21_unipc() {
     check("v2v_21_unipc");
 }
 
+/// 1000 steps, the most a request may ask: UniPC's first timestep (999) repeats,
+/// and the walk must start at index 0 as WanPipeline's `set_begin_index(0)` makes it.
+#[test]
+fn t2v_wan21_unipc_1000_steps() {
+    check("t2v_21_1000_steps");
+}
+
+/// Image-to-video and video-to-video on schedules whose timesteps repeat run
+/// to the end (diffusers' own I2V and V2V pipelines set no begin index and stop
+/// on their last step there, so there is no reference to compare with).
+#[test]
+fn i2v_and_v2v_run_long_schedules_to_the_end() {
+    for (name, steps) in [("i2v_21", 400), ("v2v_21_unipc", 1000)] {
+        let case = fixture("wan_pipeline").join(name);
+        let pipe = Pipeline::builder()
+            .model(case.join("model"))
+            .build()
+            .unwrap();
+        let req = request_of(&case).steps(steps);
+        let clip = pipe
+            .generate(&req, &mut Progress::none())
+            .unwrap_or_else(|e| panic!("{name} at {steps} steps: {e}"));
+        assert_eq!(
+            clip.frames.shape()[0],
+            req.frames.unwrap() as usize,
+            "{name}"
+        );
+    }
+}
+
+/// A step count the model's scheduler config cannot walk (diffusers' walk turns
+/// NaN) is refused before any work, naming a count that works.
+#[test]
+fn unwalkable_step_counts_are_refused_up_front() {
+    let src = fixture("wan_pipeline").join("t2v_21").join("model");
+    let d = sora_tests::workspace()
+        .join("target")
+        .join("scratch")
+        .join("wan-no-lower-order-final");
+    let _ = std::fs::remove_dir_all(&d);
+    copy_dir(&src, &d);
+    let cfg = d.join("scheduler").join("scheduler_config.json");
+    let mut v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&cfg).unwrap()).unwrap();
+    v["lower_order_final"] = serde_json::Value::Bool(false);
+    std::fs::write(&cfg, v.to_string()).unwrap();
+    let pipe = Pipeline::builder().model(&d).build().unwrap();
+    let req = Request::text("x").size(32, 32).frames(5).steps(3).seed(1);
+    let mut phases = Vec::new();
+    let e = {
+        let mut p = Progress::with_callback(|s| {
+            phases.push(s.phase);
+            true
+        });
+        pipe.generate(&req, &mut p).unwrap_err()
+    };
+    assert!(
+        matches!(&e, Error::InvalidRequest(m) if m.contains("3 steps") && m.ends_with("1 step works")),
+        "{e}"
+    );
+    assert!(
+        phases.is_empty(),
+        "work was done before the refusal: {phases:?}"
+    );
+    assert!(pipe.resolve(&req).is_err(), "resolve must refuse it too");
+    pipe.generate(&req.steps(1), &mut Progress::none()).unwrap();
+}
+
 #[test]
 fn same_seed_same_bytes_and_other_seed_differs() {
     let case = fixture("wan_pipeline").join("t2v_21");

@@ -13,7 +13,7 @@ pub use flow_match::{FlowMatchEulerConfig, FlowMatchEulerScheduler};
 pub use load::{from_config, from_value};
 pub use unipc::{UniPcConfig, UniPcScheduler};
 
-use tch::Tensor;
+use tch::{Device, Kind, Tensor};
 
 use crate::{Error, Result};
 
@@ -23,14 +23,19 @@ use crate::{Error, Result};
 ///
 /// The walk, as diffusers' pipelines drive it:
 /// 1. [`set_timesteps`](Self::set_timesteps) (resets all state, including the begin index);
-/// 2. for video-to-video, keep the timesteps from
-///    [`strength_start`](Self::strength_start) on and noise the clean latents with
-///    [`noise_to`](Self::noise_to) at the first kept timestep;
+/// 2. [`set_begin_index(0)`](Self::set_begin_index); for video-to-video, keep the
+///    timesteps from [`strength_start`](Self::strength_start) on, set the begin
+///    index to it, and noise the clean latents with [`noise_to`](Self::noise_to)
+///    at the first kept timestep;
 /// 3. for each walked timestep `t`: `sample = step(model_output, t, sample)`.
 ///
 /// The step index is found on the first `step` from the timestep's value (as
 /// diffusers' `index_for_timestep` does) unless [`set_begin_index`](Self::set_begin_index)
-/// gave it; after that it advances by one per `step`.
+/// gave it; after that it advances by one per `step`. Pipelines set the begin
+/// index (0 for a full walk, as diffusers' WanPipeline does): the lookup takes
+/// the *second* occurrence of a repeated value, and long UniPC schedules repeat
+/// their first timestep, so a walk without it starts one index late and steps
+/// past the end. [`check_steps`] refuses up front the step counts a config cannot walk.
 pub trait Scheduler: Send {
     /// Prepares `num_inference_steps` timesteps (resets any multistep state and the begin index).
     fn set_timesteps(&mut self, num_inference_steps: usize) -> Result<()>;
@@ -51,7 +56,8 @@ pub trait Scheduler: Send {
     fn order(&self) -> usize {
         1
     }
-    /// Starts the walk at timestep index `begin` (video-to-video); cleared by `set_timesteps`.
+    /// Starts the walk at timestep index `begin` (0 for a full walk, the
+    /// [`strength_start`](Self::strength_start) for video-to-video); cleared by `set_timesteps`.
     fn set_begin_index(&mut self, begin: usize);
     /// Clones the scheduler in its current state.
     fn box_clone(&self) -> Box<dyn Scheduler>;
@@ -94,5 +100,158 @@ pub trait Scheduler: Send {
         // `int(n * strength)`: truncation toward zero (negative values become 0).
         let init = ((num_inference_steps as f64 * strength) as usize).min(num_inference_steps);
         num_inference_steps.saturating_sub(init) * self.order()
+    }
+}
+
+/// Refuses, before any work, a step count whose walk diffusers itself cannot
+/// finish with finite samples, with an [`Error::InvalidRequest`] that names a
+/// step count that works.
+///
+/// Some scheduler configs make diffusers' update divide by a zero step, or
+/// multiply by an infinite one, at some step counts, and the samples turn NaN
+/// (UniPC: two equal sigmas, as the VP `"linspace"` and `"leading"` spacings
+/// give at 1000 steps, and `"leading"` with `steps_offset = 1` at 999; a
+/// second-order step onto a zero final sigma with `lower_order_final = false`;
+/// `"bh1"` onto a zero final sigma, at any count). The Wan configs
+/// (flow sigmas, `"bh2"`, `lower_order_final`) walk every count.
+/// This dry-runs the walk as the pipelines run it (from index 0, or from the
+/// video-to-video start of `strength`) on a one-value sample: the port computes
+/// what diffusers computes, so a walk that stays finite here stays finite there.
+/// The scheduler itself is left untouched (the walk runs on a clone).
+pub fn check_steps(
+    scheduler: &dyn Scheduler,
+    num_inference_steps: usize,
+    strength: Option<f64>,
+) -> Result<()> {
+    let Some(bad) = first_failing_step(scheduler, num_inference_steps, strength)? else {
+        return Ok(());
+    };
+    // A count that works, for the message: by bisection between 1 (works) and
+    // the asked count (fails), one that works while the next one does not.
+    let works =
+        |n: usize| -> Result<bool> { Ok(first_failing_step(scheduler, n, None)?.is_none()) };
+    let hint = if num_inference_steps > 1 && works(1)? {
+        let (mut lo, mut hi) = (1, num_inference_steps);
+        while hi - lo > 1 {
+            let mid = lo + (hi - lo) / 2;
+            if works(mid)? {
+                lo = mid;
+            } else {
+                hi = mid;
+            }
+        }
+        let unit = if lo == 1 { "step works" } else { "steps work" };
+        format!("{lo} {unit}")
+    } else {
+        "no step count does with this scheduler config (see its solver_type, \
+         final_sigmas_type and lower_order_final)"
+            .to_string()
+    };
+    Err(Error::invalid(format!(
+        "{num_inference_steps} steps cannot be run with this scheduler config: its update \
+         (as diffusers computes it) gives non-finite samples at step {} of {num_inference_steps}; {hint}",
+        bad + 1
+    )))
+}
+
+/// The first step of a dry-run walk of `n` steps whose sample is not finite
+/// (or whose update fails), `None` when the whole walk is finite.
+fn first_failing_step(
+    scheduler: &dyn Scheduler,
+    n: usize,
+    strength: Option<f64>,
+) -> Result<Option<usize>> {
+    let mut s = scheduler.box_clone();
+    s.set_timesteps(n)?;
+    let begin = strength.map_or(0, |st| s.strength_start(n, st));
+    s.set_begin_index(begin);
+    let ts = s.timesteps().shallow_clone();
+    let len = usize::try_from(ts.size().first().copied().unwrap_or(0)).unwrap_or(0);
+    let opts = (Kind::Float, Device::Cpu);
+    let mut x = Tensor::f_ones([1, 1], opts)?;
+    for i in begin..len {
+        // Model outputs that differ from step to step, as real ones do.
+        let out = Tensor::f_full([1, 1], 0.5 + 0.25 * (i % 7) as f64, opts)?;
+        let finite = match s.step(&out, &ts.f_get(i as i64)?, &x) {
+            Ok(next) => {
+                x = next;
+                x.f_isfinite()?.f_all()?.f_int64_value(&[])? != 0
+            }
+            Err(_) => false,
+        };
+        if !finite {
+            return Ok(Some(i));
+        }
+    }
+    Ok(None)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn unipc(c: UniPcConfig) -> UniPcScheduler {
+        UniPcScheduler::new(c).unwrap()
+    }
+
+    fn refusal(s: &dyn Scheduler, n: usize) -> String {
+        match check_steps(s, n, None) {
+            Err(Error::InvalidRequest(m)) => m,
+            other => panic!("{n} steps: expected a refusal, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn wan_and_euler_schedules_walk_every_step_count_at_the_edges() {
+        let wan = unipc(UniPcConfig::wan(3.0));
+        let euler = FlowMatchEulerScheduler::new(FlowMatchEulerConfig {
+            shift: 5.0,
+            ..Default::default()
+        })
+        .unwrap();
+        for n in [1, 2, 333, 334, 999, 1000] {
+            check_steps(&wan, n, None).unwrap();
+            check_steps(&wan, n, Some(0.6)).unwrap();
+            check_steps(&euler, n, None).unwrap();
+        }
+        // The checked scheduler is left as it was.
+        assert_eq!(wan.num_inference_steps(), None);
+    }
+
+    #[test]
+    fn counts_diffusers_cannot_walk_are_refused_with_one_that_works() {
+        // VP linspace: 1000 steps repeat a timestep (two equal sigmas, h = 0).
+        let vp = unipc(UniPcConfig::default());
+        let m = refusal(&vp, 1000);
+        assert!(
+            m.contains("1000 steps") && m.ends_with("999 steps work"),
+            "{m}"
+        );
+        check_steps(&vp, 999, None).unwrap();
+        // A second-order step onto the zero final sigma: only 1 step is finite.
+        let nolof = unipc(UniPcConfig {
+            lower_order_final: false,
+            ..UniPcConfig::wan(3.0)
+        });
+        check_steps(&nolof, 1, None).unwrap();
+        let m = refusal(&nolof, 2);
+        assert!(
+            m.contains("at step 2 of 2") && m.ends_with("1 step works"),
+            "{m}"
+        );
+        // The same with sigma_min as the final sigma is finite.
+        let sigma_min = unipc(UniPcConfig {
+            lower_order_final: false,
+            final_sigmas_type: "sigma_min".into(),
+            ..UniPcConfig::wan(3.0)
+        });
+        check_steps(&sigma_min, 1000, None).unwrap();
+        // bh1 onto a zero final sigma: no count works.
+        let bh1 = unipc(UniPcConfig {
+            solver_type: "bh1".into(),
+            ..UniPcConfig::wan(3.0)
+        });
+        assert!(refusal(&bh1, 1).contains("no step count"));
+        assert!(refusal(&bh1, 50).contains("no step count"));
     }
 }

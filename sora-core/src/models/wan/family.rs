@@ -408,6 +408,12 @@ impl ModelFamily for WanFamily {
             }
             Mode::Text => {}
         }
+        // A step count the scheduler config cannot walk fails here, not after the steps.
+        let strength = match &req.mode {
+            Mode::Video { strength, .. } => Some(f64::from(*strength)),
+            _ => None,
+        };
+        sampler::check_steps(self.scheduler()?.as_ref(), req.steps as usize, strength)?;
         Ok(())
     }
 
@@ -473,6 +479,13 @@ impl ModelFamily for WanFamily {
         let lat_f = (req.frames as i64 - 1) / tf + 1;
         let shape = [1, self.latent_channels(), lat_f, h / sf, w / sf];
         scheduler.set_timesteps(req.steps as usize)?;
+        // The walk starts at index 0, as diffusers' WanPipeline sets it
+        // (`set_begin_index(0)`). Without it the first step would look its index
+        // up from the timestep's value, which takes the *second* occurrence of a
+        // repeated value: UniPC's integer timesteps repeat 999 from 334 steps on
+        // (flow_shift 3), so the walk would start one index late and step past
+        // the end of the schedule on its last step.
+        scheduler.set_begin_index(0);
         let mut timesteps = Self::timesteps_of(scheduler)?;
         let latents = match &req.mode {
             Mode::Text => noise.randn(&shape)?.f_to_device(self.device)?,
@@ -526,9 +539,10 @@ impl ModelFamily for WanFamily {
                     frames_to_tensor(frames, req.width, req.height)?.f_to_device(self.device)?;
                 let init_latents = self.encode_pixels(&video)?;
                 let n = noise.randn(&shape)?.f_to_device(self.device)?;
-                let x = scheduler.noise_to(&init_latents, &n, &timesteps[0])?;
+                // Begin index first, so that the noise level is the sigma the walk
+                // starts from even where the first kept timestep value repeats.
                 scheduler.set_begin_index(start);
-                x
+                scheduler.noise_to(&init_latents, &n, &timesteps[0])?
             }
             Mode::Extend { .. } => {
                 return Err(Error::Unsupported(
