@@ -31,7 +31,7 @@ pub mod weights;
 
 mod device;
 
-pub use device::{Device, Dtype};
+pub use device::{load_cuda_backend, Device, Dtype};
 pub use error::{Error, ErrorKind, Result};
 pub use estimate::{EstimateOptions, MemoryEstimate};
 pub use pipeline::{

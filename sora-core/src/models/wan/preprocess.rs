@@ -1,5 +1,5 @@
 //! Pixels to the VAE's input, as diffusers' `VideoProcessor.preprocess` does:
-//! resize to the requested size when needed, scale to [0,1] in f32, then to [-1,1].
+//! resize to the requested size when needed, scale to \[0,1\] in f32, then to \[-1,1\].
 //!
 //! diffusers resizes with PIL's Lanczos filter; [`pil_resize`] is a port of
 //! Pillow's 8-bit resampler, so resized inputs match too.
