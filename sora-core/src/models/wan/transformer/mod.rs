@@ -291,7 +291,7 @@ impl WanTransformer {
 
     /// Makes what every forward of a generation takes from the prompt (and
     /// image) embeddings alone: the text `[B, L, text_dim]` is cut to its
-    /// real tokens ([`compact_text_padding`], float32 only), projected by the
+    /// real tokens (`compact_text_padding`, float32 only), projected by the
     /// condition embedder (the image tokens `[B, S, image_dim]`, or
     /// `[2B, S, image_dim]` for FLF2V, by its image embedder), and every
     /// block's cross-attention keys and values are made from the result.
@@ -548,7 +548,7 @@ struct Head<'k> {
 /// model that made it.
 ///
 /// Memory: per block, keys and values `[B, L', dim]` each in the model's
-/// dtype, `L'` the text tokens after [`compact_text_padding`] (the longest
+/// dtype, `L'` the text tokens after `compact_text_padding` (the longest
 /// prompt's tokens plus one in float32; all 512 padded tokens in half
 /// precision, which is not compacted) plus the image tokens of
 /// image-conditioned models. At Wan 2.1 14B in bf16 (40 blocks, dim 5120) with
