@@ -1,6 +1,7 @@
 //! Times one `WanTransformer::forward` at a small config (2 blocks, 4 heads × 32,
 //! latent 16×3×16×16 → 192 tokens, 64 text tokens) with random weights written
-//! to a scratch folder and loaded like a checkpoint. `SORA_BENCH_DEVICE=cuda`
+//! to a scratch folder and loaded like a checkpoint, and one denoising step
+//! (`forward_with`, the cross-attention keys and values made beforehand). `SORA_BENCH_DEVICE=cuda`
 //! runs it on the GPU (CPU otherwise).
 
 use std::hint::black_box;
@@ -128,6 +129,20 @@ fn bench(cr: &mut Criterion) {
     cr.bench_function("wan_transformer_forward_small", |b| {
         b.iter(|| {
             let y = model.forward(&x, &t, &text, None).expect("forward");
+            if device != Device::Cpu {
+                tch::Cuda::synchronize(0);
+            }
+            black_box(y)
+        })
+    });
+    // A denoising step as the pipeline runs it: the cross-attention keys and
+    // values made once beforehand (the difference to the above is their cost).
+    let kv = model
+        .cross_attn_kv(&text, None)
+        .expect("cross-attention keys and values");
+    cr.bench_function("wan_transformer_step_small", |b| {
+        b.iter(|| {
+            let y = model.forward_with(&x, &t, &kv).expect("forward_with");
             if device != Device::Cpu {
                 tch::Cuda::synchronize(0);
             }

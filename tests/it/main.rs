@@ -2,6 +2,7 @@
 //! test time by `tests/fixtures/*.py`) and cross-crate behaviour.
 
 mod clip_vision;
+mod cross_attn_kv;
 mod io_media;
 mod memory;
 mod sched_parity;

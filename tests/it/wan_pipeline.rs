@@ -11,7 +11,8 @@ use sora_core::{
 use sora_tests::{copy_dir, fixture, read_tensors};
 use tch::{Kind, Tensor};
 
-fn request_of(case: &Path) -> Request {
+/// The request of a fixture case (`request.json`).
+pub(crate) fn request_of(case: &Path) -> Request {
     let text = std::fs::read_to_string(case.join("request.json")).unwrap();
     let v: serde_json::Value = serde_json::from_str(&text).unwrap();
     let prompt = v["prompt"].as_str().unwrap().to_string();

@@ -2,6 +2,7 @@
 //! shared loop as diffusers' `WanPipeline`, `WanImageToVideoPipeline` and
 //! `WanVideoToVideoPipeline` do (same noise order, same timesteps, same guidance).
 
+use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
@@ -13,7 +14,7 @@ use super::memory::{Residency, WanSpec};
 use super::preprocess::{frames_to_tensor, image_to_tensor};
 use super::rules::SizeRule;
 use super::text_encoder::WanTextEncoder;
-use super::transformer::WanTransformer;
+use super::transformer::{CrossAttnKv, WanTransformer};
 use super::vae::WanVae;
 use crate::estimate::{EstimateOptions, MemoryEstimate};
 use crate::family::{
@@ -93,6 +94,59 @@ struct WanCond {
     first_frame: Option<(Tensor, Tensor)>,
     guidance: f64,
     guidance_2: f64,
+    /// The cross-attention keys and values of this generation.
+    kv: RefCell<GenerationKv>,
+}
+
+/// The cross-attention keys and values of one generation
+/// ([`WanTransformer::cross_attn_kv`]), one per expert and guidance branch:
+/// the batched `[cond; uncond]` prompts, or the conditional and the
+/// unconditional prompt apart under sequential guidance, or the prompt alone
+/// without guidance. Each is made at its first step and reused by the later
+/// ones; they live in the conditioning, so they go with the generation (and
+/// are dropped before the VAE decodes).
+///
+/// Only the current expert's are kept: when a step moves to the other expert
+/// of a Wan 2.2 model, the previous expert's are dropped (the experts take
+/// turns once, high-noise first, so they are not needed again; were they, they
+/// would be made again with the same result).
+#[derive(Debug, Default)]
+struct GenerationKv {
+    entries: BTreeMap<BranchKey, CrossAttnKv>,
+}
+
+impl GenerationKv {
+    /// Makes the keys and values of `key` with `model` from the embeddings
+    /// `inputs` gives (text, image), unless they are made already.
+    fn ensure(
+        &mut self,
+        key: BranchKey,
+        model: &WanTransformer,
+        inputs: impl FnOnce() -> Result<(Tensor, Option<Tensor>)>,
+    ) -> Result<()> {
+        if self.entries.contains_key(&key) {
+            return Ok(());
+        }
+        self.entries.retain(|k, _| k.model == key.model);
+        let (text, image) = inputs()?;
+        let kv = model.cross_attn_kv(&text, image.as_ref())?;
+        self.entries.insert(key, kv);
+        Ok(())
+    }
+
+    /// The keys and values of `key` (made by [`GenerationKv::ensure`]).
+    fn get(&self, key: BranchKey) -> Result<&CrossAttnKv> {
+        self.entries.get(&key).ok_or_else(|| {
+            Error::invalid(format!(
+                "no cross-attention keys and values for {key:?} (made at each generation's first step)"
+            ))
+        })
+    }
+
+    /// Drops every entry.
+    fn clear(&mut self) {
+        self.entries.clear();
+    }
 }
 
 fn parse_index(folder: &ModelFolder) -> Result<WanIndex> {
@@ -220,6 +274,16 @@ impl WanFamily {
         &self.folder
     }
 
+    /// The transformer (the high-noise expert of a two-expert Wan 2.2 model).
+    pub fn transformer(&self) -> &WanTransformer {
+        &self.transformer
+    }
+
+    /// The low-noise expert of a two-expert Wan 2.2 model.
+    pub fn transformer_2(&self) -> Option<&WanTransformer> {
+        self.transformer_2.as_ref()
+    }
+
     /// VAE-encodes pixels `[1,3,T,H,W]` in [-1,1] to normalised latents (the distribution's mode).
     fn encode_pixels(&self, pixels: &Tensor) -> Result<Tensor> {
         let (mean, _logvar) = self.vae.encode(&pixels.f_to_kind(self.vae.kind())?)?;
@@ -297,8 +361,8 @@ impl WanFamily {
     }
 }
 
-/// One transformer forward, through the step cache of `branch` when caching is on.
-#[allow(clippy::too_many_arguments)]
+/// One transformer forward with the keys and values `kv`, through the step
+/// cache of `key` when caching is on.
 fn run_model(
     model: &WanTransformer,
     cache: Option<&mut StepCache>,
@@ -306,12 +370,11 @@ fn run_model(
     step: &StepCtx,
     x: &Tensor,
     t: &Tensor,
-    text: &Tensor,
-    image: Option<&Tensor>,
+    kv: &CrossAttnKv,
 ) -> Result<Tensor> {
     match cache {
-        Some(c) => model.forward_cached(x, t, text, image, c.entry(key, step.index, step.total)),
-        None => model.forward(x, t, text, image),
+        Some(c) => model.forward_cached(x, t, kv, c.entry(key, step.index, step.total)),
+        None => model.forward_with(x, t, kv),
     }
 }
 
@@ -452,6 +515,7 @@ impl ModelFamily for WanFamily {
             first_frame: None,
             guidance,
             guidance_2,
+            kv: RefCell::default(),
         }))
     }
 
@@ -473,6 +537,7 @@ impl ModelFamily for WanFamily {
         if let Some(cache) = &mut self.cache {
             cache.reset();
         }
+        c.kv.get_mut().clear();
         let (h, w) = (req.height as i64, req.width as i64);
         let sf = self.rule.spatial as i64;
         let tf = self.rule.temporal as i64;
@@ -591,6 +656,9 @@ impl ModelFamily for WanFamily {
         };
         let input = input.f_to_kind(kind)?;
         let img = c.image_embeds.as_ref();
+        let mut kvs =
+            c.kv.try_borrow_mut()
+                .map_err(|_| Error::invalid("the Wan conditioning is in use by another step"))?;
         let (cond_pred, guidance) = match (&c.negative, c.guidance > 1.0) {
             (Some(neg), true) if self.speed.batch_guidance => {
                 // Both branches in one forward: batch [cond; uncond].
@@ -600,13 +668,16 @@ impl ModelFamily for WanFamily {
                 } else {
                     timestep.shallow_clone()
                 };
-                let e2 = Tensor::f_cat(&[&c.prompt, neg], 0)?;
-                let i2 = match img {
-                    Some(i) => Some(Tensor::f_cat(&[i, i], 0)?),
-                    None => None,
-                };
                 let key = BranchKey::new(expert, Branch::Batched);
-                let both = run_model(model, cache, key, step, &x2, &t2, &e2, i2.as_ref())?;
+                kvs.ensure(key, model, || {
+                    let e2 = Tensor::f_cat(&[&c.prompt, neg], 0)?;
+                    let i2 = match img {
+                        Some(i) => Some(Tensor::f_cat(&[i, i], 0)?),
+                        None => None,
+                    };
+                    Ok((e2, i2))
+                })?;
+                let both = run_model(model, cache, key, step, &x2, &t2, kvs.get(key)?)?;
                 let parts = both.f_split(b, 0)?;
                 let uncond = parts[1].shallow_clone();
                 (
@@ -618,19 +689,23 @@ impl ModelFamily for WanFamily {
                 )
             }
             (Some(neg), true) => {
-                let key = BranchKey::new(expert, Branch::Cond);
+                let ckey = BranchKey::new(expert, Branch::Cond);
+                let ukey = BranchKey::new(expert, Branch::Uncond);
+                let inputs =
+                    |text: &Tensor| Ok((text.shallow_clone(), img.map(Tensor::shallow_clone)));
+                kvs.ensure(ckey, model, || inputs(&c.prompt))?;
+                kvs.ensure(ukey, model, || inputs(neg))?;
                 let cond_pred = run_model(
                     model,
                     cache.as_deref_mut(),
-                    key,
+                    ckey,
                     step,
                     &input,
                     &timestep,
-                    &c.prompt,
-                    img,
+                    kvs.get(ckey)?,
                 )?;
-                let key = BranchKey::new(expert, Branch::Uncond);
-                let uncond = run_model(model, cache, key, step, &input, &timestep, neg, img)?;
+                let uncond =
+                    run_model(model, cache, ukey, step, &input, &timestep, kvs.get(ukey)?)?;
                 (
                     cond_pred,
                     Guidance::Cfg {
@@ -641,7 +716,10 @@ impl ModelFamily for WanFamily {
             }
             _ => {
                 let key = BranchKey::new(expert, Branch::Batched);
-                let pred = run_model(model, cache, key, step, &input, &timestep, &c.prompt, img)?;
+                kvs.ensure(key, model, || {
+                    Ok((c.prompt.shallow_clone(), img.map(Tensor::shallow_clone)))
+                })?;
+                let pred = run_model(model, cache, key, step, &input, &timestep, kvs.get(key)?)?;
                 (pred, Guidance::None)
             }
         };
@@ -653,6 +731,10 @@ impl ModelFamily for WanFamily {
 
     fn decode(&mut self, x: Latents, cond: &Conditioning, sink: &mut dyn FrameSink) -> Result<()> {
         let c = cond.get::<WanCond>()?;
+        // The cross-attention keys and values are not needed any more.
+        if let Ok(mut kvs) = c.kv.try_borrow_mut() {
+            kvs.clear();
+        }
         // Only the VAE's input stays alive while decoding: the denoised
         // latents are dropped as soon as it is made (a long clip's latents
         // are the one thing here that grows with its length).

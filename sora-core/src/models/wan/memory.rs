@@ -282,6 +282,9 @@ impl WanSpec {
         // Step caching keeps, per expert, two residuals `[B, S, D]` of every
         // guidance branch (batched or not, the same elements).
         let mut step_cache = 0;
+        // The cross-attention keys and values of the current expert (the
+        // other's are dropped when the experts change), see `cross_attn_kv_bytes`.
+        let mut cross_kv = 0;
         for c in &self.transformers {
             let [pt, ph, pw] = c.patch_size.map(|p| p.max(1) as u64);
             let n = (lat_f / pt) * (lh / ph) * (lw / pw);
@@ -303,6 +306,8 @@ impl WanSpec {
                 out_features: c.out_channels() as u64 * pt * ph * pw,
             };
             transformer_act = transformer_act.max(transformer_forward_bytes(&shape, dtype));
+            let rows = if cfg { 2 } else { 1 };
+            cross_kv = cross_kv.max(cross_attn_kv_bytes(c, rows, shape.context_tokens, dtype));
             if opts.step_cache {
                 let branches = if cfg { 2 } else { 1 };
                 step_cache += 2 * branches * n * shape.dim * e;
@@ -408,6 +413,7 @@ impl WanSpec {
             .add("prompt embeddings (cache)", cache, Class::Carried)
             .add("latents", loop_state, Class::Carried)
             .add("step cache", step_cache, Class::Carried)
+            .add("cross-attention keys and values", cross_kv, Class::Carried)
             .add("transformer forward", transformer_act, Class::Activations);
         phases.push(denoise);
 
@@ -444,6 +450,28 @@ impl WanSpec {
             held,
         ))
     }
+}
+
+/// Bytes of the cross-attention keys and values a generation keeps for one
+/// transformer (`transformer::CrossAttnKv`): per block, keys and values of
+/// `rows` prompts (2 with classifier-free guidance, batched or not) over
+/// `context_tokens` (text plus image tokens) at the model width. The text is
+/// counted at its padded length: float32 runs compact it to the prompt's
+/// tokens plus one, which the estimate does not know before tokenizing.
+/// (The forward's own count of the projected context and of one block's keys
+/// and values stands for the transient of making them.)
+pub(crate) fn cross_attn_kv_bytes(
+    c: &WanTransformerConfig,
+    rows: u64,
+    context_tokens: u64,
+    dtype: Dtype,
+) -> u64 {
+    c.num_layers.max(0) as u64
+        * 2
+        * rows
+        * context_tokens
+        * c.inner_dim() as u64
+        * elem_bytes(dtype)
 }
 
 /// A causal residual block of the VAE (`norm → SiLU → conv`, twice, and a
@@ -657,6 +685,27 @@ mod tests {
         ] {
             assert_eq!(keep_transformer(n), Keep::Cast, "{n}");
         }
+    }
+
+    /// The sizes quoted on `CrossAttnKv`: under guidance (two prompts), the
+    /// text at its padded 512 tokens, bf16.
+    #[test]
+    fn cross_attention_kv_at_the_real_configs() {
+        let mib = |c: &WanTransformerConfig, tokens: u64| {
+            cross_attn_kv_bytes(c, 2, tokens, Dtype::BF16) as f64 / (1u64 << 20) as f64
+        };
+        assert_eq!(mib(&WanTransformerConfig::wan21_t2v_1_3b(), 512), 180.0);
+        assert_eq!(mib(&WanTransformerConfig::wan22_ti2v_5b(), 512), 360.0);
+        assert_eq!(mib(&WanTransformerConfig::wan21_t2v_14b(), 512), 800.0);
+        // I2V: 257 CLIP tokens more through the added projections.
+        let i2v = mib(&WanTransformerConfig::wan21_i2v_14b(), 512 + 257);
+        assert!((i2v - 1201.6).abs() < 0.1, "{i2v}");
+        // Without guidance, one prompt: half; in f32, twice.
+        let c = WanTransformerConfig::wan21_t2v_14b();
+        assert_eq!(
+            cross_attn_kv_bytes(&c, 1, 512, Dtype::F32),
+            cross_attn_kv_bytes(&c, 2, 512, Dtype::BF16)
+        );
     }
 
     #[test]

@@ -2,6 +2,8 @@
 //! and k across all heads, 3-D rotary embedding (self-attention), LibTorch SDPA,
 //! and, for image-conditioned models, a second attention over the CLIP image
 //! tokens through the added key/value projections, summed before `to_out`.
+//! Cross-attention takes its keys and values as a [`CrossKv`] made once per
+//! generation from the prompt (and image) tokens.
 
 use tch::Tensor;
 
@@ -40,6 +42,40 @@ struct AddedKv {
     add_k_proj: Linear,
     add_v_proj: Linear,
     norm_added_k: HeadsRmsNorm,
+}
+
+/// The keys and values one cross-attention layer attends to, each
+/// `[B, heads, tokens, head_dim]` (views of `[B, tokens, heads·head_dim]`
+/// projections).
+#[derive(Debug)]
+pub struct CrossKv {
+    /// Keys of the text tokens (after the image tokens when they are joined).
+    k: Tensor,
+    /// Values of the same tokens.
+    v: Tensor,
+    /// Keys and values of the image tokens through the added projections.
+    image: Option<(Tensor, Tensor)>,
+}
+
+impl CrossKv {
+    /// The keys of the text (or joined image and text) tokens.
+    pub fn keys(&self) -> &Tensor {
+        &self.k
+    }
+
+    /// Bytes held (keys and values, image pair included).
+    pub fn bytes(&self) -> u64 {
+        let mut n = tensor_bytes(&self.k) + tensor_bytes(&self.v);
+        if let Some((k, v)) = &self.image {
+            n += tensor_bytes(k) + tensor_bytes(v);
+        }
+        n
+    }
+}
+
+/// Bytes of a tensor's elements.
+fn tensor_bytes(t: &Tensor) -> u64 {
+    t.numel() as u64 * t.kind().elt_size_in_bytes() as u64
 }
 
 /// One attention layer of a Wan block (`attn1`: self, `attn2`: cross).
@@ -114,21 +150,13 @@ impl WanAttention {
         self.to_out.forward(&Self::attend(&q, &k, &v, None)?)
     }
 
-    /// Cross-attention of `x` `[B, S, dim]` to the text tokens `ctx` `[B, L, dim]`
-    /// and, when the layer has added projections and `image` is given, to the
-    /// image tokens `[B, S_img, dim]` as a separate attention added to the first.
-    /// A layer without added projections attends to `[image, text]` jointly.
-    ///
-    /// `text_pad`: the last text token stands for this many identical padding
-    /// tokens (see [`super::compact_text_padding`]); its attention logit gets
-    /// `ln(text_pad)` added, which is exactly attending to all of them.
-    pub fn forward_cross(
-        &self,
-        x: &Tensor,
-        ctx: &Tensor,
-        image: Option<&Tensor>,
-        text_pad: Option<i64>,
-    ) -> Result<Tensor> {
+    /// The keys and values cross-attention takes from the projected text
+    /// tokens `ctx` `[B, L, dim]` and, when given, the projected image tokens
+    /// `[B, S_img, dim]`: through the added projections into a separate pair
+    /// when the layer has them, else joined before the text (`[image, text]`).
+    /// They depend on the prompt (and image) alone, so a generation makes them
+    /// once and every step's [`WanAttention::forward_cross`] reuses them.
+    pub fn cross_kv(&self, ctx: &Tensor, image: Option<&Tensor>) -> Result<CrossKv> {
         let joined;
         let ctx = match (image, &self.added) {
             (Some(img), None) => {
@@ -137,27 +165,41 @@ impl WanAttention {
             }
             _ => ctx,
         };
-        let q = self.norm_q.forward(&self.to_q.forward(x)?)?;
         let k = self.norm_k.forward(&self.to_k.forward(ctx)?)?;
         let v = self.to_v.forward(ctx)?;
-        let q = self.heads_first(&q, None)?;
         let k = self.heads_first(&k, None)?;
         let v = self.heads_first(&v, None)?;
-        let image_out = match (image, &self.added) {
+        let image = match (image, &self.added) {
             (Some(img), Some(a)) => {
                 let ki = a.norm_added_k.forward(&a.add_k_proj.forward(img)?)?;
                 let vi = a.add_v_proj.forward(img)?;
-                let ki = self.heads_first(&ki, None)?;
-                let vi = self.heads_first(&vi, None)?;
-                Some(Self::attend(&q, &ki, &vi, None)?)
+                Some((self.heads_first(&ki, None)?, self.heads_first(&vi, None)?))
             }
             _ => None,
         };
-        let mask = match text_pad {
-            Some(n) => Some(multiplicity_bias(k.size()[2], n, &q)?),
+        Ok(CrossKv { k, v, image })
+    }
+
+    /// Cross-attention of `x` `[B, S, dim]` to the keys and values `kv` made by
+    /// [`WanAttention::cross_kv`]; with an image pair, the attention to the
+    /// image tokens is added to the one to the text tokens.
+    ///
+    /// `text_bias`: the additive mask of [`multiplicity_bias`] when the last
+    /// text key stands for several identical padding tokens (see
+    /// [`super::compact_text_padding`]).
+    pub fn forward_cross(
+        &self,
+        x: &Tensor,
+        kv: &CrossKv,
+        text_bias: Option<&Tensor>,
+    ) -> Result<Tensor> {
+        let q = self.norm_q.forward(&self.to_q.forward(x)?)?;
+        let q = self.heads_first(&q, None)?;
+        let image_out = match &kv.image {
+            Some((ki, vi)) => Some(Self::attend(&q, ki, vi, None)?),
             None => None,
         };
-        let out = Self::attend(&q, &k, &v, mask.as_ref())?;
+        let out = Self::attend(&q, &kv.k, &kv.v, text_bias)?;
         let out = match image_out {
             Some(i) => out.f_add(&i)?,
             None => out,
@@ -179,9 +221,10 @@ impl WanAttention {
     }
 }
 
-/// An additive attention bias `[1, 1, 1, len]`: zero everywhere but `ln(n)` on
-/// the last key, which then weighs as `n` copies of itself in the softmax.
-fn multiplicity_bias(len: i64, n: i64, like: &Tensor) -> Result<Tensor> {
+/// An additive attention bias `[1, 1, 1, len]` on the device and in the dtype
+/// of `like`: zero everywhere but `ln(n)` on the last key, which then weighs
+/// as `n` copies of itself in the softmax.
+pub(crate) fn multiplicity_bias(len: i64, n: i64, like: &Tensor) -> Result<Tensor> {
     let mut bias = vec![0f32; len.max(1) as usize];
     if let Some(last) = bias.last_mut() {
         *last = (n as f64).ln() as f32;

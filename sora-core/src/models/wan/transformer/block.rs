@@ -5,7 +5,7 @@
 
 use tch::{Kind, Tensor};
 
-use super::attention::WanAttention;
+use super::attention::{CrossKv, WanAttention};
 use super::embed::{affine_norm, norm_tensors, FeedForward};
 use crate::nn::modulation::{gated_residual, modulated_layer_norm, shared_across_batch};
 use crate::nn::rope::RopeTables;
@@ -114,13 +114,19 @@ impl WanBlock {
         modulated_layer_norm(x, scale, shift, self.dim, self.eps)
     }
 
-    /// Runs the block on `x` `[B, S, dim]`.
+    /// The cross-attention keys and values of this block for the projected
+    /// text `[B, L, dim]` (and image `[B, S_img, dim]`) tokens.
+    pub fn cross_kv(&self, text: &Tensor, image: Option<&Tensor>) -> Result<CrossKv> {
+        self.attn2.cross_kv(text, image)
+    }
+
+    /// Runs the block on `x` `[B, S, dim]` with its cross-attention keys and
+    /// values `kv` (from [`WanBlock::cross_kv`]) and the text padding's bias.
     pub fn forward(
         &self,
         x: &Tensor,
-        text: &Tensor,
-        text_pad: Option<i64>,
-        image: Option<&Tensor>,
+        kv: &CrossKv,
+        text_bias: Option<&Tensor>,
         temb: &Tensor,
         rope: &RopeTables,
     ) -> Result<Tensor> {
@@ -134,7 +140,7 @@ impl WanBlock {
             Some(n) => n.forward_f32(&x)?,
             None => x.shallow_clone(),
         };
-        let a = self.attn2.forward_cross(&h, text, image, text_pad)?;
+        let a = self.attn2.forward_cross(&h, kv, text_bias)?;
         let x = x.f_add(&a)?;
 
         let h = self.modulated_norm(&x, &m.c_scale_msa, &m.c_shift_msa)?;

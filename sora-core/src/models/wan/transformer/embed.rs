@@ -144,17 +144,15 @@ impl ImageEmbedding {
     }
 }
 
-/// What the condition embedder hands to the blocks.
+/// What the condition embedder hands to the blocks at every step (the text
+/// and image projections depend on the prompt alone and are made once per
+/// generation, see [`ConditionEmbedder::embed_text`]).
 #[derive(Debug)]
 pub struct Conditions {
     /// Time embedding `[B, dim]` (or `[B, seq, dim]` for per-token timesteps), model dtype.
     pub temb: Tensor,
     /// Block modulation `[B, 6, dim]` (or `[B, seq, 6, dim]`), model dtype.
     pub timestep_proj: Tensor,
-    /// Projected text tokens `[B, L, dim]`.
-    pub text: Tensor,
-    /// Projected image tokens `[B, S, dim]`, if an image was given.
-    pub image: Option<Tensor>,
 }
 
 /// `WanTimeTextImageEmbedding`.
@@ -202,16 +200,9 @@ impl ConditionEmbedder {
         })
     }
 
-    /// Embeds flat timesteps `[N]` (`N = B·seq` when `seq` is given), text and image.
+    /// Embeds flat timesteps `[N]` (`N = B·seq` when `seq` is given).
     /// `kind` is the model's dtype (the time embedding is cast to it).
-    pub fn forward(
-        &self,
-        timestep: &Tensor,
-        seq: Option<i64>,
-        text: &Tensor,
-        image: Option<&Tensor>,
-        kind: Kind,
-    ) -> Result<Conditions> {
+    pub fn forward(&self, timestep: &Tensor, seq: Option<i64>, kind: Kind) -> Result<Conditions> {
         let t = self.timesteps_proj.forward(timestep)?;
         let t = match seq {
             Some(s) => t.f_unflatten(0, [-1, s])?,
@@ -219,23 +210,26 @@ impl ConditionEmbedder {
         };
         let temb = self.time_embedder.forward(&t)?.f_to_kind(kind)?;
         let timestep_proj = self.time_proj.forward(&temb.f_silu()?)?;
-        let text = self.text_embedder.forward(text)?;
-        let image = match (image, &self.image_embedder) {
-            (Some(x), Some(e)) => Some(e.forward(x)?),
-            (None, _) => None,
-            (Some(_), None) => {
-                return Err(Error::invalid(
-                    "image embeddings were given but this transformer has no image embedder \
-                     (config `image_dim` is null)",
-                ))
-            }
-        };
         Ok(Conditions {
             temb,
             timestep_proj,
-            text,
-            image,
         })
+    }
+
+    /// Projects text embeddings `[B, L, text_dim]` to `[B, L, dim]`.
+    pub fn embed_text(&self, text: &Tensor) -> Result<Tensor> {
+        self.text_embedder.forward(text)
+    }
+
+    /// Embeds CLIP image tokens (see [`ImageEmbedding::forward`]).
+    pub fn embed_image(&self, image: &Tensor) -> Result<Tensor> {
+        match &self.image_embedder {
+            Some(e) => e.forward(image),
+            None => Err(Error::invalid(
+                "image embeddings were given but this transformer has no image embedder \
+                 (config `image_dim` is null)",
+            )),
+        }
     }
 
     pub(crate) fn tensors<'a>(&'a self, out: &mut Vec<&'a Tensor>) {

@@ -3,6 +3,12 @@
 //! 3-D convolution, run the blocks with timestep modulation, text (and CLIP
 //! image) cross-attention and 3-D RoPE, then project and unpatchify.
 //!
+//! What depends on the prompt (and image) alone — the text padding's
+//! compaction, the text and image projections, every block's cross-attention
+//! keys and values — is made once per generation as a [`CrossAttnKv`]
+//! ([`WanTransformer::cross_attn_kv`]) and handed to every step's
+//! [`WanTransformer::forward_with`] / [`WanTransformer::forward_cached`].
+//!
 //! Weights are read under their checkpoint names; the modules diffusers keeps
 //! in f32 (`_keep_in_fp32_modules`: time embedder, modulation tables, the
 //! `norm1/2/3` layers, rotary tables) stay f32 whatever dtype the rest is loaded in.
@@ -13,6 +19,7 @@ mod config;
 mod embed;
 
 use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use tch::{Device, Kind, Tensor};
 
@@ -23,8 +30,13 @@ use crate::nn::step_cache::CachedStep;
 use crate::weights::{read_config, TensorStore, WeightPath};
 use crate::{Error, Result};
 
+use attention::{multiplicity_bias, CrossKv};
 use block::WanBlock;
 use embed::{linear_tensors, ConditionEmbedder, Conditions};
+
+/// Identities of loaded transformers, so that a [`CrossAttnKv`] is only used
+/// with the model that made it (each expert of Wan 2.2 has its own weights).
+static NEXT_MODEL_ID: AtomicU64 = AtomicU64::new(1);
 
 /// `WanTransformer3DModel` with its weights.
 #[derive(Debug)]
@@ -41,6 +53,10 @@ pub struct WanTransformer {
     proj_out: crate::nn::Linear,
     /// `[1, 2, inner]`, kept in f32.
     scale_shift_table: Tensor,
+    /// This model's identity (see [`NEXT_MODEL_ID`]).
+    id: u64,
+    /// How many [`CrossAttnKv`] this model has made.
+    kv_builds: AtomicU64,
 }
 
 impl WanTransformer {
@@ -107,6 +123,8 @@ impl WanTransformer {
             blocks,
             proj_out,
             scale_shift_table,
+            id: NEXT_MODEL_ID.fetch_add(1, Ordering::Relaxed),
+            kv_builds: AtomicU64::new(0),
         })
     }
 
@@ -147,14 +165,9 @@ impl WanTransformer {
         &self.rope
     }
 
-    /// Checks the inputs of [`WanTransformer::forward`]; returns the patch grid `[F', H', W']`.
-    fn check_inputs(
-        &self,
-        x: &Tensor,
-        timestep: &Tensor,
-        text: &Tensor,
-        image: Option<&Tensor>,
-    ) -> Result<[i64; 3]> {
+    /// Checks the latent video and the timesteps of a forward; returns the
+    /// batch and the patch grid `[F', H', W']`.
+    fn check_latents(&self, x: &Tensor, timestep: &Tensor) -> Result<(i64, [i64; 3])> {
         let c = &self.cfg;
         let xs = x.size();
         if xs.len() != 5 {
@@ -201,13 +214,20 @@ impl WanTransformer {
                 )))
             }
         }
+        Ok((b, grid))
+    }
+
+    /// Checks the prompt (and image) embeddings of [`WanTransformer::cross_attn_kv`].
+    fn check_context(&self, text: &Tensor, image: Option<&Tensor>) -> Result<()> {
+        let c = &self.cfg;
         let tx = text.size();
-        if tx.len() != 3 || tx[0] != b || tx[2] != c.text_dim || tx[1] == 0 {
+        if tx.len() != 3 || tx[0] == 0 || tx[2] != c.text_dim || tx[1] == 0 {
             return Err(Error::invalid(format!(
-                "Wan transformer: encoder_hidden_states must be [{b}, tokens, {}], got {tx:?}",
+                "Wan transformer: encoder_hidden_states must be [batch, tokens, {}], got {tx:?}",
                 c.text_dim
             )));
         }
+        let b = tx[0];
         if let Some(img) = image {
             let Some(image_dim) = c.image_dim else {
                 return Err(Error::invalid(
@@ -242,7 +262,89 @@ impl WanTransformer {
                 }
             }
         }
-        Ok(grid)
+        Ok(())
+    }
+
+    /// Checks a forward's inputs; returns the batch and the patch grid.
+    fn check_inputs(
+        &self,
+        x: &Tensor,
+        timestep: &Tensor,
+        kv: &CrossAttnKv,
+    ) -> Result<(i64, [i64; 3])> {
+        let (b, grid) = self.check_latents(x, timestep)?;
+        if kv.model != self.id {
+            return Err(Error::invalid(
+                "Wan transformer: the cross-attention keys and values were made by another \
+                 transformer (each expert makes its own)",
+            ));
+        }
+        if kv.batch != b {
+            return Err(Error::invalid(format!(
+                "Wan transformer: encoder_hidden_states must be [{b}, tokens, {}]: the \
+                 cross-attention keys and values were made for a batch of {}",
+                self.cfg.text_dim, kv.batch
+            )));
+        }
+        Ok((b, grid))
+    }
+
+    /// Makes what every forward of a generation takes from the prompt (and
+    /// image) embeddings alone: the text `[B, L, text_dim]` is cut to its
+    /// real tokens (`compact_text_padding`, float32 only), projected by the
+    /// condition embedder (the image tokens `[B, S, image_dim]`, or
+    /// `[2B, S, image_dim]` for FLF2V, by its image embedder), and every
+    /// block's cross-attention keys and values are made from the result.
+    ///
+    /// Inputs are moved to the model's device and dtype. The result holds,
+    /// per block, keys and values `2 × [B, L', dim]` (`L'` the compacted text
+    /// length, plus the image tokens for image-conditioned models) in the
+    /// model's dtype: see [`CrossAttnKv::bytes`].
+    pub fn cross_attn_kv(
+        &self,
+        encoder_hidden_states: &Tensor,
+        encoder_hidden_states_image: Option<&Tensor>,
+    ) -> Result<CrossAttnKv> {
+        let _guard = tch::no_grad_guard();
+        self.check_context(encoder_hidden_states, encoder_hidden_states_image)?;
+        let to_model = |t: &Tensor| -> Result<Tensor> {
+            Ok(t.f_to_device(self.device)?.f_to_kind(self.kind)?)
+        };
+        let (text, text_pad) = compact_text_padding(&to_model(encoder_hidden_states)?)?;
+        let text = self.condition_embedder.embed_text(&text)?;
+        let image = match encoder_hidden_states_image {
+            Some(i) => Some(self.condition_embedder.embed_image(&to_model(i)?)?),
+            None => None,
+        };
+        let blocks = self
+            .blocks
+            .iter()
+            .map(|b| b.cross_kv(&text, image.as_ref()))
+            .collect::<Result<Vec<_>>>()?;
+        // Every block attends to as many keys; the bias is shared.
+        let text_bias = match (text_pad, blocks.first()) {
+            (Some(n), Some(kv)) => {
+                let keys = kv.keys();
+                Some(multiplicity_bias(keys.size()[2], n, keys)?)
+            }
+            _ => None,
+        };
+        self.kv_builds.fetch_add(1, Ordering::Relaxed);
+        Ok(CrossAttnKv {
+            model: self.id,
+            batch: encoder_hidden_states.size()[0],
+            text_pad,
+            text_bias,
+            blocks,
+        })
+    }
+
+    /// How many times this model has made a [`CrossAttnKv`] (run its text
+    /// projection and every block's cross-attention key and value
+    /// projections) since it was loaded: once per prompt batch of a
+    /// generation in the pipeline, once per call of [`WanTransformer::forward`].
+    pub fn cross_attn_kv_builds(&self) -> u64 {
+        self.kv_builds.load(Ordering::Relaxed)
     }
 
     /// One model call: predicts `[B, out_channels, F, H, W]` from the latent
@@ -255,6 +357,10 @@ impl WanTransformer {
     /// Inputs are moved to the model's device and dtype. diffusers splits
     /// image from text tokens by assuming 512 text tokens; here they stay
     /// apart, which agrees with it for the 512-token prompts the pipelines use.
+    ///
+    /// Makes the cross-attention keys and values on every call: a loop over
+    /// steps makes them once with [`WanTransformer::cross_attn_kv`] and calls
+    /// [`WanTransformer::forward_with`], which gives the same result bit for bit.
     pub fn forward(
         &self,
         hidden_states: &Tensor,
@@ -262,40 +368,44 @@ impl WanTransformer {
         encoder_hidden_states: &Tensor,
         encoder_hidden_states_image: Option<&Tensor>,
     ) -> Result<Tensor> {
+        // The latents are checked first, as before the keys and values were split off.
+        self.check_latents(hidden_states, timestep)?;
+        let kv = self.cross_attn_kv(encoder_hidden_states, encoder_hidden_states_image)?;
+        self.forward_with(hidden_states, timestep, &kv)
+    }
+
+    /// [`WanTransformer::forward`] with the cross-attention keys and values
+    /// `kv` made beforehand by this model's [`WanTransformer::cross_attn_kv`]
+    /// (for the same batch as `hidden_states`).
+    pub fn forward_with(
+        &self,
+        hidden_states: &Tensor,
+        timestep: &Tensor,
+        kv: &CrossAttnKv,
+    ) -> Result<Tensor> {
         let _guard = tch::no_grad_guard();
-        let head = self.head(
-            hidden_states,
-            timestep,
-            encoder_hidden_states,
-            encoder_hidden_states_image,
-        )?;
+        let head = self.head(hidden_states, timestep, kv)?;
         let x = self.run_blocks(&head, 0, head.x.shallow_clone())?;
         self.tail(&head, &x)
     }
 
-    /// [`WanTransformer::forward`] with step caching: runs the first block,
-    /// then lets `cache` either run the remaining blocks (and remember their
-    /// residual) or add the residual it remembers from an earlier step. When
-    /// every block runs, the result equals [`WanTransformer::forward`]'s bit
-    /// for bit.
+    /// [`WanTransformer::forward_with`] with step caching: runs the first
+    /// block, then lets `cache` either run the remaining blocks (and remember
+    /// their residual) or add the residual it remembers from an earlier step.
+    /// When every block runs, the result equals
+    /// [`WanTransformer::forward_with`]'s bit for bit.
     pub fn forward_cached(
         &self,
         hidden_states: &Tensor,
         timestep: &Tensor,
-        encoder_hidden_states: &Tensor,
-        encoder_hidden_states_image: Option<&Tensor>,
+        kv: &CrossAttnKv,
         cache: CachedStep<'_>,
     ) -> Result<Tensor> {
         let _guard = tch::no_grad_guard();
-        let head = self.head(
-            hidden_states,
-            timestep,
-            encoder_hidden_states,
-            encoder_hidden_states_image,
-        )?;
+        let head = self.head(hidden_states, timestep, kv)?;
         let x = match self.blocks.split_first() {
             Some((first, _)) => {
-                let after = self.run_block(first, &head, &head.x)?;
+                let after = self.run_block(first, 0, &head, &head.x)?;
                 cache.run(&head.x, &after, |h| {
                     self.run_blocks(&head, 1, h.shallow_clone())
                 })?
@@ -305,31 +415,17 @@ impl WanTransformer {
         self.tail(&head, &x)
     }
 
-    /// Checks the inputs, patchifies the video and embeds the conditioning.
-    fn head(
+    /// Checks the inputs, patchifies the video and embeds the timesteps.
+    fn head<'k>(
         &self,
         hidden_states: &Tensor,
         timestep: &Tensor,
-        encoder_hidden_states: &Tensor,
-        encoder_hidden_states_image: Option<&Tensor>,
-    ) -> Result<Head> {
-        let grid = self.check_inputs(
-            hidden_states,
-            timestep,
-            encoder_hidden_states,
-            encoder_hidden_states_image,
-        )?;
+        kv: &'k CrossAttnKv,
+    ) -> Result<Head<'k>> {
+        let (b, grid) = self.check_inputs(hidden_states, timestep, kv)?;
         let kind = self.kind;
-        let to_model =
-            |t: &Tensor| -> Result<Tensor> { Ok(t.f_to_device(self.device)?.f_to_kind(kind)?) };
-        let x = to_model(hidden_states)?;
-        let (text, text_pad) = compact_text_padding(&to_model(encoder_hidden_states)?)?;
-        let image = match encoder_hidden_states_image {
-            Some(i) => Some(to_model(i)?),
-            None => None,
-        };
+        let x = hidden_states.f_to_device(self.device)?.f_to_kind(kind)?;
         let timestep = timestep.f_to_device(self.device)?;
-        let b = x.size()[0];
         let [pt, ph, pw] = self.cfg.patch_size;
 
         let rope = self.rope.tables(grid)?;
@@ -356,15 +452,13 @@ impl WanTransformer {
                 (timestep.f_flatten(0, -1)?, Some(s))
             }
         };
-        let cond = self
-            .condition_embedder
-            .forward(&flat_t, ts_seq, &text, image.as_ref(), kind)?;
+        let cond = self.condition_embedder.forward(&flat_t, ts_seq, kind)?;
         let timestep_proj = match ts_seq {
             Some(_) => cond.timestep_proj.f_unflatten(2, [6, -1])?,
             None => cond.timestep_proj.f_unflatten(1, [6, -1])?,
         };
         Ok(Head {
-            text_pad,
+            kv,
             x,
             batch: b,
             grid,
@@ -374,13 +468,15 @@ impl WanTransformer {
         })
     }
 
-    /// Runs one block on `x` with the conditioning of `head`.
-    fn run_block(&self, block: &WanBlock, head: &Head, x: &Tensor) -> Result<Tensor> {
+    /// Runs block `index` on `x` with the conditioning of `head`.
+    fn run_block(&self, block: &WanBlock, index: usize, head: &Head, x: &Tensor) -> Result<Tensor> {
+        let kv = head.kv.blocks.get(index).ok_or_else(|| {
+            Error::invalid("Wan transformer: the cross-attention keys and values miss a block")
+        })?;
         block.forward(
             x,
-            &head.cond.text,
-            head.text_pad,
-            head.cond.image.as_ref(),
+            kv,
+            head.kv.text_bias.as_ref(),
             &head.timestep_proj,
             &head.rope,
         )
@@ -389,8 +485,8 @@ impl WanTransformer {
     /// Runs blocks `from..` on `x`.
     fn run_blocks(&self, head: &Head, from: usize, x: Tensor) -> Result<Tensor> {
         let mut x = x;
-        for block in self.blocks.iter().skip(from) {
-            x = self.run_block(block, head, &x)?;
+        for (i, block) in self.blocks.iter().enumerate().skip(from) {
+            x = self.run_block(block, i, head, &x)?;
         }
         Ok(x)
     }
@@ -434,8 +530,9 @@ impl WanTransformer {
 }
 
 /// What the blocks of one forward share: the patchified tokens entering the
-/// first block and the embedded conditioning.
-struct Head {
+/// first block, the embedded timesteps, and the cross-attention keys and values.
+struct Head<'k> {
+    kv: &'k CrossAttnKv,
     /// `[B, F'·H'·W', inner]`.
     x: Tensor,
     batch: i64,
@@ -443,8 +540,65 @@ struct Head {
     rope: RopeTables,
     cond: Conditions,
     timestep_proj: Tensor,
-    /// The last text token stands for this many zero tokens (see [`compact_text_padding`]).
+}
+
+/// Every block's cross-attention keys and values for one batch of prompt
+/// (and image) embeddings, made once per generation by
+/// [`WanTransformer::cross_attn_kv`] and used by every step's forward of the
+/// model that made it.
+///
+/// Memory: per block, keys and values `[B, L', dim]` each in the model's
+/// dtype, `L'` the text tokens after `compact_text_padding` (the longest
+/// prompt's tokens plus one in float32; all 512 padded tokens in half
+/// precision, which is not compacted) plus the image tokens of
+/// image-conditioned models. At Wan 2.1 14B in bf16 (40 blocks, dim 5120) with
+/// batched guidance (B = 2) that is 40 × 2 × 2 × 512 × 5120 × 2 bytes = 800 MiB;
+/// at 1.3B (30 blocks, dim 1536) 180 MiB. The memory estimate counts it
+/// (`models/wan/memory.rs`).
+#[derive(Debug)]
+pub struct CrossAttnKv {
+    /// The identity of the model that made it.
+    model: u64,
+    batch: i64,
+    /// The last text key stands for this many zero tokens (see [`compact_text_padding`]).
     text_pad: Option<i64>,
+    /// `ln(text_pad)` on the last text key, `[1, 1, 1, keys]`.
+    text_bias: Option<Tensor>,
+    /// One per block, in order.
+    blocks: Vec<CrossKv>,
+}
+
+impl CrossAttnKv {
+    /// The batch of prompts it was made for.
+    pub fn batch(&self) -> i64 {
+        self.batch
+    }
+
+    /// Keys each block's text attention attends to (the compacted text
+    /// tokens, after the image tokens when a model without added projections
+    /// joins them).
+    pub fn keys(&self) -> i64 {
+        self.blocks
+            .first()
+            .and_then(|b| b.keys().size().get(2).copied())
+            .unwrap_or(0)
+    }
+
+    /// The number of zero padding tokens the last text key stands for, when
+    /// the padding was compacted.
+    pub fn text_padding(&self) -> Option<i64> {
+        self.text_pad
+    }
+
+    /// Bytes held: every block's keys and values (and the padding bias).
+    pub fn bytes(&self) -> u64 {
+        let bias = self
+            .text_bias
+            .as_ref()
+            .map(|t| t.numel() as u64 * t.kind().elt_size_in_bytes() as u64)
+            .unwrap_or(0);
+        self.blocks.iter().map(CrossKv::bytes).sum::<u64>() + bias
+    }
 }
 
 /// Drops the trailing all-zero text tokens but one, in float32.
