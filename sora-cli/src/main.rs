@@ -98,6 +98,11 @@ struct GenerateArgs {
     /// prompt embeddings are cached).
     #[arg(long)]
     offload_text_encoder: bool,
+    /// Decode the video in overlapping spatial tiles (diffusers' VAE tiling,
+    /// same values, less memory): `--vae-tiling` for 256×256 tiles every 192
+    /// pixels, or `--vae-tiling=H,W,SH,SW` (tile height, width, strides).
+    #[arg(long, value_name = "H,W,SH,SW", num_args = 0..=1, require_equals = true, default_missing_value = "true")]
+    vae_tiling: Option<String>,
     /// Start from this image (PNG/JPEG): image-to-video.
     #[arg(long, conflicts_with = "video")]
     image: Option<PathBuf>,
@@ -228,6 +233,9 @@ fn generate(a: GenerateArgs) -> sora_core::Result<()> {
     builder = builder
         .batch_guidance(!a.no_batch_guidance)
         .offload_text_encoder(a.offload_text_encoder);
+    if let Some(t) = &a.vae_tiling {
+        builder = builder.option("vae_tiling", t)?;
+    }
     let load_started = Instant::now();
     let pipe = builder.build()?;
     token.check()?;

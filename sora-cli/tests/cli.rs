@@ -419,3 +419,45 @@ fn estimate_bounds_the_measured_peak() {
         );
     }
 }
+
+#[test]
+fn vae_tiling_flag_reaches_the_pipeline() {
+    let m = model();
+    let ms = m.to_str().unwrap();
+    let dir = scratch("vae_tiling");
+    let (plain, default, small) = (dir.join("plain"), dir.join("default"), dir.join("small"));
+    let o = sora(&small_args(ms, plain.to_str().unwrap()));
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    // 32×32 is within one default 256×256 tile: decoded untiled (diffusers' rule).
+    let mut a = small_args(ms, default.to_str().unwrap());
+    a.push("--vae-tiling");
+    let o = sora(&a);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let want = io::read_png_sequence(&plain).unwrap();
+    assert_eq!(want, io::read_png_sequence(&default).unwrap());
+    // 16×16 tiles every 8 pixels: 4×4 tiles, same frame count and size.
+    let mut a = small_args(ms, small.to_str().unwrap());
+    a.push("--vae-tiling=16,16,8,8");
+    let o = sora(&a);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let got = io::read_png_sequence(&small).unwrap();
+    assert_eq!(got.shape(), want.shape());
+    // Not multiples of the spatial factor, stride above the tile, not four numbers: 2.
+    for bad in [
+        "--vae-tiling=12,16,8,8",
+        "--vae-tiling=16,16,24,8",
+        "--vae-tiling=16,16",
+    ] {
+        let out = dir.join("bad");
+        let mut a = small_args(ms, out.to_str().unwrap());
+        a.push(bad);
+        let o = sora(&a);
+        assert_eq!(o.status.code(), Some(2), "{bad}");
+        assert!(
+            String::from_utf8_lossy(&o.stderr).contains("tiling"),
+            "{bad}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        assert!(!out.exists());
+    }
+}

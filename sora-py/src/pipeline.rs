@@ -260,7 +260,7 @@ impl PyPipeline {
     /// `threads` sets LibTorch's intra-op CPU threads (process-wide).
     #[new]
     #[allow(clippy::too_many_arguments)] // one per Python keyword
-    #[pyo3(signature = (model, device="cpu", dtype="float32", threads=None, *, batch_guidance=true, step_cache=None, memory_budget_mb=None, offload_text_encoder=false))]
+    #[pyo3(signature = (model, device="cpu", dtype="float32", threads=None, *, batch_guidance=true, step_cache=None, memory_budget_mb=None, offload_text_encoder=false, vae_tiling=None))]
     fn new(
         py: Python<'_>,
         model: &Bound<'_, PyAny>,
@@ -271,11 +271,26 @@ impl PyPipeline {
         step_cache: Option<f32>,
         memory_budget_mb: Option<u64>,
         offload_text_encoder: bool,
+        vae_tiling: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Self> {
         let path: PathBuf = args::path("model", model)?;
         let device: Device = device.parse().map_err(to_py)?;
         let dtype: Dtype = dtype.parse().map_err(to_py)?;
         let threads: Option<usize> = args::opt_uint("threads", threads)?;
+        // `True`/`False`, or `(H, W, SH, SW)`: translated to the core's text
+        // option, which checks it.
+        let vae_tiling: Option<String> = match vae_tiling {
+            None => None,
+            Some(v) => Some(if let Ok(on) = v.extract::<bool>() {
+                on.to_string()
+            } else if let Ok((h, w, sh, sw)) = v.extract::<(i64, i64, i64, i64)>() {
+                format!("{h},{w},{sh},{sw}")
+            } else {
+                return Err(pyo3::exceptions::PyTypeError::new_err(
+                    "vae_tiling takes a bool or a tuple (height, width, stride_height, stride_width)",
+                ));
+            }),
+        };
         let inner = py.detach(|| {
             guard(|| {
                 let mut b = sora_core::Pipeline::builder()
@@ -290,6 +305,9 @@ impl PyPipeline {
                 }
                 if let Some(n) = threads {
                     b = b.threads(n);
+                }
+                if let Some(t) = &vae_tiling {
+                    b = b.option("vae_tiling", t)?;
                 }
                 b.build()
             })

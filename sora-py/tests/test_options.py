@@ -51,3 +51,23 @@ def test_offloaded_text_encoder_gives_the_same_frames(pipe, wan_model):
     c = off.generate("a kite over a beach", **SMALL)
     assert np.array_equal(a.frames, b.frames) and np.array_equal(b.frames, c.frames)
     assert c.meta["text_embeddings_cached"] is True
+
+
+def test_vae_tiling_reaches_the_core(pipe, wan_model):
+    a = pipe.generate("a kite over a beach", **SMALL)
+    # 32x32 fits in one default tile: decoded untiled, the same frames.
+    b = sora.Pipeline(wan_model, vae_tiling=True).generate("a kite over a beach", **SMALL)
+    assert np.array_equal(a.frames, b.frames)
+    c = sora.Pipeline(wan_model, vae_tiling=(16, 16, 8, 8)).generate("a kite over a beach", **SMALL)
+    assert c.frames.shape == a.frames.shape
+
+
+@pytest.mark.parametrize("bad", [(12, 16, 8, 8), (16, 16, 24, 8)])
+def test_bad_vae_tiling_is_an_invalid_request(wan_model, bad):
+    with pytest.raises(sora.InvalidRequestError):
+        sora.Pipeline(wan_model, vae_tiling=bad)
+
+
+def test_vae_tiling_type_error(wan_model):
+    with pytest.raises(TypeError):
+        sora.Pipeline(wan_model, vae_tiling="yes")

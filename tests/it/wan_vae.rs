@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use sora_core::models::wan::vae::{WanVae, WanVaeConfig};
+use sora_core::models::wan::vae::{VaeTiling, WanVae, WanVaeConfig};
 use sora_core::Error;
 use sora_tests::{assert_close, fixture, read_tensors, workspace};
 use tch::{Device, Kind, Tensor};
@@ -90,6 +90,98 @@ fn wan_vae_decode_matches_diffusers() {
             assert_close(&format!("{case} streamed F={f}"), &joined, want, TOL);
         }
     }
+}
+
+fn tiling_of(io: &HashMap<String, Tensor>) -> VaeTiling {
+    let v: Vec<i64> = Vec::try_from(&io["tiling"]).unwrap();
+    VaeTiling {
+        tile_sample_min_height: v[0],
+        tile_sample_min_width: v[1],
+        tile_sample_stride_height: v[2],
+        tile_sample_stride_width: v[3],
+    }
+}
+
+#[test]
+fn wan_vae_tiled_decode_matches_diffusers() {
+    for case in ["v21", "v22"] {
+        let (mut vae, io) = load(case);
+        let z = &io["tiled_z"];
+        let want = &io["tiled_decoded"];
+        // The tiles really change the values (else this test could not fail).
+        let untiled = vae.decode(z).unwrap();
+        assert!(
+            sora_tests::rel_max_err(&untiled, want) > 1e-3,
+            "{case}: tiled and untiled decodes should differ"
+        );
+        vae.set_tiling(Some(tiling_of(&io))).unwrap();
+        let got = vae.decode(z).unwrap();
+        assert_close(&format!("{case} tiled decode"), &got, want, TOL);
+
+        let f = z.size()[2];
+        let mut sizes = Vec::new();
+        let mut parts = Vec::new();
+        vae.decode_streaming(z, &mut |c| {
+            sizes.push(c.size()[2]);
+            parts.push(c);
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(sizes.len() as i64, f, "{case}: one chunk per latent frame");
+        assert_eq!(sizes[0], 1);
+        let joined = Tensor::cat(&parts, 2);
+        assert_close(&format!("{case} tiled streamed"), &joined, want, TOL);
+    }
+}
+
+#[test]
+fn wan_vae_tiling_small_latent_and_bad_tilings() {
+    let (mut vae, io) = load("v21");
+    let z = &io["z_3"]; // latent 2×3: smaller than one 32×40 tile
+    let untiled = vae.decode(z).unwrap();
+    vae.set_tiling(Some(tiling_of(&io))).unwrap();
+    let tiled = vae.decode(z).unwrap();
+    assert!(
+        tiled.equal(&untiled),
+        "a latent within one tile decodes untiled"
+    );
+    // Off by default; `None` turns it off again.
+    vae.set_tiling(None).unwrap();
+    assert_eq!(vae.tiling(), None);
+
+    let good = tiling_of(&io);
+    let bads = [
+        VaeTiling {
+            tile_sample_stride_height: 40,
+            ..good
+        },
+        VaeTiling {
+            tile_sample_min_width: 0,
+            ..good
+        },
+        VaeTiling {
+            tile_sample_stride_width: 20, // not a multiple of 8
+            ..good
+        },
+    ];
+    for bad in bads {
+        assert!(
+            matches!(vae.set_tiling(Some(bad)), Err(Error::InvalidRequest(_))),
+            "{bad:?}"
+        );
+        assert_eq!(
+            vae.tiling(),
+            None,
+            "a refused tiling leaves the setting unchanged"
+        );
+    }
+    // Wan 2.2: multiples of the spatial factor 16.
+    let (mut v22, _) = load("v22");
+    assert!(matches!(
+        v22.set_tiling(Some(good)),
+        Err(Error::InvalidRequest(_))
+    ));
+    assert!(v22.set_tiling(Some(VaeTiling::default())).is_ok());
 }
 
 #[test]

@@ -93,6 +93,9 @@ pub struct MemoryOptions {
     /// moved to host memory on a GPU) and bring them back when a prompt that
     /// is not in the embedding cache needs encoding.
     pub offload_text_encoder: bool,
+    /// Decode the video in overlapping spatial tiles (diffusers' VAE tiling);
+    /// `None` (the default) decodes whole frames.
+    pub vae_tiling: Option<crate::models::wan::vae::VaeTiling>,
 }
 
 /// What one model family plugs into the loop.
@@ -123,8 +126,11 @@ pub trait ModelFamily: Send {
     fn predict(&mut self, x: &Latents, step: &StepCtx, cond: &Conditioning) -> Result<Prediction>;
     /// Decodes the final latents into the sink.
     fn decode(&mut self, x: Latents, cond: &Conditioning, sink: &mut dyn FrameSink) -> Result<()>;
-    /// Applies memory options (a family ignores those it has no use for).
-    fn configure_memory(&mut self, _options: &MemoryOptions) {}
+    /// Applies memory options (a family ignores those it has no use for); an
+    /// option the model cannot take is [`Error::InvalidRequest`].
+    fn configure_memory(&mut self, _options: &MemoryOptions) -> Result<()> {
+        Ok(())
+    }
     /// The memory `req` needs from here on (generation phases; the weights
     /// already loaded count as resident), computed without allocating.
     fn estimate(&self, _req: &Resolved) -> Result<MemoryEstimate> {

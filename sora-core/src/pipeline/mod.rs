@@ -27,7 +27,7 @@ use crate::estimate::{self, MemoryEstimate};
 use crate::family::{self, MemoryOptions, ModelFamily, SpeedOptions, StepCtx};
 use crate::io::ClipSpec;
 use crate::weights::ModelFolder;
-use crate::{Device, Dtype, Error, Result};
+use crate::{Device, Dtype, Error, Result, VaeTiling};
 use sink::{ArraySink, Output, Reporting};
 
 /// Latents the loop walks: video, and audio for joint families.
@@ -136,6 +136,16 @@ impl PipelineBuilder {
         self
     }
 
+    /// Decodes the video in overlapping spatial tiles, each with its own
+    /// causal cache, blended as diffusers' `enable_tiling` does (same values),
+    /// so the decoder's activations are those of one tile. `None` (the
+    /// default) decodes whole frames. Sizes are checked against the model's
+    /// VAE by [`PipelineBuilder::build`] ([`Error::InvalidRequest`]).
+    pub fn vae_tiling(mut self, tiling: Option<VaeTiling>) -> Self {
+        self.memory.vae_tiling = tiling;
+        self
+    }
+
     /// Loads the model.
     pub fn build(self) -> Result<Pipeline> {
         let started = Instant::now();
@@ -156,7 +166,7 @@ impl PipelineBuilder {
         let folder = ModelFolder::open(&path)?;
         let mut fam = family::load(&folder, self.device, self.dtype)?;
         fam.configure(&self.speed);
-        fam.configure_memory(&self.memory);
+        fam.configure_memory(&self.memory)?;
         Ok(Pipeline {
             path,
             device: self.device,

@@ -4,7 +4,7 @@
 //! door accepts the same names, values and errors.
 
 use super::PipelineBuilder;
-use crate::{Error, Result};
+use crate::{Error, Result, VaeTiling};
 
 /// Every option [`PipelineBuilder::option`] takes: name and what it sets.
 pub const PIPELINE_OPTIONS: &[(&str, &str)] = &[
@@ -27,6 +27,10 @@ pub const PIPELINE_OPTIONS: &[(&str, &str)] = &[
         "offload_text_encoder",
         "true/false: release the text encoder after encoding (default false)",
     ),
+    (
+        "vae_tiling",
+        "true/false (256,256,192,192), or H,W,SH,SW in pixels: decode in spatial tiles (default false)",
+    ),
 ];
 
 fn parse_bool(key: &str, value: &str) -> Result<bool> {
@@ -44,6 +48,14 @@ fn parse_num<T: std::str::FromStr>(key: &str, value: &str, what: &str) -> Result
         .trim()
         .parse::<T>()
         .map_err(|_| Error::invalid(format!("option `{key}` takes {what}, got `{value}`")))
+}
+
+/// `true`/`false` (diffusers' default tiles or none), or `H,W,SH,SW`.
+fn parse_vae_tiling(value: &str) -> Result<Option<VaeTiling>> {
+    if value.contains(',') {
+        return Ok(Some(VaeTiling::parse(value)?));
+    }
+    Ok(parse_bool("vae_tiling", value)?.then(VaeTiling::default))
 }
 
 impl PipelineBuilder {
@@ -73,6 +85,7 @@ impl PipelineBuilder {
             },
             "memory_budget_mb" => self.memory_budget_mb(parse_num(key, value, "a number of MiB")?),
             "offload_text_encoder" => self.offload_text_encoder(parse_bool(key, value)?),
+            "vae_tiling" => self.vae_tiling(parse_vae_tiling(value)?),
             other => {
                 let known: Vec<&str> = PIPELINE_OPTIONS.iter().map(|(k, _)| *k).collect();
                 return Err(Error::invalid(format!(
@@ -109,6 +122,21 @@ mod tests {
         assert!(!b.speed.batch_guidance);
         assert_eq!(b.budget_mb, Some(2048));
         assert!(b.memory.offload_text_encoder);
+        assert_eq!(b.memory.vae_tiling, None);
+        let b = b.option("vae_tiling", "true").unwrap();
+        assert_eq!(b.memory.vae_tiling, Some(VaeTiling::default()));
+        let b = b.option("vae_tiling", "128, 160,96,128").unwrap();
+        assert_eq!(
+            b.memory.vae_tiling,
+            Some(VaeTiling {
+                tile_sample_min_height: 128,
+                tile_sample_min_width: 160,
+                tile_sample_stride_height: 96,
+                tile_sample_stride_width: 128,
+            })
+        );
+        let b = b.option("vae_tiling", "off").unwrap();
+        assert_eq!(b.memory.vae_tiling, None);
     }
 
     #[test]
@@ -120,6 +148,9 @@ mod tests {
             ("step_cache", "-1"),
             ("step_cache", "nan"),
             ("step_cache", "fast"),
+            ("vae_tiling", "maybe"),
+            ("vae_tiling", "256,256,192"),
+            ("vae_tiling", "128,128,192,192"),
             ("memory_budget_mb", "-1"),
             ("offload_text_encoder", "2"),
             ("dtype", "float8"),

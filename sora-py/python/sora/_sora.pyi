@@ -81,6 +81,7 @@ class Pipeline:
         step_cache: float | None = None,
         memory_budget_mb: int | None = None,
         offload_text_encoder: bool = False,
+        vae_tiling: bool | tuple[int, int, int, int] | None = None,
     ) -> None:
         """Loads the diffusers-format model folder `model`.
 
@@ -91,7 +92,11 @@ class Pipeline:
         Each clip's `meta["step_cache"]` reports computed and reused forwards.
         Memory options: `memory_budget_mb` (MiB) refuses, with `DeviceError`, a
         request whose memory estimate exceeds it, before any work;
-        `offload_text_encoder` releases the text encoder after encoding.
+        `offload_text_encoder` releases the text encoder after encoding;
+        `vae_tiling` decodes the video in overlapping spatial tiles (diffusers'
+        VAE tiling, same values, less memory): True for 256x256 tiles every 192
+        pixels, or (height, width, stride_height, stride_width) in pixels, each a
+        multiple of the VAE's spatial factor (`InvalidRequestError` otherwise).
         """
     def generate(
         self,

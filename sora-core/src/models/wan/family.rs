@@ -393,8 +393,10 @@ impl ModelFamily for WanFamily {
         self.cache.as_ref().map(StepCache::stats)
     }
 
-    fn configure_memory(&mut self, options: &MemoryOptions) {
+    fn configure_memory(&mut self, options: &MemoryOptions) -> Result<()> {
+        self.vae.set_tiling(options.vae_tiling)?;
         self.memory = *options;
+        Ok(())
     }
 
     fn estimate(&self, req: &Resolved) -> Result<MemoryEstimate> {

@@ -14,6 +14,7 @@ mod decoder;
 mod encoder;
 mod patch;
 mod resample;
+mod tiling;
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
@@ -22,12 +23,14 @@ use tch::{Device, Kind, Tensor};
 
 pub use config::WanVaeConfig;
 pub use patch::{patchify, unpatchify};
+pub use tiling::VaeTiling;
 
 use crate::nn::causal_conv::{CausalConv3d, FeatCache};
 use crate::weights::{read_config, TensorStore};
 use crate::{Error, Result};
 use decoder::Decoder;
 use encoder::Encoder;
+use tiling::TileGrid;
 
 /// Frames the encoder takes per chunk after the first (diffusers' fixed 4).
 const ENCODE_CHUNK: i64 = 4;
@@ -44,6 +47,7 @@ pub struct WanVae {
     device: Device,
     kind: Kind,
     num_parameters: i64,
+    tiling: Option<VaeTiling>,
 }
 
 impl WanVae {
@@ -92,7 +96,25 @@ impl WanVae {
             device,
             kind,
             num_parameters,
+            tiling: None,
         })
+    }
+
+    /// Turns the spatially tiled decode on (`Some`) or off (`None`, the
+    /// default, as in diffusers). Sizes must be positive, strides at most the
+    /// tile size, all multiples of [`Self::spatial_factor`] and of the patch
+    /// size: [`Error::InvalidRequest`] otherwise (the setting is then unchanged).
+    pub fn set_tiling(&mut self, tiling: Option<VaeTiling>) -> Result<()> {
+        if let Some(t) = &tiling {
+            t.validate(self.spatial_factor(), self.config.patch())?;
+        }
+        self.tiling = tiling;
+        Ok(())
+    }
+
+    /// The tiled-decode setting ([`Self::set_tiling`]).
+    pub fn tiling(&self) -> Option<VaeTiling> {
+        self.tiling
     }
 
     /// The parsed `config.json`.
@@ -272,6 +294,12 @@ impl WanVae {
         }
         let z = self.to_model(z)?;
         let p = self.config.patch();
+        if let Some(t) = &self.tiling {
+            let grid = TileGrid::new(t, self.spatial_factor(), p);
+            if grid.needs_tiling(s[3], s[4]) {
+                return self.decode_tiled(&z, &grid, on_frames);
+            }
+        }
         let mut cache = FeatCache::new();
         for i in 0..s[2] {
             cache.begin_chunk();
@@ -280,6 +308,54 @@ impl WanVae {
             let x = self.post_quant_conv.forward(&z.f_narrow(2, i, 1)?, None)?;
             let out = self.decoder.forward(&x, &mut cache, i == 0)?;
             let mut out = unpatchify(&out, p)?;
+            if self.config.clip_output {
+                let _ = out.f_clamp_(-1.0, 1.0)?;
+            }
+            on_frames(out)?;
+        }
+        Ok(())
+    }
+
+    /// The tiled form of [`Self::decode_streaming`] (diffusers' `tiled_decode`,
+    /// one latent frame at a time): every tile has its own feature cache; per
+    /// latent frame each tile's slice is decoded, then the chunk is blended,
+    /// cropped and joined, unpatchified and clamped.
+    fn decode_tiled(
+        &self,
+        z: &Tensor,
+        grid: &TileGrid,
+        on_frames: &mut dyn FnMut(Tensor) -> Result<()>,
+    ) -> Result<()> {
+        let s = z.size();
+        let (h, w) = (s[3], s[4]);
+        let p = self.config.patch();
+        let factor = self.spatial_factor();
+        let (out_h, out_w) = (h * factor / p, w * factor / p);
+        let (row_at, col_at) = grid.origins(h, w);
+        let mut caches: Vec<FeatCache> = (0..row_at.len() * col_at.len())
+            .map(|_| FeatCache::new())
+            .collect();
+        for k in 0..s[2] {
+            let frame = z.f_narrow(2, k, 1)?;
+            let mut rows = Vec::with_capacity(row_at.len());
+            let mut caches_left = caches.iter_mut();
+            for &i in &row_at {
+                let mut row = Vec::with_capacity(col_at.len());
+                for &j in &col_at {
+                    let cache = caches_left
+                        .next()
+                        .ok_or_else(|| Error::invalid("tile cache missing"))?;
+                    cache.begin_chunk();
+                    let tile = frame
+                        .f_narrow(3, i, grid.latent_min.0.min(h - i))?
+                        .f_narrow(4, j, grid.latent_min.1.min(w - j))?;
+                    let x = self.post_quant_conv.forward(&tile, None)?;
+                    row.push(self.decoder.forward(&x, cache, k == 0)?);
+                }
+                rows.push(row);
+            }
+            let joined = tiling::join_tiles(rows, grid, out_h, out_w)?;
+            let mut out = unpatchify(&joined, p)?;
             if self.config.clip_output {
                 let _ = out.f_clamp_(-1.0, 1.0)?;
             }
