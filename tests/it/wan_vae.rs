@@ -75,21 +75,27 @@ fn wan_vae_decode_matches_diffusers() {
             assert_close(&format!("{case} decode F={f}"), &got, want, TOL);
 
             // The streaming form hands 1 frame, then temporal_factor frames per latent frame.
-            let mut sizes = Vec::new();
-            let mut parts = Vec::new();
-            vae.decode_streaming(z, &mut |c| {
-                sizes.push(c.size()[2]);
-                parts.push(c);
-                Ok(())
-            })
-            .unwrap();
+            let (sizes, joined) = streamed(&vae, z);
             assert_eq!(sizes.len() as i64, f, "{case}: one chunk per latent frame");
             assert_eq!(sizes[0], 1);
             assert!(sizes[1..].iter().all(|&n| n == vae.temporal_factor()));
-            let joined = Tensor::cat(&parts, 2);
             assert_close(&format!("{case} streamed F={f}"), &joined, want, TOL);
         }
     }
+}
+
+/// Decodes `z` through `decode_streaming`: the frame count of each chunk, and
+/// the chunks joined along time.
+fn streamed(vae: &WanVae, z: &Tensor) -> (Vec<i64>, Tensor) {
+    let mut sizes = Vec::new();
+    let mut parts = Vec::new();
+    vae.decode_streaming(z, &mut |c| {
+        sizes.push(c.size()[2]);
+        parts.push(c);
+        Ok(())
+    })
+    .unwrap();
+    (sizes, Tensor::cat(&parts, 2))
 }
 
 fn tiling_of(io: &HashMap<String, Tensor>) -> VaeTiling {
@@ -119,17 +125,9 @@ fn wan_vae_tiled_decode_matches_diffusers() {
         assert_close(&format!("{case} tiled decode"), &got, want, TOL);
 
         let f = z.size()[2];
-        let mut sizes = Vec::new();
-        let mut parts = Vec::new();
-        vae.decode_streaming(z, &mut |c| {
-            sizes.push(c.size()[2]);
-            parts.push(c);
-            Ok(())
-        })
-        .unwrap();
+        let (sizes, joined) = streamed(&vae, z);
         assert_eq!(sizes.len() as i64, f, "{case}: one chunk per latent frame");
         assert_eq!(sizes[0], 1);
-        let joined = Tensor::cat(&parts, 2);
         assert_close(&format!("{case} tiled streamed"), &joined, want, TOL);
     }
 }
