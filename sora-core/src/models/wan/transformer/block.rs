@@ -7,7 +7,7 @@ use tch::{Kind, Tensor};
 
 use super::attention::{CrossKv, WanAttention};
 use super::embed::{affine_norm, norm_tensors, FeedForward};
-use crate::nn::modulation::{gated_residual, modulated_layer_norm, shared_across_batch};
+use crate::nn::modulation::{gated_residual, modulated_layer_norm};
 use crate::nn::rope::RopeTables;
 use crate::nn::LayerNorm;
 use crate::weights::WeightPath;
@@ -81,7 +81,6 @@ impl WanBlock {
                 .f_add(&temb.f_to_kind(Kind::Float)?)?;
             (s, 2)
         } else {
-            let temb = shared_across_batch(temb)?;
             let s = self
                 .scale_shift_table
                 .f_add(&temb.f_to_kind(Kind::Float)?)?;

@@ -25,6 +25,7 @@ use tch::{Device, Kind, Tensor};
 
 pub use config::WanTransformerConfig;
 
+use crate::nn::modulation::shared_across_batch;
 use crate::nn::rope::{Rope3d, RopeTables};
 use crate::nn::step_cache::CachedStep;
 use crate::weights::{read_config, TensorStore, WeightPath};
@@ -455,7 +456,9 @@ impl WanTransformer {
         let cond = self.condition_embedder.forward(&flat_t, ts_seq, kind)?;
         let timestep_proj = match ts_seq {
             Some(_) => cond.timestep_proj.f_unflatten(2, [6, -1])?,
-            None => cond.timestep_proj.f_unflatten(1, [6, -1])?,
+            // One timestep for the batch (guidance's two branches): every block
+            // then modulates with one fused norm. Checked once per forward.
+            None => shared_across_batch(&cond.timestep_proj.f_unflatten(1, [6, -1])?)?,
         };
         Ok(Head {
             kv,
