@@ -98,6 +98,12 @@ struct GenerateArgs {
     /// prompt embeddings are cached).
     #[arg(long)]
     offload_text_encoder: bool,
+    /// Keep the weights in host memory and copy them to the GPU only while
+    /// used, for GPUs too small for the model: `model` copies one component
+    /// at a time (text encoder, transformer, VAE), `sequential` also the
+    /// transformer one block at a time (least memory, slowest). GPU only.
+    #[arg(long, value_name = "MODE", value_parser = ["none", "model", "sequential"])]
+    offload: Option<String>,
     /// Decode the video in overlapping spatial tiles (diffusers' VAE tiling,
     /// same values, less memory): `--vae-tiling` for 256×256 tiles every 192
     /// pixels, or `--vae-tiling=H,W,SH,SW` (tile height, width, strides).
@@ -235,6 +241,9 @@ fn generate(a: GenerateArgs) -> sora_core::Result<()> {
         .offload_text_encoder(a.offload_text_encoder);
     if let Some(t) = &a.vae_tiling {
         builder = builder.option("vae_tiling", t)?;
+    }
+    if let Some(o) = &a.offload {
+        builder = builder.option("offload", o)?;
     }
     let load_started = Instant::now();
     let pipe = builder.build()?;

@@ -35,6 +35,7 @@ pub use device::{load_cuda_backend, Device, Dtype};
 pub use error::{Error, ErrorKind, Result};
 pub use estimate::{EstimateOptions, MemoryEstimate};
 pub use models::wan::vae::VaeTiling;
+pub use nn::Offload;
 pub use pipeline::{
     CancelToken, Clip, ClipMeta, ImageInput, Mode, Phase, Pipeline, PipelineBuilder, Progress,
     Request, StepInfo, Timings, VideoInput,

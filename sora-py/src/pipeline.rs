@@ -260,7 +260,7 @@ impl PyPipeline {
     /// `threads` sets LibTorch's intra-op CPU threads (process-wide).
     #[new]
     #[allow(clippy::too_many_arguments)] // one per Python keyword
-    #[pyo3(signature = (model, device="cpu", dtype="float32", threads=None, *, batch_guidance=true, step_cache=None, memory_budget_mb=None, offload_text_encoder=false, vae_tiling=None))]
+    #[pyo3(signature = (model, device="cpu", dtype="float32", threads=None, *, batch_guidance=true, step_cache=None, memory_budget_mb=None, offload_text_encoder=false, vae_tiling=None, offload=None))]
     fn new(
         py: Python<'_>,
         model: &Bound<'_, PyAny>,
@@ -272,6 +272,7 @@ impl PyPipeline {
         memory_budget_mb: Option<u64>,
         offload_text_encoder: bool,
         vae_tiling: Option<&Bound<'_, PyAny>>,
+        offload: Option<String>,
     ) -> PyResult<Self> {
         let path: PathBuf = args::path("model", model)?;
         let device: Device = device.parse().map_err(to_py)?;
@@ -308,6 +309,9 @@ impl PyPipeline {
                 }
                 if let Some(t) = &vae_tiling {
                     b = b.option("vae_tiling", t)?;
+                }
+                if let Some(o) = &offload {
+                    b = b.option("offload", o)?;
                 }
                 b.build()
             })

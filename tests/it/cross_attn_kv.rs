@@ -133,7 +133,7 @@ fn keys_and_values_only_serve_their_model_and_batch() {
 
 /// Runs one generation through the family as `Pipeline::generate` does (the
 /// denoising loop only) and returns the final latents.
-fn denoise(fam: &mut WanFamily, case: &Path) -> Tensor {
+pub(crate) fn denoise(fam: &mut WanFamily, case: &Path) -> Tensor {
     let req = crate::wan_pipeline::request_of(case);
     let r = req
         .resolve(&fam.defaults(), |f| fam.nearest_frames(f))

@@ -96,6 +96,10 @@ pub struct MemoryOptions {
     /// Decode the video in overlapping spatial tiles (diffusers' VAE tiling);
     /// `None` (the default) decodes whole frames.
     pub vae_tiling: Option<crate::models::wan::vae::VaeTiling>,
+    /// Where the weights wait between uses: on the run device (the default)
+    /// or in host memory, copied to the GPU per component or per block.
+    /// Read when the model loads (the weights are loaded where they wait).
+    pub offload: crate::nn::Offload,
 }
 
 /// What one model family plugs into the loop.
@@ -129,6 +133,11 @@ pub trait ModelFamily: Send {
     /// Applies memory options (a family ignores those it has no use for); an
     /// option the model cannot take is [`Error::InvalidRequest`].
     fn configure_memory(&mut self, _options: &MemoryOptions) -> Result<()> {
+        Ok(())
+    }
+    /// Gives back the GPU copies of offloaded weights still held (called by
+    /// the pipeline after every run, finished or not).
+    fn release_offloaded(&mut self) -> Result<()> {
         Ok(())
     }
     /// The memory `req` needs from here on (generation phases; the weights
@@ -211,12 +220,25 @@ pub fn estimate_folder(
     }
 }
 
-/// Loads the family of `folder` on `device` in `dtype`.
-pub fn load(folder: &ModelFolder, device: Device, dtype: Dtype) -> Result<Box<dyn ModelFamily>> {
+/// Loads the family of `folder` to run on `device` in `dtype`, its weights in
+/// host memory when `memory` offloads them, and applies `memory`.
+pub fn load(
+    folder: &ModelFolder,
+    device: Device,
+    dtype: Dtype,
+    memory: &MemoryOptions,
+) -> Result<Box<dyn ModelFamily>> {
     match family_of(folder)? {
-        "wan" => Ok(Box::new(crate::models::wan::WanFamily::load(
-            folder, device, dtype,
-        )?)),
+        "wan" => {
+            let mut fam = crate::models::wan::WanFamily::load_offloaded(
+                folder,
+                device,
+                dtype,
+                memory.offload,
+            )?;
+            fam.configure_memory(memory)?;
+            Ok(Box::new(fam))
+        }
         other => Err(Error::Unsupported(format!(
             "family `{other}` is not built in"
         ))),

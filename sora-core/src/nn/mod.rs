@@ -1,5 +1,6 @@
 //! Building blocks shared by every model family: linear layers, norms,
-//! attention, rotary embeddings, timestep embeddings, convolutions, modulation.
+//! attention, rotary embeddings, timestep embeddings, convolutions, modulation,
+//! weight offload.
 
 pub mod attention;
 pub mod causal_conv;
@@ -7,6 +8,7 @@ pub mod conv;
 pub mod linear;
 pub mod modulation;
 pub mod norm;
+pub mod offload;
 pub mod rope;
 pub mod step_cache;
 pub mod timestep;
@@ -14,3 +16,4 @@ pub mod timestep;
 pub use attention::sdpa;
 pub use linear::Linear;
 pub use norm::{LayerNorm, RmsNorm};
+pub use offload::{Offload, Uploaded, WeightSet};

@@ -27,7 +27,7 @@ use crate::estimate::{self, MemoryEstimate};
 use crate::family::{self, MemoryOptions, ModelFamily, SpeedOptions, StepCtx};
 use crate::io::ClipSpec;
 use crate::weights::ModelFolder;
-use crate::{Device, Dtype, Error, Result, VaeTiling};
+use crate::{Device, Dtype, Error, Offload, Result, VaeTiling};
 use sink::{ArraySink, Output, Reporting};
 
 /// Latents the loop walks: video, and audio for joint families.
@@ -62,6 +62,8 @@ pub struct PipelineBuilder {
     speed: SpeedOptions,
     memory: MemoryOptions,
     budget_mb: Option<u64>,
+    /// Lets offload run on the CPU (tests of the copies; see [`PipelineBuilder::offload_on_cpu`]).
+    offload_on_cpu: bool,
 }
 
 impl Default for PipelineBuilder {
@@ -74,6 +76,7 @@ impl Default for PipelineBuilder {
             speed: SpeedOptions::default(),
             memory: MemoryOptions::default(),
             budget_mb: None,
+            offload_on_cpu: false,
         }
     }
 }
@@ -146,6 +149,28 @@ impl PipelineBuilder {
         self
     }
 
+    /// Weight offload for GPUs too small for the whole model (diffusers'
+    /// `enable_model_cpu_offload` / `enable_sequential_cpu_offload`): the
+    /// weights are loaded into host memory and copied to the GPU only while
+    /// used — per component and phase ([`Offload::Model`]: the GPU holds the
+    /// largest component instead of all), or, for the transformer, block by
+    /// block within each forward ([`Offload::Sequential`]: the GPU holds one
+    /// block, and every step copies the whole transformer). Same frames as
+    /// without. On the CPU the weights are in host memory already, so
+    /// [`PipelineBuilder::build`] refuses it there ([`Error::Unsupported`]).
+    pub fn offload(mut self, offload: Offload) -> Self {
+        self.memory.offload = offload;
+        self
+    }
+
+    /// Runs offload on the CPU too, where it only makes copies: for tests
+    /// of the offload paths on machines without a GPU, not for users.
+    #[doc(hidden)]
+    pub fn offload_on_cpu(mut self) -> Self {
+        self.offload_on_cpu = true;
+        self
+    }
+
     /// Loads the model.
     pub fn build(self) -> Result<Pipeline> {
         let started = Instant::now();
@@ -163,10 +188,17 @@ impl PipelineBuilder {
             tch::set_num_threads(n as i32);
         }
         self.device.check()?;
+        if self.memory.offload.is_on() && self.device == Device::Cpu && !self.offload_on_cpu {
+            return Err(Error::Unsupported(format!(
+                "offload `{}` keeps the weights in host memory and copies them to a GPU while \
+                 they are used; on the CPU they are in host memory already: use a CUDA device, \
+                 or leave offload off (offload_text_encoder releases the text encoder on the CPU)",
+                self.memory.offload
+            )));
+        }
         let folder = ModelFolder::open(&path)?;
-        let mut fam = family::load(&folder, self.device, self.dtype)?;
+        let mut fam = family::load(&folder, self.device, self.dtype, &self.memory)?;
         fam.configure(&self.speed);
-        fam.configure_memory(&self.memory)?;
         Ok(Pipeline {
             path,
             device: self.device,
@@ -353,10 +385,25 @@ impl Pipeline {
         open: impl FnOnce(&Resolved) -> Result<S>,
     ) -> Result<(S, ClipMeta)> {
         let mut fam = self.lock()?;
+        let out = self.run_locked(&mut **fam, req, progress, open);
+        // Offloaded weights go back to host memory whether the run finished or not.
+        let released = fam.release_offloaded();
+        let out = out?;
+        released?;
+        Ok(out)
+    }
+
+    fn run_locked<S: Output>(
+        &self,
+        fam: &mut dyn ModelFamily,
+        req: &Request,
+        progress: &mut Progress,
+        open: impl FnOnce(&Resolved) -> Result<S>,
+    ) -> Result<(S, ClipMeta)> {
         let _guard = tch::no_grad_guard();
         let r = req.resolve(&fam.defaults(), |f| fam.nearest_frames(f))?;
         fam.check(&r)?;
-        let estimate = estimate::check_family(&**fam, &r, self.budget_mb, self.device)?;
+        let estimate = estimate::check_family(fam, &r, self.budget_mb, self.device)?;
         progress.check()?;
         let mut sink = open(&r)?;
 

@@ -28,6 +28,10 @@ pub const PIPELINE_OPTIONS: &[(&str, &str)] = &[
         "true/false: release the text encoder after encoding (default false)",
     ),
     (
+        "offload",
+        "none, model or sequential: weights wait in host memory and go to the GPU per component or per transformer block (default none; GPU only)",
+    ),
+    (
         "vae_tiling",
         "true/false (256,256,192,192), or H,W,SH,SW in pixels: decode in spatial tiles (default false)",
     ),
@@ -86,6 +90,7 @@ impl PipelineBuilder {
             "memory_budget_mb" => self.memory_budget_mb(parse_num(key, value, "a number of MiB")?),
             "offload_text_encoder" => self.offload_text_encoder(parse_bool(key, value)?),
             "vae_tiling" => self.vae_tiling(parse_vae_tiling(value)?),
+            "offload" => self.offload(value.parse()?),
             other => {
                 let known: Vec<&str> = PIPELINE_OPTIONS.iter().map(|(k, _)| *k).collect();
                 return Err(Error::invalid(format!(

@@ -35,6 +35,8 @@ pub struct TensorStore {
     used: RefCell<BTreeSet<String>>,
     missing: RefCell<Vec<String>>,
     mismatched: RefCell<Vec<String>>,
+    /// Handles on every tensor handed out (see [`TensorStore::weight_set`]).
+    handed: RefCell<Vec<Tensor>>,
     dry: bool,
 }
 
@@ -115,6 +117,7 @@ impl TensorStore {
             used: RefCell::new(BTreeSet::new()),
             missing: RefCell::new(Vec::new()),
             mismatched: RefCell::new(Vec::new()),
+            handed: RefCell::new(Vec::new()),
             dry: false,
         }
     }
@@ -272,12 +275,24 @@ impl TensorStore {
             return placeholder(&e.shape);
         }
         let t = self.read_raw(name)?;
-        let t = if t.is_floating_point() && t.kind() != want {
-            t.f_to_kind(want)?
-        } else {
-            t
+        let cast = t.is_floating_point() && t.kind() != want;
+        // On a GPU, copy the stored bytes first and cast there: the cast is
+        // the same rounding on either side, and much faster on the device.
+        let t = match (self.device, cast) {
+            (Device::Cpu, true) => t.f_to_kind(want)?,
+            (Device::Cpu, false) => t,
+            (dev, true) => t.f_to_device(dev)?.f_to_kind(want)?,
+            (dev, false) => t.f_to_device(dev)?,
         };
-        Ok(t.f_to_device(self.device)?)
+        self.handed.borrow_mut().push(t.shallow_clone());
+        Ok(t)
+    }
+
+    /// Handles on every tensor handed out so far (one per call), to move the
+    /// component's weights as one set (weight offload); the store forgets them.
+    pub fn weight_set(&self) -> crate::nn::WeightSet {
+        let handed = std::mem::take(&mut *self.handed.borrow_mut());
+        crate::nn::WeightSet::new(handed.iter())
     }
 
     /// The report of what construction needed and did not find so far.

@@ -82,6 +82,7 @@ class Pipeline:
         memory_budget_mb: int | None = None,
         offload_text_encoder: bool = False,
         vae_tiling: bool | tuple[int, int, int, int] | None = None,
+        offload: str | None = None,
     ) -> None:
         """Loads the diffusers-format model folder `model`.
 
@@ -96,7 +97,11 @@ class Pipeline:
         `vae_tiling` decodes the video in overlapping spatial tiles (diffusers'
         VAE tiling, same values, less memory): True for 256x256 tiles every 192
         pixels, or (height, width, stride_height, stride_width) in pixels, each a
-        multiple of the VAE's spatial factor (`InvalidRequestError` otherwise).
+        multiple of the VAE's spatial factor (`InvalidRequestError` otherwise);
+        `offload` ("none", "model" or "sequential", CUDA only) keeps the weights
+        in host memory and copies them to the GPU only while used: one
+        component at a time, or also the transformer one block at a time
+        (`UnsupportedError` on the CPU).
         """
     def generate(
         self,

@@ -20,6 +20,7 @@ use crate::estimate::{EstimateOptions, MemoryEstimate};
 use crate::family::{
     Conditioning, FrameSink, MemoryOptions, ModelFamily, Plan, SpeedOptions, StepCtx,
 };
+use crate::nn::offload::{Offload, Uploaded};
 use crate::nn::step_cache::{Branch, BranchKey, StepCache, StepCacheStats};
 use crate::pipeline::{Defaults, Latents, Mode, Noise, Resolved};
 use crate::sampler::guidance::{Guidance, Prediction};
@@ -81,6 +82,19 @@ pub struct WanFamily {
     speed: SpeedOptions,
     /// Step cache of the current generation, when step caching is on.
     cache: Option<StepCache>,
+    /// Where the weights wait between uses (fixed at load).
+    offload: Offload,
+    /// The offloaded component whose weights are on the run device now.
+    resident: Option<(Part, Uploaded)>,
+}
+
+/// A component copied to the run device as a whole under model offload.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Part {
+    /// The transformer (0) or the low-noise expert (1).
+    Transformer(usize),
+    Vae,
+    ImageEncoder,
 }
 
 /// Wan's conditioning for one request.
@@ -159,7 +173,29 @@ fn parse_index(folder: &ModelFolder) -> Result<WanIndex> {
 impl WanFamily {
     /// Loads every component of a Wan folder on `device` in `dtype`.
     pub fn load(folder: &ModelFolder, device: Device, dtype: Dtype) -> Result<Self> {
-        let dev = device.to_tch();
+        Self::load_offloaded(folder, device, dtype, Offload::None)
+    }
+
+    /// Loads a Wan folder to run on `device` in `dtype` with the weights
+    /// waiting where `offload` says: on `device` ([`Offload::None`]), or in
+    /// host memory, each component copied to `device` for its phase
+    /// ([`Offload::Model`]) and the transformer's blocks one at a time
+    /// ([`Offload::Sequential`]). The text encoder waits in host memory under
+    /// either offload. (On the CPU, offload only makes copies: the pipeline
+    /// builder refuses it there; tests use it to check the copies.)
+    pub fn load_offloaded(
+        folder: &ModelFolder,
+        device: Device,
+        dtype: Dtype,
+        offload: Offload,
+    ) -> Result<Self> {
+        let run = device.to_tch();
+        // Where the weights are loaded: host memory when offloaded.
+        let (dev, text_device) = if offload.is_on() {
+            (TchDevice::Cpu, Device::Cpu)
+        } else {
+            (run, device)
+        };
         let kind = dtype.to_kind();
         let index = parse_index(folder)?;
         let scheduler_config = folder
@@ -171,10 +207,10 @@ impl WanFamily {
         let text = WanTextEncoder::load(
             &folder.component_dir("tokenizer")?,
             &folder.component_dir("text_encoder")?,
-            device,
+            text_device,
             dtype,
         )?;
-        let transformer = if folder.has("transformer") {
+        let mut transformer = if folder.has("transformer") {
             WanTransformer::load(&folder.component_dir("transformer")?, dev, kind)?
         } else {
             return Err(Error::MissingComponent {
@@ -182,7 +218,7 @@ impl WanFamily {
                 component: "transformer".into(),
             });
         };
-        let transformer_2 = match (folder.has("transformer_2"), index.boundary_ratio) {
+        let mut transformer_2 = match (folder.has("transformer_2"), index.boundary_ratio) {
             (true, _) => Some(WanTransformer::load(
                 &folder.component_dir("transformer_2")?,
                 dev,
@@ -196,17 +232,27 @@ impl WanFamily {
             }
             (false, None) => None,
         };
-        let vae = WanVae::load(&folder.component_dir("vae")?, dev, kind)?;
-        let image_encoder = if folder.has("image_encoder") && folder.has("image_processor") {
+        let mut vae = WanVae::load(&folder.component_dir("vae")?, dev, kind)?;
+        let mut image_encoder = if folder.has("image_encoder") && folder.has("image_processor") {
             Some(WanImageEncoder::load(
                 folder.component_dir("image_encoder")?,
                 folder.component_dir("image_processor")?,
-                device,
+                text_device,
                 dtype,
             )?)
         } else {
             None
         };
+        if offload.is_on() {
+            transformer.set_offload(offload, run)?;
+            if let Some(t) = transformer_2.as_mut() {
+                t.set_offload(offload, run)?;
+            }
+            vae.set_offload(true, run)?;
+            if let Some(e) = image_encoder.as_mut() {
+                e.model.set_offload(true, device)?;
+            }
+        }
         // Configs and safetensors headers for the memory estimate (no tensor
         // data; after the components so that their errors come first).
         let spec = WanSpec::from_folder(folder)?;
@@ -223,7 +269,8 @@ impl WanFamily {
             run_device: device,
             dtype,
             text: Some(text),
-            text_parked: false,
+            // Offloaded, the encoder was loaded in host memory.
+            text_parked: offload.is_on() && device != Device::Cpu,
             text_cache: EmbeddingCache::default(),
             last_text_cached: false,
             memory: MemoryOptions::default(),
@@ -238,7 +285,46 @@ impl WanFamily {
             rule,
             speed: SpeedOptions::default(),
             cache: None,
+            offload,
+            resident: None,
         })
+    }
+
+    /// Where the weights wait between uses.
+    pub fn offload(&self) -> Offload {
+        self.offload
+    }
+
+    /// Under offload: makes `part`'s weights the ones on the run device
+    /// (giving back the previous part's copies first). Nothing to do when
+    /// not offloaded, or for a transformer streamed block by block.
+    fn make_resident(&mut self, part: Part) -> Result<()> {
+        if !self.offload.is_on() || matches!(&self.resident, Some((p, _)) if *p == part) {
+            return Ok(());
+        }
+        self.release_resident()?;
+        let up = match part {
+            Part::Transformer(0) => self.transformer.upload()?,
+            Part::Transformer(_) => match &self.transformer_2 {
+                Some(t) => t.upload()?,
+                None => None,
+            },
+            Part::Vae => self.vae.upload()?,
+            Part::ImageEncoder => match &self.image_encoder {
+                Some(e) => e.model.upload()?,
+                None => None,
+            },
+        };
+        self.resident = up.map(|u| (part, u));
+        Ok(())
+    }
+
+    /// Gives back the run device's copies of the resident part, if any.
+    fn release_resident(&mut self) -> Result<()> {
+        match self.resident.take() {
+            Some((_, up)) => up.release(),
+            None => Ok(()),
+        }
     }
 
     /// Dry-loads each component (names and shapes only, no tensor data) and
@@ -285,7 +371,8 @@ impl WanFamily {
     }
 
     /// VAE-encodes pixels `[1,3,T,H,W]` in [-1,1] to normalised latents (the distribution's mode).
-    fn encode_pixels(&self, pixels: &Tensor) -> Result<Tensor> {
+    fn encode_pixels(&mut self, pixels: &Tensor) -> Result<Tensor> {
+        self.make_resident(Part::Vae)?;
         let (mean, _logvar) = self.vae.encode(&pixels.f_to_kind(self.vae.kind())?)?;
         self.vae.normalize_latents(&mean.f_to_kind(Kind::Float)?)
     }
@@ -322,7 +409,7 @@ impl WanFamily {
     /// Releases the text encoder when offloading: dropped on the CPU, parked in
     /// host memory on a GPU.
     fn release_text_encoder(&mut self) -> Result<()> {
-        if !self.memory.offload_text_encoder {
+        if !self.memory.offload_text_encoder && !self.offload.is_on() {
             return Ok(());
         }
         match self.run_device {
@@ -499,6 +586,7 @@ impl ModelFamily for WanFamily {
         let mut image_embeds = None;
         if let Mode::Image(img) = &req.mode {
             if self.index.boundary_ratio.is_none() && !self.index.expand_timesteps {
+                self.make_resident(Part::ImageEncoder)?;
                 let enc = self
                     .image_encoder
                     .as_ref()
@@ -507,6 +595,7 @@ impl ModelFamily for WanFamily {
                         component: "image_encoder".into(),
                     })?;
                 image_embeds = Some(enc.encode(img.pixels.view())?.f_to_kind(kind)?);
+                self.release_resident()?;
             }
         }
         Ok(Conditioning::new(WanCond {
@@ -626,6 +715,7 @@ impl ModelFamily for WanFamily {
     fn predict(&mut self, x: &Latents, step: &StepCtx, cond: &Conditioning) -> Result<Prediction> {
         let c = cond.get::<WanCond>()?;
         let low_noise = self.low_noise_expert(step.t);
+        self.make_resident(Part::Transformer(usize::from(low_noise)))?;
         let model = match (&self.transformer_2, low_noise) {
             (Some(t2), true) => t2,
             _ => &self.transformer,
@@ -752,9 +842,15 @@ impl ModelFamily for WanFamily {
                 .denormalize_latents(&lat.f_to_kind(Kind::Float)?)?
                 .f_to_kind(self.vae.kind())?
         };
+        self.make_resident(Part::Vae)?;
         self.vae.decode_streaming(&z, &mut |video: Tensor| {
             sink.frames(video_to_frames(&video)?)
-        })
+        })?;
+        self.release_resident()
+    }
+
+    fn release_offloaded(&mut self) -> Result<()> {
+        self.release_resident()
     }
 
     fn describe(&self) -> Vec<(String, String, u64)> {

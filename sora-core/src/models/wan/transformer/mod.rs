@@ -26,6 +26,7 @@ use tch::{Device, Kind, Tensor};
 pub use config::WanTransformerConfig;
 
 use crate::nn::modulation::shared_across_batch;
+use crate::nn::offload::{Offload, Uploaded, WeightSet};
 use crate::nn::rope::{Rope3d, RopeTables};
 use crate::nn::step_cache::CachedStep;
 use crate::weights::{read_config, TensorStore, WeightPath};
@@ -58,6 +59,29 @@ pub struct WanTransformer {
     id: u64,
     /// How many [`CrossAttnKv`] this model has made.
     kv_builds: AtomicU64,
+    /// Where the weights wait between uses ([`WanTransformer::set_offload`]).
+    offload: Offload,
+    /// Sequential offload: the weights outside the blocks, then each block's.
+    streamed: Option<Streamed>,
+    /// How many times a block's weights were copied to the run device.
+    block_uploads: AtomicU64,
+}
+
+/// The weight sets of a transformer offloaded block by block.
+#[derive(Debug)]
+struct Streamed {
+    /// Patch embedding, condition embedder, output norm and projection.
+    outer: WeightSet,
+    blocks: Vec<WeightSet>,
+}
+
+fn wan_rope(cfg: &WanTransformerConfig, device: Device) -> Result<Rope3d> {
+    Rope3d::new(
+        Rope3d::wan_axis_dims(cfg.attention_head_dim),
+        cfg.rope_max_seq_len,
+        10000.0,
+        device,
+    )
 }
 
 impl WanTransformer {
@@ -107,12 +131,7 @@ impl WanTransformer {
         let out_features = cfg.out_channels() * pt * ph * pw;
         let proj_out = crate::nn::Linear::load(&root.pp("proj_out"), inner, out_features, true)?;
         let scale_shift_table = root.get_kind("scale_shift_table", &[1, 2, inner], Kind::Float)?;
-        let rope = Rope3d::new(
-            Rope3d::wan_axis_dims(cfg.attention_head_dim),
-            cfg.rope_max_seq_len,
-            10000.0,
-            root.device(),
-        )?;
+        let rope = wan_rope(&cfg, root.device())?;
         Ok(Self {
             kind: root.kind(),
             device: root.device(),
@@ -126,7 +145,87 @@ impl WanTransformer {
             scale_shift_table,
             id: NEXT_MODEL_ID.fetch_add(1, Ordering::Relaxed),
             kv_builds: AtomicU64::new(0),
+            offload: Offload::None,
+            streamed: None,
+            block_uploads: AtomicU64::new(0),
         })
+    }
+
+    /// Runs the model on `device` while its weights stay where they were
+    /// loaded (host memory) until used: with [`Offload::Model`] the caller
+    /// copies them all for a while with [`WanTransformer::upload`]; with
+    /// [`Offload::Sequential`] each forward copies the blocks one at a time
+    /// as it reaches them (and the layers around them for the forward).
+    /// [`Offload::None`] keeps the model as loaded and `device` must be the
+    /// weights' device.
+    pub fn set_offload(&mut self, offload: Offload, device: Device) -> Result<()> {
+        let weights_on = self.patch_weight.device();
+        if offload == Offload::None && device != weights_on {
+            return Err(Error::invalid(format!(
+                "Wan transformer: weights on {weights_on:?} cannot run on {device:?} without offload"
+            )));
+        }
+        self.streamed = match offload {
+            Offload::Sequential => Some(Streamed {
+                outer: WeightSet::new(self.outer_tensors()),
+                blocks: self
+                    .blocks
+                    .iter()
+                    .map(|b| {
+                        let mut v = Vec::new();
+                        b.tensors(&mut v);
+                        WeightSet::new(v)
+                    })
+                    .collect(),
+            }),
+            _ => None,
+        };
+        if device != self.device {
+            self.rope = wan_rope(&self.cfg, device)?;
+            self.device = device;
+        }
+        self.offload = offload;
+        Ok(())
+    }
+
+    /// Where the weights wait between uses.
+    pub fn offload(&self) -> Offload {
+        self.offload
+    }
+
+    /// With [`Offload::Model`]: copies every weight to the run device until
+    /// the result is released. `None` for the other modes (weights on the
+    /// device already, or copied block by block by each forward).
+    pub fn upload(&self) -> Result<Option<Uploaded>> {
+        match self.offload {
+            Offload::Model => Ok(Some(WeightSet::new(self.tensors()).upload(self.device)?)),
+            _ => Ok(None),
+        }
+    }
+
+    /// How many times a block's weights were copied to the run device
+    /// (sequential offload) since the model was loaded.
+    pub fn block_uploads(&self) -> u64 {
+        self.block_uploads.load(Ordering::Relaxed)
+    }
+
+    /// Sequential offload: the weights outside the blocks, copied for one call.
+    fn stream_outer(&self) -> Result<Option<Uploaded>> {
+        match &self.streamed {
+            Some(s) => Ok(Some(s.outer.upload(self.device)?)),
+            None => Ok(None),
+        }
+    }
+
+    /// Sequential offload: block `index`'s weights, copied while it runs.
+    fn stream_block(&self, index: usize) -> Result<Option<Uploaded>> {
+        match self.streamed.as_ref().and_then(|s| s.blocks.get(index)) {
+            Some(set) => {
+                self.block_uploads.fetch_add(1, Ordering::Relaxed);
+                Ok(Some(set.upload(self.device)?))
+            }
+            None => Ok(None),
+        }
     }
 
     /// The configuration the model was built with.
@@ -146,11 +245,18 @@ impl WanTransformer {
 
     /// Every weight tensor of the model (no buffers such as rotary tables).
     pub fn tensors(&self) -> Vec<&Tensor> {
-        let mut out = vec![&self.patch_weight, &self.patch_bias];
-        self.condition_embedder.tensors(&mut out);
+        let mut out = self.outer_tensors();
         for b in &self.blocks {
             b.tensors(&mut out);
         }
+        out
+    }
+
+    /// The weights outside the blocks: patch embedding, condition embedder,
+    /// output projection and modulation table.
+    fn outer_tensors(&self) -> Vec<&Tensor> {
+        let mut out = vec![&self.patch_weight, &self.patch_bias];
+        self.condition_embedder.tensors(&mut out);
         linear_tensors(&self.proj_out, &mut out);
         out.push(&self.scale_shift_table);
         out
@@ -308,6 +414,7 @@ impl WanTransformer {
     ) -> Result<CrossAttnKv> {
         let _guard = tch::no_grad_guard();
         self.check_context(encoder_hidden_states, encoder_hidden_states_image)?;
+        let _outer = self.stream_outer()?;
         let to_model = |t: &Tensor| -> Result<Tensor> {
             Ok(t.f_to_device(self.device)?.f_to_kind(self.kind)?)
         };
@@ -320,7 +427,11 @@ impl WanTransformer {
         let blocks = self
             .blocks
             .iter()
-            .map(|b| b.cross_kv(&text, image.as_ref()))
+            .enumerate()
+            .map(|(i, b)| {
+                let _weights = self.stream_block(i)?;
+                b.cross_kv(&text, image.as_ref())
+            })
             .collect::<Result<Vec<_>>>()?;
         // Every block attends to as many keys; the bias is shared.
         let text_bias = match (text_pad, blocks.first()) {
@@ -385,6 +496,7 @@ impl WanTransformer {
         kv: &CrossAttnKv,
     ) -> Result<Tensor> {
         let _guard = tch::no_grad_guard();
+        let _outer = self.stream_outer()?;
         let head = self.head(hidden_states, timestep, kv)?;
         let x = self.run_blocks(&head, 0, head.x.shallow_clone())?;
         self.tail(&head, &x)
@@ -403,6 +515,7 @@ impl WanTransformer {
         cache: CachedStep<'_>,
     ) -> Result<Tensor> {
         let _guard = tch::no_grad_guard();
+        let _outer = self.stream_outer()?;
         let head = self.head(hidden_states, timestep, kv)?;
         let x = match self.blocks.split_first() {
             Some((first, _)) => {
@@ -476,6 +589,7 @@ impl WanTransformer {
         let kv = head.kv.blocks.get(index).ok_or_else(|| {
             Error::invalid("Wan transformer: the cross-attention keys and values miss a block")
         })?;
+        let _weights = self.stream_block(index)?;
         block.forward(
             x,
             kv,

@@ -26,6 +26,7 @@ pub use patch::{patchify, unpatchify};
 pub use tiling::VaeTiling;
 
 use crate::nn::causal_conv::{CausalConv3d, FeatCache};
+use crate::nn::offload::{Uploaded, WeightSet};
 use crate::weights::{read_config, TensorStore};
 use crate::{Error, Result};
 use decoder::Decoder;
@@ -48,6 +49,10 @@ pub struct WanVae {
     kind: Kind,
     num_parameters: i64,
     tiling: Option<VaeTiling>,
+    /// Every weight, to copy them to the run device when offloaded.
+    weights: WeightSet,
+    /// The weights wait in host memory between uses ([`WanVae::set_offload`]).
+    offloaded: bool,
 }
 
 impl WanVae {
@@ -79,6 +84,7 @@ impl WanVae {
             Err(e) => return Err(e),
         };
         store.finish()?;
+        let weights = store.weight_set();
         let unexpected: HashSet<String> = store.report().unexpected.into_iter().collect();
         let num_parameters = store
             .tensor_infos()
@@ -97,7 +103,32 @@ impl WanVae {
             kind,
             num_parameters,
             tiling: None,
+            weights,
+            offloaded: false,
         })
+    }
+
+    /// With `offloaded`, runs on `device` while the weights stay where they
+    /// were loaded (host memory) until [`WanVae::upload`] copies them for a
+    /// while (model offload). Without, `device` must be the weights' device.
+    pub fn set_offload(&mut self, offloaded: bool, device: Device) -> Result<()> {
+        if !offloaded && !self.weights.is_on(device) {
+            return Err(Error::invalid(format!(
+                "Wan VAE: weights not on {device:?} cannot run there without offload"
+            )));
+        }
+        self.offloaded = offloaded;
+        self.device = device;
+        Ok(())
+    }
+
+    /// When offloaded: copies every weight to the run device until the
+    /// result is released (`None` when not offloaded).
+    pub fn upload(&self) -> Result<Option<Uploaded>> {
+        if !self.offloaded {
+            return Ok(None);
+        }
+        Ok(Some(self.weights.upload(self.device)?))
     }
 
     /// Turns the spatially tiled decode on (`Some`) or off (`None`, the
@@ -127,7 +158,7 @@ impl WanVae {
         self.num_parameters
     }
 
-    /// The device the weights live on.
+    /// The device the VAE runs on (where its weights live, unless offloaded).
     pub fn device(&self) -> Device {
         self.device
     }

@@ -1,0 +1,256 @@
+//! Weight offload for small GPUs, shared by every family: a component's
+//! weights wait in host memory and are copied to the run device only while
+//! they are used, as diffusers' `enable_model_cpu_offload` (a whole component
+//! per phase) and `enable_sequential_cpu_offload` (one transformer block at a
+//! time) do.
+//!
+//! A copy replaces each weight's data in place, as PyTorch's
+//! `param.data = param.data.to(device)` does: every module holding the tensor
+//! sees it on the device without being rebuilt. The host data is kept aside,
+//! so giving the weights back ([`Uploaded::release`]) only swaps it in again
+//! and frees the device copies (no copy back: weights do not change).
+
+use std::fmt;
+use std::str::FromStr;
+
+use tch::{Device, Tensor};
+
+use crate::{Error, Result};
+
+/// Where weights wait between uses (builder option `offload`, CLI `--offload`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum Offload {
+    /// Every component stays on the run device (the default).
+    #[default]
+    None,
+    /// Components wait in host memory; each is copied to the GPU for its
+    /// phase (text encoder, transformer, VAE) and dropped from it after:
+    /// the GPU holds the largest component instead of all of them.
+    Model,
+    /// As [`Offload::Model`], and the transformer's blocks are copied to the
+    /// GPU one at a time as the forward reaches them: the GPU holds one block
+    /// (and the transformer's small input and output layers) at a time, at
+    /// the cost of copying the transformer's weights at every step.
+    Sequential,
+}
+
+impl Offload {
+    /// The option's name for this mode.
+    pub fn name(self) -> &'static str {
+        match self {
+            Offload::None => "none",
+            Offload::Model => "model",
+            Offload::Sequential => "sequential",
+        }
+    }
+
+    /// Whether any weights wait in host memory.
+    pub fn is_on(self) -> bool {
+        self != Offload::None
+    }
+}
+
+impl fmt::Display for Offload {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for Offload {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "none" | "off" | "no" | "false" | "0" => Ok(Offload::None),
+            "model" => Ok(Offload::Model),
+            "sequential" => Ok(Offload::Sequential),
+            other => Err(Error::invalid(format!(
+                "offload takes none, model or sequential, got `{other}`"
+            ))),
+        }
+    }
+}
+
+/// Handles on a set of weights (a component or one block): each shares its
+/// weight's data, so a swap through it is seen by the module holding it.
+#[derive(Debug, Default)]
+pub struct WeightSet {
+    handles: Vec<Tensor>,
+}
+
+impl WeightSet {
+    /// Handles on `tensors`.
+    pub fn new<'a>(tensors: impl IntoIterator<Item = &'a Tensor>) -> Self {
+        Self {
+            handles: tensors.into_iter().map(Tensor::shallow_clone).collect(),
+        }
+    }
+
+    /// Number of tensors.
+    pub fn len(&self) -> usize {
+        self.handles.len()
+    }
+
+    /// Whether the set holds no tensor.
+    pub fn is_empty(&self) -> bool {
+        self.handles.is_empty()
+    }
+
+    /// Bytes of the weights.
+    pub fn bytes(&self) -> u64 {
+        self.handles
+            .iter()
+            .map(|t| t.numel() as u64 * t.kind().elt_size_in_bytes() as u64)
+            .sum()
+    }
+
+    /// Whether every weight is on `device` now.
+    pub fn is_on(&self, device: Device) -> bool {
+        self.handles.iter().all(|t| t.device() == device)
+    }
+
+    /// Copies every weight to `device` until the result is released (a real
+    /// copy even when the weights are on `device` already, so the host data
+    /// is never written through).
+    pub fn upload(&self, device: Device) -> Result<Uploaded> {
+        self.swap(|t| Ok(t.f_to_device_(device, t.kind(), false, true)?))
+    }
+
+    /// Replaces each weight's data by `map(weight)` until the result is
+    /// released. On an error the weights swapped so far are given back.
+    pub fn swap(&self, mut map: impl FnMut(&Tensor) -> Result<Tensor>) -> Result<Uploaded> {
+        let mut up = Uploaded {
+            handles: Vec::with_capacity(self.handles.len()),
+            host: Vec::with_capacity(self.handles.len()),
+        };
+        for h in &self.handles {
+            let copy = map(h)?;
+            if copy.size() != h.size() {
+                return Err(Error::invalid(format!(
+                    "offload: a weight copy has shape {:?}, the weight {:?}",
+                    copy.size(),
+                    h.size()
+                )));
+            }
+            // A new tensor sharing the current data: it keeps it aside.
+            let kept = h.f_detach()?;
+            let mut handle = h.shallow_clone();
+            handle.f_set_data(&copy)?;
+            up.handles.push(handle);
+            up.host.push(kept);
+        }
+        Ok(up)
+    }
+}
+
+/// Weights copied to a device by [`WeightSet::upload`]: released (or
+/// dropped), each weight gets its host data back and the copies are freed.
+#[derive(Debug)]
+pub struct Uploaded {
+    handles: Vec<Tensor>,
+    host: Vec<Tensor>,
+}
+
+impl Uploaded {
+    /// Bytes of the copies.
+    pub fn bytes(&self) -> u64 {
+        self.handles
+            .iter()
+            .map(|t| t.numel() as u64 * t.kind().elt_size_in_bytes() as u64)
+            .sum()
+    }
+
+    /// Gives every weight its host data back (the copies are freed once no
+    /// computation holds them).
+    pub fn release(mut self) -> Result<()> {
+        self.restore()
+    }
+
+    fn restore(&mut self) -> Result<()> {
+        // Last swapped first: a weight listed twice ends with its first data.
+        let mut first_err = None;
+        while let (Some(mut h), Some(host)) = (self.handles.pop(), self.host.pop()) {
+            if let Err(e) = h.f_set_data(&host) {
+                first_err.get_or_insert(e);
+            }
+        }
+        match first_err {
+            Some(e) => Err(e.into()),
+            None => Ok(()),
+        }
+    }
+}
+
+impl Drop for Uploaded {
+    fn drop(&mut self) {
+        // Errors cannot be reported here; `release` reports them.
+        let _ = self.restore();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tch::Kind;
+
+    #[test]
+    fn a_swap_is_seen_through_the_module_and_undone_on_release() {
+        let w = Tensor::from_slice(&[1.0f32, 2.0, 3.0]);
+        let module_field = w.shallow_clone();
+        let set = WeightSet::new([&w]);
+        assert_eq!(set.bytes(), 12);
+        let ptr = w.data_ptr();
+        let up = set.upload(Device::Cpu).unwrap();
+        // A real copy: new data, same values, seen through the module's handle.
+        assert_ne!(module_field.data_ptr(), ptr);
+        assert_eq!(
+            Vec::<f32>::try_from(&module_field).unwrap(),
+            [1.0, 2.0, 3.0]
+        );
+        up.release().unwrap();
+        assert_eq!(module_field.data_ptr(), ptr);
+        // A swap to another dtype shows that every handle is swapped; dropping undoes it.
+        {
+            let _up = set.swap(|t| Ok(t.f_to_kind(Kind::Double)?)).unwrap();
+            assert_eq!(module_field.kind(), Kind::Double);
+        }
+        assert_eq!(module_field.kind(), Kind::Float);
+        assert_eq!(module_field.data_ptr(), ptr);
+    }
+
+    #[test]
+    fn a_weight_listed_twice_gets_its_host_data_back() {
+        let w = Tensor::from_slice(&[1.0f32, 2.0]);
+        let ptr = w.data_ptr();
+        let set = WeightSet::new([&w, &w]);
+        set.upload(Device::Cpu).unwrap().release().unwrap();
+        assert_eq!(w.data_ptr(), ptr);
+    }
+
+    #[test]
+    fn a_copy_of_another_shape_is_refused_and_nothing_stays_swapped() {
+        let a = Tensor::from_slice(&[1.0f32, 2.0]);
+        let b = Tensor::from_slice(&[1.0f32, 2.0, 3.0]);
+        let (pa, pb) = (a.data_ptr(), b.data_ptr());
+        let set = WeightSet::new([&a, &b]);
+        let mut n = 0;
+        let r = set.swap(|t| {
+            n += 1;
+            Ok(if n == 2 {
+                t.f_narrow(0, 0, 1)?
+            } else {
+                t.copy()
+            })
+        });
+        assert!(r.is_err());
+        assert_eq!((a.data_ptr(), b.data_ptr()), (pa, pb));
+    }
+
+    #[test]
+    fn offload_modes_parse_and_print() {
+        for m in [Offload::None, Offload::Model, Offload::Sequential] {
+            assert_eq!(m.name().parse::<Offload>().unwrap(), m);
+        }
+        assert_eq!("off".parse::<Offload>().unwrap(), Offload::None);
+        assert!("disk".parse::<Offload>().is_err());
+    }
+}

@@ -1,0 +1,155 @@
+//! Weight offload (`nn::offload`, `PipelineBuilder::offload`): with the
+//! weights waiting in host memory and copied to the run device per component
+//! (model offload) or per transformer block (sequential offload), a
+//! generation gives the same values bit for bit; every copy is given back
+//! afterwards; sequential offload copies each block once per forward and per
+//! key/value build. On these CPU machines the copies go from host memory to
+//! host memory (`offload_on_cpu`, a test-only switch): what is checked is the
+//! bookkeeping, which is the same on a GPU.
+
+use sora_core::family::{ModelFamily, SpeedOptions};
+use sora_core::models::wan::WanFamily;
+use sora_core::weights::ModelFolder;
+use sora_core::{Device, Dtype, Error, Offload, Pipeline, Progress, Request};
+use sora_tests::fixture;
+
+use crate::cross_attn_kv::denoise;
+
+fn family(case: &str, offload: Offload, batch_guidance: bool) -> WanFamily {
+    let folder = ModelFolder::open(fixture("wan_pipeline").join(case).join("model")).unwrap();
+    let mut fam = WanFamily::load_offloaded(&folder, Device::Cpu, Dtype::F32, offload).unwrap();
+    fam.configure(&SpeedOptions {
+        batch_guidance,
+        step_cache: None,
+    });
+    fam
+}
+
+/// Data pointers of every transformer weight (both experts).
+fn transformer_data(fam: &WanFamily) -> Vec<usize> {
+    let mut out: Vec<usize> = fam
+        .transformer()
+        .tensors()
+        .iter()
+        .map(|t| t.data_ptr() as usize)
+        .collect();
+    if let Some(t) = fam.transformer_2() {
+        out.extend(t.tensors().iter().map(|t| t.data_ptr() as usize));
+    }
+    out
+}
+
+#[test]
+fn offloaded_denoising_gives_the_same_latents_and_gives_every_copy_back() {
+    for (case, batch) in [
+        ("t2v_21", true),
+        ("t2v_21", false),
+        ("i2v_21", true),
+        ("t2v_22_experts", true),
+    ] {
+        let dir = fixture("wan_pipeline").join(case);
+        let want = denoise(&mut family(case, Offload::None, batch), &dir);
+        for mode in [Offload::Model, Offload::Sequential] {
+            let mut fam = family(case, mode, batch);
+            assert_eq!(fam.offload(), mode);
+            let host = transformer_data(&fam);
+            let got = denoise(&mut fam, &dir);
+            assert!(
+                got.equal(&want),
+                "{case} (batched guidance {batch}), {mode} offload: latents differ"
+            );
+            match mode {
+                // The expert of the last step is still on the run device (a
+                // copy of its weights) until the run ends.
+                Offload::Model => assert_ne!(transformer_data(&fam), host, "{case}: no copy made"),
+                // Blocks are given back as soon as they ran.
+                _ => assert_eq!(transformer_data(&fam), host, "{case}: a block copy kept"),
+            }
+            fam.release_offloaded().unwrap();
+            assert_eq!(
+                transformer_data(&fam),
+                host,
+                "{case}, {mode}: the weights did not get their host data back"
+            );
+        }
+    }
+}
+
+#[test]
+fn sequential_offload_copies_each_block_once_per_use() {
+    for (batch, forwards_per_step) in [(true, 1), (false, 2)] {
+        let dir = fixture("wan_pipeline").join("t2v_21");
+        let mut fam = family("t2v_21", Offload::Sequential, batch);
+        let req = crate::wan_pipeline::request_of(&dir);
+        let steps = u64::from(req.steps.unwrap_or(2));
+        let _ = denoise(&mut fam, &dir);
+        let t = fam.transformer();
+        let layers = t.config().num_layers as u64;
+        let builds = t.cross_attn_kv_builds();
+        assert_eq!(
+            t.block_uploads(),
+            layers * (builds + forwards_per_step * steps),
+            "batched guidance {batch}: {builds} key/value builds, {steps} steps"
+        );
+        // A model not offloaded copies nothing.
+        let mut plain = family("t2v_21", Offload::None, batch);
+        let _ = denoise(&mut plain, &dir);
+        assert_eq!(plain.transformer().block_uploads(), 0);
+    }
+}
+
+fn pipeline(offload: Offload) -> sora_core::Result<Pipeline> {
+    Pipeline::builder()
+        .model(fixture("wan_pipeline").join("t2v_21").join("model"))
+        .offload(offload)
+        .offload_on_cpu()
+        .build()
+}
+
+fn request() -> Request {
+    Request::text("a red fox in the snow")
+        .size(32, 32)
+        .frames(5)
+        .steps(2)
+        .guidance(5.0)
+        .seed(3)
+}
+
+#[test]
+fn offloaded_pipelines_make_the_same_frames_and_survive_a_cancelled_run() {
+    let want = pipeline(Offload::None)
+        .unwrap()
+        .generate(&request(), &mut Progress::none())
+        .unwrap();
+    for mode in [Offload::Model, Offload::Sequential] {
+        let pipe = pipeline(mode).unwrap();
+        // Cancelled while denoising: the copies are given back, the next run works.
+        let mut cancel = Progress::with_callback(|e| e.phase != sora_core::Phase::Denoise);
+        let e = pipe.generate(&request(), &mut cancel).unwrap_err();
+        assert!(matches!(e, Error::Cancelled), "{mode}: {e}");
+        for _ in 0..2 {
+            let clip = pipe.generate(&request(), &mut Progress::none()).unwrap();
+            assert_eq!(clip.frames, want.frames, "{mode} offload: frames differ");
+        }
+    }
+}
+
+#[test]
+fn offload_is_refused_on_the_cpu_and_named_by_the_option() {
+    let e = Pipeline::builder()
+        .model(fixture("wan_pipeline").join("t2v_21").join("model"))
+        .offload(Offload::Model)
+        .build()
+        .err()
+        .expect("offload on the CPU must be refused");
+    match e {
+        Error::Unsupported(m) => assert!(m.contains("host memory") && m.contains("CUDA"), "{m}"),
+        other => panic!("expected Unsupported, got {other}"),
+    }
+    let b = Pipeline::builder().option("offload", "sequential").unwrap();
+    assert!(format!("{b:?}").contains("Sequential"));
+    match Pipeline::builder().option("offload", "disk") {
+        Err(Error::InvalidRequest(m)) => assert!(m.contains("none, model or sequential"), "{m}"),
+        other => panic!("expected InvalidRequest, got {other:?}"),
+    }
+}
