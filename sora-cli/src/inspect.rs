@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use clap::Args;
 use sora_core::estimate::{estimate_folder, MemoryEstimate};
 use sora_core::inspect::{inspect, ModelReport};
-use sora_core::{Device, Dtype, Error, EstimateOptions, Request};
+use sora_core::{Device, Dtype, Error, EstimateOptions, Offload, Request};
 
 /// Arguments of `sora inspect`.
 #[derive(Args)]
@@ -47,6 +47,9 @@ pub struct InspectArgs {
     /// As `generate --offload-text-encoder`.
     #[arg(long, requires = "estimate")]
     offload_text_encoder: bool,
+    /// As `generate --offload MODE` (none, model or sequential).
+    #[arg(long, value_name = "MODE", requires = "estimate", value_parser = ["none", "model", "sequential"])]
+    offload: Option<String>,
     /// With step caching on (its residuals stay alive between steps).
     #[arg(long, requires = "estimate")]
     step_cache: bool,
@@ -178,6 +181,10 @@ fn estimate_of(a: &InspectArgs) -> sora_core::Result<MemoryEstimate> {
         batch_guidance: !a.no_batch_guidance,
         offload_text_encoder: a.offload_text_encoder,
         step_cache: a.step_cache,
+        offload: match &a.offload {
+            Some(o) => o.parse()?,
+            None => Offload::None,
+        },
     };
     estimate_folder(&a.dir, &req, &opts)
 }

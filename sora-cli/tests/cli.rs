@@ -312,6 +312,42 @@ fn offloading_the_text_encoder_keeps_the_frames() {
 }
 
 #[test]
+fn offload_is_refused_on_the_cpu_and_estimated_for_a_gpu() {
+    let m = model();
+    let ms = m.to_str().unwrap();
+    let dir = scratch("offload_modes");
+    let out = dir.join("clip");
+    let mut a = small_args(ms, out.to_str().unwrap());
+    a.extend(["--offload", "model"]);
+    let o = sora(&a);
+    assert_eq!(o.status.code(), Some(1), "unsupported");
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("host memory") && err.contains("CUDA"), "{err}");
+    assert!(!out.exists(), "{} was written", out.display());
+    let mut a = small_args(ms, out.to_str().unwrap());
+    a.extend(["--offload", "disk"]);
+    assert_eq!(sora(&a).status.code(), Some(2), "usage error");
+    // The estimate for a GPU: less with each mode.
+    let total = |mode: &str| {
+        let o = sora(&[
+            "inspect",
+            ms,
+            "--estimate",
+            "--json",
+            "--device",
+            "cuda",
+            "--offload",
+            mode,
+        ]);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        v["estimate"]["total_mb"].as_f64().unwrap()
+    };
+    let (none, model, seq) = (total("none"), total("model"), total("sequential"));
+    assert!(seq <= model && model < none, "{seq} {model} {none}");
+}
+
+#[test]
 fn inspect_estimate_prints_parts_phases_and_total() {
     let m = model();
     let ms = m.to_str().unwrap();

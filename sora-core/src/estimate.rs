@@ -94,6 +94,9 @@ pub struct EstimateOptions {
     /// Step caching is on (it keeps two hidden-state-sized residuals per
     /// guidance branch and expert between steps).
     pub step_cache: bool,
+    /// Weight offload: the run device holds the weights of the phase's
+    /// component only (model), and of one transformer block (sequential).
+    pub offload: crate::nn::Offload,
 }
 
 impl Default for EstimateOptions {
@@ -104,6 +107,7 @@ impl Default for EstimateOptions {
             batch_guidance: true,
             offload_text_encoder: false,
             step_cache: false,
+            offload: crate::nn::Offload::None,
         }
     }
 }

@@ -71,3 +71,14 @@ def test_bad_vae_tiling_is_an_invalid_request(wan_model, bad):
 def test_vae_tiling_type_error(wan_model):
     with pytest.raises(TypeError):
         sora.Pipeline(wan_model, vae_tiling="yes")
+
+
+def test_offload_is_refused_on_the_cpu(wan_model):
+    # Offload copies weights from host memory to a GPU; on the CPU it is refused.
+    for mode in ("model", "sequential"):
+        with pytest.raises(sora.UnsupportedError, match="host memory"):
+            sora.Pipeline(wan_model, offload=mode)
+    with pytest.raises(sora.InvalidRequestError, match="none, model or sequential"):
+        sora.Pipeline(wan_model, offload="disk")
+    # "none" is the default and loads.
+    assert sora.Pipeline(wan_model, offload="none").family == "wan"

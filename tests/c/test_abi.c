@@ -215,6 +215,14 @@ static void test_pipeline_builder(void) {
     EXPECT(sora_pipeline_builder_build(b, NULL), INVALID, "out");
     sora_pipeline_builder_free(b);
     sora_pipeline_builder_free(NULL);
+
+    /* Offload is checked before the folder: refused on the CPU, named when unknown. */
+    EXPECT(sora_pipeline_builder_new(missing, &b), SORA_OK, NULL);
+    EXPECT(sora_pipeline_builder_set(b, "offload", "disk"), INVALID, "none, model or sequential");
+    EXPECT(sora_pipeline_builder_set(b, "offload", "sequential"), SORA_OK, NULL);
+    EXPECT(sora_pipeline_builder_build(b, &p), SORA_ERR_UNSUPPORTED, "host memory");
+    CHECK(p == NULL, "no pipeline with offload on the CPU");
+    sora_pipeline_builder_free(b);
 }
 
 static void test_request_keys(void) {

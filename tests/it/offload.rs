@@ -153,3 +153,56 @@ fn offload_is_refused_on_the_cpu_and_named_by_the_option() {
         other => panic!("expected InvalidRequest, got {other:?}"),
     }
 }
+
+#[test]
+fn the_estimate_counts_only_the_weights_a_phase_copies_to_the_device() {
+    use sora_core::estimate::{estimate_folder, EstimateOptions};
+    let m = fixture("wan_pipeline").join("t2v_22_experts").join("model");
+    let req = request().size(64, 64).frames(9);
+    let est = |offload| {
+        estimate_folder(
+            &m,
+            &req,
+            &EstimateOptions {
+                device: Device::Cuda(0),
+                offload,
+                ..EstimateOptions::default()
+            },
+        )
+        .unwrap()
+    };
+    let phase_weights = |e: &sora_core::MemoryEstimate, name: &str| {
+        e.phases
+            .iter()
+            .find(|p| p.name == name)
+            .unwrap_or_else(|| panic!("no phase {name}"))
+            .weights_mb
+    };
+    let part = |e: &sora_core::MemoryEstimate, name: &str| {
+        e.weights
+            .iter()
+            .find(|p| p.name == name)
+            .unwrap_or_else(|| panic!("no weights {name}"))
+            .mb
+    };
+    let (none, model, seq) = (
+        est(Offload::None),
+        est(Offload::Model),
+        est(Offload::Sequential),
+    );
+    let all: f64 = none.weights.iter().map(|p| p.mb).sum();
+    assert!((phase_weights(&none, "denoise") - all).abs() < 1e-9);
+    // Model offload: each phase holds its own component.
+    assert_eq!(phase_weights(&model, "text"), part(&none, "text_encoder"));
+    assert_eq!(phase_weights(&model, "decode"), part(&none, "vae"));
+    let expert = part(&none, "transformer").max(part(&none, "transformer_2"));
+    assert_eq!(phase_weights(&model, "denoise"), expert);
+    // Sequential offload: one block and the layers around the blocks, less
+    // than the whole transformer.
+    let streamed = phase_weights(&seq, "denoise");
+    assert!(
+        streamed < expert && streamed > 0.0,
+        "{streamed} vs {expert}"
+    );
+    assert!(seq.total_mb <= model.total_mb && model.total_mb < none.total_mb);
+}

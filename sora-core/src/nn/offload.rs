@@ -108,6 +108,16 @@ impl WeightSet {
         self.handles.iter().all(|t| t.device() == device)
     }
 
+    /// Moves every weight to `device` for good (the host data is not kept).
+    pub fn move_to(&self, device: Device) -> Result<()> {
+        for h in &self.handles {
+            if h.device() != device {
+                h.shallow_clone().f_set_data(&h.f_to_device(device)?)?;
+            }
+        }
+        Ok(())
+    }
+
     /// Copies every weight to `device` until the result is released (a real
     /// copy even when the weights are on `device` already, so the host data
     /// is never written through).

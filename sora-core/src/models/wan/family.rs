@@ -91,6 +91,7 @@ pub struct WanFamily {
 /// A component copied to the run device as a whole under model offload.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Part {
+    TextEncoder,
     /// The transformer (0) or the low-noise expert (1).
     Transformer(usize),
     Vae,
@@ -204,7 +205,7 @@ impl WanFamily {
         let basics: SchedulerBasics = crate::weights::read_config(&scheduler_config)?;
         // Fail early on an unusable scheduler config, before loading weights.
         sampler::from_config(&scheduler_config)?;
-        let text = WanTextEncoder::load(
+        let mut text = WanTextEncoder::load(
             &folder.component_dir("tokenizer")?,
             &folder.component_dir("text_encoder")?,
             text_device,
@@ -244,6 +245,7 @@ impl WanFamily {
             None
         };
         if offload.is_on() {
+            text.set_offload(true, device)?;
             transformer.set_offload(offload, run)?;
             if let Some(t) = transformer_2.as_mut() {
                 t.set_offload(offload, run)?;
@@ -269,8 +271,7 @@ impl WanFamily {
             run_device: device,
             dtype,
             text: Some(text),
-            // Offloaded, the encoder was loaded in host memory.
-            text_parked: offload.is_on() && device != Device::Cpu,
+            text_parked: false,
             text_cache: EmbeddingCache::default(),
             last_text_cached: false,
             memory: MemoryOptions::default(),
@@ -304,6 +305,10 @@ impl WanFamily {
         }
         self.release_resident()?;
         let up = match part {
+            Part::TextEncoder => match &self.text {
+                Some(t) => t.upload()?,
+                None => None,
+            },
             Part::Transformer(0) => self.transformer.upload()?,
             Part::Transformer(_) => match &self.transformer_2 {
                 Some(t) => t.upload()?,
@@ -383,9 +388,14 @@ impl WanFamily {
         (0..n).map(|i| Ok(ts.f_get(i)?)).collect()
     }
 
-    /// The text encoder on the run device: reloaded from the folder (weights
-    /// memory-mapped) when it was dropped, moved back when it was parked.
+    /// The text encoder on the run device: copied there under offload,
+    /// reloaded from the folder (weights memory-mapped) when it was dropped,
+    /// moved back when it was parked.
     fn text_encoder(&mut self) -> Result<&WanTextEncoder> {
+        if self.offload.is_on() {
+            // Offloaded, the encoder is never dropped: its weights wait in host memory.
+            self.make_resident(Part::TextEncoder)?;
+        }
         match self.text.as_mut() {
             None => {
                 self.text = Some(WanTextEncoder::from_folder(
@@ -406,10 +416,17 @@ impl WanFamily {
             .ok_or_else(|| Error::Device("the text encoder could not be reloaded".into()))
     }
 
-    /// Releases the text encoder when offloading: dropped on the CPU, parked in
-    /// host memory on a GPU.
+    /// Releases the text encoder: under offload its copy on the run device is
+    /// given back; with `offload_text_encoder` it is dropped on the CPU and
+    /// parked in host memory on a GPU.
     fn release_text_encoder(&mut self) -> Result<()> {
-        if !self.memory.offload_text_encoder && !self.offload.is_on() {
+        if self.offload.is_on() {
+            return match &self.resident {
+                Some((Part::TextEncoder, _)) => self.release_resident(),
+                _ => Ok(()),
+            };
+        }
+        if !self.memory.offload_text_encoder {
             return Ok(());
         }
         match self.run_device {
@@ -493,6 +510,7 @@ impl ModelFamily for WanFamily {
             batch_guidance: self.speed.batch_guidance,
             offload_text_encoder: self.memory.offload_text_encoder,
             step_cache: self.speed.step_cache.is_some(),
+            offload: self.offload,
         };
         let cfg = req.guidance > 1.0;
         let cached = self.text_cache.contains(&req.prompt, MAX_SEQUENCE_LENGTH)
@@ -502,7 +520,8 @@ impl ModelFamily for WanFamily {
                     .contains(&req.negative_prompt, MAX_SEQUENCE_LENGTH));
         let state = Residency {
             loading: false,
-            text_resident: self.text.is_some() && !self.text_parked,
+            // Offloaded, the encoder is copied from host memory (no reload).
+            text_resident: self.offload.is_on() || (self.text.is_some() && !self.text_parked),
             prompts_cached: cached,
             cache_entries: self.text_cache.capacity(),
         };

@@ -42,6 +42,9 @@ pub(crate) struct WanSpec {
     image: Option<ClipVisionConfig>,
     /// Per loaded component, in load order.
     tallies: Vec<(String, WeightTally)>,
+    /// Per transformer (expert): the weights outside the blocks and those of
+    /// one block (what sequential offload keeps on the run device).
+    transformer_parts: Vec<(WeightTally, WeightTally)>,
 }
 
 /// The state of a loaded pipeline the estimate depends on.
@@ -107,6 +110,28 @@ fn tally(folder: &ModelFolder, name: &str) -> Result<WeightTally> {
     })
 }
 
+/// A transformer's weights outside the blocks, and those of its first block
+/// (every block has the same tensors).
+fn transformer_parts(folder: &ModelFolder, name: &str) -> Result<(WeightTally, WeightTally)> {
+    let dir = folder.component_dir(name)?;
+    let store = TensorStore::open(&dir, name, tch::Device::Cpu, tch::Kind::Float)?;
+    let outer = WeightTally::from_store(&store, |n| {
+        if n.starts_with("blocks.") {
+            Keep::Skip
+        } else {
+            keep_transformer(n)
+        }
+    });
+    let block = WeightTally::from_store(&store, |n| {
+        if n.starts_with("blocks.0.") {
+            keep_transformer(n)
+        } else {
+            Keep::Skip
+        }
+    });
+    Ok((outer, block))
+}
+
 fn index_f64(folder: &ModelFolder, key: &str) -> Option<f64> {
     folder.index().get(key).and_then(|v| v.as_f64())
 }
@@ -148,6 +173,10 @@ impl WanSpec {
                 tallies.push((name.to_string(), tally(folder, name)?));
             }
         }
+        let mut parts = vec![transformer_parts(folder, "transformer")?];
+        if folder.has("transformer_2") {
+            parts.push(transformer_parts(folder, "transformer_2")?);
+        }
         if vae.dim_mult.is_empty() {
             return Err(Error::Config {
                 path: folder.root().join("vae").join("config.json"),
@@ -162,6 +191,7 @@ impl WanSpec {
             vae,
             image,
             tallies,
+            transformer_parts: parts,
         })
     }
 
@@ -337,6 +367,59 @@ impl WanSpec {
             }
         };
         let text_after = !opts.offload_text_encoder;
+        // Under offload a phase holds its own component's weights only.
+        let offloaded = opts.offload.is_on();
+        let largest_transformer = self
+            .tallies
+            .iter()
+            .filter(|(n, _)| n.starts_with("transformer"))
+            .map(|(_, t)| t.resident_bytes(dtype))
+            .max()
+            .unwrap_or(0);
+        let streamed_transformer = self
+            .transformer_parts
+            .iter()
+            .map(|(o, b)| o.resident_bytes(dtype) + b.resident_bytes(dtype))
+            .max()
+            .unwrap_or(0);
+        let phase_weights = |p: &mut PhasePlan, phase: &str, with_text: bool| {
+            if !offloaded {
+                add_weights(p, with_text);
+                return;
+            }
+            match phase {
+                "text" => {
+                    // The image encoder runs after the text encoder is given back.
+                    let image_w = weight_of("image_encoder");
+                    if clip_tokens.is_some() && image_w > text_w {
+                        p.add(
+                            "weights: image_encoder (offloaded)",
+                            image_w,
+                            Class::Weights,
+                        );
+                    } else {
+                        p.add("weights: text_encoder (offloaded)", text_w, Class::Weights);
+                    }
+                }
+                "denoise" if opts.offload == crate::nn::Offload::Sequential => {
+                    p.add(
+                        "weights: transformer block and outer layers (sequential offload)",
+                        streamed_transformer,
+                        Class::Weights,
+                    );
+                }
+                "denoise" => {
+                    p.add(
+                        "weights: transformer (offloaded)",
+                        largest_transformer,
+                        Class::Weights,
+                    );
+                }
+                _ => {
+                    p.add("weights: vae (offloaded)", weight_of("vae"), Class::Weights);
+                }
+            }
+        };
 
         let mut phases = Vec::new();
         if state.loading && opts.device == Device::Cpu {
@@ -367,7 +450,7 @@ impl WanSpec {
         }
 
         let mut text = PhasePlan::new("text");
-        add_weights(&mut text, true);
+        phase_weights(&mut text, "text", true);
         text.add("prompt embeddings (cache)", cache, Class::Carried);
         if !state.prompts_cached {
             let reload = match (state.text_resident, text_tally) {
@@ -399,7 +482,7 @@ impl WanSpec {
             // encoder working set taken equal to the decoder's.
             let pixels = 3 * frames * height * width * 4 * 2;
             let mut p = PhasePlan::new("prepare");
-            add_weights(&mut p, text_after);
+            phase_weights(&mut p, "prepare", text_after);
             p.add("prompt embeddings (cache)", cache, Class::Carried)
                 .add("latents", loop_state, Class::Carried)
                 .add("VAE encode", pixels + vae_act, Class::Activations);
@@ -408,7 +491,7 @@ impl WanSpec {
         }
 
         let mut denoise = PhasePlan::new("denoise");
-        add_weights(&mut denoise, text_after);
+        phase_weights(&mut denoise, "denoise", text_after);
         denoise
             .add("prompt embeddings (cache)", cache, Class::Carried)
             .add("latents", loop_state, Class::Carried)
@@ -420,14 +503,15 @@ impl WanSpec {
         // The VAE's input latent is counted in its working set; the decoded
         // frames fill the output buffer chunk by chunk.
         let mut decode = PhasePlan::new("decode");
-        add_weights(&mut decode, text_after);
+        phase_weights(&mut decode, "decode", text_after);
         decode
             .add("prompt embeddings (cache)", cache, Class::Carried)
             .add("output clip", output, Class::Carried)
             .add("VAE decode", vae_act, Class::Activations);
         phases.push(decode);
 
-        let held = if state.loading {
+        let held = if state.loading || offloaded {
+            // Offloaded weights are in host memory between runs.
             0
         } else {
             others.iter().map(|(_, b)| *b).sum::<u64>()

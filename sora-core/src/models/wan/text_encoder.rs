@@ -14,7 +14,7 @@ use std::path::Path;
 use serde::Deserialize;
 use tch::{Kind, Tensor};
 
-use crate::nn::Linear;
+use crate::nn::{Linear, Uploaded, WeightSet};
 use crate::text::clean::prompt_clean;
 use crate::text::tokenizer::Tokenizer;
 use crate::weights::{read_config, ModelFolder, TensorStore, WeightPath};
@@ -255,6 +255,10 @@ pub struct Umt5Encoder {
     final_norm: T5LayerNorm,
     device: tch::Device,
     kind: Kind,
+    /// Every weight, to copy them to the run device when offloaded.
+    weights: WeightSet,
+    /// The weights wait in host memory between uses ([`Umt5Encoder::set_offload`]).
+    offloaded: bool,
 }
 
 impl std::fmt::Debug for Umt5Encoder {
@@ -344,7 +348,33 @@ impl Umt5Encoder {
             final_norm,
             device: store.device(),
             kind,
+            weights: store.weight_set(),
+            offloaded: false,
         })
+    }
+
+    /// With `offloaded`, runs on `device` while the weights stay where they
+    /// were loaded (host memory) until [`Umt5Encoder::upload`] copies them for
+    /// a while (model offload). Without, `device` must be the weights' device.
+    pub fn set_offload(&mut self, offloaded: bool, device: Device) -> Result<()> {
+        let dev = device.to_tch();
+        if !offloaded && !self.weights.is_on(dev) {
+            return Err(Error::invalid(format!(
+                "UMT5: weights not on {device} cannot run there without offload"
+            )));
+        }
+        self.offloaded = offloaded;
+        self.device = dev;
+        Ok(())
+    }
+
+    /// When offloaded: copies every weight to the run device until the
+    /// result is released (`None` when not offloaded).
+    pub fn upload(&self) -> Result<Option<Uploaded>> {
+        if !self.offloaded {
+            return Ok(None);
+        }
+        Ok(Some(self.weights.upload(self.device)?))
     }
 
     /// The configuration.
@@ -367,34 +397,7 @@ impl Umt5Encoder {
         if dev == self.device {
             return Ok(());
         }
-        let mv = |t: &mut Tensor| -> Result<()> {
-            *t = t.f_to_device(dev)?;
-            Ok(())
-        };
-        let mv_linear = |l: &mut Linear| -> Result<()> {
-            mv(&mut l.weight)?;
-            if let Some(b) = l.bias.as_mut() {
-                mv(b)?;
-            }
-            Ok(())
-        };
-        mv(&mut self.embed)?;
-        for b in &mut self.blocks {
-            mv(&mut b.attn_norm.weight)?;
-            for l in [&mut b.q, &mut b.k, &mut b.v, &mut b.o, &mut b.wo] {
-                mv_linear(l)?;
-            }
-            mv(&mut b.relative_bias)?;
-            mv(&mut b.ff_norm.weight)?;
-            match &mut b.ff {
-                FeedForward::Gated { wi_0, wi_1 } => {
-                    mv_linear(wi_0)?;
-                    mv_linear(wi_1)?;
-                }
-                FeedForward::Plain { wi } => mv_linear(wi)?,
-            }
-        }
-        mv(&mut self.final_norm.weight)?;
+        self.weights.move_to(dev)?;
         self.device = dev;
         Ok(())
     }
@@ -607,6 +610,16 @@ impl WanTextEncoder {
     /// Moves the encoder's weights to `device` (see [`Umt5Encoder::to_device`]).
     pub fn to_device(&mut self, device: Device) -> Result<()> {
         self.encoder.to_device(device)
+    }
+
+    /// Offloads the encoder's weights (see [`Umt5Encoder::set_offload`]).
+    pub fn set_offload(&mut self, offloaded: bool, device: Device) -> Result<()> {
+        self.encoder.set_offload(offloaded, device)
+    }
+
+    /// Copies the offloaded weights to the run device (see [`Umt5Encoder::upload`]).
+    pub fn upload(&self) -> Result<Option<Uploaded>> {
+        self.encoder.upload()
     }
 
     /// `prompt_embeds` `[B, max_sequence_length, d_model]` (encoder dtype, encoder
