@@ -152,6 +152,56 @@ impl WeightSet {
     }
 }
 
+/// A component's weights and whether they wait in host memory between uses
+/// (model offload: copied to the run device as a whole while used).
+#[derive(Debug, Default)]
+pub struct ComponentWeights {
+    set: WeightSet,
+    offloaded: bool,
+}
+
+impl ComponentWeights {
+    /// The weights of a component, not offloaded.
+    pub fn new(set: WeightSet) -> Self {
+        Self {
+            set,
+            offloaded: false,
+        }
+    }
+
+    /// The weight handles.
+    pub fn set(&self) -> &WeightSet {
+        &self.set
+    }
+
+    /// Records whether the weights wait in host memory, for a component that
+    /// runs on `run` (named `what` in errors): without offload they must be
+    /// on `run` already; with it, the component needs its weight handles.
+    pub fn place(&mut self, what: &str, offloaded: bool, run: Device) -> Result<()> {
+        if offloaded && self.set.is_empty() {
+            return Err(Error::invalid(format!(
+                "{what}: no weight handles to offload (load it from its folder)"
+            )));
+        }
+        if !offloaded && !self.set.is_on(run) {
+            return Err(Error::invalid(format!(
+                "{what}: weights not on {run:?} cannot run there without offload"
+            )));
+        }
+        self.offloaded = offloaded;
+        Ok(())
+    }
+
+    /// When offloaded: copies every weight to `run` until the result is
+    /// released; `None` when not offloaded.
+    pub fn upload(&self, run: Device) -> Result<Option<Uploaded>> {
+        if !self.offloaded {
+            return Ok(None);
+        }
+        Ok(Some(self.set.upload(run)?))
+    }
+}
+
 /// Weights copied to a device by [`WeightSet::upload`]: released (or
 /// dropped), each weight gets its host data back and the copies are freed.
 #[derive(Debug)]

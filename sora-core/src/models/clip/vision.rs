@@ -11,7 +11,8 @@ use std::path::Path;
 use serde::Deserialize;
 use tch::{Kind, Tensor};
 
-use crate::nn::{sdpa, LayerNorm, Linear, Uploaded, WeightSet};
+use crate::nn::offload::ComponentWeights;
+use crate::nn::{sdpa, LayerNorm, Linear, Uploaded};
 use crate::weights::{read_config, TensorStore, WeightPath};
 use crate::{Device, Dtype, Error, Result};
 
@@ -308,10 +309,8 @@ pub struct ClipVisionModel {
     post_layernorm: LayerNorm,
     device: tch::Device,
     kind: Kind,
-    /// Every weight, to copy them to the run device when offloaded (filled by [`ClipVisionModel::load`]).
-    weights: WeightSet,
-    /// The weights wait in host memory between uses ([`ClipVisionModel::set_offload`]).
-    offloaded: bool,
+    /// Every weight, and whether they wait in host memory (filled by [`ClipVisionModel::load`]).
+    weights: ComponentWeights,
 }
 
 /// What [`ClipVisionModel::forward`] returns.
@@ -332,7 +331,7 @@ impl ClipVisionModel {
         let store = TensorStore::open(dir, "image_encoder", device.to_tch(), dtype.to_kind())?;
         let mut model = Self::from_store(&store, config)?;
         store.finish()?;
-        model.weights = store.weight_set();
+        model.weights = ComponentWeights::new(store.weight_set());
         Ok(model)
     }
 
@@ -341,13 +340,7 @@ impl ClipVisionModel {
     /// for a while (model offload). Needs a model from [`ClipVisionModel::load`].
     pub fn set_offload(&mut self, offloaded: bool, device: Device) -> Result<()> {
         let dev = device.to_tch();
-        if self.weights.is_empty() || (!offloaded && !self.weights.is_on(dev)) {
-            return Err(Error::invalid(format!(
-                "CLIP vision: these weights cannot run on {device} {} offload",
-                if offloaded { "with" } else { "without" }
-            )));
-        }
-        self.offloaded = offloaded;
+        self.weights.place("CLIP vision", offloaded, dev)?;
         self.device = dev;
         Ok(())
     }
@@ -355,10 +348,7 @@ impl ClipVisionModel {
     /// When offloaded: copies every weight to the run device until the
     /// result is released (`None` when not offloaded).
     pub fn upload(&self) -> Result<Option<Uploaded>> {
-        if !self.offloaded {
-            return Ok(None);
-        }
-        Ok(Some(self.weights.upload(self.device)?))
+        self.weights.upload(self.device)
     }
 
     /// Builds the model from an open store (call [`TensorStore::finish`] afterwards).
@@ -403,8 +393,7 @@ impl ClipVisionModel {
             post_layernorm,
             device: p.device(),
             kind: p.kind(),
-            weights: WeightSet::default(),
-            offloaded: false,
+            weights: ComponentWeights::default(),
         })
     }
 

@@ -14,7 +14,8 @@ use std::path::Path;
 use serde::Deserialize;
 use tch::{Kind, Tensor};
 
-use crate::nn::{Linear, Uploaded, WeightSet};
+use crate::nn::offload::ComponentWeights;
+use crate::nn::{Linear, Uploaded};
 use crate::text::clean::prompt_clean;
 use crate::text::tokenizer::Tokenizer;
 use crate::weights::{read_config, ModelFolder, TensorStore, WeightPath};
@@ -255,10 +256,8 @@ pub struct Umt5Encoder {
     final_norm: T5LayerNorm,
     device: tch::Device,
     kind: Kind,
-    /// Every weight, to copy them to the run device when offloaded.
-    weights: WeightSet,
-    /// The weights wait in host memory between uses ([`Umt5Encoder::set_offload`]).
-    offloaded: bool,
+    /// Every weight, and whether they wait in host memory ([`Umt5Encoder::set_offload`]).
+    weights: ComponentWeights,
 }
 
 impl std::fmt::Debug for Umt5Encoder {
@@ -348,8 +347,7 @@ impl Umt5Encoder {
             final_norm,
             device: store.device(),
             kind,
-            weights: store.weight_set(),
-            offloaded: false,
+            weights: ComponentWeights::new(store.weight_set()),
         })
     }
 
@@ -358,12 +356,7 @@ impl Umt5Encoder {
     /// a while (model offload). Without, `device` must be the weights' device.
     pub fn set_offload(&mut self, offloaded: bool, device: Device) -> Result<()> {
         let dev = device.to_tch();
-        if !offloaded && !self.weights.is_on(dev) {
-            return Err(Error::invalid(format!(
-                "UMT5: weights not on {device} cannot run there without offload"
-            )));
-        }
-        self.offloaded = offloaded;
+        self.weights.place("UMT5", offloaded, dev)?;
         self.device = dev;
         Ok(())
     }
@@ -371,10 +364,7 @@ impl Umt5Encoder {
     /// When offloaded: copies every weight to the run device until the
     /// result is released (`None` when not offloaded).
     pub fn upload(&self) -> Result<Option<Uploaded>> {
-        if !self.offloaded {
-            return Ok(None);
-        }
-        Ok(Some(self.weights.upload(self.device)?))
+        self.weights.upload(self.device)
     }
 
     /// The configuration.
@@ -397,7 +387,7 @@ impl Umt5Encoder {
         if dev == self.device {
             return Ok(());
         }
-        self.weights.move_to(dev)?;
+        self.weights.set().move_to(dev)?;
         self.device = dev;
         Ok(())
     }

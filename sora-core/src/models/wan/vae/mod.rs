@@ -26,7 +26,7 @@ pub use patch::{patchify, unpatchify};
 pub use tiling::VaeTiling;
 
 use crate::nn::causal_conv::{CausalConv3d, FeatCache};
-use crate::nn::offload::{Uploaded, WeightSet};
+use crate::nn::offload::{ComponentWeights, Uploaded};
 use crate::weights::{read_config, TensorStore};
 use crate::{Error, Result};
 use decoder::Decoder;
@@ -49,10 +49,8 @@ pub struct WanVae {
     kind: Kind,
     num_parameters: i64,
     tiling: Option<VaeTiling>,
-    /// Every weight, to copy them to the run device when offloaded.
-    weights: WeightSet,
-    /// The weights wait in host memory between uses ([`WanVae::set_offload`]).
-    offloaded: bool,
+    /// Every weight, and whether they wait in host memory ([`WanVae::set_offload`]).
+    weights: ComponentWeights,
 }
 
 impl WanVae {
@@ -84,7 +82,7 @@ impl WanVae {
             Err(e) => return Err(e),
         };
         store.finish()?;
-        let weights = store.weight_set();
+        let weights = ComponentWeights::new(store.weight_set());
         let unexpected: HashSet<String> = store.report().unexpected.into_iter().collect();
         let num_parameters = store
             .tensor_infos()
@@ -104,7 +102,6 @@ impl WanVae {
             num_parameters,
             tiling: None,
             weights,
-            offloaded: false,
         })
     }
 
@@ -112,12 +109,7 @@ impl WanVae {
     /// were loaded (host memory) until [`WanVae::upload`] copies them for a
     /// while (model offload). Without, `device` must be the weights' device.
     pub fn set_offload(&mut self, offloaded: bool, device: Device) -> Result<()> {
-        if !offloaded && !self.weights.is_on(device) {
-            return Err(Error::invalid(format!(
-                "Wan VAE: weights not on {device:?} cannot run there without offload"
-            )));
-        }
-        self.offloaded = offloaded;
+        self.weights.place("Wan VAE", offloaded, device)?;
         self.device = device;
         Ok(())
     }
@@ -125,10 +117,7 @@ impl WanVae {
     /// When offloaded: copies every weight to the run device until the
     /// result is released (`None` when not offloaded).
     pub fn upload(&self) -> Result<Option<Uploaded>> {
-        if !self.offloaded {
-            return Ok(None);
-        }
-        Ok(Some(self.weights.upload(self.device)?))
+        self.weights.upload(self.device)
     }
 
     /// Turns the spatially tiled decode on (`Some`) or off (`None`, the
