@@ -1,6 +1,6 @@
 """One diffusers generation in a fresh process, timed by phase.
 
-Usage: diffusers_runner.py MODEL_DIR REQUEST_JSON THREADS OUT_NPY RESULT_JSON [DEVICE [DTYPE]]
+Usage: diffusers_runner.py MODEL_DIR REQUEST_JSON THREADS OUT_NPY RESULT_JSON [DEVICE [DTYPE [OFFLOAD]]]
 
 DEVICE is cpu (the default) or cuda; DTYPE float32 (the default), bfloat16 or
 float16. On CUDA every phase boundary synchronizes the device, so the phases
@@ -8,7 +8,10 @@ are the GPU's times too, and the result also holds the peak of CUDA memory that
 torch allocated. Times the imports, loading (`WanPipeline.from_pretrained`), prompt encoding,
 each denoising step, the VAE decode (with postprocessing to numpy) and the whole
 generation after loading; writes the frames ([T,H,W,3] float32 in [0,1]) to
-OUT_NPY and the timings and peak RSS (`ru_maxrss`) to RESULT_JSON.
+OUT_NPY and the timings and peak RSS (`ru_maxrss`) to RESULT_JSON. OFFLOAD
+(`none`, `model`, `sequential`; CUDA only) loads the pipeline on the CPU and
+calls `enable_model_cpu_offload` / `enable_sequential_cpu_offload` (accelerate)
+instead of moving it to the device.
 """
 import time
 
@@ -29,6 +32,7 @@ def main():
     model, req_path, threads, out_npy, result = sys.argv[1:6]
     device = sys.argv[6] if len(sys.argv) > 6 else "cpu"
     dtype = getattr(torch, sys.argv[7]) if len(sys.argv) > 7 else torch.float32
+    offload = sys.argv[8] if len(sys.argv) > 8 else "none"
     req = json.loads(open(req_path).read())
     torch.set_num_threads(int(threads))
     cuda = device.startswith("cuda")
@@ -39,7 +43,13 @@ def main():
         return time.perf_counter()
 
     t0 = now()
-    pipe = WanPipeline.from_pretrained(model, torch_dtype=dtype).to(device)
+    pipe = WanPipeline.from_pretrained(model, torch_dtype=dtype)
+    if offload == "model":
+        pipe.enable_model_cpu_offload(device=device)
+    elif offload == "sequential":
+        pipe.enable_sequential_cpu_offload(device=device)
+    else:
+        pipe = pipe.to(device)
     pipe.set_progress_bar_config(disable=True)
     load_s = now() - t0
 
@@ -97,6 +107,7 @@ def main():
         "torch": torch.__version__,
         "device": device,
         "dtype": str(dtype).replace("torch.", ""),
+        "offload": offload,
     }
     if cuda:
         out["cuda_peak_allocated_mb"] = torch.cuda.max_memory_allocated() / 2**20

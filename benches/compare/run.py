@@ -196,7 +196,7 @@ def matmul_peak(threads: int, device: str = "cpu", dtype: str = "float32") -> di
 def sora_estimate(binary, model, req, args) -> dict | None:
     """sora's own memory estimate of the request (`sora inspect --estimate --json`)."""
     cmd = [binary, "inspect", model, "--estimate", "--json", "--device", args.device, "--dtype", args.dtype,
-           "--width", req["width"], "--height", req["height"], "--frames", req["frames"]]
+           "--width", req["width"], "--height", req["height"], "--frames", req["frames"], "--offload", args.offload]
     r = subprocess.run([str(c) for c in cmd], capture_output=True, text=True, cwd=ROOT)
     if r.returncode != 0:
         log(f"sora inspect --estimate failed: {r.stderr.strip()[-500:]}")
@@ -207,11 +207,12 @@ def sora_estimate(binary, model, req, args) -> dict | None:
 # ---------------------------------------------------------------- runs
 
 
-def run_diffusers(model, req_path, threads, out_dir: pathlib.Path, tag: str, device="cpu", dtype="float32") -> dict:
+def run_diffusers(model, req_path, threads, out_dir: pathlib.Path, tag: str, device="cpu", dtype="float32",
+                  offload="none") -> dict:
     npy, res = out_dir / f"{tag}.npy", out_dir / f"{tag}.json"
     for p in (npy, res):
         p.unlink(missing_ok=True)
-    cmd = [sys.executable, HERE / "diffusers_runner.py", model, req_path, threads, npy, res, device, dtype]
+    cmd = [sys.executable, HERE / "diffusers_runner.py", model, req_path, threads, npy, res, device, dtype, offload]
     run = run_child(cmd, child_env(threads), out_dir, tag, gpu=device != "cpu")
     if run["rc"] != 0 or not res.is_file():
         fail(f"diffusers run {tag} exited with {run['rc']}", run)
@@ -221,7 +222,7 @@ def run_diffusers(model, req_path, threads, out_dir: pathlib.Path, tag: str, dev
 
 
 def run_sora(binary, model, req, threads, out_dir: pathlib.Path, tag: str, step_cache=None,
-             device="cpu", dtype="float32") -> dict:
+             device="cpu", dtype="float32", offload="none") -> dict:
     frames = out_dir / tag
     shutil.rmtree(frames, ignore_errors=True)
     cmd = [
@@ -231,6 +232,8 @@ def run_sora(binary, model, req, threads, out_dir: pathlib.Path, tag: str, step_
         "--steps", req["steps"], "--guidance", req["guidance"], "--seed", req["seed"],
         "--threads", threads, "--json", "--quiet", "--device", device, "--dtype", dtype,
     ]
+    if offload != "none":
+        cmd += ["--offload", offload]
     if step_cache is not None:
         cmd += ["--step-cache", repr(step_cache)]
     run = run_child(cmd, child_env(threads), out_dir, tag, gpu=device != "cpu")
@@ -423,6 +426,9 @@ def main():
     ap.add_argument("--device", default="cpu", help="cpu or cuda: where both engines run")
     ap.add_argument("--dtype", default="float32", choices=["float32", "bfloat16", "float16"],
                     help="weights and activations of both engines")
+    ap.add_argument("--offload", default="none", choices=["none", "model", "sequential"],
+                    help="weight offload in both engines (sora --offload; diffusers enable_model_cpu_offload / "
+                         "enable_sequential_cpu_offload); needs --device cuda")
     ap.add_argument("--step-cache", type=float, metavar="THRESHOLD",
                     help="also run sora with step caching at this threshold (third engine; PSNR against uncached sora)")
     args = ap.parse_args()
@@ -433,6 +439,8 @@ def main():
     engines = ENGINES + ((CACHED,) if args.step_cache is not None else ())
     if args.check_only:
         args.reps = 1
+    if args.offload != "none" and args.device == "cpu":
+        ap.error("--offload copies weights to a GPU: it needs --device cuda")
 
     req = sizes.request(args.size, args.steps)
     gpu = args.device != "cpu"
@@ -440,7 +448,8 @@ def main():
     rows = ROWS + ([("gpu_peak_mb", "peak GPU memory, process (MiB)", 1.0, "{:.0f}")] if gpu else [])
     when = datetime.datetime.now().astimezone()
     log(f"sora vs diffusers, size {args.size}: {req['width']}x{req['height']}, {req['frames']} frames, "
-        f"{req['steps']} steps, guidance {req['guidance']}, seed {req['seed']}; {args.device}, {args.dtype}")
+        f"{req['steps']} steps, guidance {req['guidance']}, seed {req['seed']}; {args.device}, {args.dtype}"
+        + (f", offload {args.offload}" if args.offload != "none" else ""))
     if gpu:
         import torch
 
@@ -475,7 +484,7 @@ def main():
         order = engines if rep % 2 == 0 else engines[::-1]
         for eng in order:
             tag = f"{eng}-{rep}".replace("+", "-")
-            on = dict(device=args.device, dtype=args.dtype)
+            on = dict(device=args.device, dtype=args.dtype, offload=args.offload)
             if eng == "diffusers":
                 r = run_diffusers(model, req_path, args.threads, out_dir, tag, **on)
             elif eng == CACHED:

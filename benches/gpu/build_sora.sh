@@ -45,7 +45,9 @@ printf '\n[patch.crates-io]\ntorch-sys = { path = "%s" }\n' "$B/torch-sys" >> "$
   RUSTFLAGS="-C link-arg=-Wl,--allow-shlib-undefined" cargo build --release -p sora-cli)
 cp "$B/target/release/sora" "$ROOT/.gpu/sora" && strip "$ROOT/.gpu/sora"
 # What the GPU machine's Python lacks, for the diffusers side (python 3.12 there).
-for p in diffusers==0.42.1 transformers==5.24.0 ftfy==6.3.1 wcwidth importlib_metadata==8.7.0 regex==2026.11.19; do
+# accelerate (with psutil and pyyaml) for diffusers' enable_*_cpu_offload.
+for p in diffusers==0.42.1 transformers==5.24.0 ftfy==6.3.1 wcwidth importlib_metadata==8.7.0 regex==2026.11.19 \
+    accelerate==1.15.0 psutil pyyaml; do
   python3 -m pip download -q --no-deps --only-binary=:all: --python-version 3.12 --implementation cp \
     --platform manylinux_2_28_x86_64 --platform manylinux2014_x86_64 --platform manylinux_2_17_x86_64 \
     --platform any -d "$ROOT/.gpu/whl" "$p"

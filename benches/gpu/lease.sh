@@ -15,7 +15,12 @@
 #      within the parity rule (2/255) — the CUDA path is correct;
 #   3. Wan2.1-1.3B's configs at 832x480, 81 frames, bfloat16: the side-by-side
 #      table, model FLOP utilisation against the measured bf16 matmul peak, GPU
-#      memory peaks and sora's estimate of its own.
+#      memory peaks and sora's estimate of its own;
+#   (BIG=0 skips stage 3.)
+#   4. weight offload (OFFLOAD=0 skips it): the tiny model's frames with
+#      `--offload model` and `sequential` against diffusers' offloaded pipeline
+#      (float32, the parity rule), then Wan2.1-1.3B in bf16 with each mode,
+#      one rep each (time and GPU peak against diffusers' offload).
 set -u
 BIN=$(readlink -f "${1:?usage: lease.sh SORA_BINARY [WHEEL_DIR]}")
 WHL=${2:-}
@@ -33,9 +38,25 @@ echo "== 2. tiny, float32, CUDA: parity with diffusers"
 timeout "${TINY_S:-150}" python3 benches/compare/run.py --size tiny --reps 1 --check-only --sora "$BIN" --device cuda \
   2>&1 | tee "$OUT/tiny-cuda.log" | grep -vE "Writing model|it/s\]"
 
-echo "== 3. Wan2.1-1.3B configs, 832x480x81, bfloat16, CUDA"
-timeout "${BIG_S:-330}" python3 benches/compare/run.py --size wan2.1-1.3b --device cuda --dtype bfloat16 \
-  --reps "${REPS:-2}" ${STEPS:+--steps $STEPS} --sora "$BIN" --markdown --json-out "$OUT/wan13-bf16.json" \
-  2>&1 | tee "$OUT/wan13-bf16.log" | grep -vE "Writing model|it/s\]"
-cp target/compare/wan2.1-1.3b/runs/sora-0.stderr "$OUT/wan13-sora-0.stderr" 2>/dev/null
+if [ "${BIG:-1}" != 0 ]; then
+  echo "== 3. Wan2.1-1.3B configs, 832x480x81, bfloat16, CUDA"
+  timeout "${BIG_S:-330}" python3 benches/compare/run.py --size wan2.1-1.3b --device cuda --dtype bfloat16 \
+    --reps "${REPS:-2}" ${STEPS:+--steps $STEPS} --sora "$BIN" --markdown --json-out "$OUT/wan13-bf16.json" \
+    2>&1 | tee "$OUT/wan13-bf16.log" | grep -vE "Writing model|it/s\]"
+  cp target/compare/wan2.1-1.3b/runs/sora-0.stderr "$OUT/wan13-sora-0.stderr" 2>/dev/null
+fi
+
+if [ "${OFFLOAD:-1}" != 0 ]; then
+  echo "== 4. weight offload: parity (tiny, float32), then Wan2.1-1.3B configs in bfloat16"
+  for mode in model sequential; do
+    timeout "${TINY_S:-150}" python3 benches/compare/run.py --size tiny --reps 1 --check-only --sora "$BIN" \
+      --device cuda --offload $mode 2>&1 | tee "$OUT/tiny-offload-$mode.log" | grep -vE "Writing model|it/s\]"
+  done
+  for mode in model sequential; do
+    timeout "${OFFLOAD_S:-240}" python3 benches/compare/run.py --size wan2.1-1.3b --device cuda --dtype bfloat16 \
+      --offload $mode --reps 1 ${STEPS:+--steps $STEPS} --sora "$BIN" --markdown \
+      --json-out "$OUT/wan13-bf16-offload-$mode.json" 2>&1 | tee "$OUT/wan13-offload-$mode.log" \
+      | grep -vE "Writing model|it/s\]"
+  done
+fi
 echo "== done"
