@@ -178,6 +178,7 @@ fn estimate_of(a: &InspectArgs) -> sora_core::Result<MemoryEstimate> {
         batch_guidance: !a.no_batch_guidance,
         offload_text_encoder: a.offload_text_encoder,
         step_cache: a.step_cache,
+        vae_tiling: None,
     };
     estimate_folder(&a.dir, &req, &opts)
 }

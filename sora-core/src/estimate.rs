@@ -28,7 +28,7 @@ use std::path::Path;
 use serde::Serialize;
 
 use crate::weights::TensorStore;
-use crate::{Device, Dtype, Error, Result};
+use crate::{Device, Dtype, Error, Result, VaeTiling};
 
 /// Bytes in one MiB.
 pub const MIB: u64 = 1 << 20;
@@ -94,6 +94,9 @@ pub struct EstimateOptions {
     /// Step caching is on (it keeps two hidden-state-sized residuals per
     /// guidance branch and expert between steps).
     pub step_cache: bool,
+    /// The VAE decodes in spatial tiles (when the latent is larger than one
+    /// tile, as the decode itself decides); `None` decodes whole frames.
+    pub vae_tiling: Option<VaeTiling>,
 }
 
 impl Default for EstimateOptions {
@@ -104,6 +107,7 @@ impl Default for EstimateOptions {
             batch_guidance: true,
             offload_text_encoder: false,
             step_cache: false,
+            vae_tiling: None,
         }
     }
 }
@@ -402,11 +406,17 @@ pub fn feature_cache_bytes(steps: &[ConvStep], dtype: Dtype) -> u64 {
         .sum()
 }
 
-/// Peak bytes of a decoder walked chunk by chunk: its feature cache plus the
-/// largest step, a convolution (alive tensors + input + output + workspace)
-/// or one of `other` (bytes of non-convolution steps such as attention or the
-/// conversion of the decoded frames).
+/// Peak bytes of a decoder walked chunk by chunk: its feature cache plus
+/// [`decoder_step_bytes`].
 pub fn decoder_bytes(steps: &[ConvStep], other: &[u64], device: Device, dtype: Dtype) -> u64 {
+    feature_cache_bytes(steps, dtype) + decoder_step_bytes(steps, other, device, dtype)
+}
+
+/// Bytes of the largest step of a decoder walked chunk by chunk, its feature
+/// cache aside: a convolution (alive tensors + input + output + workspace) or
+/// one of `other` (bytes of non-convolution steps such as attention or the
+/// conversion of the decoded frames).
+pub fn decoder_step_bytes(steps: &[ConvStep], other: &[u64], device: Device, dtype: Dtype) -> u64 {
     let e = elem_bytes(dtype);
     let conv = steps
         .iter()
@@ -414,7 +424,7 @@ pub fn decoder_bytes(steps: &[ConvStep], other: &[u64], device: Device, dtype: D
         .max()
         .unwrap_or(0);
     let other = other.iter().copied().max().unwrap_or(0);
-    feature_cache_bytes(steps, dtype) + conv.max(other)
+    conv.max(other)
 }
 
 /// Bytes of a clip of RGB u8 frames.
@@ -479,6 +489,12 @@ pub struct MemoryEstimate {
     pub batch: u32,
     /// Latent tokens of one transformer forward.
     pub tokens: u64,
+    /// The VAE tiling option, `[height, width, stride height, stride width]`
+    /// in pixels (`--vae-tiling=H,W,SH,SW`); `None` when off.
+    pub vae_tiling: Option<[i64; 4]>,
+    /// Spatial tiles the VAE decodes each latent frame in: 1 when it decodes
+    /// whole frames (tiling off, or the latent within one tile).
+    pub vae_tiles: u64,
     /// Resident weights per component.
     pub weights: Vec<Part>,
     /// Peak working set of each model call (text encoder, transformer, VAE decode…).
@@ -585,6 +601,8 @@ pub struct EstimateHeader {
     pub batch: u32,
     /// Latent tokens.
     pub tokens: u64,
+    /// Spatial tiles the VAE decodes each latent frame in (0 or 1: whole frames).
+    pub vae_tiles: u64,
 }
 
 /// Bytes → MiB.
@@ -671,6 +689,15 @@ pub fn assemble(
         frames: header.frames,
         batch: header.batch,
         tokens: header.tokens,
+        vae_tiling: opts.vae_tiling.map(|t| {
+            [
+                t.tile_sample_min_height,
+                t.tile_sample_min_width,
+                t.tile_sample_stride_height,
+                t.tile_sample_stride_width,
+            ]
+        }),
+        vae_tiles: header.vae_tiles.max(1),
         weights: to_parts(weights),
         activations: to_parts(activations),
         output_mb: mb(output),
