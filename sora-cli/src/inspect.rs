@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use clap::Args;
 use sora_core::estimate::{estimate_folder, MemoryEstimate};
 use sora_core::inspect::{inspect, ModelReport};
+use sora_core::pipeline::parse_vae_tiling;
 use sora_core::{Device, Dtype, Error, EstimateOptions, Offload, Request};
 
 /// Arguments of `sora inspect`.
@@ -53,6 +54,10 @@ pub struct InspectArgs {
     /// With step caching on (its residuals stay alive between steps).
     #[arg(long, requires = "estimate")]
     step_cache: bool,
+    /// As `generate --vae-tiling[=H,W,SH,SW]`: the VAE decodes in spatial
+    /// tiles (256×256 every 192 pixels without a value).
+    #[arg(long, value_name = "H,W,SH,SW", num_args = 0..=1, require_equals = true, default_missing_value = "true", requires = "estimate")]
+    vae_tiling: Option<String>,
 }
 
 fn human_count(n: u64) -> String {
@@ -124,10 +129,31 @@ fn human_mb(mb: f64) -> String {
     }
 }
 
+/// How the VAE decodes: whole frames, or tiles (and whether the option applies).
+fn vae_decode_text(e: &MemoryEstimate) -> String {
+    match e.vae_tiling {
+        None => "VAE decode untiled".into(),
+        Some([h, w, sh, sw]) if e.vae_tiles > 1 => format!(
+            "VAE decode tiled (--vae-tiling={h},{w},{sh},{sw}: {} tiles a frame)",
+            e.vae_tiles
+        ),
+        Some([h, w, sh, sw]) => {
+            format!("VAE decode untiled (--vae-tiling={h},{w},{sh},{sw}: the frame fits one tile)")
+        }
+    }
+}
+
 fn print_estimate(e: &MemoryEstimate) {
     println!(
-        "memory estimate: {}x{}, {} frames on {} in {}; transformer batch {} x {} tokens",
-        e.width, e.height, e.frames, e.device, e.dtype, e.batch, e.tokens
+        "memory estimate: {}x{}, {} frames on {} in {}; transformer batch {} x {} tokens; {}",
+        e.width,
+        e.height,
+        e.frames,
+        e.device,
+        e.dtype,
+        e.batch,
+        e.tokens,
+        vae_decode_text(e)
     );
     println!("  weights (resident):");
     for p in &e.weights {
@@ -184,6 +210,10 @@ fn estimate_of(a: &InspectArgs) -> sora_core::Result<MemoryEstimate> {
         offload: match &a.offload {
             Some(o) => o.parse()?,
             None => Offload::None,
+        },
+        vae_tiling: match &a.vae_tiling {
+            Some(t) => parse_vae_tiling(t)?,
+            None => None,
         },
     };
     estimate_folder(&a.dir, &req, &opts)

@@ -397,6 +397,39 @@ fn inspect_estimate_prints_parts_phases_and_total() {
         sora(&["inspect", ms, "--width", "64"]).status.code(),
         Some(2)
     );
+    // The VAE tiling in effect, as `generate --vae-tiling` takes it.
+    let header = |extra: &[&str]| {
+        let mut a = vec!["inspect", ms, "--estimate"];
+        a.extend(size);
+        a.extend(extra);
+        let o = sora(&a);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let text = String::from_utf8_lossy(&o.stdout).into_owned();
+        let line = text.lines().find(|l| l.starts_with("memory estimate:"));
+        line.unwrap().to_string()
+    };
+    assert!(header(&[]).ends_with("; VAE decode untiled"));
+    assert!(header(&["--vae-tiling"])
+        .ends_with("; VAE decode untiled (--vae-tiling=256,256,192,192: the frame fits one tile)"));
+    // A 6 × 8 latent in 2 × 2 tiles every 1: 6 rows of 8.
+    assert!(header(&["--vae-tiling=16,16,8,8"])
+        .ends_with("; VAE decode tiled (--vae-tiling=16,16,8,8: 48 tiles a frame)"));
+    for bad in [
+        "--vae-tiling=12,16,8,8",
+        "--vae-tiling=16,16,24,8",
+        "--vae-tiling=16,16",
+    ] {
+        let mut a = args.clone();
+        a.push(bad);
+        let o = sora(&a);
+        assert_eq!(o.status.code(), Some(2), "{bad}");
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(err.contains("tiling"), "{bad}: {err}");
+    }
+    assert_eq!(
+        sora(&["inspect", ms, "--vae-tiling"]).status.code(),
+        Some(2)
+    );
 }
 
 /// The estimate against the measured peak of a real run: `sora generate`
@@ -404,23 +437,53 @@ fn inspect_estimate_prints_parts_phases_and_total() {
 /// added must not exceed the estimate of `sora inspect --estimate` for the
 /// same request, and the estimate must not exceed twice that plus a fixed
 /// allowance for LibTorch's own memory (what the estimate counts as runtime).
+/// With `--vae-tiling` given to both: the tiled decode, whose tiles' feature
+/// caches overlap (more than the untiled decode's with 4×4-latent tiles every
+/// 2), and which `inspect` reports (`vae_tiling`, `vae_tiles`).
 #[test]
 fn estimate_bounds_the_measured_peak() {
     let m = model();
     let ms = m.to_str().unwrap();
     let dir = scratch("estimate");
     // Sizes where the activations, not the tiny weights, make the peak.
-    for (w, h, f) in [("256", "256", "17"), ("128", "96", "9")] {
+    let cases: [(&str, &str, &str, Option<&str>, u64); 4] = [
+        ("256", "256", "17", None, 1),
+        ("128", "96", "9", None, 1),
+        ("256", "256", "17", Some("--vae-tiling=64,64,48,48"), 36),
+        ("256", "256", "17", Some("--vae-tiling=32,32,16,16"), 256),
+    ];
+    let mut decode_of = Vec::new();
+    for (w, h, f, tiling, tiles) in cases {
         let mut args = vec!["inspect", ms, "--estimate", "--json"];
         args.extend(["--width", w, "--height", h, "--frames", f]);
+        args.extend(tiling);
         let o = sora(&args);
         assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
         let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
         let estimate = v["estimate"]["total_mb"].as_f64().unwrap();
         let runtime = v["estimate"]["runtime_mb"].as_f64().unwrap();
+        assert_eq!(v["estimate"]["vae_tiles"], tiles);
+        let want_tiling = tiling.map(|t| {
+            let n: Vec<i64> = t["--vae-tiling=".len()..]
+                .split(',')
+                .map(|x| x.parse().unwrap())
+                .collect();
+            serde_json::json!(n)
+        });
+        assert_eq!(v["estimate"]["vae_tiling"], want_tiling.unwrap_or_default());
+        let decode = v["estimate"]["activations"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["name"] == "VAE decode")
+            .unwrap()["mb"]
+            .as_f64()
+            .unwrap();
+        decode_of.push(decode);
+        let name = format!("{w}x{h}x{f} {}", tiling.unwrap_or("untiled"));
 
-        let out = dir.join(format!("{w}x{h}"));
-        let o = sora(&[
+        let out = dir.join(format!("{w}x{h}-{tiles}"));
+        let mut args = vec![
             "generate",
             "--model",
             ms,
@@ -440,20 +503,30 @@ fn estimate_bounds_the_measured_peak() {
             out.to_str().unwrap(),
             "--quiet",
             "--json",
-        ]);
+        ];
+        args.extend(tiling);
+        let o = sora(&args);
         assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
         let r: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        // The pipeline's own estimate (the one it checks before running; no
+        // loading phase) is the same when decoding makes the peak.
+        if v["estimate"]["peak_phase"] == "decode" {
+            assert_eq!(r["estimated_peak_mb"].as_f64(), Some(estimate), "{name}");
+        }
         let grew = r["peak_rss_mb"].as_f64().unwrap() - r["rss_before_load_mb"].as_f64().unwrap();
-        eprintln!("{w}x{h}x{f}: estimate {estimate:.1} MiB, measured growth {grew:.1} MiB");
+        eprintln!("{name}: estimate {estimate:.1} MiB, measured growth {grew:.1} MiB");
         assert!(
             grew <= estimate,
-            "{w}x{h}x{f}: the run grew by {grew:.1} MiB, over the estimate {estimate:.1} MiB"
+            "{name}: the run grew by {grew:.1} MiB, over the estimate {estimate:.1} MiB"
         );
         assert!(
             estimate <= 2.0 * grew + runtime,
-            "{w}x{h}x{f}: estimate {estimate:.1} MiB is far above the measured growth {grew:.1} MiB"
+            "{name}: estimate {estimate:.1} MiB is far above the measured growth {grew:.1} MiB"
         );
     }
+    // 64×64 tiles decode in less than whole frames; 32×32 every 16 cache more.
+    assert!(decode_of[2] < 0.7 * decode_of[0], "{decode_of:?}");
+    assert!(decode_of[3] > decode_of[0], "{decode_of:?}");
 }
 
 #[test]

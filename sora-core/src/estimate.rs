@@ -28,7 +28,7 @@ use std::path::Path;
 use serde::Serialize;
 
 use crate::weights::TensorStore;
-use crate::{Device, Dtype, Error, Result};
+use crate::{Device, Dtype, Error, Result, VaeTiling};
 
 /// Bytes in one MiB.
 pub const MIB: u64 = 1 << 20;
@@ -97,6 +97,9 @@ pub struct EstimateOptions {
     /// Weight offload: the run device holds the weights of the phase's
     /// component only (model), and of one transformer block (sequential).
     pub offload: crate::nn::Offload,
+    /// The VAE decodes in spatial tiles (when the latent is larger than one
+    /// tile, as the decode itself decides); `None` decodes whole frames.
+    pub vae_tiling: Option<VaeTiling>,
 }
 
 impl Default for EstimateOptions {
@@ -108,6 +111,7 @@ impl Default for EstimateOptions {
             offload_text_encoder: false,
             step_cache: false,
             offload: crate::nn::Offload::None,
+            vae_tiling: None,
         }
     }
 }
@@ -406,11 +410,17 @@ pub fn feature_cache_bytes(steps: &[ConvStep], dtype: Dtype) -> u64 {
         .sum()
 }
 
-/// Peak bytes of a decoder walked chunk by chunk: its feature cache plus the
-/// largest step, a convolution (alive tensors + input + output + workspace)
-/// or one of `other` (bytes of non-convolution steps such as attention or the
-/// conversion of the decoded frames).
+/// Peak bytes of a decoder walked chunk by chunk: its feature cache plus
+/// [`decoder_step_bytes`].
 pub fn decoder_bytes(steps: &[ConvStep], other: &[u64], device: Device, dtype: Dtype) -> u64 {
+    feature_cache_bytes(steps, dtype) + decoder_step_bytes(steps, other, device, dtype)
+}
+
+/// Bytes of the largest step of a decoder walked chunk by chunk, its feature
+/// cache aside: a convolution (alive tensors + input + output + workspace) or
+/// one of `other` (bytes of non-convolution steps such as attention or the
+/// conversion of the decoded frames).
+pub fn decoder_step_bytes(steps: &[ConvStep], other: &[u64], device: Device, dtype: Dtype) -> u64 {
     let e = elem_bytes(dtype);
     let conv = steps
         .iter()
@@ -418,7 +428,7 @@ pub fn decoder_bytes(steps: &[ConvStep], other: &[u64], device: Device, dtype: D
         .max()
         .unwrap_or(0);
     let other = other.iter().copied().max().unwrap_or(0);
-    feature_cache_bytes(steps, dtype) + conv.max(other)
+    conv.max(other)
 }
 
 /// Bytes of a clip of RGB u8 frames.
@@ -483,6 +493,12 @@ pub struct MemoryEstimate {
     pub batch: u32,
     /// Latent tokens of one transformer forward.
     pub tokens: u64,
+    /// The VAE tiling option, `[height, width, stride height, stride width]`
+    /// in pixels (`--vae-tiling=H,W,SH,SW`); `None` when off.
+    pub vae_tiling: Option<[i64; 4]>,
+    /// Spatial tiles the VAE decodes each latent frame in: 1 when it decodes
+    /// whole frames (tiling off, or the latent within one tile).
+    pub vae_tiles: u64,
     /// Resident weights per component.
     pub weights: Vec<Part>,
     /// Peak working set of each model call (text encoder, transformer, VAE decode…).
@@ -589,6 +605,8 @@ pub struct EstimateHeader {
     pub batch: u32,
     /// Latent tokens.
     pub tokens: u64,
+    /// Spatial tiles the VAE decodes each latent frame in (0 or 1: whole frames).
+    pub vae_tiles: u64,
 }
 
 /// Bytes → MiB.
@@ -675,6 +693,15 @@ pub fn assemble(
         frames: header.frames,
         batch: header.batch,
         tokens: header.tokens,
+        vae_tiling: opts.vae_tiling.map(|t| {
+            [
+                t.tile_sample_min_height,
+                t.tile_sample_min_width,
+                t.tile_sample_stride_height,
+                t.tile_sample_stride_width,
+            ]
+        }),
+        vae_tiles: header.vae_tiles.max(1),
         weights: to_parts(weights),
         activations: to_parts(activations),
         output_mb: mb(output),

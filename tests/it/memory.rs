@@ -5,7 +5,7 @@
 //! runs the `sora` command in its own process.)
 
 use sora_core::estimate::{estimate_folder, EstimateOptions};
-use sora_core::{Error, ErrorKind, Pipeline, Progress, Request};
+use sora_core::{Error, ErrorKind, Pipeline, Progress, Request, VaeTiling};
 use sora_tests::fixture;
 
 fn model() -> std::path::PathBuf {
@@ -19,6 +19,11 @@ fn request(prompt: &str) -> Request {
         .steps(2)
         .guidance(5.0)
         .seed(7)
+}
+
+/// The working set of the model call `name` in `e`, MiB.
+fn activation_mb(e: &sora_core::MemoryEstimate, name: &str) -> f64 {
+    e.activations.iter().find(|p| p.name == name).unwrap().mb
 }
 
 #[test]
@@ -101,9 +106,7 @@ fn estimate_has_every_part_and_phase() {
     // Guidance off: batch 1, a smaller transformer forward. Bigger frames: more.
     let no_cfg = pipe.estimate(&req.clone().guidance(1.0)).unwrap();
     assert_eq!(no_cfg.batch, 1);
-    let act = |e: &sora_core::MemoryEstimate, n: &str| {
-        e.activations.iter().find(|p| p.name == n).unwrap().mb
-    };
+    let act = activation_mb;
     assert!(act(&no_cfg, "transformer forward") < act(&loaded, "transformer forward"));
     let big = pipe
         .estimate(&req.clone().size(256, 256).frames(17))
@@ -211,4 +214,70 @@ fn offloaded_text_encoder_gives_the_same_frames_and_prompts_are_cached() {
         .unwrap();
     assert!(f.meta.text_embeddings_cached);
     assert_eq!(f.frames, e.frames);
+}
+
+#[test]
+fn estimate_follows_the_vae_tiling() {
+    let req = request("a fox").size(256, 256).frames(17);
+    let decode = |e: &sora_core::MemoryEstimate| activation_mb(e, "VAE decode");
+    let plain = estimate_folder(&model(), &req, &EstimateOptions::default()).unwrap();
+    assert_eq!((plain.vae_tiling, plain.vae_tiles), (None, 1));
+    // 64×64 tiles every 48 over a 32×32 latent: 6 × 6 tiles, a smaller decode.
+    let tiling = VaeTiling {
+        tile_sample_min_height: 64,
+        tile_sample_min_width: 64,
+        tile_sample_stride_height: 48,
+        tile_sample_stride_width: 48,
+    };
+    let opts = EstimateOptions {
+        vae_tiling: Some(tiling),
+        ..EstimateOptions::default()
+    };
+    let tiled = estimate_folder(&model(), &req, &opts).unwrap();
+    assert_eq!(tiled.vae_tiling, Some([64, 64, 48, 48]));
+    assert_eq!(tiled.vae_tiles, 36);
+    assert!(decode(&tiled) < 0.7 * decode(&plain));
+    let pipeline = |tiling: Option<VaeTiling>, budget: Option<u64>| {
+        let mut b = Pipeline::builder().model(model()).vae_tiling(tiling);
+        if let Some(mb) = budget {
+            b = b.memory_budget_mb(mb);
+        }
+        b.build().unwrap()
+    };
+    // The loaded pipeline with the same tiling estimates the same phases.
+    let loaded = pipeline(Some(tiling), None).estimate(&req).unwrap();
+    assert_eq!(loaded.vae_tiles, 36);
+    for p in &loaded.phases {
+        let f = tiled.phases.iter().find(|q| q.name == p.name).unwrap();
+        assert_eq!(p, f, "phase {}", p.name);
+    }
+    // A budget the tiled decode fits and the untiled one does not.
+    let budget = Some(loaded.total_mib());
+    let e = pipeline(None, budget)
+        .generate(&req.clone().steps(1), &mut Progress::none())
+        .unwrap_err();
+    assert!(matches!(e, Error::OutOfMemory { .. }), "{e}");
+    let clip = pipeline(Some(tiling), budget)
+        .generate(&req.clone().steps(1), &mut Progress::none())
+        .unwrap();
+    assert_eq!(clip.meta.estimated_peak_mb, Some(loaded.total_mb));
+    // The default tiles hold the 256×256 frame: decoded whole, the same estimate.
+    let one = EstimateOptions {
+        vae_tiling: Some(VaeTiling::default()),
+        ..EstimateOptions::default()
+    };
+    let one = estimate_folder(&model(), &req, &one).unwrap();
+    assert_eq!((one.vae_tiles, one.phases), (1, plain.phases));
+    // Sizes the VAE cannot tile by are refused, as by the pipeline.
+    let odd = EstimateOptions {
+        vae_tiling: Some(VaeTiling {
+            tile_sample_min_height: 60,
+            ..tiling
+        }),
+        ..EstimateOptions::default()
+    };
+    assert!(matches!(
+        estimate_folder(&model(), &req, &odd),
+        Err(Error::InvalidRequest(_))
+    ));
 }

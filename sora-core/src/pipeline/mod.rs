@@ -16,7 +16,7 @@ use tch::Tensor;
 
 pub use clip::{Clip, ClipMeta, Timings};
 pub use noise::Noise;
-pub use options::PIPELINE_OPTIONS;
+pub use options::{parse_vae_tiling, PIPELINE_OPTIONS};
 pub use progress::{CancelToken, Phase, Progress, StepCallback, StepInfo};
 pub use request::{
     Defaults, ImageInput, InputSource, Mode, Request, Resolved, VideoInput, DEFAULT_STRENGTH,

@@ -54,8 +54,11 @@ fn parse_num<T: std::str::FromStr>(key: &str, value: &str, what: &str) -> Result
         .map_err(|_| Error::invalid(format!("option `{key}` takes {what}, got `{value}`")))
 }
 
-/// `true`/`false` (diffusers' default tiles or none), or `H,W,SH,SW`.
-fn parse_vae_tiling(value: &str) -> Result<Option<VaeTiling>> {
+/// The value of the option `vae_tiling`: `true`/`false` (diffusers' default
+/// tiles or none), or `H,W,SH,SW` ([`VaeTiling::parse`]);
+/// [`Error::InvalidRequest`] otherwise. (`sora inspect --estimate` parses its
+/// `--vae-tiling` with it, as `generate` does through the builder.)
+pub fn parse_vae_tiling(value: &str) -> Result<Option<VaeTiling>> {
     if value.contains(',') {
         return Ok(Some(VaeTiling::parse(value)?));
     }

@@ -511,6 +511,7 @@ impl ModelFamily for WanFamily {
             offload_text_encoder: self.memory.offload_text_encoder,
             step_cache: self.speed.step_cache.is_some(),
             offload: self.offload,
+            vae_tiling: self.memory.vae_tiling,
         };
         let cfg = req.guidance > 1.0;
         let cached = self.text_cache.contains(&req.prompt, MAX_SEQUENCE_LENGTH)

@@ -6,9 +6,10 @@
 //! shared arithmetic of [`crate::estimate`].
 
 use crate::estimate::{
-    assemble, decoder_bytes, elem_bytes, encoder_forward_bytes, output_bytes,
-    transformer_forward_bytes, Class, ConvStep, EncoderShape, EstimateHeader, EstimateOptions,
-    Keep, MemoryEstimate, PhasePlan, TransformerShape, WeightTally,
+    assemble, decoder_bytes, decoder_step_bytes, elem_bytes, encoder_forward_bytes,
+    feature_cache_bytes, output_bytes, transformer_forward_bytes, Class, ConvStep, EncoderShape,
+    EstimateHeader, EstimateOptions, Keep, MemoryEstimate, PhasePlan, TransformerShape,
+    WeightTally,
 };
 use crate::models::clip::ClipVisionConfig;
 use crate::pipeline::{Mode, Request, Resolved};
@@ -20,7 +21,7 @@ use super::family::{wan_defaults, MAX_SEQUENCE_LENGTH};
 use super::rules::SizeRule;
 use super::text_encoder::Umt5Config;
 use super::transformer::WanTransformerConfig;
-use super::vae::WanVaeConfig;
+use super::vae::{TileGrid, WanVaeConfig};
 
 /// Components in the order [`super::WanFamily::load`] loads them.
 const LOAD_ORDER: [&str; 5] = [
@@ -246,6 +247,23 @@ impl WanSpec {
         let lat_f = frames.saturating_sub(1) / tf + 1;
         let (lh, lw) = (height / sf, width / sf);
         let z = self.vae.z_dim.max(1) as u64;
+        // The VAE's tile grid, checked as `WanVae::set_tiling` checks it;
+        // kept only where the decode uses it (the latent larger than a tile).
+        let tiling = match &opts.vae_tiling {
+            Some(t) => {
+                t.validate(sf as i64, self.vae.patch())?;
+                Some(TileGrid::new(t, sf as i64, self.vae.patch()))
+                    .filter(|g| g.needs_tiling(lh as i64, lw as i64))
+            }
+            None => None,
+        };
+        let vae_tiles = tiling
+            .map(|g| {
+                let (rows, cols) = g.tile_extents(lh as i64, lw as i64);
+                let count = |v: Vec<(i64, u64)>| v.iter().map(|(_, n)| n).sum::<u64>();
+                count(rows).saturating_mul(count(cols))
+            })
+            .unwrap_or(1);
         let cfg = req.guidance > 1.0;
         let batch = if cfg && opts.batch_guidance { 2 } else { 1 };
 
@@ -349,7 +367,15 @@ impl WanSpec {
         let latent = z * lat_f * lh * lw * 4;
         let loop_state = 10 * latent;
 
-        let vae_act = vae_decode_bytes(&self.vae, lat_f, lh, lw, opts.device, dtype);
+        let vae_act = vae_decode_bytes(
+            &self.vae,
+            lat_f,
+            lh,
+            lw,
+            tiling.as_ref(),
+            opts.device,
+            dtype,
+        );
         let output = output_bytes(frames, height, width);
 
         let text_w = weight_of("text_encoder");
@@ -479,8 +505,10 @@ impl WanSpec {
         if matches!(req.mode, Mode::Image(_) | Mode::Video { .. }) {
             // VAE encode of the conditioning video: the pixels in f32 (twice
             // for Wan 2.1 I2V: the image padded with zero frames), and an
-            // encoder working set taken equal to the decoder's.
+            // encoder working set taken equal to the (untiled: the encode
+            // is never tiled) decoder's.
             let pixels = 3 * frames * height * width * 4 * 2;
+            let vae_act = vae_decode_bytes(&self.vae, lat_f, lh, lw, None, opts.device, dtype);
             let mut p = PhasePlan::new("prepare");
             phase_weights(&mut p, "prepare", text_after);
             p.add("prompt embeddings (cache)", cache, Class::Carried)
@@ -525,6 +553,7 @@ impl WanSpec {
                 frames: req.frames,
                 batch: batch as u32,
                 tokens,
+                vae_tiles,
             },
             opts,
             weights.clone(),
@@ -599,34 +628,47 @@ fn residual_block(
     ));
 }
 
-/// Peak bytes of decoding one latent frame with Wan's VAE decoder and its
-/// feature cache, including turning the decoded frames into u8 (the f32
-/// temporaries of the conversion). Walks the decoder as `vae/decoder.rs`
-/// builds it, in the steady state of a chunk after the first (four frames
-/// out of one latent frame; the first chunk makes one).
-pub(crate) fn vae_decode_bytes(
+/// Wan's VAE decoder walked on one latent frame ([`decoder_walk`]).
+struct DecoderWalk {
+    /// Its convolutions (their cached frames are the decoder's feature cache).
+    steps: Vec<ConvStep>,
+    /// Bytes of its other steps (the middle block's attention).
+    other: Vec<u64>,
+    /// The decoded chunk in the decoder's output units (patchified for Wan
+    /// 2.2): channels, frames, height, width.
+    out: [u64; 4],
+}
+
+impl DecoderWalk {
+    /// Elements of the decoded chunk.
+    fn chunk(&self) -> u64 {
+        self.out.iter().product()
+    }
+}
+
+/// Walks Wan's VAE decoder on one latent frame of `lh × lw` as
+/// `vae/decoder.rs` builds it, in the steady state of a chunk after the first
+/// when `steady` (four frames out of one latent frame; the first chunk makes
+/// one), with `outer` elements alive around every step (so the peak of its
+/// steps grows by exactly `outer` elements with it).
+fn decoder_walk(
     vae: &WanVaeConfig,
-    lat_f: u64,
+    steady: bool,
     lh: u64,
     lw: u64,
-    device: Device,
-    dtype: Dtype,
-) -> u64 {
-    let e = elem_bytes(dtype);
-    let p = vae.patch().max(1) as u64;
+    outer: u64,
+    e: u64,
+) -> DecoderWalk {
     let dim = vae.decoder_dim().max(1) as u64;
     let mult: Vec<u64> = vae.dim_mult.iter().map(|&m| m.max(1) as u64).collect();
     let n = mult.len().max(1);
     let mut dims = vec![dim * mult.last().copied().unwrap_or(1)];
     dims.extend(mult.iter().rev().map(|m| dim * m));
     let z = vae.z_dim.max(1) as u64;
-    let steady = lat_f > 1;
     let mut steps = Vec::new();
     let mut other = Vec::new();
 
-    // The whole latent (the decoder's input) stays alive throughout;
     // post_quant_conv (1×1×1) runs on one latent frame.
-    let base = z * lat_f * lh * lw;
     steps.push(ConvStep {
         batch: 1,
         c_in: z,
@@ -638,7 +680,7 @@ pub(crate) fn vae_decode_bytes(
         h_out: lh,
         w_out: lw,
         kernel: [1, 1, 1],
-        alive: base,
+        alive: outer,
         ..Default::default()
     });
 
@@ -649,12 +691,12 @@ pub(crate) fn vae_decode_bytes(
         1,
         h,
         w,
-        base + z * 2 * h * w,
+        outer + z * 2 * h * w,
     ));
     // Middle: residual block, single-head attention over the frame, residual block.
-    residual_block(&mut steps, dims[0], dims[0], t, h, w, base);
-    other.push((base + 12 * dims[0] * t * h * w) * e);
-    residual_block(&mut steps, dims[0], dims[0], t, h, w, base);
+    residual_block(&mut steps, dims[0], dims[0], t, h, w, outer);
+    other.push((outer + 12 * dims[0] * t * h * w) * e);
+    residual_block(&mut steps, dims[0], dims[0], t, h, w, outer);
 
     for i in 0..n {
         let halve = i > 0 && !vae.is_residual;
@@ -663,15 +705,15 @@ pub(crate) fn vae_decode_bytes(
         let block_in = in_dim * t * h * w;
         for j in 0..=vae.num_res_blocks.max(0) as u64 {
             let c_in = if j == 0 { in_dim } else { out };
-            let outer = base + if j > 0 { block_in } else { 0 };
-            residual_block(&mut steps, c_in, out, t, h, w, outer);
+            let around = outer + if j > 0 { block_in } else { 0 };
+            residual_block(&mut steps, c_in, out, t, h, w, around);
         }
         if i == n - 1 {
             break;
         }
         let up_out = if vae.is_residual { out } else { out / 2 };
         let x_in = out * t * h * w;
-        let mut alive = base + block_in + x_in;
+        let mut alive = outer + block_in + x_in;
         if vae.up_in_time(i) && steady {
             // Time convolution doubling the channels, then the frames
             // interleaved into twice as many (a copy).
@@ -721,17 +763,128 @@ pub(crate) fn vae_decode_bytes(
         t,
         h,
         w,
-        base + 2 * c_last * t * h * w + c_last * 2 * h * w,
+        outer + 2 * c_last * t * h * w + c_last * 2 * h * w,
     ));
-    // The decoded chunk (unpatchified when the VAE folds pixels), then the
-    // conversion to u8 in f32 (`video_to_frames`: cast, ×0.5, +0.5, clamp,
-    // ×255, round) and its contiguous copy for the sink.
-    let chunk = out_ch * t * h * w;
+    DecoderWalk {
+        steps,
+        other,
+        out: [out_ch, t, h, w],
+    }
+}
+
+/// Bytes alive while a decoded chunk `out` (decoder-output units) becomes
+/// u8 frames, with `outer` elements alive around it: the chunk, its
+/// unpatchified copy when the VAE folds pixels, the conversion to u8 in f32
+/// (`video_to_frames`: cast, ×0.5, +0.5, clamp, ×255, round) and its
+/// contiguous copy for the sink.
+fn frames_out_bytes(vae: &WanVaeConfig, out: [u64; 4], outer: u64, e: u64) -> u64 {
+    let p = vae.patch().max(1) as u64;
+    let [_, t, h, w] = out;
+    let chunk: u64 = out.iter().product();
     let pixels = 3 * t * (h * p) * (w * p);
     let unpatch = if p > 1 { chunk } else { 0 };
     let temps = if e < 4 { 6 } else { 5 };
-    other.push((base + chunk + unpatch) * e + pixels * 4 * temps + 2 * pixels);
-    decoder_bytes(&steps, &other, device, dtype)
+    (outer + chunk + unpatch) * e + pixels * 4 * temps + 2 * pixels
+}
+
+/// Peak bytes of decoding one latent frame with Wan's VAE decoder and its
+/// feature cache, including turning the decoded frames into u8. The whole
+/// latent `lat_f × lh × lw` (the decoder's input) stays alive throughout.
+/// With `tiling` (the grid `WanVae` decodes with) and a latent larger than one
+/// tile, the spatially tiled decode ([`vae_decode_tiled_bytes`]); otherwise
+/// the decoder on whole frames.
+pub(crate) fn vae_decode_bytes(
+    vae: &WanVaeConfig,
+    lat_f: u64,
+    lh: u64,
+    lw: u64,
+    tiling: Option<&TileGrid>,
+    device: Device,
+    dtype: Dtype,
+) -> u64 {
+    if let Some(grid) = tiling.filter(|g| g.needs_tiling(lh as i64, lw as i64)) {
+        return vae_decode_tiled_bytes(vae, lat_f, lh, lw, grid, device, dtype);
+    }
+    let e = elem_bytes(dtype);
+    let base = vae.z_dim.max(1) as u64 * lat_f * lh * lw;
+    let mut walk = decoder_walk(vae, lat_f > 1, lh, lw, base, e);
+    let out = frames_out_bytes(vae, walk.out, base, e);
+    walk.other.push(out);
+    decoder_bytes(&walk.steps, &walk.other, device, dtype)
+}
+
+/// Peak bytes of the tiled decode (`WanVae::decode_tiled`): per latent frame,
+/// every tile is decoded with its own feature cache, and the frame's decoded
+/// tiles are all held until they are blended and joined. Alive at once: the
+/// whole latent, the feature caches of every tile (kept across frames; each
+/// walked as the untiled decoder is, at the tile's latent size, clipped at
+/// the edges, so overlapping tiles cache more than one whole frame would),
+/// and the largest of
+/// - one tile's decoder working set, with the frame's other tiles decoded;
+/// - the join: every decoded tile, the joined rows and the joined frame, and
+///   the temporaries of one blend;
+/// - the joined frame turning into u8 frames.
+fn vae_decode_tiled_bytes(
+    vae: &WanVaeConfig,
+    lat_f: u64,
+    lh: u64,
+    lw: u64,
+    grid: &TileGrid,
+    device: Device,
+    dtype: Dtype,
+) -> u64 {
+    let e = elem_bytes(dtype);
+    let steady = lat_f > 1;
+    let base = vae.z_dim.max(1) as u64 * lat_f * lh * lw;
+    let (rows, cols) = grid.tile_extents(lh as i64, lw as i64);
+    // Each distinct tile size once, with how many tiles have it.
+    let mut tiles = Vec::new();
+    for &(th, nh) in &rows {
+        for &(tw, nw) in &cols {
+            let walk = decoder_walk(vae, steady, th.max(1) as u64, tw.max(1) as u64, 0, e);
+            tiles.push((nh.saturating_mul(nw), walk));
+        }
+    }
+    let caches = tiles.iter().fold(0u64, |acc, (n, walk)| {
+        acc.saturating_add(n.saturating_mul(feature_cache_bytes(&walk.steps, dtype)))
+    });
+    let decoded = tiles.iter().fold(0u64, |acc, (n, walk)| {
+        acc.saturating_add(n.saturating_mul(walk.chunk()))
+    });
+    // (What is alive around a walk is around every one of its steps.)
+    let decode = tiles
+        .iter()
+        .map(|(_, walk)| {
+            let held = base.saturating_add(decoded - walk.chunk());
+            decoder_step_bytes(&walk.steps, &walk.other, device, dtype)
+                .saturating_add(held.saturating_mul(e))
+        })
+        .max()
+        .unwrap_or(0);
+    // The whole frame's decoded chunk (the tiles, cropped to the strides,
+    // cover it exactly).
+    let frame = decoder_walk(vae, steady, lh, lw, 0, e).out;
+    let chunk: u64 = frame.iter().product();
+    // One blend: the overlap of the largest tile with its neighbour, mixed
+    // in f32 (two weighted copies and their sum, and the f32 copies of a half
+    // dtype).
+    let band = tiles
+        .iter()
+        .map(|(_, walk)| {
+            let [c, t, h, w] = walk.out;
+            let (bh, bw) = (grid.blend.0.max(0) as u64, grid.blend.1.max(0) as u64);
+            c * t * (bh.min(h) * w).max(h * bw.min(w))
+        })
+        .max()
+        .unwrap_or(0);
+    let blend = band * (3 * e + if e < 4 { 8 } else { 0 });
+    let join = base
+        .saturating_add(decoded)
+        .saturating_add(2 * chunk)
+        .saturating_mul(e)
+        .saturating_add(blend);
+    let out = frames_out_bytes(vae, frame, base, e);
+    caches.saturating_add(decode.max(join).max(out))
 }
 
 /// The memory `req` needs with the Wan model of `folder`, nothing loaded.
@@ -750,6 +903,7 @@ pub fn estimate_folder(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::models::wan::vae::VaeTiling;
 
     #[test]
     fn transformer_f32_modules_follow_diffusers() {
@@ -795,9 +949,9 @@ mod tests {
     #[test]
     fn vae_decode_does_not_grow_with_the_clip_but_with_the_frame() {
         let vae = WanVaeConfig::default();
-        let a = vae_decode_bytes(&vae, 21, 60, 104, Device::Cpu, Dtype::F32);
-        let b = vae_decode_bytes(&vae, 41, 60, 104, Device::Cpu, Dtype::F32);
-        let c = vae_decode_bytes(&vae, 21, 120, 208, Device::Cpu, Dtype::F32);
+        let a = vae_decode_bytes(&vae, 21, 60, 104, None, Device::Cpu, Dtype::F32);
+        let b = vae_decode_bytes(&vae, 41, 60, 104, None, Device::Cpu, Dtype::F32);
+        let c = vae_decode_bytes(&vae, 21, 120, 208, None, Device::Cpu, Dtype::F32);
         // Only the latent kept alive grows with the length.
         assert!(b - a <= 2 * 16 * 20 * 60 * 104 * 4, "{a} {b}");
         assert!(c > 3 * a, "{a} {c}");
@@ -807,5 +961,68 @@ mod tests {
         // (about 3.5 GiB): around 9 GiB, not tens.
         let mb = a / crate::estimate::MIB;
         assert!((6000..14000).contains(&mb), "{mb} MiB");
+    }
+
+    fn tiles(size: i64, stride: i64) -> TileGrid {
+        let t = VaeTiling {
+            tile_sample_min_height: size,
+            tile_sample_min_width: size,
+            tile_sample_stride_height: stride,
+            tile_sample_stride_width: stride,
+        };
+        TileGrid::new(&t, 8, 1)
+    }
+
+    #[test]
+    fn tiled_vae_decode_at_720p() {
+        // Wan 2.1's VAE, 1280×720×81 in f32: latent 21 × 90 × 160.
+        let vae = WanVaeConfig::default();
+        let bytes = |grid: Option<&TileGrid>| {
+            vae_decode_bytes(&vae, 21, 90, 160, grid, Device::Cpu, Dtype::F32)
+        };
+        let untiled = bytes(None);
+        // diffusers' default tiles (256 every 192): one tile's working set
+        // instead of the frame's, but every tile keeps its feature cache and
+        // they overlap: about two thirds of the untiled decode.
+        let default = bytes(Some(&tiles(256, 192)));
+        assert!(default < 7 * untiled / 10, "{default} {untiled}");
+        // At a fixed stride, larger tiles: more overlap and a larger tile.
+        let mut last = 0;
+        for size in [192, 256, 320, 384] {
+            let b = bytes(Some(&tiles(size, 192)));
+            assert!(b > last, "{size}: {b} after {last}");
+            last = b;
+        }
+        // Tiles twice their stride cache each latent pixel about four times:
+        // more than the decode of whole frames.
+        assert!(bytes(Some(&tiles(256, 128))) > untiled);
+        // A latent within one tile decodes untiled (diffusers' rule): the
+        // same bytes, in every dtype and on every device.
+        for dtype in [Dtype::F32, Dtype::BF16] {
+            for device in [Device::Cpu, Device::Cuda(0)] {
+                let one = |grid: Option<&TileGrid>| {
+                    vae_decode_bytes(&vae, 21, 32, 32, grid, device, dtype)
+                };
+                assert_eq!(one(Some(&tiles(256, 192))), one(None));
+                assert!(one(Some(&tiles(128, 96))) < one(None));
+            }
+        }
+    }
+
+    #[test]
+    fn tiled_vae_decode_counts_every_tile_cache() {
+        // The caches are the untiled walk's at each tile's size: two tiles
+        // side by side, without overlap, cache what the whole frame does.
+        let vae = WanVaeConfig::default();
+        let cache = |lh, lw| {
+            let walk = decoder_walk(&vae, true, lh, lw, 0, 4);
+            feature_cache_bytes(&walk.steps, Dtype::F32)
+        };
+        assert_eq!(cache(8, 16), 2 * cache(8, 8));
+        let decode = |grid: Option<&TileGrid>| {
+            vae_decode_bytes(&vae, 5, 8, 16, grid, Device::Cpu, Dtype::F32)
+        };
+        let halves = decode(Some(&tiles(64, 64)));
+        assert!(halves > cache(8, 16) && halves < decode(None), "{halves}");
     }
 }

@@ -31,7 +31,7 @@ use crate::weights::{read_config, TensorStore};
 use crate::{Error, Result};
 use decoder::Decoder;
 use encoder::Encoder;
-use tiling::TileGrid;
+pub(crate) use tiling::TileGrid;
 
 /// Frames the encoder takes per chunk after the first (diffusers' fixed 4).
 const ENCODE_CHUNK: i64 = 4;

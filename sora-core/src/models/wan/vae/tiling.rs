@@ -154,6 +154,40 @@ impl TileGrid {
         let step = |n: i64, s: i64| (0..n).step_by(s.max(1) as usize).collect::<Vec<_>>();
         (step(h, self.latent_stride.0), step(w, self.latent_stride.1))
     }
+
+    /// The latent sizes of the tiles over a latent `h × w`, rows and columns
+    /// apart: `(size, how many tiles have it)`, as [`Self::origins`] starts
+    /// them and the decode clips them at the edge (counted, not listed).
+    pub fn tile_extents(&self, h: i64, w: i64) -> (Extents, Extents) {
+        (
+            axis_extents(h, self.latent_min.0, self.latent_stride.0),
+            axis_extents(w, self.latent_min.1, self.latent_stride.1),
+        )
+    }
+}
+
+/// Tile sizes along one axis: `(latent size, how many tiles have it)`.
+pub(crate) type Extents = Vec<(i64, u64)>;
+
+/// Tiles of `size` every `stride` over `n`: the full ones, then one entry for
+/// each tile the edge clips.
+fn axis_extents(n: i64, size: i64, stride: i64) -> Extents {
+    let s = stride.max(1);
+    if n <= 0 {
+        return Vec::new();
+    }
+    let count = (n + s - 1) / s;
+    let full = if n >= size {
+        ((n - size) / s + 1).min(count)
+    } else {
+        0
+    };
+    let mut v = Vec::new();
+    if full > 0 {
+        v.push((size, full as u64));
+    }
+    v.extend((full..count).map(|k| (n - k * s, 1)));
+    v
 }
 
 /// The two weight ramps of diffusers' blend for extent `e`:
@@ -313,5 +347,33 @@ mod tests {
         assert_eq!(g.origins(5, 8), (vec![0, 3], vec![0, 3, 6]));
         assert!(!g.needs_tiling(4, 5));
         assert!(g.needs_tiling(4, 6));
+        assert_eq!(
+            g.tile_extents(5, 8),
+            (vec![(4, 1), (2, 1)], vec![(5, 2), (2, 1)])
+        );
+    }
+
+    #[test]
+    fn tile_extents_count_the_tiles_the_decode_cuts() {
+        for (size, stride) in [(4, 3), (8, 6), (8, 2), (5, 5), (3, 1), (16, 12)] {
+            let t = VaeTiling {
+                tile_sample_min_height: 8 * size,
+                tile_sample_min_width: 8 * size,
+                tile_sample_stride_height: 8 * stride,
+                tile_sample_stride_width: 8 * stride,
+            };
+            let g = TileGrid::new(&t, 8, 1);
+            for n in 1..40 {
+                let (rows, _) = g.origins(n, 1);
+                let mut want: Vec<i64> = rows.iter().map(|&i| size.min(n - i)).collect();
+                let mut got: Vec<i64> = Vec::new();
+                for (ext, k) in g.tile_extents(n, 1).0 {
+                    got.resize(got.len() + k as usize, ext);
+                }
+                want.sort_unstable();
+                got.sort_unstable();
+                assert_eq!(got, want, "size {size} stride {stride} n {n}");
+            }
+        }
     }
 }
