@@ -82,6 +82,10 @@ REQUESTS = [
     ("cuda bf16, --offload-text-encoder", "cuda", "bfloat16", 832, 480, 81, ["--offload-text-encoder"]),
     ("cuda bf16, --offload-text-encoder --no-batch-guidance", "cuda", "bfloat16", 832, 480, 81,
      ["--offload-text-encoder", "--no-batch-guidance"]),
+    ("cuda bf16, --offload model", "cuda", "bfloat16", 832, 480, 81, ["--offload", "model"]),
+    ("cuda bf16, --offload sequential", "cuda", "bfloat16", 832, 480, 81, ["--offload", "sequential"]),
+    ("cuda bf16, --offload sequential --no-batch-guidance --vae-tiling", "cuda", "bfloat16", 832, 480, 81,
+     ["--offload", "sequential", "--no-batch-guidance", "--vae-tiling"]),
 ]
 
 

@@ -101,7 +101,8 @@ struct GenerateArgs {
     /// Keep the weights in host memory and copy them to the GPU only while
     /// used, for GPUs too small for the model: `model` copies one component
     /// at a time (text encoder, transformer, VAE), `sequential` also the
-    /// transformer one block at a time (least memory, slowest). GPU only.
+    /// transformer and the text encoder one block at a time (least memory,
+    /// slowest). GPU only.
     #[arg(long, value_name = "MODE", value_parser = ["none", "model", "sequential"])]
     offload: Option<String>,
     /// Decode the video in overlapping spatial tiles (diffusers' VAE tiling,

@@ -204,5 +204,8 @@ fn the_estimate_counts_only_the_weights_a_phase_copies_to_the_device() {
         streamed < expert && streamed > 0.0,
         "{streamed} vs {expert}"
     );
+    // The text encoder too, its embedding table left in host memory.
+    let text = phase_weights(&seq, "text");
+    assert!(text < part(&none, "text_encoder") && text > 0.0, "{text}");
     assert!(seq.total_mb <= model.total_mb && model.total_mb < none.total_mb);
 }

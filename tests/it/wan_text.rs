@@ -11,7 +11,7 @@ use sora_core::models::wan::text_encoder::{Umt5Config, Umt5Encoder, WanTextEncod
 use sora_core::text::clean::{html_unescape, prompt_clean};
 use sora_core::text::tokenizer::Tokenizer;
 use sora_core::weights::ModelFolder;
-use sora_core::{Device, Dtype, Error};
+use sora_core::{Device, Dtype, Error, Offload};
 use sora_tests::{assert_close, fixture, read_tensors, workspace};
 use tch::{Kind, Tensor};
 
@@ -199,6 +199,34 @@ fn umt5_hidden_states_match_transformers() {
             assert_eq!(out.kind(), Kind::Float);
             assert_close(&format!("{folder} / {tname}"), &out, want, TOL);
         }
+        // Streamed block by block (sequential offload; host-to-host copies
+        // here): the same values, each block copied once per forward.
+        let mut streamed = Umt5Encoder::load(&dir().join(folder), Device::Cpu, Dtype::F32).unwrap();
+        streamed
+            .set_offload(Offload::Sequential, Device::Cpu)
+            .unwrap();
+        assert!(
+            streamed.upload().unwrap().is_none(),
+            "streamed: no whole copy"
+        );
+        let (ids, mask) = (
+            &t[&format!("ids_a_{max_len}")],
+            &t[&format!("mask_a_{max_len}")],
+        );
+        let out = streamed.forward(ids, mask).unwrap();
+        assert!(
+            out.equal(&enc.forward(ids, mask).unwrap()),
+            "{folder}: streamed differs"
+        );
+        let layers = enc.config().num_layers as u64;
+        assert_eq!(streamed.block_uploads(), layers);
+        // Model offload: one copy of the whole encoder, given back on release.
+        let mut whole = Umt5Encoder::load(&dir().join(folder), Device::Cpu, Dtype::F32).unwrap();
+        whole.set_offload(Offload::Model, Device::Cpu).unwrap();
+        let up = whole.upload().unwrap().expect("a copy");
+        assert!(whole.forward(ids, mask).unwrap().equal(&out));
+        up.release().unwrap();
+        assert_eq!(whole.block_uploads(), 0);
     }
 }
 

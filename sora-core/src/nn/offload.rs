@@ -27,10 +27,11 @@ pub enum Offload {
     /// phase (text encoder, transformer, VAE) and dropped from it after:
     /// the GPU holds the largest component instead of all of them.
     Model,
-    /// As [`Offload::Model`], and the transformer's blocks are copied to the
-    /// GPU one at a time as the forward reaches them: the GPU holds one block
-    /// (and the transformer's small input and output layers) at a time, at
-    /// the cost of copying the transformer's weights at every step.
+    /// As [`Offload::Model`], and the blocks of the transformer and of the
+    /// text encoder are copied to the GPU one at a time as the forward
+    /// reaches them: the GPU holds one block (and the small layers around
+    /// the blocks) at a time, at the cost of copying the transformer's
+    /// weights at every step.
     Sequential,
 }
 

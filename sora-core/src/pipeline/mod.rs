@@ -153,9 +153,10 @@ impl PipelineBuilder {
     /// `enable_model_cpu_offload` / `enable_sequential_cpu_offload`): the
     /// weights are loaded into host memory and copied to the GPU only while
     /// used — per component and phase ([`Offload::Model`]: the GPU holds the
-    /// largest component instead of all), or, for the transformer, block by
-    /// block within each forward ([`Offload::Sequential`]: the GPU holds one
-    /// block, and every step copies the whole transformer). Same frames as
+    /// largest component instead of all), or, for the transformer and the
+    /// text encoder, block by block within each forward
+    /// ([`Offload::Sequential`]: the GPU holds one block, and every step
+    /// copies the whole transformer). Same frames as
     /// without. On the CPU the weights are in host memory already, so
     /// [`PipelineBuilder::build`] refuses it there ([`Error::Unsupported`]).
     pub fn offload(mut self, offload: Offload) -> Self {

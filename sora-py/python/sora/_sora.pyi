@@ -100,7 +100,7 @@ class Pipeline:
         multiple of the VAE's spatial factor (`InvalidRequestError` otherwise);
         `offload` ("none", "model" or "sequential", CUDA only) keeps the weights
         in host memory and copies them to the GPU only while used: one
-        component at a time, or also the transformer one block at a time
+        component at a time, or also the transformer and text encoder one block at a time
         (`UnsupportedError` on the CPU).
         """
     def generate(

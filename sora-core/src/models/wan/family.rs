@@ -180,10 +180,10 @@ impl WanFamily {
     /// Loads a Wan folder to run on `device` in `dtype` with the weights
     /// waiting where `offload` says: on `device` ([`Offload::None`]), or in
     /// host memory, each component copied to `device` for its phase
-    /// ([`Offload::Model`]) and the transformer's blocks one at a time
-    /// ([`Offload::Sequential`]). The text encoder waits in host memory under
-    /// either offload. (On the CPU, offload only makes copies: the pipeline
-    /// builder refuses it there; tests use it to check the copies.)
+    /// ([`Offload::Model`]), and the blocks of the transformer and the text
+    /// encoder one at a time ([`Offload::Sequential`]). (On the CPU, offload
+    /// only makes copies: the pipeline builder refuses it there; tests use it
+    /// to check the copies.)
     pub fn load_offloaded(
         folder: &ModelFolder,
         device: Device,
@@ -245,7 +245,7 @@ impl WanFamily {
             None
         };
         if offload.is_on() {
-            text.set_offload(true, device)?;
+            text.set_offload(offload, device)?;
             transformer.set_offload(offload, run)?;
             if let Some(t) = transformer_2.as_mut() {
                 t.set_offload(offload, run)?;

@@ -46,6 +46,8 @@ pub(crate) struct WanSpec {
     /// Per transformer (expert): the weights outside the blocks and those of
     /// one block (what sequential offload keeps on the run device).
     transformer_parts: Vec<(WeightTally, WeightTally)>,
+    /// The same for the text encoder (its final norm, one block).
+    text_parts: (WeightTally, WeightTally),
 }
 
 /// The state of a loaded pipeline the estimate depends on.
@@ -89,48 +91,52 @@ fn keep_transformer(name: &str) -> Keep {
 }
 
 fn tally(folder: &ModelFolder, name: &str) -> Result<WeightTally> {
-    let dir = folder.component_dir(name)?;
-    let store = TensorStore::open(&dir, name, tch::Device::Cpu, tch::Kind::Float)?;
-    Ok(match name {
-        "text_encoder" => {
-            // The token embedding is tied: `shared.weight` is read, a second
-            // copy under `encoder.embed_tokens.weight` is not.
-            let shared = store.contains("shared.weight");
-            WeightTally::from_store(&store, |n| {
-                if shared && n == "encoder.embed_tokens.weight" {
-                    Keep::Skip
-                } else if n.contains(".DenseReluDense.wo.") {
-                    Keep::F32IfF16
-                } else {
-                    Keep::Cast
-                }
-            })
-        }
-        "transformer" | "transformer_2" => WeightTally::from_store(&store, keep_transformer),
-        _ => WeightTally::from_store(&store, |_| Keep::Cast),
-    })
+    tally_where(folder, name, |_| true)
 }
 
-/// A transformer's weights outside the blocks, and those of its first block
-/// (every block has the same tensors).
-fn transformer_parts(folder: &ModelFolder, name: &str) -> Result<(WeightTally, WeightTally)> {
+/// The tally of component `name`'s tensors whose names pass `only`.
+fn tally_where(
+    folder: &ModelFolder,
+    name: &str,
+    only: impl Fn(&str) -> bool,
+) -> Result<WeightTally> {
     let dir = folder.component_dir(name)?;
     let store = TensorStore::open(&dir, name, tch::Device::Cpu, tch::Kind::Float)?;
-    let outer = WeightTally::from_store(&store, |n| {
-        if n.starts_with("blocks.") {
-            Keep::Skip
-        } else {
-            keep_transformer(n)
+    let keep = |n: &str| -> Keep {
+        if !only(n) {
+            return Keep::Skip;
         }
-    });
-    let block = WeightTally::from_store(&store, |n| {
-        if n.starts_with("blocks.0.") {
-            keep_transformer(n)
-        } else {
-            Keep::Skip
+        match name {
+            // The token embedding is tied: `shared.weight` is read, a second
+            // copy under `encoder.embed_tokens.weight` is not.
+            "text_encoder"
+                if n == "encoder.embed_tokens.weight" && store.contains("shared.weight") =>
+            {
+                Keep::Skip
+            }
+            "text_encoder" if n.contains(".DenseReluDense.wo.") => Keep::F32IfF16,
+            "transformer" | "transformer_2" => keep_transformer(n),
+            _ => Keep::Cast,
         }
-    });
-    Ok((outer, block))
+    };
+    Ok(WeightTally::from_store(&store, keep))
+}
+
+/// What sequential offload keeps of a component on the run device besides
+/// one block: for a transformer the weights outside the blocks, for the text
+/// encoder its final norm (its embedding is looked up in host memory); and
+/// the weights of its first block (every block has the same tensors).
+fn streamed_parts(folder: &ModelFolder, name: &str) -> Result<(WeightTally, WeightTally)> {
+    let (block, first) = match name {
+        "text_encoder" => ("encoder.block.", "encoder.block.0."),
+        _ => ("blocks.", "blocks.0."),
+    };
+    let outer = tally_where(folder, name, |n| {
+        !n.starts_with(block)
+            && !(name == "text_encoder"
+                && (n == "shared.weight" || n == "encoder.embed_tokens.weight"))
+    })?;
+    Ok((outer, tally_where(folder, name, |n| n.starts_with(first))?))
 }
 
 fn index_f64(folder: &ModelFolder, key: &str) -> Option<f64> {
@@ -174,10 +180,11 @@ impl WanSpec {
                 tallies.push((name.to_string(), tally(folder, name)?));
             }
         }
-        let mut parts = vec![transformer_parts(folder, "transformer")?];
+        let mut parts = vec![streamed_parts(folder, "transformer")?];
         if folder.has("transformer_2") {
-            parts.push(transformer_parts(folder, "transformer_2")?);
+            parts.push(streamed_parts(folder, "transformer_2")?);
         }
+        let text_parts = streamed_parts(folder, "text_encoder")?;
         if vae.dim_mult.is_empty() {
             return Err(Error::Config {
                 path: folder.root().join("vae").join("config.json"),
@@ -193,6 +200,7 @@ impl WanSpec {
             image,
             tallies,
             transformer_parts: parts,
+            text_parts,
         })
     }
 
@@ -408,6 +416,16 @@ impl WanSpec {
             .map(|(o, b)| o.resident_bytes(dtype) + b.resident_bytes(dtype))
             .max()
             .unwrap_or(0);
+        let sequential = opts.offload == crate::nn::Offload::Sequential;
+        let (text_outer, text_block) = &self.text_parts;
+        let (text_on_device, text_label) = if sequential {
+            (
+                text_outer.resident_bytes(dtype) + text_block.resident_bytes(dtype),
+                "weights: text_encoder block and final norm (sequential offload)",
+            )
+        } else {
+            (text_w, "weights: text_encoder (offloaded)")
+        };
         let phase_weights = |p: &mut PhasePlan, phase: &str, with_text: bool| {
             if !offloaded {
                 add_weights(p, with_text);
@@ -417,17 +435,17 @@ impl WanSpec {
                 "text" => {
                     // The image encoder runs after the text encoder is given back.
                     let image_w = weight_of("image_encoder");
-                    if clip_tokens.is_some() && image_w > text_w {
+                    if clip_tokens.is_some() && image_w > text_on_device {
                         p.add(
                             "weights: image_encoder (offloaded)",
                             image_w,
                             Class::Weights,
                         );
                     } else {
-                        p.add("weights: text_encoder (offloaded)", text_w, Class::Weights);
+                        p.add(text_label, text_on_device, Class::Weights);
                     }
                 }
-                "denoise" if opts.offload == crate::nn::Offload::Sequential => {
+                "denoise" if sequential => {
                     p.add(
                         "weights: transformer block and outer layers (sequential offload)",
                         streamed_transformer,

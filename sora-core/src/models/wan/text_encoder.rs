@@ -14,7 +14,9 @@ use std::path::Path;
 use serde::Deserialize;
 use tch::{Kind, Tensor};
 
-use crate::nn::offload::ComponentWeights;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use crate::nn::offload::{ComponentWeights, Offload, WeightSet};
 use crate::nn::{Linear, Uploaded};
 use crate::text::clean::prompt_clean;
 use crate::text::tokenizer::Tokenizer;
@@ -247,6 +249,29 @@ struct Block {
     wo: Linear,
 }
 
+impl Block {
+    /// Every weight of the block.
+    fn tensors(&self) -> Vec<&Tensor> {
+        let mut out = vec![
+            &self.attn_norm.weight,
+            &self.relative_bias,
+            &self.ff_norm.weight,
+        ];
+        let linears: Vec<&Linear> = match &self.ff {
+            FeedForward::Gated { wi_0, wi_1 } => vec![wi_0, wi_1],
+            FeedForward::Plain { wi } => vec![wi],
+        };
+        for l in [&self.q, &self.k, &self.v, &self.o, &self.wo]
+            .into_iter()
+            .chain(linears)
+        {
+            out.push(&l.weight);
+            out.extend(l.bias.as_ref());
+        }
+        out
+    }
+}
+
 /// transformers' `UMT5EncoderModel`: token ids and mask in, `last_hidden_state` out.
 pub struct Umt5Encoder {
     config: Umt5Config,
@@ -258,6 +283,10 @@ pub struct Umt5Encoder {
     kind: Kind,
     /// Every weight, and whether they wait in host memory ([`Umt5Encoder::set_offload`]).
     weights: ComponentWeights,
+    /// Sequential offload: each block's weights, copied as the forward reaches it.
+    streamed: Option<Vec<WeightSet>>,
+    /// How many times a block's weights were copied to the run device.
+    block_uploads: AtomicU64,
 }
 
 impl std::fmt::Debug for Umt5Encoder {
@@ -348,23 +377,70 @@ impl Umt5Encoder {
             device: store.device(),
             kind,
             weights: ComponentWeights::new(store.weight_set()),
+            streamed: None,
+            block_uploads: AtomicU64::new(0),
         })
     }
 
-    /// With `offloaded`, runs on `device` while the weights stay where they
-    /// were loaded (host memory) until [`Umt5Encoder::upload`] copies them for
-    /// a while (model offload). Without, `device` must be the weights' device.
-    pub fn set_offload(&mut self, offloaded: bool, device: Device) -> Result<()> {
+    /// Runs on `device` with the weights where `offload` says: on `device`
+    /// ([`Offload::None`]: they must be there), in host memory copied as a
+    /// whole by [`Umt5Encoder::upload`] ([`Offload::Model`]), or in host
+    /// memory with each block copied as the forward reaches it
+    /// ([`Offload::Sequential`]; the token embedding is then looked up in
+    /// host memory and only the looked-up rows are copied).
+    pub fn set_offload(&mut self, offload: Offload, device: Device) -> Result<()> {
         let dev = device.to_tch();
-        self.weights.place("UMT5", offloaded, dev)?;
+        self.weights.place("UMT5", offload.is_on(), dev)?;
+        self.streamed = match offload {
+            Offload::Sequential => {
+                let sets: Vec<WeightSet> = self
+                    .blocks
+                    .iter()
+                    .map(|b| WeightSet::new(b.tensors()))
+                    .collect();
+                // Every loaded weight is in a block set, or is the embedding
+                // or the final norm (handled apart): none is left behind.
+                let outside = WeightSet::new([&self.embed, &self.final_norm.weight]).bytes();
+                let streamed: u64 = sets.iter().map(WeightSet::bytes).sum();
+                if streamed + outside != self.weights.set().bytes() {
+                    return Err(Error::invalid(format!(
+                        "UMT5: the blocks hold {streamed} + {outside} bytes of the {} loaded",
+                        self.weights.set().bytes()
+                    )));
+                }
+                Some(sets)
+            }
+            _ => None,
+        };
         self.device = dev;
         Ok(())
     }
 
-    /// When offloaded: copies every weight to the run device until the
-    /// result is released (`None` when not offloaded).
+    /// With model offload: copies every weight to the run device until the
+    /// result is released (`None` otherwise: on the device already, or
+    /// streamed block by block).
     pub fn upload(&self) -> Result<Option<Uploaded>> {
+        if self.streamed.is_some() {
+            return Ok(None);
+        }
         self.weights.upload(self.device)
+    }
+
+    /// How many times a block's weights were copied to the run device
+    /// (sequential offload) since the encoder was loaded.
+    pub fn block_uploads(&self) -> u64 {
+        self.block_uploads.load(Ordering::Relaxed)
+    }
+
+    /// Sequential offload: block `index`'s weights, copied while it runs.
+    fn stream_block(&self, index: usize) -> Result<Option<Uploaded>> {
+        match self.streamed.as_ref().and_then(|s| s.get(index)) {
+            Some(set) => {
+                self.block_uploads.fetch_add(1, Ordering::Relaxed);
+                Ok(Some(set.upload(self.device)?))
+            }
+            None => Ok(None),
+        }
     }
 
     /// The configuration.
@@ -475,8 +551,16 @@ impl Umt5Encoder {
         let buckets = self.position_buckets(s)?.f_flatten(0, -1)?;
         let (h, dk) = (self.config.num_heads, self.config.d_kv);
 
-        let mut x = Tensor::f_embedding(&self.embed, &ids, -1, false, false)?;
-        for block in &self.blocks {
+        // Streamed, the embedding table stays in host memory: look the rows up
+        // there and copy only them.
+        let mut x = if self.streamed.is_none() {
+            Tensor::f_embedding(&self.embed, &ids, -1, false, false)?
+        } else {
+            let host = ids.f_to_device(self.embed.device())?;
+            Tensor::f_embedding(&self.embed, &host, -1, false, false)?.f_to_device(self.device)?
+        };
+        for (i, block) in self.blocks.iter().enumerate() {
+            let _weights = self.stream_block(i)?;
             // Self-attention with this layer's relative position bias.
             let normed = block.attn_norm.forward(&x)?;
             let heads = |lin: &Linear| -> Result<Tensor> {
@@ -524,6 +608,13 @@ impl Umt5Encoder {
             };
             x = x.f_add(&block.wo.forward(&hidden)?)?;
             x = clamp_half(x)?;
+        }
+        if self.streamed.is_some() {
+            // Streamed: the one small weight left is copied for this call.
+            let up = WeightSet::new([&self.final_norm.weight]).upload(self.device)?;
+            let out = self.final_norm.forward(&x);
+            up.release()?;
+            return out;
         }
         self.final_norm.forward(&x)
     }
@@ -603,8 +694,8 @@ impl WanTextEncoder {
     }
 
     /// Offloads the encoder's weights (see [`Umt5Encoder::set_offload`]).
-    pub fn set_offload(&mut self, offloaded: bool, device: Device) -> Result<()> {
-        self.encoder.set_offload(offloaded, device)
+    pub fn set_offload(&mut self, offload: Offload, device: Device) -> Result<()> {
+        self.encoder.set_offload(offload, device)
     }
 
     /// Copies the offloaded weights to the run device (see [`Umt5Encoder::upload`]).
