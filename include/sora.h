@@ -212,6 +212,32 @@ enum sora_status sora_clip_save(const struct sora_clip *clip,
 void sora_clip_free(struct sora_clip *clip);
 
 /**
+ * The memory `request` needs with the pipeline `builder` describes (its
+ * folder, device, dtype and options: `offload`, `vae_tiling`, ...), from the
+ * folder's configs and safetensors headers alone — nothing is loaded. The
+ * estimate (MiB per weight, activation and phase, `total_mb`, `peak_phase`,
+ * ...; the loading phase included) is written to `*json` as one UTF-8 JSON
+ * object, to be freed with `sora_string_free` (NULL on failure).
+ *
+ * Errors: `SORA_ERR_INVALID_ARGUMENT` for a size the model cannot take
+ * (naming the nearest valid ones), `SORA_ERR_WEIGHTS` for a bad folder.
+ */
+enum sora_status sora_pipeline_builder_estimate_json(const struct sora_pipeline_builder *builder,
+                                                     const struct sora_request *request,
+                                                     char **json);
+
+/**
+ * The memory `request` needs from here on with the loaded `pipeline` (its
+ * weights counted as resident; no loading phase), the estimate `sora_generate`
+ * checks against the memory budget, as one UTF-8 JSON object into `*json`
+ * (freed with `sora_string_free`; NULL on failure). Errors as
+ * `sora_pipeline_builder_estimate_json`.
+ */
+enum sora_status sora_pipeline_estimate_json(const struct sora_pipeline *pipeline,
+                                             const struct sora_request *request,
+                                             char **json);
+
+/**
  * Generates a clip for `request` with `pipeline` into `*out`.
  *
  * - `progress` (nullable): called after each denoising step with `user`.

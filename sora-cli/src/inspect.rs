@@ -4,10 +4,9 @@
 use std::path::PathBuf;
 
 use clap::Args;
-use sora_core::estimate::{estimate_folder, MemoryEstimate};
+use sora_core::estimate::MemoryEstimate;
 use sora_core::inspect::{inspect, ModelReport};
-use sora_core::pipeline::parse_vae_tiling;
-use sora_core::{Device, Dtype, Error, EstimateOptions, Offload, Request};
+use sora_core::{Error, Pipeline, Request};
 
 /// Arguments of `sora inspect`.
 #[derive(Args)]
@@ -193,30 +192,30 @@ fn print_estimate(e: &MemoryEstimate) {
 }
 
 fn estimate_of(a: &InspectArgs) -> sora_core::Result<MemoryEstimate> {
-    let device: Device = a.device.parse()?;
-    let dtype: Dtype = a.dtype.parse()?;
     let mut req = Request::text("");
     req.width = a.width;
     req.height = a.height;
     req.frames = a.frames;
     req.steps = a.steps;
     req.guidance = a.guidance;
-    let opts = EstimateOptions {
-        device,
-        dtype,
-        batch_guidance: !a.no_batch_guidance,
-        offload_text_encoder: a.offload_text_encoder,
-        step_cache: a.step_cache,
-        offload: match &a.offload {
-            Some(o) => o.parse()?,
-            None => Offload::None,
-        },
-        vae_tiling: match &a.vae_tiling {
-            Some(t) => parse_vae_tiling(t)?,
-            None => None,
-        },
-    };
-    estimate_folder(&a.dir, &req, &opts)
+    // The same options `generate` takes, by the same names.
+    let mut b = Pipeline::builder()
+        .model(&a.dir)
+        .option("device", &a.device)?
+        .option("dtype", &a.dtype)?
+        .batch_guidance(!a.no_batch_guidance)
+        .offload_text_encoder(a.offload_text_encoder);
+    if a.step_cache {
+        // Any threshold: what step caching keeps does not depend on it.
+        b = b.step_cache(0.1);
+    }
+    if let Some(o) = &a.offload {
+        b = b.option("offload", o)?;
+    }
+    if let Some(t) = &a.vae_tiling {
+        b = b.option("vae_tiling", t)?;
+    }
+    b.estimate(&req)
 }
 
 /// Runs `sora inspect`.

@@ -521,6 +521,14 @@ pub struct MemoryEstimate {
 }
 
 impl MemoryEstimate {
+    /// The estimate as one JSON object (what `sora inspect --estimate --json`
+    /// prints under `estimate`, the C and Python front doors return).
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).unwrap_or_else(|e| {
+            serde_json::json!({ "error": format!("estimate not serialisable: {e}") }).to_string()
+        })
+    }
+
     /// The total in whole MiB, rounded up.
     pub fn total_mib(&self) -> u64 {
         self.total_mb.ceil().max(0.0) as u64

@@ -1,7 +1,7 @@
 //! Checks on the raw pointers C passes in: NULL, UTF-8, out-parameters.
 //! Every pointer argument of every entry point goes through one of these.
 
-use std::ffi::{c_char, CStr};
+use std::ffi::{c_char, CStr, CString};
 
 use crate::status::{arg_err, FfiResult};
 
@@ -20,6 +20,16 @@ pub(crate) unsafe fn str_arg<'a>(p: *const c_char, what: &str) -> FfiResult<&'a 
             e.valid_up_to()
         ))
     })
+}
+
+/// Hands `json` to C through `out` as a new string (freed with
+/// `sora_string_free`); a NUL inside (never in JSON text) is escaped.
+///
+/// # Safety
+/// `out` is valid for one write.
+pub(crate) unsafe fn give_string(out: &mut *mut c_char, json: String) {
+    let s = CString::new(json.replace('\0', "\\u0000")).unwrap_or_default();
+    *out = s.into_raw();
 }
 
 /// An optional string argument: NULL gives `None`, otherwise as [`str_arg`].

@@ -8,7 +8,7 @@ use std::ptr;
 
 use sora_core::{Phase, Progress, StepInfo};
 
-use crate::args::{handle, out_arg, str_arg};
+use crate::args::{give_string, handle, out_arg, str_arg};
 use crate::cancel::sora_cancel;
 use crate::clip::sora_clip;
 use crate::pipeline::sora_pipeline;
@@ -113,8 +113,7 @@ pub unsafe extern "C" fn sora_generate_to_file(
             .inner
             .generate_to_file(&request.inner, &mut prog, Path::new(path))?;
         if !meta_json.is_null() {
-            let json = CString::new(meta.to_json().replace('\0', "\\u0000")).unwrap_or_default();
-            *meta_json = json.into_raw();
+            give_string(&mut *meta_json, meta.to_json());
         }
         Ok(())
     })

@@ -21,6 +21,7 @@ mod status;
 mod args;
 mod cancel;
 mod clip;
+mod estimate;
 mod generate;
 mod media;
 mod pipeline;
@@ -33,6 +34,7 @@ use std::ffi::{c_char, c_int};
 
 pub use cancel::*;
 pub use clip::*;
+pub use estimate::*;
 pub use generate::*;
 pub use pipeline::*;
 pub use request::*;

@@ -104,7 +104,7 @@ pub unsafe extern "C" fn sora_pipeline_free(pipeline: *mut sora_pipeline) {
 /// `sora_pipeline_builder_new`, freed by `sora_pipeline_builder_free`.
 #[allow(non_camel_case_types)]
 pub struct sora_pipeline_builder {
-    inner: PipelineBuilder,
+    pub(crate) inner: PipelineBuilder,
 }
 
 /// A builder for the model folder `model_dir` with every option at its

@@ -40,6 +40,101 @@ pub struct PyPipeline {
     next_run: Mutex<u64>,
 }
 
+/// The pipeline options of `sora.Pipeline(...)` and `sora.estimate(...)`,
+/// converted with the GIL held.
+pub(crate) struct Options {
+    path: PathBuf,
+    device: Device,
+    dtype: Dtype,
+    threads: Option<usize>,
+    batch_guidance: bool,
+    step_cache: Option<f32>,
+    memory_budget_mb: Option<u64>,
+    offload_text_encoder: bool,
+    /// The core's text form of `vae_tiling` (`true`/`false` or `H,W,SH,SW`).
+    vae_tiling: Option<String>,
+    offload: Option<String>,
+}
+
+impl Options {
+    #[allow(clippy::too_many_arguments)] // one per Python keyword
+    pub(crate) fn parse(
+        model: &Bound<'_, PyAny>,
+        device: &str,
+        dtype: &str,
+        threads: Option<&Bound<'_, PyAny>>,
+        batch_guidance: bool,
+        step_cache: Option<f32>,
+        memory_budget_mb: Option<u64>,
+        offload_text_encoder: bool,
+        vae_tiling: Option<&Bound<'_, PyAny>>,
+        offload: Option<String>,
+    ) -> PyResult<Self> {
+        // `True`/`False`, or `(H, W, SH, SW)`: translated to the core's text
+        // option, which checks it.
+        let vae_tiling: Option<String> = match vae_tiling {
+            None => None,
+            Some(v) => Some(if let Ok(on) = v.extract::<bool>() {
+                on.to_string()
+            } else if let Ok((h, w, sh, sw)) = v.extract::<(i64, i64, i64, i64)>() {
+                format!("{h},{w},{sh},{sw}")
+            } else {
+                return Err(pyo3::exceptions::PyTypeError::new_err(
+                    "vae_tiling takes a bool or a tuple (height, width, stride_height, stride_width)",
+                ));
+            }),
+        };
+        Ok(Self {
+            path: args::path("model", model)?,
+            device: device.parse().map_err(to_py)?,
+            dtype: dtype.parse().map_err(to_py)?,
+            threads: args::opt_uint("threads", threads)?,
+            batch_guidance,
+            step_cache,
+            memory_budget_mb,
+            offload_text_encoder,
+            vae_tiling,
+            offload,
+        })
+    }
+
+    /// The core builder with these options (runs without the GIL).
+    pub(crate) fn builder(&self) -> sora_core::Result<sora_core::PipelineBuilder> {
+        let mut b = sora_core::Pipeline::builder()
+            .model(&self.path)
+            .device(self.device)
+            .dtype(self.dtype)
+            .batch_guidance(self.batch_guidance)
+            .step_cache(self.step_cache)
+            .offload_text_encoder(self.offload_text_encoder);
+        if let Some(mb) = self.memory_budget_mb {
+            b = b.memory_budget_mb(mb);
+        }
+        if let Some(n) = self.threads {
+            b = b.threads(n);
+        }
+        if let Some(t) = &self.vae_tiling {
+            b = b.option("vae_tiling", t)?;
+        }
+        if let Some(o) = &self.offload {
+            b = b.option("offload", o)?;
+        }
+        Ok(b)
+    }
+}
+
+/// A memory estimate as a Python dict (the JSON object `sora inspect
+/// --estimate --json` prints under `estimate`).
+pub(crate) fn estimate_dict<'py>(
+    py: Python<'py>,
+    est: &sora_core::MemoryEstimate,
+) -> PyResult<Bound<'py, PyDict>> {
+    py.import("json")?
+        .call_method1("loads", (est.to_json(),))?
+        .cast_into::<PyDict>()
+        .map_err(Into::into)
+}
+
 /// Media inputs and every optional request field, converted but not yet read.
 struct Args {
     prompt: String,
@@ -274,54 +369,25 @@ impl PyPipeline {
         vae_tiling: Option<&Bound<'_, PyAny>>,
         offload: Option<String>,
     ) -> PyResult<Self> {
-        let path: PathBuf = args::path("model", model)?;
-        let device: Device = device.parse().map_err(to_py)?;
-        let dtype: Dtype = dtype.parse().map_err(to_py)?;
-        let threads: Option<usize> = args::opt_uint("threads", threads)?;
-        // `True`/`False`, or `(H, W, SH, SW)`: translated to the core's text
-        // option, which checks it.
-        let vae_tiling: Option<String> = match vae_tiling {
-            None => None,
-            Some(v) => Some(if let Ok(on) = v.extract::<bool>() {
-                on.to_string()
-            } else if let Ok((h, w, sh, sw)) = v.extract::<(i64, i64, i64, i64)>() {
-                format!("{h},{w},{sh},{sw}")
-            } else {
-                return Err(pyo3::exceptions::PyTypeError::new_err(
-                    "vae_tiling takes a bool or a tuple (height, width, stride_height, stride_width)",
-                ));
-            }),
-        };
-        let inner = py.detach(|| {
-            guard(|| {
-                let mut b = sora_core::Pipeline::builder()
-                    .model(&path)
-                    .device(device)
-                    .dtype(dtype)
-                    .batch_guidance(batch_guidance)
-                    .step_cache(step_cache)
-                    .offload_text_encoder(offload_text_encoder);
-                if let Some(mb) = memory_budget_mb {
-                    b = b.memory_budget_mb(mb);
-                }
-                if let Some(n) = threads {
-                    b = b.threads(n);
-                }
-                if let Some(t) = &vae_tiling {
-                    b = b.option("vae_tiling", t)?;
-                }
-                if let Some(o) = &offload {
-                    b = b.option("offload", o)?;
-                }
-                b.build()
-            })
-        })?;
+        let o = Options::parse(
+            model,
+            device,
+            dtype,
+            threads,
+            batch_guidance,
+            step_cache,
+            memory_budget_mb,
+            offload_text_encoder,
+            vae_tiling,
+            offload,
+        )?;
+        let inner = py.detach(|| guard(|| o.builder()?.build()))?;
         let family = py.detach(|| inner.family());
         Ok(Self {
             inner,
             family,
-            device,
-            dtype,
+            device: o.device,
+            dtype: o.dtype,
             runs: Mutex::new(Vec::new()),
             next_run: Mutex::new(0),
         })
@@ -439,6 +505,62 @@ impl PyPipeline {
             .call_method1("loads", (meta.to_json(),))?
             .cast_into::<PyDict>()
             .map_err(Into::into)
+    }
+
+    /// The memory the request needs from here on (the loaded weights counted
+    /// as resident), as a dict: MiB per weight, activation and phase,
+    /// `total_mb`, `peak_phase`, `largest_part`, ... — the estimate `generate`
+    /// checks against the memory budget. Takes the keywords of `generate`.
+    #[pyo3(signature = (
+        prompt=None, *, negative_prompt=None, width=None, height=None, frames=None, seconds=None,
+        fps=None, steps=None, guidance=None, guidance_2=None, seed=None, image=None, video=None, strength=None
+    ))]
+    #[allow(clippy::too_many_arguments)]
+    fn estimate<'py>(
+        &self,
+        py: Python<'py>,
+        prompt: Option<&Bound<'_, PyAny>>,
+        negative_prompt: Option<&Bound<'_, PyAny>>,
+        width: Option<&Bound<'_, PyAny>>,
+        height: Option<&Bound<'_, PyAny>>,
+        frames: Option<&Bound<'_, PyAny>>,
+        seconds: Option<&Bound<'_, PyAny>>,
+        fps: Option<&Bound<'_, PyAny>>,
+        steps: Option<&Bound<'_, PyAny>>,
+        guidance: Option<&Bound<'_, PyAny>>,
+        guidance_2: Option<&Bound<'_, PyAny>>,
+        seed: Option<&Bound<'_, PyAny>>,
+        image: Option<&Bound<'_, PyAny>>,
+        video: Option<&Bound<'_, PyAny>>,
+        strength: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Bound<'py, PyDict>> {
+        // The prompt's text does not change the estimate; None stands for "".
+        let empty = pyo3::types::PyString::new(py, "").into_any();
+        let a = Args::parse(
+            prompt.filter(|p| !p.is_none()).unwrap_or(&empty),
+            [
+                negative_prompt,
+                width,
+                height,
+                frames,
+                seconds,
+                fps,
+                steps,
+                guidance,
+                guidance_2,
+                seed,
+                image,
+                video,
+                strength,
+            ],
+        )?;
+        let est = py.detach(|| {
+            guard(|| {
+                let req = a.into_request(&self.inner)?;
+                self.inner.estimate(&req)
+            })
+        })?;
+        estimate_dict(py, &est)
     }
 
     /// Cancels the runs in progress on this pipeline (callable from any thread);

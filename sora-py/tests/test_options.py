@@ -82,3 +82,23 @@ def test_offload_is_refused_on_the_cpu(wan_model):
         sora.Pipeline(wan_model, offload="disk")
     # "none" is the default and loads.
     assert sora.Pipeline(wan_model, offload="none").family == "wan"
+
+
+def test_estimates_before_and_after_loading(pipe, wan_model):
+    before = sora.estimate(wan_model, width=64, height=48, frames=9)
+    assert before["peak_phase"] and before["total_mb"] > 0
+    assert [p["name"] for p in before["phases"]][0] == "load"
+    loaded = pipe.estimate(width=64, height=48, frames=9)
+    assert "load" not in [p["name"] for p in loaded["phases"]]
+    assert 0 < loaded["total_mb"] <= before["total_mb"]
+    # For a GPU, each offload mode needs less on the device.
+    gpu = {m: sora.estimate(wan_model, "cuda", offload=m, width=64, height=48, frames=9)["total_mb"]
+           for m in ("none", "model", "sequential")}
+    assert gpu["sequential"] <= gpu["model"] < gpu["none"], gpu
+    # Sizes the model cannot take are refused, naming what would work.
+    with pytest.raises(sora.InvalidRequestError):
+        sora.estimate(wan_model, width=30)
+    with pytest.raises(sora.InvalidRequestError):
+        pipe.estimate(width=30)
+    with pytest.raises(sora.WeightsError):
+        sora.estimate("/nonexistent/model")

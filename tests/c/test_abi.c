@@ -517,6 +517,55 @@ static void test_generate_to_file(const char *model) {
     sora_pipeline_free(p);
 }
 
+/* Memory estimates as JSON: before loading (the builder's folder and options)
+ * and with a loaded pipeline; sequential offload for a GPU estimates less. */
+static double total_mb(const char *json) {
+    /* The estimate's own total is the last "total_mb" (each phase has one before it). */
+    const char *key = "\"total_mb\":", *last = NULL;
+    for (const char *k = json; k && (k = strstr(k, key)) != NULL; k++) last = k;
+    return last ? atof(last + strlen(key)) : -1.0;
+}
+
+static void test_estimates(const char *model) {
+    struct stat sb;
+    if (stat(model, &sb) != 0 || !S_ISDIR(sb.st_mode)) return; /* reported by test_generation */
+    sora_request *r = NULL;
+    EXPECT(sora_request_new_text("a red ball bounces", &r), SORA_OK, NULL);
+    EXPECT(sora_request_set_int(r, "width", 64), SORA_OK, NULL);
+    EXPECT(sora_request_set_int(r, "height", 48), SORA_OK, NULL);
+    EXPECT(sora_request_set_int(r, "frames", 9), SORA_OK, NULL);
+    sora_pipeline_builder *b = NULL;
+    EXPECT(sora_pipeline_builder_new(model, &b), SORA_OK, NULL);
+    char *plain = (char *)0x1, *seq = NULL, *loaded = NULL;
+    EXPECT(sora_pipeline_builder_estimate_json(NULL, r, &plain), INVALID, "builder");
+    CHECK(plain == NULL, "no estimate without a builder");
+    EXPECT(sora_pipeline_builder_estimate_json(b, r, NULL), INVALID, "json");
+    EXPECT(sora_pipeline_builder_estimate_json(b, r, &plain), SORA_OK, NULL);
+    CHECK(plain && strstr(plain, "\"peak_phase\"") && strstr(plain, "\"load\""),
+          "estimate JSON with phases: %s", plain ? plain : "(null)");
+    EXPECT(sora_pipeline_builder_set(b, "device", "cuda"), SORA_OK, NULL);
+    EXPECT(sora_pipeline_builder_set(b, "offload", "sequential"), SORA_OK, NULL);
+    EXPECT(sora_pipeline_builder_estimate_json(b, r, &seq), SORA_OK, NULL);
+    CHECK(seq && strstr(seq, "\"device\":\"cuda:0\""), "estimate for cuda: %s", seq ? seq : "(null)");
+    EXPECT(sora_request_set_int(r, "width", 30), SORA_OK, NULL);
+    char *bad = (char *)0x1;
+    EXPECT(sora_pipeline_builder_estimate_json(b, r, &bad), INVALID, "width");
+    CHECK(bad == NULL, "no estimate for a size the model cannot take");
+    EXPECT(sora_request_set_int(r, "width", 64), SORA_OK, NULL);
+    sora_pipeline *p = NULL;
+    EXPECT(sora_pipeline_new(model, "cpu", "float32", 0, &p), SORA_OK, NULL);
+    EXPECT(sora_pipeline_estimate_json(p, r, &loaded), SORA_OK, NULL);
+    CHECK(total_mb(loaded) > 0 && total_mb(loaded) <= total_mb(plain),
+          "loaded estimate %.1f within the folder's %.1f (no loading phase)",
+          total_mb(loaded), total_mb(plain));
+    sora_string_free(plain);
+    sora_string_free(seq);
+    sora_string_free(loaded);
+    sora_pipeline_free(p);
+    sora_pipeline_builder_free(b);
+    sora_request_free(r);
+}
+
 int main(void) {
     const char *model = getenv("SORA_TEST_MODEL");
     if (!model || !*model) model = "target/fixtures/wan_pipeline/t2v_21/model";
@@ -532,6 +581,7 @@ int main(void) {
     test_cancel_lifecycle();
     test_generation(model);
     test_generate_to_file(model);
+    test_estimates(model);
 
     printf("%d passed, %d failed\n", g_passed, g_failed);
     return g_failed == 0 ? 0 : 1;

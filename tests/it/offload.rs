@@ -208,4 +208,14 @@ fn the_estimate_counts_only_the_weights_a_phase_copies_to_the_device() {
     let text = phase_weights(&seq, "text");
     assert!(text < part(&none, "text_encoder") && text > 0.0, "{text}");
     assert!(seq.total_mb <= model.total_mb && model.total_mb < none.total_mb);
+    // A builder estimates with its own options, the same numbers.
+    let b = Pipeline::builder()
+        .model(&m)
+        .device(Device::Cuda(0))
+        .offload(Offload::Sequential);
+    assert_eq!(b.estimate(&req).unwrap(), seq);
+    assert!(matches!(
+        Pipeline::builder().estimate(&req),
+        Err(Error::InvalidRequest(_))
+    ));
 }

@@ -172,6 +172,31 @@ impl PipelineBuilder {
         self
     }
 
+    /// The memory estimate of `req` for the pipeline this builder would load
+    /// (its device, dtype, speed and memory options), from the folder's
+    /// configs and safetensors headers alone: nothing is loaded, and the
+    /// loading phase is included ([`estimate::estimate_folder`]).
+    pub fn estimate(&self, req: &Request) -> Result<MemoryEstimate> {
+        let path = self
+            .model
+            .as_ref()
+            .ok_or_else(|| Error::invalid("no model folder given (PipelineBuilder::model)"))?;
+        estimate::estimate_folder(path, req, &self.estimate_options())
+    }
+
+    /// The estimate's view of this builder's options.
+    fn estimate_options(&self) -> estimate::EstimateOptions {
+        estimate::EstimateOptions {
+            device: self.device,
+            dtype: self.dtype,
+            batch_guidance: self.speed.batch_guidance,
+            offload_text_encoder: self.memory.offload_text_encoder,
+            step_cache: self.speed.step_cache.is_some(),
+            offload: self.memory.offload,
+            vae_tiling: self.memory.vae_tiling,
+        }
+    }
+
     /// Loads the model.
     pub fn build(self) -> Result<Pipeline> {
         let started = Instant::now();

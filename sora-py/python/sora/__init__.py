@@ -25,6 +25,7 @@ from ._sora import (
     UnsupportedError,
     WeightsError,
     __version__,
+    estimate,
     version,
 )
 
@@ -42,4 +43,5 @@ __all__ = [
     "WeightsError",
     "__version__",
     "version",
+    "estimate",
 ]

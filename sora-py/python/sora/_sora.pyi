@@ -42,6 +42,30 @@ class RuntimeSoraError(SoraError, RuntimeError):
 _Path = str | os.PathLike[str]
 _Image = _Path | npt.NDArray[np.uint8]
 _Video = _Path | npt.NDArray[np.uint8]
+
+def estimate(
+    model: _Path,
+    device: str = "cpu",
+    dtype: str = "float32",
+    *,
+    batch_guidance: bool = True,
+    step_cache: float | None = None,
+    offload_text_encoder: bool = False,
+    vae_tiling: bool | tuple[int, int, int, int] | None = None,
+    offload: str | None = None,
+    width: int | None = None,
+    height: int | None = None,
+    frames: int | None = None,
+    seconds: float | None = None,
+    steps: int | None = None,
+    guidance: float | None = None,
+) -> dict[str, Any]:
+    """The memory a text-to-video request needs with `model` loaded with these
+    options (those of `Pipeline`), from the folder's configs and safetensors
+    headers alone: nothing is loaded. A dict: MiB per weight, activation and
+    phase, `total_mb`, `peak_phase`, `largest_part`, ... (the loading phase
+    included; the same object `sora inspect --estimate --json` prints)."""
+
 _OnStep = Callable[[int, int, float, float], bool | None]
 
 @final
@@ -145,6 +169,26 @@ class Pipeline:
     ) -> dict[str, Any]:
         """Generates straight into `path` (.mp4, .wav or a PNG folder) with flat
         memory; the file appears whole or not at all. Returns the clip's metadata."""
+    def estimate(
+        self,
+        prompt: str | None = None,
+        *,
+        negative_prompt: str | None = None,
+        width: int | None = None,
+        height: int | None = None,
+        frames: int | None = None,
+        seconds: float | None = None,
+        fps: int | None = None,
+        steps: int | None = None,
+        guidance: float | None = None,
+        guidance_2: float | None = None,
+        seed: int | None = None,
+        image: _Image | None = None,
+        video: _Video | None = None,
+        strength: float | None = None,
+    ) -> dict[str, Any]:
+        """The memory the request needs from here on (loaded weights counted as
+        resident): the estimate `generate` checks against the memory budget."""
     def cancel(self) -> None:
         """Cancels the runs in progress on this pipeline (from any thread)."""
     @property
