@@ -701,14 +701,7 @@ pub fn assemble(
         frames: header.frames,
         batch: header.batch,
         tokens: header.tokens,
-        vae_tiling: opts.vae_tiling.map(|t| {
-            [
-                t.tile_sample_min_height,
-                t.tile_sample_min_width,
-                t.tile_sample_stride_height,
-                t.tile_sample_stride_width,
-            ]
-        }),
+        vae_tiling: opts.vae_tiling.map(|t| t.to_array()),
         vae_tiles: header.vae_tiles.max(1),
         weights: to_parts(weights),
         activations: to_parts(activations),

@@ -58,6 +58,9 @@ def test_vae_tiling_reaches_the_core(pipe, wan_model):
     # 32x32 fits in one default tile: decoded untiled, the same frames.
     b = sora.Pipeline(wan_model, vae_tiling=True).generate("a kite over a beach", **SMALL)
     assert np.array_equal(a.frames, b.frames)
+    # The clip's metadata records the settings.
+    assert b.meta["vae_tiling"] == [256, 256, 192, 192] and a.meta["vae_tiling"] is None
+    assert a.meta["offload"] == "none"
     c = sora.Pipeline(wan_model, vae_tiling=(16, 16, 8, 8)).generate("a kite over a beach", **SMALL)
     assert c.frames.shape == a.frames.shape
 

@@ -130,8 +130,27 @@ fn offloaded_pipelines_make_the_same_frames_and_survive_a_cancelled_run() {
         for _ in 0..2 {
             let clip = pipe.generate(&request(), &mut Progress::none()).unwrap();
             assert_eq!(clip.frames, want.frames, "{mode} offload: frames differ");
+            assert_eq!(clip.meta.offload, mode.name());
         }
     }
+    // Step caching runs the first block, then the rest or the cached residual:
+    // streamed block by block, the same frames and the same cache decisions.
+    let cached = |offload| {
+        Pipeline::builder()
+            .model(fixture("wan_pipeline").join("t2v_21").join("model"))
+            .offload(offload)
+            .offload_on_cpu()
+            .step_cache(0.5)
+            .build()
+            .unwrap()
+            .generate(&request().steps(6), &mut Progress::none())
+            .unwrap()
+    };
+    let (plain, streamed) = (cached(Offload::None), cached(Offload::Sequential));
+    assert_eq!(plain.frames, streamed.frames);
+    let stats = streamed.meta.step_cache.expect("step cache stats");
+    assert!(stats.reused > 0, "the cache reused no step: {stats:?}");
+    assert_eq!(plain.meta.step_cache, Some(stats));
 }
 
 #[test]

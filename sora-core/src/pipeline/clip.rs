@@ -78,6 +78,12 @@ pub struct ClipMeta {
     /// Every text embedding came from the pipeline's cache (the text encoder
     /// did not run).
     pub text_embeddings_cached: bool,
+    /// Where the weights waited between uses: `none`, `model` or `sequential`.
+    pub offload: String,
+    /// The spatial tiles of the VAE decode `[height, width, stride_height,
+    /// stride_width]` in pixels when tiling was on (`null` otherwise; a
+    /// latent within one tile still decodes whole).
+    pub vae_tiling: Option<[i64; 4]>,
 }
 
 impl ClipMeta {

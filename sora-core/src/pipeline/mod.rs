@@ -229,6 +229,7 @@ impl PipelineBuilder {
             path,
             device: self.device,
             dtype: self.dtype,
+            memory: self.memory,
             budget_mb: self.budget_mb,
             rss_before_load_mb,
             family: Mutex::new(fam),
@@ -243,6 +244,7 @@ pub struct Pipeline {
     path: PathBuf,
     device: Device,
     dtype: Dtype,
+    memory: MemoryOptions,
     budget_mb: Option<u64>,
     rss_before_load_mb: f64,
     family: Mutex<Box<dyn ModelFamily>>,
@@ -525,6 +527,8 @@ impl Pipeline {
             rss_before_load_mb: self.rss_before_load_mb,
             estimated_peak_mb: estimate.map(|e| e.total_mb),
             text_embeddings_cached: fam.text_from_cache(),
+            offload: self.memory.offload.to_string(),
+            vae_tiling: self.memory.vae_tiling.map(|t| t.to_array()),
         };
         Ok((sink, meta))
     }

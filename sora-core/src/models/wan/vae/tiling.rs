@@ -36,15 +36,21 @@ impl Default for VaeTiling {
 }
 
 impl VaeTiling {
-    /// Checks what holds for any VAE: sizes > 0 and each stride ≤ its tile
-    /// size; [`Error::InvalidRequest`] otherwise.
-    pub fn check(&self) -> Result<()> {
-        let v = [
+    /// `[height, width, stride_height, stride_width]` in pixels (the order of
+    /// `--vae-tiling=H,W,SH,SW` and of the JSON `vae_tiling` fields).
+    pub fn to_array(&self) -> [i64; 4] {
+        [
             self.tile_sample_min_height,
             self.tile_sample_min_width,
             self.tile_sample_stride_height,
             self.tile_sample_stride_width,
-        ];
+        ]
+    }
+
+    /// Checks what holds for any VAE: sizes > 0 and each stride ≤ its tile
+    /// size; [`Error::InvalidRequest`] otherwise.
+    pub fn check(&self) -> Result<()> {
+        let v = self.to_array();
         if v.iter().any(|&x| x <= 0) {
             return Err(Error::invalid(format!(
                 "VAE tiling sizes must be positive, got {v:?} (height, width, stride height, stride width)"
@@ -68,12 +74,7 @@ impl VaeTiling {
     /// and of its patch size; [`Error::InvalidRequest`] otherwise.
     pub fn validate(&self, spatial_factor: i64, patch: i64) -> Result<()> {
         self.check()?;
-        let v = [
-            self.tile_sample_min_height,
-            self.tile_sample_min_width,
-            self.tile_sample_stride_height,
-            self.tile_sample_stride_width,
-        ];
+        let v = self.to_array();
         for m in [spatial_factor, patch] {
             if m > 0 && v.iter().any(|&x| x % m != 0) {
                 return Err(Error::invalid(format!(
