@@ -143,8 +143,9 @@ fn vae_decode_text(e: &MemoryEstimate) -> String {
 }
 
 fn print_estimate(e: &MemoryEstimate) {
+    let offloaded = e.offload != "none";
     println!(
-        "memory estimate: {}x{}, {} frames on {} in {}; transformer batch {} x {} tokens; {}",
+        "memory estimate: {}x{}, {} frames on {} in {}; transformer batch {} x {} tokens; {}{}",
         e.width,
         e.height,
         e.frames,
@@ -152,9 +153,18 @@ fn print_estimate(e: &MemoryEstimate) {
         e.dtype,
         e.batch,
         e.tokens,
-        vae_decode_text(e)
+        vae_decode_text(e),
+        if offloaded {
+            format!("; --offload {}", e.offload)
+        } else {
+            String::new()
+        }
     );
-    println!("  weights (resident):");
+    if offloaded {
+        println!("  weights (in host memory; each phase counts what it copies to the device):");
+    } else {
+        println!("  weights (resident):");
+    }
     for p in &e.weights {
         println!("    {:<28} {:>12}", p.name, human_mb(p.mb));
     }

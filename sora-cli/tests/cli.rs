@@ -341,10 +341,25 @@ fn offload_is_refused_on_the_cpu_and_estimated_for_a_gpu() {
         ]);
         assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
         let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        assert_eq!(v["estimate"]["offload"], mode);
         v["estimate"]["total_mb"].as_f64().unwrap()
     };
     let (none, model, seq) = (total("none"), total("model"), total("sequential"));
     assert!(seq <= model && model < none, "{seq} {model} {none}");
+    let o = sora(&[
+        "inspect",
+        ms,
+        "--estimate",
+        "--device",
+        "cuda",
+        "--offload",
+        "sequential",
+    ]);
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        text.contains("; --offload sequential") && text.contains("weights (in host memory"),
+        "{text}"
+    );
 }
 
 #[test]

@@ -499,7 +499,12 @@ pub struct MemoryEstimate {
     /// Spatial tiles the VAE decodes each latent frame in: 1 when it decodes
     /// whole frames (tiling off, or the latent within one tile).
     pub vae_tiles: u64,
-    /// Resident weights per component.
+    /// Weight offload: `none`, or `model` / `sequential` when the weights
+    /// wait in host memory and each phase counts only what it copies to the
+    /// device (`weights` then lists what host memory holds).
+    pub offload: String,
+    /// Weights per component (resident on the device, or in host memory
+    /// under offload).
     pub weights: Vec<Part>,
     /// Peak working set of each model call (text encoder, transformer, VAE decode…).
     pub activations: Vec<Part>,
@@ -703,6 +708,7 @@ pub fn assemble(
         tokens: header.tokens,
         vae_tiling: opts.vae_tiling.map(|t| t.to_array()),
         vae_tiles: header.vae_tiles.max(1),
+        offload: opts.offload.to_string(),
         weights: to_parts(weights),
         activations: to_parts(activations),
         output_mb: mb(output),
