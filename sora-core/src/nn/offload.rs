@@ -12,6 +12,7 @@
 
 use std::fmt;
 use std::str::FromStr;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use tch::{Device, Tensor};
 
@@ -200,6 +201,46 @@ impl ComponentWeights {
             return Ok(None);
         }
         Ok(Some(self.set.upload(run)?))
+    }
+}
+
+/// The blocks of a component streamed to the run device one at a time
+/// (sequential offload), with a count of the copies made.
+#[derive(Debug, Default)]
+pub struct BlockStream {
+    blocks: Vec<WeightSet>,
+    uploads: AtomicU64,
+}
+
+impl BlockStream {
+    /// Streams `blocks`, in forward order.
+    pub fn new(blocks: Vec<WeightSet>) -> Self {
+        Self {
+            blocks,
+            uploads: AtomicU64::new(0),
+        }
+    }
+
+    /// The blocks' weight sets.
+    pub fn blocks(&self) -> &[WeightSet] {
+        &self.blocks
+    }
+
+    /// Copies block `index`'s weights to `device` until the result is
+    /// released (`None` for an index past the last block).
+    pub fn upload(&self, index: usize, device: Device) -> Result<Option<Uploaded>> {
+        match self.blocks.get(index) {
+            Some(set) => {
+                self.uploads.fetch_add(1, Ordering::Relaxed);
+                Ok(Some(set.upload(device)?))
+            }
+            None => Ok(None),
+        }
+    }
+
+    /// How many block copies were made.
+    pub fn uploads(&self) -> u64 {
+        self.uploads.load(Ordering::Relaxed)
     }
 }
 

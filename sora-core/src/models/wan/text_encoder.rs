@@ -14,9 +14,7 @@ use std::path::Path;
 use serde::Deserialize;
 use tch::{Kind, Tensor};
 
-use std::sync::atomic::{AtomicU64, Ordering};
-
-use crate::nn::offload::{ComponentWeights, Offload, WeightSet};
+use crate::nn::offload::{BlockStream, ComponentWeights, Offload, WeightSet};
 use crate::nn::{Linear, Uploaded};
 use crate::text::clean::prompt_clean;
 use crate::text::tokenizer::Tokenizer;
@@ -284,9 +282,7 @@ pub struct Umt5Encoder {
     /// Every weight, and whether they wait in host memory ([`Umt5Encoder::set_offload`]).
     weights: ComponentWeights,
     /// Sequential offload: each block's weights, copied as the forward reaches it.
-    streamed: Option<Vec<WeightSet>>,
-    /// How many times a block's weights were copied to the run device.
-    block_uploads: AtomicU64,
+    streamed: Option<BlockStream>,
 }
 
 impl std::fmt::Debug for Umt5Encoder {
@@ -378,7 +374,6 @@ impl Umt5Encoder {
             kind,
             weights: ComponentWeights::new(store.weight_set()),
             streamed: None,
-            block_uploads: AtomicU64::new(0),
         })
     }
 
@@ -408,7 +403,7 @@ impl Umt5Encoder {
                         self.weights.set().bytes()
                     )));
                 }
-                Some(sets)
+                Some(BlockStream::new(sets))
             }
             _ => None,
         };
@@ -427,18 +422,15 @@ impl Umt5Encoder {
     }
 
     /// How many times a block's weights were copied to the run device
-    /// (sequential offload) since the encoder was loaded.
+    /// since sequential offload was set (0 without it).
     pub fn block_uploads(&self) -> u64 {
-        self.block_uploads.load(Ordering::Relaxed)
+        self.streamed.as_ref().map_or(0, BlockStream::uploads)
     }
 
     /// Sequential offload: block `index`'s weights, copied while it runs.
     fn stream_block(&self, index: usize) -> Result<Option<Uploaded>> {
-        match self.streamed.as_ref().and_then(|s| s.get(index)) {
-            Some(set) => {
-                self.block_uploads.fetch_add(1, Ordering::Relaxed);
-                Ok(Some(set.upload(self.device)?))
-            }
+        match &self.streamed {
+            Some(s) => s.upload(index, self.device),
             None => Ok(None),
         }
     }

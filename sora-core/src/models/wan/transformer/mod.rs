@@ -26,7 +26,7 @@ use tch::{Device, Kind, Tensor};
 pub use config::WanTransformerConfig;
 
 use crate::nn::modulation::shared_across_batch;
-use crate::nn::offload::{Offload, Uploaded, WeightSet};
+use crate::nn::offload::{BlockStream, ComponentWeights, Offload, Uploaded, WeightSet};
 use crate::nn::rope::{Rope3d, RopeTables};
 use crate::nn::step_cache::CachedStep;
 use crate::weights::{read_config, TensorStore, WeightPath};
@@ -61,10 +61,11 @@ pub struct WanTransformer {
     kv_builds: AtomicU64,
     /// Where the weights wait between uses ([`WanTransformer::set_offload`]).
     offload: Offload,
+    /// Every weight, and whether they wait in host memory (set by
+    /// [`WanTransformer::set_offload`]).
+    weights: ComponentWeights,
     /// Sequential offload: the weights outside the blocks, then each block's.
     streamed: Option<Streamed>,
-    /// How many times a block's weights were copied to the run device.
-    block_uploads: AtomicU64,
 }
 
 /// The weight sets of a transformer offloaded block by block.
@@ -72,7 +73,7 @@ pub struct WanTransformer {
 struct Streamed {
     /// Patch embedding, condition embedder, output norm and projection.
     outer: WeightSet,
-    blocks: Vec<WeightSet>,
+    blocks: BlockStream,
 }
 
 fn wan_rope(cfg: &WanTransformerConfig, device: Device) -> Result<Rope3d> {
@@ -146,8 +147,8 @@ impl WanTransformer {
             id: NEXT_MODEL_ID.fetch_add(1, Ordering::Relaxed),
             kv_builds: AtomicU64::new(0),
             offload: Offload::None,
+            weights: ComponentWeights::default(),
             streamed: None,
-            block_uploads: AtomicU64::new(0),
         })
     }
 
@@ -159,24 +160,22 @@ impl WanTransformer {
     /// [`Offload::None`] keeps the model as loaded and `device` must be the
     /// weights' device.
     pub fn set_offload(&mut self, offload: Offload, device: Device) -> Result<()> {
-        let weights_on = self.patch_weight.device();
-        if offload == Offload::None && device != weights_on {
-            return Err(Error::invalid(format!(
-                "Wan transformer: weights on {weights_on:?} cannot run on {device:?} without offload"
-            )));
-        }
+        let mut weights = ComponentWeights::new(WeightSet::new(self.tensors()));
+        weights.place("Wan transformer", offload.is_on(), device)?;
+        self.weights = weights;
         self.streamed = match offload {
             Offload::Sequential => Some(Streamed {
                 outer: WeightSet::new(self.outer_tensors()),
-                blocks: self
-                    .blocks
-                    .iter()
-                    .map(|b| {
-                        let mut v = Vec::new();
-                        b.tensors(&mut v);
-                        WeightSet::new(v)
-                    })
-                    .collect(),
+                blocks: BlockStream::new(
+                    self.blocks
+                        .iter()
+                        .map(|b| {
+                            let mut v = Vec::new();
+                            b.tensors(&mut v);
+                            WeightSet::new(v)
+                        })
+                        .collect(),
+                ),
             }),
             _ => None,
         };
@@ -197,16 +196,16 @@ impl WanTransformer {
     /// the result is released. `None` for the other modes (weights on the
     /// device already, or copied block by block by each forward).
     pub fn upload(&self) -> Result<Option<Uploaded>> {
-        match self.offload {
-            Offload::Model => Ok(Some(WeightSet::new(self.tensors()).upload(self.device)?)),
-            _ => Ok(None),
+        if self.streamed.is_some() {
+            return Ok(None);
         }
+        self.weights.upload(self.device)
     }
 
     /// How many times a block's weights were copied to the run device
-    /// (sequential offload) since the model was loaded.
+    /// since sequential offload was set (0 without it).
     pub fn block_uploads(&self) -> u64 {
-        self.block_uploads.load(Ordering::Relaxed)
+        self.streamed.as_ref().map_or(0, |s| s.blocks.uploads())
     }
 
     /// Sequential offload: the weights outside the blocks, copied for one call.
@@ -219,11 +218,8 @@ impl WanTransformer {
 
     /// Sequential offload: block `index`'s weights, copied while it runs.
     fn stream_block(&self, index: usize) -> Result<Option<Uploaded>> {
-        match self.streamed.as_ref().and_then(|s| s.blocks.get(index)) {
-            Some(set) => {
-                self.block_uploads.fetch_add(1, Ordering::Relaxed);
-                Ok(Some(set.upload(self.device)?))
-            }
+        match &self.streamed {
+            Some(s) => s.blocks.upload(index, self.device),
             None => Ok(None),
         }
     }
