@@ -275,14 +275,13 @@ impl TensorStore {
             return placeholder(&e.shape);
         }
         let t = self.read_raw(name)?;
-        let cast = t.is_floating_point() && t.kind() != want;
-        // On a GPU, copy the stored bytes first and cast there: the cast is
-        // the same rounding on either side, and much faster on the device.
-        let t = match (self.device, cast) {
-            (Device::Cpu, true) => t.f_to_kind(want)?,
-            (Device::Cpu, false) => t,
-            (dev, true) => t.f_to_device(dev)?.f_to_kind(want)?,
-            (dev, false) => t.f_to_device(dev)?,
+        // Moved first (nothing to do on the CPU), then cast: on a GPU the
+        // cast is the same rounding as on the host, and much faster.
+        let t = t.f_to_device(self.device)?;
+        let t = if t.is_floating_point() && t.kind() != want {
+            t.f_to_kind(want)?
+        } else {
+            t
         };
         self.handed.borrow_mut().push(t.shallow_clone());
         Ok(t)
