@@ -10,6 +10,7 @@
 //! so giving the weights back ([`Uploaded::release`]) only swaps it in again
 //! and frees the device copies (no copy back: weights do not change).
 
+use std::collections::HashSet;
 use std::fmt;
 use std::str::FromStr;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -103,6 +104,33 @@ impl WeightSet {
             .iter()
             .map(|t| t.numel() as u64 * t.kind().elt_size_in_bytes() as u64)
             .sum()
+    }
+
+    /// Checks that `parts` together hold every weight of this set (compared
+    /// by their data, so call it before any copy): a weight left out of the
+    /// sets streamed to the device would stay in host memory while its
+    /// module runs on the device. `what` names the component in the error.
+    pub fn check_covered_by(&self, what: &str, parts: &[&WeightSet]) -> Result<()> {
+        let held: HashSet<usize> = parts
+            .iter()
+            .flat_map(|p| p.handles.iter().map(|t| t.data_ptr() as usize))
+            .collect();
+        let left: Vec<&Tensor> = self
+            .handles
+            .iter()
+            .filter(|t| t.numel() > 0 && !held.contains(&(t.data_ptr() as usize)))
+            .collect();
+        match left.first() {
+            None => Ok(()),
+            Some(first) => Err(Error::invalid(format!(
+                "{what}: {} of its {} weights ({} bytes, the first of shape {:?}) are in \
+                 none of the sets copied to the device block by block",
+                left.len(),
+                self.len(),
+                WeightSet::new(left.iter().copied()).bytes(),
+                first.size()
+            ))),
+        }
     }
 
     /// Whether every weight is on `device` now.
@@ -345,6 +373,26 @@ mod tests {
         });
         assert!(r.is_err());
         assert_eq!((a.data_ptr(), b.data_ptr()), (pa, pb));
+    }
+
+    #[test]
+    fn a_weight_left_out_of_the_streamed_sets_is_named() {
+        let (a, b, c) = (
+            Tensor::from_slice(&[1.0f32, 2.0]),
+            Tensor::from_slice(&[3.0f32]),
+            Tensor::from_slice(&[4.0f32, 5.0, 6.0]),
+        );
+        let all = WeightSet::new([&a, &b, &c]);
+        let (first, second) = (WeightSet::new([&a]), WeightSet::new([&c, &b]));
+        all.check_covered_by("model", &[&first, &second]).unwrap();
+        // Another tensor with the same values is not the weight.
+        let copy_of_c = WeightSet::new([&c.copy()]);
+        let err = all
+            .check_covered_by("model", &[&first, &copy_of_c])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("model: 2 of its 3 weights (16 bytes"), "{err}");
+        assert!(err.contains("[1]"), "{err}");
     }
 
     #[test]

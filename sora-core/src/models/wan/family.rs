@@ -58,6 +58,9 @@ fn default_train_steps() -> f64 {
 /// A loaded Wan model.
 pub struct WanFamily {
     folder: ModelFolder,
+    /// The run device in tch's terms: noise, latents and every tensor made
+    /// while generating live there (under offload the weights wait in host
+    /// memory instead, and are copied here while used).
     device: TchDevice,
     run_device: Device,
     dtype: Dtype,
@@ -192,7 +195,7 @@ impl WanFamily {
     ) -> Result<Self> {
         let run = device.to_tch();
         // Where the weights are loaded: host memory when offloaded.
-        let (dev, text_device) = if offload.is_on() {
+        let (load_dev, load_device) = if offload.is_on() {
             (TchDevice::Cpu, Device::Cpu)
         } else {
             (run, device)
@@ -208,11 +211,11 @@ impl WanFamily {
         let mut text = WanTextEncoder::load(
             &folder.component_dir("tokenizer")?,
             &folder.component_dir("text_encoder")?,
-            text_device,
+            load_device,
             dtype,
         )?;
         let mut transformer = if folder.has("transformer") {
-            WanTransformer::load(&folder.component_dir("transformer")?, dev, kind)?
+            WanTransformer::load(&folder.component_dir("transformer")?, load_dev, kind)?
         } else {
             return Err(Error::MissingComponent {
                 path: folder.root().to_path_buf(),
@@ -222,7 +225,7 @@ impl WanFamily {
         let mut transformer_2 = match (folder.has("transformer_2"), index.boundary_ratio) {
             (true, _) => Some(WanTransformer::load(
                 &folder.component_dir("transformer_2")?,
-                dev,
+                load_dev,
                 kind,
             )?),
             (false, Some(_)) => {
@@ -233,12 +236,12 @@ impl WanFamily {
             }
             (false, None) => None,
         };
-        let mut vae = WanVae::load(&folder.component_dir("vae")?, dev, kind)?;
+        let mut vae = WanVae::load(&folder.component_dir("vae")?, load_dev, kind)?;
         let mut image_encoder = if folder.has("image_encoder") && folder.has("image_processor") {
             Some(WanImageEncoder::load(
                 folder.component_dir("image_encoder")?,
                 folder.component_dir("image_processor")?,
-                text_device,
+                load_device,
                 dtype,
             )?)
         } else {
@@ -267,7 +270,7 @@ impl WanFamily {
         };
         Ok(Self {
             folder: folder.clone(),
-            device: dev,
+            device: run,
             run_device: device,
             dtype,
             text: Some(text),

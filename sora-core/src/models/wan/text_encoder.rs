@@ -395,14 +395,10 @@ impl Umt5Encoder {
                     .collect();
                 // Every loaded weight is in a block set, or is the embedding
                 // or the final norm (handled apart): none is left behind.
-                let outside = WeightSet::new([&self.embed, &self.final_norm.weight]).bytes();
-                let streamed: u64 = sets.iter().map(WeightSet::bytes).sum();
-                if streamed + outside != self.weights.set().bytes() {
-                    return Err(Error::invalid(format!(
-                        "UMT5: the blocks hold {streamed} + {outside} bytes of the {} loaded",
-                        self.weights.set().bytes()
-                    )));
-                }
+                let outside = WeightSet::new([&self.embed, &self.final_norm.weight]);
+                let mut parts: Vec<&WeightSet> = sets.iter().collect();
+                parts.push(&outside);
+                self.weights.set().check_covered_by("UMT5", &parts)?;
                 Some(BlockStream::new(sets))
             }
             _ => None,

@@ -93,8 +93,10 @@ impl WanTransformer {
     pub fn load(dir: &Path, device: Device, kind: Kind) -> Result<Self> {
         let cfg: WanTransformerConfig = read_config(&dir.join("config.json"))?;
         let store = TensorStore::open(dir, "transformer", device, kind)?;
-        let model = Self::from_store(cfg, &store.root())?;
+        let mut model = Self::from_store(cfg, &store.root())?;
         store.finish()?;
+        // Every tensor the store handed out, to check that offload moves them all.
+        model.weights = ComponentWeights::new(store.weight_set());
         Ok(model)
     }
 
@@ -160,23 +162,34 @@ impl WanTransformer {
     /// [`Offload::None`] keeps the model as loaded and `device` must be the
     /// weights' device.
     pub fn set_offload(&mut self, offload: Offload, device: Device) -> Result<()> {
-        let mut weights = ComponentWeights::new(WeightSet::new(self.tensors()));
-        weights.place("Wan transformer", offload.is_on(), device)?;
-        self.weights = weights;
+        if self.weights.set().is_empty() {
+            // Built from a store by the caller: the weights the model lists.
+            self.weights = ComponentWeights::new(WeightSet::new(self.tensors()));
+        }
+        self.weights
+            .place("Wan transformer", offload.is_on(), device)?;
         self.streamed = match offload {
-            Offload::Sequential => Some(Streamed {
-                outer: WeightSet::new(self.outer_tensors()),
-                blocks: BlockStream::new(
-                    self.blocks
-                        .iter()
-                        .map(|b| {
-                            let mut v = Vec::new();
-                            b.tensors(&mut v);
-                            WeightSet::new(v)
-                        })
-                        .collect(),
-                ),
-            }),
+            Offload::Sequential => {
+                let outer = WeightSet::new(self.outer_tensors());
+                let blocks: Vec<WeightSet> = self
+                    .blocks
+                    .iter()
+                    .map(|b| {
+                        let mut v = Vec::new();
+                        b.tensors(&mut v);
+                        WeightSet::new(v)
+                    })
+                    .collect();
+                let mut parts: Vec<&WeightSet> = blocks.iter().collect();
+                parts.push(&outer);
+                self.weights
+                    .set()
+                    .check_covered_by("Wan transformer", &parts)?;
+                Some(Streamed {
+                    outer,
+                    blocks: BlockStream::new(blocks),
+                })
+            }
             _ => None,
         };
         if device != self.device {
