@@ -15,7 +15,7 @@ use std::fmt;
 use std::str::FromStr;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use tch::{Device, Tensor};
+use tch::{Device, Kind, Tensor};
 
 use crate::{Error, Result};
 
@@ -78,14 +78,18 @@ impl FromStr for Offload {
 #[derive(Debug, Default)]
 pub struct WeightSet {
     handles: Vec<Tensor>,
+    /// Each weight's dtype when the set was made: the dtype its copies have
+    /// (the data waiting in host memory may be held wider, see
+    /// [`ComponentWeights::place`]).
+    kinds: Vec<Kind>,
 }
 
 impl WeightSet {
     /// Handles on `tensors`.
     pub fn new<'a>(tensors: impl IntoIterator<Item = &'a Tensor>) -> Self {
-        Self {
-            handles: tensors.into_iter().map(Tensor::shallow_clone).collect(),
-        }
+        let handles: Vec<Tensor> = tensors.into_iter().map(Tensor::shallow_clone).collect();
+        let kinds = handles.iter().map(Tensor::kind).collect();
+        Self { handles, kinds }
     }
 
     /// Number of tensors.
@@ -98,11 +102,12 @@ impl WeightSet {
         self.handles.is_empty()
     }
 
-    /// Bytes of the weights.
+    /// Bytes of the weights (in their dtype on the run device).
     pub fn bytes(&self) -> u64 {
         self.handles
             .iter()
-            .map(|t| t.numel() as u64 * t.kind().elt_size_in_bytes() as u64)
+            .zip(&self.kinds)
+            .map(|(t, k)| t.numel() as u64 * k.elt_size_in_bytes() as u64)
             .sum()
     }
 
@@ -133,6 +138,22 @@ impl WeightSet {
         }
     }
 
+    /// Holds each floating weight in a wider dtype than its copies get (see
+    /// [`ComponentWeights::place`]); a weight held so already is left as is.
+    fn hold_wider(&self) -> Result<()> {
+        for (h, &kind) in self.handles.iter().zip(&self.kinds) {
+            let wider = match kind {
+                Kind::Float => Kind::Double,
+                Kind::Half | Kind::BFloat16 => Kind::Float,
+                _ => continue,
+            };
+            if h.kind() == kind {
+                h.shallow_clone().f_set_data(&h.f_to_kind(wider)?)?;
+            }
+        }
+        Ok(())
+    }
+
     /// Whether every weight is on `device` now.
     pub fn is_on(&self, device: Device) -> bool {
         self.handles.iter().all(|t| t.device() == device)
@@ -140,9 +161,10 @@ impl WeightSet {
 
     /// Moves every weight to `device` for good (the host data is not kept).
     pub fn move_to(&self, device: Device) -> Result<()> {
-        for h in &self.handles {
-            if h.device() != device {
-                h.shallow_clone().f_set_data(&h.f_to_device(device)?)?;
+        for (h, &kind) in self.handles.iter().zip(&self.kinds) {
+            if h.device() != device || h.kind() != kind {
+                h.shallow_clone()
+                    .f_set_data(&h.f_to_device_(device, kind, false, false)?)?;
             }
         }
         Ok(())
@@ -150,20 +172,21 @@ impl WeightSet {
 
     /// Copies every weight to `device` until the result is released (a real
     /// copy even when the weights are on `device` already, so the host data
-    /// is never written through).
+    /// is never written through), in the weight's own dtype.
     pub fn upload(&self, device: Device) -> Result<Uploaded> {
-        self.swap(|t| Ok(t.f_to_device_(device, t.kind(), false, true)?))
+        self.swap(|t, kind| Ok(t.f_to_device_(device, kind, false, true)?))
     }
 
-    /// Replaces each weight's data by `map(weight)` until the result is
-    /// released. On an error the weights swapped so far are given back.
-    pub fn swap(&self, mut map: impl FnMut(&Tensor) -> Result<Tensor>) -> Result<Uploaded> {
+    /// Replaces each weight's data by `map(weight, dtype of its copies)`
+    /// until the result is released. On an error the weights swapped so far
+    /// are given back.
+    pub fn swap(&self, mut map: impl FnMut(&Tensor, Kind) -> Result<Tensor>) -> Result<Uploaded> {
         let mut up = Uploaded {
             handles: Vec::with_capacity(self.handles.len()),
             host: Vec::with_capacity(self.handles.len()),
         };
-        for h in &self.handles {
-            let copy = map(h)?;
+        for (h, &kind) in self.handles.iter().zip(&self.kinds) {
+            let copy = map(h, kind)?;
             if copy.size() != h.size() {
                 return Err(Error::invalid(format!(
                     "offload: a weight copy has shape {:?}, the weight {:?}",
@@ -207,6 +230,14 @@ impl ComponentWeights {
     /// Records whether the weights wait in host memory, for a component that
     /// runs on `run` (named `what` in errors): without offload they must be
     /// on `run` already; with it, the component needs its weight handles.
+    ///
+    /// Offloaded on the CPU (only tests do that: the pipeline refuses it),
+    /// the waiting weights are held in a wider dtype (f32 as f64, f16 and
+    /// bf16 as f32; copies narrow them back exactly), so that a forward
+    /// using a weight it did not copy fails on mixed dtypes or gives other
+    /// values, as it would fail on mixed devices on a GPU. Make every set
+    /// that streams parts of the component before calling this: a set
+    /// records its weights' dtypes when it is made.
     pub fn place(&mut self, what: &str, offloaded: bool, run: Device) -> Result<()> {
         if offloaded && self.set.is_empty() {
             return Err(Error::invalid(format!(
@@ -217,6 +248,9 @@ impl ComponentWeights {
             return Err(Error::invalid(format!(
                 "{what}: weights not on {run:?} cannot run there without offload"
             )));
+        }
+        if offloaded && run == Device::Cpu {
+            self.set.hold_wider()?;
         }
         self.offloaded = offloaded;
         Ok(())
@@ -320,7 +354,6 @@ impl Drop for Uploaded {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use tch::Kind;
 
     #[test]
     fn a_swap_is_seen_through_the_module_and_undone_on_release() {
@@ -340,7 +373,7 @@ mod tests {
         assert_eq!(module_field.data_ptr(), ptr);
         // A swap to another dtype shows that every handle is swapped; dropping undoes it.
         {
-            let _up = set.swap(|t| Ok(t.f_to_kind(Kind::Double)?)).unwrap();
+            let _up = set.swap(|t, _| Ok(t.f_to_kind(Kind::Double)?)).unwrap();
             assert_eq!(module_field.kind(), Kind::Double);
         }
         assert_eq!(module_field.kind(), Kind::Float);
@@ -363,7 +396,7 @@ mod tests {
         let (pa, pb) = (a.data_ptr(), b.data_ptr());
         let set = WeightSet::new([&a, &b]);
         let mut n = 0;
-        let r = set.swap(|t| {
+        let r = set.swap(|t, _| {
             n += 1;
             Ok(if n == 2 {
                 t.f_narrow(0, 0, 1)?
@@ -393,6 +426,33 @@ mod tests {
             .to_string();
         assert!(err.contains("model: 2 of its 3 weights (16 bytes"), "{err}");
         assert!(err.contains("[1]"), "{err}");
+    }
+
+    #[test]
+    fn weights_waiting_on_the_cpu_are_held_wider_and_copied_back_exactly() {
+        let w = Tensor::from_slice(&[1.1f32, -2.3]);
+        let b = Tensor::from_slice(&[0.7f32]).to_kind(Kind::BFloat16);
+        let ids = Tensor::from_slice(&[3i64]);
+        let mut c = ComponentWeights::new(WeightSet::new([&w, &b, &ids]));
+        c.place("m", true, Device::Cpu).unwrap();
+        // A forward that forgot to copy its weights would compute in another dtype.
+        assert_eq!(
+            (w.kind(), b.kind(), ids.kind()),
+            (Kind::Double, Kind::Float, Kind::Int64)
+        );
+        assert_eq!(c.set().bytes(), 2 * 4 + 2 + 8);
+        let up = c.upload(Device::Cpu).unwrap().unwrap();
+        assert_eq!((w.kind(), b.kind()), (Kind::Float, Kind::BFloat16));
+        assert_eq!(Vec::<f32>::try_from(&w).unwrap(), [1.1, -2.3]);
+        assert_eq!(up.bytes(), 2 * 4 + 2 + 8);
+        up.release().unwrap();
+        assert_eq!(w.kind(), Kind::Double);
+        // Placing again does not widen twice.
+        c.place("m", true, Device::Cpu).unwrap();
+        assert_eq!(w.kind(), Kind::Double);
+        // Moved for good, a weight gets its own dtype back.
+        c.set().move_to(Device::Cpu).unwrap();
+        assert_eq!((w.kind(), b.kind()), (Kind::Float, Kind::BFloat16));
     }
 
     #[test]

@@ -282,7 +282,16 @@ pub struct Umt5Encoder {
     /// Every weight, and whether they wait in host memory ([`Umt5Encoder::set_offload`]).
     weights: ComponentWeights,
     /// Sequential offload: each block's weights, copied as the forward reaches it.
-    streamed: Option<BlockStream>,
+    streamed: Option<StreamedUmt5>,
+}
+
+/// The weight sets of a UMT5 encoder offloaded block by block.
+#[derive(Debug)]
+struct StreamedUmt5 {
+    blocks: BlockStream,
+    /// The final norm, copied for each call (the token embedding stays in
+    /// host memory: the prompt's rows are looked up there).
+    final_norm: WeightSet,
 }
 
 impl std::fmt::Debug for Umt5Encoder {
@@ -385,8 +394,8 @@ impl Umt5Encoder {
     /// host memory and only the looked-up rows are copied).
     pub fn set_offload(&mut self, offload: Offload, device: Device) -> Result<()> {
         let dev = device.to_tch();
-        self.weights.place("UMT5", offload.is_on(), dev)?;
-        self.streamed = match offload {
+        // The streamed sets are made before `place` (they record the dtypes).
+        let streamed = match offload {
             Offload::Sequential => {
                 let sets: Vec<WeightSet> = self
                     .blocks
@@ -395,14 +404,20 @@ impl Umt5Encoder {
                     .collect();
                 // Every loaded weight is in a block set, or is the embedding
                 // or the final norm (handled apart): none is left behind.
-                let outside = WeightSet::new([&self.embed, &self.final_norm.weight]);
+                let embed = WeightSet::new([&self.embed]);
+                let final_norm = WeightSet::new([&self.final_norm.weight]);
                 let mut parts: Vec<&WeightSet> = sets.iter().collect();
-                parts.push(&outside);
+                parts.extend([&embed, &final_norm]);
                 self.weights.set().check_covered_by("UMT5", &parts)?;
-                Some(BlockStream::new(sets))
+                Some(StreamedUmt5 {
+                    blocks: BlockStream::new(sets),
+                    final_norm,
+                })
             }
             _ => None,
         };
+        self.weights.place("UMT5", offload.is_on(), dev)?;
+        self.streamed = streamed;
         self.device = dev;
         Ok(())
     }
@@ -420,13 +435,13 @@ impl Umt5Encoder {
     /// How many times a block's weights were copied to the run device
     /// since sequential offload was set (0 without it).
     pub fn block_uploads(&self) -> u64 {
-        self.streamed.as_ref().map_or(0, BlockStream::uploads)
+        self.streamed.as_ref().map_or(0, |s| s.blocks.uploads())
     }
 
     /// Sequential offload: block `index`'s weights, copied while it runs.
     fn stream_block(&self, index: usize) -> Result<Option<Uploaded>> {
         match &self.streamed {
-            Some(s) => s.upload(index, self.device),
+            Some(s) => s.blocks.upload(index, self.device),
             None => Ok(None),
         }
     }
@@ -545,7 +560,12 @@ impl Umt5Encoder {
             Tensor::f_embedding(&self.embed, &ids, -1, false, false)?
         } else {
             let host = ids.f_to_device(self.embed.device())?;
-            Tensor::f_embedding(&self.embed, &host, -1, false, false)?.f_to_device(self.device)?
+            Tensor::f_embedding(&self.embed, &host, -1, false, false)?.f_to_device_(
+                self.device,
+                self.kind,
+                false,
+                false,
+            )?
         };
         for (i, block) in self.blocks.iter().enumerate() {
             let _weights = self.stream_block(i)?;
@@ -597,9 +617,9 @@ impl Umt5Encoder {
             x = x.f_add(&block.wo.forward(&hidden)?)?;
             x = clamp_half(x)?;
         }
-        if self.streamed.is_some() {
+        if let Some(s) = &self.streamed {
             // Streamed: the one small weight left is copied for this call.
-            let up = WeightSet::new([&self.final_norm.weight]).upload(self.device)?;
+            let up = s.final_norm.upload(self.device)?;
             let out = self.final_norm.forward(&x);
             up.release()?;
             return out;

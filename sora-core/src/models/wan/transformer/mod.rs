@@ -166,9 +166,8 @@ impl WanTransformer {
             // Built from a store by the caller: the weights the model lists.
             self.weights = ComponentWeights::new(WeightSet::new(self.tensors()));
         }
-        self.weights
-            .place("Wan transformer", offload.is_on(), device)?;
-        self.streamed = match offload {
+        // The streamed sets are made before `place` (they record the dtypes).
+        let streamed = match offload {
             Offload::Sequential => {
                 let outer = WeightSet::new(self.outer_tensors());
                 let blocks: Vec<WeightSet> = self
@@ -192,6 +191,9 @@ impl WanTransformer {
             }
             _ => None,
         };
+        self.weights
+            .place("Wan transformer", offload.is_on(), device)?;
+        self.streamed = streamed;
         if device != self.device {
             self.rope = wan_rope(&self.cfg, device)?;
             self.device = device;
