@@ -227,6 +227,29 @@ fn umt5_hidden_states_match_transformers() {
         assert!(whole.forward(ids, mask).unwrap().equal(&out));
         up.release().unwrap();
         assert_eq!(whole.block_uploads(), 0);
+        // Parked in host memory (`offload_text_encoder` on a GPU): used only
+        // through a copy, then moved back for good by unpark.
+        let mut parked = Umt5Encoder::load(&dir().join(folder), Device::Cpu, Dtype::F32).unwrap();
+        parked.park().unwrap();
+        assert!(parked.is_offloaded());
+        let unused = parked.forward(ids, mask);
+        assert!(
+            !matches!(&unused, Ok(x) if x.equal(&out)),
+            "{folder}: a parked encoder ran without its copy"
+        );
+        let up = parked.upload().unwrap().expect("a copy");
+        assert!(
+            parked.forward(ids, mask).unwrap().equal(&out),
+            "{folder}: parked differs"
+        );
+        up.release().unwrap();
+        parked.unpark().unwrap();
+        assert!(!parked.is_offloaded());
+        assert!(parked.upload().unwrap().is_none());
+        assert!(
+            parked.forward(ids, mask).unwrap().equal(&out),
+            "{folder}: unparked differs"
+        );
     }
 }
 

@@ -90,7 +90,7 @@ impl Default for SpeedOptions {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct MemoryOptions {
     /// Release the text encoder's weights after encoding (dropped on the CPU,
-    /// moved to host memory on a GPU) and bring them back when a prompt that
+    /// parked in host memory on a GPU) and bring them back when a prompt that
     /// is not in the embedding cache needs encoding.
     pub offload_text_encoder: bool,
     /// Decode the video in overlapping spatial tiles (diffusers' VAE tiling);

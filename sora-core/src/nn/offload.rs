@@ -227,6 +227,11 @@ impl ComponentWeights {
         &self.set
     }
 
+    /// Whether the weights wait in host memory between uses.
+    pub fn is_offloaded(&self) -> bool {
+        self.offloaded
+    }
+
     /// Records whether the weights wait in host memory, for a component that
     /// runs on `run` (named `what` in errors): without offload they must be
     /// on `run` already; with it, the component needs its weight handles.

@@ -131,7 +131,8 @@ impl PipelineBuilder {
     }
 
     /// Releases the text encoder after encoding (its weights dropped on the
-    /// CPU, moved to host memory on a GPU) and brings it back when a prompt
+    /// CPU, parked in host memory on a GPU and copied to it only while a
+    /// prompt is encoded) and brings it back when a prompt
     /// not seen before needs encoding. Prompt embeddings are cached either way
     /// (the last few prompts), so a repeated prompt never runs the encoder.
     pub fn offload_text_encoder(mut self, on: bool) -> Self {

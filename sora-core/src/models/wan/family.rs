@@ -64,10 +64,9 @@ pub struct WanFamily {
     device: TchDevice,
     run_device: Device,
     dtype: Dtype,
-    /// `None` while released (offloaded on the CPU).
+    /// `None` while released (`offload_text_encoder` on the CPU). On a GPU
+    /// that option parks it in host memory instead ([`WanTextEncoder::park`]).
     text: Option<WanTextEncoder>,
-    /// The text encoder is parked in host memory (offloaded from a GPU).
-    text_parked: bool,
     /// Prompt embeddings per (prompt, max length).
     text_cache: EmbeddingCache,
     /// Every text embedding of the last `encode` came from the cache.
@@ -274,7 +273,6 @@ impl WanFamily {
             run_device: device,
             dtype,
             text: Some(text),
-            text_parked: false,
             text_cache: EmbeddingCache::default(),
             last_text_cached: false,
             memory: MemoryOptions::default(),
@@ -299,11 +297,12 @@ impl WanFamily {
         self.offload
     }
 
-    /// Under offload: makes `part`'s weights the ones on the run device
-    /// (giving back the previous part's copies first). Nothing to do when
-    /// not offloaded, or for a transformer streamed block by block.
+    /// Makes `part`'s weights the ones on the run device when they wait in
+    /// host memory (offload, or a parked text encoder), giving back the
+    /// previous part's copies first. Nothing is copied for a part on the
+    /// device already, or for a transformer streamed block by block.
     fn make_resident(&mut self, part: Part) -> Result<()> {
-        if !self.offload.is_on() || matches!(&self.resident, Some((p, _)) if *p == part) {
+        if matches!(&self.resident, Some((p, _)) if *p == part) {
             return Ok(());
         }
         self.release_resident()?;
@@ -391,14 +390,10 @@ impl WanFamily {
         (0..n).map(|i| Ok(ts.f_get(i)?)).collect()
     }
 
-    /// The text encoder on the run device: copied there under offload,
-    /// reloaded from the folder (weights memory-mapped) when it was dropped,
-    /// moved back when it was parked.
+    /// The text encoder on the run device: reloaded from the folder
+    /// (weights memory-mapped) when it was dropped, copied there when its
+    /// weights wait in host memory (offload, or parked).
     fn text_encoder(&mut self) -> Result<&WanTextEncoder> {
-        if self.offload.is_on() {
-            // Offloaded, the encoder is never dropped: its weights wait in host memory.
-            self.make_resident(Part::TextEncoder)?;
-        }
         match self.text.as_mut() {
             None => {
                 self.text = Some(WanTextEncoder::from_folder(
@@ -406,40 +401,34 @@ impl WanFamily {
                     self.run_device,
                     self.dtype,
                 )?);
-                self.text_parked = false;
             }
-            Some(t) if self.text_parked => {
-                t.to_device(self.run_device)?;
-                self.text_parked = false;
-            }
+            // Parked earlier, and the option is off now: back for good.
+            Some(t) if !self.offload.is_on() && !self.memory.offload_text_encoder => t.unpark()?,
             Some(_) => {}
         }
+        self.make_resident(Part::TextEncoder)?;
         self.text
             .as_ref()
             .ok_or_else(|| Error::Device("the text encoder could not be reloaded".into()))
     }
 
-    /// Releases the text encoder: under offload its copy on the run device is
-    /// given back; with `offload_text_encoder` it is dropped on the CPU and
-    /// parked in host memory on a GPU.
+    /// Releases the text encoder: a copy of its weights on the run device
+    /// (offload, or parked) is given back; with `offload_text_encoder`, not
+    /// offloaded, it is dropped on the CPU and parked in host memory on a
+    /// GPU (one copy back, the first time: later uses copy it to the GPU
+    /// and give the copy back).
     fn release_text_encoder(&mut self) -> Result<()> {
-        if self.offload.is_on() {
-            return match &self.resident {
-                Some((Part::TextEncoder, _)) => self.release_resident(),
-                _ => Ok(()),
-            };
+        if matches!(&self.resident, Some((Part::TextEncoder, _))) {
+            self.release_resident()?;
         }
-        if !self.memory.offload_text_encoder {
+        if self.offload.is_on() || !self.memory.offload_text_encoder {
             return Ok(());
         }
         match self.run_device {
             Device::Cpu => self.text = None,
             Device::Cuda(_) => {
                 if let Some(t) = self.text.as_mut() {
-                    if !self.text_parked {
-                        t.to_device(Device::Cpu)?;
-                        self.text_parked = true;
-                    }
+                    t.park()?;
                 }
             }
         }
@@ -525,7 +514,11 @@ impl ModelFamily for WanFamily {
         let state = Residency {
             loading: false,
             // Offloaded, the encoder is copied from host memory (no reload).
-            text_resident: self.offload.is_on() || (self.text.is_some() && !self.text_parked),
+            text_resident: self.offload.is_on()
+                || self
+                    .text
+                    .as_ref()
+                    .is_some_and(|t| !t.encoder().is_offloaded()),
             prompts_cached: cached,
             cache_entries: self.text_cache.capacity(),
         };

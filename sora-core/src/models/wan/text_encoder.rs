@@ -459,16 +459,34 @@ impl Umt5Encoder {
         }
     }
 
-    /// Moves every weight to `device` (used to park the encoder in host
-    /// memory between prompts when the pipeline offloads it).
-    pub fn to_device(&mut self, device: Device) -> Result<()> {
-        let dev = device.to_tch();
-        if dev == self.device {
+    /// Parks the weights in host memory (one copy back, then the device
+    /// copies are freed): from then on they are copied to the run device
+    /// only while used ([`Umt5Encoder::upload`]), as under model offload,
+    /// and giving them back copies nothing. The pipeline does this after
+    /// encoding with `offload_text_encoder` on a GPU. Nothing to do when the
+    /// weights wait in host memory already.
+    pub fn park(&mut self) -> Result<()> {
+        if self.weights.is_offloaded() {
             return Ok(());
         }
-        self.weights.set().move_to(dev)?;
-        self.device = dev;
-        Ok(())
+        let run = self.device();
+        self.weights.set().move_to(tch::Device::Cpu)?;
+        self.set_offload(Offload::Model, run)
+    }
+
+    /// Undoes [`Umt5Encoder::park`]: the weights move to the run device for
+    /// good (nothing to do when they are not parked).
+    pub fn unpark(&mut self) -> Result<()> {
+        if !self.weights.is_offloaded() || self.streamed.is_some() {
+            return Ok(());
+        }
+        self.weights.set().move_to(self.device)?;
+        self.set_offload(Offload::None, self.device())
+    }
+
+    /// Whether the weights wait in host memory between uses (parked or offloaded).
+    pub fn is_offloaded(&self) -> bool {
+        self.weights.is_offloaded()
     }
 
     /// Number of parameters (the tied embedding counted once).
@@ -696,9 +714,14 @@ impl WanTextEncoder {
         &self.encoder
     }
 
-    /// Moves the encoder's weights to `device` (see [`Umt5Encoder::to_device`]).
-    pub fn to_device(&mut self, device: Device) -> Result<()> {
-        self.encoder.to_device(device)
+    /// Parks the encoder's weights in host memory (see [`Umt5Encoder::park`]).
+    pub fn park(&mut self) -> Result<()> {
+        self.encoder.park()
+    }
+
+    /// Moves parked weights back to the run device (see [`Umt5Encoder::unpark`]).
+    pub fn unpark(&mut self) -> Result<()> {
+        self.encoder.unpark()
     }
 
     /// Offloads the encoder's weights (see [`Umt5Encoder::set_offload`]).
