@@ -394,17 +394,26 @@ impl WanFamily {
     /// (weights memory-mapped) when it was dropped, copied there when its
     /// weights wait in host memory (offload, or parked).
     fn text_encoder(&mut self) -> Result<&WanTextEncoder> {
-        match self.text.as_mut() {
-            None => {
-                self.text = Some(WanTextEncoder::from_folder(
-                    &self.folder,
-                    self.run_device,
-                    self.dtype,
-                )?);
+        if self.text.is_none() {
+            self.text = Some(WanTextEncoder::from_folder(
+                &self.folder,
+                self.run_device,
+                self.dtype,
+            )?);
+        }
+        let parked = self
+            .text
+            .as_ref()
+            .is_some_and(|t| t.encoder().is_offloaded());
+        if parked && !self.offload.is_on() && !self.memory.offload_text_encoder {
+            // Parked earlier, and the option is off now: back for good (its
+            // copy given back first, so that the move takes the host data).
+            if matches!(&self.resident, Some((Part::TextEncoder, _))) {
+                self.release_resident()?;
             }
-            // Parked earlier, and the option is off now: back for good.
-            Some(t) if !self.offload.is_on() && !self.memory.offload_text_encoder => t.unpark()?,
-            Some(_) => {}
+            if let Some(t) = self.text.as_mut() {
+                t.unpark()?;
+            }
         }
         self.make_resident(Part::TextEncoder)?;
         self.text

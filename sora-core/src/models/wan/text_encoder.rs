@@ -475,7 +475,8 @@ impl Umt5Encoder {
     }
 
     /// Undoes [`Umt5Encoder::park`]: the weights move to the run device for
-    /// good (nothing to do when they are not parked).
+    /// good (nothing to do when they are not parked). Call it with no copy
+    /// from [`Umt5Encoder::upload`] outstanding.
     pub fn unpark(&mut self) -> Result<()> {
         if !self.weights.is_offloaded() || self.streamed.is_some() {
             return Ok(());
