@@ -134,7 +134,11 @@ fn keys_and_values_only_serve_their_model_and_batch() {
 /// Runs one generation through the family as `Pipeline::generate` does (the
 /// denoising loop only) and returns the final latents.
 pub(crate) fn denoise(fam: &mut WanFamily, case: &Path) -> Tensor {
-    let req = crate::wan_pipeline::request_of(case);
+    denoise_request(fam, &crate::wan_pipeline::request_of(case))
+}
+
+/// The latents after the denoising loop of `req`.
+pub(crate) fn denoise_request(fam: &mut WanFamily, req: &sora_core::Request) -> Tensor {
     let r = req
         .resolve(&fam.defaults(), |f| fam.nearest_frames(f))
         .unwrap();

@@ -7,13 +7,13 @@
 //! host memory (`offload_on_cpu`, a test-only switch): what is checked is the
 //! bookkeeping, which is the same on a GPU.
 
-use sora_core::family::{ModelFamily, SpeedOptions};
+use sora_core::family::{MemoryOptions, ModelFamily, SpeedOptions};
 use sora_core::models::wan::WanFamily;
 use sora_core::weights::ModelFolder;
 use sora_core::{Device, Dtype, Error, Offload, Pipeline, Progress, Request};
 use sora_tests::fixture;
 
-use crate::cross_attn_kv::denoise;
+use crate::cross_attn_kv::{denoise, denoise_request};
 
 fn family(case: &str, offload: Offload, batch_guidance: bool) -> WanFamily {
     family_in(case, offload, batch_guidance, Dtype::F32)
@@ -243,4 +243,46 @@ fn the_estimate_counts_only_the_weights_a_phase_copies_to_the_device() {
         Pipeline::builder().estimate(&req),
         Err(Error::InvalidRequest(_))
     ));
+}
+
+#[test]
+fn a_parked_text_encoder_runs_through_its_copy_and_is_unparked_when_the_option_goes() {
+    let case = "t2v_21";
+    let dir = fixture("wan_pipeline").join(case);
+    let req = |prompt: &str| {
+        let mut r = crate::wan_pipeline::request_of(&dir);
+        r.prompt = prompt.into();
+        r
+    };
+    let mut plain = family(case, Offload::None, true);
+    let want: Vec<_> = ["a fox", "a cat", "a dog"]
+        .iter()
+        .map(|p| denoise_request(&mut plain, &req(p)))
+        .collect();
+    // `offload_text_encoder` as on a GPU: parked in host memory after the
+    // first encoding (held wider here, so a use without its copy would show).
+    let mut fam = family(case, Offload::None, true);
+    fam.park_text_encoder_on_cpu();
+    let parking = MemoryOptions {
+        offload_text_encoder: true,
+        ..MemoryOptions::default()
+    };
+    fam.configure_memory(&parking).unwrap();
+    assert!(!fam.text_encoder_parked());
+    assert!(denoise_request(&mut fam, &req("a fox")).equal(&want[0]));
+    assert!(fam.text_encoder_parked());
+    // A new prompt copies the parked encoder for its encoding.
+    assert!(
+        denoise_request(&mut fam, &req("a cat")).equal(&want[1]),
+        "parked encoder differs"
+    );
+    fam.release_offloaded().unwrap();
+    assert!(fam.text_encoder_parked());
+    // The option turned off: the encoder goes back to the run device for good.
+    fam.configure_memory(&MemoryOptions::default()).unwrap();
+    assert!(
+        denoise_request(&mut fam, &req("a dog")).equal(&want[2]),
+        "unparked encoder differs"
+    );
+    assert!(!fam.text_encoder_parked());
 }

@@ -88,6 +88,9 @@ pub struct WanFamily {
     offload: Offload,
     /// The offloaded component whose weights are on the run device now.
     resident: Option<(Part, Uploaded)>,
+    /// `offload_text_encoder` parks the encoder on the CPU too, as on a GPU
+    /// (tests of the parking; [`WanFamily::park_text_encoder_on_cpu`]).
+    park_text_on_cpu: bool,
 }
 
 /// A component copied to the run device as a whole under model offload.
@@ -289,7 +292,25 @@ impl WanFamily {
             cache: None,
             offload,
             resident: None,
+            park_text_on_cpu: false,
         })
+    }
+
+    /// Makes `offload_text_encoder` park the text encoder in host memory on
+    /// the CPU too, as it does on a GPU, instead of dropping it: a test of
+    /// the parking on machines without a GPU (the copies go from host memory
+    /// to host memory), not for users.
+    #[doc(hidden)]
+    pub fn park_text_encoder_on_cpu(&mut self) {
+        self.park_text_on_cpu = true;
+    }
+
+    /// Whether the text encoder's weights wait in host memory between uses
+    /// (offloaded, or parked by `offload_text_encoder` on a GPU).
+    pub fn text_encoder_parked(&self) -> bool {
+        self.text
+            .as_ref()
+            .is_some_and(|t| t.encoder().is_offloaded())
     }
 
     /// Where the weights wait between uses.
@@ -401,11 +422,8 @@ impl WanFamily {
                 self.dtype,
             )?);
         }
-        let parked = self
-            .text
-            .as_ref()
-            .is_some_and(|t| t.encoder().is_offloaded());
-        if parked && !self.offload.is_on() && !self.memory.offload_text_encoder {
+        if self.text_encoder_parked() && !self.offload.is_on() && !self.memory.offload_text_encoder
+        {
             // Parked earlier, and the option is off now: back for good (its
             // copy given back first, so that the move takes the host data).
             if matches!(&self.resident, Some((Part::TextEncoder, _))) {
@@ -434,8 +452,8 @@ impl WanFamily {
             return Ok(());
         }
         match self.run_device {
-            Device::Cpu => self.text = None,
-            Device::Cuda(_) => {
+            Device::Cpu if !self.park_text_on_cpu => self.text = None,
+            _ => {
                 if let Some(t) = self.text.as_mut() {
                     t.park()?;
                 }
@@ -524,10 +542,7 @@ impl ModelFamily for WanFamily {
             loading: false,
             // Offloaded, the encoder is copied from host memory (no reload).
             text_resident: self.offload.is_on()
-                || self
-                    .text
-                    .as_ref()
-                    .is_some_and(|t| !t.encoder().is_offloaded()),
+                || (self.text.is_some() && !self.text_encoder_parked()),
             prompts_cached: cached,
             cache_entries: self.text_cache.capacity(),
         };
