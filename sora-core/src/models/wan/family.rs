@@ -188,7 +188,9 @@ impl WanFamily {
     /// ([`Offload::Model`]), and the blocks of the transformer and the text
     /// encoder one at a time ([`Offload::Sequential`]). (On the CPU, offload
     /// only makes copies: the pipeline builder refuses it there; tests use it
-    /// to check the copies.)
+    /// to check the copies, with the waiting weights held in a wider dtype so
+    /// that a weight used without its copy shows: see
+    /// [`ComponentWeights::place`](crate::nn::ComponentWeights::place).)
     pub fn load_offloaded(
         folder: &ModelFolder,
         device: Device,
