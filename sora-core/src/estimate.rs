@@ -376,10 +376,63 @@ impl ConvStep {
     }
 }
 
-/// Whether CPU convolutions in `dtype` go to oneDNN ([`crate::nn::conv`]
-/// sends float32 there unless `SORA_NO_ONEDNN` is set or LibTorch lacks it).
+/// Whether CPU convolutions in `dtype` go to oneDNN: float32 because
+/// [`crate::nn::conv`] sends them there (unless `SORA_NO_ONEDNN` is set);
+/// bfloat16 and float16 where LibTorch sends them there itself, which it
+/// does when the CPU has the instructions oneDNN's kernels for them need
+/// ([`HalfConvSupport`], from `/proc/cpuinfo`). Never when LibTorch lacks
+/// oneDNN.
 fn onednn(dtype: Dtype) -> bool {
-    dtype == Dtype::F32 && std::env::var_os("SORA_NO_ONEDNN").is_none() && tch::utils::has_mkldnn()
+    static HALF: std::sync::OnceLock<HalfConvSupport> = std::sync::OnceLock::new();
+    if !tch::utils::has_mkldnn() {
+        return false;
+    }
+    let half = || {
+        *HALF.get_or_init(|| {
+            std::fs::read_to_string("/proc/cpuinfo")
+                .map(|t| HalfConvSupport::from_cpuinfo(&t))
+                .unwrap_or_default()
+        })
+    };
+    match dtype {
+        Dtype::F32 => std::env::var_os("SORA_NO_ONEDNN").is_none(),
+        Dtype::BF16 => half().bf16,
+        Dtype::F16 => half().f16,
+    }
+}
+
+/// Which half-precision CPU convolutions LibTorch gives to oneDNN, as its
+/// `mkldnn_bf16_device_check` / `mkldnn_fp16_device_check` decide on x86
+/// (oneDNN's `avx512_core` or `avx2_vnni_2` for bfloat16, `avx512_core_fp16`
+/// or `avx2_vnni_2` for float16). Elsewhere (other CPUs, no `/proc/cpuinfo`)
+/// neither: the estimate then counts the native path's larger scratch.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+struct HalfConvSupport {
+    bf16: bool,
+    f16: bool,
+}
+
+impl HalfConvSupport {
+    /// From the `flags` line of a `/proc/cpuinfo` text.
+    fn from_cpuinfo(cpuinfo: &str) -> Self {
+        let Some(line) = cpuinfo.lines().find(|l| l.starts_with("flags")) else {
+            return Self::default();
+        };
+        let flags: std::collections::HashSet<&str> = line
+            .split_once(':')
+            .map_or("", |(_, f)| f)
+            .split_whitespace()
+            .collect();
+        let has = |f: &str| flags.contains(f);
+        let avx512_core = ["avx512f", "avx512bw", "avx512vl", "avx512dq"]
+            .iter()
+            .all(|f| has(f));
+        let avx2_vnni_2 = has("avx2") && has("avx_vnni") && has("avx_ne_convert");
+        Self {
+            bf16: avx512_core || avx2_vnni_2,
+            f16: (avx512_core && has("avx512_fp16")) || avx2_vnni_2,
+        }
+    }
 }
 
 /// Scratch bytes a convolution takes for `c` on `device` in `dtype`. On the
@@ -838,6 +891,21 @@ mod tests {
     use super::*;
 
     #[test]
+    fn half_precision_convolutions_follow_the_cpu_flags() {
+        let zen4 =
+            "processor\t: 0\nflags\t\t: fpu avx2 avx512f avx512dq avx512bw avx512vl avx512_bf16\n";
+        let spr = "flags\t: avx2 avx512f avx512dq avx512bw avx512vl avx512_fp16 amx_bf16\n";
+        let zen3 = "flags\t: fpu sse4_2 avx avx2 fma\n";
+        let srf = "flags\t: avx2 avx_vnni avx_ne_convert avx_vnni_int8\n";
+        let half = |b, f| HalfConvSupport { bf16: b, f16: f };
+        assert_eq!(HalfConvSupport::from_cpuinfo(zen4), half(true, false));
+        assert_eq!(HalfConvSupport::from_cpuinfo(spr), half(true, true));
+        assert_eq!(HalfConvSupport::from_cpuinfo(zen3), half(false, false));
+        assert_eq!(HalfConvSupport::from_cpuinfo(srf), half(true, true));
+        assert_eq!(HalfConvSupport::from_cpuinfo(""), half(false, false));
+    }
+
+    #[test]
     fn available_memory_respects_a_cgroup_limit() {
         let meminfo = "MemTotal: 24000000 kB\nMemFree: 1 kB\nMemAvailable: 20480000 kB\n";
         assert_eq!(mem_available_mb(meminfo), Some(20000));
@@ -932,11 +1000,16 @@ mod tests {
         if onednn(Dtype::F32) {
             assert_eq!(conv_workspace_bytes(&c, Device::Cpu, Dtype::F32), copies);
         }
-        // bfloat16 on the CPU: unfolded, 27 rows per output position.
-        assert_eq!(
-            conv_workspace_bytes(&c, Device::Cpu, Dtype::BF16),
-            8 * 27 * 4 * 64 * 64 * 2
-        );
+        // Half types on the CPU: oneDNN's two copies where the CPU has the
+        // instructions, else unfolded, 27 rows per output position.
+        for dtype in [Dtype::BF16, Dtype::F16] {
+            let want = if onednn(dtype) {
+                copies / 2
+            } else {
+                8 * 27 * 4 * 64 * 64 * 2
+            };
+            assert_eq!(conv_workspace_bytes(&c, Device::Cpu, dtype), want);
+        }
         assert_eq!(
             conv_workspace_bytes(&c, Device::Cuda(0), Dtype::F32),
             copies
