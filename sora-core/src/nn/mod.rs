@@ -16,4 +16,4 @@ pub mod timestep;
 pub use attention::sdpa;
 pub use linear::Linear;
 pub use norm::{LayerNorm, RmsNorm};
-pub use offload::{BlockStream, ComponentWeights, Offload, Uploaded, WeightSet};
+pub use offload::{BlockStream, ComponentWeights, Offload, StreamParts, Uploaded, WeightSet};

@@ -205,12 +205,29 @@ impl WeightSet {
     }
 }
 
-/// A component's weights and whether they wait in host memory between uses
-/// (model offload: copied to the run device as a whole while used).
+/// A component's weights and whether they wait in host memory between uses:
+/// copied to the run device as a whole while used (model offload), or
+/// streamed, block by block (sequential offload).
 #[derive(Debug, Default)]
 pub struct ComponentWeights {
     set: WeightSet,
     offloaded: bool,
+    /// Sequential offload: the weights copied for each call outside the
+    /// blocks, and the blocks.
+    streamed: Option<(WeightSet, BlockStream)>,
+}
+
+/// How a component streamed by sequential offload splits its weights
+/// ([`ComponentWeights::place_offload`]).
+#[derive(Debug, Default)]
+pub struct StreamParts {
+    /// Each block's weights, in forward order: copied as the forward reaches it.
+    pub blocks: Vec<WeightSet>,
+    /// The weights outside the blocks, copied for each call.
+    pub outer: WeightSet,
+    /// Weights used where they wait, in host memory (UMT5's token embedding:
+    /// the rows a prompt needs are looked up there and only they copied).
+    pub apart: Vec<WeightSet>,
 }
 
 impl ComponentWeights {
@@ -219,6 +236,7 @@ impl ComponentWeights {
         Self {
             set,
             offloaded: false,
+            streamed: None,
         }
     }
 
@@ -240,9 +258,9 @@ impl ComponentWeights {
     /// the waiting weights are held in a wider dtype (f32 as f64, f16 and
     /// bf16 as f32; copies narrow them back exactly), so that a forward
     /// using a weight it did not copy fails on mixed dtypes or gives other
-    /// values, as it would fail on mixed devices on a GPU. Make every set
-    /// that streams parts of the component before calling this: a set
-    /// records its weights' dtypes when it is made.
+    /// values, as it would fail on mixed devices on a GPU. (A set records
+    /// its weights' dtypes when it is made: [`ComponentWeights::place_offload`]
+    /// makes the streamed sets first.)
     pub fn place(&mut self, what: &str, offloaded: bool, run: Device) -> Result<()> {
         if offloaded && self.set.is_empty() {
             return Err(Error::invalid(format!(
@@ -261,13 +279,83 @@ impl ComponentWeights {
         Ok(())
     }
 
-    /// When offloaded: copies every weight to `run` until the result is
-    /// released; `None` when not offloaded.
+    /// As [`ComponentWeights::place`] for the mode `offload`; under
+    /// [`Offload::Sequential`] the component is streamed as `parts` says
+    /// (required then, ignored otherwise), after checking that the parts
+    /// hold every weight of the component.
+    pub fn place_offload(
+        &mut self,
+        what: &str,
+        offload: Offload,
+        run: Device,
+        parts: Option<StreamParts>,
+    ) -> Result<()> {
+        // The streamed sets are made before `place` (they record the dtypes).
+        let streamed = match (offload, parts) {
+            (Offload::Sequential, Some(p)) => {
+                let mut all: Vec<&WeightSet> = p.blocks.iter().collect();
+                all.push(&p.outer);
+                all.extend(&p.apart);
+                self.set.check_covered_by(what, &all)?;
+                Some((p.outer, BlockStream::new(p.blocks)))
+            }
+            (Offload::Sequential, None) => {
+                return Err(Error::invalid(format!(
+                    "{what}: sequential offload needs the component's blocks"
+                )))
+            }
+            _ => None,
+        };
+        self.place(what, offload.is_on(), run)?;
+        self.streamed = streamed;
+        Ok(())
+    }
+
+    /// Whether the component is streamed block by block (sequential offload).
+    pub fn is_streamed(&self) -> bool {
+        self.streamed.is_some()
+    }
+
+    /// Where the weights wait between uses, as placed.
+    pub fn offload(&self) -> Offload {
+        match (self.offloaded, self.is_streamed()) {
+            (false, _) => Offload::None,
+            (true, false) => Offload::Model,
+            (true, true) => Offload::Sequential,
+        }
+    }
+
+    /// When offloaded as a whole: copies every weight to `run` until the
+    /// result is released; `None` when not offloaded, or streamed.
     pub fn upload(&self, run: Device) -> Result<Option<Uploaded>> {
-        if !self.offloaded {
+        if !self.offloaded || self.streamed.is_some() {
             return Ok(None);
         }
         Ok(Some(self.set.upload(run)?))
+    }
+
+    /// Streamed: the weights outside the blocks, copied to `run` for one
+    /// call (`None` when not streamed).
+    pub fn upload_outer(&self, run: Device) -> Result<Option<Uploaded>> {
+        match &self.streamed {
+            Some((outer, _)) => Ok(Some(outer.upload(run)?)),
+            None => Ok(None),
+        }
+    }
+
+    /// Streamed: block `index`'s weights, copied to `run` while it runs
+    /// (`None` when not streamed).
+    pub fn upload_block(&self, index: usize, run: Device) -> Result<Option<Uploaded>> {
+        match &self.streamed {
+            Some((_, blocks)) => blocks.upload(index, run),
+            None => Ok(None),
+        }
+    }
+
+    /// How many block copies were made since the component was streamed
+    /// (0 when not streamed).
+    pub fn block_uploads(&self) -> u64 {
+        self.streamed.as_ref().map_or(0, |(_, b)| b.uploads())
     }
 }
 
@@ -286,11 +374,6 @@ impl BlockStream {
             blocks,
             uploads: AtomicU64::new(0),
         }
-    }
-
-    /// The blocks' weight sets.
-    pub fn blocks(&self) -> &[WeightSet] {
-        &self.blocks
     }
 
     /// Copies block `index`'s weights to `device` until the result is

@@ -14,7 +14,7 @@ use std::path::Path;
 use serde::Deserialize;
 use tch::{Kind, Tensor};
 
-use crate::nn::offload::{BlockStream, ComponentWeights, Offload, WeightSet};
+use crate::nn::offload::{ComponentWeights, Offload, StreamParts, WeightSet};
 use crate::nn::{Linear, Uploaded};
 use crate::text::clean::prompt_clean;
 use crate::text::tokenizer::Tokenizer;
@@ -281,17 +281,6 @@ pub struct Umt5Encoder {
     kind: Kind,
     /// Every weight, and whether they wait in host memory ([`Umt5Encoder::set_offload`]).
     weights: ComponentWeights,
-    /// Sequential offload: each block's weights, copied as the forward reaches it.
-    streamed: Option<StreamedUmt5>,
-}
-
-/// The weight sets of a UMT5 encoder offloaded block by block.
-#[derive(Debug)]
-struct StreamedUmt5 {
-    blocks: BlockStream,
-    /// The final norm, copied for each call (the token embedding stays in
-    /// host memory: the prompt's rows are looked up there).
-    final_norm: WeightSet,
 }
 
 impl std::fmt::Debug for Umt5Encoder {
@@ -382,7 +371,6 @@ impl Umt5Encoder {
             device: store.device(),
             kind,
             weights: ComponentWeights::new(store.weight_set()),
-            streamed: None,
         })
     }
 
@@ -394,30 +382,18 @@ impl Umt5Encoder {
     /// host memory and only the looked-up rows are copied).
     pub fn set_offload(&mut self, offload: Offload, device: Device) -> Result<()> {
         let dev = device.to_tch();
-        // The streamed sets are made before `place` (they record the dtypes).
-        let streamed = match offload {
-            Offload::Sequential => {
-                let sets: Vec<WeightSet> = self
-                    .blocks
-                    .iter()
-                    .map(|b| WeightSet::new(b.tensors()))
-                    .collect();
-                // Every loaded weight is in a block set, or is the embedding
-                // or the final norm (handled apart): none is left behind.
-                let embed = WeightSet::new([&self.embed]);
-                let final_norm = WeightSet::new([&self.final_norm.weight]);
-                let mut parts: Vec<&WeightSet> = sets.iter().collect();
-                parts.extend([&embed, &final_norm]);
-                self.weights.set().check_covered_by("UMT5", &parts)?;
-                Some(StreamedUmt5 {
-                    blocks: BlockStream::new(sets),
-                    final_norm,
-                })
-            }
-            _ => None,
-        };
-        self.weights.place("UMT5", offload.is_on(), dev)?;
-        self.streamed = streamed;
+        // Streamed: the final norm is copied for each call; the token
+        // embedding stays in host memory, where the prompt's rows are looked up.
+        let parts = (offload == Offload::Sequential).then(|| StreamParts {
+            blocks: self
+                .blocks
+                .iter()
+                .map(|b| WeightSet::new(b.tensors()))
+                .collect(),
+            outer: WeightSet::new([&self.final_norm.weight]),
+            apart: vec![WeightSet::new([&self.embed])],
+        });
+        self.weights.place_offload("UMT5", offload, dev, parts)?;
         self.device = dev;
         Ok(())
     }
@@ -426,24 +402,13 @@ impl Umt5Encoder {
     /// result is released (`None` otherwise: on the device already, or
     /// streamed block by block).
     pub fn upload(&self) -> Result<Option<Uploaded>> {
-        if self.streamed.is_some() {
-            return Ok(None);
-        }
         self.weights.upload(self.device)
     }
 
     /// How many times a block's weights were copied to the run device
     /// since sequential offload was set (0 without it).
     pub fn block_uploads(&self) -> u64 {
-        self.streamed.as_ref().map_or(0, |s| s.blocks.uploads())
-    }
-
-    /// Sequential offload: block `index`'s weights, copied while it runs.
-    fn stream_block(&self, index: usize) -> Result<Option<Uploaded>> {
-        match &self.streamed {
-            Some(s) => s.blocks.upload(index, self.device),
-            None => Ok(None),
-        }
+        self.weights.block_uploads()
     }
 
     /// The configuration.
@@ -478,7 +443,7 @@ impl Umt5Encoder {
     /// good (nothing to do when they are not parked). Call it with no copy
     /// from [`Umt5Encoder::upload`] outstanding.
     pub fn unpark(&mut self) -> Result<()> {
-        if !self.weights.is_offloaded() || self.streamed.is_some() {
+        if !self.weights.is_offloaded() || self.weights.is_streamed() {
             return Ok(());
         }
         self.weights.set().move_to(self.device)?;
@@ -575,7 +540,7 @@ impl Umt5Encoder {
 
         // Streamed, the embedding table stays in host memory: look the rows up
         // there and copy only them.
-        let mut x = if self.streamed.is_none() {
+        let mut x = if !self.weights.is_streamed() {
             Tensor::f_embedding(&self.embed, &ids, -1, false, false)?
         } else {
             let host = ids.f_to_device(self.embed.device())?;
@@ -587,7 +552,7 @@ impl Umt5Encoder {
             )?
         };
         for (i, block) in self.blocks.iter().enumerate() {
-            let _weights = self.stream_block(i)?;
+            let _weights = self.weights.upload_block(i, self.device)?;
             // Self-attention with this layer's relative position bias.
             let normed = block.attn_norm.forward(&x)?;
             let heads = |lin: &Linear| -> Result<Tensor> {
@@ -636,9 +601,8 @@ impl Umt5Encoder {
             x = x.f_add(&block.wo.forward(&hidden)?)?;
             x = clamp_half(x)?;
         }
-        if let Some(s) = &self.streamed {
+        if let Some(up) = self.weights.upload_outer(self.device)? {
             // Streamed: the one small weight left is copied for this call.
-            let up = s.final_norm.upload(self.device)?;
             let out = self.final_norm.forward(&x);
             up.release()?;
             return out;

@@ -26,7 +26,7 @@ use tch::{Device, Kind, Tensor};
 pub use config::WanTransformerConfig;
 
 use crate::nn::modulation::shared_across_batch;
-use crate::nn::offload::{BlockStream, ComponentWeights, Offload, Uploaded, WeightSet};
+use crate::nn::offload::{ComponentWeights, Offload, StreamParts, Uploaded, WeightSet};
 use crate::nn::rope::{Rope3d, RopeTables};
 use crate::nn::step_cache::CachedStep;
 use crate::weights::{read_config, TensorStore, WeightPath};
@@ -59,21 +59,9 @@ pub struct WanTransformer {
     id: u64,
     /// How many [`CrossAttnKv`] this model has made.
     kv_builds: AtomicU64,
-    /// Where the weights wait between uses ([`WanTransformer::set_offload`]).
-    offload: Offload,
     /// Every weight, and whether they wait in host memory (set by
     /// [`WanTransformer::set_offload`]).
     weights: ComponentWeights,
-    /// Sequential offload: the weights outside the blocks, then each block's.
-    streamed: Option<Streamed>,
-}
-
-/// The weight sets of a transformer offloaded block by block.
-#[derive(Debug)]
-struct Streamed {
-    /// Patch embedding, condition embedder, output norm and projection.
-    outer: WeightSet,
-    blocks: BlockStream,
 }
 
 fn wan_rope(cfg: &WanTransformerConfig, device: Device) -> Result<Rope3d> {
@@ -148,9 +136,7 @@ impl WanTransformer {
             scale_shift_table,
             id: NEXT_MODEL_ID.fetch_add(1, Ordering::Relaxed),
             kv_builds: AtomicU64::new(0),
-            offload: Offload::None,
             weights: ComponentWeights::default(),
-            streamed: None,
         })
     }
 
@@ -166,77 +152,54 @@ impl WanTransformer {
             // Built from a store by the caller: the weights the model lists.
             self.weights = ComponentWeights::new(WeightSet::new(self.tensors()));
         }
-        // The streamed sets are made before `place` (they record the dtypes).
-        let streamed = match offload {
-            Offload::Sequential => {
-                let outer = WeightSet::new(self.outer_tensors());
-                let blocks: Vec<WeightSet> = self
-                    .blocks
-                    .iter()
-                    .map(|b| {
-                        let mut v = Vec::new();
-                        b.tensors(&mut v);
-                        WeightSet::new(v)
-                    })
-                    .collect();
-                let mut parts: Vec<&WeightSet> = blocks.iter().collect();
-                parts.push(&outer);
-                self.weights
-                    .set()
-                    .check_covered_by("Wan transformer", &parts)?;
-                Some(Streamed {
-                    outer,
-                    blocks: BlockStream::new(blocks),
+        let parts = (offload == Offload::Sequential).then(|| StreamParts {
+            blocks: self
+                .blocks
+                .iter()
+                .map(|b| {
+                    let mut v = Vec::new();
+                    b.tensors(&mut v);
+                    WeightSet::new(v)
                 })
-            }
-            _ => None,
-        };
+                .collect(),
+            outer: WeightSet::new(self.outer_tensors()),
+            apart: Vec::new(),
+        });
         self.weights
-            .place("Wan transformer", offload.is_on(), device)?;
-        self.streamed = streamed;
+            .place_offload("Wan transformer", offload, device, parts)?;
         if device != self.device {
             self.rope = wan_rope(&self.cfg, device)?;
             self.device = device;
         }
-        self.offload = offload;
         Ok(())
     }
 
     /// Where the weights wait between uses.
     pub fn offload(&self) -> Offload {
-        self.offload
+        self.weights.offload()
     }
 
     /// With [`Offload::Model`]: copies every weight to the run device until
     /// the result is released. `None` for the other modes (weights on the
     /// device already, or copied block by block by each forward).
     pub fn upload(&self) -> Result<Option<Uploaded>> {
-        if self.streamed.is_some() {
-            return Ok(None);
-        }
         self.weights.upload(self.device)
     }
 
     /// How many times a block's weights were copied to the run device
     /// since sequential offload was set (0 without it).
     pub fn block_uploads(&self) -> u64 {
-        self.streamed.as_ref().map_or(0, |s| s.blocks.uploads())
+        self.weights.block_uploads()
     }
 
     /// Sequential offload: the weights outside the blocks, copied for one call.
     fn stream_outer(&self) -> Result<Option<Uploaded>> {
-        match &self.streamed {
-            Some(s) => Ok(Some(s.outer.upload(self.device)?)),
-            None => Ok(None),
-        }
+        self.weights.upload_outer(self.device)
     }
 
     /// Sequential offload: block `index`'s weights, copied while it runs.
     fn stream_block(&self, index: usize) -> Result<Option<Uploaded>> {
-        match &self.streamed {
-            Some(s) => s.blocks.upload(index, self.device),
-            None => Ok(None),
-        }
+        self.weights.upload_block(index, self.device)
     }
 
     /// The configuration the model was built with.
