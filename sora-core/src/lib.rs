@@ -24,6 +24,7 @@ pub mod inspect;
 pub mod io;
 pub mod models;
 pub mod nn;
+pub mod physics;
 pub mod pipeline;
 pub mod sampler;
 pub mod text;

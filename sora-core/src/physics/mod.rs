@@ -1,0 +1,11 @@
+//! Physics consistency and audio-visual sync of a clip, generated or given:
+//! a [`PhysicsReport`] (clip metrics and findings with frame ranges), computed
+//! on tensors through LibTorch with no learned weights.
+//!
+//! [`score`] runs every analyzer of [`score::ANALYZERS`] on a [`ScoreInput`].
+
+pub mod report;
+pub mod score;
+
+pub use report::{Finding, FindingKind, PhysicsReport};
+pub use score::{score, ScoreInput};
