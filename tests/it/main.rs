@@ -7,6 +7,7 @@ mod io_media;
 mod memory;
 mod offload;
 mod sched_parity;
+mod seam_golden;
 mod step_cache;
 mod streaming;
 mod wan_pipeline;
