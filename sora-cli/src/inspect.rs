@@ -228,7 +228,8 @@ fn estimate_of(a: &InspectArgs) -> sora_core::Result<MemoryEstimate> {
     b.estimate(&req)
 }
 
-/// Runs `sora inspect`.
+/// Runs `sora inspect`: exits 1 (after the full report) when the folder
+/// cannot load as is.
 pub fn run(a: InspectArgs) -> sora_core::Result<()> {
     let r = inspect(&a.dir)?;
     let to_json = |e: serde_json::Error| Error::Unsupported(e.to_string());
@@ -247,6 +248,16 @@ pub fn run(a: InspectArgs) -> sora_core::Result<()> {
             println!();
             print_estimate(&estimate_of(&a)?);
         }
+    }
+    if !r.ok {
+        // The full report is printed; the exit status says the folder cannot load.
+        return Err(Error::ModelFolder {
+            path: a.dir.clone(),
+            reason: match &r.family {
+                Some(f) => format!("the `{f}` family cannot load it as is (see the report above)"),
+                None => format!("no family of this build runs `{}`", r.class),
+            },
+        });
     }
     Ok(())
 }

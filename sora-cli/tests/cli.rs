@@ -34,6 +34,20 @@ fn scratch(name: &str) -> PathBuf {
     d
 }
 
+/// Copies the folder `from` to `to`, recursively.
+fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        let dst = to.join(e.file_name());
+        if e.file_type().unwrap().is_dir() {
+            copy_tree(&e.path(), &dst);
+        } else {
+            std::fs::copy(e.path(), dst).unwrap();
+        }
+    }
+}
+
 fn sora(args: &[&str]) -> std::process::Output {
     Command::new(env!("CARGO_BIN_EXE_sora"))
         .args(args)
@@ -177,6 +191,36 @@ fn inspect_lists_components_and_problems() {
         .unwrap();
     assert!(t["parameters"].as_u64().unwrap() > 0);
     assert!(t["dtypes"]["F32"].as_u64().is_some());
+}
+
+#[test]
+fn inspect_exits_1_after_the_report_when_the_folder_cannot_load() {
+    let broken = scratch("inspect_broken").join("model");
+    copy_tree(&model(), &broken);
+    // The transformer's weights are gone: the folder cannot load as is.
+    let tdir = broken.join("transformer");
+    for e in std::fs::read_dir(&tdir).unwrap() {
+        let p = e.unwrap().path();
+        if p.extension().is_some_and(|x| x == "safetensors") {
+            std::fs::remove_file(&p).unwrap();
+        }
+    }
+    let o = sora(&["inspect", broken.to_str().unwrap()]);
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        text.contains("WanPipeline") && text.contains("vae"),
+        "{text}"
+    );
+    let o = sora(&["inspect", "--json", broken.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["ok"], false);
 }
 
 #[test]

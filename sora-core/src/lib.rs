@@ -17,6 +17,7 @@
 //! # Ok::<(), sora_core::Error>(())
 //! ```
 
+pub mod denoise;
 pub mod error;
 pub mod estimate;
 pub mod family;
@@ -35,7 +36,7 @@ mod device;
 pub use device::{load_cuda_backend, Device, Dtype};
 pub use error::{Error, ErrorKind, Result};
 pub use estimate::{EstimateOptions, MemoryEstimate};
-pub use models::wan::vae::VaeTiling;
+pub use nn::tiling::VaeTiling;
 pub use nn::Offload;
 pub use pipeline::{
     CancelToken, Clip, ClipMeta, ImageInput, Mode, Phase, Pipeline, PipelineBuilder, Progress,

@@ -6,10 +6,9 @@
 
 use std::path::Path;
 
-use sora_core::family::{ModelFamily, SpeedOptions, StepCtx};
+use sora_core::denoise::{denoise_latents, WalkOptions};
 use sora_core::models::wan::transformer::WanTransformer;
 use sora_core::models::wan::WanFamily;
-use sora_core::pipeline::{Latents, Noise};
 use sora_core::weights::ModelFolder;
 use sora_core::{Device, Dtype, Error};
 use sora_tests::{fixture, read_tensors};
@@ -131,43 +130,49 @@ fn keys_and_values_only_serve_their_model_and_batch() {
     ));
 }
 
+/// A loaded Wan family and the walk's guidance batching for it (the
+/// batching is the walk's option since the seam change, not the family's).
+pub(crate) struct Loaded {
+    pub fam: WanFamily,
+    pub batch_guidance: bool,
+}
+
+impl std::ops::Deref for Loaded {
+    type Target = WanFamily;
+    fn deref(&self) -> &WanFamily {
+        &self.fam
+    }
+}
+
+impl std::ops::DerefMut for Loaded {
+    fn deref_mut(&mut self) -> &mut WanFamily {
+        &mut self.fam
+    }
+}
+
 /// Runs one generation through the family as `Pipeline::generate` does (the
 /// denoising loop only) and returns the final latents.
-pub(crate) fn denoise(fam: &mut WanFamily, case: &Path) -> Tensor {
+pub(crate) fn denoise(fam: &mut Loaded, case: &Path) -> Tensor {
     denoise_request(fam, &crate::wan_pipeline::request_of(case))
 }
 
 /// The latents after the denoising loop of `req`.
-pub(crate) fn denoise_request(fam: &mut WanFamily, req: &sora_core::Request) -> Tensor {
-    let r = req
-        .resolve(&fam.defaults(), |f| fam.nearest_frames(f))
-        .unwrap();
-    fam.check(&r).unwrap();
-    let mut cond = fam.encode(&r).unwrap();
-    let mut sched = fam.scheduler().unwrap();
-    let mut noise = Noise::new(r.seed);
-    let plan = fam
-        .prepare(&r, &mut cond, sched.as_mut(), &mut noise)
-        .unwrap();
-    let mut x = plan.latents;
-    let total = plan.timesteps.len();
-    for (index, t) in plan.timesteps.iter().enumerate() {
-        let step = StepCtx { index, total, t };
-        let guided = fam.predict(&x, &step, &cond).unwrap().combine().unwrap();
-        x = Latents::video(sched.step(&guided.video, t, &x.video).unwrap());
-    }
-    x.video
+pub(crate) fn denoise_request(fam: &mut Loaded, req: &sora_core::Request) -> Tensor {
+    let opts = WalkOptions {
+        batch_guidance: fam.batch_guidance,
+        step_cache: None,
+    };
+    denoise_latents(&mut fam.fam, req, &opts).unwrap().video
 }
 
 /// Builds of each expert after one and after two generations of `case`.
 fn builds(case: &str, batch_guidance: bool) -> [(u64, u64); 2] {
     let dir = fixture("wan_pipeline").join(case);
     let folder = ModelFolder::open(dir.join("model")).unwrap();
-    let mut fam = WanFamily::load(&folder, Device::Cpu, Dtype::F32).unwrap();
-    fam.configure(&SpeedOptions {
+    let mut fam = Loaded {
+        fam: WanFamily::load(&folder, Device::Cpu, Dtype::F32).unwrap(),
         batch_guidance,
-        step_cache: None,
-    });
+    };
     let count = |fam: &WanFamily| {
         (
             fam.transformer().cross_attn_kv_builds(),

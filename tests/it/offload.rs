@@ -7,26 +7,24 @@
 //! host memory (`offload_on_cpu`, a test-only switch): what is checked is the
 //! bookkeeping, which is the same on a GPU.
 
-use sora_core::family::{MemoryOptions, ModelFamily, SpeedOptions};
+use sora_core::family::{MemoryOptions, ModelFamily};
 use sora_core::models::wan::WanFamily;
 use sora_core::weights::ModelFolder;
 use sora_core::{Device, Dtype, Error, Offload, Pipeline, Progress, Request};
 use sora_tests::fixture;
 
-use crate::cross_attn_kv::{denoise, denoise_request};
+use crate::cross_attn_kv::{denoise, denoise_request, Loaded};
 
-fn family(case: &str, offload: Offload, batch_guidance: bool) -> WanFamily {
+fn family(case: &str, offload: Offload, batch_guidance: bool) -> Loaded {
     family_in(case, offload, batch_guidance, Dtype::F32)
 }
 
-fn family_in(case: &str, offload: Offload, batch_guidance: bool, dtype: Dtype) -> WanFamily {
+fn family_in(case: &str, offload: Offload, batch_guidance: bool, dtype: Dtype) -> Loaded {
     let folder = ModelFolder::open(fixture("wan_pipeline").join(case).join("model")).unwrap();
-    let mut fam = WanFamily::load_offloaded(&folder, Device::Cpu, dtype, offload).unwrap();
-    fam.configure(&SpeedOptions {
+    Loaded {
+        fam: WanFamily::load_offloaded(&folder, Device::Cpu, dtype, offload).unwrap(),
         batch_guidance,
-        step_cache: None,
-    });
-    fam
+    }
 }
 
 /// Data pointers of every transformer weight (both experts).

@@ -22,7 +22,6 @@ pub use self::image::{
 pub use self::mp4::{read_mp4, write_mp4, AAC_SAMPLE_RATES, SILENT_SAMPLE_RATE};
 pub use self::wav::{read_wav, write_wav, write_wav_as, WavFormat};
 
-use crate::pipeline::Clip;
 use crate::{Error, Result};
 
 /// Frame rate given to a folder of PNG frames (or a single image), which has none of its own.
@@ -76,7 +75,17 @@ pub fn read_video(path: &Path) -> Result<MediaClip> {
     }
 }
 
-/// Writes a clip by the extension of `path` (see [`Clip::save`]):
+/// What [`save_clip`] reads of a clip (the pipeline's `Clip` is one).
+pub trait ClipData {
+    /// RGB frames `[T, H, W, 3]`.
+    fn frame_data(&self) -> ArrayView4<'_, u8>;
+    /// Frames per second.
+    fn frame_rate(&self) -> f32;
+    /// Audio `[channels, samples]` and its sample rate, when the clip has sound.
+    fn audio_data(&self) -> Option<(ArrayView2<'_, f32>, u32)>;
+}
+
+/// Writes a clip by the extension of `path` (see `Clip::save`):
 ///
 /// - `.mp4`: H.264 video + AAC audio ([`write_mp4`]); a clip without audio gets a
 ///   silent audio track so that both streams exist (the clip itself is unchanged).
@@ -89,27 +98,23 @@ pub fn read_video(path: &Path) -> Result<MediaClip> {
 /// Any other extension is an [`Error::InvalidRequest`]. Writes are atomic:
 /// nothing partial is left under `path` on failure. [`ClipWriter`] writes the
 /// same bytes from a clip that arrives in pieces.
-pub fn save_clip(clip: &Clip, path: &Path) -> Result<()> {
+pub fn save_clip(clip: &impl ClipData, path: &Path) -> Result<()> {
     let format = OutputFormat::of(path)?;
+    let frames = clip.frame_data();
     match format {
-        OutputFormat::Mp4 => write_mp4(
-            path,
-            clip.frames.view(),
-            clip.fps,
-            clip.audio.as_ref().map(|a| (a.view(), clip.sample_rate)),
-        ),
-        OutputFormat::Wav => match &clip.audio {
-            Some(audio) => write_wav(path, audio.view(), clip.sample_rate),
+        OutputFormat::Mp4 => write_mp4(path, frames, clip.frame_rate(), clip.audio_data()),
+        OutputFormat::Wav => match clip.audio_data() {
+            Some((audio, rate)) => write_wav(path, audio, rate),
             None => Err(self::wav::no_audio(path)),
         },
         OutputFormat::Image => {
-            let n = clip.frames.len_of(Axis(0));
+            let n = frames.len_of(Axis(0));
             if n != 1 {
                 return Err(self::image::one_frame_only(path, n));
             }
-            write_image(path, clip.frames.index_axis(Axis(0), 0))
+            write_image(path, frames.index_axis(Axis(0), 0))
         }
-        OutputFormat::PngFolder => write_png_sequence(path, clip.frames.view()),
+        OutputFormat::PngFolder => write_png_sequence(path, frames),
     }
 }
 

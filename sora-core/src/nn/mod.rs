@@ -11,9 +11,11 @@ pub mod norm;
 pub mod offload;
 pub mod rope;
 pub mod step_cache;
+pub mod tiling;
 pub mod timestep;
 
 pub use attention::sdpa;
 pub use linear::Linear;
 pub use norm::{LayerNorm, RmsNorm};
 pub use offload::{BlockStream, ComponentWeights, Offload, StreamParts, Uploaded, WeightSet};
+pub use tiling::VaeTiling;

@@ -16,11 +16,11 @@
 //! compute every block.
 //!
 //! One [`StepCache`] serves a whole generation and keeps one state per
-//! [`BranchKey`]: a model forward that carries every guidance branch in one
-//! batch is one branch; sequential guidance makes the conditional and the
-//! unconditional forwards separate branches; each expert of a multi-expert
-//! model keeps its own states. Families call [`StepCache::reset`] at the start
-//! of every generation and [`StepCache::entry`] around each model forward.
+//! [`BranchKey`]: the model (expert) and the guidance branches one forward
+//! carries — all of them when the branches are batched, one each otherwise
+//! — so each expert of a multi-expert model and each separate forward keeps
+//! its own states. The denoising walk (`crate::denoise`) makes one cache per
+//! generation and hands [`StepCache::entry`] to each model forward.
 
 use std::collections::BTreeMap;
 
@@ -29,31 +29,35 @@ use tch::{Kind, Tensor};
 
 use crate::{Error, Result};
 
-/// Which forward of a step a cache state belongs to.
+/// Names one guidance branch of a step (an open identity: each family names
+/// its own, e.g. `cond`, `uncond`, `perturbed`, `isolated`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Branch {
-    /// Every guidance branch in one batched forward (or the only forward when
-    /// guidance is off).
-    Batched,
-    /// The conditional forward of sequential guidance.
-    Cond,
-    /// The unconditional forward of sequential guidance.
-    Uncond,
+pub struct BranchId(pub &'static str);
+
+impl BranchId {
+    /// The branch's name.
+    pub fn name(self) -> &'static str {
+        self.0
+    }
 }
 
-/// The key of one cache state: which model (expert) and which branch.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+/// The key of one cache state: which model (expert) ran the forward and which
+/// guidance branches it carried (all of them when batched, one otherwise).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct BranchKey {
     /// The model's index (0 for single-model families; the expert for Wan 2.2).
     pub model: usize,
-    /// The guidance branch.
-    pub branch: Branch,
+    /// The branches of the forward, in batch order.
+    pub branches: Vec<BranchId>,
 }
 
 impl BranchKey {
-    /// The key of `branch` on model `model`.
-    pub fn new(model: usize, branch: Branch) -> Self {
-        Self { model, branch }
+    /// The key of a forward of `model` carrying `branches`.
+    pub fn new(model: usize, branches: &[BranchId]) -> Self {
+        Self {
+            model,
+            branches: branches.to_vec(),
+        }
     }
 }
 
@@ -247,10 +251,9 @@ mod tests {
         Tensor::from_slice(v)
     }
 
-    const KEY: BranchKey = BranchKey {
-        model: 0,
-        branch: Branch::Batched,
-    };
+    fn key() -> BranchKey {
+        BranchKey::new(0, &[BranchId("cond"), BranchId("uncond")])
+    }
 
     #[test]
     fn relative_l1_on_hand_made_tensors() {
@@ -312,20 +315,20 @@ mod tests {
         let x = t(&[0.0, 0.0]);
         let mut calls = 0;
         // First step: computes, caches first residual 1.0 and rest residual 10.
-        let y = step(&mut cache, KEY, 0, 5, &x, 1.0, &mut calls);
+        let y = step(&mut cache, key(), 0, 5, &x, 1.0, &mut calls);
         assert_eq!(y, vec![11.0, 11.0]);
         // 5 % change: reused, output = after + cached 10.
-        let y = step(&mut cache, KEY, 1, 5, &x, 1.05, &mut calls);
+        let y = step(&mut cache, key(), 1, 5, &x, 1.05, &mut calls);
         assert_eq!(calls, 1);
         assert_eq!(y, vec![11.05, 11.05]);
         // 15 % against the reference of step 0 (not step 1): computes.
-        step(&mut cache, KEY, 2, 5, &x, 1.15, &mut calls);
+        step(&mut cache, key(), 2, 5, &x, 1.15, &mut calls);
         assert_eq!(calls, 2);
         // Within 10 % of the new reference (1.15): reused.
-        step(&mut cache, KEY, 3, 5, &x, 1.16, &mut calls);
+        step(&mut cache, key(), 3, 5, &x, 1.16, &mut calls);
         assert_eq!(calls, 2);
         // The last step computes whatever the change.
-        step(&mut cache, KEY, 4, 5, &x, 1.15, &mut calls);
+        step(&mut cache, key(), 4, 5, &x, 1.15, &mut calls);
         assert_eq!(calls, 3);
         assert_eq!(
             cache.stats(),
@@ -338,33 +341,33 @@ mod tests {
         cache.reset();
         assert_eq!(cache.stats().computed + cache.stats().reused, 0);
         // After a reset nothing is cached: the next step computes even past warm-up.
-        step(&mut cache, KEY, 2, 5, &x, 1.15, &mut calls);
+        step(&mut cache, key(), 2, 5, &x, 1.15, &mut calls);
         assert_eq!(calls, 4);
     }
 
     #[test]
     fn branches_keep_separate_states_and_threshold_zero_never_reuses() {
-        let cond = BranchKey::new(0, Branch::Cond);
-        let uncond = BranchKey::new(0, Branch::Uncond);
-        let expert = BranchKey::new(1, Branch::Cond);
+        let cond = BranchKey::new(0, &[BranchId("cond")]);
+        let uncond = BranchKey::new(0, &[BranchId("uncond")]);
+        let expert = BranchKey::new(1, &[BranchId("cond")]);
         let mut cache = StepCache::new(0.5).unwrap();
         let x = t(&[1.0]);
         let mut calls = 0;
-        step(&mut cache, cond, 0, 9, &x, 1.0, &mut calls);
-        step(&mut cache, uncond, 0, 9, &x, 4.0, &mut calls);
+        step(&mut cache, cond.clone(), 0, 9, &x, 1.0, &mut calls);
+        step(&mut cache, uncond.clone(), 0, 9, &x, 4.0, &mut calls);
         // Close to its own branch's reference only: cond reuses, uncond computes.
-        step(&mut cache, cond, 1, 9, &x, 1.1, &mut calls);
-        step(&mut cache, uncond, 1, 9, &x, 1.1, &mut calls);
+        step(&mut cache, cond.clone(), 1, 9, &x, 1.1, &mut calls);
+        step(&mut cache, uncond.clone(), 1, 9, &x, 1.1, &mut calls);
         assert_eq!(calls, 3);
         // A new expert has nothing cached: it computes.
-        step(&mut cache, expert, 2, 9, &x, 1.0, &mut calls);
+        step(&mut cache, expert.clone(), 2, 9, &x, 1.0, &mut calls);
         assert_eq!(calls, 4);
         assert_eq!(cache.stats().reused, 1);
 
         let mut zero = StepCache::new(0.0).unwrap();
         let mut calls = 0;
         for i in 0..4 {
-            step(&mut zero, KEY, i, 4, &x, 1.0, &mut calls);
+            step(&mut zero, key(), i, 4, &x, 1.0, &mut calls);
         }
         assert_eq!(calls, 4);
         assert_eq!(zero.stats().reused, 0);
@@ -375,12 +378,20 @@ mod tests {
         let mut cache = StepCache::new(1.0).unwrap().with_warmup(2);
         let mut calls = 0;
         let x = t(&[0.0, 0.0]);
-        step(&mut cache, KEY, 0, 6, &x, 1.0, &mut calls);
-        step(&mut cache, KEY, 1, 6, &x, 1.0, &mut calls);
+        step(&mut cache, key(), 0, 6, &x, 1.0, &mut calls);
+        step(&mut cache, key(), 1, 6, &x, 1.0, &mut calls);
         assert_eq!(calls, 2);
-        step(&mut cache, KEY, 2, 6, &x, 1.0, &mut calls);
+        step(&mut cache, key(), 2, 6, &x, 1.0, &mut calls);
         assert_eq!(calls, 2);
-        step(&mut cache, KEY, 3, 6, &t(&[0.0, 0.0, 0.0]), 1.0, &mut calls);
+        step(
+            &mut cache,
+            key(),
+            3,
+            6,
+            &t(&[0.0, 0.0, 0.0]),
+            1.0,
+            &mut calls,
+        );
         assert_eq!(calls, 3);
     }
 }

@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use ndarray::{Array2, Array4};
+use ndarray::{Array2, Array4, ArrayView2, ArrayView4};
 use serde::Serialize;
 
 use crate::nn::step_cache::StepCacheStats;
@@ -119,5 +119,17 @@ impl Clip {
     /// The clip's metadata as one JSON object.
     pub fn meta_json(&self) -> String {
         self.meta.to_json()
+    }
+}
+
+impl io::ClipData for Clip {
+    fn frame_data(&self) -> ArrayView4<'_, u8> {
+        self.frames.view()
+    }
+    fn frame_rate(&self) -> f32 {
+        self.fps
+    }
+    fn audio_data(&self) -> Option<(ArrayView2<'_, f32>, u32)> {
+        self.audio.as_ref().map(|a| (a.view(), self.sample_rate))
     }
 }

@@ -1,18 +1,18 @@
-//! The pipeline: loads a model folder, and runs the one denoising loop shared by
-//! every family (noise, timesteps, guidance, progress, cancellation, timing).
+//! The pipeline: loads a model folder through the family registry, checks a
+//! request against the family's rules and the memory budget, and runs it:
+//! the family's conditioning, the one denoising walk (`crate::denoise`), and
+//! the decode into memory or straight into a file.
 
-mod clip;
-mod noise;
+pub mod clip;
+pub mod noise;
 mod options;
-mod progress;
-mod request;
+pub mod progress;
+pub mod request;
 mod sink;
 
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::Instant;
-
-use tch::Tensor;
 
 pub use clip::{Clip, ClipMeta, Timings};
 pub use noise::Noise;
@@ -23,31 +23,26 @@ pub use request::{
 };
 pub use sink::FileSink;
 
+pub use crate::denoise::Latents;
+
+use crate::denoise::walk::{self, WalkOptions};
 use crate::estimate::{self, MemoryEstimate};
-use crate::family::{self, MemoryOptions, ModelFamily, SpeedOptions, StepCtx};
+use crate::family::{self, MemoryOptions, ModelFamily};
 use crate::io::ClipSpec;
+use crate::nn::offload::Offload;
+use crate::nn::tiling::VaeTiling;
 use crate::weights::ModelFolder;
-use crate::{Device, Dtype, Error, Offload, Result, VaeTiling};
+use crate::{Device, Dtype, Error, Result};
 use sink::{ArraySink, Output, Reporting};
 
-/// Latents the loop walks: video, and audio for joint families.
-pub struct Latents {
-    /// Video latent `[B, C, F, H, W]`.
-    pub video: Tensor,
-    /// Audio latent, for families that generate audio with the picture.
-    pub audio: Option<Tensor>,
-}
+/// Speed options the loop hosts for every family (set by the pipeline builder).
+pub type SpeedOptions = WalkOptions;
 
-impl Latents {
-    /// Video-only latents.
-    pub fn video(video: Tensor) -> Self {
-        Self { video, audio: None }
-    }
-    /// A cheap copy sharing storage.
-    pub fn shallow_clone(&self) -> Self {
+impl Default for WalkOptions {
+    fn default() -> Self {
         Self {
-            video: self.video.shallow_clone(),
-            audio: self.audio.as_ref().map(|a| a.shallow_clone()),
+            batch_guidance: true,
+            step_cache: None,
         }
     }
 }
@@ -202,6 +197,7 @@ impl PipelineBuilder {
     pub fn build(self) -> Result<Pipeline> {
         let started = Instant::now();
         let rss_before_load_mb = rss_mb();
+        let estimate_options = self.estimate_options();
         let path = self
             .model
             .ok_or_else(|| Error::invalid("no model folder given (PipelineBuilder::model)"))?;
@@ -224,12 +220,13 @@ impl PipelineBuilder {
             )));
         }
         let folder = ModelFolder::open(&path)?;
-        let mut fam = family::load(&folder, self.device, self.dtype, &self.memory)?;
-        fam.configure(&self.speed);
+        let fam = family::load(&folder, self.device, self.dtype, &self.memory)?;
         Ok(Pipeline {
             path,
             device: self.device,
             dtype: self.dtype,
+            speed: self.speed,
+            estimate_options,
             memory: self.memory,
             budget_mb: self.budget_mb,
             rss_before_load_mb,
@@ -245,6 +242,8 @@ pub struct Pipeline {
     path: PathBuf,
     device: Device,
     dtype: Dtype,
+    speed: SpeedOptions,
+    estimate_options: estimate::EstimateOptions,
     memory: MemoryOptions,
     budget_mb: Option<u64>,
     rss_before_load_mb: f64,
@@ -253,12 +252,25 @@ pub struct Pipeline {
     load_reported: Mutex<bool>,
 }
 
-fn check_finite(t: &Tensor, what: &str) -> Result<()> {
-    let bad = t.f_isfinite()?.f_logical_not()?.f_any()?;
-    if bad.int64_value(&[]) != 0 {
-        return Err(Error::Numeric(format!("{what} contains NaN or infinity")));
+/// The family's estimate of `req` (`None` when the family has none), refused
+/// with [`Error::OutOfMemory`] when it exceeds the budget: `explicit` when
+/// given, else [`estimate::default_budget_mb`].
+fn check_budget(
+    fam: &dyn ModelFamily,
+    req: &Resolved,
+    opts: &estimate::EstimateOptions,
+    explicit: Option<u64>,
+    device: Device,
+) -> Result<Option<MemoryEstimate>> {
+    let est = match fam.estimate(req, opts) {
+        Ok(e) => e,
+        Err(Error::Unsupported(_)) => return Ok(None),
+        Err(e) => return Err(e),
+    };
+    if let Some(budget) = explicit.or_else(|| estimate::default_budget_mb(device, est.held_mb)) {
+        est.check(budget)?;
     }
-    Ok(())
+    Ok(Some(est))
 }
 
 /// Peak resident set size of this process in MiB (Linux `VmHWM`; 0 elsewhere).
@@ -303,7 +315,7 @@ impl Pipeline {
 
     /// The family's defaults for unset request fields.
     pub fn defaults(&self) -> Result<Defaults> {
-        Ok(self.lock()?.defaults())
+        Ok(self.lock()?.rules().defaults())
     }
 
     fn lock(&self) -> Result<std::sync::MutexGuard<'_, Box<dyn ModelFamily>>> {
@@ -314,19 +326,15 @@ impl Pipeline {
 
     /// Resolves `req` against the family's defaults and rules without running it.
     pub fn resolve(&self, req: &Request) -> Result<Resolved> {
-        let fam = self.lock()?;
-        let r = req.resolve(&fam.defaults(), |f| fam.nearest_frames(f))?;
-        fam.check(&r)?;
-        Ok(r)
+        self.lock()?.rules().resolve(req)
     }
 
     /// The memory `req` needs from here on, on the run's device, computed
     /// without allocating (the weights already loaded count as resident).
     pub fn estimate(&self, req: &Request) -> Result<MemoryEstimate> {
         let fam = self.lock()?;
-        let r = req.resolve(&fam.defaults(), |f| fam.nearest_frames(f))?;
-        fam.check(&r)?;
-        fam.estimate(&r)
+        let r = fam.rules().resolve(req)?;
+        fam.estimate(&r, &self.estimate_options)
     }
 
     /// The budget `estimate` is checked against by [`Pipeline::generate`]:
@@ -430,49 +438,26 @@ impl Pipeline {
         open: impl FnOnce(&Resolved) -> Result<S>,
     ) -> Result<(S, ClipMeta)> {
         let _guard = tch::no_grad_guard();
-        let r = req.resolve(&fam.defaults(), |f| fam.nearest_frames(f))?;
-        fam.check(&r)?;
-        let estimate = estimate::check_family(fam, &r, self.budget_mb, self.device)?;
+        let r = fam.rules().resolve(req)?;
+        let estimate = check_budget(fam, &r, &self.estimate_options, self.budget_mb, self.device)?;
         progress.check()?;
         let mut sink = open(&r)?;
 
         let t_start = Instant::now();
-        let cond = fam.encode(&r);
-        let mut cond = cond?;
+        let mut gen = fam.begin(&r)?;
         let text_s = t_start.elapsed().as_secs_f64();
         progress.report(Phase::Encode, 1, 1, t_start)?;
 
         let t_den = Instant::now();
-        let mut sched = fam.scheduler()?;
         let mut noise = Noise::new(r.seed);
-        let plan = fam.prepare(&r, &mut cond, sched.as_mut(), &mut noise)?;
-        let mut x = plan.latents;
-        let total = plan.timesteps.len();
-        let mut steps_s = Vec::with_capacity(total);
-        for (i, t) in plan.timesteps.iter().enumerate() {
-            progress.check()?;
-            let t_step = Instant::now();
-            let ctx = StepCtx { index: i, total, t };
-            let guided = fam.predict(&x, &ctx, &cond)?.combine()?;
-            let video = sched.step(&guided.video, t, &x.video)?;
-            // Audio latents (joint families) are stepped by the family's own
-            // scheduler inside `predict`'s companion; none exist yet.
-            x = Latents {
-                video,
-                audio: x.audio,
-            };
-            self.device.synchronize();
-            steps_s.push(t_step.elapsed().as_secs_f64());
-            progress.report(Phase::Denoise, i + 1, total, t_den)?;
-        }
-        check_finite(&x.video, "the denoised latents")?;
+        let start = gen.start(&mut noise)?;
+        let (x, walked) = walk::walk(gen.as_mut(), start, &self.speed, self.device, progress)?;
         let denoise_s = t_den.elapsed().as_secs_f64();
 
         let t_dec = Instant::now();
         let expected = r.frames as usize;
-        fam.decode(
+        gen.decode(
             x,
-            &cond,
             &mut Reporting {
                 sink: &mut sink,
                 progress: &mut *progress,
@@ -521,10 +506,10 @@ impl Pipeline {
                 denoise_s,
                 decode_s,
                 total_s,
-                steps_s,
+                steps_s: walked.steps_s,
             },
             peak_rss_mb: peak_rss_mb(),
-            step_cache: fam.step_cache_stats(),
+            step_cache: walked.step_cache,
             rss_before_load_mb: self.rss_before_load_mb,
             estimated_peak_mb: estimate.map(|e| e.total_mb),
             text_embeddings_cached: fam.text_from_cache(),

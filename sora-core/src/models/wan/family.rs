@@ -1,10 +1,10 @@
 //! The Wan family glue: loads the folder's components and plugs them into the
-//! shared loop as diffusers' `WanPipeline`, `WanImageToVideoPipeline` and
-//! `WanVideoToVideoPipeline` do (same noise order, same timesteps, same guidance).
+//! shared denoising walk as diffusers' `WanPipeline`, `WanImageToVideoPipeline`
+//! and `WanVideoToVideoPipeline` do (same noise order, same timesteps, same
+//! guidance): [`WanFamily`] encodes a request into a [`WanGeneration`], whose
+//! plan is classifier-free guidance on the step's expert.
 
-use std::cell::RefCell;
 use std::collections::BTreeMap;
-use std::path::PathBuf;
 
 use serde::Deserialize;
 use tch::{Device as TchDevice, Kind, Tensor};
@@ -12,29 +12,23 @@ use tch::{Device as TchDevice, Kind, Tensor};
 use super::image_encoder::WanImageEncoder;
 use super::memory::{Residency, WanSpec};
 use super::preprocess::{frames_to_tensor, image_to_tensor};
-use super::rules::SizeRule;
+use super::rules::{SizeRule, WanRules, MAX_SEQUENCE_LENGTH};
 use super::text_encoder::WanTextEncoder;
 use super::transformer::{CrossAttnKv, WanTransformer};
 use super::vae::WanVae;
+use crate::denoise::latents::Latents;
+use crate::denoise::plan::{GuidancePlan, COND, UNCOND};
+use crate::denoise::walk::{Schedulers, Start, Step};
 use crate::estimate::{EstimateOptions, MemoryEstimate};
-use crate::family::{
-    Conditioning, FrameSink, MemoryOptions, ModelFamily, Plan, SpeedOptions, StepCtx,
-};
+use crate::family::{FrameSink, Generation, MemoryOptions, ModelFamily, Rules};
 use crate::nn::offload::{Offload, Uploaded};
-use crate::nn::step_cache::{Branch, BranchKey, StepCache, StepCacheStats};
-use crate::pipeline::{Defaults, Latents, Mode, Noise, Resolved};
-use crate::sampler::guidance::{Guidance, Prediction};
+use crate::nn::step_cache::{BranchId, BranchKey, CachedStep};
+use crate::pipeline::noise::Noise;
+use crate::pipeline::request::{Mode, Resolved};
 use crate::sampler::{self, Scheduler};
 use crate::text::cache::EmbeddingCache;
 use crate::weights::{ModelFolder, WeightReport};
 use crate::{Device, Dtype, Error, Result};
-
-/// diffusers' default `max_sequence_length` for Wan.
-pub const MAX_SEQUENCE_LENGTH: usize = 512;
-
-/// The negative prompt the Wan model cards recommend is not the pipeline's
-/// default: `WanPipeline` uses an empty negative prompt, and so do we.
-const DEFAULT_NEGATIVE: &str = "";
 
 /// Pipeline-level fields of `model_index.json`.
 #[derive(Debug, Deserialize, Default)]
@@ -79,11 +73,7 @@ pub struct WanFamily {
     image_encoder: Option<WanImageEncoder>,
     index: WanIndex,
     num_train_timesteps: f64,
-    scheduler_config: PathBuf,
-    rule: SizeRule,
-    speed: SpeedOptions,
-    /// Step cache of the current generation, when step caching is on.
-    cache: Option<StepCache>,
+    rules: WanRules,
     /// Where the weights wait between uses (fixed at load).
     offload: Offload,
     /// The offloaded component whose weights are on the run device now.
@@ -103,8 +93,11 @@ enum Part {
     ImageEncoder,
 }
 
-/// Wan's conditioning for one request.
-struct WanCond {
+/// One Wan generation: the request's conditioning and what the walk builds
+/// along the way, borrowing the loaded family.
+pub struct WanGeneration<'a> {
+    fam: &'a mut WanFamily,
+    req: Resolved,
     prompt: Tensor,
     negative: Option<Tensor>,
     image_embeds: Option<Tensor>,
@@ -115,7 +108,7 @@ struct WanCond {
     guidance: f64,
     guidance_2: f64,
     /// The cross-attention keys and values of this generation.
-    kv: RefCell<GenerationKv>,
+    kv: GenerationKv,
 }
 
 /// The cross-attention keys and values of one generation
@@ -123,8 +116,7 @@ struct WanCond {
 /// the batched `[cond; uncond]` prompts, or the conditional and the
 /// unconditional prompt apart under sequential guidance, or the prompt alone
 /// without guidance. Each is made at its first step and reused by the later
-/// ones; they live in the conditioning, so they go with the generation (and
-/// are dropped before the VAE decodes).
+/// ones; they live in the generation (and are dropped before the VAE decodes).
 ///
 /// Only the current expert's are kept: when a step moves to the other expert
 /// of a Wan 2.2 model, the previous expert's are dropped (the experts take
@@ -155,17 +147,12 @@ impl GenerationKv {
     }
 
     /// The keys and values of `key` (made by [`GenerationKv::ensure`]).
-    fn get(&self, key: BranchKey) -> Result<&CrossAttnKv> {
-        self.entries.get(&key).ok_or_else(|| {
+    fn get(&self, key: &BranchKey) -> Result<&CrossAttnKv> {
+        self.entries.get(key).ok_or_else(|| {
             Error::invalid(format!(
                 "no cross-attention keys and values for {key:?} (made at each generation's first step)"
             ))
         })
-    }
-
-    /// Drops every entry.
-    fn clear(&mut self) {
-        self.entries.clear();
     }
 }
 
@@ -266,11 +253,18 @@ impl WanFamily {
         // data; after the components so that their errors come first).
         let spec = WanSpec::from_folder(folder)?;
         let patch = transformer.config().patch_size;
-        let rule = SizeRule {
-            spatial: vae.spatial_factor() as u32,
-            temporal: vae.temporal_factor() as u32,
-            patch_h: patch.get(1).copied().unwrap_or(2) as u32,
-            patch_w: patch.get(2).copied().unwrap_or(2) as u32,
+        let rules = WanRules {
+            size: SizeRule {
+                spatial: vae.spatial_factor() as u32,
+                temporal: vae.temporal_factor() as u32,
+                patch_h: patch.get(1).copied().unwrap_or(2) as u32,
+                patch_w: patch.get(2).copied().unwrap_or(2) as u32,
+            },
+            in_channels: transformer.config().in_channels,
+            latent_channels: vae.config().z_dim,
+            expand_timesteps: index.expand_timesteps,
+            root: folder.root().to_path_buf(),
+            scheduler_config,
         };
         Ok(Self {
             folder: folder.clone(),
@@ -288,10 +282,7 @@ impl WanFamily {
             image_encoder,
             index,
             num_train_timesteps: basics.num_train_timesteps,
-            scheduler_config,
-            rule,
-            speed: SpeedOptions::default(),
-            cache: None,
+            rules,
             offload,
             resident: None,
             park_text_on_cpu: false,
@@ -487,20 +478,31 @@ impl WanFamily {
 }
 
 /// One transformer forward with the keys and values `kv`, through the step
-/// cache of `key` when caching is on.
+/// cache when caching is on.
 fn run_model(
     model: &WanTransformer,
-    cache: Option<&mut StepCache>,
-    key: BranchKey,
-    step: &StepCtx,
+    cache: Option<CachedStep<'_>>,
     x: &Tensor,
     t: &Tensor,
     kv: &CrossAttnKv,
 ) -> Result<Tensor> {
     match cache {
-        Some(c) => model.forward_cached(x, t, kv, c.entry(key, step.index, step.total)),
+        Some(c) => model.forward_cached(x, t, kv, c),
         None => model.forward_with(x, t, kv),
     }
+}
+
+/// Loads a Wan folder as a registry row does: on `device` in `dtype`, the
+/// weights waiting where `memory.offload` says, with `memory` applied.
+pub fn load_family(
+    folder: &ModelFolder,
+    device: Device,
+    dtype: Dtype,
+    memory: &MemoryOptions,
+) -> Result<Box<dyn ModelFamily>> {
+    let mut fam = WanFamily::load_offloaded(folder, device, dtype, memory.offload)?;
+    fam.configure_memory(memory)?;
+    Ok(Box::new(fam))
 }
 
 impl ModelFamily for WanFamily {
@@ -508,14 +510,8 @@ impl ModelFamily for WanFamily {
         "wan"
     }
 
-    fn configure(&mut self, options: &SpeedOptions) {
-        self.speed = *options;
-        // The builder checked the threshold; an unusable one turns caching off.
-        self.cache = options.step_cache.and_then(|t| StepCache::new(t).ok());
-    }
-
-    fn step_cache_stats(&self) -> Option<StepCacheStats> {
-        self.cache.as_ref().map(StepCache::stats)
+    fn rules(&self) -> &dyn Rules {
+        &self.rules
     }
 
     fn configure_memory(&mut self, options: &MemoryOptions) -> Result<()> {
@@ -524,16 +520,7 @@ impl ModelFamily for WanFamily {
         Ok(())
     }
 
-    fn estimate(&self, req: &Resolved) -> Result<MemoryEstimate> {
-        let opts = EstimateOptions {
-            device: self.run_device,
-            dtype: self.dtype,
-            batch_guidance: self.speed.batch_guidance,
-            offload_text_encoder: self.memory.offload_text_encoder,
-            step_cache: self.speed.step_cache.is_some(),
-            offload: self.offload,
-            vae_tiling: self.memory.vae_tiling,
-        };
+    fn estimate(&self, req: &Resolved, opts: &EstimateOptions) -> Result<MemoryEstimate> {
         let cfg = req.guidance > 1.0;
         let cached = self.text_cache.contains(&req.prompt, MAX_SEQUENCE_LENGTH)
             && (!cfg
@@ -548,70 +535,14 @@ impl ModelFamily for WanFamily {
             prompts_cached: cached,
             cache_entries: self.text_cache.capacity(),
         };
-        self.spec.estimate(req, &opts, state)
+        self.spec.estimate(req, opts, state)
     }
 
     fn text_from_cache(&self) -> bool {
         self.last_text_cached
     }
 
-    fn defaults(&self) -> Defaults {
-        wan_defaults()
-    }
-
-    fn nearest_frames(&self, frames: u32) -> u32 {
-        self.rule.nearest_frames(frames)
-    }
-
-    fn check(&self, req: &Resolved) -> Result<()> {
-        if req.audio {
-            return Err(Error::Unsupported(
-                "Wan generates no audio; drop the audio option or use an audio-video family".into(),
-            ));
-        }
-        self.rule.check(req.width, req.height, req.frames)?;
-        match &req.mode {
-            Mode::Image(_) => {
-                let concat = self.transformer.config().in_channels > self.latent_channels();
-                if !self.index.expand_timesteps && !concat {
-                    return Err(Error::Unsupported(format!(
-                        "{} is a text-to-video Wan model without image conditioning; \
-                         image-to-video needs an I2V or TI2V checkpoint",
-                        self.folder.root().display()
-                    )));
-                }
-            }
-            Mode::Video { clip, .. } => {
-                let src = clip.frames.shape()[0] as u32;
-                if req.frames > src {
-                    return Err(Error::invalid(format!(
-                        "video-to-video makes as many frames as the source has at most ({src}); {} asked",
-                        req.frames
-                    )));
-                }
-                if self.transformer.config().in_channels != self.latent_channels() {
-                    return Err(Error::Unsupported(
-                        "video-to-video runs on text-to-video Wan checkpoints".into(),
-                    ));
-                }
-            }
-            Mode::Extend { .. } => {
-                return Err(Error::Unsupported(
-                    "extending a clip is not built yet for Wan".into(),
-                ))
-            }
-            Mode::Text => {}
-        }
-        // A step count the scheduler config cannot walk fails here, not after the steps.
-        let strength = match &req.mode {
-            Mode::Video { strength, .. } => Some(f64::from(*strength)),
-            _ => None,
-        };
-        sampler::check_steps(self.scheduler()?.as_ref(), req.steps as usize, strength)?;
-        Ok(())
-    }
-
-    fn encode(&mut self, req: &Resolved) -> Result<Conditioning> {
+    fn begin<'a>(&'a mut self, req: &Resolved) -> Result<Box<dyn Generation + 'a>> {
         let guidance = req.guidance as f64;
         let guidance_2 = req.guidance_2.map(|g| g as f64).unwrap_or(guidance);
         let kind = self.transformer.kind();
@@ -640,7 +571,9 @@ impl ModelFamily for WanFamily {
                 self.release_resident()?;
             }
         }
-        Ok(Conditioning::new(WanCond {
+        Ok(Box::new(WanGeneration {
+            fam: self,
+            req: req.clone(),
             prompt,
             negative,
             image_embeds,
@@ -648,247 +581,8 @@ impl ModelFamily for WanFamily {
             first_frame: None,
             guidance,
             guidance_2,
-            kv: RefCell::default(),
+            kv: GenerationKv::default(),
         }))
-    }
-
-    fn scheduler(&self) -> Result<Box<dyn Scheduler>> {
-        sampler::from_config(&self.scheduler_config)
-    }
-
-    fn prepare(
-        &mut self,
-        req: &Resolved,
-        cond: &mut Conditioning,
-        scheduler: &mut dyn Scheduler,
-        noise: &mut Noise,
-    ) -> Result<Plan> {
-        let c = cond
-            .0
-            .downcast_mut::<WanCond>()
-            .ok_or_else(|| Error::Unsupported("conditioning of another family".into()))?;
-        if let Some(cache) = &mut self.cache {
-            cache.reset();
-        }
-        c.kv.get_mut().clear();
-        let (h, w) = (req.height as i64, req.width as i64);
-        let sf = self.rule.spatial as i64;
-        let tf = self.rule.temporal as i64;
-        let lat_f = (req.frames as i64 - 1) / tf + 1;
-        let shape = [1, self.latent_channels(), lat_f, h / sf, w / sf];
-        scheduler.set_timesteps(req.steps as usize)?;
-        // The walk starts at index 0, as diffusers' WanPipeline sets it
-        // (`set_begin_index(0)`). Without it the first step would look its index
-        // up from the timestep's value, which takes the *second* occurrence of a
-        // repeated value: UniPC's integer timesteps repeat 999 from 334 steps on
-        // (flow_shift 3), so the walk would start one index late and step past
-        // the end of the schedule on its last step.
-        scheduler.set_begin_index(0);
-        let mut timesteps = Self::timesteps_of(scheduler)?;
-        let latents = match &req.mode {
-            Mode::Text => noise.randn(&shape)?.f_to_device(self.device)?,
-            Mode::Image(img) => {
-                let x = noise.randn(&shape)?.f_to_device(self.device)?;
-                let image = image_to_tensor(img.pixels.view(), req.width, req.height)?
-                    .f_to_device(self.device)?
-                    .f_unsqueeze(2)?; // [1,3,1,H,W]
-                if self.index.expand_timesteps {
-                    let lc = self.encode_pixels(&image)?;
-                    let mask =
-                        Tensor::f_ones([1, 1, lat_f, h / sf, w / sf], (Kind::Float, self.device))?;
-                    let _ = mask.f_narrow(2, 0, 1)?.f_fill_(0.0)?;
-                    c.first_frame = Some((lc, mask));
-                } else {
-                    let zeros = Tensor::f_zeros(
-                        [1, 3, req.frames as i64 - 1, h, w],
-                        (Kind::Float, self.device),
-                    )?;
-                    let video = Tensor::f_cat(&[image, zeros], 2)?;
-                    let lc = self.encode_pixels(&video)?;
-                    // Mask: 1 on the first frame (repeated over the temporal factor), 0 after.
-                    let mut m = Tensor::f_zeros(
-                        [1, 1, req.frames as i64, h / sf, w / sf],
-                        (Kind::Float, self.device),
-                    )?;
-                    let _ = m.f_narrow(2, 0, 1)?.f_fill_(1.0)?;
-                    let first =
-                        m.f_narrow(2, 0, 1)?
-                            .f_repeat_interleave_self_int(tf, Some(2), None)?;
-                    m = Tensor::f_cat(&[first, m.f_narrow(2, 1, req.frames as i64 - 1)?], 2)?;
-                    let m = m.f_view([1, -1, tf, h / sf, w / sf])?.f_transpose(1, 2)?;
-                    c.concat = Some(Tensor::f_cat(&[m, lc], 1)?);
-                }
-                x
-            }
-            Mode::Video { clip, strength } => {
-                let steps = req.steps as usize;
-                let start = scheduler.strength_start(steps, *strength as f64);
-                if start >= timesteps.len() {
-                    return Err(Error::invalid(format!(
-                        "strength {strength} re-runs no step of {steps}; use strength ≥ {:.3}",
-                        1.0 / steps as f64
-                    )));
-                }
-                timesteps = timesteps.split_off(start);
-                let frames = clip
-                    .frames
-                    .slice(ndarray::s![..req.frames as usize, .., .., ..]);
-                let video =
-                    frames_to_tensor(frames, req.width, req.height)?.f_to_device(self.device)?;
-                let init_latents = self.encode_pixels(&video)?;
-                let n = noise.randn(&shape)?.f_to_device(self.device)?;
-                // Begin index first, so that the noise level is the sigma the walk
-                // starts from even where the first kept timestep value repeats.
-                scheduler.set_begin_index(start);
-                scheduler.noise_to(&init_latents, &n, &timesteps[0])?
-            }
-            Mode::Extend { .. } => {
-                return Err(Error::Unsupported(
-                    "extending a clip is not built yet for Wan".into(),
-                ))
-            }
-        };
-        Ok(Plan {
-            latents: Latents::video(latents),
-            timesteps,
-        })
-    }
-
-    fn predict(&mut self, x: &Latents, step: &StepCtx, cond: &Conditioning) -> Result<Prediction> {
-        let c = cond.get::<WanCond>()?;
-        let low_noise = self.low_noise_expert(step.t);
-        self.make_resident(Part::Transformer(usize::from(low_noise)))?;
-        let model = match (&self.transformer_2, low_noise) {
-            (Some(t2), true) => t2,
-            _ => &self.transformer,
-        };
-        let expert = usize::from(low_noise);
-        let mut cache = self.cache.as_mut();
-        let scale = if low_noise { c.guidance_2 } else { c.guidance };
-        let kind = model.kind();
-        let lat = &x.video;
-        let b = lat.size()[0];
-        let t = step.t.f_to_kind(Kind::Float)?.f_to_device(self.device)?;
-        let (input, timestep) = if let Some((lc, mask)) = &c.first_frame {
-            let inp = mask
-                .f_rsub_scalar(1.0)?
-                .f_mul(lc)?
-                .f_add(&mask.f_mul(lat)?)?;
-            let ts = per_token_timesteps(mask, &t, b)?;
-            (inp, ts)
-        } else if self.index.expand_timesteps {
-            let ones = Tensor::f_ones(lat.size().as_slice(), (Kind::Float, self.device))?;
-            let m = ones.f_narrow(1, 0, 1)?;
-            (lat.shallow_clone(), per_token_timesteps(&m, &t, b)?)
-        } else if let Some(concat) = &c.concat {
-            (
-                Tensor::f_cat(&[lat.shallow_clone(), concat.f_to_kind(lat.kind())?], 1)?,
-                t.f_expand([b], false)?,
-            )
-        } else {
-            (lat.shallow_clone(), t.f_expand([b], false)?)
-        };
-        let input = input.f_to_kind(kind)?;
-        let img = c.image_embeds.as_ref();
-        let mut kvs =
-            c.kv.try_borrow_mut()
-                .map_err(|_| Error::invalid("the Wan conditioning is in use by another step"))?;
-        let (cond_pred, guidance) = match (&c.negative, c.guidance > 1.0) {
-            (Some(neg), true) if self.speed.batch_guidance => {
-                // Both branches in one forward: batch [cond; uncond].
-                let x2 = Tensor::f_cat(&[&input, &input], 0)?;
-                let t2 = if timestep.size().first() == Some(&b) {
-                    Tensor::f_cat(&[&timestep, &timestep], 0)?
-                } else {
-                    timestep.shallow_clone()
-                };
-                let key = BranchKey::new(expert, Branch::Batched);
-                kvs.ensure(key, model, || {
-                    let e2 = Tensor::f_cat(&[&c.prompt, neg], 0)?;
-                    let i2 = match img {
-                        Some(i) => Some(Tensor::f_cat(&[i, i], 0)?),
-                        None => None,
-                    };
-                    Ok((e2, i2))
-                })?;
-                let both = run_model(model, cache, key, step, &x2, &t2, kvs.get(key)?)?;
-                let parts = both.f_split(b, 0)?;
-                let uncond = parts[1].shallow_clone();
-                (
-                    parts[0].shallow_clone(),
-                    Guidance::Cfg {
-                        uncond: Latents::video(uncond),
-                        scale,
-                    },
-                )
-            }
-            (Some(neg), true) => {
-                let ckey = BranchKey::new(expert, Branch::Cond);
-                let ukey = BranchKey::new(expert, Branch::Uncond);
-                let inputs =
-                    |text: &Tensor| Ok((text.shallow_clone(), img.map(Tensor::shallow_clone)));
-                kvs.ensure(ckey, model, || inputs(&c.prompt))?;
-                kvs.ensure(ukey, model, || inputs(neg))?;
-                let cond_pred = run_model(
-                    model,
-                    cache.as_deref_mut(),
-                    ckey,
-                    step,
-                    &input,
-                    &timestep,
-                    kvs.get(ckey)?,
-                )?;
-                let uncond =
-                    run_model(model, cache, ukey, step, &input, &timestep, kvs.get(ukey)?)?;
-                (
-                    cond_pred,
-                    Guidance::Cfg {
-                        uncond: Latents::video(uncond),
-                        scale,
-                    },
-                )
-            }
-            _ => {
-                let key = BranchKey::new(expert, Branch::Batched);
-                kvs.ensure(key, model, || {
-                    Ok((c.prompt.shallow_clone(), img.map(Tensor::shallow_clone)))
-                })?;
-                let pred = run_model(model, cache, key, step, &input, &timestep, kvs.get(key)?)?;
-                (pred, Guidance::None)
-            }
-        };
-        Ok(Prediction {
-            cond: Latents::video(cond_pred),
-            guidance,
-        })
-    }
-
-    fn decode(&mut self, x: Latents, cond: &Conditioning, sink: &mut dyn FrameSink) -> Result<()> {
-        let c = cond.get::<WanCond>()?;
-        // The cross-attention keys and values are not needed any more.
-        if let Ok(mut kvs) = c.kv.try_borrow_mut() {
-            kvs.clear();
-        }
-        // Only the VAE's input stays alive while decoding: the denoised
-        // latents are dropped as soon as it is made (a long clip's latents
-        // are the one thing here that grows with its length).
-        let z = {
-            let mut lat = x.video;
-            if let Some((lc, mask)) = &c.first_frame {
-                lat = mask
-                    .f_rsub_scalar(1.0)?
-                    .f_mul(lc)?
-                    .f_add(&mask.f_mul(&lat)?)?;
-            }
-            self.vae
-                .denormalize_latents(&lat.f_to_kind(Kind::Float)?)?
-                .f_to_kind(self.vae.kind())?
-        };
-        self.make_resident(Part::Vae)?;
-        self.vae.decode_streaming(&z, &mut |video: Tensor| {
-            sink.frames(video_to_frames(&video)?)
-        })?;
-        self.release_resident()
     }
 
     fn release_offloaded(&mut self) -> Result<()> {
@@ -927,17 +621,239 @@ impl ModelFamily for WanFamily {
     }
 }
 
-/// Defaults equal to diffusers' `WanPipeline.__call__`.
-pub(crate) fn wan_defaults() -> Defaults {
-    Defaults {
-        width: 832,
-        height: 480,
-        frames: 81,
-        fps: 16,
-        steps: 50,
-        guidance: 5.0,
-        negative_prompt: DEFAULT_NEGATIVE.to_string(),
-        audio: false,
+impl WanGeneration<'_> {
+    /// The text embeddings of one guidance branch.
+    fn text_of(&self, branch: BranchId) -> Result<&Tensor> {
+        match branch {
+            COND => Ok(&self.prompt),
+            UNCOND => self
+                .negative
+                .as_ref()
+                .ok_or_else(|| Error::invalid("no negative prompt was encoded (guidance ≤ 1)")),
+            other => Err(Error::Unsupported(format!(
+                "Wan has no `{}` guidance branch",
+                other.name()
+            ))),
+        }
+    }
+}
+
+impl Generation for WanGeneration<'_> {
+    fn start(&mut self, noise: &mut Noise) -> Result<Start> {
+        let req = self.req.clone();
+        let fam = &mut *self.fam;
+        let mut scheduler = sampler::from_config(&fam.rules.scheduler_config)?;
+        let device = fam.device;
+        let (h, w) = (req.height as i64, req.width as i64);
+        let sf = fam.rules.size.spatial as i64;
+        let tf = fam.rules.size.temporal as i64;
+        let lat_f = (req.frames as i64 - 1) / tf + 1;
+        let shape = [1, fam.latent_channels(), lat_f, h / sf, w / sf];
+        scheduler.set_timesteps(req.steps as usize)?;
+        // The walk starts at index 0, as diffusers' WanPipeline sets it
+        // (`set_begin_index(0)`). Without it the first step would look its index
+        // up from the timestep's value, which takes the *second* occurrence of a
+        // repeated value: UniPC's integer timesteps repeat 999 from 334 steps on
+        // (flow_shift 3), so the walk would start one index late and step past
+        // the end of the schedule on its last step.
+        scheduler.set_begin_index(0);
+        let mut begin = 0;
+        let mut timesteps = WanFamily::timesteps_of(scheduler.as_ref())?;
+        let latents = match &req.mode {
+            Mode::Text => noise.randn(&shape)?.f_to_device(device)?,
+            Mode::Image(img) => {
+                let x = noise.randn(&shape)?.f_to_device(device)?;
+                let image = image_to_tensor(img.pixels.view(), req.width, req.height)?
+                    .f_to_device(device)?
+                    .f_unsqueeze(2)?; // [1,3,1,H,W]
+                if fam.index.expand_timesteps {
+                    let lc = fam.encode_pixels(&image)?;
+                    let mask =
+                        Tensor::f_ones([1, 1, lat_f, h / sf, w / sf], (Kind::Float, device))?;
+                    let _ = mask.f_narrow(2, 0, 1)?.f_fill_(0.0)?;
+                    self.first_frame = Some((lc, mask));
+                } else {
+                    let zeros = Tensor::f_zeros(
+                        [1, 3, req.frames as i64 - 1, h, w],
+                        (Kind::Float, device),
+                    )?;
+                    let video = Tensor::f_cat(&[image, zeros], 2)?;
+                    let lc = fam.encode_pixels(&video)?;
+                    // Mask: 1 on the first frame (repeated over the temporal factor), 0 after.
+                    let mut m = Tensor::f_zeros(
+                        [1, 1, req.frames as i64, h / sf, w / sf],
+                        (Kind::Float, device),
+                    )?;
+                    let _ = m.f_narrow(2, 0, 1)?.f_fill_(1.0)?;
+                    let first =
+                        m.f_narrow(2, 0, 1)?
+                            .f_repeat_interleave_self_int(tf, Some(2), None)?;
+                    m = Tensor::f_cat(&[first, m.f_narrow(2, 1, req.frames as i64 - 1)?], 2)?;
+                    let m = m.f_view([1, -1, tf, h / sf, w / sf])?.f_transpose(1, 2)?;
+                    self.concat = Some(Tensor::f_cat(&[m, lc], 1)?);
+                }
+                x
+            }
+            Mode::Video { clip, strength } => {
+                let steps = req.steps as usize;
+                let start = scheduler.strength_start(steps, *strength as f64);
+                if start >= timesteps.len() {
+                    return Err(Error::invalid(format!(
+                        "strength {strength} re-runs no step of {steps}; use strength ≥ {:.3}",
+                        1.0 / steps as f64
+                    )));
+                }
+                timesteps = timesteps.split_off(start);
+                let frames = clip
+                    .frames
+                    .slice(ndarray::s![..req.frames as usize, .., .., ..]);
+                let video = frames_to_tensor(frames, req.width, req.height)?.f_to_device(device)?;
+                let init_latents = fam.encode_pixels(&video)?;
+                let n = noise.randn(&shape)?.f_to_device(device)?;
+                // Begin index first, so that the noise level is the sigma the walk
+                // starts from even where the first kept timestep value repeats.
+                scheduler.set_begin_index(start);
+                begin = start;
+                scheduler.noise_to(&init_latents, &n, &timesteps[0])?
+            }
+            Mode::Extend { .. } => {
+                return Err(Error::Unsupported(
+                    "extending a clip is not built yet for Wan".into(),
+                ))
+            }
+        };
+        Ok(Start {
+            latents: Latents::video(latents),
+            timesteps,
+            schedulers: Schedulers {
+                video: scheduler,
+                audio: None,
+            },
+            begin,
+        })
+    }
+
+    fn plan(&mut self, step: &Step) -> Result<GuidancePlan> {
+        let low_noise = self.fam.low_noise_expert(step.t);
+        let expert = usize::from(low_noise);
+        let scale = if low_noise {
+            self.guidance_2
+        } else {
+            self.guidance
+        };
+        // The negative prompt is encoded when guidance > 1 (diffusers'
+        // `do_classifier_free_guidance`); the low-noise expert then guides
+        // with its own scale, even 1.
+        Ok(match &self.negative {
+            Some(_) => GuidancePlan::cfg(expert, scale),
+            None => GuidancePlan::unguided(expert),
+        })
+    }
+
+    fn forward(
+        &mut self,
+        x: &Latents,
+        step: &Step,
+        expert: usize,
+        branches: &[BranchId],
+        cache: Option<CachedStep<'_>>,
+    ) -> Result<Vec<Latents>> {
+        self.fam.make_resident(Part::Transformer(expert))?;
+        let device = self.fam.device;
+        let lat = &x.video;
+        let b = lat.size()[0];
+        let t = step.t.f_to_kind(Kind::Float)?.f_to_device(device)?;
+        let (input, timestep) = if let Some((lc, mask)) = &self.first_frame {
+            let inp = mask
+                .f_rsub_scalar(1.0)?
+                .f_mul(lc)?
+                .f_add(&mask.f_mul(lat)?)?;
+            let ts = per_token_timesteps(mask, &t, b)?;
+            (inp, ts)
+        } else if self.fam.index.expand_timesteps {
+            let ones = Tensor::f_ones(lat.size().as_slice(), (Kind::Float, device))?;
+            let m = ones.f_narrow(1, 0, 1)?;
+            (lat.shallow_clone(), per_token_timesteps(&m, &t, b)?)
+        } else if let Some(concat) = &self.concat {
+            (
+                Tensor::f_cat(&[lat.shallow_clone(), concat.f_to_kind(lat.kind())?], 1)?,
+                t.f_expand([b], false)?,
+            )
+        } else {
+            (lat.shallow_clone(), t.f_expand([b], false)?)
+        };
+        let model = match (&self.fam.transformer_2, expert) {
+            (Some(t2), 1) => t2,
+            _ => &self.fam.transformer,
+        };
+        let input = input.f_to_kind(model.kind())?;
+        let n = branches.len();
+        // The branches in one batch: the same latents, each branch's text.
+        let (x_in, t_in) = if n == 1 {
+            (input, timestep)
+        } else {
+            let xs = vec![&input; n];
+            let t_in = if timestep.size().first() == Some(&b) {
+                Tensor::f_cat(&vec![&timestep; n], 0)?
+            } else {
+                timestep.shallow_clone()
+            };
+            (Tensor::f_cat(&xs, 0)?, t_in)
+        };
+        let key = BranchKey::new(expert, branches);
+        let texts = branches
+            .iter()
+            .map(|br| self.text_of(*br).map(Tensor::shallow_clone))
+            .collect::<Result<Vec<_>>>()?;
+        let img = self.image_embeds.as_ref();
+        self.kv.ensure(key.clone(), model, || {
+            if n == 1 {
+                return Ok((texts[0].shallow_clone(), img.map(Tensor::shallow_clone)));
+            }
+            let text = Tensor::f_cat(&texts, 0)?;
+            let image = match img {
+                Some(i) => Some(Tensor::f_cat(&vec![i; n], 0)?),
+                None => None,
+            };
+            Ok((text, image))
+        })?;
+        let out = run_model(model, cache, &x_in, &t_in, self.kv.get(&key)?)?;
+        if n == 1 {
+            return Ok(vec![Latents::video(out)]);
+        }
+        Ok(out.f_split(b, 0)?.into_iter().map(Latents::video).collect())
+    }
+
+    fn decode(self: Box<Self>, x: Latents, sink: &mut dyn FrameSink) -> Result<()> {
+        let WanGeneration {
+            fam,
+            first_frame,
+            kv,
+            ..
+        } = *self;
+        // The cross-attention keys and values are not needed any more.
+        drop(kv);
+        // Only the VAE's input stays alive while decoding: the denoised
+        // latents are dropped as soon as it is made (a long clip's latents
+        // are the one thing here that grows with its length).
+        let z = {
+            let mut lat = x.video;
+            if let Some((lc, mask)) = &first_frame {
+                lat = mask
+                    .f_rsub_scalar(1.0)?
+                    .f_mul(lc)?
+                    .f_add(&mask.f_mul(&lat)?)?;
+            }
+            fam.vae
+                .denormalize_latents(&lat.f_to_kind(Kind::Float)?)?
+                .f_to_kind(fam.vae.kind())?
+        };
+        drop(first_frame);
+        fam.make_resident(Part::Vae)?;
+        fam.vae.decode_streaming(&z, &mut |video: Tensor| {
+            sink.frames(video_to_frames(&video)?)
+        })?;
+        fam.release_resident()
     }
 }
 

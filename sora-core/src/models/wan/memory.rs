@@ -12,13 +12,12 @@ use crate::estimate::{
     WeightTally,
 };
 use crate::models::clip::ClipVisionConfig;
-use crate::pipeline::{Mode, Request, Resolved};
+use crate::pipeline::request::{Mode, Request, Resolved};
 use crate::text::cache::DEFAULT_ENTRIES;
 use crate::weights::{read_config, ModelFolder, TensorStore};
 use crate::{Device, Dtype, Error, Result};
 
-use super::family::{wan_defaults, MAX_SEQUENCE_LENGTH};
-use super::rules::SizeRule;
+use super::rules::{wan_defaults, SizeRule, MAX_SEQUENCE_LENGTH};
 use super::text_encoder::Umt5Config;
 use super::transformer::WanTransformerConfig;
 use super::vae::{TileGrid, WanVaeConfig};

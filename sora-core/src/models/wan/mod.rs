@@ -11,5 +11,6 @@ pub mod text_encoder;
 pub mod transformer;
 pub mod vae;
 
-pub use family::{video_to_frames, WanFamily, MAX_SEQUENCE_LENGTH};
+pub use family::{load_family, video_to_frames, WanFamily};
 pub use memory::estimate_folder;
+pub use rules::MAX_SEQUENCE_LENGTH;

@@ -1,8 +1,112 @@
-//! Wan's size rules: width and height multiples of (VAE spatial factor × patch
-//! size), frame counts of the form `1 + k × temporal factor`. Errors name the
-//! nearest valid values.
+//! Wan's request rules: diffusers' `WanPipeline` defaults; width and height
+//! multiples of (VAE spatial factor × patch size), frame counts of the form
+//! `1 + k × temporal factor`; the modes a folder can run; step counts its
+//! scheduler can walk. Errors name the nearest valid values.
 
+use std::path::PathBuf;
+
+use crate::family::Rules;
+use crate::pipeline::request::{Defaults, Mode, Resolved};
+use crate::sampler;
 use crate::{Error, Result};
+
+/// diffusers' default `max_sequence_length` for Wan.
+pub const MAX_SEQUENCE_LENGTH: usize = 512;
+
+/// The negative prompt the Wan model cards recommend is not the pipeline's
+/// default: `WanPipeline` uses an empty negative prompt, and so do we.
+const DEFAULT_NEGATIVE: &str = "";
+
+/// Defaults equal to diffusers' `WanPipeline.__call__`.
+pub(crate) fn wan_defaults() -> Defaults {
+    Defaults {
+        width: 832,
+        height: 480,
+        frames: 81,
+        fps: 16,
+        steps: 50,
+        guidance: 5.0,
+        negative_prompt: DEFAULT_NEGATIVE.to_string(),
+        audio: false,
+    }
+}
+
+/// The rules of one loaded Wan folder.
+#[derive(Debug, Clone)]
+pub struct WanRules {
+    /// Sizes and frame counts.
+    pub size: SizeRule,
+    /// The transformer's input channels (more than the latent's: image
+    /// conditioning concatenated, Wan 2.1 I2V).
+    pub in_channels: i64,
+    /// The VAE's latent channels.
+    pub latent_channels: i64,
+    /// Wan 2.2 TI2V: per-token timesteps, first-frame conditioning.
+    pub expand_timesteps: bool,
+    /// The model folder (for messages).
+    pub root: PathBuf,
+    /// The scheduler's config (step counts it can walk).
+    pub scheduler_config: PathBuf,
+}
+
+impl Rules for WanRules {
+    fn defaults(&self) -> Defaults {
+        wan_defaults()
+    }
+
+    fn nearest_frames(&self, frames: u32) -> u32 {
+        self.size.nearest_frames(frames)
+    }
+
+    fn check(&self, req: &Resolved) -> Result<()> {
+        if req.audio {
+            return Err(Error::Unsupported(
+                "Wan generates no audio; drop the audio option or use an audio-video family".into(),
+            ));
+        }
+        self.size.check(req.width, req.height, req.frames)?;
+        match &req.mode {
+            Mode::Image(_) => {
+                let concat = self.in_channels > self.latent_channels;
+                if !self.expand_timesteps && !concat {
+                    return Err(Error::Unsupported(format!(
+                        "{} is a text-to-video Wan model without image conditioning; \
+                         image-to-video needs an I2V or TI2V checkpoint",
+                        self.root.display()
+                    )));
+                }
+            }
+            Mode::Video { clip, .. } => {
+                let src = clip.frames.shape()[0] as u32;
+                if req.frames > src {
+                    return Err(Error::invalid(format!(
+                        "video-to-video makes as many frames as the source has at most ({src}); {} asked",
+                        req.frames
+                    )));
+                }
+                if self.in_channels != self.latent_channels {
+                    return Err(Error::Unsupported(
+                        "video-to-video runs on text-to-video Wan checkpoints".into(),
+                    ));
+                }
+            }
+            Mode::Extend { .. } => {
+                return Err(Error::Unsupported(
+                    "extending a clip is not built yet for Wan".into(),
+                ))
+            }
+            Mode::Text => {}
+        }
+        // A step count the scheduler config cannot walk fails here, not after the steps.
+        let strength = match &req.mode {
+            Mode::Video { strength, .. } => Some(f64::from(*strength)),
+            _ => None,
+        };
+        let scheduler = sampler::from_config(&self.scheduler_config)?;
+        sampler::check_steps(scheduler.as_ref(), req.steps as usize, strength)?;
+        Ok(())
+    }
+}
 
 /// The size rule of one Wan folder.
 #[derive(Debug, Clone, Copy)]

@@ -9,7 +9,7 @@
 //! [`decoder_bytes`]), of the output clip ([`output_bytes`]), and the total as
 //! the largest sum of what is alive at once in any phase ([`assemble`]). A
 //! family describes its own shapes and phases
-//! ([`crate::family::ModelFamily::estimate`]).
+//! ([`crate::family::ModelFamily::estimate`]; Wan's in `models/wan/memory.rs`).
 //!
 //! The formulas count the tensors the engine's code keeps alive at each point
 //! (an intermediate bound by `let` lives to the end of its scope, chained
@@ -27,8 +27,9 @@ use std::path::Path;
 
 use serde::Serialize;
 
+use crate::nn::tiling::VaeTiling;
 use crate::weights::TensorStore;
-use crate::{Device, Dtype, Error, Result, VaeTiling};
+use crate::{Device, Dtype, Error, Result};
 
 /// Bytes in one MiB.
 pub const MIB: u64 = 1 << 20;
@@ -852,38 +853,6 @@ pub fn default_budget_mb(device: Device, held_mb: f64) -> Option<u64> {
         Device::Cpu => available_mb().map(|a| a + held_mb.floor().max(0.0) as u64),
         Device::Cuda(_) => None,
     }
-}
-
-/// The memory `req` needs with the model in the folder `path`, from its
-/// configs and safetensors headers only (nothing is loaded): loading the
-/// weights, then every phase of the generation (`sora inspect --estimate`).
-pub fn estimate_folder(
-    path: &Path,
-    req: &crate::Request,
-    opts: &EstimateOptions,
-) -> Result<MemoryEstimate> {
-    let folder = crate::weights::ModelFolder::open(path)?;
-    crate::family::estimate_folder(&folder, req, opts)
-}
-
-/// The family's estimate of `req` (`None` when the family has none), refused
-/// with [`Error::OutOfMemory`] when it exceeds the budget: `explicit` when
-/// given, else [`default_budget_mb`].
-pub(crate) fn check_family(
-    fam: &dyn crate::family::ModelFamily,
-    req: &crate::pipeline::Resolved,
-    explicit: Option<u64>,
-    device: Device,
-) -> Result<Option<MemoryEstimate>> {
-    let est = match fam.estimate(req) {
-        Ok(e) => e,
-        Err(Error::Unsupported(_)) => return Ok(None),
-        Err(e) => return Err(e),
-    };
-    if let Some(budget) = explicit.or_else(|| default_budget_mb(device, est.held_mb)) {
-        est.check(budget)?;
-    }
-    Ok(Some(est))
 }
 
 #[cfg(test)]

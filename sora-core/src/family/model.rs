@@ -1,0 +1,85 @@
+//! What one model family is to the pipeline: its rules (defaults, valid
+//! sizes and frame counts, nearest valid values), the start of a
+//! [`Generation`], offload bookkeeping, a memory estimate and a description.
+
+use crate::estimate::{EstimateOptions, MemoryEstimate};
+use crate::family::generation::Generation;
+use crate::nn::offload::Offload;
+use crate::nn::tiling::VaeTiling;
+use crate::pipeline::request::{Defaults, Request, Resolved};
+use crate::{Error, Result};
+
+/// Memory options the pipeline builder sets for every family.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct MemoryOptions {
+    /// Release the text encoder's weights after encoding (dropped on the CPU,
+    /// parked in host memory on a GPU) and bring them back when a prompt that
+    /// is not in the embedding cache needs encoding.
+    pub offload_text_encoder: bool,
+    /// Decode the video in overlapping spatial tiles (diffusers' VAE tiling);
+    /// `None` (the default) decodes whole frames.
+    pub vae_tiling: Option<VaeTiling>,
+    /// Where the weights wait between uses: on the run device (the default)
+    /// or in host memory, copied to the GPU per component or per block.
+    /// Read when the model loads (the weights are loaded where they wait).
+    pub offload: Offload,
+}
+
+/// A family's request rules: its defaults, the frame counts and sizes it
+/// takes, and the nearest valid values when a request asks for others.
+pub trait Rules {
+    /// Defaults equal to the diffusers pipeline's.
+    fn defaults(&self) -> Defaults;
+    /// The nearest frame count the family takes (used to turn seconds into frames).
+    fn nearest_frames(&self, frames: u32) -> u32;
+    /// Checks sizes, frames and mode against the model; errors name the
+    /// nearest valid values. Allocates nothing.
+    fn check(&self, req: &Resolved) -> Result<()>;
+}
+
+impl dyn Rules + '_ {
+    /// `req` with the family's defaults filled in, checked by [`Rules::check`].
+    pub fn resolve(&self, req: &Request) -> Result<Resolved> {
+        let r = req.resolve(&self.defaults(), |f| self.nearest_frames(f))?;
+        self.check(&r)?;
+        Ok(r)
+    }
+}
+
+/// What one model family plugs into the pipeline.
+pub trait ModelFamily: Send {
+    /// The family's short name (`wan`).
+    fn name(&self) -> &'static str;
+    /// The family's request rules.
+    fn rules(&self) -> &dyn Rules;
+    /// Encodes the request's conditioning (text, image, video) and returns the
+    /// run's state, which the walk drives ([`Generation`]).
+    fn begin<'a>(&'a mut self, req: &Resolved) -> Result<Box<dyn Generation + 'a>>;
+    /// Applies memory options (a family ignores those it has no use for); an
+    /// option the model cannot take is [`Error::InvalidRequest`].
+    fn configure_memory(&mut self, _options: &MemoryOptions) -> Result<()> {
+        Ok(())
+    }
+    /// Gives back the GPU copies of offloaded weights still held (called by
+    /// the pipeline after every run, finished or not).
+    fn release_offloaded(&mut self) -> Result<()> {
+        Ok(())
+    }
+    /// The memory `req` needs from here on with the options `opts` (the
+    /// weights already loaded count as resident), computed without allocating.
+    fn estimate(&self, _req: &Resolved, _opts: &EstimateOptions) -> Result<MemoryEstimate> {
+        Err(Error::Unsupported(format!(
+            "no memory estimate for the `{}` family",
+            self.name()
+        )))
+    }
+    /// Whether every text embedding of the last run came from the family's
+    /// cache (the text encoder did not run).
+    fn text_from_cache(&self) -> bool {
+        false
+    }
+    /// Components and parameter counts (for `inspect`).
+    fn describe(&self) -> Vec<(String, String, u64)> {
+        Vec::new()
+    }
+}
