@@ -49,13 +49,25 @@ pub struct Step<'a> {
     pub t: &'a Tensor,
 }
 
-/// The loop's speed options.
+/// The loop's speed options (set by the pipeline builder).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct WalkOptions {
     /// Run a step's guidance branches as one batched forward (else one forward each).
     pub batch_guidance: bool,
-    /// Step caching threshold (`None`: off).
+    /// Step caching (first-block cache, [`crate::nn::step_cache`]): reuse the
+    /// later blocks' residual while the first block's residual changes
+    /// relatively less than this threshold. `None` (the default) is off.
     pub step_cache: Option<f32>,
+}
+
+impl Default for WalkOptions {
+    /// Batched guidance on, step caching off.
+    fn default() -> Self {
+        Self {
+            batch_guidance: true,
+            step_cache: None,
+        }
+    }
 }
 
 /// What a walk measured and decided.

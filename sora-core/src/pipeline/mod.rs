@@ -35,18 +35,6 @@ use crate::weights::ModelFolder;
 use crate::{Device, Dtype, Error, Result};
 use sink::{ArraySink, Output, Reporting};
 
-/// Speed options the loop hosts for every family (set by the pipeline builder).
-pub type SpeedOptions = WalkOptions;
-
-impl Default for WalkOptions {
-    fn default() -> Self {
-        Self {
-            batch_guidance: true,
-            step_cache: None,
-        }
-    }
-}
-
 /// Builds a [`Pipeline`].
 #[derive(Debug, Clone)]
 pub struct PipelineBuilder {
@@ -54,7 +42,7 @@ pub struct PipelineBuilder {
     device: Device,
     dtype: Dtype,
     threads: Option<usize>,
-    speed: SpeedOptions,
+    speed: WalkOptions,
     memory: MemoryOptions,
     budget_mb: Option<u64>,
     /// Lets offload run on the CPU (tests of the copies; see [`PipelineBuilder::offload_on_cpu`]).
@@ -68,7 +56,7 @@ impl Default for PipelineBuilder {
             device: Device::Cpu,
             dtype: Dtype::F32,
             threads: None,
-            speed: SpeedOptions::default(),
+            speed: WalkOptions::default(),
             memory: MemoryOptions::default(),
             budget_mb: None,
             offload_on_cpu: false,
@@ -242,7 +230,7 @@ pub struct Pipeline {
     path: PathBuf,
     device: Device,
     dtype: Dtype,
-    speed: SpeedOptions,
+    speed: WalkOptions,
     estimate_options: estimate::EstimateOptions,
     memory: MemoryOptions,
     budget_mb: Option<u64>,
