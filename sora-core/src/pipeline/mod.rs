@@ -4,6 +4,7 @@
 mod clip;
 mod noise;
 mod options;
+mod param_spec;
 mod params;
 mod progress;
 mod request;
@@ -18,10 +19,8 @@ use tch::Tensor;
 pub use clip::{Clip, ClipMeta, Timings};
 pub use noise::Noise;
 pub use options::{parse_vae_tiling, PIPELINE_OPTIONS};
-pub use params::{
-    common_param, describe_params, GivenParam, ParamKind, ParamRange, ParamSpec, ParamValue,
-    COMMON_PARAMS, GUIDANCE_SCALE_2,
-};
+pub use param_spec::{ParamKind, ParamRange, ParamSpec, ParamValue};
+pub use params::{common_param, describe_params, GivenParam, COMMON_PARAMS, GUIDANCE_SCALE_2};
 pub use progress::{CancelToken, Phase, Progress, StepCallback, StepInfo};
 pub use request::{
     Defaults, ImageInput, InputSource, Mode, Request, Resolved, VideoInput, DEFAULT_STRENGTH,

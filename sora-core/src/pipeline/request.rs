@@ -6,7 +6,8 @@ use std::path::PathBuf;
 
 use ndarray::{Array3, Array4};
 
-use super::params::{GivenParam, ParamSpec, ParamValue};
+use super::param_spec::{ParamSpec, ParamValue};
+use super::params::GivenParam;
 use crate::{Error, Result};
 
 /// An image to start from (`[H, W, 3]` RGB, u8).
