@@ -355,19 +355,37 @@ enum sora_status sora_request_new_text(const char *prompt,
                                        struct sora_request **out);
 
 /**
- * Sets an integer option. Keys: `width`, `height`, `frames`, `fps`, `steps`
- * (0 ..= 2^32-1, checked further by the rules), `seed` (>= 0), `audio` (0 or 1).
- * The number keys `seconds` and `guidance` accept integers too.
- * An unknown key or a bad value gives `SORA_ERR_INVALID_ARGUMENT` naming it
- * and leaves the request unchanged.
+ * Sets a request parameter from text (UTF-8), parsed by the core: keys are
+ * named as diffusers' pipeline keywords (`guidance_scale`,
+ * `num_inference_steps`, `num_frames`, `frame_rate`, `guidance_scale_2`,
+ * `strength`, …) or sora's names (`guidance`, `steps`, `frames`, `fps`,
+ * `seconds`, `seed`, `audio`, `width`, `height`, `prompt`,
+ * `negative_prompt`); values are written as on a command line: `3.5`,
+ * `true`, `28,29` for a list. `strength` needs a video input first. A key no
+ * family of this build knows, or a bad value of a common key, gives
+ * `SORA_ERR_INVALID_ARGUMENT` naming the key and leaves the request
+ * unchanged; a family's own key is checked against the loaded family by
+ * `sora_generate`.
+ */
+enum sora_status sora_request_set(struct sora_request *request,
+                                  const char *key,
+                                  const char *value_utf8);
+
+/**
+ * Sets an integer parameter (any key of `sora_request_set` whose value is a
+ * whole number): `width`, `height`, `frames`, `fps`, `steps`, `seed` (>= 0),
+ * `audio` (0 or 1), …; the number keys (`seconds`, `guidance`, …) accept
+ * integers too. An unknown key or a bad value gives
+ * `SORA_ERR_INVALID_ARGUMENT` naming it and leaves the request unchanged.
  */
 enum sora_status sora_request_set_int(struct sora_request *request,
                                       const char *key,
                                       int64_t value);
 
 /**
- * Sets a number option. Keys: `seconds` (duration; `frames` takes precedence
- * when both are set), `guidance` (classifier-free guidance scale, >= 0).
+ * Sets a number parameter: `seconds` (duration; `frames` takes precedence
+ * when both are set), `guidance` / `guidance_scale` (classifier-free
+ * guidance scale, >= 0), `guidance_scale_2`, `strength`, …
  * An unknown key or a bad value gives `SORA_ERR_INVALID_ARGUMENT` and leaves
  * the request unchanged.
  */
@@ -376,7 +394,8 @@ enum sora_status sora_request_set_float(struct sora_request *request,
                                         double value);
 
 /**
- * Sets a string option (UTF-8). Keys: `negative_prompt`, `prompt`.
+ * Sets a string parameter (UTF-8): `negative_prompt`, `prompt` (keys that
+ * take other values are set with their typed setter or `sora_request_set`).
  * An unknown key or a bad value gives `SORA_ERR_INVALID_ARGUMENT` and leaves
  * the request unchanged.
  */

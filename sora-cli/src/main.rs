@@ -9,6 +9,7 @@ use std::time::Instant;
 
 use clap::{Args, Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
+use sora_core::family::params::set_known_text;
 use sora_core::{
     io, CancelToken, Device, Dtype, Error, ErrorKind, ImageInput, Phase, Pipeline, Progress,
     Request, VideoInput,
@@ -119,6 +120,12 @@ struct GenerateArgs {
     /// How much of the schedule video-to-video re-runs, in (0, 1].
     #[arg(long, requires = "video")]
     strength: Option<f32>,
+    /// Set a request parameter by its diffusers keyword (e.g.
+    /// `guidance_scale=3.5`, `num_inference_steps=30`, `guidance_scale_2=3`)
+    /// or sora's name (`guidance`, `steps`, …); repeatable, applied after the
+    /// dedicated flags. Lists are comma-separated (`KEY=28,29`).
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    set: Vec<String>,
     /// Print the clip's metadata as one JSON object on stdout.
     #[arg(long)]
     json: bool,
@@ -181,16 +188,40 @@ fn build_request(a: &GenerateArgs) -> sora_core::Result<Request> {
     } else {
         Request::text(a.prompt.clone())
     };
-    req.negative_prompt = a.negative_prompt.clone();
-    req.width = a.width;
-    req.height = a.height;
-    req.frames = a.frames;
-    req.seconds = a.seconds;
-    req.fps = a.fps;
-    req.steps = a.steps;
-    req.guidance = a.guidance;
-    req.guidance_2 = a.guidance_2;
+    // The dedicated flags take the core's parameter path, as `--set` does.
+    let numbers = [
+        ("width", a.width),
+        ("height", a.height),
+        ("frames", a.frames),
+        ("fps", a.fps),
+        ("steps", a.steps),
+    ];
+    for (key, v) in numbers {
+        if let Some(v) = v {
+            req.set(key, v)?;
+        }
+    }
+    let reals = [
+        ("seconds", a.seconds),
+        ("guidance", a.guidance),
+        ("guidance_2", a.guidance_2),
+    ];
+    for (key, v) in reals {
+        if let Some(v) = v {
+            req.set(key, v)?;
+        }
+    }
+    if let Some(p) = &a.negative_prompt {
+        req.set("negative_prompt", p.as_str())?;
+    }
+    // A seed is any u64 (the parameter path takes seeds up to 2^63-1).
     req.seed = a.seed;
+    for item in &a.set {
+        let (key, value) = item
+            .split_once('=')
+            .ok_or_else(|| Error::invalid(format!("--set takes KEY=VALUE, got `{item}`")))?;
+        set_known_text(&mut req, key.trim(), value)?;
+    }
     Ok(req)
 }
 

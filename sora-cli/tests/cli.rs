@@ -633,3 +633,45 @@ fn vae_tiling_flag_reaches_the_pipeline() {
         assert!(!out.exists());
     }
 }
+
+#[test]
+fn set_takes_the_parameter_path_of_the_dedicated_flags() {
+    let m = model();
+    let dir = scratch("set");
+    let ms = m.to_str().unwrap();
+    let frames_of = |name: &str, extra: &[&str]| {
+        let out = dir.join(name);
+        let mut a = small_args(ms, out.to_str().unwrap());
+        a.extend(extra);
+        let o = sora(&a);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        io::read_png_sequence(&out).unwrap()
+    };
+    let by_key = frames_of("key", &["--set", "guidance_scale=3.5"]);
+    let by_flag = frames_of("flag", &["--guidance", "3.5"]);
+    let default = frames_of("default", &[]);
+    assert_eq!(
+        by_key, by_flag,
+        "--set guidance_scale=3.5 differs from --guidance 3.5"
+    );
+    assert_ne!(by_key, default, "guidance_scale did not reach the run");
+
+    // An unknown key, a bad value, a key the request cannot take: 2, naming it,
+    // before the model is loaded; nothing written.
+    let out = dir.join("bad.mp4");
+    for (set, named) in [
+        ("no_such_key=1", "no_such_key"),
+        ("num_inference_steps=0", "num_inference_steps"),
+        ("guidance_scale=lots", "guidance_scale"),
+        ("strength=0.5", "strength"),
+        ("guidance_scale", "KEY=VALUE"),
+    ] {
+        let mut a = small_args("/nonexistent/model", out.to_str().unwrap());
+        a.extend(["--set", set]);
+        let o = sora(&a);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "--set {set}: {err}");
+        assert!(err.contains(named), "--set {set}: {err}");
+    }
+    assert!(!out.exists());
+}

@@ -1,22 +1,24 @@
 //! `sora_request`: what to generate (`sora_core::Request`), with rav1e-style
 //! key/value setters so that the ABI stays stable as options grow.
 //!
-//! Each setter checks its value against the rules every model shares (the
-//! core's `Request::resolve` with neutral defaults) and leaves the request
-//! unchanged when it fails. Rules of one model (sizes a family accepts, frame
-//! counts, audio) are checked by `sora_generate`.
+//! Every setter hands its key and value to the core's one parameter path
+//! (`sora_core::family::params::set_known`, i.e. `Request::set`), which checks
+//! them and leaves the request unchanged when they fail. Rules of one model
+//! (sizes a family accepts, frame counts, audio, its own keys) are checked by
+//! `sora_generate`.
 
 use std::ffi::{c_char, c_double, c_float};
 use std::path::Path;
 use std::ptr;
 
 use ndarray::{Array3, Array4};
-use sora_core::pipeline::Defaults;
+use sora_core::family::params::{find_param, set_known, set_known_text};
+use sora_core::pipeline::{ParamKind, ParamValue};
 use sora_core::{ImageInput, Mode, Request, VideoInput};
 
 use crate::args::{handle_mut, out_arg, slice_arg, str_arg};
 use crate::media;
-use crate::status::{arg_err, sora_status, FfiError, FfiResult};
+use crate::status::{arg_err, sora_status, FfiResult};
 
 /// A generation request. Made by `sora_request_new_text`, freed by
 /// `sora_request_free`. Not to be changed by two threads at once.
@@ -25,106 +27,31 @@ pub struct sora_request {
     pub(crate) inner: Request,
 }
 
-/// Keys of the setters, their value type, and what they set.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Key {
-    Width,
-    Height,
-    Frames,
-    Seconds,
-    Fps,
-    Steps,
-    Guidance,
-    Seed,
-    NegativePrompt,
-    Prompt,
-    Audio,
-}
-
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Ty {
-    Int,
-    Float,
-    Str,
-}
-
-const KEYS: &[(&str, Key, Ty)] = &[
-    ("width", Key::Width, Ty::Int),
-    ("height", Key::Height, Ty::Int),
-    ("frames", Key::Frames, Ty::Int),
-    ("seconds", Key::Seconds, Ty::Float),
-    ("fps", Key::Fps, Ty::Int),
-    ("steps", Key::Steps, Ty::Int),
-    ("guidance", Key::Guidance, Ty::Float),
-    ("seed", Key::Seed, Ty::Int),
-    ("negative_prompt", Key::NegativePrompt, Ty::Str),
-    ("prompt", Key::Prompt, Ty::Str),
-    ("audio", Key::Audio, Ty::Int),
-];
-
-fn lookup(key: &str) -> FfiResult<(&'static str, Key, Ty)> {
-    KEYS.iter()
-        .copied()
-        .find(|(name, _, _)| *name == key)
-        .ok_or_else(|| {
-            let known: Vec<&str> = KEYS.iter().map(|(n, _, _)| *n).collect();
-            arg_err(format!(
-                "unknown request key `{key}` (known keys: {})",
-                known.join(", ")
-            ))
-        })
-}
-
-fn wrong_type(name: &str, ty: Ty) -> FfiError {
-    let setter = match ty {
-        Ty::Int => "an integer (sora_request_set_int)",
-        Ty::Float => "a number (sora_request_set_float)",
-        Ty::Str => "a string (sora_request_set_string)",
-    };
-    arg_err(format!("request key `{name}` takes {setter}"))
-}
-
-fn to_u32(name: &str, v: i64) -> FfiResult<u32> {
-    u32::try_from(v).map_err(|_| arg_err(format!("`{name}` must be in 0..=4294967295, got {v}")))
-}
-
-/// Neutral defaults: every value valid, so that `resolve` can only fail on
-/// values the caller set.
-fn neutral_defaults() -> Defaults {
-    Defaults {
-        width: 16,
-        height: 16,
-        frames: 1,
-        fps: 16,
-        steps: 1,
-        guidance: 1.0,
-        negative_prompt: String::new(),
-        audio: false,
+/// Sets `key` to `value` through the core ([`set_known`]). When the value's
+/// type does not fit the key, the message names the setter that fits.
+fn set_typed(req: &mut Request, key: &str, value: ParamValue) -> FfiResult<()> {
+    if let Some(spec) = find_param(key) {
+        // An integer for a switch is checked (0 or 1) by the core.
+        let fits = spec.kind.accepts(&value)
+            || (spec.kind == ParamKind::Bool && matches!(value, ParamValue::Int(_)));
+        if !fits {
+            let setter = match spec.kind {
+                ParamKind::Int | ParamKind::Bool => "an integer (sora_request_set_int)",
+                ParamKind::Float => "a number (sora_request_set_float)",
+                ParamKind::Str => "a string (sora_request_set_string)",
+                ParamKind::List => "a list of numbers, as text (sora_request_set)",
+            };
+            return Err(arg_err(format!("request key `{key}` takes {setter}")));
+        }
     }
+    Ok(set_known(req, key, value)?)
 }
 
-/// Applies `change` (of an option, not of the input) to a copy of `req` whose
-/// media input is left out, checks the copy with the core's shared rules, and
-/// keeps it only if they pass.
-fn apply(req: &mut Request, change: impl FnOnce(&mut Request)) -> FfiResult<()> {
-    let input = std::mem::replace(&mut req.mode, Mode::Text);
-    let mut probe = req.clone();
-    req.mode = input;
-    change(&mut probe);
-    probe.resolve(&neutral_defaults(), |f| f)?;
-    probe.mode = std::mem::replace(&mut req.mode, Mode::Text);
-    *req = probe;
-    Ok(())
-}
-
-/// Replaces the request's input with `mode` if the request still passes the
-/// shared rules with it; otherwise keeps the old input.
+/// Replaces the request's input with `mode` if the core accepts the input's
+/// values; otherwise keeps the old input.
 fn set_mode(req: &mut Request, mode: Mode) -> FfiResult<()> {
-    let old = std::mem::replace(&mut req.mode, mode);
-    if let Err(e) = req.resolve(&neutral_defaults(), |f| f) {
-        req.mode = old;
-        return Err(e.into());
-    }
+    mode.check()?;
+    req.mode = mode;
     Ok(())
 }
 
@@ -145,11 +72,36 @@ pub unsafe extern "C" fn sora_request_new_text(
     })
 }
 
-/// Sets an integer option. Keys: `width`, `height`, `frames`, `fps`, `steps`
-/// (0 ..= 2^32-1, checked further by the rules), `seed` (>= 0), `audio` (0 or 1).
-/// The number keys `seconds` and `guidance` accept integers too.
-/// An unknown key or a bad value gives `SORA_ERR_INVALID_ARGUMENT` naming it
-/// and leaves the request unchanged.
+/// Sets a request parameter from text (UTF-8), parsed by the core: keys are
+/// named as diffusers' pipeline keywords (`guidance_scale`,
+/// `num_inference_steps`, `num_frames`, `frame_rate`, `guidance_scale_2`,
+/// `strength`, …) or sora's names (`guidance`, `steps`, `frames`, `fps`,
+/// `seconds`, `seed`, `audio`, `width`, `height`, `prompt`,
+/// `negative_prompt`); values are written as on a command line: `3.5`,
+/// `true`, `28,29` for a list. `strength` needs a video input first. A key no
+/// family of this build knows, or a bad value of a common key, gives
+/// `SORA_ERR_INVALID_ARGUMENT` naming the key and leaves the request
+/// unchanged; a family's own key is checked against the loaded family by
+/// `sora_generate`.
+#[no_mangle]
+pub unsafe extern "C" fn sora_request_set(
+    request: *mut sora_request,
+    key: *const c_char,
+    value_utf8: *const c_char,
+) -> sora_status {
+    ffi_boundary!("sora_request_set", {
+        let req = handle_mut(request, "request")?;
+        let key = str_arg(key, "key")?;
+        let value = str_arg(value_utf8, "value")?;
+        Ok(set_known_text(&mut req.inner, key, value)?)
+    })
+}
+
+/// Sets an integer parameter (any key of `sora_request_set` whose value is a
+/// whole number): `width`, `height`, `frames`, `fps`, `steps`, `seed` (>= 0),
+/// `audio` (0 or 1), …; the number keys (`seconds`, `guidance`, …) accept
+/// integers too. An unknown key or a bad value gives
+/// `SORA_ERR_INVALID_ARGUMENT` naming it and leaves the request unchanged.
 #[no_mangle]
 pub unsafe extern "C" fn sora_request_set_int(
     request: *mut sora_request,
@@ -159,62 +111,13 @@ pub unsafe extern "C" fn sora_request_set_int(
     ffi_boundary!("sora_request_set_int", {
         let req = handle_mut(request, "request")?;
         let key = str_arg(key, "key")?;
-        let (name, k, ty) = lookup(key)?;
-        match ty {
-            Ty::Int => {}
-            Ty::Float => return set_number(&mut req.inner, name, k, value as f64),
-            Ty::Str => return Err(wrong_type(name, ty)),
-        }
-        match k {
-            Key::Width => {
-                let v = to_u32(name, value)?;
-                apply(&mut req.inner, |r| r.width = Some(v))
-            }
-            Key::Height => {
-                let v = to_u32(name, value)?;
-                apply(&mut req.inner, |r| r.height = Some(v))
-            }
-            Key::Frames => {
-                let v = to_u32(name, value)?;
-                apply(&mut req.inner, |r| r.frames = Some(v))
-            }
-            Key::Fps => {
-                let v = to_u32(name, value)?;
-                apply(&mut req.inner, |r| r.fps = Some(v))
-            }
-            Key::Steps => {
-                let v = to_u32(name, value)?;
-                apply(&mut req.inner, |r| r.steps = Some(v))
-            }
-            Key::Seed => {
-                let v = u64::try_from(value)
-                    .map_err(|_| arg_err(format!("`seed` must be ≥ 0, got {value}")))?;
-                apply(&mut req.inner, |r| r.seed = Some(v))
-            }
-            Key::Audio => {
-                let on = match value {
-                    0 => false,
-                    1 => true,
-                    _ => return Err(arg_err(format!("`audio` must be 0 or 1, got {value}"))),
-                };
-                apply(&mut req.inner, |r| r.audio = Some(on))
-            }
-            _ => Err(wrong_type(name, ty)),
-        }
+        set_typed(&mut req.inner, key, ParamValue::Int(value))
     })
 }
 
-fn set_number(req: &mut Request, name: &str, k: Key, value: f64) -> FfiResult<()> {
-    let v = value as f32;
-    match k {
-        Key::Seconds => apply(req, |r| r.seconds = Some(v)),
-        Key::Guidance => apply(req, |r| r.guidance = Some(v)),
-        _ => Err(arg_err(format!("request key `{name}` is not a number"))),
-    }
-}
-
-/// Sets a number option. Keys: `seconds` (duration; `frames` takes precedence
-/// when both are set), `guidance` (classifier-free guidance scale, >= 0).
+/// Sets a number parameter: `seconds` (duration; `frames` takes precedence
+/// when both are set), `guidance` / `guidance_scale` (classifier-free
+/// guidance scale, >= 0), `guidance_scale_2`, `strength`, …
 /// An unknown key or a bad value gives `SORA_ERR_INVALID_ARGUMENT` and leaves
 /// the request unchanged.
 #[no_mangle]
@@ -226,15 +129,12 @@ pub unsafe extern "C" fn sora_request_set_float(
     ffi_boundary!("sora_request_set_float", {
         let req = handle_mut(request, "request")?;
         let key = str_arg(key, "key")?;
-        let (name, k, ty) = lookup(key)?;
-        if ty != Ty::Float {
-            return Err(wrong_type(name, ty));
-        }
-        set_number(&mut req.inner, name, k, value)
+        set_typed(&mut req.inner, key, ParamValue::Float(value))
     })
 }
 
-/// Sets a string option (UTF-8). Keys: `negative_prompt`, `prompt`.
+/// Sets a string parameter (UTF-8): `negative_prompt`, `prompt` (keys that
+/// take other values are set with their typed setter or `sora_request_set`).
 /// An unknown key or a bad value gives `SORA_ERR_INVALID_ARGUMENT` and leaves
 /// the request unchanged.
 #[no_mangle]
@@ -247,14 +147,7 @@ pub unsafe extern "C" fn sora_request_set_string(
         let req = handle_mut(request, "request")?;
         let key = str_arg(key, "key")?;
         let value = str_arg(value, "value")?;
-        let (name, k, ty) = lookup(key)?;
-        match k {
-            Key::NegativePrompt => {
-                apply(&mut req.inner, |r| r.negative_prompt = Some(value.into()))
-            }
-            Key::Prompt => apply(&mut req.inner, |r| r.prompt = value.into()),
-            _ => Err(wrong_type(name, ty)),
-        }
+        set_typed(&mut req.inner, key, ParamValue::Str(value.into()))
     })
 }
 

@@ -128,6 +128,48 @@ fn a_failed_set_leaves_the_request_unchanged() {
 }
 
 #[test]
+fn request_set_parses_text_in_the_core() {
+    let mut r: *mut sora_request = ptr::null_mut();
+    unsafe {
+        assert_eq!(
+            sora_request_new_text(c("a cat").as_ptr(), &mut r),
+            sora_status::SORA_OK
+        );
+        for (k, v) in [
+            ("guidance_scale", "3.5"),
+            ("num_inference_steps", "6"),
+            ("guidance_scale_2", "2"),
+        ] {
+            assert_eq!(
+                sora_request_set(r, c(k).as_ptr(), c(v).as_ptr()),
+                sora_status::SORA_OK,
+                "{k}={v}: {}",
+                last_error()
+            );
+        }
+        assert_eq!((*r).inner.guidance, Some(3.5));
+        assert_eq!((*r).inner.steps, Some(6));
+        assert_eq!((*r).inner.guidance_2, Some(2.0));
+        for (k, v) in [("no_such_key", "1"), ("guidance", "lots"), ("steps", "2.5")] {
+            assert_eq!(
+                sora_request_set(r, c(k).as_ptr(), c(v).as_ptr()),
+                sora_status::SORA_ERR_INVALID_ARGUMENT
+            );
+            assert!(last_error().contains(k), "{k}: {}", last_error());
+        }
+        assert_eq!(
+            ((*r).inner.guidance, (*r).inner.steps),
+            (Some(3.5), Some(6))
+        );
+        assert_eq!(
+            sora_request_set(r, c("steps").as_ptr(), ptr::null()),
+            sora_status::SORA_ERR_INVALID_ARGUMENT
+        );
+        sora_request_free(r);
+    }
+}
+
+#[test]
 fn path_inputs_are_unsupported_until_io_reads_them() {
     let mut r: *mut sora_request = ptr::null_mut();
     unsafe {

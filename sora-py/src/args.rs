@@ -11,6 +11,8 @@ use numpy::{
 use pyo3::prelude::*;
 use pyo3::types::PyString;
 
+use sora_core::pipeline::ParamValue;
+
 use crate::errors::invalid;
 
 /// The Python type name of `obj`, for messages.
@@ -67,6 +69,67 @@ pub fn opt_str(name: &str, obj: Option<&Bound<'_, PyAny>>) -> PyResult<Option<St
         .to_str()
         .map(|s| Some(s.to_owned()))
         .map_err(|e| invalid(format!("{name} is not valid text: {e}")))
+}
+
+/// A request parameter given as a keyword argument, as the core's typed
+/// value: `bool`, `int`, `float`, `str`, or a list/tuple of numbers (`None`
+/// stays `None`: the family's default). The core checks the key and range.
+pub fn param_value(name: &str, obj: &Bound<'_, PyAny>) -> PyResult<Option<ParamValue>> {
+    use pyo3::types::{PyBool, PyFloat, PyInt, PyList, PyTuple};
+    let not_a_value = || {
+        invalid(format!(
+            "{name} must be a number, bool, str or list of numbers, got {}",
+            type_name(obj)
+        ))
+    };
+    let number = |o: &Bound<'_, PyAny>| -> PyResult<f64> {
+        if o.is_instance_of::<PyBool>() {
+            return Err(not_a_value());
+        }
+        o.extract::<f64>().map_err(|_| not_a_value())
+    };
+    Ok(Some(if obj.is_none() {
+        return Ok(None);
+    } else if obj.is_instance_of::<PyBool>() {
+        ParamValue::Bool(obj.extract()?)
+    } else if obj.is_instance_of::<PyInt>() {
+        ParamValue::Int(
+            obj.extract()
+                .map_err(|_| invalid(format!("{name} is out of range: {obj}")))?,
+        )
+    } else if obj.is_instance_of::<PyFloat>() {
+        ParamValue::Float(obj.extract()?)
+    } else if obj.is_instance_of::<PyString>() {
+        ParamValue::Str(opt_str(name, Some(obj))?.unwrap_or_default())
+    } else if obj.is_instance_of::<PyList>() || obj.is_instance_of::<PyTuple>() {
+        let items: Vec<f64> = obj
+            .try_iter()?
+            .map(|item| item.and_then(|o| number(&o)))
+            .collect::<PyResult<_>>()?;
+        ParamValue::List(items)
+    } else if obj.hasattr("__index__")? {
+        // numpy integers
+        ParamValue::Int(obj.extract().map_err(|_| not_a_value())?)
+    } else {
+        // numpy floats and other numbers
+        ParamValue::Float(number(obj)?)
+    }))
+}
+
+/// The keyword arguments beyond a method's own (`**params`), converted.
+pub fn params(
+    kwargs: Option<&Bound<'_, pyo3::types::PyDict>>,
+) -> PyResult<Vec<(String, ParamValue)>> {
+    let mut out = Vec::new();
+    if let Some(kw) = kwargs {
+        for (k, v) in kw.iter() {
+            let key: String = k.extract()?;
+            if let Some(value) = param_value(&key, &v)? {
+                out.push((key, value));
+            }
+        }
+    }
+    Ok(out)
 }
 
 /// A media argument: a file path or pixels.

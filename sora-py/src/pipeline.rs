@@ -9,6 +9,8 @@ use std::sync::Mutex;
 use ndarray::{Array3, Array4};
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
+use sora_core::family::params::set_known;
+use sora_core::pipeline::ParamValue;
 use sora_core::{
     CancelToken, Device, Dtype, Error, ImageInput, Phase, Progress, Request, StepInfo, VideoInput,
 };
@@ -151,6 +153,9 @@ struct Args {
     image: Option<Media<Array3<u8>>>,
     video: Option<Media<Array4<u8>>>,
     strength: Option<f32>,
+    /// Request parameters given as extra keywords (`guidance_scale=3.5`),
+    /// set through the core after the keywords above.
+    params: Vec<(String, ParamValue)>,
 }
 
 /// The optional keywords of `generate` / `generate_to_file`, in the order of
@@ -160,7 +165,11 @@ type Keywords<'a, 'py> = [Option<&'a Bound<'py, PyAny>>; 13];
 
 impl Args {
     /// Converts the Python arguments (with the GIL held).
-    fn parse(prompt: &Bound<'_, PyAny>, kw: Keywords<'_, '_>) -> PyResult<Self> {
+    fn parse(
+        prompt: &Bound<'_, PyAny>,
+        kw: Keywords<'_, '_>,
+        params: Option<&Bound<'_, PyDict>>,
+    ) -> PyResult<Self> {
         let [negative_prompt, width, height, frames, seconds, fps, steps, guidance, guidance_2, seed, image, video, strength] =
             kw;
         Ok(Self {
@@ -185,6 +194,7 @@ impl Args {
                 .map(args::video)
                 .transpose()?,
             strength: args::opt_f32("strength", strength)?,
+            params: args::params(params)?,
         })
     }
 
@@ -237,6 +247,9 @@ impl Args {
         req.guidance = self.guidance;
         req.guidance_2 = self.guidance_2;
         req.seed = self.seed;
+        for (key, value) in self.params {
+            set_known(&mut req, &key, value)?;
+        }
         Ok(req)
     }
 }
@@ -399,10 +412,15 @@ impl PyPipeline {
     /// models (defaults to `guidance`). `on_step(step, total, elapsed_s, eta_s)` is called after
     /// each denoising step; returning False (any falsy value but None) cancels
     /// with `CancelledError`. Ctrl-C stops the run with `KeyboardInterrupt`.
+    /// Other keyword arguments are request parameters named as diffusers'
+    /// pipeline keywords (`guidance_scale=3.5`, `num_inference_steps=30`,
+    /// `guidance_scale_2=3.0`, lists as Python lists), set through the core
+    /// after the keywords above; an unknown one or a bad value raises
+    /// `InvalidRequestError` naming it.
     #[pyo3(signature = (
         prompt, *, negative_prompt=None, width=None, height=None, frames=None, seconds=None,
         fps=None, steps=None, guidance=None, guidance_2=None, seed=None, image=None, video=None, strength=None,
-        on_step=None
+        on_step=None, **params
     ))]
     #[allow(clippy::too_many_arguments)]
     fn generate(
@@ -423,6 +441,7 @@ impl PyPipeline {
         video: Option<&Bound<'_, PyAny>>,
         strength: Option<&Bound<'_, PyAny>>,
         on_step: Option<&Bound<'_, PyAny>>,
+        params: Option<&Bound<'_, PyDict>>,
     ) -> PyResult<PyClip> {
         let a = Args::parse(
             prompt,
@@ -441,6 +460,7 @@ impl PyPipeline {
                 video,
                 strength,
             ],
+            params,
         )?;
         let clip = self.run(py, a, on_step, |pipe, req, progress| {
             pipe.generate(req, progress)
@@ -456,7 +476,7 @@ impl PyPipeline {
     #[pyo3(signature = (
         path, prompt, *, negative_prompt=None, width=None, height=None, frames=None, seconds=None,
         fps=None, steps=None, guidance=None, guidance_2=None, seed=None, image=None, video=None, strength=None,
-        on_step=None
+        on_step=None, **params
     ))]
     #[allow(clippy::too_many_arguments)]
     fn generate_to_file<'py>(
@@ -478,6 +498,7 @@ impl PyPipeline {
         video: Option<&Bound<'_, PyAny>>,
         strength: Option<&Bound<'_, PyAny>>,
         on_step: Option<&Bound<'_, PyAny>>,
+        params: Option<&Bound<'_, PyDict>>,
     ) -> PyResult<Bound<'py, PyDict>> {
         let path: PathBuf = args::path("path", path)?;
         let a = Args::parse(
@@ -497,6 +518,7 @@ impl PyPipeline {
                 video,
                 strength,
             ],
+            params,
         )?;
         let meta = self.run(py, a, on_step, |pipe, req, progress| {
             pipe.generate_to_file(req, progress, &path)
@@ -513,7 +535,8 @@ impl PyPipeline {
     /// checks against the memory budget. Takes the keywords of `generate`.
     #[pyo3(signature = (
         prompt=None, *, negative_prompt=None, width=None, height=None, frames=None, seconds=None,
-        fps=None, steps=None, guidance=None, guidance_2=None, seed=None, image=None, video=None, strength=None
+        fps=None, steps=None, guidance=None, guidance_2=None, seed=None, image=None, video=None, strength=None,
+        **params
     ))]
     #[allow(clippy::too_many_arguments)]
     fn estimate<'py>(
@@ -533,6 +556,7 @@ impl PyPipeline {
         image: Option<&Bound<'_, PyAny>>,
         video: Option<&Bound<'_, PyAny>>,
         strength: Option<&Bound<'_, PyAny>>,
+        params: Option<&Bound<'_, PyDict>>,
     ) -> PyResult<Bound<'py, PyDict>> {
         // The prompt's text does not change the estimate; None stands for "".
         let empty = pyo3::types::PyString::new(py, "").into_any();
@@ -553,6 +577,7 @@ impl PyPipeline {
                 video,
                 strength,
             ],
+            params,
         )?;
         let est = py.detach(|| {
             guard(|| {

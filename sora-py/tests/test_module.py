@@ -135,6 +135,8 @@ def _stub_params(fn: ast.FunctionDef):
         out.append((arg.arg, kind, None if d is None else ast.literal_eval(d)))
     for arg, d in zip(a.kwonlyargs, a.kw_defaults):
         out.append((arg.arg, "KEYWORD_ONLY", None if d is None else ast.literal_eval(d)))
+    if a.kwarg is not None:
+        out.append((a.kwarg.arg, "VAR_KEYWORD", None))
     return [p for p in out if p[0] != "self"]
 
 
@@ -153,7 +155,7 @@ def _runtime_params(fn):
 @pytest.mark.parametrize(
     "cls,method",
     [("Pipeline", "__init__"), ("Pipeline", "generate"), ("Pipeline", "generate_to_file"),
-     ("Pipeline", "cancel"), ("Clip", "save")],
+     ("Pipeline", "estimate"), ("Pipeline", "cancel"), ("Clip", "save")],
 )
 def test_stub_signatures_match_runtime(cls, method):
     node = next(n for n in _stub_tree().body if isinstance(n, ast.ClassDef) and n.name == cls)

@@ -262,6 +262,19 @@ static void test_request_keys(void) {
     EXPECT(sora_request_set_float(r, "guidance", -1.0), INVALID, "guidance");
     EXPECT(sora_request_set_float(r, "guidance", 0.0 / 0.0), INVALID, "guidance");
 
+    /* sora_request_set: diffusers' keywords (and sora's names) from text, parsed by the core. */
+    EXPECT(sora_request_set(r, "guidance_scale", "3.5"), SORA_OK, NULL);
+    EXPECT(sora_request_set(r, "num_inference_steps", "4"), SORA_OK, NULL);
+    EXPECT(sora_request_set(r, "num_frames", "9"), SORA_OK, NULL);
+    EXPECT(sora_request_set(r, "frame_rate", "24"), SORA_OK, NULL);
+    EXPECT(sora_request_set(r, "audio", "false"), SORA_OK, NULL);
+    EXPECT(sora_request_set(r, "no_such_key", "1"), INVALID, "no_such_key");
+    EXPECT(sora_request_set(r, "num_inference_steps", "2.5"), INVALID, "num_inference_steps");
+    EXPECT(sora_request_set(r, "guidance_scale", "lots"), INVALID, "guidance_scale");
+    EXPECT(sora_request_set(r, "strength", "0.5"), INVALID, "video");
+    EXPECT(sora_request_set(r, "steps", NULL), INVALID, "value");
+    EXPECT(sora_request_set(NULL, "steps", "2"), INVALID, "request");
+
     /* Media inputs. */
     uint8_t px[2 * 4 * 4 * 3];
     memset(px, 128, sizeof px);
@@ -410,6 +423,30 @@ static void test_generation(const char *model) {
             CHECK(d2 && t2 == t && memcmp(d2, data, n) == 0, "same seed gives the same frames");
             sora_clip_free(again);
         }
+
+        /* One parameter path: guidance_scale as text equals guidance as a number,
+         * and differs from the default guidance (so the value was used). */
+        sora_request *by_key = small_request();
+        sora_request *by_name = small_request();
+        EXPECT(sora_request_set(by_key, "guidance_scale", "3.5"), SORA_OK, NULL);
+        EXPECT(sora_request_set_float(by_name, "guidance", 3.5), SORA_OK, NULL);
+        sora_clip *ck = NULL, *cn = NULL;
+        EXPECT(sora_generate(p, by_key, NULL, NULL, NULL, &ck), SORA_OK, NULL);
+        EXPECT(sora_generate(p, by_name, NULL, NULL, NULL, &cn), SORA_OK, NULL);
+        if (ck && cn) {
+            const uint8_t *dk = NULL, *dn = NULL;
+            size_t tk, hk, wk, tn, hn, wn;
+            EXPECT(sora_clip_frames(ck, &dk, &tk, &hk, &wk), SORA_OK, NULL);
+            EXPECT(sora_clip_frames(cn, &dn, &tn, &hn, &wn), SORA_OK, NULL);
+            CHECK(dk && dn && tk == t && tn == t && memcmp(dk, dn, n) == 0,
+                  "guidance_scale=3.5 gives the frames of guidance 3.5");
+            CHECK(dk && tk == t && memcmp(dk, data, n) != 0,
+                  "guidance_scale=3.5 differs from the default guidance");
+        }
+        sora_clip_free(ck);
+        sora_clip_free(cn);
+        sora_request_free(by_key);
+        sora_request_free(by_name);
         sora_clip_free(clip);
     }
 

@@ -5,6 +5,7 @@
 
 pub mod generation;
 pub mod model;
+pub mod params;
 pub mod registry;
 
 pub use generation::{FrameSink, Generation};

@@ -8,6 +8,7 @@ use std::path::Path;
 
 use crate::estimate::{EstimateOptions, MemoryEstimate};
 use crate::family::model::{MemoryOptions, ModelFamily};
+use crate::pipeline::param_spec::ParamSpec;
 use crate::pipeline::request::Request;
 use crate::weights::{ModelFolder, WeightReport};
 use crate::{Device, Dtype, Error, Result};
@@ -24,6 +25,8 @@ pub struct Family {
     pub name: &'static str,
     /// The diffusers pipeline classes (`model_index.json` `_class_name`) it runs.
     pub classes: &'static [&'static str],
+    /// The request parameters it accepts beyond the common ones (`Request::set` keys).
+    pub params: &'static [ParamSpec],
     /// Loads a folder to run on a device in a dtype, with the memory options applied.
     pub load: LoadFn,
     /// Dry-loads each component (names and shapes only) and reports what does not match.
@@ -41,6 +44,7 @@ pub const FAMILIES: &[Family] = &[Family {
         "WanImageToVideoPipeline",
         "WanVideoToVideoPipeline",
     ],
+    params: crate::models::wan::params::PARAMS,
     load: crate::models::wan::load_family,
     audit: crate::models::wan::WanFamily::audit,
     estimate: crate::models::wan::estimate_folder,

@@ -6,6 +6,8 @@
 pub mod clip;
 pub mod noise;
 mod options;
+pub mod param_spec;
+pub mod params;
 pub mod progress;
 pub mod request;
 mod sink;
@@ -17,6 +19,9 @@ use std::time::Instant;
 pub use clip::{Clip, ClipMeta, Timings};
 pub use noise::Noise;
 pub use options::{parse_vae_tiling, PIPELINE_OPTIONS};
+pub use param_spec::GivenParam;
+pub use param_spec::{ParamKind, ParamRange, ParamSpec, ParamValue};
+pub use params::{common_param, describe_params, COMMON_PARAMS, GUIDANCE_SCALE_2};
 pub use progress::{CancelToken, Phase, Progress, StepCallback, StepInfo};
 pub use request::{
     Defaults, ImageInput, InputSource, Mode, Request, Resolved, VideoInput, DEFAULT_STRENGTH,

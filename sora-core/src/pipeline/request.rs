@@ -1,10 +1,13 @@
 //! What the user asks for: a typed [`Request`] built by chained setters, and
 //! [`Resolved`], the same request with the family's defaults filled in.
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use ndarray::{Array3, Array4};
 
+use super::param_spec::GivenParam;
+use super::param_spec::{ParamSpec, ParamValue};
 use crate::{Error, Result};
 
 /// An image to start from (`[H, W, 3]` RGB, u8).
@@ -50,6 +53,38 @@ pub enum Mode {
 }
 
 impl Mode {
+    /// Checks the input's own values (strength, seconds to add, non-empty
+    /// media); the rest of the request is checked by [`Request::resolve`].
+    pub fn check(&self) -> Result<()> {
+        match self {
+            Mode::Video { strength, clip } => {
+                if !strength.is_finite() || *strength <= 0.0 || *strength > 1.0 {
+                    return Err(Error::invalid(format!(
+                        "strength must be in (0, 1], got {strength}"
+                    )));
+                }
+                if clip.frames.shape()[0] == 0 {
+                    return Err(Error::invalid("the source video has no frames"));
+                }
+            }
+            Mode::Extend { seconds, .. } => {
+                if !seconds.is_finite() || *seconds <= 0.0 {
+                    return Err(Error::invalid(format!(
+                        "seconds to add must be positive, got {seconds}"
+                    )));
+                }
+            }
+            Mode::Image(img) => {
+                let s = img.pixels.shape();
+                if s[0] == 0 || s[1] == 0 {
+                    return Err(Error::invalid("the input image is empty"));
+                }
+            }
+            Mode::Text => {}
+        }
+        Ok(())
+    }
+
     /// A short name: `text`, `image`, `video`, `extend`.
     pub fn name(&self) -> &'static str {
         match self {
@@ -97,6 +132,9 @@ pub struct Request {
     pub audio: Option<bool>,
     /// What the generation starts from.
     pub mode: Mode,
+    /// Parameters beyond the typed fields (set with [`Request::set`]), by the
+    /// name they were given under; checked against the family at resolve.
+    pub(crate) extra: BTreeMap<String, GivenParam>,
 }
 
 impl Request {
@@ -115,6 +153,7 @@ impl Request {
             seed: None,
             audio: None,
             mode,
+            extra: BTreeMap::new(),
         }
     }
 
@@ -210,6 +249,9 @@ pub struct Defaults {
     pub negative_prompt: String,
     /// Whether the family generates audio by default.
     pub audio: bool,
+    /// The request parameters the family accepts beyond the common ones
+    /// ([`super::params::COMMON_PARAMS`]), e.g. `guidance_scale_2`.
+    pub params: &'static [ParamSpec],
 }
 
 /// A request with every value decided.
@@ -239,6 +281,9 @@ pub struct Resolved {
     pub audio: bool,
     /// The mode.
     pub mode: Mode,
+    /// The family's own parameters given with [`Request::set`], checked
+    /// against [`Defaults::params`] and keyed by their canonical names.
+    pub params: BTreeMap<String, ParamValue>,
 }
 
 /// Picks the seed used when a request gives none (from the clock; recorded in the clip's meta).
@@ -316,32 +361,8 @@ impl Request {
                 "size must be positive, got {width}x{height}"
             )));
         }
-        match &self.mode {
-            Mode::Video { strength, clip } => {
-                if !strength.is_finite() || *strength <= 0.0 || *strength > 1.0 {
-                    return Err(Error::invalid(format!(
-                        "strength must be in (0, 1], got {strength}"
-                    )));
-                }
-                if clip.frames.shape()[0] == 0 {
-                    return Err(Error::invalid("the source video has no frames"));
-                }
-            }
-            Mode::Extend { seconds, .. } => {
-                if !seconds.is_finite() || *seconds <= 0.0 {
-                    return Err(Error::invalid(format!(
-                        "seconds to add must be positive, got {seconds}"
-                    )));
-                }
-            }
-            Mode::Image(img) => {
-                let s = img.pixels.shape();
-                if s[0] == 0 || s[1] == 0 {
-                    return Err(Error::invalid("the input image is empty"));
-                }
-            }
-            Mode::Text => {}
-        }
+        self.mode.check()?;
+        let params = self.resolve_params(d.params)?;
         Ok(Resolved {
             prompt: self.prompt.clone(),
             negative_prompt: self
@@ -358,6 +379,7 @@ impl Request {
             seed: self.seed.unwrap_or_else(fresh_seed),
             audio: self.audio.unwrap_or(d.audio),
             mode: self.mode.clone(),
+            params,
         })
     }
 }
@@ -383,6 +405,7 @@ mod tests {
             guidance: 5.0,
             negative_prompt: String::new(),
             audio: false,
+            params: &[],
         }
     }
 

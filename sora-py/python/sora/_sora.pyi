@@ -67,6 +67,7 @@ def estimate(
     included; the same object `sora inspect --estimate --json` prints)."""
 
 _OnStep = Callable[[int, int, float, float], bool | None]
+_Param = bool | int | float | str | list[float] | tuple[float, ...] | None
 
 @final
 class Clip:
@@ -145,8 +146,15 @@ class Pipeline:
         video: _Video | None = None,
         strength: float | None = None,
         on_step: _OnStep | None = None,
+        **params: _Param,
     ) -> Clip:
-        """Generates a clip; None values take the family's defaults."""
+        """Generates a clip; None values take the family's defaults.
+
+        Other keyword arguments are request parameters named as diffusers'
+        pipeline keywords (`guidance_scale=3.5`, `num_inference_steps=30`,
+        `guidance_scale_2=3.0`, ...; lists of numbers as lists), set after the
+        keywords above; an unknown one or a bad value raises
+        `InvalidRequestError` naming it."""
     def generate_to_file(
         self,
         path: _Path,
@@ -166,6 +174,7 @@ class Pipeline:
         video: _Video | None = None,
         strength: float | None = None,
         on_step: _OnStep | None = None,
+        **params: _Param,
     ) -> dict[str, Any]:
         """Generates straight into `path` (.mp4, .wav or a PNG folder) with flat
         memory; the file appears whole or not at all. Returns the clip's metadata."""
@@ -186,6 +195,7 @@ class Pipeline:
         image: _Image | None = None,
         video: _Video | None = None,
         strength: float | None = None,
+        **params: _Param,
     ) -> dict[str, Any]:
         """The memory the request needs from here on (loaded weights counted as
         resident): the estimate `generate` checks against the memory budget."""

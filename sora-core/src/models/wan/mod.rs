@@ -5,6 +5,7 @@
 mod family;
 pub mod image_encoder;
 mod memory;
+pub mod params;
 pub mod preprocess;
 pub mod rules;
 pub mod text_encoder;

@@ -28,6 +28,7 @@ pub(crate) fn wan_defaults() -> Defaults {
         guidance: 5.0,
         negative_prompt: DEFAULT_NEGATIVE.to_string(),
         audio: false,
+        params: super::params::PARAMS,
     }
 }
 
