@@ -10,6 +10,7 @@ import pathlib
 import signal
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -101,6 +102,36 @@ def test_requests_are_checked_and_named(tmp_path):
         rq.read_requests(f)
 
 
+def test_output_folder_rules(tmp_path):
+    from sora.ray import output
+
+    kw = {"prompt": "x", "seed": 1}
+    # A clip counts as complete only with its metadata, recording the same request.
+    (tmp_path / "c.mp4").write_bytes(b"mp4")
+    assert output.read_complete(str(tmp_path), "c", "mp4", kw) is None
+    output.write_meta(str(tmp_path), "c", {"frames": 2, "request": dict(kw, seed=2)})
+    assert output.read_complete(str(tmp_path), "c", "mp4", kw) is None
+    output.write_meta(str(tmp_path), "c", {"frames": 2, "request": kw})
+    assert output.read_complete(str(tmp_path), "c", "mp4", kw) == {"frames": 2, "request": kw}
+    (tmp_path / "c.mp4").unlink()
+    assert output.read_complete(str(tmp_path), "c", "mp4", kw) is None
+    # A frame folder needs every frame.
+    output.write_meta(str(tmp_path), "f", {"frames": 2, "request": kw})
+    (tmp_path / "f").mkdir()
+    (tmp_path / "f" / "0000.png").write_bytes(b"png")
+    assert output.read_complete(str(tmp_path), "f", "png", kw) is None
+    (tmp_path / "f" / "0001.png").write_bytes(b"png")
+    assert output.read_complete(str(tmp_path), "f", "png", kw) is not None
+    # What a dead worker (pid 41) staged is removed; another process's is not.
+    (tmp_path / ".c.mp4.sora-41-0.tmp").write_bytes(b"half")
+    (tmp_path / ".f.sora-41-3.tmp").mkdir()
+    (tmp_path / ".c.json.ray-41-0.tmp").write_text("{")
+    (tmp_path / ".c.mp4.sora-42-0.tmp").write_bytes(b"live")
+    assert len(output.remove_stale(str(tmp_path), "c", "mp4", [41])) == 2
+    assert len(output.remove_stale(str(tmp_path), "f", "png", [41])) == 1
+    assert _hidden(tmp_path) == [".c.mp4.sora-42-0.tmp"]
+
+
 def test_ray_clip_equals_the_cli_byte_for_byte(cluster, wan_model, tmp_path):
     cli = _cli()
     ref = tmp_path / "cli.mp4"
@@ -133,6 +164,13 @@ def test_ray_clip_equals_the_cli_byte_for_byte(cluster, wan_model, tmp_path):
     assert list((tmp_path / "none").iterdir()) == []
 
 
+def _same_frames(a: pathlib.Path, b: pathlib.Path) -> bool:
+    names = sorted(p.name for p in a.iterdir())
+    return names == sorted(p.name for p in b.iterdir()) and all(
+        (a / n).read_bytes() == (b / n).read_bytes() for n in names
+    )
+
+
 def test_a_killed_worker_is_replaced_and_a_rerun_skips_complete_clips(cluster, wan_model, pipe, tmp_path):
     out = tmp_path / "out"
     reqs = [dict(SLOW, prompt=f"a lantern swings in the wind {i}", seed=i) for i in range(6)]
@@ -140,12 +178,16 @@ def test_a_killed_worker_is_replaced_and_a_rerun_skips_complete_clips(cluster, w
     def run_killing_after_first_done(requests, **kw):
         results = []
         killed = None
-        for r in sora.ray.iter_many(wan_model, requests, out_dir=out, num_workers=1, **CPU_POOL, **kw):
+        for r in sora.ray.iter_many(wan_model, requests, out_dir=out, num_workers=1, format="png", **CPU_POOL, **kw):
             results.append(r)
             if killed is None and r.status == "done":
-                # The worker has started the next request by now: kill it as
-                # the OOM killer would.
+                # The worker goes on to the next request: once it has staged that
+                # clip's frame folder, it is mid-request; kill it as the OOM killer would.
                 killed = r.worker["pid"]
+                deadline = time.monotonic() + 30
+                while not any(f".sora-{killed}-" in n for n in _hidden(out)):
+                    assert time.monotonic() < deadline, "the worker never started the next request"
+                    time.sleep(0.005)
                 os.kill(killed, signal.SIGKILL)
         assert killed is not None
         return results, killed
@@ -157,9 +199,8 @@ def test_a_killed_worker_is_replaced_and_a_rerun_skips_complete_clips(cluster, w
     assert first[1].error.startswith("WorkerDiedError: the worker died 1 time(s)") and first[1].attempts == 1
     assert [r.attempts for r in first] == [1, 1, 1, 1]
     assert first[2].worker["pid"] != pid
-    assert not pathlib.Path(out / (first[1].name + ".mp4")).exists()
-    assert not pathlib.Path(out / (first[1].name + ".json")).exists()
-    assert _hidden(out) == []
+    assert not (out / first[1].name).exists() and not (out / (first[1].name + ".json")).exists()
+    assert _hidden(out) == []  # the dead worker's staged folder is gone
     stamps = {r.index: os.stat(r.path).st_mtime_ns for r in first if r.ok}
 
     # Again, with two more requests: the complete clips are skipped untouched, the
@@ -173,13 +214,13 @@ def test_a_killed_worker_is_replaced_and_a_rerun_skips_complete_clips(cluster, w
         assert os.stat(second[i].path).st_mtime_ns == stamp
         assert second[i].path == first[i].path
     assert _hidden(out) == []
-    assert len(list(out.glob("*.mp4"))) == 6 and len(list(out.glob("*.json"))) == 6
+    assert len([p for p in out.iterdir() if p.is_dir()]) == 6 and len(list(out.glob("*.json"))) == 6
     # The clips made after a kill (the one that failed, then made on the re-run; the
     # one retried; the one queued behind it) are the ones the same request makes in-process.
     for r in (second[1], second[4], second[5]):
-        expected = tmp_path / f"expected{r.index}.mp4"
+        expected = tmp_path / f"expected{r.index}"
         pipe.generate_to_file(expected, **rq.check_request(r.request))
-        assert pathlib.Path(r.path).read_bytes() == expected.read_bytes(), r.index
+        assert _same_frames(pathlib.Path(r.path), expected), r.index
 
 
 def test_python_m_sora_ray(cluster, wan_model, tmp_path):

@@ -180,6 +180,18 @@ def _default_workers(ray: Any, gpus_per_worker: float, cpus_per_worker: int) -> 
     return max(1, math.floor(res.get("CPU", 1) / cpus_per_worker))
 
 
+def _through_client(ray: Any, address: str | None) -> bool:
+    """True when this process reaches the cluster through Ray Client
+    (`ray://`): then the output folder is the cluster's, not this machine's,
+    and only the workers look at it."""
+    if (address or os.environ.get("RAY_ADDRESS", "")).startswith("ray://"):
+        return True
+    try:
+        return bool(ray.util.client.ray.is_connected())
+    except Exception:
+        return False
+
+
 def iter_many(
     model: str | os.PathLike[str],
     requests: Iterable[Mapping[str, Any]],
@@ -201,8 +213,12 @@ def iter_many(
     ray = _import_ray()
     if format not in FORMATS:
         raise sora.InvalidRequestError(f"format must be one of {', '.join(FORMATS)}, got {format!r}")
-    if isinstance(gpus_per_worker, bool) or not (isinstance(gpus_per_worker, (int, float)) and gpus_per_worker >= 0):
-        raise sora.InvalidRequestError(f"gpus_per_worker must be a number >= 0, got {gpus_per_worker!r}")
+    if isinstance(gpus_per_worker, bool) or not (
+        isinstance(gpus_per_worker, (int, float)) and 0 <= gpus_per_worker <= 1
+    ):
+        raise sora.InvalidRequestError(
+            f"gpus_per_worker must be a number in [0, 1] (a pipeline runs on one GPU), got {gpus_per_worker!r}"
+        )
     for key, value, least in (("max_retries", max_retries, 0), ("max_in_flight", max_in_flight, 1)):
         if isinstance(value, bool) or not isinstance(value, int) or value < least:
             raise sora.InvalidRequestError(f"{key} must be an integer >= {least}, got {value!r}")
@@ -214,11 +230,13 @@ def iter_many(
         )
     model = os.path.abspath(os.fspath(model))
     out = os.path.abspath(os.fspath(out_dir))
-    try:
-        os.makedirs(out, exist_ok=True)
-    except OSError:
-        pass  # not visible here (a remote cluster): the workers create it
-    local_view = os.path.isdir(out)
+    local_view = not _through_client(ray, address)
+    if local_view:
+        try:
+            os.makedirs(out, exist_ok=True)
+        except OSError:
+            pass  # not writable from here: the workers create it
+        local_view = os.path.isdir(out)
 
     options = dict(pipeline_options)
     options["device"] = "cuda" if gpus_per_worker > 0 else "cpu"
