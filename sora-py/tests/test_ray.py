@@ -51,9 +51,22 @@ def _hidden(folder: pathlib.Path) -> list[str]:
     return sorted(p.name for p in folder.iterdir() if p.name.startswith("."))
 
 
-def test_import_sora_does_not_import_ray():
-    code = "import sys, sora, sora.ray; assert 'ray' not in sys.modules, 'ray was imported'"
-    subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT)
+def test_the_plain_progress_bar(monkeypatch):
+    import io
+
+    from sora.ray.progress import Progress
+
+    monkeypatch.setitem(sys.modules, "tqdm", None)  # as if tqdm were not installed
+    stream = io.StringIO()
+    bar = Progress(3, stream=stream)
+    bar.advance("done")
+    bar.replaced()
+    bar.advance("failed")
+    bar.close()
+    lines = stream.getvalue().splitlines()
+    assert lines[0].startswith("sora.ray: 1/3 clips") and "done 1" in lines[0]
+    assert lines[-1].startswith("sora.ray: 2/3 clips") and lines[-1].endswith("done 1, failed 1, replaced 1")
+    assert bar.counts == {"done": 1, "skipped": 0, "failed": 1, "replaced": 1}
 
 
 def test_requests_are_checked_and_named(tmp_path):
@@ -143,19 +156,21 @@ def test_ray_clip_equals_the_cli_byte_for_byte(cluster, wan_model, tmp_path):
     )
     cli_meta = json.loads(run.stdout)
     out = tmp_path / "out"
-    # The CLI's metadata, as it printed it, is the request.
-    results = sora.ray.generate_many(wan_model, [cli_meta, dict(cli_meta, seed=12)], out_dir=out, num_workers=2,
-                                     **CPU_POOL)
+    # The CLI's metadata, as it printed it, is the request; a slower request before
+    # it on the other worker finishes later and still comes back first.
+    reqs = [dict(cli_meta, seed=12, steps=400), cli_meta]
+    results = sora.ray.generate_many(wan_model, reqs, out_dir=out, num_workers=2, **CPU_POOL)
     assert [r.status for r in results] == ["done", "done"], [r.error for r in results]
-    first = pathlib.Path(results[0].path)
+    assert [r.request for r in results] == reqs and results[0].worker["pid"] != results[1].worker["pid"]
+    first = pathlib.Path(results[1].path)
     assert first.parent == out and first.suffix == ".mp4"
     assert first.read_bytes() == ref.read_bytes()
-    assert pathlib.Path(results[1].path).read_bytes() != ref.read_bytes()
+    assert pathlib.Path(results[0].path).read_bytes() != ref.read_bytes()
     side = json.loads(first.with_suffix(".json").read_text())
     assert side["request"] == rq.check_request(cli_meta)
     for key in ("prompt", "seed", "steps", "width", "height", "frames", "fps", "mode", "family"):
         assert side[key] == cli_meta[key], key
-    assert results[0].meta == side
+    assert results[1].meta == side
     assert _hidden(out) == []
     # A folder the workers cannot load stops the job before any clip, with the engine's error.
     with pytest.raises(sora.WeightsError):
@@ -248,7 +263,15 @@ def test_python_m_sora_ray(cluster, wan_model, tmp_path):
     for p in ref.iterdir():
         assert (frames / p.name).read_bytes() == p.read_bytes(), p.name
     assert json.loads((out / (frames.name + ".json")).read_text())["frames"] == 5
-    # A bad line stops the job before it starts, naming the line.
+    # A bad line stops the job before it starts, naming the line; neither `import
+    # sora` nor `import sora.ray` imports Ray, and a job that does not start does not.
     jobs.write_text('{"prompt": "a kite"}\n{"prompt": "a kite", "colour": "red"}\n')
-    run = subprocess.run(cmd, capture_output=True, text=True, cwd=tmp_path)
+    code = (
+        "import sys, sora, sora.ray.cli\n"
+        "assert 'ray' not in sys.modules, 'ray was imported'\n"
+        "status = sora.ray.cli.main(sys.argv[1:])\n"
+        "assert 'ray' not in sys.modules, 'ray was imported'\n"
+        "sys.exit(status)\n"
+    )
+    run = subprocess.run([sys.executable, "-c", code, *cmd[3:]], capture_output=True, text=True, cwd=tmp_path)
     assert run.returncode == 2 and "line 2: unknown field(s) colour" in run.stderr, run.stderr

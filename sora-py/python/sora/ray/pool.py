@@ -336,8 +336,14 @@ def iter_many(
     def dispatch() -> None:
         if queue and not pool.started:
             start_pool()
-        for slot in pool.slots:
-            while queue and len(slot.inflight) < max_in_flight:
+        # Least loaded first: every idle worker gets a request before any gets
+        # a second one queued.
+        for depth in range(max_in_flight):
+            for slot in pool.slots:
+                if not queue:
+                    return
+                if len(slot.inflight) > depth:
+                    continue
                 e = entries[queue.popleft()]
                 e.attempts += 1
                 ref = slot.handle.run.remote(e.job.name, format, e.job.kwargs, list(e.stale_pids))
