@@ -18,7 +18,7 @@ skips the clips already made. Needs Ray (`pip install 'sora[ray]'`), imported
 only when a job starts: `import sora` never imports Ray. See docs/ray.md.
 """
 
-from .pool import ClipResult, generate_many, iter_many
+from .scheduler import ClipResult, generate_many, iter_many
 from .request import FORMATS, check_request, read_requests
 
 __all__ = ["FORMATS", "ClipResult", "check_request", "generate_many", "iter_many", "read_requests"]

@@ -17,6 +17,7 @@ from typing import Any
 
 from .._sora import InvalidRequestError, SoraError
 from .request import FORMATS, check_request, read_requests
+from .scheduler import iter_many
 
 
 def _vae_tiling(text: str) -> bool | tuple[int, int, int, int]:
@@ -97,8 +98,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SoraError as e:
         print(f"sora.ray: {e}", file=sys.stderr)
         return 2
-
-    from .pool import iter_many
 
     failed = 0
     try:

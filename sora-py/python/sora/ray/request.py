@@ -97,7 +97,8 @@ def check_request(
     known = set(_INTS) | set(_NUMBERS) | set(_TEXTS) | set(_INPUTS) | {"mode"} | RECORD_ONLY
     unknown = sorted(str(k) for k in request if k not in known)
     if unknown:
-        raise _invalid(where, f"unknown field(s) {', '.join(unknown)} (a request takes {', '.join(sorted(known - RECORD_ONLY))})")
+        takes = ", ".join(sorted(known - RECORD_ONLY))
+        raise _invalid(where, f"unknown field(s) {', '.join(unknown)} (a request takes {takes})")
     out: dict[str, Any] = {}
     prompt = request.get("prompt")
     if not isinstance(prompt, str):
