@@ -32,6 +32,7 @@ CPU_POOL = dict(gpus_per_worker=0, threads=1, progress=False)
 @pytest.fixture(scope="module")
 def cluster():
     """A local Ray cluster of 2 CPUs for this module; its address."""
+    os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")  # no network from tests
     ray.init(num_cpus=2, include_dashboard=False, object_store_memory=100 * 2**20, log_to_driver=False)
     try:
         yield ray.get_runtime_context().gcs_address
@@ -177,6 +178,13 @@ def test_ray_clip_equals_the_cli_byte_for_byte(cluster, wan_model, tmp_path):
         sora.ray.generate_many(tmp_path / "no-model", [cli_meta], out_dir=tmp_path / "none", num_workers=1,
                                **CPU_POOL)
     assert list((tmp_path / "none").iterdir()) == []
+    # GPU workers on a cluster without GPUs, a device of one's own, a share of several GPUs: refused up front.
+    with pytest.raises(sora.DeviceError, match="0 GPUs"):
+        sora.ray.generate_many(wan_model, [dict(cli_meta, seed=99)], out_dir=tmp_path / "none", progress=False)
+    with pytest.raises(sora.InvalidRequestError, match="chooses the device"):
+        sora.ray.generate_many(wan_model, [cli_meta], out_dir=out, device="cpu", **CPU_POOL)
+    with pytest.raises(sora.InvalidRequestError, match="gpus_per_worker"):
+        sora.ray.generate_many(wan_model, [cli_meta], out_dir=out, gpus_per_worker=2)
 
 
 def _same_frames(a: pathlib.Path, b: pathlib.Path) -> bool:
@@ -247,16 +255,19 @@ def test_python_m_sora_ray(cluster, wan_model, tmp_path):
         check=True,
     )
     jobs = tmp_path / "jobs.jsonl"
-    lines = [dict(QUICK, prompt="a kite", seed=3), dict(QUICK, prompt="a kite", seed=3, width=33)]
+    lines = [dict(QUICK, prompt="a kite", seed=3), dict(QUICK, prompt="a kite", seed=3, width=33),
+             dict(QUICK, seed=3, prompt="a kite")]
     jobs.write_text("".join(json.dumps(x) + "\n" for x in lines))
     out = tmp_path / "out"
     cmd = [sys.executable, "-m", "sora.ray", "--model", str(wan_model), "--requests", str(jobs), "--out", str(out),
            "--workers", "1", "--gpus-per-worker", "0", "--format", "png", "--address", cluster, "--quiet"]
     run = subprocess.run(cmd, capture_output=True, text=True, cwd=tmp_path)
     assert run.returncode == 1, run.stderr
-    assert "1 of 2 request(s) failed" in run.stderr
+    assert "1 of 3 request(s) failed" in run.stderr
     rows = [json.loads(x) for x in run.stdout.splitlines()]
-    assert [(r["index"], r["line"], r["status"]) for r in rows] == [(0, 1, "done"), (1, 2, "failed")]
+    # The same request twice is made once.
+    assert [(r["index"], r["line"], r["status"]) for r in rows] == [(0, 1, "done"), (1, 2, "failed"), (2, 3, "skipped")]
+    assert rows[2]["path"] == rows[0]["path"] and rows[2]["attempts"] == 0
     assert rows[1]["error"].startswith("InvalidRequestError:") and "33" in rows[1]["error"]
     frames = pathlib.Path(rows[0]["path"])
     assert sorted(p.name for p in frames.iterdir()) == sorted(p.name for p in ref.iterdir())
