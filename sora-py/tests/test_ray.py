@@ -12,6 +12,7 @@ import subprocess
 import sys
 import time
 
+import numpy as np
 import pytest
 
 import sora
@@ -247,33 +248,50 @@ def test_a_killed_worker_is_replaced_and_a_rerun_skips_complete_clips(cluster, w
 
 
 def test_python_m_sora_ray(cluster, wan_model, tmp_path):
+    from PIL import Image
+
     cli = _cli()
-    ref = tmp_path / "cli_frames"
-    subprocess.run(
-        [cli, "generate", "--model", wan_model, "--prompt", "a kite", "--out", ref, "--quiet", "--threads", "1",
-         "--width", "32", "--height", "32", "--frames", "5", "--steps", "2", "--seed", "3"],
-        check=True,
-    )
+    # A source clip for video-to-video, given to the requests by a relative path.
+    source = tmp_path / "source"
+    source.mkdir()
+    for i in range(5):
+        img = np.zeros((32, 32, 3), dtype=np.uint8)
+        img[:, : 6 * i + 4] = 200
+        Image.fromarray(img).save(source / f"{i:04d}.png")
+    refs = {}
+    for key, extra in (("text", ["--prompt", "a kite"]),
+                       ("video", ["--prompt", "a kite at dusk", "--video", str(source), "--strength", "0.5"])):
+        refs[key] = tmp_path / f"cli_{key}"
+        subprocess.run(
+            [cli, "generate", "--model", wan_model, "--out", refs[key], "--quiet", "--threads", "1",
+             "--width", "32", "--height", "32", "--frames", "5", "--steps", "2", "--seed", "3", *extra],
+            check=True,
+        )
     jobs = tmp_path / "jobs.jsonl"
-    lines = [dict(QUICK, prompt="a kite", seed=3), dict(QUICK, prompt="a kite", seed=3, width=33),
-             dict(QUICK, seed=3, prompt="a kite")]
+    lines = [
+        dict(QUICK, prompt="a kite", seed=3),
+        dict(QUICK, prompt="a kite", seed=3, width=33),
+        dict(QUICK, seed=3, prompt="a kite"),
+        dict(QUICK, prompt="a kite at dusk", seed=3, mode="video", video="source", strength=0.5),
+    ]
     jobs.write_text("".join(json.dumps(x) + "\n" for x in lines))
     out = tmp_path / "out"
     cmd = [sys.executable, "-m", "sora.ray", "--model", str(wan_model), "--requests", str(jobs), "--out", str(out),
            "--workers", "1", "--gpus-per-worker", "0", "--format", "png", "--address", cluster, "--quiet"]
     run = subprocess.run(cmd, capture_output=True, text=True, cwd=tmp_path)
     assert run.returncode == 1, run.stderr
-    assert "1 of 3 request(s) failed" in run.stderr
+    assert "1 of 4 request(s) failed" in run.stderr
     rows = [json.loads(x) for x in run.stdout.splitlines()]
-    # The same request twice is made once.
-    assert [(r["index"], r["line"], r["status"]) for r in rows] == [(0, 1, "done"), (1, 2, "failed"), (2, 3, "skipped")]
-    assert rows[2]["path"] == rows[0]["path"] and rows[2]["attempts"] == 0
+    assert [(r["index"], r["line"], r["status"]) for r in rows] == [
+        (0, 1, "done"), (1, 2, "failed"), (2, 3, "skipped"), (3, 4, "done")
+    ]
     assert rows[1]["error"].startswith("InvalidRequestError:") and "33" in rows[1]["error"]
-    frames = pathlib.Path(rows[0]["path"])
-    assert sorted(p.name for p in frames.iterdir()) == sorted(p.name for p in ref.iterdir())
-    for p in ref.iterdir():
-        assert (frames / p.name).read_bytes() == p.read_bytes(), p.name
-    assert json.loads((out / (frames.name + ".json")).read_text())["frames"] == 5
+    # The same request twice is made once.
+    assert rows[2]["path"] == rows[0]["path"] and rows[2]["attempts"] == 0
+    for row, key in ((rows[0], "text"), (rows[3], "video")):
+        assert _same_frames(pathlib.Path(row["path"]), refs[key]), key
+    side = json.loads((out / (rows[3]["name"] + ".json")).read_text())
+    assert side["mode"] == "video" and side["frames"] == 5 and side["request"]["video"] == str(source)
     # A bad line stops the job before it starts, naming the line; neither `import
     # sora` nor `import sora.ray` imports Ray, and a job that does not start does not.
     jobs.write_text('{"prompt": "a kite"}\n{"prompt": "a kite", "colour": "red"}\n')
