@@ -159,11 +159,28 @@ def test_ray_clip_equals_the_cli_byte_for_byte(cluster, wan_model, tmp_path):
     cli_meta = json.loads(run.stdout)
     out = tmp_path / "out"
     # The CLI's metadata, as it printed it, is the request; a slower request before
-    # it on the other worker finishes later and still comes back first.
-    reqs = [dict(cli_meta, seed=12, steps=400), cli_meta]
-    results = sora.ray.generate_many(wan_model, reqs, out_dir=out, num_workers=2, **CPU_POOL)
-    assert [r.status for r in results] == ["done", "done"], [r.error for r in results]
-    assert [r.request for r in results] == reqs and results[0].worker["pid"] != results[1].worker["pid"]
+    # it on the other worker finishes later and still comes back first. The same
+    # request 100 times more is made once, and the requests (a generator) are read
+    # only as far as the window of results held for ordering (64) ahead of the
+    # results handed back.
+    slow = dict(cli_meta, seed=12, steps=400)
+    read = []
+
+    def requests():
+        yield slow
+        for i in range(101):
+            read.append(i)
+            yield cli_meta
+
+    results = []
+    for r in sora.ray.iter_many(wan_model, requests(), out_dir=out, num_workers=2, **CPU_POOL):
+        if not results:
+            assert 1 + len(read) == 64
+        results.append(r)
+    assert [r.status for r in results] == ["done", "done"] + ["skipped"] * 100, [r.error for r in results]
+    assert results[0].request is slow and all(r.request is cli_meta for r in results[1:])
+    assert [r.index for r in results] == list(range(102))
+    assert results[0].worker["pid"] != results[1].worker["pid"]
     first = pathlib.Path(results[1].path)
     assert first.parent == out and first.suffix == ".mp4"
     assert first.read_bytes() == ref.read_bytes()
