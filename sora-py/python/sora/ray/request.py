@@ -1,0 +1,207 @@
+"""Requests of a `sora.ray` job: checking one JSON object (the fields of the
+clip metadata `sora generate --json` prints, mode inputs as paths) into the
+keywords of `sora.Pipeline.generate_to_file`, and the clip's deterministic name.
+
+Pure Python with no Ray: the driver checks every request before it reaches a
+worker, and the name depends only on the request and the pool's settings, so
+that running the same job again finds the clips it already made.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from .._sora import InvalidRequestError, UnsupportedError
+
+#: Output formats and the extension of the clip each writes ("" : a PNG folder).
+FORMATS: dict[str, str] = {"mp4": ".mp4", "png": "", "wav": ".wav"}
+
+#: Integer fields of a request (non-negative).
+_INTS = ("width", "height", "frames", "fps", "steps", "seed")
+#: Number fields of a request.
+_NUMBERS = ("seconds", "guidance", "guidance_2", "strength")
+#: Text fields of a request.
+_TEXTS = ("prompt", "negative_prompt")
+#: Input paths by mode.
+_INPUTS = ("image", "video")
+
+#: Fields of the clip metadata that record how a clip was made (the pipeline,
+#: the run's timings and memory) rather than what to make: accepted so that a
+#: clip's metadata JSON can be sent again as a request, and ignored. The pool's
+#: own settings (model, dtype, ...) decide those.
+RECORD_ONLY = frozenset(
+    {
+        "model",
+        "family",
+        "device",
+        "dtype",
+        "has_audio",
+        "sora_version",
+        "timings",
+        "peak_rss_mb",
+        "step_cache",
+        "rss_before_load_mb",
+        "estimated_peak_mb",
+        "text_embeddings_cached",
+        "offload",
+        "vae_tiling",
+        # What `sora.ray` adds to the metadata it writes beside each clip.
+        "request",
+    }
+)
+
+_MODES = ("text", "image", "video", "extend")
+
+
+@dataclass(frozen=True)
+class Job:
+    """One checked request: what a worker runs and where the clip goes.
+
+    `kwargs` are the keywords of `Pipeline.generate_to_file` after the path
+    (`prompt` included, paths absolute); `name` is the clip's file or folder
+    name without extension, the same for the same request and pool settings.
+    """
+
+    name: str
+    kwargs: dict[str, Any]
+
+
+def _invalid(where: str, message: str) -> InvalidRequestError:
+    return InvalidRequestError(f"{where}{message}")
+
+
+def check_request(
+    request: Mapping[str, Any], *, base_dir: str | os.PathLike[str] | None = None, where: str = ""
+) -> dict[str, Any]:
+    """Checks one request and returns the keywords of `generate_to_file`.
+
+    `request` is a JSON object: `prompt` (required), `negative_prompt`,
+    `width`, `height`, `frames`, `seconds`, `fps`, `steps`, `guidance`,
+    `guidance_2`, `seed`, `mode` (`text`, `image`, `video`), `image` / `video`
+    (paths) and `strength`. `null` is the same as absent (the family's
+    default). The metadata fields in `RECORD_ONLY` are ignored; any other
+    field, a wrong type or a mode that disagrees with the inputs raises
+    `sora.InvalidRequestError` (prefixed by `where`, e.g. "line 3: ").
+    Relative input paths are taken from `base_dir` (the current folder when
+    None) and made absolute, since workers may run elsewhere.
+    """
+    if not isinstance(request, Mapping):
+        raise _invalid(where, f"a request must be a JSON object, got {type(request).__name__}")
+    known = set(_INTS) | set(_NUMBERS) | set(_TEXTS) | set(_INPUTS) | {"mode"} | RECORD_ONLY
+    unknown = sorted(str(k) for k in request if k not in known)
+    if unknown:
+        takes = ", ".join(sorted(known - RECORD_ONLY))
+        raise _invalid(where, f"unknown field(s) {', '.join(unknown)} (a request takes {takes})")
+    out: dict[str, Any] = {}
+    prompt = request.get("prompt")
+    if not isinstance(prompt, str):
+        raise _invalid(where, "`prompt` (text) is required")
+    out["prompt"] = prompt
+    negative = request.get("negative_prompt")
+    if negative is not None:
+        if not isinstance(negative, str):
+            raise _invalid(where, f"`negative_prompt` must be text, got {type(negative).__name__}")
+        out["negative_prompt"] = negative
+    for key in _INTS:
+        v = request.get(key)
+        if v is None:
+            continue
+        if isinstance(v, bool) or not isinstance(v, int):
+            raise _invalid(where, f"`{key}` must be an integer, got {v!r}")
+        if v < 0:
+            raise _invalid(where, f"`{key}` must not be negative, got {v}")
+        out[key] = v
+    for key in _NUMBERS:
+        v = request.get(key)
+        if v is None:
+            continue
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
+            raise _invalid(where, f"`{key}` must be a finite number, got {v!r}")
+        out[key] = float(v)
+    base = os.fspath(base_dir) if base_dir is not None else os.getcwd()
+    for key in _INPUTS:
+        v = request.get(key)
+        if v is None:
+            continue
+        if not isinstance(v, str) or not v:
+            raise _invalid(where, f"`{key}` must be a path (text), got {v!r}")
+        out[key] = os.path.abspath(os.path.join(base, os.path.expanduser(v)))
+    if "image" in out and "video" in out:
+        raise _invalid(where, "a request takes `image` or `video`, not both")
+    inferred = "image" if "image" in out else "video" if "video" in out else "text"
+    mode = request.get("mode")
+    if mode is not None:
+        if mode not in _MODES:
+            raise _invalid(where, f"`mode` must be one of {', '.join(_MODES)}, got {mode!r}")
+        if mode == "extend":
+            raise UnsupportedError(f"{where}extending a clip (`mode` \"extend\") is not available in sora.ray yet")
+        if mode != inferred:
+            need = {"text": "no image or video", "image": "an `image` path", "video": "a `video` path"}[mode]
+            raise _invalid(where, f"`mode` is {mode!r} but the request has {inferred} inputs (it needs {need})")
+    if "strength" in out and inferred != "video":
+        raise _invalid(where, "`strength` applies to `video` requests only")
+    return out
+
+
+def _slug(text: str, limit: int = 40) -> str:
+    """A short file-name-safe form of a prompt ("clip" when nothing is left)."""
+    s = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+    return s[:limit].rstrip("-") or "clip"
+
+
+def clip_name(kwargs: Mapping[str, Any], fmt: str, identity: Mapping[str, Any]) -> str:
+    """The clip's name: a slug of the prompt and a hash of the checked request,
+    the format and `identity` (the pool settings that change the pixels:
+    model folder name, device kind, dtype, ...). Deterministic, so a re-run
+    finds what an earlier run wrote; different settings never share a name."""
+    key = json.dumps(
+        {"request": dict(kwargs), "format": fmt, "pipeline": dict(identity)},
+        sort_keys=True,
+        separators=(",", ":"),
+    )
+    digest = hashlib.sha256(key.encode()).hexdigest()[:12]
+    return f"{_slug(str(kwargs.get('prompt', '')))}-{digest}"
+
+
+def make_job(
+    request: Mapping[str, Any],
+    fmt: str,
+    identity: Mapping[str, Any],
+    *,
+    base_dir: str | os.PathLike[str] | None = None,
+    where: str = "",
+) -> Job:
+    """Checks `request` (see `check_request`) and names its clip."""
+    if fmt not in FORMATS:
+        raise InvalidRequestError(f"format must be one of {', '.join(FORMATS)}, got {fmt!r}")
+    kwargs = check_request(request, base_dir=base_dir, where=where)
+    return Job(name=clip_name(kwargs, fmt, identity), kwargs=kwargs)
+
+
+def read_requests(path: str | os.PathLike[str]) -> list[tuple[int, dict[str, Any]]]:
+    """The requests of a JSON Lines file with their line numbers (one object a
+    line; blank lines and lines starting with `#` are skipped). A line that is
+    not a JSON object raises `sora.InvalidRequestError` naming the line."""
+    requests: list[tuple[int, dict[str, Any]]] = []
+    with open(path, encoding="utf-8") as f:
+        for number, line in enumerate(f, start=1):
+            text = line.strip()
+            if not text or text.startswith("#"):
+                continue
+            try:
+                value = json.loads(text)
+            except json.JSONDecodeError as e:
+                raise InvalidRequestError(f"{os.fspath(path)} line {number}: not JSON ({e.msg})") from None
+            if not isinstance(value, dict):
+                raise InvalidRequestError(
+                    f"{os.fspath(path)} line {number}: a request must be a JSON object, got {type(value).__name__}"
+                )
+            requests.append((number, value))
+    return requests
