@@ -209,3 +209,20 @@ fn copy_with(src: &Path, dst: &Path, edit: impl Fn(&str, Tensor) -> Option<Tenso
     named.sort_by(|a, b| a.0.cmp(&b.0));
     Tensor::write_safetensors(&named, dst.join("diffusion_pytorch_model.safetensors")).unwrap();
 }
+
+/// Model offload: the weights wait in host memory (held wider on the CPU, so
+/// a weight the forward did not copy would change the result or fail) and
+/// the waveform is the same.
+#[test]
+fn ltx2_vocoder_offloaded_gives_the_same_waveform() {
+    for case in ["snake", "bwe"] {
+        let (mut vocoder, io) = load(case);
+        let mel = &io["mel_1"];
+        let want = vocoder.forward(mel).unwrap();
+        vocoder.set_offload(true, Device::Cpu).unwrap();
+        assert!(vocoder.is_offloaded());
+        let got = vocoder.forward(mel).unwrap();
+        assert_eq!(got.kind(), Kind::Float, "{case}");
+        assert_close(&format!("{case} offloaded"), &got, &want, 0.0);
+    }
+}

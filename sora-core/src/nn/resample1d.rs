@@ -187,6 +187,7 @@ impl UpSample1d {
         let channels = check_signal(x, "up-sampling")?;
         let filter = self
             .filter
+            .f_to_device(x.device())?
             .f_to_kind(x.kind())?
             .f_expand([channels, -1, -1], false)?;
         let padded = x.f_replication_pad1d([self.pad, self.pad])?;
@@ -260,6 +261,7 @@ impl DownSample1d {
         }
         let filter = self
             .filter
+            .f_to_device(x.device())?
             .f_to_kind(x.kind())?
             .f_expand([channels, -1, -1], false)?;
         let padded = x.f_replication_pad1d([self.pad_left, self.pad_right])?;

@@ -11,34 +11,30 @@ use crate::{Error, Result};
 /// Added to the amplitude before dividing (diffusers' `eps`).
 const EPS: f64 = 1e-9;
 
-/// A Snake (`beta: false`) or SnakeBeta activation over dim 1 of `[batch, channels, len]`.
+/// A Snake (no `beta`) or SnakeBeta activation over dim 1 of `[batch, channels, len]`.
 #[derive(Debug)]
 pub struct Snake {
-    /// `exp(alpha)`, `[1, C, 1]`.
-    frequency: Tensor,
-    /// `1 / (exp(beta or alpha) + eps)`, `[1, C, 1]`.
-    inv_amplitude: Tensor,
+    /// `log α`, `[C]`.
+    alpha: Tensor,
+    /// `log β`, `[C]` (SnakeBeta only).
+    beta: Option<Tensor>,
     channels: i64,
 }
 
 impl Snake {
     /// Loads `p.alpha` `[channels]` (and `p.beta` `[channels]` when `beta`).
+    /// The parameters are kept as loaded (weight handles, so that offload
+    /// moves them) and exponentiated per call, as the reference does.
     pub fn load(p: &WeightPath, channels: i64, beta: bool) -> Result<Self> {
-        let frequency = p
-            .get("alpha", &[channels])?
-            .f_exp()?
-            .f_view([1, channels, 1])?;
-        let amplitude = if beta {
-            p.get("beta", &[channels])?
-                .f_exp()?
-                .f_view([1, channels, 1])?
+        let alpha = p.get("alpha", &[channels])?;
+        let beta = if beta {
+            Some(p.get("beta", &[channels])?)
         } else {
-            frequency.shallow_clone()
+            None
         };
-        let inv_amplitude = amplitude.f_add_scalar(EPS)?.f_reciprocal()?;
         Ok(Self {
-            frequency,
-            inv_amplitude,
+            alpha,
+            beta,
             channels,
         })
     }
@@ -52,7 +48,14 @@ impl Snake {
                 x.size()
             )));
         }
-        let wave = x.f_mul(&self.frequency)?.f_sin()?.f_square()?;
-        Ok(x.f_add(&wave.f_mul(&self.inv_amplitude)?)?)
+        let shape = [1, self.channels, 1];
+        let frequency = self.alpha.f_view(shape)?.f_exp()?;
+        let amplitude = match &self.beta {
+            Some(beta) => beta.f_view(shape)?.f_exp()?,
+            None => frequency.shallow_clone(),
+        };
+        let inv_amplitude = amplitude.f_add_scalar(EPS)?.f_reciprocal()?;
+        let wave = x.f_mul(&frequency)?.f_sin()?.f_square()?;
+        Ok(x.f_add(&wave.f_mul(&inv_amplitude)?)?)
     }
 }

@@ -24,6 +24,7 @@ use tch::{Device, Kind, Tensor};
 
 pub use config::{Ltx2VocoderBweConfig, Ltx2VocoderConfig};
 
+use crate::nn::offload::{ComponentWeights, Uploaded};
 use crate::weights::{read_config, TensorStore};
 use crate::{Error, Result};
 use bwe::BandwidthExtended;
@@ -77,6 +78,8 @@ pub struct Ltx2Vocoder {
     network: Network,
     device: Device,
     kind: Kind,
+    /// Every stored weight, and whether they wait in host memory ([`Ltx2Vocoder::set_offload`]).
+    weights: ComponentWeights,
 }
 
 impl Ltx2Vocoder {
@@ -121,13 +124,36 @@ impl Ltx2Vocoder {
             VocoderConfig::WithBwe(c) => Network::WithBwe(BandwidthExtended::load(&root, c)?),
         };
         store.finish()?;
+        let weights = ComponentWeights::new(store.weight_set());
         Ok(Self {
             config,
             config_path,
             network,
             device,
             kind,
+            weights,
         })
+    }
+
+    /// With `offloaded`, runs on `device` while the weights stay where they
+    /// were loaded (host memory); [`Ltx2Vocoder::forward`] then copies them
+    /// to `device` for the call (model offload). Without, `device` must be the
+    /// weights' device.
+    pub fn set_offload(&mut self, offloaded: bool, device: Device) -> Result<()> {
+        self.weights.place("LTX-2 vocoder", offloaded, device)?;
+        self.device = device;
+        Ok(())
+    }
+
+    /// Whether the weights wait in host memory between calls.
+    pub fn is_offloaded(&self) -> bool {
+        self.weights.is_offloaded()
+    }
+
+    /// When offloaded: copies every weight to the run device until the result
+    /// is released (`None` when not offloaded).
+    fn upload(&self) -> Result<Option<Uploaded>> {
+        self.weights.upload(self.device)
     }
 
     /// The parsed `config.json`.
@@ -155,7 +181,7 @@ impl Ltx2Vocoder {
         matches!(self.network, Network::WithBwe(_))
     }
 
-    /// The device the weights live on.
+    /// The device the vocoder runs on (where its weights live, unless offloaded).
     pub fn device(&self) -> Device {
         self.device
     }
@@ -199,6 +225,7 @@ impl Ltx2Vocoder {
                 size[2]
             )));
         }
+        let _uploaded = self.upload()?;
         let features = mel
             .f_to_device(self.device)?
             .f_to_kind(self.kind)?
