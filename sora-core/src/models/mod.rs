@@ -2,4 +2,5 @@
 //! shared pieces live in `nn/`, `sampler/`, `weights/` and `text/`.
 
 pub mod clip;
+pub mod ltx2;
 pub mod wan;

@@ -1,16 +1,21 @@
 //! Building blocks shared by every model family: linear layers, norms,
 //! attention, rotary embeddings, timestep embeddings, convolutions, modulation,
-//! weight offload.
+//! weight offload, and the 1-D pieces of audio models (convolutions, Snake,
+//! windowed-sinc resampling, STFT).
 
 pub mod attention;
 pub mod causal_conv;
 pub mod conv;
+pub mod conv1d;
 pub mod linear;
 pub mod modulation;
 pub mod norm;
 pub mod offload;
+pub mod resample1d;
 pub mod rope;
+pub mod snake;
 pub mod step_cache;
+pub mod stft;
 pub mod tiling;
 pub mod timestep;
 
