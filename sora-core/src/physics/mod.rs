@@ -4,8 +4,10 @@
 //!
 //! [`score`] runs every analyzer of [`score::ANALYZERS`] on a [`ScoreInput`].
 
+pub mod flow;
 pub mod report;
 pub mod score;
+pub mod warp;
 
 pub use report::{Finding, FindingKind, PhysicsReport};
 pub use score::{score, ScoreInput};
