@@ -5,6 +5,7 @@
 //! [`score`] runs every analyzer of [`score::ANALYZERS`] on a [`ScoreInput`].
 
 pub mod flow;
+pub mod metrics;
 pub mod report;
 pub mod score;
 pub mod warp;
