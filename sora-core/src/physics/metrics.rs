@@ -440,7 +440,7 @@ pub fn physics_iq(clip: &Tensor, reference: &Tensor) -> Result<PhysicsIq> {
 /// `physics_iq_*` metrics (`null` where they do not apply).
 pub fn clip_metrics(input: &ScoreInput, report: &mut PhysicsReport) -> Result<()> {
     let device = Device::Cpu;
-    let params = FlowParams::default();
+    let params = FlowParams::fast();
     let frames = frames_tensor(input.frames, device)?;
     let [_, _, h, w] = dims4(&frames, "the frames")?;
     report.set("flicker", flicker(&frames)?);
