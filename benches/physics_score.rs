@@ -2,6 +2,9 @@
 //! 480×832, RGB) on the CPU: the clip metrics (flow at the analysis size) and
 //! every other analyzer of `sora_core::physics::score::ANALYZERS`.
 //!
+//! `SORA_BENCH_THREADS=N` sets LibTorch's intra-op threads (its default
+//! otherwise: one per core).
+//!
 //! The clip is drawn here: a textured background panning slowly, with a
 //! bright disc falling across it, so that the flow has texture and motion.
 
@@ -37,6 +40,12 @@ fn clip() -> Array4<u8> {
 }
 
 fn bench(c: &mut Criterion) {
+    if let Some(n) = std::env::var("SORA_BENCH_THREADS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+    {
+        tch::set_num_threads(n);
+    }
     let frames = clip();
     let input = ScoreInput {
         frames: frames.view(),

@@ -107,17 +107,16 @@ pub fn flicker(frames: &Tensor) -> Result<Option<f64>> {
     if t < 2 {
         return Ok(None);
     }
+    // Exact integer sums of the 8-bit differences.
     let mut total = 0.0;
     for_pair_chunks(t, |s, len| {
-        let f = unit_frames(frames, s, len)?;
+        let f = frames.f_narrow(0, s, len)?.f_to_kind(Kind::Int16)?;
         let d = (f.f_narrow(0, 1, len - 1)? - f.f_narrow(0, 0, len - 1)?).f_abs()?;
-        // Sum of the per-pair means.
-        total += d
-            .f_mean_dim([1i64, 2, 3].as_slice(), false, Kind::Double)?
-            .f_sum(Kind::Double)?
-            .double_value(&[]);
+        total += d.f_sum(Kind::Int64)?.int64_value(&[]) as f64;
         Ok(())
     })?;
+    let per_frame = (frames.numel() as i64 / t) as f64;
+    let total = total / 255.0 / per_frame;
     Ok(Some(total / (t - 1) as f64))
 }
 
