@@ -589,6 +589,28 @@ mod tests {
     }
 
     #[test]
+    fn tiny_and_odd_sized_frames_are_scored() {
+        for (h, w) in [(1, 1), (2, 3), (5, 300)] {
+            let frames = Array4::from_shape_fn((4, h, w, 3), |(t, y, x, c)| {
+                ((t * 7 + y * 3 + x * 5 + c * 11) % 256) as u8
+            });
+            let r = report_of(&frames, 24.0, Some(&frames));
+            for name in [
+                "flicker",
+                "motion_smoothness",
+                "dynamic_degree",
+                "physics_iq_mse",
+            ] {
+                assert!(
+                    r.metric(name).is_some(),
+                    "{h}x{w}: {name} in {:?}",
+                    r.metrics
+                );
+            }
+        }
+    }
+
+    #[test]
     fn one_frame_leaves_the_temporal_metrics_null() {
         let frames = moving_clip(&[0.0], (0.0, 0.0), &[]);
         let r = report_of(&frames, 8.0, Some(&frames));
