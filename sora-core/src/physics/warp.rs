@@ -1,13 +1,13 @@
 //! Image building blocks of the flow and the metrics, on batched `[N, C, H, W]`
 //! float tensors (CPU or CUDA alike): bilinear warping by a flow field, image
-//! gradients, patch (box) sums, an area-averaging resize and the grayscale of
+//! gradients, the 4-neighbour mean, an area-averaging resize and the luma of
 //! RGB frames.
 //!
 //! A flow `[N, 2, H, W]` holds per pixel the displacement `(u, v)` in pixels
 //! (`u` along the width, `v` along the height) from the first image to the
 //! second: `I0(x) ≈ I1(x + w(x))`.
 
-use tch::{Kind, Tensor};
+use tch::Tensor;
 
 use crate::{Error, Result};
 
@@ -84,16 +84,6 @@ pub fn gradients(img: &Tensor) -> Result<(Tensor, Tensor)> {
     Ok((gx, gy))
 }
 
-/// The mean over the `(2r+1)²` patch around each pixel (only pixels inside
-/// the image counted at the border).
-pub fn box_mean(img: &Tensor, radius: i64) -> Result<Tensor> {
-    if radius == 0 {
-        return Ok(img.shallow_clone());
-    }
-    let k = 2 * radius + 1;
-    Ok(img.f_avg_pool2d([k, k], [1, 1], [radius, radius], false, false, None)?)
-}
-
 /// The mean of the 4 direct neighbours of each pixel (border repeated): the
 /// Laplacian's average of Horn–Schunck and of the variational refinement.
 pub fn neighbour_mean(img: &Tensor) -> Result<Tensor> {
@@ -129,14 +119,10 @@ pub fn luma(rgb: &Tensor) -> Result<Tensor> {
     Ok((rgb * wts).f_sum_dim_intlist(1, true, rgb.kind())?)
 }
 
-/// Converts to float32 (the metrics' working type).
-pub fn to_f32(t: &Tensor) -> Result<Tensor> {
-    Ok(t.f_to_kind(Kind::Float)?)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use tch::Kind;
 
     #[test]
     fn warping_by_a_whole_pixel_shifts_the_image() {
@@ -163,6 +149,9 @@ mod tests {
         let (gx, gy) = gradients(&img).unwrap();
         assert_eq!(gx.double_value(&[0, 0, 1, 2]), 1.0);
         assert_eq!(gy.double_value(&[0, 0, 1, 2]), 5.0);
-        assert_eq!(box_mean(&img, 1).unwrap().double_value(&[0, 0, 1, 1]), 6.0);
+        assert_eq!(
+            neighbour_mean(&img).unwrap().double_value(&[0, 0, 1, 1]),
+            6.0
+        );
     }
 }
