@@ -28,8 +28,9 @@ const RIDGE: f64 = 1e-6;
 const MAX_STEP: f64 = 1.0;
 use crate::{Error, Result};
 
-/// How [`dense_flow`] works; the defaults trade accuracy for speed as the
-/// clip metrics need (see `docs/physics.md`).
+/// How [`dense_flow`] works: the default is the accurate setting, and
+/// [`FlowParams::fast`] the one the clip metrics use (accuracy of both in
+/// `docs/physics.md`).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct FlowParams {
     /// The coarsest pyramid level's shorter side is at least this (pixels).
