@@ -32,7 +32,13 @@ fn audio_array(obj: &Bound<'_, PyAny>) -> PyResult<Array2<f32>> {
     )))
 }
 
-/// The physics report of a clip (see `sora.physics.score`).
+/// The physics report of a clip: `frames` numpy uint8 `[T, H, W, 3]` at
+/// `fps`; `audio` float32 `[C, S]` or `[S]` in [-1, 1] at `sample_rate` Hz
+/// (required with audio); `reference` a continuation of the same scene
+/// (uint8 `[T, H, W, 3]`, same frame size) for the Physics-IQ metrics.
+/// Returns `{"metrics": {name: float or None}, "findings": [{"kind",
+/// "start_frame", "end_frame", "track", "value", "threshold"}, ...]}`, the
+/// structure of `sora score --json` (docs/physics.md).
 #[pyfunction]
 #[pyo3(signature = (frames, audio=None, fps=16.0, sample_rate=None, *, reference=None))]
 pub fn physics_score<'py>(
