@@ -284,6 +284,34 @@ enum sora_status sora_generate_to_file(const struct sora_pipeline *pipeline,
 void sora_string_free(char *s);
 
 /**
+ * The physics report of a clip: `frames` is `t * h * w * 3` bytes, RGB,
+ * row-major `[T, H, W, 3]`, at `fps` frames per second; `audio` (nullable)
+ * is `channels * samples` floats in [-1, 1], channel-major `[C, S]`, at
+ * `sample_rate` Hz (`channels`, `samples` and `sample_rate` are ignored when
+ * `audio` is NULL). Nothing is copied or kept.
+ *
+ * The report is written to `*json_out` as one UTF-8 JSON object `{
+ * "metrics": { name: number or null }, "findings": [ { "kind",
+ * "start_frame", "end_frame", "track", "value", "threshold" } ] }` (the
+ * contract of `sora score --json` and `docs/physics.md`), to be freed with
+ * `sora_string_free` (NULL on failure).
+ *
+ * Errors: `SORA_ERR_INVALID_ARGUMENT` for a NULL `frames`, a zero size, a
+ * non-positive `fps`, audio with no channel, no sample or no sample rate,
+ * or audio containing NaN or infinity.
+ */
+enum sora_status sora_physics_score_json(const uint8_t *frames,
+                                         size_t t,
+                                         size_t h,
+                                         size_t w,
+                                         float fps,
+                                         const float *audio,
+                                         size_t channels,
+                                         size_t samples,
+                                         uint32_t sample_rate,
+                                         char **json_out);
+
+/**
  * Loads the diffusers-format model folder `model_dir` (its family is detected
  * from `model_index.json`).
  *

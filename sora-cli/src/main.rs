@@ -1,7 +1,9 @@
-//! The `sora` command: `generate` a clip, `inspect` a model folder. A thin layer
+//! The `sora` command: `generate` a clip, `inspect` a model folder, `score` a
+//! clip's physics. A thin layer
 //! over `sora-core`: it parses arguments, shows progress and maps errors to exit codes.
 
 mod inspect;
+mod score;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -29,6 +31,9 @@ enum Command {
     Generate(Box<GenerateArgs>),
     /// Describe a model folder: family, components, dtypes, parameters, problems.
     Inspect(inspect::InspectArgs),
+    /// Score a clip's physics: flicker, warping error, motion smoothness,
+    /// dynamic degree, object findings, audio-visual sync (see docs/physics.md).
+    Score(score::ScoreArgs),
 }
 
 #[derive(Args)]
@@ -159,6 +164,7 @@ fn main() -> ExitCode {
     let result = std::panic::catch_unwind(|| match cli.command {
         Command::Generate(a) => generate(*a),
         Command::Inspect(a) => inspect::run(a),
+        Command::Score(a) => score::run(a),
     });
     match result {
         Ok(Ok(())) => ExitCode::SUCCESS,

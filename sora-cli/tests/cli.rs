@@ -675,3 +675,92 @@ fn set_takes_the_parameter_path_of_the_dedicated_flags() {
     }
     assert!(!out.exists());
 }
+
+/// A 32×48 clip of `t` frames: a smooth pattern moving `speed` pixels a frame.
+fn pattern_clip(t: usize, speed: f64) -> ndarray::Array4<u8> {
+    ndarray::Array4::from_shape_fn((t, 32, 48, 3), |(f, y, x, c)| {
+        let px = x as f64 - speed * f as f64;
+        let v = 128.0
+            + 50.0 * (0.3 * px + 0.2 * y as f64).sin()
+            + 40.0 * (0.17 * y as f64 - 0.11 * px + c as f64).cos();
+        v.clamp(0.0, 255.0) as u8
+    })
+}
+
+#[test]
+fn score_prints_the_report_and_its_json() {
+    let dir = scratch("score");
+    // A static folder of PNG frames: no flicker, no motion.
+    let png = dir.join("static");
+    io::write_png_sequence(&png, pattern_clip(6, 0.0).view()).unwrap();
+    let o = sora(&["score", png.to_str().unwrap(), "--fps", "8", "--json"]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["metrics"]["flicker"], 0.0);
+    assert_eq!(v["metrics"]["dynamic_degree"], 0.0);
+    assert!(v["metrics"]["motion_smoothness"].as_f64().unwrap() > 0.999);
+    assert!(v["metrics"]["physics_iq_mse"].is_null());
+    assert!(v["findings"].is_array());
+
+    // An MP4 with a WAV supplied and itself as reference; readable text.
+    let mp4 = dir.join("moving.mp4");
+    io::write_mp4(&mp4, pattern_clip(8, 1.5).view(), 8.0, None).unwrap();
+    let wav = dir.join("sound.wav");
+    let sound = ndarray::Array2::from_shape_fn((1, 8000), |(_, i)| (i as f32 * 0.05).sin() * 0.3);
+    io::write_wav(&wav, sound.view(), 8000).unwrap();
+    let (mp4s, wavs) = (mp4.to_str().unwrap(), wav.to_str().unwrap());
+    let o = sora(&[
+        "score",
+        mp4s,
+        "--audio",
+        wavs,
+        "--reference",
+        mp4s,
+        "--json",
+    ]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["metrics"]["physics_iq_spatial_iou"], 1.0);
+    assert_eq!(v["metrics"]["physics_iq_mse"], 0.0);
+    assert!(v["metrics"]["flicker"].as_f64().unwrap() > 0.0);
+    let o = sora(&["score", mp4s]);
+    assert_eq!(o.status.code(), Some(0));
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        text.contains("warping_error") && text.contains("8 frames of 48×32"),
+        "{text}"
+    );
+    assert!(
+        text.contains("physics_iq_mse") && text.contains("n/a"),
+        "{text}"
+    );
+
+    // Bad input: a PNG folder without --fps, a reference of another size: 2.
+    let o = sora(&["score", png.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("--fps"));
+    let small = dir.join("small");
+    io::write_png_sequence(
+        &small,
+        pattern_clip(2, 0.0).slice(ndarray::s![.., ..16, .., ..]),
+    )
+    .unwrap();
+    let o = sora(&["score", mp4s, "--reference", small.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    let o = sora(&["score", mp4s, "--fps", "0"]);
+    assert_eq!(o.status.code(), Some(2));
+    // A missing clip: 1 (I/O), naming it.
+    let o = sora(&["score", "/nonexistent/clip.mp4"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("/nonexistent/clip.mp4"));
+}

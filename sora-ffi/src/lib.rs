@@ -24,6 +24,7 @@ mod clip;
 mod estimate;
 mod generate;
 mod media;
+mod physics;
 mod pipeline;
 mod request;
 
@@ -36,6 +37,7 @@ pub use cancel::*;
 pub use clip::*;
 pub use estimate::*;
 pub use generate::*;
+pub use physics::*;
 pub use pipeline::*;
 pub use request::*;
 pub use status::sora_status;

@@ -233,6 +233,22 @@ pub fn video(obj: &Bound<'_, PyAny>) -> PyResult<Media<Array4<u8>>> {
     Ok(Media::Pixels(a.try_readonly()?.as_array().to_owned()))
 }
 
+/// Frames given as a numpy uint8 array `[T, H, W, 3]` (or anything
+/// `numpy.asarray` turns into one), copied.
+pub fn frames(name: &str, obj: &Bound<'_, PyAny>) -> PyResult<Array4<u8>> {
+    const WHAT: &str = "[T, H, W, 3]";
+    let a = obj.py().import("numpy")?.call_method1("asarray", (obj,))?;
+    let a = a.cast_into::<PyUntypedArray>().map_err(|_| {
+        invalid(format!(
+            "{name} must be a numpy uint8 array {WHAT}, got {}",
+            type_name(obj)
+        ))
+    })?;
+    check_pixels(name, &a, 4, WHAT)?;
+    let a = a.cast::<PyArray<u8, Ix4>>()?;
+    Ok(a.try_readonly()?.as_array().to_owned())
+}
+
 /// Reads an image file into pixels.
 pub fn read_image(path: &std::path::Path) -> sora_core::Result<sora_core::ImageInput> {
     Ok(sora_core::ImageInput {

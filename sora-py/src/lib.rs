@@ -6,6 +6,7 @@
 mod args;
 mod clip;
 mod errors;
+mod physics;
 mod pipeline;
 
 use pyo3::prelude::*;
@@ -71,6 +72,7 @@ fn _sora(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", sora_core::version())?;
     m.add_function(wrap_pyfunction!(version, m)?)?;
     m.add_function(wrap_pyfunction!(estimate, m)?)?;
+    m.add_function(wrap_pyfunction!(physics::physics_score, m)?)?;
     m.add_class::<pipeline::PyPipeline>()?;
     m.add_class::<clip::PyClip>()?;
     Ok(())

@@ -3,7 +3,7 @@
  * libsora.so. Built and run by tests/c/run.sh (under Valgrind or ASan).
  *
  * Part 1 needs no model: version, NULL pointers, UTF-8, model-folder errors,
- * request keys and values, free(NULL), cancel handles.
+ * request keys and values, free(NULL), cancel handles, the physics report.
  * Part 2 needs the tiny Wan 2.1 fixture (env SORA_TEST_MODEL, default
  * target/fixtures/wan_pipeline/t2v_21/model); it is skipped with a loud
  * message when the folder is missing (env SORA_C_REQUIRE_FIXTURE=1 makes that a failure).
@@ -603,6 +603,50 @@ static void test_estimates(const char *model) {
     sora_request_free(r);
 }
 
+/* The physics report of frames in memory (no model needed): a static clip has
+ * no flicker, a moving one some; bad input is refused with a message. */
+static double json_number(const char *json, const char *key) {
+    const char *k = json ? strstr(json, key) : NULL;
+    return k ? atof(k + strlen(key)) : -1.0;
+}
+
+static void test_physics_score(void) {
+    enum { T = 5, H = 24, W = 32 };
+    static uint8_t still[T * H * W * 3], moving[T * H * W * 3];
+    for (int t = 0; t < T; t++)
+        for (int y = 0; y < H; y++)
+            for (int x = 0; x < W; x++)
+                for (int c = 0; c < 3; c++) {
+                    size_t i = (((size_t)t * H + y) * W + x) * 3 + c;
+                    still[i] = (uint8_t)((x * 7 + y * 13 + c * 50) % 256);
+                    moving[i] = (uint8_t)(((x + 2 * t) * 7 + y * 13 + c * 50) % 256);
+                }
+    static float audio[2 * 4000];
+    for (int i = 0; i < 2 * 4000; i++) audio[i] = (float)((i % 40) - 20) / 40.0f;
+    char *json = (char *)0x1;
+    EXPECT(sora_physics_score_json(still, T, H, W, 8.0f, NULL, 0, 0, 0, &json), SORA_OK, NULL);
+    CHECK(json && json_number(json, "\"flicker\":") == 0.0 &&
+              json_number(json, "\"dynamic_degree\":") == 0.0 && strstr(json, "\"findings\":["),
+          "static clip's report: %s", json ? json : "(null)");
+    sora_string_free(json);
+    json = NULL;
+    EXPECT(sora_physics_score_json(moving, T, H, W, 8.0f, audio, 2, 4000, 8000, &json), SORA_OK,
+           NULL);
+    CHECK(json && json_number(json, "\"flicker\":") > 0.0 && strstr(json, "\"warping_error\":"),
+          "moving clip's report: %s", json ? json : "(null)");
+    sora_string_free(json);
+    json = (char *)0x1;
+    EXPECT(sora_physics_score_json(NULL, T, H, W, 8.0f, NULL, 0, 0, 0, &json), INVALID, "frames");
+    CHECK(json == NULL, "no report on failure");
+    EXPECT(sora_physics_score_json(still, T, H, W, 8.0f, NULL, 0, 0, 0, NULL), INVALID, "json_out");
+    EXPECT(sora_physics_score_json(still, 0, H, W, 8.0f, NULL, 0, 0, 0, &json), INVALID, "frames");
+    EXPECT(sora_physics_score_json(still, T, H, W, 0.0f, NULL, 0, 0, 0, &json), INVALID, "fps");
+    EXPECT(sora_physics_score_json(still, T, H, W, 8.0f, audio, 0, 4000, 8000, &json), INVALID,
+           "audio");
+    EXPECT(sora_physics_score_json(still, T, H, W, 8.0f, audio, 2, 4000, 0, &json), INVALID,
+           "sample rate");
+}
+
 int main(void) {
     const char *model = getenv("SORA_TEST_MODEL");
     if (!model || !*model) model = "target/fixtures/wan_pipeline/t2v_21/model";
@@ -616,6 +660,7 @@ int main(void) {
     test_pipeline_builder();
     test_request_keys();
     test_cancel_lifecycle();
+    test_physics_score();
     test_generation(model);
     test_generate_to_file(model);
     test_estimates(model);

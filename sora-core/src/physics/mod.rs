@@ -4,8 +4,13 @@
 //!
 //! [`score`] runs every analyzer of [`score::ANALYZERS`] on a [`ScoreInput`].
 
+pub mod flow;
+pub mod input;
+pub mod metrics;
 pub mod report;
 pub mod score;
+pub mod warp;
 
+pub use input::{Analyzer, ScoreInput};
 pub use report::{Finding, FindingKind, PhysicsReport};
-pub use score::{score, ScoreInput};
+pub use score::score;

@@ -28,6 +28,8 @@ from ._sora import (
     estimate,
     version,
 )
+from . import physics
+
 
 __all__ = [
     "CancelledError",
@@ -44,4 +46,5 @@ __all__ = [
     "__version__",
     "version",
     "estimate",
+    "physics",
 ]

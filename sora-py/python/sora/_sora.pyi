@@ -216,3 +216,22 @@ class Pipeline:
     @property
     def defaults(self) -> dict[str, Any]:
         """The family's defaults for unset request values."""
+
+def physics_score(
+    frames: npt.ArrayLike,
+    audio: npt.ArrayLike | None = None,
+    fps: float = 16.0,
+    sample_rate: int | None = None,
+    *,
+    reference: npt.ArrayLike | None = None,
+) -> dict[str, Any]:
+    """The physics report of a clip, re-exported as `sora.physics.score`.
+
+    `frames`: numpy uint8 `[T, H, W, 3]`; `audio`: float32 `[C, S]` or `[S]`
+    in [-1, 1] at `sample_rate` Hz (required with audio); `reference`: a
+    continuation of the same scene, uint8 `[T, H, W, 3]` of the same frame
+    size (Physics-IQ metrics). Returns `{"metrics": {name: float | None},
+    "findings": [{"kind", "start_frame", "end_frame", "track", "value",
+    "threshold"}, ...]}`, the structure of `sora score --json`. Raises
+    `InvalidRequestError` for bad shapes, dtypes or values.
+    """
