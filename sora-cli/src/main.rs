@@ -111,6 +111,11 @@ struct GenerateArgs {
     /// slowest). GPU only.
     #[arg(long, value_name = "MODE", value_parser = ["none", "model", "sequential"])]
     offload: Option<String>,
+    /// The physics report: `report` attaches it to the clip's metadata (see
+    /// `--json`), `rerank:N` generates N seeds (the given one, then the next)
+    /// and keeps the most plausible clip; `off` (the default) makes none.
+    #[arg(long, value_name = "report|rerank:N")]
+    physics: Option<String>,
     /// Decode the video in overlapping spatial tiles (diffusers' VAE tiling,
     /// same values, less memory): `--vae-tiling` for 256×256 tiles every 192
     /// pixels, or `--vae-tiling=H,W,SH,SW` (tile height, width, strides).
@@ -282,6 +287,9 @@ fn generate(a: GenerateArgs) -> sora_core::Result<()> {
     }
     if let Some(o) = &a.offload {
         builder = builder.option("offload", o)?;
+    }
+    if let Some(p) = &a.physics {
+        builder = builder.option("physics", p)?;
     }
     let load_started = Instant::now();
     let pipe = builder.build()?;

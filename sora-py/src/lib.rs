@@ -53,6 +53,7 @@ fn estimate<'py>(
         offload_text_encoder,
         vae_tiling,
         offload,
+        None,
     )?;
     let mut req = sora_core::Request::text("");
     req.width = args::opt_uint("width", width)?;

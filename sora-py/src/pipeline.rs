@@ -56,6 +56,8 @@ pub(crate) struct Options {
     /// The core's text form of `vae_tiling` (`true`/`false` or `H,W,SH,SW`).
     vae_tiling: Option<String>,
     offload: Option<String>,
+    /// The core's text form of `physics` (`off`, `report`, `rerank:N`).
+    physics: Option<String>,
 }
 
 impl Options {
@@ -71,6 +73,7 @@ impl Options {
         offload_text_encoder: bool,
         vae_tiling: Option<&Bound<'_, PyAny>>,
         offload: Option<String>,
+        physics: Option<String>,
     ) -> PyResult<Self> {
         // `True`/`False`, or `(H, W, SH, SW)`: translated to the core's text
         // option, which checks it.
@@ -97,6 +100,7 @@ impl Options {
             offload_text_encoder,
             vae_tiling,
             offload,
+            physics,
         })
     }
 
@@ -120,6 +124,9 @@ impl Options {
         }
         if let Some(o) = &self.offload {
             b = b.option("offload", o)?;
+        }
+        if let Some(p) = &self.physics {
+            b = b.option("physics", p)?;
         }
         Ok(b)
     }
@@ -368,7 +375,7 @@ impl PyPipeline {
     /// `threads` sets LibTorch's intra-op CPU threads (process-wide).
     #[new]
     #[allow(clippy::too_many_arguments)] // one per Python keyword
-    #[pyo3(signature = (model, device="cpu", dtype="float32", threads=None, *, batch_guidance=true, step_cache=None, memory_budget_mb=None, offload_text_encoder=false, vae_tiling=None, offload=None))]
+    #[pyo3(signature = (model, device="cpu", dtype="float32", threads=None, *, batch_guidance=true, step_cache=None, memory_budget_mb=None, offload_text_encoder=false, vae_tiling=None, offload=None, physics=None))]
     fn new(
         py: Python<'_>,
         model: &Bound<'_, PyAny>,
@@ -381,6 +388,7 @@ impl PyPipeline {
         offload_text_encoder: bool,
         vae_tiling: Option<&Bound<'_, PyAny>>,
         offload: Option<String>,
+        physics: Option<String>,
     ) -> PyResult<Self> {
         let o = Options::parse(
             model,
@@ -393,6 +401,7 @@ impl PyPipeline {
             offload_text_encoder,
             vae_tiling,
             offload,
+            physics,
         )?;
         let inner = py.detach(|| guard(|| o.builder()?.build()))?;
         let family = py.detach(|| inner.family());

@@ -118,6 +118,11 @@ pub fn save_clip(clip: &impl ClipData, path: &Path) -> Result<()> {
     }
 }
 
+/// Whether `path` names an audio-only output (`.wav`): no frames are written.
+pub fn is_audio_only(path: &Path) -> bool {
+    self::image::ext_lower(path).as_deref() == Some("wav")
+}
+
 /// The kinds of output [`save_clip`] and [`ClipWriter`] write, by extension.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum OutputFormat {

@@ -7,10 +7,12 @@
 pub mod flow;
 pub mod input;
 pub mod metrics;
+pub mod policy;
 pub mod report;
 pub mod score;
 pub mod warp;
 
 pub use input::{Analyzer, ScoreInput};
+pub use policy::{plausibility_penalty, PhysicsCandidate, PhysicsPolicy};
 pub use report::{Finding, FindingKind, PhysicsReport};
 pub use score::score;

@@ -6,6 +6,7 @@ use ndarray::{Array2, Array4, ArrayView2, ArrayView4};
 use serde::Serialize;
 
 use crate::nn::step_cache::StepCacheStats;
+use crate::physics::{PhysicsCandidate, PhysicsReport};
 use crate::{io, Result};
 
 /// Seconds spent in each phase of one generation.
@@ -84,6 +85,12 @@ pub struct ClipMeta {
     /// stride_width]` in pixels when tiling was on (`null` otherwise; a
     /// latent within one tile still decodes whole).
     pub vae_tiling: Option<[i64; 4]>,
+    /// The clip's physics report, when the pipeline's `physics` policy makes
+    /// one (`null` otherwise).
+    pub physics: Option<PhysicsReport>,
+    /// Under `physics = rerank:N`, every seed tried with its penalty and
+    /// report (empty otherwise); the clip is the lowest penalty's.
+    pub physics_candidates: Vec<PhysicsCandidate>,
 }
 
 impl ClipMeta {

@@ -36,6 +36,9 @@ use crate::family::{self, MemoryOptions, ModelFamily};
 use crate::io::ClipSpec;
 use crate::nn::offload::Offload;
 use crate::nn::tiling::VaeTiling;
+use crate::physics::{
+    plausibility_penalty, PhysicsCandidate, PhysicsPolicy, PhysicsReport, ScoreInput,
+};
 use crate::weights::ModelFolder;
 use crate::{Device, Dtype, Error, Result};
 use sink::{ArraySink, Output, Reporting};
@@ -50,6 +53,7 @@ pub struct PipelineBuilder {
     speed: WalkOptions,
     memory: MemoryOptions,
     budget_mb: Option<u64>,
+    physics: PhysicsPolicy,
     /// Lets offload run on the CPU (tests of the copies; see [`PipelineBuilder::offload_on_cpu`]).
     offload_on_cpu: bool,
 }
@@ -65,6 +69,7 @@ impl Default for PipelineBuilder {
             memory: MemoryOptions::default(),
             budget_mb: None,
             offload_on_cpu: false,
+            physics: PhysicsPolicy::Off,
         }
     }
 }
@@ -153,6 +158,15 @@ impl PipelineBuilder {
         self
     }
 
+    /// What to do with each clip's physics report ([`PhysicsPolicy`]): nothing
+    /// (the default), attach it to the clip's metadata (`Report`), or
+    /// generate N seeds and keep the most plausible (`Rerank(N)`; see
+    /// [`crate::physics::plausibility_penalty`]).
+    pub fn physics(mut self, policy: PhysicsPolicy) -> Self {
+        self.physics = policy;
+        self
+    }
+
     /// Runs offload on the CPU too, where it only makes copies: for tests
     /// of the offload paths on machines without a GPU, not for users.
     #[doc(hidden)]
@@ -222,6 +236,7 @@ impl PipelineBuilder {
             estimate_options,
             memory: self.memory,
             budget_mb: self.budget_mb,
+            physics: self.physics,
             rss_before_load_mb,
             family: Mutex::new(fam),
             load_s: started.elapsed().as_secs_f64(),
@@ -233,6 +248,7 @@ impl PipelineBuilder {
 /// A loaded model ready to generate clips. Runs on one pipeline are serialised.
 pub struct Pipeline {
     path: PathBuf,
+    physics: PhysicsPolicy,
     device: Device,
     dtype: Dtype,
     speed: WalkOptions,
@@ -264,6 +280,39 @@ fn check_budget(
         est.check(budget)?;
     }
     Ok(Some(est))
+}
+
+/// The physics report of a clip in memory.
+fn score_clip(clip: &Clip) -> Result<PhysicsReport> {
+    crate::physics::score(&ScoreInput {
+        frames: clip.frames.view(),
+        fps: clip.fps,
+        audio: clip.audio.as_ref().map(|a| a.view()),
+        sample_rate: clip.sample_rate,
+        reference: None,
+    })
+}
+
+/// Writes a clip in memory through a file sink (frames, then audio).
+fn write_clip(sink: &mut FileSink, clip: &Clip) -> Result<()> {
+    use crate::family::FrameSink;
+    let s = clip.frames.shape();
+    let data = clip
+        .frames
+        .as_slice()
+        .ok_or_else(|| Error::Numeric("the clip's frames are not contiguous".into()))?;
+    let frames =
+        tch::Tensor::f_from_slice(data)?.f_view([s[0] as i64, s[1] as i64, s[2] as i64, 3])?;
+    sink.frames(frames)?;
+    if let Some(a) = &clip.audio {
+        let sa = a.shape();
+        let samples = a
+            .as_slice()
+            .ok_or_else(|| Error::Numeric("the clip's audio is not contiguous".into()))?;
+        let audio = tch::Tensor::f_from_slice(samples)?.f_view([sa[0] as i64, sa[1] as i64])?;
+        sink.audio(audio, clip.sample_rate)?;
+    }
+    Ok(())
 }
 
 /// Peak resident set size of this process in MiB (Linux `VmHWM`; 0 elsewhere).
@@ -345,6 +394,47 @@ impl Pipeline {
     /// request whose memory estimate exceeds the budget is refused with
     /// [`Error::OutOfMemory`] before anything is encoded.
     pub fn generate(&self, req: &Request, progress: &mut Progress) -> Result<Clip> {
+        match self.physics {
+            PhysicsPolicy::Off => self.generate_plain(req, progress),
+            PhysicsPolicy::Report => {
+                let mut clip = self.generate_plain(req, progress)?;
+                clip.meta.physics = Some(score_clip(&clip)?);
+                Ok(clip)
+            }
+            PhysicsPolicy::Rerank(n) => self.rerank(req, progress, n),
+        }
+    }
+
+    /// [`PhysicsPolicy::Rerank`]: `n` clips from the request's seed and the
+    /// next ones, the lowest [`plausibility_penalty`] kept (ties keep the
+    /// earlier seed); every candidate in `meta.physics_candidates`.
+    fn rerank(&self, req: &Request, progress: &mut Progress, n: u32) -> Result<Clip> {
+        let base = self.resolve(req)?.seed;
+        let mut best: Option<(f64, Clip)> = None;
+        let mut candidates = Vec::with_capacity(n as usize);
+        for k in 0..u64::from(n) {
+            let seed = base.wrapping_add(k);
+            let mut clip = self.generate_plain(&req.clone().seed(seed), progress)?;
+            let report = score_clip(&clip)?;
+            let penalty = plausibility_penalty(&report);
+            candidates.push(PhysicsCandidate {
+                seed,
+                penalty,
+                report: report.clone(),
+            });
+            if best.as_ref().map_or(true, |(b, _)| penalty < *b) {
+                clip.meta.physics = Some(report);
+                best = Some((penalty, clip));
+            }
+        }
+        let (_, mut clip) =
+            best.ok_or_else(|| Error::invalid("physics rerank needs at least one candidate"))?;
+        clip.meta.physics_candidates = candidates;
+        Ok(clip)
+    }
+
+    /// One generation in memory, with no physics policy.
+    fn generate_plain(&self, req: &Request, progress: &mut Progress) -> Result<Clip> {
         let (sink, meta) = self.run(req, progress, |r| {
             ArraySink::new(r.width, r.height, r.frames)
         })?;
@@ -388,19 +478,47 @@ impl Pipeline {
         path: impl AsRef<Path>,
     ) -> Result<ClipMeta> {
         let path = path.as_ref();
-        let (sink, mut meta) = self.run(req, progress, |r| {
-            let spec = ClipSpec {
-                width: r.width,
-                height: r.height,
-                frames: r.frames,
-                fps: r.fps as f32,
-                audio: r.audio,
-            };
-            FileSink::create(path, &spec)
-        })?;
+        let spec_of = |r: &Resolved| ClipSpec {
+            width: r.width,
+            height: r.height,
+            frames: r.frames,
+            fps: r.fps as f32,
+            audio: r.audio,
+        };
+        if self.physics.is_on() && crate::io::is_audio_only(path) {
+            return Err(Error::invalid(format!(
+                "{}: the physics report needs frames, and a .wav output has none \
+                 (use physics off, or write .mp4 or a frame folder)",
+                path.display()
+            )));
+        }
+        if let PhysicsPolicy::Rerank(n) = self.physics {
+            // The output is opened (and checked) before any work; the
+            // candidates are made in memory and the best one is written.
+            let mut sink = FileSink::create(path, &spec_of(&self.resolve(req)?))?;
+            let clip = self.rerank(req, progress, n)?;
+            progress.check()?;
+            write_clip(&mut sink, &clip)?;
+            sink.finish()?;
+            let mut meta = clip.meta;
+            meta.peak_rss_mb = peak_rss_mb();
+            return Ok(meta);
+        }
+        let (sink, mut meta) = self.run(req, progress, |r| FileSink::create(path, &spec_of(r)))?;
         // A cancel that arrives after the last decoded chunk still wins.
         progress.check()?;
         sink.finish()?;
+        if self.physics == PhysicsPolicy::Report {
+            // Scored from what was written (the frames are not kept while streaming).
+            let media = crate::io::read_video(path)?;
+            meta.physics = Some(crate::physics::score(&ScoreInput {
+                frames: media.frames.view(),
+                fps: meta.fps as f32,
+                audio: media.audio.as_ref().map(|a| a.view()),
+                sample_rate: media.sample_rate,
+                reference: None,
+            })?);
+        }
         meta.peak_rss_mb = peak_rss_mb();
         Ok(meta)
     }
@@ -508,6 +626,8 @@ impl Pipeline {
             text_embeddings_cached: fam.text_from_cache(),
             offload: self.memory.offload.to_string(),
             vae_tiling: self.memory.vae_tiling.map(|t| t.to_array()),
+            physics: None,
+            physics_candidates: Vec::new(),
         };
         Ok((sink, meta))
     }

@@ -32,6 +32,10 @@ pub const PIPELINE_OPTIONS: &[(&str, &str)] = &[
         "none, model or sequential: weights wait in host memory and go to the GPU per component or per transformer block (default none; GPU only)",
     ),
     (
+        "physics",
+        "off, report or rerank:N: attach each clip's physics report to its metadata, or keep the most plausible of N seeds (default off)",
+    ),
+    (
         "vae_tiling",
         "true/false (256,256,192,192), or H,W,SH,SW in pixels: decode in spatial tiles (default false)",
     ),
@@ -93,6 +97,7 @@ impl PipelineBuilder {
             "memory_budget_mb" => self.memory_budget_mb(parse_num(key, value, "a number of MiB")?),
             "offload_text_encoder" => self.offload_text_encoder(parse_bool(key, value)?),
             "vae_tiling" => self.vae_tiling(parse_vae_tiling(value)?),
+            "physics" => self.physics(crate::physics::PhysicsPolicy::parse(value)?),
             "offload" => self.offload(value.parse()?),
             other => {
                 let known: Vec<&str> = PIPELINE_OPTIONS.iter().map(|(k, _)| *k).collect();

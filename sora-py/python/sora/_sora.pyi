@@ -108,6 +108,7 @@ class Pipeline:
         offload_text_encoder: bool = False,
         vae_tiling: bool | tuple[int, int, int, int] | None = None,
         offload: str | None = None,
+        physics: str | None = None,
     ) -> None:
         """Loads the diffusers-format model folder `model`.
 
@@ -127,6 +128,10 @@ class Pipeline:
         in host memory and copies them to the GPU only while used: one
         component at a time, or also the transformer and text encoder one block at a time
         (`UnsupportedError` on the CPU).
+        `physics` ("off", "report" or "rerank:N") attaches each clip's physics
+        report to `meta["physics"]`, or generates N seeds and keeps the one with
+        the lowest plausibility penalty (every candidate in
+        `meta["physics_candidates"]`).
         """
     def generate(
         self,
