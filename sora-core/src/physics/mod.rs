@@ -4,8 +4,17 @@
 //!
 //! [`score`] runs every analyzer of [`score::ANALYZERS`] on a [`ScoreInput`].
 
+pub mod detect;
+pub mod hungarian;
+pub mod plot;
+pub mod render;
 pub mod report;
+pub mod scenes;
 pub mod score;
+pub mod sim;
+pub mod sound;
+pub mod sync;
+pub mod tracks;
 
 pub use report::{Finding, FindingKind, PhysicsReport};
 pub use score::{score, ScoreInput};

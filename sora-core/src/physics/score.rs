@@ -25,7 +25,7 @@ pub struct ScoreInput<'a> {
 pub type Analyzer = fn(&ScoreInput, &mut PhysicsReport) -> Result<()>;
 
 /// Every analyzer, run in this order by [`score`].
-pub const ANALYZERS: &[Analyzer] = &[];
+pub const ANALYZERS: &[Analyzer] = &[super::detect::analyze, super::sync::analyze];
 
 /// Checks the input's shape and values before any analysis.
 fn check(input: &ScoreInput) -> Result<()> {

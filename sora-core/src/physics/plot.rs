@@ -1,0 +1,1 @@
+//! Draws a track with its fit and flagged frames (wip).
