@@ -6,6 +6,7 @@ mod cross_attn_kv;
 mod io_media;
 mod memory;
 mod offload;
+mod physics_ground_truth;
 mod sched_parity;
 mod step_cache;
 mod streaming;

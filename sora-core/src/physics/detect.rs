@@ -25,7 +25,10 @@ pub const MAX_RESTITUTION: f64 = 1.1;
 /// this share of it (or by the fit's own uncertainty, if larger).
 pub const GRAVITY_SHARE: f64 = 0.35;
 /// Least frames of a segment that gets a fit.
-pub const MIN_SEGMENT: usize = 4;
+pub const MIN_SEGMENT: usize = 3;
+/// Segments shorter than this are fitted with the clip's gravity (and no
+/// horizontal acceleration) instead of a free acceleration.
+pub const MIN_FREE_FIT: usize = 5;
 /// Least frames of a segment whose acceleration is compared with gravity.
 pub const MIN_GRAVITY_SEGMENT: usize = 6;
 /// Tracks seen in fewer frames are ignored (noise).
@@ -223,18 +226,64 @@ fn split(pts: &[(usize, Observation)], kinks: &[bool]) -> Vec<(usize, usize)> {
     runs
 }
 
-/// Fits one run of points.
-fn fit_run(tr: &Track, pts: &[(usize, Observation)]) -> Option<Segment> {
+/// Least-squares fit of `ys` at `ts` with the acceleration fixed to `a`.
+pub fn fit_fixed(ts: &[f64], ys: &[f64], a: f64) -> Option<Fit1> {
+    let n = ts.len();
+    if n < 2 || ys.len() != n {
+        return None;
+    }
+    let r: Vec<f64> = ts
+        .iter()
+        .zip(ys)
+        .map(|(t, y)| y - 0.5 * a * t * t)
+        .collect();
+    let (mt, mr) = (
+        ts.iter().sum::<f64>() / n as f64,
+        r.iter().sum::<f64>() / n as f64,
+    );
+    let den: f64 = ts.iter().map(|t| (t - mt).powi(2)).sum();
+    let v = if den > 0.0 {
+        ts.iter()
+            .zip(&r)
+            .map(|(t, y)| (t - mt) * (y - mr))
+            .sum::<f64>()
+            / den
+    } else {
+        0.0
+    };
+    let p0 = mr - v * mt;
+    let sse = ts
+        .iter()
+        .zip(&r)
+        .map(|(t, y)| (y - p0 - v * t).powi(2))
+        .sum();
+    Some(Fit1 {
+        p0,
+        v,
+        a,
+        a_se: 0.0,
+        sse,
+    })
+}
+
+/// Fits one run of points: a free constant acceleration, or the clip's
+/// gravity `g` (px/frame², down) for runs shorter than [`MIN_FREE_FIT`].
+fn fit_run(tr: &Track, pts: &[(usize, Observation)], g: f64) -> Option<Segment> {
     let f0 = pts.first()?.0;
     let ts: Vec<f64> = pts.iter().map(|(f, _)| (*f - f0) as f64).collect();
     let xs: Vec<f64> = pts.iter().map(|(_, o)| o.x as f64).collect();
     let ys: Vec<f64> = pts.iter().map(|(_, o)| o.y as f64).collect();
+    let (x, y) = if pts.len() < MIN_FREE_FIT {
+        (fit_fixed(&ts, &xs, 0.0)?, fit_fixed(&ts, &ys, g)?)
+    } else {
+        (fit_quadratic(&ts, &xs)?, fit_quadratic(&ts, &ys)?)
+    };
     Some(Segment {
         track: tr.id,
         start: f0,
         end: pts.last()?.0,
-        x: fit_quadratic(&ts, &xs)?,
-        y: fit_quadratic(&ts, &ys)?,
+        x,
+        y,
     })
 }
 
@@ -252,7 +301,7 @@ fn change_point(
     let sse = whole.x.sse + whole.y.sse;
     let mut best: Option<(f64, Segment, Segment)> = None;
     for s in MIN_GRAVITY_SEGMENT..=n - MIN_GRAVITY_SEGMENT {
-        let (a, b) = (fit_run(tr, &pts[..s])?, fit_run(tr, &pts[s..])?);
+        let (a, b) = (fit_run(tr, &pts[..s], 0.0)?, fit_run(tr, &pts[s..], 0.0)?);
         let e = a.x.sse + a.y.sse + b.x.sse + b.y.sse;
         if best.as_ref().map_or(true, |(be, _, _)| e < *be) {
             best = Some((e, a, b));
@@ -338,16 +387,23 @@ fn shape_drift(tracks: &[Track], tr: &Track, pts: &[(usize, Observation)], out: 
     let aspect = |o: &Observation| (o.bbox[2] - o.bbox[0] + 1.0) / (o.bbox[3] - o.bbox[1] + 1.0);
     let mut aspects: Vec<f32> = pts.iter().take(6).map(|(_, o)| aspect(o)).collect();
     aspects.sort_by(f32::total_cmp);
-    let ref_aspect = aspects[aspects.len() / 2];
+    let Some(&ref_aspect) = aspects.get(aspects.len() / 2) else {
+        return;
+    };
     let clear: Vec<(usize, f64)> = pts
         .iter()
         .filter(|(_, o)| !o.at_border || (aspect(o) / ref_aspect - 1.0).abs() < 0.2)
         .filter(|(f, o)| !near_other(tracks, tr.id, *f, o, 2.0))
         .map(|(f, o)| (*f, o.area as f64))
         .collect();
+    if clear.len() < SHAPE_DRIFT_FRAMES + 3 {
+        return;
+    }
     let mut first: Vec<f64> = clear.iter().take(6).map(|c| c.1).collect();
     first.sort_by(f64::total_cmp);
-    let reference = first[first.len() / 2];
+    let Some(&reference) = first.get(first.len() / 2) else {
+        return;
+    };
     let dev: Vec<f64> = clear
         .iter()
         .map(|(_, a)| (a / reference - 1.0).abs())
@@ -399,11 +455,20 @@ fn appear_vanish(
         [(b.1.x - a.1.x) / dt, (b.1.y - a.1.y) / dt]
     };
     let (first, last) = (pts[0], pts[pts.len() - 1]);
+    // Coming out from (or going behind) an occluder: touching another object
+    // while only partly visible (smaller than it is a few frames later/earlier).
+    let typical = |range: &[(usize, Observation)]| {
+        let mut a: Vec<f32> = range.iter().map(|p| p.1.area).collect();
+        a.sort_by(f32::total_cmp);
+        a.get(a.len() / 2).copied().unwrap_or(0.0)
+    };
+    let partial_first = first.1.area < 0.8 * typical(&pts[..pts.len().min(6)]);
+    let partial_last = last.1.area < 0.8 * typical(&pts[pts.len().saturating_sub(6)..]);
     if first.0 > 0 {
         let v = vel(&pts[0], &pts[1]);
         let before = [-v[0], -v[1]];
         if !leaves_frame(&first.1, before, w, h)
-            && !near_other(tracks, tr.id, first.0, &first.1, 3.0)
+            && (!partial_first || !near_other(tracks, tr.id, first.0, &first.1, 3.0))
         {
             out.push(finding(
                 FindingKind::Appear,
@@ -417,7 +482,9 @@ fn appear_vanish(
     }
     if last.0 + 1 < t {
         let v = vel(&pts[pts.len() - 2], &last);
-        if !leaves_frame(&last.1, v, w, h) && !near_other(tracks, tr.id, last.0, &last.1, 3.0) {
+        if !leaves_frame(&last.1, v, w, h)
+            && (!partial_last || !near_other(tracks, tr.id, last.0, &last.1, 3.0))
+        {
             out.push(finding(
                 FindingKind::Vanish,
                 last.0 + 1,
@@ -537,7 +604,7 @@ pub fn analyze_frames(frames: ndarray::ArrayView4<u8>, fps: f64) -> Result<Objec
             if run.len() < MIN_SEGMENT {
                 continue;
             }
-            let Some(seg) = fit_run(tr, run) else {
+            let Some(seg) = fit_run(tr, run, a_ref) else {
                 continue;
             };
             match change_point(tr, run, &seg) {
@@ -569,6 +636,36 @@ fn free_flight(s: &Segment) -> bool {
     s.len() >= MIN_GRAVITY_SEGMENT && span > 2.0
 }
 
+/// Where a segment stops following gravity `g` (px/frame²): the split into a
+/// prefix with acceleration `g` and a suffix with any constant acceleration
+/// that fits the vertical positions best (the whole segment when no prefix helps).
+fn gravity_onset(tr: &Track, seg: &Segment, g: f64) -> usize {
+    let pts: Vec<(f64, f64)> = (seg.start..=seg.end)
+        .filter_map(|f| tr.at(f).map(|o| ((f - seg.start) as f64, o.y as f64)))
+        .collect();
+    let n = pts.len();
+    let (ts, ys): (Vec<f64>, Vec<f64>) = pts.iter().copied().unzip();
+    let costs: Vec<(usize, f64)> = (0..=n.saturating_sub(3))
+        .filter(|&k| k != 1)
+        .map(|k| {
+            let prefix = if k == 0 {
+                0.0
+            } else {
+                fit_fixed(&ts[..k], &ys[..k], g).map_or(f64::INFINITY, |f| f.sse)
+            };
+            let suffix = fit_quadratic(&ts[k..], &ys[k..]).map_or(f64::INFINITY, |f| f.sse);
+            (k, prefix + suffix)
+        })
+        .collect();
+    let least = costs.iter().fold(f64::INFINITY, |m, c| m.min(c.1));
+    // The earliest split within the position noise (0.15 px a frame) of the best.
+    let best = costs
+        .iter()
+        .find(|c| c.1 <= least + 0.02 * n as f64)
+        .map_or((0, 0.0), |c| *c);
+    seg.start + ts.get(best.0).copied().unwrap_or(0.0) as usize
+}
+
 /// The clip's gravity and the gravity findings.
 fn gravity(out: &mut ObjectAnalysis, side: f64, fps: f64) -> Option<f64> {
     let mut down: Vec<f64> = out
@@ -582,7 +679,19 @@ fn gravity(out: &mut ObjectAnalysis, side: f64, fps: f64) -> Option<f64> {
     let expected = g.unwrap_or(0.0);
     let floor = 0.002 * side;
     let mut flagged: Vec<(u32, usize, usize, f64, f64)> = Vec::new();
-    for s in out.segments.iter().filter(|s| free_flight(s)) {
+    // Objects touching another one may be held up or pushed by it.
+    let alone = |s: &Segment| {
+        out.tracks
+            .iter()
+            .find(|t| t.id == s.track)
+            .is_some_and(|t| {
+                (s.start..=s.end).all(|f| {
+                    t.at(f)
+                        .map_or(true, |o| !near_other(&out.tracks, s.track, f, o, 2.0))
+                })
+            })
+    };
+    for s in out.segments.iter().filter(|s| free_flight(s) && alone(s)) {
         let thr = (GRAVITY_SHARE * expected.abs())
             .max(4.0 * s.y.a_se.hypot(s.x.a_se))
             .max(floor);
@@ -591,7 +700,14 @@ fn gravity(out: &mut ObjectAnalysis, side: f64, fps: f64) -> Option<f64> {
         if dev > thr && (g.is_some() || upward) {
             match flagged.last_mut() {
                 Some(last) if last.0 == s.track && s.start <= last.2 + 2 => last.2 = s.end,
-                _ => flagged.push((s.track, s.start, s.end, dev * fps * fps, thr * fps * fps)),
+                _ => {
+                    let start = out
+                        .tracks
+                        .iter()
+                        .find(|t| t.id == s.track)
+                        .map_or(s.start, |t| gravity_onset(t, s, expected));
+                    flagged.push((s.track, start, s.end, dev * fps * fps, thr * fps * fps))
+                }
             }
         }
     }

@@ -464,10 +464,10 @@ impl<'w> Sim<'w> {
                 Some((n, depth))
             }
             (Shape::Ball { radius }, Shape::Box { half_w, half_h }) => {
-                circle_box(pi, radius, pj, half_w, half_h).map(|(n, depth)| ([-n[0], -n[1]], depth))
+                circle_box(pi, radius, pj, half_w, half_h)
             }
             (Shape::Box { half_w, half_h }, Shape::Ball { radius }) => {
-                circle_box(pj, radius, pi, half_w, half_h)
+                circle_box(pj, radius, pi, half_w, half_h).map(|(n, depth)| ([-n[0], -n[1]], depth))
             }
             (Shape::Box { .. }, Shape::Box { .. }) => {
                 let (hwi, hhi) = self.shape[i].half_extents();

@@ -234,7 +234,13 @@ fn foreground(frames: &Tensor, bg: &Tensor, threshold: i64) -> Result<Vec<u8>> {
 }
 
 /// The objects the foreground shows in one frame.
-fn detect(frame: &Frame, mask: &[u8], p: &TrackParams, min_area: usize) -> Vec<Observation> {
+fn detect(
+    frame: &Frame,
+    mask: &[u8],
+    p: &TrackParams,
+    min_area: usize,
+    bg_colour: [f32; 3],
+) -> Vec<Observation> {
     let (w, h) = (frame.w, frame.h);
     let join = p.join;
     let comps = components(
@@ -252,7 +258,7 @@ fn detect(frame: &Frame, mask: &[u8], p: &TrackParams, min_area: usize) -> Vec<O
         .iter()
         .filter(|c| c.len() >= min_area && c.len() <= max_area)
         .map(|c| observe(frame, c))
-        .filter(|o| !looks_like_surroundings(frame, o))
+        .filter(|o| colour_dist(o.colour, bg_colour) > 50.0 && !looks_like_surroundings(frame, o))
         .collect()
 }
 
@@ -343,6 +349,13 @@ pub fn track(frames: ArrayView4<u8>, p: &TrackParams) -> Result<Vec<Track>> {
         .ok_or_else(|| Error::invalid("frames are not contiguous"))?;
     let tensor = Tensor::f_from_slice(flat)?.f_reshape([t as i64, h as i64, w as i64, 3])?;
     let bg = background(&tensor, t as i64)?;
+    // The background's typical colour: a component of that colour is a place
+    // the median remembers an object at, not an object.
+    let bg_colour = {
+        let (m, _) = bg.f_reshape([-1, 3])?.f_median_dim(0, false)?;
+        let v: Vec<u8> = Vec::<u8>::try_from(&m)?;
+        [v[0] as f32, v[1] as f32, v[2] as f32]
+    };
     let masks = foreground(&tensor, &bg, p.foreground)?;
     let min_area = ((w * h) as f32 * p.min_area_share).max(6.0) as usize;
     let diag = ((w * w + h * h) as f32).sqrt();
@@ -355,7 +368,13 @@ pub fn track(frames: ArrayView4<u8>, p: &TrackParams) -> Result<Vec<Track>> {
             w,
             h,
         };
-        let dets = detect(&frame, &masks[f * h * w..(f + 1) * h * w], p, min_area);
+        let dets = detect(
+            &frame,
+            &masks[f * h * w..(f + 1) * h * w],
+            p,
+            min_area,
+            bg_colour,
+        );
         // Assignment of live tracks to detections.
         let (nr, nc) = (live.len(), dets.len());
         let big = 1e6;
@@ -387,6 +406,7 @@ pub fn track(frames: ArrayView4<u8>, p: &TrackParams) -> Result<Vec<Track>> {
                         p,
                         min_area,
                     )
+                    .filter(|o| o.area <= 2.5 * l.last.area.max(d.area))
                     .or(Some(*d))
                 }
                 None => {
@@ -406,7 +426,7 @@ pub fn track(frames: ArrayView4<u8>, p: &TrackParams) -> Result<Vec<Track>> {
                         p,
                         min_area,
                     )
-                    .filter(|o| o.area >= 0.3 * l.last.area)
+                    .filter(|o| o.area >= 0.3 * l.last.area && o.area <= 2.5 * l.last.area)
                 }
             };
             match found {
@@ -423,14 +443,18 @@ pub fn track(frames: ArrayView4<u8>, p: &TrackParams) -> Result<Vec<Track>> {
                 }
             }
         }
-        // Detections touching a followed object are part of it (its soft edge).
+        // Small or like-coloured detections touching a followed object are part
+        // of it (its soft edge).
         for (j, d) in dets.iter().enumerate() {
             if used[j] {
                 continue;
             }
             let inside = live.iter().any(|l| {
                 let b = l.last.bbox;
+                let fringe =
+                    colour_dist(d.colour, l.track.colour) < 100.0 || d.area < 0.3 * l.last.area;
                 l.missed == 0
+                    && fringe
                     && d.bbox[0] <= b[2] + 2.0
                     && d.bbox[2] >= b[0] - 2.0
                     && d.bbox[1] <= b[3] + 2.0
