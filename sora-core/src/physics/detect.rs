@@ -679,16 +679,20 @@ fn gravity(out: &mut ObjectAnalysis, side: f64, fps: f64) -> Option<f64> {
     let expected = g.unwrap_or(0.0);
     let floor = 0.002 * side;
     let mut flagged: Vec<(u32, usize, usize, f64, f64)> = Vec::new();
-    // Objects touching another one may be held up or pushed by it.
+    // Objects touching another one for a third of a segment or more may be
+    // held up or pushed by it.
     let alone = |s: &Segment| {
         out.tracks
             .iter()
             .find(|t| t.id == s.track)
             .is_some_and(|t| {
-                (s.start..=s.end).all(|f| {
-                    t.at(f)
-                        .map_or(true, |o| !near_other(&out.tracks, s.track, f, o, 2.0))
-                })
+                let touching = (s.start..=s.end)
+                    .filter(|&f| {
+                        t.at(f)
+                            .is_some_and(|o| near_other(&out.tracks, s.track, f, o, 2.0))
+                    })
+                    .count();
+                3 * touching < s.len()
             })
     };
     for s in out.segments.iter().filter(|s| free_flight(s) && alone(s)) {

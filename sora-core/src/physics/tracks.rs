@@ -113,18 +113,19 @@ fn colour_dist(a: [f32; 3], b: [f32; 3]) -> f32 {
     ((a[0] - b[0]).powi(2) + (a[1] - b[1]).powi(2) + (a[2] - b[2]).powi(2)).sqrt()
 }
 
-/// Gathers an observation from a list of pixel indices.
+/// Gathers an observation from a list of pixel indices. Its colour is the
+/// per-channel median, the object's own colour rather than a blend with its
+/// soft edge.
 fn observe(frame: &Frame, pixels: &[usize]) -> Observation {
     let (mut sx, mut sy) = (0.0f64, 0.0f64);
-    let mut col = [0.0f64; 3];
+    let mut channels: [Vec<u8>; 3] = Default::default();
     let mut bbox = [f32::MAX, f32::MAX, f32::MIN, f32::MIN];
     for &p in pixels {
         let (x, y) = (p % frame.w, p / frame.w);
         sx += x as f64;
         sy += y as f64;
-        let c = frame.rgb(x, y);
-        for k in 0..3 {
-            col[k] += c[k] as f64;
+        for (k, ch) in channels.iter_mut().enumerate() {
+            ch.push(frame.px[p * 3 + k]);
         }
         bbox[0] = bbox[0].min(x as f32);
         bbox[1] = bbox[1].min(y as f32);
@@ -132,16 +133,17 @@ fn observe(frame: &Frame, pixels: &[usize]) -> Observation {
         bbox[3] = bbox[3].max(y as f32);
     }
     let n = pixels.len().max(1) as f64;
+    let mut colour = [0.0f32; 3];
+    for (c, ch) in colour.iter_mut().zip(channels.iter_mut()) {
+        ch.sort_unstable();
+        *c = ch.get(ch.len() / 2).copied().unwrap_or(0) as f32;
+    }
     Observation {
         x: (sx / n) as f32 + 0.5,
         y: (sy / n) as f32 + 0.5,
         area: pixels.len() as f32,
         bbox,
-        colour: [
-            (col[0] / n) as f32,
-            (col[1] / n) as f32,
-            (col[2] / n) as f32,
-        ],
+        colour,
         at_border: bbox[0] <= 0.0
             || bbox[1] <= 0.0
             || bbox[2] >= (frame.w - 1) as f32
@@ -258,6 +260,8 @@ fn detect(
         .iter()
         .filter(|c| c.len() >= min_area && c.len() <= max_area)
         .map(|c| observe(frame, c))
+        // One-pixel lines are soft edges, not objects.
+        .filter(|o| o.bbox[2] > o.bbox[0] && o.bbox[3] > o.bbox[1])
         .filter(|o| colour_dist(o.colour, bg_colour) > 50.0 && !looks_like_surroundings(frame, o))
         .collect()
 }
@@ -445,7 +449,11 @@ pub fn track(frames: ArrayView4<u8>, p: &TrackParams) -> Result<Vec<Track>> {
         }
         // Small or like-coloured detections touching a followed object are part
         // of it (its soft edge).
-        for (j, d) in dets.iter().enumerate() {
+        // Largest first, so that an object claims its own soft edge.
+        let mut order: Vec<usize> = (0..nc).collect();
+        order.sort_by(|&a, &b| dets[b].area.total_cmp(&dets[a].area));
+        for j in order {
+            let d = &dets[j];
             if used[j] {
                 continue;
             }
