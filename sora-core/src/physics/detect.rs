@@ -627,13 +627,14 @@ pub fn analyze_frames(frames: ndarray::ArrayView4<u8>, fps: f64) -> Result<Objec
 }
 
 /// Whether a segment is free flight worth comparing with gravity: long enough
-/// and moving vertically (resting and sliding objects are held up).
-fn free_flight(s: &Segment) -> bool {
+/// and moving vertically by 5 % of the frame's smaller side `side` (resting,
+/// sliding and barely hopping objects are held up).
+fn free_flight(s: &Segment, side: f64) -> bool {
     let n = s.len() as f64 - 1.0;
     let span = (s.y.at(0.0) - s.y.at(n))
         .abs()
         .max((s.y.at(n / 2.0) - s.y.at(0.0)).abs());
-    s.len() >= MIN_GRAVITY_SEGMENT && span > 2.0
+    s.len() >= MIN_GRAVITY_SEGMENT && span > (0.05 * side).max(2.0)
 }
 
 /// Where a segment stops following gravity `g` (px/frame²): the split into a
@@ -671,7 +672,7 @@ fn gravity(out: &mut ObjectAnalysis, side: f64, fps: f64) -> Option<f64> {
     let mut down: Vec<f64> = out
         .segments
         .iter()
-        .filter(|s| free_flight(s) && s.y.a > 0.0)
+        .filter(|s| free_flight(s, side) && s.y.a > 0.0)
         .map(|s| s.y.a)
         .collect();
     down.sort_by(f64::total_cmp);
@@ -695,11 +696,17 @@ fn gravity(out: &mut ObjectAnalysis, side: f64, fps: f64) -> Option<f64> {
                 3 * touching < s.len()
             })
     };
-    for s in out.segments.iter().filter(|s| free_flight(s) && alone(s)) {
+    for s in out
+        .segments
+        .iter()
+        .filter(|s| free_flight(s, side) && alone(s))
+    {
+        // Vertical only: sideways accelerations come from rolling, sliding and
+        // pushes that the tracks cannot tell from flight.
         let thr = (GRAVITY_SHARE * expected.abs())
-            .max(4.0 * s.y.a_se.hypot(s.x.a_se))
+            .max(4.0 * s.y.a_se)
             .max(floor);
-        let dev = s.x.a.hypot(s.y.a - expected);
+        let dev = (s.y.a - expected).abs();
         let upward = s.y.a < -thr;
         if dev > thr && (g.is_some() || upward) {
             match flagged.last_mut() {
