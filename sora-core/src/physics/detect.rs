@@ -324,6 +324,44 @@ fn near_other(tracks: &[Track], id: u32, f: usize, o: &Observation, gap: f32) ->
     })
 }
 
+/// Whether another object within 3 px of `o` at frame `f` changed its own
+/// velocity across the contact `(before, after)` frames by at least half of
+/// `min_speed` (px/frame): it took part in the collision and momentum moved
+/// between the two, so the bounce says nothing about restitution.
+fn struck_other(
+    tracks: &[Track],
+    id: u32,
+    f: usize,
+    o: &Observation,
+    contact: (usize, usize),
+    min_speed: f64,
+) -> bool {
+    let (before, after) = contact;
+    tracks.iter().filter(|t| t.id != id).any(|t| {
+        let Some(p) = t.at(f) else { return false };
+        let gap = 3.0;
+        let near = p.bbox[0] <= o.bbox[2] + gap
+            && p.bbox[2] >= o.bbox[0] - gap
+            && p.bbox[1] <= o.bbox[3] + gap
+            && p.bbox[3] >= o.bbox[1] - gap;
+        if !near {
+            return false;
+        }
+        let step =
+            |f0: usize, f1: usize| Some((t.at(f1)?.x - t.at(f0)?.x, t.at(f1)?.y - t.at(f0)?.y));
+        match (
+            before.checked_sub(1).and_then(|b0| step(b0, before)),
+            step(after, after + 1),
+        ) {
+            (Some(v1), Some(v2)) => {
+                ((v2.0 - v1.0) as f64).hypot((v2.1 - v1.1) as f64) >= 0.5 * min_speed
+            }
+            // Not enough of the other's path to tell: assume it took part.
+            _ => true,
+        }
+    })
+}
+
 /// Whether a box moved by `v` leaves the frame by more than 30 % of its size.
 fn leaves_frame(o: &Observation, v: [f32; 2], w: usize, h: usize) -> bool {
     let b = [
@@ -541,7 +579,7 @@ fn bounces(
                 .iter()
                 .find(|t| t.id == a.track)
                 .and_then(|t| t.at(f))
-                .is_some_and(|o| near_other(tracks, a.track, f, o, 3.0))
+                .is_some_and(|o| struck_other(tracks, a.track, f, o, (a.end, b.start), min_speed))
         });
         let ratio = v_out / v_in;
         if !touching && ratio > MAX_RESTITUTION {
