@@ -696,12 +696,18 @@ fn gravity_onset(tr: &Track, seg: &Segment, g: f64) -> usize {
             (k, prefix + suffix)
         })
         .collect();
-    let least = costs.iter().fold(f64::INFINITY, |m, c| m.min(c.1));
-    // The earliest split within the position noise (0.15 px a frame) of the best.
-    let best = costs
-        .iter()
-        .find(|c| c.1 <= least + 0.02 * n as f64)
-        .map_or((0, 0.0), |c| *c);
+    // The best split, unless one path fits nearly as well (within a position
+    // noise of 0.2 px a frame).
+    let whole = costs.first().map_or(f64::INFINITY, |c| c.1);
+    let split = costs.iter().skip(1).fold(
+        (0usize, f64::INFINITY),
+        |m, c| if c.1 < m.1 { *c } else { m },
+    );
+    let best = if whole <= split.1 + 0.04 * n as f64 {
+        (0, whole)
+    } else {
+        split
+    };
     seg.start + ts.get(best.0).copied().unwrap_or(0.0) as usize
 }
 
@@ -719,7 +725,7 @@ fn gravity(out: &mut ObjectAnalysis, side: f64, fps: f64) -> Option<f64> {
     let floor = 0.002 * side;
     let mut flagged: Vec<(u32, usize, usize, f64, f64)> = Vec::new();
     // Objects touching another one for a third of a segment or more may be
-    // held up or pushed by it.
+    // held up or pushed by it: only a sustained upward acceleration counts then.
     let alone = |s: &Segment| {
         out.tracks
             .iter()
@@ -734,11 +740,7 @@ fn gravity(out: &mut ObjectAnalysis, side: f64, fps: f64) -> Option<f64> {
                 3 * touching < s.len()
             })
     };
-    for s in out
-        .segments
-        .iter()
-        .filter(|s| free_flight(s, side) && alone(s))
-    {
+    for s in out.segments.iter().filter(|s| free_flight(s, side)) {
         // Vertical only: sideways accelerations come from rolling, sliding and
         // pushes that the tracks cannot tell from flight.
         let thr = (GRAVITY_SHARE * expected.abs())
@@ -746,7 +748,7 @@ fn gravity(out: &mut ObjectAnalysis, side: f64, fps: f64) -> Option<f64> {
             .max(floor);
         let dev = (s.y.a - expected).abs();
         let upward = s.y.a < -thr;
-        if dev > thr && (g.is_some() || upward) {
+        if dev > thr && (upward || (g.is_some() && alone(s))) {
             match flagged.last_mut() {
                 Some(last) if last.0 == s.track && s.start <= last.2 + 2 => last.2 = s.end,
                 _ => {

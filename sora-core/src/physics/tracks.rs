@@ -91,9 +91,10 @@ impl Default for TrackParams {
     }
 }
 
-/// One frame's pixels (`[H, W, 3]`, row-major).
+/// One frame's pixels (`[H, W, 3]`, row-major) and the background model's.
 struct Frame<'a> {
     px: &'a [u8],
+    bg: &'a [u8],
     w: usize,
     h: usize,
 }
@@ -312,12 +313,64 @@ fn measure(
     comps
         .iter()
         .filter(|c| c.len() >= min_area)
-        .map(|c| observe(frame, c))
-        .min_by(|a, b| {
+        .map(|c| (observe(frame, c), c))
+        .min_by(|(a, _), (b, _)| {
             let da = (a.x - near[0]).powi(2) + (a.y - near[1]).powi(2);
             let db = (b.x - near[0]).powi(2) + (b.y - near[1]).powi(2);
             da.total_cmp(&db)
         })
+        .map(|(o, c)| subpixel(frame, o, c, colour))
+}
+
+/// Sharpens an observation with the soft edge: each pixel bordering the
+/// component counts with its coverage, read as where its colour lies between
+/// the background model's and the object's (none where the two are alike).
+fn subpixel(frame: &Frame, o: Observation, pixels: &[usize], colour: [f32; 3]) -> Observation {
+    let w = frame.w;
+    let inside: std::collections::HashSet<usize> = pixels.iter().copied().collect();
+    let (mut sx, mut sy, mut sa) = (0.0f64, 0.0f64, 0.0f64);
+    for &p in pixels {
+        sx += (p % w) as f64;
+        sy += (p / w) as f64;
+        sa += 1.0;
+    }
+    let mut seen = std::collections::HashSet::new();
+    for &p in pixels {
+        let (x, y) = (p % w, p / w);
+        let around = [
+            (x > 0).then(|| p - 1),
+            (x + 1 < w).then(|| p + 1),
+            (y > 0).then(|| p - w),
+            (y + 1 < frame.h).then(|| p + w),
+        ];
+        for q in around.into_iter().flatten() {
+            if inside.contains(&q) || !seen.insert(q) {
+                continue;
+            }
+            let bg = [
+                frame.bg[q * 3] as f32,
+                frame.bg[q * 3 + 1] as f32,
+                frame.bg[q * 3 + 2] as f32,
+            ];
+            let px = frame.rgb(q % w, q / w);
+            let d = [colour[0] - bg[0], colour[1] - bg[1], colour[2] - bg[2]];
+            let dd = d[0] * d[0] + d[1] * d[1] + d[2] * d[2];
+            if dd < 60.0 * 60.0 {
+                continue;
+            }
+            let along = (0..3).map(|k| (px[k] - bg[k]) * d[k]).sum::<f32>() / dd;
+            let alpha = along.clamp(0.0, 1.0) as f64;
+            sx += alpha * (q % w) as f64;
+            sy += alpha * (q / w) as f64;
+            sa += alpha;
+        }
+    }
+    Observation {
+        x: (sx / sa) as f32 + 0.5,
+        y: (sy / sa) as f32 + 0.5,
+        area: sa as f32,
+        ..o
+    }
 }
 
 /// A window around a box, grown by `margin` px and clipped to the frame.
@@ -353,6 +406,7 @@ pub fn track(frames: ArrayView4<u8>, p: &TrackParams) -> Result<Vec<Track>> {
         .ok_or_else(|| Error::invalid("frames are not contiguous"))?;
     let tensor = Tensor::f_from_slice(flat)?.f_reshape([t as i64, h as i64, w as i64, 3])?;
     let bg = background(&tensor, t as i64)?;
+    let bg_px: Vec<u8> = Vec::<u8>::try_from(&bg.f_contiguous()?.f_view([-1])?)?;
     // The background's typical colour: a component of that colour is a place
     // the median remembers an object at, not an object.
     let bg_colour = {
@@ -369,6 +423,7 @@ pub fn track(frames: ArrayView4<u8>, p: &TrackParams) -> Result<Vec<Track>> {
     for f in 0..t {
         let frame = Frame {
             px: &flat[f * h * w * 3..(f + 1) * h * w * 3],
+            bg: &bg_px,
             w,
             h,
         };
