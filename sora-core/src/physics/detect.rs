@@ -697,13 +697,13 @@ fn gravity_onset(tr: &Track, seg: &Segment, g: f64) -> usize {
         })
         .collect();
     // The best split, unless one path fits nearly as well (within a position
-    // noise of 0.2 px a frame).
+    // noise of 0.1 px a frame).
     let whole = costs.first().map_or(f64::INFINITY, |c| c.1);
     let split = costs.iter().skip(1).fold(
         (0usize, f64::INFINITY),
         |m, c| if c.1 < m.1 { *c } else { m },
     );
-    let best = if whole <= split.1 + 0.04 * n as f64 {
+    let best = if whole <= split.1 + 0.01 * n as f64 {
         (0, whole)
     } else {
         split
@@ -752,11 +752,25 @@ fn gravity(out: &mut ObjectAnalysis, side: f64, fps: f64) -> Option<f64> {
             match flagged.last_mut() {
                 Some(last) if last.0 == s.track && s.start <= last.2 + 2 => last.2 = s.end,
                 _ => {
-                    let start = out
-                        .tracks
-                        .iter()
-                        .find(|t| t.id == s.track)
-                        .map_or(s.start, |t| gravity_onset(t, s, expected));
+                    let track = out.tracks.iter().find(|t| t.id == s.track);
+                    // The change may have begun in the adjoining piece before,
+                    // whose mix of old and new gravity passed the check but
+                    // strayed half way to the threshold.
+                    let before = out.segments.iter().rev().find(|p| {
+                        p.track == s.track
+                            && p.end < s.start
+                            && p.end + 2 >= s.start
+                            && p.len() >= MIN_GRAVITY_SEGMENT
+                            && (p.y.a - expected).abs() > 0.5 * thr
+                    });
+                    let earlier = track
+                        .zip(before)
+                        .map(|(t, p)| (p, gravity_onset(t, p, expected)))
+                        .filter(|(p, k)| *k > p.start)
+                        .map(|(_, k)| k);
+                    let start = earlier
+                        .or_else(|| track.map(|t| gravity_onset(t, s, expected)))
+                        .unwrap_or(s.start);
                     flagged.push((s.track, start, s.end, dev * fps * fps, thr * fps * fps))
                 }
             }
