@@ -8,6 +8,7 @@ mod ltx2_guidance;
 mod ltx2_vocoder;
 mod memory;
 mod offload;
+mod physics_ground_truth;
 mod physics_policy;
 mod sched_parity;
 mod seam_golden;

@@ -4,12 +4,21 @@
 //!
 //! [`score`] runs every analyzer of [`score::ANALYZERS`] on a [`ScoreInput`].
 
+pub mod detect;
 pub mod flow;
+pub mod hungarian;
 pub mod input;
 pub mod metrics;
+pub mod plot;
 pub mod policy;
+pub mod render;
 pub mod report;
+pub mod scenes;
 pub mod score;
+pub mod sim;
+pub mod sound;
+pub mod sync;
+pub mod tracks;
 pub mod warp;
 
 pub use input::{Analyzer, ScoreInput};

@@ -6,7 +6,11 @@ use super::report::PhysicsReport;
 use crate::Result;
 
 /// Every analyzer, run in this order by [`score`].
-pub const ANALYZERS: &[Analyzer] = &[super::metrics::clip_metrics];
+pub const ANALYZERS: &[Analyzer] = &[
+    super::metrics::clip_metrics,
+    super::detect::analyze,
+    super::sync::analyze,
+];
 
 /// The physics report of a clip (see the module docs of [`crate::physics`]).
 pub fn score(input: &ScoreInput) -> Result<PhysicsReport> {
