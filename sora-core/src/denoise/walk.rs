@@ -228,11 +228,10 @@ mod tests {
 
     impl Generation for Fake {
         fn start(&mut self, _noise: &mut Noise) -> Result<Start> {
-            let mut sched = scheduler(3);
+            let sched = scheduler(3);
             let ts = sched.timesteps().shallow_clone();
             let timesteps = (0..3).map(|i| ts.get(i)).collect();
             let audio = scheduler(3);
-            sched.set_begin_index(0);
             Ok(Start {
                 // [1, n]: a batch of one, as the models' latents are.
                 latents: Latents::joint(
