@@ -52,6 +52,9 @@ RECORD_ONLY = frozenset(
         "text_embeddings_cached",
         "offload",
         "vae_tiling",
+        # The physics report (the pool's `physics` option decides whether one is made).
+        "physics",
+        "physics_candidates",
         # What `sora.ray` adds to the metadata it writes beside each clip.
         "request",
     }
