@@ -1,11 +1,14 @@
 //! Times one scheduler step on a Wan-sized latent (480p, 81 frames:
 //! `[1, 16, 21, 60, 104]`, f32): UniPC (Wan's config, flow shift 3, in the
 //! steady state with predictor and corrector of order 2) and flow-match Euler.
-//! `SORA_BENCH_DEVICE=cuda` runs it on the GPU (CPU otherwise).
+//! Also the experimental motion guidance's edit of one step's velocity on the
+//! same latent (`sora_core::denoise::motion`), the cost it adds to each step it
+//! acts on. `SORA_BENCH_DEVICE=cuda` runs it on the GPU (CPU otherwise).
 
 use std::hint::black_box;
 
 use criterion::{criterion_group, criterion_main, Criterion};
+use sora_core::denoise::MotionGuidance;
 use sora_core::sampler::{
     FlowMatchEulerConfig, FlowMatchEulerScheduler, Scheduler, UniPcConfig, UniPcScheduler,
 };
@@ -59,6 +62,19 @@ fn bench(c: &mut Criterion) {
         b.iter(|| {
             let mut s = base.box_clone();
             let out = s.step(&v, &t, &x).expect("step");
+            if dev != Device::Cpu {
+                tch::Cuda::synchronize(0);
+            }
+            black_box(out)
+        })
+    });
+    let guidance = MotionGuidance {
+        strength: 0.5,
+        from: 0.5,
+    };
+    c.bench_function("motion_guidance_wan480p", |b| {
+        b.iter(|| {
+            let out = guidance.apply(&x, &v, 0.4).expect("motion guidance");
             if dev != Device::Cpu {
                 tch::Cuda::synchronize(0);
             }

@@ -116,6 +116,12 @@ struct GenerateArgs {
     /// and keeps the most plausible clip; `off` (the default) makes none.
     #[arg(long, value_name = "report|rerank:N")]
     physics: Option<String>,
+    /// Experimental, off by default: in the steps after the share FROM of the
+    /// walk (default 0.5), reduce the temporal variance of the predicted
+    /// clean video where it is highest by STRENGTH in (0, 1] (a gradient-free
+    /// FlowMo variant; see docs/physics.md for what it was measured to do).
+    #[arg(long, value_name = "STRENGTH[@FROM]")]
+    motion_guidance: Option<String>,
     /// Decode the video in overlapping spatial tiles (diffusers' VAE tiling,
     /// same values, less memory): `--vae-tiling` for 256×256 tiles every 192
     /// pixels, or `--vae-tiling=H,W,SH,SW` (tile height, width, strides).
@@ -290,6 +296,9 @@ fn generate(a: GenerateArgs) -> sora_core::Result<()> {
     }
     if let Some(p) = &a.physics {
         builder = builder.option("physics", p)?;
+    }
+    if let Some(g) = &a.motion_guidance {
+        builder = builder.option("motion_guidance", g)?;
     }
     let load_started = Instant::now();
     let pipe = builder.build()?;

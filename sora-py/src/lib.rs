@@ -54,6 +54,7 @@ fn estimate<'py>(
         vae_tiling,
         offload,
         None,
+        None,
     )?;
     let mut req = sora_core::Request::text("");
     req.width = args::opt_uint("width", width)?;

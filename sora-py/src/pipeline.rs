@@ -58,6 +58,8 @@ pub(crate) struct Options {
     offload: Option<String>,
     /// The core's text form of `physics` (`off`, `report`, `rerank:N`).
     physics: Option<String>,
+    /// The core's text form of `motion_guidance` (`STRENGTH[@FROM]`).
+    motion_guidance: Option<String>,
 }
 
 impl Options {
@@ -74,7 +76,21 @@ impl Options {
         vae_tiling: Option<&Bound<'_, PyAny>>,
         offload: Option<String>,
         physics: Option<String>,
+        motion_guidance: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Self> {
+        // A strength (number), or the core's text `STRENGTH@FROM`.
+        let motion_guidance: Option<String> = match motion_guidance {
+            None => None,
+            Some(v) => Some(if let Ok(s) = v.extract::<String>() {
+                s
+            } else if let Ok(x) = v.extract::<f64>() {
+                x.to_string()
+            } else {
+                return Err(pyo3::exceptions::PyTypeError::new_err(
+                    "motion_guidance takes a strength (float) or a text STRENGTH@FROM",
+                ));
+            }),
+        };
         // `True`/`False`, or `(H, W, SH, SW)`: translated to the core's text
         // option, which checks it.
         let vae_tiling: Option<String> = match vae_tiling {
@@ -101,6 +117,7 @@ impl Options {
             vae_tiling,
             offload,
             physics,
+            motion_guidance,
         })
     }
 
@@ -127,6 +144,9 @@ impl Options {
         }
         if let Some(p) = &self.physics {
             b = b.option("physics", p)?;
+        }
+        if let Some(g) = &self.motion_guidance {
+            b = b.option("motion_guidance", g)?;
         }
         Ok(b)
     }
@@ -375,7 +395,7 @@ impl PyPipeline {
     /// `threads` sets LibTorch's intra-op CPU threads (process-wide).
     #[new]
     #[allow(clippy::too_many_arguments)] // one per Python keyword
-    #[pyo3(signature = (model, device="cpu", dtype="float32", threads=None, *, batch_guidance=true, step_cache=None, memory_budget_mb=None, offload_text_encoder=false, vae_tiling=None, offload=None, physics=None))]
+    #[pyo3(signature = (model, device="cpu", dtype="float32", threads=None, *, batch_guidance=true, step_cache=None, memory_budget_mb=None, offload_text_encoder=false, vae_tiling=None, offload=None, physics=None, motion_guidance=None))]
     fn new(
         py: Python<'_>,
         model: &Bound<'_, PyAny>,
@@ -389,6 +409,7 @@ impl PyPipeline {
         vae_tiling: Option<&Bound<'_, PyAny>>,
         offload: Option<String>,
         physics: Option<String>,
+        motion_guidance: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Self> {
         let o = Options::parse(
             model,
@@ -402,6 +423,7 @@ impl PyPipeline {
             vae_tiling,
             offload,
             physics,
+            motion_guidance,
         )?;
         let inner = py.detach(|| guard(|| o.builder()?.build()))?;
         let family = py.detach(|| inner.family());

@@ -160,7 +160,7 @@ pub(crate) fn denoise(fam: &mut Loaded, case: &Path) -> Tensor {
 pub(crate) fn denoise_request(fam: &mut Loaded, req: &sora_core::Request) -> Tensor {
     let opts = WalkOptions {
         batch_guidance: fam.batch_guidance,
-        step_cache: None,
+        ..WalkOptions::default()
     };
     denoise_latents(&mut fam.fam, req, &opts).unwrap().video
 }

@@ -116,3 +116,42 @@ fn the_option_parses_by_name() {
         Err(Error::InvalidRequest(_))
     ));
 }
+
+/// The experimental motion guidance (option `motion_guidance`): off changes
+/// nothing, on acts only from its start step, is recorded in the metadata, and
+/// its settings are checked when the pipeline is built.
+#[test]
+fn motion_guidance_acts_from_its_start_and_is_recorded() {
+    let model = fixture("wan_pipeline").join("t2v_21").join("model");
+    let with = |g: &str| {
+        Pipeline::builder()
+            .model(&model)
+            .option("motion_guidance", g)
+            .unwrap()
+            .build()
+            .unwrap()
+    };
+    // 17 frames: 5 latent frames, enough for the hook (3 or more after the first).
+    let req = request().frames(17).steps(4);
+    let plain = with("off").generate(&req, &mut Progress::none()).unwrap();
+    assert!(plain.meta.motion_guidance.is_none());
+    let late = with("0.8@0.5")
+        .generate(&req, &mut Progress::none())
+        .unwrap();
+    assert_eq!(late.meta.motion_guidance.as_deref(), Some("0.8@0.5"));
+    assert_ne!(late.frames, plain.frames, "the hook changed nothing");
+    let json: serde_json::Value = serde_json::from_str(&late.meta.to_json()).unwrap();
+    assert_eq!(json["motion_guidance"], "0.8@0.5");
+    // Acting on the last step only differs from acting on the last two.
+    let last = with("0.8@0.75")
+        .generate(&req, &mut Progress::none())
+        .unwrap();
+    assert_ne!(last.frames, late.frames);
+    assert_ne!(last.frames, plain.frames);
+    for bad in ["2", "0.5@1.0", "smooth"] {
+        let r = Pipeline::builder()
+            .model(&model)
+            .option("motion_guidance", bad);
+        assert!(matches!(r, Err(Error::InvalidRequest(_))), "{bad}");
+    }
+}

@@ -6,11 +6,13 @@
 //! A family supplies only a [`Generation`](crate::family::Generation).
 
 pub mod latents;
+pub mod motion;
 pub mod plan;
 pub mod run;
 pub mod walk;
 
 pub use latents::{Latents, PerModality};
+pub use motion::MotionGuidance;
 pub use plan::{Form, GuidancePlan, Space, Term, COND, ISOLATED, PERTURBED, UNCOND};
 pub use run::denoise_latents;
 pub use walk::{walk, Schedulers, Start, Step, WalkOptions, WalkReport};

@@ -11,6 +11,7 @@ use std::time::Instant;
 use tch::Tensor;
 
 use super::latents::{Latents, PerModality};
+use super::motion::MotionGuidance;
 use super::plan::GuidancePlan;
 use crate::family::Generation;
 use crate::nn::step_cache::{BranchKey, StepCache, StepCacheStats};
@@ -58,6 +59,9 @@ pub struct WalkOptions {
     /// later blocks' residual while the first block's residual changes
     /// relatively less than this threshold. `None` (the default) is off.
     pub step_cache: Option<f32>,
+    /// The experimental motion guidance of the late steps
+    /// ([`crate::denoise::motion`]); `None` (the default) is off.
+    pub motion_guidance: Option<MotionGuidance>,
 }
 
 impl Default for WalkOptions {
@@ -66,6 +70,7 @@ impl Default for WalkOptions {
         Self {
             batch_guidance: true,
             step_cache: None,
+            motion_guidance: None,
         }
     }
 }
@@ -147,6 +152,14 @@ pub fn walk(
             "an audio latent needs an audio scheduler, and one only",
         ));
     }
+    if let Some(g) = &opts.motion_guidance {
+        g.check()?;
+        if !gen.video_latent_is_frames_major() {
+            return Err(Error::Unsupported(
+                "motion guidance: this family's video latents are not laid out [batch, channels, frames, ...]".into(),
+            ));
+        }
+    }
     let mut x = latents;
     let total = timesteps.len();
     let t_den = Instant::now();
@@ -165,8 +178,16 @@ pub fn walk(
                 .as_ref()
                 .and_then(|s| sigma_at(s.as_ref(), begin + index)),
         };
-        let guided = plan.combine(&x, &preds, sigma)?;
+        let mut guided = plan.combine(&x, &preds, sigma)?;
         drop(preds);
+        if let Some(g) = opts.motion_guidance.filter(|g| g.acts_on(index, total)) {
+            let s = sigma.video.ok_or_else(|| {
+                Error::Unsupported(
+                    "motion guidance needs a video scheduler with noise levels (sigmas)".into(),
+                )
+            })?;
+            guided.video = g.apply(&x.video, &guided.video, s)?;
+        }
         let video = schedulers.video.step(&guided.video, t, &x.video)?;
         let audio = match (&x.audio, guided.audio, schedulers.audio.as_mut()) {
             (Some(a), Some(g), Some(s)) => Some(s.step(&g, t, a)?),
@@ -369,7 +390,7 @@ mod tests {
         let start = fake.start(&mut Noise::new(0)).unwrap();
         let opts = WalkOptions {
             batch_guidance: batch,
-            step_cache: None,
+            ..WalkOptions::default()
         };
         let (x, report) =
             walk(&mut fake, start, &opts, Device::Cpu, &mut Progress::none()).unwrap();
@@ -435,11 +456,36 @@ mod tests {
         let start = fake.start(&mut Noise::new(0)).unwrap();
         let opts = WalkOptions {
             batch_guidance: true,
-            step_cache: None,
+            ..WalkOptions::default()
         };
         assert!(matches!(
             walk(&mut fake, start, &opts, Device::Cpu, &mut Progress::none()),
             Err(Error::InvalidRequest(_))
+        ));
+
+        // Motion guidance on latents not laid out [batch, channels, frames, ...].
+        let mut fake = Fake {
+            forwards: Vec::new(),
+            plan: four_branch_plan(0.0),
+            x0: [vec![1.0], vec![1.0]],
+        };
+        let start = fake.start(&mut Noise::new(0)).unwrap();
+        let motion = WalkOptions {
+            motion_guidance: Some(crate::denoise::MotionGuidance {
+                strength: 0.5,
+                from: 0.5,
+            }),
+            ..WalkOptions::default()
+        };
+        assert!(matches!(
+            walk(
+                &mut fake,
+                start,
+                &motion,
+                Device::Cpu,
+                &mut Progress::none()
+            ),
+            Err(Error::Unsupported(_))
         ));
 
         let token = CancelToken::new();

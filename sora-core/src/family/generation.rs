@@ -47,4 +47,11 @@ pub trait Generation {
     /// Decodes the final latents into the sink (frames, and audio for joint
     /// families).
     fn decode(self: Box<Self>, x: Latents, sink: &mut dyn FrameSink) -> Result<()>;
+    /// Whether the video latent is laid out `[batch, channels, frames,
+    /// ...space]`, the layout the experimental motion guidance
+    /// ([`crate::denoise::motion`]) works on. `false` (the default) makes a
+    /// run that asks for it fail with `Error::Unsupported`.
+    fn video_latent_is_frames_major(&self) -> bool {
+        false
+    }
 }

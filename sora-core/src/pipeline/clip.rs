@@ -85,6 +85,9 @@ pub struct ClipMeta {
     /// stride_width]` in pixels when tiling was on (`null` otherwise; a
     /// latent within one tile still decodes whole).
     pub vae_tiling: Option<[i64; 4]>,
+    /// The experimental motion guidance as `STRENGTH@FROM` when it was on
+    /// (`null` otherwise).
+    pub motion_guidance: Option<String>,
     /// The clip's physics report, when the pipeline's `physics` policy makes
     /// one (`null` otherwise).
     pub physics: Option<PhysicsReport>,

@@ -114,6 +114,15 @@ impl PipelineBuilder {
         self
     }
 
+    /// The experimental motion guidance of the late denoising steps
+    /// ([`crate::denoise::motion`]), off (`None`) by default. Its settings are
+    /// checked by [`PipelineBuilder::build`]; a family whose latents it cannot
+    /// work on fails the run with [`Error::Unsupported`].
+    pub fn motion_guidance(mut self, guidance: Option<crate::denoise::MotionGuidance>) -> Self {
+        self.speed.motion_guidance = guidance;
+        self
+    }
+
     /// The memory a generation may use, in MiB, on the run's device: a request
     /// whose estimate exceeds it is refused with [`Error::OutOfMemory`] before
     /// anything is allocated. Without it: on the CPU the memory the OS reports
@@ -210,6 +219,9 @@ impl PipelineBuilder {
             .ok_or_else(|| Error::invalid("no model folder given (PipelineBuilder::model)"))?;
         if let Some(t) = self.speed.step_cache {
             crate::nn::step_cache::check_threshold(t)?;
+        }
+        if let Some(g) = &self.speed.motion_guidance {
+            g.check()?;
         }
         if let Some(n) = self.threads {
             if n == 0 {
@@ -626,6 +638,7 @@ impl Pipeline {
             text_embeddings_cached: fam.text_from_cache(),
             offload: self.memory.offload.to_string(),
             vae_tiling: self.memory.vae_tiling.map(|t| t.to_array()),
+            motion_guidance: self.speed.motion_guidance.map(|g| g.to_text()),
             physics: None,
             physics_candidates: Vec::new(),
         };

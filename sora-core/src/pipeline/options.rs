@@ -36,6 +36,10 @@ pub const PIPELINE_OPTIONS: &[(&str, &str)] = &[
         "off, report or rerank:N: attach each clip's physics report to its metadata, or keep the most plausible of N seeds (default off)",
     ),
     (
+        "motion_guidance",
+        "off (the default), STRENGTH or STRENGTH@FROM: experimental, reduces the predicted clean video's temporal variance in the steps after the share FROM (default 0.5) of the walk (docs/physics.md)",
+    ),
+    (
         "vae_tiling",
         "true/false (256,256,192,192), or H,W,SH,SW in pixels: decode in spatial tiles (default false)",
     ),
@@ -99,6 +103,9 @@ impl PipelineBuilder {
             "vae_tiling" => self.vae_tiling(parse_vae_tiling(value)?),
             "physics" => self.physics(crate::physics::PhysicsPolicy::parse(value)?),
             "offload" => self.offload(value.parse()?),
+            "motion_guidance" => {
+                self.motion_guidance(crate::denoise::MotionGuidance::parse(value)?)
+            }
             other => {
                 let known: Vec<&str> = PIPELINE_OPTIONS.iter().map(|(k, _)| *k).collect();
                 return Err(Error::invalid(format!(

@@ -109,6 +109,7 @@ class Pipeline:
         vae_tiling: bool | tuple[int, int, int, int] | None = None,
         offload: str | None = None,
         physics: str | None = None,
+        motion_guidance: float | str | None = None,
     ) -> None:
         """Loads the diffusers-format model folder `model`.
 
@@ -132,6 +133,10 @@ class Pipeline:
         report to `meta["physics"]`, or generates N seeds and keeps the one with
         the lowest plausibility penalty (every candidate in
         `meta["physics_candidates"]`).
+        `motion_guidance` (experimental, off by default: a strength in (0, 1],
+        or "STRENGTH@FROM") reduces the temporal variance of the predicted
+        clean video in the steps after the share FROM (default 0.5) of the
+        walk; `meta["motion_guidance"]` records it (docs/physics.md).
         """
     def generate(
         self,

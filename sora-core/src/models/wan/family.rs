@@ -824,6 +824,11 @@ impl Generation for WanGeneration<'_> {
         Ok(out.f_split(b, 0)?.into_iter().map(Latents::video).collect())
     }
 
+    /// Wan's latents are `[batch, channels, frames, height, width]`.
+    fn video_latent_is_frames_major(&self) -> bool {
+        true
+    }
+
     fn decode(self: Box<Self>, x: Latents, sink: &mut dyn FrameSink) -> Result<()> {
         let WanGeneration {
             fam,

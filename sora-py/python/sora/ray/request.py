@@ -52,6 +52,7 @@ RECORD_ONLY = frozenset(
         "text_embeddings_cached",
         "offload",
         "vae_tiling",
+        "motion_guidance",
         # The physics report (the pool's `physics` option decides whether one is made).
         "physics",
         "physics_candidates",
