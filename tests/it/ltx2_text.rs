@@ -80,9 +80,27 @@ fn ltx2_gemma_tokenizer_matches_transformers() {
         }
         assert_equal_i64(&format!("mask at {len}"), &mask, &io[&format!("mask_{len}")]);
     }
-    // The file's own normalizer (NFKC + Metaspace) would tokenize differently:
-    // the rebuild is what makes these equal. Left padding is the pipeline's.
     assert!(enc.tokenizer().pads_left());
+
+    // The file's own normalizer and pre-tokenizer (NFKC + Metaspace), used as
+    // is for a class that is not Gemma's, tokenize differently: the rebuild is
+    // what makes the ids above equal.
+    let as_is = scratch("ltx2_text_tokenizer_as_is");
+    std::fs::copy(
+        dir().join("tokenizer").join("tokenizer.json"),
+        as_is.join("tokenizer.json"),
+    )
+    .unwrap();
+    std::fs::write(
+        as_is.join("tokenizer_config.json"),
+        r#"{"tokenizer_class": "PreTrainedTokenizerFast", "pad_token": "<pad>", "padding_side": "left"}"#,
+    )
+    .unwrap();
+    let raw = Tokenizer::from_dir(&as_is).unwrap();
+    let stripped: Vec<&str> = refs.iter().map(|p| p.trim()).collect();
+    let (raw_ids, _) = raw.encode_padded(&stripped, MAX_LEN).unwrap();
+    assert!(!raw_ids.equal(&io[&format!("ids_{MAX_LEN}")]));
+    let _ = std::fs::remove_dir_all(as_is);
 }
 
 #[test]
@@ -124,6 +142,43 @@ fn ltx2_connectors_match_diffusers() {
             assert_close(&format!("{case} {what}"), got, want, TOL);
         }
         assert_equal_i64(&format!("{case} mask"), &out.mask, &io[&format!("{case}_mask")]);
+    }
+}
+
+/// bfloat16 weights and activations: close to the float32 reference.
+#[test]
+fn ltx2_text_path_runs_in_bf16() {
+    let enc = Ltx2TextEncoder::load(
+        &dir().join("tokenizer"),
+        &dir().join("text_encoder"),
+        Device::Cpu,
+        Dtype::BF16,
+    )
+    .unwrap();
+    let io = io();
+    let prompts = prompts();
+    let refs: Vec<&str> = prompts.iter().map(String::as_str).collect();
+    let (embeds, mask) = enc.encode(&refs, MAX_LEN).unwrap();
+    assert_eq!(embeds.kind(), Kind::BFloat16);
+    // Compared on the prompts' tokens (padded rows carry no information).
+    let keep = io["prompt_mask"].unsqueeze(-1).to_kind(Kind::Float);
+    let err = rel_max_err(&(embeds.to_kind(Kind::Float) * &keep), &(&io["prompt_embeds"] * &keep));
+    eprintln!("bf16 hidden states: {err:.2e}");
+    assert!(err < 0.05, "bf16 hidden states differ by {err:.2e} of the scale");
+    for case in ["v20", "v23"] {
+        let conn = Ltx2TextConnectors::load(
+            &dir().join(format!("connectors_{case}")),
+            Device::Cpu,
+            Dtype::BF16,
+        )
+        .unwrap();
+        let out = conn.forward(&embeds, &mask, PaddingSide::Left, 8.0).unwrap();
+        assert_eq!(out.video.kind(), Kind::BFloat16);
+        for (what, got) in [("video", &out.video), ("audio", &out.audio)] {
+            let err = rel_max_err(got, &io[&format!("{case}_{what}")]);
+            eprintln!("{case} {what} bf16: {err:.2e}");
+            assert!(err < 0.1, "{case} {what}: bf16 differs by {err:.2e} of the scale");
+        }
     }
 }
 
