@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use sora_core::models::ltx2::{Ltx2TextConnectors, Ltx2TextEncoder, PaddingSide};
 use sora_core::text::gemma3::Gemma3TextModel;
 use sora_core::text::tokenizer::Tokenizer;
-use sora_core::{Device, Dtype, Error};
+use sora_core::{Device, Dtype, Error, Offload};
 use sora_tests::{assert_close, copy_dir, fixture, read_tensors, rel_max_err, workspace};
 use tch::{Kind, Tensor};
 
@@ -143,6 +143,45 @@ fn ltx2_connectors_match_diffusers() {
         }
         assert_equal_i64(&format!("{case} mask"), &out.mask, &io[&format!("{case}_mask")]);
     }
+}
+
+/// Weight offload of the 12B-class encoder: streamed layer by layer, copied
+/// as a whole, or parked after encoding, the same hidden states.
+#[test]
+fn ltx2_gemma_offload_gives_the_same_states() {
+    let enc = encoder();
+    let io = io();
+    let (ids, mask) = (&io[&format!("ids_{MAX_LEN}")], &io[&format!("mask_{MAX_LEN}")]);
+    let want = Tensor::stack(&enc.model().forward(ids, mask).unwrap(), -1);
+    let te = dir().join("text_encoder");
+
+    let mut streamed = Gemma3TextModel::load(&te, Device::Cpu, Dtype::F32).unwrap();
+    streamed.set_offload(Offload::Sequential, Device::Cpu).unwrap();
+    assert!(streamed.upload().unwrap().is_none(), "streamed: no whole copy");
+    let got = Tensor::stack(&streamed.forward(ids, mask).unwrap(), -1);
+    assert!(got.equal(&want), "streamed differs");
+    assert_eq!(streamed.block_uploads(), 4);
+
+    let mut whole = Gemma3TextModel::load(&te, Device::Cpu, Dtype::F32).unwrap();
+    whole.set_offload(Offload::Model, Device::Cpu).unwrap();
+    let up = whole.upload().unwrap().expect("a copy");
+    assert!(Tensor::stack(&whole.forward(ids, mask).unwrap(), -1).equal(&want));
+    up.release().unwrap();
+
+    let mut parked = Gemma3TextModel::load(&te, Device::Cpu, Dtype::F32).unwrap();
+    parked.park().unwrap();
+    assert!(parked.is_offloaded());
+    let unused = parked.forward(ids, mask);
+    assert!(
+        !matches!(&unused, Ok(x) if Tensor::stack(x, -1).equal(&want)),
+        "a parked encoder ran without its copy"
+    );
+    let up = parked.upload().unwrap().expect("a copy");
+    assert!(Tensor::stack(&parked.forward(ids, mask).unwrap(), -1).equal(&want));
+    up.release().unwrap();
+    parked.unpark().unwrap();
+    assert!(!parked.is_offloaded());
+    assert!(Tensor::stack(&parked.forward(ids, mask).unwrap(), -1).equal(&want));
 }
 
 /// bfloat16 weights and activations: close to the float32 reference.

@@ -9,6 +9,7 @@ use std::path::Path;
 
 use tch::{Kind, Tensor};
 
+use crate::nn::{Offload, Uploaded};
 use crate::text::gemma3::Gemma3TextModel;
 use crate::text::tokenizer::Tokenizer;
 use crate::weights::ModelFolder;
@@ -65,6 +66,26 @@ impl Ltx2TextEncoder {
     /// The Gemma 3 text model.
     pub fn model(&self) -> &Gemma3TextModel {
         &self.model
+    }
+
+    /// Offloads the model's weights (see [`Gemma3TextModel::set_offload`]).
+    pub fn set_offload(&mut self, offload: Offload, device: Device) -> Result<()> {
+        self.model.set_offload(offload, device)
+    }
+
+    /// Copies the offloaded weights to the run device (see [`Gemma3TextModel::upload`]).
+    pub fn upload(&self) -> Result<Option<Uploaded>> {
+        self.model.upload()
+    }
+
+    /// Parks the weights in host memory after encoding (see [`Gemma3TextModel::park`]).
+    pub fn park(&mut self) -> Result<()> {
+        self.model.park()
+    }
+
+    /// Moves parked weights back to the run device (see [`Gemma3TextModel::unpark`]).
+    pub fn unpark(&mut self) -> Result<()> {
+        self.model.unpark()
     }
 
     /// Width of one token's packed embedding: `hidden × (layers + 1)`.

@@ -18,7 +18,8 @@ use std::path::Path;
 use tch::{Kind, Tensor};
 
 use super::config::{Gemma3TextConfig, LayerType, RopeSpec};
-use crate::nn::Linear;
+use crate::nn::offload::{ComponentWeights, Offload, StreamParts, WeightSet};
+use crate::nn::{Linear, Uploaded};
 use crate::weights::{TensorStore, WeightPath};
 use crate::{Device, Dtype, Error, Result};
 
@@ -67,17 +68,15 @@ impl Act {
 
 /// Gemma's RMS norm: normalised in f32, scaled by `1 + weight` (in f32), cast back.
 struct GemmaNorm {
-    /// `1 + weight`, f32.
-    scale: Tensor,
+    /// `[dim]`, in the model's dtype (widened in the forward, as `weight.float()`).
+    weight: Tensor,
     eps: f64,
 }
 
 impl GemmaNorm {
     fn load(p: &WeightPath, dim: i64, eps: f64) -> Result<Self> {
-        // Read in the model's dtype, then widened, as `weight.float()` does.
-        let w = p.get("weight", &[dim])?.f_to_kind(Kind::Float)?;
         Ok(Self {
-            scale: w.f_add_scalar(1.0)?,
+            weight: p.get("weight", &[dim])?,
             eps,
         })
     }
@@ -88,7 +87,8 @@ impl GemmaNorm {
             .f_pow_tensor_scalar(2)?
             .f_mean_dim(-1, true, Kind::Float)?;
         let y = xf.f_mul(&var.f_add_scalar(self.eps)?.f_rsqrt()?)?;
-        Ok(y.f_mul(&self.scale)?.f_to_kind(x.kind())?)
+        let scale = self.weight.f_to_kind(Kind::Float)?.f_add_scalar(1.0)?;
+        Ok(y.f_mul(&scale)?.f_to_kind(x.kind())?)
     }
 }
 
@@ -107,6 +107,30 @@ struct Layer {
     up: Linear,
     down: Linear,
     post_ff_norm: GemmaNorm,
+}
+
+impl Layer {
+    /// Every weight of the layer.
+    fn tensors(&self) -> Vec<&Tensor> {
+        let mut out: Vec<&Tensor> = [
+            &self.input_norm,
+            &self.q_norm,
+            &self.k_norm,
+            &self.post_attn_norm,
+            &self.pre_ff_norm,
+            &self.post_ff_norm,
+        ]
+        .iter()
+        .map(|n| &n.weight)
+        .collect();
+        for l in [
+            &self.q, &self.k, &self.v, &self.o, &self.gate, &self.up, &self.down,
+        ] {
+            out.push(&l.weight);
+            out.extend(l.bias.as_ref());
+        }
+        out
+    }
 }
 
 /// Where the language model's tensors live in the checkpoint.
@@ -130,6 +154,8 @@ pub struct Gemma3TextModel {
     inv_freq_full: Tensor,
     device: tch::Device,
     kind: Kind,
+    /// Every weight, and whether they wait in host memory ([`Gemma3TextModel::set_offload`]).
+    weights: ComponentWeights,
 }
 
 impl std::fmt::Debug for Gemma3TextModel {
@@ -224,7 +250,79 @@ impl Gemma3TextModel {
             norm,
             device,
             kind: store.kind(),
+            weights: ComponentWeights::new(store.weight_set()),
         })
+    }
+
+    /// Runs on `device` with the weights where `offload` says: on `device`
+    /// ([`Offload::None`]: they must be there), in host memory copied as a
+    /// whole by [`Gemma3TextModel::upload`] ([`Offload::Model`]), or in host
+    /// memory with each layer copied as the forward reaches it
+    /// ([`Offload::Sequential`]; the token embedding then stays in host
+    /// memory, where the prompt's rows are looked up and only they copied).
+    pub fn set_offload(&mut self, offload: Offload, device: Device) -> Result<()> {
+        let dev = device.to_tch();
+        let parts = (offload == Offload::Sequential).then(|| StreamParts {
+            blocks: self
+                .layers
+                .iter()
+                .map(|l| WeightSet::new(l.tensors()))
+                .collect(),
+            outer: WeightSet::new([&self.norm.weight]),
+            apart: vec![WeightSet::new([&self.embed])],
+        });
+        self.weights.place_offload("Gemma 3", offload, dev, parts)?;
+        self.device = dev;
+        Ok(())
+    }
+
+    /// With model offload: copies every weight to the run device until the
+    /// result is released (`None` otherwise).
+    pub fn upload(&self) -> Result<Option<Uploaded>> {
+        self.weights.upload(self.device)
+    }
+
+    /// How many times a layer's weights were copied to the run device since
+    /// sequential offload was set (0 without it).
+    pub fn block_uploads(&self) -> u64 {
+        self.weights.block_uploads()
+    }
+
+    /// Parks the weights in host memory (one copy back, device copies freed):
+    /// from then on they are copied to the run device only while used
+    /// ([`Gemma3TextModel::upload`]), as under model offload. For dropping
+    /// the 12B encoder from the GPU after encoding.
+    pub fn park(&mut self) -> Result<()> {
+        if self.weights.is_offloaded() {
+            return Ok(());
+        }
+        let run = self.device();
+        self.weights.set().move_to(tch::Device::Cpu)?;
+        self.set_offload(Offload::Model, run)
+    }
+
+    /// Undoes [`Gemma3TextModel::park`]: the weights move to the run device
+    /// for good. Call it with no copy from [`Gemma3TextModel::upload`] outstanding.
+    pub fn unpark(&mut self) -> Result<()> {
+        if !self.weights.is_offloaded() || self.weights.is_streamed() {
+            return Ok(());
+        }
+        self.weights.set().move_to(self.device)?;
+        self.set_offload(Offload::None, self.device())
+    }
+
+    /// Whether the weights wait in host memory between uses (parked or offloaded).
+    pub fn is_offloaded(&self) -> bool {
+        self.weights.is_offloaded()
+    }
+
+    /// Number of parameters of the text model.
+    pub fn num_parameters(&self) -> i64 {
+        let mut n = self.embed.numel() + self.norm.weight.numel();
+        for l in &self.layers {
+            n += l.tensors().iter().map(|t| t.numel()).sum::<usize>();
+        }
+        n as i64
     }
 
     /// The configuration.
@@ -254,6 +352,7 @@ impl Gemma3TextModel {
     /// `Gemma3RotaryEmbedding` computes them (f32 angles, `cat(freqs, freqs)`).
     fn rope_tables(&self, inv_freq: &Tensor, s: i64) -> Result<(Tensor, Tensor)> {
         let pos = Tensor::f_arange(s, (Kind::Float, self.device))?;
+        let inv_freq = inv_freq.f_to_device(self.device)?;
         let freqs = pos.f_unsqueeze(1)?.f_mul(&inv_freq.f_unsqueeze(0)?)?;
         let emb = Tensor::f_cat(&[&freqs, &freqs], -1)?.f_unsqueeze(0)?;
         Ok((
@@ -318,7 +417,20 @@ impl Gemma3TextModel {
         // The embedding scale sqrt(hidden) is rounded to the weights' dtype first.
         let scale = Tensor::f_scalar_tensor((self.config.hidden_size as f64).sqrt(), (Kind::Float, self.device))?
             .f_to_kind(self.kind)?;
-        let mut x = Tensor::f_embedding(&self.embed, &ids, -1, false, false)?.f_mul(&scale)?;
+        // Streamed, the embedding table stays in host memory: look the rows up
+        // there and copy only them.
+        let rows = if !self.weights.is_streamed() {
+            Tensor::f_embedding(&self.embed, &ids, -1, false, false)?
+        } else {
+            let host = ids.f_to_device(self.embed.device())?;
+            Tensor::f_embedding(&self.embed, &host, -1, false, false)?.f_to_device_(
+                self.device,
+                self.kind,
+                false,
+                false,
+            )?
+        };
+        let mut x = rows.f_mul(&scale)?;
         let mut states = Vec::with_capacity(self.layers.len() + 1);
         states.push(x.shallow_clone());
         let (h, kvh, hd) = (
@@ -328,7 +440,8 @@ impl Gemma3TextModel {
         );
         let rep = h / kvh;
         let scaling = self.config.query_pre_attn_scalar.powf(-0.5);
-        for layer in &self.layers {
+        for (i, layer) in self.layers.iter().enumerate() {
+            let _weights = self.weights.upload_block(i, self.device)?;
             let (cos, sin, attn_mask) = match layer.kind {
                 LayerType::Sliding => (&cos_s, &sin_s, &sliding_mask),
                 LayerType::Full => (&cos_f, &sin_f, &full_mask),
@@ -367,10 +480,13 @@ impl Gemma3TextModel {
             states.push(x.shallow_clone());
         }
         // transformers replaces the last captured state by the normed output.
+        let outer = self.weights.upload_outer(self.device)?;
         let last = self.norm.forward(&x)?;
-        match states.last_mut() {
-            Some(slot) if !self.layers.is_empty() => *slot = last,
-            _ => states.push(last),
+        if let Some(up) = outer {
+            up.release()?;
+        }
+        if let Some(slot) = states.last_mut() {
+            *slot = last;
         }
         Ok(states)
     }
