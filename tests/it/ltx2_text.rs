@@ -78,7 +78,11 @@ fn ltx2_gemma_tokenizer_matches_transformers() {
                 &io[&format!("ids_{len}")].get(i as i64),
             );
         }
-        assert_equal_i64(&format!("mask at {len}"), &mask, &io[&format!("mask_{len}")]);
+        assert_equal_i64(
+            &format!("mask at {len}"),
+            &mask,
+            &io[&format!("mask_{len}")],
+        );
     }
     assert!(enc.tokenizer().pads_left());
 
@@ -134,14 +138,23 @@ fn ltx2_connectors_match_diffusers() {
         )
         .unwrap();
         let out = conn
-            .forward(&io["prompt_embeds"], &io["prompt_mask"], PaddingSide::Left, 8.0)
+            .forward(
+                &io["prompt_embeds"],
+                &io["prompt_mask"],
+                PaddingSide::Left,
+                8.0,
+            )
             .unwrap();
         for (what, got) in [("video", &out.video), ("audio", &out.audio)] {
             let want = &io[&format!("{case}_{what}")];
             eprintln!("{case} {what}: {:.2e}", rel_max_err(got, want));
             assert_close(&format!("{case} {what}"), got, want, TOL);
         }
-        assert_equal_i64(&format!("{case} mask"), &out.mask, &io[&format!("{case}_mask")]);
+        assert_equal_i64(
+            &format!("{case} mask"),
+            &out.mask,
+            &io[&format!("{case}_mask")],
+        );
     }
 }
 
@@ -151,13 +164,21 @@ fn ltx2_connectors_match_diffusers() {
 fn ltx2_gemma_offload_gives_the_same_states() {
     let enc = encoder();
     let io = io();
-    let (ids, mask) = (&io[&format!("ids_{MAX_LEN}")], &io[&format!("mask_{MAX_LEN}")]);
+    let (ids, mask) = (
+        &io[&format!("ids_{MAX_LEN}")],
+        &io[&format!("mask_{MAX_LEN}")],
+    );
     let want = Tensor::stack(&enc.model().forward(ids, mask).unwrap(), -1);
     let te = dir().join("text_encoder");
 
     let mut streamed = Gemma3TextModel::load(&te, Device::Cpu, Dtype::F32).unwrap();
-    streamed.set_offload(Offload::Sequential, Device::Cpu).unwrap();
-    assert!(streamed.upload().unwrap().is_none(), "streamed: no whole copy");
+    streamed
+        .set_offload(Offload::Sequential, Device::Cpu)
+        .unwrap();
+    assert!(
+        streamed.upload().unwrap().is_none(),
+        "streamed: no whole copy"
+    );
     let got = Tensor::stack(&streamed.forward(ids, mask).unwrap(), -1);
     assert!(got.equal(&want), "streamed differs");
     assert_eq!(streamed.block_uploads(), 4);
@@ -201,9 +222,15 @@ fn ltx2_text_path_runs_in_bf16() {
     assert_eq!(embeds.kind(), Kind::BFloat16);
     // Compared on the prompts' tokens (padded rows carry no information).
     let keep = io["prompt_mask"].unsqueeze(-1).to_kind(Kind::Float);
-    let err = rel_max_err(&(embeds.to_kind(Kind::Float) * &keep), &(&io["prompt_embeds"] * &keep));
+    let err = rel_max_err(
+        &(embeds.to_kind(Kind::Float) * &keep),
+        &(&io["prompt_embeds"] * &keep),
+    );
     eprintln!("bf16 hidden states: {err:.2e}");
-    assert!(err < 0.05, "bf16 hidden states differ by {err:.2e} of the scale");
+    assert!(
+        err < 0.05,
+        "bf16 hidden states differ by {err:.2e} of the scale"
+    );
     for case in ["v20", "v23"] {
         let conn = Ltx2TextConnectors::load(
             &dir().join(format!("connectors_{case}")),
@@ -211,14 +238,49 @@ fn ltx2_text_path_runs_in_bf16() {
             Dtype::BF16,
         )
         .unwrap();
-        let out = conn.forward(&embeds, &mask, PaddingSide::Left, 8.0).unwrap();
+        let out = conn
+            .forward(&embeds, &mask, PaddingSide::Left, 8.0)
+            .unwrap();
         assert_eq!(out.video.kind(), Kind::BFloat16);
         for (what, got) in [("video", &out.video), ("audio", &out.audio)] {
             let err = rel_max_err(got, &io[&format!("{case}_{what}")]);
             eprintln!("{case} {what} bf16: {err:.2e}");
-            assert!(err < 0.1, "{case} {what}: bf16 differs by {err:.2e} of the scale");
+            assert!(
+                err < 0.1,
+                "{case} {what}: bf16 differs by {err:.2e} of the scale"
+            );
         }
     }
+}
+
+/// The connectors offloaded: the same outputs through a whole copy.
+#[test]
+fn ltx2_connectors_offload() {
+    let io = io();
+    let path = dir().join("connectors_v23");
+    let conn = Ltx2TextConnectors::load(&path, Device::Cpu, Dtype::F32).unwrap();
+    let want = conn
+        .forward(
+            &io["prompt_embeds"],
+            &io["prompt_mask"],
+            PaddingSide::Left,
+            8.0,
+        )
+        .unwrap();
+    let mut off = Ltx2TextConnectors::load(&path, Device::Cpu, Dtype::F32).unwrap();
+    off.set_offload(Offload::Model, Device::Cpu).unwrap();
+    assert!(off.is_offloaded());
+    let up = off.upload().unwrap().expect("a copy");
+    let got = off
+        .forward(
+            &io["prompt_embeds"],
+            &io["prompt_mask"],
+            PaddingSide::Left,
+            8.0,
+        )
+        .unwrap();
+    up.release().unwrap();
+    assert!(got.video.equal(&want.video) && got.audio.equal(&want.audio));
 }
 
 /// Tokenizer, Gemma and connectors chained from the prompts, as the pipeline runs them.
@@ -236,7 +298,9 @@ fn ltx2_text_path_end_to_end() {
             Dtype::F32,
         )
         .unwrap();
-        let out = conn.forward(&embeds, &mask, PaddingSide::Left, 8.0).unwrap();
+        let out = conn
+            .forward(&embeds, &mask, PaddingSide::Left, 8.0)
+            .unwrap();
         for (what, got) in [("video", &out.video), ("audio", &out.audio)] {
             let want = &io[&format!("{case}_{what}")];
             eprintln!("{case} {what} end to end: {:.2e}", rel_max_err(got, want));
@@ -251,12 +315,21 @@ fn ltx2_text_path_end_to_end() {
 #[test]
 fn ltx2_text_outputs_depend_on_the_prompt() {
     let io = io();
-    for key in ["prompt_embeds", "v20_video", "v23_video", "v20_audio", "v23_audio"] {
+    for key in [
+        "prompt_embeds",
+        "v20_video",
+        "v23_video",
+        "v20_audio",
+        "v23_audio",
+    ] {
         let t = &io[key];
         let (a, b) = (t.get(0), t.get(3));
         let scale = a.abs().max().double_value(&[]);
         let diff = (&a - &b).abs().max().double_value(&[]);
-        assert!(diff > 0.1 * scale, "{key}: prompts 0 and 3 differ by {diff} of {scale}");
+        assert!(
+            diff > 0.1 * scale,
+            "{key}: prompts 0 and 3 differ by {diff} of {scale}"
+        );
     }
 }
 
@@ -270,7 +343,10 @@ fn ltx2_text_errors_are_typed() {
     )
     .unwrap();
     std::fs::write(bad.join("tokenizer.json"), "{ not json").unwrap();
-    assert!(matches!(Tokenizer::from_dir(&bad), Err(Error::Config { .. })));
+    assert!(matches!(
+        Tokenizer::from_dir(&bad),
+        Err(Error::Config { .. })
+    ));
     std::fs::write(
         bad.join("tokenizer.json"),
         r#"{"version":"1.0","model":{"type":"Unigram","vocab":[["<pad>",0.0]],"unk_id":0}}"#,
@@ -281,7 +357,10 @@ fn ltx2_text_errors_are_typed() {
         other => panic!("expected a config error, got {other:?}"),
     }
     std::fs::remove_file(bad.join("tokenizer.json")).unwrap();
-    assert!(matches!(Tokenizer::from_dir(&bad), Err(Error::Config { .. })));
+    assert!(matches!(
+        Tokenizer::from_dir(&bad),
+        Err(Error::Config { .. })
+    ));
 
     // A missing and a mis-shaped tensor in the text encoder.
     let te = scratch("ltx2_text_bad_encoder");
@@ -313,29 +392,44 @@ fn ltx2_text_errors_are_typed() {
     // A connector without its registers.
     let cd = scratch("ltx2_text_bad_connectors");
     copy_dir(&dir().join("connectors_v20"), &cd);
-    rewrite(&cd.join("diffusion_pytorch_model.safetensors"), |name, t| {
-        (name != "video_connector.learnable_registers").then_some(t)
-    });
+    rewrite(
+        &cd.join("diffusion_pytorch_model.safetensors"),
+        |name, t| (name != "video_connector.learnable_registers").then_some(t),
+    );
     match Ltx2TextConnectors::load(&cd, Device::Cpu, Dtype::F32) {
         Err(Error::WeightMismatch { missing, .. }) => {
-            assert_eq!(missing, vec!["video_connector.learnable_registers".to_string()])
+            assert_eq!(
+                missing,
+                vec!["video_connector.learnable_registers".to_string()]
+            )
         }
         other => panic!("expected WeightMismatch, got {other:?}"),
     }
 
     // Inputs the connectors cannot take: a length not divisible by the
     // registers, the wrong width, a mask of another shape.
-    let conn = Ltx2TextConnectors::load(&dir().join("connectors_v20"), Device::Cpu, Dtype::F32)
-        .unwrap();
+    let conn =
+        Ltx2TextConnectors::load(&dir().join("connectors_v20"), Device::Cpu, Dtype::F32).unwrap();
     let io = io();
     let e = &io["prompt_embeds"];
     let m = &io["prompt_mask"];
-    let short = conn.forward(&e.narrow(1, 0, 20), &m.narrow(1, 0, 20), PaddingSide::Left, 8.0);
+    let short = conn.forward(
+        &e.narrow(1, 0, 20),
+        &m.narrow(1, 0, 20),
+        PaddingSide::Left,
+        8.0,
+    );
     assert!(matches!(short, Err(Error::InvalidRequest(_))), "{short:?}");
     let narrow = conn.forward(&e.narrow(2, 0, 200), m, PaddingSide::Left, 8.0);
-    assert!(matches!(narrow, Err(Error::InvalidRequest(_))), "{narrow:?}");
+    assert!(
+        matches!(narrow, Err(Error::InvalidRequest(_))),
+        "{narrow:?}"
+    );
     let bad_mask = conn.forward(e, &m.narrow(0, 0, 2), PaddingSide::Left, 8.0);
-    assert!(matches!(bad_mask, Err(Error::InvalidRequest(_))), "{bad_mask:?}");
+    assert!(
+        matches!(bad_mask, Err(Error::InvalidRequest(_))),
+        "{bad_mask:?}"
+    );
 
     // Out-of-vocabulary ids.
     let enc = encoder();

@@ -94,7 +94,11 @@ impl Ltx2TextEncoder {
     }
 
     /// Token ids and mask `[B, max_sequence_length]` (i64, CPU) of the stripped prompts.
-    pub fn tokenize(&self, prompts: &[&str], max_sequence_length: usize) -> Result<(Tensor, Tensor)> {
+    pub fn tokenize(
+        &self,
+        prompts: &[&str],
+        max_sequence_length: usize,
+    ) -> Result<(Tensor, Tensor)> {
         if prompts.is_empty() {
             return Err(Error::invalid("no prompt to encode"));
         }

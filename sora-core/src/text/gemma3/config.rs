@@ -191,7 +191,9 @@ impl Gemma3TextConfig {
             }
         }
         if self.num_hidden_layers < 0 {
-            return Err(Error::invalid("Gemma 3 config: `num_hidden_layers` is negative"));
+            return Err(Error::invalid(
+                "Gemma 3 config: `num_hidden_layers` is negative",
+            ));
         }
         if self.num_attention_heads % self.num_key_value_heads != 0 {
             return Err(Error::invalid(format!(
@@ -235,9 +237,7 @@ impl Gemma3TextConfig {
                 .map(|s| match s.as_str() {
                     "sliding_attention" => Ok(LayerType::Sliding),
                     "full_attention" => Ok(LayerType::Full),
-                    other => Err(Error::Unsupported(format!(
-                        "Gemma 3 layer type `{other}`"
-                    ))),
+                    other => Err(Error::Unsupported(format!("Gemma 3 layer type `{other}`"))),
                 })
                 .collect::<Result<_>>()?,
             None => {
@@ -323,7 +323,9 @@ impl Gemma3TextConfig {
             "linear" => {
                 let f = params.get("factor").and_then(Value::as_f64).unwrap_or(1.0);
                 if f <= 0.0 {
-                    return Err(Error::invalid("Gemma 3 config: RoPE `factor` must be positive"));
+                    return Err(Error::invalid(
+                        "Gemma 3 config: RoPE `factor` must be positive",
+                    ));
                 }
                 f
             }
@@ -334,7 +336,9 @@ impl Gemma3TextConfig {
             }
         };
         if theta <= 0.0 {
-            return Err(Error::invalid("Gemma 3 config: `rope_theta` must be positive"));
+            return Err(Error::invalid(
+                "Gemma 3 config: `rope_theta` must be positive",
+            ));
         }
         Ok(RopeSpec {
             theta,

@@ -415,8 +415,11 @@ impl Gemma3TextModel {
         let (cos_f, sin_f) = self.rope_tables(&self.inv_freq_full, s)?;
 
         // The embedding scale sqrt(hidden) is rounded to the weights' dtype first.
-        let scale = Tensor::f_scalar_tensor((self.config.hidden_size as f64).sqrt(), (Kind::Float, self.device))?
-            .f_to_kind(self.kind)?;
+        let scale = Tensor::f_scalar_tensor(
+            (self.config.hidden_size as f64).sqrt(),
+            (Kind::Float, self.device),
+        )?
+        .f_to_kind(self.kind)?;
         // Streamed, the embedding table stays in host memory: look the rows up
         // there and copy only them.
         let rows = if !self.weights.is_streamed() {
@@ -448,7 +451,10 @@ impl Gemma3TextModel {
             };
             let normed = layer.input_norm.forward(&x)?;
             let heads = |lin: &Linear, n: i64| -> Result<Tensor> {
-                Ok(lin.forward(&normed)?.f_view([b, s, n, hd])?.f_transpose(1, 2)?)
+                Ok(lin
+                    .forward(&normed)?
+                    .f_view([b, s, n, hd])?
+                    .f_transpose(1, 2)?)
             };
             let q = layer.q_norm.forward(&heads(&layer.q, h)?)?;
             let k = layer.k_norm.forward(&heads(&layer.k, kvh)?)?;

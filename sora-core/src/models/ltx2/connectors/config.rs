@@ -183,7 +183,10 @@ impl ConnectorsConfig {
                 "audio_connector_attention_head_dim",
                 self.audio_connector_attention_head_dim,
             ),
-            ("connector_rope_base_seq_len", self.connector_rope_base_seq_len),
+            (
+                "connector_rope_base_seq_len",
+                self.connector_rope_base_seq_len,
+            ),
             ("video_hidden_dim", self.video_hidden_dim),
             ("audio_hidden_dim", self.audio_hidden_dim),
         ] {
@@ -194,8 +197,14 @@ impl ConnectorsConfig {
             }
         }
         for (name, v) in [
-            ("video_connector_num_layers", self.video_connector_num_layers),
-            ("audio_connector_num_layers", self.audio_connector_num_layers),
+            (
+                "video_connector_num_layers",
+                self.video_connector_num_layers,
+            ),
+            (
+                "audio_connector_num_layers",
+                self.audio_connector_num_layers,
+            ),
         ] {
             if v < 0 {
                 return Err(Error::invalid(format!(

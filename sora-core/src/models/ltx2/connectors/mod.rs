@@ -22,7 +22,7 @@ use tch::{Kind, Tensor};
 pub use config::{ConnectorsConfig, RopeType};
 pub use transformer1d::{Connector1d, ConnectorSpec};
 
-use crate::nn::Linear;
+use crate::nn::{ComponentWeights, Linear, Offload, Uploaded};
 use crate::weights::TensorStore;
 use crate::{Device, Dtype, Error, Result};
 
@@ -53,6 +53,8 @@ pub struct Ltx2TextConnectors {
     audio: Connector1d,
     device: tch::Device,
     kind: Kind,
+    /// Every weight, and whether they wait in host memory.
+    weights: ComponentWeights,
 }
 
 impl std::fmt::Debug for Ltx2TextConnectors {
@@ -163,7 +165,31 @@ impl Ltx2TextConnectors {
             audio,
             device: store.device(),
             kind: store.kind(),
+            weights: ComponentWeights::new(store.weight_set()),
         })
+    }
+
+    /// Runs on `device`, the weights on it ([`Offload::None`]) or waiting in
+    /// host memory and copied as a whole by [`Ltx2TextConnectors::upload`]
+    /// for each use (model and sequential offload alike: the connectors are
+    /// one phase with small blocks).
+    pub fn set_offload(&mut self, offload: Offload, device: Device) -> Result<()> {
+        let dev = device.to_tch();
+        self.weights
+            .place("LTX-2 connectors", offload.is_on(), dev)?;
+        self.device = dev;
+        Ok(())
+    }
+
+    /// With offload: copies every weight to the run device until the result
+    /// is released (`None` otherwise).
+    pub fn upload(&self) -> Result<Option<Uploaded>> {
+        self.weights.upload(self.device)
+    }
+
+    /// Whether the weights wait in host memory between uses.
+    pub fn is_offloaded(&self) -> bool {
+        self.weights.is_offloaded()
     }
 
     /// The configuration.
@@ -187,11 +213,9 @@ impl Ltx2TextConnectors {
         let size = hidden.size();
         let (b, s) = match size[..] {
             [b, s, _] | [b, s, _, _] => (b, s),
-            _ => {
-                return Err(Error::invalid(format!(
-                    "LTX-2 connectors: text hidden states {size:?} are not [B, S, D] or [B, S, D, L]"
-                )))
-            }
+            _ => return Err(Error::invalid(format!(
+                "LTX-2 connectors: text hidden states {size:?} are not [B, S, D] or [B, S, D, L]"
+            ))),
         };
         let features: i64 = size[2..].iter().product();
         if features != c.text_encoder_dim() || (size.len() == 4 && size[2] != c.caption_channels) {
@@ -224,8 +248,13 @@ impl Ltx2TextConnectors {
             }
             Projection::Shared(proj) => {
                 let lengths = mask.f_sum_dim_intlist(-1, false, Kind::Int64)?;
-                let normed =
-                    per_layer_masked_mean_norm(&hidden, &lengths, padding_side, scale_factor, 1e-6)?;
+                let normed = per_layer_masked_mean_norm(
+                    &hidden,
+                    &lengths,
+                    padding_side,
+                    scale_factor,
+                    1e-6,
+                )?;
                 let y = proj.forward(&normed)?;
                 (y.shallow_clone(), y)
             }
@@ -238,7 +267,10 @@ impl Ltx2TextConnectors {
             .f_reshape([b, 1, 1, s])?
             .f_mul_scalar(finfo_max(kind))?;
         let (video, video_mask) = self.video.forward(&video_in, &add_mask)?;
-        let binary = video_mask.f_lt(1e-6)?.f_to_kind(Kind::Int64)?.f_reshape([b, s, 1])?;
+        let binary = video_mask
+            .f_lt(1e-6)?
+            .f_to_kind(Kind::Int64)?
+            .f_reshape([b, s, 1])?;
         let video = video.f_mul(&binary)?;
         let (audio, _) = self.audio.forward(&audio_in, &add_mask)?;
         Ok(ConnectorOutput {
@@ -295,7 +327,10 @@ fn per_layer_masked_mean_norm(
         .f_div(&hi.f_sub(&lo)?.f_add_scalar(eps)?)?
         .f_mul_scalar(scale)?
         .f_flatten(2, 3)?;
-    let pad3 = token.f_logical_not()?.f_view([b, s, 1])?.f_expand([b, s, c * l], false)?;
+    let pad3 = token
+        .f_logical_not()?
+        .f_view([b, s, 1])?
+        .f_expand([b, s, c * l], false)?;
     // As in diffusers, the mean (over an f32 count) promotes half inputs to f32 until here.
     Ok(normed.f_masked_fill(&pad3, 0.0)?.f_to_kind(x.kind())?)
 }

@@ -178,7 +178,11 @@ impl Connector1d {
         let size = x.size();
         let (b, s, d) = match size[..] {
             [b, s, d] => (b, s, d),
-            _ => return Err(Error::invalid(format!("connector input {size:?} is not [B, S, D]"))),
+            _ => {
+                return Err(Error::invalid(format!(
+                    "connector input {size:?} is not [B, S, D]"
+                )))
+            }
         };
         if d != self.spec.inner() {
             return Err(Error::invalid(format!(
@@ -205,7 +209,11 @@ impl Connector1d {
                 .f_neg()?
                 .f_add_scalar(1)?
                 .f_argsort_stable(true, 1, false)?;
-            let front = x.f_gather(1, &order.f_unsqueeze(-1)?.f_expand([b, s, d], false)?, false)?;
+            let front = x.f_gather(
+                1,
+                &order.f_unsqueeze(-1)?.f_expand([b, s, d], false)?,
+                false,
+            )?;
             let count = valid.f_sum_dim_intlist(1, true, Kind::Int64)?;
             let pos = Tensor::f_arange(s, (Kind::Int64, device))?.f_unsqueeze(0)?;
             let keep = pos.f_lt_tensor(&count)?.f_unsqueeze(-1)?;
@@ -231,9 +239,8 @@ impl Connector1d {
                     rotate_split(&k, &cos, &sin, h)?,
                 ),
             };
-            let heads = |t: &Tensor| -> Result<Tensor> {
-                Ok(t.f_view([b, s, h, hd])?.f_transpose(1, 2)?)
-            };
+            let heads =
+                |t: &Tensor| -> Result<Tensor> { Ok(t.f_view([b, s, h, hd])?.f_transpose(1, 2)?) };
             let attn_mask = mask.f_to_kind(q.kind())?;
             let out = Tensor::f_scaled_dot_product_attention(
                 &heads(&q)?,
