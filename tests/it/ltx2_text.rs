@@ -158,6 +158,47 @@ fn ltx2_connectors_match_diffusers() {
     }
 }
 
+/// A `config.json` in the transformers 4 form (as older checkpoints ship it:
+/// `rope_theta`, `rope_local_base_freq`, `rope_scaling`, `sliding_window_pattern`)
+/// gives the same model; an unported RoPE type is `Unsupported`.
+#[test]
+fn ltx2_gemma_reads_transformers4_configs() {
+    let io = io();
+    let (ids, mask) = (
+        &io[&format!("ids_{MAX_LEN}")],
+        &io[&format!("mask_{MAX_LEN}")],
+    );
+    let want = Tensor::stack(&encoder().model().forward(ids, mask).unwrap(), -1);
+    let te = scratch("ltx2_text_v4_config");
+    copy_dir(&dir().join("text_encoder"), &te);
+    let text = std::fs::read_to_string(te.join("config.json")).unwrap();
+    let mut cfg: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let tc = cfg["text_config"].as_object_mut().unwrap();
+    for key in ["rope_parameters", "layer_types", "_sliding_window_pattern"] {
+        tc.remove(key);
+    }
+    tc.insert("rope_theta".into(), 1_000_000.0.into());
+    tc.insert("rope_local_base_freq".into(), 10_000.0.into());
+    tc.insert(
+        "rope_scaling".into(),
+        serde_json::json!({"factor": 8.0, "rope_type": "linear"}),
+    );
+    tc.insert("sliding_window_pattern".into(), 2.into());
+    std::fs::write(te.join("config.json"), cfg.to_string()).unwrap();
+    let old = Gemma3TextModel::load(&te, Device::Cpu, Dtype::F32).unwrap();
+    let got = Tensor::stack(&old.forward(ids, mask).unwrap(), -1);
+    assert!(
+        got.equal(&want),
+        "transformers 4 config gives another model"
+    );
+
+    cfg["text_config"]["rope_scaling"] = serde_json::json!({"factor": 8.0, "rope_type": "yarn"});
+    std::fs::write(te.join("config.json"), cfg.to_string()).unwrap();
+    let e = Gemma3TextModel::load(&te, Device::Cpu, Dtype::F32);
+    assert!(matches!(e, Err(Error::Unsupported(_))), "{e:?}");
+    let _ = std::fs::remove_dir_all(te);
+}
+
 /// Weight offload of the 12B-class encoder: streamed layer by layer, copied
 /// as a whole, or parked after encoding, the same hidden states.
 #[test]

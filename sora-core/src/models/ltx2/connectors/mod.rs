@@ -213,9 +213,11 @@ impl Ltx2TextConnectors {
         let size = hidden.size();
         let (b, s) = match size[..] {
             [b, s, _] | [b, s, _, _] => (b, s),
-            _ => return Err(Error::invalid(format!(
+            _ => {
+                return Err(Error::invalid(format!(
                 "LTX-2 connectors: text hidden states {size:?} are not [B, S, D] or [B, S, D, L]"
-            ))),
+            )))
+            }
         };
         let features: i64 = size[2..].iter().product();
         if features != c.text_encoder_dim() || (size.len() == 4 && size[2] != c.caption_channels) {
