@@ -9,6 +9,7 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
+use sora_core::models::ltx2::text_encoder::py_strip;
 use sora_core::models::ltx2::{Ltx2TextConnectors, Ltx2TextEncoder, PaddingSide};
 use sora_core::text::gemma3::Gemma3TextModel;
 use sora_core::text::tokenizer::Tokenizer;
@@ -85,6 +86,8 @@ fn ltx2_gemma_tokenizer_matches_transformers() {
         );
     }
     assert!(enc.tokenizer().pads_left());
+    // Python's str.strip() also strips the separators U+001C..U+001F.
+    assert_eq!(py_strip("\u{1c} \t a b\u{3000}\u{1f}\n"), "a b");
 
     // The file's own normalizer and pre-tokenizer (NFKC + Metaspace), used as
     // is for a class that is not Gemma's, tokenize differently: the rebuild is
