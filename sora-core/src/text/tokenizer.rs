@@ -11,7 +11,8 @@
 //! EOS token with a `$A </s>` template. [`Tokenizer::from_file`] does the same,
 //! so that token ids match the Python pipeline exactly. The pad token and the
 //! padding / truncation sides come from `tokenizer_config.json` (defaults:
-//! `<pad>`, right, right).
+//! `<pad>`, right, right). A `GemmaTokenizer` is rebuilt as transformers 5
+//! rebuilds it ([`super::gemma3::tokenizer`]).
 
 use std::path::{Path, PathBuf};
 
@@ -22,6 +23,7 @@ use tokenizers::{
     PostProcessor, PostProcessorWrapper, TruncationDirection, TruncationParams, TruncationStrategy,
 };
 
+use super::gemma3;
 use crate::{Error, Result};
 
 /// Token ids and attention masks, one row per text.
@@ -109,6 +111,10 @@ impl Tokenizer {
             .unwrap_or("");
         let is_unigram = doc.pointer("/model/type").and_then(Value::as_str) == Some("Unigram");
         let t5 = matches!(class, "T5Tokenizer" | "T5TokenizerFast") && is_unigram;
+        let gemma = gemma3::tokenizer::is_gemma_class(class);
+        if gemma {
+            gemma3::tokenizer::rebuild_backend(&mut doc, &config, path)?;
+        }
         let eos_token = token_str(config.get("eos_token")).unwrap_or_else(|| "</s>".into());
 
         let json_pad_token = doc
@@ -149,6 +155,9 @@ impl Tokenizer {
         }
         let mut inner: tokenizers::Tokenizer = serde_json::from_value(doc)
             .map_err(|e| config_err(path, format!("not a tokenizers file: {e}")))?;
+        if gemma {
+            gemma3::tokenizer::add_special_tokens(&mut inner, &config)?;
+        }
 
         if t5 {
             let eos_id = inner.token_to_id(&eos_token).ok_or_else(|| {
@@ -204,6 +213,17 @@ impl Tokenizer {
     /// Vocabulary size, added tokens included.
     pub fn vocab_size(&self) -> usize {
         self.inner.get_vocab_size(true)
+    }
+
+    /// Pads on the left (`true`) or right, whatever `tokenizer_config.json`
+    /// says: LTX-2's pipeline sets `padding_side = "left"` before tokenizing.
+    pub fn set_padding_left(&mut self, left: bool) {
+        self.pad_left = left;
+    }
+
+    /// Whether padding goes on the left.
+    pub fn pads_left(&self) -> bool {
+        self.pad_left
     }
 
     /// The id of the pad token.

@@ -1,9 +1,15 @@
 //! LTX-2 (Lightricks; diffusers' `LTX2Pipeline`): video with synchronized
 //! audio. Built so far: the vocoders that turn the audio VAE's mel
-//! spectrograms into waveforms ([`Ltx2Vocoder`]). The transformer, text path,
-//! VAEs and the family itself are not here yet: LTX-2 generation is not
-//! reachable through the pipeline.
+//! spectrograms into waveforms ([`Ltx2Vocoder`]) and the text path: the
+//! pipeline's Gemma 3 prompt encoding ([`Ltx2TextEncoder`]) and the text
+//! connectors ([`Ltx2TextConnectors`]) for both the LTX-2.0 and 2.3 layouts.
+//! The transformer, VAEs and the family itself are not here yet: LTX-2
+//! generation is not reachable through the pipeline.
 
+pub mod connectors;
+pub mod text_encoder;
 pub mod vocoder;
 
+pub use connectors::{ConnectorOutput, ConnectorsConfig, Ltx2TextConnectors, PaddingSide};
+pub use text_encoder::{Ltx2TextEncoder, DEFAULT_MAX_SEQUENCE_LENGTH};
 pub use vocoder::{Ltx2Vocoder, Ltx2VocoderBweConfig, Ltx2VocoderConfig, VocoderConfig};
