@@ -30,15 +30,25 @@ impl GeluFeedForward {
         let approximate = match activation_fn {
             "gelu" => "none",
             "gelu-approximate" => "tanh",
-            other => return Err(Error::Unsupported(format!(
+            other => {
+                return Err(Error::Unsupported(format!(
                 "feed-forward activation `{other}` (only `gelu` and `gelu-approximate` are built)"
-            ))),
+            )))
+            }
         };
         Ok(Self {
             proj_in: Linear::load(&p.pp("net").pp(0).pp("proj"), dim, inner, bias)?,
             approximate,
             proj_out: Linear::load(&p.pp("net").pp(2), inner, dim_out, bias)?,
         })
+    }
+
+    /// Pushes the layers' tensors (for counting or moving them).
+    pub fn tensors<'a>(&'a self, out: &mut Vec<&'a Tensor>) {
+        for l in [&self.proj_in, &self.proj_out] {
+            out.push(&l.weight);
+            out.extend(l.bias.as_ref());
+        }
     }
 
     /// Applies the MLP to the last dimension.

@@ -83,6 +83,18 @@ impl Ltx2Attention {
         })
     }
 
+    /// Pushes the layer's tensors.
+    pub fn tensors<'a>(&'a self, out: &mut Vec<&'a Tensor>) {
+        for l in [&self.to_q, &self.to_k, &self.to_v, &self.to_out] {
+            super::linear_tensors(l, out);
+        }
+        super::rms_tensors(&self.norm_q, out);
+        super::rms_tensors(&self.norm_k, out);
+        if let Some(g) = &self.to_gate_logits {
+            super::linear_tensors(g, out);
+        }
+    }
+
     /// Attention of `x` `[B, S, query_dim]` over `context` (`x` itself when
     /// `None`) with an additive `bias` broadcastable to `[B, heads, S, L]`;
     /// `q_rope` rotates the queries, `k_rope` the keys (`q_rope` when `None`).

@@ -189,6 +189,40 @@ impl Ltx2Block {
         })
     }
 
+    /// Pushes the block's tensors (for offload).
+    pub fn tensors<'a>(&'a self, out: &mut Vec<&'a Tensor>) {
+        for n in [
+            &self.norm1,
+            &self.audio_norm1,
+            &self.norm2,
+            &self.audio_norm2,
+            &self.audio_to_video_norm,
+            &self.video_to_audio_norm,
+            &self.norm3,
+            &self.audio_norm3,
+        ] {
+            super::rms_tensors(n, out);
+        }
+        for a in [
+            &self.attn1,
+            &self.audio_attn1,
+            &self.attn2,
+            &self.audio_attn2,
+            &self.audio_to_video_attn,
+            &self.video_to_audio_attn,
+        ] {
+            a.tensors(out);
+        }
+        self.ff.tensors(out);
+        self.audio_ff.tensors(out);
+        out.push(&self.scale_shift_table);
+        out.push(&self.audio_scale_shift_table);
+        out.extend(self.prompt_scale_shift_table.as_ref());
+        out.extend(self.audio_prompt_scale_shift_table.as_ref());
+        out.push(&self.video_a2v_cross_attn_scale_shift_table);
+        out.push(&self.audio_a2v_cross_attn_scale_shift_table);
+    }
+
     /// The text side's (shift, scale) of one stream: from the prompt
     /// embedding when there is one, else the static table.
     fn prompt_kv(table: Option<&Tensor>, temb: Option<&Tensor>) -> Result<Option<[Tensor; 2]>> {

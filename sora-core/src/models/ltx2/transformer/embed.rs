@@ -35,6 +35,12 @@ impl AdaLayerNormSingle {
         })
     }
 
+    /// Pushes the module's tensors.
+    pub fn tensors<'a>(&'a self, out: &mut Vec<&'a Tensor>) {
+        out.extend(self.embedder.tensors());
+        super::linear_tensors(&self.linear, out);
+    }
+
     /// `t` `[B, T]` (or `[B]`) → (modulation `[B, T, n·dim]`, embedding `[B, T, dim]`),
     /// in the weights' dtype.
     pub fn forward(&self, t: &Tensor, batch: i64) -> Result<(Tensor, Tensor)> {
@@ -69,6 +75,12 @@ impl CaptionProjection {
             linear_1: Linear::load(&p.pp("linear_1"), in_features, hidden, true)?,
             linear_2: Linear::load(&p.pp("linear_2"), hidden, hidden, true)?,
         })
+    }
+
+    /// Pushes the module's tensors.
+    pub fn tensors<'a>(&'a self, out: &mut Vec<&'a Tensor>) {
+        super::linear_tensors(&self.linear_1, out);
+        super::linear_tensors(&self.linear_2, out);
     }
 
     /// `[.., in] → [.., hidden]`.

@@ -30,6 +30,21 @@ mod model;
 mod rope;
 
 pub use attention::Perturbation;
+
+use tch::Tensor;
+
+use crate::nn::{Linear, RmsNorm};
+
+/// Pushes a linear layer's tensors (for offload).
+fn linear_tensors<'a>(l: &'a Linear, out: &mut Vec<&'a Tensor>) {
+    out.push(&l.weight);
+    out.extend(l.bias.as_ref());
+}
+
+/// Pushes an RMS norm's weight, if it has one.
+fn rms_tensors<'a>(n: &'a RmsNorm, out: &mut Vec<&'a Tensor>) {
+    out.extend(n.weight.as_ref());
+}
 pub use config::{Ltx2TransformerConfig, RopeType};
 pub use model::{Ltx2Inputs, Ltx2Transformer};
 pub use rope::{audio_coords, video_coords, FractionalRope, Ltx2RopeTables};

@@ -12,6 +12,7 @@ use super::block::{BlockInputs, Ltx2Block};
 use super::config::Ltx2TransformerConfig;
 use super::embed::{AdaLayerNormSingle, CaptionProjection};
 use super::rope::{audio_coords, video_coords, FractionalRope};
+use crate::nn::offload::{ComponentWeights, Offload, StreamParts, Uploaded, WeightSet};
 use crate::nn::{LayerNorm, Linear};
 use crate::weights::{read_config, TensorStore, WeightPath};
 use crate::{Error, Result};
@@ -130,6 +131,8 @@ pub struct Ltx2Transformer {
     blocks: Vec<Ltx2Block>,
     proj_out: Linear,
     audio_proj_out: Linear,
+    /// Every weight, and where they wait between uses ([`Ltx2Transformer::set_offload`]).
+    weights: ComponentWeights,
 }
 
 /// Additive bias `(1 − mask)·(−10000)` of a `[B, L]` multiplicative mask, `[B, 1, 1, L]`.
@@ -163,8 +166,9 @@ impl Ltx2Transformer {
             other => other,
         })?;
         let store = TensorStore::open(dir, "transformer", device, kind)?;
-        let model = Self::from_store(config, &store.root())?;
+        let mut model = Self::from_store(config, &store.root())?;
         store.finish()?;
+        model.weights = ComponentWeights::new(store.weight_set());
         Ok(model)
     }
 
@@ -261,6 +265,7 @@ impl Ltx2Transformer {
             blocks,
             proj_out: Linear::load(&p.pp("proj_out"), dim, c.video_out_channels(), true)?,
             audio_proj_out: Linear::load(&p.pp("audio_proj_out"), adim, c.audio_out_dim(), true)?,
+            weights: ComponentWeights::default(),
             config,
         })
     }
@@ -278,6 +283,105 @@ impl Ltx2Transformer {
     /// The dtype of the weights.
     pub fn kind(&self) -> Kind {
         self.kind
+    }
+
+    /// Every weight of the model (as many as diffusers' parameters).
+    pub fn tensors(&self) -> Vec<&Tensor> {
+        let mut out = self.outer_tensors();
+        for b in &self.blocks {
+            b.tensors(&mut out);
+        }
+        out
+    }
+
+    /// Number of learned parameters (diffusers' `num_parameters()`).
+    pub fn num_parameters(&self) -> u64 {
+        self.tensors().iter().map(|t| t.numel() as u64).sum()
+    }
+
+    /// The weights outside the blocks.
+    fn outer_tensors(&self) -> Vec<&Tensor> {
+        let mut out = Vec::new();
+        for l in [
+            &self.proj_in,
+            &self.audio_proj_in,
+            &self.proj_out,
+            &self.audio_proj_out,
+        ] {
+            super::linear_tensors(l, &mut out);
+        }
+        out.extend(self.keyframes_abs_pos_embedding.as_ref());
+        for p in [&self.caption_projection, &self.audio_caption_projection]
+            .into_iter()
+            .flatten()
+        {
+            p.tensors(&mut out);
+        }
+        for a in [
+            &self.time_embed,
+            &self.audio_time_embed,
+            &self.av_cross_attn_video_scale_shift,
+            &self.av_cross_attn_audio_scale_shift,
+            &self.av_cross_attn_video_a2v_gate,
+            &self.av_cross_attn_audio_v2a_gate,
+        ] {
+            a.tensors(&mut out);
+        }
+        if let Some((pv, pa)) = &self.prompt_adaln {
+            pv.tensors(&mut out);
+            pa.tensors(&mut out);
+        }
+        out.push(&self.scale_shift_table);
+        out.push(&self.audio_scale_shift_table);
+        out
+    }
+
+    /// Runs the model on `device` while its weights stay where they were
+    /// loaded (host memory) until used: with [`Offload::Model`] the caller
+    /// copies them all for a while with [`Ltx2Transformer::upload`]; with
+    /// [`Offload::Sequential`] each forward copies the blocks one at a time
+    /// as it reaches them (and the layers around them for the forward).
+    /// [`Offload::None`] keeps the model as loaded and `device` must be the
+    /// weights' device.
+    pub fn set_offload(&mut self, offload: Offload, device: Device) -> Result<()> {
+        if self.weights.set().is_empty() {
+            // Built from a store by the caller: the weights the model lists.
+            self.weights = ComponentWeights::new(WeightSet::new(self.tensors()));
+        }
+        let parts = (offload == Offload::Sequential).then(|| StreamParts {
+            blocks: self
+                .blocks
+                .iter()
+                .map(|b| {
+                    let mut v = Vec::new();
+                    b.tensors(&mut v);
+                    WeightSet::new(v)
+                })
+                .collect(),
+            outer: WeightSet::new(self.outer_tensors()),
+            apart: Vec::new(),
+        });
+        self.weights
+            .place_offload("LTX-2 transformer", offload, device, parts)?;
+        self.device = device;
+        Ok(())
+    }
+
+    /// Where the weights wait between uses.
+    pub fn offload(&self) -> Offload {
+        self.weights.offload()
+    }
+
+    /// With [`Offload::Model`]: copies every weight to the run device until
+    /// the result is released. `None` for the other modes.
+    pub fn upload(&self) -> Result<Option<Uploaded>> {
+        self.weights.upload(self.device)
+    }
+
+    /// How many times a block's weights were copied to the run device since
+    /// sequential offload was set (0 without it).
+    pub fn block_uploads(&self) -> u64 {
+        self.weights.block_uploads()
     }
 
     /// Video patch boundaries for a latent grid (`rope.prepare_video_coords`).
@@ -394,8 +498,10 @@ impl Ltx2Transformer {
 
     /// One forward of both streams: `(video [B, S_v, out_channels], audio [B, S_a, audio_out_channels])`.
     pub fn forward(&self, i: &Ltx2Inputs<'_>) -> Result<(Tensor, Tensor)> {
+        let _guard = tch::no_grad_guard();
         let c = &self.config;
         let b = self.check(i)?;
+        let _outer = self.weights.upload_outer(self.device)?;
         let kind = self.kind;
         let dev = self.device;
         let on = |t: &Tensor| -> Result<Tensor> { Ok(t.f_to_device(dev)?) };
@@ -570,6 +676,7 @@ impl Ltx2Transformer {
                 }
                 _ => Perturbation::None,
             };
+            let _weights = self.weights.upload_block(k, self.device)?;
             let (nx, nax) = block.forward(&x, &ax, &inputs, perturb)?;
             x = nx;
             ax = nax;
