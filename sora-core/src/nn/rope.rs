@@ -230,6 +230,28 @@ mod tests {
     use super::*;
 
     #[test]
+    fn split_halves_rotate_channel_i_with_i_plus_half() {
+        // One head of 4 channels: (x0, x2) rotate by angle a0, (x1, x3) by a1.
+        let x = Tensor::from_slice(&[1.0f32, 2.0, 3.0, 4.0]).view([1, 4]);
+        let ang = [0.3f64, -1.1];
+        let cos = Tensor::from_slice(&[ang[0].cos() as f32, ang[1].cos() as f32]).view([1, 2]);
+        let sin = Tensor::from_slice(&[ang[0].sin() as f32, ang[1].sin() as f32]).view([1, 2]);
+        let y: Vec<f32> =
+            Vec::try_from(apply_rope_split(&x, &cos, &sin).unwrap().view([-1])).unwrap();
+        let want = [
+            1.0 * ang[0].cos() - 3.0 * ang[0].sin(),
+            2.0 * ang[1].cos() - 4.0 * ang[1].sin(),
+            3.0 * ang[0].cos() + 1.0 * ang[0].sin(),
+            4.0 * ang[1].cos() + 2.0 * ang[1].sin(),
+        ];
+        for (g, w) in y.iter().zip(want) {
+            assert!((*g as f64 - w).abs() < 1e-6, "{y:?} vs {want:?}");
+        }
+        let odd = Tensor::zeros([1, 3], (Kind::Float, Device::Cpu));
+        assert!(apply_rope_split(&odd, &cos, &sin).is_err());
+    }
+
+    #[test]
     fn wan_split_matches_diffusers() {
         assert_eq!(Rope3d::wan_axis_dims(128), [44, 42, 42]);
         assert_eq!(Rope3d::wan_axis_dims(8), [4, 2, 2]);
