@@ -54,7 +54,8 @@ pub struct Ltx2Inputs<'a> {
     pub audio_coords: Option<&'a Tensor>,
     /// Turn the audio↔video cross-attention off (modality guidance).
     pub isolate_modalities: bool,
-    /// Blocks whose self-attentions STG perturbs.
+    /// Blocks whose self-attentions STG perturbs (indices past the last block
+    /// are ignored, as diffusers does: the pipeline's default is block 28).
     pub spatio_temporal_guidance_blocks: Vec<usize>,
     /// `[B]`: 0 on the batch elements STG perturbs, 1 elsewhere; all perturbed when `None`.
     pub perturbation_mask: Option<&'a Tensor>,
@@ -474,16 +475,6 @@ impl Ltx2Transformer {
                     )));
                 }
             }
-        }
-        if let Some(&bad) = i
-            .spatio_temporal_guidance_blocks
-            .iter()
-            .find(|&&k| k >= self.blocks.len())
-        {
-            return Err(Error::invalid(format!(
-                "spatio_temporal_guidance_blocks names block {bad}, but the model has {} blocks",
-                self.blocks.len()
-            )));
         }
         if let Some(m) = i.perturbation_mask {
             if m.numel() as i64 != b {
