@@ -307,6 +307,9 @@ fn ltx2_transformer_bad_inputs_are_typed() {
     let mut i = inputs(&c, run);
     i.fps = 0.0;
     invalid(&i, "fps");
+    let mut i = inputs(&c, run);
+    i.video_keyframes_mask = Some(&bad_mask);
+    invalid(&i, "keyframes mask");
 }
 
 fn scratch(name: &str) -> PathBuf {

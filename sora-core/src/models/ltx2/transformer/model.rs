@@ -476,6 +476,15 @@ impl Ltx2Transformer {
                 }
             }
         }
+        if let Some(m) = i.video_keyframes_mask {
+            let s = m.size();
+            if !(s == [b, v[1], 1] || s == [b, v[1]]) {
+                return Err(Error::invalid(format!(
+                    "video_keyframes_mask must be [{b}, {}, 1], got {s:?}",
+                    v[1]
+                )));
+            }
+        }
         if let Some(m) = i.perturbation_mask {
             if m.numel() as i64 != b {
                 return Err(Error::invalid(format!(
@@ -563,7 +572,7 @@ impl Ltx2Transformer {
         let mut x = self.proj_in.forward(&act(i.video)?)?;
         let mut ax = self.audio_proj_in.forward(&act(i.audio)?)?;
         if let (Some(emb), Some(m)) = (&self.keyframes_abs_pos_embedding, i.video_keyframes_mask) {
-            let marker = on(m)?.f_gt(0.0)?.f_to_kind(kind)?;
+            let marker = on(m)?.f_gt(0.0)?.f_to_kind(kind)?.f_reshape([b, sv, 1])?;
             x = x.f_add(&marker.f_mul(emb)?)?;
         }
 
