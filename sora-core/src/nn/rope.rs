@@ -4,6 +4,9 @@
 //! rotate together), as diffusers' `get_1d_rotary_pos_embed(use_real=True,
 //! repeat_interleave_real=True)` + Wan's `apply_rotary_emb` do.
 //!
+//! The "split halves" layout of LTX-2 (channels `i`, `i + D/2` rotate
+//! together) is [`apply_rope_split`].
+//!
 //! Angles are computed in f64 and the tables stored in f32, like diffusers'
 //! `WanRotaryPosEmbed` (which sits in `_keep_in_fp32_modules`); the rotation
 //! computes in f32 and casts back to the input's dtype.
@@ -72,6 +75,29 @@ pub fn apply_rope_interleaved(x: &Tensor, tables: &RopeTables) -> Result<Tensor>
     let even = a.f_mul(&tables.cos)?.f_sub(&b.f_mul(&tables.sin)?)?;
     let odd = a.f_mul(&tables.sin)?.f_add(&b.f_mul(&tables.cos)?)?;
     Ok(Tensor::f_stack(&[even, odd], -1)?
+        .f_flatten(-2, -1)?
+        .f_to_kind(x.kind())?)
+}
+
+/// Rotates `x` `[.., 2r]` in the "split halves" layout (channels `i` and
+/// `i + r` rotate together, as LTX-2's `apply_split_rotary_emb` does):
+/// `(a, b) → (a·cos − b·sin, b·cos + a·sin)` with `cos`/`sin` `[.., r]`
+/// broadcastable to `x`'s halves. Computed in f32, cast back to `x`'s dtype.
+pub fn apply_rope_split(x: &Tensor, cos: &Tensor, sin: &Tensor) -> Result<Tensor> {
+    let size = x.size();
+    let last = size.last().copied().unwrap_or(0);
+    if last % 2 != 0 || cos.size().last().copied() != Some(last / 2) {
+        return Err(Error::invalid(format!(
+            "split rotary embedding: input {size:?} does not fit tables {:?}",
+            cos.size()
+        )));
+    }
+    let halves = x.f_unflatten(-1, [2, last / 2])?.f_to_kind(Kind::Float)?;
+    let a = halves.f_select(-2, 0)?;
+    let b = halves.f_select(-2, 1)?;
+    let first = a.f_mul(cos)?.f_sub(&b.f_mul(sin)?)?;
+    let second = b.f_mul(cos)?.f_add(&a.f_mul(sin)?)?;
+    Ok(Tensor::f_stack(&[first, second], -2)?
         .f_flatten(-2, -1)?
         .f_to_kind(x.kind())?)
 }
@@ -202,6 +228,28 @@ impl Rope3d {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn split_halves_rotate_channel_i_with_i_plus_half() {
+        // One head of 4 channels: (x0, x2) rotate by angle a0, (x1, x3) by a1.
+        let x = Tensor::from_slice(&[1.0f32, 2.0, 3.0, 4.0]).view([1, 4]);
+        let ang = [0.3f64, -1.1];
+        let cos = Tensor::from_slice(&[ang[0].cos() as f32, ang[1].cos() as f32]).view([1, 2]);
+        let sin = Tensor::from_slice(&[ang[0].sin() as f32, ang[1].sin() as f32]).view([1, 2]);
+        let y: Vec<f32> =
+            Vec::try_from(apply_rope_split(&x, &cos, &sin).unwrap().view([-1])).unwrap();
+        let want = [
+            1.0 * ang[0].cos() - 3.0 * ang[0].sin(),
+            2.0 * ang[1].cos() - 4.0 * ang[1].sin(),
+            3.0 * ang[0].cos() + 1.0 * ang[0].sin(),
+            4.0 * ang[1].cos() + 2.0 * ang[1].sin(),
+        ];
+        for (g, w) in y.iter().zip(want) {
+            assert!((*g as f64 - w).abs() < 1e-6, "{y:?} vs {want:?}");
+        }
+        let odd = Tensor::zeros([1, 3], (Kind::Float, Device::Cpu));
+        assert!(apply_rope_split(&odd, &cos, &sin).is_err());
+    }
 
     #[test]
     fn wan_split_matches_diffusers() {

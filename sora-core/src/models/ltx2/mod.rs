@@ -1,15 +1,18 @@
 //! LTX-2 (Lightricks; diffusers' `LTX2Pipeline`): video with synchronized
 //! audio. Built so far: the vocoders that turn the audio VAE's mel
-//! spectrograms into waveforms ([`Ltx2Vocoder`]) and the text path: the
-//! pipeline's Gemma 3 prompt encoding ([`Ltx2TextEncoder`]) and the text
-//! connectors ([`Ltx2TextConnectors`]) for both the LTX-2.0 and 2.3 layouts.
-//! The transformer, VAEs and the family itself are not here yet: LTX-2
+//! spectrograms into waveforms ([`Ltx2Vocoder`]), the text path (the
+//! pipeline's Gemma 3 prompt encoding, [`Ltx2TextEncoder`], and the text
+//! connectors, [`Ltx2TextConnectors`], for both the LTX-2.0 and 2.3 layouts)
+//! and the audio-video transformer ([`Ltx2Transformer`], one denoising forward
+//! of both streams). The VAEs and the family itself are not here yet: LTX-2
 //! generation is not reachable through the pipeline.
 
 pub mod connectors;
 pub mod text_encoder;
+pub mod transformer;
 pub mod vocoder;
 
 pub use connectors::{ConnectorOutput, ConnectorsConfig, Ltx2TextConnectors, PaddingSide};
 pub use text_encoder::{Ltx2TextEncoder, DEFAULT_MAX_SEQUENCE_LENGTH};
+pub use transformer::{Ltx2Inputs, Ltx2Transformer, Ltx2TransformerConfig};
 pub use vocoder::{Ltx2Vocoder, Ltx2VocoderBweConfig, Ltx2VocoderConfig, VocoderConfig};

@@ -1,0 +1,704 @@
+//! The whole `LTX2VideoTransformer3DModel`: input projections, timestep and
+//! prompt embeddings, rotary tables, the blocks, and the modulated output
+//! layers of both streams. One [`Ltx2Transformer::forward`] is one denoising
+//! evaluation: (video velocity, audio velocity).
+
+use std::path::Path;
+
+use tch::{Device, Kind, Tensor};
+
+use super::attention::Perturbation;
+use super::block::{BlockInputs, Ltx2Block};
+use super::config::Ltx2TransformerConfig;
+use super::embed::{AdaLayerNormSingle, CaptionProjection};
+use super::rope::{audio_coords, video_coords, FractionalRope};
+use crate::nn::offload::{ComponentWeights, Offload, StreamParts, Uploaded, WeightSet};
+use crate::nn::{LayerNorm, Linear};
+use crate::weights::{read_config, TensorStore, WeightPath};
+use crate::{Error, Result};
+
+/// The inputs of one forward, named after diffusers' arguments. Build with
+/// [`Ltx2Inputs::new`] and set the optional fields.
+#[derive(Debug)]
+pub struct Ltx2Inputs<'a> {
+    /// Patchified video latents `[B, S_v, in_channels]` (`hidden_states`).
+    pub video: &'a Tensor,
+    /// Patchified audio latents `[B, S_a, audio_in_channels]`.
+    pub audio: &'a Tensor,
+    /// Video text embeddings `[B, L, C]` (`C` = `caption_channels` with
+    /// `use_prompt_embeddings`, else `cross_attention_dim`).
+    pub text: &'a Tensor,
+    /// Audio text embeddings `[B, L, C]`.
+    pub audio_text: &'a Tensor,
+    /// Video text mask `[B, L]`, 1 on tokens, 0 on padding.
+    pub text_mask: Option<&'a Tensor>,
+    /// Audio text mask `[B, L]`.
+    pub audio_text_mask: Option<&'a Tensor>,
+    /// Video timesteps (already × `timestep_scale_multiplier`), `[B]` or `[B, S_v]`.
+    pub timestep: &'a Tensor,
+    /// Audio timesteps, `[B]` or `[B, S_a]`; `timestep` when `None`.
+    pub audio_timestep: Option<&'a Tensor>,
+    /// `[B]`: the prompt modulation's timestep (LTX-2.3) and the cross timestep.
+    pub sigma: Option<&'a Tensor>,
+    /// Audio `sigma`; `sigma` when `None`.
+    pub audio_sigma: Option<&'a Tensor>,
+    /// Latent (frames, height, width), for the positions when `video_coords` is `None`.
+    pub video_grid: [i64; 3],
+    /// Frame rate of the video positions.
+    pub fps: f64,
+    /// Audio latent frames, for the positions when `audio_coords` is `None`.
+    pub audio_frames: i64,
+    /// Explicit video patch boundaries `[B, 3, S_v, 2]`.
+    pub video_coords: Option<&'a Tensor>,
+    /// Explicit audio patch boundaries `[B, 1, S_a, 2]`.
+    pub audio_coords: Option<&'a Tensor>,
+    /// Turn the audio↔video cross-attention off (modality guidance).
+    pub isolate_modalities: bool,
+    /// Blocks whose self-attentions STG perturbs (indices past the last block
+    /// are ignored, as diffusers does: the pipeline's default is block 28).
+    pub spatio_temporal_guidance_blocks: Vec<usize>,
+    /// `[B]`: 0 on the batch elements STG perturbs, 1 elsewhere; all perturbed when `None`.
+    pub perturbation_mask: Option<&'a Tensor>,
+    /// Modulate each stream's cross-attention with the other stream's sigma (LTX-2.3).
+    pub use_cross_timestep: bool,
+    /// Multiplicative video self-attention mask `[B, S_v, S_v]` in `[0, 1]`.
+    pub video_self_attention_mask: Option<&'a Tensor>,
+    /// `[B, S_v, 1]`, non-zero on keyframe tokens (with `use_keyframes_abs_pos_embedding`).
+    pub video_keyframes_mask: Option<&'a Tensor>,
+}
+
+impl<'a> Ltx2Inputs<'a> {
+    /// Inputs with diffusers' defaults for everything else (24 fps, no masks,
+    /// no STG, positions computed from `video_grid` and `audio_frames`).
+    pub fn new(
+        video: &'a Tensor,
+        audio: &'a Tensor,
+        text: &'a Tensor,
+        audio_text: &'a Tensor,
+        timestep: &'a Tensor,
+        video_grid: [i64; 3],
+        audio_frames: i64,
+    ) -> Self {
+        Self {
+            video,
+            audio,
+            text,
+            audio_text,
+            text_mask: None,
+            audio_text_mask: None,
+            timestep,
+            audio_timestep: None,
+            sigma: None,
+            audio_sigma: None,
+            video_grid,
+            fps: 24.0,
+            audio_frames,
+            video_coords: None,
+            audio_coords: None,
+            isolate_modalities: false,
+            spatio_temporal_guidance_blocks: Vec::new(),
+            perturbation_mask: None,
+            use_cross_timestep: false,
+            video_self_attention_mask: None,
+            video_keyframes_mask: None,
+        }
+    }
+}
+
+/// The transformer.
+#[derive(Debug)]
+pub struct Ltx2Transformer {
+    config: Ltx2TransformerConfig,
+    device: Device,
+    kind: Kind,
+    proj_in: Linear,
+    audio_proj_in: Linear,
+    keyframes_abs_pos_embedding: Option<Tensor>,
+    caption_projection: Option<CaptionProjection>,
+    audio_caption_projection: Option<CaptionProjection>,
+    time_embed: AdaLayerNormSingle,
+    audio_time_embed: AdaLayerNormSingle,
+    av_cross_attn_video_scale_shift: AdaLayerNormSingle,
+    av_cross_attn_audio_scale_shift: AdaLayerNormSingle,
+    av_cross_attn_video_a2v_gate: AdaLayerNormSingle,
+    av_cross_attn_audio_v2a_gate: AdaLayerNormSingle,
+    prompt_adaln: Option<(AdaLayerNormSingle, AdaLayerNormSingle)>,
+    scale_shift_table: Tensor,
+    audio_scale_shift_table: Tensor,
+    rope: FractionalRope,
+    audio_rope: FractionalRope,
+    cross_attn_rope: FractionalRope,
+    cross_attn_audio_rope: FractionalRope,
+    blocks: Vec<Ltx2Block>,
+    proj_out: Linear,
+    audio_proj_out: Linear,
+    /// Every weight, and where they wait between uses ([`Ltx2Transformer::set_offload`]).
+    weights: ComponentWeights,
+}
+
+/// Additive bias `(1 − mask)·(−10000)` of a `[B, L]` multiplicative mask, `[B, 1, 1, L]`.
+fn text_bias(mask: Option<&Tensor>, batch: i64, len: i64, kind: Kind) -> Result<Option<Tensor>> {
+    let Some(m) = mask else { return Ok(None) };
+    if m.size() != [batch, len] {
+        return Err(Error::invalid(format!(
+            "text mask must be [{batch}, {len}], got {:?}",
+            m.size()
+        )));
+    }
+    Ok(Some(
+        m.f_to_kind(kind)?
+            .f_neg()?
+            .f_add_scalar(1.0)?
+            .f_mul_scalar(-10000.0)?
+            .f_view([batch, 1, 1, len])?,
+    ))
+}
+
+impl Ltx2Transformer {
+    /// Loads the component folder `dir` (`config.json` and safetensors,
+    /// sharded or not), weights cast to `kind` on `device`. Every missing or
+    /// mis-shaped tensor is reported at once ([`Error::WeightMismatch`]); an
+    /// inconsistent config is an [`Error::Config`].
+    pub fn load(dir: &Path, device: Device, kind: Kind) -> Result<Self> {
+        let path = dir.join("config.json");
+        let config: Ltx2TransformerConfig = read_config(&path)?;
+        config.validate().map_err(|e| match e {
+            Error::InvalidRequest(reason) => Error::Config { path, reason },
+            other => other,
+        })?;
+        let store = TensorStore::open(dir, "transformer", device, kind)?;
+        let mut model = Self::from_store(config, &store.root())?;
+        store.finish()?;
+        model.weights = ComponentWeights::new(store.weight_set());
+        Ok(model)
+    }
+
+    /// Builds the model from `config` and the tensors under `p`.
+    pub fn from_store(config: Ltx2TransformerConfig, p: &WeightPath) -> Result<Self> {
+        config.validate()?;
+        let c = &config;
+        let dim = c.inner_dim();
+        let adim = c.audio_inner_dim();
+        let ada = |name: &str, d: i64, n: i64| AdaLayerNormSingle::load(&p.pp(name), d, n);
+        let n_video = if c.cross_attn_mod { 9 } else { 6 };
+        let n_audio = if c.audio_cross_attn_mod { 9 } else { 6 };
+        let rope = |dim, heads, max_positions: Vec<f64>| FractionalRope {
+            dim,
+            heads,
+            max_positions,
+            theta: c.rope_theta,
+            double_precision: c.rope_double_precision,
+            rope_type: c.rope_type,
+        };
+        let cross_max = c.pos_embed_max_pos.max(c.audio_pos_embed_max_pos) as f64;
+        let mut blocks = Vec::with_capacity(c.num_layers as usize);
+        for i in 0..c.num_layers {
+            blocks.push(Ltx2Block::load(&p.pp("transformer_blocks").pp(i), c)?);
+        }
+        Ok(Self {
+            device: p.device(),
+            kind: p.kind(),
+            proj_in: Linear::load(&p.pp("proj_in"), c.in_channels, dim, true)?,
+            audio_proj_in: Linear::load(&p.pp("audio_proj_in"), c.audio_in_channels, adim, true)?,
+            keyframes_abs_pos_embedding: if c.use_keyframes_abs_pos_embedding {
+                Some(p.get("keyframes_abs_pos_embedding", &[1, dim])?)
+            } else {
+                None
+            },
+            caption_projection: if c.use_prompt_embeddings {
+                Some(CaptionProjection::load(
+                    &p.pp("caption_projection"),
+                    c.caption_channels,
+                    dim,
+                )?)
+            } else {
+                None
+            },
+            audio_caption_projection: if c.use_prompt_embeddings {
+                Some(CaptionProjection::load(
+                    &p.pp("audio_caption_projection"),
+                    c.caption_channels,
+                    adim,
+                )?)
+            } else {
+                None
+            },
+            time_embed: ada("time_embed", dim, n_video)?,
+            audio_time_embed: ada("audio_time_embed", adim, n_audio)?,
+            av_cross_attn_video_scale_shift: ada("av_cross_attn_video_scale_shift", dim, 4)?,
+            av_cross_attn_audio_scale_shift: ada("av_cross_attn_audio_scale_shift", adim, 4)?,
+            av_cross_attn_video_a2v_gate: ada("av_cross_attn_video_a2v_gate", dim, 1)?,
+            av_cross_attn_audio_v2a_gate: ada("av_cross_attn_audio_v2a_gate", adim, 1)?,
+            prompt_adaln: if c.prompt_modulation() && c.use_prompt_adaln_single {
+                Some((
+                    ada("prompt_adaln", dim, 2)?,
+                    ada("audio_prompt_adaln", adim, 2)?,
+                ))
+            } else {
+                None
+            },
+            scale_shift_table: p.get("scale_shift_table", &[2, dim])?,
+            audio_scale_shift_table: p.get("audio_scale_shift_table", &[2, adim])?,
+            rope: rope(
+                dim,
+                c.num_attention_heads,
+                vec![
+                    c.pos_embed_max_pos as f64,
+                    c.base_height as f64,
+                    c.base_width as f64,
+                ],
+            ),
+            audio_rope: rope(
+                adim,
+                c.audio_num_attention_heads,
+                vec![c.audio_pos_embed_max_pos as f64],
+            ),
+            cross_attn_rope: rope(
+                c.audio_cross_attention_dim,
+                c.num_attention_heads,
+                vec![cross_max],
+            ),
+            cross_attn_audio_rope: rope(
+                c.audio_cross_attention_dim,
+                c.audio_num_attention_heads,
+                vec![cross_max],
+            ),
+            blocks,
+            proj_out: Linear::load(&p.pp("proj_out"), dim, c.video_out_channels(), true)?,
+            audio_proj_out: Linear::load(&p.pp("audio_proj_out"), adim, c.audio_out_dim(), true)?,
+            weights: ComponentWeights::default(),
+            config,
+        })
+    }
+
+    /// The parsed `config.json`.
+    pub fn config(&self) -> &Ltx2TransformerConfig {
+        &self.config
+    }
+
+    /// The device of the weights.
+    pub fn device(&self) -> Device {
+        self.device
+    }
+
+    /// The dtype of the weights.
+    pub fn kind(&self) -> Kind {
+        self.kind
+    }
+
+    /// Every weight of the model (as many as diffusers' parameters).
+    pub fn tensors(&self) -> Vec<&Tensor> {
+        let mut out = self.outer_tensors();
+        for b in &self.blocks {
+            b.tensors(&mut out);
+        }
+        out
+    }
+
+    /// Number of learned parameters (diffusers' `num_parameters()`).
+    pub fn num_parameters(&self) -> u64 {
+        self.tensors().iter().map(|t| t.numel() as u64).sum()
+    }
+
+    /// The weights outside the blocks.
+    fn outer_tensors(&self) -> Vec<&Tensor> {
+        let mut out = Vec::new();
+        for l in [
+            &self.proj_in,
+            &self.audio_proj_in,
+            &self.proj_out,
+            &self.audio_proj_out,
+        ] {
+            super::linear_tensors(l, &mut out);
+        }
+        out.extend(self.keyframes_abs_pos_embedding.as_ref());
+        for p in [&self.caption_projection, &self.audio_caption_projection]
+            .into_iter()
+            .flatten()
+        {
+            p.tensors(&mut out);
+        }
+        for a in [
+            &self.time_embed,
+            &self.audio_time_embed,
+            &self.av_cross_attn_video_scale_shift,
+            &self.av_cross_attn_audio_scale_shift,
+            &self.av_cross_attn_video_a2v_gate,
+            &self.av_cross_attn_audio_v2a_gate,
+        ] {
+            a.tensors(&mut out);
+        }
+        if let Some((pv, pa)) = &self.prompt_adaln {
+            pv.tensors(&mut out);
+            pa.tensors(&mut out);
+        }
+        out.push(&self.scale_shift_table);
+        out.push(&self.audio_scale_shift_table);
+        out
+    }
+
+    /// Runs the model on `device` while its weights stay where they were
+    /// loaded (host memory) until used: with [`Offload::Model`] the caller
+    /// copies them all for a while with [`Ltx2Transformer::upload`]; with
+    /// [`Offload::Sequential`] each forward copies the blocks one at a time
+    /// as it reaches them (and the layers around them for the forward).
+    /// [`Offload::None`] keeps the model as loaded and `device` must be the
+    /// weights' device.
+    pub fn set_offload(&mut self, offload: Offload, device: Device) -> Result<()> {
+        if self.weights.set().is_empty() {
+            // Built from a store by the caller: the weights the model lists.
+            self.weights = ComponentWeights::new(WeightSet::new(self.tensors()));
+        }
+        let parts = (offload == Offload::Sequential).then(|| StreamParts {
+            blocks: self
+                .blocks
+                .iter()
+                .map(|b| {
+                    let mut v = Vec::new();
+                    b.tensors(&mut v);
+                    WeightSet::new(v)
+                })
+                .collect(),
+            outer: WeightSet::new(self.outer_tensors()),
+            apart: Vec::new(),
+        });
+        self.weights
+            .place_offload("LTX-2 transformer", offload, device, parts)?;
+        self.device = device;
+        Ok(())
+    }
+
+    /// Where the weights wait between uses.
+    pub fn offload(&self) -> Offload {
+        self.weights.offload()
+    }
+
+    /// With [`Offload::Model`]: copies every weight to the run device until
+    /// the result is released. `None` for the other modes.
+    pub fn upload(&self) -> Result<Option<Uploaded>> {
+        self.weights.upload(self.device)
+    }
+
+    /// How many times a block's weights were copied to the run device since
+    /// sequential offload was set (0 without it).
+    pub fn block_uploads(&self) -> u64 {
+        self.weights.block_uploads()
+    }
+
+    /// Video patch boundaries for a latent grid (`rope.prepare_video_coords`).
+    pub fn video_coords(&self, batch: i64, grid: [i64; 3], fps: f64) -> Result<Tensor> {
+        let c = &self.config;
+        video_coords(
+            batch,
+            grid,
+            c.patch_size_t,
+            c.patch_size,
+            c.vae_scale_factors,
+            c.causal_offset,
+            fps,
+            self.device,
+        )
+    }
+
+    /// Audio patch boundaries (`audio_rope.prepare_audio_coords`).
+    pub fn audio_coords(&self, batch: i64, frames: i64) -> Result<Tensor> {
+        let c = &self.config;
+        audio_coords(
+            batch,
+            frames,
+            c.audio_patch_size_t,
+            c.audio_scale_factor,
+            c.causal_offset,
+            c.audio_hop_length,
+            c.audio_sampling_rate,
+            self.device,
+        )
+    }
+
+    /// Checks the shapes of the inputs against the config; returns the batch.
+    fn check(&self, i: &Ltx2Inputs<'_>) -> Result<i64> {
+        let c = &self.config;
+        let shape3 = |name: &str, t: &Tensor, ch: i64| -> Result<[i64; 3]> {
+            let s = t.size();
+            if s.len() != 3 || s[2] != ch {
+                return Err(Error::invalid(format!(
+                    "{name} must be [batch, tokens, {ch}], got {s:?}"
+                )));
+            }
+            Ok([s[0], s[1], s[2]])
+        };
+        let v = shape3("video latents", i.video, c.in_channels)?;
+        let b = v[0];
+        let a = shape3("audio latents", i.audio, c.audio_in_channels)?;
+        let (tc, atc) = if c.use_prompt_embeddings {
+            (c.caption_channels, c.caption_channels)
+        } else {
+            (c.cross_attention_dim, c.audio_cross_attention_dim)
+        };
+        let t = shape3("video text embeddings", i.text, tc)?;
+        let at = shape3("audio text embeddings", i.audio_text, atc)?;
+        for (name, s) in [("audio latents", a), ("video text", t), ("audio text", at)] {
+            if s[0] != b {
+                return Err(Error::invalid(format!(
+                    "{name} has batch {}, the video latents {b}",
+                    s[0]
+                )));
+            }
+        }
+        let steps = |name: &str, ts: &Tensor, tokens: i64| -> Result<()> {
+            let n = ts.numel() as i64;
+            if n != b && n != b * tokens {
+                return Err(Error::invalid(format!(
+                    "{name} must hold {b} or {} values (per sample or per token), got {:?}",
+                    b * tokens,
+                    ts.size()
+                )));
+            }
+            Ok(())
+        };
+        steps("timestep", i.timestep, v[1])?;
+        match i.audio_timestep {
+            Some(t) => steps("audio_timestep", t, a[1])?,
+            None if i.timestep.numel() as i64 != b => {
+                return Err(Error::invalid(
+                    "per-token video timesteps need their own audio_timestep",
+                ))
+            }
+            None => {}
+        }
+        for (name, s) in [("sigma", i.sigma), ("audio_sigma", i.audio_sigma)] {
+            if let Some(s) = s {
+                if s.numel() as i64 != b {
+                    return Err(Error::invalid(format!(
+                        "{name} must hold one value per batch element ({b}), got {:?}",
+                        s.size()
+                    )));
+                }
+            }
+        }
+        if let Some(m) = i.video_keyframes_mask {
+            let s = m.size();
+            if !(s == [b, v[1], 1] || s == [b, v[1]]) {
+                return Err(Error::invalid(format!(
+                    "video_keyframes_mask must be [{b}, {}, 1], got {s:?}",
+                    v[1]
+                )));
+            }
+        }
+        if let Some(m) = i.perturbation_mask {
+            if m.numel() as i64 != b {
+                return Err(Error::invalid(format!(
+                    "perturbation_mask must hold one value per batch element ({b}), got {:?}",
+                    m.size()
+                )));
+            }
+        }
+        Ok(b)
+    }
+
+    /// One forward of both streams: `(video [B, S_v, out_channels], audio [B, S_a, audio_out_channels])`.
+    pub fn forward(&self, i: &Ltx2Inputs<'_>) -> Result<(Tensor, Tensor)> {
+        let _guard = tch::no_grad_guard();
+        let c = &self.config;
+        let b = self.check(i)?;
+        let _outer = self.weights.upload_outer(self.device)?;
+        let kind = self.kind;
+        let dev = self.device;
+        let on = |t: &Tensor| -> Result<Tensor> { Ok(t.f_to_device(dev)?) };
+        let act = |t: &Tensor| -> Result<Tensor> { Ok(t.f_to_device(dev)?.f_to_kind(kind)?) };
+        let (sv, sa) = (i.video.size()[1], i.audio.size()[1]);
+
+        let audio_timestep = i.audio_timestep.unwrap_or(i.timestep);
+        let sigma = i.sigma.map(on).transpose()?;
+        let audio_sigma = match i.audio_sigma {
+            Some(s) => Some(on(s)?),
+            None => sigma.as_ref().map(Tensor::shallow_clone),
+        };
+
+        let text_bias_v = text_bias(
+            i.text_mask.map(on).transpose()?.as_ref(),
+            b,
+            i.text.size()[1],
+            kind,
+        )?;
+        let text_bias_a = text_bias(
+            i.audio_text_mask.map(on).transpose()?.as_ref(),
+            b,
+            i.audio_text.size()[1],
+            kind,
+        )?;
+        let self_bias = match i.video_self_attention_mask {
+            Some(m) => {
+                if m.size() != [b, sv, sv] {
+                    return Err(Error::invalid(format!(
+                        "video_self_attention_mask must be [{b}, {sv}, {sv}], got {:?}",
+                        m.size()
+                    )));
+                }
+                Some(
+                    act(m)?
+                        .f_neg()?
+                        .f_add_scalar(1.0)?
+                        .f_mul_scalar(-10000.0)?
+                        .f_unsqueeze(1)?,
+                )
+            }
+            None => None,
+        };
+
+        // 1. Rotary tables.
+        let vc = match i.video_coords {
+            Some(t) => on(t)?,
+            None => self.video_coords(b, i.video_grid, i.fps)?,
+        };
+        let ac = match i.audio_coords {
+            Some(t) => on(t)?,
+            None => self.audio_coords(b, i.audio_frames)?,
+        };
+        let video_rope = self.rope.tables(&vc)?;
+        let audio_rope = self.audio_rope.tables(&ac)?;
+        let ca_video_rope = self.cross_attn_rope.tables(&vc.f_narrow(1, 0, 1)?)?;
+        let ca_audio_rope = self.cross_attn_audio_rope.tables(&ac.f_narrow(1, 0, 1)?)?;
+        for (name, tables, n) in [("video", &video_rope, sv), ("audio", &audio_rope, sa)] {
+            let got = tables.seq_len();
+            if got != n {
+                return Err(Error::invalid(format!(
+                    "{name} positions cover {got} tokens but the latents have {n}"
+                )));
+            }
+        }
+
+        // 2. Input projections.
+        let mut x = self.proj_in.forward(&act(i.video)?)?;
+        let mut ax = self.audio_proj_in.forward(&act(i.audio)?)?;
+        if let (Some(emb), Some(m)) = (&self.keyframes_abs_pos_embedding, i.video_keyframes_mask) {
+            let marker = on(m)?.f_gt(0.0)?.f_to_kind(kind)?.f_reshape([b, sv, 1])?;
+            x = x.f_add(&marker.f_mul(emb)?)?;
+        }
+
+        // 3. Timestep embeddings and modulations.
+        let t = on(i.timestep)?;
+        let at = on(audio_timestep)?;
+        let (temb, embedded) = self.time_embed.forward(&t, b)?;
+        let (temb_audio, audio_embedded) = self.audio_time_embed.forward(&at, b)?;
+        let need =
+            |what: &str| Error::invalid(format!("this LTX-2 transformer needs `sigma` for {what}"));
+        let (temb_prompt, temb_prompt_audio) = match &self.prompt_adaln {
+            Some((pv, pa)) => {
+                let s = sigma
+                    .as_ref()
+                    .ok_or_else(|| need("its prompt modulation"))?;
+                let s_a = audio_sigma
+                    .as_ref()
+                    .ok_or_else(|| need("its prompt modulation"))?;
+                (Some(pv.forward(s, b)?.0), Some(pa.forward(s_a, b)?.0))
+            }
+            None => (None, None),
+        };
+        let gate_factor =
+            c.cross_attn_timestep_scale_multiplier as f64 / c.timestep_scale_multiplier as f64;
+        let (video_ca_t, audio_ca_t) = if i.use_cross_timestep {
+            (
+                audio_sigma
+                    .as_ref()
+                    .ok_or_else(|| need("use_cross_timestep"))?
+                    .f_flatten(0, -1)?,
+                sigma
+                    .as_ref()
+                    .ok_or_else(|| need("use_cross_timestep"))?
+                    .f_flatten(0, -1)?,
+            )
+        } else {
+            (t.f_flatten(0, -1)?, at.f_flatten(0, -1)?)
+        };
+        let (ca_ss, _) = self
+            .av_cross_attn_video_scale_shift
+            .forward(&video_ca_t, b)?;
+        let (ca_gate, _) = self
+            .av_cross_attn_video_a2v_gate
+            .forward(&video_ca_t.f_mul_scalar(gate_factor)?, b)?;
+        let (ca_audio_ss, _) = self
+            .av_cross_attn_audio_scale_shift
+            .forward(&audio_ca_t, b)?;
+        let (ca_audio_gate, _) = self
+            .av_cross_attn_audio_v2a_gate
+            .forward(&audio_ca_t.f_mul_scalar(gate_factor)?, b)?;
+
+        // 4. Text tokens.
+        let (text, audio_text) = match (&self.caption_projection, &self.audio_caption_projection) {
+            (Some(pv), Some(pa)) => (pv.forward(&act(i.text)?)?, pa.forward(&act(i.audio_text)?)?),
+            _ => (act(i.text)?, act(i.audio_text)?),
+        };
+
+        // 5. Blocks.
+        let stg = &i.spatio_temporal_guidance_blocks;
+        let mask = if stg.is_empty() {
+            None
+        } else {
+            Some(match i.perturbation_mask {
+                Some(m) => act(m)?.f_view([b, 1, 1])?,
+                None => Tensor::f_zeros([b, 1, 1], (kind, dev))?,
+            })
+        };
+        let all_perturbed = match &mask {
+            Some(m) => m.f_eq(0.0)?.f_all()?.f_int64_value(&[])? != 0,
+            None => false,
+        };
+        let inputs = BlockInputs {
+            text: &text,
+            audio_text: &audio_text,
+            temb: &temb,
+            temb_audio: &temb_audio,
+            temb_ca_scale_shift: &ca_ss,
+            temb_ca_audio_scale_shift: &ca_audio_ss,
+            temb_ca_gate: &ca_gate,
+            temb_ca_audio_gate: &ca_audio_gate,
+            temb_prompt: temb_prompt.as_ref(),
+            temb_prompt_audio: temb_prompt_audio.as_ref(),
+            video_rope: &video_rope,
+            audio_rope: &audio_rope,
+            ca_video_rope: &ca_video_rope,
+            ca_audio_rope: &ca_audio_rope,
+            text_bias: text_bias_v.as_ref(),
+            audio_text_bias: text_bias_a.as_ref(),
+            video_self_bias: self_bias.as_ref(),
+            use_a2v: !i.isolate_modalities,
+            use_v2a: !i.isolate_modalities,
+        };
+        for (k, block) in self.blocks.iter().enumerate() {
+            let perturb = match &mask {
+                Some(m) if stg.contains(&k) => {
+                    if all_perturbed {
+                        Perturbation::All
+                    } else {
+                        Perturbation::Mask(m)
+                    }
+                }
+                _ => Perturbation::None,
+            };
+            let _weights = self.weights.upload_block(k, self.device)?;
+            let (nx, nax) = block.forward(&x, &ax, &inputs, perturb)?;
+            x = nx;
+            ax = nax;
+        }
+
+        // 6. Output layers.
+        let out = |x: &Tensor, table: &Tensor, emb: &Tensor, proj: &Linear| -> Result<Tensor> {
+            let d = table.size()[1];
+            let ss = emb.f_unsqueeze(2)?.f_add(&table.f_view([1, 1, 2, d])?)?;
+            let shift = ss.f_select(2, 0)?;
+            let scale = ss.f_select(2, 1)?;
+            let h = LayerNorm::plain(d, 1e-6).forward(x)?;
+            proj.forward(&h.f_mul(&scale.f_add_scalar(1.0)?)?.f_add(&shift)?)
+        };
+        Ok((
+            out(&x, &self.scale_shift_table, &embedded, &self.proj_out)?,
+            out(
+                &ax,
+                &self.audio_scale_shift_table,
+                &audio_embedded,
+                &self.audio_proj_out,
+            )?,
+        ))
+    }
+}
