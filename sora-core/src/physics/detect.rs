@@ -675,40 +675,61 @@ fn free_flight(s: &Segment, side: f64) -> bool {
     s.len() >= MIN_GRAVITY_SEGMENT && span > (0.05 * side).max(2.0)
 }
 
-/// Where a segment stops following gravity `g` (px/frame²): the split into a
-/// prefix with acceleration `g` and a suffix with any constant acceleration
-/// that fits the vertical positions best (the whole segment when no prefix helps).
-fn gravity_onset(tr: &Track, seg: &Segment, g: f64) -> usize {
-    let pts: Vec<(f64, f64)> = (seg.start..=seg.end)
-        .filter_map(|f| tr.at(f).map(|o| ((f - seg.start) as f64, o.y as f64)))
+/// Where a track stops following gravity `g` (px/frame²) between frames
+/// `from` and `to`: the change point `c` of the vertical motion
+/// `y(t) = y0 + v0·t + g·t²/2 + d·(t − c)₊²/2` (the acceleration becomes
+/// `g + d` at `c`, position and velocity continuous, as when gravity itself
+/// changes) that fits the positions best by least squares; `from` when one
+/// parabola from the start fits as well.
+fn gravity_onset(tr: &Track, from: usize, to: usize, g: f64) -> usize {
+    let pts: Vec<(f64, f64)> = (from..=to)
+        .filter_map(|f| tr.at(f).map(|o| ((f - from) as f64, o.y as f64)))
         .collect();
     let n = pts.len();
-    let (ts, ys): (Vec<f64>, Vec<f64>) = pts.iter().copied().unzip();
-    let costs: Vec<(usize, f64)> = (0..=n.saturating_sub(3))
-        .filter(|&k| k != 1)
-        .map(|k| {
-            let prefix = if k == 0 {
-                0.0
-            } else {
-                fit_fixed(&ts[..k], &ys[..k], g).map_or(f64::INFINITY, |f| f.sse)
-            };
-            let suffix = fit_quadratic(&ts[k..], &ys[k..]).map_or(f64::INFINITY, |f| f.sse);
-            (k, prefix + suffix)
-        })
-        .collect();
-    // The best split, unless one path fits nearly as well (within a position
-    // noise of 0.1 px a frame).
-    let whole = costs.first().map_or(f64::INFINITY, |c| c.1);
-    let split = costs.iter().skip(1).fold(
-        (0usize, f64::INFINITY),
-        |m, c| if c.1 < m.1 { *c } else { m },
-    );
-    let best = if whole <= split.1 + 0.01 * n as f64 {
-        (0, whole)
-    } else {
-        split
+    if n < 4 {
+        return from;
+    }
+    let sse_at = |c: f64| -> f64 {
+        let mut m = [[0.0f64; 3]; 3];
+        let mut b = [0.0f64; 3];
+        let row = |t: f64| [1.0, t, 0.5 * (t - c).max(0.0).powi(2)];
+        for &(t, y) in &pts {
+            let x = row(t);
+            let y = y - 0.5 * g * t * t;
+            for i in 0..3 {
+                for j in 0..3 {
+                    m[i][j] += x[i] * x[j];
+                }
+                b[i] += x[i] * y;
+            }
+        }
+        let Some(inv) = invert3(m) else {
+            return f64::INFINITY;
+        };
+        let k: Vec<f64> = (0..3)
+            .map(|i| (0..3).map(|j| inv[i][j] * b[j]).sum())
+            .collect();
+        pts.iter()
+            .map(|&(t, y)| {
+                let x = row(t);
+                (y - 0.5 * g * t * t - (k[0] * x[0] + k[1] * x[1] + k[2] * x[2])).powi(2)
+            })
+            .sum()
     };
-    seg.start + ts.get(best.0).copied().unwrap_or(0.0) as usize
+    let whole = sse_at(0.0);
+    let best = pts[..n - 2]
+        .iter()
+        .skip(1)
+        .map(|&(t, _)| (t, sse_at(t)))
+        .fold((0.0, f64::INFINITY), |m, c| if c.1 < m.1 { c } else { m });
+    // A later onset only when it fits better than one parabola by more than
+    // a position noise of 0.1 px a frame.
+    let t = if whole <= best.1 + 0.01 * n as f64 {
+        0.0
+    } else {
+        best.0
+    };
+    from + t as usize
 }
 
 /// The clip's gravity and the gravity findings.
@@ -756,20 +777,22 @@ fn gravity(out: &mut ObjectAnalysis, side: f64, fps: f64) -> Option<f64> {
                     // The change may have begun in the adjoining piece before,
                     // whose mix of old and new gravity passed the check but
                     // strayed half way to the threshold.
+                    // (Pieces split at a kink share its frame.) A piece in
+                    // contact with another object strays for that reason.
                     let before = out.segments.iter().rev().find(|p| {
                         p.track == s.track
-                            && p.end < s.start
+                            && p.end <= s.start
+                            && p.start < s.start
                             && p.end + 2 >= s.start
                             && p.len() >= MIN_GRAVITY_SEGMENT
                             && (p.y.a - expected).abs() > 0.5 * thr
+                            && alone(p)
                     });
-                    let earlier = track
-                        .zip(before)
-                        .map(|(t, p)| (p, gravity_onset(t, p, expected)))
-                        .filter(|(p, k)| *k > p.start)
-                        .map(|(_, k)| k);
-                    let start = earlier
-                        .or_else(|| track.map(|t| gravity_onset(t, s, expected)))
+                    // The onset is looked for from the earlier piece on (past
+                    // its first frame, the kink it shares with the piece before).
+                    let from = before.map_or(s.start, |p| p.start + 1);
+                    let start = track
+                        .map(|t| gravity_onset(t, from, s.end, expected))
                         .unwrap_or(s.start);
                     flagged.push((s.track, start, s.end, dev * fps * fps, thr * fps * fps))
                 }
