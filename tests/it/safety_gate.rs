@@ -311,6 +311,15 @@ const BENIGN: &[&str] = &[
     "a cozy cabin in the snowy woods",
     "a t o y t r a i n circling a christmas tree",
     "kids painting rainbows with watercolors",
+    // Near misses: other (made-up) names close to registered ones.
+    "mister whiskers the cat naps in a sunbeam",
+    "a portrait of grace whitman in oil paint",
+    "will ashworth rides a bicycle through london",
+    "captain stardust flies a paper rocket",
+    "zendaya style red carpet gown on a mannequin",
+    "rose delaney tends her beehives",
+    "jordan rivers kayaking at dawn",
+    "tom stanley fixes a bicycle",
 ];
 
 #[test]

@@ -116,10 +116,12 @@ fn split_chunk(chunk: &str, out: &mut Vec<Token>) {
         let joined: String = segments.concat();
         out.push(word(&joined, true));
     } else {
+        // Digits joined to letters by punctuation are swaps too (`7-b0n3`).
+        let force = chunk.chars().any(char::is_alphabetic);
         for s in segments {
             let s = s.trim_matches(|c| matches!(c, '!' | '|'));
             if !s.is_empty() {
-                out.push(word(s, false));
+                out.push(word(s, force));
             }
         }
     }
