@@ -71,8 +71,8 @@ fn a_bad_registry_is_an_invalid_request_and_generate_is_gated() {
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(err.contains("check_prompt_bad.json") && err.contains("fewer than 3 letters"), "{err}");
 
-    // `generate` refuses before loading anything heavy is used: the model
-    // folder is the tiny fixture, and the output must not appear.
+    // `generate` refuses before any compute (on the tiny fixture model), and
+    // the output never appears.
     let model = root().join("target/fixtures/wan_pipeline/t2v_21/model");
     if !model.join("model_index.json").is_file() {
         eprintln!("skipping the generate half: fixture {} missing", model.display());

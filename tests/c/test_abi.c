@@ -647,6 +647,41 @@ static void test_physics_score(void) {
            "sample rate");
 }
 
+/* The prompt gate: allowed (0), refused with the decision still written,
+ * a consent opening it, a protected character, bad arguments. */
+static void test_check_prompt(void) {
+    const char *reg = "tests/it/data/safety_registry.json";
+    char *json = (char *)0x1;
+    EXPECT(sora_check_prompt(reg, "a rose garden at dawn", NULL, NULL, &json), SORA_OK, NULL);
+    CHECK(json && strstr(json, "\"allowed\":true"), "allowed: %s", json ? json : "(null)");
+    sora_string_free(json);
+    json = NULL;
+    EXPECT(sora_check_prompt(reg, "t.o.m h-a-n-l-e-y on a boat", NULL, "studio-a", &json),
+           SORA_ERR_CONSENT_REQUIRED, "Tom Hanley");
+    CHECK(json && strstr(json, "\"allowed\":false") && strstr(json, "\"entry\":\"Tom Hanley\""),
+          "refused: %s", json ? json : "(null)");
+    sora_string_free(json);
+    json = NULL;
+    EXPECT(sora_check_prompt(reg, "Tom Hanley on a boat", "tom-studio", "studio-a", &json), SORA_OK,
+           NULL);
+    CHECK(json && strstr(json, "\"consent\":\"tom-studio\""), "consent: %s",
+          json ? json : "(null)");
+    sora_string_free(json);
+    json = NULL;
+    EXPECT(sora_check_prompt(reg, "Glimmerpup", "tom-studio", "studio-a", &json),
+           SORA_ERR_PROTECTED_CONTENT, "Glimmerpup");
+    sora_string_free(json);
+    CHECK(strcmp(sora_status_name(SORA_ERR_CONSENT_REQUIRED), "SORA_ERR_CONSENT_REQUIRED") == 0,
+          "status name");
+    json = (char *)0x1;
+    EXPECT(sora_check_prompt(NULL, "x", NULL, NULL, &json), INVALID, "registry_path");
+    CHECK(json == NULL, "no decision on failure");
+    EXPECT(sora_check_prompt(reg, NULL, NULL, NULL, &json), INVALID, "text");
+    EXPECT(sora_check_prompt(reg, "x", NULL, NULL, NULL), INVALID, "json_out");
+    EXPECT(sora_check_prompt("/nonexistent/registry.json", "x", NULL, NULL, &json), SORA_ERR_IO,
+           "/nonexistent/registry.json");
+}
+
 int main(void) {
     const char *model = getenv("SORA_TEST_MODEL");
     if (!model || !*model) model = "target/fixtures/wan_pipeline/t2v_21/model";
@@ -661,6 +696,7 @@ int main(void) {
     test_request_keys();
     test_cancel_lifecycle();
     test_physics_score();
+    test_check_prompt();
     test_generation(model);
     test_generate_to_file(model);
     test_estimates(model);
