@@ -74,8 +74,6 @@ impl Options {
         vae_tiling: Option<&Bound<'_, PyAny>>,
         offload: Option<String>,
         physics: Option<String>,
-        safety_registry: Option<&Bound<'_, PyAny>>,
-        owner_key: Option<String>,
     ) -> PyResult<Self> {
         // `True`/`False`, or `(H, W, SH, SW)`: translated to the core's text
         // option, which checks it.
@@ -396,6 +394,8 @@ impl PyPipeline {
         vae_tiling: Option<&Bound<'_, PyAny>>,
         offload: Option<String>,
         physics: Option<String>,
+        safety_registry: Option<&Bound<'_, PyAny>>,
+        owner_key: Option<String>,
     ) -> PyResult<Self> {
         let o = Options::parse(
             model,
