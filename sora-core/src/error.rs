@@ -151,7 +151,9 @@ pub enum Error {
     },
 
     /// The prompt names a protected character (a rights holder's opt-out).
-    #[error("protected content: the prompt names `{entry}` (matched `{alias}` in \"{normalized}\")")]
+    #[error(
+        "protected content: the prompt names `{entry}` (matched `{alias}` in \"{normalized}\")"
+    )]
     ProtectedContent {
         /// The entry's shown name in the protected list.
         entry: String,

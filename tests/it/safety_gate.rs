@@ -201,10 +201,19 @@ fn disguises(name: &str) -> Vec<(String, String)> {
         ),
     ];
     for (k, m) in misspellings(name).into_iter().enumerate() {
-        v.push(if k < 3 { ("misspelt", m) } else { ("misspelt x2", m) });
+        v.push(if k < 3 {
+            ("misspelt", m)
+        } else {
+            ("misspelt x2", m)
+        });
     }
     v.into_iter()
-        .map(|(what, n)| (what.to_string(), format!("a cinematic shot of {n} walking on a beach at dusk")))
+        .map(|(what, n)| {
+            (
+                what.to_string(),
+                format!("a cinematic shot of {n} walking on a beach at dusk"),
+            )
+        })
         .collect()
 }
 
@@ -218,18 +227,36 @@ fn every_disguise_of_every_name_is_refused_without_consent() {
         for alias in &person.names {
             for (what, prompt) in disguises(alias) {
                 let d = check(&reg, &prompt, None, Some("studio-a"));
-                assert!(!d.allowed(), "person {p} `{alias}` {what}: allowed: {prompt:?} -> {:?}", d.normalized);
+                assert!(
+                    !d.allowed(),
+                    "person {p} `{alias}` {what}: allowed: {prompt:?} -> {:?}",
+                    d.normalized
+                );
                 match d.error() {
-                    Some(Error::ConsentRequired { who: w, normalized, .. }) => {
+                    Some(Error::ConsentRequired {
+                        who: w, normalized, ..
+                    }) => {
                         assert_eq!(&w, who, "{what}: {prompt:?}");
                         assert_eq!(normalized, d.normalized);
                     }
                     other => panic!("{what}: {prompt:?}: {other:?}"),
                 }
                 // A valid consent for this owner allows it ...
-                let ok = check(&reg, &prompt, Some(&format!("{prefix}-studio")), Some("studio-a"));
-                assert!(ok.allowed(), "{what}: {prompt:?} with consent: {:?}", ok.findings);
-                assert_eq!(ok.findings[0].consent.as_deref(), Some(format!("{prefix}-studio").as_str()));
+                let ok = check(
+                    &reg,
+                    &prompt,
+                    Some(&format!("{prefix}-studio")),
+                    Some("studio-a"),
+                );
+                assert!(
+                    ok.allowed(),
+                    "{what}: {prompt:?} with consent: {:?}",
+                    ok.findings
+                );
+                assert_eq!(
+                    ok.findings[0].consent.as_deref(),
+                    Some(format!("{prefix}-studio").as_str())
+                );
                 // ... an expired, revoked or other-owner one does not, nor a
                 // valid one on a pipeline with another or no owner key.
                 for (id, owner, why) in [
@@ -345,7 +372,12 @@ fn benign_prompts_pass_and_the_false_refusal_rate_is_reported() {
 #[test]
 fn the_decision_json_names_the_match() {
     let reg = registry();
-    let d = check(&reg, "T0m H4nley and Captain Starfall", None, Some("studio-a"));
+    let d = check(
+        &reg,
+        "T0m H4nley and Captain Starfall",
+        None,
+        Some("studio-a"),
+    );
     let v = d.to_json_value();
     assert_eq!(v["allowed"], false);
     assert_eq!(v["normalized"], "tom hanley and captain starfall");

@@ -60,11 +60,15 @@ fn the_gate_runs_before_any_compute_and_a_consent_opens_it() {
         .unwrap();
     let prompt = "a close-up of Т0m Н4n1ey smiling"; // Cyrillic T, H; leetspeak
     let (out, calls) = run(&pipe, &small(prompt));
-    let e = out.err().expect("refused");
+    let Err(e) = out else {
+        panic!("the prompt was not refused")
+    };
     assert_eq!(calls, 0, "no phase may start");
     assert_eq!(e.kind(), ErrorKind::ConsentRequired);
     match &e {
-        Error::ConsentRequired { who, normalized, .. } => {
+        Error::ConsentRequired {
+            who, normalized, ..
+        } => {
             assert_eq!(who, "Tom Hanley");
             assert_eq!(normalized, "a close up of tom haniey smiling");
         }
@@ -78,13 +82,19 @@ fn the_gate_runs_before_any_compute_and_a_consent_opens_it() {
     assert_eq!(e.kind(), ErrorKind::ConsentRequired);
     assert!(!out.exists());
     // Protected characters are refused whatever the consent.
-    let e = run(&pipe, &small("Captain Starfall saves the day").consent("tom-studio"))
+    let e = run(
+        &pipe,
+        &small("Captain Starfall saves the day").consent("tom-studio"),
+    )
+    .0
+    .err()
+    .unwrap();
+    assert_eq!(e.kind(), ErrorKind::ProtectedContent);
+    // An expired consent is refused; a valid one generates.
+    let e = run(&pipe, &small(prompt).consent("tom-old"))
         .0
         .err()
         .unwrap();
-    assert_eq!(e.kind(), ErrorKind::ProtectedContent);
-    // An expired consent is refused; a valid one generates.
-    let e = run(&pipe, &small(prompt).consent("tom-old")).0.err().unwrap();
     assert!(e.to_string().contains("expired"), "{e}");
     let (clip, calls) = run(&pipe, &small(prompt).consent("tom-studio"));
     assert_eq!(clip.unwrap().frames.shape(), &[5, 32, 32, 3]);
@@ -109,7 +119,10 @@ fn no_registry_lets_every_prompt_through_and_a_bad_one_fails_the_build() {
         .err()
         .unwrap();
     assert!(matches!(e, Error::Registry { .. }), "{e}");
-    assert!(e.to_string().contains("people[0].consents[0].expires"), "{e}");
+    assert!(
+        e.to_string().contains("people[0].consents[0].expires"),
+        "{e}"
+    );
     assert_eq!(e.kind(), ErrorKind::InvalidRequest);
 }
 
@@ -122,7 +135,11 @@ struct FakeFaces {
 }
 
 impl IdentityCheck for FakeFaces {
-    fn people_in(&self, frames: ArrayView4<'_, u8>, source: FrameSource) -> sora_core::Result<Vec<String>> {
+    fn people_in(
+        &self,
+        frames: ArrayView4<'_, u8>,
+        source: FrameSource,
+    ) -> sora_core::Result<Vec<String>> {
         self.calls.lock().unwrap().push((source, frames.shape()[0]));
         Ok(if (self.on)(source) {
             vec![self.who.to_string()]
@@ -149,15 +166,26 @@ fn an_identity_check_refuses_faces_in_inputs_and_outputs() {
     // The prompt names nobody: the generated frames are refused.
     let (out, calls) = run(&pipe, &small("a man on a beach"));
     match out.err().unwrap() {
-        Error::ConsentRequired { who, normalized, .. } => {
+        Error::ConsentRequired {
+            who, normalized, ..
+        } => {
             assert_eq!(who, "Tom Hanley");
-            assert!(normalized.contains("generated frames from 0"), "{normalized}");
+            assert!(
+                normalized.contains("generated frames from 0"),
+                "{normalized}"
+            );
         }
         other => panic!("{other}"),
     }
-    assert!(calls > 0, "refused after denoising, on the first decoded chunk");
+    assert!(
+        calls > 0,
+        "refused after denoising, on the first decoded chunk"
+    );
     let seen = outputs.calls.lock().unwrap().clone();
-    assert!(matches!(seen[0], (FrameSource::Output { first: 0 }, n) if n > 0), "{seen:?}");
+    assert!(
+        matches!(seen[0], (FrameSource::Output { first: 0 }, n) if n > 0),
+        "{seen:?}"
+    );
     // Streaming to a file: refused, nothing left behind.
     let path = scratch("face.mp4");
     let e = pipe
@@ -184,10 +212,17 @@ fn an_identity_check_refuses_faces_in_inputs_and_outputs() {
     let img = ImageInput {
         pixels: Array3::from_elem((32, 32, 3), 100u8),
     };
-    let req = Request::image(img, "waves").size(32, 32).frames(5).steps(2).seed(7);
+    let req = Request::image(img, "waves")
+        .size(32, 32)
+        .frames(5)
+        .steps(2)
+        .seed(7);
     let (out, calls) = run(&pipe, &req);
     let e = out.err().unwrap();
     assert_eq!(calls, 0);
     assert!(e.to_string().contains("not in the consent registry"), "{e}");
-    assert_eq!(inputs.calls.lock().unwrap()[0], (FrameSource::InputImage, 1));
+    assert_eq!(
+        inputs.calls.lock().unwrap()[0],
+        (FrameSource::InputImage, 1)
+    );
 }

@@ -145,9 +145,11 @@ impl Decision {
 /// Why `person` may not appear for `cred`, or the consent id that allows it.
 pub fn consent_for(person: &Person, cred: &Credentials) -> std::result::Result<String, String> {
     if cred.consents.is_empty() {
-        return Err("no consent was given with the request (a cameo needs the consent id \
+        return Err(
+            "no consent was given with the request (a cameo needs the consent id \
                     the person granted to this pipeline's owner)"
-            .into());
+                .into(),
+        );
     }
     let mut why = Vec::new();
     for id in cred.consents {

@@ -73,7 +73,10 @@ pub struct SafetySettings {
 impl std::fmt::Debug for SafetySettings {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("SafetySettings")
-            .field("registry", &self.registry.as_ref().map(|r| r.source().to_path_buf()))
+            .field(
+                "registry",
+                &self.registry.as_ref().map(|r| r.source().to_path_buf()),
+            )
             .field("owner", &self.owner.as_ref().map(|_| "<set>"))
             .field("identity", &self.identity.is_some())
             .finish()
@@ -131,9 +134,7 @@ impl SafetySettings {
                      so no consent can be given"
                         .to_string(),
                 ),
-                Some(p) => {
-                    consent_for(p, &Credentials::new(self.owner.as_deref(), consents)).err()
-                }
+                Some(p) => consent_for(p, &Credentials::new(self.owner.as_deref(), consents)).err(),
             };
             if let Some(reason) = refusal {
                 return Err(Error::ConsentRequired {

@@ -199,12 +199,15 @@ impl Matcher {
             } else {
                 self.aliases[alias].words.len()
             };
-            put(&mut best, Found {
-                alias,
-                text: shown(first, n),
-                distance: 0,
-                how: if joined { How::Joined } else { How::Exact },
-            });
+            put(
+                &mut best,
+                Found {
+                    alias,
+                    text: shown(first, n),
+                    distance: 0,
+                    how: if joined { How::Joined } else { How::Exact },
+                },
+            );
         }
         // Inside runs of spelled letters, anywhere.
         for (t, w) in text.tokens.iter().zip(&words) {
@@ -212,12 +215,15 @@ impl Matcher {
                 continue;
             }
             for m in self.compact.find_overlapping_iter(w.as_str()) {
-                put(&mut best, Found {
-                    alias: m.pattern().as_usize(),
-                    text: t.text.clone(),
-                    distance: 0,
-                    how: How::Spelled,
-                });
+                put(
+                    &mut best,
+                    Found {
+                        alias: m.pattern().as_usize(),
+                        text: t.text.clone(),
+                        distance: 0,
+                        how: How::Spelled,
+                    },
+                );
             }
         }
         // An alias's letters spread over 2..=max_words+2 words.
@@ -230,12 +236,15 @@ impl Matcher {
                 }
                 if let Some(ids) = self.by_compact.get(&joined) {
                     for &alias in ids {
-                        put(&mut best, Found {
-                            alias,
-                            text: shown(start, k + 1),
-                            distance: 0,
-                            how: How::Joined,
-                        });
+                        put(
+                            &mut best,
+                            Found {
+                                alias,
+                                text: shown(start, k + 1),
+                                distance: 0,
+                                how: How::Joined,
+                            },
+                        );
                     }
                 }
             }
@@ -364,7 +373,10 @@ mod tests {
         assert_eq!(hits(&mt, "a photo of tom hanley"), vec![(0, How::Exact)]);
         assert_eq!(hits(&mt, "#TomHanley waves"), vec![(0, How::Joined)]);
         assert_eq!(hits(&mt, "to m han ley"), vec![(0, How::Joined)]);
-        assert_eq!(hits(&mt, "i s a w t o m h a n l e y"), vec![(0, How::Spelled)]);
+        assert_eq!(
+            hits(&mt, "i s a w t o m h a n l e y"),
+            vec![(0, How::Spelled)]
+        );
         assert_eq!(hits(&mt, "tom hamley sings"), vec![(0, How::Fuzzy)]);
         assert_eq!(hits(&mt, "zendrlka dances"), vec![(1, How::Exact)]); // l ~ i
         assert_eq!(hits(&mt, "zendirka dances"), vec![(1, How::Fuzzy)]);

@@ -203,7 +203,10 @@ mod tests {
 
     #[test]
     fn plain_text_keeps_its_words() {
-        assert_eq!(n("A cat, 3 dogs and 2024 birds."), "a cat 3 dogs and 2024 birds");
+        assert_eq!(
+            n("A cat, 3 dogs and 2024 birds."),
+            "a cat 3 dogs and 2024 birds"
+        );
         assert_eq!(n("rock-n-roll at 5 pm"), "rock n roll at 5 pm");
         assert_eq!(n("I saw a fox"), "i saw a fox");
         assert!(normalize("t o m").tokens[0].spelled);

@@ -164,7 +164,11 @@ impl Registry {
         Self::with_source(people, protected, PathBuf::from("<registry built in code>"))
     }
 
-    fn with_source(people: Vec<Person>, protected: Vec<Protected>, source: PathBuf) -> Result<Self> {
+    fn with_source(
+        people: Vec<Person>,
+        protected: Vec<Protected>,
+        source: PathBuf,
+    ) -> Result<Self> {
         let bad = |reason: String| Error::Registry {
             path: source.clone(),
             reason,
@@ -289,7 +293,10 @@ mod tests {
         for (json, want) in [
             (r#"{"people": [{"names": []}]}"#, "people[0].names is empty"),
             (r#"{"people": [{"names": ["Al"]}]}"#, "fewer than 3 letters"),
-            (r#"{"people": [{"name": ["Tom Hanley"]}]}"#, "unknown field `name`"),
+            (
+                r#"{"people": [{"name": ["Tom Hanley"]}]}"#,
+                "unknown field `name`",
+            ),
             (
                 r#"{"people": [{"names": ["Tom Hanley"], "consents": [{"id": "a", "grantee": "g", "expires": "soon"}]}]}"#,
                 "people[0].consents[0].expires",

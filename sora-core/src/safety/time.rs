@@ -28,7 +28,12 @@ pub fn parse_rfc3339(s: &str) -> Result<i64, String> {
     ) else {
         return bad("expected digits in YYYY-MM-DDTHH:MM:SS");
     };
-    if b[4] != b'-' || b[7] != b'-' || !matches!(b[10], b'T' | b't' | b' ') || b[13] != b':' || b[16] != b':' {
+    if b[4] != b'-'
+        || b[7] != b'-'
+        || !matches!(b[10], b'T' | b't' | b' ')
+        || b[13] != b':'
+        || b[16] != b':'
+    {
         return bad("expected YYYY-MM-DDTHH:MM:SS");
     }
     if !(1..=12).contains(&month) || day < 1 || day > days_in_month(year, month) {
@@ -132,10 +137,19 @@ mod tests {
     fn rfc3339_reads_and_writes() {
         assert_eq!(parse_rfc3339("1970-01-01T00:00:00Z"), Ok(0));
         assert_eq!(parse_rfc3339("2000-03-01T00:00:00Z"), Ok(951_868_800));
-        assert_eq!(parse_rfc3339("2026-12-05T08:00:00.25+01:00"), Ok(1_796_454_000));
+        assert_eq!(
+            parse_rfc3339("2026-12-05T08:00:00.25+01:00"),
+            Ok(1_796_454_000)
+        );
         assert_eq!(format_rfc3339(1_796_454_000), "2026-12-05T07:00:00Z");
         assert_eq!(format_rfc3339(951_868_800), "2000-03-01T00:00:00Z");
-        for bad in ["2026-02-30T00:00:00Z", "2026-01-01", "2026-01-01T00:00:00", "2026-01-01T25:00:00Z", "yesterday"] {
+        for bad in [
+            "2026-02-30T00:00:00Z",
+            "2026-01-01",
+            "2026-01-01T00:00:00",
+            "2026-01-01T25:00:00Z",
+            "yesterday",
+        ] {
             assert!(parse_rfc3339(bad).is_err(), "{bad}");
         }
     }
