@@ -10,7 +10,7 @@ use ndarray::{ArrayView4, Axis};
 use super::gate::{check_prompt, consent_for, Credentials};
 use super::identity::{FrameSource, IdentityCheck};
 use super::registry::Registry;
-use crate::pipeline::{Mode, Request};
+use crate::pipeline::request::{Mode, Request};
 use crate::{Error, Result};
 
 /// A registry given to the builder: a file to read at build, or one loaded.
