@@ -682,6 +682,32 @@ static void test_check_prompt(void) {
            "/nonexistent/registry.json");
 }
 
+/* The gate inside a pipeline: registry and owner key as builder options, the
+ * consent as a request key. */
+static void test_gate_in_pipeline(const char *model) {
+    struct stat sb;
+    if (stat(model, &sb) != 0 || !S_ISDIR(sb.st_mode)) return; /* reported by test_generation */
+    sora_pipeline_builder *b = NULL;
+    EXPECT(sora_pipeline_builder_new(model, &b), SORA_OK, NULL);
+    EXPECT(sora_pipeline_builder_set(b, "safety_registry", "tests/it/data/safety_registry.json"),
+           SORA_OK, NULL);
+    EXPECT(sora_pipeline_builder_set(b, "owner_key", "studio-a"), SORA_OK, NULL);
+    sora_pipeline *p = NULL;
+    EXPECT(sora_pipeline_builder_build(b, &p), SORA_OK, NULL);
+    sora_pipeline_builder_free(b);
+    if (!p) return;
+    sora_request *r = small_request();
+    EXPECT(sora_request_set_string(r, "prompt", "Z e n d r i k a sings"), SORA_OK, NULL);
+    sora_clip *clip = (sora_clip *)0x1;
+    EXPECT(sora_generate(p, r, NULL, NULL, NULL, &clip), SORA_ERR_CONSENT_REQUIRED, "Zendrika");
+    CHECK(clip == NULL, "no clip when refused");
+    EXPECT(sora_request_set_string(r, "consent", "zendrika-studio"), SORA_OK, NULL);
+    EXPECT(sora_generate(p, r, NULL, NULL, NULL, &clip), SORA_OK, NULL);
+    sora_clip_free(clip);
+    sora_request_free(r);
+    sora_pipeline_free(p);
+}
+
 int main(void) {
     const char *model = getenv("SORA_TEST_MODEL");
     if (!model || !*model) model = "target/fixtures/wan_pipeline/t2v_21/model";
@@ -698,6 +724,7 @@ int main(void) {
     test_physics_score();
     test_check_prompt();
     test_generation(model);
+    test_gate_in_pipeline(model);
     test_generate_to_file(model);
     test_estimates(model);
 
