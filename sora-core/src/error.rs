@@ -138,7 +138,7 @@ pub enum Error {
     /// The prompt (or a face the identity check recognised) names a
     /// registered real person, and the request carries no valid consent of
     /// theirs for this pipeline (see `sora_core::safety`).
-    #[error("consent required: the prompt names `{who}` (matched `{alias}` in \"{normalized}\"): {reason}")]
+    #[error("consent required for `{who}` (matched `{alias}` in \"{normalized}\"): {reason}")]
     ConsentRequired {
         /// The person's shown name in the registry.
         who: String,

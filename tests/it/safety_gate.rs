@@ -200,6 +200,10 @@ fn disguises(name: &str) -> Vec<(String, String)> {
             map(&interleave(name, "\u{200D}"), |c| homoglyph(leet(c))),
         ),
     ];
+    // Inside a longer word, for names of 7 letters or more.
+    if name.chars().filter(|c| c.is_alphanumeric()).count() >= 7 {
+        v.push(("hashtag+", format!("#{}FanClub", name.replace(' ', ""))));
+    }
     for (k, m) in misspellings(name).into_iter().enumerate() {
         v.push(if k < 3 {
             ("misspelt", m)

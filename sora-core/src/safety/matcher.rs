@@ -85,6 +85,9 @@ fn word_allowance(letters: usize) -> usize {
     }
 }
 
+/// Letters an alias needs to be found inside a longer word.
+const MIN_EMBEDDED: usize = 7;
+
 /// The comparison skeleton of a normalised word.
 fn skeleton(word: &str) -> String {
     word.replace('l', "i").replace("rn", "m").replace("vv", "w")
@@ -209,19 +212,20 @@ impl Matcher {
                 },
             );
         }
-        // Inside runs of spelled letters, anywhere.
+        // Inside runs of spelled letters, anywhere; inside any word for
+        // aliases of 7 letters or more (`#tomhanleyfanclub`).
         for (t, w) in text.tokens.iter().zip(&words) {
-            if !t.spelled {
-                continue;
-            }
             for m in self.compact.find_overlapping_iter(w.as_str()) {
+                if !t.spelled && m.end() - m.start() < MIN_EMBEDDED {
+                    continue;
+                }
                 put(
                     &mut best,
                     Found {
                         alias: m.pattern().as_usize(),
                         text: t.text.clone(),
                         distance: 0,
-                        how: How::Spelled,
+                        how: if t.spelled { How::Spelled } else { How::Joined },
                     },
                 );
             }
@@ -233,6 +237,22 @@ impl Matcher {
                 joined.push_str(w);
                 if k == 0 {
                     continue;
+                }
+                // A long alias starting or ending the window (`t bonehanleyfanclub`).
+                for m in self.compact.find_overlapping_iter(joined.as_str()) {
+                    if m.end() - m.start() >= MIN_EMBEDDED
+                        && (m.start() == 0 || m.end() == joined.len())
+                    {
+                        put(
+                            &mut best,
+                            Found {
+                                alias: m.pattern().as_usize(),
+                                text: shown(start, k + 1),
+                                distance: 0,
+                                how: How::Joined,
+                            },
+                        );
+                    }
                 }
                 if let Some(ids) = self.by_compact.get(&joined) {
                     for &alias in ids {
@@ -381,7 +401,10 @@ mod tests {
         assert_eq!(hits(&mt, "zendrlka dances"), vec![(1, How::Exact)]); // l ~ i
         assert_eq!(hits(&mt, "zendirka dances"), vec![(1, How::Fuzzy)]);
         assert!(hits(&mt, "tom and a hanger").is_empty());
-        assert!(hits(&mt, "zendrikaville").is_empty());
+        assert_eq!(hits(&mt, "#TomHanleyFanClub"), vec![(0, How::Joined)]);
+        assert_eq!(hits(&mt, "zendrikaville"), vec![(1, How::Joined)]);
+        let short = m(&["Bo Li"]);
+        assert!(hits(&short, "bolivia").is_empty());
     }
 
     #[test]
