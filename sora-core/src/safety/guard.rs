@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use ndarray::{ArrayView4, Axis};
 
-use super::gate::{check_prompt, consent_for, Credentials};
+use super::gate::{check_prompt, consent_for, Credentials, Decision};
 use super::identity::{FrameSource, IdentityCheck};
 use super::registry::Registry;
 use crate::pipeline::request::{Mode, Request};
@@ -86,11 +86,14 @@ impl std::fmt::Debug for SafetySettings {
 impl SafetySettings {
     /// The prompt gate on `req`'s prompt, then the identity check on its
     /// input media: [`Error::ConsentRequired`] or [`Error::ProtectedContent`]
-    /// on refusal. Runs before any compute.
-    pub fn check_request(&self, req: &Request) -> Result<()> {
+    /// on refusal. Runs before any compute. Returns the gate's decision
+    /// (which consent allowed which person; `None` without a registry), for
+    /// the clip's records.
+    pub fn check_request(&self, req: &Request) -> Result<Option<Decision>> {
+        let mut decision = None;
         if let Some(reg) = &self.registry {
             let cred = Credentials::new(self.owner.as_deref(), &req.consents);
-            check_prompt(reg, &req.prompt, &cred).into_result()?;
+            decision = Some(check_prompt(reg, &req.prompt, &cred).into_result()?);
         }
         if self.identity.is_some() {
             match &req.mode {
@@ -104,7 +107,7 @@ impl SafetySettings {
                 }
             }
         }
-        Ok(())
+        Ok(decision)
     }
 
     /// Whether generated frames go through an identity check.

@@ -257,6 +257,13 @@ impl Registry {
             .collect()
     }
 
+    /// The consent with id `id` and the person who granted it.
+    pub fn consent(&self, id: &str) -> Option<(&Person, &Consent)> {
+        self.people
+            .iter()
+            .find_map(|p| p.consents.iter().find(|c| c.id == id).map(|c| (p, c)))
+    }
+
     /// The person `name` names exactly (after normalisation), if registered.
     pub fn person_named(&self, name: &str) -> Option<usize> {
         let norm = super::normalize::normalize(name);
@@ -286,6 +293,12 @@ mod tests {
         assert_eq!(r.entry_name(EntryRef::Protected(0)), "Captain Starfall");
         assert_eq!(r.person_named("TOM HANLEY"), Some(0));
         assert_eq!(r.person_named("Tom"), None);
+        assert_eq!(
+            r.consent("c2")
+                .map(|(p, c)| (p.names[0].as_str(), c.revoked)),
+            Some(("Tom Hanley", true))
+        );
+        assert!(r.consent("c3").is_none());
     }
 
     #[test]
