@@ -59,6 +59,15 @@ typedef enum sora_status {
    * passed to the call should be freed and not reused.
    */
   SORA_ERR_PANIC = 8,
+  /**
+   * The prompt gate refused the request: it names a registered real
+   * person and carries no valid consent of theirs for this pipeline's owner.
+   */
+  SORA_ERR_CONSENT_REQUIRED = 9,
+  /**
+   * The prompt gate refused the request: it names a protected character.
+   */
+  SORA_ERR_PROTECTED_CONTENT = 10,
 } sora_status;
 
 /**
@@ -236,6 +245,30 @@ enum sora_status sora_pipeline_builder_estimate_json(const struct sora_pipeline_
 enum sora_status sora_pipeline_estimate_json(const struct sora_pipeline *pipeline,
                                              const struct sora_request *request,
                                              char **json);
+
+/**
+ * Checks the prompt `text` against the consent registry / protected list
+ * at `registry_path` (JSON, docs/safety.md), as a request carrying the
+ * consent id `consent` (nullable: none) on a pipeline with owner key
+ * `owner` (nullable: none) would be checked.
+ *
+ * Once the registry is read, the decision is written to `*json_out` as one
+ * UTF-8 JSON object `{ "allowed", "normalized", "matches": [ { "kind",
+ * "entry", "alias", "matched", "how", "distance", "consent", "refused" } ]
+ * }` (that of `sora check-prompt --json`), allowed or not, to be freed
+ * with `sora_string_free`; NULL when the call fails before deciding.
+ *
+ * Returns `SORA_OK` when allowed, `SORA_ERR_CONSENT_REQUIRED` or
+ * `SORA_ERR_PROTECTED_CONTENT` when refused (with the message in
+ * `sora_last_error()`), `SORA_ERR_INVALID_ARGUMENT` for a registry file that
+ * does not parse or breaks a rule (path and place in the message) and for a
+ * NULL or non-UTF-8 argument, `SORA_ERR_IO` for a file that cannot be read.
+ */
+enum sora_status sora_check_prompt(const char *registry_path,
+                                   const char *text,
+                                   const char *consent,
+                                   const char *owner,
+                                   char **json_out);
 
 /**
  * Generates a clip for `request` with `pipeline` into `*out`.

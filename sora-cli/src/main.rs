@@ -1,7 +1,8 @@
 //! The `sora` command: `generate` a clip, `inspect` a model folder, `score` a
-//! clip's physics. A thin layer
+//! clip's physics, `check-prompt` against a consent registry. A thin layer
 //! over `sora-core`: it parses arguments, shows progress and maps errors to exit codes.
 
+mod check_prompt;
 mod inspect;
 mod score;
 
@@ -34,6 +35,9 @@ enum Command {
     /// Score a clip's physics: flicker, warping error, motion smoothness,
     /// dynamic degree, object findings, audio-visual sync (see docs/physics.md).
     Score(score::ScoreArgs),
+    /// Check a prompt against a consent registry and protected list (no
+    /// model): exit 0 when allowed, 3 when refused (see docs/safety.md).
+    CheckPrompt(check_prompt::CheckPromptArgs),
 }
 
 #[derive(Args)]
@@ -142,6 +146,17 @@ struct GenerateArgs {
     /// dedicated flags. Lists are comma-separated (`KEY=28,29`).
     #[arg(long = "set", value_name = "KEY=VALUE")]
     set: Vec<String>,
+    /// Consent registry and protected list (JSON, docs/safety.md): a prompt
+    /// naming a registered person needs --consent, a protected character is
+    /// refused (exit 3). Without it every prompt passes.
+    #[arg(long, value_name = "FILE")]
+    safety_registry: Option<PathBuf>,
+    /// This pipeline's owner key (registry consents are granted to one).
+    #[arg(long, value_name = "KEY")]
+    owner_key: Option<String>,
+    /// A consent id (cameo) for a registered person the prompt names (repeatable).
+    #[arg(long = "consent", value_name = "ID")]
+    consents: Vec<String>,
     /// Print the clip's metadata as one JSON object on stdout.
     #[arg(long)]
     json: bool,
@@ -150,10 +165,12 @@ struct GenerateArgs {
     quiet: bool,
 }
 
-/// Exit status for an error: 2 invalid request, 130 cancelled, 1 otherwise.
+/// Exit status for an error: 2 invalid request, 3 refused by the prompt
+/// gate, 130 cancelled, 1 otherwise.
 fn exit_code(e: &Error) -> u8 {
     match e.kind() {
         ErrorKind::InvalidRequest => 2,
+        ErrorKind::ConsentRequired | ErrorKind::ProtectedContent => 3,
         ErrorKind::Cancelled => 130,
         _ => 1,
     }
@@ -176,6 +193,7 @@ fn main() -> ExitCode {
         Command::Generate(a) => generate(*a),
         Command::Inspect(a) => inspect::run(a),
         Command::Score(a) => score::run(a),
+        Command::CheckPrompt(a) => check_prompt::run(a),
     });
     match result {
         Ok(Ok(())) => ExitCode::SUCCESS,
@@ -233,6 +251,7 @@ fn build_request(a: &GenerateArgs) -> sora_core::Result<Request> {
     }
     // A seed is any u64 (the parameter path takes seeds up to 2^63-1).
     req.seed = a.seed;
+    req.consents.extend(a.consents.iter().cloned());
     for item in &a.set {
         let (key, value) = item
             .split_once('=')
@@ -299,6 +318,12 @@ fn generate(a: GenerateArgs) -> sora_core::Result<()> {
     }
     if let Some(g) = &a.motion_guidance {
         builder = builder.option("motion_guidance", g)?;
+    }
+    if let Some(r) = &a.safety_registry {
+        builder = builder.safety_registry(r.clone());
+    }
+    if let Some(k) = &a.owner_key {
+        builder = builder.owner_key(k.clone());
     }
     let load_started = Instant::now();
     let pipe = builder.build()?;

@@ -125,6 +125,44 @@ pub enum Error {
         largest_part: String,
     },
 
+    /// A consent registry / protected-list file does not parse or breaks a
+    /// rule of its format (docs/safety.md).
+    #[error("safety registry {path}: {reason}")]
+    Registry {
+        /// The registry file (or a placeholder for one built in code).
+        path: PathBuf,
+        /// What is wrong and where (e.g. `people[2].consents[0].expires: …`).
+        reason: String,
+    },
+
+    /// The prompt (or a face the identity check recognised) names a
+    /// registered real person, and the request carries no valid consent of
+    /// theirs for this pipeline (see `sora_core::safety`).
+    #[error("consent required for `{who}` (matched `{alias}` in \"{normalized}\"): {reason}")]
+    ConsentRequired {
+        /// The person's shown name in the registry.
+        who: String,
+        /// The registered name or alias that matched.
+        alias: String,
+        /// The normalised prompt (or where the identity check looked).
+        normalized: String,
+        /// Why no consent applies (none given, expired, revoked, other owner, …).
+        reason: String,
+    },
+
+    /// The prompt names a protected character (a rights holder's opt-out).
+    #[error(
+        "protected content: the prompt names `{entry}` (matched `{alias}` in \"{normalized}\")"
+    )]
+    ProtectedContent {
+        /// The entry's shown name in the protected list.
+        entry: String,
+        /// The registered name or alias that matched.
+        alias: String,
+        /// The normalised prompt.
+        normalized: String,
+    },
+
     /// An error reported by LibTorch. Displayed without LibTorch's C++
     /// backtrace (the `Debug` form keeps it).
     #[error("libtorch: {}", torch_message(.0))]
@@ -167,7 +205,7 @@ impl Error {
     /// A stable, short name for the variant (used by the C and Python layers).
     pub fn kind(&self) -> ErrorKind {
         match self {
-            Error::InvalidRequest(_) => ErrorKind::InvalidRequest,
+            Error::InvalidRequest(_) | Error::Registry { .. } => ErrorKind::InvalidRequest,
             Error::ModelFolder { .. }
             | Error::MissingComponent { .. }
             | Error::Config { .. }
@@ -179,6 +217,8 @@ impl Error {
             Error::Device(_) | Error::OutOfMemory { .. } => ErrorKind::Device,
             Error::Media { .. } | Error::Io { .. } => ErrorKind::Io,
             Error::Numeric(_) | Error::Torch(_) => ErrorKind::Runtime,
+            Error::ConsentRequired { .. } => ErrorKind::ConsentRequired,
+            Error::ProtectedContent { .. } => ErrorKind::ProtectedContent,
         }
     }
 }
@@ -200,6 +240,10 @@ pub enum ErrorKind {
     Io,
     /// Anything else raised while running.
     Runtime,
+    /// Refused by the prompt gate: a registered person without a valid consent.
+    ConsentRequired,
+    /// Refused by the prompt gate: a protected character.
+    ProtectedContent,
 }
 
 #[cfg(test)]

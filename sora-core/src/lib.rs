@@ -27,6 +27,7 @@ pub mod models;
 pub mod nn;
 pub mod physics;
 pub mod pipeline;
+pub mod safety;
 pub mod sampler;
 pub mod text;
 pub mod weights;

@@ -36,6 +36,11 @@ pub enum sora_status {
     /// A bug: sora panicked. The panic was caught at the boundary; the handles
     /// passed to the call should be freed and not reused.
     SORA_ERR_PANIC = 8,
+    /// The prompt gate refused the request: it names a registered real
+    /// person and carries no valid consent of theirs for this pipeline's owner.
+    SORA_ERR_CONSENT_REQUIRED = 9,
+    /// The prompt gate refused the request: it names a protected character.
+    SORA_ERR_PROTECTED_CONTENT = 10,
 }
 
 impl sora_status {
@@ -49,12 +54,14 @@ impl sora_status {
             ErrorKind::Device => sora_status::SORA_ERR_DEVICE,
             ErrorKind::Io => sora_status::SORA_ERR_IO,
             ErrorKind::Runtime => sora_status::SORA_ERR_RUNTIME,
+            ErrorKind::ConsentRequired => sora_status::SORA_ERR_CONSENT_REQUIRED,
+            ErrorKind::ProtectedContent => sora_status::SORA_ERR_PROTECTED_CONTENT,
         }
     }
 }
 
 /// Every status with its name (NUL-terminated).
-const NAMES: [(sora_status, &[u8]); 9] = [
+const NAMES: [(sora_status, &[u8]); 11] = [
     (sora_status::SORA_OK, b"SORA_OK\0"),
     (
         sora_status::SORA_ERR_INVALID_ARGUMENT,
@@ -67,6 +74,14 @@ const NAMES: [(sora_status, &[u8]); 9] = [
     (sora_status::SORA_ERR_IO, b"SORA_ERR_IO\0"),
     (sora_status::SORA_ERR_RUNTIME, b"SORA_ERR_RUNTIME\0"),
     (sora_status::SORA_ERR_PANIC, b"SORA_ERR_PANIC\0"),
+    (
+        sora_status::SORA_ERR_CONSENT_REQUIRED,
+        b"SORA_ERR_CONSENT_REQUIRED\0",
+    ),
+    (
+        sora_status::SORA_ERR_PROTECTED_CONTENT,
+        b"SORA_ERR_PROTECTED_CONTENT\0",
+    ),
 ];
 
 /// The name of status value `v` as a NUL-terminated static string.

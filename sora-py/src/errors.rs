@@ -42,6 +42,14 @@ class SafetyError(SoraError):
     """A request or output was refused by a safety check."""
     __module__ = "sora"
 
+class ConsentRequiredError(SafetyError):
+    """The prompt names a registered real person and the request carries no valid consent (cameo) of theirs."""
+    __module__ = "sora"
+
+class ProtectedContentError(SafetyError):
+    """The prompt names a protected character (a rights holder's opt-out)."""
+    __module__ = "sora"
+
 class CancelledError(SoraError):
     """The run was cancelled (on_step returned False, or Pipeline.cancel() was called)."""
     __module__ = "sora"
@@ -98,6 +106,10 @@ pub static DEVICE: Class = Class::new("DeviceError");
 pub static CANCELLED: Class = Class::new("CancelledError");
 /// `sora.MediaError`.
 pub static MEDIA: Class = Class::new("MediaError");
+/// `sora.ConsentRequiredError`.
+pub static CONSENT_REQUIRED: Class = Class::new("ConsentRequiredError");
+/// `sora.ProtectedContentError`.
+pub static PROTECTED_CONTENT: Class = Class::new("ProtectedContentError");
 /// `sora.RuntimeSoraError`.
 pub static RUNTIME: Class = Class::new("RuntimeSoraError");
 
@@ -111,6 +123,8 @@ pub fn class_of(kind: ErrorKind) -> &'static Class {
         ErrorKind::Device => &DEVICE,
         ErrorKind::Io => &MEDIA,
         ErrorKind::Runtime => &RUNTIME,
+        ErrorKind::ConsentRequired => &CONSENT_REQUIRED,
+        ErrorKind::ProtectedContent => &PROTECTED_CONTENT,
     }
 }
 

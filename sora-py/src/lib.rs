@@ -6,6 +6,7 @@
 mod args;
 mod clip;
 mod errors;
+mod gate;
 mod physics;
 mod pipeline;
 
@@ -75,6 +76,7 @@ fn _sora(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(version, m)?)?;
     m.add_function(wrap_pyfunction!(estimate, m)?)?;
     m.add_function(wrap_pyfunction!(physics::physics_score, m)?)?;
+    m.add_function(wrap_pyfunction!(gate::check_prompt, m)?)?;
     m.add_class::<pipeline::PyPipeline>()?;
     m.add_class::<clip::PyClip>()?;
     Ok(())

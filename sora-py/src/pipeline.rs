@@ -393,9 +393,14 @@ impl PyPipeline {
     /// Loads the diffusers-format model folder `model` on `device` ("cpu",
     /// "cuda", "cuda:N") in `dtype` ("float32", "float16", "bfloat16");
     /// `threads` sets LibTorch's intra-op CPU threads (process-wide).
+    /// `safety_registry` (a consent registry / protected list JSON file)
+    /// turns the prompt gate on: a prompt naming a registered person raises
+    /// `ConsentRequiredError` unless `generate(..., consent="ID")` carries a
+    /// valid consent granted to `owner_key`; a protected character raises
+    /// `ProtectedContentError`. Without it every prompt passes.
     #[new]
     #[allow(clippy::too_many_arguments)] // one per Python keyword
-    #[pyo3(signature = (model, device="cpu", dtype="float32", threads=None, *, batch_guidance=true, step_cache=None, memory_budget_mb=None, offload_text_encoder=false, vae_tiling=None, offload=None, physics=None, motion_guidance=None))]
+    #[pyo3(signature = (model, device="cpu", dtype="float32", threads=None, *, batch_guidance=true, step_cache=None, memory_budget_mb=None, offload_text_encoder=false, vae_tiling=None, offload=None, physics=None, motion_guidance=None, safety_registry=None, owner_key=None))]
     fn new(
         py: Python<'_>,
         model: &Bound<'_, PyAny>,
@@ -410,6 +415,8 @@ impl PyPipeline {
         offload: Option<String>,
         physics: Option<String>,
         motion_guidance: Option<&Bound<'_, PyAny>>,
+        safety_registry: Option<&Bound<'_, PyAny>>,
+        owner_key: Option<String>,
     ) -> PyResult<Self> {
         let o = Options::parse(
             model,
@@ -425,7 +432,22 @@ impl PyPipeline {
             physics,
             motion_guidance,
         )?;
-        let inner = py.detach(|| guard(|| o.builder()?.build()))?;
+        let registry = safety_registry
+            .filter(|r| !r.is_none())
+            .map(|r| args::path("safety_registry", r))
+            .transpose()?;
+        let inner = py.detach(|| {
+            guard(|| {
+                let mut b = o.builder()?;
+                if let Some(r) = registry {
+                    b = b.safety_registry(r);
+                }
+                if let Some(k) = owner_key {
+                    b = b.owner_key(k);
+                }
+                b.build()
+            })
+        })?;
         let family = py.detach(|| inner.family());
         Ok(Self {
             inner,

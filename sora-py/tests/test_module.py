@@ -34,6 +34,8 @@ ERRORS = [
     "UnsupportedError",
     "DeviceError",
     "SafetyError",
+    "ConsentRequiredError",
+    "ProtectedContentError",
     "CancelledError",
     "MediaError",
     "RuntimeSoraError",
@@ -65,7 +67,7 @@ def test_errors_are_raisable_and_picklable():
 
 
 def test_all_is_complete():
-    # Submodules are compared apart: `sora.physics` is part of the package's
+    # Submodules are compared apart: `sora.physics` and `sora.safety` are part of the package's
     # surface (in `__all__`), while `sora.ray` appears once imported and is not.
     def is_module(n):
         return isinstance(getattr(sora, n, None), types.ModuleType)
@@ -73,7 +75,7 @@ def test_all_is_complete():
     public = {n for n in dir(sora) if not n.startswith("_") and not is_module(n)} - {"annotations"}
     listed = set(sora.__all__) - {"__version__"}
     assert {n for n in listed if not is_module(n)} == public
-    assert {n for n in listed if is_module(n)} == {"physics"}
+    assert {n for n in listed if is_module(n)} == {"physics", "safety"}
 
 
 def test_clip_cannot_be_built_from_python():

@@ -647,6 +647,67 @@ static void test_physics_score(void) {
            "sample rate");
 }
 
+/* The prompt gate: allowed (0), refused with the decision still written,
+ * a consent opening it, a protected character, bad arguments. */
+static void test_check_prompt(void) {
+    const char *reg = "tests/it/data/safety_registry.json";
+    char *json = (char *)0x1;
+    EXPECT(sora_check_prompt(reg, "a rose garden at dawn", NULL, NULL, &json), SORA_OK, NULL);
+    CHECK(json && strstr(json, "\"allowed\":true"), "allowed: %s", json ? json : "(null)");
+    sora_string_free(json);
+    json = NULL;
+    EXPECT(sora_check_prompt(reg, "t.o.m h-a-n-l-e-y on a boat", NULL, "studio-a", &json),
+           SORA_ERR_CONSENT_REQUIRED, "Tom Hanley");
+    CHECK(json && strstr(json, "\"allowed\":false") && strstr(json, "\"entry\":\"Tom Hanley\""),
+          "refused: %s", json ? json : "(null)");
+    sora_string_free(json);
+    json = NULL;
+    EXPECT(sora_check_prompt(reg, "Tom Hanley on a boat", "tom-studio", "studio-a", &json), SORA_OK,
+           NULL);
+    CHECK(json && strstr(json, "\"consent\":\"tom-studio\""), "consent: %s",
+          json ? json : "(null)");
+    sora_string_free(json);
+    json = NULL;
+    EXPECT(sora_check_prompt(reg, "Glimmerpup", "tom-studio", "studio-a", &json),
+           SORA_ERR_PROTECTED_CONTENT, "Glimmerpup");
+    sora_string_free(json);
+    CHECK(strcmp(sora_status_name(SORA_ERR_CONSENT_REQUIRED), "SORA_ERR_CONSENT_REQUIRED") == 0,
+          "status name");
+    json = (char *)0x1;
+    EXPECT(sora_check_prompt(NULL, "x", NULL, NULL, &json), INVALID, "registry_path");
+    CHECK(json == NULL, "no decision on failure");
+    EXPECT(sora_check_prompt(reg, NULL, NULL, NULL, &json), INVALID, "text");
+    EXPECT(sora_check_prompt(reg, "x", NULL, NULL, NULL), INVALID, "json_out");
+    EXPECT(sora_check_prompt("/nonexistent/registry.json", "x", NULL, NULL, &json), SORA_ERR_IO,
+           "/nonexistent/registry.json");
+}
+
+/* The gate inside a pipeline: registry and owner key as builder options, the
+ * consent as a request key. */
+static void test_gate_in_pipeline(const char *model) {
+    struct stat sb;
+    if (stat(model, &sb) != 0 || !S_ISDIR(sb.st_mode)) return; /* reported by test_generation */
+    sora_pipeline_builder *b = NULL;
+    EXPECT(sora_pipeline_builder_new(model, &b), SORA_OK, NULL);
+    EXPECT(sora_pipeline_builder_set(b, "safety_registry", "tests/it/data/safety_registry.json"),
+           SORA_OK, NULL);
+    EXPECT(sora_pipeline_builder_set(b, "owner_key", "studio-a"), SORA_OK, NULL);
+    sora_pipeline *p = NULL;
+    EXPECT(sora_pipeline_builder_build(b, &p), SORA_OK, NULL);
+    sora_pipeline_builder_free(b);
+    if (!p) return;
+    sora_request *r = small_request();
+    EXPECT(sora_request_set_string(r, "prompt", "Z e n d r i k a sings"), SORA_OK, NULL);
+    sora_clip *clip = (sora_clip *)0x1;
+    EXPECT(sora_generate(p, r, NULL, NULL, NULL, &clip), SORA_ERR_CONSENT_REQUIRED, "Zendrika");
+    CHECK(clip == NULL, "no clip when refused");
+    EXPECT(sora_request_set_string(r, "consent", "zendrika-studio"), SORA_OK, NULL);
+    EXPECT(sora_generate(p, r, NULL, NULL, NULL, &clip), SORA_OK, NULL);
+    sora_clip_free(clip);
+    sora_request_free(r);
+    sora_pipeline_free(p);
+}
+
 int main(void) {
     const char *model = getenv("SORA_TEST_MODEL");
     if (!model || !*model) model = "target/fixtures/wan_pipeline/t2v_21/model";
@@ -661,7 +722,9 @@ int main(void) {
     test_request_keys();
     test_cancel_lifecycle();
     test_physics_score();
+    test_check_prompt();
     test_generation(model);
+    test_gate_in_pipeline(model);
     test_generate_to_file(model);
     test_estimates(model);
 

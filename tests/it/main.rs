@@ -12,6 +12,8 @@ mod memory;
 mod offload;
 mod physics_ground_truth;
 mod physics_policy;
+mod safety_gate;
+mod safety_pipeline;
 mod sched_parity;
 mod seam_golden;
 mod step_cache;

@@ -39,6 +39,8 @@ use crate::nn::tiling::VaeTiling;
 use crate::physics::{
     plausibility_penalty, PhysicsCandidate, PhysicsPolicy, PhysicsReport, ScoreInput,
 };
+use crate::safety::guard::{RegistrySource, SafetySettings};
+use crate::safety::identity::IdentityCheck;
 use crate::weights::ModelFolder;
 use crate::{Device, Dtype, Error, Result};
 use sink::{ArraySink, Output, Reporting};
@@ -56,6 +58,9 @@ pub struct PipelineBuilder {
     physics: PhysicsPolicy,
     /// Lets offload run on the CPU (tests of the copies; see [`PipelineBuilder::offload_on_cpu`]).
     offload_on_cpu: bool,
+    /// The prompt gate's registry (read at build), owner key and identity check.
+    registry: Option<RegistrySource>,
+    safety: SafetySettings,
 }
 
 impl Default for PipelineBuilder {
@@ -70,6 +75,8 @@ impl Default for PipelineBuilder {
             budget_mb: None,
             offload_on_cpu: false,
             physics: PhysicsPolicy::Off,
+            registry: None,
+            safety: SafetySettings::default(),
         }
     }
 }
@@ -176,6 +183,31 @@ impl PipelineBuilder {
         self
     }
 
+    /// The consent registry and protected-character list of the prompt gate
+    /// (a JSON file, read and checked by [`PipelineBuilder::build`], or a
+    /// [`crate::safety::registry::Registry`]): every request's prompt is
+    /// checked before any compute, and refused with [`Error::ConsentRequired`]
+    /// or [`Error::ProtectedContent`]. Without one (the default) every
+    /// prompt passes.
+    pub fn safety_registry(mut self, registry: impl Into<RegistrySource>) -> Self {
+        self.registry = Some(registry.into());
+        self
+    }
+
+    /// This pipeline's owner key: consents in the registry are granted to an
+    /// owner key, and only a pipeline with that key can use them.
+    pub fn owner_key(mut self, key: impl Into<String>) -> Self {
+        self.safety.owner = Some(key.into());
+        self
+    }
+
+    /// A face (or other) recogniser run on input images and video and on
+    /// every chunk of generated frames ([`IdentityCheck`]); none by default.
+    pub fn identity_check(mut self, check: std::sync::Arc<dyn IdentityCheck>) -> Self {
+        self.safety.identity = Some(check);
+        self
+    }
+
     /// Runs offload on the CPU too, where it only makes copies: for tests
     /// of the offload paths on machines without a GPU, not for users.
     #[doc(hidden)]
@@ -238,6 +270,10 @@ impl PipelineBuilder {
                 self.memory.offload
             )));
         }
+        let mut safety = self.safety;
+        if let Some(source) = &self.registry {
+            safety.registry = Some(source.load()?);
+        }
         let folder = ModelFolder::open(&path)?;
         let fam = family::load(&folder, self.device, self.dtype, &self.memory)?;
         Ok(Pipeline {
@@ -249,6 +285,7 @@ impl PipelineBuilder {
             memory: self.memory,
             budget_mb: self.budget_mb,
             physics: self.physics,
+            safety,
             rss_before_load_mb,
             family: Mutex::new(fam),
             load_s: started.elapsed().as_secs_f64(),
@@ -261,6 +298,7 @@ impl PipelineBuilder {
 pub struct Pipeline {
     path: PathBuf,
     physics: PhysicsPolicy,
+    safety: SafetySettings,
     device: Device,
     dtype: Dtype,
     speed: WalkOptions,
@@ -405,7 +443,14 @@ impl Pipeline {
     /// [`Pipeline::generate_to_file`], which never holds them at all. A
     /// request whose memory estimate exceeds the budget is refused with
     /// [`Error::OutOfMemory`] before anything is encoded.
+    ///
+    /// The prompt gate runs first: with a safety registry, a prompt naming a
+    /// registered person without a valid consent is refused with
+    /// [`Error::ConsentRequired`], a protected character with
+    /// [`Error::ProtectedContent`] (and an identity check, if any, looks at
+    /// the input media and at every decoded chunk).
     pub fn generate(&self, req: &Request, progress: &mut Progress) -> Result<Clip> {
+        self.safety.check_request(req)?;
         match self.physics {
             PhysicsPolicy::Off => self.generate_plain(req, progress),
             PhysicsPolicy::Report => {
@@ -479,6 +524,9 @@ impl Pipeline {
     /// callback during decoding, which reports [`Phase::Decode`] after every
     /// decoded chunk) leaves nothing behind.
     ///
+    /// The prompt gate runs first, as for [`Pipeline::generate`]; an identity
+    /// check refusing a decoded chunk stops the run and leaves nothing behind.
+    ///
     /// Returns the clip's metadata (`peak_rss_mb` measured after writing).
     /// `timings.decode_s` and `total_s` exclude the time spent encoding and
     /// writing, as for [`Pipeline::generate`], whose timings do not include
@@ -490,6 +538,7 @@ impl Pipeline {
         path: impl AsRef<Path>,
     ) -> Result<ClipMeta> {
         let path = path.as_ref();
+        self.safety.check_request(req)?;
         let spec_of = |r: &Resolved| ClipSpec {
             width: r.width,
             height: r.height,
@@ -586,6 +635,10 @@ impl Pipeline {
                 progress: &mut *progress,
                 total: expected,
                 started: t_dec,
+                identity: self
+                    .safety
+                    .checks_frames()
+                    .then_some((&self.safety, req.consents.as_slice())),
             },
         )?;
         let frames = sink.frames_received();

@@ -43,6 +43,14 @@ pub const PIPELINE_OPTIONS: &[(&str, &str)] = &[
         "vae_tiling",
         "true/false (256,256,192,192), or H,W,SH,SW in pixels: decode in spatial tiles (default false)",
     ),
+    (
+        "safety_registry",
+        "a consent registry / protected list JSON file: prompts naming a registered person need a consent, protected characters are refused (default none: every prompt passes)",
+    ),
+    (
+        "owner_key",
+        "this pipeline's owner key, to which registry consents are granted",
+    ),
 ];
 
 fn parse_bool(key: &str, value: &str) -> Result<bool> {
@@ -106,6 +114,8 @@ impl PipelineBuilder {
             "motion_guidance" => {
                 self.motion_guidance(crate::denoise::MotionGuidance::parse(value)?)
             }
+            "safety_registry" => self.safety_registry(std::path::PathBuf::from(value)),
+            "owner_key" => self.owner_key(value),
             other => {
                 let known: Vec<&str> = PIPELINE_OPTIONS.iter().map(|(k, _)| *k).collect();
                 return Err(Error::invalid(format!(

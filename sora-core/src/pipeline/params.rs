@@ -103,6 +103,13 @@ pub const COMMON_PARAMS: &[ParamSpec] = &[
         range: ParamRange::ANY,
         help: "generate audio (families without audio refuse true)",
     },
+    ParamSpec {
+        key: "consent",
+        aliases: &[],
+        kind: ParamKind::Str,
+        range: ParamRange::ANY,
+        help: "a consent id (cameo) for a registered person the prompt names; adds to those given",
+    },
     GUIDANCE_SCALE_2,
 ];
 
@@ -249,6 +256,11 @@ impl Request {
             "audio" => {
                 if let ParamValue::Bool(b) = v {
                     self.audio = Some(b);
+                }
+            }
+            "consent" => {
+                if let ParamValue::Str(s) = v {
+                    self.consents.push(s);
                 }
             }
             other => {

@@ -132,6 +132,9 @@ pub struct Request {
     pub audio: Option<bool>,
     /// What the generation starts from.
     pub mode: Mode,
+    /// Consent ids (cameos) for the registered people the prompt names,
+    /// checked by the pipeline's prompt gate (see `sora_core::safety`).
+    pub consents: Vec<String>,
     /// Parameters beyond the typed fields (set with [`Request::set`]), by the
     /// name they were given under; checked against the family at resolve.
     pub(crate) extra: BTreeMap<String, GivenParam>,
@@ -153,6 +156,7 @@ impl Request {
             seed: None,
             audio: None,
             mode,
+            consents: Vec::new(),
             extra: BTreeMap::new(),
         }
     }
@@ -226,6 +230,12 @@ impl Request {
     /// Turns audio generation on or off.
     pub fn audio(mut self, on: bool) -> Self {
         self.audio = Some(on);
+        self
+    }
+    /// Adds a consent id (a cameo) for a registered person the prompt
+    /// names; the pipeline's gate checks it against its registry and owner key.
+    pub fn consent(mut self, id: impl Into<String>) -> Self {
+        self.consents.push(id.into());
         self
     }
 }

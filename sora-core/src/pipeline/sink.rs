@@ -12,6 +12,8 @@ use tch::{Kind, Tensor};
 use super::progress::{Phase, Progress};
 use crate::family::FrameSink;
 use crate::io::{ClipSpec, ClipWriter};
+use crate::safety::guard::SafetySettings;
+use crate::safety::identity::FrameSource;
 use crate::{Error, Result};
 
 /// What the loop needs to know of a sink once decoding is done.
@@ -235,10 +237,24 @@ pub(crate) struct Reporting<'r, 'p, S> {
     pub progress: &'r mut Progress<'p>,
     pub total: usize,
     pub started: Instant,
+    /// The identity check to run on each chunk before it is kept, with the
+    /// request's consents (`None`: no check installed).
+    pub identity: Option<(&'r SafetySettings, &'r [String])>,
 }
 
 impl<S: Output> FrameSink for Reporting<'_, '_, S> {
     fn frames(&mut self, frames: Tensor) -> Result<()> {
+        let s = frames.size();
+        // A chunk of the wrong shape is left for the sink to refuse.
+        if let (Some((safety, consents)), [_, h, w, 3]) = (self.identity, s.as_slice()) {
+            let (h, w) = ((*h).max(0) as usize, (*w).max(0) as usize);
+            let (t, n) = cpu_frames(&frames, w, h)?;
+            let data = Vec::<u8>::try_from(&t.f_flatten(0, -1)?)?;
+            let view = ArrayView4::from_shape((n, h, w, 3), &data)
+                .map_err(|e| Error::Numeric(e.to_string()))?;
+            let first = self.sink.frames_received();
+            safety.check_frames(view, FrameSource::Output { first }, consents)?;
+        }
         self.sink.frames(frames)?;
         let done = self.sink.frames_received().min(self.total);
         self.progress

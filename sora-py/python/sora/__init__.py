@@ -15,10 +15,12 @@ import torch as _torch  # noqa: F401
 from ._sora import (
     CancelledError,
     Clip,
+    ConsentRequiredError,
     DeviceError,
     InvalidRequestError,
     MediaError,
     Pipeline,
+    ProtectedContentError,
     RuntimeSoraError,
     SafetyError,
     SoraError,
@@ -29,15 +31,18 @@ from ._sora import (
     version,
 )
 from . import physics
+from . import safety
 
 
 __all__ = [
     "CancelledError",
     "Clip",
+    "ConsentRequiredError",
     "DeviceError",
     "InvalidRequestError",
     "MediaError",
     "Pipeline",
+    "ProtectedContentError",
     "RuntimeSoraError",
     "SafetyError",
     "SoraError",
@@ -47,4 +52,5 @@ __all__ = [
     "version",
     "estimate",
     "physics",
+    "safety",
 ]

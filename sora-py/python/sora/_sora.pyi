@@ -30,6 +30,12 @@ class DeviceError(SoraError):
 class SafetyError(SoraError):
     """A request or output was refused by a safety check."""
 
+class ConsentRequiredError(SafetyError):
+    """The prompt names a registered real person and the request carries no valid consent (cameo) of theirs."""
+
+class ProtectedContentError(SafetyError):
+    """The prompt names a protected character (a rights holder's opt-out)."""
+
 class CancelledError(SoraError):
     """The run was cancelled (on_step returned False, or Pipeline.cancel() was called)."""
 
@@ -110,8 +116,17 @@ class Pipeline:
         offload: str | None = None,
         physics: str | None = None,
         motion_guidance: float | str | None = None,
+        safety_registry: _Path | None = None,
+        owner_key: str | None = None,
     ) -> None:
         """Loads the diffusers-format model folder `model`.
+
+        Safety (keyword-only): `safety_registry`, a consent registry /
+        protected list JSON file (docs/safety.md), turns the prompt gate on:
+        a prompt naming a registered person raises `ConsentRequiredError`
+        unless `generate(..., consent="ID")` carries a valid consent granted to
+        `owner_key`; a protected character raises `ProtectedContentError`.
+        Without it every prompt passes.
 
         Speed options (keyword-only): `batch_guidance` runs both guidance
         branches in one batched forward (False: one after the other, less memory);
@@ -244,4 +259,17 @@ def physics_score(
     "findings": [{"kind", "start_frame", "end_frame", "track", "value",
     "threshold"}, ...]}`, the structure of `sora score --json`. Raises
     `InvalidRequestError` for bad shapes, dtypes or values.
+    """
+
+def check_prompt(
+    text: str,
+    registry: _Path,
+    consent: str | list[str] | None = None,
+    owner: str | None = None,
+) -> dict[str, Any]:
+    """The prompt gate on `text` against the registry file `registry`, re-exported
+    as `sora.safety.check_prompt`. Returns `{"allowed": bool, "normalized": str,
+    "matches": [{"kind", "entry", "alias", "matched", "how", "distance",
+    "consent", "refused"}, ...]}` (that of `sora check-prompt --json`); does not
+    raise on a refusal. A bad registry raises `InvalidRequestError`.
     """
