@@ -1,9 +1,10 @@
 //! The `sora` command: `generate` a clip, `inspect` a model folder, `score` a
-//! clip's physics. A thin layer
+//! clip's physics, `verify` a clip's watermarks. A thin layer
 //! over `sora-core`: it parses arguments, shows progress and maps errors to exit codes.
 
 mod inspect;
 mod score;
+mod verify;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -34,6 +35,9 @@ enum Command {
     /// Score a clip's physics: flicker, warping error, motion smoothness,
     /// dynamic degree, object findings, audio-visual sync (see docs/physics.md).
     Score(score::ScoreArgs),
+    /// Verify a clip: its invisible watermarks (payload, bit accuracy,
+    /// p-value) and content credentials.
+    Verify(verify::VerifyArgs),
 }
 
 #[derive(Args)]
@@ -136,6 +140,13 @@ struct GenerateArgs {
     /// dedicated flags. Lists are comma-separated (`KEY=28,29`).
     #[arg(long = "set", value_name = "KEY=VALUE")]
     set: Vec<String>,
+    /// Leave out the visible moving watermark (the invisible marks stay;
+    /// recorded in the clip's metadata and payload).
+    #[arg(long)]
+    no_visible_watermark: bool,
+    /// A creator handle shown after the visible mark's logo (e.g. @ada).
+    #[arg(long, value_name = "HANDLE")]
+    watermark_handle: Option<String>,
     /// Print the clip's metadata as one JSON object on stdout.
     #[arg(long)]
     json: bool,
@@ -170,6 +181,7 @@ fn main() -> ExitCode {
         Command::Generate(a) => generate(*a),
         Command::Inspect(a) => inspect::run(a),
         Command::Score(a) => score::run(a),
+        Command::Verify(a) => verify::run(a),
     });
     match result {
         Ok(Ok(())) => ExitCode::SUCCESS,
@@ -290,6 +302,12 @@ fn generate(a: GenerateArgs) -> sora_core::Result<()> {
     }
     if let Some(p) = &a.physics {
         builder = builder.option("physics", p)?;
+    }
+    if a.no_visible_watermark {
+        builder = builder.no_visible_watermark();
+    }
+    if let Some(h) = &a.watermark_handle {
+        builder = builder.watermark_handle(h);
     }
     let load_started = Instant::now();
     let pipe = builder.build()?;

@@ -27,6 +27,7 @@ pub mod models;
 pub mod nn;
 pub mod physics;
 pub mod pipeline;
+pub mod safety;
 pub mod sampler;
 pub mod text;
 pub mod weights;
@@ -38,6 +39,7 @@ pub use error::{Error, ErrorKind, Result};
 pub use estimate::{EstimateOptions, MemoryEstimate};
 pub use nn::tiling::VaeTiling;
 pub use nn::Offload;
+pub use safety::WatermarkPolicy;
 pub use pipeline::{
     CancelToken, Clip, ClipMeta, ImageInput, Mode, Phase, Pipeline, PipelineBuilder, Progress,
     Request, StepInfo, Timings, VideoInput,

@@ -27,6 +27,7 @@ mod media;
 mod physics;
 mod pipeline;
 mod request;
+mod verify;
 
 #[cfg(test)]
 mod tests;
@@ -41,6 +42,7 @@ pub use physics::*;
 pub use pipeline::*;
 pub use request::*;
 pub use status::sora_status;
+pub use verify::*;
 
 /// The engine's version, e.g. `"0.1.0"` (a static string).
 #[no_mangle]

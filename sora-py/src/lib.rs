@@ -8,6 +8,7 @@ mod clip;
 mod errors;
 mod physics;
 mod pipeline;
+mod verify;
 
 use pyo3::prelude::*;
 
@@ -74,6 +75,7 @@ fn _sora(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(version, m)?)?;
     m.add_function(wrap_pyfunction!(estimate, m)?)?;
     m.add_function(wrap_pyfunction!(physics::physics_score, m)?)?;
+    m.add_function(wrap_pyfunction!(verify::verify_json, m)?)?;
     m.add_class::<pipeline::PyPipeline>()?;
     m.add_class::<clip::PyClip>()?;
     Ok(())

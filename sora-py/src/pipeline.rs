@@ -58,6 +58,12 @@ pub(crate) struct Options {
     offload: Option<String>,
     /// The core's text form of `physics` (`off`, `report`, `rerank:N`).
     physics: Option<String>,
+    /// The visible moving watermark (default on).
+    pub(crate) visible_watermark: bool,
+    /// A creator handle shown with the visible mark.
+    pub(crate) watermark_handle: Option<String>,
+    /// The core's text form of `watermarks` (`on`/`off`), when given.
+    pub(crate) watermarks: Option<String>,
 }
 
 impl Options {
@@ -101,6 +107,9 @@ impl Options {
             vae_tiling,
             offload,
             physics,
+            visible_watermark: true,
+            watermark_handle: None,
+            watermarks: None,
         })
     }
 
@@ -127,6 +136,15 @@ impl Options {
         }
         if let Some(p) = &self.physics {
             b = b.option("physics", p)?;
+        }
+        if !self.visible_watermark {
+            b = b.no_visible_watermark();
+        }
+        if let Some(h) = &self.watermark_handle {
+            b = b.watermark_handle(h);
+        }
+        if let Some(w) = &self.watermarks {
+            b = b.option("watermarks", w)?;
         }
         Ok(b)
     }
@@ -375,7 +393,7 @@ impl PyPipeline {
     /// `threads` sets LibTorch's intra-op CPU threads (process-wide).
     #[new]
     #[allow(clippy::too_many_arguments)] // one per Python keyword
-    #[pyo3(signature = (model, device="cpu", dtype="float32", threads=None, *, batch_guidance=true, step_cache=None, memory_budget_mb=None, offload_text_encoder=false, vae_tiling=None, offload=None, physics=None))]
+    #[pyo3(signature = (model, device="cpu", dtype="float32", threads=None, *, batch_guidance=true, step_cache=None, memory_budget_mb=None, offload_text_encoder=false, vae_tiling=None, offload=None, physics=None, visible_watermark=true, watermark_handle=None, watermarks=None))]
     fn new(
         py: Python<'_>,
         model: &Bound<'_, PyAny>,
@@ -389,8 +407,11 @@ impl PyPipeline {
         vae_tiling: Option<&Bound<'_, PyAny>>,
         offload: Option<String>,
         physics: Option<String>,
+        visible_watermark: bool,
+        watermark_handle: Option<String>,
+        watermarks: Option<String>,
     ) -> PyResult<Self> {
-        let o = Options::parse(
+        let mut o = Options::parse(
             model,
             device,
             dtype,
@@ -403,6 +424,9 @@ impl PyPipeline {
             offload,
             physics,
         )?;
+        o.visible_watermark = visible_watermark;
+        o.watermark_handle = watermark_handle;
+        o.watermarks = watermarks;
         let inner = py.detach(|| guard(|| o.builder()?.build()))?;
         let family = py.detach(|| inner.family());
         Ok(Self {

@@ -109,6 +109,9 @@ class Pipeline:
         vae_tiling: bool | tuple[int, int, int, int] | None = None,
         offload: str | None = None,
         physics: str | None = None,
+        visible_watermark: bool = True,
+        watermark_handle: str | None = None,
+        watermarks: str | None = None,
     ) -> None:
         """Loads the diffusers-format model folder `model`.
 
@@ -132,6 +135,11 @@ class Pipeline:
         report to `meta["physics"]`, or generates N seeds and keeps the one with
         the lowest plausibility penalty (every candidate in
         `meta["physics_candidates"]`).
+        Watermarks: every clip carries invisible marks (frames and audio) and
+        a visible moving mark; `visible_watermark=False` leaves the visible
+        one out (recorded in `meta["watermark"]`), `watermark_handle` adds a
+        creator handle to it, and `watermarks="off"` turns all marks off (the
+        raw model output, for tests and research).
         """
     def generate(
         self,
@@ -240,3 +248,6 @@ def physics_score(
     "threshold"}, ...]}`, the structure of `sora score --json`. Raises
     `InvalidRequestError` for bad shapes, dtypes or values.
     """
+
+def verify_json(path: _Path) -> str:
+    """`sora verify --json` of the clip at `path` (see `sora.safety.verify`)."""
