@@ -259,9 +259,9 @@ fn audio_mark_survives_resampling_aac_and_opus() {
     if !audio_row("sora mp4 (fdk-aac)", back.audio.as_ref().unwrap(), back.sample_rate, &p) {
         failed.push("sora mp4".into());
     }
-    // A 1.5-second excerpt from the middle.
-    let part = marked.slice(s![.., 30_000..102_000]).to_owned();
-    if !audio_row("1.5 s excerpt", &part, rate, &p) {
+    // A 2-second excerpt from the middle.
+    let part = marked.slice(s![.., 30_000..126_000]).to_owned();
+    if !audio_row("2 s excerpt", &part, rate, &p) {
         failed.push("excerpt".into());
     }
     assert!(failed.is_empty(), "payload lost after {failed:?}");
@@ -277,7 +277,7 @@ fn pipeline_marks_by_default_and_verify_reads_it_back() {
     let req = Request::text("a red fox runs through fresh snow")
         .size(256, 192)
         .frames(33)
-        .steps(2)
+        .steps(1)
         .seed(3);
 
     // Default: visible + invisible; the MP4 verifies with the payload in the metadata.
@@ -303,15 +303,30 @@ fn pipeline_marks_by_default_and_verify_reads_it_back() {
     assert!(!r.credentials.present && !r.credentials.valid && r.credentials.claims.is_empty());
     // The robustness table on the model's own output.
     assert!(video_row("tiny Wan", "none", &clip.frames, &p).0);
+    let mut failed = Vec::new();
     for (name, f) in video_attacks(&dir, &clip.frames, 16.0) {
-        video_row("tiny Wan", &name, &f, &p);
+        // down50 + CRF 28 (128x96 at CRF 28) is reported, not required.
+        if !video_row("tiny Wan", &name, &f, &p).0 && name != "down50_crf28" {
+            failed.push(name);
+        }
     }
+    assert!(failed.is_empty(), "payload lost after {failed:?}");
 
-    // Streaming to a file marks the same way.
+    // Smaller clips for the rest: streaming to a file marks the same way.
+    let req = Request::text("a red fox runs through fresh snow")
+        .size(128, 96)
+        .frames(9)
+        .steps(1)
+        .seed(3);
+    let clip = pipe.generate(&req, &mut Progress::none()).unwrap();
+    let wm = &clip.meta.watermark;
+    let p = Payload::from_hex(wm.payload.as_deref().unwrap()).unwrap();
+    let saved = dir.join("saved.mp4");
+    clip.save(&saved).unwrap();
     let streamed = dir.join("streamed.mp4");
     let meta = pipe.generate_to_file(&req, &mut Progress::none(), &streamed).unwrap();
     assert_eq!(meta.watermark, *wm);
-    assert_eq!(std::fs::read(&streamed).unwrap(), std::fs::read(&mp4).unwrap());
+    assert_eq!(std::fs::read(&streamed).unwrap(), std::fs::read(&saved).unwrap());
 
     // Visible mark off: recorded, and the invisible mark says so too.
     let pipe = Pipeline::builder().model(&model).no_visible_watermark().build().unwrap();
