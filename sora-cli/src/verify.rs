@@ -23,7 +23,11 @@ fn describe(name: &str, d: &Detection) -> String {
     };
     format!(
         "{name}: {} (p-value {:.2e}, bit accuracy {:.3}); {payload}",
-        if d.detected { "detected" } else { "not detected" },
+        if d.detected {
+            "detected"
+        } else {
+            "not detected"
+        },
         d.p_value,
         d.bit_accuracy
     )
@@ -34,8 +38,16 @@ fn describe_payload(p: &Payload) -> String {
         "payload {} (generation id {:012x}, visible mark {}, audio {})",
         p.hex(),
         p.generation_id,
-        if p.flags & safety::payload::FLAG_VISIBLE != 0 { "on" } else { "off" },
-        if p.flags & safety::payload::FLAG_AUDIO != 0 { "yes" } else { "no" },
+        if p.flags & safety::payload::FLAG_VISIBLE != 0 {
+            "on"
+        } else {
+            "off"
+        },
+        if p.flags & safety::payload::FLAG_AUDIO != 0 {
+            "yes"
+        } else {
+            "no"
+        },
     )
 }
 
@@ -50,7 +62,11 @@ pub fn run(a: VerifyArgs) -> sora_core::Result<()> {
     println!("{}", describe("audio watermark", &report.audio_watermark));
     println!(
         "credentials: {} (C2PA content credentials are not built yet)",
-        if report.credentials.present { "present" } else { "none" }
+        if report.credentials.present {
+            "present"
+        } else {
+            "none"
+        }
     );
     Ok(())
 }

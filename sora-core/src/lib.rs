@@ -39,11 +39,11 @@ pub use error::{Error, ErrorKind, Result};
 pub use estimate::{EstimateOptions, MemoryEstimate};
 pub use nn::tiling::VaeTiling;
 pub use nn::Offload;
-pub use safety::WatermarkPolicy;
 pub use pipeline::{
     CancelToken, Clip, ClipMeta, ImageInput, Mode, Phase, Pipeline, PipelineBuilder, Progress,
     Request, StepInfo, Timings, VideoInput,
 };
+pub use safety::WatermarkPolicy;
 
 /// The engine's version (`CARGO_PKG_VERSION`).
 pub fn version() -> &'static str {

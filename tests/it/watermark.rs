@@ -181,7 +181,12 @@ fn video_mark_survives_reencode_downscale_crop_and_two_second_windows() {
     // Any 2-second window (32 frames at 16 fps) of the re-encoded clip, and a 1-second one.
     let crf = &attacked[0].1;
     for (a, b) in [(0, 32), (8, 40), (20, 36)] {
-        let (ok, _) = video_row("textured", &format!("crf28 frames {a}..{b}"), &crf.slice(s![a..b, .., .., ..]).to_owned(), &p);
+        let (ok, _) = video_row(
+            "textured",
+            &format!("crf28 frames {a}..{b}"),
+            &crf.slice(s![a..b, .., .., ..]).to_owned(),
+            &p,
+        );
         if !ok {
             failed.push(format!("crf28 {a}..{b}"));
         }
@@ -239,9 +244,15 @@ fn audio_mark_survives_resampling_aac_and_opus() {
     let plain = music(2, 4 * rate as usize, rate);
     let p = Payload::new(0x0123_4567_89ab, FLAG_AUDIO);
     let marked = audio_mark::embed(plain.view(), rate, &p, 0).unwrap();
-    let noise: f64 = (&marked - &plain).iter().map(|v| f64::from(*v).powi(2)).sum();
+    let noise: f64 = (&marked - &plain)
+        .iter()
+        .map(|v| f64::from(*v).powi(2))
+        .sum();
     let signal: f64 = plain.iter().map(|v| f64::from(*v).powi(2)).sum();
-    println!("music: mark at {:.1} dB below the signal", 10.0 * (signal / noise).log10());
+    println!(
+        "music: mark at {:.1} dB below the signal",
+        10.0 * (signal / noise).log10()
+    );
     let mut failed = Vec::new();
     if !audio_row("none", &marked, rate, &p) {
         failed.push("none".to_string());
@@ -256,7 +267,12 @@ fn audio_mark_survives_resampling_aac_and_opus() {
     let frames = Array4::<u8>::zeros((48, 32, 32, 3));
     io::write_mp4(&mp4, frames.view(), 16.0, Some((marked.view(), rate))).unwrap();
     let back = io::read_mp4(&mp4).unwrap();
-    if !audio_row("sora mp4 (fdk-aac)", back.audio.as_ref().unwrap(), back.sample_rate, &p) {
+    if !audio_row(
+        "sora mp4 (fdk-aac)",
+        back.audio.as_ref().unwrap(),
+        back.sample_rate,
+        &p,
+    ) {
         failed.push("sora mp4".into());
     }
     // A 2-second excerpt from the middle.
@@ -292,14 +308,25 @@ fn pipeline_marks_by_default_and_verify_reads_it_back() {
         Some(format!("{:012x}", p.generation_id).as_str())
     );
     let (t, h, w, _) = clip.frames.dim();
-    let seen = visible::check(clip.frames.as_slice().unwrap(), t, h, w, 16.0, p.generation_id, None);
+    let seen = visible::check(
+        clip.frames.as_slice().unwrap(),
+        t,
+        h,
+        w,
+        16.0,
+        p.generation_id,
+        None,
+    );
     println!("visible mark found on {:.0} % of frames", seen * 100.0);
     assert!(seen > 0.9);
     let mp4 = dir.join("marked.mp4");
     clip.save(&mp4).unwrap();
     let r = verify(&mp4).unwrap();
     println!("{}", r.to_json());
-    assert!(r.watermark.detected && r.watermark.payload == wm.payload, "{r:?}");
+    assert!(
+        r.watermark.detected && r.watermark.payload == wm.payload,
+        "{r:?}"
+    );
     assert!(!r.credentials.present && !r.credentials.valid && r.credentials.claims.is_empty());
     // The robustness table on the model's own output.
     assert!(video_row("tiny Wan", "none", &clip.frames, &p).0);
@@ -324,12 +351,21 @@ fn pipeline_marks_by_default_and_verify_reads_it_back() {
     let saved = dir.join("saved.mp4");
     clip.save(&saved).unwrap();
     let streamed = dir.join("streamed.mp4");
-    let meta = pipe.generate_to_file(&req, &mut Progress::none(), &streamed).unwrap();
+    let meta = pipe
+        .generate_to_file(&req, &mut Progress::none(), &streamed)
+        .unwrap();
     assert_eq!(meta.watermark, *wm);
-    assert_eq!(std::fs::read(&streamed).unwrap(), std::fs::read(&saved).unwrap());
+    assert_eq!(
+        std::fs::read(&streamed).unwrap(),
+        std::fs::read(&saved).unwrap()
+    );
 
     // Visible mark off: recorded, and the invisible mark says so too.
-    let pipe = Pipeline::builder().model(&model).no_visible_watermark().build().unwrap();
+    let pipe = Pipeline::builder()
+        .model(&model)
+        .no_visible_watermark()
+        .build()
+        .unwrap();
     let clip2 = pipe.generate(&req, &mut Progress::none()).unwrap();
     let wm2 = &clip2.meta.watermark;
     assert!(!wm2.visible && wm2.invisible, "{wm2:?}");
@@ -340,12 +376,19 @@ fn pipeline_marks_by_default_and_verify_reads_it_back() {
     assert!(d.detected && d.decoded() == Some(p2), "{d:?}");
 
     // Off (tests, research): the raw output, nothing detected.
-    let pipe = Pipeline::builder().model(&model).watermarks(WatermarkPolicy::Off).build().unwrap();
+    let pipe = Pipeline::builder()
+        .model(&model)
+        .watermarks(WatermarkPolicy::Off)
+        .build()
+        .unwrap();
     let raw = pipe.generate(&req, &mut Progress::none()).unwrap();
     assert_eq!(raw.meta.watermark, Default::default());
     let d = video_mark::detect(raw.frames.view());
     assert!(!d.detected, "{d:?}");
-    let psnr = video_mark::psnr(raw.frames.as_slice().unwrap(), clip2.frames.as_slice().unwrap());
+    let psnr = video_mark::psnr(
+        raw.frames.as_slice().unwrap(),
+        clip2.frames.as_slice().unwrap(),
+    );
     println!("tiny Wan: PSNR of the invisible mark {psnr:.2} dB");
     assert!(psnr >= 40.0);
 }

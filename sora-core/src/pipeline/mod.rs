@@ -39,9 +39,9 @@ use crate::nn::tiling::VaeTiling;
 use crate::physics::{
     plausibility_penalty, PhysicsCandidate, PhysicsPolicy, PhysicsReport, ScoreInput,
 };
+use crate::safety::{Marker, WatermarkPolicy, WatermarkSettings};
 use crate::weights::ModelFolder;
 use crate::{Device, Dtype, Error, Result};
-use crate::safety::{Marker, WatermarkPolicy, WatermarkSettings};
 use sink::{ArraySink, Marked, Output, Reporting};
 
 /// Builds a [`Pipeline`].

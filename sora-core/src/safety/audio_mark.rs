@@ -235,9 +235,7 @@ pub fn soft_chips(audio: ArrayView2<f32>, sample_rate: u32) -> Result<(Vec<f32>,
     if c == 0 {
         return Ok((vec![0.0; CHIPS], tried));
     }
-    let mono: Vec<f32> = (0..n)
-        .map(|i| audio.column(i).sum() / c as f32)
-        .collect();
+    let mono: Vec<f32> = (0..n).map(|i| audio.column(i).sum() / c as f32).collect();
     let sync = payload::sync_chips();
     let mut best = (f32::NEG_INFINITY, vec![0.0f32; CHIPS]);
     for o in 0..OFFSETS {

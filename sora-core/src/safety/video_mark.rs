@@ -95,10 +95,34 @@ pub fn embed_chips(frame: &mut [u8], h: usize, w: usize, chips: &[bool]) {
             let bit = chips[layout.chip[cell]];
             // Sub-block pixel ranges: (rows, cols, sign).
             let subs = [
-                (by[2 * cy], by[2 * cy + 1], bx[2 * cx], bx[2 * cx + 1], 1.0f32),
-                (by[2 * cy], by[2 * cy + 1], bx[2 * cx + 1], bx[2 * cx + 2], -1.0),
-                (by[2 * cy + 1], by[2 * cy + 2], bx[2 * cx], bx[2 * cx + 1], -1.0),
-                (by[2 * cy + 1], by[2 * cy + 2], bx[2 * cx + 1], bx[2 * cx + 2], 1.0),
+                (
+                    by[2 * cy],
+                    by[2 * cy + 1],
+                    bx[2 * cx],
+                    bx[2 * cx + 1],
+                    1.0f32,
+                ),
+                (
+                    by[2 * cy],
+                    by[2 * cy + 1],
+                    bx[2 * cx + 1],
+                    bx[2 * cx + 2],
+                    -1.0,
+                ),
+                (
+                    by[2 * cy + 1],
+                    by[2 * cy + 2],
+                    bx[2 * cx],
+                    bx[2 * cx + 1],
+                    -1.0,
+                ),
+                (
+                    by[2 * cy + 1],
+                    by[2 * cy + 2],
+                    bx[2 * cx + 1],
+                    bx[2 * cx + 2],
+                    1.0,
+                ),
             ];
             if subs.iter().any(|s| s.0 >= s.1 || s.2 >= s.3) {
                 continue;
@@ -188,8 +212,8 @@ impl Integral {
     /// Mean over rows `y0..y1`, columns `x0..x1` (non-empty, in range).
     fn mean(&self, y0: usize, y1: usize, x0: usize, x1: usize) -> f32 {
         let w = self.w + 1;
-        let sum = self.s[y1 * w + x1] - self.s[y0 * w + x1] - self.s[y1 * w + x0]
-            + self.s[y0 * w + x0];
+        let sum =
+            self.s[y1 * w + x1] - self.s[y0 * w + x1] - self.s[y1 * w + x0] + self.s[y0 * w + x0];
         (sum / ((y1 - y0) * (x1 - x0)) as f64) as f32
     }
 }

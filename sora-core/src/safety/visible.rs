@@ -160,7 +160,11 @@ pub fn anchor_index(generation_id: u64, k: u64) -> usize {
     let pick = |k: u64| {
         let h = hmac(
             DEFAULT_KEY,
-            &[b"visible-path", &generation_id.to_le_bytes(), &k.to_le_bytes()],
+            &[
+                b"visible-path",
+                &generation_id.to_le_bytes(),
+                &k.to_le_bytes(),
+            ],
         );
         usize::from(h[0]) % 6
     };
@@ -181,7 +185,11 @@ pub fn position(
     h: usize,
     shape: &MarkShape,
 ) -> (usize, usize) {
-    let fps = if fps.is_finite() && fps > 0.0 { fps } else { 16.0 };
+    let fps = if fps.is_finite() && fps > 0.0 {
+        fps
+    } else {
+        16.0
+    };
     let t = index as f64 / fps;
     let k = (t / SEGMENT_S).floor() as u64;
     let into = t - k as f64 * SEGMENT_S;
@@ -244,8 +252,9 @@ fn contrast(frame: &[u8], w: usize, h: usize, shape: &MarkShape, x: usize, y: us
     for my in 0..shape.h.min(h.saturating_sub(y)) {
         for mx in 0..shape.w.min(w.saturating_sub(x)) {
             let p = ((y + my) * w + x + mx) * 3;
-            let l =
-                0.299 * f32::from(frame[p]) + 0.587 * f32::from(frame[p + 1]) + 0.114 * f32::from(frame[p + 2]);
+            let l = 0.299 * f32::from(frame[p])
+                + 0.587 * f32::from(frame[p + 1])
+                + 0.114 * f32::from(frame[p + 2]);
             match shape.mask[my * shape.w + mx] {
                 2 => {
                     fill += l;
@@ -319,12 +328,21 @@ mod tests {
     #[test]
     fn drawn_mark_is_found_where_the_path_says() {
         let (t, h, w) = (40usize, 120usize, 200usize);
-        let mut frames: Vec<u8> = (0..t * h * w * 3).map(|i| ((i * 7) % 97 + 60) as u8).collect();
+        let mut frames: Vec<u8> = (0..t * h * w * 3)
+            .map(|i| ((i * 7) % 97 + 60) as u8)
+            .collect();
         let plain = frames.clone();
         let shape = MarkShape::new(h, Some("@ada"));
         for i in 0..t {
             let (x, y) = position(9, i, 8.0, w, h, &shape);
-            draw(&mut frames[i * h * w * 3..(i + 1) * h * w * 3], h, w, &shape, x, y);
+            draw(
+                &mut frames[i * h * w * 3..(i + 1) * h * w * 3],
+                h,
+                w,
+                &shape,
+                x,
+                y,
+            );
         }
         assert_eq!(check(&frames, t, h, w, 8.0, 9, Some("@ada")), 1.0);
         assert!(check(&plain, t, h, w, 8.0, 9, Some("@ada")) < 0.1);
