@@ -145,11 +145,13 @@ pub fn embed(
         return Ok(out);
     };
     let chips = payload.chips();
-    let phase0 = first_sample / g.hop;
+    // Frames sit on the clip's hop grid, so pieces marked one by one line up.
+    let start = (g.hop - first_sample % g.hop) % g.hop;
+    let phase0 = (first_sample + start) / g.hop;
     let (nbins, n) = (g.n / 2 + 1, g.n);
     for mut ch in out.rows_mut() {
         let x: Vec<f32> = ch.iter().copied().collect();
-        let Some((frames, m)) = g.frames(&x, 0) else {
+        let Some((frames, m)) = g.frames(&x, start) else {
             continue;
         };
         let mut gain = vec![0.0f32; m * nbins];
@@ -171,7 +173,7 @@ pub fn embed(
             .f_contiguous()?;
         let delta = Vec::<f32>::try_from(&delta.f_flatten(0, -1)?)?;
         for f in 0..m {
-            let s = f * g.hop;
+            let s = start + f * g.hop;
             for (i, d) in delta[f * n..(f + 1) * n].iter().enumerate() {
                 ch[s + i] = (ch[s + i] + d).clamp(-1.0, 1.0);
             }

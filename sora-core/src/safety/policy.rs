@@ -165,3 +165,93 @@ impl Marker {
         Ok(out)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use ndarray::{s, Array2};
+
+    use super::*;
+    use crate::pipeline::Mode;
+
+    fn resolved(audio: bool) -> Resolved {
+        Resolved {
+            prompt: "a fox".into(),
+            negative_prompt: String::new(),
+            width: 160,
+            height: 96,
+            frames: 6,
+            fps: 16,
+            steps: 2,
+            guidance: 5.0,
+            guidance_2: None,
+            seed: 7,
+            audio,
+            mode: Mode::Text,
+            params: BTreeMap::new(),
+        }
+    }
+
+    #[test]
+    fn ids_follow_the_request_and_off_marks_nothing() {
+        let a = generation_id("wan", &resolved(false));
+        assert_eq!(a, generation_id("wan", &resolved(false)));
+        let mut other = resolved(false);
+        other.seed = 8;
+        assert_ne!(a, generation_id("wan", &other));
+        assert!(a < 1 << 48);
+        let off = WatermarkSettings {
+            policy: WatermarkPolicy::Off,
+            ..Default::default()
+        };
+        assert!(Marker::new(&off, "wan", &resolved(false)).is_none());
+    }
+
+    #[test]
+    fn marker_marks_chunks_as_a_whole_clip() {
+        let r = resolved(true);
+        let mut m = Marker::new(&WatermarkSettings::default(), "wan", &r).unwrap();
+        let meta = m.meta();
+        assert!(meta.visible && meta.invisible);
+        let p = m.payload();
+        assert_eq!(meta.payload, Some(p.hex()));
+        assert_eq!(
+            p.flags,
+            crate::safety::payload::FLAG_VISIBLE | crate::safety::payload::FLAG_AUDIO
+        );
+        // Frames in two chunks.
+        let (h, w) = (96usize, 160usize);
+        let mut frames: Vec<u8> = (0..6 * h * w * 3)
+            .map(|i| ((i * 31) % 151 + 50) as u8)
+            .collect();
+        let plain = frames.clone();
+        let (a, b) = frames.split_at_mut(2 * h * w * 3);
+        m.mark_frames(a, 2);
+        m.mark_frames(b, 4);
+        let arr = ndarray::Array4::from_shape_vec((6, h, w, 3), frames.clone()).unwrap();
+        let d = video_mark::detect(arr.view());
+        assert!(d.detected && d.decoded() == Some(p), "{d:?}");
+        let seen = visible::check(&frames, 6, h, w, 16.0, p.generation_id, None);
+        assert_eq!(seen, 1.0);
+        assert!(visible::check(&plain, 6, h, w, 16.0, p.generation_id, None) < 0.5);
+        // Audio in pieces of odd lengths, marked one by one.
+        let rate = 24_000;
+        let n = 3 * rate as usize;
+        let mut x = 0x2545_f491_4f6c_dd1d_u64;
+        let audio = Array2::from_shape_fn((1, n), |(_, _)| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            ((x >> 40) as f32 / (1u64 << 24) as f32 - 0.5) * 0.3
+        });
+        let mut marked = Array2::<f32>::zeros((1, n));
+        for (lo, hi) in [(0, 20_001), (20_001, 47_777), (47_777, n)] {
+            let piece = m.mark_audio(audio.slice(s![.., lo..hi]), rate).unwrap();
+            marked.slice_mut(s![.., lo..hi]).assign(&piece);
+        }
+        let d = audio_mark::detect(marked.view(), rate).unwrap();
+        assert!(d.detected && d.decoded() == Some(p), "{d:?}");
+        assert!(!audio_mark::detect(audio.view(), rate).unwrap().detected);
+    }
+}

@@ -82,68 +82,73 @@ pub fn embed_frame(frame: &mut [u8], h: usize, w: usize, payload: &Payload) {
     embed_chips(frame, h, w, &payload.chips());
 }
 
-/// [`embed_frame`] with the chips given.
+/// [`embed_frame`] with the chips given. The statistic is measured on the
+/// inner part of each sub-block, as the detector measures it, and moved by
+/// shifting whole sub-blocks (which moves the inner means alike).
 pub fn embed_chips(frame: &mut [u8], h: usize, w: usize, chips: &[bool]) {
     if frame.len() < h * w * 3 || chips.len() < CHIPS {
         return;
     }
     let layout = Layout::new();
     let (by, bx) = (bounds(h), bounds(w));
+    let (iy, ix) = (measured(h, 1.0, 0.0), measured(w, 1.0, 0.0));
+    let mean = |frame: &[u8], (y0, y1): (usize, usize), (x0, x1): (usize, usize)| {
+        let mut sum = 0.0f32;
+        for y in y0..y1 {
+            let row = &frame[(y * w + x0) * 3..(y * w + x1) * 3];
+            sum += row.chunks_exact(3).map(luma).sum::<f32>();
+        }
+        sum / ((y1 - y0) * (x1 - x0)) as f32
+    };
     for cy in 0..GRID {
+        let (Some(my0), Some(my1)) = (iy[2 * cy], iy[2 * cy + 1]) else {
+            continue;
+        };
         for cx in 0..GRID {
+            let (Some(mx0), Some(mx1)) = (ix[2 * cx], ix[2 * cx + 1]) else {
+                continue;
+            };
             let cell = cy * GRID + cx;
             let bit = chips[layout.chip[cell]];
-            // Sub-block pixel ranges: (rows, cols, sign).
+            // Whole sub-blocks (rows, cols) with their sign, and where each is measured.
             let subs = [
                 (
-                    by[2 * cy],
-                    by[2 * cy + 1],
-                    bx[2 * cx],
-                    bx[2 * cx + 1],
+                    (by[2 * cy], by[2 * cy + 1]),
+                    (bx[2 * cx], bx[2 * cx + 1]),
                     1.0f32,
+                    (my0, mx0),
                 ),
                 (
-                    by[2 * cy],
-                    by[2 * cy + 1],
-                    bx[2 * cx + 1],
-                    bx[2 * cx + 2],
+                    (by[2 * cy], by[2 * cy + 1]),
+                    (bx[2 * cx + 1], bx[2 * cx + 2]),
                     -1.0,
+                    (my0, mx1),
                 ),
                 (
-                    by[2 * cy + 1],
-                    by[2 * cy + 2],
-                    bx[2 * cx],
-                    bx[2 * cx + 1],
+                    (by[2 * cy + 1], by[2 * cy + 2]),
+                    (bx[2 * cx], bx[2 * cx + 1]),
                     -1.0,
+                    (my1, mx0),
                 ),
                 (
-                    by[2 * cy + 1],
-                    by[2 * cy + 2],
-                    bx[2 * cx + 1],
-                    bx[2 * cx + 2],
+                    (by[2 * cy + 1], by[2 * cy + 2]),
+                    (bx[2 * cx + 1], bx[2 * cx + 2]),
                     1.0,
+                    (my1, mx1),
                 ),
             ];
-            if subs.iter().any(|s| s.0 >= s.1 || s.2 >= s.3) {
-                continue;
-            }
             // Two passes: the second corrects what clipping and rounding undid.
             for _ in 0..2 {
-                let mut d = 0.0f32;
-                for &(y0, y1, x0, x1, sign) in &subs {
-                    let mut sum = 0.0f32;
-                    for y in y0..y1 {
-                        let row = &frame[(y * w + x0) * 3..(y * w + x1) * 3];
-                        sum += row.chunks_exact(3).map(luma).sum::<f32>();
-                    }
-                    d += sign * sum / ((y1 - y0) * (x1 - x0)) as f32;
-                }
-                d /= 2.0;
+                let d = subs
+                    .iter()
+                    .map(|&(_, _, sign, (ry, rx))| sign * mean(frame, ry, rx))
+                    .sum::<f32>()
+                    / 2.0;
                 let e = (lattice_point(d, bit, layout.dither[cell]) - d) / 2.0;
                 if e.abs() < 0.05 {
                     break;
                 }
-                for &(y0, y1, x0, x1, sign) in &subs {
+                for &((y0, y1), (x0, x1), sign, _) in &subs {
                     let add = sign * e;
                     for y in y0..y1 {
                         for v in &mut frame[(y * w + x0) * 3..(y * w + x1) * 3] {
