@@ -49,7 +49,7 @@ impl Payload {
 
     /// Parses [`Payload::hex`].
     pub fn from_hex(s: &str) -> Option<Self> {
-        if s.len() != 14 {
+        if s.len() != 14 || !s.is_ascii() {
             return None;
         }
         let id = u64::from_str_radix(&s[..12], 16).ok()?;
@@ -188,6 +188,8 @@ mod tests {
     fn payload_round_trips_through_chips() {
         let p = Payload::new(0x1234_5678_9abc, FLAG_VISIBLE | FLAG_AUDIO);
         assert_eq!(Payload::from_hex(&p.hex()), Some(p));
+        assert_eq!(Payload::from_hex("ééééééé"), None);
+        assert_eq!(Payload::from_hex("zz"), None);
         let chips = p.chips();
         assert_eq!(chips.len(), CHIPS);
         let mut soft: Vec<f32> = chips.iter().map(|&b| if b { 0.3 } else { -0.3 }).collect();
