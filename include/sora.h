@@ -539,6 +539,21 @@ enum sora_status sora_request_set_text_mode(struct sora_request *request);
  */
 void sora_request_free(struct sora_request *request);
 
+/**
+ * Verifies the clip at `path` (UTF-8: `.mp4`, `.wav`, an image or a folder
+ * of PNG frames) and writes to `*json_out` the object `sora verify --json`
+ * prints: `{"watermark": {"detected", "payload", "bit_accuracy",
+ * "p_value"}, "audio_watermark": {...}, "credentials": {"present",
+ * "valid", "claims"}}` (UTF-8, freed with `sora_string_free`; NULL on
+ * failure).
+ *
+ * Errors: `SORA_ERR_IO` for a file that is missing or cannot be read as
+ * media, `SORA_ERR_UNSUPPORTED` for a codec sora does not read,
+ * `SORA_ERR_INVALID_ARGUMENT` for another kind of file.
+ */
+enum sora_status sora_verify_json(const char *path,
+                                  char **json_out);
+
 #ifdef __cplusplus
 }  // extern "C"
 #endif  // __cplusplus

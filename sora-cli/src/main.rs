@@ -1,10 +1,12 @@
 //! The `sora` command: `generate` a clip, `inspect` a model folder, `score` a
-//! clip's physics, `check-prompt` against a consent registry. A thin layer
+//! clip's physics, `check-prompt` against a consent registry, `verify` a
+//! clip's watermarks. A thin layer
 //! over `sora-core`: it parses arguments, shows progress and maps errors to exit codes.
 
 mod check_prompt;
 mod inspect;
 mod score;
+mod verify;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -38,6 +40,9 @@ enum Command {
     /// Check a prompt against a consent registry and protected list (no
     /// model): exit 0 when allowed, 3 when refused (see docs/safety.md).
     CheckPrompt(check_prompt::CheckPromptArgs),
+    /// Verify a clip: its invisible watermarks (payload, bit accuracy,
+    /// p-value) and content credentials.
+    Verify(verify::VerifyArgs),
 }
 
 #[derive(Args)]
@@ -157,6 +162,13 @@ struct GenerateArgs {
     /// A consent id (cameo) for a registered person the prompt names (repeatable).
     #[arg(long = "consent", value_name = "ID")]
     consents: Vec<String>,
+    /// Leave out the visible moving watermark (the invisible marks stay;
+    /// recorded in the clip's metadata and payload).
+    #[arg(long)]
+    no_visible_watermark: bool,
+    /// A creator handle shown after the visible mark's logo (e.g. @ada).
+    #[arg(long, value_name = "HANDLE")]
+    watermark_handle: Option<String>,
     /// Print the clip's metadata as one JSON object on stdout.
     #[arg(long)]
     json: bool,
@@ -194,6 +206,7 @@ fn main() -> ExitCode {
         Command::Inspect(a) => inspect::run(a),
         Command::Score(a) => score::run(a),
         Command::CheckPrompt(a) => check_prompt::run(a),
+        Command::Verify(a) => verify::run(a),
     });
     match result {
         Ok(Ok(())) => ExitCode::SUCCESS,
@@ -324,6 +337,12 @@ fn generate(a: GenerateArgs) -> sora_core::Result<()> {
     }
     if let Some(k) = &a.owner_key {
         builder = builder.owner_key(k.clone());
+    }
+    if a.no_visible_watermark {
+        builder = builder.no_visible_watermark();
+    }
+    if let Some(h) = &a.watermark_handle {
+        builder = builder.watermark_handle(h);
     }
     let load_started = Instant::now();
     let pipe = builder.build()?;

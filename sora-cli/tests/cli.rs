@@ -764,3 +764,57 @@ fn score_prints_the_report_and_its_json() {
     assert_eq!(o.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&o.stderr).contains("/nonexistent/clip.mp4"));
 }
+
+#[test]
+fn verify_reads_the_marks_and_the_visible_flag_reaches_the_pipeline() {
+    let m = model();
+    let dir = scratch("verify");
+    let (ms, ds) = (m.to_str().unwrap(), dir.to_str().unwrap());
+    let mut payloads = Vec::new();
+    for (name, extra) in [
+        ("marked", None),
+        ("no-visible", Some("--no-visible-watermark")),
+    ] {
+        let out = format!("{ds}/{name}");
+        let mut a = vec![
+            "generate", "--model", ms, "--prompt", PROMPT, "--width", "128", "--height", "96",
+            "--frames", "9", "--steps", "1", "--seed", "3", "--out", &out, "--quiet", "--json",
+        ];
+        a.extend(extra);
+        let o = sora(&a);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let meta: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        assert_eq!(meta["watermark"]["visible"], extra.is_none(), "{meta}");
+        assert_eq!(meta["watermark"]["invisible"], true, "{meta}");
+
+        let o = sora(&["verify", &out, "--json"]);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        let keys: Vec<&String> = v.as_object().unwrap().keys().collect();
+        assert_eq!(keys, ["audio_watermark", "credentials", "watermark"], "{v}");
+        let wm = &v["watermark"];
+        assert_eq!(wm["detected"], true, "{v}");
+        assert_eq!(wm["payload"], meta["watermark"]["payload"], "{v}");
+        assert!(wm["p_value"].as_f64().unwrap() <= 1e-6, "{v}");
+        assert!(wm["bit_accuracy"].as_f64().unwrap() > 0.9, "{v}");
+        assert_eq!(v["audio_watermark"]["detected"], false, "{v}");
+        assert_eq!(
+            v["credentials"],
+            serde_json::json!({"present": false, "valid": false, "claims": []})
+        );
+        payloads.push(wm["payload"].as_str().unwrap().to_string());
+
+        let o = sora(&["verify", &out]);
+        let text = String::from_utf8_lossy(&o.stdout);
+        assert!(
+            text.contains("watermark: detected") && text.contains("credentials: none"),
+            "{text}"
+        );
+    }
+    // Same generation id, the visible flag differs.
+    assert_eq!(payloads[0][..12], payloads[1][..12]);
+    assert_ne!(payloads[0], payloads[1]);
+    // A missing file is an error (1), not a report.
+    let o = sora(&["verify", &format!("{ds}/missing.mp4")]);
+    assert_eq!(o.status.code(), Some(1));
+}

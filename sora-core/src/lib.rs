@@ -43,6 +43,7 @@ pub use pipeline::{
     CancelToken, Clip, ClipMeta, ImageInput, Mode, Phase, Pipeline, PipelineBuilder, Progress,
     Request, StepInfo, Timings, VideoInput,
 };
+pub use safety::WatermarkPolicy;
 
 /// The engine's version (`CARGO_PKG_VERSION`).
 pub fn version() -> &'static str {

@@ -28,6 +28,7 @@ mod media;
 mod physics;
 mod pipeline;
 mod request;
+mod verify;
 
 #[cfg(test)]
 mod tests;
@@ -43,6 +44,7 @@ pub use physics::*;
 pub use pipeline::*;
 pub use request::*;
 pub use status::sora_status;
+pub use verify::*;
 
 /// The engine's version, e.g. `"0.1.0"` (a static string).
 #[no_mangle]

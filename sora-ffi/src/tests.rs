@@ -232,3 +232,51 @@ fn a_cancel_token_is_shared_across_threads() {
         sora_cancel_free(t);
     }
 }
+
+#[test]
+fn verify_json_reads_a_marked_clip_and_refuses_bad_paths() {
+    use sora_core::safety::{video_mark, Payload};
+    let dir = std::env::temp_dir().join(format!("sora-ffi-verify-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let (t, h, w) = (4usize, 96usize, 128usize);
+    let mut frames = ndarray::Array4::<u8>::from_shape_fn((t, h, w, 3), |(f, y, x, c)| {
+        ((x * 3 + y * 5 + f * 7 + c * 40) % 200 + 20) as u8
+    });
+    let p = Payload::new(0xabc_def0_1234, 1);
+    for mut fr in frames.outer_iter_mut() {
+        video_mark::embed_frame(fr.as_slice_mut().unwrap(), h, w, &p);
+    }
+    sora_core::io::write_png_sequence(&dir, frames.view()).unwrap();
+    let path = c(dir.to_str().unwrap());
+    let mut json: *mut c_char = ptr::null_mut();
+    let st = unsafe { sora_verify_json(path.as_ptr(), &mut json) };
+    assert_eq!(st, sora_status::SORA_OK, "{}", last_error());
+    let text = unsafe { CStr::from_ptr(json) }
+        .to_str()
+        .unwrap()
+        .to_string();
+    unsafe { sora_string_free(json) };
+    assert!(
+        text.starts_with(&format!(
+            "{{\"watermark\":{{\"detected\":true,\"payload\":\"{}\"",
+            p.hex()
+        )),
+        "{text}"
+    );
+    assert!(
+        text.contains("\"audio_watermark\":{\"detected\":false"),
+        "{text}"
+    );
+    assert!(
+        text.ends_with("\"credentials\":{\"present\":false,\"valid\":false,\"claims\":[]}}"),
+        "{text}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+
+    let missing = c("/nonexistent/clip.mp4");
+    let st = unsafe { sora_verify_json(missing.as_ptr(), &mut json) };
+    assert_eq!(st, sora_status::SORA_ERR_IO, "{}", last_error());
+    assert!(json.is_null());
+    let st = unsafe { sora_verify_json(ptr::null(), &mut json) };
+    assert_eq!(st, sora_status::SORA_ERR_INVALID_ARGUMENT);
+}

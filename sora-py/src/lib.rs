@@ -9,6 +9,7 @@ mod errors;
 mod gate;
 mod physics;
 mod pipeline;
+mod verify;
 
 use pyo3::prelude::*;
 
@@ -77,6 +78,7 @@ fn _sora(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(estimate, m)?)?;
     m.add_function(wrap_pyfunction!(physics::physics_score, m)?)?;
     m.add_function(wrap_pyfunction!(gate::check_prompt, m)?)?;
+    m.add_function(wrap_pyfunction!(verify::verify_json, m)?)?;
     m.add_class::<pipeline::PyPipeline>()?;
     m.add_class::<clip::PyClip>()?;
     Ok(())

@@ -60,6 +60,12 @@ pub(crate) struct Options {
     physics: Option<String>,
     /// The core's text form of `motion_guidance` (`STRENGTH[@FROM]`).
     motion_guidance: Option<String>,
+    /// The visible moving watermark (default on).
+    pub(crate) visible_watermark: bool,
+    /// A creator handle shown with the visible mark.
+    pub(crate) watermark_handle: Option<String>,
+    /// The core's text form of `watermarks` (`on`/`off`), when given.
+    pub(crate) watermarks: Option<String>,
 }
 
 impl Options {
@@ -118,6 +124,9 @@ impl Options {
             offload,
             physics,
             motion_guidance,
+            visible_watermark: true,
+            watermark_handle: None,
+            watermarks: None,
         })
     }
 
@@ -147,6 +156,15 @@ impl Options {
         }
         if let Some(g) = &self.motion_guidance {
             b = b.option("motion_guidance", g)?;
+        }
+        if !self.visible_watermark {
+            b = b.no_visible_watermark();
+        }
+        if let Some(h) = &self.watermark_handle {
+            b = b.watermark_handle(h);
+        }
+        if let Some(w) = &self.watermarks {
+            b = b.option("watermarks", w)?;
         }
         Ok(b)
     }
@@ -400,7 +418,7 @@ impl PyPipeline {
     /// `ProtectedContentError`. Without it every prompt passes.
     #[new]
     #[allow(clippy::too_many_arguments)] // one per Python keyword
-    #[pyo3(signature = (model, device="cpu", dtype="float32", threads=None, *, batch_guidance=true, step_cache=None, memory_budget_mb=None, offload_text_encoder=false, vae_tiling=None, offload=None, physics=None, motion_guidance=None, safety_registry=None, owner_key=None))]
+    #[pyo3(signature = (model, device="cpu", dtype="float32", threads=None, *, batch_guidance=true, step_cache=None, memory_budget_mb=None, offload_text_encoder=false, vae_tiling=None, offload=None, physics=None, motion_guidance=None, safety_registry=None, owner_key=None, visible_watermark=true, watermark_handle=None, watermarks=None))]
     fn new(
         py: Python<'_>,
         model: &Bound<'_, PyAny>,
@@ -417,8 +435,11 @@ impl PyPipeline {
         motion_guidance: Option<&Bound<'_, PyAny>>,
         safety_registry: Option<&Bound<'_, PyAny>>,
         owner_key: Option<String>,
+        visible_watermark: bool,
+        watermark_handle: Option<String>,
+        watermarks: Option<String>,
     ) -> PyResult<Self> {
-        let o = Options::parse(
+        let mut o = Options::parse(
             model,
             device,
             dtype,
@@ -432,6 +453,9 @@ impl PyPipeline {
             physics,
             motion_guidance,
         )?;
+        o.visible_watermark = visible_watermark;
+        o.watermark_handle = watermark_handle;
+        o.watermarks = watermarks;
         let registry = safety_registry
             .filter(|r| !r.is_none())
             .map(|r| args::path("safety_registry", r))

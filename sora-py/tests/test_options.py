@@ -8,9 +8,12 @@ import sora
 from conftest import SMALL
 
 
-def test_batch_guidance_off_gives_the_same_frames(pipe, wan_model):
-    sequential = sora.Pipeline(wan_model, batch_guidance=False)
-    a = pipe.generate("a kite over a beach", **SMALL).frames.astype(int)
+def test_batch_guidance_off_gives_the_same_frames(wan_model):
+    # The raw model output (marks off: a one-level difference can move a
+    # watermark cell to the other side of its quantiser).
+    batched = sora.Pipeline(wan_model, watermarks="off")
+    sequential = sora.Pipeline(wan_model, batch_guidance=False, watermarks="off")
+    a = batched.generate("a kite over a beach", **SMALL).frames.astype(int)
     b = sequential.generate("a kite over a beach", **SMALL).frames.astype(int)
     assert a.shape == b.shape
     assert np.abs(a - b).max() <= 1

@@ -22,4 +22,5 @@ mod wan_pipeline;
 mod wan_text;
 mod wan_transformer;
 mod wan_vae;
+mod watermark;
 mod weights;

@@ -12,7 +12,7 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use sora_core::{Pipeline, Progress};
+use sora_core::{Pipeline, Progress, WatermarkPolicy};
 use sora_tests::{fixture, workspace};
 
 use crate::wan_pipeline::request_of;
@@ -56,6 +56,7 @@ fn current() -> BTreeMap<String, String> {
         for (name, batch, cache) in variants {
             let pipe = Pipeline::builder()
                 .model(dir.join("model"))
+                .watermarks(WatermarkPolicy::Off)
                 .batch_guidance(batch)
                 .step_cache(cache)
                 .build()

@@ -6,7 +6,7 @@
 use std::path::PathBuf;
 
 use sora_core::nn::step_cache::StepCacheStats;
-use sora_core::{Clip, Error, Pipeline, Progress, Request};
+use sora_core::{Clip, Error, Pipeline, Progress, Request, WatermarkPolicy};
 use sora_tests::fixture;
 use tch::{Kind, Tensor};
 
@@ -31,6 +31,7 @@ fn request() -> Request {
 fn run(case: &str, batch: bool, cache: Option<f32>, req: &Request) -> Clip {
     Pipeline::builder()
         .model(model(case))
+        .watermarks(WatermarkPolicy::Off)
         .batch_guidance(batch)
         .step_cache(cache)
         .build()

@@ -7,6 +7,7 @@ use std::path::Path;
 
 use sora_core::{
     io, CancelToken, Clip, Error, ImageInput, Pipeline, Progress, Request, VideoInput,
+    WatermarkPolicy,
 };
 use sora_tests::{copy_dir, fixture, read_tensors};
 use tch::{Kind, Tensor};
@@ -58,6 +59,7 @@ fn generate(case: &Path) -> Clip {
 fn generate_with(case: &Path, batch: bool) -> Clip {
     let pipe = Pipeline::builder()
         .model(case.join("model"))
+        .watermarks(WatermarkPolicy::Off)
         .batch_guidance(batch)
         .build()
         .unwrap_or_else(|e| panic!("{}: {e}", case.display()));
@@ -375,6 +377,7 @@ fn batched_and_sequential_guidance_agree() {
         .seed(3);
     let batched = Pipeline::builder()
         .model(case.join("model"))
+        .watermarks(WatermarkPolicy::Off)
         .batch_guidance(true)
         .build()
         .unwrap()
@@ -382,6 +385,7 @@ fn batched_and_sequential_guidance_agree() {
         .unwrap();
     let sequential = Pipeline::builder()
         .model(case.join("model"))
+        .watermarks(WatermarkPolicy::Off)
         .batch_guidance(false)
         .build()
         .unwrap()

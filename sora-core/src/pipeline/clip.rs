@@ -7,6 +7,7 @@ use serde::Serialize;
 
 use crate::nn::step_cache::StepCacheStats;
 use crate::physics::{PhysicsCandidate, PhysicsReport};
+use crate::safety::WatermarkMeta;
 use crate::{io, Result};
 
 /// Seconds spent in each phase of one generation.
@@ -94,6 +95,9 @@ pub struct ClipMeta {
     /// Under `physics = rerank:N`, every seed tried with its penalty and
     /// report (empty otherwise); the clip is the lowest penalty's.
     pub physics_candidates: Vec<PhysicsCandidate>,
+    /// The marks applied: `visible`, `invisible`, the invisible `payload`
+    /// (hex) and the `generation_id` it carries (both `null` when off).
+    pub watermark: WatermarkMeta,
 }
 
 impl ClipMeta {

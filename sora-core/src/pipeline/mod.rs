@@ -41,9 +41,10 @@ use crate::physics::{
 };
 use crate::safety::guard::{RegistrySource, SafetySettings};
 use crate::safety::identity::IdentityCheck;
+use crate::safety::{Marker, WatermarkPolicy, WatermarkSettings};
 use crate::weights::ModelFolder;
 use crate::{Device, Dtype, Error, Result};
-use sink::{ArraySink, Output, Reporting};
+use sink::{ArraySink, Marked, Output, Reporting};
 
 /// Builds a [`Pipeline`].
 #[derive(Debug, Clone)]
@@ -61,6 +62,7 @@ pub struct PipelineBuilder {
     /// The prompt gate's registry (read at build), owner key and identity check.
     registry: Option<RegistrySource>,
     safety: SafetySettings,
+    watermark: WatermarkSettings,
 }
 
 impl Default for PipelineBuilder {
@@ -77,6 +79,7 @@ impl Default for PipelineBuilder {
             physics: PhysicsPolicy::Off,
             registry: None,
             safety: SafetySettings::default(),
+            watermark: WatermarkSettings::default(),
         }
     }
 }
@@ -208,6 +211,31 @@ impl PipelineBuilder {
         self
     }
 
+    /// Turns the clip watermarks on (the default: invisible marks in frames
+    /// and audio plus the visible moving mark) or off
+    /// ([`WatermarkPolicy::Off`]: the raw model output, for tests that
+    /// compare with a reference implementation and for research — not for
+    /// clips that are published). Recorded in [`ClipMeta::watermark`].
+    pub fn watermarks(mut self, policy: WatermarkPolicy) -> Self {
+        self.watermark.policy = policy;
+        self
+    }
+
+    /// Leaves out the visible moving watermark; the invisible marks stay,
+    /// and the clip's metadata and payload flags record that the visible
+    /// one was turned off.
+    pub fn no_visible_watermark(mut self) -> Self {
+        self.watermark.visible = false;
+        self
+    }
+
+    /// A creator handle shown after the visible mark's logo (letters,
+    /// digits and `@ _ . -`; other characters are left out).
+    pub fn watermark_handle(mut self, handle: impl Into<String>) -> Self {
+        self.watermark.handle = Some(handle.into());
+        self
+    }
+
     /// Runs offload on the CPU too, where it only makes copies: for tests
     /// of the offload paths on machines without a GPU, not for users.
     #[doc(hidden)]
@@ -286,6 +314,7 @@ impl PipelineBuilder {
             budget_mb: self.budget_mb,
             physics: self.physics,
             safety,
+            watermark: self.watermark,
             rss_before_load_mb,
             family: Mutex::new(fam),
             load_s: started.elapsed().as_secs_f64(),
@@ -299,6 +328,7 @@ pub struct Pipeline {
     path: PathBuf,
     physics: PhysicsPolicy,
     safety: SafetySettings,
+    watermark: WatermarkSettings,
     device: Device,
     dtype: Dtype,
     speed: WalkOptions,
@@ -613,7 +643,12 @@ impl Pipeline {
         let r = fam.rules().resolve(req)?;
         let estimate = check_budget(fam, &r, &self.estimate_options, self.budget_mb, self.device)?;
         progress.check()?;
-        let mut sink = open(&r)?;
+        let marker = Marker::new(&self.watermark, fam.name(), &r);
+        let watermark = marker.as_ref().map(Marker::meta).unwrap_or_default();
+        let mut sink = Marked {
+            inner: open(&r)?,
+            marker,
+        };
 
         let t_start = Instant::now();
         let mut gen = fam.begin(&r)?;
@@ -694,7 +729,8 @@ impl Pipeline {
             motion_guidance: self.speed.motion_guidance.map(|g| g.to_text()),
             physics: None,
             physics_candidates: Vec::new(),
+            watermark,
         };
-        Ok((sink, meta))
+        Ok((sink.inner, meta))
     }
 }

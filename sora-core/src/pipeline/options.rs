@@ -51,6 +51,18 @@ pub const PIPELINE_OPTIONS: &[(&str, &str)] = &[
         "owner_key",
         "this pipeline's owner key, to which registry consents are granted",
     ),
+    (
+        "visible_watermark",
+        "true/false: draw the visible moving watermark (default true; the invisible marks stay either way)",
+    ),
+    (
+        "watermark_handle",
+        "a creator handle shown after the visible mark's logo (e.g. @ada)",
+    ),
+    (
+        "watermarks",
+        "on/off: all clip watermarks (default on; off gives the raw model output, for tests and research)",
+    ),
 ];
 
 fn parse_bool(key: &str, value: &str) -> Result<bool> {
@@ -116,6 +128,20 @@ impl PipelineBuilder {
             }
             "safety_registry" => self.safety_registry(std::path::PathBuf::from(value)),
             "owner_key" => self.owner_key(value),
+            "visible_watermark" => {
+                if parse_bool(key, value)? {
+                    let mut b = self;
+                    b.watermark.visible = true;
+                    b
+                } else {
+                    self.no_visible_watermark()
+                }
+            }
+            "watermark_handle" => self.watermark_handle(value),
+            "watermarks" => self.watermarks(match parse_bool(key, value)? {
+                true => crate::safety::WatermarkPolicy::On,
+                false => crate::safety::WatermarkPolicy::Off,
+            }),
             other => {
                 let known: Vec<&str> = PIPELINE_OPTIONS.iter().map(|(k, _)| *k).collect();
                 return Err(Error::invalid(format!(

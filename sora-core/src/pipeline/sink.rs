@@ -14,6 +14,7 @@ use crate::family::FrameSink;
 use crate::io::{ClipSpec, ClipWriter};
 use crate::safety::guard::SafetySettings;
 use crate::safety::identity::FrameSource;
+use crate::safety::Marker;
 use crate::{Error, Result};
 
 /// What the loop needs to know of a sink once decoding is done.
@@ -226,6 +227,59 @@ impl Output for FileSink {
     }
     fn write_s(&self) -> f64 {
         self.write_s
+    }
+}
+
+/// Marks chunks with the clip's watermarks (when a [`Marker`] is given) and
+/// passes them on to `inner`: frames are marked as they arrive, so a clip
+/// written while decoding is marked without being held.
+pub(crate) struct Marked<S> {
+    pub inner: S,
+    pub marker: Option<Marker>,
+}
+
+impl<S: Output> FrameSink for Marked<S> {
+    fn frames(&mut self, frames: Tensor) -> Result<()> {
+        let Some(marker) = self.marker.as_mut() else {
+            return self.inner.frames(frames);
+        };
+        let s = frames.size();
+        if s.len() != 4 {
+            return self.inner.frames(frames);
+        }
+        let (t, n) = cpu_frames(&frames, s[2].max(0) as usize, s[1].max(0) as usize)?;
+        drop(frames);
+        let mut data = Vec::<u8>::try_from(&t.f_flatten(0, -1)?)?;
+        drop(t);
+        marker.mark_frames(&mut data, n);
+        let marked = Tensor::f_from_slice(&data)?.f_view([s[0], s[1], s[2], s[3]])?;
+        self.inner.frames(marked)
+    }
+
+    fn audio(&mut self, audio: Tensor, sample_rate: u32) -> Result<()> {
+        let Some(marker) = self.marker.as_mut() else {
+            return self.inner.audio(audio, sample_rate);
+        };
+        let (t, c, n) = cpu_audio(&audio)?;
+        let data = Vec::<f32>::try_from(&t.f_flatten(0, -1)?)?;
+        let view =
+            ArrayView2::from_shape((c, n), &data).map_err(|e| Error::Numeric(e.to_string()))?;
+        let marked = marker.mark_audio(view, sample_rate)?;
+        let flat: Vec<f32> = marked.iter().copied().collect();
+        let out = Tensor::f_from_slice(&flat)?.f_view([c as i64, n as i64])?;
+        self.inner.audio(out, sample_rate)
+    }
+}
+
+impl<S: Output> Output for Marked<S> {
+    fn frames_received(&self) -> usize {
+        self.inner.frames_received()
+    }
+    fn has_audio(&self) -> bool {
+        self.inner.has_audio()
+    }
+    fn write_s(&self) -> f64 {
+        self.inner.write_s()
     }
 }
 

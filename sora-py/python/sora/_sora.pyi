@@ -118,6 +118,9 @@ class Pipeline:
         motion_guidance: float | str | None = None,
         safety_registry: _Path | None = None,
         owner_key: str | None = None,
+        visible_watermark: bool = True,
+        watermark_handle: str | None = None,
+        watermarks: str | None = None,
     ) -> None:
         """Loads the diffusers-format model folder `model`.
 
@@ -152,6 +155,11 @@ class Pipeline:
         or "STRENGTH@FROM") reduces the temporal variance of the predicted
         clean video in the steps after the share FROM (default 0.5) of the
         walk; `meta["motion_guidance"]` records it (docs/physics.md).
+        Watermarks: every clip carries invisible marks (frames and audio) and
+        a visible moving mark; `visible_watermark=False` leaves the visible
+        one out (recorded in `meta["watermark"]`), `watermark_handle` adds a
+        creator handle to it, and `watermarks="off"` turns all marks off (the
+        raw model output, for tests and research).
         """
     def generate(
         self,
@@ -273,3 +281,6 @@ def check_prompt(
     "consent", "refused"}, ...]}` (that of `sora check-prompt --json`); does not
     raise on a refusal. A bad registry raises `InvalidRequestError`.
     """
+
+def verify_json(path: _Path) -> str:
+    """`sora verify --json` of the clip at `path` (see `sora.safety.verify`)."""

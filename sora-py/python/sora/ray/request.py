@@ -56,6 +56,8 @@ RECORD_ONLY = frozenset(
         # The physics report (the pool's `physics` option decides whether one is made).
         "physics",
         "physics_candidates",
+        # The marks the clip carries (the pool's pipeline options decide them).
+        "watermark",
         # What `sora.ray` adds to the metadata it writes beside each clip.
         "request",
     }

@@ -1,0 +1,26 @@
+"""sora.safety.verify: read a clip's invisible watermarks (and content
+credentials) back, as `sora verify --json` does.
+
+    from sora._verify import verify
+    r = verify("clip.mp4")
+    r["watermark"]["detected"], r["watermark"]["payload"], r["watermark"]["p_value"]
+    r["audio_watermark"]   # same keys; detected False when the clip has no audio
+    r["credentials"]       # {"present": False, "valid": False, "claims": []}: C2PA is not built yet
+"""
+
+import json
+import os
+from typing import Any
+
+from ._sora import verify_json
+
+
+def verify(path: "str | os.PathLike[str]") -> dict[str, Any]:
+    """The verification report of the clip at `path` (.mp4, .wav, an image or
+    a folder of PNG frames) as a dict with `watermark`, `audio_watermark`
+    (each `detected`, `payload` hex or None, `bit_accuracy`, `p_value`) and
+    `credentials` (`present`, `valid`, `claims`)."""
+    return json.loads(verify_json(os.fspath(path)))
+
+
+__all__ = ["verify"]
