@@ -3,6 +3,7 @@
 
 mod clip_vision;
 mod cross_attn_kv;
+mod fuzz;
 mod io_media;
 mod ltx2_guidance;
 mod ltx2_vocoder;
@@ -12,6 +13,7 @@ mod physics_ground_truth;
 mod physics_policy;
 mod sched_parity;
 mod seam_golden;
+mod soak;
 mod step_cache;
 mod streaming;
 mod wan_pipeline;

@@ -4,6 +4,7 @@
 
 mod family;
 pub mod image_encoder;
+pub mod limits;
 mod memory;
 pub mod params;
 pub mod preprocess;

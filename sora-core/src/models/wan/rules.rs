@@ -1,10 +1,12 @@
 //! Wan's request rules: diffusers' `WanPipeline` defaults; width and height
 //! multiples of (VAE spatial factor × patch size), frame counts of the form
 //! `1 + k × temporal factor`; the modes a folder can run; step counts its
-//! scheduler can walk. Errors name the nearest valid values.
+//! scheduler can walk; the positions the transformer can embed
+//! ([`PositionLimits`]). Errors name the nearest valid values.
 
 use std::path::PathBuf;
 
+use super::limits::PositionLimits;
 use crate::family::Rules;
 use crate::pipeline::request::{Defaults, Mode, Resolved};
 use crate::sampler;
@@ -37,6 +39,8 @@ pub(crate) fn wan_defaults() -> Defaults {
 pub struct WanRules {
     /// Sizes and frame counts.
     pub size: SizeRule,
+    /// Positions the transformer can embed (checked before anything is allocated).
+    pub limits: PositionLimits,
     /// The transformer's input channels (more than the latent's: image
     /// conditioning concatenated, Wan 2.1 I2V).
     pub in_channels: i64,
@@ -66,6 +70,8 @@ impl Rules for WanRules {
             ));
         }
         self.size.check(req.width, req.height, req.frames)?;
+        self.limits
+            .check(&self.size, req.width, req.height, req.frames)?;
         match &req.mode {
             Mode::Image(_) => {
                 let concat = self.in_channels > self.latent_channels;
