@@ -574,6 +574,9 @@ impl Pipeline {
     ) -> Result<(S, ClipMeta)> {
         let _guard = tch::no_grad_guard();
         let r = fam.rules().resolve(req)?;
+        // Limits on what the model can compute come before the budget: such a
+        // request is invalid whatever the memory estimate says.
+        fam.rules().check_run(&r)?;
         let estimate = check_budget(fam, &r, &self.estimate_options, self.budget_mb, self.device)?;
         progress.check()?;
         let mut sink = open(&r)?;

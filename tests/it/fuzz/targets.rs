@@ -154,7 +154,7 @@ fn safetensors(d: &Path) -> sora_core::Result<String> {
     )?;
     let infos = store.tensor_infos();
     for (name, _, _) in infos.iter().take(16) {
-        store.read_raw(name)?;
+        let _ = store.read_raw(name)?;
     }
     Ok(format!("{} tensors", infos.len()))
 }

@@ -17,7 +17,6 @@ use crate::text::cache::DEFAULT_ENTRIES;
 use crate::weights::{read_config, ModelFolder, TensorStore};
 use crate::{Device, Dtype, Error, Result};
 
-use super::limits::PositionLimits;
 use super::rules::{wan_defaults, SizeRule, MAX_SEQUENCE_LENGTH};
 use super::text_encoder::Umt5Config;
 use super::transformer::WanTransformerConfig;
@@ -222,12 +221,6 @@ impl WanSpec {
             patch_h: patch[1] as u32,
             patch_w: patch[2] as u32,
         }
-    }
-
-    /// The positions the (first) transformer can embed.
-    pub fn limits(&self) -> PositionLimits {
-        let t = &self.transformers[0];
-        PositionLimits::new(t.rope_max_seq_len, &t.patch_size)
     }
 
     /// Parameters of the text encoder (for `describe` while it is released).
@@ -921,7 +914,6 @@ pub fn estimate_folder(
     let rule = spec.rule();
     let r = req.resolve(&wan_defaults(), |f| rule.nearest_frames(f))?;
     rule.check(r.width, r.height, r.frames)?;
-    spec.limits().check(&rule, r.width, r.height, r.frames)?;
     spec.estimate(&r, opts, Residency::fresh())
 }
 

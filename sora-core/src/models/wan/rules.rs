@@ -1,8 +1,9 @@
 //! Wan's request rules: diffusers' `WanPipeline` defaults; width and height
 //! multiples of (VAE spatial factor × patch size), frame counts of the form
 //! `1 + k × temporal factor`; the modes a folder can run; step counts its
-//! scheduler can walk; the positions the transformer can embed
-//! ([`PositionLimits`]). Errors name the nearest valid values.
+//! scheduler can walk; and, for running (`check_run`), the positions the
+//! transformer can embed ([`PositionLimits`]). Errors name the nearest valid
+//! values.
 
 use std::path::PathBuf;
 
@@ -70,8 +71,6 @@ impl Rules for WanRules {
             ));
         }
         self.size.check(req.width, req.height, req.frames)?;
-        self.limits
-            .check(&self.size, req.width, req.height, req.frames)?;
         match &req.mode {
             Mode::Image(_) => {
                 let concat = self.in_channels > self.latent_channels;
@@ -112,6 +111,11 @@ impl Rules for WanRules {
         let scheduler = sampler::from_config(&self.scheduler_config)?;
         sampler::check_steps(scheduler.as_ref(), req.steps as usize, strength)?;
         Ok(())
+    }
+
+    fn check_run(&self, req: &Resolved) -> Result<()> {
+        self.limits
+            .check(&self.size, req.width, req.height, req.frames)
     }
 }
 
