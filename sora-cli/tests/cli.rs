@@ -767,7 +767,10 @@ fn score_prints_the_report_and_its_json() {
 
 /// `args` (from [`small_args`]) with the value after `flag` replaced by `value`.
 fn with<'a>(mut args: Vec<&'a str>, flag: &str, value: &'a str) -> Vec<&'a str> {
-    let i = args.iter().position(|a| *a == flag).expect("a flag of small_args");
+    let i = args
+        .iter()
+        .position(|a| *a == flag)
+        .expect("a flag of small_args");
     args[i + 1] = value;
     args
 }
@@ -816,7 +819,12 @@ fn a_size_beyond_the_rotary_tables_is_refused_before_allocating() {
     // Baseline: the model loads, the request is refused at the size rule.
     let a = with(small_args(ms, os), "--width", "30");
     let (base, base_mb) = sora_peak_mb(&a);
-    assert_eq!(base.status.code(), Some(2), "{}", String::from_utf8_lossy(&base.stderr));
+    assert_eq!(
+        base.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&base.stderr)
+    );
     // The command: 100000x100000 with a budget that lets anything through.
     let mut a = with(small_args(ms, os), "--width", "100000");
     a = with(a, "--height", "100000");
@@ -824,9 +832,14 @@ fn a_size_beyond_the_rotary_tables_is_refused_before_allocating() {
     let (o, peak_mb) = sora_peak_mb(&a);
     let err = String::from_utf8_lossy(&o.stderr);
     assert_eq!(o.status.code(), Some(2), "{err}");
-    assert!(err.contains("rope_max_seq_len") && err.contains("largest valid width"), "{err}");
+    assert!(
+        err.contains("rope_max_seq_len") && err.contains("largest valid width"),
+        "{err}"
+    );
     let growth = peak_mb - base_mb;
-    eprintln!("rope limit: peak {peak_mb:.0} MiB, baseline {base_mb:.0} MiB, growth {growth:.1} MiB");
+    eprintln!(
+        "rope limit: peak {peak_mb:.0} MiB, baseline {base_mb:.0} MiB, growth {growth:.1} MiB"
+    );
     assert!(growth < 100.0, "grew {growth:.0} MiB before refusing");
     assert!(!out.exists());
 }
@@ -846,10 +859,16 @@ fn a_users_file_is_never_replaced_without_overwrite() {
         let o = sora(&small_args(ms, out.to_str().unwrap()));
         let err = String::from_utf8_lossy(&o.stderr);
         assert_eq!(o.status.code(), Some(2), "{err}");
-        assert!(err.contains(out.to_str().unwrap()) && err.contains("--overwrite"), "{err}");
+        assert!(
+            err.contains(out.to_str().unwrap()) && err.contains("--overwrite"),
+            "{err}"
+        );
     }
     assert_eq!(std::fs::read(&mp4).unwrap(), b"my holiday video");
-    assert_eq!(std::fs::read(frames.join("0000.png")).unwrap(), b"my drawing");
+    assert_eq!(
+        std::fs::read(frames.join("0000.png")).unwrap(),
+        b"my drawing"
+    );
     // With --overwrite it is replaced; then our own output is replaced freely.
     let mut a = small_args(ms, mp4.to_str().unwrap());
     a.push("--overwrite");
@@ -927,7 +946,10 @@ fn a_second_run_on_the_same_path_is_refused_while_the_first_runs() {
     let o = sora(&small_args(ms, os));
     let err = String::from_utf8_lossy(&o.stderr);
     assert_eq!(o.status.code(), Some(2), "{err}");
-    assert!(err.contains(&format!("in use by process {}", first.id())), "{err}");
+    assert!(
+        err.contains(&format!("in use by process {}", first.id())),
+        "{err}"
+    );
     let _ = first.kill();
     let _ = first.wait();
 }

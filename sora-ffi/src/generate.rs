@@ -108,14 +108,7 @@ pub unsafe extern "C" fn sora_generate_to_file(
 ) -> sora_status {
     ffi_boundary!("sora_generate_to_file", {
         to_file(
-            pipeline,
-            request,
-            path,
-            0,
-            progress,
-            user,
-            cancel,
-            meta_json,
+            pipeline, request, path, 0, progress, user, cancel, meta_json,
         )
     })
 }

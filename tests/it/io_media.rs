@@ -10,8 +10,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use ndarray::{s, Array2, Array4, ArrayView4, Axis};
 use sora_core::io::{
-    is_sora_output, read_image, read_mp4, read_png_sequence, read_video, read_wav, save_clip, write_mp4,
-    write_png_sequence, write_wav, write_wav_as, WavFormat,
+    is_sora_output, read_image, read_mp4, read_png_sequence, read_video, read_wav, save_clip,
+    write_mp4, write_png_sequence, write_wav, write_wav_as, WavFormat,
 };
 use sora_core::{Clip, ClipMeta, Error};
 use sora_tests::workspace;
@@ -613,7 +613,10 @@ fn every_output_carries_soras_mark_and_still_reads_back() {
         assert!(is_sora_output(&p).unwrap(), "{name} is not marked");
         assert_eq!(read_image(&p).unwrap().shape(), [16, 16, 3]);
     }
-    assert_eq!(read_image(&dir.join("one.png")).unwrap(), one.frames.index_axis(Axis(0), 0));
+    assert_eq!(
+        read_image(&dir.join("one.png")).unwrap(),
+        one.frames.index_axis(Axis(0), 0)
+    );
     // The WAV's mark (a LIST chunk after the data) leaves the samples as they were.
     let (back, rate) = read_wav(&dir.join("c.wav")).unwrap();
     assert_eq!((back.shape(), rate), (&[1usize, 800][..], 16000));

@@ -148,6 +148,9 @@ fn soak_200_generations_from_4_threads() {
     assert!(totals.iter().all(|&c| c > 0), "{totals:?}");
     // Loose: a leak of a frame buffer per generation would be ~0.05 MiB here;
     // a leaked activation or latent far more. 160 samples x 0.1 = 16 MiB.
-    assert!(slope < 0.1, "RSS grows {slope:.3} MiB per generation after warm-up");
+    assert!(
+        slope < 0.1,
+        "RSS grows {slope:.3} MiB per generation after warm-up"
+    );
     assert!(growth < 64.0, "RSS grew {growth:.0} MiB after warm-up");
 }

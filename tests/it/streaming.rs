@@ -233,7 +233,9 @@ fn bad_output_paths_fail_before_any_work() {
         // A folder sora did not write is never replaced.
         (taken.clone(), |e| matches!(e, Error::InvalidRequest(_))),
         // Nor is a folder where a file should go.
-        (folder_mp4.clone(), |e| matches!(e, Error::InvalidRequest(_))),
+        (folder_mp4.clone(), |e| {
+            matches!(e, Error::InvalidRequest(_))
+        }),
     ];
     for (out, check) in cases {
         let mut events = 0;

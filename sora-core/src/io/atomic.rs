@@ -181,8 +181,8 @@ pub(crate) fn holds_only_frames(dir: &Path) -> Result<bool> {
         let name = name.to_string_lossy();
         let is_frame = name == super::provenance::FOLDER_MARKER
             || name
-            .strip_suffix(".png")
-            .is_some_and(|stem| !stem.is_empty() && stem.bytes().all(|b| b.is_ascii_digit()));
+                .strip_suffix(".png")
+                .is_some_and(|stem| !stem.is_empty() && stem.bytes().all(|b| b.is_ascii_digit()));
         let is_file = entry.file_type().map_err(|e| Error::io(dir, e))?.is_file();
         if !(is_frame && is_file) {
             return Ok(false);

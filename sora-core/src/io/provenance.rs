@@ -70,7 +70,11 @@ pub fn is_sora_output(path: &Path) -> Result<bool> {
         return match fs::read(&marker) {
             Ok(bytes) => Ok(serde_json::from_slice::<serde_json::Value>(&bytes)
                 .ok()
-                .and_then(|v| v.get("writer").and_then(|w| w.as_str()).map(|w| w == "sora"))
+                .and_then(|v| {
+                    v.get("writer")
+                        .and_then(|w| w.as_str())
+                        .map(|w| w == "sora")
+                })
                 .unwrap_or(false)),
             Err(_) => Ok(false),
         };

@@ -114,8 +114,8 @@ impl WavWriter {
                     WavFormat::Float32 => hound::SampleFormat::Float,
                 },
             };
-            let file = std::fs::File::create(self.staged.path())
-                .map_err(|e| Error::io(&self.path, e))?;
+            let file =
+                std::fs::File::create(self.staged.path()).map_err(|e| Error::io(&self.path, e))?;
             let w = hound::WavWriter::new(BufWriter::new(file), spec).map_err(|e| self.err(e))?;
             self.writer = Some(w);
         }

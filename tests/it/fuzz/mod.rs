@@ -190,7 +190,9 @@ fn mutate_once(rng: &mut Rng, data: &mut Vec<u8>, other: &[u8], text: bool) {
         9 => {
             // Insert a JSON token.
             let i = rng.below(len + 1);
-            let t = JSON_TOKENS[rng.below(JSON_TOKENS.len())].as_bytes().to_vec();
+            let t = JSON_TOKENS[rng.below(JSON_TOKENS.len())]
+                .as_bytes()
+                .to_vec();
             data.splice(i..i, t);
         }
         10 => {
@@ -207,7 +209,9 @@ fn mutate_once(rng: &mut Rng, data: &mut Vec<u8>, other: &[u8], text: bool) {
             while j < len && (data[j].is_ascii_digit() || data[j] == b'.') {
                 j += 1;
             }
-            let t = JSON_TOKENS[rng.below(JSON_TOKENS.len())].as_bytes().to_vec();
+            let t = JSON_TOKENS[rng.below(JSON_TOKENS.len())]
+                .as_bytes()
+                .to_vec();
             data.splice(i..j, t);
         }
         _ => {}
@@ -284,9 +288,10 @@ pub(crate) fn fuzz(t: &Target) -> Report {
                 .unwrap_or(1)
         })
         | 1;
-    let scratch = root()
-        .join("target/fuzz/scratch")
-        .join(format!("{}-{}", t.name, std::process::id()));
+    let scratch =
+        root()
+            .join("target/fuzz/scratch")
+            .join(format!("{}-{}", t.name, std::process::id()));
     let _ = std::fs::remove_dir_all(&scratch);
     std::fs::create_dir_all(&scratch).unwrap();
     (t.setup)(&scratch);

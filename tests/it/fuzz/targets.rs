@@ -164,9 +164,8 @@ fn index_setup(d: &Path) {
     let c = d.join("c");
     std::fs::create_dir_all(&c).unwrap();
     for (name, tensor) in [("a.safetensors", "x"), ("b.safetensors", "y")] {
-        let header = format!(
-            "{{\"{tensor}\":{{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]}}}}"
-        );
+        let header =
+            format!("{{\"{tensor}\":{{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]}}}}");
         let mut bytes = (header.len() as u64).to_le_bytes().to_vec();
         bytes.extend_from_slice(header.as_bytes());
         bytes.extend_from_slice(&[0u8; 8]);
@@ -189,7 +188,11 @@ fn model_folder(d: &Path) -> sora_core::Result<String> {
     Ok(format!(
         "{} components, estimate {}",
         folder.components().len(),
-        if est.total_mb > 0.0 { "positive" } else { "zero" }
+        if est.total_mb > 0.0 {
+            "positive"
+        } else {
+            "zero"
+        }
     ))
 }
 

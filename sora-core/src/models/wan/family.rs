@@ -10,9 +10,9 @@ use serde::Deserialize;
 use tch::{Device as TchDevice, Kind, Tensor};
 
 use super::image_encoder::WanImageEncoder;
+use super::limits::PositionLimits;
 use super::memory::{Residency, WanSpec};
 use super::preprocess::{frames_to_tensor, image_to_tensor};
-use super::limits::PositionLimits;
 use super::rules::{SizeRule, WanRules, MAX_SEQUENCE_LENGTH};
 use super::text_encoder::WanTextEncoder;
 use super::transformer::{CrossAttnKv, WanTransformer};
