@@ -777,6 +777,8 @@ fn with<'a>(mut args: Vec<&'a str>, flag: &str, value: &'a str) -> Vec<&'a str> 
 
 /// Runs `sora` and returns its output with its own peak resident memory in
 /// MiB (`wait4`'s `ru_maxrss`: this child only, not the other tests' children).
+// Reaped by `wait4` (which also gives its rusage), not `Child::wait`.
+#[allow(clippy::zombie_processes)]
 fn sora_peak_mb(args: &[&str]) -> (std::process::Output, f64) {
     use std::io::Read;
     let mut child = Command::new(env!("CARGO_BIN_EXE_sora"))

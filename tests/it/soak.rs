@@ -71,7 +71,7 @@ fn soak_200_generations_from_4_threads() {
             done_tx.clone(),
         );
         std::thread::spawn(move || {
-            let mut state = 0x9E37_79B9_7F4A_7C15u64 ^ (t as u64 + 1) * 0x1234_5678;
+            let mut state = 0x9E37_79B9_7F4A_7C15u64 ^ ((t as u64 + 1) * 0x1234_5678);
             // valid, invalid, cancelled
             let mut counts = [0usize; 3];
             for _ in 0..PER_THREAD {
@@ -115,8 +115,8 @@ fn soak_200_generations_from_4_threads() {
         let (_, c) = done_rx
             .recv_timeout(Duration::from_secs(600))
             .expect("a soak thread did not finish within 10 minutes (deadlock?) or panicked");
-        for i in 0..3 {
-            totals[i] += c[i];
+        for (total, n) in totals.iter_mut().zip(c) {
+            *total += n;
         }
     }
     let secs = started.elapsed().as_secs_f64();

@@ -368,9 +368,14 @@ impl Pipeline {
             .map_err(|_| Error::Device("a previous run panicked; rebuild the pipeline".into()))
     }
 
-    /// Resolves `req` against the family's defaults and rules without running it.
+    /// Resolves `req` against the family's defaults and rules without running
+    /// it, including the limits on what the model can compute
+    /// ([`crate::family::Rules::check_run`]).
     pub fn resolve(&self, req: &Request) -> Result<Resolved> {
-        self.lock()?.rules().resolve(req)
+        let fam = self.lock()?;
+        let r = fam.rules().resolve(req)?;
+        fam.rules().check_run(&r)?;
+        Ok(r)
     }
 
     /// The memory `req` needs from here on, on the run's device, computed

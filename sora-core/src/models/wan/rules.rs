@@ -70,7 +70,13 @@ impl Rules for WanRules {
                 "Wan generates no audio; drop the audio option or use an audio-video family".into(),
             ));
         }
-        self.size.check(req.width, req.height, req.frames)?;
+        let max = [
+            self.limits.max_width(&self.size),
+            self.limits.max_height(&self.size),
+            self.limits.max_frames(&self.size),
+        ];
+        self.size
+            .check_within(req.width, req.height, req.frames, Some(max))?;
         match &req.mode {
             Mode::Image(_) => {
                 let concat = self.in_channels > self.latent_channels;
@@ -132,48 +138,81 @@ pub struct SizeRule {
     pub patch_w: u32,
 }
 
-fn around(v: u32, m: u32) -> (u32, u32) {
-    let lo = v / m * m;
-    (lo.max(m), lo + m)
+/// The valid values (multiples of `m`, at least `m`, at most `max`) nearest
+/// `v`: the one below and the one above, or one when they coincide. In u64, so
+/// that sizes near `u32::MAX` cannot overflow.
+fn around(v: u32, m: u32, max: Option<u64>) -> String {
+    let (v, m) = (u64::from(v), u64::from(m.max(1)));
+    let cap = max
+        .map_or(u64::from(u32::MAX) / m * m, |x| x / m * m)
+        .max(m);
+    let lo = (v / m * m).clamp(m, cap);
+    let hi = (v / m * m + m).clamp(m, cap);
+    if lo == hi {
+        lo.to_string()
+    } else {
+        format!("{lo} or {hi}")
+    }
 }
 
 impl SizeRule {
     /// The frame count of the form `1 + k·temporal` nearest to `frames` (at least 1).
     pub fn nearest_frames(&self, frames: u32) -> u32 {
-        let t = self.temporal.max(1);
-        let k = ((frames.max(1) - 1) as f64 / t as f64).round() as u32;
-        1 + k * t
+        let t = u64::from(self.temporal.max(1));
+        let k = ((frames.max(1) - 1) as f64 / t as f64).round() as u64;
+        // The largest count of that form that is still a u32.
+        let k = k.min((u64::from(u32::MAX) - 1) / t);
+        (1 + k * t) as u32
     }
 
     /// Checks a size and frame count, naming the nearest valid values when wrong.
     pub fn check(&self, width: u32, height: u32, frames: u32) -> Result<()> {
+        self.check_within(width, height, frames, None)
+    }
+
+    /// [`SizeRule::check`] with the largest valid `[width, height, frames]`
+    /// (e.g. the rotary tables' [`PositionLimits`]): no value beyond them is
+    /// suggested.
+    pub fn check_within(
+        &self,
+        width: u32,
+        height: u32,
+        frames: u32,
+        max: Option<[u64; 3]>,
+    ) -> Result<()> {
         let mh = self.spatial * self.patch_h;
         let mw = self.spatial * self.patch_w;
         let mut problems = Vec::new();
-        if width % mw != 0 || width == 0 {
-            let (a, b) = around(width, mw);
+        if width % mw.max(1) != 0 || width == 0 {
             problems.push(format!(
-                "width {width} is not a multiple of {mw} (VAE factor {} × patch {}); nearest valid: {a} or {b}",
-                self.spatial, self.patch_w
+                "width {width} is not a multiple of {mw} (VAE factor {} × patch {}); nearest valid: {}",
+                self.spatial,
+                self.patch_w,
+                around(width, mw, max.map(|m| m[0]))
             ));
         }
-        if height % mh != 0 || height == 0 {
-            let (a, b) = around(height, mh);
+        if height % mh.max(1) != 0 || height == 0 {
             problems.push(format!(
-                "height {height} is not a multiple of {mh} (VAE factor {} × patch {}); nearest valid: {a} or {b}",
-                self.spatial, self.patch_h
+                "height {height} is not a multiple of {mh} (VAE factor {} × patch {}); nearest valid: {}",
+                self.spatial,
+                self.patch_h,
+                around(height, mh, max.map(|m| m[1]))
             ));
         }
         let t = self.temporal.max(1);
         if frames == 0 || (frames - 1) % t != 0 {
-            let lo = if frames == 0 {
-                1
+            // Valid counts are 1 + k·t: nearest to `frames - 1` among multiples of t (0 allowed).
+            let (f, t64) = (u64::from(frames.max(1) - 1), u64::from(t));
+            let cap = max.map_or(u64::from(u32::MAX) - 1, |m| m[2].max(1) - 1) / t64 * t64;
+            let lo = (f / t64 * t64).min(cap) + 1;
+            let hi = (f / t64 * t64 + t64).min(cap) + 1;
+            let near = if lo == hi {
+                lo.to_string()
             } else {
-                (frames - 1) / t * t + 1
+                format!("{lo} or {hi}")
             };
             problems.push(format!(
-                "frames {frames} must be 1 + a multiple of {t}; nearest valid: {lo} or {}",
-                lo + t
+                "frames {frames} must be 1 + a multiple of {t}; nearest valid: {near}"
             ));
         }
         if problems.is_empty() {
@@ -204,5 +243,49 @@ mod tests {
         assert_eq!(WAN21.nearest_frames(80), 81);
         assert_eq!(WAN21.nearest_frames(1), 1);
         assert_eq!(WAN21.nearest_frames(32), 33);
+    }
+
+    #[test]
+    fn suggestions_are_valid_sizes_even_at_the_extremes() {
+        // Below the multiple: one suggestion, never 0.
+        let e = WAN21.check(8, 0, 0).unwrap_err().to_string();
+        assert!(
+            e.contains(
+                "width 8 is not a multiple of 16 (VAE factor 8 × patch 2); nearest valid: 16;"
+            ),
+            "{e}"
+        );
+        assert!(
+            e.contains("height 0") && e.contains("nearest valid: 16"),
+            "{e}"
+        );
+        assert!(
+            e.contains("frames 0") && e.contains("nearest valid: 1 or 5"),
+            "{e}"
+        );
+        // Near u32::MAX: no overflow, no wrapped value.
+        let e = WAN21
+            .check(u32::MAX, 16, u32::MAX - 1)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("nearest valid: 4294967280;"), "{e}");
+        assert!(e.contains("nearest valid: 4294967293"), "{e}");
+        assert_eq!(WAN21.nearest_frames(u32::MAX), 4294967293);
+        // Within the rotary tables' limits: nothing beyond them is suggested.
+        let e = WAN21
+            .check_within(520, 16, 127, Some([512, 512, 125]))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("width 520") && e.contains("nearest valid: 512;"),
+            "{e}"
+        );
+        assert!(
+            e.contains("frames 127") && e.contains("nearest valid: 125"),
+            "{e}"
+        );
+        for v in ["4294967296", " 0 ", "528"] {
+            assert!(!e.contains(v), "{e}");
+        }
     }
 }
