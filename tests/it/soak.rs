@@ -4,6 +4,7 @@
 //! valid result equal to a sequential reference, every invalid request refused
 //! with `InvalidRequest`, every cancelled run `Cancelled`, and resident memory
 //! that does not grow after warm-up (the slope is printed and loosely bounded).
+//! It runs in a process of its own so that the memory it measures is its own.
 
 use std::collections::HashMap;
 use std::sync::mpsc;
@@ -47,8 +48,37 @@ fn next(state: &mut u64) -> u64 {
     *state
 }
 
+/// Runs the soak in a process of its own (this test binary, filtered to the
+/// ignored test below), so that the resident memory it measures is its own and
+/// not that of the tests running beside it.
 #[test]
 fn soak_200_generations_from_4_threads() {
+    let out = std::process::Command::new(std::env::current_exe().unwrap())
+        .args([
+            "soak::soak_in_its_own_process",
+            "--exact",
+            "--ignored",
+            "--nocapture",
+            "--test-threads",
+            "1",
+        ])
+        .output()
+        .unwrap();
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    eprint!("{stderr}");
+    assert!(out.status.success(), "{stdout}");
+    assert!(
+        stdout.contains("1 passed"),
+        "the soak did not run: {stdout}"
+    );
+}
+
+#[test]
+#[ignore = "run in its own process by soak_200_generations_from_4_threads"]
+fn soak_in_its_own_process() {
     let model = fixture("wan_pipeline/t2v_21/model");
     let pipe = Arc::new(Pipeline::builder().model(&model).build().unwrap());
     // The sequential reference of every valid request.
