@@ -295,14 +295,16 @@ impl WanSpec {
                 batch: 1,
                 seq,
                 d_model: t.d_model as u64,
-                inner: (t.num_heads * t.d_kv) as u64,
+                inner: t.num_heads.saturating_mul(t.d_kv) as u64,
                 d_ff: t.d_ff as u64,
                 heads: t.num_heads as u64,
             },
             dtype,
         );
-        let embedding = seq * t.d_model as u64 * e;
-        let cache = state.cache_entries.max(2) as u64 * embedding;
+        // Saturating: the sizes come from config files (a negative `d_model`
+        // read as u64 overflowed here under the fuzzer).
+        let embedding = seq.saturating_mul(t.d_model as u64).saturating_mul(e);
+        let cache = (state.cache_entries.max(2) as u64).saturating_mul(embedding);
 
         // CLIP image tokens (Wan 2.1 I2V / FLF2V).
         let clip_tokens = match (&req.mode, &self.image) {
