@@ -66,7 +66,7 @@ pub const ALLOCATOR_SLACK_CAP: u64 = 1 << 30;
 /// The allocator's slack on a phase whose counted working set is `activations`
 /// bytes ([`ALLOCATOR_SLACK_PERCENT`], capped by [`ALLOCATOR_SLACK_CAP`] on the CPU).
 pub fn allocator_slack(activations: u64, device: Device) -> u64 {
-    let slack = activations * ALLOCATOR_SLACK_PERCENT / 100;
+    let slack = activations.saturating_mul(ALLOCATOR_SLACK_PERCENT) / 100;
     match device {
         Device::Cpu => slack.min(ALLOCATOR_SLACK_CAP),
         Device::Cuda(_) => slack,
