@@ -36,8 +36,8 @@ pub(crate) fn parent_of(target: &Path) -> Result<PathBuf> {
         _ => PathBuf::from("."),
     };
     if let Err(e) = fs::metadata(&parent) {
-        if super::provenance::is_loop(&e) {
-            return Err(super::provenance::path_error(&parent, e));
+        if super::paths::is_loop(&e) {
+            return Err(super::paths::path_error(&parent, e));
         }
     }
     if !parent.is_dir() {
@@ -173,13 +173,13 @@ fn not_a_frame_folder(target: &Path) -> Error {
 }
 
 /// True when `dir` holds only files named like `0000.png` (or nothing), and
-/// at most sora's marker file ([`super::provenance::FOLDER_MARKER`]).
+/// at most sora's marker file ([`super::paths::FOLDER_MARKER`]).
 pub(crate) fn holds_only_frames(dir: &Path) -> Result<bool> {
     for entry in fs::read_dir(dir).map_err(|e| Error::io(dir, e))? {
         let entry = entry.map_err(|e| Error::io(dir, e))?;
         let name = entry.file_name();
         let name = name.to_string_lossy();
-        let is_frame = name == super::provenance::FOLDER_MARKER
+        let is_frame = name == super::paths::FOLDER_MARKER
             || name
                 .strip_suffix(".png")
                 .is_some_and(|stem| !stem.is_empty() && stem.bytes().all(|b| b.is_ascii_digit()));

@@ -12,6 +12,7 @@
 mod atomic;
 mod image;
 mod mp4;
+mod paths;
 pub mod provenance;
 mod wav;
 

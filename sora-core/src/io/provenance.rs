@@ -19,8 +19,8 @@ use std::path::{Path, PathBuf};
 
 use crate::{Error, Result};
 
-/// The marker file sora writes inside a folder of PNG frames.
-pub const FOLDER_MARKER: &str = ".sora-output.json";
+pub use super::paths::FOLDER_MARKER;
+pub(crate) use super::paths::{is_loop, path_error};
 
 /// How an output file or folder is written.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -115,30 +115,6 @@ pub fn check_replaceable(path: &Path, options: &WriteOptions) -> Result<()> {
          or overwrite: --overwrite, Python overwrite=True, C SORA_WRITE_OVERWRITE)",
         path.display()
     )))
-}
-
-/// An I/O error on `path`, a symbolic-link loop said as such.
-pub(crate) fn path_error(path: &Path, e: std::io::Error) -> Error {
-    if is_loop(&e) {
-        return Error::io(
-            path,
-            std::io::Error::new(e.kind(), "a symbolic link loop (too many levels of links)"),
-        );
-    }
-    Error::io(path, e)
-}
-
-/// Whether `e` is ELOOP (too many levels of symbolic links).
-pub(crate) fn is_loop(e: &std::io::Error) -> bool {
-    #[cfg(unix)]
-    {
-        e.raw_os_error() == Some(libc::ELOOP)
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = e;
-        false
-    }
 }
 
 /// Reads into `buf` until it is full or the file ends; returns the count.

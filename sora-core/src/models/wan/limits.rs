@@ -5,7 +5,7 @@
 //! refuses it with [`Error::InvalidRequest`] naming the limit and the largest
 //! valid size (a valid size: never 0, always a multiple the size rule takes).
 
-use super::rules::SizeRule;
+use super::size::SizeRule;
 use crate::{Error, Result};
 
 /// The positions one Wan transformer can embed, per axis of the latent grid.

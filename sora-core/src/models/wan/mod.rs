@@ -9,6 +9,7 @@ mod memory;
 pub mod params;
 pub mod preprocess;
 pub mod rules;
+pub mod size;
 pub mod text_encoder;
 pub mod transformer;
 pub mod vae;
