@@ -15,6 +15,12 @@
 #include <stdint.h>
 
 /**
+ * `sora_generate_to_file_ex` flag: replace an existing output that sora did
+ * not write (a folder still only when it holds nothing but PNG frames).
+ */
+#define SORA_WRITE_OVERWRITE 1
+
+/**
  * The result of every sora call that can fail. `SORA_OK` is 0; every other
  * value comes with a message from `sora_last_error()`.
  */
@@ -299,6 +305,11 @@ enum sora_status sora_generate(const struct sora_pipeline *pipeline,
  * - `meta_json` (nullable): receives the clip's metadata as a JSON object
  *   (UTF-8), to be freed with `sora_string_free`.
  *
+ * An existing `path` is replaced only when sora wrote it (see
+ * `sora_generate_to_file_ex` to overwrite); otherwise
+ * `SORA_ERR_INVALID_ARGUMENT` before any work, as for a second run writing
+ * the same path at once ("in use by process N").
+ *
  * Errors as `sora_generate`, plus `SORA_ERR_IO` for an output that cannot
  * be written (checked before any work).
  */
@@ -309,6 +320,19 @@ enum sora_status sora_generate_to_file(const struct sora_pipeline *pipeline,
                                        void *user,
                                        const struct sora_cancel *cancel,
                                        char **meta_json);
+
+/**
+ * `sora_generate_to_file` with `flags`: 0 or `SORA_WRITE_OVERWRITE`
+ * (other bits: `SORA_ERR_INVALID_ARGUMENT`).
+ */
+enum sora_status sora_generate_to_file_ex(const struct sora_pipeline *pipeline,
+                                          const struct sora_request *request,
+                                          const char *path,
+                                          uint32_t flags,
+                                          sora_progress_fn progress,
+                                          void *user,
+                                          const struct sora_cancel *cancel,
+                                          char **meta_json);
 
 /**
  * Frees a string that sora allocated for the caller (`sora_generate_to_file`'s

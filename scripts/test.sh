@@ -20,6 +20,10 @@ python tests/fixtures/build_all.py
 step "cargo test"
 cargo test --workspace
 
+step "fuzz: every reader of untrusted bytes, 15 s per target (docs/reliability.md)"
+# The harness is in the test binary `cargo test` built above: no extra build.
+bash scripts/fuzz.sh
+
 step "side-by-side harness smoke (tiny: sora and diffusers run and agree)"
 python benches/compare/run.py --size tiny --reps 1 --check-only
 

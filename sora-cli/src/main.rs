@@ -17,7 +17,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use sora_core::family::params::set_known_text;
 use sora_core::{
     io, CancelToken, Device, Dtype, Error, ErrorKind, ImageInput, Phase, Pipeline, Progress,
-    Request, VideoInput,
+    Request, VideoInput, WriteOptions,
 };
 
 /// Generate video (and audio) with open-weight diffusion models, locally.
@@ -54,8 +54,13 @@ struct GenerateArgs {
     #[arg(long)]
     prompt: String,
     /// Output: a .mp4 file, a .wav file, or a folder for 0000.png, 0001.png, …
+    /// An existing output is replaced only when sora wrote it (see --overwrite).
     #[arg(long)]
     out: PathBuf,
+    /// Replace an existing --out that sora did not write (a folder still only
+    /// when it holds nothing but PNG frames).
+    #[arg(long)]
+    overwrite: bool,
     /// What to steer away from (the family's default when unset).
     #[arg(long)]
     negative_prompt: Option<String>,
@@ -293,6 +298,10 @@ fn check_out_path(out: &std::path::Path) -> sora_core::Result<()> {
 
 fn generate(a: GenerateArgs) -> sora_core::Result<()> {
     check_out_path(&a.out)?;
+    let write = WriteOptions::default().overwrite(a.overwrite);
+    // Before the model is loaded: a user's file at --out is never replaced
+    // (checked again, under the output's lock, when the run starts).
+    io::check_replaceable(&a.out, &write)?;
     let device: Device = a.device.parse()?;
     let dtype: Dtype = a.dtype.parse()?;
     let req = build_request(&a)?;
@@ -390,7 +399,7 @@ fn generate(a: GenerateArgs) -> sora_core::Result<()> {
 
     // Decoded chunk by chunk straight into --out (never the whole clip in
     // memory); a cancelled or failed run leaves no file behind.
-    let result = pipe.generate_to_file(&req, &mut progress, &a.out);
+    let result = pipe.generate_to_file_with(&req, &mut progress, &a.out, write);
     bar.finish_and_clear();
     let mut meta = result?;
     meta.timings.load_s = load_s;

@@ -818,3 +818,194 @@ fn verify_reads_the_marks_and_the_visible_flag_reaches_the_pipeline() {
     let o = sora(&["verify", &format!("{ds}/missing.mp4")]);
     assert_eq!(o.status.code(), Some(1));
 }
+
+/// `args` (from [`small_args`]) with the value after `flag` replaced by `value`.
+fn with<'a>(mut args: Vec<&'a str>, flag: &str, value: &'a str) -> Vec<&'a str> {
+    let i = args
+        .iter()
+        .position(|a| *a == flag)
+        .expect("a flag of small_args");
+    args[i + 1] = value;
+    args
+}
+
+/// Runs `sora` and returns its output with its own peak resident memory in
+/// MiB (`wait4`'s `ru_maxrss`: this child only, not the other tests' children).
+// Reaped by `wait4` (which also gives its rusage), not `Child::wait`.
+#[allow(clippy::zombie_processes)]
+fn sora_peak_mb(args: &[&str]) -> (std::process::Output, f64) {
+    use std::io::Read;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_sora"))
+        .args(args)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The outputs are small: read after the child ends.
+    let pid = child.id() as libc::pid_t;
+    let mut status = 0;
+    // SAFETY: rusage is plain data; wait4 fills it for our own child.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    let r = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+    assert_eq!(r, pid, "wait4 failed");
+    let (mut out, mut err) = (Vec::new(), Vec::new());
+    child.stdout.take().unwrap().read_to_end(&mut out).unwrap();
+    child.stderr.take().unwrap().read_to_end(&mut err).unwrap();
+    let code = if libc::WIFEXITED(status) {
+        libc::WEXITSTATUS(status)
+    } else {
+        -1
+    };
+    use std::os::unix::process::ExitStatusExt;
+    let o = std::process::Output {
+        status: std::process::ExitStatus::from_raw(code << 8),
+        stdout: out,
+        stderr: err,
+    };
+    (o, usage.ru_maxrss as f64 / 1024.0)
+}
+
+#[test]
+fn a_size_beyond_the_rotary_tables_is_refused_before_allocating() {
+    let m = model();
+    let ms = m.to_str().unwrap();
+    let dir = scratch("rope_limit");
+    let out = dir.join("o");
+    let os = out.to_str().unwrap();
+    // Baseline: the model loads, the request is refused at the size rule.
+    let a = with(small_args(ms, os), "--width", "30");
+    let (base, base_mb) = sora_peak_mb(&a);
+    assert_eq!(
+        base.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&base.stderr)
+    );
+    // The command: 100000x100000 with a budget that lets anything through.
+    let mut a = with(small_args(ms, os), "--width", "100000");
+    a = with(a, "--height", "100000");
+    a.extend(["--memory-budget", "999999999999"]);
+    let (o, peak_mb) = sora_peak_mb(&a);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("rope_max_seq_len") && err.contains("largest valid width"),
+        "{err}"
+    );
+    let growth = peak_mb - base_mb;
+    eprintln!(
+        "rope limit: peak {peak_mb:.0} MiB, baseline {base_mb:.0} MiB, growth {growth:.1} MiB"
+    );
+    assert!(growth < 100.0, "grew {growth:.0} MiB before refusing");
+    assert!(!out.exists());
+}
+
+#[test]
+fn a_users_file_is_never_replaced_without_overwrite() {
+    let m = model();
+    let ms = m.to_str().unwrap();
+    let dir = scratch("provenance");
+    // A user's own MP4 and frame folder.
+    let mp4 = dir.join("x.mp4");
+    std::fs::write(&mp4, b"my holiday video").unwrap();
+    let frames = dir.join("d");
+    std::fs::create_dir(&frames).unwrap();
+    std::fs::write(frames.join("0000.png"), b"my drawing").unwrap();
+    for out in [&mp4, &frames] {
+        let o = sora(&small_args(ms, out.to_str().unwrap()));
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{err}");
+        assert!(
+            err.contains(out.to_str().unwrap()) && err.contains("--overwrite"),
+            "{err}"
+        );
+    }
+    assert_eq!(std::fs::read(&mp4).unwrap(), b"my holiday video");
+    assert_eq!(
+        std::fs::read(frames.join("0000.png")).unwrap(),
+        b"my drawing"
+    );
+    // With --overwrite it is replaced; then our own output is replaced freely.
+    let mut a = small_args(ms, mp4.to_str().unwrap());
+    a.push("--overwrite");
+    let o = sora(&a);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(io::is_sora_output(&mp4).unwrap());
+    for out in [&mp4, &dir.join("fresh")] {
+        for _ in 0..2 {
+            let o = sora(&small_args(ms, out.to_str().unwrap()));
+            assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        }
+    }
+    assert!(io::is_sora_output(&dir.join("fresh")).unwrap());
+    // A .wav output carries the mark too.
+    let wav = dir.join("a.wav");
+    std::fs::write(&wav, b"RIFF\x04\0\0\0WAVE").unwrap();
+    assert!(!io::is_sora_output(&wav).unwrap());
+    // Nothing else is left: no lock files, no temporaries.
+    let mut names: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["a.wav", "d", "fresh", "x.mp4"]);
+}
+
+#[test]
+fn leftovers_of_a_killed_run_are_removed_by_the_next_run() {
+    let m = model();
+    let ms = m.to_str().unwrap();
+    let dir = scratch("debris");
+    let out = dir.join("x.mp4");
+    // What a run killed with SIGKILL leaves: its temporaries (two for an MP4,
+    // a partial frame folder for a folder output) and its lock file.
+    let dead = 99_999_999u32;
+    std::fs::write(dir.join(format!(".x.mp4.sora-{dead}-0.tmp")), b"partial").unwrap();
+    std::fs::write(dir.join(format!(".x.mp4.sora-{dead}-1.tmp")), b"spool").unwrap();
+    std::fs::write(dir.join(".x.mp4.sora.lock"), dead.to_string()).unwrap();
+    let partial = dir.join(format!(".f.sora-{dead}-0.tmp"));
+    std::fs::create_dir(&partial).unwrap();
+    std::fs::write(partial.join("0000.png"), b"x").unwrap();
+    for target in [&out, &dir.join("f")] {
+        let o = sora(&small_args(ms, target.to_str().unwrap()));
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    }
+    let mut names: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["f", "x.mp4"]);
+}
+
+#[test]
+fn a_second_run_on_the_same_path_is_refused_while_the_first_runs() {
+    let m = model();
+    let ms = m.to_str().unwrap();
+    let dir = scratch("lock");
+    let out = dir.join("x.mp4");
+    let os = out.to_str().unwrap();
+    // A slow first run: many steps.
+    let slow = with(small_args(ms, os), "--steps", "1000");
+    let mut first = Command::new(env!("CARGO_BIN_EXE_sora"))
+        .args(&slow)
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let lock = dir.join(".x.mp4.sora.lock");
+    let mut waited = 0;
+    while !lock.exists() && waited < 600 {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        waited += 1;
+    }
+    assert!(lock.exists(), "the first run never took its lock");
+    let o = sora(&small_args(ms, os));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains(&format!("in use by process {}", first.id())),
+        "{err}"
+    );
+    let _ = first.kill();
+    let _ = first.wait();
+}

@@ -41,7 +41,7 @@ pub use nn::tiling::VaeTiling;
 pub use nn::Offload;
 pub use pipeline::{
     CancelToken, Clip, ClipMeta, ImageInput, Mode, Phase, Pipeline, PipelineBuilder, Progress,
-    Request, StepInfo, Timings, VideoInput,
+    Request, StepInfo, Timings, VideoInput, WriteOptions,
 };
 pub use safety::WatermarkPolicy;
 

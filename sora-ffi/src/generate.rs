@@ -1,4 +1,4 @@
-//! `sora_generate` / `sora_generate_to_file`: run a request on a pipeline
+//! `sora_generate` / `sora_generate_to_file(_ex)`: run a request on a pipeline
 //! into a clip in memory or straight into a file, with an optional progress
 //! callback and an optional cancellation token.
 
@@ -6,14 +6,14 @@ use std::ffi::{c_char, c_double, c_int, c_void, CString};
 use std::path::Path;
 use std::ptr;
 
-use sora_core::{Phase, Progress, StepInfo};
+use sora_core::{Phase, Progress, StepInfo, WriteOptions};
 
 use crate::args::{give_string, handle, out_arg, str_arg};
 use crate::cancel::sora_cancel;
 use crate::clip::sora_clip;
 use crate::pipeline::sora_pipeline;
 use crate::request::sora_request;
-use crate::status::sora_status;
+use crate::status::{arg_err, sora_status, FfiResult};
 
 /// Progress callback, called on the generating thread after each denoising
 /// step with `step` in 1..=`total`, the seconds since the loop began and an
@@ -89,6 +89,11 @@ pub unsafe extern "C" fn sora_generate(
 /// - `meta_json` (nullable): receives the clip's metadata as a JSON object
 ///   (UTF-8), to be freed with `sora_string_free`.
 ///
+/// An existing `path` is replaced only when sora wrote it (see
+/// `sora_generate_to_file_ex` to overwrite); otherwise
+/// `SORA_ERR_INVALID_ARGUMENT` before any work, as for a second run writing
+/// the same path at once ("in use by process N").
+///
 /// Errors as `sora_generate`, plus `SORA_ERR_IO` for an output that cannot
 /// be written (checked before any work).
 #[no_mangle]
@@ -102,21 +107,72 @@ pub unsafe extern "C" fn sora_generate_to_file(
     meta_json: *mut *mut c_char,
 ) -> sora_status {
     ffi_boundary!("sora_generate_to_file", {
-        if !meta_json.is_null() {
-            *meta_json = ptr::null_mut();
-        }
-        let pipeline = handle(pipeline, "pipeline")?;
-        let request = handle(request, "request")?;
-        let path = str_arg(path, "path")?;
-        let mut prog = progress_of(progress, user, cancel);
-        let meta = pipeline
-            .inner
-            .generate_to_file(&request.inner, &mut prog, Path::new(path))?;
-        if !meta_json.is_null() {
-            give_string(&mut *meta_json, meta.to_json());
-        }
-        Ok(())
+        to_file(
+            pipeline, request, path, 0, progress, user, cancel, meta_json,
+        )
     })
+}
+
+/// `sora_generate_to_file_ex` flag: replace an existing output that sora did
+/// not write (a folder still only when it holds nothing but PNG frames).
+pub const SORA_WRITE_OVERWRITE: u32 = 1;
+
+/// `sora_generate_to_file` with `flags`: 0 or `SORA_WRITE_OVERWRITE`
+/// (other bits: `SORA_ERR_INVALID_ARGUMENT`).
+#[no_mangle]
+pub unsafe extern "C" fn sora_generate_to_file_ex(
+    pipeline: *const sora_pipeline,
+    request: *const sora_request,
+    path: *const c_char,
+    flags: u32,
+    progress: sora_progress_fn,
+    user: *mut c_void,
+    cancel: *const sora_cancel,
+    meta_json: *mut *mut c_char,
+) -> sora_status {
+    ffi_boundary!("sora_generate_to_file_ex", {
+        to_file(
+            pipeline, request, path, flags, progress, user, cancel, meta_json,
+        )
+    })
+}
+
+/// The body of `sora_generate_to_file(_ex)`.
+///
+/// # Safety
+/// The arguments follow `sora_generate_to_file_ex`'s contract.
+#[allow(clippy::too_many_arguments)] // one per C argument
+unsafe fn to_file(
+    pipeline: *const sora_pipeline,
+    request: *const sora_request,
+    path: *const c_char,
+    flags: u32,
+    progress: sora_progress_fn,
+    user: *mut c_void,
+    cancel: *const sora_cancel,
+    meta_json: *mut *mut c_char,
+) -> FfiResult<()> {
+    if !meta_json.is_null() {
+        *meta_json = ptr::null_mut();
+    }
+    if flags & !SORA_WRITE_OVERWRITE != 0 {
+        return Err(arg_err(format!(
+            "unknown write flags {flags:#x} (known: SORA_WRITE_OVERWRITE = 1)"
+        )));
+    }
+    let pipeline = handle(pipeline, "pipeline")?;
+    let request = handle(request, "request")?;
+    let path = str_arg(path, "path")?;
+    let mut prog = progress_of(progress, user, cancel);
+    let write = WriteOptions::default().overwrite(flags & SORA_WRITE_OVERWRITE != 0);
+    let meta =
+        pipeline
+            .inner
+            .generate_to_file_with(&request.inner, &mut prog, Path::new(path), write)?;
+    if !meta_json.is_null() {
+        give_string(&mut *meta_json, meta.to_json());
+    }
+    Ok(())
 }
 
 /// Frees a string that sora allocated for the caller (`sora_generate_to_file`'s

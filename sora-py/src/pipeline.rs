@@ -77,7 +77,7 @@ impl Options {
         threads: Option<&Bound<'_, PyAny>>,
         batch_guidance: bool,
         step_cache: Option<f32>,
-        memory_budget_mb: Option<u64>,
+        memory_budget_mb: Option<&Bound<'_, PyAny>>,
         offload_text_encoder: bool,
         vae_tiling: Option<&Bound<'_, PyAny>>,
         offload: Option<String>,
@@ -97,6 +97,9 @@ impl Options {
                 ));
             }),
         };
+        // A negative or non-integer budget is an InvalidRequestError, not
+        // Python's OverflowError / TypeError.
+        let memory_budget_mb = args::opt_uint::<u64>("memory_budget_mb", memory_budget_mb)?;
         // `True`/`False`, or `(H, W, SH, SW)`: translated to the core's text
         // option, which checks it.
         let vae_tiling: Option<String> = match vae_tiling {
@@ -427,7 +430,7 @@ impl PyPipeline {
         threads: Option<&Bound<'_, PyAny>>,
         batch_guidance: bool,
         step_cache: Option<f32>,
-        memory_budget_mb: Option<u64>,
+        memory_budget_mb: Option<&Bound<'_, PyAny>>,
         offload_text_encoder: bool,
         vae_tiling: Option<&Bound<'_, PyAny>>,
         offload: Option<String>,
@@ -549,11 +552,13 @@ impl PyPipeline {
     /// as it goes, so memory stays flat however long the clip (the way to
     /// write long clips): `.mp4`, `.wav`, or a folder for a PNG sequence. The
     /// file appears whole or not at all. Takes the keywords of `generate`;
-    /// returns the clip's metadata (the dict `Clip.meta` would hold).
+    /// returns the clip's metadata (the dict `Clip.meta` would hold). An
+    /// existing `path` is replaced only when sora wrote it, or with
+    /// `overwrite=True` (`InvalidRequestError` otherwise, before any work).
     #[pyo3(signature = (
         path, prompt, *, negative_prompt=None, width=None, height=None, frames=None, seconds=None,
         fps=None, steps=None, guidance=None, guidance_2=None, seed=None, image=None, video=None, strength=None,
-        on_step=None, **params
+        on_step=None, overwrite=false, **params
     ))]
     #[allow(clippy::too_many_arguments)]
     fn generate_to_file<'py>(
@@ -575,9 +580,11 @@ impl PyPipeline {
         video: Option<&Bound<'_, PyAny>>,
         strength: Option<&Bound<'_, PyAny>>,
         on_step: Option<&Bound<'_, PyAny>>,
+        overwrite: bool,
         params: Option<&Bound<'_, PyDict>>,
     ) -> PyResult<Bound<'py, PyDict>> {
         let path: PathBuf = args::path("path", path)?;
+        let write = sora_core::WriteOptions::default().overwrite(overwrite);
         let a = Args::parse(
             prompt,
             [
@@ -598,7 +605,7 @@ impl PyPipeline {
             params,
         )?;
         let meta = self.run(py, a, on_step, |pipe, req, progress| {
-            pipe.generate_to_file(req, progress, &path)
+            pipe.generate_to_file_with(req, progress, &path, write)
         })?;
         py.import("json")?
             .call_method1("loads", (meta.to_json(),))?

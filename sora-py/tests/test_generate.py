@@ -304,3 +304,18 @@ def test_generate_to_file_failures_leave_nothing(pipe, tmp_path):
         pipe.generate_to_file(42, "a fox", **SMALL)
     with pytest.raises(sora.InvalidRequestError):
         pipe.generate_to_file(tmp_path / "x.mp4", "a fox", steps=-1)
+
+
+def test_generate_to_file_never_replaces_a_users_file(pipe, tmp_path):
+    """An existing file sora did not write is refused before any work;
+    `overwrite=True` replaces it; sora's own output is replaced freely."""
+    mine = tmp_path / "mine.mp4"
+    mine.write_bytes(b"my holiday video")
+    steps = []
+    with pytest.raises(sora.InvalidRequestError, match="not written by sora"):
+        pipe.generate_to_file(mine, "a fox", on_step=lambda s, *a: steps.append(s), **SMALL)
+    assert steps == [] and mine.read_bytes() == b"my holiday video"
+    pipe.generate_to_file(mine, "a fox", overwrite=True, **SMALL)
+    assert mine.stat().st_size > 1000
+    pipe.generate_to_file(mine, "a fox", **SMALL)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["mine.mp4"]

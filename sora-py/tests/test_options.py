@@ -108,3 +108,9 @@ def test_estimates_before_and_after_loading(pipe, wan_model):
         pipe.estimate(width=30)
     with pytest.raises(sora.WeightsError):
         sora.estimate("/nonexistent/model")
+
+
+@pytest.mark.parametrize("bad", [-5, 1.5, "10", True])
+def test_bad_memory_budget_is_an_invalid_request(wan_model, bad):
+    with pytest.raises(sora.InvalidRequestError, match="memory_budget_mb"):
+        sora.Pipeline(wan_model, memory_budget_mb=bad)

@@ -547,6 +547,22 @@ static void test_generate_to_file(const char *model) {
     EXPECT(sora_generate_to_file(p, r, cancelled, on_progress, &stop, NULL, NULL), SORA_ERR_CANCELLED, "cancel");
     CHECK(stat(cancelled, &sb) != 0, "nothing left after a cancel");
 
+    /* A file sora did not write is never replaced, unless SORA_WRITE_OVERWRITE. */
+    char mine[300];
+    snprintf(mine, sizeof mine, "%s/mine.mp4", dir);
+    FILE *f = fopen(mine, "wb");
+    CHECK(f != NULL, "write a user's file");
+    if (f) { fputs("a user's own bytes", f); fclose(f); }
+    struct progress_log untouched = {0, 0, 0, 0};
+    EXPECT(sora_generate_to_file(p, r, mine, on_progress, &untouched, NULL, NULL), INVALID, "not written by sora");
+    CHECK(untouched.calls == 0, "no step ran for a refused output");
+    CHECK(stat(mine, &sb) == 0 && sb.st_size == 18, "the user's file is intact");
+    EXPECT(sora_generate_to_file_ex(p, r, mine, 0x80, NULL, NULL, NULL, NULL), INVALID, "unknown write flags");
+    EXPECT(sora_generate_to_file_ex(p, r, mine, SORA_WRITE_OVERWRITE, NULL, NULL, NULL, NULL), SORA_OK, NULL);
+    CHECK(stat(mine, &sb) == 0 && sb.st_size > 1000, "overwritten with an MP4");
+    /* Our own output is replaced without the flag. */
+    EXPECT(sora_generate_to_file_ex(p, r, mine, 0, NULL, NULL, NULL, NULL), SORA_OK, NULL);
+
     char cmd[400];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
     CHECK(system(cmd) == 0, "clean up");

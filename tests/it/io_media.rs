@@ -10,8 +10,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use ndarray::{s, Array2, Array4, ArrayView4, Axis};
 use sora_core::io::{
-    read_image, read_mp4, read_png_sequence, read_video, read_wav, save_clip, write_mp4,
-    write_png_sequence, write_wav, write_wav_as, WavFormat,
+    is_sora_output, read_image, read_mp4, read_png_sequence, read_video, read_wav, save_clip,
+    write_mp4, write_png_sequence, write_wav, write_wav_as, WavFormat,
 };
 use sora_core::{Clip, ClipMeta, Error};
 use sora_tests::workspace;
@@ -384,8 +384,16 @@ fn png_sequence_round_trip_is_exact() {
     };
     assert_eq!(
         names,
-        ["0000.png", "0001.png", "0002.png", "0003.png", "0004.png"]
+        [
+            ".sora-output.json",
+            "0000.png",
+            "0001.png",
+            "0002.png",
+            "0003.png",
+            "0004.png"
+        ]
     );
+    assert!(is_sora_output(&seq).unwrap());
     assert_eq!(read_png_sequence(&seq).unwrap(), frames);
     let clip = read_video(&seq).unwrap();
     assert_eq!(clip.frames, frames);
@@ -583,5 +591,38 @@ fn mp4_reader_survives_corrupted_files() {
         errors += usize::from(read_mp4(&bad).is_err());
     }
     assert!(errors > 0);
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn every_output_carries_soras_mark_and_still_reads_back() {
+    let dir = scratch("marks");
+    let frames = video(2, 16, 16);
+    let audio = Array2::from_shape_fn((1, 800), |(_, i)| (i as f32 * 0.05).sin() * 0.5);
+    let c = clip(frames.clone(), Some(audio.clone()), 16000);
+    for name in ["c.mp4", "c.wav", "frames"] {
+        let p = dir.join(name);
+        assert!(!is_sora_output(&p).unwrap());
+        c.save(&p).unwrap();
+        assert!(is_sora_output(&p).unwrap(), "{name} is not marked");
+    }
+    let one = clip(frames.slice(s![..1, .., .., ..]).to_owned(), None, 0);
+    for name in ["one.png", "one.jpg"] {
+        let p = dir.join(name);
+        one.save(&p).unwrap();
+        assert!(is_sora_output(&p).unwrap(), "{name} is not marked");
+        assert_eq!(read_image(&p).unwrap().shape(), [16, 16, 3]);
+    }
+    assert_eq!(
+        read_image(&dir.join("one.png")).unwrap(),
+        one.frames.index_axis(Axis(0), 0)
+    );
+    // The WAV's mark (a LIST chunk after the data) leaves the samples as they were.
+    let (back, rate) = read_wav(&dir.join("c.wav")).unwrap();
+    assert_eq!((back.shape(), rate), (&[1usize, 800][..], 16000));
+    assert!(read_mp4(&dir.join("c.mp4")).unwrap().audio.is_some());
+    // Files sora did not write are not taken for its own.
+    std::fs::write(dir.join("x.mp4"), b"\0\0\0\x14ftypisom\0\0\0\0isom").unwrap();
+    assert!(!is_sora_output(&dir.join("x.mp4")).unwrap());
     let _ = std::fs::remove_dir_all(dir);
 }

@@ -3,6 +3,7 @@
 
 mod clip_vision;
 mod cross_attn_kv;
+mod fuzz;
 mod io_media;
 mod ltx2_guidance;
 mod ltx2_text;
@@ -16,6 +17,7 @@ mod safety_gate;
 mod safety_pipeline;
 mod sched_parity;
 mod seam_golden;
+mod soak;
 mod step_cache;
 mod streaming;
 mod wan_pipeline;

@@ -108,7 +108,9 @@ fn streamed_png_folder_and_image_are_byte_identical_to_save() {
     let streamed = dir.join("streamed");
     pipe.generate_to_file(&request(), &mut Progress::none(), &streamed)
         .unwrap();
-    assert_eq!(names(&streamed).len(), 9);
+    // Nine frames and sora's marker file.
+    assert_eq!(names(&streamed).len(), 10);
+    assert!(io::is_sora_output(&streamed).unwrap());
     assert_same_folder(&whole, &streamed);
     // Streaming again over the frame folder replaces it.
     pipe.generate_to_file(&request(), &mut Progress::none(), &streamed)
@@ -228,10 +230,12 @@ fn bad_output_paths_fail_before_any_work() {
         (dir.join("clip.png"), |e| {
             matches!(e, Error::InvalidRequest(_))
         }),
-        // A folder that is not a frame folder is never replaced.
-        (taken.clone(), |e| matches!(e, Error::Media { .. })),
-        // A folder where a file should go.
-        (folder_mp4.clone(), |e| matches!(e, Error::Io { .. })),
+        // A folder sora did not write is never replaced.
+        (taken.clone(), |e| matches!(e, Error::InvalidRequest(_))),
+        // Nor is a folder where a file should go.
+        (folder_mp4.clone(), |e| {
+            matches!(e, Error::InvalidRequest(_))
+        }),
     ];
     for (out, check) in cases {
         let mut events = 0;

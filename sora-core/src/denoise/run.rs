@@ -19,6 +19,7 @@ pub fn denoise_latents(
 ) -> Result<Latents> {
     let _guard = tch::no_grad_guard();
     let r = fam.rules().resolve(req)?;
+    fam.rules().check_run(&r)?;
     let mut gen = fam.begin(&r)?;
     let mut noise = Noise::new(r.seed);
     let start = gen.start(&mut noise)?;

@@ -66,7 +66,7 @@ pub const ALLOCATOR_SLACK_CAP: u64 = 1 << 30;
 /// The allocator's slack on a phase whose counted working set is `activations`
 /// bytes ([`ALLOCATOR_SLACK_PERCENT`], capped by [`ALLOCATOR_SLACK_CAP`] on the CPU).
 pub fn allocator_slack(activations: u64, device: Device) -> u64 {
-    let slack = activations * ALLOCATOR_SLACK_PERCENT / 100;
+    let slack = activations.saturating_mul(ALLOCATOR_SLACK_PERCENT) / 100;
     match device {
         Device::Cpu => slack.min(ALLOCATOR_SLACK_CAP),
         Device::Cuda(_) => slack,
@@ -301,19 +301,35 @@ pub struct EncoderShape {
 /// and the logits and softmax of an unfused SDPA as an upper bound) and the
 /// feed-forward (the tanh-GELU's temporaries over `[B, S, F]`).
 pub fn encoder_forward_bytes(s: &EncoderShape, dtype: Dtype) -> u64 {
+    // Saturating: the sizes come from a config file, which may hold anything
+    // (a fuzzed `d_model` of 2^40 once overflowed here); a saturated estimate
+    // exceeds every budget, as it should.
+    let m = |parts: &[u64]| parts.iter().fold(1u64, |a, &b| a.saturating_mul(b));
     let e = elem_bytes(dtype);
-    let x = s.batch * s.seq * s.d_model;
-    let inner = s.batch * s.seq * s.inner;
-    let ff = s.batch * s.seq * s.d_ff;
-    let logits = s.batch * s.heads * s.seq * s.seq;
+    let x = m(&[s.batch, s.seq, s.d_model]);
+    let inner = m(&[s.batch, s.seq, s.inner]);
+    let ff = m(&[s.batch, s.seq, s.d_ff]);
+    let logits = m(&[s.batch, s.heads, s.seq, s.seq]);
     // Position buckets (i64) and their temporaries while they are computed.
-    let buckets = 6 * s.seq * s.seq * 8;
-    let persistent = x * e;
-    let attention = x * e + 5 * inner * e + 2 * logits * e + 2 * logits * e.max(4) + 2 * x * e;
-    let feed_forward = 3 * x * e + 6 * ff * e + if e < 4 { ff * 4 } else { 0 };
+    let buckets = m(&[6, s.seq, s.seq, 8]);
+    let persistent = m(&[x, e]);
+    let attention = [
+        m(&[x, e]),
+        m(&[5, inner, e]),
+        m(&[2, logits, e]),
+        m(&[2, logits, e.max(4)]),
+        m(&[2, x, e]),
+    ]
+    .iter()
+    .fold(0u64, |a, &b| a.saturating_add(b));
+    let feed_forward = m(&[3, x, e])
+        .saturating_add(m(&[6, ff, e]))
+        .saturating_add(if e < 4 { m(&[ff, 4]) } else { 0 });
     // The output and its zero-padded copy.
-    let output = 2 * x * e;
-    persistent + buckets.max(attention).max(feed_forward) + output
+    let output = m(&[2, x, e]);
+    persistent
+        .saturating_add(buckets.max(attention).max(feed_forward))
+        .saturating_add(output)
 }
 
 /// One convolution of a causal video decoder as it runs on one chunk, with

@@ -35,6 +35,15 @@ pub trait Rules {
     /// Checks sizes, frames and mode against the model; errors name the
     /// nearest valid values. Allocates nothing.
     fn check(&self, req: &Resolved) -> Result<()>;
+    /// Checks what only running needs, beyond [`Rules::check`]: the limits
+    /// the model's configs set on what it can compute (e.g. the positions its
+    /// rotary tables cover). The pipeline calls it before the memory budget
+    /// and before anything is allocated, so such a request is always
+    /// [`Error::InvalidRequest`]; a memory estimate, which allocates nothing,
+    /// does not need it. Allocates nothing.
+    fn check_run(&self, _req: &Resolved) -> Result<()> {
+        Ok(())
+    }
 }
 
 impl dyn Rules + '_ {

@@ -1,6 +1,11 @@
 //! Atomic writes: every writer of this module writes to a temporary name in the
 //! target's own folder and renames it into place at the end, so a failed or
 //! interrupted write never leaves a partial file (or folder) under the final name.
+//!
+//! Temporaries are named `.NAME.sora-PID-N.tmp` beside `NAME` (PID: the
+//! writing process, N: a counter). A process killed outright (SIGKILL, power
+//! loss) cannot remove its own: [`remove_stale_temporaries`], run by the next
+//! write to the same path, removes those whose process is gone.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -19,7 +24,7 @@ pub(crate) struct Staged {
 }
 
 /// The existing folder `target` is to be written into.
-fn parent_of(target: &Path) -> Result<PathBuf> {
+pub(crate) fn parent_of(target: &Path) -> Result<PathBuf> {
     if target.file_name().is_none() {
         return Err(Error::invalid(format!(
             "{} does not name a file",
@@ -30,6 +35,11 @@ fn parent_of(target: &Path) -> Result<PathBuf> {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),
     };
+    if let Err(e) = fs::metadata(&parent) {
+        if super::paths::is_loop(&e) {
+            return Err(super::paths::path_error(&parent, e));
+        }
+    }
     if !parent.is_dir() {
         return Err(Error::io(
             &parent,
@@ -98,7 +108,7 @@ impl Staged {
     pub(crate) fn dir(target: &Path) -> Result<Self> {
         Self::check_dir_target(target)?;
         let tmp = temp_name(target)?;
-        fs::create_dir(&tmp).map_err(|e| Error::io(&tmp, e))?;
+        fs::create_dir(&tmp).map_err(|e| Error::io(target, e))?;
         Ok(Staged {
             tmp,
             target: target.to_path_buf(),
@@ -110,6 +120,11 @@ impl Staged {
     /// Where to write.
     pub(crate) fn path(&self) -> &Path {
         &self.tmp
+    }
+
+    /// The final name (what errors name: the user's path, not the temporary).
+    pub(crate) fn target(&self) -> &Path {
+        &self.target
     }
 
     /// Moves the staged file or folder to its final name (replacing an
@@ -157,21 +172,104 @@ fn not_a_frame_folder(target: &Path) -> Error {
     )
 }
 
-/// True when `dir` holds only files named like `0000.png` (or nothing).
-fn holds_only_frames(dir: &Path) -> Result<bool> {
+/// True when `dir` holds only files named like `0000.png` (or nothing), and
+/// at most sora's marker file ([`super::paths::FOLDER_MARKER`]).
+pub(crate) fn holds_only_frames(dir: &Path) -> Result<bool> {
     for entry in fs::read_dir(dir).map_err(|e| Error::io(dir, e))? {
         let entry = entry.map_err(|e| Error::io(dir, e))?;
         let name = entry.file_name();
         let name = name.to_string_lossy();
-        let is_frame = name
-            .strip_suffix(".png")
-            .is_some_and(|stem| !stem.is_empty() && stem.bytes().all(|b| b.is_ascii_digit()));
+        let is_frame = name == super::paths::FOLDER_MARKER
+            || name
+                .strip_suffix(".png")
+                .is_some_and(|stem| !stem.is_empty() && stem.bytes().all(|b| b.is_ascii_digit()));
         let is_file = entry.file_type().map_err(|e| Error::io(dir, e))?.is_file();
         if !(is_frame && is_file) {
             return Ok(false);
         }
     }
     Ok(true)
+}
+
+/// The process id in a temporary's name `.NAME.sora-PID-N.tmp` of `target_name`.
+fn temp_owner(entry_name: &str, target_name: &str) -> Option<u32> {
+    let rest = entry_name
+        .strip_prefix('.')?
+        .strip_prefix(target_name)?
+        .strip_prefix(".sora-")?
+        .strip_suffix(".tmp")?;
+    let (pid, n) = rest.split_once('-')?;
+    if n.is_empty() || !n.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    pid.parse().ok()
+}
+
+/// Whether process `pid` exists (Linux and other Unix: `kill(pid, 0)`;
+/// elsewhere every process is assumed alive, so nothing is removed).
+pub(crate) fn process_alive(pid: u32) -> bool {
+    #[cfg(unix)]
+    {
+        let Ok(p) = libc::pid_t::try_from(pid) else {
+            return true;
+        };
+        if p <= 0 {
+            return true;
+        }
+        // SAFETY: kill with signal 0 sends nothing; it only checks the process.
+        let r = unsafe { libc::kill(p, 0) };
+        r == 0 || std::io::Error::last_os_error().raw_os_error() != Some(libc::ESRCH)
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = pid;
+        true
+    }
+}
+
+/// Removes the temporaries `.NAME.sora-PID-N.tmp` (files or folders) left
+/// beside `target` by processes that no longer run (a run killed with
+/// SIGKILL cannot remove its own). Those of running processes, this one
+/// included, are kept. Returns the paths removed.
+pub fn remove_stale_temporaries(target: &Path) -> Result<Vec<PathBuf>> {
+    let Some(name) = target.file_name().and_then(|n| n.to_str()) else {
+        return Ok(Vec::new());
+    };
+    let parent = match target.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    let entries = match fs::read_dir(parent) {
+        Ok(e) => e,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(Error::io(parent, e)),
+    };
+    let me = std::process::id();
+    let mut removed = Vec::new();
+    for entry in entries {
+        let entry = entry.map_err(|e| Error::io(parent, e))?;
+        let entry_name = entry.file_name();
+        let Some(pid) = entry_name.to_str().and_then(|n| temp_owner(n, name)) else {
+            continue;
+        };
+        if pid == me || process_alive(pid) {
+            continue;
+        }
+        let path = entry.path();
+        let is_dir = entry.file_type().map_err(|e| Error::io(&path, e))?.is_dir();
+        let r = if is_dir {
+            fs::remove_dir_all(&path)
+        } else {
+            fs::remove_file(&path)
+        };
+        match r {
+            Ok(()) => removed.push(path),
+            // Another run removed it first.
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(Error::io(&path, e)),
+        }
+    }
+    Ok(removed)
 }
 
 impl Drop for Staged {
@@ -235,6 +333,45 @@ mod tests {
             .collect();
         names.sort();
         assert_eq!(names, vec!["file", "frames"]);
+        let _ = fs::remove_dir_all(d);
+    }
+
+    #[test]
+    fn stale_temporaries_of_dead_processes_are_removed() {
+        let d = scratch("stale");
+        let target = d.join("a.mp4");
+        // A pid above Linux's largest pid_max (2^22): no such process.
+        let dead = 99_999_999u32;
+        let me = std::process::id();
+        for n in [
+            format!(".a.mp4.sora-{dead}-0.tmp"),
+            format!(".a.mp4.sora-{dead}-1.tmp"),
+            format!(".a.mp4.sora-{me}-7.tmp"),
+            format!(".b.mp4.sora-{dead}-0.tmp"),
+            ".a.mp4.sora-x-0.tmp".to_string(),
+            "a.mp4".to_string(),
+        ] {
+            fs::write(d.join(n), b"x").unwrap();
+        }
+        fs::create_dir(d.join(format!(".a.mp4.sora-{dead}-2.tmp"))).unwrap();
+        fs::write(d.join(format!(".a.mp4.sora-{dead}-2.tmp/0000.png")), b"x").unwrap();
+        let removed = remove_stale_temporaries(&target).unwrap();
+        assert_eq!(removed.len(), 3, "{removed:?}");
+        let mut names: Vec<String> = fs::read_dir(&d)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        let mut want = vec![
+            format!(".a.mp4.sora-{me}-7.tmp"),
+            format!(".b.mp4.sora-{dead}-0.tmp"),
+            ".a.mp4.sora-x-0.tmp".to_string(),
+            "a.mp4".to_string(),
+        ];
+        want.sort();
+        assert_eq!(names, want);
+        assert!(process_alive(me));
+        assert!(!process_alive(dead));
         let _ = fs::remove_dir_all(d);
     }
 }

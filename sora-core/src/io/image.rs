@@ -56,18 +56,29 @@ fn encode_frame(
     shown: &Path,
     frame: ArrayView3<u8>,
     format: ImageFormat,
+    mark: bool,
 ) -> Result<()> {
     check_frame(shown, frame.shape())?;
     let (h, w) = (frame.shape()[0], frame.shape()[1]);
     let raw: Vec<u8> = frame.as_standard_layout().iter().copied().collect();
     let img = RgbImage::from_raw(w as u32, h as u32, raw)
         .ok_or_else(|| Error::media(shown, "frame buffer has the wrong size"))?;
-    let file = fs::File::create(path).map_err(|e| Error::io(path, e))?;
+    // Errors name the user's path (`shown`), not the hidden temporary.
+    if mark {
+        // A single image carries sora's mark (see io::provenance); the frames
+        // of a folder do not: the folder's marker file marks them all.
+        let mut bytes = std::io::Cursor::new(Vec::new());
+        img.write_to(&mut bytes, format)
+            .map_err(|e| Error::media(shown, format!("cannot encode image: {e}")))?;
+        let bytes = super::provenance::mark_image(bytes.into_inner());
+        return fs::write(path, bytes).map_err(|e| Error::io(shown, e));
+    }
+    let file = fs::File::create(path).map_err(|e| Error::io(shown, e))?;
     let mut out = BufWriter::new(file);
     img.write_to(&mut out, format)
         .map_err(|e| Error::media(shown, format!("cannot encode image: {e}")))?;
     out.into_inner()
-        .map_err(|e| Error::io(path, e.into_error()))?;
+        .map_err(|e| Error::io(shown, e.into_error()))?;
     Ok(())
 }
 
@@ -77,7 +88,7 @@ fn encode_frame(
 pub fn write_image(path: &Path, frame: ArrayView3<u8>) -> Result<()> {
     let format = image_format(path)?;
     let staged = Staged::file(path)?;
-    encode_frame(staged.path(), path, frame, format)?;
+    encode_frame(staged.path(), path, frame, format, true)?;
     staged.commit()
 }
 
@@ -176,6 +187,7 @@ impl PngSequenceWriter {
                 &dir.join(&name),
                 frames.index_axis(Axis(0), i),
                 ImageFormat::Png,
+                false,
             )
         })?;
         self.count += s[0];
@@ -190,6 +202,10 @@ impl PngSequenceWriter {
                 self.dir.display()
             )));
         }
+        // sora's mark on the folder (see io::provenance).
+        let marker = self.staged.path().join(super::provenance::FOLDER_MARKER);
+        fs::write(&marker, super::provenance::folder_marker_json())
+            .map_err(|e| Error::io(&self.dir, e))?;
         self.staged.commit()
     }
 }

@@ -6,20 +6,28 @@
 //!
 //! Every writer is atomic: it writes under a temporary name in the target's
 //! folder and renames at the end, so nothing partial is left on failure.
+//! Every output carries sora's mark, so that a later run knows it may replace
+//! it ([`provenance`]).
 
 mod atomic;
 mod image;
 mod mp4;
+mod paths;
+pub mod provenance;
 mod wav;
 
 use std::path::Path;
 
 use ndarray::{Array2, Array4, ArrayView2, ArrayView4, Axis};
 
+pub use self::atomic::remove_stale_temporaries;
 pub use self::image::{
     frame_file_name, read_image, read_png_sequence, write_image, write_png_sequence,
 };
 pub use self::mp4::{read_mp4, write_mp4, AAC_SAMPLE_RATES, SILENT_SAMPLE_RATE};
+pub use self::provenance::{
+    check_replaceable, is_sora_output, prepare_output, OutputGuard, WriteOptions,
+};
 pub use self::wav::{read_wav, write_wav, write_wav_as, WavFormat};
 
 use crate::{Error, Result};

@@ -87,7 +87,8 @@ impl WavWriter {
 
     fn err(&self, e: hound::Error) -> Error {
         match e {
-            hound::Error::IoError(io) => Error::io(self.staged.path(), io),
+            // The user's path, not the hidden temporary.
+            hound::Error::IoError(io) => Error::io(&self.path, io),
             other => Error::media(&self.path, format!("cannot write WAV: {other}")),
         }
     }
@@ -113,8 +114,8 @@ impl WavWriter {
                     WavFormat::Float32 => hound::SampleFormat::Float,
                 },
             };
-            let tmp = self.staged.path();
-            let file = std::fs::File::create(tmp).map_err(|e| Error::io(tmp, e))?;
+            let file =
+                std::fs::File::create(self.staged.path()).map_err(|e| Error::io(&self.path, e))?;
             let w = hound::WavWriter::new(BufWriter::new(file), spec).map_err(|e| self.err(e))?;
             self.writer = Some(w);
         }
@@ -153,6 +154,14 @@ impl WavWriter {
             return Err(no_audio(&self.path));
         };
         w.finalize().map_err(|e| self.err(e))?;
+        // sora's mark (a LIST/INFO chunk after the data; see io::provenance).
+        let mut file = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open(self.staged.path())
+            .map_err(|e| Error::io(&self.path, e))?;
+        super::provenance::mark_wav(&mut file).map_err(|e| Error::io(&self.path, e))?;
+        drop(file);
         self.staged.commit()
     }
 }

@@ -28,6 +28,8 @@ pub use request::{
 };
 pub use sink::FileSink;
 
+pub use crate::io::WriteOptions;
+
 pub use crate::denoise::Latents;
 
 use crate::denoise::walk::{self, WalkOptions};
@@ -446,9 +448,14 @@ impl Pipeline {
             .map_err(|_| Error::Device("a previous run panicked; rebuild the pipeline".into()))
     }
 
-    /// Resolves `req` against the family's defaults and rules without running it.
+    /// Resolves `req` against the family's defaults and rules without running
+    /// it, including the limits on what the model can compute
+    /// ([`crate::family::Rules::check_run`]).
     pub fn resolve(&self, req: &Request) -> Result<Resolved> {
-        self.lock()?.rules().resolve(req)
+        let fam = self.lock()?;
+        let r = fam.rules().resolve(req)?;
+        fam.rules().check_run(&r)?;
+        Ok(r)
     }
 
     /// The memory `req` needs from here on, on the run's device, computed
@@ -561,14 +568,36 @@ impl Pipeline {
     /// `timings.decode_s` and `total_s` exclude the time spent encoding and
     /// writing, as for [`Pipeline::generate`], whose timings do not include
     /// [`Clip::save`].
+    ///
+    /// An existing `path` is replaced only when it holds a previous sora
+    /// output ([`crate::io::provenance`]); otherwise the run is refused with
+    /// [`Error::InvalidRequest`] before any work (see
+    /// [`Pipeline::generate_to_file_with`] to overwrite). A second run writing
+    /// the same path at once is refused, naming the first's process.
     pub fn generate_to_file(
         &self,
         req: &Request,
         progress: &mut Progress,
         path: impl AsRef<Path>,
     ) -> Result<ClipMeta> {
+        self.generate_to_file_with(req, progress, path, WriteOptions::default())
+    }
+
+    /// [`Pipeline::generate_to_file`] with [`WriteOptions`]: `overwrite`
+    /// replaces an existing output that sora did not write (a folder still
+    /// only when it holds nothing but PNG frames). Before any work the output
+    /// path is locked, the temporaries of killed runs beside it are removed
+    /// and its provenance is checked ([`crate::io::prepare_output`]).
+    pub fn generate_to_file_with(
+        &self,
+        req: &Request,
+        progress: &mut Progress,
+        path: impl AsRef<Path>,
+        options: WriteOptions,
+    ) -> Result<ClipMeta> {
         let path = path.as_ref();
         self.safety.check_request(req)?;
+        let _guard = crate::io::prepare_output(path, &options)?;
         let spec_of = |r: &Resolved| ClipSpec {
             width: r.width,
             height: r.height,
@@ -641,6 +670,9 @@ impl Pipeline {
     ) -> Result<(S, ClipMeta)> {
         let _guard = tch::no_grad_guard();
         let r = fam.rules().resolve(req)?;
+        // Limits on what the model can compute come before the budget: such a
+        // request is invalid whatever the memory estimate says.
+        fam.rules().check_run(&r)?;
         let estimate = check_budget(fam, &r, &self.estimate_options, self.budget_mb, self.device)?;
         progress.check()?;
         let marker = Marker::new(&self.watermark, fam.name(), &r);

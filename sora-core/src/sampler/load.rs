@@ -46,6 +46,15 @@ fn build(v: &serde_json::Value, path: &Path) -> Result<Box<dyn Scheduler>> {
         .ok_or_else(|| config_err("no `_class_name`".into()))?
         .as_str()
         .ok_or_else(|| config_err("`_class_name` is not a string".into()))?;
+    // The schedule's tables are allocated from it: bounded before anything is
+    // (fuzzing found 2^53 panicking inside LibTorch).
+    if let Some(n) = v.get("num_train_timesteps") {
+        if !n.as_u64().is_some_and(|n| (1..=1_000_000).contains(&n)) {
+            return Err(config_err(format!(
+                "`num_train_timesteps` is {n}; it must be an integer in 1..=1000000"
+            )));
+        }
+    }
     // Contradictory values (diffusers' ValueError) are config errors of this file.
     let in_file = |e: Error| match e {
         Error::InvalidRequest(reason) => config_err(reason),

@@ -21,6 +21,9 @@ impl ModelFolder {
     /// Opens `root` and parses its `model_index.json`.
     pub fn open(root: impl AsRef<Path>) -> Result<Self> {
         let root = root.as_ref().to_path_buf();
+        if let Some(reason) = loop_reason(&root) {
+            return Err(Error::ModelFolder { path: root, reason });
+        }
         if !root.exists() {
             return Err(Error::ModelFolder {
                 path: root,
@@ -107,6 +110,9 @@ impl ModelFolder {
     /// The sub-folder of component `name`; an error if it is not listed or absent on disk.
     pub fn component_dir(&self, name: &str) -> Result<PathBuf> {
         let dir = self.root.join(name);
+        if let Some(reason) = loop_reason(&dir) {
+            return Err(Error::ModelFolder { path: dir, reason });
+        }
         if !self.has(name) || !dir.is_dir() {
             return Err(Error::MissingComponent {
                 path: self.root.clone(),
@@ -125,6 +131,12 @@ impl ModelFolder {
 
 /// Parses a JSON config file into `T`, with the path in every error.
 pub fn read_config<T: DeserializeOwned>(path: &Path) -> Result<T> {
+    if let Some(reason) = loop_reason(path) {
+        return Err(Error::Config {
+            path: path.to_path_buf(),
+            reason,
+        });
+    }
     if !path.is_file() {
         return Err(Error::Config {
             path: path.to_path_buf(),
@@ -132,6 +144,17 @@ pub fn read_config<T: DeserializeOwned>(path: &Path) -> Result<T> {
         });
     }
     read_json(path)
+}
+
+/// `Some(reason)` when `path` (or a folder on the way to it) is a symbolic
+/// link loop: said as such rather than as a missing file.
+pub(crate) fn loop_reason(path: &Path) -> Option<String> {
+    match std::fs::metadata(path) {
+        Err(e) if crate::io::provenance::is_loop(&e) => {
+            Some("is a symbolic link loop (too many levels of symbolic links)".into())
+        }
+        _ => None,
+    }
 }
 
 fn read_json<T: DeserializeOwned>(path: &Path) -> Result<T> {

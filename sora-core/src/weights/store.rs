@@ -468,6 +468,9 @@ fn list_weight_files(dir: &Path) -> Result<Vec<PathBuf>> {
         let mut out = Vec::new();
         for f in shards.keys() {
             let p = dir.join(f);
+            if let Some(reason) = super::folder::loop_reason(&p) {
+                return Err(Error::CorruptWeights { path: p, reason });
+            }
             if !p.is_file() {
                 return Err(Error::CorruptWeights {
                     path: p,

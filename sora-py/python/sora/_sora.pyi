@@ -207,10 +207,15 @@ class Pipeline:
         video: _Video | None = None,
         strength: float | None = None,
         on_step: _OnStep | None = None,
+        overwrite: bool = False,
         **params: _Param,
     ) -> dict[str, Any]:
         """Generates straight into `path` (.mp4, .wav or a PNG folder) with flat
-        memory; the file appears whole or not at all. Returns the clip's metadata."""
+        memory; the file appears whole or not at all. Returns the clip's metadata.
+        An existing `path` is replaced only when sora wrote it, or with
+        `overwrite=True`; otherwise `InvalidRequestError` before any work. A
+        second run writing the same path at once raises `InvalidRequestError`
+        ("in use by process N")."""
     def estimate(
         self,
         prompt: str | None = None,

@@ -65,7 +65,7 @@ impl SampleStore {
             .write(true)
             .create_new(true)
             .open(tmp)
-            .map_err(|e| Error::io(tmp, e))?;
+            .map_err(|e| Error::io(target, e))?;
         Ok(SampleStore::Spool {
             file,
             staged,
@@ -85,7 +85,7 @@ impl SampleStore {
             } => {
                 (&*file)
                     .write_all(&sample)
-                    .map_err(|e| Error::io(staged.path(), e))?;
+                    .map_err(|e| Error::io(staged.target(), e))?;
                 offsets.push(*len);
                 *len += sample.len() as u64;
             }

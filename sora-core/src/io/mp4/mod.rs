@@ -125,14 +125,14 @@ fn mux_and_commit(
         delta,
     };
     let at = mux::AudioTrack { enc: &sound, name };
-    let tmp = staged.path();
+    // Errors name the user's path, not the hidden temporary.
     let mut out = BufWriter::new(file);
-    mux::write(&mut out, &vt, &at).map_err(|e| Error::io(tmp, e))?;
-    out.flush().map_err(|e| Error::io(tmp, e))?;
+    mux::write(&mut out, &vt, &at).map_err(|e| Error::io(path, e))?;
+    out.flush().map_err(|e| Error::io(path, e))?;
     let file = out
         .into_inner()
-        .map_err(|e| Error::io(tmp, e.into_error()))?;
-    file.sync_all().map_err(|e| Error::io(tmp, e))?;
+        .map_err(|e| Error::io(path, e.into_error()))?;
+    file.sync_all().map_err(|e| Error::io(path, e))?;
     drop(file);
     staged.commit()
 }
@@ -141,8 +141,7 @@ fn mux_and_commit(
 /// fails before any encoding).
 fn stage_file(path: &Path) -> Result<(Staged, File)> {
     let staged = Staged::file(path)?;
-    let tmp = staged.path();
-    let file = File::create(tmp).map_err(|e| Error::io(tmp, e))?;
+    let file = File::create(staged.path()).map_err(|e| Error::io(path, e))?;
     Ok((staged, file))
 }
 

@@ -439,8 +439,20 @@ fn moov(v: &VideoTrack, a: &AudioTrack, layout: &Layout, data_start: u64, wide: 
             &mvhd(movie_ts, v_movie_dur.max(a_movie_dur), 3),
             &vtrak,
             &atrak,
+            &udta(),
         ],
     )
+}
+
+/// User data: the QuickTime encoder text `©too` = `sora <version>`, sora's
+/// mark on its outputs (see `io::provenance`).
+fn udta() -> Vec<u8> {
+    let text = crate::io::provenance::mark_text();
+    let t = B::default()
+        .u16(text.len() as u16)
+        .u16(0x55C4) // language: undetermined
+        .bytes(text.as_bytes());
+    bx(b"udta", &[&bx(b"\xa9too", &[&t.0])])
 }
 
 /// Writes the whole file to `out`.

@@ -10,6 +10,7 @@ use serde::Deserialize;
 use tch::{Device as TchDevice, Kind, Tensor};
 
 use super::image_encoder::WanImageEncoder;
+use super::limits::PositionLimits;
 use super::memory::{Residency, WanSpec};
 use super::preprocess::{frames_to_tensor, image_to_tensor};
 use super::rules::{SizeRule, WanRules, MAX_SEQUENCE_LENGTH};
@@ -260,6 +261,10 @@ impl WanFamily {
                 patch_h: patch.get(1).copied().unwrap_or(2) as u32,
                 patch_w: patch.get(2).copied().unwrap_or(2) as u32,
             },
+            limits: PositionLimits::new(
+                transformer.config().rope_max_seq_len,
+                &transformer.config().patch_size,
+            ),
             in_channels: transformer.config().in_channels,
             latent_channels: vae.config().z_dim,
             expand_timesteps: index.expand_timesteps,

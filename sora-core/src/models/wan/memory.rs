@@ -142,9 +142,54 @@ fn index_f64(folder: &ModelFolder, key: &str) -> Option<f64> {
     folder.index().get(key).and_then(|v| v.as_f64())
 }
 
+/// Largest integer a Wan config may hold (sizes, counts): far above every
+/// released checkpoint (vocabularies of 256k), low enough that the estimate's
+/// products of a few sizes cannot overflow.
+const MAX_CONFIG_INT: i64 = 1 << 20;
+
+/// Refuses a config holding a negative integer or one above
+/// [`MAX_CONFIG_INT`] (found by fuzzing: `d_model` 2^53 or `d_ff` -1 made the
+/// estimate's arithmetic overflow).
+fn check_config_ints(path: &std::path::Path) -> Result<()> {
+    fn walk(v: &serde_json::Value, key: &str, path: &std::path::Path) -> Result<()> {
+        match v {
+            serde_json::Value::Number(n) if n.is_i64() || n.is_u64() => {
+                let ok = n
+                    .as_i64()
+                    .is_some_and(|i| (0..=MAX_CONFIG_INT).contains(&i));
+                if !ok {
+                    return Err(Error::Config {
+                        path: path.to_path_buf(),
+                        reason: format!(
+                            "`{key}` is {n}; sizes and counts must be in 0..={MAX_CONFIG_INT}"
+                        ),
+                    });
+                }
+                Ok(())
+            }
+            serde_json::Value::Array(a) => a.iter().try_for_each(|x| walk(x, key, path)),
+            serde_json::Value::Object(o) => o.iter().try_for_each(|(k, x)| walk(x, k, path)),
+            _ => Ok(()),
+        }
+    }
+    let v: serde_json::Value = read_config(path)?;
+    walk(&v, "", path)
+}
+
 impl WanSpec {
     /// Reads the configs and the safetensors headers of a Wan folder (no tensor data).
     pub fn from_folder(folder: &ModelFolder) -> Result<Self> {
+        for c in [
+            "text_encoder",
+            "transformer",
+            "transformer_2",
+            "vae",
+            "image_encoder",
+        ] {
+            if folder.has(c) {
+                check_config_ints(&folder.component_dir(c)?.join("config.json"))?;
+            }
+        }
         let boundary_ratio = index_f64(folder, "boundary_ratio");
         let expand_timesteps = folder
             .index()
@@ -295,14 +340,16 @@ impl WanSpec {
                 batch: 1,
                 seq,
                 d_model: t.d_model as u64,
-                inner: (t.num_heads * t.d_kv) as u64,
+                inner: t.num_heads.saturating_mul(t.d_kv) as u64,
                 d_ff: t.d_ff as u64,
                 heads: t.num_heads as u64,
             },
             dtype,
         );
-        let embedding = seq * t.d_model as u64 * e;
-        let cache = state.cache_entries.max(2) as u64 * embedding;
+        // Saturating: the sizes come from config files (a negative `d_model`
+        // read as u64 overflowed here under the fuzzer).
+        let embedding = seq.saturating_mul(t.d_model as u64).saturating_mul(e);
+        let cache = (state.cache_entries.max(2) as u64).saturating_mul(embedding);
 
         // CLIP image tokens (Wan 2.1 I2V / FLF2V).
         let clip_tokens = match (&req.mode, &self.image) {

@@ -4,10 +4,12 @@
 
 mod family;
 pub mod image_encoder;
+pub mod limits;
 mod memory;
 pub mod params;
 pub mod preprocess;
 pub mod rules;
+pub mod size;
 pub mod text_encoder;
 pub mod transformer;
 pub mod vae;

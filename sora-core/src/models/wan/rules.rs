@@ -1,10 +1,14 @@
 //! Wan's request rules: diffusers' `WanPipeline` defaults; width and height
 //! multiples of (VAE spatial factor × patch size), frame counts of the form
 //! `1 + k × temporal factor`; the modes a folder can run; step counts its
-//! scheduler can walk. Errors name the nearest valid values.
+//! scheduler can walk; and, for running (`check_run`), the positions the
+//! transformer can embed ([`PositionLimits`]). Errors name the nearest valid
+//! values.
 
 use std::path::PathBuf;
 
+use super::limits::PositionLimits;
+pub use super::size::SizeRule;
 use crate::family::Rules;
 use crate::pipeline::request::{Defaults, Mode, Resolved};
 use crate::sampler;
@@ -37,6 +41,8 @@ pub(crate) fn wan_defaults() -> Defaults {
 pub struct WanRules {
     /// Sizes and frame counts.
     pub size: SizeRule,
+    /// Positions the transformer can embed (checked before anything is allocated).
+    pub limits: PositionLimits,
     /// The transformer's input channels (more than the latent's: image
     /// conditioning concatenated, Wan 2.1 I2V).
     pub in_channels: i64,
@@ -65,7 +71,13 @@ impl Rules for WanRules {
                 "Wan generates no audio; drop the audio option or use an audio-video family".into(),
             ));
         }
-        self.size.check(req.width, req.height, req.frames)?;
+        let max = [
+            self.limits.max_width(&self.size),
+            self.limits.max_height(&self.size),
+            self.limits.max_frames(&self.size),
+        ];
+        self.size
+            .check_within(req.width, req.height, req.frames, Some(max))?;
         match &req.mode {
             Mode::Image(_) => {
                 let concat = self.in_channels > self.latent_channels;
@@ -107,70 +119,10 @@ impl Rules for WanRules {
         sampler::check_steps(scheduler.as_ref(), req.steps as usize, strength)?;
         Ok(())
     }
-}
 
-/// The size rule of one Wan folder.
-#[derive(Debug, Clone, Copy)]
-pub struct SizeRule {
-    /// VAE spatial down-sampling (8 for Wan 2.1, 16 for Wan 2.2's VAE).
-    pub spatial: u32,
-    /// VAE temporal down-sampling (4).
-    pub temporal: u32,
-    /// Transformer patch height.
-    pub patch_h: u32,
-    /// Transformer patch width.
-    pub patch_w: u32,
-}
-
-fn around(v: u32, m: u32) -> (u32, u32) {
-    let lo = v / m * m;
-    (lo.max(m), lo + m)
-}
-
-impl SizeRule {
-    /// The frame count of the form `1 + k·temporal` nearest to `frames` (at least 1).
-    pub fn nearest_frames(&self, frames: u32) -> u32 {
-        let t = self.temporal.max(1);
-        let k = ((frames.max(1) - 1) as f64 / t as f64).round() as u32;
-        1 + k * t
-    }
-
-    /// Checks a size and frame count, naming the nearest valid values when wrong.
-    pub fn check(&self, width: u32, height: u32, frames: u32) -> Result<()> {
-        let mh = self.spatial * self.patch_h;
-        let mw = self.spatial * self.patch_w;
-        let mut problems = Vec::new();
-        if width % mw != 0 || width == 0 {
-            let (a, b) = around(width, mw);
-            problems.push(format!(
-                "width {width} is not a multiple of {mw} (VAE factor {} × patch {}); nearest valid: {a} or {b}",
-                self.spatial, self.patch_w
-            ));
-        }
-        if height % mh != 0 || height == 0 {
-            let (a, b) = around(height, mh);
-            problems.push(format!(
-                "height {height} is not a multiple of {mh} (VAE factor {} × patch {}); nearest valid: {a} or {b}",
-                self.spatial, self.patch_h
-            ));
-        }
-        let t = self.temporal.max(1);
-        if frames == 0 || (frames - 1) % t != 0 {
-            let lo = if frames == 0 {
-                1
-            } else {
-                (frames - 1) / t * t + 1
-            };
-            problems.push(format!(
-                "frames {frames} must be 1 + a multiple of {t}; nearest valid: {lo} or {}",
-                lo + t
-            ));
-        }
-        if problems.is_empty() {
-            Ok(())
-        } else {
-            Err(Error::invalid(problems.join("; ")))
-        }
+    fn check_run(&self, req: &Resolved) -> Result<()> {
+        self.limits
+            .check(&self.size, req.width, req.height, req.frames)
     }
 }
 
@@ -194,5 +146,49 @@ mod tests {
         assert_eq!(WAN21.nearest_frames(80), 81);
         assert_eq!(WAN21.nearest_frames(1), 1);
         assert_eq!(WAN21.nearest_frames(32), 33);
+    }
+
+    #[test]
+    fn suggestions_are_valid_sizes_even_at_the_extremes() {
+        // Below the multiple: one suggestion, never 0.
+        let e = WAN21.check(8, 0, 0).unwrap_err().to_string();
+        assert!(
+            e.contains(
+                "width 8 is not a multiple of 16 (VAE factor 8 × patch 2); nearest valid: 16;"
+            ),
+            "{e}"
+        );
+        assert!(
+            e.contains("height 0") && e.contains("nearest valid: 16"),
+            "{e}"
+        );
+        assert!(
+            e.contains("frames 0") && e.contains("nearest valid: 1 or 5"),
+            "{e}"
+        );
+        // Near u32::MAX: no overflow, no wrapped value.
+        let e = WAN21
+            .check(u32::MAX, 16, u32::MAX - 1)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("nearest valid: 4294967280;"), "{e}");
+        assert!(e.contains("nearest valid: 4294967293"), "{e}");
+        assert_eq!(WAN21.nearest_frames(u32::MAX), 4294967293);
+        // Within the rotary tables' limits: nothing beyond them is suggested.
+        let e = WAN21
+            .check_within(520, 16, 127, Some([512, 512, 125]))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("width 520") && e.contains("nearest valid: 512;"),
+            "{e}"
+        );
+        assert!(
+            e.contains("frames 127") && e.contains("nearest valid: 125"),
+            "{e}"
+        );
+        for v in ["4294967296", " 0 ", "528"] {
+            assert!(!e.contains(v), "{e}");
+        }
     }
 }
