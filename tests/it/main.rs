@@ -5,6 +5,7 @@ mod clip_vision;
 mod cross_attn_kv;
 mod io_media;
 mod ltx2_guidance;
+mod ltx2_pipeline;
 mod ltx2_text;
 mod ltx2_transformer;
 mod ltx2_vocoder;

@@ -48,6 +48,13 @@ pub const FAMILIES: &[Family] = &[Family {
     load: crate::models::wan::load_family,
     audit: crate::models::wan::WanFamily::audit,
     estimate: crate::models::wan::estimate_folder,
+}, Family {
+    name: "ltx2",
+    classes: &["LTX2Pipeline"],
+    params: crate::models::ltx2::params::PARAMS,
+    load: crate::models::ltx2::family::load_family,
+    audit: crate::models::ltx2::family::audit_folder,
+    estimate: crate::models::ltx2::family::estimate_folder,
 }];
 
 /// The family row of `folder`'s pipeline class, or a typed error naming the
