@@ -7,7 +7,7 @@
 //! their diffusers names, the family's registry row fails fast (the VAEs are
 //! not ported), and requests the rules refuse name the nearest valid values.
 
-use sora_core::denoise::{denoise_latents, WalkOptions};
+use sora_core::denoise::{denoise_latents, Latents, WalkOptions};
 use sora_core::family::{load as load_registry, MemoryOptions};
 use sora_core::models::ltx2::latents::{unpack_audio, unpack_video};
 use sora_core::models::ltx2::{Ltx2Family, DECODE_UNSUPPORTED};
@@ -20,7 +20,7 @@ use tch::Tensor;
 const TOL: f64 = 1e-4;
 
 fn folder(layout: &str) -> ModelFolder {
-    ModelFolder::open(&fixture("ltx2_pipeline").join(layout)).unwrap()
+    ModelFolder::open(fixture("ltx2_pipeline").join(layout)).unwrap()
 }
 
 /// The request of the fixture's run `r` (every guidance value by its diffusers name).
@@ -42,8 +42,11 @@ fn request(r: &serde_json::Value) -> Request {
         r["max_sequence_length"].as_i64().unwrap(),
     )
     .unwrap();
-    req.set("use_cross_timestep", r["use_cross_timestep"].as_bool().unwrap())
-        .unwrap();
+    req.set(
+        "use_cross_timestep",
+        r["use_cross_timestep"].as_bool().unwrap(),
+    )
+    .unwrap();
     for (k, v) in r["guidance"].as_object().unwrap() {
         match v {
             serde_json::Value::Array(a) => {
@@ -59,6 +62,11 @@ fn request(r: &serde_json::Value) -> Request {
 /// Denoised (video [B, C, F, H, W], audio [B, C, L, M]) of `req`.
 fn denoise(fam: &mut Ltx2Family, req: &Request) -> (Tensor, Tensor) {
     let x = denoise_latents(fam, req, &WalkOptions::default()).unwrap();
+    unpacked(fam, req, x)
+}
+
+/// The walked (packed) latents `x` of `req` unpacked as the pipeline does.
+fn unpacked(fam: &Ltx2Family, req: &Request, x: Latents) -> (Tensor, Tensor) {
     let geo = fam.geometry();
     let c = fam.transformer().config();
     let (w, h, f) = (
@@ -87,9 +95,38 @@ fn parity(layout: &str) {
             rel_max_err(&video, &want[&format!("{name}.video")]),
             rel_max_err(&audio, &want[&format!("{name}.audio")])
         );
-        assert_close(&format!("{what} video"), &video, &want[&format!("{name}.video")], TOL);
-        assert_close(&format!("{what} audio"), &audio, &want[&format!("{name}.audio")], TOL);
+        assert_close(
+            &format!("{what} video"),
+            &video,
+            &want[&format!("{name}.video")],
+            TOL,
+        );
+        assert_close(
+            &format!("{what} audio"),
+            &audio,
+            &want[&format!("{name}.audio")],
+            TOL,
+        );
         if name == "all" {
+            // One forward per branch (perturbed alone: STG on the whole batch) gives the same.
+            let opts = WalkOptions {
+                batch_guidance: false,
+                ..WalkOptions::default()
+            };
+            let x = denoise_latents(&mut fam, &request(r), &opts).unwrap();
+            let (v, a) = unpacked(&fam, &request(r), x);
+            assert_close(
+                &format!("{what} sequential video"),
+                &v,
+                &want["all.video"],
+                TOL,
+            );
+            assert_close(
+                &format!("{what} sequential audio"),
+                &a,
+                &want["all.audio"],
+                TOL,
+            );
             // Each term matters: without STG the latents move far from diffusers'.
             let mut req = request(r);
             req.set("stg_scale", 0.0).unwrap();

@@ -11,6 +11,8 @@
 //! The denoised latents are reachable with
 //! [`denoise_latents`](crate::denoise::denoise_latents) on an [`Ltx2Family`].
 
+use std::collections::BTreeMap;
+
 use serde_json::Value;
 use tch::{Device as TchDevice, Kind, Tensor};
 
@@ -27,13 +29,12 @@ use crate::denoise::latents::{Latents, PerModality};
 use crate::denoise::plan::{Form, GuidancePlan, Space, Term, COND, ISOLATED, PERTURBED, UNCOND};
 use crate::denoise::walk::{Schedulers, Start, Step};
 use crate::estimate::{EstimateOptions, MemoryEstimate};
-use crate::family::registry::AuditReport;
 use crate::family::{FrameSink, Generation, MemoryOptions, ModelFamily, Rules};
 use crate::nn::step_cache::{BranchId, CachedStep};
 use crate::pipeline::noise::Noise;
 use crate::pipeline::request::{Request, Resolved};
 use crate::sampler::{self, Scheduler};
-use crate::weights::{read_config, ModelFolder};
+use crate::weights::{read_config, ModelFolder, WeightReport};
 use crate::{Device, Dtype, Error, Result};
 
 /// Why an LTX-2 generation cannot finish yet.
@@ -119,9 +120,9 @@ impl Ltx2Family {
         }
         let hidden = Tensor::f_cat(&hidden, 0)?;
         let mask = Tensor::f_cat(&masks, 0)?;
-        let out = self
-            .connectors
-            .forward(&hidden, &mask, PaddingSide::Left, CONNECTOR_SCALE_FACTOR)?;
+        let out =
+            self.connectors
+                .forward(&hidden, &mask, PaddingSide::Left, CONNECTOR_SCALE_FACTOR)?;
         Ok((out.video, out.audio, out.mask))
     }
 
@@ -157,7 +158,9 @@ pub fn load_family(
 }
 
 /// The registry's audit of an LTX-2 folder (not built yet).
-pub fn audit_folder(_folder: &ModelFolder) -> Result<AuditReport> {
+pub fn audit_folder(
+    _folder: &ModelFolder,
+) -> Result<BTreeMap<String, std::result::Result<WeightReport, String>>> {
     Err(Error::Unsupported(
         "auditing LTX-2 folders is not built yet".into(),
     ))
@@ -269,15 +272,24 @@ impl Ltx2Generation<'_> {
             .audio
             .as_ref()
             .ok_or_else(|| Error::invalid("LTX-2 walks an audio latent with the video"))?;
-        let video_in = x.video.f_to_device(dev)?.f_to_kind(kind)?.f_repeat([b, 1, 1])?;
-        let audio_in = audio.f_to_device(dev)?.f_to_kind(kind)?.f_repeat([b, 1, 1])?;
+        let video_in = x
+            .video
+            .f_to_device(dev)?
+            .f_to_kind(kind)?
+            .f_repeat([b, 1, 1])?;
+        let audio_in = audio
+            .f_to_device(dev)?
+            .f_to_kind(kind)?
+            .f_repeat([b, 1, 1])?;
         let mut tv = Vec::with_capacity(branches.len());
         let mut ta = Vec::with_capacity(branches.len());
         let mut tm = Vec::with_capacity(branches.len());
         for br in branches {
             let text = if *br == UNCOND {
                 self.negative.as_ref().ok_or_else(|| {
-                    Error::invalid("the unconditional branch runs only under classifier-free guidance")
+                    Error::invalid(
+                        "the unconditional branch runs only under classifier-free guidance",
+                    )
                 })?
             } else {
                 &self.text
@@ -297,7 +309,10 @@ impl Ltx2Generation<'_> {
         let perturbed: Vec<bool> = branches.iter().map(|br| *br == PERTURBED).collect();
         let any_perturbed = perturbed.iter().any(|p| *p);
         let perturbation_mask = if any_perturbed && !perturbed.iter().all(|p| *p) {
-            let keep: Vec<f32> = perturbed.iter().map(|p| if *p { 0.0 } else { 1.0 }).collect();
+            let keep: Vec<f32> = perturbed
+                .iter()
+                .map(|p| if *p { 0.0 } else { 1.0 })
+                .collect();
             Some(Tensor::f_from_slice(&keep)?.f_to_device(dev)?)
         } else {
             None
@@ -351,7 +366,9 @@ impl Generation for Ltx2Generation<'_> {
         let audio_sched = fam.scheduler(steps, tokens)?;
         let ts = video_sched.timesteps();
         let n = ts.size().first().copied().unwrap_or(0);
-        let timesteps = (0..n).map(|i| Ok(ts.f_get(i)?)).collect::<Result<Vec<_>>>()?;
+        let timesteps = (0..n)
+            .map(|i| Ok(ts.f_get(i)?))
+            .collect::<Result<Vec<_>>>()?;
         Ok(Start {
             latents: Latents::joint(video, audio),
             timesteps,
@@ -413,8 +430,16 @@ impl Generation for Ltx2Generation<'_> {
         }
         // One call for the branches with the cross-modal attention, one for
         // the isolated branch (the transformer isolates a whole call).
-        let plain: Vec<BranchId> = branches.iter().copied().filter(|b| *b != ISOLATED).collect();
-        let isolated: Vec<BranchId> = branches.iter().copied().filter(|b| *b == ISOLATED).collect();
+        let plain: Vec<BranchId> = branches
+            .iter()
+            .copied()
+            .filter(|b| *b != ISOLATED)
+            .collect();
+        let isolated: Vec<BranchId> = branches
+            .iter()
+            .copied()
+            .filter(|b| *b == ISOLATED)
+            .collect();
         let mut plain_out = if plain.is_empty() {
             Vec::new()
         } else {

@@ -156,9 +156,15 @@ mod tests {
         assert!((calculate_shift(1024, 1024.0, 4096.0, 0.95, 2.05) - 0.95).abs() < 1e-12);
         assert!((calculate_shift(4096, 1024.0, 4096.0, 0.95, 2.05) - 2.05).abs() < 1e-12);
         // 121 frames at 24 fps, 16 kHz, hop 160, ratio 4: round(126.04) = 126.
-        assert_eq!(audio_latent_frames(121, 24.0, 16000.0, 160.0, 4.0).unwrap(), 126);
+        assert_eq!(
+            audio_latent_frames(121, 24.0, 16000.0, 160.0, 4.0).unwrap(),
+            126
+        );
         // 0.5 rounds to even: 1 frame at 50 fps with 25 latents/s.
-        assert_eq!(audio_latent_frames(1, 50.0, 16000.0, 160.0, 4.0).unwrap(), 0);
+        assert_eq!(
+            audio_latent_frames(1, 50.0, 16000.0, 160.0, 4.0).unwrap(),
+            0
+        );
         let s = default_sigmas(3);
         assert_eq!(s, vec![1.0, (2.0f64 / 3.0) as f32, (1.0f64 / 3.0) as f32]);
     }

@@ -19,11 +19,11 @@ pub mod text_encoder;
 pub mod transformer;
 pub mod vocoder;
 
+pub use connectors::{ConnectorOutput, ConnectorsConfig, Ltx2TextConnectors, PaddingSide};
 pub use family::{Ltx2Family, Ltx2Generation, DECODE_UNSUPPORTED};
 pub use geometry::LatentGeometry;
 pub use params::GuidanceSettings;
 pub use rules::Ltx2Rules;
-pub use connectors::{ConnectorOutput, ConnectorsConfig, Ltx2TextConnectors, PaddingSide};
 pub use text_encoder::{Ltx2TextEncoder, DEFAULT_MAX_SEQUENCE_LENGTH};
 pub use transformer::{Ltx2Inputs, Ltx2Transformer, Ltx2TransformerConfig};
 pub use vocoder::{Ltx2Vocoder, Ltx2VocoderBweConfig, Ltx2VocoderConfig, VocoderConfig};

@@ -164,3 +164,54 @@ impl GuidanceSettings {
         self.modality.0 > 1.0 || self.modality.1 > 1.0
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pipeline::request::{Defaults, Request};
+
+    fn resolve(req: &Request) -> Result<GuidanceSettings> {
+        let d = Defaults {
+            width: 768,
+            height: 512,
+            frames: 121,
+            fps: 24,
+            steps: 30,
+            guidance: 3.0,
+            negative_prompt: String::new(),
+            audio: true,
+            params: PARAMS,
+        };
+        GuidanceSettings::from_request(&req.resolve(&d, |f| f)?)
+    }
+
+    #[test]
+    fn defaults_and_fallbacks_are_the_pipelines() {
+        let s = resolve(&Request::text("x")).unwrap();
+        assert_eq!(
+            (s.cfg, s.stg, s.modality),
+            ((3.0, 7.0), (1.0, 1.0), (3.0, 3.0))
+        );
+        assert_eq!((s.rescale, s.stg_blocks.clone()), ((0.7, 0.7), vec![28]));
+        assert!(s.use_cross_timestep && s.max_sequence_length == 1024);
+        assert!(s.do_cfg() && s.do_stg() && s.do_modality());
+        // `audio_x or x`: a zero audio scale takes the video one.
+        let mut r = Request::text("x").guidance(1.0);
+        r.set("audio_guidance_scale", 0.0).unwrap();
+        r.set("stg_scale", 0.5).unwrap();
+        r.set("audio_stg_scale", 0.0).unwrap();
+        r.set_text("spatio_temporal_guidance_blocks", "3,7")
+            .unwrap();
+        r.set("use_cross_timestep", false).unwrap();
+        let s = resolve(&r).unwrap();
+        assert_eq!(
+            (s.cfg, s.stg, s.stg_blocks.clone()),
+            ((1.0, 1.0), (0.5, 0.5), vec![3, 7])
+        );
+        assert!(!s.do_cfg() && !s.use_cross_timestep);
+        let mut r = Request::text("x");
+        r.set_text("spatio_temporal_guidance_blocks", "1.5")
+            .unwrap();
+        assert!(resolve(&r).is_err());
+    }
+}

@@ -82,7 +82,8 @@ impl Rules for Ltx2Rules {
         self.size_rule().check(req.width, req.height, req.frames)?;
         if !req.audio {
             return Err(Error::Unsupported(
-                "LTX-2 without audio (audio=false) is not built yet: it generates both streams".into(),
+                "LTX-2 without audio (audio=false) is not built yet: it generates both streams"
+                    .into(),
             ));
         }
         match &req.mode {
