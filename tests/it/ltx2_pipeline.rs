@@ -3,7 +3,8 @@
 //! run with `output_type="latent"`; the denoised video and audio latents of
 //! `denoise_latents` on [`Ltx2Family`] are within 1e-4 of their scale, with
 //! every guidance term alone, all of them and none, STG on an existing block,
-//! the cross timestep on and off. Also: the guidance parameters are set by
+//! the cross timestep on and off, batched and one forward per branch; STG and
+//! the prompt each move the latents far. Also: the guidance parameters are set by
 //! their diffusers names, the family's registry row fails fast (the VAEs are
 //! not ported), and requests the rules refuse name the nearest valid values.
 
@@ -107,6 +108,18 @@ fn parity(layout: &str) {
             &want[&format!("{name}.audio")],
             TOL,
         );
+        if name == "none" {
+            // The prompt matters: another one moves the latents far.
+            let mut req = request(r);
+            req.prompt = "Waves crash against the rocky shore at sunset".into();
+            let (v, a) = denoise(&mut fam, &req);
+            let (ev, ea) = (
+                rel_max_err(&v, &want["none.video"]),
+                rel_max_err(&a, &want["none.audio"]),
+            );
+            eprintln!("{what} with another prompt: video {ev:.2e}, audio {ea:.2e}");
+            assert!(ev > 100.0 * TOL && ea > 100.0 * TOL, "{ev} {ea}");
+        }
         if name == "all" {
             // One forward per branch (perturbed alone: STG on the whole batch) gives the same.
             let opts = WalkOptions {
