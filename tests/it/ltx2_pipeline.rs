@@ -9,6 +9,7 @@
 //! not ported), and requests the rules refuse name the nearest valid values.
 
 use sora_core::denoise::{denoise_latents, Latents, WalkOptions};
+use sora_core::family::params::set_known_text;
 use sora_core::family::{load as load_registry, MemoryOptions};
 use sora_core::models::ltx2::latents::{unpack_audio, unpack_video};
 use sora_core::models::ltx2::{Ltx2Family, DECODE_UNSUPPORTED};
@@ -191,6 +192,17 @@ fn ltx2_registry_fails_fast_and_rules_name_nearest_values() {
         matches!(e, Error::InvalidRequest(ref m) if m.contains("spatio_temporal_guidance_blocks")),
         "{e}"
     );
+    // The front doors' path (`--set`, Python keywords, C) knows every LTX-2 key.
+    let mut req = Request::text("x");
+    for (k, v) in [
+        ("spatio_temporal_guidance_blocks", "28"),
+        ("stg_blocks", "1,2"),
+        ("audio_guidance_scale", "5"),
+        ("use_cross_timestep", "false"),
+        ("max_sequence_length", "64"),
+    ] {
+        set_known_text(&mut req, k, v).unwrap_or_else(|e| panic!("{k}={v}: {e}"));
+    }
     // An unknown key is refused when resolved.
     let mut req = Request::text("x").size(96, 64).frames(9).steps(1).seed(0);
     req.set("stg_scalez", 1.0).unwrap();
