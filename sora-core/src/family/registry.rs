@@ -37,18 +37,28 @@ pub struct Family {
 }
 
 /// Every family this build runs.
-pub const FAMILIES: &[Family] = &[Family {
-    name: "wan",
-    classes: &[
-        "WanPipeline",
-        "WanImageToVideoPipeline",
-        "WanVideoToVideoPipeline",
-    ],
-    params: crate::models::wan::params::PARAMS,
-    load: crate::models::wan::load_family,
-    audit: crate::models::wan::WanFamily::audit,
-    estimate: crate::models::wan::estimate_folder,
-}];
+pub const FAMILIES: &[Family] = &[
+    Family {
+        name: "wan",
+        classes: &[
+            "WanPipeline",
+            "WanImageToVideoPipeline",
+            "WanVideoToVideoPipeline",
+        ],
+        params: crate::models::wan::params::PARAMS,
+        load: crate::models::wan::load_family,
+        audit: crate::models::wan::WanFamily::audit,
+        estimate: crate::models::wan::estimate_folder,
+    },
+    Family {
+        name: "ltx2",
+        classes: &["LTX2Pipeline"],
+        params: crate::models::ltx2::params::PARAMS,
+        load: crate::models::ltx2::family::load_family,
+        audit: crate::models::ltx2::family::audit_folder,
+        estimate: crate::models::ltx2::family::estimate_folder,
+    },
+];
 
 /// The family row of `folder`'s pipeline class, or a typed error naming the
 /// class found and the classes supported.

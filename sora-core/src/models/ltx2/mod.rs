@@ -4,15 +4,26 @@
 //! pipeline's Gemma 3 prompt encoding, [`Ltx2TextEncoder`], and the text
 //! connectors, [`Ltx2TextConnectors`], for both the LTX-2.0 and 2.3 layouts)
 //! and the audio-video transformer ([`Ltx2Transformer`], one denoising forward
-//! of both streams). The VAEs and the family itself are not here yet: LTX-2
-//! generation is not reachable through the pipeline.
+//! of both streams), and the family's denoising ([`Ltx2Family`]: text to
+//! denoised video and audio latents, with the pipeline's guidance). The VAEs
+//! are not here yet: LTX-2 generation cannot be decoded, and loading an
+//! LTX-2 folder through the registry fails at once with `Error::Unsupported`.
 
 pub mod connectors;
+pub mod family;
+pub mod geometry;
+pub mod latents;
+pub mod params;
+pub mod rules;
 pub mod text_encoder;
 pub mod transformer;
 pub mod vocoder;
 
 pub use connectors::{ConnectorOutput, ConnectorsConfig, Ltx2TextConnectors, PaddingSide};
+pub use family::{Ltx2Family, Ltx2Generation, DECODE_UNSUPPORTED};
+pub use geometry::LatentGeometry;
+pub use params::GuidanceSettings;
+pub use rules::Ltx2Rules;
 pub use text_encoder::{Ltx2TextEncoder, DEFAULT_MAX_SEQUENCE_LENGTH};
 pub use transformer::{Ltx2Inputs, Ltx2Transformer, Ltx2TransformerConfig};
 pub use vocoder::{Ltx2Vocoder, Ltx2VocoderBweConfig, Ltx2VocoderConfig, VocoderConfig};

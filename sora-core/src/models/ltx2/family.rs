@@ -1,0 +1,471 @@
+//! The LTX-2 family glue: loads an `LTX2Pipeline` folder's text encoder,
+//! connectors and transformer and plugs them into the shared denoising walk
+//! as the pipeline does for text-to-video: the same noise (video latents, then
+//! audio latents), the same packed latents, one FlowMatchEuler scheduler per
+//! modality with the token-count shift, and the pipeline's guidance (CFG,
+//! STG, modality isolation, rescale; combined in x0 space per modality).
+//!
+//! Decoding needs the LTX-2 VAEs, which are not ported yet: [`Generation::decode`]
+//! is [`Error::Unsupported`], and so is loading the family through the
+//! registry ([`load_family`]), so that `sora generate` fails before any work.
+//! The denoised latents are reachable with
+//! [`denoise_latents`](crate::denoise::denoise_latents) on an [`Ltx2Family`].
+
+use std::collections::BTreeMap;
+
+use serde_json::Value;
+use tch::{Device as TchDevice, Kind, Tensor};
+
+use super::connectors::{Ltx2TextConnectors, PaddingSide};
+use super::geometry::LatentGeometry;
+use super::latents::{
+    audio_latent_frames, calculate_shift, default_sigmas, pack_audio, pack_video,
+};
+use super::params::GuidanceSettings;
+use super::rules::Ltx2Rules;
+use super::text_encoder::Ltx2TextEncoder;
+use super::transformer::{Ltx2Inputs, Ltx2Transformer};
+use crate::denoise::latents::{Latents, PerModality};
+use crate::denoise::plan::{Form, GuidancePlan, Space, Term, COND, ISOLATED, PERTURBED, UNCOND};
+use crate::denoise::walk::{Schedulers, Start, Step};
+use crate::estimate::{EstimateOptions, MemoryEstimate};
+use crate::family::{FrameSink, Generation, MemoryOptions, ModelFamily, Rules};
+use crate::nn::step_cache::{BranchId, CachedStep};
+use crate::pipeline::noise::Noise;
+use crate::pipeline::request::{Request, Resolved};
+use crate::sampler::{self, Scheduler};
+use crate::weights::{read_config, ModelFolder, WeightReport};
+use crate::{Device, Dtype, Error, Result};
+
+/// Why an LTX-2 generation cannot finish yet.
+pub const DECODE_UNSUPPORTED: &str = "LTX-2 decoding needs the LTX-2 VAEs, not ported yet";
+
+/// The connectors' `scale_factor` as the pipeline passes it.
+const CONNECTOR_SCALE_FACTOR: f64 = 8.0;
+
+/// A loaded LTX-2 model (what denoising needs: text encoder, connectors, transformer).
+pub struct Ltx2Family {
+    device: TchDevice,
+    text: Ltx2TextEncoder,
+    connectors: Ltx2TextConnectors,
+    transformer: Ltx2Transformer,
+    rules: Ltx2Rules,
+    scheduler: Value,
+}
+
+impl Ltx2Family {
+    /// Loads the text encoder, connectors and transformer of an LTX-2 folder
+    /// on `device` in `dtype`, and reads the VAEs' and scheduler's configs.
+    pub fn load(folder: &ModelFolder, device: Device, dtype: Dtype) -> Result<Self> {
+        let run = device.to_tch();
+        let scheduler_config = folder
+            .component_dir("scheduler")?
+            .join("scheduler_config.json");
+        let scheduler: Value = read_config(&scheduler_config)?;
+        // Fail early on an unusable scheduler config, before loading weights.
+        sampler::from_value(&scheduler)?;
+        let geometry = LatentGeometry::from_folder(folder)?;
+        let text = Ltx2TextEncoder::from_folder(folder, device, dtype)?;
+        let connectors =
+            Ltx2TextConnectors::load(&folder.component_dir("connectors")?, device, dtype)?;
+        let transformer =
+            Ltx2Transformer::load(&folder.component_dir("transformer")?, run, dtype.to_kind())?;
+        let c = transformer.config();
+        let audio_in = geometry.audio_channels * geometry.latent_mel_bins();
+        if c.audio_in_channels != audio_in {
+            return Err(Error::Config {
+                path: folder.root().join("transformer").join("config.json"),
+                reason: format!(
+                    "audio_in_channels {} ≠ the audio VAE's latent channels × latent mel bins ({} × {})",
+                    c.audio_in_channels,
+                    geometry.audio_channels,
+                    geometry.latent_mel_bins()
+                ),
+            });
+        }
+        let rules = Ltx2Rules {
+            geometry,
+            patch: (c.patch_size, c.patch_size_t),
+            scheduler_config,
+        };
+        Ok(Self {
+            device: run,
+            text,
+            connectors,
+            transformer,
+            rules,
+            scheduler,
+        })
+    }
+
+    /// The transformer.
+    pub fn transformer(&self) -> &Ltx2Transformer {
+        &self.transformer
+    }
+
+    /// The folder's latent geometry.
+    pub fn geometry(&self) -> LatentGeometry {
+        self.rules.geometry
+    }
+
+    /// The connectors' outputs (video text, audio text, mask) for the
+    /// prompts, encoded together as one batch as the pipeline does.
+    fn encode(&self, prompts: &[&str], max_len: usize) -> Result<(Tensor, Tensor, Tensor)> {
+        let mut hidden = Vec::with_capacity(prompts.len());
+        let mut masks = Vec::with_capacity(prompts.len());
+        for p in prompts {
+            let (h, m) = self.text.encode(&[p], max_len)?;
+            hidden.push(h);
+            masks.push(m);
+        }
+        let hidden = Tensor::f_cat(&hidden, 0)?;
+        let mask = Tensor::f_cat(&masks, 0)?;
+        let out =
+            self.connectors
+                .forward(&hidden, &mask, PaddingSide::Left, CONNECTOR_SCALE_FACTOR)?;
+        Ok((out.video, out.audio, out.mask))
+    }
+
+    /// A FlowMatchEuler scheduler from the folder's config, set to the
+    /// pipeline's sigmas with the shift of `video_tokens` tokens.
+    fn scheduler(&self, steps: usize, video_tokens: i64) -> Result<Box<dyn Scheduler>> {
+        let get = |k: &str, d: f64| self.scheduler.get(k).and_then(Value::as_f64).unwrap_or(d);
+        let mu = calculate_shift(
+            video_tokens,
+            get("base_image_seq_len", 1024.0),
+            get("max_image_seq_len", 4096.0),
+            get("base_shift", 0.95),
+            get("max_shift", 2.05),
+        );
+        let mut s = sampler::from_value(&self.scheduler)?;
+        s.set_timesteps_with(Some(steps), Some(&default_sigmas(steps)), Some(mu))?;
+        s.set_begin_index(0);
+        Ok(s)
+    }
+}
+
+/// Loads an LTX-2 folder as a registry row does. Until the LTX-2 VAEs are
+/// ported a generation could not be decoded, so this fails at once with
+/// [`Error::Unsupported`] instead of after minutes of denoising; the
+/// denoising itself is reachable through [`Ltx2Family::load`].
+pub fn load_family(
+    _folder: &ModelFolder,
+    _device: Device,
+    _dtype: Dtype,
+    _memory: &MemoryOptions,
+) -> Result<Box<dyn ModelFamily>> {
+    Err(Error::Unsupported(DECODE_UNSUPPORTED.into()))
+}
+
+/// The registry's audit of an LTX-2 folder (not built yet).
+pub fn audit_folder(
+    _folder: &ModelFolder,
+) -> Result<BTreeMap<String, std::result::Result<WeightReport, String>>> {
+    Err(Error::Unsupported(
+        "auditing LTX-2 folders is not built yet".into(),
+    ))
+}
+
+/// The registry's memory estimate of an LTX-2 folder (not built yet).
+pub fn estimate_folder(
+    _folder: &ModelFolder,
+    _req: &Request,
+    _opts: &EstimateOptions,
+) -> Result<MemoryEstimate> {
+    Err(Error::Unsupported(
+        "no memory estimate for the `ltx2` family yet".into(),
+    ))
+}
+
+impl ModelFamily for Ltx2Family {
+    fn name(&self) -> &'static str {
+        "ltx2"
+    }
+
+    fn rules(&self) -> &dyn Rules {
+        &self.rules
+    }
+
+    fn begin<'a>(&'a mut self, req: &Resolved) -> Result<Box<dyn Generation + 'a>> {
+        let settings = GuidanceSettings::from_request(req)?;
+        let max_len = settings.max_sequence_length;
+        // The pipeline encodes [negative, positive] as one connector batch under CFG.
+        let (text, negative) = if settings.do_cfg() {
+            let (v, a, m) = self.encode(&[&req.negative_prompt, &req.prompt], max_len)?;
+            let pick = |t: &Tensor, i: i64| t.f_narrow(0, i, 1);
+            (
+                BranchText {
+                    video: pick(&v, 1)?,
+                    audio: pick(&a, 1)?,
+                    mask: pick(&m, 1)?,
+                },
+                Some(BranchText {
+                    video: pick(&v, 0)?,
+                    audio: pick(&a, 0)?,
+                    mask: pick(&m, 0)?,
+                }),
+            )
+        } else {
+            let (video, audio, mask) = self.encode(&[&req.prompt], max_len)?;
+            (BranchText { video, audio, mask }, None)
+        };
+        let geo = self.rules.geometry;
+        let grid = [
+            geo.latent_frames(req.frames),
+            i64::from(req.height) / geo.spatial,
+            i64::from(req.width) / geo.spatial,
+        ];
+        let audio_frames = audio_latent_frames(
+            req.frames,
+            f64::from(req.fps),
+            geo.sample_rate as f64,
+            geo.hop_length as f64,
+            super::geometry::AUDIO_COMPRESSION as f64,
+        )?;
+        Ok(Box::new(Ltx2Generation {
+            fam: self,
+            req: req.clone(),
+            settings,
+            text,
+            negative,
+            grid,
+            audio_frames,
+        }))
+    }
+}
+
+/// One branch's text conditioning (the connectors' outputs, batch 1).
+struct BranchText {
+    video: Tensor,
+    audio: Tensor,
+    mask: Tensor,
+}
+
+/// One LTX-2 text-to-video generation.
+pub struct Ltx2Generation<'a> {
+    fam: &'a Ltx2Family,
+    req: Resolved,
+    settings: GuidanceSettings,
+    text: BranchText,
+    /// The negative prompt's conditioning, under CFG.
+    negative: Option<BranchText>,
+    /// Latent (frames, height, width).
+    grid: [i64; 3],
+    audio_frames: i64,
+}
+
+impl Ltx2Generation<'_> {
+    /// One transformer call on the branches `which` (indices into
+    /// `branches`), all isolated or none: one prediction each.
+    fn call(
+        &self,
+        x: &Latents,
+        t: &Tensor,
+        branches: &[BranchId],
+        isolate: bool,
+    ) -> Result<Vec<Latents>> {
+        let fam = self.fam;
+        let kind = fam.transformer.kind();
+        let dev = fam.device;
+        let b = branches.len() as i64;
+        let audio = x
+            .audio
+            .as_ref()
+            .ok_or_else(|| Error::invalid("LTX-2 walks an audio latent with the video"))?;
+        let video_in = x
+            .video
+            .f_to_device(dev)?
+            .f_to_kind(kind)?
+            .f_repeat([b, 1, 1])?;
+        let audio_in = audio
+            .f_to_device(dev)?
+            .f_to_kind(kind)?
+            .f_repeat([b, 1, 1])?;
+        let mut tv = Vec::with_capacity(branches.len());
+        let mut ta = Vec::with_capacity(branches.len());
+        let mut tm = Vec::with_capacity(branches.len());
+        for br in branches {
+            let text = if *br == UNCOND {
+                self.negative.as_ref().ok_or_else(|| {
+                    Error::invalid(
+                        "the unconditional branch runs only under classifier-free guidance",
+                    )
+                })?
+            } else {
+                &self.text
+            };
+            tv.push(text.video.shallow_clone());
+            ta.push(text.audio.shallow_clone());
+            tm.push(text.mask.shallow_clone());
+        }
+        let text_v = Tensor::f_cat(&tv, 0)?;
+        let text_a = Tensor::f_cat(&ta, 0)?;
+        let mask = Tensor::f_cat(&tm, 0)?;
+        let timestep = t
+            .f_to_device(dev)?
+            .f_to_kind(Kind::Float)?
+            .f_reshape([1])?
+            .f_repeat([b])?;
+        let perturbed: Vec<bool> = branches.iter().map(|br| *br == PERTURBED).collect();
+        let any_perturbed = perturbed.iter().any(|p| *p);
+        let perturbation_mask = if any_perturbed && !perturbed.iter().all(|p| *p) {
+            let keep: Vec<f32> = perturbed
+                .iter()
+                .map(|p| if *p { 0.0 } else { 1.0 })
+                .collect();
+            Some(Tensor::f_from_slice(&keep)?.f_to_device(dev)?)
+        } else {
+            None
+        };
+        let mut inputs = Ltx2Inputs::new(
+            &video_in,
+            &audio_in,
+            &text_v,
+            &text_a,
+            &timestep,
+            self.grid,
+            self.audio_frames,
+        );
+        inputs.text_mask = Some(&mask);
+        inputs.audio_text_mask = Some(&mask);
+        inputs.sigma = Some(&timestep);
+        inputs.fps = f64::from(self.req.fps);
+        inputs.isolate_modalities = isolate;
+        if any_perturbed {
+            inputs.spatio_temporal_guidance_blocks = self.settings.stg_blocks.clone();
+        }
+        inputs.perturbation_mask = perturbation_mask.as_ref();
+        inputs.use_cross_timestep = self.settings.use_cross_timestep;
+        let (v, a) = fam.transformer.forward(&inputs)?;
+        let (v, a) = (v.f_to_kind(Kind::Float)?, a.f_to_kind(Kind::Float)?);
+        (0..b)
+            .map(|i| Ok(Latents::joint(v.f_narrow(0, i, 1)?, a.f_narrow(0, i, 1)?)))
+            .collect()
+    }
+}
+
+impl Generation for Ltx2Generation<'_> {
+    fn start(&mut self, noise: &mut Noise) -> Result<Start> {
+        let fam = self.fam;
+        let geo = fam.rules.geometry;
+        let c = fam.transformer.config();
+        let [f, h, w] = self.grid;
+        // prepare_latents, then prepare_audio_latents: the generator's order.
+        let video = noise.randn(&[1, c.in_channels, f, h, w])?;
+        let video = pack_video(&video, c.patch_size, c.patch_size_t)?.f_to_device(fam.device)?;
+        let audio = noise.randn(&[
+            1,
+            geo.audio_channels,
+            self.audio_frames,
+            geo.latent_mel_bins(),
+        ])?;
+        let audio = pack_audio(&audio)?.f_to_device(fam.device)?;
+        let steps = self.req.steps as usize;
+        let tokens = video.size()[1];
+        let video_sched = fam.scheduler(steps, tokens)?;
+        let audio_sched = fam.scheduler(steps, tokens)?;
+        let ts = video_sched.timesteps();
+        let n = ts.size().first().copied().unwrap_or(0);
+        let timesteps = (0..n)
+            .map(|i| Ok(ts.f_get(i)?))
+            .collect::<Result<Vec<_>>>()?;
+        Ok(Start {
+            latents: Latents::joint(video, audio),
+            timesteps,
+            schedulers: Schedulers {
+                video: video_sched,
+                audio: Some(audio_sched),
+            },
+            begin: 0,
+        })
+    }
+
+    fn plan(&mut self, _step: &Step) -> Result<GuidancePlan> {
+        let s = &self.settings;
+        let mut branches = vec![COND];
+        let mut terms = Vec::new();
+        let mut term = |branch: BranchId, video: f64, audio: f64| {
+            branches.push(branch);
+            terms.push(Term {
+                branch,
+                scale: PerModality { video, audio },
+            });
+        };
+        // The pipeline's delta forms: (s − 1)·(cond − uncond), s·(cond − perturbed),
+        // (s − 1)·(cond − isolated), added in this order.
+        if s.do_cfg() {
+            term(UNCOND, s.cfg.0 - 1.0, s.cfg.1 - 1.0);
+        }
+        if s.do_stg() {
+            term(PERTURBED, s.stg.0, s.stg.1);
+        }
+        if s.do_modality() {
+            term(ISOLATED, s.modality.0 - 1.0, s.modality.1 - 1.0);
+        }
+        Ok(GuidancePlan {
+            model: 0,
+            branches,
+            terms,
+            form: Form::Deltas,
+            space: Space::X0,
+            rescale: PerModality {
+                video: s.rescale.0,
+                audio: s.rescale.1,
+            },
+        })
+    }
+
+    fn forward(
+        &mut self,
+        x: &Latents,
+        step: &Step,
+        _model: usize,
+        branches: &[BranchId],
+        cache: Option<CachedStep<'_>>,
+    ) -> Result<Vec<Latents>> {
+        if cache.is_some() {
+            return Err(Error::Unsupported(
+                "step caching is not built for LTX-2 yet".into(),
+            ));
+        }
+        // One call for the branches with the cross-modal attention, one for
+        // the isolated branch (the transformer isolates a whole call).
+        let plain: Vec<BranchId> = branches
+            .iter()
+            .copied()
+            .filter(|b| *b != ISOLATED)
+            .collect();
+        let isolated: Vec<BranchId> = branches
+            .iter()
+            .copied()
+            .filter(|b| *b == ISOLATED)
+            .collect();
+        let mut plain_out = if plain.is_empty() {
+            Vec::new()
+        } else {
+            self.call(x, step.t, &plain, false)?
+        }
+        .into_iter();
+        let mut iso_out = if isolated.is_empty() {
+            Vec::new()
+        } else {
+            self.call(x, step.t, &isolated, true)?
+        }
+        .into_iter();
+        branches
+            .iter()
+            .map(|b| {
+                let next = if *b == ISOLATED {
+                    iso_out.next()
+                } else {
+                    plain_out.next()
+                };
+                next.ok_or_else(|| Error::invalid("LTX-2: a branch got no prediction"))
+            })
+            .collect()
+    }
+
+    fn decode(self: Box<Self>, _x: Latents, _sink: &mut dyn FrameSink) -> Result<()> {
+        Err(Error::Unsupported(DECODE_UNSUPPORTED.into()))
+    }
+}

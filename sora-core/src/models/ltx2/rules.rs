@@ -1,0 +1,137 @@
+//! LTX-2's request rules: `LTX2Pipeline`'s defaults (768×512, 121 frames at
+//! 24 fps, 30 steps, CFG 3; the other guidance defaults live in
+//! [`super::params`]), frame counts `1 + k × temporal` and sizes multiples of
+//! the VAE's spatial compression (and of 32, which the pipeline requires),
+//! text-to-video with audio; errors name the nearest valid values.
+
+use std::path::PathBuf;
+
+use super::geometry::LatentGeometry;
+use super::params::GuidanceSettings;
+use crate::family::Rules;
+use crate::models::wan::rules::SizeRule;
+use crate::pipeline::request::{Defaults, Mode, Resolved};
+use crate::{Error, Result};
+
+/// Defaults equal to diffusers' `LTX2Pipeline.__call__`.
+pub(crate) fn ltx2_defaults() -> Defaults {
+    Defaults {
+        width: 768,
+        height: 512,
+        frames: 121,
+        fps: 24,
+        steps: 30,
+        guidance: 3.0,
+        negative_prompt: String::new(),
+        audio: true,
+        params: super::params::PARAMS,
+    }
+}
+
+/// The rules of one loaded LTX-2 folder.
+#[derive(Debug, Clone)]
+pub struct Ltx2Rules {
+    /// The latent geometry (VAE compression).
+    pub geometry: LatentGeometry,
+    /// The transformer's spatial and temporal patch sizes.
+    pub patch: (i64, i64),
+    /// The scheduler's config file.
+    pub scheduler_config: PathBuf,
+}
+
+impl Ltx2Rules {
+    fn size_rule(&self) -> SizeRule {
+        // The pipeline checks multiples of 32 whatever the VAE; a VAE that
+        // compresses more asks for its own multiple.
+        let spatial = (self.geometry.spatial * self.patch.0).max(1) as u32;
+        let spatial = if spatial % 32 == 0 {
+            spatial
+        } else {
+            lcm(spatial, 32)
+        };
+        SizeRule {
+            spatial,
+            temporal: (self.geometry.temporal * self.patch.1).max(1) as u32,
+            patch_h: 1,
+            patch_w: 1,
+        }
+    }
+}
+
+fn lcm(a: u32, b: u32) -> u32 {
+    fn gcd(a: u32, b: u32) -> u32 {
+        if b == 0 {
+            a
+        } else {
+            gcd(b, a % b)
+        }
+    }
+    a / gcd(a, b) * b
+}
+
+impl Rules for Ltx2Rules {
+    fn defaults(&self) -> Defaults {
+        ltx2_defaults()
+    }
+
+    fn nearest_frames(&self, frames: u32) -> u32 {
+        self.size_rule().nearest_frames(frames)
+    }
+
+    fn check(&self, req: &Resolved) -> Result<()> {
+        self.size_rule().check(req.width, req.height, req.frames)?;
+        if !req.audio {
+            return Err(Error::Unsupported(
+                "LTX-2 without audio (audio=false) is not built yet: it generates both streams"
+                    .into(),
+            ));
+        }
+        match &req.mode {
+            Mode::Text => {}
+            other => {
+                return Err(Error::Unsupported(format!(
+                    "LTX-2 {} is not built yet; text-to-video is",
+                    other.name()
+                )))
+            }
+        }
+        // (The flow-match Euler update stays finite at every step count: no
+        // dry run of the scheduler is needed, unlike Wan's UniPC.)
+        GuidanceSettings::from_request(req)?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rules() -> Ltx2Rules {
+        Ltx2Rules {
+            geometry: LatentGeometry {
+                spatial: 32,
+                temporal: 8,
+                video_channels: 128,
+                audio_channels: 8,
+                mel_bins: 64,
+                sample_rate: 16000,
+                hop_length: 160,
+            },
+            patch: (1, 1),
+            scheduler_config: PathBuf::new(),
+        }
+    }
+
+    #[test]
+    fn sizes_and_frames_name_the_nearest_valid_values() {
+        let r = rules().size_rule();
+        assert!(r.check(768, 512, 121).is_ok());
+        let e = r.check(770, 512, 120).unwrap_err().to_string();
+        assert!(e.contains("768 or 800") && e.contains("113 or 121"), "{e}");
+        assert_eq!(rules().nearest_frames(118), 121);
+        assert_eq!(rules().nearest_frames(1), 1);
+        let mut small = rules();
+        small.geometry.spatial = 16;
+        assert_eq!(small.size_rule().spatial, 32);
+    }
+}

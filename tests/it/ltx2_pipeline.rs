@@ -1,0 +1,210 @@
+//! LTX-2's denoising against diffusers 0.42.1 `LTX2Pipeline` (text to video
+//! and audio, fixture `ltx2_pipeline`): tiny LTX-2.0 and LTX-2.3 pipelines
+//! run with `output_type="latent"`; the denoised video and audio latents of
+//! `denoise_latents` on [`Ltx2Family`] are within 1e-4 of their scale, with
+//! every guidance term alone, all of them and none, STG on an existing block,
+//! the cross timestep on and off, batched and one forward per branch; STG and
+//! the prompt each move the latents far. Also: the guidance parameters are set by
+//! their diffusers names, the family's registry row fails fast (the VAEs are
+//! not ported), and requests the rules refuse name the nearest valid values.
+
+use sora_core::denoise::{denoise_latents, Latents, WalkOptions};
+use sora_core::family::params::set_known_text;
+use sora_core::family::{load as load_registry, MemoryOptions};
+use sora_core::models::ltx2::latents::{unpack_audio, unpack_video};
+use sora_core::models::ltx2::{Ltx2Family, DECODE_UNSUPPORTED};
+use sora_core::pipeline::request::Request;
+use sora_core::weights::ModelFolder;
+use sora_core::{Device, Dtype, Error};
+use sora_tests::{assert_close, fixture, read_tensors, rel_max_err};
+use tch::Tensor;
+
+const TOL: f64 = 1e-4;
+
+fn folder(layout: &str) -> ModelFolder {
+    ModelFolder::open(fixture("ltx2_pipeline").join(layout)).unwrap()
+}
+
+/// The request of the fixture's run `r` (every guidance value by its diffusers name).
+fn request(r: &serde_json::Value) -> Request {
+    let mut req = Request::text(r["prompt"].as_str().unwrap())
+        .size(
+            r["width"].as_u64().unwrap() as u32,
+            r["height"].as_u64().unwrap() as u32,
+        )
+        .frames(r["frames"].as_u64().unwrap() as u32)
+        .fps(r["fps"].as_u64().unwrap() as u32)
+        .steps(r["steps"].as_u64().unwrap() as u32)
+        .seed(r["seed"].as_u64().unwrap());
+    if let Some(n) = r["negative_prompt"].as_str() {
+        req = req.negative_prompt(n);
+    }
+    req.set(
+        "max_sequence_length",
+        r["max_sequence_length"].as_i64().unwrap(),
+    )
+    .unwrap();
+    req.set(
+        "use_cross_timestep",
+        r["use_cross_timestep"].as_bool().unwrap(),
+    )
+    .unwrap();
+    for (k, v) in r["guidance"].as_object().unwrap() {
+        match v {
+            serde_json::Value::Array(a) => {
+                let text: Vec<String> = a.iter().map(|x| x.to_string()).collect();
+                req.set_text(k, &text.join(",")).unwrap();
+            }
+            _ => req.set(k, v.as_f64().unwrap()).unwrap(),
+        }
+    }
+    req
+}
+
+/// Denoised (video [B, C, F, H, W], audio [B, C, L, M]) of `req`.
+fn denoise(fam: &mut Ltx2Family, req: &Request) -> (Tensor, Tensor) {
+    let x = denoise_latents(fam, req, &WalkOptions::default()).unwrap();
+    unpacked(fam, req, x)
+}
+
+/// The walked (packed) latents `x` of `req` unpacked as the pipeline does.
+fn unpacked(fam: &Ltx2Family, req: &Request, x: Latents) -> (Tensor, Tensor) {
+    let geo = fam.geometry();
+    let c = fam.transformer().config();
+    let (w, h, f) = (
+        req.width.unwrap() as i64,
+        req.height.unwrap() as i64,
+        req.frames.unwrap(),
+    );
+    let grid = [geo.latent_frames(f), h / geo.spatial, w / geo.spatial];
+    let video = unpack_video(&x.video, grid, c.patch_size, c.patch_size_t).unwrap();
+    let audio = unpack_audio(&x.audio.unwrap(), geo.latent_mel_bins()).unwrap();
+    (video, audio)
+}
+
+fn parity(layout: &str) {
+    let dir = fixture("ltx2_pipeline").join(layout);
+    let runs: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("runs.json")).unwrap()).unwrap();
+    let want = read_tensors(&dir.join("latents.safetensors"));
+    let mut fam = Ltx2Family::load(&folder(layout), Device::Cpu, Dtype::F32).unwrap();
+    for r in runs.as_array().unwrap() {
+        let name = r["name"].as_str().unwrap();
+        let (video, audio) = denoise(&mut fam, &request(r));
+        let what = format!("{layout} {name}");
+        eprintln!(
+            "{what}: video {:.2e}, audio {:.2e}",
+            rel_max_err(&video, &want[&format!("{name}.video")]),
+            rel_max_err(&audio, &want[&format!("{name}.audio")])
+        );
+        assert_close(
+            &format!("{what} video"),
+            &video,
+            &want[&format!("{name}.video")],
+            TOL,
+        );
+        assert_close(
+            &format!("{what} audio"),
+            &audio,
+            &want[&format!("{name}.audio")],
+            TOL,
+        );
+        if name == "none" {
+            // The prompt matters: another one moves the latents far.
+            let mut req = request(r);
+            req.prompt = "Waves crash against the rocky shore at sunset".into();
+            let (v, a) = denoise(&mut fam, &req);
+            let (ev, ea) = (
+                rel_max_err(&v, &want["none.video"]),
+                rel_max_err(&a, &want["none.audio"]),
+            );
+            eprintln!("{what} with another prompt: video {ev:.2e}, audio {ea:.2e}");
+            assert!(ev > 100.0 * TOL && ea > 100.0 * TOL, "{ev} {ea}");
+        }
+        if name == "all" {
+            // One forward per branch (perturbed alone: STG on the whole batch) gives the same.
+            let opts = WalkOptions {
+                batch_guidance: false,
+                ..WalkOptions::default()
+            };
+            let x = denoise_latents(&mut fam, &request(r), &opts).unwrap();
+            let (v, a) = unpacked(&fam, &request(r), x);
+            assert_close(
+                &format!("{what} sequential video"),
+                &v,
+                &want["all.video"],
+                TOL,
+            );
+            assert_close(
+                &format!("{what} sequential audio"),
+                &a,
+                &want["all.audio"],
+                TOL,
+            );
+            // Each term matters: without STG the latents move far from diffusers'.
+            let mut req = request(r);
+            req.set("stg_scale", 0.0).unwrap();
+            req.set("audio_stg_scale", 0.0).unwrap();
+            let (v, a) = denoise(&mut fam, &req);
+            let (ev, ea) = (
+                rel_max_err(&v, &want["all.video"]),
+                rel_max_err(&a, &want["all.audio"]),
+            );
+            eprintln!("{what} without STG: video {ev:.2e}, audio {ea:.2e}");
+            assert!(ev > 100.0 * TOL && ea > 100.0 * TOL, "{ev} {ea}");
+        }
+    }
+}
+
+#[test]
+fn ltx2_20_denoised_latents_match_diffusers() {
+    parity("v20");
+}
+
+#[test]
+fn ltx2_23_denoised_latents_match_diffusers() {
+    parity("v23");
+}
+
+#[test]
+fn ltx2_registry_fails_fast_and_rules_name_nearest_values() {
+    let f = folder("v20");
+    match load_registry(&f, Device::Cpu, Dtype::F32, &MemoryOptions::default()) {
+        Err(Error::Unsupported(m)) => assert_eq!(m, DECODE_UNSUPPORTED),
+        Err(e) => panic!("expected Unsupported, got {e}"),
+        Ok(_) => panic!("expected Unsupported, got a family"),
+    }
+    let mut fam = Ltx2Family::load(&f, Device::Cpu, Dtype::F32).unwrap();
+    let bad = Request::text("x").size(100, 64).frames(10).steps(1).seed(0);
+    let e = denoise_latents(&mut fam, &bad, &WalkOptions::default())
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(e.contains("96 or 128") && e.contains("9 or 17"), "{e}");
+    // STG without blocks is refused, as diffusers refuses it.
+    let mut req = Request::text("x").size(96, 64).frames(9).steps(1).seed(0);
+    req.set("spatio_temporal_guidance_blocks", Vec::<f64>::new())
+        .unwrap();
+    let e = denoise_latents(&mut fam, &req, &WalkOptions::default())
+        .err()
+        .unwrap();
+    assert!(
+        matches!(e, Error::InvalidRequest(ref m) if m.contains("spatio_temporal_guidance_blocks")),
+        "{e}"
+    );
+    // The front doors' path (`--set`, Python keywords, C) knows every LTX-2 key.
+    let mut req = Request::text("x");
+    for (k, v) in [
+        ("spatio_temporal_guidance_blocks", "28"),
+        ("stg_blocks", "1,2"),
+        ("audio_guidance_scale", "5"),
+        ("use_cross_timestep", "false"),
+        ("max_sequence_length", "64"),
+    ] {
+        set_known_text(&mut req, k, v).unwrap_or_else(|e| panic!("{k}={v}: {e}"));
+    }
+    // An unknown key is refused when resolved.
+    let mut req = Request::text("x").size(96, 64).frames(9).steps(1).seed(0);
+    req.set("stg_scalez", 1.0).unwrap();
+    assert!(denoise_latents(&mut fam, &req, &WalkOptions::default()).is_err());
+}
