@@ -6,6 +6,7 @@ mod cross_attn_kv;
 mod io_media;
 mod ltx2_guidance;
 mod ltx2_text;
+mod ltx2_vae;
 mod ltx2_vocoder;
 mod memory;
 mod offload;

@@ -7,6 +7,7 @@ pub mod attention;
 pub mod causal_conv;
 pub mod conv;
 pub mod conv1d;
+pub mod frame_pad_conv;
 pub mod linear;
 pub mod modulation;
 pub mod norm;

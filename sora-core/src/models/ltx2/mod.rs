@@ -6,10 +6,12 @@
 //! The transformer, VAEs and the family itself are not here yet: LTX-2
 //! generation is not reachable through the pipeline.
 
+pub mod audio_vae;
 pub mod connectors;
 pub mod text_encoder;
 pub mod vocoder;
 
+pub use audio_vae::{Ltx2AudioVae, Ltx2AudioVaeConfig};
 pub use connectors::{ConnectorOutput, ConnectorsConfig, Ltx2TextConnectors, PaddingSide};
 pub use text_encoder::{Ltx2TextEncoder, DEFAULT_MAX_SEQUENCE_LENGTH};
 pub use vocoder::{Ltx2Vocoder, Ltx2VocoderBweConfig, Ltx2VocoderConfig, VocoderConfig};
