@@ -3,9 +3,10 @@
 //! handling, and the video VAE's decode and encode, max abs error ≤ 1e-4 of
 //! the output's scale; plus typed errors for bad weights, configs and inputs.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use sora_core::models::ltx2::Ltx2AudioVae;
+use sora_core::models::ltx2::{DecodeConditioning, Ltx2AudioVae, Ltx2VideoVae};
 use sora_core::Error;
 use sora_tests::{assert_close, fixture, read_tensors, rel_max_err, workspace};
 use tch::{Device, Kind, Tensor};
@@ -45,8 +46,15 @@ fn ltx2_audio_vae_matches_diffusers() {
         let io = read_tensors(&dir.join("io.safetensors"));
         let mut n = 0;
         while let Some(packed) = io.get(&format!("packed_{n}")) {
-            let latent = vae.unpack(&vae.denormalize_packed(packed).unwrap()).unwrap();
-            assert_close(&format!("{case} latent_{n}"), &latent, &io[&format!("latent_{n}")], 1e-6);
+            let latent = vae
+                .unpack(&vae.denormalize_packed(packed).unwrap())
+                .unwrap();
+            assert_close(
+                &format!("{case} latent_{n}"),
+                &latent,
+                &io[&format!("latent_{n}")],
+                1e-6,
+            );
             let want = &io[&format!("mel_{n}")];
             let got = vae.decode_packed(packed).unwrap();
             assert_eq!(got.size(), want.size(), "{case} mel_{n}: shape");
@@ -75,8 +83,15 @@ fn ltx2_audio_vae_errors_are_typed() {
         }
     });
     match Ltx2AudioVae::load(&dst, Device::Cpu, Kind::Float) {
-        Err(Error::WeightMismatch { missing, mismatched, .. }) => {
-            assert_eq!(missing, vec!["decoder.up.1.block.0.conv2.conv.bias".to_string()]);
+        Err(Error::WeightMismatch {
+            missing,
+            mismatched,
+            ..
+        }) => {
+            assert_eq!(
+                missing,
+                vec!["decoder.up.1.block.0.conv2.conv.bias".to_string()]
+            );
             assert_eq!(mismatched.len(), 1, "{mismatched:?}");
             assert!(mismatched[0].starts_with("latents_std"));
         }
@@ -91,7 +106,10 @@ fn ltx2_audio_vae_errors_are_typed() {
     ] {
         std::fs::write(&config, bad).unwrap();
         assert!(
-            matches!(Ltx2AudioVae::load(&dst, Device::Cpu, Kind::Float), Err(Error::Config { .. })),
+            matches!(
+                Ltx2AudioVae::load(&dst, Device::Cpu, Kind::Float),
+                Err(Error::Config { .. })
+            ),
             "{bad}"
         );
     }
@@ -104,9 +122,238 @@ fn ltx2_audio_vae_errors_are_typed() {
         Tensor::zeros([4, 4, 4], opts),
         Tensor::zeros([1, 4, 0, 4], opts),
     ] {
-        assert!(matches!(vae.decode(&bad), Err(Error::InvalidRequest(_))), "{:?}", bad.size());
+        assert!(
+            matches!(vae.decode(&bad), Err(Error::InvalidRequest(_))),
+            "{:?}",
+            bad.size()
+        );
     }
-    for bad in [Tensor::zeros([1, 5, 15], opts), Tensor::zeros([1, 0, 16], opts)] {
-        assert!(matches!(vae.decode_packed(&bad), Err(Error::InvalidRequest(_))), "{:?}", bad.size());
+    for bad in [
+        Tensor::zeros([1, 5, 15], opts),
+        Tensor::zeros([1, 0, 16], opts),
+    ] {
+        assert!(
+            matches!(vae.decode_packed(&bad), Err(Error::InvalidRequest(_))),
+            "{:?}",
+            bad.size()
+        );
     }
+}
+
+fn video(case: &str) -> (Ltx2VideoVae, HashMap<String, Tensor>) {
+    let dir = case_dir(case);
+    let vae = Ltx2VideoVae::load(&dir, Device::Cpu, Kind::Float).unwrap();
+    (vae, read_tensors(&dir.join("io.safetensors")))
+}
+
+/// The pipeline's decode: noise mixed in at the decode timestep when the
+/// decoder is timestep-conditioned, de-normalised, decoded.
+#[test]
+fn ltx2_video_vae_decode_matches_diffusers() {
+    for (case, conditioned) in [("v20", false), ("v23", true)] {
+        let (vae, io) = video(case);
+        assert_eq!(vae.timestep_conditioning(), conditioned, "{case}");
+        let mut n = 0;
+        while let Some(z) = io.get(&format!("z_{n}")) {
+            let want = &io[&format!("video_{n}")];
+            let cond = io
+                .get(&format!("noise_{n}"))
+                .map(|noise| DecodeConditioning {
+                    timestep: Vec::<f64>::try_from(
+                        &io[&format!("timestep_{n}")].to_kind(Kind::Double),
+                    )
+                    .unwrap(),
+                    noise_scale: Vec::<f64>::try_from(
+                        &io[&format!("noise_scale_{n}")].to_kind(Kind::Double),
+                    )
+                    .unwrap(),
+                    noise: noise.shallow_clone(),
+                });
+            assert_eq!(cond.is_some(), conditioned);
+            let got = vae.decode_latents(z, cond.as_ref()).unwrap();
+            assert_eq!(got.size(), want.size(), "{case} video_{n}: shape");
+            assert_eq!(vae.video_frames(z.size()[2]), want.size()[2]);
+            eprintln!("{case} video_{n}: {:.2e}", rel_max_err(&got, want));
+            assert_close(&format!("{case} video_{n}"), &got, want, TOL);
+            n += 1;
+        }
+        assert!(n >= 2, "{case}: {n} inputs");
+    }
+    let (vae, _) = video("v23");
+    assert_eq!(
+        (
+            vae.spatial_compression_ratio(),
+            vae.temporal_compression_ratio()
+        ),
+        (8, 4)
+    );
+}
+
+/// Encode: the posterior's mean and log-variance, and the normalised image
+/// latents of `LTX2ImageToVideoPipeline`.
+#[test]
+fn ltx2_video_vae_encode_matches_diffusers() {
+    for case in ["v20", "v23"] {
+        let (vae, io) = video(case);
+        let mut n = 0;
+        while let Some(clip) = io.get(&format!("clip_{n}")) {
+            let (mean, logvar) = vae.encode(clip).unwrap();
+            let want = &io[&format!("mean_{n}")];
+            assert_eq!(mean.size(), want.size(), "{case} mean_{n}");
+            assert_eq!(vae.latent_frames(clip.size()[2]), want.size()[2]);
+            eprintln!("{case} mean_{n}: {:.2e}", rel_max_err(&mean, want));
+            assert_close(&format!("{case} mean_{n}"), &mean, want, TOL);
+            assert_close(
+                &format!("{case} logvar_{n}"),
+                &logvar,
+                &io[&format!("logvar_{n}")],
+                TOL,
+            );
+            let cond = vae.normalize_latents(&mean, 1.0).unwrap();
+            assert_close(
+                &format!("{case} cond_{n}"),
+                &cond,
+                &io[&format!("cond_{n}")],
+                TOL,
+            );
+            n += 1;
+        }
+        assert!(n >= 2, "{case}: {n} clips");
+    }
+}
+
+/// Each decoder path changes the output: the timestep matters (a wrong one
+/// is visibly different), and normalisation round-trips.
+#[test]
+fn ltx2_video_vae_timestep_and_stats_matter() {
+    let (vae, io) = video("v23");
+    let z = &io["z_0"];
+    let zd = vae.denormalize_latents(z).unwrap();
+    let a = vae
+        .decode(&zd, Some(&Tensor::from_slice(&[0.05f32])))
+        .unwrap();
+    let b = vae
+        .decode(&zd, Some(&Tensor::from_slice(&[0.5f32])))
+        .unwrap();
+    let scale = a.abs().max().double_value(&[]);
+    let diff = (&a - &b).abs().max().double_value(&[]);
+    assert!(
+        diff > 0.01 * scale,
+        "timestep changes the output by {diff} of {scale}"
+    );
+    let back = vae
+        .normalize_latents(&zd, vae.config().scaling_factor)
+        .unwrap();
+    assert_close("normalise round trip", &back, z, 1e-5);
+}
+
+#[test]
+fn ltx2_video_vae_errors_are_typed() {
+    let (vae, io) = video("v23");
+    let opts = (Kind::Float, Device::Cpu);
+    let z = &io["z_0"];
+    // Wrong latent shapes, a missing timestep, a wrong-sized one.
+    for bad in [
+        Tensor::zeros([1, 5, 2, 2, 2], opts),
+        Tensor::zeros([6, 2, 2, 2], opts),
+        Tensor::zeros([1, 6, 0, 2, 2], opts),
+    ] {
+        assert!(
+            matches!(
+                vae.decode(&bad, Some(&Tensor::from_slice(&[0.0f32]))),
+                Err(Error::InvalidRequest(_))
+            ),
+            "{:?}",
+            bad.size()
+        );
+    }
+    assert!(matches!(vae.decode(z, None), Err(Error::InvalidRequest(_))));
+    assert!(matches!(
+        vae.decode_latents(z, None),
+        Err(Error::InvalidRequest(_))
+    ));
+    assert!(matches!(
+        vae.decode(z, Some(&Tensor::from_slice(&[0.0f32, 0.1, 0.2]))),
+        Err(Error::InvalidRequest(_))
+    ));
+    let wrong_noise = DecodeConditioning {
+        timestep: vec![0.05],
+        noise_scale: vec![0.025],
+        noise: Tensor::zeros([1, 6, 1, 2, 2], opts),
+    };
+    assert!(matches!(
+        vae.decode_latents(z, Some(&wrong_noise)),
+        Err(Error::InvalidRequest(_))
+    ));
+    // Frame counts and sizes the encoder cannot take.
+    for bad in [
+        Tensor::zeros([1, 3, 4, 32, 32], opts),
+        Tensor::zeros([1, 3, 5, 20, 32], opts),
+        Tensor::zeros([1, 4, 5, 32, 32], opts),
+    ] {
+        assert!(
+            matches!(vae.encode(&bad), Err(Error::InvalidRequest(_))),
+            "{:?}",
+            bad.size()
+        );
+    }
+
+    // Damaged weights: every problem named at once.
+    let dst = scratch("ltx2_video_vae_mismatch");
+    copy_with(&case_dir("v23"), &dst, |name, t| {
+        if name == "decoder.up_blocks.1.resnets.1.scale_shift_table" {
+            None
+        } else if name == "encoder.down_blocks.0.downsamplers.0.conv.conv.weight" {
+            Some(Tensor::zeros([1, 1, 3, 3, 3], opts))
+        } else {
+            Some(t)
+        }
+    });
+    match Ltx2VideoVae::load(&dst, Device::Cpu, Kind::Float) {
+        Err(Error::WeightMismatch {
+            missing,
+            mismatched,
+            ..
+        }) => {
+            assert_eq!(
+                missing,
+                vec!["decoder.up_blocks.1.resnets.1.scale_shift_table".to_string()]
+            );
+            assert_eq!(mismatched.len(), 1, "{mismatched:?}");
+            assert!(
+                mismatched[0].starts_with("encoder.down_blocks.0.downsamplers.0.conv.conv.weight")
+            );
+        }
+        other => panic!("expected WeightMismatch, got {other:?}"),
+    }
+    // Configs this port (or diffusers) cannot build.
+    let config = dst.join("config.json");
+    let base: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(case_dir("v23").join("config.json")).unwrap(),
+    )
+    .unwrap();
+    for (key, value) in [
+        ("decoder_inject_noise", serde_json::json!(true)),
+        (
+            "decoder_spatial_padding_mode",
+            serde_json::json!("circular"),
+        ),
+        (
+            "upsample_type",
+            serde_json::json!(["temporal", "diagonal", "spatiotemporal"]),
+        ),
+        ("decoder_layers_per_block", serde_json::json!([1, 1])),
+    ] {
+        let mut c = base.clone();
+        c[key] = value;
+        std::fs::write(&config, c.to_string()).unwrap();
+        assert!(
+            matches!(
+                Ltx2VideoVae::load(&dst, Device::Cpu, Kind::Float),
+                Err(Error::Config { .. })
+            ),
+            "{key}"
+        );
+    }
+    let _ = std::fs::remove_dir_all(&dst);
 }

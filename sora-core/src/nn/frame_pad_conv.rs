@@ -112,7 +112,13 @@ impl FramePadConv3d {
                 (x.f_replication_pad3d([pw, pw, ph, ph, 0, 0])?, [0, 0, 0])
             }
         };
-        super::conv::conv(&x, &self.weight, self.bias.as_ref(), &self.stride, &conv_pad)
+        super::conv::conv(
+            &x,
+            &self.weight,
+            self.bias.as_ref(),
+            &self.stride,
+            &conv_pad,
+        )
     }
 }
 
@@ -155,7 +161,14 @@ mod tests {
                 SpatialPadding::Reflect => xt.reflection_pad3d([1, 1, 1, 1, 0, 0]),
                 SpatialPadding::Replicate => xt.replication_pad3d([1, 1, 1, 1, 0, 0]),
             };
-            let want = xs.conv3d(&c.weight, c.bias.as_ref(), [1, 1, 1], [0, 0, 0], [1, 1, 1], 1);
+            let want = xs.conv3d(
+                &c.weight,
+                c.bias.as_ref(),
+                [1, 1, 1],
+                [0, 0, 0],
+                [1, 1, 1],
+                1,
+            );
             assert_eq!(got.size(), vec![1, 4, 5, 6, 7]);
             let d = (&got - &want).abs().max().double_value(&[]);
             assert!(d < 1e-4, "{mode:?}: {d}");

@@ -84,7 +84,13 @@ pub struct CausalConv2d {
 
 impl CausalConv2d {
     /// Loads a `k × k` convolution `in_dim → out_dim` from `p.conv`.
-    pub fn load(p: &WeightPath, in_dim: i64, out_dim: i64, k: i64, axis: Causality) -> Result<Self> {
+    pub fn load(
+        p: &WeightPath,
+        in_dim: i64,
+        out_dim: i64,
+        k: i64,
+        axis: Causality,
+    ) -> Result<Self> {
         let p = p.pp("conv");
         let full = k - 1;
         let (half_lo, half_hi) = (full / 2, full - full / 2);
@@ -124,9 +130,21 @@ pub struct ResnetBlock {
 impl ResnetBlock {
     /// Loads a block `in_dim → out_dim`; a width change uses `nin_shortcut`
     /// (1×1), as diffusers builds it by default.
-    pub fn load(p: &WeightPath, in_dim: i64, out_dim: i64, group: bool, axis: Causality) -> Result<Self> {
+    pub fn load(
+        p: &WeightPath,
+        in_dim: i64,
+        out_dim: i64,
+        group: bool,
+        axis: Causality,
+    ) -> Result<Self> {
         let shortcut = if in_dim != out_dim {
-            Some(CausalConv2d::load(&p.pp("nin_shortcut"), in_dim, out_dim, 1, axis)?)
+            Some(CausalConv2d::load(
+                &p.pp("nin_shortcut"),
+                in_dim,
+                out_dim,
+                1,
+                axis,
+            )?)
         } else {
             None
         };
@@ -188,14 +206,18 @@ impl AttnBlock {
         let one = |(wt, bs): &(Tensor, Tensor), t: &Tensor| -> Result<Tensor> {
             conv(t, wt, Some(bs), &[1, 1], &[0, 0])
         };
-        let q = one(&self.q, &n)?.f_reshape([b, c, h * w])?.f_permute([0, 2, 1])?;
+        let q = one(&self.q, &n)?
+            .f_reshape([b, c, h * w])?
+            .f_permute([0, 2, 1])?;
         let k = one(&self.k, &n)?.f_reshape([b, c, h * w])?;
         let v = one(&self.v, &n)?.f_reshape([b, c, h * w])?;
         let attn = q
             .f_bmm(&k)?
             .f_mul_scalar((c as f64).powf(-0.5))?
             .f_softmax(2, x.kind())?;
-        let out = v.f_bmm(&attn.f_permute([0, 2, 1])?)?.f_reshape([b, c, h, w])?;
+        let out = v
+            .f_bmm(&attn.f_permute([0, 2, 1])?)?
+            .f_reshape([b, c, h, w])?;
         Ok(x.f_add(&one(&self.proj_out, &out)?)?)
     }
 }
@@ -221,7 +243,9 @@ impl Upsample {
     pub fn forward(&self, x: &Tensor) -> Result<Tensor> {
         let s = x.size();
         if s.len() != 4 {
-            return Err(Error::invalid(format!("upsample expects [B, C, H, W], got {s:?}")));
+            return Err(Error::invalid(format!(
+                "upsample expects [B, C, H, W], got {s:?}"
+            )));
         }
         let x = x.f_upsample_nearest2d([s[2] * 2, s[3] * 2], 2.0, 2.0)?;
         let x = self.conv.forward(&x)?;

@@ -22,7 +22,7 @@ pub use config::Ltx2AudioVaeConfig;
 use crate::nn::offload::{ComponentWeights, Uploaded};
 use crate::weights::{read_config, TensorStore, WeightPath};
 use crate::{Error, Result};
-use blocks::{AttnBlock, Causality, CausalConv2d, Norm, ResnetBlock, Upsample};
+use blocks::{AttnBlock, CausalConv2d, Causality, Norm, ResnetBlock, Upsample};
 
 /// Time and mel compression of the audio latents (diffusers' fixed 4).
 pub const AUDIO_LATENT_DOWNSAMPLE: i64 = 4;
@@ -68,7 +68,8 @@ impl Decoder {
             let block_out = c.base_channels * c.ch_mult[level];
             let mut blocks = Vec::new();
             for i in 0..=c.num_res_blocks {
-                let block = ResnetBlock::load(&lp.pp("block").pp(i), block_in, block_out, group, axis)?;
+                let block =
+                    ResnetBlock::load(&lp.pp("block").pp(i), block_in, block_out, group, axis)?;
                 block_in = block_out;
                 let attn = if attn_at.contains(&res) {
                     let k = blocks.len();
@@ -174,12 +175,23 @@ impl Ltx2AudioVae {
     fn validate(c: &Ltx2AudioVaeConfig) -> std::result::Result<Causality, String> {
         let axis = match &c.causality_axis {
             Some(name) => Causality::from_name(name)?,
-            None => return Err("`causality_axis` null is rejected by diffusers' AutoencoderKLLTX2Audio".into()),
+            None => {
+                return Err(
+                    "`causality_axis` null is rejected by diffusers' AutoencoderKLLTX2Audio".into(),
+                )
+            }
         };
         if c.ch_mult.is_empty() || c.ch_mult.iter().any(|&m| m < 1) {
-            return Err(format!("`ch_mult` must be positive entries, got {:?}", c.ch_mult));
+            return Err(format!(
+                "`ch_mult` must be positive entries, got {:?}",
+                c.ch_mult
+            ));
         }
-        if c.base_channels < 1 || c.latent_channels < 1 || c.output_channels < 1 || c.num_res_blocks < 0 {
+        if c.base_channels < 1
+            || c.latent_channels < 1
+            || c.output_channels < 1
+            || c.num_res_blocks < 0
+        {
             return Err("channel counts must be positive".into());
         }
         match c.norm_type.as_str() {
@@ -254,7 +266,9 @@ impl Ltx2AudioVae {
 
     /// Latent frames per second of audio (`sample_rate / hop / 4`, the pipeline's rate).
     pub fn latents_per_second(&self) -> f64 {
-        self.config.sample_rate as f64 / self.config.mel_hop_length as f64 / AUDIO_LATENT_DOWNSAMPLE as f64
+        self.config.sample_rate as f64
+            / self.config.mel_hop_length as f64
+            / AUDIO_LATENT_DOWNSAMPLE as f64
     }
 
     /// The pipeline's `_denormalize_audio_latents` on packed latents
@@ -346,7 +360,9 @@ impl Ltx2AudioVae {
     }
 
     fn stats(&self, like: &Tensor, _d: i64) -> Result<(Tensor, Tensor)> {
-        let to = |t: &Tensor| -> Result<Tensor> { Ok(t.f_to_device(like.device())?.f_to_kind(like.kind())?) };
+        let to = |t: &Tensor| -> Result<Tensor> {
+            Ok(t.f_to_device(like.device())?.f_to_kind(like.kind())?)
+        };
         Ok((to(&self.latents_mean)?, to(&self.latents_std)?))
     }
 }
