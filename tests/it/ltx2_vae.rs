@@ -6,8 +6,9 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use sora_core::models::ltx2::{DecodeConditioning, Ltx2AudioVae, Ltx2VideoVae};
+use sora_core::models::ltx2::{DecodeConditioning, FrameTiling, Ltx2AudioVae, Ltx2VideoVae};
 use sora_core::Error;
+use sora_core::VaeTiling;
 use sora_tests::{assert_close, fixture, read_tensors, rel_max_err, workspace};
 use tch::{Device, Kind, Tensor};
 
@@ -356,4 +357,83 @@ fn ltx2_video_vae_errors_are_typed() {
         );
     }
     let _ = std::fs::remove_dir_all(&dst);
+}
+
+/// diffusers' tiled decode (spatial tiles + frame-wise windows) reproduced;
+/// the untiled decode of the same latents too, and how far tiling moves the
+/// output from it on these random weights is printed.
+#[test]
+fn ltx2_video_vae_tiled_decode_matches_diffusers() {
+    for (case, tiles, frames) in [
+        ("v20", [48, 48, 32, 32], [16, 8]),
+        ("v23", [16, 24, 8, 16], [8, 4]),
+    ] {
+        let (mut vae, io) = video(case);
+        let t = vae
+            .timestep_conditioning()
+            .then(|| Tensor::from_slice(&[0.05f32]));
+        let mut n = 0;
+        while let Some(z) = io.get(&format!("tz_{n}")) {
+            vae.set_tiling(None).unwrap();
+            vae.set_frame_tiling(None).unwrap();
+            let full = vae.decode(z, t.as_ref()).unwrap();
+            assert_close(
+                &format!("{case} full_{n}"),
+                &full,
+                &io[&format!("full_{n}")],
+                TOL,
+            );
+            vae.set_tiling(Some(VaeTiling {
+                tile_sample_min_height: tiles[0],
+                tile_sample_min_width: tiles[1],
+                tile_sample_stride_height: tiles[2],
+                tile_sample_stride_width: tiles[3],
+            }))
+            .unwrap();
+            vae.set_frame_tiling(Some(FrameTiling {
+                tile_sample_min_num_frames: frames[0],
+                tile_sample_stride_num_frames: frames[1],
+            }))
+            .unwrap();
+            let want = &io[&format!("tiled_{n}")];
+            let mut windows = Vec::new();
+            vae.decode_streaming(z, t.as_ref(), &mut |w| {
+                windows.push(w);
+                Ok(())
+            })
+            .unwrap();
+            let got = Tensor::cat(&windows, 2);
+            assert_eq!(got.size(), want.size(), "{case} tiled_{n}: shape");
+            eprintln!(
+                "{case} tiled_{n}: {} windows, {:.2e} from diffusers, tiling moves the output by {:.2e} of its scale",
+                windows.len(),
+                rel_max_err(&got, want),
+                rel_max_err(&got, &full)
+            );
+            assert_close(&format!("{case} tiled_{n}"), &got, want, TOL);
+            if z.size()[2] > frames[0] / vae.temporal_compression_ratio() {
+                assert!(windows.len() > 1, "{case} tiled_{n}: not streamed");
+            }
+            n += 1;
+        }
+        assert!(n >= 2, "{case}: {n} tiled inputs");
+        let bad = VaeTiling {
+            tile_sample_min_height: 12,
+            ..VaeTiling::default()
+        };
+        assert!(matches!(
+            vae.set_tiling(Some(bad)),
+            Err(Error::InvalidRequest(_))
+        ));
+        for (m, s) in [(8, 12), (6, 2), (0, 0)] {
+            let f = FrameTiling {
+                tile_sample_min_num_frames: m,
+                tile_sample_stride_num_frames: s,
+            };
+            assert!(
+                matches!(vae.set_frame_tiling(Some(f)), Err(Error::InvalidRequest(_))),
+                "{m} {s}"
+            );
+        }
+    }
 }

@@ -16,5 +16,5 @@ pub mod vocoder;
 pub use audio_vae::{Ltx2AudioVae, Ltx2AudioVaeConfig};
 pub use connectors::{ConnectorOutput, ConnectorsConfig, Ltx2TextConnectors, PaddingSide};
 pub use text_encoder::{Ltx2TextEncoder, DEFAULT_MAX_SEQUENCE_LENGTH};
-pub use video_vae::{DecodeConditioning, Ltx2VideoVae, Ltx2VideoVaeConfig};
+pub use video_vae::{DecodeConditioning, FrameTiling, Ltx2VideoVae, Ltx2VideoVaeConfig};
 pub use vocoder::{Ltx2Vocoder, Ltx2VocoderBweConfig, Ltx2VocoderConfig, VocoderConfig};

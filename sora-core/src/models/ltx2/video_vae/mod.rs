@@ -13,21 +13,28 @@
 //! - [`Ltx2VideoVae::normalize_latents`] / [`Ltx2VideoVae::denormalize_latents`]:
 //!   the pipelines' per-channel `latents_mean` / `latents_std` with `scaling_factor`.
 //!
-//! Runs over whole clips: diffusers' spatial tiling and frame-wise decode are
-//! not ported yet (`set_tiling` does not exist here; memory grows with the clip).
+//! Decode runs over the whole clip by default, as diffusers; with
+//! [`Ltx2VideoVae::set_tiling`] (diffusers' `enable_tiling`) it cuts the latent
+//! into overlapping spatial tiles and with [`Ltx2VideoVae::set_frame_tiling`]
+//! (diffusers' `use_framewise_decoding`) into overlapping time windows, handed
+//! out window by window by [`Ltx2VideoVae::decode_streaming`]. Encode always
+//! runs over the whole clip.
 
 mod blocks;
 mod config;
 mod decoder;
 mod encoder;
+mod tiling;
 
 use std::path::{Path, PathBuf};
 
 use tch::{Device, Kind, Tensor};
 
 pub use config::{Flags, Ltx2VideoVaeConfig};
+pub use tiling::FrameTiling;
 
 use crate::nn::offload::{ComponentWeights, Uploaded};
+use crate::nn::tiling::VaeTiling;
 use crate::weights::{read_config, TensorStore};
 use crate::{Error, Result};
 use decoder::Decoder;
@@ -59,6 +66,8 @@ pub struct Ltx2VideoVae {
     device: Device,
     kind: Kind,
     weights: ComponentWeights,
+    tiling: Option<VaeTiling>,
+    frame_tiling: Option<FrameTiling>,
 }
 
 impl Ltx2VideoVae {
@@ -106,7 +115,42 @@ impl Ltx2VideoVae {
             device,
             kind,
             weights,
+            tiling: None,
+            frame_tiling: None,
         })
+    }
+
+    /// Spatially tiled decode on (`Some`, diffusers' `enable_tiling` sizes) or
+    /// off (`None`, the default). Sizes must be positive multiples of
+    /// [`Self::spatial_compression_ratio`], strides at most the tile:
+    /// [`Error::InvalidRequest`] otherwise (the setting is then unchanged).
+    pub fn set_tiling(&mut self, tiling: Option<VaeTiling>) -> Result<()> {
+        if let Some(t) = &tiling {
+            t.validate(self.spatial_compression_ratio(), 1)?;
+        }
+        self.tiling = tiling;
+        Ok(())
+    }
+
+    /// The spatial tiling setting ([`Self::set_tiling`]).
+    pub fn tiling(&self) -> Option<VaeTiling> {
+        self.tiling
+    }
+
+    /// Decode in overlapping time windows (`Some`, diffusers'
+    /// `use_framewise_decoding` with its frame tile sizes) or over the whole
+    /// clip (`None`, the default); checked by [`FrameTiling::validate`].
+    pub fn set_frame_tiling(&mut self, frames: Option<FrameTiling>) -> Result<()> {
+        if let Some(f) = &frames {
+            f.validate(self.temporal_compression_ratio())?;
+        }
+        self.frame_tiling = frames;
+        Ok(())
+    }
+
+    /// The frame-wise decode setting ([`Self::set_frame_tiling`]).
+    pub fn frame_tiling(&self) -> Option<FrameTiling> {
+        self.frame_tiling
     }
 
     /// With `offloaded`, runs on `device` while the weights stay in host
@@ -201,6 +245,25 @@ impl Ltx2VideoVae {
     /// one value) is required by a `timestep_conditioning` decoder and ignored
     /// otherwise.
     pub fn decode(&self, z: &Tensor, timestep: Option<&Tensor>) -> Result<Tensor> {
+        let mut parts = Vec::new();
+        self.decode_streaming(z, timestep, &mut |t| {
+            parts.push(t);
+            Ok(())
+        })?;
+        if parts.len() == 1 {
+            return parts.pop().ok_or_else(|| Error::invalid("nothing decoded"));
+        }
+        Ok(Tensor::f_cat(&parts, 2)?)
+    }
+
+    /// [`Self::decode`], handing the frames to `on_frames` window by window
+    /// when frame tiling is on (once, whole, otherwise).
+    pub fn decode_streaming(
+        &self,
+        z: &Tensor,
+        timestep: Option<&Tensor>,
+        on_frames: &mut dyn FnMut(Tensor) -> Result<()>,
+    ) -> Result<()> {
         let s = z.size();
         let c = self.config.latent_channels;
         if s.len() != 5 || s[0] < 1 || s[1] != c || s.iter().any(|&d| d < 1) {
@@ -238,7 +301,17 @@ impl Ltx2VideoVae {
             Some(t) => Some(t.f_to_kind(self.kind)?.f_to_kind(Kind::Float)?),
             None => None,
         };
-        self.decoder.forward(&z, timestep.as_ref())
+        let plan = tiling::Plan {
+            spatial: self.tiling,
+            frames: self.frame_tiling,
+            spatial_ratio: self.spatial_compression_ratio(),
+            temporal_ratio: self.temporal_compression_ratio(),
+        };
+        plan.run(
+            &z,
+            &|x| self.decoder.forward(x, timestep.as_ref()),
+            on_frames,
+        )
     }
 
     /// What `LTX2Pipeline` does with the loop's (unpacked) video latents:
