@@ -437,3 +437,38 @@ fn ltx2_video_vae_tiled_decode_matches_diffusers() {
         }
     }
 }
+
+/// Both VAEs load and run in bfloat16 (close to the float32 reference) and
+/// give the same output with their weights offloaded to host memory.
+#[test]
+fn ltx2_vaes_bf16_and_offload() {
+    let dir = case_dir("audio");
+    let io = read_tensors(&dir.join("io.safetensors"));
+    let mut audio = Ltx2AudioVae::load(&dir, Device::Cpu, Kind::BFloat16).unwrap();
+    let got = audio.decode(&io["latent_0"]).unwrap();
+    assert_eq!(got.kind(), Kind::BFloat16);
+    let err = rel_max_err(&got, &io["mel_0"]);
+    eprintln!("audio bf16: {err:.2e}");
+    assert!(err < 0.1, "audio bf16 differs by {err:.2e}");
+    audio.set_offload(true, Device::Cpu).unwrap();
+    assert!(audio.is_offloaded());
+    assert_close(
+        "audio offloaded",
+        &audio.decode(&io["latent_0"]).unwrap(),
+        &got,
+        0.0,
+    );
+
+    let (_, io) = video("v20");
+    let mut vae = Ltx2VideoVae::load(&case_dir("v20"), Device::Cpu, Kind::BFloat16).unwrap();
+    let z = vae
+        .denormalize_latents(&io["z_0"].to_kind(Kind::BFloat16))
+        .unwrap();
+    let got = vae.decode(&z, None).unwrap();
+    assert_eq!(got.kind(), Kind::BFloat16);
+    let err = rel_max_err(&got, &io["video_0"]);
+    eprintln!("video bf16: {err:.2e}");
+    assert!(err < 0.1, "video bf16 differs by {err:.2e}");
+    vae.set_offload(true, Device::Cpu).unwrap();
+    assert_close("video offloaded", &vae.decode(&z, None).unwrap(), &got, 0.0);
+}

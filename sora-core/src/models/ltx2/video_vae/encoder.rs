@@ -27,6 +27,8 @@ pub struct Encoder {
 
 impl Encoder {
     /// Loads `p.*` as the config describes.
+    // Five parallel per-block lists of the config are read by block index.
+    #[allow(clippy::needless_range_loop)]
     pub fn load(p: &WeightPath, c: &Ltx2VideoVaeConfig) -> Result<Self> {
         let pad = SpatialPadding::from_name(&c.encoder_spatial_padding_mode)?;
         let eps = c.resnet_norm_eps;
