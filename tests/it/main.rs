@@ -9,6 +9,7 @@ mod ltx2_guidance;
 mod ltx2_pipeline;
 mod ltx2_text;
 mod ltx2_transformer;
+mod ltx2_vae;
 mod ltx2_vocoder;
 mod memory;
 mod offload;

@@ -8,6 +8,7 @@ pub mod causal_conv;
 pub mod conv;
 pub mod conv1d;
 pub mod feed_forward;
+pub mod frame_pad_conv;
 pub mod linear;
 pub mod modulation;
 pub mod norm;

@@ -118,3 +118,11 @@ impl LayerNorm {
             .f_to_kind(kind)?)
     }
 }
+
+/// Parameter-free RMS normalisation over the channel axis (dim 1) of a
+/// `[B, C, ...]` tensor, in its own dtype: `x / sqrt(mean(x², dim 1) + eps)`
+/// (LTX-2's `PerChannelRMSNorm` and the audio VAE's pixel norm).
+pub fn channel_rms_norm(x: &Tensor, eps: f64) -> Result<Tensor> {
+    let mean_sq = x.f_square()?.f_mean_dim(1, true, x.kind())?;
+    Ok(x.f_div(&mean_sq.f_add_scalar(eps)?.f_sqrt()?)?)
+}

@@ -1,14 +1,17 @@
 //! LTX-2 (Lightricks; diffusers' `LTX2Pipeline`): video with synchronized
 //! audio. Built so far: the vocoders that turn the audio VAE's mel
-//! spectrograms into waveforms ([`Ltx2Vocoder`]), the text path (the
-//! pipeline's Gemma 3 prompt encoding, [`Ltx2TextEncoder`], and the text
-//! connectors, [`Ltx2TextConnectors`], for both the LTX-2.0 and 2.3 layouts)
-//! and the audio-video transformer ([`Ltx2Transformer`], one denoising forward
-//! of both streams), and the family's denoising ([`Ltx2Family`]: text to
-//! denoised video and audio latents, with the pipeline's guidance). The VAEs
-//! are not here yet: LTX-2 generation cannot be decoded, and loading an
-//! LTX-2 folder through the registry fails at once with `Error::Unsupported`.
+//! spectrograms into waveforms ([`Ltx2Vocoder`]), the audio VAE's decoder
+//! ([`Ltx2AudioVae`]), the video VAE ([`Ltx2VideoVae`], encode and decode),
+//! the text path (the pipeline's Gemma 3 prompt encoding, [`Ltx2TextEncoder`],
+//! and the text connectors, [`Ltx2TextConnectors`], for both the LTX-2.0 and
+//! 2.3 layouts), the audio-video transformer ([`Ltx2Transformer`], one
+//! denoising forward of both streams) and the family's denoising
+//! ([`Ltx2Family`]: text to denoised video and audio latents, with the
+//! pipeline's guidance). The family does not decode yet (the VAEs are not
+//! wired into it): loading an LTX-2 folder through the registry fails at once
+//! with `Error::Unsupported`.
 
+pub mod audio_vae;
 pub mod connectors;
 pub mod family;
 pub mod geometry;
@@ -17,8 +20,10 @@ pub mod params;
 pub mod rules;
 pub mod text_encoder;
 pub mod transformer;
+pub mod video_vae;
 pub mod vocoder;
 
+pub use audio_vae::{Ltx2AudioVae, Ltx2AudioVaeConfig};
 pub use connectors::{ConnectorOutput, ConnectorsConfig, Ltx2TextConnectors, PaddingSide};
 pub use family::{Ltx2Family, Ltx2Generation, DECODE_UNSUPPORTED};
 pub use geometry::LatentGeometry;
@@ -26,4 +31,5 @@ pub use params::GuidanceSettings;
 pub use rules::Ltx2Rules;
 pub use text_encoder::{Ltx2TextEncoder, DEFAULT_MAX_SEQUENCE_LENGTH};
 pub use transformer::{Ltx2Inputs, Ltx2Transformer, Ltx2TransformerConfig};
+pub use video_vae::{DecodeConditioning, FrameTiling, Ltx2VideoVae, Ltx2VideoVaeConfig};
 pub use vocoder::{Ltx2Vocoder, Ltx2VocoderBweConfig, Ltx2VocoderConfig, VocoderConfig};
