@@ -68,3 +68,15 @@ pub fn copy_dir(from: &Path, to: &Path) {
         }
     }
 }
+
+/// A fresh, empty folder `target/tmp/<name>_<pid>` for a test's damaged
+/// copies and outputs (emptied first).
+pub fn scratch(name: &str) -> PathBuf {
+    let dir = workspace()
+        .join("target")
+        .join("tmp")
+        .join(format!("{name}_{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}

@@ -14,7 +14,7 @@ use sora_core::models::ltx2::{Ltx2TextConnectors, Ltx2TextEncoder, PaddingSide};
 use sora_core::text::gemma3::Gemma3TextModel;
 use sora_core::text::tokenizer::Tokenizer;
 use sora_core::{Device, Dtype, Error, Offload};
-use sora_tests::{assert_close, copy_dir, fixture, read_tensors, rel_max_err, workspace};
+use sora_tests::{assert_close, copy_dir, fixture, read_tensors, rel_max_err, scratch};
 use tch::{Kind, Tensor};
 
 const TOL: f64 = 1e-4;
@@ -41,16 +41,6 @@ fn encoder() -> Ltx2TextEncoder {
         Dtype::F32,
     )
     .unwrap()
-}
-
-fn scratch(name: &str) -> PathBuf {
-    let dir = workspace()
-        .join("target")
-        .join("tmp")
-        .join(format!("{name}_{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
 }
 
 fn assert_equal_i64(what: &str, got: &Tensor, want: &Tensor) {

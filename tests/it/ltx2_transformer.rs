@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 
 use sora_core::models::ltx2::{Ltx2Inputs, Ltx2Transformer};
 use sora_core::Error;
-use sora_tests::{assert_close, fixture, read_tensors, rel_max_err, workspace};
+use sora_tests::{assert_close, fixture, read_tensors, rel_max_err, scratch};
 use tch::{Device, Kind, Tensor};
 
 const TOL: f64 = 1e-4;
@@ -310,16 +310,6 @@ fn ltx2_transformer_bad_inputs_are_typed() {
     let mut i = inputs(&c, run);
     i.video_keyframes_mask = Some(&bad_mask);
     invalid(&i, "keyframes mask");
-}
-
-fn scratch(name: &str) -> PathBuf {
-    let dir = workspace()
-        .join("target")
-        .join("tmp")
-        .join(format!("{name}_{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
 }
 
 fn copy_with(src: &Path, dst: &Path, edit: impl Fn(&str, Tensor) -> Option<Tensor>) {

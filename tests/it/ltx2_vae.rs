@@ -9,23 +9,13 @@ use std::path::{Path, PathBuf};
 use sora_core::models::ltx2::{DecodeConditioning, FrameTiling, Ltx2AudioVae, Ltx2VideoVae};
 use sora_core::Error;
 use sora_core::VaeTiling;
-use sora_tests::{assert_close, fixture, read_tensors, rel_max_err, workspace};
+use sora_tests::{assert_close, fixture, read_tensors, rel_max_err, scratch};
 use tch::{Device, Kind, Tensor};
 
 const TOL: f64 = 1e-4;
 
 fn case_dir(case: &str) -> PathBuf {
     fixture("ltx2_vae").join(case)
-}
-
-fn scratch(name: &str) -> PathBuf {
-    let dir = workspace()
-        .join("target")
-        .join("tmp")
-        .join(format!("{name}_{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
 }
 
 fn copy_with(src: &Path, dst: &Path, edit: impl Fn(&str, Tensor) -> Option<Tensor>) {

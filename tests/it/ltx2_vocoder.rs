@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use sora_core::models::ltx2::{Ltx2Vocoder, VocoderConfig};
 use sora_core::Error;
-use sora_tests::{assert_close, fixture, read_tensors, rel_max_err, workspace};
+use sora_tests::{assert_close, fixture, read_tensors, rel_max_err, scratch};
 use tch::{Device, Kind, Tensor};
 
 const TOL: f64 = 1e-4;
@@ -187,16 +187,6 @@ fn ltx2_vocoder_bad_config_and_input_are_typed() {
             wrong.size()
         );
     }
-}
-
-fn scratch(name: &str) -> PathBuf {
-    let dir = workspace()
-        .join("target")
-        .join("tmp")
-        .join(format!("{name}_{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
 }
 
 fn copy_with(src: &Path, dst: &Path, edit: impl Fn(&str, Tensor) -> Option<Tensor>) {

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use sora_core::models::wan::vae::{VaeTiling, WanVae, WanVaeConfig};
 use sora_core::Error;
-use sora_tests::{assert_close, fixture, read_tensors, workspace};
+use sora_tests::{assert_close, fixture, read_tensors, scratch};
 use tch::{Device, Kind, Tensor};
 
 const TOL: f64 = 1e-4;
@@ -262,16 +262,6 @@ fn wan_vae_rejects_bad_inputs() {
     let (v22, io22) = load("v22");
     let odd = io22["video_1"].narrow(3, 0, 31);
     assert!(matches!(v22.encode(&odd), Err(Error::InvalidRequest(_))));
-}
-
-fn scratch(name: &str) -> PathBuf {
-    let dir = workspace()
-        .join("target")
-        .join("tmp")
-        .join(format!("{name}_{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
 }
 
 fn copy_with(src: &Path, dst: &Path, edit: impl Fn(&str, Tensor) -> Option<Tensor>) {
