@@ -453,4 +453,5 @@ fuzz_tests! {
     fuzz_mp4 => "mp4",
     fuzz_wav => "wav",
     fuzz_image => "image",
+    fuzz_registry => "registry",
 }

@@ -1,9 +1,9 @@
 //! The fuzz targets: one per reader of untrusted bytes. Each writes nothing
 //! but its scratch folder and allocates no more than its input justifies.
 //!
-//! Registry and manifest readers (the model registry of the safety work) get
-//! their targets here: add a [`Target`] to [`all`], a seed folder under
-//! `tests/fuzz/corpus/<name>/`, and a line to `fuzz_tests!` in `mod.rs`.
+//! A new reader gets its target here: a [`Target`] in [`all`], a seed folder
+//! under `tests/fuzz/corpus/<name>/`, and a line in `fuzz_tests!` in `mod.rs`.
+//! (The safety registry has one; C2PA manifests are not read yet.)
 
 use std::path::Path;
 
@@ -95,6 +95,21 @@ pub(crate) fn all() -> Vec<Target> {
             run: |d| {
                 let (a, _) = io::read_wav(&d.join("in.wav"))?;
                 Ok(format!("{} channels", a.nrows()))
+            },
+        },
+        Target {
+            name: "registry",
+            file: "registry.json",
+            text: true,
+            setup: |_| {},
+            run: |d| {
+                use sora_core::safety::gate::{check_prompt, Credentials};
+                use sora_core::safety::registry::Registry;
+                let r = Registry::load(d.join("registry.json"))?;
+                let consents = vec!["c-1".to_string()];
+                let cred = Credentials::new(Some("owner"), &consents);
+                let decision = check_prompt(&r, "t0m h@nks and Mickey M0use on a beach", &cred);
+                Ok(format!("allowed {}", decision.allowed()))
             },
         },
         Target {
