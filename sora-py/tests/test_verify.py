@@ -3,7 +3,7 @@
 reach the core, and `verify` reads the invisible mark back from a saved clip."""
 
 import sora
-from sora._verify import verify
+from sora.safety import verify
 
 REQ = dict(width=128, height=96, frames=9, steps=1, seed=3)
 

@@ -1,7 +1,7 @@
 """sora.safety.verify: read a clip's invisible watermarks (and content
 credentials) back, as `sora verify --json` does.
 
-    from sora._verify import verify
+    from sora.safety import verify
     r = verify("clip.mp4")
     r["watermark"]["detected"], r["watermark"]["payload"], r["watermark"]["p_value"]
     r["audio_watermark"]   # same keys; detected False when the clip has no audio

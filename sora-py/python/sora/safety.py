@@ -1,4 +1,5 @@
-"""sora.safety: the prompt gate, usable without a model.
+"""sora.safety: the prompt gate, usable without a model, and `verify`, which
+reads a clip's invisible watermarks back.
 
     import sora.safety
     d = sora.safety.check_prompt("a photo of T0m H4nley", "registry.json",
@@ -12,8 +13,14 @@ A pipeline built with ``sora.Pipeline(..., safety_registry=..., owner_key=...)``
 runs the same gate before any compute and raises ``sora.ConsentRequiredError``
 or ``sora.ProtectedContentError`` (both ``sora.SafetyError``). The registry's
 format is in docs/safety.md.
+
+    r = sora.safety.verify("clip.mp4")
+    r["watermark"]["detected"], r["watermark"]["payload"], r["watermark"]["p_value"]
+    r["audio_watermark"]  # same keys
+    r["credentials"]      # {"present": False, ...}: C2PA is not built yet
 """
 
 from ._sora import check_prompt
+from ._verify import verify
 
-__all__ = ["check_prompt"]
+__all__ = ["check_prompt", "verify"]
