@@ -208,8 +208,9 @@ fn ltx2_registry_loads_and_rules_name_nearest_values() {
     assert!(denoise_latents(&mut fam, &req, &WalkOptions::default()).is_err());
 }
 
-/// The fixture's run `name` of `layout` generated through [`Pipeline`], marks off.
-fn generate(layout: &str, name: &str) -> Clip {
+/// The fixture's run `name` of `layout` generated through [`Pipeline`], marks
+/// off, its request changed by `edit`.
+fn generate(layout: &str, name: &str, edit: impl FnOnce(&mut Request)) -> Clip {
     let dir = fixture("ltx2_pipeline").join(layout);
     let runs: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(dir.join("runs.json")).unwrap()).unwrap();
@@ -224,7 +225,9 @@ fn generate(layout: &str, name: &str) -> Clip {
         .watermarks(WatermarkPolicy::Off)
         .build()
         .unwrap_or_else(|e| panic!("{layout}: {e}"));
-    pipe.generate(&request(run), &mut Progress::none())
+    let mut req = request(run);
+    edit(&mut req);
+    pipe.generate(&req, &mut Progress::none())
         .unwrap_or_else(|e| panic!("{layout} {name}: {e}"))
 }
 
@@ -235,7 +238,7 @@ fn decoded_parity(layout: &str) {
     let want = read_tensors(&dir.join("decoded.safetensors"));
     for name in ["all", "none"] {
         let what = format!("{layout} {name}");
-        let clip = generate(layout, name);
+        let clip = generate(layout, name, |_| ());
         let frames = &want[&format!("{name}.frames")];
         let want_u8 = frames
             .f_mul_scalar(255.0)
@@ -291,6 +294,21 @@ fn decoded_parity(layout: &str) {
             "{what}: waveform mean abs difference {wave_err}"
         );
         assert_eq!(clip.sample_rate, 24_000, "{what}: the vocoder's rate");
+        if layout == "v23" && name == "all" {
+            // The timestep-conditioned VAE's decode noise matters: without it
+            // the frames move far from diffusers'.
+            let other = generate(layout, name, |r| r.set("decode_noise_scale", 0.0).unwrap());
+            let a = other.frames.mapv(f64::from);
+            let moved = (&a - &clip.frames.mapv(f64::from))
+                .mapv(f64::abs)
+                .mean()
+                .unwrap();
+            eprintln!("{what} without decode noise: frames move {moved:.2}/255 on average");
+            assert!(
+                moved > 2.0,
+                "{what}: decode noise changed nothing ({moved}/255)"
+            );
+        }
     }
 }
 
