@@ -35,6 +35,7 @@ use crate::denoise::walk::{Schedulers, Start, Step};
 use crate::estimate::{EstimateOptions, MemoryEstimate};
 use crate::family::{FrameSink, Generation, MemoryOptions, ModelFamily, Rules};
 use crate::nn::step_cache::{BranchId, CachedStep};
+use crate::nn::Offload;
 use crate::pipeline::noise::Noise;
 use crate::pipeline::request::{Request, Resolved};
 use crate::sampler::{self, Scheduler};
@@ -155,15 +156,28 @@ impl Ltx2Family {
     }
 }
 
-/// Loads an LTX-2 folder as a registry row does. The memory options
-/// (offload, tiling) are not applied to LTX-2 yet: everything stays resident.
+/// Loads an LTX-2 folder as a registry row does, with the memory options of
+/// [`ModelFamily::configure_memory`] (weight offload is refused before loading).
 pub fn load_family(
     folder: &ModelFolder,
     device: Device,
     dtype: Dtype,
-    _memory: &MemoryOptions,
+    memory: &MemoryOptions,
 ) -> Result<Box<dyn ModelFamily>> {
-    Ok(Box::new(Ltx2Family::load(folder, device, dtype)?))
+    check_memory_options(memory)?;
+    let mut fam = Ltx2Family::load(folder, device, dtype)?;
+    fam.configure_memory(memory)?;
+    Ok(Box::new(fam))
+}
+
+/// The memory options LTX-2 cannot take yet.
+fn check_memory_options(memory: &MemoryOptions) -> Result<()> {
+    if memory.offload != Offload::None || memory.offload_text_encoder {
+        return Err(Error::Unsupported(
+            "weight offload (--offload, offloading the text encoder) is not wired into the LTX-2 family yet; every component stays on the run device".into(),
+        ));
+    }
+    Ok(())
 }
 
 /// The registry's audit of an LTX-2 folder (not built yet).
@@ -193,6 +207,12 @@ impl ModelFamily for Ltx2Family {
 
     fn rules(&self) -> &dyn Rules {
         &self.rules
+    }
+
+    /// Spatial VAE tiling applies to the video VAE's decode; offload is refused.
+    fn configure_memory(&mut self, options: &MemoryOptions) -> Result<()> {
+        check_memory_options(options)?;
+        self.vae.set_tiling(options.vae_tiling)
     }
 
     fn begin<'a>(&'a mut self, req: &Resolved) -> Result<Box<dyn Generation + 'a>> {
