@@ -321,3 +321,55 @@ fn ltx2_20_t2v_frames_and_waveform_match_diffusers() {
 fn ltx2_23_t2v_frames_and_waveform_match_diffusers() {
     decoded_parity("v23");
 }
+
+/// `sora inspect`'s audit of an LTX-2 folder: clean on the fixture; a
+/// transformer or vocoder whose config does not fit its weights is reported
+/// per component.
+#[test]
+fn ltx2_audit_reports_per_component() {
+    let report = sora_core::family::audit(&folder("v20")).unwrap();
+    let names: Vec<&str> = report.keys().map(String::as_str).collect();
+    assert_eq!(
+        names,
+        [
+            "audio_vae",
+            "connectors",
+            "text_encoder",
+            "transformer",
+            "vae",
+            "vocoder"
+        ]
+    );
+    for (name, r) in &report {
+        let r = r.as_ref().unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert!(
+            r.missing.is_empty() && r.unexpected.is_empty() && r.mismatched.is_empty(),
+            "{name}: {r:?}"
+        );
+    }
+    let d = sora_tests::workspace()
+        .join("target")
+        .join("scratch")
+        .join("ltx2-audit");
+    let _ = std::fs::remove_dir_all(&d);
+    sora_tests::copy_dir(&fixture("ltx2_pipeline").join("v20"), &d);
+    for (component, key, value) in [
+        ("transformer", "num_layers", 3),
+        ("vocoder", "hidden_channels", 32),
+    ] {
+        let cfg = d.join(component).join("config.json");
+        let mut v: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&cfg).unwrap()).unwrap();
+        v[key] = serde_json::json!(value);
+        std::fs::write(&cfg, v.to_string()).unwrap();
+    }
+    let report = sora_core::family::audit(&ModelFolder::open(&d).unwrap()).unwrap();
+    let t = report["transformer"].as_ref().unwrap();
+    assert!(
+        t.missing.iter().any(|k| k.contains("transformer_blocks.2")),
+        "{t:?}"
+    );
+    let v = report["vocoder"].as_ref().unwrap();
+    assert!(!v.mismatched.is_empty(), "{v:?}");
+    assert!(report["vae"].as_ref().unwrap().mismatched.is_empty());
+}
