@@ -1009,3 +1009,62 @@ fn a_second_run_on_the_same_path_is_refused_while_the_first_runs() {
     let _ = first.kill();
     let _ = first.wait();
 }
+
+/// `sora generate` on a (tiny) LTX-2 folder writes an MP4 with an H.264 video
+/// and an AAC audio stream at the vocoder's rate, of about the same duration
+/// (diffusers' audio is up to two latent frames shorter: 4·L − 3 mel frames).
+#[test]
+fn ltx2_writes_an_mp4_with_video_and_audio() {
+    let m = root().join("target/fixtures/ltx2_pipeline/v20");
+    assert!(
+        m.join("model_index.json").is_file(),
+        "fixture {} missing: run `.venv/bin/python tests/fixtures/build_all.py ltx2_pipeline`",
+        m.display()
+    );
+    let dir = scratch("ltx2");
+    let mp4 = dir.join("clip.mp4");
+    let o = sora(&[
+        "generate",
+        "--model",
+        m.to_str().unwrap(),
+        "--prompt",
+        PROMPT,
+        "--width",
+        "96",
+        "--height",
+        "64",
+        "--frames",
+        "9",
+        "--fps",
+        "24",
+        "--steps",
+        "2",
+        "--seed",
+        "5",
+        "--set",
+        "max_sequence_length=24",
+        "--set",
+        "spatio_temporal_guidance_blocks=1",
+        "--out",
+        mp4.to_str().unwrap(),
+        "--quiet",
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let clip = io::read_mp4(&mp4).unwrap();
+    assert_eq!(clip.frames.shape(), &[9, 64, 96, 3]);
+    let audio = clip.audio.as_ref().expect("an audio stream");
+    assert_eq!(
+        clip.sample_rate, 24_000,
+        "the vocoder's rate, not resampled"
+    );
+    assert_eq!(audio.shape()[0], 2, "the vocoder's channels");
+    let video_s = 9.0 / 24.0;
+    let audio_s = audio.shape()[1] as f64 / f64::from(clip.sample_rate);
+    eprintln!("ltx2 mp4: video {video_s:.3} s, audio {audio_s:.3} s");
+    assert!(
+        (video_s - audio_s).abs() <= 0.06,
+        "video {video_s} s, audio {audio_s} s"
+    );
+    let peak = audio.iter().fold(0f32, |m, v| m.max(v.abs()));
+    assert!(peak > 0.05, "the audio is not silent (peak {peak})");
+}

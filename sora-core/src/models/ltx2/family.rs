@@ -5,57 +5,62 @@
 //! modality with the token-count shift, and the pipeline's guidance (CFG,
 //! STG, modality isolation, rescale; combined in x0 space per modality).
 //!
-//! Decoding needs the LTX-2 VAEs, which are not ported yet: [`Generation::decode`]
-//! is [`Error::Unsupported`], and so is loading the family through the
-//! registry ([`load_family`]), so that `sora generate` fails before any work.
-//! The denoised latents are reachable with
-//! [`denoise_latents`](crate::denoise::denoise_latents) on an [`Ltx2Family`].
+//! Decoding is the pipeline's too: the video latents are unpacked,
+//! de-normalised (and, for a timestep-conditioned VAE, mixed with the
+//! generator's next noise at `decode_noise_scale`) and decoded by the video
+//! VAE into u8 frames, window by window into the sink; the audio latents are
+//! de-normalised, unpacked, decoded by the audio VAE into a mel spectrogram and
+//! turned into a waveform `[channels, samples]` by the vocoder, at its rate.
 
 use std::collections::BTreeMap;
 
 use serde_json::Value;
 use tch::{Device as TchDevice, Kind, Tensor};
 
+use super::audio_vae::Ltx2AudioVae;
 use super::connectors::{Ltx2TextConnectors, PaddingSide};
 use super::geometry::LatentGeometry;
 use super::latents::{
-    audio_latent_frames, calculate_shift, default_sigmas, pack_audio, pack_video,
+    audio_latent_frames, calculate_shift, default_sigmas, pack_audio, pack_video, unpack_video,
 };
-use super::params::GuidanceSettings;
+use super::params::{decode_settings, GuidanceSettings};
 use super::rules::Ltx2Rules;
 use super::text_encoder::Ltx2TextEncoder;
 use super::transformer::{Ltx2Inputs, Ltx2Transformer};
+use super::video_vae::{DecodeConditioning, Ltx2VideoVae};
+use super::vocoder::Ltx2Vocoder;
 use crate::denoise::latents::{Latents, PerModality};
 use crate::denoise::plan::{Form, GuidancePlan, Space, Term, COND, ISOLATED, PERTURBED, UNCOND};
 use crate::denoise::walk::{Schedulers, Start, Step};
 use crate::estimate::{EstimateOptions, MemoryEstimate};
 use crate::family::{FrameSink, Generation, MemoryOptions, ModelFamily, Rules};
 use crate::nn::step_cache::{BranchId, CachedStep};
+use crate::nn::Offload;
 use crate::pipeline::noise::Noise;
 use crate::pipeline::request::{Request, Resolved};
 use crate::sampler::{self, Scheduler};
 use crate::weights::{read_config, ModelFolder, WeightReport};
 use crate::{Device, Dtype, Error, Result};
 
-/// Why an LTX-2 generation cannot finish yet.
-pub const DECODE_UNSUPPORTED: &str = "LTX-2 decoding needs the LTX-2 VAEs, not ported yet";
-
 /// The connectors' `scale_factor` as the pipeline passes it.
 const CONNECTOR_SCALE_FACTOR: f64 = 8.0;
 
-/// A loaded LTX-2 model (what denoising needs: text encoder, connectors, transformer).
+/// A loaded LTX-2 model: text encoder, connectors, transformer, both VAEs and the vocoder.
 pub struct Ltx2Family {
     device: TchDevice,
     text: Ltx2TextEncoder,
     connectors: Ltx2TextConnectors,
     transformer: Ltx2Transformer,
+    vae: Ltx2VideoVae,
+    audio_vae: Ltx2AudioVae,
+    vocoder: Ltx2Vocoder,
     rules: Ltx2Rules,
     scheduler: Value,
 }
 
 impl Ltx2Family {
-    /// Loads the text encoder, connectors and transformer of an LTX-2 folder
-    /// on `device` in `dtype`, and reads the VAEs' and scheduler's configs.
+    /// Loads the text encoder, connectors, transformer, video and audio VAEs
+    /// and vocoder of an LTX-2 folder on `device` in `dtype`.
     pub fn load(folder: &ModelFolder, device: Device, dtype: Dtype) -> Result<Self> {
         let run = device.to_tch();
         let scheduler_config = folder
@@ -83,6 +88,10 @@ impl Ltx2Family {
                 ),
             });
         }
+        let kind = dtype.to_kind();
+        let vae = Ltx2VideoVae::load(&folder.component_dir("vae")?, run, kind)?;
+        let audio_vae = Ltx2AudioVae::load(&folder.component_dir("audio_vae")?, run, kind)?;
+        let vocoder = Ltx2Vocoder::load(&folder.component_dir("vocoder")?, run, kind)?;
         let rules = Ltx2Rules {
             geometry,
             patch: (c.patch_size, c.patch_size_t),
@@ -93,6 +102,9 @@ impl Ltx2Family {
             text,
             connectors,
             transformer,
+            vae,
+            audio_vae,
+            vocoder,
             rules,
             scheduler,
         })
@@ -144,26 +156,110 @@ impl Ltx2Family {
     }
 }
 
-/// Loads an LTX-2 folder as a registry row does. Until the LTX-2 VAEs are
-/// ported a generation could not be decoded, so this fails at once with
-/// [`Error::Unsupported`] instead of after minutes of denoising; the
-/// denoising itself is reachable through [`Ltx2Family::load`].
+/// Loads an LTX-2 folder as a registry row does, with the memory options of
+/// [`ModelFamily::configure_memory`] (weight offload is refused before loading).
 pub fn load_family(
-    _folder: &ModelFolder,
-    _device: Device,
-    _dtype: Dtype,
-    _memory: &MemoryOptions,
+    folder: &ModelFolder,
+    device: Device,
+    dtype: Dtype,
+    memory: &MemoryOptions,
 ) -> Result<Box<dyn ModelFamily>> {
-    Err(Error::Unsupported(DECODE_UNSUPPORTED.into()))
+    check_memory_options(memory)?;
+    let mut fam = Ltx2Family::load(folder, device, dtype)?;
+    fam.configure_memory(memory)?;
+    Ok(Box::new(fam))
 }
 
-/// The registry's audit of an LTX-2 folder (not built yet).
+/// The memory options LTX-2 cannot take yet.
+fn check_memory_options(memory: &MemoryOptions) -> Result<()> {
+    if memory.offload != Offload::None || memory.offload_text_encoder {
+        return Err(Error::Unsupported(
+            "weight offload (--offload, offloading the text encoder) is not wired into the LTX-2 family yet; every component stays on the run device".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// The registry's audit of an LTX-2 folder: per component, the weights that
+/// are missing, unexpected or mis-shaped. The text encoder, connectors and
+/// transformer are checked without reading their tensors; the VAEs and the
+/// vocoder (small) are loaded on the CPU. The text encoder's vision tower,
+/// which LTX-2 does not use, is not reported.
 pub fn audit_folder(
-    _folder: &ModelFolder,
+    folder: &ModelFolder,
 ) -> Result<BTreeMap<String, std::result::Result<WeightReport, String>>> {
-    Err(Error::Unsupported(
-        "auditing LTX-2 folders is not built yet".into(),
-    ))
+    let mut out = BTreeMap::new();
+    for name in [
+        "text_encoder",
+        "connectors",
+        "transformer",
+        "vae",
+        "audio_vae",
+        "vocoder",
+    ] {
+        if !folder.has(name) {
+            continue;
+        }
+        let r = folder
+            .component_dir(name)
+            .and_then(|dir| audit_component(name, &dir));
+        out.insert(name.to_string(), r.map_err(|e| e.to_string()));
+    }
+    Ok(out)
+}
+
+/// What a dry (or, for the small parts, real) load of one component finds wrong.
+fn audit_component(name: &str, dir: &std::path::Path) -> Result<WeightReport> {
+    use super::connectors::ConnectorsConfig;
+    use super::transformer::Ltx2TransformerConfig;
+    use crate::text::gemma3::{Gemma3TextConfig, Gemma3TextModel};
+    use crate::weights::TensorStore;
+    let open = || TensorStore::open(dir, name, TchDevice::Cpu, Kind::Float).map(TensorStore::dry);
+    let keep = |r: Result<()>| match r {
+        Ok(()) | Err(Error::WeightMismatch { .. }) => Ok(()),
+        Err(e) => Err(e),
+    };
+    let from_error = |r: Result<()>| match r {
+        Ok(()) => Ok(WeightReport::default()),
+        Err(Error::WeightMismatch {
+            missing,
+            unexpected,
+            mismatched,
+            ..
+        }) => Ok(WeightReport {
+            missing,
+            unexpected,
+            mismatched,
+        }),
+        Err(e) => Err(e),
+    };
+    match name {
+        "text_encoder" => {
+            let cfg = Gemma3TextConfig::load(&dir.join("config.json"))?;
+            let store = open()?;
+            keep(Gemma3TextModel::from_store(cfg, &store).map(|_| ()))?;
+            let mut report = store.report();
+            report
+                .unexpected
+                .retain(|k| !k.contains("vision_tower") && !k.contains("multi_modal_projector"));
+            Ok(report)
+        }
+        "connectors" => {
+            let cfg = ConnectorsConfig::load(&dir.join("config.json"))?;
+            let store = open()?;
+            keep(Ltx2TextConnectors::from_store(cfg, &store).map(|_| ()))?;
+            Ok(store.report())
+        }
+        "transformer" => {
+            let cfg: Ltx2TransformerConfig = read_config(&dir.join("config.json"))?;
+            let store = open()?;
+            keep(Ltx2Transformer::from_store(cfg, &store.root()).map(|_| ()))?;
+            Ok(store.report())
+        }
+        "vae" => from_error(Ltx2VideoVae::load(dir, TchDevice::Cpu, Kind::Float).map(|_| ())),
+        "audio_vae" => from_error(Ltx2AudioVae::load(dir, TchDevice::Cpu, Kind::Float).map(|_| ())),
+        _ => from_error(Ltx2Vocoder::load(dir, TchDevice::Cpu, Kind::Float).map(|_| ())),
+    }
 }
 
 /// The registry's memory estimate of an LTX-2 folder (not built yet).
@@ -184,6 +280,12 @@ impl ModelFamily for Ltx2Family {
 
     fn rules(&self) -> &dyn Rules {
         &self.rules
+    }
+
+    /// Spatial VAE tiling applies to the video VAE's decode; offload is refused.
+    fn configure_memory(&mut self, options: &MemoryOptions) -> Result<()> {
+        check_memory_options(options)?;
+        self.vae.set_tiling(options.vae_tiling)
     }
 
     fn begin<'a>(&'a mut self, req: &Resolved) -> Result<Box<dyn Generation + 'a>> {
@@ -230,6 +332,7 @@ impl ModelFamily for Ltx2Family {
             negative,
             grid,
             audio_frames,
+            decode_noise: None,
         }))
     }
 }
@@ -252,6 +355,9 @@ pub struct Ltx2Generation<'a> {
     /// Latent (frames, height, width).
     grid: [i64; 3],
     audio_frames: i64,
+    /// The noise a timestep-conditioned video VAE mixes into the latents
+    /// (the generator's next draw after the audio noise, as in the pipeline).
+    decode_noise: Option<Tensor>,
 }
 
 impl Ltx2Generation<'_> {
@@ -360,6 +466,11 @@ impl Generation for Ltx2Generation<'_> {
             geo.latent_mel_bins(),
         ])?;
         let audio = pack_audio(&audio)?.f_to_device(fam.device)?;
+        // The walk draws nothing more, so the pipeline's decode noise is the
+        // generator's next draw: take it now.
+        if fam.vae.timestep_conditioning() {
+            self.decode_noise = Some(noise.randn(&[1, c.in_channels, f, h, w])?);
+        }
         let steps = self.req.steps as usize;
         let tokens = video.size()[1];
         let video_sched = fam.scheduler(steps, tokens)?;
@@ -465,7 +576,72 @@ impl Generation for Ltx2Generation<'_> {
             .collect()
     }
 
-    fn decode(self: Box<Self>, _x: Latents, _sink: &mut dyn FrameSink) -> Result<()> {
-        Err(Error::Unsupported(DECODE_UNSUPPORTED.into()))
+    fn decode(self: Box<Self>, x: Latents, sink: &mut dyn FrameSink) -> Result<()> {
+        let Ltx2Generation {
+            fam,
+            req,
+            text,
+            negative,
+            grid,
+            decode_noise,
+            ..
+        } = *self;
+        drop((text, negative));
+        let c = fam.transformer.config();
+        let video = unpack_video(
+            &x.video.f_to_kind(Kind::Float)?,
+            grid,
+            c.patch_size,
+            c.patch_size_t,
+        )?;
+        let cond = match decode_noise {
+            Some(noise) => {
+                let (timestep, scale) = decode_settings(&req);
+                Some(DecodeConditioning {
+                    timestep: vec![timestep],
+                    noise_scale: vec![scale],
+                    noise,
+                })
+            }
+            None => None,
+        };
+        fam.vae
+            .decode_latents_streaming(&video, cond.as_ref(), &mut |v: Tensor| {
+                sink.frames(video_to_frames(&v)?)
+            })?;
+        drop(video);
+        let audio = x
+            .audio
+            .ok_or_else(|| Error::invalid("LTX-2 decodes an audio latent with the video"))?;
+        let mel = fam
+            .audio_vae
+            .decode_packed(&audio.f_to_kind(Kind::Float)?)?;
+        let wave = fam.vocoder.forward(&mel)?;
+        let wave = wave
+            .f_squeeze_dim(0)?
+            .f_to_kind(Kind::Float)?
+            .f_to_device(TchDevice::Cpu)?;
+        let rate = u32::try_from(fam.vocoder.sample_rate()).map_err(|_| {
+            Error::invalid(format!(
+                "the vocoder's sample rate {} is out of range",
+                fam.vocoder.sample_rate()
+            ))
+        })?;
+        sink.audio(wave, rate)
     }
+}
+
+/// Decoded video `[1, 3, t, H, W]` in about [-1, 1] → RGB frames `[t, H, W, 3]`
+/// u8, as the pipeline's `postprocess_video` maps and a u8 conversion rounds them.
+fn video_to_frames(video: &Tensor) -> Result<Tensor> {
+    Ok(video
+        .f_to_kind(Kind::Float)?
+        .f_mul_scalar(0.5)?
+        .f_add_scalar(0.5)?
+        .f_clamp(0.0, 1.0)?
+        .f_squeeze_dim(0)?
+        .f_permute([1, 2, 3, 0])?
+        .f_mul_scalar(255.0)?
+        .f_round()?
+        .f_to_kind(Kind::Uint8)?)
 }

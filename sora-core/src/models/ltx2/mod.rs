@@ -5,11 +5,9 @@
 //! the text path (the pipeline's Gemma 3 prompt encoding, [`Ltx2TextEncoder`],
 //! and the text connectors, [`Ltx2TextConnectors`], for both the LTX-2.0 and
 //! 2.3 layouts), the audio-video transformer ([`Ltx2Transformer`], one
-//! denoising forward of both streams) and the family's denoising
-//! ([`Ltx2Family`]: text to denoised video and audio latents, with the
-//! pipeline's guidance). The family does not decode yet (the VAEs are not
-//! wired into it): loading an LTX-2 folder through the registry fails at once
-//! with `Error::Unsupported`.
+//! denoising forward of both streams) and the family's generation
+//! ([`Ltx2Family`]: text to video frames and a waveform, with the pipeline's
+//! guidance and decoding), loaded by the registry's `ltx2` row.
 
 pub mod audio_vae;
 pub mod connectors;
@@ -25,7 +23,7 @@ pub mod vocoder;
 
 pub use audio_vae::{Ltx2AudioVae, Ltx2AudioVaeConfig};
 pub use connectors::{ConnectorOutput, ConnectorsConfig, Ltx2TextConnectors, PaddingSide};
-pub use family::{Ltx2Family, Ltx2Generation, DECODE_UNSUPPORTED};
+pub use family::{Ltx2Family, Ltx2Generation};
 pub use geometry::LatentGeometry;
 pub use params::GuidanceSettings;
 pub use rules::Ltx2Rules;

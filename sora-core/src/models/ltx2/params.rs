@@ -52,7 +52,16 @@ pub const PARAMS: &[ParamSpec] = &[
         range: ParamRange::closed(1.0, 8192.0),
         help: "prompt length in tokens (default 1024)",
     },
+    float("decode_timestep", "the video VAE's decode timestep, for a timestep-conditioned VAE (default 0)"),
+    float("decode_noise_scale", "noise mixed into the latents before a timestep-conditioned decode (default: decode_timestep)"),
 ];
+
+/// The pipeline's `(decode_timestep, decode_noise_scale)` of `req`: 0 by
+/// default, the noise scale falling back to the timestep.
+pub fn decode_settings(req: &Resolved) -> (f64, f64) {
+    let t = number(&req.params, "decode_timestep").unwrap_or(0.0);
+    (t, number(&req.params, "decode_noise_scale").unwrap_or(t))
+}
 
 /// One request's guidance, every value resolved as the pipeline resolves it.
 #[derive(Debug, Clone, PartialEq)]

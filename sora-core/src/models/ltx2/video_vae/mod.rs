@@ -323,6 +323,29 @@ impl Ltx2VideoVae {
         latents: &Tensor,
         cond: Option<&DecodeConditioning>,
     ) -> Result<Tensor> {
+        let (z, timestep) = self.decoder_input(latents, cond)?;
+        self.decode(&z, timestep.as_ref())
+    }
+
+    /// [`Self::decode_latents`], handing the frames to `on_frames` window by
+    /// window as [`Self::decode_streaming`] does.
+    pub fn decode_latents_streaming(
+        &self,
+        latents: &Tensor,
+        cond: Option<&DecodeConditioning>,
+        on_frames: &mut dyn FnMut(Tensor) -> Result<()>,
+    ) -> Result<()> {
+        let (z, timestep) = self.decoder_input(latents, cond)?;
+        self.decode_streaming(&z, timestep.as_ref(), on_frames)
+    }
+
+    /// The de-normalised (and, when conditioned, noised) latents and the
+    /// decode timestep of [`Self::decode_latents`].
+    fn decoder_input(
+        &self,
+        latents: &Tensor,
+        cond: Option<&DecodeConditioning>,
+    ) -> Result<(Tensor, Option<Tensor>)> {
         let (x, timestep) = match (self.decoder.conditioned(), cond) {
             (false, _) => (latents.shallow_clone(), None),
             (true, None) => {
@@ -356,8 +379,7 @@ impl Ltx2VideoVae {
                 (mixed, Some(Tensor::f_from_slice(&t)?.f_to_kind(opts.0)?))
             }
         };
-        let z = self.denormalize_latents(&x)?;
-        self.decode(&z, timestep.as_ref())
+        Ok((self.denormalize_latents(&x)?, timestep))
     }
 
     /// Encodes pixels `[B, 3, T, H, W]` in `[-1, 1]` into the posterior's
