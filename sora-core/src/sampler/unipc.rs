@@ -19,6 +19,9 @@ use super::flow_match::{
 use super::Scheduler;
 use crate::{Error, Result};
 
+/// The highest `solver_order` accepted (the history holds that many outputs).
+pub const MAX_SOLVER_ORDER: usize = 16;
+
 /// `scheduler_config.json` of a `UniPCMultistepScheduler` (field names as diffusers').
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
@@ -202,8 +205,13 @@ impl UniPcScheduler {
                 "`shift_terminal` is only supported when `use_flow_sigmas=True`",
             ));
         }
-        if c.solver_order == 0 {
-            return Err(Error::invalid("solver_order must be at least 1"));
+        // The history holds `solver_order` outputs: an order beyond any
+        // useful one (diffusers recommends 1–3) is refused before it is allocated.
+        if !(1..=MAX_SOLVER_ORDER).contains(&c.solver_order) {
+            return Err(Error::invalid(format!(
+                "solver_order must be in 1..={MAX_SOLVER_ORDER} (2 or 3 are usual), got {}",
+                c.solver_order
+            )));
         }
         if c.num_train_timesteps < 2 {
             return Err(Error::invalid("num_train_timesteps must be at least 2"));
@@ -879,6 +887,20 @@ impl Scheduler for UniPcScheduler {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A solver order a config may write but no history can hold (found by
+    /// the fuzzer: 2^53 + 1 aborted the process allocating it).
+    #[test]
+    fn absurd_solver_orders_are_refused_before_allocating() {
+        for order in [0, MAX_SOLVER_ORDER + 1, (1usize << 53) + 1] {
+            let mut c = UniPcConfig::wan(3.0);
+            c.solver_order = order;
+            assert!(
+                matches!(UniPcScheduler::new(c), Err(Error::InvalidRequest(_))),
+                "{order}"
+            );
+        }
+    }
 
     #[test]
     fn wan_schedule_starts_below_one_and_ends_at_zero() {
