@@ -231,6 +231,8 @@ def run_sora(binary, model, req, threads, out_dir: pathlib.Path, tag: str, step_
         "--width", req["width"], "--height", req["height"], "--frames", req["frames"],
         "--steps", req["steps"], "--guidance", req["guidance"], "--seed", req["seed"],
         "--threads", threads, "--json", "--quiet", "--device", device, "--dtype", dtype,
+        # The raw model output: diffusers' frames carry no watermark.
+        "--watermarks", "off",
     ]
     if offload != "none":
         cmd += ["--offload", offload]

@@ -174,6 +174,11 @@ struct GenerateArgs {
     /// A creator handle shown after the visible mark's logo (e.g. @ada).
     #[arg(long, value_name = "HANDLE")]
     watermark_handle: Option<String>,
+    /// All clip watermarks: `on` (the default) or `off`, the raw model
+    /// output, for comparisons with a reference implementation and for
+    /// research, not for clips that are published (recorded in the metadata).
+    #[arg(long, value_name = "on|off", value_parser = ["on", "off"])]
+    watermarks: Option<String>,
     /// Print the clip's metadata as one JSON object on stdout.
     #[arg(long)]
     json: bool,
@@ -346,6 +351,9 @@ fn generate(a: GenerateArgs) -> sora_core::Result<()> {
     }
     if let Some(k) = &a.owner_key {
         builder = builder.owner_key(k.clone());
+    }
+    if let Some(w) = &a.watermarks {
+        builder = builder.option("watermarks", w)?;
     }
     if a.no_visible_watermark {
         builder = builder.no_visible_watermark();
