@@ -185,7 +185,10 @@ def test_generate_to_file_takes_generates_keywords():
     to_file = inspect.signature(sora.Pipeline.generate_to_file).parameters
     assert [k for k in to_file if k != "self"][:2] == ["path", "prompt"]
     assert {k: (v.kind, v.default) for k, v in gen.items() if k not in ("self", "prompt")} == {
-        k: (v.kind, v.default) for k, v in to_file.items() if k not in ("self", "prompt", "path")
+        # `overwrite` is the file's own keyword (replacing a file sora did not write).
+        k: (v.kind, v.default)
+        for k, v in to_file.items()
+        if k not in ("self", "prompt", "path", "overwrite")
     }
 
 

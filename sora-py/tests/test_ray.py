@@ -4,6 +4,7 @@ killed mid-request replaced and its request retried (or reported failed once
 the retries are spent), a re-run skipping what is complete, and the
 `python -m sora.ray` command. Skipped only when Ray is not installed."""
 
+import fcntl
 import json
 import os
 import pathlib
@@ -145,6 +146,21 @@ def test_output_folder_rules(tmp_path):
     assert len(output.remove_stale(str(tmp_path), "c", "mp4", [41])) == 2
     assert len(output.remove_stale(str(tmp_path), "f", "png", [41])) == 1
     assert _hidden(tmp_path) == [".c.mp4.sora-42-0.tmp"]
+
+    # The engine's advisory lock goes when it names the dead worker and no one
+    # holds it; a lock naming another process, or held by a live one, stays.
+    (tmp_path / ".d.mp4.sora.lock").write_text("41")
+    (tmp_path / ".e.mp4.sora.lock").write_text("42")
+    held = tmp_path / ".g.mp4.sora.lock"
+    held.write_text("41")
+    with open(held, "r+") as h:
+        fcntl.flock(h.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        assert output.remove_stale(str(tmp_path), "d", "mp4", [41]) == [
+            str(tmp_path / ".d.mp4.sora.lock")
+        ]
+        assert output.remove_stale(str(tmp_path), "e", "mp4", [41]) == []
+        assert output.remove_stale(str(tmp_path), "g", "mp4", [41]) == []
+    assert _hidden(tmp_path) == [".c.mp4.sora-42-0.tmp", ".e.mp4.sora.lock", ".g.mp4.sora.lock"]
 
 
 def test_ray_clip_equals_the_cli_byte_for_byte(cluster, wan_model, tmp_path):

@@ -11,13 +11,14 @@ dies between the two renames leaves a clip that the next run makes again.
 
 from __future__ import annotations
 
+import fcntl
 import glob
 import itertools
 import json
 import os
 import shutil
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import Any, Optional
 
 from .request import FORMATS
 
@@ -84,7 +85,9 @@ def write_meta(out_dir: str, name: str, meta: Mapping[str, Any]) -> str:
 def remove_stale(out_dir: str, name: str, fmt: str, pids: Iterable[int]) -> list[str]:
     """Removes what the processes `pids` (workers that died) left staged for
     the clip `name`: the engine's `.NAME.EXT.sora-PID-N.tmp` file or folder and
-    this module's `.NAME.json.ray-PID-N.tmp`. Returns the removed paths."""
+    this module's `.NAME.json.ray-PID-N.tmp`, and the engine's advisory lock
+    `.NAME.EXT.sora.lock` when it still names one of them. Returns the removed
+    paths."""
     removed = []
     stem = glob.escape(name)
     for pid in pids:
@@ -102,4 +105,35 @@ def remove_stale(out_dir: str, name: str, fmt: str, pids: Iterable[int]) -> list
                     removed.append(path)
                 except FileNotFoundError:
                     pass
+        lock = _remove_dead_lock(out_dir, f".{name}{FORMATS[fmt]}.sora.lock", int(pid))
+        if lock is not None:
+            removed.append(lock)
     return removed
+
+
+def _remove_dead_lock(out_dir: str, lock_name: str, pid: int) -> Optional[str]:
+    """Removes the engine's advisory lock file `lock_name` when it names the
+    dead process `pid` and no live process holds it. Follows the engine's own
+    protocol: lock it first (non-blocking), remove it while locked, so a run
+    that locks it concurrently either wins (we leave it) or sees the path no
+    longer names what it locked and starts over."""
+    path = os.path.join(out_dir, lock_name)
+    try:
+        fd = os.open(path, os.O_RDWR)
+    except OSError:
+        return None
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            return None  # a live process holds it
+        held = os.read(fd, 32).decode("ascii", "replace").strip()
+        if held != str(pid):
+            return None
+        try:
+            os.remove(path)
+        except FileNotFoundError:
+            return None
+        return path
+    finally:
+        os.close(fd)
