@@ -1,16 +1,20 @@
 //! Times LTX-2's VAE decodes at small configs: the audio VAE (latents →
 //! mel, `target/fixtures/ltx2_vae/audio`) on five seconds of audio latents
-//! (126 frames, the pipeline's 25 latent frames per second), and the video VAE
+//! (126 frames, the pipeline's 25 latent frames per second); the whole audio
+//! decode, latents → mel → waveform (audio VAE + vocoder of the pipeline
+//! fixture `target/fixtures/ltx2_pipeline/v20`, 24 kHz stereo), on the same five
+//! seconds; and the video VAE
 //! (`target/fixtures/ltx2_vae/v20`) on `SORA_BENCH_VAE_LATENT=FxHxW` latents
 //! (default `4x8x8`). Fixtures: `.venv/bin/python tests/fixtures/build_all.py
 //! ltx2_vae`. Real folders: `SORA_BENCH_AUDIO_VAE=/path/audio_vae`,
-//! `SORA_BENCH_VIDEO_VAE=/path/vae`. `SORA_BENCH_DEVICE=cpu|cuda` (default cpu).
+//! `SORA_BENCH_VIDEO_VAE=/path/vae`, `SORA_BENCH_LTX2=/path/ltx2-folder` (its
+//! `audio_vae` and `vocoder`). `SORA_BENCH_DEVICE=cpu|cuda` (default cpu).
 
 use std::path::PathBuf;
 use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use sora_core::models::ltx2::{Ltx2AudioVae, Ltx2VideoVae};
+use sora_core::models::ltx2::{Ltx2AudioVae, Ltx2Vocoder, Ltx2VideoVae};
 use tch::{Device, Kind, Tensor};
 
 fn device() -> Device {
@@ -21,6 +25,10 @@ fn device() -> Device {
 }
 
 fn folder(var: &str, case: &str) -> Option<PathBuf> {
+    fixture_folder(var, "ltx2_vae", case)
+}
+
+fn fixture_folder(var: &str, fixture: &str, case: &str) -> Option<PathBuf> {
     if let Some(dir) = std::env::var_os(var) {
         return Some(PathBuf::from(dir));
     }
@@ -32,7 +40,7 @@ fn folder(var: &str, case: &str) -> Option<PathBuf> {
                 .join("target")
                 .join("fixtures")
         })
-        .join("ltx2_vae")
+        .join(fixture)
         .join(case);
     dir.is_dir().then_some(dir)
 }
@@ -75,6 +83,33 @@ fn bench(c: &mut Criterion) {
             });
         }
         None => eprintln!("ltx2_vae_decode: no audio VAE (build the ltx2_vae fixture or set SORA_BENCH_AUDIO_VAE)"),
+    }
+    match fixture_folder("SORA_BENCH_LTX2", "ltx2_pipeline", "v20") {
+        Some(dir) => {
+            let vae =
+                Ltx2AudioVae::load(&dir.join("audio_vae"), dev, Kind::Float).expect("audio VAE");
+            let vocoder =
+                Ltx2Vocoder::load(&dir.join("vocoder"), dev, Kind::Float).expect("vocoder");
+            tch::manual_seed(0);
+            let d = vae.latent_channels() * vae.latent_mel_bins();
+            let packed = Tensor::randn([1, 126, d], (Kind::Float, dev));
+            let id = format!(
+                "audio_to_waveform/{}samples_{}hz",
+                vocoder.output_len(vae.mel_frames(126)),
+                vocoder.sample_rate()
+            );
+            group.bench_function(id, |b| {
+                b.iter(|| {
+                    let mel = vae.decode_packed(&packed).expect("decode");
+                    let wave = vocoder.forward(&mel).expect("vocoder");
+                    sync(dev);
+                    wave
+                })
+            });
+        }
+        None => eprintln!(
+            "ltx2_vae_decode: no LTX-2 pipeline (build the ltx2_pipeline fixture or set SORA_BENCH_LTX2)"
+        ),
     }
     match folder("SORA_BENCH_VIDEO_VAE", "v20") {
         Some(dir) => {

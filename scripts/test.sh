@@ -26,6 +26,7 @@ bash scripts/fuzz.sh
 
 step "side-by-side harness smoke (tiny: sora and diffusers run and agree)"
 python benches/compare/run.py --size tiny --reps 1 --check-only
+python benches/compare/run.py --family ltx2 --size tiny --reps 1 --check-only --no-build
 
 # Generation tests in C and Python are hard requirements (the fixtures exist now).
 export SORA_REQUIRE_FIXTURES=1 SORA_C_REQUIRE_FIXTURE=1

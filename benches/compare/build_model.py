@@ -1,7 +1,8 @@
-"""Builds the random-weight Wan pipeline of one comparison size (diffusers format).
+"""Builds the random-weight pipeline of one comparison size (diffusers format).
 
-Usage: build_model.py SIZE OUT_DIR. Called by run.py, which caches the folder
-under target/compare/<size>/model and rebuilds it when the size's recipe changes.
+Usage: build_model.py SIZE OUT_DIR [FAMILY]. FAMILY is `wan` (the default) or
+`ltx2`. Called by run.py, which caches the folder under
+target/compare/<family>-<size>/model and rebuilds it when the size's recipe changes.
 """
 import pathlib
 import sys
@@ -16,11 +17,18 @@ import wan_tiny  # noqa: E402
 
 def main():
     size, out = sys.argv[1], pathlib.Path(sys.argv[2])
+    family = sys.argv[3] if len(sys.argv) > 3 else "wan"
     import os
 
     import torch
 
-    build = dict(sizes.SIZES[size]["build"])
+    build = dict(sizes.FAMILIES[family][size]["build"])
+    if family == "ltx2":
+        import ltx2_model
+
+        torch.set_num_threads(2)
+        ltx2_model.build(out, **build)
+        return
     # The CPU sizes are drawn with 2 threads as they always were; "auto" draws the
     # real-size weights on a GPU when there is one.
     torch.set_num_threads(2 if build.get("device", "cpu") == "cpu" else (os.cpu_count() or 2))

@@ -1,6 +1,11 @@
-"""Side-by-side performance of sora and diffusers on the same Wan 2.1 pipeline.
+"""Side-by-side performance of sora and diffusers on the same Wan 2.1 or LTX-2 pipeline.
 
     .venv/bin/python benches/compare/run.py --size small --reps 3 --threads 2 --release
+    .venv/bin/python benches/compare/run.py --family ltx2 --size small --reps 3 --threads 2 --release
+
+LTX-2 (`--family ltx2`, sizes in sizes.LTX2_SIZES) generates video and audio:
+both engines' waveforms are compared too (same length, mean absolute
+difference <= 1e-3), and its decode phase includes the audio VAE and vocoder.
 
 Builds (once, cached in target/compare/<size>/model) a random-weight Wan 2.1
 pipeline of the chosen size, then runs diffusers and the `sora` CLI on the same
@@ -142,12 +147,27 @@ def fail(msg: str, run: dict | None = None):
 # ---------------------------------------------------------------- preparation
 
 
-def ensure_model(size: str) -> pathlib.Path:
-    """Builds target/compare/<size>/model unless a build of the same recipe is there."""
-    base = ROOT / "target" / "compare" / size
+def work_dir(family: str, size: str) -> pathlib.Path:
+    """target/compare/<size> (Wan) or target/compare/<family>-<size>."""
+    return ROOT / "target" / "compare" / (size if family == "wan" else f"{family}-{size}")
+
+
+# The scripts each family's model is built from (a change rebuilds it).
+RECIPE_FILES = {
+    "wan": ["tests/fixtures/wan_tiny.py"],
+    "ltx2": ["tests/fixtures/fx_ltx2_pipeline.py", "tests/fixtures/fx_ltx2_text.py",
+             "tests/fixtures/fx_ltx2_transformer.py", "tests/fixtures/fx_ltx2_vae.py",
+             "benches/compare/ltx2_model.py"],
+}
+
+
+def ensure_model(size: str, family: str = "wan") -> pathlib.Path:
+    """Builds the size's model folder unless a build of the same recipe is there."""
+    base = work_dir(family, size)
     model = base / "model"
-    recipe = json.dumps(sizes.SIZES[size]["build"], sort_keys=True)
-    recipe += hashlib.sha256((ROOT / "tests" / "fixtures" / "wan_tiny.py").read_bytes()).hexdigest()
+    recipe = json.dumps(sizes.FAMILIES[family][size]["build"], sort_keys=True)
+    for f in RECIPE_FILES[family]:
+        recipe += hashlib.sha256((ROOT / f).read_bytes()).hexdigest()
     stamp = base / "model.recipe"
     if model.is_dir() and stamp.is_file() and stamp.read_text() == recipe:
         return model
@@ -157,7 +177,7 @@ def ensure_model(size: str) -> pathlib.Path:
     shutil.rmtree(model, ignore_errors=True)
     base.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
-    r = subprocess.run([sys.executable, str(HERE / "build_model.py"), size, str(tmp)], cwd=ROOT)
+    r = subprocess.run([sys.executable, str(HERE / "build_model.py"), size, str(tmp), family], cwd=ROOT)
     if r.returncode != 0:
         fail("building the model failed")
     tmp.rename(model)
@@ -208,11 +228,15 @@ def sora_estimate(binary, model, req, args) -> dict | None:
 
 
 def run_diffusers(model, req_path, threads, out_dir: pathlib.Path, tag: str, device="cpu", dtype="float32",
-                  offload="none") -> dict:
+                  offload="none", family="wan") -> dict:
     npy, res = out_dir / f"{tag}.npy", out_dir / f"{tag}.json"
     for p in (npy, res):
         p.unlink(missing_ok=True)
-    cmd = [sys.executable, HERE / "diffusers_runner.py", model, req_path, threads, npy, res, device, dtype, offload]
+    if family == "ltx2":
+        cmd = [sys.executable, HERE / "ltx2_runner.py", model, req_path, threads, npy, res, device, dtype]
+    else:
+        cmd = [sys.executable, HERE / "diffusers_runner.py", model, req_path, threads, npy, res, device, dtype,
+               offload]
     run = run_child(cmd, child_env(threads), out_dir, tag, gpu=device != "cpu")
     if run["rc"] != 0 or not res.is_file():
         fail(f"diffusers run {tag} exited with {run['rc']}", run)
@@ -222,7 +246,7 @@ def run_diffusers(model, req_path, threads, out_dir: pathlib.Path, tag: str, dev
 
 
 def run_sora(binary, model, req, threads, out_dir: pathlib.Path, tag: str, step_cache=None,
-             device="cpu", dtype="float32", offload="none") -> dict:
+             device="cpu", dtype="float32", offload="none", family="wan") -> dict:
     frames = out_dir / tag
     shutil.rmtree(frames, ignore_errors=True)
     cmd = [
@@ -234,6 +258,11 @@ def run_sora(binary, model, req, threads, out_dir: pathlib.Path, tag: str, step_
         # The raw model output: diffusers' frames carry no watermark.
         "--watermarks", "off",
     ]
+    if "fps" in req:
+        cmd += ["--fps", req["fps"]]
+    for key, value in req.get("params", {}).items():
+        text = ",".join(str(v) for v in value) if isinstance(value, list) else str(value)
+        cmd += ["--set", f"{key}={text}"]
     if offload != "none":
         cmd += ["--offload", offload]
     if step_cache is not None:
@@ -276,6 +305,26 @@ def compare_frames(sora_dir: str, npy: str) -> dict:
     res["ok"] = within >= 0.995 and mean <= 0.5
     if not res["ok"]:
         res["why"] = f"{within * 100:.3f}% within 2/255 (need 99.5%), mean {mean:.3f}/255 (need <= 0.5)"
+    return res
+
+
+def compare_waveforms(sora_dir: str, npy: str) -> dict:
+    """LTX-2's waveform rule of the parity tests: the same shape, mean absolute
+    difference <= 1e-3 (sora's PNG folder holds the waveform as audio.wav)."""
+    import numpy as np
+
+    sys.path.insert(0, str(HERE))
+    import wave_io
+
+    ours, _ = wave_io.read_float_wav(pathlib.Path(sora_dir) / "audio.wav")
+    ref = np.load(npy.replace(".npy", ".wav.npy"))
+    if ours.shape != ref.shape:
+        return {"ok": False, "why": f"waveform shapes differ: sora {ours.shape}, diffusers {ref.shape}"}
+    diff = np.abs(ours.astype(np.float64) - ref.astype(np.float64))
+    res = {"mean": float(diff.mean()), "max": float(diff.max()), "shape": list(ours.shape)}
+    res["ok"] = res["mean"] <= 1e-3
+    if not res["ok"]:
+        res["why"] = f"waveform mean abs difference {res['mean']:.2e} (need <= 1e-3)"
     return res
 
 
@@ -415,7 +464,9 @@ def cache_report(summary: dict, psnrs: list, threshold: float) -> list:
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--size", default="tiny", choices=sorted(sizes.SIZES))
+    ap.add_argument("--family", default="wan", choices=sorted(sizes.FAMILIES),
+                    help="the model family compared (its sizes: sizes.SIZES, sizes.LTX2_SIZES)")
+    ap.add_argument("--size", default="tiny", choices=sorted({s for f in sizes.FAMILIES.values() for s in f}))
     ap.add_argument("--reps", type=int, default=3, help="repetitions per engine (each a fresh process)")
     ap.add_argument("--threads", type=int, default=2, help="CPU threads for both engines")
     ap.add_argument("--steps", type=int, help="override the size's denoising steps")
@@ -443,13 +494,17 @@ def main():
         args.reps = 1
     if args.offload != "none" and args.device == "cpu":
         ap.error("--offload copies weights to a GPU: it needs --device cuda")
+    if args.size not in sizes.FAMILIES[args.family]:
+        ap.error(f"--family {args.family} has the sizes {', '.join(sorted(sizes.FAMILIES[args.family]))}")
+    if args.family != "wan" and (args.offload != "none" or args.step_cache is not None):
+        ap.error(f"--offload and --step-cache are not built for --family {args.family} yet")
 
-    req = sizes.request(args.size, args.steps)
+    req = sizes.request(args.size, args.steps, args.family)
     gpu = args.device != "cpu"
     strict = args.dtype == "float32"
     rows = ROWS + ([("gpu_peak_mb", "peak GPU memory, process (MiB)", 1.0, "{:.0f}")] if gpu else [])
     when = datetime.datetime.now().astimezone()
-    log(f"sora vs diffusers, size {args.size}: {req['width']}x{req['height']}, {req['frames']} frames, "
+    log(f"sora vs diffusers, {args.family} size {args.size}: {req['width']}x{req['height']}, {req['frames']} frames, "
         f"{req['steps']} steps, guidance {req['guidance']}, seed {req['seed']}; {args.device}, {args.dtype}"
         + (f", offload {args.offload}" if args.offload != "none" else ""))
     if gpu:
@@ -460,10 +515,10 @@ def main():
         f"threads {args.threads}; {when:%Y-%m-%d %H:%M %Z}")
     log(f"load average at start (1/5/15 min): {loadavg()}")
 
-    model = ensure_model(args.size)
+    model = ensure_model(args.size, args.family)
     binary, profile = ensure_sora(args)
     log(f"sora binary: {binary} ({profile})")
-    base = ROOT / "target" / "compare" / args.size
+    base = work_dir(args.family, args.size)
     out_dir = base / "runs"
     shutil.rmtree(out_dir, ignore_errors=True)
     out_dir.mkdir(parents=True)
@@ -486,7 +541,7 @@ def main():
         order = engines if rep % 2 == 0 else engines[::-1]
         for eng in order:
             tag = f"{eng}-{rep}".replace("+", "-")
-            on = dict(device=args.device, dtype=args.dtype, offload=args.offload)
+            on = dict(device=args.device, dtype=args.dtype, offload=args.offload, family=args.family)
             if eng == "diffusers":
                 r = run_diffusers(model, req_path, args.threads, out_dir, tag, **on)
             elif eng == CACHED:
@@ -517,6 +572,16 @@ def main():
                 sys.exit(1)
             log(f"  rep {rep} frames agree: {c['within_2'] * 100:.3f}% within 2/255, "
                 f"mean {c['mean']:.4f}/255, max {c['max']}/255")
+            if args.family == "ltx2":
+                w = compare_waveforms(sora_frames, diffusers_frames)
+                c["waveform"] = w
+                if not w["ok"]:
+                    log("\n" + "!" * 72)
+                    log(f"!!! MISMATCH (rep {rep}): sora and diffusers produced different audio: {w['why']}")
+                    log("!" * 72)
+                    sys.exit(1)
+                log(f"  rep {rep} waveforms agree: {w['shape'][0]} channels x {w['shape'][1]} samples, "
+                    f"mean abs difference {w['mean']:.2e}, max {w['max']:.2e}")
         else:
             # Half-precision arithmetic differs between the engines' kernels and
             # compounds over the steps: compare by PSNR, report, do not fail.
@@ -547,7 +612,7 @@ def main():
 
     peaks.append(matmul_peak(args.threads, args.device, args.dtype))
     peak = max(p["best_flops"] for p in peaks)
-    counts = flops.for_model(model, req)
+    counts = flops.for_model(model, req) if args.family == "wan" else None
     summary = summarize(runs, rows)
 
     log("")
@@ -558,18 +623,21 @@ def main():
         log(f"sora's GPU memory: estimated {estimate['total_mb']:.0f} MiB, measured {measured:.0f} MiB "
             f"(estimate / measured {estimate['total_mb'] / measured:.2f})")
     log("")
-    f, h, w = counts["latent"]
-    tf = counts["transformer_forward"]
-    calls = 2 if req["guidance"] > 1 else 1
-    log(f"== where the physical limit is (analytic FLOPs; {args.dtype} matmul peak {peak / 1e9:.1f} GFLOP/s, "
-        f"best of {peaks[-1]['n']}^2 matmuls at start and end) ==")
-    log(f"latent {f}x{h}x{w}, {counts['tokens']} tokens, 512 text tokens; transformer {calls} call(s)/step x "
-        f"{tf['total'] / 1e9:.3f} GFLOP (attention matmuls {(tf['self_attn_sdpa'] + tf['cross_attn_sdpa']) / 1e9:.3f}, "
-        f"projections+FFN {(tf['self_attn_proj'] + tf['cross_attn_proj'] + tf['ffn']) / 1e9:.3f}); "
-        f"text encoder {counts['text_encoder'] / 1e9:.3f} GFLOP")
-    per_frame = ", ".join(f"{v / 1e9:.2f}" for v in counts["vae_per_latent_frame"])
-    log(f"VAE decode {counts['vae_decode'] / 1e9:.2f} GFLOP (per latent frame: {per_frame})")
-    log(utilisation(summary, counts, peak, markdown=False))
+    if counts is None:
+        log(f"(no analytic FLOP count for --family {args.family} yet: no utilisation figures)")
+    else:
+        f, h, w = counts["latent"]
+        tf = counts["transformer_forward"]
+        calls = 2 if req["guidance"] > 1 else 1
+        log(f"== where the physical limit is (analytic FLOPs; {args.dtype} matmul peak {peak / 1e9:.1f} GFLOP/s, "
+            f"best of {peaks[-1]['n']}^2 matmuls at start and end) ==")
+        log(f"latent {f}x{h}x{w}, {counts['tokens']} tokens, 512 text tokens; transformer {calls} call(s)/step x "
+            f"{tf['total'] / 1e9:.3f} GFLOP (attention matmuls {(tf['self_attn_sdpa'] + tf['cross_attn_sdpa']) / 1e9:.3f}, "
+            f"projections+FFN {(tf['self_attn_proj'] + tf['cross_attn_proj'] + tf['ffn']) / 1e9:.3f}); "
+            f"text encoder {counts['text_encoder'] / 1e9:.3f} GFLOP")
+        per_frame = ", ".join(f"{v / 1e9:.2f}" for v in counts["vae_per_latent_frame"])
+        log(f"VAE decode {counts['vae_decode'] / 1e9:.2f} GFLOP (per latent frame: {per_frame})")
+        log(utilisation(summary, counts, peak, markdown=False))
     cache_lines = cache_report(summary, psnrs, args.step_cache) if CACHED in summary else []
     if cache_lines:
         log("")
@@ -579,7 +647,7 @@ def main():
 
     if args.markdown:
         log("")
-        log(f"Size `{args.size}` ({req['width']}x{req['height']}, {req['frames']} frames, {req['steps']} steps, "
+        log(f"{args.family} size `{args.size}` ({req['width']}x{req['height']}, {req['frames']} frames, {req['steps']} steps, "
             f"CFG {req['guidance']}), {args.device}, {args.dtype}, {args.reps} fresh processes per engine, "
             f"{args.threads} threads, sora {profile} build; "
             + (f"{peaks[-1].get('gpu', 'GPU')}, " if gpu else "")
@@ -593,8 +661,9 @@ def main():
             log("")
             log(f"sora's GPU memory estimate: {estimate['total_mb']:.0f} MiB; measured peak "
                 f"{summary['sora']['gpu_peak_mb']['median']:.0f} MiB (nvidia-smi, CUDA context included).")
-        log("")
-        log(utilisation(summary, counts, peak, markdown=True))
+        if counts is not None:
+            log("")
+            log(utilisation(summary, counts, peak, markdown=True))
         if cache_lines:
             log("")
             log(f"Step cache, threshold {args.step_cache}: " + "; ".join(cache_lines) + ".")
@@ -602,8 +671,8 @@ def main():
     record = {
         "when": when.isoformat(), "size": args.size, "request": req, "threads": args.threads,
         "reps": args.reps, "sora_binary": str(binary), "profile": profile, "cpus": os.cpu_count(),
-        "cpu_model": cpu_model(), "loadavg_end": os.getloadavg(), "matmul": peaks, "flops": {
-            k: v for k, v in counts.items()},
+        "cpu_model": cpu_model(), "loadavg_end": os.getloadavg(), "matmul": peaks, "flops": counts,
+        "family": args.family,
         "runs": {e: [{k: v for k, v in r.items() if k not in ("stdout", "stderr")} for r in runs[e]] for e in engines},
         "checks": checks, "summary": summary, "max_loadavg1": busiest, "noisy": noisy,
         "step_cache": None if args.step_cache is None else {"threshold": args.step_cache, "psnr": psnrs},

@@ -1068,3 +1068,62 @@ fn ltx2_writes_an_mp4_with_video_and_audio() {
     let peak = audio.iter().fold(0f32, |m, v| m.max(v.abs()));
     assert!(peak > 0.05, "the audio is not silent (peak {peak})");
 }
+
+/// The LTX-2 front-door request (the Python suite and the C program run the
+/// same one on the same fixture): 96×64, 9 frames at 24 fps, 2 steps, seed 7,
+/// the pipeline's guidance with STG on block 1, prompts of 24 tokens.
+const LTX2_FRONTDOOR: [(&str, &str); 2] = [
+    ("max_sequence_length", "24"),
+    ("spatio_temporal_guidance_blocks", "1"),
+];
+
+#[test]
+fn ltx2_cli_clip_equals_the_rust_api_clip() {
+    let m = root().join("target/fixtures/ltx2_pipeline/v23");
+    assert!(
+        m.join("model_index.json").is_file(),
+        "fixture {} missing: run `.venv/bin/python tests/fixtures/build_all.py ltx2_pipeline`",
+        m.display()
+    );
+    let dir = scratch("ltx2-frontdoor");
+    let out = dir.join("frames");
+    let mut args: Vec<String> = [
+        "generate", "--model", m.to_str().unwrap(), "--prompt", PROMPT, "--width", "96",
+        "--height", "64", "--frames", "9", "--fps", "24", "--steps", "2", "--seed", "7",
+        "--out", out.to_str().unwrap(), "--quiet",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    for (k, v) in LTX2_FRONTDOOR {
+        args.push("--set".into());
+        args.push(format!("{k}={v}"));
+    }
+    let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+    let o = sora(&refs);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    // The PNG folder holds the frames, the waveform (audio.wav, float) and the rate.
+    let cli = io::read_video(&out).unwrap();
+
+    let pipe = Pipeline::builder().model(&m).build().unwrap();
+    let mut req = Request::text(PROMPT)
+        .size(96, 64)
+        .frames(9)
+        .fps(24)
+        .steps(2)
+        .seed(7);
+    for (k, v) in LTX2_FRONTDOOR {
+        req.set_text(k, v).unwrap();
+    }
+    let clip = pipe.generate(&req, &mut Progress::none()).unwrap();
+    assert_eq!(cli.frames, clip.frames, "CLI and Rust API frames differ");
+    let audio = clip.audio.as_ref().expect("LTX-2 makes audio");
+    assert_eq!(cli.audio.as_ref(), Some(audio), "CLI and Rust API audio differ");
+    assert_eq!((cli.sample_rate, cli.fps), (clip.sample_rate, 24.0));
+
+    let fd = root().join("target/frontdoor");
+    std::fs::create_dir_all(&fd).unwrap();
+    std::fs::write(fd.join("ltx2-rust.rgb"), clip.frames.as_slice().unwrap()).unwrap();
+    let bytes: Vec<u8> = audio.iter().flat_map(|v| v.to_le_bytes()).collect();
+    std::fs::write(fd.join("ltx2-rust.f32"), bytes).unwrap();
+}

@@ -30,6 +30,41 @@ def test_python_frames_equal_the_other_front_doors(pipe, door):
     assert np.array_equal(other.reshape(clip.frames.shape), clip.frames), f"Python and {door} frames differ"
 
 
+LTX2_MODEL = ROOT / "target" / "fixtures" / "ltx2_pipeline" / "v23"
+
+
+@pytest.fixture(scope="module")
+def ltx2_clip():
+    """The LTX-2 front-door request (sora-cli/tests/cli.rs's LTX2_FRONTDOOR)
+    generated from Python on the tiny LTX-2.3 fixture."""
+    if not (LTX2_MODEL / "model_index.json").is_file():
+        if REQUIRE:
+            pytest.fail(f"{LTX2_MODEL} is missing: build it with tests/fixtures/build_all.py ltx2_pipeline")
+        pytest.skip(f"{LTX2_MODEL} is missing")
+    pipe = sora.Pipeline(str(LTX2_MODEL))
+    return pipe.generate(PROMPT, width=96, height=64, frames=9, fps=24, steps=2, seed=7,
+                         max_sequence_length=24, spatio_temporal_guidance_blocks=[1])
+
+
+@pytest.mark.parametrize("door", ["rust", "c"])
+def test_ltx2_python_clip_equals_the_other_front_doors(ltx2_clip, door):
+    """Frames and audio, byte for byte, from Python, Rust (and the CLI, which
+    cli.rs checks against Rust) and C."""
+    clip = ltx2_clip
+    assert clip.audio is not None and clip.sample_rate > 0
+    rgb, f32 = FRONTDOOR / f"ltx2-{door}.rgb", FRONTDOOR / f"ltx2-{door}.f32"
+    if not (rgb.is_file() and f32.is_file()):
+        if REQUIRE:
+            pytest.fail(f"{rgb} or {f32} is missing: run scripts/test.sh (it writes them before this suite)")
+        pytest.skip(f"{rgb} is missing (written by the {door} stage of scripts/test.sh)")
+    frames = np.fromfile(rgb, dtype=np.uint8)
+    assert frames.size == clip.frames.size, f"{door} wrote {frames.size} bytes of frames"
+    assert np.array_equal(frames.reshape(clip.frames.shape), clip.frames), f"Python and {door} frames differ"
+    audio = np.fromfile(f32, dtype="<f4")
+    assert audio.size == clip.audio.size, f"{door} wrote {audio.size} samples"
+    assert np.array_equal(audio.reshape(clip.audio.shape), clip.audio), f"Python and {door} audio differ"
+
+
 def test_image_and_video_paths_are_read(pipe, tmp_path):
     from PIL import Image
 

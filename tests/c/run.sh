@@ -84,4 +84,19 @@ if [ -d "$MODEL" ]; then
 else
     echo "SKIPPED cpp_example generation (fixture missing): $MODEL"
 fi
+# The LTX-2 front door: the same request as the Rust and Python suites, its
+# frames and audio written for the Python suite to compare (no memory checker:
+# the ABI calls are the ones test_abi checks under it).
+LTX2_MODEL="${SORA_TEST_LTX2_MODEL:-target/fixtures/ltx2_pipeline/v23}"
+echo "== compile and run tests/c/frontdoor_ltx2.c"
+gcc "${CFLAGS[@]}" "$HERE/frontdoor_ltx2.c" "${LDFLAGS[@]}" -o "$OUT/frontdoor_ltx2"
+if [ -d "$LTX2_MODEL" ]; then
+    mkdir -p target/frontdoor
+    "$OUT/frontdoor_ltx2" "$LTX2_MODEL" target/frontdoor/ltx2-c.rgb target/frontdoor/ltx2-c.f32
+elif [ "${SORA_C_REQUIRE_FIXTURE:-}" = 1 ]; then
+    echo "FAIL: SORA_C_REQUIRE_FIXTURE=1 but the LTX-2 fixture is missing: $LTX2_MODEL" >&2
+    exit 1
+else
+    echo "SKIPPED the LTX-2 front door (fixture missing): $LTX2_MODEL"
+fi
 echo "== C tests passed"

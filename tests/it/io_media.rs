@@ -518,14 +518,28 @@ fn clip_save_picks_the_format_from_the_path() {
     assert_eq!(m.frames.shape(), frames.shape());
     assert_eq!(m.audio.unwrap().shape(), audio.shape());
 
+    // A clip's WAV is 32-bit float: the samples exactly.
     c.save(dir.join("c.wav")).unwrap();
-    assert_eq!(
-        read_wav(&dir.join("c.wav")).unwrap().0.shape(),
-        audio.shape()
-    );
+    assert_eq!(read_wav(&dir.join("c.wav")).unwrap(), (audio.clone(), 16_000));
 
+    // A frame folder holds the audio as `audio.wav` and the rate in its marker.
     save_clip(&c, &dir.join("frames")).unwrap();
-    assert_eq!(read_video(&dir.join("frames")).unwrap().frames, frames);
+    let back = read_video(&dir.join("frames")).unwrap();
+    assert_eq!(back.frames, frames);
+    assert_eq!((back.audio.as_ref(), back.fps, back.sample_rate), (Some(&audio), 16.0, 16_000));
+    assert_eq!(
+        read_wav(&dir.join("frames").join("audio.wav")).unwrap().0,
+        audio
+    );
+    // ... and is still sora's frame folder: saving over it is allowed.
+    let fast = Clip { fps: 24.0, ..c.clone() };
+    save_clip(&fast, &dir.join("frames")).unwrap();
+    assert_eq!(read_video(&dir.join("frames")).unwrap().fps, 24.0);
+    // A silent clip's folder has no audio.wav.
+    let quiet = clip(frames.clone(), None, 0);
+    save_clip(&quiet, &dir.join("frames")).unwrap();
+    assert!(!dir.join("frames").join("audio.wav").exists());
+    assert!(read_video(&dir.join("frames")).unwrap().audio.is_none());
 
     let e = c.save(dir.join("c.png")).unwrap_err();
     assert!(matches!(e, Error::InvalidRequest(_)), "{e}");

@@ -347,7 +347,7 @@ fn clip_writer_in_pieces_equals_the_whole_clip_writers() {
         assert_eq!(back.audio.unwrap().dim(), (channels, audio.ncols()));
 
         let whole = dir.join("whole.wav");
-        io::write_wav(&whole, audio.view(), rate).unwrap();
+        io::write_wav_as(&whole, audio.view(), rate, io::WavFormat::Float32).unwrap();
         let pieces = dir.join("pieces.wav");
         write_in_pieces(&pieces, &video, Some((&audio, rate)));
         assert_eq!(
@@ -361,12 +361,22 @@ fn clip_writer_in_pieces_equals_the_whole_clip_writers() {
     let pieces = dir.join("silent-pieces.mp4");
     write_in_pieces(&pieces, &video, None);
     assert!(std::fs::read(&whole).unwrap() == std::fs::read(&pieces).unwrap());
-    // PNG folder.
-    let whole = dir.join("whole");
-    io::write_png_sequence(&whole, video.view()).unwrap();
-    let pieces = dir.join("pieces");
-    write_in_pieces(&pieces, &video, None);
-    assert_same_folder(&whole, &pieces);
+    // PNG folder, with and without its audio.wav.
+    for (case, audio) in [("a", Some(tone(2, 9_000, 24_000))), ("s", None)] {
+        let clip = sora_core::Clip {
+            frames: video.clone(),
+            audio: audio.clone(),
+            fps: 12.0,
+            sample_rate: if audio.is_some() { 24_000 } else { 0 },
+            meta: Default::default(),
+        };
+        let whole = dir.join(format!("whole-{case}"));
+        io::save_clip(&clip, &whole).unwrap();
+        let pieces = dir.join(format!("pieces-{case}"));
+        write_in_pieces(&pieces, &video, audio.as_ref().map(|a| (a, 24_000)));
+        assert_same_folder(&whole, &pieces);
+        assert_eq!(whole.join("audio.wav").exists(), audio.is_some());
+    }
     let _ = std::fs::remove_dir_all(dir);
 }
 

@@ -173,13 +173,15 @@ fn not_a_frame_folder(target: &Path) -> Error {
 }
 
 /// True when `dir` holds only files named like `0000.png` (or nothing), and
-/// at most sora's marker file ([`super::paths::FOLDER_MARKER`]).
+/// at most sora's marker file ([`super::paths::FOLDER_MARKER`]) and the
+/// clip's audio ([`super::paths::FOLDER_AUDIO`]).
 pub(crate) fn holds_only_frames(dir: &Path) -> Result<bool> {
     for entry in fs::read_dir(dir).map_err(|e| Error::io(dir, e))? {
         let entry = entry.map_err(|e| Error::io(dir, e))?;
         let name = entry.file_name();
         let name = name.to_string_lossy();
         let is_frame = name == super::paths::FOLDER_MARKER
+            || name == super::paths::FOLDER_AUDIO
             || name
                 .strip_suffix(".png")
                 .is_some_and(|stem| !stem.is_empty() && stem.bytes().all(|b| b.is_ascii_digit()));

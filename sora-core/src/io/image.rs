@@ -6,10 +6,12 @@ use std::io::BufWriter;
 use std::path::{Path, PathBuf};
 
 use image::{ImageFormat, RgbImage};
-use ndarray::{Array3, Array4, ArrayView3, ArrayView4, Axis};
+use ndarray::{Array3, Array4, ArrayView2, ArrayView3, ArrayView4, Axis};
 use rayon::prelude::*;
 
 use super::atomic::Staged;
+use super::paths::FOLDER_AUDIO as AUDIO_FILE;
+use super::wav::{WavFormat, WavWriter};
 use crate::{Error, Result};
 
 /// Reads a PNG or JPEG file (format from its content) as RGB `[H, W, 3]`.
@@ -122,6 +124,18 @@ pub fn frame_file_name(i: usize) -> String {
 /// it holds nothing but such a PNG sequence (otherwise [`Error::Media`]).
 /// Gives the same files as [`crate::io::ClipWriter`] fed the frames in pieces.
 pub fn write_png_sequence(dir: &Path, frames: ArrayView4<u8>) -> Result<()> {
+    write_png_sequence_with_audio(dir, frames, None, None)
+}
+
+/// [`write_png_sequence`], plus the clip's frame rate (in the folder's
+/// marker) and its audio (`[C, S]` at a sample rate)
+/// as the folder's `audio.wav` ([`super::paths::FOLDER_AUDIO`], 32-bit float).
+pub(crate) fn write_png_sequence_with_audio(
+    dir: &Path,
+    frames: ArrayView4<u8>,
+    fps: Option<f32>,
+    audio: Option<(ArrayView2<f32>, u32)>,
+) -> Result<()> {
     let s = frames.shape();
     if s[0] == 0 {
         return Err(Error::invalid(format!(
@@ -131,7 +145,13 @@ pub fn write_png_sequence(dir: &Path, frames: ArrayView4<u8>) -> Result<()> {
     }
     check_frame(dir, &s[1..])?;
     let mut writer = PngSequenceWriter::create(dir)?;
+    if let Some(f) = fps {
+        writer = writer.with_fps(f);
+    }
     writer.push(frames)?;
+    if let Some((a, rate)) = audio {
+        writer.push_audio(a, rate)?;
+    }
     writer.finish()
 }
 
@@ -145,6 +165,10 @@ pub(crate) struct PngSequenceWriter {
     staged: Staged,
     count: usize,
     size: Option<(usize, usize)>,
+    /// The clip's audio, written as [`AUDIO_FILE`] inside the folder.
+    audio: Option<WavWriter>,
+    /// The clip's frame rate, recorded in the folder's marker.
+    fps: Option<f32>,
 }
 
 impl PngSequenceWriter {
@@ -156,7 +180,28 @@ impl PngSequenceWriter {
             staged: Staged::dir(dir)?,
             count: 0,
             size: None,
+            audio: None,
+            fps: None,
         })
+    }
+
+    /// Records the clip's frame rate in the folder's marker.
+    pub(crate) fn with_fps(mut self, fps: f32) -> Self {
+        self.fps = Some(fps);
+        self
+    }
+
+    /// Appends audio `[C, S]` at `sample_rate` to the folder's [`AUDIO_FILE`]
+    /// (32-bit float WAV, streamed as it arrives).
+    pub(crate) fn push_audio(&mut self, audio: ArrayView2<f32>, sample_rate: u32) -> Result<()> {
+        if self.audio.is_none() {
+            let path = self.staged.path().join(AUDIO_FILE);
+            self.audio = Some(WavWriter::create(&path, WavFormat::Float32)?);
+        }
+        match self.audio.as_mut() {
+            Some(w) => w.push(audio, sample_rate),
+            None => Ok(()),
+        }
     }
 
     /// Frames written so far.
@@ -195,16 +240,19 @@ impl PngSequenceWriter {
     }
 
     /// Renames the folder into place; a folder with no frames is an error.
-    pub(crate) fn finish(self) -> Result<()> {
+    pub(crate) fn finish(mut self) -> Result<()> {
         if self.count == 0 {
             return Err(Error::invalid(format!(
                 "{}: no frames to write",
                 self.dir.display()
             )));
         }
+        if let Some(audio) = self.audio.take() {
+            audio.finish()?;
+        }
         // sora's mark on the folder (see io::provenance).
         let marker = self.staged.path().join(super::provenance::FOLDER_MARKER);
-        fs::write(&marker, super::provenance::folder_marker_json())
+        fs::write(&marker, super::provenance::folder_marker_json_with_fps(self.fps))
             .map_err(|e| Error::io(&self.dir, e))?;
         self.staged.commit()
     }

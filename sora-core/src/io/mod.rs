@@ -49,16 +49,24 @@ pub struct MediaClip {
 }
 
 /// Reads video from `path`: an `.mp4`/`.m4v`/`.mov` file ([`read_mp4`]), a folder
-/// of PNG frames ([`read_png_sequence`], at [`DEFAULT_FPS`]), or a single
+/// of PNG frames ([`read_png_sequence`], at the rate sora recorded in its
+/// marker or [`DEFAULT_FPS`], with its `audio.wav` if it has one), or a single
 /// `.png`/`.jpg`/`.jpeg` image (one frame at [`DEFAULT_FPS`]).
 pub fn read_video(path: &Path) -> Result<MediaClip> {
     if path.is_dir() {
         let frames = read_png_sequence(path)?;
+        let audio_path = path.join(self::paths::FOLDER_AUDIO);
+        let (audio, sample_rate) = if audio_path.is_file() {
+            let (a, rate) = read_wav(&audio_path)?;
+            (Some(a), rate)
+        } else {
+            (None, 0)
+        };
         return Ok(MediaClip {
             frames,
-            fps: DEFAULT_FPS,
-            audio: None,
-            sample_rate: 0,
+            fps: self::provenance::folder_fps(path).unwrap_or(DEFAULT_FPS),
+            audio,
+            sample_rate,
         });
     }
     match self::image::ext_lower(path).as_deref() {
@@ -97,11 +105,12 @@ pub trait ClipData {
 ///
 /// - `.mp4`: H.264 video + AAC audio ([`write_mp4`]); a clip without audio gets a
 ///   silent audio track so that both streams exist (the clip itself is unchanged).
-/// - `.wav`: the audio only ([`write_wav`], 16-bit PCM); a clip without audio is an
-///   [`Error::InvalidRequest`].
+/// - `.wav`: the audio only ([`write_wav_as`], 32-bit float: the model's
+///   samples exactly); a clip without audio is an [`Error::InvalidRequest`].
 /// - `.png`, `.jpg`, `.jpeg`: a single image; only for a one-frame clip (for more
 ///   frames, give a folder path), otherwise [`Error::InvalidRequest`].
-/// - no extension: a folder of PNG frames `0000.png, 0001.png, …` ([`write_png_sequence`]).
+/// - no extension: a folder of PNG frames `0000.png, 0001.png, …` ([`write_png_sequence`]),
+///   and the clip's audio, if it has any, as `audio.wav` inside it (32-bit float).
 ///
 /// Any other extension is an [`Error::InvalidRequest`]. Writes are atomic:
 /// nothing partial is left under `path` on failure. [`ClipWriter`] writes the
@@ -112,7 +121,7 @@ pub fn save_clip(clip: &impl ClipData, path: &Path) -> Result<()> {
     match format {
         OutputFormat::Mp4 => write_mp4(path, frames, clip.frame_rate(), clip.audio_data()),
         OutputFormat::Wav => match clip.audio_data() {
-            Some((audio, rate)) => write_wav(path, audio, rate),
+            Some((audio, rate)) => write_wav_as(path, audio, rate, WavFormat::Float32),
             None => Err(self::wav::no_audio(path)),
         },
         OutputFormat::Image => {
@@ -122,7 +131,10 @@ pub fn save_clip(clip: &impl ClipData, path: &Path) -> Result<()> {
             }
             write_image(path, frames.index_axis(Axis(0), 0))
         }
-        OutputFormat::PngFolder => write_png_sequence(path, frames),
+        OutputFormat::PngFolder => {
+            let fps = Some(clip.frame_rate());
+            self::image::write_png_sequence_with_audio(path, frames, fps, clip.audio_data())
+        }
     }
 }
 
@@ -187,7 +199,8 @@ enum Sink {
 /// - `.mp4`: each frame is H.264-encoded as it arrives and only the
 ///   compressed samples are kept (audio likewise, as AAC); the file is muxed
 ///   at [`ClipWriter::finish`].
-/// - no extension: each frame is written to the folder's `NNNN.png` as it arrives.
+/// - no extension: each frame is written to the folder's `NNNN.png` as it
+///   arrives, the audio to its `audio.wav`.
 /// - `.wav`: the audio samples are written as they arrive; frames are ignored.
 /// - `.png`, `.jpg`, `.jpeg`: the one frame of a one-frame clip.
 ///
@@ -230,7 +243,7 @@ impl ClipWriter {
                 if !spec.audio {
                     return Err(self::wav::no_audio(path));
                 }
-                Sink::Wav(self::wav::WavWriter::create(path, WavFormat::Pcm16)?)
+                Sink::Wav(self::wav::WavWriter::create(path, WavFormat::Float32)?)
             }
             OutputFormat::Image => {
                 if spec.frames != 1 {
@@ -238,7 +251,9 @@ impl ClipWriter {
                 }
                 Sink::Image(self::image::ImageWriter::create(path)?)
             }
-            OutputFormat::PngFolder => Sink::Png(self::image::PngSequenceWriter::create(path)?),
+            OutputFormat::PngFolder => Sink::Png(
+                self::image::PngSequenceWriter::create(path)?.with_fps(spec.fps),
+            ),
         };
         Ok(Self { sink })
     }
@@ -254,13 +269,14 @@ impl ClipWriter {
     }
 
     /// Appends audio `[channels, samples]` in [-1, 1] at `sample_rate` (every
-    /// piece with the same channels and rate). Picture-only outputs (a PNG
-    /// folder, an image) ignore it, as [`save_clip`] does.
+    /// piece with the same channels and rate). A PNG folder stores it as its
+    /// `audio.wav`; an image ignores it, as [`save_clip`] does.
     pub fn write_audio(&mut self, audio: ArrayView2<f32>, sample_rate: u32) -> Result<()> {
         match &mut self.sink {
             Sink::Mp4(w) => w.push_audio(audio, sample_rate),
             Sink::Wav(w) => w.push(audio, sample_rate),
-            Sink::Png(_) | Sink::Image(_) => Ok(()),
+            Sink::Png(w) => w.push_audio(audio, sample_rate),
+            Sink::Image(_) => Ok(()),
         }
     }
 

@@ -9,6 +9,9 @@ use crate::Error;
 /// The marker file sora writes inside a folder of PNG frames.
 pub const FOLDER_MARKER: &str = ".sora-output.json";
 
+/// The clip's audio inside a folder of PNG frames (32-bit float WAV).
+pub const FOLDER_AUDIO: &str = "audio.wav";
+
 /// An I/O error on `path`, a symbolic-link loop said as such.
 pub(crate) fn path_error(path: &Path, e: std::io::Error) -> Error {
     if is_loop(&e) {

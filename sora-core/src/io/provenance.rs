@@ -51,10 +51,29 @@ fn is_mark(text: &[u8]) -> bool {
 
 /// The marker file's contents for a frame folder.
 pub(crate) fn folder_marker_json() -> String {
-    format!(
-        "{{\"writer\": \"sora\", \"sora_version\": \"{}\"}}\n",
-        crate::version()
-    )
+    folder_marker_json_with_fps(None)
+}
+
+/// The marker file's contents, with the clip's frame rate when known (a
+/// folder of frames has none of its own; `io::read_video` reads it back).
+pub(crate) fn folder_marker_json_with_fps(fps: Option<f32>) -> String {
+    let mut m = serde_json::Map::new();
+    m.insert("writer".into(), "sora".into());
+    m.insert("sora_version".into(), crate::version().into());
+    if let Some(f) = fps.filter(|f| f.is_finite() && *f > 0.0) {
+        m.insert("fps".into(), serde_json::json!(f));
+    }
+    let mut text = serde_json::Value::Object(m).to_string();
+    text.push('\n');
+    text
+}
+
+/// The frame rate recorded in a sora frame folder's marker, if any.
+pub(crate) fn folder_fps(dir: &Path) -> Option<f32> {
+    let text = fs::read_to_string(dir.join(FOLDER_MARKER)).ok()?;
+    let v: serde_json::Value = serde_json::from_str(&text).ok()?;
+    let f = v.get("fps")?.as_f64()? as f32;
+    (f.is_finite() && f > 0.0).then_some(f)
 }
 
 /// Whether the existing `path` holds an output sora wrote (by the marks in
