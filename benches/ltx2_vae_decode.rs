@@ -14,7 +14,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use sora_core::models::ltx2::{Ltx2AudioVae, Ltx2Vocoder, Ltx2VideoVae};
+use sora_core::models::ltx2::{Ltx2AudioVae, Ltx2VideoVae, Ltx2Vocoder};
 use tch::{Device, Kind, Tensor};
 
 fn device() -> Device {

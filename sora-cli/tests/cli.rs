@@ -1088,9 +1088,26 @@ fn ltx2_cli_clip_equals_the_rust_api_clip() {
     let dir = scratch("ltx2-frontdoor");
     let out = dir.join("frames");
     let mut args: Vec<String> = [
-        "generate", "--model", m.to_str().unwrap(), "--prompt", PROMPT, "--width", "96",
-        "--height", "64", "--frames", "9", "--fps", "24", "--steps", "2", "--seed", "7",
-        "--out", out.to_str().unwrap(), "--quiet",
+        "generate",
+        "--model",
+        m.to_str().unwrap(),
+        "--prompt",
+        PROMPT,
+        "--width",
+        "96",
+        "--height",
+        "64",
+        "--frames",
+        "9",
+        "--fps",
+        "24",
+        "--steps",
+        "2",
+        "--seed",
+        "7",
+        "--out",
+        out.to_str().unwrap(),
+        "--quiet",
     ]
     .iter()
     .map(|s| s.to_string())
@@ -1118,7 +1135,11 @@ fn ltx2_cli_clip_equals_the_rust_api_clip() {
     let clip = pipe.generate(&req, &mut Progress::none()).unwrap();
     assert_eq!(cli.frames, clip.frames, "CLI and Rust API frames differ");
     let audio = clip.audio.as_ref().expect("LTX-2 makes audio");
-    assert_eq!(cli.audio.as_ref(), Some(audio), "CLI and Rust API audio differ");
+    assert_eq!(
+        cli.audio.as_ref(),
+        Some(audio),
+        "CLI and Rust API audio differ"
+    );
     assert_eq!((cli.sample_rate, cli.fps), (clip.sample_rate, 24.0));
 
     let fd = root().join("target/frontdoor");

@@ -520,19 +520,28 @@ fn clip_save_picks_the_format_from_the_path() {
 
     // A clip's WAV is 32-bit float: the samples exactly.
     c.save(dir.join("c.wav")).unwrap();
-    assert_eq!(read_wav(&dir.join("c.wav")).unwrap(), (audio.clone(), 16_000));
+    assert_eq!(
+        read_wav(&dir.join("c.wav")).unwrap(),
+        (audio.clone(), 16_000)
+    );
 
     // A frame folder holds the audio as `audio.wav` and the rate in its marker.
     save_clip(&c, &dir.join("frames")).unwrap();
     let back = read_video(&dir.join("frames")).unwrap();
     assert_eq!(back.frames, frames);
-    assert_eq!((back.audio.as_ref(), back.fps, back.sample_rate), (Some(&audio), 16.0, 16_000));
+    assert_eq!(
+        (back.audio.as_ref(), back.fps, back.sample_rate),
+        (Some(&audio), 16.0, 16_000)
+    );
     assert_eq!(
         read_wav(&dir.join("frames").join("audio.wav")).unwrap().0,
         audio
     );
     // ... and is still sora's frame folder: saving over it is allowed.
-    let fast = Clip { fps: 24.0, ..c.clone() };
+    let fast = Clip {
+        fps: 24.0,
+        ..c.clone()
+    };
     save_clip(&fast, &dir.join("frames")).unwrap();
     assert_eq!(read_video(&dir.join("frames")).unwrap().fps, 24.0);
     // A silent clip's folder has no audio.wav.

@@ -252,8 +252,11 @@ impl PngSequenceWriter {
         }
         // sora's mark on the folder (see io::provenance).
         let marker = self.staged.path().join(super::provenance::FOLDER_MARKER);
-        fs::write(&marker, super::provenance::folder_marker_json_with_fps(self.fps))
-            .map_err(|e| Error::io(&self.dir, e))?;
+        fs::write(
+            &marker,
+            super::provenance::folder_marker_json_with_fps(self.fps),
+        )
+        .map_err(|e| Error::io(&self.dir, e))?;
         self.staged.commit()
     }
 }

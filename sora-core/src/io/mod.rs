@@ -251,9 +251,9 @@ impl ClipWriter {
                 }
                 Sink::Image(self::image::ImageWriter::create(path)?)
             }
-            OutputFormat::PngFolder => Sink::Png(
-                self::image::PngSequenceWriter::create(path)?.with_fps(spec.fps),
-            ),
+            OutputFormat::PngFolder => {
+                Sink::Png(self::image::PngSequenceWriter::create(path)?.with_fps(spec.fps))
+            }
         };
         Ok(Self { sink })
     }

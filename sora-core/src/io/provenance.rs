@@ -50,6 +50,7 @@ fn is_mark(text: &[u8]) -> bool {
 }
 
 /// The marker file's contents for a frame folder.
+#[cfg(test)]
 pub(crate) fn folder_marker_json() -> String {
     folder_marker_json_with_fps(None)
 }
