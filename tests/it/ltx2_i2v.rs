@@ -166,3 +166,31 @@ fn ltx2_20_i2v_frames_and_waveform_match_diffusers() {
 fn ltx2_23_i2v_frames_and_waveform_match_diffusers() {
     decoded_parity("v23");
 }
+
+/// PSNR of `b` against `a` (over `b`'s size), in dB.
+fn psnr(a: &ndarray::Array3<u8>, b: &ndarray::Array3<u8>) -> f64 {
+    let (h, w, _) = b.dim();
+    let a = a.slice(ndarray::s![..h, ..w, ..]).mapv(f64::from);
+    let mse = (&a - &b.mapv(f64::from)).mapv(|d| d * d).mean().unwrap();
+    10.0 * (255.0f64 * 255.0 / mse).log10()
+}
+
+/// The default `image_crf` (33) stands in for diffusers' libx264 round trip:
+/// the same even crop, and a loss of about the same size on the fixture's
+/// image (PSNR within 2 dB of x264's), though not the same pixels.
+#[test]
+fn ltx2_image_crf_stands_in_for_x264() {
+    use sora_core::models::ltx2::image::crf_to_qp;
+    let dir = fixture("ltx2_i2v");
+    let src = sora_core::io::read_image(&dir.join("image.png")).unwrap();
+    let x264 = sora_core::io::read_image(&dir.join("image_crf33.png")).unwrap();
+    let ours = sora_core::io::recompress_image(src.view(), crf_to_qp(33)).unwrap();
+    assert_eq!(ours.dim(), x264.dim(), "the even crop");
+    let (p_x264, p_ours, p_between) = (psnr(&src, &x264), psnr(&src, &ours), psnr(&x264, &ours));
+    eprintln!(
+        "image_crf 33 on the fixture image: x264 {p_x264:.2} dB, sora {p_ours:.2} dB from the source; \
+         {p_between:.2} dB between the two"
+    );
+    assert!((p_x264 - p_ours).abs() <= 2.0, "{p_x264} vs {p_ours}");
+    assert!(p_between > 25.0, "{p_between}");
+}

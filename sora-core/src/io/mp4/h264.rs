@@ -450,8 +450,13 @@ pub fn recompress_image(image: ArrayView3<u8>, qp: u32) -> Result<Array3<u8>> {
     let path = Path::new("<conditioning image>");
     let enc_err = |e: openh264::Error| Error::media(path, format!("H.264 encoder: {e}"));
     let q = qp as u8;
+    // Quality rate control with the quantiser range pinned to `qp` (with
+    // rate control off, OpenH264 ignores the range and stays at 26), and
+    // plenty of bits, so that the quantiser alone decides.
+    let bps = ((w * h) as u64 * 64).clamp(200_000, 2_000_000_000) as u32;
     let config = EncoderConfig::new()
-        .rate_control_mode(RateControlMode::Off)
+        .bitrate(BitRate::from_bps(bps))
+        .rate_control_mode(RateControlMode::Quality)
         .skip_frames(false)
         .complexity(Complexity::High)
         .profile(Profile::Baseline)
@@ -502,4 +507,66 @@ pub fn recompress_image(image: ArrayView3<u8>, qp: u32) -> Result<Array3<u8>> {
     }
     Array3::from_shape_vec((h, w, 3), col.frames)
         .map_err(|e| Error::media(path, format!("decoded picture buffer: {e}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A smooth gradient with a sharp-edged square and some texture.
+    fn picture(h: usize, w: usize) -> Array3<u8> {
+        Array3::from_shape_fn((h, w, 3), |(y, x, c)| {
+            let edge = if (10..30).contains(&y) && (12..40).contains(&x) {
+                120.0
+            } else {
+                0.0
+            };
+            let tex = 20.0 * ((x as f64 * 0.9 + c as f64).sin() * (y as f64 * 0.7).cos());
+            (40.0 + 2.0 * x as f64 + y as f64 + edge + tex).clamp(0.0, 255.0) as u8
+        })
+    }
+
+    fn mean_abs(a: &Array3<u8>, b: ArrayView3<u8>) -> f64 {
+        let (h, w, _) = a.dim();
+        let b = b.slice(ndarray::s![..h, ..w, ..]);
+        (&a.mapv(f64::from) - &b.mapv(f64::from))
+            .mapv(f64::abs)
+            .mean()
+            .unwrap()
+    }
+
+    #[test]
+    fn the_round_trip_crops_to_even_sizes_and_the_quantiser_sets_the_loss() {
+        let img = picture(47, 65);
+        let errs: Vec<f64> = [10, 31, 45]
+            .iter()
+            .map(|&qp| {
+                let out = recompress_image(img.view(), qp).unwrap();
+                assert_eq!(out.dim(), (46, 64, 3));
+                mean_abs(&out, img.view())
+            })
+            .collect();
+        // (Quantiser 10 keeps little more than the 4:2:0 chroma loss.)
+        assert!(errs[0] < 4.0, "{errs:?}");
+        assert!(errs[0] < errs[1] && errs[1] < errs[2], "{errs:?}");
+        // Deterministic.
+        let a = recompress_image(img.view(), 31).unwrap();
+        assert_eq!(a, recompress_image(img.view(), 31).unwrap());
+    }
+
+    #[test]
+    fn bad_pictures_and_quantisers_are_refused() {
+        let img = picture(8, 8);
+        for qp in [0, 52] {
+            assert!(matches!(
+                recompress_image(img.view(), qp),
+                Err(Error::InvalidRequest(_))
+            ));
+        }
+        let tiny = Array3::<u8>::zeros((1, 8, 3));
+        assert!(matches!(
+            recompress_image(tiny.view(), 30),
+            Err(Error::InvalidRequest(_))
+        ));
+    }
 }
