@@ -1147,4 +1147,71 @@ fn ltx2_cli_clip_equals_the_rust_api_clip() {
     std::fs::write(fd.join("ltx2-rust.rgb"), clip.frames.as_slice().unwrap()).unwrap();
     let bytes: Vec<u8> = audio.iter().flat_map(|v| v.to_le_bytes()).collect();
     std::fs::write(fd.join("ltx2-rust.f32"), bytes).unwrap();
+
+/// `sora generate --image` on a (tiny) LTX-2 folder: image-to-video with
+/// audio (the image re-compressed at the default `image_crf`), an MP4 with both
+/// streams; the image steers the clip (a flipped one changes the first frame).
+#[test]
+fn ltx2_image_to_video_writes_an_mp4_with_audio() {
+    let fx = root().join("target/fixtures/ltx2_i2v");
+    let m = fx.join("v20");
+    assert!(
+        m.join("model_index.json").is_file(),
+        "fixture {} missing: run `.venv/bin/python tests/fixtures/build_all.py ltx2_i2v`",
+        m.display()
+    );
+    let dir = scratch("ltx2_i2v");
+    let image = fx.join("image.png");
+    let flipped = dir.join("flipped.png");
+    let mut px = io::read_image(&image).unwrap();
+    px.invert_axis(ndarray::Axis(1));
+    io::write_image(&flipped, px.view()).unwrap();
+    let run = |img: &std::path::Path, name: &str| {
+        let mp4 = dir.join(name);
+        let o = sora(&[
+            "generate",
+            "--model",
+            m.to_str().unwrap(),
+            "--image",
+            img.to_str().unwrap(),
+            "--prompt",
+            PROMPT,
+            "--width",
+            "96",
+            "--height",
+            "64",
+            "--frames",
+            "9",
+            "--steps",
+            "2",
+            "--seed",
+            "5",
+            "--set",
+            "max_sequence_length=24",
+            "--set",
+            "spatio_temporal_guidance_blocks=1",
+            "--out",
+            mp4.to_str().unwrap(),
+            "--quiet",
+        ]);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        io::read_mp4(&mp4).unwrap()
+    };
+    let clip = run(&image, "clip.mp4");
+    assert_eq!(clip.frames.shape(), &[9, 64, 96, 3]);
+    let audio = clip.audio.as_ref().expect("an audio stream");
+    assert_eq!(clip.sample_rate, 24_000);
+    let peak = audio.iter().fold(0f32, |m, v| m.max(v.abs()));
+    assert!(peak > 0.05, "the audio is not silent (peak {peak})");
+    let other = run(&flipped, "flipped.mp4");
+    let first = |c: &io::MediaClip| c.frames.index_axis(ndarray::Axis(0), 0).mapv(f64::from);
+    let moved = (&first(&other) - &first(&clip))
+        .mapv(f64::abs)
+        .mean()
+        .unwrap();
+    eprintln!("ltx2 i2v: a flipped image moves the first frame {moved:.1}/255 on average");
+    assert!(
+        moved > 2.0,
+        "the image does not steer the clip ({moved}/255)"
+    );
 }

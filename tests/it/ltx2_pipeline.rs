@@ -7,7 +7,8 @@
 //! the prompt each move the latents far. Also: the guidance parameters are set by
 //! their diffusers names, and requests the rules refuse name the nearest valid
 //! values. End to end through [`Pipeline`] (marks off): the decoded frames and
-//! waveform of T2V in both layouts against the pipeline's `output_type="np"`.
+//! waveform of T2V in both layouts against the pipeline's `output_type="np"`
+//! (the comparison [`assert_decoded_close`] is shared with `ltx2_i2v`).
 
 use sora_core::denoise::{denoise_latents, Latents, WalkOptions};
 use sora_core::family::params::set_known_text;
@@ -27,7 +28,7 @@ fn folder(layout: &str) -> ModelFolder {
 }
 
 /// The request of the fixture's run `r` (every guidance value by its diffusers name).
-fn request(r: &serde_json::Value) -> Request {
+pub(crate) fn request(r: &serde_json::Value) -> Request {
     let mut req = Request::text(r["prompt"].as_str().unwrap())
         .size(
             r["width"].as_u64().unwrap() as u32,
@@ -69,7 +70,7 @@ fn denoise(fam: &mut Ltx2Family, req: &Request) -> (Tensor, Tensor) {
 }
 
 /// The walked (packed) latents `x` of `req` unpacked as the pipeline does.
-fn unpacked(fam: &Ltx2Family, req: &Request, x: Latents) -> (Tensor, Tensor) {
+pub(crate) fn unpacked(fam: &Ltx2Family, req: &Request, x: Latents) -> (Tensor, Tensor) {
     let geo = fam.geometry();
     let c = fam.transformer().config();
     let (w, h, f) = (
@@ -231,6 +232,65 @@ fn generate(layout: &str, name: &str, edit: impl FnOnce(&mut Request)) -> Clip {
         .unwrap_or_else(|e| panic!("{layout} {name}: {e}"))
 }
 
+/// Frames within 2/255 of diffusers' (`frames` `[F, H, W, 3]` in [0, 1]) on
+/// ≥ 99.5 % of values with mean ≤ 0.5/255 and a reference far from flat; the
+/// waveform of `wave_want`'s shape with mean abs difference ≤ 1e-3 and a
+/// reference far from silent.
+pub(crate) fn assert_decoded_close(what: &str, clip: &Clip, frames: &Tensor, wave_want: &Tensor) {
+    let want_u8 = frames
+        .f_mul_scalar(255.0)
+        .unwrap()
+        .round()
+        .to_kind(Kind::Int);
+    let s = clip.frames.shape();
+    let ours = Tensor::from_slice(clip.frames.as_slice().unwrap())
+        .view([s[0] as i64, s[1] as i64, s[2] as i64, s[3] as i64])
+        .to_kind(Kind::Int);
+    assert_eq!(ours.size(), want_u8.size(), "{what}: frame shape");
+    let diff = (&ours - &want_u8).abs().to_kind(Kind::Double);
+    let within = diff
+        .le(2.0)
+        .to_kind(Kind::Double)
+        .mean(Kind::Double)
+        .double_value(&[]);
+    let mean = diff.mean(Kind::Double).double_value(&[]);
+    let max = diff.max().double_value(&[]);
+    // Diffusers' frames are far from flat: a broken decoder would show.
+    let spread = frames.std(true).double_value(&[]);
+    let audio = clip.audio.as_ref().expect("LTX-2 makes audio");
+    let a = audio.shape();
+    let wave = Tensor::from_slice(audio.as_standard_layout().as_slice().unwrap())
+        .view([a[0] as i64, a[1] as i64]);
+    assert_eq!(wave.size(), wave_want.size(), "{what}: waveform shape");
+    let wave_err = (&wave - wave_want)
+        .abs()
+        .mean(Kind::Double)
+        .double_value(&[]);
+    let wave_scale = wave_want.abs().mean(Kind::Double).double_value(&[]);
+    eprintln!(
+        "{what}: frames {:.4}% within 2/255, mean {mean:.4}/255, max {max}/255 (spread {spread:.3}); \
+         waveform {:?} at {} Hz, mean abs diff {wave_err:.2e} (mean abs {wave_scale:.3})",
+        within * 100.0,
+        wave.size(),
+        clip.sample_rate
+    );
+    assert!(spread > 0.1, "{what}: reference frames nearly flat");
+    assert!(
+        within >= 0.995,
+        "{what}: only {:.3}% within 2/255",
+        within * 100.0
+    );
+    assert!(mean <= 0.5, "{what}: mean frame difference {mean}/255");
+    assert!(
+        wave_scale > 0.05,
+        "{what}: reference waveform nearly silent"
+    );
+    assert!(
+        wave_err <= 1e-3,
+        "{what}: waveform mean abs difference {wave_err}"
+    );
+}
+
 /// Frames within 2/255 of diffusers' on ≥ 99.5 % of values with mean ≤ 0.5/255;
 /// waveform of the same shape with mean abs difference ≤ 1e-3.
 fn decoded_parity(layout: &str) {
@@ -239,59 +299,11 @@ fn decoded_parity(layout: &str) {
     for name in ["all", "none"] {
         let what = format!("{layout} {name}");
         let clip = generate(layout, name, |_| ());
-        let frames = &want[&format!("{name}.frames")];
-        let want_u8 = frames
-            .f_mul_scalar(255.0)
-            .unwrap()
-            .round()
-            .to_kind(Kind::Int);
-        let s = clip.frames.shape();
-        let ours = Tensor::from_slice(clip.frames.as_slice().unwrap())
-            .view([s[0] as i64, s[1] as i64, s[2] as i64, s[3] as i64])
-            .to_kind(Kind::Int);
-        assert_eq!(ours.size(), want_u8.size(), "{what}: frame shape");
-        let diff = (&ours - &want_u8).abs().to_kind(Kind::Double);
-        let within = diff
-            .le(2.0)
-            .to_kind(Kind::Double)
-            .mean(Kind::Double)
-            .double_value(&[]);
-        let mean = diff.mean(Kind::Double).double_value(&[]);
-        let max = diff.max().double_value(&[]);
-        // Diffusers' frames are far from flat: a broken decoder would show.
-        let spread = frames.std(true).double_value(&[]);
-        let wave_want = &want[&format!("{name}.waveform")];
-        let audio = clip.audio.as_ref().expect("LTX-2 makes audio");
-        let a = audio.shape();
-        let wave = Tensor::from_slice(audio.as_standard_layout().as_slice().unwrap())
-            .view([a[0] as i64, a[1] as i64]);
-        assert_eq!(wave.size(), wave_want.size(), "{what}: waveform shape");
-        let wave_err = (&wave - wave_want)
-            .abs()
-            .mean(Kind::Double)
-            .double_value(&[]);
-        let wave_scale = wave_want.abs().mean(Kind::Double).double_value(&[]);
-        eprintln!(
-            "{what}: frames {:.4}% within 2/255, mean {mean:.4}/255, max {max}/255 (spread {spread:.3}); \
-             waveform {:?} at {} Hz, mean abs diff {wave_err:.2e} (mean abs {wave_scale:.3})",
-            within * 100.0,
-            wave.size(),
-            clip.sample_rate
-        );
-        assert!(spread > 0.1, "{what}: reference frames nearly flat");
-        assert!(
-            within >= 0.995,
-            "{what}: only {:.3}% within 2/255",
-            within * 100.0
-        );
-        assert!(mean <= 0.5, "{what}: mean frame difference {mean}/255");
-        assert!(
-            wave_scale > 0.05,
-            "{what}: reference waveform nearly silent"
-        );
-        assert!(
-            wave_err <= 1e-3,
-            "{what}: waveform mean abs difference {wave_err}"
+        assert_decoded_close(
+            &what,
+            &clip,
+            &want[&format!("{name}.frames")],
+            &want[&format!("{name}.waveform")],
         );
         assert_eq!(clip.sample_rate, 24_000, "{what}: the vocoder's rate");
         if layout == "v23" && name == "all" {

@@ -5,12 +5,14 @@
 //! reports progress, honours cancellation and checks every latent is finite.
 //! A family supplies only a [`Generation`](crate::family::Generation).
 
+pub mod condition;
 pub mod latents;
 pub mod motion;
 pub mod plan;
 pub mod run;
 pub mod walk;
 
+pub use condition::VideoCondition;
 pub use latents::{Latents, PerModality};
 pub use motion::MotionGuidance;
 pub use plan::{Form, GuidancePlan, Space, Term, COND, ISOLATED, PERTURBED, UNCOND};

@@ -7,6 +7,7 @@
 
 use tch::Tensor;
 
+use super::condition::VideoCondition;
 use super::latents::{Latents, PerModality};
 use crate::nn::step_cache::BranchId;
 use crate::sampler::guidance;
@@ -144,6 +145,21 @@ impl GuidancePlan {
         preds: &[Latents],
         sigma: PerModality<Option<f64>>,
     ) -> Result<Latents> {
+        self.combine_conditioned(x, preds, sigma, None)
+    }
+
+    /// [`Self::combine`] with the video latent's per-token `condition`
+    /// blended into the guided clean sample (after the rescale, before the
+    /// conversion back to a velocity; see [`VideoCondition`]). In
+    /// [`Space::Velocity`] the guided velocity is taken to x0 and back for it,
+    /// which needs the noise level.
+    pub fn combine_conditioned(
+        &self,
+        x: &Latents,
+        preds: &[Latents],
+        sigma: PerModality<Option<f64>>,
+        condition: Option<&VideoCondition>,
+    ) -> Result<Latents> {
         if preds.len() != self.branches.len() {
             return Err(Error::invalid(format!(
                 "guidance plan: {} predictions for {} branches",
@@ -152,7 +168,7 @@ impl GuidancePlan {
             )));
         }
         let video: Vec<&Tensor> = preds.iter().map(|p| &p.video).collect();
-        let out_video = self.combine_one(&x.video, &video, |s| s.video, sigma.video)?;
+        let out_video = self.combine_one(&x.video, &video, |s| s.video, sigma.video, condition)?;
         let out_audio = match &x.audio {
             Some(xa) => {
                 let audio = preds
@@ -163,7 +179,7 @@ impl GuidancePlan {
                         })
                     })
                     .collect::<Result<Vec<_>>>()?;
-                Some(self.combine_one(xa, &audio, |s| s.audio, sigma.audio)?)
+                Some(self.combine_one(xa, &audio, |s| s.audio, sigma.audio, None)?)
             }
             None => None,
         };
@@ -180,6 +196,7 @@ impl GuidancePlan {
         preds: &[&Tensor],
         pick: impl Fn(&PerModality<f64>) -> f64,
         sigma: Option<f64>,
+        condition: Option<&VideoCondition>,
     ) -> Result<Tensor> {
         let by_branch = |b: BranchId| -> Result<Tensor> {
             let i = self
@@ -189,6 +206,7 @@ impl GuidancePlan {
                 .ok_or_else(|| Error::invalid(format!("no branch `{}`", b.name())))?;
             Ok(preds[i].shallow_clone())
         };
+        let raw_sigma = sigma;
         // The space the terms are combined in.
         let sigma = match (self.space, sigma) {
             (Space::Velocity, _) => None,
@@ -228,9 +246,20 @@ impl GuidancePlan {
         if phi > 0.0 {
             guided = guidance::rescale(&guided, &cond, phi)?;
         }
-        match sigma {
-            Some(s) => guidance::x0_to_velocity(x, &guided, s),
-            None => Ok(guided),
+        match (sigma, condition) {
+            (Some(s), Some(c)) => guidance::x0_to_velocity(x, &c.blend(&guided)?, s),
+            (Some(s), None) => guidance::x0_to_velocity(x, &guided, s),
+            (None, None) => Ok(guided),
+            (None, Some(c)) => {
+                let s = raw_sigma.ok_or_else(|| {
+                    Error::Unsupported(
+                        "per-token conditioning needs a scheduler with noise levels (sigmas)"
+                            .into(),
+                    )
+                })?;
+                let x0 = guidance::velocity_to_x0(x, &guided, s)?;
+                guidance::x0_to_velocity(x, &c.blend(&x0)?, s)
+            }
         }
     }
 }

@@ -10,6 +10,7 @@ use std::time::Instant;
 
 use tch::Tensor;
 
+use super::condition::VideoCondition;
 use super::latents::{Latents, PerModality};
 use super::motion::MotionGuidance;
 use super::plan::GuidancePlan;
@@ -38,6 +39,9 @@ pub struct Start {
     /// Index of the first walked timestep in the schedulers' schedules (0 for
     /// a full walk; the strength start for video-to-video).
     pub begin: usize,
+    /// Per-token conditioning of the video latent, blended into every step's
+    /// guided clean sample (image-to-video's first frame); `None` for none.
+    pub condition: Option<VideoCondition>,
 }
 
 /// One step of the walk as a family sees it.
@@ -142,6 +146,7 @@ pub fn walk(
         timesteps,
         mut schedulers,
         begin,
+        condition,
     } = start;
     let mut cache = match opts.step_cache {
         Some(t) => Some(StepCache::new(t)?),
@@ -178,7 +183,7 @@ pub fn walk(
                 .as_ref()
                 .and_then(|s| sigma_at(s.as_ref(), begin + index)),
         };
-        let mut guided = plan.combine(&x, &preds, sigma)?;
+        let mut guided = plan.combine_conditioned(&x, &preds, sigma, condition.as_ref())?;
         drop(preds);
         if let Some(g) = opts.motion_guidance.filter(|g| g.acts_on(index, total)) {
             let s = sigma.video.ok_or_else(|| {
@@ -265,6 +270,7 @@ mod tests {
                     audio: Some(audio),
                 },
                 begin: 0,
+                condition: None,
             })
         }
         fn plan(&mut self, _step: &Step) -> Result<GuidancePlan> {

@@ -24,7 +24,7 @@ pub use self::atomic::remove_stale_temporaries;
 pub use self::image::{
     frame_file_name, read_image, read_png_sequence, write_image, write_png_sequence,
 };
-pub use self::mp4::{read_mp4, write_mp4, AAC_SAMPLE_RATES, SILENT_SAMPLE_RATE};
+pub use self::mp4::{read_mp4, recompress_image, write_mp4, AAC_SAMPLE_RATES, SILENT_SAMPLE_RATE};
 pub use self::provenance::{
     check_replaceable, is_sora_output, prepare_output, OutputGuard, WriteOptions,
 };

@@ -6,7 +6,7 @@ use std::fs::File;
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
-use ndarray::{Array4, ArrayView3, ArrayView4, Axis};
+use ndarray::{Array3, Array4, ArrayView3, ArrayView4, Axis};
 use openh264::decoder::{DecodeOptions, Decoder, DecoderConfig, Flush};
 use openh264::encoder::{
     BitRate, Complexity, Encoder, EncoderConfig, FrameType, IntraFramePeriod, Profile, QpRange,
@@ -418,4 +418,155 @@ where
     };
     Array4::from_shape_vec((col.count, h, w, 3), col.frames)
         .map_err(|e| Error::media(path, format!("decoded frame buffer: {e}")))
+}
+
+/// The highest quantiser H.264 has.
+const H264_MAX_QP: u32 = 51;
+
+/// One RGB image through an H.264 intra round trip, as LTX-2's pipelines
+/// re-compress a conditioning image (`image_crf`, diffusers'
+/// `apply_image_conditioning_crf`): cropped to even height and width, converted
+/// to YUV 4:2:0 (BT.601, limited range), encoded as one IDR picture at the
+/// constant quantiser `qp` (1..=51), decoded, converted back to RGB.
+///
+/// diffusers encodes with libx264 at constant rate factor `qp`; this encodes
+/// with OpenH264 at that quantiser, so the artifacts are alike in kind and
+/// strength but not bit-equal to diffusers'.
+pub fn recompress_image(image: ArrayView3<u8>, qp: u32) -> Result<Array3<u8>> {
+    let (h, w, c) = image.dim();
+    if c != 3 || h < 2 || w < 2 {
+        return Err(Error::invalid(format!(
+            "H.264 re-compression takes an RGB image of at least 2×2, got {:?}",
+            image.shape()
+        )));
+    }
+    if qp == 0 || qp > H264_MAX_QP {
+        return Err(Error::invalid(format!(
+            "the H.264 quantiser must be in 1..={H264_MAX_QP}, got {qp}"
+        )));
+    }
+    let (h, w) = (h / 2 * 2, w / 2 * 2);
+    let crop = image.slice(ndarray::s![..h, ..w, ..]);
+    let path = Path::new("<conditioning image>");
+    let enc_err = |e: openh264::Error| Error::media(path, format!("H.264 encoder: {e}"));
+    let q = qp as u8;
+    // Quality rate control with the quantiser range pinned to `qp` (with
+    // rate control off, OpenH264 ignores the range and stays at 26), and
+    // plenty of bits, so that the quantiser alone decides.
+    let bps = ((w * h) as u64 * 64).clamp(200_000, 2_000_000_000) as u32;
+    let config = EncoderConfig::new()
+        .bitrate(BitRate::from_bps(bps))
+        .rate_control_mode(RateControlMode::Quality)
+        .skip_frames(false)
+        .complexity(Complexity::High)
+        .profile(Profile::Baseline)
+        .qp(QpRange::new(q, q))
+        .scene_change_detect(false)
+        .background_detection(false)
+        .adaptive_quantization(false)
+        .vui(VuiConfig::bt601())
+        .num_threads(1);
+    let mut encoder =
+        Encoder::with_api_config(OpenH264API::from_source(), config).map_err(enc_err)?;
+    let mut quiet: i32 = openh264_sys2::WELS_LOG_QUIET;
+    // SAFETY: as in `H264Encoder::new`: one int read through the pointer during the call.
+    unsafe {
+        encoder.raw_api().set_option(
+            openh264_sys2::ENCODER_OPTION_TRACE_LEVEL,
+            std::ptr::addr_of_mut!(quiet).cast(),
+        );
+    }
+    let yuv = YUVBuffer::from_vec(rgb_to_i420(crop), w, h);
+    let stream = encoder
+        .encode_at(&yuv, Timestamp::from_millis(0))
+        .map_err(enc_err)?
+        .to_vec();
+    let dec_err = |e: openh264::Error| Error::media(path, format!("H.264 decoder: {e}"));
+    let dconf = DecoderConfig::new().flush_after_decode(Flush::NoFlush);
+    let mut decoder =
+        Decoder::with_api_config(OpenH264API::from_source(), dconf).map_err(dec_err)?;
+    let mut col = Collector {
+        frames: Vec::new(),
+        count: 0,
+        size: None,
+    };
+    if let Some(pic) = decoder.decode(&stream).map_err(dec_err)? {
+        col.push(path, &pic)?;
+    }
+    for pic in decoder.flush_remaining().map_err(dec_err)? {
+        col.push(path, &pic)?;
+    }
+    if col.count != 1 || col.size != Some((w, h)) {
+        return Err(Error::media(
+            path,
+            format!(
+                "the H.264 round trip gave {} pictures of {:?}, not one of {w}×{h}",
+                col.count, col.size
+            ),
+        ));
+    }
+    Array3::from_shape_vec((h, w, 3), col.frames)
+        .map_err(|e| Error::media(path, format!("decoded picture buffer: {e}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A smooth gradient with a sharp-edged square and some texture.
+    fn picture(h: usize, w: usize) -> Array3<u8> {
+        Array3::from_shape_fn((h, w, 3), |(y, x, c)| {
+            let edge = if (10..30).contains(&y) && (12..40).contains(&x) {
+                120.0
+            } else {
+                0.0
+            };
+            let tex = 20.0 * ((x as f64 * 0.9 + c as f64).sin() * (y as f64 * 0.7).cos());
+            (40.0 + 2.0 * x as f64 + y as f64 + edge + tex).clamp(0.0, 255.0) as u8
+        })
+    }
+
+    fn mean_abs(a: &Array3<u8>, b: ArrayView3<u8>) -> f64 {
+        let (h, w, _) = a.dim();
+        let b = b.slice(ndarray::s![..h, ..w, ..]);
+        (&a.mapv(f64::from) - &b.mapv(f64::from))
+            .mapv(f64::abs)
+            .mean()
+            .unwrap()
+    }
+
+    #[test]
+    fn the_round_trip_crops_to_even_sizes_and_the_quantiser_sets_the_loss() {
+        let img = picture(47, 65);
+        let errs: Vec<f64> = [10, 31, 45]
+            .iter()
+            .map(|&qp| {
+                let out = recompress_image(img.view(), qp).unwrap();
+                assert_eq!(out.dim(), (46, 64, 3));
+                mean_abs(&out, img.view())
+            })
+            .collect();
+        // (Quantiser 10 keeps little more than the 4:2:0 chroma loss.)
+        assert!(errs[0] < 4.0, "{errs:?}");
+        assert!(errs[0] < errs[1] && errs[1] < errs[2], "{errs:?}");
+        // Deterministic.
+        let a = recompress_image(img.view(), 31).unwrap();
+        assert_eq!(a, recompress_image(img.view(), 31).unwrap());
+    }
+
+    #[test]
+    fn bad_pictures_and_quantisers_are_refused() {
+        let img = picture(8, 8);
+        for qp in [0, 52] {
+            assert!(matches!(
+                recompress_image(img.view(), qp),
+                Err(Error::InvalidRequest(_))
+            ));
+        }
+        let tiny = Array3::<u8>::zeros((1, 8, 3));
+        assert!(matches!(
+            recompress_image(tiny.view(), 30),
+            Err(Error::InvalidRequest(_))
+        ));
+    }
 }

@@ -18,6 +18,7 @@ use std::path::{Path, PathBuf};
 use ndarray::{s, Array2, ArrayView2, ArrayView4};
 
 pub use aac::AAC_SAMPLE_RATES;
+pub use h264::recompress_image;
 
 use super::atomic::Staged;
 use super::wav::check_audio;

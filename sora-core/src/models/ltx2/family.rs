@@ -5,6 +5,14 @@
 //! modality with the token-count shift, and the pipeline's guidance (CFG,
 //! STG, modality isolation, rescale; combined in x0 space per modality).
 //!
+//! Image-to-video is `LTX2ImageToVideoPipeline`'s: the image (optionally
+//! re-compressed, `image_crf`) is resized bilinearly and encoded by the video
+//! VAE (the posterior's mode: no noise drawn), normalised, and put in the first
+//! latent frame, `latents = init·mask + noise·(1 − mask)`; the transformer sees
+//! per-token video timesteps `t·(1 − mask)`, and the walk keeps the first frame
+//! clean (its [`VideoCondition`]: the step leaves the masked tokens where they
+//! are, as the pipeline steps only the later frames). The audio is unchanged.
+//!
 //! Decoding is the pipeline's too: the video latents are unpacked,
 //! de-normalised (and, for a timestep-conditioned VAE, mixed with the
 //! generator's next noise at `decode_noise_scale`) and decoded by the video
@@ -20,15 +28,17 @@ use tch::{Device as TchDevice, Kind, Tensor};
 use super::audio_vae::Ltx2AudioVae;
 use super::connectors::{Ltx2TextConnectors, PaddingSide};
 use super::geometry::LatentGeometry;
+use super::image::preprocess_image;
 use super::latents::{
     audio_latent_frames, calculate_shift, default_sigmas, pack_audio, pack_video, unpack_video,
 };
-use super::params::{decode_settings, GuidanceSettings};
+use super::params::{decode_settings, image_crf, GuidanceSettings};
 use super::rules::Ltx2Rules;
 use super::text_encoder::Ltx2TextEncoder;
 use super::transformer::{Ltx2Inputs, Ltx2Transformer};
 use super::video_vae::{DecodeConditioning, Ltx2VideoVae};
 use super::vocoder::Ltx2Vocoder;
+use crate::denoise::condition::VideoCondition;
 use crate::denoise::latents::{Latents, PerModality};
 use crate::denoise::plan::{Form, GuidancePlan, Space, Term, COND, ISOLATED, PERTURBED, UNCOND};
 use crate::denoise::walk::{Schedulers, Start, Step};
@@ -37,7 +47,7 @@ use crate::family::{FrameSink, Generation, MemoryOptions, ModelFamily, Rules};
 use crate::nn::step_cache::{BranchId, CachedStep};
 use crate::nn::Offload;
 use crate::pipeline::noise::Noise;
-use crate::pipeline::request::{Request, Resolved};
+use crate::pipeline::request::{Mode, Request, Resolved};
 use crate::sampler::{self, Scheduler};
 use crate::weights::{read_config, ModelFolder, WeightReport};
 use crate::{Device, Dtype, Error, Result};
@@ -118,6 +128,33 @@ impl Ltx2Family {
     /// The folder's latent geometry.
     pub fn geometry(&self) -> LatentGeometry {
         self.rules.geometry
+    }
+
+    /// The video VAE.
+    pub fn video_vae(&self) -> &Ltx2VideoVae {
+        &self.vae
+    }
+
+    /// The first-frame latents of image-to-video `[1, C, 1, h, w]` (f32, on
+    /// the run device): the image re-compressed at `crf` (0: not), resized
+    /// to `width`×`height`, encoded by the video VAE in its dtype, the
+    /// posterior's mode normalised with scaling 1 (`prepare_latents`'
+    /// `retrieve_latents(..., "argmax")` and `_normalize_latents`).
+    pub fn image_latents(
+        &self,
+        pixels: ndarray::ArrayView3<u8>,
+        width: u32,
+        height: u32,
+        crf: u32,
+    ) -> Result<Tensor> {
+        let _guard = tch::no_grad_guard();
+        let image = preprocess_image(pixels, width, height, crf)?
+            .f_to_device(self.device)?
+            .f_to_kind(self.transformer.kind())?
+            .f_unsqueeze(2)?;
+        let (mean, _) = self.vae.encode(&image)?;
+        let mean = mean.f_to_kind(Kind::Float)?;
+        self.vae.normalize_latents(&mean, 1.0)
     }
 
     /// The connectors' outputs (video text, audio text, mask) for the
@@ -317,6 +354,21 @@ impl ModelFamily for Ltx2Family {
             i64::from(req.height) / geo.spatial,
             i64::from(req.width) / geo.spatial,
         ];
+        let image = match &req.mode {
+            Mode::Text => None,
+            Mode::Image(img) => Some(self.image_latents(
+                img.pixels.view(),
+                req.width,
+                req.height,
+                image_crf(req)?,
+            )?),
+            other => {
+                return Err(Error::Unsupported(format!(
+                    "LTX-2 {} is not built yet (diffusers' LTX2ConditionPipeline); text- and image-to-video are",
+                    other.name()
+                )))
+            }
+        };
         let audio_frames = audio_latent_frames(
             req.frames,
             f64::from(req.fps),
@@ -333,6 +385,8 @@ impl ModelFamily for Ltx2Family {
             grid,
             audio_frames,
             decode_noise: None,
+            image,
+            mask: None,
         }))
     }
 }
@@ -344,7 +398,7 @@ struct BranchText {
     mask: Tensor,
 }
 
-/// One LTX-2 text-to-video generation.
+/// One LTX-2 text- or image-to-video generation.
 pub struct Ltx2Generation<'a> {
     fam: &'a Ltx2Family,
     req: Resolved,
@@ -358,6 +412,11 @@ pub struct Ltx2Generation<'a> {
     /// The noise a timestep-conditioned video VAE mixes into the latents
     /// (the generator's next draw after the audio noise, as in the pipeline).
     decode_noise: Option<Tensor>,
+    /// Image-to-video: the first frame's normalised latents `[1, C, 1, h, w]`.
+    image: Option<Tensor>,
+    /// Image-to-video: the conditioning mask per video token `[1, S]` (1 on
+    /// the first latent frame), set by `start`.
+    mask: Option<Tensor>,
 }
 
 impl Ltx2Generation<'_> {
@@ -412,6 +471,16 @@ impl Ltx2Generation<'_> {
             .f_to_kind(Kind::Float)?
             .f_reshape([1])?
             .f_repeat([b])?;
+        // Image-to-video: the video's per-token timesteps `t·(1 − mask)`;
+        // the audio, the prompt modulation and the cross timestep keep `t`.
+        let video_timestep = match &self.mask {
+            Some(m) => Some(
+                timestep
+                    .f_unsqueeze(-1)?
+                    .f_mul(&m.f_rsub_scalar(1.0)?.f_repeat([b, 1])?)?,
+            ),
+            None => None,
+        };
         let perturbed: Vec<bool> = branches.iter().map(|br| *br == PERTURBED).collect();
         let any_perturbed = perturbed.iter().any(|p| *p);
         let perturbation_mask = if any_perturbed && !perturbed.iter().all(|p| *p) {
@@ -428,10 +497,13 @@ impl Ltx2Generation<'_> {
             &audio_in,
             &text_v,
             &text_a,
-            &timestep,
+            video_timestep.as_ref().unwrap_or(&timestep),
             self.grid,
             self.audio_frames,
         );
+        if video_timestep.is_some() {
+            inputs.audio_timestep = Some(&timestep);
+        }
         inputs.text_mask = Some(&mask);
         inputs.audio_text_mask = Some(&mask);
         inputs.sigma = Some(&timestep);
@@ -456,9 +528,24 @@ impl Generation for Ltx2Generation<'_> {
         let geo = fam.rules.geometry;
         let c = fam.transformer.config();
         let [f, h, w] = self.grid;
-        // prepare_latents, then prepare_audio_latents: the generator's order.
+        // prepare_latents, then prepare_audio_latents: the generator's order
+        // (the image's encoding draws nothing: it takes the posterior's mode).
         let video = noise.randn(&[1, c.in_channels, f, h, w])?;
-        let video = pack_video(&video, c.patch_size, c.patch_size_t)?.f_to_device(fam.device)?;
+        let mut condition = None;
+        let video = match &self.image {
+            None => pack_video(&video, c.patch_size, c.patch_size_t)?.f_to_device(fam.device)?,
+            Some(init) => {
+                let (pack, packed_mask, cond) = first_frame_condition(
+                    init,
+                    &video.f_to_device(fam.device)?,
+                    c.patch_size,
+                    c.patch_size_t,
+                )?;
+                self.mask = Some(packed_mask);
+                condition = Some(cond);
+                pack
+            }
+        };
         let audio = noise.randn(&[
             1,
             geo.audio_channels,
@@ -488,6 +575,7 @@ impl Generation for Ltx2Generation<'_> {
                 audio: Some(audio_sched),
             },
             begin: 0,
+            condition,
         })
     }
 
@@ -629,6 +717,39 @@ impl Generation for Ltx2Generation<'_> {
         })?;
         sink.audio(wave, rate)
     }
+}
+
+/// Image-to-video's starting latents as `prepare_latents` makes them, from
+/// the first frame's latents `init` `[1, C, 1, h, w]` and the noise `[1, C,
+/// F, h, w]`: `init·mask + noise·(1 − mask)` with the mask 1 on the first
+/// latent frame, packed; the mask per token `[1, S]`; and the walk's
+/// condition keeping the first frame's tokens at `init`.
+fn first_frame_condition(
+    init: &Tensor,
+    noise: &Tensor,
+    patch: i64,
+    patch_t: i64,
+) -> Result<(Tensor, Tensor, VideoCondition)> {
+    let s = noise.size();
+    let (f, h, w) = (s[2], s[3], s[4]);
+    let opts = (Kind::Float, noise.device());
+    let init = init.f_to_kind(Kind::Float)?.f_to_device(noise.device())?;
+    let init = init.f_repeat([1, 1, f, 1, 1])?;
+    let mask = Tensor::f_zeros([1, 1, f, h, w], opts)?;
+    let _ = mask.f_narrow(2, 0, 1)?.f_fill_(1.0)?;
+    let latents = init
+        .f_mul(&mask)?
+        .f_add(&noise.f_mul(&mask.f_rsub_scalar(1.0)?)?)?;
+    let packed_mask = pack_video(&mask, patch, patch_t)?;
+    if packed_mask.size().last() != Some(&1) {
+        return Err(Error::Unsupported(format!(
+            "LTX-2 image-to-video needs a transformer patch size of 1 (the pipeline's mask is per latent pixel), got {patch}×{patch}×{patch_t}"
+        )));
+    }
+    let latents = pack_video(&latents, patch, patch_t)?;
+    let clean = pack_video(&init, patch, patch_t)?;
+    let condition = VideoCondition::new(packed_mask.shallow_clone(), clean, &latents)?;
+    Ok((latents, packed_mask.f_squeeze_dim(-1)?, condition))
 }
 
 /// Decoded video `[1, 3, t, H, W]` in about [-1, 1] → RGB frames `[t, H, W, 3]`

@@ -6,13 +6,14 @@
 //! and the text connectors, [`Ltx2TextConnectors`], for both the LTX-2.0 and
 //! 2.3 layouts), the audio-video transformer ([`Ltx2Transformer`], one
 //! denoising forward of both streams) and the family's generation
-//! ([`Ltx2Family`]: text to video frames and a waveform, with the pipeline's
+//! ([`Ltx2Family`]: text or an image to video frames and a waveform, with the pipelines'
 //! guidance and decoding), loaded by the registry's `ltx2` row.
 
 pub mod audio_vae;
 pub mod connectors;
 pub mod family;
 pub mod geometry;
+pub mod image;
 pub mod latents;
 pub mod params;
 pub mod rules;

@@ -12,6 +12,10 @@ use crate::{Error, Result};
 /// `max_sequence_length`: the prompt's token length (the pipeline's default).
 pub const DEFAULT_MAX_SEQUENCE_LENGTH: i64 = 1024;
 
+/// `image_crf` when a request gives none: diffusers' `DEFAULT_IMAGE_CRF`,
+/// what LTX-2.0 and 2.3 (Gemma 3 text encoders) were trained against.
+pub const DEFAULT_IMAGE_CRF: i64 = 33;
+
 const fn float(key: &'static str, help: &'static str) -> ParamSpec {
     ParamSpec {
         key,
@@ -52,6 +56,14 @@ pub const PARAMS: &[ParamSpec] = &[
         range: ParamRange::closed(1.0, 8192.0),
         help: "prompt length in tokens (default 1024)",
     },
+    ParamSpec {
+        key: "image_crf",
+        aliases: &[],
+        kind: ParamKind::Int,
+        range: ParamRange::closed(0.0, 51.0),
+        help: "image-to-video: H.264 re-compression strength of the image before it is encoded \
+               (0 skips it; default 33, diffusers' for LTX-2.0/2.3; OpenH264 at that quantiser, not libx264)",
+    },
     float("decode_timestep", "the video VAE's decode timestep, for a timestep-conditioned VAE (default 0)"),
     float("decode_noise_scale", "noise mixed into the latents before a timestep-conditioned decode (default: decode_timestep)"),
 ];
@@ -61,6 +73,24 @@ pub const PARAMS: &[ParamSpec] = &[
 pub fn decode_settings(req: &Resolved) -> (f64, f64) {
     let t = number(&req.params, "decode_timestep").unwrap_or(0.0);
     (t, number(&req.params, "decode_noise_scale").unwrap_or(t))
+}
+
+/// The request's `image_crf` ([`DEFAULT_IMAGE_CRF`] when unset).
+pub fn image_crf(req: &Resolved) -> Result<u32> {
+    let v = match req.params.get("image_crf") {
+        None => DEFAULT_IMAGE_CRF,
+        Some(ParamValue::Int(v)) => *v,
+        Some(ParamValue::Float(v)) if v.fract() == 0.0 => *v as i64,
+        Some(other) => {
+            return Err(Error::invalid(format!(
+                "image_crf takes an integer in 0..=51, got {other}"
+            )))
+        }
+    };
+    u32::try_from(v)
+        .ok()
+        .filter(|v| *v <= 51)
+        .ok_or_else(|| Error::invalid(format!("image_crf must be in 0..=51, got {v}")))
 }
 
 /// One request's guidance, every value resolved as the pipeline resolves it.

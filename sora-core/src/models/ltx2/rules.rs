@@ -2,7 +2,7 @@
 //! 24 fps, 30 steps, CFG 3; the other guidance defaults live in
 //! [`super::params`]), frame counts `1 + k × temporal` and sizes multiples of
 //! the VAE's spatial compression (and of 32, which the pipeline requires),
-//! text-to-video with audio; errors name the nearest valid values.
+//! text- and image-to-video with audio; errors name the nearest valid values.
 
 use std::path::PathBuf;
 
@@ -87,10 +87,11 @@ impl Rules for Ltx2Rules {
             ));
         }
         match &req.mode {
-            Mode::Text => {}
+            Mode::Text | Mode::Image(_) => {}
             other => {
                 return Err(Error::Unsupported(format!(
-                    "LTX-2 {} is not built yet; text-to-video is",
+                    "LTX-2 {} is not built yet: it needs diffusers' LTX2ConditionPipeline \
+                     (video and keyframe conditions); text- and image-to-video are built",
                     other.name()
                 )))
             }

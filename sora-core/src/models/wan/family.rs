@@ -735,6 +735,7 @@ impl Generation for WanGeneration<'_> {
                 audio: None,
             },
             begin,
+            condition: None,
         })
     }
 
