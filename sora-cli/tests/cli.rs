@@ -1147,6 +1147,7 @@ fn ltx2_cli_clip_equals_the_rust_api_clip() {
     std::fs::write(fd.join("ltx2-rust.rgb"), clip.frames.as_slice().unwrap()).unwrap();
     let bytes: Vec<u8> = audio.iter().flat_map(|v| v.to_le_bytes()).collect();
     std::fs::write(fd.join("ltx2-rust.f32"), bytes).unwrap();
+}
 
 /// `sora generate --image` on a (tiny) LTX-2 folder: image-to-video with
 /// audio (the image re-compressed at the default `image_crf`), an MP4 with both
