@@ -6,6 +6,7 @@ mod cross_attn_kv;
 mod fuzz;
 mod io_media;
 mod ltx2_guidance;
+mod ltx2_memory;
 mod ltx2_pipeline;
 mod ltx2_text;
 mod ltx2_transformer;

@@ -14,6 +14,7 @@ pub mod connectors;
 pub mod family;
 pub mod geometry;
 pub mod latents;
+pub mod memory;
 pub mod params;
 pub mod rules;
 pub mod text_encoder;

@@ -32,6 +32,7 @@ use tch::{Device, Kind, Tensor};
 
 pub use config::{Flags, Ltx2VideoVaeConfig};
 pub use tiling::FrameTiling;
+pub(crate) use blocks::stride_of;
 
 use crate::nn::offload::{ComponentWeights, Uploaded};
 use crate::nn::tiling::VaeTiling;
