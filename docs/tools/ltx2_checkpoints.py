@@ -229,7 +229,7 @@ DEV_REQUESTS = [
 ]
 # A distilled checkpoint runs without guidance: one branch.
 NO_GUIDANCE = ["--guidance", "1", "--set", "audio_guidance_scale=1", "--set", "stg_scale=0",
-               "--set", "modality_scale=1"]
+               "--set", "audio_stg_scale=0", "--set", "modality_scale=1", "--set", "audio_modality_scale=1"]
 DISTILLED_REQUESTS = [
     ("no guidance (one branch)", NO_GUIDANCE),
     ("no guidance, --offload-text-encoder", NO_GUIDANCE + ["--offload-text-encoder"]),

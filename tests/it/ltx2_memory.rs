@@ -35,7 +35,7 @@ fn request(prompt: &str) -> Request {
         .frames(9)
         .steps(2)
         .seed(5);
-    r.set("max_sequence_length", 32i64).unwrap();
+    r.set("max_sequence_length", 24i64).unwrap();
     r.set_text("spatio_temporal_guidance_blocks", "1").unwrap();
     r
 }
@@ -46,7 +46,9 @@ fn unguided(prompt: &str) -> Request {
     for (k, v) in [
         ("audio_guidance_scale", 1.0),
         ("stg_scale", 0.0),
+        ("audio_stg_scale", 0.0),
         ("modality_scale", 1.0),
+        ("audio_modality_scale", 1.0),
     ] {
         r.set(k, v).unwrap();
     }
@@ -107,7 +109,7 @@ fn ltx2_estimate_has_every_part_phase_and_guidance_batch() {
         );
         // Longer prompts: a larger Gemma working set (every hidden state kept).
         let mut long = request("a red fox");
-        long.set("max_sequence_length", 128i64).unwrap();
+        long.set("max_sequence_length", 120i64).unwrap();
         let long = estimate_folder(&model(layout), &long, &opts).unwrap();
         assert!(
             part(&long.activations, "text encoder forward")
@@ -213,17 +215,22 @@ fn ltx2_estimate_follows_offload_and_tiling() {
     );
     assert!(seq.total_mb <= model_off.total_mb && model_off.total_mb < none.total_mb);
     assert_eq!(seq.offload, "sequential");
-    // Spatial VAE tiles (64×64 pixels every 32 over a 16 × 8 latent): a
-    // smaller decode, and the tile count is reported.
+    // Spatial VAE tiles (128×128 pixels every 96 over an 8 × 16 latent):
+    // tiles from every 3rd latent row and column (3 × 6, as diffusers
+    // starts them), each decoded over the whole clip and all held until they
+    // are joined. (This tiny VAE's decode peaks while the joined frames
+    // become u8, which tiling does not change; the real VAE's decoder
+    // dominates and tiles lower it: a unit test in `ltx2/memory.rs`.)
     let tiling = VaeTiling {
-        tile_sample_min_height: 64,
-        tile_sample_min_width: 64,
-        tile_sample_stride_height: 32,
-        tile_sample_stride_width: 32,
+        tile_sample_min_height: 128,
+        tile_sample_min_width: 128,
+        tile_sample_stride_height: 96,
+        tile_sample_stride_width: 96,
     };
     let tiled = est(Offload::None, false, Some(tiling));
-    assert!(tiled.vae_tiles > 1, "{}", tiled.vae_tiles);
-    assert!(part(&tiled.activations, "VAE decode") < part(&none.activations, "VAE decode"));
+    assert_eq!(tiled.vae_tiles, 18);
+    assert_eq!(tiled.vae_tiling, Some([128, 128, 96, 96]));
+    assert!(part(&tiled.activations, "VAE decode") >= part(&none.activations, "VAE decode"));
     // Tile sizes the VAE cannot tile by are refused, as by the pipeline.
     let odd = VaeTiling {
         tile_sample_min_height: 60,

@@ -769,7 +769,7 @@ impl Ltx2Spec {
             .map(|f| (f.tile_sample_min_num_frames.max(1) as u64 / temporal + 1).min(lat[0]))
             .filter(|&w| lat[0] > w.saturating_sub(1))
             .unwrap_or(lat[0]);
-        let whole = self.decode_chunk(window, lat, around(lat[0]), grid.as_ref(), opts)?;
+        let whole = video_decode_chunk(vae, window, lat, around(lat[0]), grid.as_ref(), opts)?;
         let prev = if window < lat[0] {
             // The previous window's decoded frames.
             (pixels / lat[0].max(1)) * window * e
@@ -784,66 +784,6 @@ impl Ltx2Spec {
             })
             .unwrap_or(1);
         Ok((whole.saturating_add(prev), tiles))
-    }
-
-    /// Peak bytes of decoding `frames` latent frames of the `lat` latent (its
-    /// height and width), with `outer` decoder elements alive around it:
-    /// whole frames, or `grid`'s tiles each over the same frames (every
-    /// decoded tile held until they are joined), then the conversion to u8.
-    fn decode_chunk(
-        &self,
-        frames: u64,
-        lat: [u64; 3],
-        outer: u64,
-        grid: Option<&TileGrid>,
-        opts: &EstimateOptions,
-    ) -> Result<u64> {
-        let (device, dtype) = (opts.device, opts.dtype);
-        let e = elem_bytes(dtype);
-        let Some(grid) = grid else {
-            let walk = video_decoder_walk(&self.vae, [frames, lat[1], lat[2]], outer, e)?;
-            let step = decoder_step_bytes(&walk.steps, &walk.other, device, dtype);
-            return Ok(step.max(frames_out_bytes(walk.out, outer, e)));
-        };
-        let (rows, cols) = grid.tile_extents(lat[1] as i64, lat[2] as i64);
-        let mut tiles = Vec::new();
-        for &(th, nh) in &rows {
-            for &(tw, nw) in &cols {
-                let walk = video_decoder_walk(
-                    &self.vae,
-                    [frames, th.max(1) as u64, tw.max(1) as u64],
-                    0,
-                    e,
-                )?;
-                tiles.push((nh.saturating_mul(nw), walk));
-            }
-        }
-        let decoded = tiles.iter().fold(0u64, |acc, (n, w)| {
-            acc.saturating_add(n.saturating_mul(w.out))
-        });
-        let decode = tiles
-            .iter()
-            .map(|(_, w)| {
-                let held = outer.saturating_add(decoded.saturating_sub(w.out));
-                decoder_step_bytes(&w.steps, &w.other, opts.device, dtype)
-                    .saturating_add(held.saturating_mul(e))
-            })
-            .max()
-            .unwrap_or(0);
-        // The joined clip (its rows, then the rows joined), and one blend in
-        // f32 (two weighted copies and their sum).
-        let whole = video_decoder_walk(&self.vae, [frames, lat[1], lat[2]], 0, e)?.out;
-        let band = tiles
-            .iter()
-            .map(|(_, w)| w.out / 2)
-            .max()
-            .unwrap_or(0);
-        let join = outer
-            .saturating_add(decoded)
-            .saturating_add(2 * whole)
-            .saturating_mul(e)
-            .saturating_add(band * (3 * e + if e < 4 { 8 } else { 0 }));
-        Ok(decode.max(join).max(frames_out_bytes(whole, outer, e)))
     }
 
     /// Peak bytes of the audio VAE's decoder over `la` latent frames (a 2-D
@@ -1079,6 +1019,66 @@ fn video_decoder_walk(
     let out = pix_c * thw(size);
     other.push((outer + x_last + 2 * out) * e);
     Ok(VideoWalk { steps, other, out })
+}
+
+/// Peak bytes of decoding `frames` latent frames of the `lat` latent (its
+/// height and width), with `outer` decoder elements alive around it:
+/// whole frames, or `grid`'s tiles each over the same frames (every
+/// decoded tile held until they are joined), then the conversion to u8.
+fn video_decode_chunk(
+    vae: &Ltx2VideoVaeConfig,
+    frames: u64,
+    lat: [u64; 3],
+    outer: u64,
+    grid: Option<&TileGrid>,
+    opts: &EstimateOptions,
+) -> Result<u64> {
+    let (device, dtype) = (opts.device, opts.dtype);
+    let e = elem_bytes(dtype);
+    let Some(grid) = grid else {
+        let walk = video_decoder_walk(vae, [frames, lat[1], lat[2]], outer, e)?;
+        let step = decoder_step_bytes(&walk.steps, &walk.other, device, dtype);
+        return Ok(step.max(frames_out_bytes(walk.out, outer, e)));
+    };
+    let (rows, cols) = grid.tile_extents(lat[1] as i64, lat[2] as i64);
+    let mut tiles = Vec::new();
+    for &(th, nh) in &rows {
+        for &(tw, nw) in &cols {
+            let walk = video_decoder_walk(
+                vae,
+                [frames, th.max(1) as u64, tw.max(1) as u64],
+                0,
+                e,
+            )?;
+            tiles.push((nh.saturating_mul(nw), walk));
+        }
+    }
+    let decoded = tiles.iter().fold(0u64, |acc, (n, w)| {
+        acc.saturating_add(n.saturating_mul(w.out))
+    });
+    let decode = tiles
+        .iter()
+        .map(|(_, w)| {
+            let held = outer.saturating_add(decoded.saturating_sub(w.out));
+            decoder_step_bytes(&w.steps, &w.other, opts.device, dtype)
+                .saturating_add(held.saturating_mul(e))
+        })
+        .max()
+        .unwrap_or(0);
+    // The joined clip (its rows, then the rows joined), and one blend in
+    // f32 (two weighted copies and their sum).
+    let whole = video_decoder_walk(vae, [frames, lat[1], lat[2]], 0, e)?.out;
+    let band = tiles
+        .iter()
+        .map(|(_, w)| w.out / 2)
+        .max()
+        .unwrap_or(0);
+    let join = outer
+        .saturating_add(decoded)
+        .saturating_add(2 * whole)
+        .saturating_mul(e)
+        .saturating_add(band * (3 * e + if e < 4 { 8 } else { 0 }));
+    Ok(decode.max(join).max(frames_out_bytes(whole, outer, e)))
 }
 
 /// Bytes alive while a decoded chunk of `out` elements becomes u8 frames,
