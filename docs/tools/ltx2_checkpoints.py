@@ -28,8 +28,8 @@ Where the configs come from (no model hub is reachable here):
 
 Run: .venv/bin/python docs/tools/ltx2_checkpoints.py OUT_DIR [--estimate target/debug/sora] [--params]
 With --params it prints each component's parameter count; with --estimate a
-markdown table of the estimates of typical requests (every number from
-`sora inspect --estimate --json`).
+markdown table of the estimates of typical requests, per phase and in all, in
+GiB (every number from `sora inspect --estimate --json`).
 """
 import argparse
 import json
@@ -258,17 +258,17 @@ def main():
                 print(f"| {name} | {comp} | {n / 1e9:.3f} B | {n * 2 / 2**30:.1f} |")
     if not args.estimate:
         return
-    print("| checkpoint | request | weights | peak phase | largest part | estimate |")
-    print("|---|---|---:|---|---|---:|")
+    print("| checkpoint | request (768x512, 121 frames, CUDA, bf16) | text | denoise | decode | peak: phase, largest part | estimate |")
+    print("|---|---|---:|---:|---:|---|---:|")
     for name in CHECKPOINTS:
         requests = DISTILLED_REQUESTS if "distilled" in name else DEV_REQUESTS
         for label, flags in requests:
             cmd = [args.estimate, "inspect", str(args.out / name), "--estimate", "--json", "--device", "cuda",
                    "--dtype", "bfloat16", "--width", "768", "--height", "512", "--frames", "121", *flags]
             e = json.loads(subprocess.run(cmd, check=True, capture_output=True, text=True).stdout)["estimate"]
-            weights = sum(p["mb"] for p in e["weights"]) / 1024
-            print(f"| {name} | {label} | {weights:.1f} GiB | {e['peak_phase']} | {e['largest_part']} | "
-                  f"{e['total_mb'] / 1024:.1f} GiB |")
+            phase = {p["name"]: f"{p['total_mb'] / 1024:.1f}" for p in e["phases"]}
+            print(f"| {name} | {label} | {phase['text']} | {phase['denoise']} | {phase['decode']} | "
+                  f"{e['peak_phase']}: {e['largest_part']} | **{e['total_mb'] / 1024:.1f} GiB** |")
 
 
 if __name__ == "__main__":

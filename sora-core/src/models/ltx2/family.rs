@@ -833,15 +833,16 @@ impl Generation for Ltx2Generation<'_> {
 
 /// Decoded video `[1, 3, t, H, W]` in about [-1, 1] → RGB frames `[t, H, W, 3]`
 /// u8, as the pipeline's `postprocess_video` maps and a u8 conversion rounds them.
+/// One f32 copy changed in place (the same values as a chain of new tensors,
+/// which held six f32 copies of the clip at once: 3 GiB more at 768×512×121).
 fn video_to_frames(video: &Tensor) -> Result<Tensor> {
-    Ok(video
-        .f_to_kind(Kind::Float)?
-        .f_mul_scalar(0.5)?
-        .f_add_scalar(0.5)?
-        .f_clamp(0.0, 1.0)?
-        .f_squeeze_dim(0)?
+    let mut x = video.f_to_dtype(Kind::Float, false, true)?;
+    x.f_mul_scalar_(0.5)?;
+    x.f_add_scalar_(0.5)?;
+    x.f_clamp_(0.0, 1.0)?;
+    x.f_mul_scalar_(255.0)?;
+    x.f_round_()?;
+    Ok(x.f_squeeze_dim(0)?
         .f_permute([1, 2, 3, 0])?
-        .f_mul_scalar(255.0)?
-        .f_round()?
         .f_to_kind(Kind::Uint8)?)
 }

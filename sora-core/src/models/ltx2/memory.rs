@@ -1082,12 +1082,10 @@ fn video_decode_chunk(
 }
 
 /// Bytes alive while a decoded chunk of `out` elements becomes u8 frames,
-/// `outer` elements alive around it: the chunk, the conversion in f32
-/// (`video_to_frames`: cast, ×0.5, +0.5, clamp, ×255, round, all alive to
-/// the end of its statement) and the u8 frames with the sink's copies.
+/// `outer` elements alive around it: the chunk, its f32 copy changed in place
+/// (`video_to_frames`), and the u8 frames with the sink's copies.
 fn frames_out_bytes(out: u64, outer: u64, e: u64) -> u64 {
-    let temps = if e < 4 { 6 } else { 5 };
-    (outer + out) * e + out * 4 * temps + 4 * out
+    (outer + out) * e + out * 4 + 4 * out
 }
 
 /// The memory `req` needs with the LTX-2 model of `folder`, nothing loaded.
@@ -1100,4 +1098,76 @@ pub fn estimate_folder(
     let rules = spec.rules(folder);
     let r = (&rules as &dyn Rules).resolve(req)?;
     spec.estimate(&r, opts, Residency::fresh(), None)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::nn::tiling::VaeTiling;
+    use crate::Dtype;
+
+    fn cuda_bf16() -> EstimateOptions {
+        EstimateOptions {
+            device: Device::Cuda(0),
+            dtype: Dtype::BF16,
+            ..EstimateOptions::default()
+        }
+    }
+
+    /// The LTX-2.0 video VAE (its config's defaults are the released
+    /// `Lightricks/LTX-2` decoder): 121 frames of 768×512 come out of a
+    /// 16 × 16 × 24 latent, the widest tensor is 128 channels at full time
+    /// and a quarter of the pixels; spatial tiles lower the decode.
+    #[test]
+    fn ltx2_video_decode_at_the_released_config() {
+        let vae = Ltx2VideoVaeConfig::default();
+        let walk = video_decoder_walk(&vae, [16, 16, 24], 0, 2).unwrap();
+        assert_eq!(walk.out, 3 * 121 * 512 * 768);
+        let opts = cuda_bf16();
+        let untiled = video_decode_chunk(&vae, 16, [16, 16, 24], 0, None, &opts).unwrap();
+        // 128 × 121 × 128 × 192 in bf16 is 0.74 GiB; a residual block's
+        // convolution holds several of those: 4–8 GiB.
+        let gib = untiled as f64 / (1u64 << 30) as f64;
+        assert!((4.0..8.0).contains(&gib), "{gib} GiB");
+        let grid = TileGrid::new(
+            &VaeTiling {
+                tile_sample_min_height: 256,
+                tile_sample_min_width: 256,
+                tile_sample_stride_height: 192,
+                tile_sample_stride_width: 192,
+            },
+            32,
+            1,
+        );
+        let tiled = video_decode_chunk(&vae, 16, [16, 16, 24], 0, Some(&grid), &opts).unwrap();
+        assert!(tiled < untiled / 2, "{tiled} vs {untiled}");
+        // A config whose tensors would overflow the walk is refused.
+        assert!(video_decoder_walk(&vae, [1 << 20, 1 << 12, 1 << 12], 0, 2).is_err());
+    }
+
+    /// The vocoders' working sets at five seconds of audio (504 mel frames):
+    /// LTX-2.0's generator and LTX-2.3's with bandwidth extension stay under
+    /// a GiB in bf16; more frames, more memory.
+    #[test]
+    fn vocoder_working_sets() {
+        let plain = VocoderShape::from_value(&serde_json::json!({
+            "in_channels": 128, "hidden_channels": 1024, "out_channels": 2,
+            "upsample_factors": [6, 5, 2, 2, 2], "resnet_kernel_sizes": [3, 7, 11],
+            "act_fn": "leaky_relu", "antialias": false
+        }));
+        let bwe = VocoderShape::from_value(&serde_json::json!({
+            "in_channels": 128, "hidden_channels": 1536, "out_channels": 2,
+            "upsample_factors": [5, 2, 2, 2, 2, 2], "resnet_kernel_sizes": [3, 7, 11],
+            "act_fn": "snakebeta", "antialias": true, "antialias_ratio": 2,
+            "bwe_in_channels": 128, "bwe_hidden_channels": 512, "bwe_upsample_factors": [6, 5, 2, 2, 2],
+            "bwe_resnet_kernel_sizes": [3, 7, 11], "bwe_act_fn": "snakebeta", "bwe_antialias": true,
+            "hop_length": 80
+        }));
+        assert!(bwe.bwe.is_some() && plain.bwe.is_none());
+        for v in [&plain, &bwe] {
+            let b = v.bytes(504.0, 2.0);
+            assert!(b > 10e6 && b < 1.0 * (1u64 << 30) as f64, "{b}");
+            assert!(v.bytes(1008.0, 2.0) > 1.9 * b);
+        }
+    }
 }
