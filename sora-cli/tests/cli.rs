@@ -1126,7 +1126,9 @@ fn ltx2_estimate_bounds_the_measured_peak() {
         assert_eq!(e["peak_phase"], "decode");
         assert_eq!(r["estimated_peak_mb"].as_f64(), Some(estimate), "{layout}");
         let grew = r["peak_rss_mb"].as_f64().unwrap() - r["rss_before_load_mb"].as_f64().unwrap();
-        eprintln!("ltx2 {layout} {dtype}: estimate {estimate:.1} MiB, measured growth {grew:.1} MiB");
+        eprintln!(
+            "ltx2 {layout} {dtype}: estimate {estimate:.1} MiB, measured growth {grew:.1} MiB"
+        );
         assert!(
             grew <= estimate,
             "{layout}: the run grew by {grew:.1} MiB, over the estimate {estimate:.1} MiB"

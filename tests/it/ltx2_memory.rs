@@ -80,7 +80,14 @@ fn ltx2_estimate_has_every_part_phase_and_guidance_batch() {
         let comps: Vec<&str> = folder.weights.iter().map(|p| p.name.as_str()).collect();
         assert_eq!(
             comps,
-            ["text_encoder", "connectors", "transformer", "vae", "audio_vae", "vocoder"]
+            [
+                "text_encoder",
+                "connectors",
+                "transformer",
+                "vae",
+                "audio_vae",
+                "vocoder"
+            ]
         );
         assert!(folder.weights.iter().all(|p| p.mb > 0.0), "{layout}");
         assert_eq!(folder.family, "ltx2");
@@ -124,8 +131,8 @@ fn ltx2_estimate_has_every_part_phase_and_guidance_batch() {
         // The text encoder counts its language model only: the fixture's
         // Gemma has a vision tower (and projector), which LTX-2 never reads.
         let dir = model(layout).join("text_encoder");
-        let store = TensorStore::open(&dir, "text_encoder", tch::Device::Cpu, tch::Kind::Float)
-            .unwrap();
+        let store =
+            TensorStore::open(&dir, "text_encoder", tch::Device::Cpu, tch::Kind::Float).unwrap();
         let (mut lm, mut vision) = (0u64, 0u64);
         for t in store.tensor_sizes() {
             if t.name.contains("vision_tower") || t.name.contains("multi_modal_projector") {
@@ -315,7 +322,10 @@ fn ltx2_offloaded_denoising_gives_every_copy_back_and_streams_each_block_once() 
         let host = transformer_data(&fam);
         let got = walk(&mut fam, true);
         assert!(got.video.equal(&want.video), "{mode}: video latents differ");
-        let (a, b) = (got.audio.unwrap(), want.audio.as_ref().unwrap().shallow_clone());
+        let (a, b) = (
+            got.audio.unwrap(),
+            want.audio.as_ref().unwrap().shallow_clone(),
+        );
         assert!(a.equal(&b), "{mode}: audio latents differ");
         match mode {
             // The transformer's copy stays on the run device for the run.
@@ -358,7 +368,10 @@ fn ltx2_text_encoder_is_released_after_encoding_and_comes_back() {
         // the estimate of the next request counts its reload.
         let after = off.estimate(&request("a cat")).unwrap();
         let text_mb = part(&after.weights, "text_encoder");
-        assert!((held_before - after.held_mb - text_mb).abs() < 1e-9, "{layout}");
+        assert!(
+            (held_before - after.held_mb - text_mb).abs() < 1e-9,
+            "{layout}"
+        );
         // The next request reloads it and matches the plain pipeline.
         let c = off
             .generate(&request("a cat"), &mut Progress::none())
@@ -390,9 +403,15 @@ fn ltx2_text_encoder_is_released_after_encoding_and_comes_back() {
     assert!(!fam.text_encoder_parked());
     assert!(walk(&mut fam, "a fox").video.equal(&want[0]));
     assert!(fam.text_encoder_parked() && fam.text_encoder_loaded());
-    assert!(walk(&mut fam, "a cat").video.equal(&want[1]), "parked encoder differs");
+    assert!(
+        walk(&mut fam, "a cat").video.equal(&want[1]),
+        "parked encoder differs"
+    );
     fam.configure_memory(&MemoryOptions::default()).unwrap();
-    assert!(walk(&mut fam, "a dog").video.equal(&want[2]), "unparked encoder differs");
+    assert!(
+        walk(&mut fam, "a dog").video.equal(&want[2]),
+        "unparked encoder differs"
+    );
     assert!(!fam.text_encoder_parked());
     // Weight offload is chosen at load.
     let e = fam
@@ -408,10 +427,7 @@ fn ltx2_text_encoder_is_released_after_encoding_and_comes_back() {
 /// `transformer/` is the `fp8_weights` fixture's `which` folder.
 fn pipeline_with_transformer(which: &str) -> std::path::PathBuf {
     let src = model("v20");
-    let dst = std::env::temp_dir().join(format!(
-        "sora-ltx2-fp8-{which}-{}",
-        std::process::id()
-    ));
+    let dst = std::env::temp_dir().join(format!("sora-ltx2-fp8-{which}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dst);
     std::fs::create_dir_all(&dst).unwrap();
     for entry in std::fs::read_dir(&src).unwrap() {

@@ -341,7 +341,10 @@ impl TensorStore {
         keep_fp8: bool,
     ) -> Result<Tensor> {
         let stored_fp8 = keep_fp8 && self.is_stored_fp8(name);
-        let want = match (stored_fp8, self.entries.get(name).and_then(|e| kind_of(e.dtype))) {
+        let want = match (
+            stored_fp8,
+            self.entries.get(name).and_then(|e| kind_of(e.dtype)),
+        ) {
             (true, Some(k)) => k,
             _ => kind.unwrap_or(self.kind),
         };

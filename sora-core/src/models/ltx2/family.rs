@@ -28,10 +28,10 @@ use tch::{Device as TchDevice, Kind, Tensor};
 use super::audio_vae::Ltx2AudioVae;
 use super::connectors::{Ltx2TextConnectors, PaddingSide};
 use super::geometry::LatentGeometry;
-use super::memory::{Ltx2Spec, Residency};
 use super::latents::{
     audio_latent_frames, calculate_shift, default_sigmas, pack_audio, pack_video, unpack_video,
 };
+use super::memory::{Ltx2Spec, Residency};
 use super::params::{decode_settings, GuidanceSettings};
 use super::rules::Ltx2Rules;
 use super::text_encoder::Ltx2TextEncoder;
@@ -146,7 +146,8 @@ impl Ltx2Family {
         }
         let kind = dtype.to_kind();
         let mut vae = Ltx2VideoVae::load(&folder.component_dir("vae")?, load_dev, kind)?;
-        let mut audio_vae = Ltx2AudioVae::load(&folder.component_dir("audio_vae")?, load_dev, kind)?;
+        let mut audio_vae =
+            Ltx2AudioVae::load(&folder.component_dir("audio_vae")?, load_dev, kind)?;
         let mut vocoder = Ltx2Vocoder::load(&folder.component_dir("vocoder")?, load_dev, kind)?;
         if offload.is_on() {
             text.set_offload(offload, device)?;
@@ -197,9 +198,7 @@ impl Ltx2Family {
     /// Whether the text encoder's weights wait in host memory between uses
     /// (offloaded, or parked by `offload_text_encoder` on a GPU).
     pub fn text_encoder_parked(&self) -> bool {
-        self.text
-            .as_ref()
-            .is_some_and(|t| t.model().is_offloaded())
+        self.text.as_ref().is_some_and(|t| t.model().is_offloaded())
     }
 
     /// Whether the text encoder is loaded (`offload_text_encoder` drops it

@@ -35,8 +35,7 @@ use super::transformer::Ltx2TransformerConfig;
 use super::video_vae::{FrameTiling, Ltx2VideoVaeConfig};
 use crate::estimate::{
     assemble, check_config_ints, decoder_step_bytes, elem_bytes, output_bytes, Class, ConvStep,
-    EstimateHeader, EstimateOptions, Keep, MemoryEstimate, PhasePlan, WeightTally,
-    MAX_CONFIG_INT,
+    EstimateHeader, EstimateOptions, Keep, MemoryEstimate, PhasePlan, WeightTally, MAX_CONFIG_INT,
 };
 use crate::family::Rules;
 use crate::nn::tiling::TileGrid;
@@ -109,7 +108,9 @@ impl GeneratorShape {
 
     /// Waveform samples from `frames` input frames.
     fn samples(&self, frames: f64) -> f64 {
-        self.factors.iter().fold(frames, |t, &f| t * f.max(1) as f64)
+        self.factors
+            .iter()
+            .fold(frames, |t, &f| t * f.max(1) as f64)
     }
 
     /// Peak elements of one forward on `frames` input frames (batch 1): per
@@ -281,7 +282,9 @@ fn tally_where(
 }
 
 fn is_vision(name: &str) -> bool {
-    name.contains("vision_tower") || name.contains("multi_modal_projector") || name.contains("lm_head")
+    name.contains("vision_tower")
+        || name.contains("multi_modal_projector")
+        || name.contains("lm_head")
 }
 
 impl Ltx2Spec {
@@ -304,10 +307,12 @@ impl Ltx2Spec {
             },
             other => other,
         })?;
-        let vae: Ltx2VideoVaeConfig = read_config(&folder.component_dir("vae")?.join("config.json"))?;
+        let vae: Ltx2VideoVaeConfig =
+            read_config(&folder.component_dir("vae")?.join("config.json"))?;
         let audio_vae: Ltx2AudioVaeConfig =
             read_config(&folder.component_dir("audio_vae")?.join("config.json"))?;
-        let vocoder_raw: Value = read_config(&folder.component_dir("vocoder")?.join("config.json"))?;
+        let vocoder_raw: Value =
+            read_config(&folder.component_dir("vocoder")?.join("config.json"))?;
         let vocoder = VocoderShape::from_value(&vocoder_raw);
         let geometry = LatentGeometry::from_folder(folder)?;
         let mut tallies = Vec::new();
@@ -324,7 +329,8 @@ impl Ltx2Spec {
         );
         let text_parts = {
             let dir = folder.component_dir("text_encoder")?;
-            let store = TensorStore::open(&dir, "text_encoder", tch::Device::Cpu, tch::Kind::Float)?;
+            let store =
+                TensorStore::open(&dir, "text_encoder", tch::Device::Cpu, tch::Kind::Float)?;
             let lm = language_model_prefix(&store).to_string();
             let (norm, layer) = (format!("{lm}norm."), format!("{lm}layers.0."));
             (
@@ -418,8 +424,9 @@ impl Ltx2Spec {
 
         // Denoise.
         let transformer_act = self.transformer_bytes(batch as f64, sv as f64, sa as f64, tokens, e);
-        let latent_bytes =
-            (sv * c.in_channels.max(1) as u64 + sa * c.audio_in_channels.max(1) as u64) as f64 * 4.0;
+        let latent_bytes = (sv * c.in_channels.max(1) as u64
+            + sa * c.audio_in_channels.max(1) as u64) as f64
+            * 4.0;
         let loop_state = latent_bytes * (8.0 + 3.0 * branches as f64);
 
         // Decode.
@@ -431,8 +438,9 @@ impl Ltx2Spec {
             frames * height * width,
         )?;
         let mel_frames = (la * AUDIO_COMPRESSION as u64) as f64;
-        let audio_act =
-            self.audio_decode_bytes(la as f64, e) + self.vocoder.bytes(mel_frames, e) + latent_bytes;
+        let audio_act = self.audio_decode_bytes(la as f64, e)
+            + self.vocoder.bytes(mel_frames, e)
+            + latent_bytes;
         let output = output_bytes(frames, height, width);
 
         // Weights.
@@ -557,19 +565,27 @@ impl Ltx2Spec {
         denoise
             .add("prompt embeddings", bytes(text_out), Class::Carried)
             .add("latents", bytes(loop_state), Class::Carried)
-            .add("transformer forward", bytes(transformer_act), Class::Activations);
+            .add(
+                "transformer forward",
+                bytes(transformer_act),
+                Class::Activations,
+            );
         phases.push(denoise);
 
         let mut video = PhasePlan::new("decode");
         stage_weights(&mut video, "vae", text_after);
-        video
-            .add("output clip", output, Class::Carried)
-            .add("VAE decode", vae_act, Class::Activations);
+        video.add("output clip", output, Class::Carried).add(
+            "VAE decode",
+            vae_act,
+            Class::Activations,
+        );
         let mut audio = PhasePlan::new("decode");
         stage_weights(&mut audio, "audio", text_after);
-        audio
-            .add("output clip", output, Class::Carried)
-            .add("audio decode", bytes(audio_act), Class::Activations);
+        audio.add("output clip", output, Class::Carried).add(
+            "audio decode",
+            bytes(audio_act),
+            Class::Activations,
+        );
         phases.push(worse(video, audio));
 
         let activations = vec![
@@ -638,8 +654,8 @@ impl Ltx2Spec {
         // normed, q and k (projected, normed, rotated with their temporaries),
         // v, keys and values repeated to every head, the attention's output
         // and its reshaped copy; the logits and softmax in f32.
-        let attention = (s * d + 6.0 * q + 3.0 * k + 2.0 * q + 2.0 * q + s * d) * e
-            + 2.0 * h * s * s * 4.0;
+        let attention =
+            (s * d + 6.0 * q + 3.0 * k + 2.0 * q + 2.0 * q + s * d) * e + 2.0 * h * s * s * 4.0;
         // normed, gate, its activation, up and their product; the down projection.
         let mlp = (s * d + 4.0 * s * ff + s * d) * e;
         let layer = attention.max(mlp) + 2.0 * s * d * e;
@@ -681,7 +697,8 @@ impl Ltx2Spec {
         let d = c.inner_dim().max(0) as f64;
         let da = c.audio_inner_dim().max(0) as f64;
         let dca = c.audio_cross_attention_dim.max(0) as f64;
-        let inner_a = (c.audio_num_attention_heads.max(0) * c.audio_attention_head_dim.max(0)) as f64;
+        let inner_a =
+            (c.audio_num_attention_heads.max(0) * c.audio_attention_head_dim.max(0)) as f64;
         let (v, a) = (b * sv * d, b * sa * da);
         let (vc, ac) = (b * sv * dca, b * sa * dca);
         // Rotary tables, cos and sin in f32 (half the width each): self
@@ -695,7 +712,10 @@ impl Ltx2Spec {
         let (tv, ta) = if c.use_prompt_embeddings {
             (c.caption_channels as f64, c.caption_channels as f64)
         } else {
-            (c.cross_attention_dim as f64, c.audio_cross_attention_dim as f64)
+            (
+                c.cross_attention_dim as f64,
+                c.audio_cross_attention_dim as f64,
+            )
         };
         let text_in = b * l * (tv + ta) * e;
         let text_proj = if c.use_prompt_embeddings {
@@ -715,9 +735,8 @@ impl Ltx2Spec {
             0.0
         };
         let inputs = b * (sv * c.in_channels as f64 + sa * c.audio_in_channels as f64) * e;
-        let outputs = b
-            * (sv * c.video_out_channels() as f64 + sa * c.audio_out_dim() as f64)
-            * (e + 8.0);
+        let outputs =
+            b * (sv * c.video_out_channels() as f64 + sa * c.audio_out_dim() as f64) * (e + 8.0);
         // One block (every `let` in `Ltx2Block::forward` lives to its end):
         // the video feed-forward with the block's earlier states of both
         // streams alive, the audio one, a self-attention, and the
@@ -730,7 +749,12 @@ impl Ltx2Spec {
         let block = ff_video.max(ff_audio).max(attn_video).max(a2v) + text_mod;
         // The output layers: a plain layer norm in f32 and the modulation.
         let head = (v + a) * e + 12.0 * v + 2.0 * v * e;
-        ropes + text_in + text_proj + inputs + outputs + block.max(rope_build + projecting).max(head)
+        ropes
+            + text_in
+            + text_proj
+            + inputs
+            + outputs
+            + block.max(rope_build + projecting).max(head)
     }
 
     /// Peak bytes of the video decode (the decoder over the whole clip, or
@@ -759,7 +783,8 @@ impl Ltx2Spec {
         let grid = match &opts.vae_tiling {
             Some(t) => {
                 t.validate(spatial, 1)?;
-                Some(TileGrid::new(t, spatial, 1)).filter(|g| g.needs_tiling(lat[1] as i64, lat[2] as i64))
+                Some(TileGrid::new(t, spatial, 1))
+                    .filter(|g| g.needs_tiling(lat[1] as i64, lat[2] as i64))
             }
             None => None,
         };
@@ -801,8 +826,8 @@ impl Ltx2Spec {
         let (mut t, mut m) = (la, mel);
         let mut block_in = base * mult(n - 1);
         let mut peak = 3.0 * latent * 4.0 + 9.0 * block_in * t * m * e;
-        let attention = !c.attn_resolutions.as_ref().map_or(true, Vec::is_empty)
-            || c.mid_block_add_attention;
+        let attention =
+            !c.attn_resolutions.as_ref().map_or(true, Vec::is_empty) || c.mid_block_add_attention;
         for level in (0..n).rev() {
             let out = base * mult(level);
             let x = block_in.max(out) * t * m;
@@ -922,7 +947,10 @@ fn video_decoder_walk(
     let n = vae.decoder_block_out_channels.len();
     let rev = |v: &[i64]| -> Vec<u64> { v.iter().rev().map(|&x| x.max(0) as u64).collect() };
     let rev_flags = |f: &super::video_vae::Flags| -> Vec<bool> {
-        f.expand(n_layers.saturating_sub(1)).into_iter().rev().collect()
+        f.expand(n_layers.saturating_sub(1))
+            .into_iter()
+            .rev()
+            .collect()
     };
     let widths = rev(&vae.decoder_block_out_channels);
     let layers = rev(&vae.decoder_layers_per_block);
@@ -962,7 +990,13 @@ fn video_decoder_walk(
     let mut size = lat;
     let mut c = widths[0].max(1);
     check(c, size)?;
-    steps.push(conv3(vae.latent_channels.max(1) as u64, c, size, reflect, outer));
+    steps.push(conv3(
+        vae.latent_channels.max(1) as u64,
+        c,
+        size,
+        reflect,
+        outer,
+    ));
     // The middle block: its input (the input convolution's output) is held
     // by the decoder while its residual blocks run.
     let mid_in = c * thw(size);
@@ -1004,7 +1038,16 @@ fn video_decoder_walk(
         }
         c = out;
         for _ in 0..layers[i + 1] {
-            resnet(&mut steps, &mut other, c, c, size, reflect, outer + block_in, e);
+            resnet(
+                &mut steps,
+                &mut other,
+                c,
+                c,
+                size,
+                reflect,
+                outer + block_in,
+                e,
+            );
         }
     }
     let x_last = c * thw(size);
@@ -1044,12 +1087,7 @@ fn video_decode_chunk(
     let mut tiles = Vec::new();
     for &(th, nh) in &rows {
         for &(tw, nw) in &cols {
-            let walk = video_decoder_walk(
-                vae,
-                [frames, th.max(1) as u64, tw.max(1) as u64],
-                0,
-                e,
-            )?;
+            let walk = video_decoder_walk(vae, [frames, th.max(1) as u64, tw.max(1) as u64], 0, e)?;
             tiles.push((nh.saturating_mul(nw), walk));
         }
     }
@@ -1068,11 +1106,7 @@ fn video_decode_chunk(
     // The joined clip (its rows, then the rows joined), and one blend in
     // f32 (two weighted copies and their sum).
     let whole = video_decoder_walk(vae, [frames, lat[1], lat[2]], 0, e)?.out;
-    let band = tiles
-        .iter()
-        .map(|(_, w)| w.out / 2)
-        .max()
-        .unwrap_or(0);
+    let band = tiles.iter().map(|(_, w)| w.out / 2).max().unwrap_or(0);
     let join = outer
         .saturating_add(decoded)
         .saturating_add(2 * whole)

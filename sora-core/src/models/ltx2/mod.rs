@@ -7,7 +7,8 @@
 //! 2.3 layouts), the audio-video transformer ([`Ltx2Transformer`], one
 //! denoising forward of both streams) and the family's generation
 //! ([`Ltx2Family`]: text to video frames and a waveform, with the pipeline's
-//! guidance and decoding), loaded by the registry's `ltx2` row.
+//! guidance and decoding), loaded by the registry's `ltx2` row, with its
+//! memory estimate ([`memory`]), text-encoder release and weight offload.
 
 pub mod audio_vae;
 pub mod connectors;

@@ -6,10 +6,10 @@
 //! shared arithmetic of [`crate::estimate`].
 
 use crate::estimate::{
-    assemble, check_config_ints, decoder_bytes, decoder_step_bytes, elem_bytes, encoder_forward_bytes,
-    feature_cache_bytes, output_bytes, transformer_forward_bytes, Class, ConvStep, EncoderShape,
-    EstimateHeader, EstimateOptions, Keep, MemoryEstimate, PhasePlan, TransformerShape,
-    WeightTally,
+    assemble, check_config_ints, decoder_bytes, decoder_step_bytes, elem_bytes,
+    encoder_forward_bytes, feature_cache_bytes, output_bytes, transformer_forward_bytes, Class,
+    ConvStep, EncoderShape, EstimateHeader, EstimateOptions, Keep, MemoryEstimate, PhasePlan,
+    TransformerShape, WeightTally,
 };
 use crate::models::clip::ClipVisionConfig;
 use crate::pipeline::request::{Mode, Request, Resolved};

@@ -30,9 +30,9 @@ use std::path::{Path, PathBuf};
 
 use tch::{Device, Kind, Tensor};
 
+pub(crate) use blocks::stride_of;
 pub use config::{Flags, Ltx2VideoVaeConfig};
 pub use tiling::FrameTiling;
-pub(crate) use blocks::stride_of;
 
 use crate::nn::offload::{ComponentWeights, Uploaded};
 use crate::nn::tiling::VaeTiling;
