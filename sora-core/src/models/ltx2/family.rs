@@ -836,11 +836,12 @@ impl Generation for Ltx2Generation<'_> {
 /// which held six f32 copies of the clip at once: 3 GiB more at 768×512×121).
 fn video_to_frames(video: &Tensor) -> Result<Tensor> {
     let mut x = video.f_to_dtype(Kind::Float, false, true)?;
-    x.f_mul_scalar_(0.5)?;
-    x.f_add_scalar_(0.5)?;
-    x.f_clamp_(0.0, 1.0)?;
-    x.f_mul_scalar_(255.0)?;
-    x.f_round_()?;
+    // In-place ops return another handle on `x`: not needed.
+    let _ = x.f_mul_scalar_(0.5)?;
+    let _ = x.f_add_scalar_(0.5)?;
+    let _ = x.f_clamp_(0.0, 1.0)?;
+    let _ = x.f_mul_scalar_(255.0)?;
+    let _ = x.f_round_()?;
     Ok(x.f_squeeze_dim(0)?
         .f_permute([1, 2, 3, 0])?
         .f_to_kind(Kind::Uint8)?)
