@@ -57,6 +57,11 @@ pub struct InspectArgs {
     /// tiles (256×256 every 192 pixels without a value).
     #[arg(long, value_name = "H,W,SH,SW", num_args = 0..=1, require_equals = true, default_missing_value = "true", requires = "estimate")]
     vae_tiling: Option<String>,
+    /// As `generate --set KEY=VALUE`: a request parameter by its diffusers
+    /// keyword (e.g. LTX-2's `stg_scale=0`, `max_sequence_length=256`);
+    /// repeatable.
+    #[arg(long = "set", value_name = "KEY=VALUE", requires = "estimate")]
+    set: Vec<String>,
 }
 
 fn human_count(n: u64) -> String {
@@ -208,6 +213,12 @@ fn estimate_of(a: &InspectArgs) -> sora_core::Result<MemoryEstimate> {
     req.frames = a.frames;
     req.steps = a.steps;
     req.guidance = a.guidance;
+    for item in &a.set {
+        let (key, value) = item
+            .split_once('=')
+            .ok_or_else(|| Error::invalid(format!("--set takes KEY=VALUE, got `{item}`")))?;
+        sora_core::family::params::set_known_text(&mut req, key.trim(), value)?;
+    }
     // The same options `generate` takes, by the same names.
     let mut b = Pipeline::builder()
         .model(&a.dir)

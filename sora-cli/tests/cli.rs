@@ -1216,3 +1216,74 @@ fn ltx2_image_to_video_writes_an_mp4_with_audio() {
         "the image does not steer the clip ({moved}/255)"
     );
 }
+
+/// LTX-2's estimate against the measured peak of a real run, as
+/// `estimate_bounds_the_measured_peak` checks Wan's: what `sora generate`
+/// added to its resident memory must not exceed `sora inspect --estimate` for
+/// the same request, and the estimate must not exceed twice that plus the
+/// runtime allowance. At these sizes the tiny models' weights are small and
+/// the peak is the video decode (the whole clip through the VAE decoder,
+/// then the frames' conversion to u8); both layouts, float32 and bfloat16.
+#[test]
+fn ltx2_estimate_bounds_the_measured_peak() {
+    let dir = scratch("ltx2_estimate");
+    for (layout, dtype) in [("v20", "float32"), ("v23", "bfloat16")] {
+        let m = root().join("target/fixtures/ltx2_pipeline").join(layout);
+        let ms = m.to_str().unwrap();
+        let size = [
+            "--width",
+            "384",
+            "--height",
+            "256",
+            "--frames",
+            "33",
+            "--dtype",
+            dtype,
+            "--set",
+            "max_sequence_length=24",
+            "--set",
+            "spatio_temporal_guidance_blocks=1",
+        ];
+        let mut args = vec!["inspect", ms, "--estimate", "--json"];
+        args.extend(size);
+        let o = sora(&args);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        let e = &v["estimate"];
+        assert_eq!(e["family"], "ltx2");
+        let estimate = e["total_mb"].as_f64().unwrap();
+        let runtime = e["runtime_mb"].as_f64().unwrap();
+        let out = dir.join(format!("{layout}.mp4"));
+        let mut args = vec!["generate", "--model", ms, "--prompt", PROMPT];
+        args.extend(size);
+        args.extend([
+            "--steps",
+            "2",
+            "--seed",
+            "5",
+            "--out",
+            out.to_str().unwrap(),
+            "--quiet",
+            "--json",
+        ]);
+        let o = sora(&args);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let r: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        // The pipeline checked the same estimate before running (the decode
+        // makes the peak, so the loading phase does not count).
+        assert_eq!(e["peak_phase"], "decode");
+        assert_eq!(r["estimated_peak_mb"].as_f64(), Some(estimate), "{layout}");
+        let grew = r["peak_rss_mb"].as_f64().unwrap() - r["rss_before_load_mb"].as_f64().unwrap();
+        eprintln!(
+            "ltx2 {layout} {dtype}: estimate {estimate:.1} MiB, measured growth {grew:.1} MiB"
+        );
+        assert!(
+            grew <= estimate,
+            "{layout}: the run grew by {grew:.1} MiB, over the estimate {estimate:.1} MiB"
+        );
+        assert!(
+            estimate <= 2.0 * grew + runtime,
+            "{layout}: estimate {estimate:.1} MiB is far above the measured growth {grew:.1} MiB"
+        );
+    }
+}

@@ -7,6 +7,7 @@ mod fuzz;
 mod io_media;
 mod ltx2_guidance;
 mod ltx2_i2v;
+mod ltx2_memory;
 mod ltx2_pipeline;
 mod ltx2_text;
 mod ltx2_transformer;

@@ -81,6 +81,40 @@ pub fn elem_bytes(dtype: Dtype) -> u64 {
     }
 }
 
+/// Largest integer a model config may hold (sizes, counts) for an estimate:
+/// far above every released checkpoint (vocabularies of 262k), low enough that
+/// the estimate's products of a few sizes cannot overflow.
+pub const MAX_CONFIG_INT: i64 = 1 << 20;
+
+/// Refuses a config holding a negative integer or one above
+/// [`MAX_CONFIG_INT`] (found by fuzzing Wan's estimate: `d_model` 2^53 or
+/// `d_ff` -1 made its arithmetic overflow).
+pub fn check_config_ints(path: &Path) -> Result<()> {
+    fn walk(v: &serde_json::Value, key: &str, path: &Path) -> Result<()> {
+        match v {
+            serde_json::Value::Number(n) if n.is_i64() || n.is_u64() => {
+                let ok = n
+                    .as_i64()
+                    .is_some_and(|i| (0..=MAX_CONFIG_INT).contains(&i));
+                if !ok {
+                    return Err(Error::Config {
+                        path: path.to_path_buf(),
+                        reason: format!(
+                            "`{key}` is {n}; sizes and counts must be in 0..={MAX_CONFIG_INT}"
+                        ),
+                    });
+                }
+                Ok(())
+            }
+            serde_json::Value::Array(a) => a.iter().try_for_each(|x| walk(x, key, path)),
+            serde_json::Value::Object(o) => o.iter().try_for_each(|(k, x)| walk(x, k, path)),
+            _ => Ok(()),
+        }
+    }
+    let v: serde_json::Value = crate::weights::read_config(path)?;
+    walk(&v, "", path)
+}
+
 /// Everything besides the request that changes the memory a generation needs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct EstimateOptions {
@@ -128,6 +162,9 @@ pub enum Keep {
     F32IfF16,
     /// Not loaded (e.g. the second copy of a tied embedding).
     Skip,
+    /// Kept in its stored dtype whatever the run's (float8 weights of dense
+    /// layers, cast per call: [`TensorStore::keep_fp8_linears`]).
+    AsStored,
 }
 
 /// Element counts of one component's tensors, read from the safetensors
@@ -140,7 +177,8 @@ pub struct WeightTally {
     pub f32: u64,
     /// Floating elements kept in f32 under f16 only.
     pub f32_if_f16: u64,
-    /// Bytes of non-floating tensors (kept as stored).
+    /// Bytes of the tensors kept as stored (non-floating ones, and
+    /// [`Keep::AsStored`] ones).
     pub raw_bytes: u64,
     /// Bytes of the loaded tensors in the files.
     pub file_bytes: u64,
@@ -159,7 +197,7 @@ impl WeightTally {
             }
             t.file_bytes += s.bytes;
             t.largest_file_tensor = t.largest_file_tensor.max(s.bytes);
-            if !s.floating {
+            if !s.floating || how == Keep::AsStored {
                 t.raw_bytes += s.bytes;
                 continue;
             }
@@ -167,7 +205,7 @@ impl WeightTally {
                 Keep::Cast => t.cast += s.numel,
                 Keep::F32 => t.f32 += s.numel,
                 Keep::F32IfF16 => t.f32_if_f16 += s.numel,
-                Keep::Skip => {}
+                Keep::Skip | Keep::AsStored => {}
             }
         }
         t

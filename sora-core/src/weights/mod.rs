@@ -5,4 +5,4 @@ mod folder;
 mod store;
 
 pub use folder::{read_config, ModelFolder};
-pub use store::{TensorSize, TensorStore, WeightPath, WeightReport};
+pub use store::{is_fp8, TensorSize, TensorStore, WeightPath, WeightReport};

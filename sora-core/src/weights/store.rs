@@ -6,6 +6,16 @@
 //! construction: it is recorded and a zero-cost placeholder (a broadcast view)
 //! is returned, so that [`TensorStore::finish`] can report *every* problem by
 //! name at once, as a typed [`Error::WeightMismatch`].
+//!
+//! 8-bit float tensors (`F8_E4M3` / `F8_E5M2`, PyTorch's `float8_e4m3fn` /
+//! `float8_e5m2`) are read as LibTorch's float8 kinds and cast like any
+//! floating tensor (exactly: every float8 value is a bfloat16, float16 and
+//! float32 value), except the weights of dense layers when the store keeps
+//! them ([`TensorStore::keep_fp8_linears`]): those stay in float8 on the
+//! device, one byte each, and [`crate::nn::Linear`] casts them to the
+//! activations' dtype for each call ("upcast per layer"). A checkpoint whose
+//! float8 tensors come with scales (`weight_scale`, `scale_weight`,
+//! `input_scale`) is refused: its values are not the stored ones.
 
 use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -38,6 +48,8 @@ pub struct TensorStore {
     /// Handles on every tensor handed out (see [`TensorStore::weight_set`]).
     handed: RefCell<Vec<Tensor>>,
     dry: bool,
+    /// Keep float8 weights of dense layers as stored ([`TensorStore::keep_fp8_linears`]).
+    keep_fp8: bool,
 }
 
 /// The size of one stored tensor (see [`TensorStore::tensor_sizes`]).
@@ -51,6 +63,10 @@ pub struct TensorSize {
     pub bytes: u64,
     /// Whether the tensor is floating point (cast to the run's dtype on load).
     pub floating: bool,
+    /// Whether it is stored as an 8-bit float.
+    pub fp8: bool,
+    /// Number of dimensions.
+    pub rank: usize,
 }
 
 /// What a model needed from a store and did not find.
@@ -83,8 +99,25 @@ fn kind_of(d: Dtype) -> Option<Kind> {
         Dtype::I8 => Kind::Int8,
         Dtype::U8 => Kind::Uint8,
         Dtype::BOOL => Kind::Bool,
+        Dtype::F8_E4M3 => Kind::Float8e4m3fn,
+        Dtype::F8_E5M2 => Kind::Float8e5m2,
         _ => return None,
     })
+}
+
+/// Whether `kind` is one of LibTorch's 8-bit float kinds.
+pub fn is_fp8(kind: Kind) -> bool {
+    matches!(
+        kind,
+        Kind::Float8e4m3fn | Kind::Float8e5m2 | Kind::Float8e4m3fnuz | Kind::Float8e5m2fnuz
+    )
+}
+
+/// Names of the scale tensors that come with scaled float8 weights.
+fn is_fp8_scale(name: &str) -> bool {
+    ["weight_scale", "scale_weight", "input_scale", "scale_input"]
+        .iter()
+        .any(|s| name.ends_with(s))
 }
 
 impl TensorStore {
@@ -97,13 +130,56 @@ impl TensorStore {
         for path in files {
             store.add_file(&path)?;
         }
+        store.check_fp8_scales(dir)?;
         Ok(store)
+    }
+
+    /// Refuses float8 tensors that come with scales: reading them as stored
+    /// would give other values than the checkpoint's.
+    fn check_fp8_scales(&self, at: &Path) -> Result<()> {
+        let any_fp8 = self
+            .entries
+            .values()
+            .any(|e| matches!(e.dtype, Dtype::F8_E4M3 | Dtype::F8_E5M2));
+        if !any_fp8 {
+            return Ok(());
+        }
+        let mut scales: Vec<&String> = self.entries.keys().filter(|k| is_fp8_scale(k)).collect();
+        scales.sort();
+        match scales.first() {
+            None => Ok(()),
+            Some(first) => Err(Error::Unsupported(format!(
+                "{}: float8 weights with scales ({} scale tensors, e.g. `{first}`, in {}): \
+                 scaled fp8 checkpoints are not read; float8_e4m3fn / float8_e5m2 weights \
+                 without scales are",
+                self.component,
+                scales.len(),
+                at.display()
+            ))),
+        }
+    }
+
+    /// Keeps the float8 weights of dense layers (read by
+    /// [`WeightPath::get_linear_weight`]) as stored: one byte each on the
+    /// device, cast to the activations' dtype by each call of
+    /// [`crate::nn::Linear`] (every other tensor is cast when read).
+    pub fn keep_fp8_linears(mut self, keep: bool) -> Self {
+        self.keep_fp8 = keep;
+        self
+    }
+
+    /// Whether `name` is stored as an 8-bit float.
+    pub fn is_stored_fp8(&self, name: &str) -> bool {
+        self.entries
+            .get(name)
+            .is_some_and(|e| matches!(e.dtype, Dtype::F8_E4M3 | Dtype::F8_E5M2))
     }
 
     /// Opens a single safetensors file.
     pub fn open_file(path: &Path, component: &str, device: Device, kind: Kind) -> Result<Self> {
         let mut store = Self::empty(component, device, kind);
         store.add_file(path)?;
+        store.check_fp8_scales(path)?;
         Ok(store)
     }
 
@@ -119,6 +195,7 @@ impl TensorStore {
             mismatched: RefCell::new(Vec::new()),
             handed: RefCell::new(Vec::new()),
             dry: false,
+            keep_fp8: false,
         }
     }
 
@@ -218,7 +295,9 @@ impl TensorStore {
                 floating: matches!(
                     kind_of(e.dtype),
                     Some(Kind::Float | Kind::Half | Kind::BFloat16 | Kind::Double)
-                ),
+                ) || kind_of(e.dtype).is_some_and(is_fp8),
+                fp8: kind_of(e.dtype).is_some_and(is_fp8),
+                rank: e.shape.len(),
             })
             .collect()
     }
@@ -250,9 +329,29 @@ impl TensorStore {
     }
 
     fn load(&self, name: &str, shape: Option<&[i64]>, kind: Option<Kind>) -> Result<Tensor> {
-        let want = kind.unwrap_or(self.kind);
+        self.load_as(name, shape, kind, false)
+    }
+
+    /// [`TensorStore::load`]; with `keep_fp8`, a float8 tensor stays float8.
+    fn load_as(
+        &self,
+        name: &str,
+        shape: Option<&[i64]>,
+        kind: Option<Kind>,
+        keep_fp8: bool,
+    ) -> Result<Tensor> {
+        let stored_fp8 = keep_fp8 && self.is_stored_fp8(name);
+        let want = match (
+            stored_fp8,
+            self.entries.get(name).and_then(|e| kind_of(e.dtype)),
+        ) {
+            (true, Some(k)) => k,
+            _ => kind.unwrap_or(self.kind),
+        };
+        // Placeholders are never computed with: the requested dtype.
+        let fallback = kind.unwrap_or(self.kind);
         let placeholder = |shape: &[i64]| -> Result<Tensor> {
-            Ok(Tensor::f_zeros([1], (want, Device::Cpu))?.f_expand(shape, false)?)
+            Ok(Tensor::f_zeros([1], (fallback, Device::Cpu))?.f_expand(shape, false)?)
         };
         let Some(e) = self.entries.get(name) else {
             self.missing.borrow_mut().push(name.to_string());
@@ -278,7 +377,7 @@ impl TensorStore {
         // Moved first (nothing to do on the CPU), then cast: on a GPU the
         // cast is the same rounding as on the host, and much faster.
         let t = t.f_to_device(self.device)?;
-        let t = if t.is_floating_point() && t.kind() != want {
+        let t = if (t.is_floating_point() || is_fp8(t.kind())) && t.kind() != want {
             t.f_to_kind(want)?
         } else {
             t
@@ -418,6 +517,14 @@ impl<'a> WeightPath<'a> {
     /// As [`WeightPath::get`], but kept in `kind` (e.g. f32 for modules kept in full precision).
     pub fn get_kind(&self, name: &str, shape: &[i64], kind: Kind) -> Result<Tensor> {
         self.store.load(&self.full(name), Some(shape), Some(kind))
+    }
+
+    /// A dense layer's weight: as [`WeightPath::get`], except that a float8
+    /// weight stays float8 when the store keeps them
+    /// ([`TensorStore::keep_fp8_linears`]).
+    pub fn get_linear_weight(&self, name: &str, shape: &[i64]) -> Result<Tensor> {
+        self.store
+            .load_as(&self.full(name), Some(shape), None, self.store.keep_fp8)
     }
 
     /// Whether the tensor `name` exists under this path.

@@ -19,8 +19,16 @@
 //! VAE into u8 frames, window by window into the sink; the audio latents are
 //! de-normalised, unpacked, decoded by the audio VAE into a mel spectrogram and
 //! turned into a waveform `[channels, samples]` by the vocoder, at its rate.
+//!
+//! Memory: the estimate is [`super::memory`]'s; `offload_text_encoder`
+//! releases Gemma once the prompts are encoded, before the connectors run
+//! (dropped on the CPU, parked in host memory on a GPU, brought back by the
+//! next request); weight offload ([`Offload`]) keeps every component in host
+//! memory, copied to the run device for its phase (model), the transformer's
+//! and Gemma's blocks one at a time (sequential).
 
 use std::collections::BTreeMap;
+use std::sync::Mutex;
 
 use serde_json::Value;
 use tch::{Device as TchDevice, Kind, Tensor};
@@ -32,6 +40,7 @@ use super::image::preprocess_image;
 use super::latents::{
     audio_latent_frames, calculate_shift, default_sigmas, pack_audio, pack_video, unpack_video,
 };
+use super::memory::{Ltx2Spec, Residency};
 use super::params::{decode_settings, image_crf, GuidanceSettings};
 use super::rules::Ltx2Rules;
 use super::text_encoder::Ltx2TextEncoder;
@@ -45,7 +54,7 @@ use crate::denoise::walk::{Schedulers, Start, Step};
 use crate::estimate::{EstimateOptions, MemoryEstimate};
 use crate::family::{FrameSink, Generation, MemoryOptions, ModelFamily, Rules};
 use crate::nn::step_cache::{BranchId, CachedStep};
-use crate::nn::Offload;
+use crate::nn::{Offload, Uploaded};
 use crate::pipeline::noise::Noise;
 use crate::pipeline::request::{Mode, Request, Resolved};
 use crate::sampler::{self, Scheduler};
@@ -57,8 +66,16 @@ const CONNECTOR_SCALE_FACTOR: f64 = 8.0;
 
 /// A loaded LTX-2 model: text encoder, connectors, transformer, both VAEs and the vocoder.
 pub struct Ltx2Family {
+    folder: ModelFolder,
+    /// The run device in tch's terms (under offload the weights wait in host
+    /// memory and are copied here while used).
     device: TchDevice,
-    text: Ltx2TextEncoder,
+    run_device: Device,
+    dtype: Dtype,
+    /// `None` while released (`offload_text_encoder` on the CPU: reloaded
+    /// from the folder by the next request). On a GPU that option parks it
+    /// in host memory instead ([`Ltx2TextEncoder::park`]).
+    text: Option<Ltx2TextEncoder>,
     connectors: Ltx2TextConnectors,
     transformer: Ltx2Transformer,
     vae: Ltx2VideoVae,
@@ -66,13 +83,49 @@ pub struct Ltx2Family {
     vocoder: Ltx2Vocoder,
     rules: Ltx2Rules,
     scheduler: Value,
+    /// Configs and safetensors headers for the memory estimate.
+    spec: Ltx2Spec,
+    memory: MemoryOptions,
+    /// Where the weights wait between uses (fixed at load).
+    offload: Offload,
+    /// Under model offload, the transformer's copy on the run device, kept
+    /// for every step of a run and given back before decoding
+    /// ([`Ltx2Family::release_resident`]).
+    resident: Mutex<Option<Uploaded>>,
+    /// `offload_text_encoder` parks the encoder on the CPU too, as on a GPU
+    /// (tests of the parking; [`Ltx2Family::park_text_encoder_on_cpu`]).
+    park_text_on_cpu: bool,
 }
 
 impl Ltx2Family {
     /// Loads the text encoder, connectors, transformer, video and audio VAEs
     /// and vocoder of an LTX-2 folder on `device` in `dtype`.
     pub fn load(folder: &ModelFolder, device: Device, dtype: Dtype) -> Result<Self> {
+        Self::load_offloaded(folder, device, dtype, Offload::None)
+    }
+
+    /// Loads an LTX-2 folder to run on `device` in `dtype` with the weights
+    /// waiting where `offload` says: on `device` ([`Offload::None`]), or in
+    /// host memory, each component copied to `device` for its phase
+    /// ([`Offload::Model`]; the transformer stays copied for every step of a
+    /// run), and the transformer's and Gemma's blocks one at a time
+    /// ([`Offload::Sequential`]; the connectors, VAEs and vocoder as under
+    /// model offload). On the CPU offload only makes copies (the pipeline
+    /// builder refuses it there; tests use it, the waiting weights held in a
+    /// wider dtype so that a weight used without its copy shows).
+    pub fn load_offloaded(
+        folder: &ModelFolder,
+        device: Device,
+        dtype: Dtype,
+        offload: Offload,
+    ) -> Result<Self> {
         let run = device.to_tch();
+        // Where the weights are loaded: host memory when offloaded.
+        let (load_dev, load_device) = if offload.is_on() {
+            (TchDevice::Cpu, Device::Cpu)
+        } else {
+            (run, device)
+        };
         let scheduler_config = folder
             .component_dir("scheduler")?
             .join("scheduler_config.json");
@@ -80,11 +133,14 @@ impl Ltx2Family {
         // Fail early on an unusable scheduler config, before loading weights.
         sampler::from_value(&scheduler)?;
         let geometry = LatentGeometry::from_folder(folder)?;
-        let text = Ltx2TextEncoder::from_folder(folder, device, dtype)?;
-        let connectors =
-            Ltx2TextConnectors::load(&folder.component_dir("connectors")?, device, dtype)?;
-        let transformer =
-            Ltx2Transformer::load(&folder.component_dir("transformer")?, run, dtype.to_kind())?;
+        let mut text = Ltx2TextEncoder::from_folder(folder, load_device, dtype)?;
+        let mut connectors =
+            Ltx2TextConnectors::load(&folder.component_dir("connectors")?, load_device, dtype)?;
+        let mut transformer = Ltx2Transformer::load(
+            &folder.component_dir("transformer")?,
+            load_dev,
+            dtype.to_kind(),
+        )?;
         let c = transformer.config();
         let audio_in = geometry.audio_channels * geometry.latent_mel_bins();
         if c.audio_in_channels != audio_in {
@@ -99,17 +155,33 @@ impl Ltx2Family {
             });
         }
         let kind = dtype.to_kind();
-        let vae = Ltx2VideoVae::load(&folder.component_dir("vae")?, run, kind)?;
-        let audio_vae = Ltx2AudioVae::load(&folder.component_dir("audio_vae")?, run, kind)?;
-        let vocoder = Ltx2Vocoder::load(&folder.component_dir("vocoder")?, run, kind)?;
+        let mut vae = Ltx2VideoVae::load(&folder.component_dir("vae")?, load_dev, kind)?;
+        let mut audio_vae =
+            Ltx2AudioVae::load(&folder.component_dir("audio_vae")?, load_dev, kind)?;
+        let mut vocoder = Ltx2Vocoder::load(&folder.component_dir("vocoder")?, load_dev, kind)?;
+        if offload.is_on() {
+            text.set_offload(offload, device)?;
+            connectors.set_offload(offload, device)?;
+            transformer.set_offload(offload, run)?;
+            vae.set_offload(true, run)?;
+            audio_vae.set_offload(true, run)?;
+            vocoder.set_offload(true, run)?;
+        }
+        // Configs and safetensors headers for the memory estimate (no tensor
+        // data; after the components so that their errors come first).
+        let spec = Ltx2Spec::from_folder(folder)?;
+        let c = transformer.config();
         let rules = Ltx2Rules {
             geometry,
             patch: (c.patch_size, c.patch_size_t),
             scheduler_config,
         };
         Ok(Self {
+            folder: folder.clone(),
             device: run,
-            text,
+            run_device: device,
+            dtype,
+            text: Some(text),
             connectors,
             transformer,
             vae,
@@ -117,7 +189,105 @@ impl Ltx2Family {
             vocoder,
             rules,
             scheduler,
+            spec,
+            memory: MemoryOptions::default(),
+            offload,
+            resident: Mutex::new(None),
+            park_text_on_cpu: false,
         })
+    }
+
+    /// Makes `offload_text_encoder` park the text encoder in host memory on
+    /// the CPU too, as it does on a GPU, instead of dropping it: a test of
+    /// the parking on machines without a GPU, not for users.
+    #[doc(hidden)]
+    pub fn park_text_encoder_on_cpu(&mut self) {
+        self.park_text_on_cpu = true;
+    }
+
+    /// Whether the text encoder's weights wait in host memory between uses
+    /// (offloaded, or parked by `offload_text_encoder` on a GPU).
+    pub fn text_encoder_parked(&self) -> bool {
+        self.text.as_ref().is_some_and(|t| t.model().is_offloaded())
+    }
+
+    /// Whether the text encoder is loaded (`offload_text_encoder` drops it
+    /// on the CPU once the prompts are encoded).
+    pub fn text_encoder_loaded(&self) -> bool {
+        self.text.is_some()
+    }
+
+    /// Where the weights wait between uses.
+    pub fn offload(&self) -> Offload {
+        self.offload
+    }
+
+    /// The text encoder, ready to encode: reloaded from the folder when it
+    /// was dropped; moved back to the run device for good when it was parked
+    /// and `offload_text_encoder` is off now.
+    fn text_encoder(&mut self) -> Result<&Ltx2TextEncoder> {
+        if self.text.is_none() {
+            self.text = Some(Ltx2TextEncoder::from_folder(
+                &self.folder,
+                self.run_device,
+                self.dtype,
+            )?);
+        }
+        if self.text_encoder_parked() && !self.offload.is_on() && !self.memory.offload_text_encoder
+        {
+            if let Some(t) = self.text.as_mut() {
+                t.unpark()?;
+            }
+        }
+        self.text
+            .as_ref()
+            .ok_or_else(|| Error::Device("the text encoder could not be reloaded".into()))
+    }
+
+    /// With `offload_text_encoder` (and no weight offload, which keeps it in
+    /// host memory already): drops the text encoder on the CPU, parks it in
+    /// host memory on a GPU (one copy back, the first time).
+    fn release_text_encoder(&mut self) -> Result<()> {
+        if self.offload.is_on() || !self.memory.offload_text_encoder {
+            return Ok(());
+        }
+        match self.run_device {
+            Device::Cpu if !self.park_text_on_cpu => self.text = None,
+            _ => {
+                if let Some(t) = self.text.as_mut() {
+                    t.park()?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// One transformer forward. Under model offload its weights are copied
+    /// to the run device by the first forward of a run and stay there for
+    /// the next steps, until [`Ltx2Family::release_resident`].
+    fn transformer_forward(&self, inputs: &Ltx2Inputs<'_>) -> Result<(Tensor, Tensor)> {
+        if self.transformer.offload() == Offload::Model {
+            let mut slot = self.resident.lock().map_err(|_| {
+                Error::Device("the transformer's offload state was poisoned by a panic".into())
+            })?;
+            if slot.is_none() {
+                *slot = self.transformer.upload()?;
+            }
+        }
+        self.transformer.forward(inputs)
+    }
+
+    /// Gives back the run device's copy of the transformer's weights (model
+    /// offload), if any.
+    fn release_resident(&self) -> Result<()> {
+        let copy = match self.resident.lock() {
+            Ok(mut slot) => slot.take(),
+            Err(poisoned) => poisoned.into_inner().take(),
+        };
+        match copy {
+            Some(up) => up.release(),
+            None => Ok(()),
+        }
     }
 
     /// The transformer.
@@ -158,17 +328,26 @@ impl Ltx2Family {
     }
 
     /// The connectors' outputs (video text, audio text, mask) for the
-    /// prompts, encoded together as one batch as the pipeline does.
-    fn encode(&self, prompts: &[&str], max_len: usize) -> Result<(Tensor, Tensor, Tensor)> {
-        let mut hidden = Vec::with_capacity(prompts.len());
-        let mut masks = Vec::with_capacity(prompts.len());
-        for p in prompts {
-            let (h, m) = self.text.encode(&[p], max_len)?;
-            hidden.push(h);
-            masks.push(m);
-        }
-        let hidden = Tensor::f_cat(&hidden, 0)?;
-        let mask = Tensor::f_cat(&masks, 0)?;
+    /// prompts: each through Gemma, their stacked states joined, then the
+    /// connectors on the batch, as the pipeline does. The text encoder is
+    /// released (`offload_text_encoder`) before the connectors run, and the
+    /// per-prompt stacks are freed once joined.
+    fn encode(&mut self, prompts: &[&str], max_len: usize) -> Result<(Tensor, Tensor, Tensor)> {
+        let (hidden, mask) = {
+            let text = self.text_encoder()?;
+            // Offloaded or parked: its weights on the run device while it encodes.
+            let _weights = text.upload()?;
+            let mut hidden = Vec::with_capacity(prompts.len());
+            let mut masks = Vec::with_capacity(prompts.len());
+            for p in prompts {
+                let (h, m) = text.encode(&[p], max_len)?;
+                hidden.push(h);
+                masks.push(m);
+            }
+            (Tensor::f_cat(&hidden, 0)?, Tensor::f_cat(&masks, 0)?)
+        };
+        self.release_text_encoder()?;
+        let _weights = self.connectors.upload()?;
         let out =
             self.connectors
                 .forward(&hidden, &mask, PaddingSide::Left, CONNECTOR_SCALE_FACTOR)?;
@@ -193,26 +372,27 @@ impl Ltx2Family {
     }
 }
 
-/// Loads an LTX-2 folder as a registry row does, with the memory options of
-/// [`ModelFamily::configure_memory`] (weight offload is refused before loading).
+/// Loads an LTX-2 folder as a registry row does: on `device` in `dtype`, the
+/// weights waiting where `memory.offload` says, with `memory` applied.
 pub fn load_family(
     folder: &ModelFolder,
     device: Device,
     dtype: Dtype,
     memory: &MemoryOptions,
 ) -> Result<Box<dyn ModelFamily>> {
-    check_memory_options(memory)?;
-    let mut fam = Ltx2Family::load(folder, device, dtype)?;
+    let mut fam = Ltx2Family::load_offloaded(folder, device, dtype, memory.offload)?;
     fam.configure_memory(memory)?;
     Ok(Box::new(fam))
 }
 
-/// The memory options LTX-2 cannot take yet.
-fn check_memory_options(memory: &MemoryOptions) -> Result<()> {
-    if memory.offload != Offload::None || memory.offload_text_encoder {
-        return Err(Error::Unsupported(
-            "weight offload (--offload, offloading the text encoder) is not wired into the LTX-2 family yet; every component stays on the run device".into(),
-        ));
+/// Memory options a loaded model cannot take: weight offload is fixed when
+/// the model loads (the weights are loaded where they wait).
+fn check_memory_options(memory: &MemoryOptions, loaded: Offload) -> Result<()> {
+    if memory.offload != loaded {
+        return Err(Error::invalid(format!(
+            "offload `{}` is chosen when the model loads; this one was loaded with `{loaded}`",
+            memory.offload
+        )));
     }
     Ok(())
 }
@@ -299,15 +479,13 @@ fn audit_component(name: &str, dir: &std::path::Path) -> Result<WeightReport> {
     }
 }
 
-/// The registry's memory estimate of an LTX-2 folder (not built yet).
+/// The registry's memory estimate of an LTX-2 folder ([`super::memory`]).
 pub fn estimate_folder(
-    _folder: &ModelFolder,
-    _req: &Request,
-    _opts: &EstimateOptions,
+    folder: &ModelFolder,
+    req: &Request,
+    opts: &EstimateOptions,
 ) -> Result<MemoryEstimate> {
-    Err(Error::Unsupported(
-        "no memory estimate for the `ltx2` family yet".into(),
-    ))
+    super::memory::estimate_folder(folder, req, opts)
 }
 
 impl ModelFamily for Ltx2Family {
@@ -319,10 +497,29 @@ impl ModelFamily for Ltx2Family {
         &self.rules
     }
 
-    /// Spatial VAE tiling applies to the video VAE's decode; offload is refused.
+    /// Spatial VAE tiling applies to the video VAE's decode;
+    /// `offload_text_encoder` to the next encoding; weight offload is the
+    /// one the model was loaded with.
     fn configure_memory(&mut self, options: &MemoryOptions) -> Result<()> {
-        check_memory_options(options)?;
-        self.vae.set_tiling(options.vae_tiling)
+        check_memory_options(options, self.offload)?;
+        self.vae.set_tiling(options.vae_tiling)?;
+        self.memory = *options;
+        Ok(())
+    }
+
+    fn release_offloaded(&mut self) -> Result<()> {
+        self.release_resident()
+    }
+
+    fn estimate(&self, req: &Resolved, opts: &EstimateOptions) -> Result<MemoryEstimate> {
+        let state = Residency {
+            loading: false,
+            // Offloaded, the encoder is copied from host memory (no reload).
+            text_resident: self.offload.is_on()
+                || (self.text.is_some() && !self.text_encoder_parked()),
+        };
+        self.spec
+            .estimate(req, opts, state, self.vae.frame_tiling())
     }
 
     fn begin<'a>(&'a mut self, req: &Resolved) -> Result<Box<dyn Generation + 'a>> {
@@ -514,7 +711,7 @@ impl Ltx2Generation<'_> {
         }
         inputs.perturbation_mask = perturbation_mask.as_ref();
         inputs.use_cross_timestep = self.settings.use_cross_timestep;
-        let (v, a) = fam.transformer.forward(&inputs)?;
+        let (v, a) = fam.transformer_forward(&inputs)?;
         let (v, a) = (v.f_to_kind(Kind::Float)?, a.f_to_kind(Kind::Float)?);
         (0..b)
             .map(|i| Ok(Latents::joint(v.f_narrow(0, i, 1)?, a.f_narrow(0, i, 1)?)))
@@ -675,6 +872,8 @@ impl Generation for Ltx2Generation<'_> {
             ..
         } = *self;
         drop((text, negative));
+        // Model offload: the transformer's copy goes before the VAEs' come.
+        fam.release_resident()?;
         let c = fam.transformer.config();
         let video = unpack_video(
             &x.video.f_to_kind(Kind::Float)?,
@@ -754,15 +953,17 @@ fn first_frame_condition(
 
 /// Decoded video `[1, 3, t, H, W]` in about [-1, 1] → RGB frames `[t, H, W, 3]`
 /// u8, as the pipeline's `postprocess_video` maps and a u8 conversion rounds them.
+/// One f32 copy changed in place (the same values as a chain of new tensors,
+/// which held six f32 copies of the clip at once: 3 GiB more at 768×512×121).
 fn video_to_frames(video: &Tensor) -> Result<Tensor> {
-    Ok(video
-        .f_to_kind(Kind::Float)?
-        .f_mul_scalar(0.5)?
-        .f_add_scalar(0.5)?
-        .f_clamp(0.0, 1.0)?
-        .f_squeeze_dim(0)?
+    let mut x = video.f_to_dtype(Kind::Float, false, true)?;
+    // In-place ops return another handle on `x`: not needed.
+    let _ = x.f_mul_scalar_(0.5)?;
+    let _ = x.f_add_scalar_(0.5)?;
+    let _ = x.f_clamp_(0.0, 1.0)?;
+    let _ = x.f_mul_scalar_(255.0)?;
+    let _ = x.f_round_()?;
+    Ok(x.f_squeeze_dim(0)?
         .f_permute([1, 2, 3, 0])?
-        .f_mul_scalar(255.0)?
-        .f_round()?
         .f_to_kind(Kind::Uint8)?)
 }

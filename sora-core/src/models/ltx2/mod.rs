@@ -7,7 +7,8 @@
 //! 2.3 layouts), the audio-video transformer ([`Ltx2Transformer`], one
 //! denoising forward of both streams) and the family's generation
 //! ([`Ltx2Family`]: text or an image to video frames and a waveform, with the pipelines'
-//! guidance and decoding), loaded by the registry's `ltx2` row.
+//! guidance and decoding), loaded by the registry's `ltx2` row, with its
+//! memory estimate ([`memory`]), text-encoder release and weight offload.
 
 pub mod audio_vae;
 pub mod connectors;
@@ -15,6 +16,7 @@ pub mod family;
 pub mod geometry;
 pub mod image;
 pub mod latents;
+pub mod memory;
 pub mod params;
 pub mod rules;
 pub mod text_encoder;

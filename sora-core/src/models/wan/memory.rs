@@ -6,10 +6,10 @@
 //! shared arithmetic of [`crate::estimate`].
 
 use crate::estimate::{
-    assemble, decoder_bytes, decoder_step_bytes, elem_bytes, encoder_forward_bytes,
-    feature_cache_bytes, output_bytes, transformer_forward_bytes, Class, ConvStep, EncoderShape,
-    EstimateHeader, EstimateOptions, Keep, MemoryEstimate, PhasePlan, TransformerShape,
-    WeightTally,
+    assemble, check_config_ints, decoder_bytes, decoder_step_bytes, elem_bytes,
+    encoder_forward_bytes, feature_cache_bytes, output_bytes, transformer_forward_bytes, Class,
+    ConvStep, EncoderShape, EstimateHeader, EstimateOptions, Keep, MemoryEstimate, PhasePlan,
+    TransformerShape, WeightTally,
 };
 use crate::models::clip::ClipVisionConfig;
 use crate::pipeline::request::{Mode, Request, Resolved};
@@ -140,40 +140,6 @@ fn streamed_parts(folder: &ModelFolder, name: &str) -> Result<(WeightTally, Weig
 
 fn index_f64(folder: &ModelFolder, key: &str) -> Option<f64> {
     folder.index().get(key).and_then(|v| v.as_f64())
-}
-
-/// Largest integer a Wan config may hold (sizes, counts): far above every
-/// released checkpoint (vocabularies of 256k), low enough that the estimate's
-/// products of a few sizes cannot overflow.
-const MAX_CONFIG_INT: i64 = 1 << 20;
-
-/// Refuses a config holding a negative integer or one above
-/// [`MAX_CONFIG_INT`] (found by fuzzing: `d_model` 2^53 or `d_ff` -1 made the
-/// estimate's arithmetic overflow).
-fn check_config_ints(path: &std::path::Path) -> Result<()> {
-    fn walk(v: &serde_json::Value, key: &str, path: &std::path::Path) -> Result<()> {
-        match v {
-            serde_json::Value::Number(n) if n.is_i64() || n.is_u64() => {
-                let ok = n
-                    .as_i64()
-                    .is_some_and(|i| (0..=MAX_CONFIG_INT).contains(&i));
-                if !ok {
-                    return Err(Error::Config {
-                        path: path.to_path_buf(),
-                        reason: format!(
-                            "`{key}` is {n}; sizes and counts must be in 0..={MAX_CONFIG_INT}"
-                        ),
-                    });
-                }
-                Ok(())
-            }
-            serde_json::Value::Array(a) => a.iter().try_for_each(|x| walk(x, key, path)),
-            serde_json::Value::Object(o) => o.iter().try_for_each(|(k, x)| walk(x, k, path)),
-            _ => Ok(()),
-        }
-    }
-    let v: serde_json::Value = read_config(path)?;
-    walk(&v, "", path)
 }
 
 impl WanSpec {

@@ -142,6 +142,17 @@ const PREFIXES: [&str; 5] = [
     "",
 ];
 
+/// The prefix of the language model's tensors in `store` (the first of
+/// [`PREFIXES`] naming a token embedding): what [`Gemma3TextModel`] reads, the
+/// vision tower and projector of a `Gemma3ForConditionalGeneration` aside.
+pub(crate) fn language_model_prefix(store: &TensorStore) -> &'static str {
+    PREFIXES
+        .iter()
+        .find(|p| store.contains(&format!("{p}embed_tokens.weight")))
+        .copied()
+        .unwrap_or("language_model.model.")
+}
+
 /// transformers' `Gemma3TextModel`: token ids and mask in, every hidden state out.
 pub struct Gemma3TextModel {
     config: Gemma3TextConfig,
@@ -194,11 +205,7 @@ impl Gemma3TextModel {
     pub fn from_store(config: Gemma3TextConfig, store: &TensorStore) -> Result<Self> {
         let act = Act::from_name(&config.hidden_activation)?;
         let types = config.layer_types()?;
-        let prefix = PREFIXES
-            .iter()
-            .find(|p| store.contains(&format!("{p}embed_tokens.weight")))
-            .copied()
-            .unwrap_or("language_model.model.");
+        let prefix = language_model_prefix(store);
         let root = store.root();
         let base = if prefix.is_empty() {
             root

@@ -156,7 +156,8 @@ fn text_bias(mask: Option<&Tensor>, batch: i64, len: i64, kind: Kind) -> Result<
 
 impl Ltx2Transformer {
     /// Loads the component folder `dir` (`config.json` and safetensors,
-    /// sharded or not), weights cast to `kind` on `device`. Every missing or
+    /// sharded or not), weights cast to `kind` on `device` (dense layers'
+    /// weights stored as float8 stay float8, cast per call). Every missing or
     /// mis-shaped tensor is reported at once ([`Error::WeightMismatch`]); an
     /// inconsistent config is an [`Error::Config`].
     pub fn load(dir: &Path, device: Device, kind: Kind) -> Result<Self> {
@@ -166,7 +167,8 @@ impl Ltx2Transformer {
             Error::InvalidRequest(reason) => Error::Config { path, reason },
             other => other,
         })?;
-        let store = TensorStore::open(dir, "transformer", device, kind)?;
+        // Float8 dense-layer weights stay float8, cast per call.
+        let store = TensorStore::open(dir, "transformer", device, kind)?.keep_fp8_linears(true);
         let mut model = Self::from_store(config, &store.root())?;
         store.finish()?;
         model.weights = ComponentWeights::new(store.weight_set());

@@ -30,6 +30,7 @@ use std::path::{Path, PathBuf};
 
 use tch::{Device, Kind, Tensor};
 
+pub(crate) use blocks::stride_of;
 pub use config::{Flags, Ltx2VideoVaeConfig};
 pub use tiling::FrameTiling;
 
