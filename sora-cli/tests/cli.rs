@@ -791,7 +791,7 @@ fn verify_reads_the_marks_and_the_visible_flag_reaches_the_pipeline() {
         assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
         let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
         let keys: Vec<&String> = v.as_object().unwrap().keys().collect();
-        assert_eq!(keys, ["audio_watermark", "credentials", "watermark"], "{v}");
+        assert_eq!(keys, ["watermark", "audio_watermark", "credentials"], "{v}");
         let wm = &v["watermark"];
         assert_eq!(wm["detected"], true, "{v}");
         assert_eq!(wm["payload"], meta["watermark"]["payload"], "{v}");
