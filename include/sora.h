@@ -568,8 +568,10 @@ void sora_request_free(struct sora_request *request);
  * of PNG frames) and writes to `*json_out` the object `sora verify --json`
  * prints: `{"watermark": {"detected", "payload", "bit_accuracy",
  * "p_value"}, "audio_watermark": {...}, "credentials": {"present",
- * "valid", "claims"}}` (UTF-8, freed with `sora_string_free`; NULL on
- * failure).
+ * "valid", "claims", "trusted", "signer", "issues", "generation",
+ * "consents"}}` (UTF-8, freed with `sora_string_free`; NULL on failure).
+ * The credentials are the C2PA manifest embedded in MP4 and WAV outputs
+ * (docs/safety.md); nothing is `trusted` here (no trust anchors).
  *
  * Errors: `SORA_ERR_IO` for a file that is missing or cannot be read as
  * media, `SORA_ERR_UNSUPPORTED` for a codec sora does not read,

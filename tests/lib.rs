@@ -80,3 +80,20 @@ pub fn scratch(name: &str) -> PathBuf {
     std::fs::create_dir_all(&dir).unwrap();
     dir
 }
+
+/// Whether two signed MP4 or WAV files are the same bytes outside their
+/// content-credentials manifest, which sits at the same place with the same
+/// size in both (C2PA salts each assertion's hash with random bytes, so two
+/// signings of the same content differ only inside it). Files without a
+/// manifest must be equal.
+pub fn same_outside_manifest(a: &Path, b: &Path) -> bool {
+    let (x, y) = (std::fs::read(a).unwrap(), std::fs::read(b).unwrap());
+    use sora_core::safety::credentials::manifest_span;
+    match (manifest_span(&x), manifest_span(&y)) {
+        (None, None) => x == y,
+        (Some(sx), Some(sy)) => {
+            sx == sy && x.len() == y.len() && x[..sx.0] == y[..sx.0] && x[sx.0 + sx.1..] == y[sx.0 + sx.1..]
+        }
+        _ => false,
+    }
+}

@@ -179,6 +179,23 @@ struct GenerateArgs {
     /// research, not for clips that are published (recorded in the metadata).
     #[arg(long, value_name = "on|off", value_parser = ["on", "off"])]
     watermarks: Option<String>,
+    /// Content credentials: `on` (the default) embeds a signed C2PA manifest
+    /// in an MP4 or WAV output (model, settings, watermarks, consent hashes;
+    /// see `sora verify`), `off` leaves it out (recorded in the metadata).
+    #[arg(long, value_name = "on|off", value_parser = ["on", "off"])]
+    credentials: Option<String>,
+    /// Sign the content credentials with this PEM certificate chain (signing
+    /// certificate first) instead of the local, untrusted identity made per
+    /// run; needs --sign-key.
+    #[arg(long, value_name = "FILE", requires = "sign_key")]
+    sign_cert: Option<PathBuf>,
+    /// The signing certificate's private key (PKCS#8 PEM); needs --sign-cert.
+    #[arg(long, value_name = "FILE", requires = "sign_cert")]
+    sign_key: Option<PathBuf>,
+    /// Embed the prompt and negative prompt in the content credentials
+    /// (left out by default).
+    #[arg(long)]
+    credentials_prompt: bool,
     /// Print the clip's metadata as one JSON object on stdout.
     #[arg(long)]
     json: bool,
@@ -360,6 +377,15 @@ fn generate(a: GenerateArgs) -> sora_core::Result<()> {
     }
     if let Some(h) = &a.watermark_handle {
         builder = builder.watermark_handle(h);
+    }
+    if let Some(c) = &a.credentials {
+        builder = builder.option("credentials", c)?;
+    }
+    if let (Some(cert), Some(key)) = (&a.sign_cert, &a.sign_key) {
+        builder = builder.sign_with_files(cert, key);
+    }
+    if a.credentials_prompt {
+        builder = builder.credentials_prompt(true);
     }
     let load_started = Instant::now();
     let pipe = builder.build()?;

@@ -14,6 +14,10 @@ pub struct VerifyArgs {
     /// Print one JSON object: `watermark`, `audio_watermark`, `credentials`.
     #[arg(long)]
     pub json: bool,
+    /// PEM CA certificates to trust: credentials whose signing certificate
+    /// chains to one of them are reported `trusted` (without it nothing is).
+    #[arg(long, value_name = "FILE")]
+    pub trust_anchors: Option<PathBuf>,
 }
 
 fn describe(name: &str, d: &Detection) -> String {
@@ -51,22 +55,44 @@ fn describe_payload(p: &Payload) -> String {
     )
 }
 
+/// The credentials as text lines.
+fn describe_credentials(c: &safety::Credentials) -> Vec<String> {
+    if !c.present {
+        return vec!["credentials: none (no C2PA manifest in this file)".into()];
+    }
+    let verdict = match (c.valid, c.trusted) {
+        (true, true) => "present, valid, trusted",
+        (true, false) => "present, valid (signature and file binding check), not trusted",
+        (false, _) => "present, NOT VALID (the file changed after signing, or the manifest is broken)",
+    };
+    let mut lines = vec![format!("credentials: {verdict}")];
+    if let Some(s) = &c.signer {
+        lines.push(format!("  signer: {} (issued by {})", s.subject, s.issuer));
+    }
+    if !c.issues.is_empty() {
+        lines.push(format!("  issues: {}", c.issues.join(", ")));
+    }
+    for claim in &c.claims {
+        lines.push(format!("  claim: {claim}"));
+    }
+    lines
+}
+
 /// Runs `sora verify`.
 pub fn run(a: VerifyArgs) -> sora_core::Result<()> {
-    let report = safety::verify(&a.clip)?;
+    let anchors = match &a.trust_anchors {
+        Some(p) => Some(std::fs::read_to_string(p).map_err(|e| sora_core::Error::io(p, e))?),
+        None => None,
+    };
+    let report = safety::verify_with(&a.clip, anchors.as_deref())?;
     if a.json {
         println!("{}", report.to_json());
         return Ok(());
     }
     println!("{}", describe("watermark", &report.watermark));
     println!("{}", describe("audio watermark", &report.audio_watermark));
-    println!(
-        "credentials: {} (C2PA content credentials are not built yet)",
-        if report.credentials.present {
-            "present"
-        } else {
-            "none"
-        }
-    );
+    for line in describe_credentials(&report.credentials) {
+        println!("{line}");
+    }
     Ok(())
 }

@@ -791,17 +791,21 @@ fn verify_reads_the_marks_and_the_visible_flag_reaches_the_pipeline() {
         assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
         let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
         let keys: Vec<&String> = v.as_object().unwrap().keys().collect();
-        assert_eq!(keys, ["audio_watermark", "credentials", "watermark"], "{v}");
+        assert_eq!(keys, ["watermark", "audio_watermark", "credentials"], "{v}");
         let wm = &v["watermark"];
         assert_eq!(wm["detected"], true, "{v}");
         assert_eq!(wm["payload"], meta["watermark"]["payload"], "{v}");
         assert!(wm["p_value"].as_f64().unwrap() <= 1e-6, "{v}");
         assert!(wm["bit_accuracy"].as_f64().unwrap() > 0.9, "{v}");
         assert_eq!(v["audio_watermark"]["detected"], false, "{v}");
+        // A frame folder carries no content credentials.
+        let c = &v["credentials"];
         assert_eq!(
-            v["credentials"],
-            serde_json::json!({"present": false, "valid": false, "claims": []})
+            (&c["present"], &c["valid"], &c["trusted"]),
+            (&false.into(), &false.into(), &false.into()),
+            "{v}"
         );
+        assert_eq!(c["claims"], serde_json::json!([]), "{v}");
         payloads.push(wm["payload"].as_str().unwrap().to_string());
 
         let o = sora(&["verify", &out]);
@@ -814,6 +818,50 @@ fn verify_reads_the_marks_and_the_visible_flag_reaches_the_pipeline() {
     // Same generation id, the visible flag differs.
     assert_eq!(payloads[0][..12], payloads[1][..12]);
     assert_ne!(payloads[0], payloads[1]);
+
+    // An MP4 carries content credentials (the local identity's), unless off.
+    for (name, extra) in [("signed.mp4", None), ("unsigned.mp4", Some("off"))] {
+        let out = format!("{ds}/{name}");
+        let mut a = vec![
+            "generate", "--model", ms, "--prompt", PROMPT, "--width", "128", "--height", "96",
+            "--frames", "9", "--steps", "1", "--seed", "3", "--out", &out, "--quiet", "--json",
+            "--no-visible-watermark",
+        ];
+        if let Some(c) = extra {
+            a.extend(["--credentials", c]);
+        }
+        let o = sora(&a);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let meta: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        assert_eq!(meta["credentials"]["enabled"], extra.is_none(), "{meta}");
+        let o = sora(&["verify", &out, "--json"]);
+        let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        let c = &v["credentials"];
+        assert_eq!(c["present"], extra.is_none(), "{v}");
+        assert_eq!(c["valid"], extra.is_none(), "{v}");
+        assert_eq!(c["trusted"], false, "{v}");
+        assert_eq!(v["watermark"]["detected"], true, "{v}");
+        let o = sora(&["verify", &out]);
+        let text = String::from_utf8_lossy(&o.stdout);
+        if extra.is_none() {
+            assert_eq!(c["generation"]["watermark"]["visible"], false, "{v}");
+            assert!(
+                text.contains("credentials: present, valid")
+                    && text.contains("signer: CN=sora local signer")
+                    && text.contains("claim: watermark visible off, invisible on")
+                    && text.contains("trainedAlgorithmicMedia"),
+                "{text}"
+            );
+        } else {
+            assert!(text.contains("credentials: none"), "{text}");
+        }
+    }
+    // A signing key without its certificate: a usage error (2).
+    let o = sora(&[
+        "generate", "--model", ms, "--prompt", PROMPT, "--out", &format!("{ds}/x.mp4"),
+        "--sign-key", "/nonexistent/key.pem",
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", String::from_utf8_lossy(&o.stderr));
     // A missing file is an error (1), not a report.
     let o = sora(&["verify", &format!("{ds}/missing.mp4")]);
     assert_eq!(o.status.code(), Some(1));

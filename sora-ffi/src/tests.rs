@@ -268,10 +268,58 @@ fn verify_json_reads_a_marked_clip_and_refuses_bad_paths() {
         "{text}"
     );
     assert!(
-        text.ends_with("\"credentials\":{\"present\":false,\"valid\":false,\"claims\":[]}}"),
+        text.contains("\"credentials\":{\"present\":false,\"valid\":false,\"claims\":[],"),
         "{text}"
     );
     let _ = std::fs::remove_dir_all(&dir);
+
+    // A signed MP4: the credentials are there and valid (not trusted).
+    let mp4 = std::env::temp_dir().join(format!("sora-ffi-verify-{}.mp4", std::process::id()));
+    sora_core::io::write_mp4(&mp4, frames.view(), 16.0, None).unwrap();
+    let id = sora_core::safety::SigningIdentity::generate("ffi test", "ffi test CA", "sora", 1)
+        .unwrap();
+    let manifest = sora_core::safety::credentials::ManifestInputs {
+        generation: sora_core::safety::credentials::GenerationAssertion {
+            generator: "sora".into(),
+            family: "wan".into(),
+            model: "m".into(),
+            mode: "text".into(),
+            prompt: None,
+            negative_prompt: None,
+            prompt_included: false,
+            seed: 1,
+            steps: 1,
+            guidance: 1.0,
+            guidance_2: None,
+            width: w as u32,
+            height: h as u32,
+            frames: t as u32,
+            fps: 16,
+            audio: false,
+            params: Default::default(),
+            generation_id: "abcdef012345".into(),
+            watermark: Default::default(),
+        },
+        consents: Vec::new(),
+    };
+    sora_core::safety::credentials::sign_file(
+        &mp4,
+        sora_core::safety::credentials::MediaFormat::Mp4,
+        &manifest,
+        &id,
+    )
+    .unwrap();
+    let path = c(mp4.to_str().unwrap());
+    let st = unsafe { sora_verify_json(path.as_ptr(), &mut json) };
+    assert_eq!(st, sora_status::SORA_OK, "{}", last_error());
+    let text = unsafe { CStr::from_ptr(json) }.to_str().unwrap().to_string();
+    unsafe { sora_string_free(json) };
+    assert!(
+        text.contains("\"credentials\":{\"present\":true,\"valid\":true,"),
+        "{text}"
+    );
+    assert!(text.contains("\"trusted\":false"), "{text}");
+    let _ = std::fs::remove_file(&mp4);
 
     let missing = c("/nonexistent/clip.mp4");
     let st = unsafe { sora_verify_json(missing.as_ptr(), &mut json) };

@@ -1,4 +1,5 @@
-//! Watermark verification over the C ABI: `sora verify --json` as a call.
+//! Watermark and content-credential verification over the C ABI: `sora
+//! verify --json` as a call.
 
 use std::ffi::c_char;
 use std::path::Path;
@@ -11,8 +12,10 @@ use crate::status::sora_status;
 /// of PNG frames) and writes to `*json_out` the object `sora verify --json`
 /// prints: `{"watermark": {"detected", "payload", "bit_accuracy",
 /// "p_value"}, "audio_watermark": {...}, "credentials": {"present",
-/// "valid", "claims"}}` (UTF-8, freed with `sora_string_free`; NULL on
-/// failure).
+/// "valid", "claims", "trusted", "signer", "issues", "generation",
+/// "consents"}}` (UTF-8, freed with `sora_string_free`; NULL on failure).
+/// The credentials are the C2PA manifest embedded in MP4 and WAV outputs
+/// (docs/safety.md); nothing is `trusted` here (no trust anchors).
 ///
 /// Errors: `SORA_ERR_IO` for a file that is missing or cannot be read as
 /// media, `SORA_ERR_UNSUPPORTED` for a codec sora does not read,

@@ -66,6 +66,13 @@ pub(crate) struct Options {
     pub(crate) watermark_handle: Option<String>,
     /// The core's text form of `watermarks` (`on`/`off`), when given.
     pub(crate) watermarks: Option<String>,
+    /// The core's text form of `credentials` (`on`/`off`), when given.
+    pub(crate) credentials: Option<String>,
+    /// A signing certificate chain and key (PEM files), when given.
+    pub(crate) sign_cert: Option<PathBuf>,
+    pub(crate) sign_key: Option<PathBuf>,
+    /// Embed the prompt in the content credentials.
+    pub(crate) credentials_prompt: bool,
 }
 
 impl Options {
@@ -130,6 +137,10 @@ impl Options {
             visible_watermark: true,
             watermark_handle: None,
             watermarks: None,
+            credentials: None,
+            sign_cert: None,
+            sign_key: None,
+            credentials_prompt: false,
         })
     }
 
@@ -168,6 +179,19 @@ impl Options {
         }
         if let Some(w) = &self.watermarks {
             b = b.option("watermarks", w)?;
+        }
+        if let Some(c) = &self.credentials {
+            b = b.option("credentials", c)?;
+        }
+        match (&self.sign_cert, &self.sign_key) {
+            (Some(c), Some(k)) => b = b.sign_with_files(c, k),
+            // One without the other: the core's error names what is missing.
+            (Some(c), None) => b = b.option("sign_cert", &c.to_string_lossy())?,
+            (None, Some(k)) => b = b.option("sign_key", &k.to_string_lossy())?,
+            (None, None) => {}
+        }
+        if self.credentials_prompt {
+            b = b.credentials_prompt(true);
         }
         Ok(b)
     }
@@ -421,7 +445,7 @@ impl PyPipeline {
     /// `ProtectedContentError`. Without it every prompt passes.
     #[new]
     #[allow(clippy::too_many_arguments)] // one per Python keyword
-    #[pyo3(signature = (model, device="cpu", dtype="float32", threads=None, *, batch_guidance=true, step_cache=None, memory_budget_mb=None, offload_text_encoder=false, vae_tiling=None, offload=None, physics=None, motion_guidance=None, safety_registry=None, owner_key=None, visible_watermark=true, watermark_handle=None, watermarks=None))]
+    #[pyo3(signature = (model, device="cpu", dtype="float32", threads=None, *, batch_guidance=true, step_cache=None, memory_budget_mb=None, offload_text_encoder=false, vae_tiling=None, offload=None, physics=None, motion_guidance=None, safety_registry=None, owner_key=None, visible_watermark=true, watermark_handle=None, watermarks=None, credentials=None, sign_cert=None, sign_key=None, credentials_prompt=false))]
     fn new(
         py: Python<'_>,
         model: &Bound<'_, PyAny>,
@@ -441,6 +465,10 @@ impl PyPipeline {
         visible_watermark: bool,
         watermark_handle: Option<String>,
         watermarks: Option<String>,
+        credentials: Option<String>,
+        sign_cert: Option<&Bound<'_, PyAny>>,
+        sign_key: Option<&Bound<'_, PyAny>>,
+        credentials_prompt: bool,
     ) -> PyResult<Self> {
         let mut o = Options::parse(
             model,
@@ -459,6 +487,16 @@ impl PyPipeline {
         o.visible_watermark = visible_watermark;
         o.watermark_handle = watermark_handle;
         o.watermarks = watermarks;
+        o.credentials = credentials;
+        o.sign_cert = sign_cert
+            .filter(|v| !v.is_none())
+            .map(|v| args::path("sign_cert", v))
+            .transpose()?;
+        o.sign_key = sign_key
+            .filter(|v| !v.is_none())
+            .map(|v| args::path("sign_key", v))
+            .transpose()?;
+        o.credentials_prompt = credentials_prompt;
         let registry = safety_registry
             .filter(|r| !r.is_none())
             .map(|r| args::path("safety_registry", r))

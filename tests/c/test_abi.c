@@ -528,8 +528,18 @@ static void test_generate_to_file(const char *model) {
     CHECK(stat(mp4, &sb) == 0 && sb.st_size > 1000, "the MP4 was written");
     CHECK(log.calls == 2 && log.total == 2, "progress called %d times", log.calls);
     CHECK(meta != NULL && strstr(meta, "\"steps\":2") != NULL, "meta JSON: %s", meta ? meta : "(null)");
+    CHECK(meta != NULL && strstr(meta, "\"credentials\":{\"enabled\":true") != NULL, "meta JSON: %s",
+          meta ? meta : "(null)");
     sora_string_free(meta);
     sora_string_free(NULL);
+
+    /* The MP4 carries content credentials that verify (signed by the local identity: not trusted). */
+    char *report = NULL;
+    EXPECT(sora_verify_json(mp4, &report), SORA_OK, NULL);
+    CHECK(report && strstr(report, "\"credentials\":{\"present\":true,\"valid\":true") &&
+              strstr(report, "\"trusted\":false") && strstr(report, "trainedAlgorithmicMedia"),
+          "verify JSON: %s", report ? report : "(null)");
+    sora_string_free(report);
 
     /* A PNG folder holds the same frames as the clip in memory. */
     EXPECT(sora_generate_to_file(p, r, pngs, NULL, NULL, NULL, NULL), SORA_OK, NULL);

@@ -2,6 +2,7 @@
 //! test time by `tests/fixtures/*.py`) and cross-crate behaviour.
 
 mod clip_vision;
+mod credentials;
 mod cross_attn_kv;
 mod fuzz;
 mod io_media;

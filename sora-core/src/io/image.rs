@@ -248,7 +248,7 @@ impl PngSequenceWriter {
             )));
         }
         if let Some(audio) = self.audio.take() {
-            audio.finish()?;
+            audio.finish(None)?;
         }
         // sora's mark on the folder (see io::provenance).
         let marker = self.staged.path().join(super::provenance::FOLDER_MARKER);

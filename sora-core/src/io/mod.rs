@@ -9,7 +9,7 @@
 //! Every output carries sora's mark, so that a later run knows it may replace
 //! it ([`provenance`]).
 
-mod atomic;
+pub(crate) mod atomic;
 mod image;
 mod mp4;
 mod paths;
@@ -30,6 +30,7 @@ pub use self::provenance::{
 };
 pub use self::wav::{read_wav, write_wav, write_wav_as, WavFormat};
 
+use crate::safety::credentials::ClipCredentials;
 use crate::{Error, Result};
 
 /// Frame rate given to a folder of PNG frames (or a single image), which has none of its own.
@@ -99,6 +100,11 @@ pub trait ClipData {
     fn frame_rate(&self) -> f32;
     /// Audio `[channels, samples]` and its sample rate, when the clip has sound.
     fn audio_data(&self) -> Option<(ArrayView2<'_, f32>, u32)>;
+    /// The content credentials to embed in MP4 and WAV outputs (none by
+    /// default; a pipeline's clips carry theirs).
+    fn credentials(&self) -> Option<&ClipCredentials> {
+        None
+    }
 }
 
 /// Writes a clip by the extension of `path` (see `Clip::save`):
@@ -115,13 +121,29 @@ pub trait ClipData {
 /// Any other extension is an [`Error::InvalidRequest`]. Writes are atomic:
 /// nothing partial is left under `path` on failure. [`ClipWriter`] writes the
 /// same bytes from a clip that arrives in pieces.
+///
+/// When the clip has [`ClipData::credentials`], MP4 and WAV files get a
+/// signed C2PA manifest, embedded before the file is renamed into place
+/// (images and frame folders carry none; see `docs/safety.md`).
 pub fn save_clip(clip: &impl ClipData, path: &Path) -> Result<()> {
     let format = OutputFormat::of(path)?;
     let frames = clip.frame_data();
+    let credentials = clip.credentials();
     match format {
-        OutputFormat::Mp4 => write_mp4(path, frames, clip.frame_rate(), clip.audio_data()),
+        OutputFormat::Mp4 => self::mp4::write_mp4_signed(
+            path,
+            frames,
+            clip.frame_rate(),
+            clip.audio_data(),
+            credentials,
+        ),
         OutputFormat::Wav => match clip.audio_data() {
-            Some((audio, rate)) => write_wav_as(path, audio, rate, WavFormat::Float32),
+            Some((audio, rate)) => {
+                self::wav::check_audio(path, &audio, rate)?;
+                let mut w = self::wav::WavWriter::create(path, WavFormat::Float32)?;
+                w.push(audio, rate)?;
+                w.finish(credentials)
+            }
             None => Err(self::wav::no_audio(path)),
         },
         OutputFormat::Image => {
@@ -223,6 +245,7 @@ enum Sink {
 /// ```
 pub struct ClipWriter {
     sink: Sink,
+    credentials: Option<ClipCredentials>,
 }
 
 impl ClipWriter {
@@ -255,7 +278,17 @@ impl ClipWriter {
                 Sink::Png(self::image::PngSequenceWriter::create(path)?.with_fps(spec.fps))
             }
         };
-        Ok(Self { sink })
+        Ok(Self {
+            sink,
+            credentials: None,
+        })
+    }
+
+    /// The content credentials [`ClipWriter::finish`] embeds in an MP4 or
+    /// WAV output (`None`, the default, embeds none; images and frame
+    /// folders ignore them). May be set any time before `finish`.
+    pub fn set_credentials(&mut self, credentials: Option<ClipCredentials>) {
+        self.credentials = credentials;
     }
 
     /// Appends frames `[t, H, W, 3]` (RGB, every frame the same size).
@@ -290,15 +323,17 @@ impl ClipWriter {
         }
     }
 
-    /// Completes the output (muxes an MP4, finalises a WAV header) and moves it
-    /// to its final name. An output without frames (or a `.wav` without audio)
-    /// is an [`Error::InvalidRequest`] and leaves nothing.
+    /// Completes the output (muxes an MP4, finalises a WAV header, signs
+    /// either when credentials are set) and moves it to its final name. An
+    /// output without frames (or a `.wav` without audio) is an
+    /// [`Error::InvalidRequest`] and leaves nothing.
     pub fn finish(self) -> Result<()> {
+        let credentials = self.credentials.as_ref();
         match self.sink {
-            Sink::Mp4(w) => w.finish(),
+            Sink::Mp4(w) => w.finish(credentials),
             Sink::Png(w) => w.finish(),
             Sink::Image(w) => w.finish(),
-            Sink::Wav(w) => w.finish(),
+            Sink::Wav(w) => w.finish(credentials),
         }
     }
 }

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use ndarray::{Array2, ArrayView2};
 
 use super::atomic::Staged;
+use crate::safety::credentials::{self, ClipCredentials, MediaFormat};
 use crate::{Error, Result};
 
 /// How [`write_wav_as`] stores the samples.
@@ -59,7 +60,7 @@ pub fn write_wav_as(
     check_audio(path, &audio, sample_rate)?;
     let mut writer = WavWriter::create(path, format)?;
     writer.push(audio, sample_rate)?;
-    writer.finish()
+    writer.finish(None)
 }
 
 /// A WAV file written while the audio is generated: samples are written to a
@@ -147,9 +148,10 @@ impl WavWriter {
         result.map_err(|e| self.err(e))
     }
 
-    /// Finalises the header and renames the file into place; a WAV writer that
-    /// received no audio is an [`Error::InvalidRequest`].
-    pub(crate) fn finish(mut self) -> Result<()> {
+    /// Finalises the header, signs the file when `credentials` are given, and
+    /// renames it into place; a WAV writer that received no audio is an
+    /// [`Error::InvalidRequest`].
+    pub(crate) fn finish(mut self, credentials: Option<&ClipCredentials>) -> Result<()> {
         let Some(w) = self.writer.take() else {
             return Err(no_audio(&self.path));
         };
@@ -162,7 +164,7 @@ impl WavWriter {
             .map_err(|e| Error::io(&self.path, e))?;
         super::provenance::mark_wav(&mut file).map_err(|e| Error::io(&self.path, e))?;
         drop(file);
-        self.staged.commit()
+        credentials::commit_signed(self.staged, MediaFormat::Wav, credentials)
     }
 }
 

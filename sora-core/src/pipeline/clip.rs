@@ -7,7 +7,7 @@ use serde::Serialize;
 
 use crate::nn::step_cache::StepCacheStats;
 use crate::physics::{PhysicsCandidate, PhysicsReport};
-use crate::safety::WatermarkMeta;
+use crate::safety::{ClipCredentials, CredentialsMeta, WatermarkMeta};
 use crate::{io, Result};
 
 /// Seconds spent in each phase of one generation.
@@ -98,6 +98,15 @@ pub struct ClipMeta {
     /// The marks applied: `visible`, `invisible`, the invisible `payload`
     /// (hex) and the `generation_id` it carries (both `null` when off).
     pub watermark: WatermarkMeta,
+    /// The content credentials MP4 and WAV outputs carry: `enabled`, the
+    /// `signer`'s subject, whether it is the `local` identity, and whether
+    /// the prompt is included (`enabled: false` when the pipeline turned
+    /// them off, and for clips not made by a pipeline).
+    pub credentials: CredentialsMeta,
+    /// The manifest and signing identity behind `credentials`, used when the
+    /// clip is saved (not part of the JSON; `None` when off).
+    #[serde(skip)]
+    pub signing: Option<ClipCredentials>,
 }
 
 impl ClipMeta {
@@ -126,6 +135,8 @@ impl Clip {
     /// Writes the clip by the extension of `path`: `.mp4` (video + audio track),
     /// `.wav` (audio only), `.png` … or a folder path (no extension) for a PNG
     /// sequence `0000.png, 0001.png, …`. Nothing partial is left on failure.
+    /// MP4 and WAV files carry the clip's content credentials (a signed C2PA
+    /// manifest) when its pipeline made them (`meta.signing`).
     pub fn save(&self, path: impl AsRef<Path>) -> Result<()> {
         io::save_clip(self, path.as_ref())
     }
@@ -145,5 +156,8 @@ impl io::ClipData for Clip {
     }
     fn audio_data(&self) -> Option<(ArrayView2<'_, f32>, u32)> {
         self.audio.as_ref().map(|a| (a.view(), self.sample_rate))
+    }
+    fn credentials(&self) -> Option<&ClipCredentials> {
+        self.meta.signing.as_ref()
     }
 }

@@ -13,7 +13,7 @@ pub mod request;
 mod sink;
 
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 pub use clip::{Clip, ClipMeta, Timings};
@@ -43,7 +43,9 @@ use crate::physics::{
 };
 use crate::safety::guard::{RegistrySource, SafetySettings};
 use crate::safety::identity::IdentityCheck;
-use crate::safety::{Marker, WatermarkPolicy, WatermarkSettings};
+use crate::safety::credentials::{GenerationAssertion, ManifestInputs};
+use crate::safety::policy::generation_id;
+use crate::safety::{ClipCredentials, Marker, SigningIdentity, WatermarkPolicy, WatermarkSettings};
 use crate::weights::ModelFolder;
 use crate::{Device, Dtype, Error, Result};
 use sink::{ArraySink, Marked, Output, Reporting};
@@ -65,6 +67,58 @@ pub struct PipelineBuilder {
     registry: Option<RegistrySource>,
     safety: SafetySettings,
     watermark: WatermarkSettings,
+    credentials: CredentialOptions,
+}
+
+/// The builder's content-credential options (see `PipelineBuilder::credentials`).
+#[derive(Debug, Clone)]
+struct CredentialOptions {
+    enabled: bool,
+    identity: Option<Arc<SigningIdentity>>,
+    sign_cert: Option<PathBuf>,
+    sign_key: Option<PathBuf>,
+    include_prompt: bool,
+}
+
+impl Default for CredentialOptions {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            identity: None,
+            sign_cert: None,
+            sign_key: None,
+            include_prompt: false,
+        }
+    }
+}
+
+impl CredentialOptions {
+    /// The identity that signs this pipeline's clips (`None`: credentials
+    /// off): the one given, the files given (read and checked now), else
+    /// the process's local identity.
+    fn load(&self) -> Result<Option<Arc<SigningIdentity>>> {
+        if !self.enabled {
+            if self.identity.is_some() || self.sign_cert.is_some() || self.sign_key.is_some() {
+                return Err(Error::invalid(
+                    "content credentials are off, so a signing certificate or key would not be                      used: leave out sign_cert/sign_key, or turn credentials on",
+                ));
+            }
+            return Ok(None);
+        }
+        if let Some(id) = &self.identity {
+            return Ok(Some(id.clone()));
+        }
+        match (&self.sign_cert, &self.sign_key) {
+            (Some(c), Some(k)) => Ok(Some(Arc::new(SigningIdentity::from_files(c, k)?))),
+            (Some(_), None) => Err(Error::invalid(
+                "a signing certificate (sign_cert) was given without its private key (sign_key)",
+            )),
+            (None, Some(_)) => Err(Error::invalid(
+                "a signing key (sign_key) was given without its certificate chain (sign_cert)",
+            )),
+            (None, None) => Ok(Some(SigningIdentity::local()?)),
+        }
+    }
 }
 
 impl Default for PipelineBuilder {
@@ -82,6 +136,7 @@ impl Default for PipelineBuilder {
             registry: None,
             safety: SafetySettings::default(),
             watermark: WatermarkSettings::default(),
+            credentials: CredentialOptions::default(),
         }
     }
 }
@@ -238,6 +293,47 @@ impl PipelineBuilder {
         self
     }
 
+    /// Content credentials on (the default) or off. On, every MP4 and WAV
+    /// output of the pipeline's clips (`generate_to_file`, `Clip::save`)
+    /// carries a signed C2PA manifest: the creation as
+    /// `trainedAlgorithmicMedia`, the model and settings, the watermarks and
+    /// the hashes of the consents used (`crate::safety::credentials`).
+    /// Signed by the identity given with [`PipelineBuilder::signing_identity`]
+    /// or [`PipelineBuilder::sign_with_files`], else by the process's local,
+    /// untrusted identity. Off is recorded in [`ClipMeta::credentials`].
+    pub fn credentials(mut self, on: bool) -> Self {
+        self.credentials.enabled = on;
+        self
+    }
+
+    /// Turns content credentials off (see [`PipelineBuilder::credentials`]).
+    pub fn no_credentials(self) -> Self {
+        self.credentials(false)
+    }
+
+    /// Signs content credentials with `identity` instead of the local one.
+    pub fn signing_identity(mut self, identity: Arc<SigningIdentity>) -> Self {
+        self.credentials.identity = Some(identity);
+        self
+    }
+
+    /// Signs content credentials with a PEM certificate chain and PKCS#8 PEM
+    /// private key read from files by [`PipelineBuilder::build`] (which
+    /// checks them: [`SigningIdentity::from_files`]).
+    pub fn sign_with_files(mut self, cert: impl AsRef<Path>, key: impl AsRef<Path>) -> Self {
+        self.credentials.sign_cert = Some(cert.as_ref().to_path_buf());
+        self.credentials.sign_key = Some(key.as_ref().to_path_buf());
+        self
+    }
+
+    /// Embeds the prompt and negative prompt in the content credentials
+    /// (off by default: the manifest then says only that they were left
+    /// out; anyone who gets the file can read a manifest).
+    pub fn credentials_prompt(mut self, on: bool) -> Self {
+        self.credentials.include_prompt = on;
+        self
+    }
+
     /// Runs offload on the CPU too, where it only makes copies: for tests
     /// of the offload paths on machines without a GPU, not for users.
     #[doc(hidden)]
@@ -304,6 +400,7 @@ impl PipelineBuilder {
         if let Some(source) = &self.registry {
             safety.registry = Some(source.load()?);
         }
+        let signer = self.credentials.load()?;
         let folder = ModelFolder::open(&path)?;
         let fam = family::load(&folder, self.device, self.dtype, &self.memory)?;
         Ok(Pipeline {
@@ -317,6 +414,8 @@ impl PipelineBuilder {
             physics: self.physics,
             safety,
             watermark: self.watermark,
+            signer,
+            credentials_prompt: self.credentials.include_prompt,
             rss_before_load_mb,
             family: Mutex::new(fam),
             load_s: started.elapsed().as_secs_f64(),
@@ -331,6 +430,9 @@ pub struct Pipeline {
     physics: PhysicsPolicy,
     safety: SafetySettings,
     watermark: WatermarkSettings,
+    /// Who signs the clips' content credentials (`None`: off).
+    signer: Option<Arc<SigningIdentity>>,
+    credentials_prompt: bool,
     device: Device,
     dtype: Dtype,
     speed: WalkOptions,
@@ -420,6 +522,40 @@ fn status_kb(field: &str) -> f64 {
 }
 
 impl Pipeline {
+    /// The `org.sora.generation` assertion of a run.
+    fn generation_assertion(&self, family: &str, r: &Resolved, meta: &ClipMeta) -> GenerationAssertion {
+        let include = self.credentials_prompt;
+        GenerationAssertion {
+            generator: format!("sora {}", crate::version()),
+            family: family.to_string(),
+            model: self
+                .path
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default(),
+            mode: r.mode.name().to_string(),
+            prompt: include.then(|| r.prompt.clone()),
+            negative_prompt: include.then(|| r.negative_prompt.clone()),
+            prompt_included: include,
+            seed: r.seed,
+            steps: r.steps,
+            guidance: r.guidance,
+            guidance_2: r.guidance_2,
+            width: r.width,
+            height: r.height,
+            frames: r.frames,
+            fps: r.fps,
+            audio: r.audio,
+            params: r
+                .params
+                .iter()
+                .map(|(k, v)| (k.clone(), v.to_json()))
+                .collect(),
+            generation_id: format!("{:012x}", generation_id(family, r)),
+            watermark: meta.watermark.clone(),
+        }
+    }
+
     /// Starts building a pipeline.
     pub fn builder() -> PipelineBuilder {
         PipelineBuilder::default()
@@ -619,14 +755,18 @@ impl Pipeline {
             let clip = self.rerank(req, progress, n)?;
             progress.check()?;
             write_clip(&mut sink, &clip)?;
+            sink.set_credentials(clip.meta.signing.clone());
             sink.finish()?;
             let mut meta = clip.meta;
             meta.peak_rss_mb = peak_rss_mb();
             return Ok(meta);
         }
-        let (sink, mut meta) = self.run(req, progress, |r| FileSink::create(path, &spec_of(r)))?;
+        let (mut sink, mut meta) =
+            self.run(req, progress, |r| FileSink::create(path, &spec_of(r)))?;
         // A cancel that arrives after the last decoded chunk still wins.
         progress.check()?;
+        // MP4 and WAV outputs are signed before they are renamed into place.
+        sink.set_credentials(meta.signing.clone());
         sink.finish()?;
         if self.physics == PhysicsPolicy::Report {
             // Scored from what was written (the frames are not kept while streaming).
@@ -695,19 +835,19 @@ impl Pipeline {
 
         let t_dec = Instant::now();
         let expected = r.frames as usize;
-        gen.decode(
-            x,
-            &mut Reporting {
-                sink: &mut sink,
-                progress: &mut *progress,
-                total: expected,
-                started: t_dec,
-                identity: self
-                    .safety
-                    .checks_frames()
-                    .then_some((&self.safety, req.consents.as_slice())),
-            },
-        )?;
+        let mut reporting = Reporting {
+            sink: &mut sink,
+            progress: &mut *progress,
+            total: expected,
+            started: t_dec,
+            identity: self
+                .safety
+                .checks_frames()
+                .then_some((&self.safety, req.consents.as_slice())),
+            consents_used: Vec::new(),
+        };
+        gen.decode(x, &mut reporting)?;
+        let seen_consents = std::mem::take(&mut reporting.consents_used);
         let frames = sink.frames_received();
         if frames == 0 {
             return Err(Error::Numeric("the decoder produced no frames".into()));
@@ -762,7 +902,22 @@ impl Pipeline {
             physics: None,
             physics_candidates: Vec::new(),
             watermark,
+            credentials: Default::default(),
+            signing: None,
         };
+        let mut meta = meta;
+        if let Some(identity) = &self.signer {
+            let manifest = ManifestInputs {
+                generation: self.generation_assertion(fam.name(), &r, &meta),
+                consents: self.safety.consent_hashes(req, &seen_consents),
+            };
+            let signing = ClipCredentials {
+                manifest,
+                identity: identity.clone(),
+            };
+            meta.credentials = signing.meta();
+            meta.signing = Some(signing);
+        }
         Ok((sink.inner, meta))
     }
 }

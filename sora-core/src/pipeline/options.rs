@@ -63,6 +63,22 @@ pub const PIPELINE_OPTIONS: &[(&str, &str)] = &[
         "watermarks",
         "on/off: all clip watermarks (default on; off gives the raw model output, for tests and research)",
     ),
+    (
+        "credentials",
+        "on/off: a signed C2PA manifest in every MP4 and WAV output (default on, signed by a local untrusted identity unless sign_cert/sign_key are given)",
+    ),
+    (
+        "sign_cert",
+        "a PEM certificate chain (signing certificate first) that signs the content credentials; needs sign_key",
+    ),
+    (
+        "sign_key",
+        "the signing certificate's PKCS#8 PEM private key file; needs sign_cert",
+    ),
+    (
+        "credentials_prompt",
+        "true/false: embed the prompt and negative prompt in the content credentials (default false)",
+    ),
 ];
 
 fn parse_bool(key: &str, value: &str) -> Result<bool> {
@@ -142,6 +158,18 @@ impl PipelineBuilder {
                 true => crate::safety::WatermarkPolicy::On,
                 false => crate::safety::WatermarkPolicy::Off,
             }),
+            "credentials" => self.credentials(parse_bool(key, value)?),
+            "sign_cert" => {
+                let mut b = self;
+                b.credentials.sign_cert = Some(std::path::PathBuf::from(value));
+                b
+            }
+            "sign_key" => {
+                let mut b = self;
+                b.credentials.sign_key = Some(std::path::PathBuf::from(value));
+                b
+            }
+            "credentials_prompt" => self.credentials_prompt(parse_bool(key, value)?),
             other => {
                 let known: Vec<&str> = PIPELINE_OPTIONS.iter().map(|(k, _)| *k).collect();
                 return Err(Error::invalid(format!(

@@ -94,6 +94,22 @@ impl ParamValue {
             ParamValue::List(_) => "a list",
         }
     }
+
+    /// The value as JSON (a non-finite number is `null`).
+    pub fn to_json(&self) -> serde_json::Value {
+        match self {
+            ParamValue::Int(v) => (*v).into(),
+            ParamValue::Float(v) => serde_json::Number::from_f64(*v)
+                .map(serde_json::Value::Number)
+                .unwrap_or(serde_json::Value::Null),
+            ParamValue::Bool(v) => (*v).into(),
+            ParamValue::Str(v) => v.clone().into(),
+            ParamValue::List(v) => v
+                .iter()
+                .map(|x| ParamValue::Float(*x).to_json())
+                .collect(),
+        }
+    }
 }
 
 /// The type a parameter takes.

@@ -184,7 +184,14 @@ impl FileSink {
         self.frames
     }
 
-    /// Completes the output and moves it to its final name.
+    /// The content credentials to embed in an MP4 or WAV output at
+    /// [`FileSink::finish`] ([`ClipWriter::set_credentials`]).
+    pub fn set_credentials(&mut self, credentials: Option<crate::safety::ClipCredentials>) {
+        self.writer.set_credentials(credentials);
+    }
+
+    /// Completes the output (signing it when credentials are set) and moves
+    /// it to its final name.
     pub fn finish(self) -> Result<()> {
         self.writer.finish()
     }
@@ -294,6 +301,8 @@ pub(crate) struct Reporting<'r, 'p, S> {
     /// The identity check to run on each chunk before it is kept, with the
     /// request's consents (`None`: no check installed).
     pub identity: Option<(&'r SafetySettings, &'r [String])>,
+    /// The consent ids the identity check relied on so far.
+    pub consents_used: Vec<String>,
 }
 
 impl<S: Output> FrameSink for Reporting<'_, '_, S> {
@@ -307,7 +316,11 @@ impl<S: Output> FrameSink for Reporting<'_, '_, S> {
             let view = ArrayView4::from_shape((n, h, w, 3), &data)
                 .map_err(|e| Error::Numeric(e.to_string()))?;
             let first = self.sink.frames_received();
-            safety.check_frames(view, FrameSource::Output { first }, consents)?;
+            for id in safety.check_frames_consents(view, FrameSource::Output { first }, consents)? {
+                if !self.consents_used.contains(&id) {
+                    self.consents_used.push(id);
+                }
+            }
         }
         self.sink.frames(frames)?;
         let done = self.sink.frames_received().min(self.total);

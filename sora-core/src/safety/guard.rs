@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use ndarray::{ArrayView4, Axis};
 
+use super::credentials::consent_hash;
 use super::gate::{check_prompt, consent_for, Credentials, Decision};
 use super::identity::{FrameSource, IdentityCheck};
 use super::registry::Registry;
@@ -123,8 +124,21 @@ impl SafetySettings {
         source: FrameSource,
         consents: &[String],
     ) -> Result<()> {
+        self.check_frames_consents(frames, source, consents)
+            .map(|_| ())
+    }
+
+    /// [`SafetySettings::check_frames`], returning the consent ids that
+    /// allowed the people it saw (for the clip's content credentials).
+    pub fn check_frames_consents(
+        &self,
+        frames: ArrayView4<'_, u8>,
+        source: FrameSource,
+        consents: &[String],
+    ) -> Result<Vec<String>> {
+        let mut used = Vec::new();
         let Some(check) = &self.identity else {
-            return Ok(());
+            return Ok(used);
         };
         for name in check.people_in(frames, source)? {
             let person = self
@@ -137,7 +151,13 @@ impl SafetySettings {
                      so no consent can be given"
                         .to_string(),
                 ),
-                Some(p) => consent_for(p, &Credentials::new(self.owner.as_deref(), consents)).err(),
+                Some(p) => match consent_for(p, &Credentials::new(self.owner.as_deref(), consents)) {
+                    Ok(id) => {
+                        used.push(id);
+                        None
+                    }
+                    Err(why) => Some(why),
+                },
             };
             if let Some(reason) = refusal {
                 return Err(Error::ConsentRequired {
@@ -150,6 +170,30 @@ impl SafetySettings {
                 });
             }
         }
-        Ok(())
+        Ok(used)
+    }
+
+    /// The SHA-256 hashes ([`consent_hash`]) of the consent records that
+    /// allow `req`: those the prompt gate accepts for the people its prompt
+    /// names, and `also` (ids the identity check relied on). Sorted, without
+    /// repeats; empty without a registry.
+    pub fn consent_hashes(&self, req: &Request, also: &[String]) -> Vec<String> {
+        let Some(reg) = &self.registry else {
+            return Vec::new();
+        };
+        let cred = Credentials::new(self.owner.as_deref(), &req.consents);
+        let decision = check_prompt(reg, &req.prompt, &cred);
+        let ids = decision
+            .findings
+            .iter()
+            .filter_map(|f| f.consent.as_deref())
+            .chain(also.iter().map(String::as_str));
+        let mut hashes: Vec<String> = ids
+            .filter_map(|id| reg.consent(id))
+            .map(|(p, c)| consent_hash(p, c))
+            .collect();
+        hashes.sort();
+        hashes.dedup();
+        hashes
     }
 }

@@ -1,25 +1,56 @@
-//! `sora verify`: reads a clip (MP4, a frame folder, an image or a WAV file)
-//! and runs both invisible-mark detectors on it. Content credentials (C2PA)
-//! are not built yet: the report says none are present.
+//! `sora verify`: reads a clip (MP4, a frame folder, an image or a WAV file),
+//! runs both invisible-mark detectors on it and reads its content
+//! credentials (the C2PA manifest embedded in MP4 and WAV outputs; see
+//! [`super::credentials`]).
 
 use std::path::Path;
 
 use serde::Serialize;
 
 use super::payload::Detection;
-use super::{audio_mark, video_mark};
+use super::{audio_mark, credentials, video_mark};
 use crate::io;
 use crate::Result;
+
+/// Who signed a manifest.
+#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+pub struct SignerInfo {
+    /// The signing certificate's subject (`CN=…, O=…`).
+    pub subject: String,
+    /// The signing certificate's issuer.
+    pub issuer: String,
+    /// The signature algorithm (`Es256`, …), when known.
+    pub alg: Option<String>,
+    /// The signing time from a time-stamp authority (`null`: sora signs
+    /// without one, as it never reaches the network).
+    pub time: Option<String>,
+}
 
 /// Content credentials found in a file.
 #[derive(Debug, Clone, Default, Serialize, PartialEq)]
 pub struct Credentials {
     /// A manifest is embedded.
     pub present: bool,
-    /// It verified (signature and binding to the file).
+    /// It verified: the signature, and the hash binding it to the file's
+    /// bytes (one byte changed makes it invalid).
     pub valid: bool,
-    /// The claims it makes.
+    /// The claims it makes, one line each (the creation action and its
+    /// digital source type, the model and settings, the watermarks, consent
+    /// hashes).
     pub claims: Vec<String>,
+    /// The signing certificate chains to a trust anchor the verifier was
+    /// given (sora's local identity never does; see `docs/safety.md`).
+    pub trusted: bool,
+    /// Who signed (`null` without a manifest).
+    pub signer: Option<SignerInfo>,
+    /// C2PA validation failure codes, e.g. `signingCredential.untrusted`
+    /// (valid, not trusted) or `assertion.bmffHash.mismatch` (the file was
+    /// changed after signing).
+    pub issues: Vec<String>,
+    /// sora's `org.sora.generation` assertion as signed (`null` when absent).
+    pub generation: Option<serde_json::Value>,
+    /// SHA-256 hashes of the consent records the generation used.
+    pub consents: Vec<String>,
 }
 
 /// What `sora verify` reports (its `--json` object).
@@ -29,8 +60,8 @@ pub struct VerifyReport {
     pub watermark: Detection,
     /// The invisible audio mark (`detected: false` when there is no audio).
     pub audio_watermark: Detection,
-    /// Content credentials. C2PA manifests are not written or read yet, so
-    /// this is always `present: false, valid: false, claims: []`.
+    /// Content credentials (`present: false` for a frame folder, and for
+    /// files written with credentials off or by other tools without them).
     pub credentials: Credentials,
 }
 
@@ -41,14 +72,21 @@ impl VerifyReport {
     }
 }
 
-/// Verifies the clip at `path`.
+/// Verifies the clip at `path` (no trust anchors: see [`verify_with`]).
 pub fn verify(path: &Path) -> Result<VerifyReport> {
+    verify_with(path, None)
+}
+
+/// Verifies the clip at `path`; its credentials are `trusted` when their
+/// signing certificate chains to one of `trust_anchors_pem` (PEM CA
+/// certificates).
+pub fn verify_with(path: &Path, trust_anchors_pem: Option<&str>) -> Result<VerifyReport> {
     if io::is_audio_only(path) {
         let (audio, rate) = io::read_wav(path)?;
         return Ok(VerifyReport {
             watermark: Detection::absent(),
             audio_watermark: audio_mark::detect(audio.view(), rate)?,
-            credentials: Credentials::default(),
+            credentials: credentials::read_credentials_with(path, trust_anchors_pem)?,
         });
     }
     let media = io::read_video(path)?;
@@ -59,6 +97,6 @@ pub fn verify(path: &Path) -> Result<VerifyReport> {
     Ok(VerifyReport {
         watermark: video_mark::detect(media.frames.view()),
         audio_watermark,
-        credentials: Credentials::default(),
+        credentials: credentials::read_credentials_with(path, trust_anchors_pem)?,
     })
 }

@@ -121,6 +121,10 @@ class Pipeline:
         visible_watermark: bool = True,
         watermark_handle: str | None = None,
         watermarks: str | None = None,
+        credentials: str | None = None,
+        sign_cert: _Path | None = None,
+        sign_key: _Path | None = None,
+        credentials_prompt: bool = False,
     ) -> None:
         """Loads the diffusers-format model folder `model`.
 
@@ -160,6 +164,13 @@ class Pipeline:
         one out (recorded in `meta["watermark"]`), `watermark_handle` adds a
         creator handle to it, and `watermarks="off"` turns all marks off (the
         raw model output, for tests and research).
+        Content credentials: every MP4 and WAV output (`generate_to_file`,
+        `Clip.save`) carries a signed C2PA manifest (model, settings,
+        watermarks, consent hashes; read back by `sora.safety.verify`), signed
+        by a local, untrusted identity made per process unless `sign_cert` (a
+        PEM certificate chain) and `sign_key` (its PKCS#8 PEM key) are given;
+        `credentials="off"` leaves it out, `credentials_prompt=True` embeds
+        the prompt. `meta["credentials"]` records what was done.
         """
     def generate(
         self,
@@ -287,5 +298,5 @@ def check_prompt(
     raise on a refusal. A bad registry raises `InvalidRequestError`.
     """
 
-def verify_json(path: _Path) -> str:
+def verify_json(path: _Path, trust_anchors: _Path | None = None) -> str:
     """`sora verify --json` of the clip at `path` (see `sora.safety.verify`)."""

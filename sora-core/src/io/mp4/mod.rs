@@ -22,6 +22,7 @@ pub use h264::recompress_image;
 
 use super::atomic::Staged;
 use super::wav::check_audio;
+use crate::safety::credentials::{self, ClipCredentials, MediaFormat};
 use super::MediaClip;
 use crate::{Error, Result};
 
@@ -99,8 +100,10 @@ fn encode_silence(path: &Path, frames: usize, fps: f32) -> Result<aac::EncodedAu
     encoder.finish()
 }
 
-/// Muxes the encoded tracks into the staged file and renames it into place.
-/// `audio` is `None` for a clip without audio (the filler silence is made here).
+/// Muxes the encoded tracks into the staged file, signs it when
+/// `credentials` are given, and renames it into place. `audio` is `None` for
+/// a clip without audio (the filler silence is made here).
+#[allow(clippy::too_many_arguments)] // the tracks and where they go
 fn mux_and_commit(
     staged: Staged,
     file: File,
@@ -109,6 +112,7 @@ fn mux_and_commit(
     size: (usize, usize),
     fps: f32,
     audio: Option<aac::EncodedAudio>,
+    credentials: Option<&ClipCredentials>,
 ) -> Result<()> {
     let (sound, name) = match audio {
         Some(a) => (a, "SoundHandler"),
@@ -135,7 +139,7 @@ fn mux_and_commit(
         .map_err(|e| Error::io(path, e.into_error()))?;
     file.sync_all().map_err(|e| Error::io(path, e))?;
     drop(file);
-    staged.commit()
+    credentials::commit_signed(staged, MediaFormat::Mp4, credentials)
 }
 
 /// Stages `path` and creates its temporary file (so that an unwritable folder
@@ -169,6 +173,18 @@ pub fn write_mp4(
     fps: f32,
     audio: Option<(ArrayView2<f32>, u32)>,
 ) -> Result<()> {
+    write_mp4_signed(path, frames, fps, audio, None)
+}
+
+/// [`write_mp4`], with a signed C2PA manifest embedded before the file is
+/// renamed into place when `credentials` are given.
+pub(crate) fn write_mp4_signed(
+    path: &Path,
+    frames: ArrayView4<u8>,
+    fps: f32,
+    audio: Option<(ArrayView2<f32>, u32)>,
+    credentials: Option<&ClipCredentials>,
+) -> Result<()> {
     let (t, h, w, c) = frames.dim();
     if t == 0 || h == 0 || w == 0 || c != 3 {
         return Err(Error::invalid(format!(
@@ -188,7 +204,7 @@ pub fn write_mp4(
     );
     let (video, sound) = (video?, sound?);
     let (staged, file) = stage_file(path)?;
-    mux_and_commit(staged, file, path, &video, (w, h), fps, sound)
+    mux_and_commit(staged, file, path, &video, (w, h), fps, sound, credentials)
 }
 
 /// An MP4 written while the clip is generated: each frame is H.264-encoded as
@@ -267,8 +283,9 @@ impl Mp4Writer {
         encoder.push(audio)
     }
 
-    /// Finishes both tracks, muxes the file and renames it into place.
-    pub(crate) fn finish(self) -> Result<()> {
+    /// Finishes both tracks, muxes the file, signs it when `credentials`
+    /// are given, and renames it into place.
+    pub(crate) fn finish(self, credentials: Option<&ClipCredentials>) -> Result<()> {
         let video = self.video.finish()?;
         let audio = self.audio.map(aac::AacEncoder::finish).transpose()?;
         mux_and_commit(
@@ -279,6 +296,7 @@ impl Mp4Writer {
             self.size,
             self.fps,
             audio,
+            credentials,
         )
     }
 }

@@ -56,8 +56,10 @@ RECORD_ONLY = frozenset(
         # The physics report (the pool's `physics` option decides whether one is made).
         "physics",
         "physics_candidates",
-        # The marks the clip carries (the pool's pipeline options decide them).
+        # The marks and content credentials the clip carries (the pool's
+        # pipeline options decide them).
         "watermark",
+        "credentials",
         # What `sora.ray` adds to the metadata it writes beside each clip.
         "request",
     }
