@@ -26,6 +26,12 @@ pub struct InspectArgs {
     /// Height of the request to estimate.
     #[arg(long, requires = "estimate")]
     height: Option<u32>,
+    /// Aspect preset of the request to estimate (as `generate --aspect`).
+    #[arg(long, value_name = "W:H", requires = "estimate")]
+    aspect: Option<String>,
+    /// Resolution tier of the request to estimate (as `generate --resolution`).
+    #[arg(long, value_name = "480p|720p|1080p", requires = "estimate")]
+    resolution: Option<String>,
     /// Frames of the request to estimate.
     #[arg(long, requires = "estimate")]
     frames: Option<u32>,
@@ -210,6 +216,12 @@ fn estimate_of(a: &InspectArgs) -> sora_core::Result<MemoryEstimate> {
     let mut req = Request::text("");
     req.width = a.width;
     req.height = a.height;
+    if let Some(v) = &a.aspect {
+        req.set_text("aspect", v)?;
+    }
+    if let Some(v) = &a.resolution {
+        req.set_text("resolution", v)?;
+    }
     req.frames = a.frames;
     req.steps = a.steps;
     req.guidance = a.guidance;

@@ -70,6 +70,21 @@ struct GenerateArgs {
     /// Height in pixels.
     #[arg(long)]
     height: Option<u32>,
+    /// Aspect preset, width:height: 9:16, 1:1, 4:5, 16:9 or 21:9. With or
+    /// without --resolution, instead of --width/--height: mapped to the
+    /// nearest size the model takes (docs/params.md has the table).
+    #[arg(long, value_name = "W:H")]
+    aspect: Option<String>,
+    /// Resolution tier: 480p, 720p or 1080p (the short side), instead of
+    /// --width/--height; the aspect is --aspect's, else the input's, else
+    /// the model's default size's.
+    #[arg(long, value_name = "480p|720p|1080p")]
+    resolution: Option<String>,
+    /// How an --image or --video of another aspect than the output is made
+    /// its shape: `crop` (centre-crop) or `pad` (black bars). Without it such
+    /// an input is refused (exit 2); it is never stretched.
+    #[arg(long, value_name = "crop|pad")]
+    fit: Option<String>,
     /// Number of frames (takes precedence over --seconds).
     #[arg(long)]
     frames: Option<u32>,
@@ -284,6 +299,16 @@ fn build_request(a: &GenerateArgs) -> sora_core::Result<Request> {
     for (key, v) in reals {
         if let Some(v) = v {
             req.set(key, v)?;
+        }
+    }
+    let texts = [
+        ("aspect", &a.aspect),
+        ("resolution", &a.resolution),
+        ("fit", &a.fit),
+    ];
+    for (key, v) in texts {
+        if let Some(v) = v {
+            req.set_text(key, v)?;
         }
     }
     if let Some(p) = &a.negative_prompt {

@@ -913,6 +913,55 @@ fn sora_peak_mb(args: &[&str]) -> (std::process::Output, f64) {
     (o, usage.ru_maxrss as f64 / 1024.0)
 }
 
+/// `--aspect 9:16 --resolution 480p` on Wan 2.1 (sizes multiples of 16) is
+/// 480×848, as `--json` reports and the frames written show; a size given
+/// both ways, or a preset that does not exist, exits 2.
+#[test]
+fn aspect_and_resolution_pick_the_size() {
+    let dir = scratch("aspect");
+    // The fixture's rotary tables stop at 32 patches (512 pixels); a copy
+    // with larger tables (the same weights) takes 848.
+    let m = dir.join("model");
+    copy_tree(&model(), &m);
+    let cfg_path = m.join("transformer/config.json");
+    let mut cfg: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&cfg_path).unwrap()).unwrap();
+    cfg["rope_max_seq_len"] = 64.into();
+    std::fs::write(&cfg_path, cfg.to_string()).unwrap();
+    let (ms, out) = (m.to_str().unwrap(), dir.join("frames"));
+    let os = out.to_str().unwrap();
+    let args = |extra: &[&'static str]| {
+        let mut a = vec![
+            "generate", "--model", ms, "--prompt", PROMPT, "--frames", "1", "--steps", "1",
+            "--seed", "7", "--out", os, "--quiet", "--json",
+        ];
+        a.extend_from_slice(extra);
+        a
+    };
+    let o = sora(&args(&["--aspect", "9:16", "--resolution", "480p"]));
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(
+        (v["width"].as_u64(), v["height"].as_u64()),
+        (Some(480), Some(848))
+    );
+    let frames = io::read_png_sequence(&out).unwrap();
+    assert_eq!(frames.shape(), &[1, 848, 480, 3]);
+
+    for (extra, says) in [
+        (&["--aspect", "9:16", "--width", "32"][..], "not both"),
+        (&["--resolution", "720p", "--height", "32"][..], "not both"),
+        (&["--aspect", "3:2"][..], "9:16, 1:1, 4:5, 16:9, 21:9"),
+        (&["--resolution", "4k"][..], "480p, 720p, 1080p"),
+        (&["--fit", "stretch"][..], "crop or pad"),
+    ] {
+        let o = sora(&args(extra));
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{extra:?}: {err}");
+        assert!(err.contains(says), "{extra:?}: {err}");
+    }
+}
+
 #[test]
 fn a_size_beyond_the_rotary_tables_is_refused_before_allocating() {
     let m = model();

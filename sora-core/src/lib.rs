@@ -40,8 +40,8 @@ pub use estimate::{EstimateOptions, MemoryEstimate};
 pub use nn::tiling::VaeTiling;
 pub use nn::Offload;
 pub use pipeline::{
-    CancelToken, Clip, ClipMeta, ImageInput, Mode, Phase, Pipeline, PipelineBuilder, Progress,
-    Request, StepInfo, Timings, VideoInput, WriteOptions,
+    Aspect, CancelToken, Clip, ClipMeta, Fit, ImageInput, Mode, Phase, Pipeline, PipelineBuilder,
+    Progress, Request, Resolution, StepInfo, Timings, VideoInput, WriteOptions,
 };
 pub use safety::WatermarkPolicy;
 

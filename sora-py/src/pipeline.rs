@@ -225,6 +225,8 @@ struct Args {
     image: Option<Media<Array3<u8>>>,
     video: Option<Media<Array4<u8>>>,
     strength: Option<f32>,
+    /// `aspect`, `resolution` and `fit`, set through the core's parameter path.
+    shape: [(&'static str, Option<String>); 3],
     /// Request parameters given as extra keywords (`guidance_scale=3.5`),
     /// set through the core after the keywords above.
     params: Vec<(String, ParamValue)>,
@@ -232,8 +234,9 @@ struct Args {
 
 /// The optional keywords of `generate` / `generate_to_file`, in the order of
 /// their signatures: negative_prompt, width, height, frames, seconds, fps,
-/// steps, guidance, guidance_2, seed, image, video, strength.
-type Keywords<'a, 'py> = [Option<&'a Bound<'py, PyAny>>; 13];
+/// steps, guidance, guidance_2, seed, image, video, strength, aspect,
+/// resolution, fit.
+type Keywords<'a, 'py> = [Option<&'a Bound<'py, PyAny>>; 16];
 
 impl Args {
     /// Converts the Python arguments (with the GIL held).
@@ -242,7 +245,7 @@ impl Args {
         kw: Keywords<'_, '_>,
         params: Option<&Bound<'_, PyDict>>,
     ) -> PyResult<Self> {
-        let [negative_prompt, width, height, frames, seconds, fps, steps, guidance, guidance_2, seed, image, video, strength] =
+        let [negative_prompt, width, height, frames, seconds, fps, steps, guidance, guidance_2, seed, image, video, strength, aspect, resolution, fit] =
             kw;
         Ok(Self {
             prompt: args::opt_str("prompt", Some(prompt))?
@@ -266,6 +269,11 @@ impl Args {
                 .map(args::video)
                 .transpose()?,
             strength: args::opt_f32("strength", strength)?,
+            shape: [
+                ("aspect", args::opt_str("aspect", aspect)?),
+                ("resolution", args::opt_str("resolution", resolution)?),
+                ("fit", args::opt_str("fit", fit)?),
+            ],
             params: args::params(params)?,
         })
     }
@@ -319,6 +327,11 @@ impl Args {
         req.guidance = self.guidance;
         req.guidance_2 = self.guidance_2;
         req.seed = self.seed;
+        for (key, value) in self.shape {
+            if let Some(v) = value {
+                req.set(key, v)?;
+            }
+        }
         for (key, value) in self.params {
             set_known(&mut req, &key, value)?;
         }
@@ -527,7 +540,12 @@ impl PyPipeline {
     /// Generates a clip. Unset (None) values take the family's defaults.
     /// `image` / `video` take a path or a numpy uint8 array ([H, W, 3] /
     /// [T, H, W, 3]). `guidance_2` is the low-noise expert's scale of two-expert
-    /// models (defaults to `guidance`). `on_step(step, total, elapsed_s, eta_s)` is called after
+    /// models (defaults to `guidance`). `aspect` ("9:16", "1:1", "4:5", "16:9",
+    /// "21:9") and `resolution` ("480p", "720p", "1080p") give the size instead
+    /// of `width`/`height`, mapped to the nearest size the model takes; `fit`
+    /// ("crop" or "pad") makes an input of another aspect the request's shape
+    /// (without it such an input raises `InvalidRequestError`).
+    /// `on_step(step, total, elapsed_s, eta_s)` is called after
     /// each denoising step; returning False (any falsy value but None) cancels
     /// with `CancelledError`. Ctrl-C stops the run with `KeyboardInterrupt`.
     /// Other keyword arguments are request parameters named as diffusers'
@@ -538,7 +556,7 @@ impl PyPipeline {
     #[pyo3(signature = (
         prompt, *, negative_prompt=None, width=None, height=None, frames=None, seconds=None,
         fps=None, steps=None, guidance=None, guidance_2=None, seed=None, image=None, video=None, strength=None,
-        on_step=None, **params
+        aspect=None, resolution=None, fit=None, on_step=None, **params
     ))]
     #[allow(clippy::too_many_arguments)]
     fn generate(
@@ -558,6 +576,9 @@ impl PyPipeline {
         image: Option<&Bound<'_, PyAny>>,
         video: Option<&Bound<'_, PyAny>>,
         strength: Option<&Bound<'_, PyAny>>,
+        aspect: Option<&Bound<'_, PyAny>>,
+        resolution: Option<&Bound<'_, PyAny>>,
+        fit: Option<&Bound<'_, PyAny>>,
         on_step: Option<&Bound<'_, PyAny>>,
         params: Option<&Bound<'_, PyDict>>,
     ) -> PyResult<PyClip> {
@@ -577,6 +598,9 @@ impl PyPipeline {
                 image,
                 video,
                 strength,
+                aspect,
+                resolution,
+                fit,
             ],
             params,
         )?;
@@ -596,7 +620,7 @@ impl PyPipeline {
     #[pyo3(signature = (
         path, prompt, *, negative_prompt=None, width=None, height=None, frames=None, seconds=None,
         fps=None, steps=None, guidance=None, guidance_2=None, seed=None, image=None, video=None, strength=None,
-        on_step=None, overwrite=false, **params
+        aspect=None, resolution=None, fit=None, on_step=None, overwrite=false, **params
     ))]
     #[allow(clippy::too_many_arguments)]
     fn generate_to_file<'py>(
@@ -617,6 +641,9 @@ impl PyPipeline {
         image: Option<&Bound<'_, PyAny>>,
         video: Option<&Bound<'_, PyAny>>,
         strength: Option<&Bound<'_, PyAny>>,
+        aspect: Option<&Bound<'_, PyAny>>,
+        resolution: Option<&Bound<'_, PyAny>>,
+        fit: Option<&Bound<'_, PyAny>>,
         on_step: Option<&Bound<'_, PyAny>>,
         overwrite: bool,
         params: Option<&Bound<'_, PyDict>>,
@@ -639,6 +666,9 @@ impl PyPipeline {
                 image,
                 video,
                 strength,
+                aspect,
+                resolution,
+                fit,
             ],
             params,
         )?;
@@ -658,7 +688,7 @@ impl PyPipeline {
     #[pyo3(signature = (
         prompt=None, *, negative_prompt=None, width=None, height=None, frames=None, seconds=None,
         fps=None, steps=None, guidance=None, guidance_2=None, seed=None, image=None, video=None, strength=None,
-        **params
+        aspect=None, resolution=None, fit=None, **params
     ))]
     #[allow(clippy::too_many_arguments)]
     fn estimate<'py>(
@@ -678,6 +708,9 @@ impl PyPipeline {
         image: Option<&Bound<'_, PyAny>>,
         video: Option<&Bound<'_, PyAny>>,
         strength: Option<&Bound<'_, PyAny>>,
+        aspect: Option<&Bound<'_, PyAny>>,
+        resolution: Option<&Bound<'_, PyAny>>,
+        fit: Option<&Bound<'_, PyAny>>,
         params: Option<&Bound<'_, PyDict>>,
     ) -> PyResult<Bound<'py, PyDict>> {
         // The prompt's text does not change the estimate; None stands for "".
@@ -698,6 +731,9 @@ impl PyPipeline {
                 image,
                 video,
                 strength,
+                aspect,
+                resolution,
+                fit,
             ],
             params,
         )?;

@@ -43,3 +43,42 @@ def test_bad_keywords_raise_invalid_request(pipe, kw, named):
             call("x", **SMALL, **kw)
     with pytest.raises(sora.InvalidRequestError, match=named):
         pipe.generate_to_file("/tmp/sora_params_never.mp4", "x", **SMALL, **kw)
+
+
+def test_aspect_and_resolution_give_the_size(pipe):
+    # Wan 2.1 sizes are multiples of 16: 9:16 at 480p is 480x848 (docs/params.md).
+    est = pipe.estimate("x", aspect="9:16", resolution="480p", frames=1)
+    assert (est["width"], est["height"]) == (480, 848)
+    est = pipe.estimate("x", aspect="16:9", frames=1)  # the default short side, 480
+    assert (est["width"], est["height"]) == (848, 480)
+    clip = pipe.generate("x", aspect="1:1", resolution="480p", frames=1, steps=1, seed=1)
+    assert clip.frames.shape == (1, 480, 480, 3)
+    assert (clip.meta["width"], clip.meta["height"]) == (480, 480)
+    for kw, named in [
+        (dict(aspect="1:1", width=32), "not both"),
+        (dict(aspect="3:2"), "21:9"),
+        (dict(resolution="4k"), "1080p"),
+        (dict(fit="stretch"), "crop or pad"),
+        (dict(aspect=1.5), "aspect"),
+    ]:
+        with pytest.raises(sora.InvalidRequestError, match=named):
+            pipe.generate("x", frames=1, steps=1, **kw)
+
+
+def test_fit_crops_or_pads_a_video_of_another_shape(pipe):
+    # 5 frames of 64x32 (wide) for a 32x32 request.
+    ramp = np.linspace(0, 255, 64).astype(np.uint8)
+    wide = np.ascontiguousarray(np.broadcast_to(ramp[None, None, :, None], (5, 32, 64, 3)))
+    wide[:, :, :, 1] = np.arange(32, dtype=np.uint8)[None, :, None] * 4
+    run = dict(width=32, height=32, steps=2, seed=1, strength=0.6)
+    with pytest.raises(sora.InvalidRequestError, match="64x32 .*32x32.*fit"):
+        pipe.generate("x", video=wide, **run)
+    crop = pipe.generate("x", video=wide, fit="crop", **run).frames
+    by_hand = pipe.generate("x", video=np.ascontiguousarray(wide[:, :, 16:48]), **run).frames
+    assert crop.shape == (5, 32, 32, 3)
+    assert np.array_equal(crop, by_hand), "crop is the centre square"
+    pad = pipe.generate("x", video=wide, fit="pad", **run).frames
+    canvas = np.zeros((5, 64, 64, 3), np.uint8)
+    canvas[:, 16:48] = wide
+    assert np.array_equal(pad, pipe.generate("x", video=canvas, **run).frames), "pad is black bars"
+    assert not np.array_equal(crop, pad)

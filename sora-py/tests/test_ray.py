@@ -83,6 +83,8 @@ def test_requests_are_checked_and_named(tmp_path):
                   "width": 32, "height": 32, "frames": 5, "fps": 16}
     img = rq.check_request({"prompt": "x", "image": "in.png"}, base_dir=tmp_path)
     assert img["image"] == str(tmp_path / "in.png")
+    shaped = rq.check_request({"prompt": "x", "aspect": "9:16", "resolution": "480p", "fit": "crop"})
+    assert shaped == {"prompt": "x", "aspect": "9:16", "resolution": "480p", "fit": "crop"}
     bad = [
         ({"prompt": "x", "sed": 1}, "unknown field(s) sed"),
         ({"seed": 1}, "`prompt`"),
@@ -92,6 +94,7 @@ def test_requests_are_checked_and_named(tmp_path):
         ({"prompt": "x", "guidance": "high"}, "`guidance` must be a finite number"),
         ({"prompt": "x", "mode": "image"}, "needs an `image` path"),
         ({"prompt": "x", "strength": 0.5}, "`strength` applies to `video`"),
+        ({"prompt": "x", "aspect": 1.5}, "`aspect` must be text"),
         ({"prompt": "x", "image": "a.png", "video": "b.mp4"}, "not both"),
         (["x"], "JSON object"),
     ]

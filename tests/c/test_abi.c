@@ -268,6 +268,14 @@ static void test_request_keys(void) {
     EXPECT(sora_request_set(r, "num_frames", "9"), SORA_OK, NULL);
     EXPECT(sora_request_set(r, "frame_rate", "24"), SORA_OK, NULL);
     EXPECT(sora_request_set(r, "audio", "false"), SORA_OK, NULL);
+    /* Sizes and shapes: preset names checked when set (the size is decided at resolve). */
+    EXPECT(sora_request_set(r, "aspect", "9:16"), SORA_OK, NULL);
+    EXPECT(sora_request_set(r, "resolution", "480p"), SORA_OK, NULL);
+    EXPECT(sora_request_set(r, "fit", "crop"), SORA_OK, NULL);
+    EXPECT(sora_request_set_string(r, "fit", "pad"), SORA_OK, NULL);
+    EXPECT(sora_request_set(r, "aspect", "3:2"), INVALID, "21:9");
+    EXPECT(sora_request_set(r, "resolution", "4k"), INVALID, "1080p");
+    EXPECT(sora_request_set(r, "fit", "stretch"), INVALID, "fit");
     EXPECT(sora_request_set(r, "no_such_key", "1"), INVALID, "no_such_key");
     EXPECT(sora_request_set(r, "num_inference_steps", "2.5"), INVALID, "num_inference_steps");
     EXPECT(sora_request_set(r, "guidance_scale", "lots"), INVALID, "guidance_scale");

@@ -399,3 +399,51 @@ fn batched_and_sequential_guidance_agree() {
         "batched vs sequential guidance differ by {max}/255"
     );
 }
+
+/// An image of another shape than the request (64×32 for 32×32): refused
+/// without `fit`, naming both shapes; `fit=crop` gives the frames of the centre
+/// cut out by hand, `fit=pad` those of the image put on black bars by hand
+/// (so neither stretches), and the two differ.
+#[test]
+fn image_of_another_shape_is_cropped_or_padded_never_stretched() {
+    use ndarray::{s, Array3};
+    use sora_core::Fit;
+    let case = fixture("wan_pipeline").join("i2v_21");
+    let pipe = Pipeline::builder()
+        .model(case.join("model"))
+        .watermarks(WatermarkPolicy::Off)
+        .build()
+        .unwrap();
+    let wide = Array3::from_shape_fn((32, 64, 3), |(y, x, c)| {
+        (x * 3 + y * 2 + c * 60).min(255) as u8
+    });
+    let run = |pixels: Array3<u8>, fit: Option<Fit>| {
+        let mut req = Request::image(ImageInput { pixels }, "a kite")
+            .size(32, 32)
+            .frames(5)
+            .steps(2)
+            .seed(3);
+        req.fit = fit;
+        pipe.generate(&req, &mut Progress::none())
+    };
+    let e = run(wide.clone(), None).unwrap_err();
+    let msg = e.to_string();
+    assert!(matches!(e, Error::InvalidRequest(_)), "{msg}");
+    assert!(
+        msg.contains("64x32 (aspect 2.000)") && msg.contains("32x32 (aspect 1.000)"),
+        "{msg}"
+    );
+    assert!(msg.contains("--fit crop"), "{msg}");
+
+    let crop = run(wide.clone(), Some(Fit::Crop)).unwrap();
+    let by_hand = run(wide.slice(s![.., 16..48, ..]).to_owned(), None).unwrap();
+    assert_eq!(crop.frames.shape(), &[5, 32, 32, 3]);
+    assert_eq!(crop.frames, by_hand.frames, "crop is the centre square");
+
+    let pad = run(wide.clone(), Some(Fit::Pad)).unwrap();
+    let mut canvas = Array3::<u8>::zeros((64, 64, 3));
+    canvas.slice_mut(s![16..48, .., ..]).assign(&wide);
+    let by_hand = run(canvas, None).unwrap();
+    assert_eq!(pad.frames, by_hand.frames, "pad is the image on black bars");
+    assert_ne!(crop.frames, pad.frames);
+}

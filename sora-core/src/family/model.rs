@@ -7,6 +7,7 @@ use crate::family::generation::Generation;
 use crate::nn::offload::Offload;
 use crate::nn::tiling::VaeTiling;
 use crate::pipeline::request::{Defaults, Request, Resolved};
+use crate::pipeline::shape::SizeGrid;
 use crate::{Error, Result};
 
 /// Memory options the pipeline builder sets for every family.
@@ -32,6 +33,9 @@ pub trait Rules {
     fn defaults(&self) -> Defaults;
     /// The nearest frame count the family takes (used to turn seconds into frames).
     fn nearest_frames(&self, frames: u32) -> u32;
+    /// The multiples widths and heights must be (an aspect preset or a
+    /// resolution tier maps to the nearest size on this grid).
+    fn size_grid(&self) -> SizeGrid;
     /// Checks sizes, frames and mode against the model; errors name the
     /// nearest valid values. Allocates nothing.
     fn check(&self, req: &Resolved) -> Result<()>;
@@ -49,7 +53,11 @@ pub trait Rules {
 impl dyn Rules + '_ {
     /// `req` with the family's defaults filled in, checked by [`Rules::check`].
     pub fn resolve(&self, req: &Request) -> Result<Resolved> {
-        let r = req.resolve(&self.defaults(), |f| self.nearest_frames(f))?;
+        let r = req.resolve_on(
+            &self.defaults(),
+            |f| self.nearest_frames(f),
+            self.size_grid(),
+        )?;
         self.check(&r)?;
         Ok(r)
     }

@@ -10,6 +10,7 @@ pub mod param_spec;
 pub mod params;
 pub mod progress;
 pub mod request;
+pub mod shape;
 mod sink;
 
 use std::path::{Path, PathBuf};
@@ -26,6 +27,7 @@ pub use progress::{CancelToken, Phase, Progress, StepCallback, StepInfo};
 pub use request::{
     Defaults, ImageInput, InputSource, Mode, Request, Resolved, VideoInput, DEFAULT_STRENGTH,
 };
+pub use shape::{Aspect, Fit, Resolution, SizeGrid};
 pub use sink::FileSink;
 
 pub use crate::io::WriteOptions;

@@ -48,6 +48,27 @@ pub const COMMON_PARAMS: &[ParamSpec] = &[
         help: "frame height in pixels; a size the family cannot take is refused when generating",
     },
     ParamSpec {
+        key: "aspect",
+        aliases: &[],
+        kind: ParamKind::Str,
+        range: ParamRange::ANY,
+        help: "aspect preset 9:16, 1:1, 4:5, 16:9 or 21:9 (width:height), mapped to the nearest size the family takes; instead of width/height",
+    },
+    ParamSpec {
+        key: "resolution",
+        aliases: &[],
+        kind: ParamKind::Str,
+        range: ParamRange::ANY,
+        help: "resolution tier 480p, 720p or 1080p (the short side), mapped to the nearest size the family takes; instead of width/height",
+    },
+    ParamSpec {
+        key: "fit",
+        aliases: &[],
+        kind: ParamKind::Str,
+        range: ParamRange::ANY,
+        help: "how an input image or video of another aspect is made the request's: crop (centre-crop) or pad (black bars); without it such an input is refused",
+    },
+    ParamSpec {
         key: "num_frames",
         aliases: &["frames"],
         kind: ParamKind::Int,
@@ -228,6 +249,25 @@ impl Request {
             "negative_prompt" => {
                 if let ParamValue::Str(s) = v {
                     self.negative_prompt = Some(s);
+                }
+            }
+            "aspect" | "resolution" | "fit" => {
+                let ParamValue::Str(text) = &v else {
+                    return Err(Error::invalid(format!(
+                        "request parameter {} takes a string, got {v}",
+                        spec.shown(given)
+                    )));
+                };
+                let named = |e: Error| match e {
+                    Error::InvalidRequest(m) => {
+                        Error::invalid(format!("request parameter {}: {m}", spec.shown(given)))
+                    }
+                    other => other,
+                };
+                match spec.key {
+                    "aspect" => self.aspect = Some(text.parse().map_err(named)?),
+                    "resolution" => self.resolution = Some(text.parse().map_err(named)?),
+                    _ => self.fit = Some(text.parse().map_err(named)?),
                 }
             }
             "width" => self.width = Some(as_u32(&v)),

@@ -8,6 +8,7 @@ use ndarray::{Array3, Array4};
 
 use super::param_spec::GivenParam;
 use super::param_spec::{ParamSpec, ParamValue};
+use super::shape::{self, Aspect, Fit, Resolution, SizeGrid};
 use crate::{Error, Result};
 
 /// An image to start from (`[H, W, 3]` RGB, u8).
@@ -85,6 +86,18 @@ impl Mode {
         Ok(())
     }
 
+    /// The input's size `(width, height)`: the image's or the clip's frames'
+    /// (`None` for text).
+    pub fn input_size(&self) -> Option<(u32, u32)> {
+        match self {
+            Mode::Text => None,
+            Mode::Image(img) => Some((img.pixels.shape()[1] as u32, img.pixels.shape()[0] as u32)),
+            Mode::Video { clip, .. } | Mode::Extend { clip, .. } => {
+                Some((clip.frames.shape()[2] as u32, clip.frames.shape()[1] as u32))
+            }
+        }
+    }
+
     /// A short name: `text`, `image`, `video`, `extend`.
     pub fn name(&self) -> &'static str {
         match self {
@@ -113,6 +126,14 @@ pub struct Request {
     pub width: Option<u32>,
     /// Height in pixels.
     pub height: Option<u32>,
+    /// A named aspect preset (instead of `width` and `height`; see
+    /// [`shape`](super::shape) for how it maps to a size).
+    pub aspect: Option<Aspect>,
+    /// A resolution tier: the short side (instead of `width` and `height`).
+    pub resolution: Option<Resolution>,
+    /// How an input image or clip of another aspect than the request's is
+    /// made its shape (crop or pad); without it such an input is refused.
+    pub fit: Option<Fit>,
     /// Number of frames (takes precedence over `seconds`).
     pub frames: Option<u32>,
     /// Duration in seconds (frames = seconds · fps, rounded to the family's rule).
@@ -147,6 +168,9 @@ impl Request {
             negative_prompt: None,
             width: None,
             height: None,
+            aspect: None,
+            resolution: None,
+            fit: None,
             frames: None,
             seconds: None,
             fps: None,
@@ -190,6 +214,22 @@ impl Request {
     pub fn size(mut self, width: u32, height: u32) -> Self {
         self.width = Some(width);
         self.height = Some(height);
+        self
+    }
+    /// Sets a named aspect preset (the size comes from it and the
+    /// resolution tier, on the family's grid).
+    pub fn aspect(mut self, aspect: Aspect) -> Self {
+        self.aspect = Some(aspect);
+        self
+    }
+    /// Sets a resolution tier (the short side of the frame).
+    pub fn resolution(mut self, tier: Resolution) -> Self {
+        self.resolution = Some(tier);
+        self
+    }
+    /// Sets how an input of another shape is made the request's (crop or pad).
+    pub fn fit(mut self, fit: Fit) -> Self {
+        self.fit = Some(fit);
         self
     }
     /// Sets the frame count.
@@ -308,7 +348,23 @@ fn fresh_seed() -> u64 {
 impl Request {
     /// Fills unset fields from `d` and checks values that no family accepts.
     /// `frame_rule` maps a wanted frame count to the nearest the family takes.
+    /// An aspect preset or resolution tier maps to a size on a grid of one
+    /// pixel; [`Request::resolve_on`] takes the family's grid.
     pub fn resolve(&self, d: &Defaults, frame_rule: impl Fn(u32) -> u32) -> Result<Resolved> {
+        self.resolve_on(d, frame_rule, SizeGrid::PIXEL)
+    }
+
+    /// [`Request::resolve`] for a family whose sizes lie on `grid`: the size
+    /// comes from `width`/`height`, or from `aspect`/`resolution` mapped to
+    /// the nearest size on the grid ([`shape::size_for`]); an image or clip
+    /// input is then made that shape by `fit` or refused when its aspect
+    /// differs ([`shape::fit_mode`]).
+    pub fn resolve_on(
+        &self,
+        d: &Defaults,
+        frame_rule: impl Fn(u32) -> u32,
+        grid: SizeGrid,
+    ) -> Result<Resolved> {
         if self.prompt.contains('\0') {
             return Err(Error::invalid("the prompt contains a NUL character"));
         }
@@ -357,21 +413,14 @@ impl Request {
                 )));
             }
         }
-        // Video-to-video keeps the source's size unless told otherwise.
-        let (dw, dh) = match &self.mode {
-            Mode::Video { clip, .. } => {
-                (clip.frames.shape()[2] as u32, clip.frames.shape()[1] as u32)
-            }
-            _ => (d.width, d.height),
-        };
-        let width = self.width.unwrap_or(dw);
-        let height = self.height.unwrap_or(dh);
+        let (width, height) = self.resolve_size(d, grid)?;
         if width == 0 || height == 0 {
             return Err(Error::invalid(format!(
                 "size must be positive, got {width}x{height}"
             )));
         }
         self.mode.check()?;
+        let mode = shape::fit_mode(&self.mode, width, height, self.fit)?;
         let params = self.resolve_params(d.params)?;
         Ok(Resolved {
             prompt: self.prompt.clone(),
@@ -388,9 +437,51 @@ impl Request {
             guidance_2: self.guidance_2,
             seed: self.seed.unwrap_or_else(fresh_seed),
             audio: self.audio.unwrap_or(d.audio),
-            mode: self.mode.clone(),
+            mode,
             params,
         })
+    }
+}
+
+impl Request {
+    /// The frame size: `width`/`height` (each defaulting to the source's for
+    /// video-to-video, else to the family's), or `aspect`/`resolution` on
+    /// `grid`: the aspect defaults to the input's (image or clip), else to the
+    /// default size's; the tier to the default size's short side. Giving both
+    /// kinds is [`Error::InvalidRequest`].
+    fn resolve_size(&self, d: &Defaults, grid: SizeGrid) -> Result<(u32, u32)> {
+        // Video-to-video keeps the source's size unless told otherwise.
+        let (dw, dh) = match &self.mode {
+            Mode::Video { .. } => self.mode.input_size().unwrap_or((d.width, d.height)),
+            _ => (d.width, d.height),
+        };
+        if self.aspect.is_none() && self.resolution.is_none() {
+            return Ok((self.width.unwrap_or(dw), self.height.unwrap_or(dh)));
+        }
+        if self.width.is_some() || self.height.is_some() {
+            let named: Vec<String> = [
+                self.width.map(|w| format!("width {w}")),
+                self.height.map(|h| format!("height {h}")),
+                self.aspect.map(|a| format!("aspect {a}")),
+                self.resolution.map(|r| format!("resolution {r}")),
+            ]
+            .into_iter()
+            .flatten()
+            .collect();
+            return Err(Error::invalid(format!(
+                "give the size either as width and height or as aspect and/or resolution, not both (got {})",
+                named.join(", ")
+            )));
+        }
+        let ratio = match self.aspect {
+            Some(a) => (a.width(), a.height()),
+            None => self.mode.input_size().unwrap_or((dw, dh)),
+        };
+        let short = match self.resolution {
+            Some(r) => r.short_side(),
+            None => dw.min(dh),
+        };
+        Ok(shape::size_for(ratio, short, grid))
     }
 }
 
@@ -436,6 +527,95 @@ mod tests {
             .resolve(&d(), |f| (f - 1) / 4 * 4 + 1)
             .unwrap();
         assert_eq!(r.frames, 29);
+    }
+
+    const GRID16: SizeGrid = SizeGrid {
+        width: 16,
+        height: 16,
+    };
+
+    #[test]
+    fn aspect_and_resolution_give_the_size_on_the_grid() {
+        let size = |r: Request| {
+            let r = r.resolve_on(&d(), |f| f, GRID16).unwrap();
+            (r.width, r.height)
+        };
+        let t = || Request::text("x");
+        assert_eq!(
+            size(
+                t().aspect("9:16".parse().unwrap())
+                    .resolution(Resolution::P480)
+            ),
+            (480, 848)
+        );
+        // Only the aspect: the default size's short side (480).
+        assert_eq!(size(t().aspect("1:1".parse().unwrap())), (480, 480));
+        // Only the tier: the default size's aspect (832:480).
+        assert_eq!(size(t().resolution(Resolution::P720)), (1248, 720));
+        // Only the tier with an image: the image's aspect.
+        let img = ImageInput {
+            pixels: ndarray::Array3::zeros((300, 400, 3)),
+        };
+        assert_eq!(
+            size(Request::image(img, "x").resolution(Resolution::P480)),
+            (640, 480)
+        );
+        // Video-to-video, only the aspect: the source's short side.
+        let clip = VideoInput {
+            frames: Array4::zeros((2, 64, 64, 3)),
+            fps: 16.0,
+        };
+        assert_eq!(
+            size(
+                Request::video(clip, "x", 0.5)
+                    .aspect("16:9".parse().unwrap())
+                    .fit(Fit::Crop)
+            ),
+            (112, 64)
+        );
+        // Without a preset or tier, the plain size is untouched by the grid.
+        assert_eq!(size(t().size(40, 24)), (40, 24));
+    }
+
+    #[test]
+    fn a_size_given_both_ways_is_refused() {
+        for req in [
+            Request::text("x")
+                .size(64, 64)
+                .aspect("1:1".parse().unwrap()),
+            Request::text("x").resolution(Resolution::P480).frames(5),
+        ] {
+            let mut req = req;
+            req.width = req.width.or(Some(32));
+            let e = req.resolve_on(&d(), |f| f, GRID16).unwrap_err();
+            assert!(matches!(e, Error::InvalidRequest(_)), "{e}");
+            assert!(e.to_string().contains("not both"), "{e}");
+        }
+    }
+
+    #[test]
+    fn an_input_of_another_shape_needs_fit() {
+        let img = || ImageInput {
+            pixels: ndarray::Array3::from_elem((32, 64, 3), 9),
+        };
+        let e = Request::image(img(), "x")
+            .size(32, 32)
+            .resolve(&d(), |f| f)
+            .unwrap_err();
+        assert!(matches!(e, Error::InvalidRequest(_)));
+        assert!(e.to_string().contains("fit"), "{e}");
+        let r = Request::image(img(), "x")
+            .size(32, 32)
+            .fit(Fit::Crop)
+            .resolve(&d(), |f| f)
+            .unwrap();
+        assert!(matches!(&r.mode, Mode::Image(i) if i.pixels.shape() == [32, 32, 3]));
+        // The same aspect: the pixels reach the family unchanged.
+        let same = Request::image(img(), "x")
+            .size(128, 64)
+            .resolve(&d(), |f| f)
+            .unwrap();
+        assert!(matches!(&same.mode, Mode::Image(i) if i.pixels == img().pixels));
     }
 
     #[test]

@@ -189,10 +189,19 @@ class Pipeline:
         image: _Image | None = None,
         video: _Video | None = None,
         strength: float | None = None,
+        aspect: str | None = None,
+        resolution: str | None = None,
+        fit: str | None = None,
         on_step: _OnStep | None = None,
         **params: _Param,
     ) -> Clip:
         """Generates a clip; None values take the family's defaults.
+
+        `aspect` ("9:16", "1:1", "4:5", "16:9", "21:9") and `resolution`
+        ("480p", "720p", "1080p") give the size instead of `width`/`height`,
+        mapped to the nearest size the model takes (docs/params.md); `fit`
+        ("crop" or "pad") makes an `image`/`video` of another aspect the
+        request's shape; without it such an input raises `InvalidRequestError`.
 
         Other keyword arguments are request parameters named as diffusers'
         pipeline keywords (`guidance_scale=3.5`, `num_inference_steps=30`,
@@ -217,6 +226,9 @@ class Pipeline:
         image: _Image | None = None,
         video: _Video | None = None,
         strength: float | None = None,
+        aspect: str | None = None,
+        resolution: str | None = None,
+        fit: str | None = None,
         on_step: _OnStep | None = None,
         overwrite: bool = False,
         **params: _Param,
@@ -244,6 +256,9 @@ class Pipeline:
         image: _Image | None = None,
         video: _Video | None = None,
         strength: float | None = None,
+        aspect: str | None = None,
+        resolution: str | None = None,
+        fit: str | None = None,
         **params: _Param,
     ) -> dict[str, Any]:
         """The memory the request needs from here on (loaded weights counted as

@@ -78,6 +78,10 @@ impl Rules for Ltx2Rules {
         self.size_rule().nearest_frames(frames)
     }
 
+    fn size_grid(&self) -> crate::pipeline::shape::SizeGrid {
+        self.size_rule().grid()
+    }
+
     fn check(&self, req: &Resolved) -> Result<()> {
         self.size_rule().check(req.width, req.height, req.frames)?;
         if !req.audio {
@@ -134,5 +138,31 @@ mod tests {
         let mut small = rules();
         small.geometry.spatial = 16;
         assert_eq!(small.size_rule().spatial, 32);
+    }
+
+    /// Aspect presets and tiers land on LTX-2's grid of 32 (the table of
+    /// docs/params.md is checked in `pipeline::shape`), every one valid.
+    #[test]
+    fn presets_and_tiers_map_to_valid_sizes() {
+        use crate::pipeline::request::Request;
+        use crate::pipeline::shape::{Aspect, Resolution};
+        let r = rules();
+        assert_eq!((r.size_grid().width, r.size_grid().height), (32, 32));
+        for tier in Resolution::ALL {
+            for aspect in Aspect::PRESETS {
+                let q = Request::text("x")
+                    .aspect(aspect)
+                    .resolution(tier)
+                    .resolve_on(&ltx2_defaults(), |f| r.nearest_frames(f), r.size_grid())
+                    .unwrap();
+                r.size_rule().check(q.width, q.height, q.frames).unwrap();
+            }
+        }
+        let q = Request::text("x")
+            .aspect("9:16".parse().unwrap())
+            .resolution(Resolution::P480)
+            .resolve_on(&ltx2_defaults(), |f| f, r.size_grid())
+            .unwrap();
+        assert_eq!((q.width, q.height), (480, 864));
     }
 }

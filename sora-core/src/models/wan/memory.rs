@@ -925,7 +925,7 @@ pub fn estimate_folder(
 ) -> Result<MemoryEstimate> {
     let spec = WanSpec::from_folder(folder)?;
     let rule = spec.rule();
-    let r = req.resolve(&wan_defaults(), |f| rule.nearest_frames(f))?;
+    let r = req.resolve_on(&wan_defaults(), |f| rule.nearest_frames(f), rule.grid())?;
     rule.check(r.width, r.height, r.frames)?;
     spec.estimate(&r, opts, Residency::fresh())
 }

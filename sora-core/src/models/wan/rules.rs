@@ -11,6 +11,7 @@ use super::limits::PositionLimits;
 pub use super::size::SizeRule;
 use crate::family::Rules;
 use crate::pipeline::request::{Defaults, Mode, Resolved};
+use crate::pipeline::shape::SizeGrid;
 use crate::sampler;
 use crate::{Error, Result};
 
@@ -63,6 +64,10 @@ impl Rules for WanRules {
 
     fn nearest_frames(&self, frames: u32) -> u32 {
         self.size.nearest_frames(frames)
+    }
+
+    fn size_grid(&self) -> SizeGrid {
+        self.size.grid()
     }
 
     fn check(&self, req: &Resolved) -> Result<()> {
@@ -146,6 +151,72 @@ mod tests {
         assert_eq!(WAN21.nearest_frames(80), 81);
         assert_eq!(WAN21.nearest_frames(1), 1);
         assert_eq!(WAN21.nearest_frames(32), 33);
+    }
+
+    /// Every aspect preset at every tier, on Wan 2.1's grid (16) and Wan 2.2
+    /// TI2V's (VAE 16 × patch 2 = 32): the sizes of docs/params.md, all valid.
+    #[test]
+    fn presets_and_tiers_map_to_valid_sizes() {
+        use crate::pipeline::request::Request;
+        use crate::pipeline::shape::{Aspect, Resolution};
+        const WAN22: SizeRule = SizeRule {
+            spatial: 16,
+            temporal: 4,
+            patch_h: 2,
+            patch_w: 2,
+        };
+        // [rule][tier][aspect as in Aspect::PRESETS: 9:16, 1:1, 4:5, 16:9, 21:9]
+        let want: [[[(u32, u32); 5]; 3]; 2] = [
+            [
+                [(480, 848), (480, 480), (480, 592), (848, 480), (1120, 480)],
+                [
+                    (720, 1280),
+                    (720, 720),
+                    (720, 896),
+                    (1280, 720),
+                    (1680, 720),
+                ],
+                [
+                    (1072, 1920),
+                    (1072, 1072),
+                    (1072, 1344),
+                    (1920, 1072),
+                    (2512, 1072),
+                ],
+            ],
+            [
+                [(480, 864), (480, 480), (480, 608), (864, 480), (1120, 480)],
+                [
+                    (704, 1280),
+                    (704, 704),
+                    (704, 896),
+                    (1280, 704),
+                    (1664, 704),
+                ],
+                [
+                    (1088, 1920),
+                    (1088, 1088),
+                    (1088, 1344),
+                    (1920, 1088),
+                    (2528, 1088),
+                ],
+            ],
+        ];
+        for (rule, want) in [WAN21, WAN22].iter().zip(want) {
+            for (tier, want) in Resolution::ALL.iter().zip(want) {
+                for (aspect, want) in Aspect::PRESETS.iter().zip(want) {
+                    let r = Request::text("x")
+                        .aspect(*aspect)
+                        .resolution(*tier)
+                        .resolve_on(&wan_defaults(), |f| rule.nearest_frames(f), rule.grid())
+                        .unwrap();
+                    assert_eq!((r.width, r.height), want, "{aspect} {tier} {rule:?}");
+                    rule.check(r.width, r.height, r.frames).unwrap();
+                }
+            }
+        }
+        assert_eq!(WAN21.grid().width, 16);
+        assert_eq!(WAN22.grid().height, 32);
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! patch size), frame counts `1 + k × temporal factor`; errors name the
 //! nearest valid values (valid themselves: never 0, never beyond a given maximum).
 
+use crate::pipeline::shape::SizeGrid;
 use crate::{Error, Result};
 
 /// The size rule of one Wan folder.
@@ -35,6 +36,14 @@ fn around(v: u32, m: u32, max: Option<u64>) -> String {
 }
 
 impl SizeRule {
+    /// The multiples widths and heights must be: VAE factor × patch.
+    pub fn grid(&self) -> SizeGrid {
+        SizeGrid {
+            width: (self.spatial * self.patch_w).max(1),
+            height: (self.spatial * self.patch_h).max(1),
+        }
+    }
+
     /// The frame count of the form `1 + k·temporal` nearest to `frames` (at least 1).
     pub fn nearest_frames(&self, frames: u32) -> u32 {
         let t = u64::from(self.temporal.max(1));

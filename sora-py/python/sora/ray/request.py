@@ -29,6 +29,8 @@ _INTS = ("width", "height", "frames", "fps", "steps", "seed")
 _NUMBERS = ("seconds", "guidance", "guidance_2", "strength")
 #: Text fields of a request.
 _TEXTS = ("prompt", "negative_prompt")
+#: Size and shape fields (text, checked by the core: `16:9`, `720p`, `crop`).
+_SHAPES = ("aspect", "resolution", "fit")
 #: Input paths by mode.
 _INPUTS = ("image", "video")
 
@@ -92,8 +94,8 @@ def check_request(
 
     `request` is a JSON object: `prompt` (required), `negative_prompt`,
     `width`, `height`, `frames`, `seconds`, `fps`, `steps`, `guidance`,
-    `guidance_2`, `seed`, `mode` (`text`, `image`, `video`), `image` / `video`
-    (paths) and `strength`. `null` is the same as absent (the family's
+    `guidance_2`, `seed`, `aspect`, `resolution`, `fit`, `mode` (`text`,
+    `image`, `video`), `image` / `video` (paths) and `strength`. `null` is the same as absent (the family's
     default). The metadata fields in `RECORD_ONLY` are ignored; any other
     field, a wrong type or a mode that disagrees with the inputs raises
     `sora.InvalidRequestError` (prefixed by `where`, e.g. "line 3: ").
@@ -102,7 +104,7 @@ def check_request(
     """
     if not isinstance(request, Mapping):
         raise _invalid(where, f"a request must be a JSON object, got {type(request).__name__}")
-    known = set(_INTS) | set(_NUMBERS) | set(_TEXTS) | set(_INPUTS) | {"mode"} | RECORD_ONLY
+    known = set(_INTS) | set(_NUMBERS) | set(_TEXTS) | set(_SHAPES) | set(_INPUTS) | {"mode"} | RECORD_ONLY
     unknown = sorted(str(k) for k in request if k not in known)
     if unknown:
         takes = ", ".join(sorted(known - RECORD_ONLY))
@@ -117,6 +119,13 @@ def check_request(
         if not isinstance(negative, str):
             raise _invalid(where, f"`negative_prompt` must be text, got {type(negative).__name__}")
         out["negative_prompt"] = negative
+    for key in _SHAPES:
+        v = request.get(key)
+        if v is None:
+            continue
+        if not isinstance(v, str):
+            raise _invalid(where, f"`{key}` must be text, got {v!r}")
+        out[key] = v
     for key in _INTS:
         v = request.get(key)
         if v is None:
