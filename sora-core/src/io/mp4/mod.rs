@@ -22,8 +22,8 @@ pub use h264::recompress_image;
 
 use super::atomic::Staged;
 use super::wav::check_audio;
-use crate::safety::credentials::{self, ClipCredentials, MediaFormat};
 use super::MediaClip;
+use crate::safety::credentials::{self, ClipCredentials, MediaFormat};
 use crate::{Error, Result};
 
 /// Sample rate of the filler silence written when a clip has no audio.
