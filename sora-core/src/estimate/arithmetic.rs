@@ -241,6 +241,41 @@ impl WeightTally {
     }
 }
 
+/// Each named component's resident bytes in one dtype, in the order of the
+/// tallies they come from (what a family's estimate lists as weights).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResidentWeights(Vec<(String, u64)>);
+
+impl ResidentWeights {
+    /// The resident bytes in `dtype` of every `(name, tally)`.
+    pub fn of(tallies: &[(String, WeightTally)], dtype: Dtype) -> Self {
+        Self(
+            tallies
+                .iter()
+                .map(|(n, t)| (n.clone(), t.resident_bytes(dtype)))
+                .collect(),
+        )
+    }
+
+    /// The bytes of the component `name` (0 for a component the folder lacks).
+    pub fn get(&self, name: &str) -> u64 {
+        self.0
+            .iter()
+            .find(|(n, _)| n == name)
+            .map_or(0, |(_, b)| *b)
+    }
+
+    /// Every `(name, bytes)`, in order.
+    pub fn iter(&self) -> impl Iterator<Item = &(String, u64)> {
+        self.0.iter()
+    }
+
+    /// The list as [`assemble`] takes it.
+    pub fn to_vec(&self) -> Vec<(String, u64)> {
+        self.0.clone()
+    }
+}
+
 /// The shape of one diffusion-transformer forward (DiT blocks: modulated
 /// self-attention, cross-attention, GELU feed-forward).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

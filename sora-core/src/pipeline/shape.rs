@@ -16,7 +16,6 @@ use std::str::FromStr;
 
 use ndarray::{s, Array3, Array4, ArrayView3, Axis};
 
-use super::request::{ImageInput, Mode, VideoInput};
 use crate::{Error, Result};
 
 /// Largest relative difference between an input's aspect and the request's
@@ -234,7 +233,7 @@ pub fn aspect_difference(a: (usize, usize), b: (usize, usize)) -> f64 {
 }
 
 /// `640x480 (aspect 1.333)`.
-fn shown(w: usize, h: usize) -> String {
+pub(crate) fn shown(w: usize, h: usize) -> String {
     format!("{w}x{h} (aspect {:.3})", w as f64 / h.max(1) as f64)
 }
 
@@ -302,72 +301,6 @@ pub fn fit_frames(frames: &Array4<u8>, rw: u32, rh: u32, fit: Fit) -> Result<Arr
         dst.assign(&fit_image(src, rw, rh, fit)?);
     }
     Ok(out)
-}
-
-/// The request's input made the shape of `width × height`: an input of the
-/// same aspect (within [`ASPECT_TOLERANCE`]) and no `fit` is kept as it is (the
-/// family resizes it, as diffusers does); with `fit` the input is cropped or
-/// padded to the exact aspect (at its own scale); an input of another aspect
-/// without `fit` is [`Error::InvalidRequest`] naming both aspects and the
-/// option. A `fit` without an image or clip input is refused too.
-pub fn fit_mode(mode: &Mode, width: u32, height: u32, fit: Option<Fit>) -> Result<Mode> {
-    let (iw, ih, what) = match mode {
-        Mode::Text => {
-            if let Some(f) = fit {
-                return Err(Error::invalid(format!(
-                    "fit={f} applies to an image or video input; this request is text-to-video"
-                )));
-            }
-            return Ok(Mode::Text);
-        }
-        Mode::Image(img) => (img.pixels.shape()[1], img.pixels.shape()[0], "image"),
-        Mode::Video { clip, .. } | Mode::Extend { clip, .. } => {
-            (clip.frames.shape()[2], clip.frames.shape()[1], "video")
-        }
-    };
-    let (w, h) = (width as usize, height as usize);
-    if iw == 0 || ih == 0 {
-        return Err(Error::invalid(format!(
-            "the input {what} is empty ({iw}x{ih})"
-        )));
-    }
-    let exact = iw * h == ih * w;
-    let fit = match fit {
-        None if aspect_difference((iw, ih), (w, h)) <= ASPECT_TOLERANCE => return Ok(mode.clone()),
-        None => {
-            return Err(Error::invalid(format!(
-                "the input {what} is {} but the request is {}: its shape differs by more than {:.0} %, \
-                 and sora does not stretch it. Set fit to `crop` (centre-crop the input to the request's \
-                 aspect; `--fit crop`, Python fit=\"crop\", C key \"fit\") or `pad` (black bars), or ask \
-                 for a size of the input's aspect (e.g. only a resolution tier, which keeps it)",
-                shown(iw, ih),
-                shown(w, h),
-                ASPECT_TOLERANCE * 100.0
-            )))
-        }
-        Some(_) if exact => return Ok(mode.clone()),
-        Some(f) => f,
-    };
-    Ok(match mode {
-        Mode::Image(img) => Mode::Image(ImageInput {
-            pixels: fit_image(img.pixels.view(), width, height, fit)?,
-        }),
-        Mode::Video { clip, strength } => Mode::Video {
-            clip: VideoInput {
-                frames: fit_frames(&clip.frames, width, height, fit)?,
-                fps: clip.fps,
-            },
-            strength: *strength,
-        },
-        Mode::Extend { clip, seconds } => Mode::Extend {
-            clip: VideoInput {
-                frames: fit_frames(&clip.frames, width, height, fit)?,
-                fps: clip.fps,
-            },
-            seconds: *seconds,
-        },
-        Mode::Text => Mode::Text,
-    })
 }
 
 #[cfg(test)]
@@ -490,60 +423,5 @@ mod tests {
         assert_eq!(p.shape(), &[8, 16, 3]);
         assert_eq!(p.slice(s![.., 6..10, ..]), tall);
         assert!(p.slice(s![.., 0..6, ..]).iter().all(|&v| v == 0));
-    }
-
-    #[test]
-    fn fit_mode_refuses_other_shapes_and_keeps_same_ones() {
-        let img = |w: usize, h: usize| {
-            Mode::Image(ImageInput {
-                pixels: Array3::from_elem((h, w, 3), 7),
-            })
-        };
-        // Same aspect: kept as is (the family resizes it).
-        let m = fit_mode(&img(64, 36), 848, 480, None).unwrap();
-        assert!(matches!(m, Mode::Image(i) if i.pixels.shape() == [36, 64, 3]));
-        // 16:9 into Wan 2.2's 1280×704 (2.3 % off): no fit needed.
-        assert!(fit_mode(&img(1920, 1080), 1280, 704, None).is_ok());
-        // 4:3 into 16:9: refused, naming both shapes and the option.
-        let e = fit_mode(&img(640, 480), 848, 480, None).unwrap_err();
-        assert!(matches!(e, Error::InvalidRequest(_)));
-        let e = e.to_string();
-        assert!(
-            e.contains("640x480 (aspect 1.333)") && e.contains("848x480 (aspect 1.767)"),
-            "{e}"
-        );
-        assert!(e.contains("--fit crop") && e.contains("pad"), "{e}");
-        // With fit: the input takes the request's aspect at its own scale.
-        let Mode::Image(c) = fit_mode(&img(640, 480), 848, 480, Some(Fit::Crop)).unwrap() else {
-            panic!()
-        };
-        assert_eq!(c.pixels.shape(), &[362, 640, 3]);
-        let Mode::Image(p) = fit_mode(&img(640, 480), 848, 480, Some(Fit::Pad)).unwrap() else {
-            panic!()
-        };
-        assert_eq!(p.pixels.shape(), &[480, 848, 3]);
-        // Exactly the same aspect with a fit: untouched.
-        let Mode::Image(same) = fit_mode(&img(32, 32), 64, 64, Some(Fit::Pad)).unwrap() else {
-            panic!()
-        };
-        assert_eq!(same.pixels.shape(), &[32, 32, 3]);
-        // A clip: every frame the same way.
-        let clip = Mode::Video {
-            clip: VideoInput {
-                frames: Array4::from_elem((3, 48, 64, 3), 9),
-                fps: 16.0,
-            },
-            strength: 0.5,
-        };
-        assert!(fit_mode(&clip, 32, 32, None).is_err());
-        let Mode::Video { clip, strength } = fit_mode(&clip, 32, 32, Some(Fit::Crop)).unwrap()
-        else {
-            panic!()
-        };
-        assert_eq!(clip.frames.shape(), &[3, 48, 48, 3]);
-        assert_eq!(strength, 0.5);
-        // Text with a fit: refused.
-        let e = fit_mode(&Mode::Text, 32, 32, Some(Fit::Crop)).unwrap_err();
-        assert!(e.to_string().contains("image or video input"), "{e}");
     }
 }

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use super::keyed::{hmac, DEFAULT_KEY};
 use super::payload::{Payload, FLAG_AUDIO, FLAG_VISIBLE};
 use super::{audio_mark, video_mark, visible};
-use crate::pipeline::Resolved;
+use crate::pipeline::request::Resolved;
 use crate::Result;
 
 /// Whether a pipeline marks its clips.
@@ -173,7 +173,7 @@ mod tests {
     use ndarray::{s, Array2};
 
     use super::*;
-    use crate::pipeline::Mode;
+    use crate::pipeline::request::Mode;
 
     fn resolved(audio: bool) -> Resolved {
         Resolved {

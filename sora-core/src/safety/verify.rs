@@ -7,51 +7,11 @@ use std::path::Path;
 
 use serde::Serialize;
 
+pub use super::credentials::{Credentials, SignerInfo};
 use super::payload::Detection;
 use super::{audio_mark, credentials, video_mark};
 use crate::io;
 use crate::Result;
-
-/// Who signed a manifest.
-#[derive(Debug, Clone, Default, Serialize, PartialEq)]
-pub struct SignerInfo {
-    /// The signing certificate's subject (`CN=…, O=…`).
-    pub subject: String,
-    /// The signing certificate's issuer.
-    pub issuer: String,
-    /// The signature algorithm (`Es256`, …), when known.
-    pub alg: Option<String>,
-    /// The signing time from a time-stamp authority (`null`: sora signs
-    /// without one, as it never reaches the network).
-    pub time: Option<String>,
-}
-
-/// Content credentials found in a file.
-#[derive(Debug, Clone, Default, Serialize, PartialEq)]
-pub struct Credentials {
-    /// A manifest is embedded.
-    pub present: bool,
-    /// It verified: the signature, and the hash binding it to the file's
-    /// bytes (one byte changed makes it invalid).
-    pub valid: bool,
-    /// The claims it makes, one line each (the creation action and its
-    /// digital source type, the model and settings, the watermarks, consent
-    /// hashes).
-    pub claims: Vec<String>,
-    /// The signing certificate chains to a trust anchor the verifier was
-    /// given (sora's local identity never does; see `docs/safety.md`).
-    pub trusted: bool,
-    /// Who signed (`null` without a manifest).
-    pub signer: Option<SignerInfo>,
-    /// C2PA validation failure codes, e.g. `signingCredential.untrusted`
-    /// (valid, not trusted) or `assertion.bmffHash.mismatch` (the file was
-    /// changed after signing).
-    pub issues: Vec<String>,
-    /// sora's `org.sora.generation` assertion as signed (`null` when absent).
-    pub generation: Option<serde_json::Value>,
-    /// SHA-256 hashes of the consent records the generation used.
-    pub consents: Vec<String>,
-}
 
 /// What `sora verify` reports (its `--json` object).
 #[derive(Debug, Clone, Serialize, PartialEq)]

@@ -185,19 +185,7 @@ impl H264Encoder {
             .background_detection(false)
             .vui(VuiConfig::bt601())
             .num_threads(1);
-        let mut encoder =
-            Encoder::with_api_config(OpenH264API::from_source(), config).map_err(enc_err)?;
-        // OpenH264 logs warnings to stderr while it initialises (on the first
-        // frame), before the crate quiets it: quiet it now.
-        let mut quiet: i32 = openh264_sys2::WELS_LOG_QUIET;
-        // SAFETY: the trace level may be set before initialisation; the library
-        // reads one int through the pointer during the call.
-        unsafe {
-            encoder.raw_api().set_option(
-                openh264_sys2::ENCODER_OPTION_TRACE_LEVEL,
-                std::ptr::addr_of_mut!(quiet).cast(),
-            );
-        }
+        let encoder = quiet_encoder(config).map_err(enc_err)?;
         Ok(Self {
             encoder,
             path: path.to_path_buf(),
@@ -466,16 +454,7 @@ pub fn recompress_image(image: ArrayView3<u8>, qp: u32) -> Result<Array3<u8>> {
         .adaptive_quantization(false)
         .vui(VuiConfig::bt601())
         .num_threads(1);
-    let mut encoder =
-        Encoder::with_api_config(OpenH264API::from_source(), config).map_err(enc_err)?;
-    let mut quiet: i32 = openh264_sys2::WELS_LOG_QUIET;
-    // SAFETY: as in `H264Encoder::new`: one int read through the pointer during the call.
-    unsafe {
-        encoder.raw_api().set_option(
-            openh264_sys2::ENCODER_OPTION_TRACE_LEVEL,
-            std::ptr::addr_of_mut!(quiet).cast(),
-        );
-    }
+    let mut encoder = quiet_encoder(config).map_err(enc_err)?;
     let yuv = YUVBuffer::from_vec(rgb_to_i420(crop), w, h);
     let stream = encoder
         .encode_at(&yuv, Timestamp::from_millis(0))
@@ -507,6 +486,23 @@ pub fn recompress_image(image: ArrayView3<u8>, qp: u32) -> Result<Array3<u8>> {
     }
     Array3::from_shape_vec((h, w, 3), col.frames)
         .map_err(|e| Error::media(path, format!("decoded picture buffer: {e}")))
+}
+
+/// An OpenH264 encoder for `config`, its logging quieted first: the library
+/// logs warnings to stderr while it initialises (on the first frame), before
+/// the crate would quiet it.
+fn quiet_encoder(config: EncoderConfig) -> std::result::Result<Encoder, openh264::Error> {
+    let mut encoder = Encoder::with_api_config(OpenH264API::from_source(), config)?;
+    let mut quiet: i32 = openh264_sys2::WELS_LOG_QUIET;
+    // SAFETY: the trace level may be set before initialisation; the library
+    // reads one int through the pointer during the call.
+    unsafe {
+        encoder.raw_api().set_option(
+            openh264_sys2::ENCODER_OPTION_TRACE_LEVEL,
+            std::ptr::addr_of_mut!(quiet).cast(),
+        );
+    }
+    Ok(encoder)
 }
 
 #[cfg(test)]

@@ -35,7 +35,8 @@ use super::transformer::Ltx2TransformerConfig;
 use super::video_vae::{FrameTiling, Ltx2VideoVaeConfig};
 use crate::estimate::{
     assemble, check_config_ints, decoder_step_bytes, elem_bytes, output_bytes, Class, ConvStep,
-    EstimateHeader, EstimateOptions, Keep, MemoryEstimate, PhasePlan, WeightTally, MAX_CONFIG_INT,
+    EstimateHeader, EstimateOptions, Keep, MemoryEstimate, PhasePlan, ResidentWeights, WeightTally,
+    MAX_CONFIG_INT,
 };
 use crate::family::Rules;
 use crate::nn::tiling::TileGrid;
@@ -444,23 +445,13 @@ impl Ltx2Spec {
         let output = output_bytes(frames, height, width);
 
         // Weights.
-        let weights: Vec<(String, u64)> = self
-            .tallies
-            .iter()
-            .map(|(n, t)| (n.clone(), t.resident_bytes(dtype)))
-            .collect();
-        let weight_of = |name: &str| -> u64 {
-            weights
-                .iter()
-                .find(|(n, _)| n == name)
-                .map(|(_, b)| *b)
-                .unwrap_or(0)
-        };
+        let weights = ResidentWeights::of(&self.tallies, dtype);
+        let weight_of = |name: &str| weights.get(name);
         let offloaded = opts.offload.is_on();
         let sequential = opts.offload == Offload::Sequential;
         let text_after = !opts.offload_text_encoder;
         let add_resident = |p: &mut PhasePlan, with_text: bool| {
-            for (n, b) in &weights {
+            for (n, b) in weights.iter() {
                 if n != "text_encoder" || with_text {
                     p.add(format!("weights: {n}"), *b, Class::Weights);
                 }
@@ -616,7 +607,7 @@ impl Ltx2Spec {
                 vae_tiles,
             },
             opts,
-            weights.clone(),
+            weights.to_vec(),
             activations,
             output,
             phases,

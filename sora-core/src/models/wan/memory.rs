@@ -9,7 +9,7 @@ use crate::estimate::{
     assemble, check_config_ints, decoder_bytes, decoder_step_bytes, elem_bytes,
     encoder_forward_bytes, feature_cache_bytes, output_bytes, transformer_forward_bytes, Class,
     ConvStep, EncoderShape, EstimateHeader, EstimateOptions, Keep, MemoryEstimate, PhasePlan,
-    TransformerShape, WeightTally,
+    ResidentWeights, TransformerShape, WeightTally,
 };
 use crate::models::clip::ClipVisionConfig;
 use crate::pipeline::request::{Mode, Request, Resolved};
@@ -285,18 +285,8 @@ impl WanSpec {
         let cfg = req.guidance > 1.0;
         let batch = if cfg && opts.batch_guidance { 2 } else { 1 };
 
-        let weights: Vec<(String, u64)> = self
-            .tallies
-            .iter()
-            .map(|(n, t)| (n.clone(), t.resident_bytes(dtype)))
-            .collect();
-        let weight_of = |name: &str| -> u64 {
-            weights
-                .iter()
-                .find(|(n, _)| n == name)
-                .map(|(_, b)| *b)
-                .unwrap_or(0)
-        };
+        let weights = ResidentWeights::of(&self.tallies, dtype);
+        let weight_of = |name: &str| weights.get(name);
 
         // Text: UMT5 over the padded prompt, one prompt at a time.
         let t = &self.text;
@@ -586,7 +576,7 @@ impl WanSpec {
                 vae_tiles,
             },
             opts,
-            weights.clone(),
+            weights.to_vec(),
             activations,
             output,
             phases,
