@@ -92,7 +92,10 @@ pub fn same_outside_manifest(a: &Path, b: &Path) -> bool {
     match (manifest_span(&x), manifest_span(&y)) {
         (None, None) => x == y,
         (Some(sx), Some(sy)) => {
-            sx == sy && x.len() == y.len() && x[..sx.0] == y[..sx.0] && x[sx.0 + sx.1..] == y[sx.0 + sx.1..]
+            sx == sy
+                && x.len() == y.len()
+                && x[..sx.0] == y[..sx.0]
+                && x[sx.0 + sx.1..] == y[sx.0 + sx.1..]
         }
         _ => false,
     }

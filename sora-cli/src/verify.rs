@@ -63,7 +63,9 @@ fn describe_credentials(c: &safety::Credentials) -> Vec<String> {
     let verdict = match (c.valid, c.trusted) {
         (true, true) => "present, valid, trusted",
         (true, false) => "present, valid (signature and file binding check), not trusted",
-        (false, _) => "present, NOT VALID (the file changed after signing, or the manifest is broken)",
+        (false, _) => {
+            "present, NOT VALID (the file changed after signing, or the manifest is broken)"
+        }
     };
     let mut lines = vec![format!("credentials: {verdict}")];
     if let Some(s) = &c.signer {

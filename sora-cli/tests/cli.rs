@@ -823,8 +823,25 @@ fn verify_reads_the_marks_and_the_visible_flag_reaches_the_pipeline() {
     for (name, extra) in [("signed.mp4", None), ("unsigned.mp4", Some("off"))] {
         let out = format!("{ds}/{name}");
         let mut a = vec![
-            "generate", "--model", ms, "--prompt", PROMPT, "--width", "128", "--height", "96",
-            "--frames", "9", "--steps", "1", "--seed", "3", "--out", &out, "--quiet", "--json",
+            "generate",
+            "--model",
+            ms,
+            "--prompt",
+            PROMPT,
+            "--width",
+            "128",
+            "--height",
+            "96",
+            "--frames",
+            "9",
+            "--steps",
+            "1",
+            "--seed",
+            "3",
+            "--out",
+            &out,
+            "--quiet",
+            "--json",
             "--no-visible-watermark",
         ];
         if let Some(c) = extra {
@@ -858,10 +875,22 @@ fn verify_reads_the_marks_and_the_visible_flag_reaches_the_pipeline() {
     }
     // A signing key without its certificate: a usage error (2).
     let o = sora(&[
-        "generate", "--model", ms, "--prompt", PROMPT, "--out", &format!("{ds}/x.mp4"),
-        "--sign-key", "/nonexistent/key.pem",
+        "generate",
+        "--model",
+        ms,
+        "--prompt",
+        PROMPT,
+        "--out",
+        &format!("{ds}/x.mp4"),
+        "--sign-key",
+        "/nonexistent/key.pem",
     ]);
-    assert_eq!(o.status.code(), Some(2), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(
+        o.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
     // A missing file is an error (1), not a report.
     let o = sora(&["verify", &format!("{ds}/missing.mp4")]);
     assert_eq!(o.status.code(), Some(1));

@@ -276,8 +276,8 @@ fn verify_json_reads_a_marked_clip_and_refuses_bad_paths() {
     // A signed MP4: the credentials are there and valid (not trusted).
     let mp4 = std::env::temp_dir().join(format!("sora-ffi-verify-{}.mp4", std::process::id()));
     sora_core::io::write_mp4(&mp4, frames.view(), 16.0, None).unwrap();
-    let id = sora_core::safety::SigningIdentity::generate("ffi test", "ffi test CA", "sora", 1)
-        .unwrap();
+    let id =
+        sora_core::safety::SigningIdentity::generate("ffi test", "ffi test CA", "sora", 1).unwrap();
     let manifest = sora_core::safety::credentials::ManifestInputs {
         generation: sora_core::safety::credentials::GenerationAssertion {
             generator: "sora".into(),
@@ -312,7 +312,10 @@ fn verify_json_reads_a_marked_clip_and_refuses_bad_paths() {
     let path = c(mp4.to_str().unwrap());
     let st = unsafe { sora_verify_json(path.as_ptr(), &mut json) };
     assert_eq!(st, sora_status::SORA_OK, "{}", last_error());
-    let text = unsafe { CStr::from_ptr(json) }.to_str().unwrap().to_string();
+    let text = unsafe { CStr::from_ptr(json) }
+        .to_str()
+        .unwrap()
+        .to_string();
     unsafe { sora_string_free(json) };
     assert!(
         text.contains("\"credentials\":{\"present\":true,\"valid\":true,"),

@@ -26,7 +26,9 @@ pub fn verify_json(
     py.detach(|| {
         guard(|| {
             let pem = match &anchors {
-                Some(p) => Some(std::fs::read_to_string(p).map_err(|e| sora_core::Error::io(p, e))?),
+                Some(p) => {
+                    Some(std::fs::read_to_string(p).map_err(|e| sora_core::Error::io(p, e))?)
+                }
                 None => None,
             };
             sora_core::safety::verify_with(&path, pem.as_deref()).map(|r| r.to_json())

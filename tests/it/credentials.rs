@@ -46,7 +46,11 @@ fn pipeline_clips_carry_credentials_next_to_their_watermark() {
     let meta = pipe
         .generate_to_file(&req, &mut Progress::none(), &streamed)
         .unwrap();
-    assert!(meta.credentials.enabled && meta.credentials.local, "{:?}", meta.credentials);
+    assert!(
+        meta.credentials.enabled && meta.credentials.local,
+        "{:?}",
+        meta.credentials
+    );
     assert!(!meta.credentials.prompt_included);
     let json: serde_json::Value = serde_json::from_str(&meta.to_json()).unwrap();
     assert_eq!(json["credentials"]["enabled"], true, "{json}");
@@ -54,16 +58,32 @@ fn pipeline_clips_carry_credentials_next_to_their_watermark() {
     assert!(io::is_sora_output(&streamed).unwrap());
     let r = verify(&streamed).unwrap();
     println!("{}", r.to_json());
-    assert!(r.watermark.detected && r.watermark.payload == meta.watermark.payload, "{r:?}");
+    assert!(
+        r.watermark.detected && r.watermark.payload == meta.watermark.payload,
+        "{r:?}"
+    );
     let c = &r.credentials;
     assert!(c.present && c.valid && !c.trusted, "{c:?}");
     assert_eq!(c.issues, ["signingCredential.untrusted"]);
-    assert!(c.signer.as_ref().unwrap().subject.contains("sora local signer"), "{c:?}");
+    assert!(
+        c.signer
+            .as_ref()
+            .unwrap()
+            .subject
+            .contains("sora local signer"),
+        "{c:?}"
+    );
     let g = c.generation.as_ref().unwrap();
     assert_eq!(g["family"], "wan");
     assert_eq!(g["model"], "model");
-    assert_eq!((g["seed"].as_u64(), g["steps"].as_u64()), (Some(3), Some(1)));
-    assert_eq!(g["watermark"]["payload"].as_str(), meta.watermark.payload.as_deref());
+    assert_eq!(
+        (g["seed"].as_u64(), g["steps"].as_u64()),
+        (Some(3), Some(1))
+    );
+    assert_eq!(
+        g["watermark"]["payload"].as_str(),
+        meta.watermark.payload.as_deref()
+    );
     assert_eq!(g["watermark"]["visible"], true);
     assert_eq!(g["prompt_included"], false);
     assert!(g.get("prompt").is_none(), "{g}");
@@ -100,9 +120,14 @@ fn pipeline_clips_carry_credentials_next_to_their_watermark() {
     assert!(r.watermark.detected && p.flags & FLAG_VISIBLE == 0, "{r:?}");
     let c = &r.credentials;
     assert!(c.valid && !c.trusted, "{c:?}");
-    assert_eq!(c.signer.as_ref().unwrap().subject, "CN=studio signer, O=studio");
+    assert_eq!(
+        c.signer.as_ref().unwrap().subject,
+        "CN=studio signer, O=studio"
+    );
     assert!(
-        c.claims.iter().any(|l| l == "watermark visible off, invisible on"),
+        c.claims
+            .iter()
+            .any(|l| l == "watermark visible off, invisible on"),
         "{:?}",
         c.claims
     );
@@ -111,7 +136,10 @@ fn pipeline_clips_carry_credentials_next_to_their_watermark() {
     assert_eq!(g["watermark"]["visible"], false);
     assert_eq!(g["watermark"]["invisible"], true);
     let trusted = verify_with(&mp4, Some(&id.root_pem())).unwrap().credentials;
-    assert!(trusted.valid && trusted.trusted && trusted.issues.is_empty(), "{trusted:?}");
+    assert!(
+        trusted.valid && trusted.trusted && trusted.issues.is_empty(),
+        "{trusted:?}"
+    );
 
     // Credentials off: recorded, and the file carries none.
     let pipe = Pipeline::builder()
@@ -160,6 +188,9 @@ fn a_consent_used_leaves_the_hash_of_its_record() {
     assert!(c.valid, "{c:?}");
     assert_eq!(c.consents, [consent_hash(person, consent)]);
     let text = serde_json::to_string(&c).unwrap();
-    assert!(!text.contains("Hanley") && !text.contains("tom-studio"), "{text}");
+    assert!(
+        !text.contains("Hanley") && !text.contains("tom-studio"),
+        "{text}"
+    );
     let _ = std::fs::remove_dir_all(dir);
 }

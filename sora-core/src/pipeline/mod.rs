@@ -41,9 +41,9 @@ use crate::nn::tiling::VaeTiling;
 use crate::physics::{
     plausibility_penalty, PhysicsCandidate, PhysicsPolicy, PhysicsReport, ScoreInput,
 };
+use crate::safety::credentials::{GenerationAssertion, ManifestInputs};
 use crate::safety::guard::{RegistrySource, SafetySettings};
 use crate::safety::identity::IdentityCheck;
-use crate::safety::credentials::{GenerationAssertion, ManifestInputs};
 use crate::safety::policy::generation_id;
 use crate::safety::{ClipCredentials, Marker, SigningIdentity, WatermarkPolicy, WatermarkSettings};
 use crate::weights::ModelFolder;
@@ -523,7 +523,12 @@ fn status_kb(field: &str) -> f64 {
 
 impl Pipeline {
     /// The `org.sora.generation` assertion of a run.
-    fn generation_assertion(&self, family: &str, r: &Resolved, meta: &ClipMeta) -> GenerationAssertion {
+    fn generation_assertion(
+        &self,
+        family: &str,
+        r: &Resolved,
+        meta: &ClipMeta,
+    ) -> GenerationAssertion {
         let include = self.credentials_prompt;
         GenerationAssertion {
             generator: format!("sora {}", crate::version()),

@@ -104,10 +104,7 @@ impl ParamValue {
                 .unwrap_or(serde_json::Value::Null),
             ParamValue::Bool(v) => (*v).into(),
             ParamValue::Str(v) => v.clone().into(),
-            ParamValue::List(v) => v
-                .iter()
-                .map(|x| ParamValue::Float(*x).to_json())
-                .collect(),
+            ParamValue::List(v) => v.iter().map(|x| ParamValue::Float(*x).to_json()).collect(),
         }
     }
 }

@@ -151,7 +151,8 @@ impl SafetySettings {
                      so no consent can be given"
                         .to_string(),
                 ),
-                Some(p) => match consent_for(p, &Credentials::new(self.owner.as_deref(), consents)) {
+                Some(p) => match consent_for(p, &Credentials::new(self.owner.as_deref(), consents))
+                {
                     Ok(id) => {
                         used.push(id);
                         None

@@ -23,7 +23,7 @@ pub mod verify;
 pub mod video_mark;
 pub mod visible;
 
+pub use credentials::{ClipCredentials, CredentialsMeta, SigningIdentity};
 pub use payload::{Detection, Payload};
 pub use policy::{Marker, WatermarkMeta, WatermarkPolicy, WatermarkSettings};
-pub use credentials::{ClipCredentials, CredentialsMeta, SigningIdentity};
 pub use verify::{verify, verify_with, Credentials, SignerInfo, VerifyReport};

@@ -21,8 +21,8 @@ pub use aac::AAC_SAMPLE_RATES;
 
 use super::atomic::Staged;
 use super::wav::check_audio;
-use crate::safety::credentials::{self, ClipCredentials, MediaFormat};
 use super::MediaClip;
+use crate::safety::credentials::{self, ClipCredentials, MediaFormat};
 use crate::{Error, Result};
 
 /// Sample rate of the filler silence written when a clip has no audio.

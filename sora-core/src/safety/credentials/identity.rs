@@ -184,7 +184,12 @@ impl SigningIdentity {
     /// to that certificate. Any failure is [`Error::InvalidRequest`] saying
     /// what is wrong.
     pub fn from_pem(cert_chain_pem: &str, private_key_pem: &str) -> Result<Self> {
-        Self::check("the signing certificate", cert_chain_pem, private_key_pem, false)
+        Self::check(
+            "the signing certificate",
+            cert_chain_pem,
+            private_key_pem,
+            false,
+        )
     }
 
     /// [`SigningIdentity::from_pem`] with the PEM read from two files
@@ -193,7 +198,11 @@ impl SigningIdentity {
         let read = |p: &Path| std::fs::read_to_string(p).map_err(|e| Error::io(p, e));
         let (chain, pkey) = (read(cert)?, read(key)?);
         Self::check(
-            &format!("signing certificate {} (key {})", cert.display(), key.display()),
+            &format!(
+                "signing certificate {} (key {})",
+                cert.display(),
+                key.display()
+            ),
             &chain,
             &pkey,
             false,
@@ -222,7 +231,11 @@ impl SigningIdentity {
             ))
         })?;
         let signer = c2pa::create_signer::from_keys(chain.as_bytes(), key.as_bytes(), alg, None)
-            .map_err(|e| bad(format!("the private key does not read as PKCS#8 PEM for {alg}: {e}")))?;
+            .map_err(|e| {
+                bad(format!(
+                    "the private key does not read as PKCS#8 PEM for {alg}: {e}"
+                ))
+            })?;
         // The key must be the certificate's: sign a message and check it with
         // the certificate's public key.
         let probe = b"sora signing identity check";
@@ -231,7 +244,9 @@ impl SigningIdentity {
             .map_err(|e| bad(format!("the private key cannot sign: {e}")))?;
         if let Some(v) = c2pa::crypto::raw_signature::validator_for_signing_alg(alg) {
             v.validate(&sig, probe, leaf.public_key().raw)
-                .map_err(|_| bad("the private key does not belong to the signing certificate".into()))?;
+                .map_err(|_| {
+                    bad("the private key does not belong to the signing certificate".into())
+                })?;
         }
         Ok(Self {
             cert_chain_pem: chain.to_string(),
@@ -291,7 +306,12 @@ impl SigningIdentity {
         let leaf_cert = leaf.signed_by(&leaf_key, &issuer).map_err(cert_error)?;
 
         let chain = format!("{}{}", leaf_cert.pem(), ca_cert.pem());
-        Self::check("a generated certificate", &chain, &leaf_key.pkcs8_pem()?, local)
+        Self::check(
+            "a generated certificate",
+            &chain,
+            &leaf_key.pkcs8_pem()?,
+            local,
+        )
     }
 
     /// The process's local identity: made on first use (a CA and a signing

@@ -218,12 +218,12 @@ fn context(trust_anchors_pem: Option<&str>) -> Result<c2pa::Context> {
 }
 
 /// The manifest builder for `manifest`.
-fn builder(manifest: &ManifestInputs) -> std::result::Result<c2pa::Builder, c2pa::Error> {
+fn builder(
+    ctx: c2pa::Context,
+    manifest: &ManifestInputs,
+) -> std::result::Result<c2pa::Builder, c2pa::Error> {
     let version = crate::version();
-    let mut b = c2pa::Builder::from_context(context(None).map_err(|e| {
-        c2pa::Error::BadParam(e.to_string())
-    })?)
-    .with_definition(json!({
+    let mut b = c2pa::Builder::from_context(ctx).with_definition(json!({
         "title": format!("sora {} clip", manifest.generation.family),
         "claim_generator_info": [{ "name": "sora", "version": version }],
     }))?;
@@ -258,9 +258,10 @@ pub(crate) fn sign_into(
     manifest: &ManifestInputs,
     identity: &SigningIdentity,
 ) -> Result<()> {
-    let failed = |e: c2pa::Error| Error::media(shown, format!("cannot sign its content credentials: {e}"));
+    let failed =
+        |e: c2pa::Error| Error::media(shown, format!("cannot sign its content credentials: {e}"));
     let signer = identity.signer()?;
-    let mut b = builder(manifest).map_err(failed)?;
+    let mut b = builder(context(None)?, manifest).map_err(failed)?;
     let mut source = File::open(src).map_err(|e| Error::io(shown, e))?;
     let mut dest = std::fs::OpenOptions::new()
         .read(true)
@@ -346,21 +347,21 @@ pub fn read_credentials_with(path: &Path, trust_anchors_pem: Option<&str>) -> Re
         return Ok(Credentials::default());
     };
     let file = File::open(path).map_err(|e| Error::io(path, e))?;
-    let reader = match c2pa::Reader::from_context(context(trust_anchors_pem)?).with_stream(mime, file)
-    {
-        Ok(r) => r,
-        Err(c2pa::Error::JumbfNotFound | c2pa::Error::ProvenanceMissing) => {
-            return Ok(Credentials::default())
-        }
-        Err(e) => {
-            // A manifest that is there but does not read is reported, not raised.
-            return Ok(Credentials {
-                present: true,
-                issues: vec![format!("unreadable manifest: {e}")],
-                ..Default::default()
-            });
-        }
-    };
+    let reader =
+        match c2pa::Reader::from_context(context(trust_anchors_pem)?).with_stream(mime, file) {
+            Ok(r) => r,
+            Err(c2pa::Error::JumbfNotFound | c2pa::Error::ProvenanceMissing) => {
+                return Ok(Credentials::default())
+            }
+            Err(e) => {
+                // A manifest that is there but does not read is reported, not raised.
+                return Ok(Credentials {
+                    present: true,
+                    issues: vec![format!("unreadable manifest: {e}")],
+                    ..Default::default()
+                });
+            }
+        };
     let state = reader.validation_state();
     let mut issues: Vec<String> = Vec::new();
     if let Some(codes) = reader
@@ -399,9 +400,10 @@ pub fn read_credentials_with(path: &Path, trust_anchors_pem: Option<&str>) -> Re
                     ));
                 }
                 if let Some(agent) = action["softwareAgent"]["name"].as_str() {
-                    let ver = action["softwareAgent"]["version"].as_str().unwrap_or("");
-                    line.push_str(&format!(" (software agent {agent} {ver})"));
-                    line = line.replace(" )", ")");
+                    match action["softwareAgent"]["version"].as_str() {
+                        Some(ver) => line.push_str(&format!(" (software agent {agent} {ver})")),
+                        None => line.push_str(&format!(" (software agent {agent})")),
+                    }
                 }
                 out.claims.push(line);
             }
@@ -448,7 +450,13 @@ fn signer_info(s: &c2pa::SignatureInfo) -> SignerInfo {
 fn generation_claims(v: &Value) -> Vec<String> {
     let s = |k: &str| v[k].as_str().unwrap_or("").to_string();
     let n = |k: &str| v[k].as_u64().map(|x| x.to_string()).unwrap_or_default();
-    let on = |b: &Value| if b.as_bool() == Some(true) { "on" } else { "off" };
+    let on = |b: &Value| {
+        if b.as_bool() == Some(true) {
+            "on"
+        } else {
+            "off"
+        }
+    };
     let mut lines = vec![
         format!("generator {}", s("generator")),
         format!("model {} ({}), {} mode", s("model"), s("family"), s("mode")),
@@ -504,8 +512,10 @@ pub fn manifest_span(bytes: &[u8]) -> Option<(usize, usize)> {
         let (size, header) = match size32 {
             0 => (bytes.len() - p, 8),
             1 => (
-                usize::try_from(u64::from_be_bytes(bytes.get(p + 8..p + 16)?.try_into().ok()?))
-                    .ok()?,
+                usize::try_from(u64::from_be_bytes(
+                    bytes.get(p + 8..p + 16)?.try_into().ok()?,
+                ))
+                .ok()?,
                 16,
             ),
             s => (s, 8),
@@ -513,7 +523,9 @@ pub fn manifest_span(bytes: &[u8]) -> Option<(usize, usize)> {
         if size < header || p.checked_add(size)? > bytes.len() {
             return None;
         }
-        if &bytes[p + 4..p + 8] == b"uuid" && bytes.get(p + header..p + header + 16) == Some(&C2PA_UUID[..]) {
+        if &bytes[p + 4..p + 8] == b"uuid"
+            && bytes.get(p + header..p + header + 16) == Some(&C2PA_UUID[..])
+        {
             return Some((p, size));
         }
         p += size;

@@ -87,9 +87,18 @@ fn a_signed_mp4_reads_back_valid_and_one_changed_byte_breaks_it() {
     assert!(!read_credentials(&path).unwrap().present);
 
     let id = test_identity();
-    sign_file(&path, MediaFormat::Mp4, &inputs(false, vec!["ab".repeat(32)]), &id).unwrap();
+    sign_file(
+        &path,
+        MediaFormat::Mp4,
+        &inputs(false, vec!["ab".repeat(32)]),
+        &id,
+    )
+    .unwrap();
     // Nothing else left beside it; still sora's file; same frames and audio.
-    let names: Vec<_> = std::fs::read_dir(&d).unwrap().map(|e| e.unwrap().file_name()).collect();
+    let names: Vec<_> = std::fs::read_dir(&d)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
     assert_eq!(names, ["clip.mp4"]);
     assert!(io::is_sora_output(&path).unwrap());
     let after = io::read_mp4(&path).unwrap();
@@ -109,8 +118,18 @@ fn a_signed_mp4_reads_back_valid_and_one_changed_byte_breaks_it() {
         "{:?}",
         c.claims
     );
-    assert!(c.claims.iter().any(|l| l == "watermark visible off, invisible on"), "{:?}", c.claims);
-    assert!(c.claims.iter().any(|l| l == "prompt not included"), "{:?}", c.claims);
+    assert!(
+        c.claims
+            .iter()
+            .any(|l| l == "watermark visible off, invisible on"),
+        "{:?}",
+        c.claims
+    );
+    assert!(
+        c.claims.iter().any(|l| l == "prompt not included"),
+        "{:?}",
+        c.claims
+    );
     let g = c.generation.as_ref().unwrap();
     assert_eq!(g["model"], "tiny-wan");
     assert_eq!(g["seed"], 7);
@@ -131,6 +150,7 @@ fn a_signed_mp4_reads_back_valid_and_one_changed_byte_breaks_it() {
     let c = read_credentials(&tampered).unwrap();
     assert!(c.present && !c.valid, "{c:?}");
     assert!(c.issues.iter().any(|i| i.contains("mismatch")), "{c:?}");
+    println!("tampered MP4: {:?}", c.issues);
     let _ = std::fs::remove_dir_all(d);
 }
 
@@ -146,7 +166,10 @@ fn a_signed_wav_reads_back_valid_and_one_changed_byte_breaks_it() {
     assert_eq!(io::read_wav(&path).unwrap().0, before);
     let c = read_credentials(&path).unwrap();
     assert!(c.present && c.valid && !c.trusted, "{c:?}");
-    assert!(c.claims.iter().any(|l| l == "watermark visible on, invisible on"));
+    assert!(c
+        .claims
+        .iter()
+        .any(|l| l == "watermark visible on, invisible on"));
     assert!(c.consents.is_empty());
 
     let mut bytes = std::fs::read(&path).unwrap();
@@ -155,6 +178,8 @@ fn a_signed_wav_reads_back_valid_and_one_changed_byte_breaks_it() {
     std::fs::write(&path, &bytes).unwrap();
     let c = read_credentials(&path).unwrap();
     assert!(c.present && !c.valid, "{c:?}");
+    assert!(c.issues.iter().any(|i| i.contains("mismatch")), "{c:?}");
+    println!("tampered WAV: {:?}", c.issues);
     let _ = std::fs::remove_dir_all(d);
 }
 
@@ -178,7 +203,13 @@ fn signed_copies_differ_only_inside_the_manifest() {
     assert!(manifest_span(&std::fs::read(&plain).unwrap()).is_none());
     sign_file(&a, MediaFormat::Mp4, &inputs(false, Vec::new()), &id).unwrap();
     let c = read_credentials(&a).unwrap();
-    assert!(c.valid && c.claims.iter().any(|l| l == "watermark visible off, invisible on"), "{c:?}");
+    assert!(
+        c.valid
+            && c.claims
+                .iter()
+                .any(|l| l == "watermark visible off, invisible on"),
+        "{c:?}"
+    );
     let _ = std::fs::remove_dir_all(d);
 }
 
