@@ -258,12 +258,12 @@ fn context(trust_anchors_pem: Option<&str>) -> Result<c2pa::Context> {
 }
 
 /// The manifest builder for `manifest`.
-fn builder(manifest: &ManifestInputs) -> std::result::Result<c2pa::Builder, c2pa::Error> {
+fn builder(
+    ctx: c2pa::Context,
+    manifest: &ManifestInputs,
+) -> std::result::Result<c2pa::Builder, c2pa::Error> {
     let version = crate::version();
-    let mut b = c2pa::Builder::from_context(
-        context(None).map_err(|e| c2pa::Error::BadParam(e.to_string()))?,
-    )
-    .with_definition(json!({
+    let mut b = c2pa::Builder::from_context(ctx).with_definition(json!({
         "title": format!("sora {} clip", manifest.generation.family),
         "claim_generator_info": [{ "name": "sora", "version": version }],
     }))?;
@@ -301,7 +301,7 @@ pub(crate) fn sign_into(
     let failed =
         |e: c2pa::Error| Error::media(shown, format!("cannot sign its content credentials: {e}"));
     let signer = identity.signer()?;
-    let mut b = builder(manifest).map_err(failed)?;
+    let mut b = builder(context(None)?, manifest).map_err(failed)?;
     let mut source = File::open(src).map_err(|e| Error::io(shown, e))?;
     let mut dest = std::fs::OpenOptions::new()
         .read(true)
@@ -440,9 +440,10 @@ pub fn read_credentials_with(path: &Path, trust_anchors_pem: Option<&str>) -> Re
                     ));
                 }
                 if let Some(agent) = action["softwareAgent"]["name"].as_str() {
-                    let ver = action["softwareAgent"]["version"].as_str().unwrap_or("");
-                    line.push_str(&format!(" (software agent {agent} {ver})"));
-                    line = line.replace(" )", ")");
+                    match action["softwareAgent"]["version"].as_str() {
+                        Some(ver) => line.push_str(&format!(" (software agent {agent} {ver})")),
+                        None => line.push_str(&format!(" (software agent {agent})")),
+                    }
                 }
                 out.claims.push(line);
             }

@@ -150,6 +150,7 @@ fn a_signed_mp4_reads_back_valid_and_one_changed_byte_breaks_it() {
     let c = read_credentials(&tampered).unwrap();
     assert!(c.present && !c.valid, "{c:?}");
     assert!(c.issues.iter().any(|i| i.contains("mismatch")), "{c:?}");
+    println!("tampered MP4: {:?}", c.issues);
     let _ = std::fs::remove_dir_all(d);
 }
 
@@ -177,6 +178,8 @@ fn a_signed_wav_reads_back_valid_and_one_changed_byte_breaks_it() {
     std::fs::write(&path, &bytes).unwrap();
     let c = read_credentials(&path).unwrap();
     assert!(c.present && !c.valid, "{c:?}");
+    assert!(c.issues.iter().any(|i| i.contains("mismatch")), "{c:?}");
+    println!("tampered WAV: {:?}", c.issues);
     let _ = std::fs::remove_dir_all(d);
 }
 
