@@ -50,10 +50,13 @@ LTX2_SIZES = {
     # Transformer 4 blocks, video width 256 (8 heads x 32), audio width 64 (4 x 16);
     # 384x256, 41 frames at 24 fps (6 latent frames x 8 x 12 = 576 video tokens,
     # 43 audio tokens), 10 steps, the pipeline's guidance (4 branches a step).
+    # Text length 1008, near the pipeline's 1024 but divisible by the fixture
+    # connectors' 8 and 12 learnable registers (diffusers requires it).
     "small": dict(
         build=dict(preset="small", seed=0),
         request=dict(width=384, height=256, frames=41, fps=24, steps=10, guidance=3.0, seed=7,
-                     params=dict(LTX2_GUIDANCE, spatio_temporal_guidance_blocks=[2])),
+                     params=dict(LTX2_GUIDANCE, spatio_temporal_guidance_blocks=[2],
+                                 max_sequence_length=1008)),
     ),
 }
 

@@ -94,10 +94,10 @@ fn ltx2_estimate_has_every_part_phase_and_guidance_batch() {
         // 96×64×9: latent 2 × 2 × 3 video tokens; 9 frames at 24 fps make 9
         // audio latent frames (16 kHz, hop 160, ×4).
         assert_eq!(folder.tokens, 12 + 9, "{layout}");
-        // CFG, STG and modality isolation: three branches in one batch, the
-        // isolated one apart; one forward each without batching; one branch
-        // without guidance.
-        assert_eq!(folder.batch, 3, "{layout}");
+        // CFG, STG and modality isolation: four branches in one batch (the
+        // isolated one masked per element); one forward each without
+        // batching; one branch without guidance.
+        assert_eq!(folder.batch, 4, "{layout}");
         let single = EstimateOptions {
             batch_guidance: false,
             ..opts
@@ -336,9 +336,9 @@ fn ltx2_offloaded_denoising_gives_every_copy_back_and_streams_each_block_once() 
         fam.release_offloaded().unwrap();
         assert_eq!(transformer_data(&fam), host, "{mode}: host data not back");
     }
-    // Sequential: each block copied once per forward: two forwards a step
-    // (the batched branches, the isolated one), or one per branch.
-    for (batch, forwards) in [(true, 2), (false, 4)] {
+    // Sequential: each block copied once per forward: one forward a step
+    // (every branch batched, the isolated one included), or one per branch.
+    for (batch, forwards) in [(true, 1), (false, 4)] {
         let mut fam = load(layout, Offload::Sequential);
         walk(&mut fam, batch);
         let t = fam.transformer();

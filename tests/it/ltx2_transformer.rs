@@ -360,3 +360,113 @@ fn ltx2_transformer_offloaded_gives_the_same_output() {
     assert_close("sequential offload audio", &a, &want_a, 0.0);
     assert_eq!(model.block_uploads(), 2);
 }
+
+/// Text prepared once for a walk (`Ltx2Transformer::prepare_text`: caption
+/// projections and, where the text does not change per step, each block's
+/// text keys and values) gives the output the plain forward gives, in every
+/// layout and run of the fixture (LTX-2.0 caches the keys and values; 2.3's
+/// prompt modulation leaves them to each step).
+#[test]
+fn ltx2_transformer_prepared_text_gives_the_same_output() {
+    use sora_core::models::ltx2::PreparedText;
+    for case in CASES {
+        let model = load(&case_dir(case), Kind::Float);
+        let c = read_case(case);
+        for run in &c.runs {
+            let plain = inputs(&c, run);
+            let (want_v, want_a) = model.forward(&plain).unwrap();
+            let b = plain.video.size()[0];
+            let prepared: Vec<PreparedText> = (0..b)
+                .map(|k| {
+                    model
+                        .prepare_text(
+                            &plain.text.narrow(0, k, 1),
+                            &plain.audio_text.narrow(0, k, 1),
+                        )
+                        .unwrap()
+                })
+                .collect();
+            let refs: Vec<&PreparedText> = prepared.iter().collect();
+            let mut with = inputs(&c, run);
+            with.prepared_text = Some(&refs);
+            let (v, a) = model.forward(&with).unwrap();
+            let name = format!("{case} {} prepared", run.name);
+            assert_close(&format!("{name} video"), &v, &want_v, 1e-5);
+            assert_close(&format!("{name} audio"), &a, &want_a, 1e-5);
+        }
+        // The wrong count of prompts is refused.
+        let run = &c.runs[0];
+        let one = model
+            .prepare_text(
+                &inputs(&c, run).text.narrow(0, 0, 1),
+                &inputs(&c, run).audio_text.narrow(0, 0, 1),
+            )
+            .unwrap();
+        let b = inputs(&c, run).video.size()[0];
+        let refs: Vec<&PreparedText> = (0..=b).map(|_| &one).collect();
+        let mut bad = inputs(&c, run);
+        bad.prepared_text = Some(&refs);
+        assert!(
+            matches!(model.forward(&bad), Err(Error::InvalidRequest(_))),
+            "{case}"
+        );
+    }
+    assert!(model_kv_bytes("v20") > model_kv_bytes("v23"));
+}
+
+/// Bytes of one prepared prompt of the case (the keys and values make
+/// LTX-2.0's larger than 2.3's, which holds only the projected text).
+fn model_kv_bytes(case: &str) -> u64 {
+    let model = load(&case_dir(case), Kind::Float);
+    let c = read_case(case);
+    let i = inputs(&c, &c.runs[0]);
+    model
+        .prepare_text(&i.text.narrow(0, 0, 1), &i.audio_text.narrow(0, 0, 1))
+        .unwrap()
+        .bytes()
+}
+
+/// Modality isolation per batch element (`isolation_mask`, the isolated
+/// branch sharing a call with the others) gives each element what a call
+/// isolated as a whole (`isolate_modalities`) or not at all gives it.
+#[test]
+fn ltx2_transformer_isolation_mask_matches_whole_call_isolation() {
+    for case in CASES {
+        let model = load(&case_dir(case), Kind::Float);
+        let c = read_case(case);
+        let run = c.runs.iter().find(|r| !r.isolate).unwrap();
+        let (pv, pa) = model.forward(&inputs(&c, run)).unwrap();
+        let mut iso = inputs(&c, run);
+        iso.isolate_modalities = true;
+        let (iv, ia) = model.forward(&iso).unwrap();
+        let b = pv.size()[0];
+        let keep: Vec<f32> = (0..b).map(|k| (k % 2) as f32).collect();
+        let mask = Tensor::from_slice(&keep);
+        let mut mixed = inputs(&c, run);
+        mixed.isolation_mask = Some(&mask);
+        let (mv, ma) = model.forward(&mixed).unwrap();
+        for k in 0..b {
+            let (wv, wa) = if k % 2 == 0 { (&iv, &ia) } else { (&pv, &pa) };
+            let name = format!("{case} {} element {k}", run.name);
+            assert_close(
+                &format!("{name} video"),
+                &mv.narrow(0, k, 1),
+                &wv.narrow(0, k, 1),
+                1e-5,
+            );
+            assert_close(
+                &format!("{name} audio"),
+                &ma.narrow(0, k, 1),
+                &wa.narrow(0, k, 1),
+                1e-5,
+            );
+        }
+        let bad = Tensor::from_slice(&vec![1.0f32; b as usize + 1]);
+        let mut wrong = inputs(&c, run);
+        wrong.isolation_mask = Some(&bad);
+        assert!(
+            matches!(model.forward(&wrong), Err(Error::InvalidRequest(_))),
+            "{case}"
+        );
+    }
+}

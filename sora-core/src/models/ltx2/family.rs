@@ -27,6 +27,7 @@
 //! memory, copied to the run device for its phase (model), the transformer's
 //! and Gemma's blocks one at a time (sequential).
 
+use std::cell::OnceCell;
 use std::collections::BTreeMap;
 use std::sync::Mutex;
 
@@ -44,7 +45,7 @@ use super::memory::{Ltx2Spec, Residency};
 use super::params::{decode_settings, image_crf, GuidanceSettings};
 use super::rules::Ltx2Rules;
 use super::text_encoder::Ltx2TextEncoder;
-use super::transformer::{Ltx2Inputs, Ltx2Transformer};
+use super::transformer::{Ltx2Inputs, Ltx2Transformer, PreparedText};
 use super::video_vae::{DecodeConditioning, Ltx2VideoVae};
 use super::vocoder::Ltx2Vocoder;
 use crate::denoise::condition::VideoCondition;
@@ -266,6 +267,14 @@ impl Ltx2Family {
     /// to the run device by the first forward of a run and stay there for
     /// the next steps, until [`Ltx2Family::release_resident`].
     fn transformer_forward(&self, inputs: &Ltx2Inputs<'_>) -> Result<(Tensor, Tensor)> {
+        self.make_resident()?;
+        self.transformer.forward(inputs)
+    }
+
+    /// Under model offload, copies the transformer's weights to the run
+    /// device unless a copy is there already (see
+    /// [`Ltx2Family::transformer_forward`]); nothing otherwise.
+    fn make_resident(&self) -> Result<()> {
         if self.transformer.offload() == Offload::Model {
             let mut slot = self.resident.lock().map_err(|_| {
                 Error::Device("the transformer's offload state was poisoned by a panic".into())
@@ -274,7 +283,7 @@ impl Ltx2Family {
                 *slot = self.transformer.upload()?;
             }
         }
-        self.transformer.forward(inputs)
+        Ok(())
     }
 
     /// Gives back the run device's copy of the transformer's weights (model
@@ -530,20 +539,12 @@ impl ModelFamily for Ltx2Family {
             let (v, a, m) = self.encode(&[&req.negative_prompt, &req.prompt], max_len)?;
             let pick = |t: &Tensor, i: i64| t.f_narrow(0, i, 1);
             (
-                BranchText {
-                    video: pick(&v, 1)?,
-                    audio: pick(&a, 1)?,
-                    mask: pick(&m, 1)?,
-                },
-                Some(BranchText {
-                    video: pick(&v, 0)?,
-                    audio: pick(&a, 0)?,
-                    mask: pick(&m, 0)?,
-                }),
+                BranchText::new(pick(&v, 1)?, pick(&a, 1)?, pick(&m, 1)?),
+                Some(BranchText::new(pick(&v, 0)?, pick(&a, 0)?, pick(&m, 0)?)),
             )
         } else {
             let (video, audio, mask) = self.encode(&[&req.prompt], max_len)?;
-            (BranchText { video, audio, mask }, None)
+            (BranchText::new(video, audio, mask), None)
         };
         let geo = self.rules.geometry;
         let grid = [
@@ -588,11 +589,36 @@ impl ModelFamily for Ltx2Family {
     }
 }
 
-/// One branch's text conditioning (the connectors' outputs, batch 1).
+/// One branch's text conditioning (the connectors' outputs, batch 1) and,
+/// from its first transformer call on, what the transformer makes of it once
+/// for the whole walk (projections, text keys and values).
 struct BranchText {
     video: Tensor,
     audio: Tensor,
     mask: Tensor,
+    prepared: OnceCell<PreparedText>,
+}
+
+impl BranchText {
+    fn new(video: Tensor, audio: Tensor, mask: Tensor) -> Self {
+        Self {
+            video,
+            audio,
+            mask,
+            prepared: OnceCell::new(),
+        }
+    }
+
+    /// The prepared text, made on first use.
+    fn prepared(&self, transformer: &Ltx2Transformer) -> Result<&PreparedText> {
+        if self.prepared.get().is_none() {
+            let p = transformer.prepare_text(&self.video, &self.audio)?;
+            let _ = self.prepared.set(p);
+        }
+        self.prepared
+            .get()
+            .ok_or_else(|| Error::invalid("LTX-2: the prompt's prepared text is missing"))
+    }
 }
 
 /// One LTX-2 text- or image-to-video generation.
@@ -617,15 +643,9 @@ pub struct Ltx2Generation<'a> {
 }
 
 impl Ltx2Generation<'_> {
-    /// One transformer call on the branches `which` (indices into
-    /// `branches`), all isolated or none: one prediction each.
-    fn call(
-        &self,
-        x: &Latents,
-        t: &Tensor,
-        branches: &[BranchId],
-        isolate: bool,
-    ) -> Result<Vec<Latents>> {
+    /// One transformer call on `branches` (a batch element each, perturbed
+    /// or isolated per element): one prediction each, in order.
+    fn call(&self, x: &Latents, t: &Tensor, branches: &[BranchId]) -> Result<Vec<Latents>> {
         let fam = self.fam;
         let kind = fam.transformer.kind();
         let dev = fam.device;
@@ -646,6 +666,8 @@ impl Ltx2Generation<'_> {
         let mut tv = Vec::with_capacity(branches.len());
         let mut ta = Vec::with_capacity(branches.len());
         let mut tm = Vec::with_capacity(branches.len());
+        let mut prepared = Vec::with_capacity(branches.len());
+        fam.make_resident()?;
         for br in branches {
             let text = if *br == UNCOND {
                 self.negative.as_ref().ok_or_else(|| {
@@ -659,6 +681,7 @@ impl Ltx2Generation<'_> {
             tv.push(text.video.shallow_clone());
             ta.push(text.audio.shallow_clone());
             tm.push(text.mask.shallow_clone());
+            prepared.push(text.prepared(&fam.transformer)?);
         }
         let text_v = Tensor::f_cat(&tv, 0)?;
         let text_a = Tensor::f_cat(&ta, 0)?;
@@ -705,12 +728,26 @@ impl Ltx2Generation<'_> {
         inputs.audio_text_mask = Some(&mask);
         inputs.sigma = Some(&timestep);
         inputs.fps = f64::from(self.req.fps);
-        inputs.isolate_modalities = isolate;
+        let isolated: Vec<bool> = branches.iter().map(|br| *br == ISOLATED).collect();
+        let isolation_mask = if isolated.iter().all(|i| *i) {
+            inputs.isolate_modalities = true;
+            None
+        } else if isolated.iter().any(|i| *i) {
+            let keep: Vec<f32> = isolated
+                .iter()
+                .map(|i| if *i { 0.0 } else { 1.0 })
+                .collect();
+            Some(Tensor::f_from_slice(&keep)?.f_to_device(dev)?)
+        } else {
+            None
+        };
+        inputs.isolation_mask = isolation_mask.as_ref();
         if any_perturbed {
             inputs.spatio_temporal_guidance_blocks = self.settings.stg_blocks.clone();
         }
         inputs.perturbation_mask = perturbation_mask.as_ref();
         inputs.use_cross_timestep = self.settings.use_cross_timestep;
+        inputs.prepared_text = Some(&prepared);
         let (v, a) = fam.transformer_forward(&inputs)?;
         let (v, a) = (v.f_to_kind(Kind::Float)?, a.f_to_kind(Kind::Float)?);
         (0..b)
@@ -824,41 +861,10 @@ impl Generation for Ltx2Generation<'_> {
                 "step caching is not built for LTX-2 yet".into(),
             ));
         }
-        // One call for the branches with the cross-modal attention, one for
-        // the isolated branch (the transformer isolates a whole call).
-        let plain: Vec<BranchId> = branches
-            .iter()
-            .copied()
-            .filter(|b| *b != ISOLATED)
-            .collect();
-        let isolated: Vec<BranchId> = branches
-            .iter()
-            .copied()
-            .filter(|b| *b == ISOLATED)
-            .collect();
-        let mut plain_out = if plain.is_empty() {
-            Vec::new()
-        } else {
-            self.call(x, step.t, &plain, false)?
-        }
-        .into_iter();
-        let mut iso_out = if isolated.is_empty() {
-            Vec::new()
-        } else {
-            self.call(x, step.t, &isolated, true)?
-        }
-        .into_iter();
-        branches
-            .iter()
-            .map(|b| {
-                let next = if *b == ISOLATED {
-                    iso_out.next()
-                } else {
-                    plain_out.next()
-                };
-                next.ok_or_else(|| Error::invalid("LTX-2: a branch got no prediction"))
-            })
-            .collect()
+        // One call for every branch: STG and modality isolation are per
+        // batch element (diffusers runs them as separate calls; the
+        // predictions are the same).
+        self.call(x, step.t, branches)
     }
 
     fn decode(self: Box<Self>, x: Latents, sink: &mut dyn FrameSink) -> Result<()> {

@@ -413,7 +413,8 @@ impl Ltx2Spec {
         let plain = 1 + u64::from(g.do_cfg()) + u64::from(g.do_stg());
         let isolated = u64::from(g.do_modality());
         let branches = plain + isolated;
-        let batch = if opts.batch_guidance { plain } else { 1 };
+        // One call takes every branch (the isolated one too) when batched.
+        let batch = if opts.batch_guidance { branches } else { 1 };
         let prompts = if g.do_cfg() { 2.0 } else { 1.0 };
         let tokens = g.max_sequence_length.max(1) as f64;
 
@@ -551,10 +552,43 @@ impl Ltx2Spec {
             .add("text connectors", bytes(connector_act), Class::Activations);
         phases.push(worse(gemma, connectors));
 
+        // The prompts' text as the transformer uses it, made once for the
+        // walk: the caption projections (LTX-2.0) and, with the blocks'
+        // weights resident and no prompt modulation, each block's text keys
+        // and values (joined over the call's branches block by block).
+        let (d, da) = (
+            c.inner_dim().max(0) as f64,
+            c.audio_inner_dim().max(0) as f64,
+        );
+        let projected = if c.use_prompt_embeddings {
+            prompts * tokens * (d + da) * e
+        } else {
+            0.0
+        };
+        let kv_cached = !offloaded && !c.prompt_modulation();
+        let (kv_held, kv_joined) = if kv_cached {
+            let per_prompt_block = 2.0 * tokens * (d + da) * e;
+            (
+                prompts * c.num_layers.max(0) as f64 * per_prompt_block,
+                batch as f64 * per_prompt_block,
+            )
+        } else {
+            (0.0, 0.0)
+        };
         let mut denoise = PhasePlan::new("denoise");
         stage_weights(&mut denoise, "transformer", text_after);
         denoise
             .add("prompt embeddings", bytes(text_out), Class::Carried)
+            .add(
+                "prepared text (projections, keys and values)",
+                bytes(projected + kv_held),
+                Class::Carried,
+            )
+            .add(
+                "text keys and values of one block's call",
+                bytes(kv_joined),
+                Class::Activations,
+            )
             .add("latents", bytes(loop_state), Class::Carried)
             .add(
                 "transformer forward",

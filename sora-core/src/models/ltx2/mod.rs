@@ -31,6 +31,6 @@ pub use geometry::LatentGeometry;
 pub use params::GuidanceSettings;
 pub use rules::Ltx2Rules;
 pub use text_encoder::{Ltx2TextEncoder, DEFAULT_MAX_SEQUENCE_LENGTH};
-pub use transformer::{Ltx2Inputs, Ltx2Transformer, Ltx2TransformerConfig};
+pub use transformer::{Ltx2Inputs, Ltx2Transformer, Ltx2TransformerConfig, PreparedText};
 pub use video_vae::{DecodeConditioning, FrameTiling, Ltx2VideoVae, Ltx2VideoVaeConfig};
 pub use vocoder::{Ltx2Vocoder, Ltx2VocoderBweConfig, Ltx2VocoderConfig, VocoderConfig};

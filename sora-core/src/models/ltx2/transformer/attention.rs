@@ -95,6 +95,17 @@ impl Ltx2Attention {
         }
     }
 
+    /// The keys (normalised, not rotated) and values of `context`
+    /// `[B, L, kv_dim]`: what a cross-attention over a fixed context (the
+    /// prompt) can compute once and reuse at every step
+    /// ([`Ltx2Attention::forward_kv`]).
+    pub fn context_kv(&self, context: &Tensor) -> Result<(Tensor, Tensor)> {
+        Ok((
+            self.norm_k.forward(&self.to_k.forward(context)?)?,
+            self.to_v.forward(context)?,
+        ))
+    }
+
     /// Attention of `x` `[B, S, query_dim]` over `context` (`x` itself when
     /// `None`) with an additive `bias` broadcastable to `[B, heads, S, L]`;
     /// `q_rope` rotates the queries, `k_rope` the keys (`q_rope` when `None`).
@@ -108,29 +119,70 @@ impl Ltx2Attention {
         perturb: Perturbation<'_>,
     ) -> Result<Tensor> {
         let ctx = context.unwrap_or(x);
+        let value = self.to_v.forward(ctx)?;
+        let key = if matches!(perturb, Perturbation::All) {
+            None
+        } else {
+            Some(self.norm_k.forward(&self.to_k.forward(ctx)?)?)
+        };
+        self.attend(x, key, value, bias, q_rope, k_rope, perturb)
+    }
+
+    /// [`Ltx2Attention::forward`] over a context whose keys and values
+    /// [`Ltx2Attention::context_kv`] computed (no rotation of the keys, no
+    /// perturbation): the same result, without the key and value projections.
+    pub fn forward_kv(
+        &self,
+        x: &Tensor,
+        kv: &(Tensor, Tensor),
+        bias: Option<&Tensor>,
+    ) -> Result<Tensor> {
+        self.attend(
+            x,
+            Some(kv.0.shallow_clone()),
+            kv.1.shallow_clone(),
+            bias,
+            None,
+            None,
+            Perturbation::None,
+        )
+    }
+
+    /// The attention proper, given the (unrotated) keys and the values; no
+    /// keys only under [`Perturbation::All`].
+    #[allow(clippy::too_many_arguments)]
+    fn attend(
+        &self,
+        x: &Tensor,
+        key: Option<Tensor>,
+        value: Tensor,
+        bias: Option<&Tensor>,
+        q_rope: Option<&Ltx2RopeTables>,
+        k_rope: Option<&Ltx2RopeTables>,
+        perturb: Perturbation<'_>,
+    ) -> Result<Tensor> {
         let gate_logits = match &self.to_gate_logits {
             Some(l) => Some(l.forward(x)?),
             None => None,
         };
-        let value = self.to_v.forward(ctx)?;
-        let out = if matches!(perturb, Perturbation::All) {
-            value
-        } else {
-            let mut q = self.norm_q.forward(&self.to_q.forward(x)?)?;
-            let mut k = self.norm_k.forward(&self.to_k.forward(ctx)?)?;
-            if let Some(qr) = q_rope {
-                q = qr.apply(&q)?;
-                k = k_rope.unwrap_or(qr).apply(&k)?;
-            }
-            let split = |t: &Tensor| -> Result<Tensor> {
-                Ok(t.f_unflatten(2, [self.heads, -1])?.f_transpose(1, 2)?)
-            };
-            let h = sdpa(&split(&q)?, &split(&k)?, &split(&value)?, bias)?
-                .f_transpose(1, 2)?
-                .f_flatten(2, 3)?;
-            match perturb {
-                Perturbation::Mask(m) => value.f_lerp_tensor(&h, m)?,
-                _ => h,
+        let out = match key {
+            None => value,
+            Some(mut k) => {
+                let mut q = self.norm_q.forward(&self.to_q.forward(x)?)?;
+                if let Some(qr) = q_rope {
+                    q = qr.apply(&q)?;
+                    k = k_rope.unwrap_or(qr).apply(&k)?;
+                }
+                let split = |t: &Tensor| -> Result<Tensor> {
+                    Ok(t.f_unflatten(2, [self.heads, -1])?.f_transpose(1, 2)?)
+                };
+                let h = sdpa(&split(&q)?, &split(&k)?, &split(&value)?, bias)?
+                    .f_transpose(1, 2)?
+                    .f_flatten(2, 3)?;
+                match perturb {
+                    Perturbation::Mask(m) => value.f_lerp_tensor(&h, m)?,
+                    _ => h,
+                }
             }
         };
         let out = match gate_logits {

@@ -55,6 +55,35 @@ pub struct BlockInputs<'a> {
     pub use_a2v: bool,
     /// Run the video→audio cross-attention.
     pub use_v2a: bool,
+    /// `[B, 1, 1]`: 1 where the audio↔video cross-attentions' outputs are
+    /// added, 0 on the batch elements that are isolated (modality guidance
+    /// batched with the other branches); all added when `None`.
+    pub cross_modal_keep: Option<&'a Tensor>,
+}
+
+/// One block's text keys and values, for both streams' text
+/// cross-attentions (`[B, L, inner]` each): they depend on the prompt only, so
+/// a walk computes them once ([`Ltx2Block::text_kv`]).
+#[derive(Debug)]
+pub struct BlockTextKv {
+    /// Video stream (`attn2`): keys, values.
+    pub video: (Tensor, Tensor),
+    /// Audio stream (`audio_attn2`): keys, values.
+    pub audio: (Tensor, Tensor),
+}
+
+impl BlockTextKv {
+    /// The batch of several prompts' keys and values, in order.
+    pub fn cat(parts: &[&BlockTextKv]) -> Result<BlockTextKv> {
+        let cat = |f: &dyn Fn(&BlockTextKv) -> &Tensor| -> Result<Tensor> {
+            let v: Vec<&Tensor> = parts.iter().map(|p| f(p)).collect();
+            Ok(Tensor::f_cat(&v, 0)?)
+        };
+        Ok(BlockTextKv {
+            video: (cat(&|p| &p.video.0)?, cat(&|p| &p.video.1)?),
+            audio: (cat(&|p| &p.audio.0)?, cat(&|p| &p.audio.1)?),
+        })
+    }
 }
 
 /// One transformer block.
@@ -242,13 +271,30 @@ impl Ltx2Block {
         }
     }
 
-    /// Runs the block; returns the new (video, audio) hidden states.
+    /// The text keys and values of both streams' cross-attentions for the
+    /// (projected) prompt embeddings, or `None` when they change from step to
+    /// step (LTX-2.3's prompt modulation scales the text by the timestep).
+    pub fn text_kv(&self, text: &Tensor, audio_text: &Tensor) -> Result<Option<BlockTextKv>> {
+        if self.prompt_scale_shift_table.is_some() || self.audio_prompt_scale_shift_table.is_some()
+        {
+            return Ok(None);
+        }
+        Ok(Some(BlockTextKv {
+            video: self.attn2.context_kv(text)?,
+            audio: self.audio_attn2.context_kv(audio_text)?,
+        }))
+    }
+
+    /// Runs the block; returns the new (video, audio) hidden states. With
+    /// `cached_kv` ([`Ltx2Block::text_kv`] of the batch's prompts) the text
+    /// cross-attentions skip their key and value projections.
     pub fn forward(
         &self,
         x: &Tensor,
         ax: &Tensor,
         inp: &BlockInputs<'_>,
         perturb: Perturbation<'_>,
+        cached_kv: Option<&BlockTextKv>,
     ) -> Result<(Tensor, Tensor)> {
         let perturb = if self.perturbed_attn {
             perturb
@@ -291,14 +337,17 @@ impl Ltx2Block {
             Some([shift, scale]) => modulate(inp.text, scale, shift)?,
             None => inp.text.shallow_clone(),
         };
-        let mut a = self.attn2.forward(
-            &h,
-            Some(&text),
-            inp.text_bias,
-            None,
-            None,
-            Perturbation::None,
-        )?;
+        let mut a = match cached_kv {
+            Some(kv) => self.attn2.forward_kv(&h, &kv.video, inp.text_bias)?,
+            None => self.attn2.forward(
+                &h,
+                Some(&text),
+                inp.text_bias,
+                None,
+                None,
+                Perturbation::None,
+            )?,
+        };
         if self.video_cross_adaln {
             a = a.f_mul(&vm[8])?;
         }
@@ -312,14 +361,19 @@ impl Ltx2Block {
             Some([shift, scale]) => modulate(inp.audio_text, scale, shift)?,
             None => inp.audio_text.shallow_clone(),
         };
-        let mut a = self.audio_attn2.forward(
-            &h,
-            Some(&audio_text),
-            inp.audio_text_bias,
-            None,
-            None,
-            Perturbation::None,
-        )?;
+        let mut a = match cached_kv {
+            Some(kv) => self
+                .audio_attn2
+                .forward_kv(&h, &kv.audio, inp.audio_text_bias)?,
+            None => self.audio_attn2.forward(
+                &h,
+                Some(&audio_text),
+                inp.audio_text_bias,
+                None,
+                None,
+                Perturbation::None,
+            )?,
+        };
         if self.audio_cross_adaln {
             a = a.f_mul(&am[8])?;
         }
@@ -348,7 +402,11 @@ impl Ltx2Block {
                     Some(inp.ca_audio_rope),
                     Perturbation::None,
                 )?;
-                x = x.f_add(&vgate[0].f_mul(&a)?)?;
+                let mut a = vgate[0].f_mul(&a)?;
+                if let Some(keep) = inp.cross_modal_keep {
+                    a = a.f_mul(keep)?;
+                }
+                x = x.f_add(&a)?;
             }
             if inp.use_v2a {
                 let kv = modulate(&nx, &vss[2], &vss[3])?;
@@ -361,7 +419,11 @@ impl Ltx2Block {
                     Some(inp.ca_video_rope),
                     Perturbation::None,
                 )?;
-                ax = ax.f_add(&agate[0].f_mul(&a)?)?;
+                let mut a = agate[0].f_mul(&a)?;
+                if let Some(keep) = inp.cross_modal_keep {
+                    a = a.f_mul(keep)?;
+                }
+                ax = ax.f_add(&a)?;
             }
         }
 

@@ -46,5 +46,5 @@ fn rms_tensors<'a>(n: &'a RmsNorm, out: &mut Vec<&'a Tensor>) {
     out.extend(n.weight.as_ref());
 }
 pub use config::{Ltx2TransformerConfig, RopeType};
-pub use model::{Ltx2Inputs, Ltx2Transformer};
+pub use model::{Ltx2Inputs, Ltx2Transformer, PreparedText};
 pub use rope::{audio_coords, video_coords, FractionalRope, Ltx2RopeTables};

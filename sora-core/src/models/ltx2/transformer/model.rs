@@ -8,7 +8,7 @@ use std::path::Path;
 use tch::{Device, Kind, Tensor};
 
 use super::attention::Perturbation;
-use super::block::{BlockInputs, Ltx2Block};
+use super::block::{BlockInputs, BlockTextKv, Ltx2Block};
 use super::config::Ltx2TransformerConfig;
 use super::embed::{AdaLayerNormSingle, CaptionProjection};
 use super::rope::{audio_coords, video_coords, FractionalRope};
@@ -54,6 +54,10 @@ pub struct Ltx2Inputs<'a> {
     pub audio_coords: Option<&'a Tensor>,
     /// Turn the audio↔video cross-attention off (modality guidance).
     pub isolate_modalities: bool,
+    /// `[B]`: 0 on the batch elements whose audio↔video cross-attention is
+    /// off (as [`Ltx2Inputs::isolate_modalities`] does for a whole call), 1
+    /// elsewhere; lets the isolated branch share a call with the others.
+    pub isolation_mask: Option<&'a Tensor>,
     /// Blocks whose self-attentions STG perturbs (indices past the last block
     /// are ignored, as diffusers does: the pipeline's default is block 28).
     pub spatio_temporal_guidance_blocks: Vec<usize>,
@@ -65,6 +69,38 @@ pub struct Ltx2Inputs<'a> {
     pub video_self_attention_mask: Option<&'a Tensor>,
     /// `[B, S_v, 1]`, non-zero on keyframe tokens (with `use_keyframes_abs_pos_embedding`).
     pub video_keyframes_mask: Option<&'a Tensor>,
+    /// One [`PreparedText`] per batch element, made by
+    /// [`Ltx2Transformer::prepare_text`] from that element's `text` and
+    /// `audio_text`: the caption projections and text keys/values are then
+    /// not recomputed (the result is the same).
+    pub prepared_text: Option<&'a [&'a PreparedText]>,
+}
+
+/// One prompt's text side as the transformer uses it, computed once for a
+/// whole walk ([`Ltx2Transformer::prepare_text`]): the projected video and
+/// audio text tokens `[1, L, inner]` and, per block, the text cross-attention
+/// keys and values (none under LTX-2.3's prompt modulation, which changes
+/// the text every step, and none while the blocks' weights are offloaded:
+/// then they are not held for the walk).
+#[derive(Debug)]
+pub struct PreparedText {
+    text: Tensor,
+    audio_text: Tensor,
+    kv: Vec<Option<BlockTextKv>>,
+}
+
+impl PreparedText {
+    /// Bytes held by the prepared tensors.
+    pub fn bytes(&self) -> u64 {
+        let t = |t: &Tensor| (t.numel() * t.kind().elt_size_in_bytes()) as u64;
+        let kv: u64 = self
+            .kv
+            .iter()
+            .flatten()
+            .map(|k| t(&k.video.0) + t(&k.video.1) + t(&k.audio.0) + t(&k.audio.1))
+            .sum();
+        t(&self.text) + t(&self.audio_text) + kv
+    }
 }
 
 impl<'a> Ltx2Inputs<'a> {
@@ -96,11 +132,13 @@ impl<'a> Ltx2Inputs<'a> {
             video_coords: None,
             audio_coords: None,
             isolate_modalities: false,
+            isolation_mask: None,
             spatio_temporal_guidance_blocks: Vec::new(),
             perturbation_mask: None,
             use_cross_timestep: false,
             video_self_attention_mask: None,
             video_keyframes_mask: None,
+            prepared_text: None,
         }
     }
 }
@@ -288,6 +326,60 @@ impl Ltx2Transformer {
         self.kind
     }
 
+    /// The widths of the video and audio text embeddings the forward takes.
+    fn text_widths(&self) -> (i64, i64) {
+        let c = &self.config;
+        if c.use_prompt_embeddings {
+            (c.caption_channels, c.caption_channels)
+        } else {
+            (c.cross_attention_dim, c.audio_cross_attention_dim)
+        }
+    }
+
+    /// The caption projections (LTX-2.0; LTX-2.3 projects in its connectors).
+    fn project_text(&self, text: &Tensor, audio_text: &Tensor) -> Result<(Tensor, Tensor)> {
+        Ok(
+            match (&self.caption_projection, &self.audio_caption_projection) {
+                (Some(pv), Some(pa)) => (pv.forward(text)?, pa.forward(audio_text)?),
+                _ => (text.shallow_clone(), audio_text.shallow_clone()),
+            },
+        )
+    }
+
+    /// One prompt's text side for a whole walk (see [`PreparedText`]):
+    /// `text` and `audio_text` `[1, L, C]` as [`Ltx2Inputs::text`] and
+    /// [`Ltx2Inputs::audio_text`] take them.
+    pub fn prepare_text(&self, text: &Tensor, audio_text: &Tensor) -> Result<PreparedText> {
+        let _guard = tch::no_grad_guard();
+        let (tc, atc) = self.text_widths();
+        for (name, t, w) in [("video text", text, tc), ("audio text", audio_text, atc)] {
+            let s = t.size();
+            if s.len() != 3 || s[0] != 1 || s[2] != w {
+                return Err(Error::invalid(format!(
+                    "{name} to prepare must be [1, L, {w}], got {s:?}"
+                )));
+            }
+        }
+        let _outer = self.weights.upload_outer(self.device)?;
+        let act = |t: &Tensor| -> Result<Tensor> {
+            Ok(t.f_to_device(self.device)?.f_to_kind(self.kind)?)
+        };
+        let (text, audio_text) = self.project_text(&act(text)?, &act(audio_text)?)?;
+        let kv = if self.weights.is_offloaded() {
+            Vec::new()
+        } else {
+            self.blocks
+                .iter()
+                .map(|b| b.text_kv(&text, &audio_text))
+                .collect::<Result<_>>()?
+        };
+        Ok(PreparedText {
+            text,
+            audio_text,
+            kv,
+        })
+    }
+
     /// Every weight of the model (as many as diffusers' parameters).
     pub fn tensors(&self) -> Vec<&Tensor> {
         let mut out = self.outer_tensors();
@@ -432,11 +524,7 @@ impl Ltx2Transformer {
         let v = shape3("video latents", i.video, c.in_channels)?;
         let b = v[0];
         let a = shape3("audio latents", i.audio, c.audio_in_channels)?;
-        let (tc, atc) = if c.use_prompt_embeddings {
-            (c.caption_channels, c.caption_channels)
-        } else {
-            (c.cross_attention_dim, c.audio_cross_attention_dim)
-        };
+        let (tc, atc) = self.text_widths();
         let t = shape3("video text embeddings", i.text, tc)?;
         let at = shape3("audio text embeddings", i.audio_text, atc)?;
         for (name, s) in [("audio latents", a), ("video text", t), ("audio text", at)] {
@@ -487,12 +575,17 @@ impl Ltx2Transformer {
                 )));
             }
         }
-        if let Some(m) = i.perturbation_mask {
-            if m.numel() as i64 != b {
-                return Err(Error::invalid(format!(
-                    "perturbation_mask must hold one value per batch element ({b}), got {:?}",
-                    m.size()
-                )));
+        for (name, mask) in [
+            ("perturbation_mask", i.perturbation_mask),
+            ("isolation_mask", i.isolation_mask),
+        ] {
+            if let Some(m) = mask {
+                if m.numel() as i64 != b {
+                    return Err(Error::invalid(format!(
+                        "{name} must hold one value per batch element ({b}), got {:?}",
+                        m.size()
+                    )));
+                }
             }
         }
         Ok(b)
@@ -627,9 +720,22 @@ impl Ltx2Transformer {
             .forward(&audio_ca_t.f_mul_scalar(gate_factor)?, b)?;
 
         // 4. Text tokens.
-        let (text, audio_text) = match (&self.caption_projection, &self.audio_caption_projection) {
-            (Some(pv), Some(pa)) => (pv.forward(&act(i.text)?)?, pa.forward(&act(i.audio_text)?)?),
-            _ => (act(i.text)?, act(i.audio_text)?),
+        let prepared = match i.prepared_text {
+            Some(p) if p.len() as i64 != b => {
+                return Err(Error::invalid(format!(
+                    "prepared_text holds {} prompts for a batch of {b}",
+                    p.len()
+                )))
+            }
+            other => other,
+        };
+        let (text, audio_text) = match prepared {
+            Some(p) => {
+                let v: Vec<&Tensor> = p.iter().map(|t| &t.text).collect();
+                let a: Vec<&Tensor> = p.iter().map(|t| &t.audio_text).collect();
+                (Tensor::f_cat(&v, 0)?, Tensor::f_cat(&a, 0)?)
+            }
+            None => self.project_text(&act(i.text)?, &act(i.audio_text)?)?,
         };
 
         // 5. Blocks.
@@ -645,6 +751,10 @@ impl Ltx2Transformer {
         let all_perturbed = match &mask {
             Some(m) => m.f_eq(0.0)?.f_all()?.f_int64_value(&[])? != 0,
             None => false,
+        };
+        let cross_modal_keep = match i.isolation_mask {
+            Some(m) if !i.isolate_modalities => Some(act(m)?.f_view([b, 1, 1])?),
+            _ => None,
         };
         let inputs = BlockInputs {
             text: &text,
@@ -666,6 +776,7 @@ impl Ltx2Transformer {
             video_self_bias: self_bias.as_ref(),
             use_a2v: !i.isolate_modalities,
             use_v2a: !i.isolate_modalities,
+            cross_modal_keep: cross_modal_keep.as_ref(),
         };
         for (k, block) in self.blocks.iter().enumerate() {
             let perturb = match &mask {
@@ -679,7 +790,17 @@ impl Ltx2Transformer {
                 _ => Perturbation::None,
             };
             let _weights = self.weights.upload_block(k, self.device)?;
-            let (nx, nax) = block.forward(&x, &ax, &inputs, perturb)?;
+            let kv = match prepared {
+                Some(p) => {
+                    let parts: Option<Vec<&BlockTextKv>> = p
+                        .iter()
+                        .map(|t| t.kv.get(k).and_then(Option::as_ref))
+                        .collect();
+                    parts.map(|v| BlockTextKv::cat(&v)).transpose()?
+                }
+                None => None,
+            };
+            let (nx, nax) = block.forward(&x, &ax, &inputs, perturb, kv.as_ref())?;
             x = nx;
             ax = nax;
         }
