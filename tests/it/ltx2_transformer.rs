@@ -470,3 +470,95 @@ fn ltx2_transformer_isolation_mask_matches_whole_call_isolation() {
         );
     }
 }
+
+/// An element marked as repeating another's inputs (`same_as`: STG's
+/// branch and the conditional one) runs once up to the first perturbed
+/// block and gives what the full batch gives; a malformed `same_as` is
+/// refused.
+#[test]
+fn ltx2_transformer_same_as_runs_the_shared_prefix_once() {
+    for case in CASES {
+        let model = load(&case_dir(case), Kind::Float);
+        let c = read_case(case);
+        let run = c.runs.iter().find(|r| r.name == "stg_mixed").unwrap();
+        let base = inputs(&c, run);
+        let b = base.video.size()[0];
+        // Every per-element input: element 0 twice.
+        let twice = |t: &Tensor| {
+            if t.size()[0] == b {
+                let one = t.narrow(0, 0, 1);
+                Tensor::cat(&[&one, &one], 0)
+            } else {
+                t.shallow_clone()
+            }
+        };
+        let get = |k: &str| c.io.get(&format!("{}.{k}", run.name)).map(twice);
+        let (video, audio, text, audio_text, timestep) = (
+            get("video").unwrap(),
+            get("audio").unwrap(),
+            get("text").unwrap(),
+            get("audio_text").unwrap(),
+            get("timestep").unwrap(),
+        );
+        let opt = [
+            "text_mask",
+            "audio_text_mask",
+            "audio_timestep",
+            "sigma",
+            "audio_sigma",
+            "audio_coords",
+            "video_keyframes_mask",
+            "video_self_attention_mask",
+        ]
+        .map(get);
+        let keep = Tensor::from_slice(&[1.0f32, 0.0]);
+        let build = || {
+            let mut i = Ltx2Inputs::new(
+                &video,
+                &audio,
+                &text,
+                &audio_text,
+                &timestep,
+                c.grid,
+                c.audio_frames,
+            );
+            i.text_mask = opt[0].as_ref();
+            i.audio_text_mask = opt[1].as_ref();
+            i.audio_timestep = opt[2].as_ref();
+            i.sigma = opt[3].as_ref();
+            i.audio_sigma = opt[4].as_ref();
+            i.audio_coords = opt[5].as_ref();
+            i.video_keyframes_mask = opt[6].as_ref();
+            i.video_self_attention_mask = opt[7].as_ref();
+            i.fps = run.fps;
+            i.spatio_temporal_guidance_blocks = run.stg.clone();
+            i.perturbation_mask = Some(&keep);
+            i.use_cross_timestep = run.cross;
+            i
+        };
+        assert!(
+            run.stg.iter().any(|k| *k > 0),
+            "{case}: STG on a later block"
+        );
+        let (want_v, want_a) = model.forward(&build()).unwrap();
+        let same = [0usize, 0];
+        let mut shared = build();
+        shared.same_as = Some(&same);
+        let (v, a) = model.forward(&shared).unwrap();
+        assert_close(&format!("{case} same_as video"), &v, &want_v, 1e-5);
+        assert_close(&format!("{case} same_as audio"), &a, &want_a, 1e-5);
+        // The perturbed element differs from the plain one (the test sees STG).
+        assert!(
+            rel_max_err(&v.narrow(0, 1, 1), &v.narrow(0, 0, 1)) > 1e-3,
+            "{case}"
+        );
+        for bad in [vec![1usize, 0], vec![0], vec![0, 2]] {
+            let mut wrong = build();
+            wrong.same_as = Some(&bad);
+            assert!(
+                matches!(model.forward(&wrong), Err(Error::InvalidRequest(_))),
+                "{case} {bad:?}"
+            );
+        }
+    }
+}

@@ -748,6 +748,20 @@ impl Ltx2Generation<'_> {
         inputs.perturbation_mask = perturbation_mask.as_ref();
         inputs.use_cross_timestep = self.settings.use_cross_timestep;
         inputs.prepared_text = Some(&prepared);
+        // STG's branch is the conditional one until its first perturbed
+        // block: the transformer runs it once up to there.
+        let cond_at = branches.iter().position(|br| *br == COND);
+        let same_as: Vec<usize> = branches
+            .iter()
+            .enumerate()
+            .map(|(k, br)| match (br, cond_at) {
+                (&PERTURBED, Some(c)) => c,
+                _ => k,
+            })
+            .collect();
+        if any_perturbed {
+            inputs.same_as = Some(&same_as);
+        }
         let (v, a) = fam.transformer_forward(&inputs)?;
         let (v, a) = (v.f_to_kind(Kind::Float)?, a.f_to_kind(Kind::Float)?);
         (0..b)

@@ -61,6 +61,97 @@ pub struct BlockInputs<'a> {
     pub cross_modal_keep: Option<&'a Tensor>,
 }
 
+/// The batch elements `index` of a [`BlockInputs`], owned; borrow them as
+/// inputs again with [`SelectedInputs::inputs`].
+#[derive(Debug)]
+pub struct SelectedInputs {
+    text: Tensor,
+    audio_text: Tensor,
+    temb: Tensor,
+    temb_audio: Tensor,
+    temb_ca_scale_shift: Tensor,
+    temb_ca_audio_scale_shift: Tensor,
+    temb_ca_gate: Tensor,
+    temb_ca_audio_gate: Tensor,
+    temb_prompt: Option<Tensor>,
+    temb_prompt_audio: Option<Tensor>,
+    video_rope: Ltx2RopeTables,
+    audio_rope: Ltx2RopeTables,
+    ca_video_rope: Ltx2RopeTables,
+    ca_audio_rope: Ltx2RopeTables,
+    text_bias: Option<Tensor>,
+    audio_text_bias: Option<Tensor>,
+    video_self_bias: Option<Tensor>,
+    cross_modal_keep: Option<Tensor>,
+    use_a2v: bool,
+    use_v2a: bool,
+}
+
+impl SelectedInputs {
+    /// The selected elements as block inputs.
+    pub fn inputs(&self) -> BlockInputs<'_> {
+        BlockInputs {
+            text: &self.text,
+            audio_text: &self.audio_text,
+            temb: &self.temb,
+            temb_audio: &self.temb_audio,
+            temb_ca_scale_shift: &self.temb_ca_scale_shift,
+            temb_ca_audio_scale_shift: &self.temb_ca_audio_scale_shift,
+            temb_ca_gate: &self.temb_ca_gate,
+            temb_ca_audio_gate: &self.temb_ca_audio_gate,
+            temb_prompt: self.temb_prompt.as_ref(),
+            temb_prompt_audio: self.temb_prompt_audio.as_ref(),
+            video_rope: &self.video_rope,
+            audio_rope: &self.audio_rope,
+            ca_video_rope: &self.ca_video_rope,
+            ca_audio_rope: &self.ca_audio_rope,
+            text_bias: self.text_bias.as_ref(),
+            audio_text_bias: self.audio_text_bias.as_ref(),
+            video_self_bias: self.video_self_bias.as_ref(),
+            use_a2v: self.use_a2v,
+            use_v2a: self.use_v2a,
+            cross_modal_keep: self.cross_modal_keep.as_ref(),
+        }
+    }
+}
+
+impl BlockInputs<'_> {
+    /// The batch elements `index` (`[n]`, int64) of every per-element input
+    /// (inputs shared by the batch, with batch 1, stay shared).
+    pub fn select(&self, index: &Tensor) -> Result<SelectedInputs> {
+        let pick = |t: &Tensor| -> Result<Tensor> {
+            if t.size().first() == Some(&1) {
+                Ok(t.shallow_clone())
+            } else {
+                Ok(t.f_index_select(0, index)?)
+            }
+        };
+        let pick_opt = |t: Option<&Tensor>| t.map(pick).transpose();
+        Ok(SelectedInputs {
+            text: pick(self.text)?,
+            audio_text: pick(self.audio_text)?,
+            temb: pick(self.temb)?,
+            temb_audio: pick(self.temb_audio)?,
+            temb_ca_scale_shift: pick(self.temb_ca_scale_shift)?,
+            temb_ca_audio_scale_shift: pick(self.temb_ca_audio_scale_shift)?,
+            temb_ca_gate: pick(self.temb_ca_gate)?,
+            temb_ca_audio_gate: pick(self.temb_ca_audio_gate)?,
+            temb_prompt: pick_opt(self.temb_prompt)?,
+            temb_prompt_audio: pick_opt(self.temb_prompt_audio)?,
+            video_rope: self.video_rope.select_batch(index)?,
+            audio_rope: self.audio_rope.select_batch(index)?,
+            ca_video_rope: self.ca_video_rope.select_batch(index)?,
+            ca_audio_rope: self.ca_audio_rope.select_batch(index)?,
+            text_bias: pick_opt(self.text_bias)?,
+            audio_text_bias: pick_opt(self.audio_text_bias)?,
+            video_self_bias: pick_opt(self.video_self_bias)?,
+            cross_modal_keep: pick_opt(self.cross_modal_keep)?,
+            use_a2v: self.use_a2v,
+            use_v2a: self.use_v2a,
+        })
+    }
+}
+
 /// One block's text keys and values, for both streams' text
 /// cross-attentions (`[B, L, inner]` each): they depend on the prompt only, so
 /// a walk computes them once ([`Ltx2Block::text_kv`]).

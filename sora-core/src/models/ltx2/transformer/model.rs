@@ -63,6 +63,12 @@ pub struct Ltx2Inputs<'a> {
     pub spatio_temporal_guidance_blocks: Vec<usize>,
     /// `[B]`: 0 on the batch elements STG perturbs, 1 elsewhere; all perturbed when `None`.
     pub perturbation_mask: Option<&'a Tensor>,
+    /// Per batch element, the element whose inputs it repeats (itself when
+    /// none; a named element must be its own): the caller's promise that
+    /// video, audio, text, masks, timesteps and isolation are the same, only
+    /// the perturbation differing. Such elements run once up to the first
+    /// perturbed block (the same result, less work).
+    pub same_as: Option<&'a [usize]>,
     /// Modulate each stream's cross-attention with the other stream's sigma (LTX-2.3).
     pub use_cross_timestep: bool,
     /// Multiplicative video self-attention mask `[B, S_v, S_v]` in `[0, 1]`.
@@ -135,6 +141,7 @@ impl<'a> Ltx2Inputs<'a> {
             isolation_mask: None,
             spatio_temporal_guidance_blocks: Vec::new(),
             perturbation_mask: None,
+            same_as: None,
             use_cross_timestep: false,
             video_self_attention_mask: None,
             video_keyframes_mask: None,
@@ -182,6 +189,11 @@ fn text_bias(mask: Option<&Tensor>, batch: i64, len: i64, kind: Kind) -> Result<
             "text mask must be [{batch}, {len}], got {:?}",
             m.size()
         )));
+    }
+    // No padding (LTX-2.0's registers fill it): no bias, the same result,
+    // and the attention kernel without a mask is the faster one.
+    if m.f_min()?.f_double_value(&[])? >= 1.0 {
+        return Ok(None);
     }
     Ok(Some(
         m.f_to_kind(kind)?
@@ -575,6 +587,14 @@ impl Ltx2Transformer {
                 )));
             }
         }
+        if let Some(same) = i.same_as {
+            let n = b as usize;
+            if same.len() != n || same.iter().any(|e| *e >= n || same[*e] != *e) {
+                return Err(Error::invalid(format!(
+                    "same_as must name, for each of the {b} batch elements, an element that is its own copy; got {same:?}"
+                )));
+            }
+        }
         for (name, mask) in [
             ("perturbation_mask", i.perturbation_mask),
             ("isolation_mask", i.isolation_mask),
@@ -778,7 +798,62 @@ impl Ltx2Transformer {
             use_v2a: !i.isolate_modalities,
             cross_modal_keep: cross_modal_keep.as_ref(),
         };
-        for (k, block) in self.blocks.iter().enumerate() {
+        // The text keys and values of block `k` for the batch elements
+        // `which` (all when `None`), when prepared.
+        let block_kv = |k: usize, which: Option<&[usize]>| -> Result<Option<BlockTextKv>> {
+            let Some(p) = prepared else { return Ok(None) };
+            let parts: Option<Vec<&BlockTextKv>> = match which {
+                Some(w) => w
+                    .iter()
+                    .map(|e| p.get(*e).and_then(|t| t.kv.get(k)).and_then(Option::as_ref))
+                    .collect(),
+                None => p
+                    .iter()
+                    .map(|t| t.kv.get(k).and_then(Option::as_ref))
+                    .collect(),
+            };
+            parts.map(|v| BlockTextKv::cat(&v)).transpose()
+        };
+
+        // Elements whose inputs repeat another's (`same_as`: STG's branch is
+        // the conditional one until its first perturbed block) run once up
+        // to the first perturbed block, then take their copy's states.
+        let first_perturbed = match &mask {
+            Some(_) => stg.iter().copied().filter(|k| *k < self.blocks.len()).min(),
+            None => None,
+        };
+        let mut start = 0;
+        if let (Some(same), Some(fork)) = (i.same_as, first_perturbed) {
+            let unique: Vec<usize> = (0..b as usize).filter(|e| same[*e] == *e).collect();
+            if fork > 0 && unique.len() < b as usize {
+                let at = |e: usize| unique.iter().position(|u| *u == same[e]);
+                let expand: Option<Vec<i64>> =
+                    (0..b as usize).map(|e| at(e).map(|p| p as i64)).collect();
+                let expand = expand.ok_or_else(|| {
+                    Error::invalid("same_as must name elements that are their own copy")
+                })?;
+                let index: Vec<i64> = unique.iter().map(|u| *u as i64).collect();
+                let index = Tensor::f_from_slice(&index)?.f_to_device(dev)?;
+                let sel = inputs.select(&index)?;
+                let sel_inputs = sel.inputs();
+                let (mut rx, mut rax) =
+                    (x.f_index_select(0, &index)?, ax.f_index_select(0, &index)?);
+                for (k, block) in self.blocks.iter().enumerate().take(fork) {
+                    let _weights = self.weights.upload_block(k, self.device)?;
+                    let kv = block_kv(k, Some(&unique))?;
+                    let (nx, nax) =
+                        block.forward(&rx, &rax, &sel_inputs, Perturbation::None, kv.as_ref())?;
+                    rx = nx;
+                    rax = nax;
+                }
+                let expand = Tensor::f_from_slice(&expand)?.f_to_device(dev)?;
+                x = rx.f_index_select(0, &expand)?;
+                ax = rax.f_index_select(0, &expand)?;
+                start = fork;
+            }
+        }
+
+        for (k, block) in self.blocks.iter().enumerate().skip(start) {
             let perturb = match &mask {
                 Some(m) if stg.contains(&k) => {
                     if all_perturbed {
@@ -790,16 +865,7 @@ impl Ltx2Transformer {
                 _ => Perturbation::None,
             };
             let _weights = self.weights.upload_block(k, self.device)?;
-            let kv = match prepared {
-                Some(p) => {
-                    let parts: Option<Vec<&BlockTextKv>> = p
-                        .iter()
-                        .map(|t| t.kv.get(k).and_then(Option::as_ref))
-                        .collect();
-                    parts.map(|v| BlockTextKv::cat(&v)).transpose()?
-                }
-                None => None,
-            };
+            let kv = block_kv(k, None)?;
             let (nx, nax) = block.forward(&x, &ax, &inputs, perturb, kv.as_ref())?;
             x = nx;
             ax = nax;

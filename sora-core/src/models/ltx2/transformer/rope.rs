@@ -139,6 +139,19 @@ impl Ltx2RopeTables {
         }
     }
 
+    /// The tables of the batch elements `index` (`[n]`, int64); tables
+    /// shared by the whole batch (batch 1) stay as they are.
+    pub fn select_batch(&self, index: &Tensor) -> Result<Self> {
+        if self.cos.size()[0] == 1 {
+            return Ok(self.shallow_clone());
+        }
+        Ok(Self {
+            cos: self.cos.f_index_select(0, index)?,
+            sin: self.sin.f_index_select(0, index)?,
+            rope_type: self.rope_type,
+        })
+    }
+
     /// Tokens the tables cover.
     pub fn seq_len(&self) -> i64 {
         self.cos.size()[1]
