@@ -1195,6 +1195,51 @@ fn ltx2_writes_an_mp4_with_video_and_audio() {
     assert!(peak > 0.05, "the audio is not silent (peak {peak})");
 }
 
+/// `--step-cache` on an LTX-2 folder: the decisions reach the JSON (one
+/// forward a step, the first and last computed), and the MP4 still has both
+/// streams.
+#[test]
+fn ltx2_step_cache_flag_reaches_the_pipeline() {
+    let m = root().join("target/fixtures/ltx2_pipeline/v23");
+    let dir = scratch("ltx2-step-cache");
+    let mp4 = dir.join("clip.mp4");
+    let o = sora(&[
+        "generate",
+        "--model",
+        m.to_str().unwrap(),
+        "--prompt",
+        PROMPT,
+        "--width",
+        "96",
+        "--height",
+        "64",
+        "--frames",
+        "9",
+        "--steps",
+        "4",
+        "--seed",
+        "5",
+        "--set",
+        "max_sequence_length=24",
+        "--set",
+        "spatio_temporal_guidance_blocks=1",
+        "--step-cache",
+        "1e6",
+        "--out",
+        mp4.to_str().unwrap(),
+        "--quiet",
+        "--json",
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let sc = &v["step_cache"];
+    assert_eq!(sc["computed"].as_u64(), Some(2), "{v}");
+    assert_eq!(sc["reused"].as_u64(), Some(2), "{v}");
+    let clip = io::read_mp4(&mp4).unwrap();
+    assert_eq!(clip.frames.shape(), &[9, 64, 96, 3]);
+    assert!(clip.audio.is_some(), "an audio stream");
+}
+
 /// The LTX-2 front-door request (the Python suite and the C program run the
 /// same one on the same fixture): 96×64, 9 frames at 24 fps, 2 steps, seed 7,
 /// the pipeline's guidance with STG on block 1, prompts of 24 tokens.

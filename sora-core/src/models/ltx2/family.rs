@@ -266,6 +266,13 @@ impl Ltx2Family {
     /// to the run device by the first forward of a run and stay there for
     /// the next steps, until [`Ltx2Family::release_resident`].
     fn transformer_forward(&self, inputs: &Ltx2Inputs<'_>) -> Result<(Tensor, Tensor)> {
+        self.make_transformer_resident()?;
+        self.transformer.forward(inputs)
+    }
+
+    /// Under model offload, copies the transformer's weights to the run
+    /// device unless a copy is there.
+    fn make_transformer_resident(&self) -> Result<()> {
         if self.transformer.offload() == Offload::Model {
             let mut slot = self.resident.lock().map_err(|_| {
                 Error::Device("the transformer's offload state was poisoned by a panic".into())
@@ -274,7 +281,18 @@ impl Ltx2Family {
                 *slot = self.transformer.upload()?;
             }
         }
-        self.transformer.forward(inputs)
+        Ok(())
+    }
+
+    /// [`Ltx2Family::transformer_forward`] of the calls of one step through
+    /// the step cache ([`Ltx2Transformer::forward_cached`]).
+    fn transformer_forward_cached(
+        &self,
+        calls: &[Ltx2Inputs<'_>],
+        cache: CachedStep<'_>,
+    ) -> Result<Vec<(Tensor, Tensor)>> {
+        self.make_transformer_resident()?;
+        self.transformer.forward_cached(calls, cache)
     }
 
     /// Gives back the run device's copy of the transformer's weights (model
@@ -617,15 +635,15 @@ pub struct Ltx2Generation<'a> {
 }
 
 impl Ltx2Generation<'_> {
-    /// One transformer call on the branches `which` (indices into
-    /// `branches`), all isolated or none: one prediction each.
-    fn call(
+    /// The inputs of one transformer call on `branches`, all isolated or
+    /// none (one prediction each).
+    fn call_tensors(
         &self,
         x: &Latents,
         t: &Tensor,
         branches: &[BranchId],
         isolate: bool,
-    ) -> Result<Vec<Latents>> {
+    ) -> Result<CallTensors> {
         let fam = self.fam;
         let kind = fam.transformer.kind();
         let dev = fam.device;
@@ -634,12 +652,12 @@ impl Ltx2Generation<'_> {
             .audio
             .as_ref()
             .ok_or_else(|| Error::invalid("LTX-2 walks an audio latent with the video"))?;
-        let video_in = x
+        let video = x
             .video
             .f_to_device(dev)?
             .f_to_kind(kind)?
             .f_repeat([b, 1, 1])?;
-        let audio_in = audio
+        let audio = audio
             .f_to_device(dev)?
             .f_to_kind(kind)?
             .f_repeat([b, 1, 1])?;
@@ -660,9 +678,6 @@ impl Ltx2Generation<'_> {
             ta.push(text.audio.shallow_clone());
             tm.push(text.mask.shallow_clone());
         }
-        let text_v = Tensor::f_cat(&tv, 0)?;
-        let text_a = Tensor::f_cat(&ta, 0)?;
-        let mask = Tensor::f_cat(&tm, 0)?;
         let timestep = t
             .f_to_device(dev)?
             .f_to_kind(Kind::Float)?
@@ -689,34 +704,71 @@ impl Ltx2Generation<'_> {
         } else {
             None
         };
+        Ok(CallTensors {
+            batch: b,
+            video,
+            audio,
+            text_v: Tensor::f_cat(&tv, 0)?,
+            text_a: Tensor::f_cat(&ta, 0)?,
+            mask: Tensor::f_cat(&tm, 0)?,
+            timestep,
+            video_timestep,
+            perturbation_mask,
+            any_perturbed,
+            isolate,
+        })
+    }
+
+    /// The transformer's view of one call's tensors.
+    fn inputs<'c>(&self, c: &'c CallTensors) -> Ltx2Inputs<'c> {
         let mut inputs = Ltx2Inputs::new(
-            &video_in,
-            &audio_in,
-            &text_v,
-            &text_a,
-            video_timestep.as_ref().unwrap_or(&timestep),
+            &c.video,
+            &c.audio,
+            &c.text_v,
+            &c.text_a,
+            c.video_timestep.as_ref().unwrap_or(&c.timestep),
             self.grid,
             self.audio_frames,
         );
-        if video_timestep.is_some() {
-            inputs.audio_timestep = Some(&timestep);
+        if c.video_timestep.is_some() {
+            inputs.audio_timestep = Some(&c.timestep);
         }
-        inputs.text_mask = Some(&mask);
-        inputs.audio_text_mask = Some(&mask);
-        inputs.sigma = Some(&timestep);
+        inputs.text_mask = Some(&c.mask);
+        inputs.audio_text_mask = Some(&c.mask);
+        inputs.sigma = Some(&c.timestep);
         inputs.fps = f64::from(self.req.fps);
-        inputs.isolate_modalities = isolate;
-        if any_perturbed {
+        inputs.isolate_modalities = c.isolate;
+        if c.any_perturbed {
             inputs.spatio_temporal_guidance_blocks = self.settings.stg_blocks.clone();
         }
-        inputs.perturbation_mask = perturbation_mask.as_ref();
+        inputs.perturbation_mask = c.perturbation_mask.as_ref();
         inputs.use_cross_timestep = self.settings.use_cross_timestep;
-        let (v, a) = fam.transformer_forward(&inputs)?;
-        let (v, a) = (v.f_to_kind(Kind::Float)?, a.f_to_kind(Kind::Float)?);
-        (0..b)
-            .map(|i| Ok(Latents::joint(v.f_narrow(0, i, 1)?, a.f_narrow(0, i, 1)?)))
-            .collect()
+        inputs
     }
+}
+
+/// One transformer call's input tensors ([`Ltx2Generation::call_tensors`]).
+struct CallTensors {
+    /// Branches in the batch.
+    batch: i64,
+    video: Tensor,
+    audio: Tensor,
+    text_v: Tensor,
+    text_a: Tensor,
+    mask: Tensor,
+    timestep: Tensor,
+    video_timestep: Option<Tensor>,
+    perturbation_mask: Option<Tensor>,
+    any_perturbed: bool,
+    isolate: bool,
+}
+
+/// Splits one call's `(video, audio)` predictions into one [`Latents`] per branch.
+fn split_call(out: (Tensor, Tensor), batch: i64) -> Result<Vec<Latents>> {
+    let (v, a) = (out.0.f_to_kind(Kind::Float)?, out.1.f_to_kind(Kind::Float)?);
+    (0..batch)
+        .map(|i| Ok(Latents::joint(v.f_narrow(0, i, 1)?, a.f_narrow(0, i, 1)?)))
+        .collect()
 }
 
 impl Generation for Ltx2Generation<'_> {
@@ -819,11 +871,6 @@ impl Generation for Ltx2Generation<'_> {
         branches: &[BranchId],
         cache: Option<CachedStep<'_>>,
     ) -> Result<Vec<Latents>> {
-        if cache.is_some() {
-            return Err(Error::Unsupported(
-                "step caching is not built for LTX-2 yet".into(),
-            ));
-        }
         // One call for the branches with the cross-modal attention, one for
         // the isolated branch (the transformer isolates a whole call).
         let plain: Vec<BranchId> = branches
@@ -836,16 +883,42 @@ impl Generation for Ltx2Generation<'_> {
             .copied()
             .filter(|b| *b == ISOLATED)
             .collect();
+        let mut calls = Vec::with_capacity(2);
+        for (group, isolate) in [(&plain, false), (&isolated, true)] {
+            if !group.is_empty() {
+                calls.push(self.call_tensors(x, step.t, group, isolate)?);
+            }
+        }
+        // With step caching, one decision for every call of the step and for
+        // both streams of each: picture and sound stay in lock-step.
+        let outs = match cache {
+            Some(cache) => {
+                let inputs: Vec<Ltx2Inputs<'_>> = calls.iter().map(|c| self.inputs(c)).collect();
+                self.fam.transformer_forward_cached(&inputs, cache)?
+            }
+            None => calls
+                .iter()
+                .map(|c| self.fam.transformer_forward(&self.inputs(c)))
+                .collect::<Result<Vec<_>>>()?,
+        };
+        if outs.len() != calls.len() {
+            return Err(Error::invalid(
+                "LTX-2: the transformer returned the wrong number of calls",
+            ));
+        }
+        let mut outs = calls.iter().zip(outs).map(|(c, o)| split_call(o, c.batch));
         let mut plain_out = if plain.is_empty() {
             Vec::new()
         } else {
-            self.call(x, step.t, &plain, false)?
+            outs.next()
+                .ok_or_else(|| Error::invalid("LTX-2: a call got no prediction"))??
         }
         .into_iter();
         let mut iso_out = if isolated.is_empty() {
             Vec::new()
         } else {
-            self.call(x, step.t, &isolated, true)?
+            outs.next()
+                .ok_or_else(|| Error::invalid("LTX-2: a call got no prediction"))??
         }
         .into_iter();
         branches

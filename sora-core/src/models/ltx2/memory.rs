@@ -429,6 +429,16 @@ impl Ltx2Spec {
             + sa * c.audio_in_channels.max(1) as u64) as f64
             * 4.0;
         let loop_state = latent_bytes * (8.0 + 3.0 * branches as f64);
+        // Step caching keeps two residuals (first block, the rest) of both
+        // streams for every guidance branch (batched or not, the same
+        // elements), and a step makes the first block's new one beside them.
+        let hidden =
+            (sv * c.inner_dim().max(1) as u64 + sa * c.audio_inner_dim().max(1) as u64) as f64 * e;
+        let step_cache = if opts.step_cache {
+            3.0 * branches as f64 * hidden
+        } else {
+            0.0
+        };
 
         // Decode.
         let (vae_act, vae_tiles) = self.video_decode_bytes(
@@ -556,6 +566,7 @@ impl Ltx2Spec {
         denoise
             .add("prompt embeddings", bytes(text_out), Class::Carried)
             .add("latents", bytes(loop_state), Class::Carried)
+            .add("step cache", bytes(step_cache), Class::Carried)
             .add(
                 "transformer forward",
                 bytes(transformer_act),

@@ -11,8 +11,9 @@ use super::attention::Perturbation;
 use super::block::{BlockInputs, Ltx2Block};
 use super::config::Ltx2TransformerConfig;
 use super::embed::{AdaLayerNormSingle, CaptionProjection};
-use super::rope::{audio_coords, video_coords, FractionalRope};
+use super::rope::{audio_coords, video_coords, FractionalRope, Ltx2RopeTables};
 use crate::nn::offload::{ComponentWeights, Offload, StreamParts, Uploaded, WeightSet};
+use crate::nn::step_cache::CachedStep;
 use crate::nn::{LayerNorm, Linear};
 use crate::weights::{read_config, TensorStore, WeightPath};
 use crate::{Error, Result};
@@ -501,9 +502,132 @@ impl Ltx2Transformer {
     /// One forward of both streams: `(video [B, S_v, out_channels], audio [B, S_a, audio_out_channels])`.
     pub fn forward(&self, i: &Ltx2Inputs<'_>) -> Result<(Tensor, Tensor)> {
         let _guard = tch::no_grad_guard();
+        let _outer = self.weights.upload_outer(self.device)?;
+        let (p, x, ax) = self.prepare(i)?;
+        let mut calls = [(&p, x, ax)];
+        self.run_blocks(&mut calls, 0)?;
+        let [(_, x, ax)] = calls;
+        self.output(&p, &x, &ax)
+    }
+
+    /// The forwards `calls` (one step's guidance calls, e.g. the plain
+    /// branches and the modality-isolated one) with step caching, one
+    /// decision for all of them: runs the first block of every call, then
+    /// lets `cache` compare the first block's residuals of every stream (the
+    /// video and the audio of each call, [`CachedStep::run_streams`]) with
+    /// those of the last fully computed step, and either run the remaining
+    /// blocks or add the residuals they added then, so picture and sound are
+    /// always computed or reused together. When every block runs, each result
+    /// equals [`Ltx2Transformer::forward`]'s bit for bit.
+    pub fn forward_cached(
+        &self,
+        calls: &[Ltx2Inputs<'_>],
+        cache: CachedStep<'_>,
+    ) -> Result<Vec<(Tensor, Tensor)>> {
+        let _guard = tch::no_grad_guard();
+        let _outer = self.weights.upload_outer(self.device)?;
+        let mut prepared = Vec::with_capacity(calls.len());
+        let mut before = Vec::with_capacity(2 * calls.len());
+        for i in calls {
+            let (p, x, ax) = self.prepare(i)?;
+            prepared.push(p);
+            before.push(x);
+            before.push(ax);
+        }
+        let streams = if self.blocks.is_empty() {
+            before
+        } else {
+            let mut first: Vec<_> = prepared
+                .iter()
+                .zip(before.chunks(2))
+                .map(|(p, s)| (p, s[0].shallow_clone(), s[1].shallow_clone()))
+                .collect();
+            self.run_blocks_range(&mut first, 0, 1)?;
+            let after: Vec<Tensor> = first.into_iter().flat_map(|(_, x, ax)| [x, ax]).collect();
+            cache.run_streams(&before, &after, |h| {
+                let mut rest: Vec<_> = prepared
+                    .iter()
+                    .zip(h.chunks(2))
+                    .map(|(p, s)| (p, s[0].shallow_clone(), s[1].shallow_clone()))
+                    .collect();
+                self.run_blocks(&mut rest, 1)?;
+                Ok(rest.into_iter().flat_map(|(_, x, ax)| [x, ax]).collect())
+            })?
+        };
+        if streams.len() != 2 * prepared.len() {
+            return Err(Error::invalid(
+                "LTX-2 transformer: the step cache returned the wrong number of streams",
+            ));
+        }
+        prepared
+            .iter()
+            .zip(streams.chunks(2))
+            .map(|(p, s)| self.output(p, &s[0], &s[1]))
+            .collect()
+    }
+
+    /// Runs blocks `from..` on each call's hidden states, block by block (so
+    /// each block's weights are copied once for every call under sequential
+    /// offload).
+    fn run_blocks(&self, calls: &mut [(&Prepared, Tensor, Tensor)], from: usize) -> Result<()> {
+        self.run_blocks_range(calls, from, self.blocks.len())
+    }
+
+    /// Runs blocks `from..to` on each call's hidden states.
+    fn run_blocks_range(
+        &self,
+        calls: &mut [(&Prepared, Tensor, Tensor)],
+        from: usize,
+        to: usize,
+    ) -> Result<()> {
+        for (k, block) in self.blocks.iter().enumerate().take(to).skip(from) {
+            let _weights = self.weights.upload_block(k, self.device)?;
+            for (p, x, ax) in calls.iter_mut() {
+                let perturb = match &p.mask {
+                    Some(m) if p.stg.contains(&k) => {
+                        if p.all_perturbed {
+                            Perturbation::All
+                        } else {
+                            Perturbation::Mask(m)
+                        }
+                    }
+                    _ => Perturbation::None,
+                };
+                let (nx, nax) = block.forward(x, ax, &p.block_inputs(), perturb)?;
+                *x = nx;
+                *ax = nax;
+            }
+        }
+        Ok(())
+    }
+
+    /// The modulated output layers of both streams.
+    fn output(&self, p: &Prepared, x: &Tensor, ax: &Tensor) -> Result<(Tensor, Tensor)> {
+        let out = |x: &Tensor, table: &Tensor, emb: &Tensor, proj: &Linear| -> Result<Tensor> {
+            let d = table.size()[1];
+            let ss = emb.f_unsqueeze(2)?.f_add(&table.f_view([1, 1, 2, d])?)?;
+            let shift = ss.f_select(2, 0)?;
+            let scale = ss.f_select(2, 1)?;
+            let h = LayerNorm::plain(d, 1e-6).forward(x)?;
+            proj.forward(&h.f_mul(&scale.f_add_scalar(1.0)?)?.f_add(&shift)?)
+        };
+        Ok((
+            out(x, &self.scale_shift_table, &p.embedded, &self.proj_out)?,
+            out(
+                ax,
+                &self.audio_scale_shift_table,
+                &p.audio_embedded,
+                &self.audio_proj_out,
+            )?,
+        ))
+    }
+
+    /// Everything before the blocks: checks, rotary tables, input
+    /// projections, timestep and prompt embeddings; with the video and audio
+    /// hidden states entering the first block.
+    fn prepare(&self, i: &Ltx2Inputs<'_>) -> Result<(Prepared, Tensor, Tensor)> {
         let c = &self.config;
         let b = self.check(i)?;
-        let _outer = self.weights.upload_outer(self.device)?;
         let kind = self.kind;
         let dev = self.device;
         let on = |t: &Tensor| -> Result<Tensor> { Ok(t.f_to_device(dev)?) };
@@ -572,7 +696,7 @@ impl Ltx2Transformer {
 
         // 2. Input projections.
         let mut x = self.proj_in.forward(&act(i.video)?)?;
-        let mut ax = self.audio_proj_in.forward(&act(i.audio)?)?;
+        let ax = self.audio_proj_in.forward(&act(i.audio)?)?;
         if let (Some(emb), Some(m)) = (&self.keyframes_abs_pos_embedding, i.video_keyframes_mask) {
             let marker = on(m)?.f_gt(0.0)?.f_to_kind(kind)?.f_reshape([b, sv, 1])?;
             x = x.f_add(&marker.f_mul(emb)?)?;
@@ -632,8 +756,8 @@ impl Ltx2Transformer {
             _ => (act(i.text)?, act(i.audio_text)?),
         };
 
-        // 5. Blocks.
-        let stg = &i.spatio_temporal_guidance_blocks;
+        // 5. What the blocks perturb (STG).
+        let stg = i.spatio_temporal_guidance_blocks.clone();
         let mask = if stg.is_empty() {
             None
         } else {
@@ -646,61 +770,87 @@ impl Ltx2Transformer {
             Some(m) => m.f_eq(0.0)?.f_all()?.f_int64_value(&[])? != 0,
             None => false,
         };
-        let inputs = BlockInputs {
-            text: &text,
-            audio_text: &audio_text,
-            temb: &temb,
-            temb_audio: &temb_audio,
-            temb_ca_scale_shift: &ca_ss,
-            temb_ca_audio_scale_shift: &ca_audio_ss,
-            temb_ca_gate: &ca_gate,
-            temb_ca_audio_gate: &ca_audio_gate,
-            temb_prompt: temb_prompt.as_ref(),
-            temb_prompt_audio: temb_prompt_audio.as_ref(),
-            video_rope: &video_rope,
-            audio_rope: &audio_rope,
-            ca_video_rope: &ca_video_rope,
-            ca_audio_rope: &ca_audio_rope,
-            text_bias: text_bias_v.as_ref(),
-            audio_text_bias: text_bias_a.as_ref(),
-            video_self_bias: self_bias.as_ref(),
-            use_a2v: !i.isolate_modalities,
-            use_v2a: !i.isolate_modalities,
+        let prepared = Prepared {
+            text,
+            audio_text,
+            temb,
+            temb_audio,
+            ca_ss,
+            ca_audio_ss,
+            ca_gate,
+            ca_audio_gate,
+            temb_prompt,
+            temb_prompt_audio,
+            video_rope,
+            audio_rope,
+            ca_video_rope,
+            ca_audio_rope,
+            text_bias_v,
+            text_bias_a,
+            self_bias,
+            isolate: i.isolate_modalities,
+            stg,
+            mask,
+            all_perturbed,
+            embedded,
+            audio_embedded,
         };
-        for (k, block) in self.blocks.iter().enumerate() {
-            let perturb = match &mask {
-                Some(m) if stg.contains(&k) => {
-                    if all_perturbed {
-                        Perturbation::All
-                    } else {
-                        Perturbation::Mask(m)
-                    }
-                }
-                _ => Perturbation::None,
-            };
-            let _weights = self.weights.upload_block(k, self.device)?;
-            let (nx, nax) = block.forward(&x, &ax, &inputs, perturb)?;
-            x = nx;
-            ax = nax;
-        }
+        Ok((prepared, x, ax))
+    }
+}
 
-        // 6. Output layers.
-        let out = |x: &Tensor, table: &Tensor, emb: &Tensor, proj: &Linear| -> Result<Tensor> {
-            let d = table.size()[1];
-            let ss = emb.f_unsqueeze(2)?.f_add(&table.f_view([1, 1, 2, d])?)?;
-            let shift = ss.f_select(2, 0)?;
-            let scale = ss.f_select(2, 1)?;
-            let h = LayerNorm::plain(d, 1e-6).forward(x)?;
-            proj.forward(&h.f_mul(&scale.f_add_scalar(1.0)?)?.f_add(&shift)?)
-        };
-        Ok((
-            out(&x, &self.scale_shift_table, &embedded, &self.proj_out)?,
-            out(
-                &ax,
-                &self.audio_scale_shift_table,
-                &audio_embedded,
-                &self.audio_proj_out,
-            )?,
-        ))
+/// One forward's tensors before the blocks ([`Ltx2Transformer::prepare`]).
+struct Prepared {
+    text: Tensor,
+    audio_text: Tensor,
+    temb: Tensor,
+    temb_audio: Tensor,
+    ca_ss: Tensor,
+    ca_audio_ss: Tensor,
+    ca_gate: Tensor,
+    ca_audio_gate: Tensor,
+    temb_prompt: Option<Tensor>,
+    temb_prompt_audio: Option<Tensor>,
+    video_rope: Ltx2RopeTables,
+    audio_rope: Ltx2RopeTables,
+    ca_video_rope: Ltx2RopeTables,
+    ca_audio_rope: Ltx2RopeTables,
+    text_bias_v: Option<Tensor>,
+    text_bias_a: Option<Tensor>,
+    self_bias: Option<Tensor>,
+    isolate: bool,
+    stg: Vec<usize>,
+    mask: Option<Tensor>,
+    all_perturbed: bool,
+    /// The output modulation's video embedding.
+    embedded: Tensor,
+    /// The output modulation's audio embedding.
+    audio_embedded: Tensor,
+}
+
+impl Prepared {
+    /// The blocks' view of the prepared tensors.
+    fn block_inputs(&self) -> BlockInputs<'_> {
+        BlockInputs {
+            text: &self.text,
+            audio_text: &self.audio_text,
+            temb: &self.temb,
+            temb_audio: &self.temb_audio,
+            temb_ca_scale_shift: &self.ca_ss,
+            temb_ca_audio_scale_shift: &self.ca_audio_ss,
+            temb_ca_gate: &self.ca_gate,
+            temb_ca_audio_gate: &self.ca_audio_gate,
+            temb_prompt: self.temb_prompt.as_ref(),
+            temb_prompt_audio: self.temb_prompt_audio.as_ref(),
+            video_rope: &self.video_rope,
+            audio_rope: &self.audio_rope,
+            ca_video_rope: &self.ca_video_rope,
+            ca_audio_rope: &self.ca_audio_rope,
+            text_bias: self.text_bias_v.as_ref(),
+            audio_text_bias: self.text_bias_a.as_ref(),
+            video_self_bias: self.self_bias.as_ref(),
+            use_a2v: !self.isolate,
+            use_v2a: !self.isolate,
+        }
     }
 }
