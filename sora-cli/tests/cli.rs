@@ -1240,6 +1240,43 @@ fn ltx2_step_cache_flag_reaches_the_pipeline() {
     assert!(clip.audio.is_some(), "an audio stream");
 }
 
+/// One step on LTX-2's scheduler (`shift_terminal` 0.1): the terminal stretch
+/// is 0/0 there (diffusers 0.42.1 returns NaN latents); refused as an invalid
+/// request naming the cause, where it used to fail with "NaN" after the walk.
+#[test]
+fn ltx2_one_step_is_an_invalid_request_not_nan() {
+    let m = root().join("target/fixtures/ltx2_pipeline/v20");
+    let dir = scratch("ltx2-one-step");
+    let mp4 = dir.join("clip.mp4");
+    let o = sora(&[
+        "generate",
+        "--model",
+        m.to_str().unwrap(),
+        "--prompt",
+        PROMPT,
+        "--width",
+        "96",
+        "--height",
+        "64",
+        "--frames",
+        "9",
+        "--steps",
+        "1",
+        "--set",
+        "max_sequence_length=24",
+        "--out",
+        mp4.to_str().unwrap(),
+        "--quiet",
+    ]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("shift_terminal") && err.contains("at least 2 steps"),
+        "{err}"
+    );
+    assert!(!mp4.exists());
+}
+
 /// The LTX-2 front-door request (the Python suite and the C program run the
 /// same one on the same fixture): 96×64, 9 frames at 24 fps, 2 steps, seed 7,
 /// the pipeline's guidance with STG on block 1, prompts of 24 tokens.
