@@ -1425,6 +1425,82 @@ fn ltx2_image_to_video_writes_an_mp4_with_audio() {
     );
 }
 
+/// Image to video's estimate (with the `prepare` phase: the VAE encode of the
+/// image) against the measured peak of a real run: one frame at 1024×704,
+/// where encoding the image is the largest phase (the decode of one latent
+/// frame is smaller). What `sora generate --image` added to its resident
+/// memory must not exceed the estimate it checked, which must not exceed
+/// twice that plus the runtime allowance, and must be above the text-to-video
+/// estimate of the same size (no encode).
+#[test]
+fn ltx2_image_to_video_estimate_bounds_the_measured_peak() {
+    let fx = root().join("target/fixtures/ltx2_i2v");
+    let m = fx.join("v20");
+    let ms = m.to_str().unwrap();
+    let dir = scratch("ltx2_i2v_estimate");
+    let size = [
+        "--width",
+        "1024",
+        "--height",
+        "704",
+        "--frames",
+        "1",
+        "--set",
+        "max_sequence_length=24",
+        "--set",
+        "spatio_temporal_guidance_blocks=1",
+    ];
+    let mut args = vec!["inspect", ms, "--estimate", "--json"];
+    args.extend(size);
+    let o = sora(&args);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let t2v = v["estimate"]["total_mb"].as_f64().unwrap();
+    let runtime = v["estimate"]["runtime_mb"].as_f64().unwrap();
+    let out = dir.join("clip.mp4");
+    let image = fx.join("image.png");
+    let mut args = vec![
+        "generate",
+        "--model",
+        ms,
+        "--image",
+        image.to_str().unwrap(),
+        "--prompt",
+        PROMPT,
+    ];
+    args.extend(size);
+    args.extend([
+        "--steps",
+        "2",
+        "--seed",
+        "5",
+        "--out",
+        out.to_str().unwrap(),
+        "--quiet",
+        "--json",
+    ]);
+    let o = sora(&args);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let r: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let estimate = r["estimated_peak_mb"].as_f64().unwrap();
+    let grew = r["peak_rss_mb"].as_f64().unwrap() - r["rss_before_load_mb"].as_f64().unwrap();
+    eprintln!(
+        "ltx2 i2v 1024x704x1: estimate {estimate:.1} MiB (t2v {t2v:.1}), measured growth {grew:.1} MiB"
+    );
+    assert!(
+        estimate > t2v,
+        "the image's encode is not counted: {estimate} vs {t2v}"
+    );
+    assert!(
+        grew <= estimate,
+        "the run grew by {grew:.1} MiB, over the estimate {estimate:.1} MiB"
+    );
+    assert!(
+        estimate <= 2.0 * grew + runtime,
+        "estimate {estimate:.1} MiB is far above the measured growth {grew:.1} MiB"
+    );
+}
+
 /// LTX-2's estimate against the measured peak of a real run, as
 /// `estimate_bounds_the_measured_peak` checks Wan's: what `sora generate`
 /// added to its resident memory must not exceed `sora inspect --estimate` for
