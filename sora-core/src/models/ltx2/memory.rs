@@ -1092,6 +1092,8 @@ fn video_decoder_walk(
 /// causal time padding's extra frames, the convolution, its space-to-depth
 /// copy and the averaged residual), the middle block, the final norm and the
 /// output convolution (mean and log-variance).
+// Parallel per-block lists of the config are read by block index.
+#[allow(clippy::needless_range_loop)]
 fn video_encoder_walk(
     vae: &Ltx2VideoVaeConfig,
     height: u64,
