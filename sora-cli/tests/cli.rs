@@ -1195,6 +1195,88 @@ fn ltx2_writes_an_mp4_with_video_and_audio() {
     assert!(peak > 0.05, "the audio is not silent (peak {peak})");
 }
 
+/// `--step-cache` on an LTX-2 folder: the decisions reach the JSON (one
+/// forward a step, the first and last computed), and the MP4 still has both
+/// streams.
+#[test]
+fn ltx2_step_cache_flag_reaches_the_pipeline() {
+    let m = root().join("target/fixtures/ltx2_pipeline/v23");
+    let dir = scratch("ltx2-step-cache");
+    let mp4 = dir.join("clip.mp4");
+    let o = sora(&[
+        "generate",
+        "--model",
+        m.to_str().unwrap(),
+        "--prompt",
+        PROMPT,
+        "--width",
+        "96",
+        "--height",
+        "64",
+        "--frames",
+        "9",
+        "--steps",
+        "4",
+        "--seed",
+        "5",
+        "--set",
+        "max_sequence_length=24",
+        "--set",
+        "spatio_temporal_guidance_blocks=1",
+        "--step-cache",
+        "1e6",
+        "--out",
+        mp4.to_str().unwrap(),
+        "--quiet",
+        "--json",
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let sc = &v["step_cache"];
+    assert_eq!(sc["computed"].as_u64(), Some(2), "{v}");
+    assert_eq!(sc["reused"].as_u64(), Some(2), "{v}");
+    let clip = io::read_mp4(&mp4).unwrap();
+    assert_eq!(clip.frames.shape(), &[9, 64, 96, 3]);
+    assert!(clip.audio.is_some(), "an audio stream");
+}
+
+/// One step on LTX-2's scheduler (`shift_terminal` 0.1): the terminal stretch
+/// is 0/0 there (diffusers 0.42.1 returns NaN latents); refused as an invalid
+/// request naming the cause, where it used to fail with "NaN" after the walk.
+#[test]
+fn ltx2_one_step_is_an_invalid_request_not_nan() {
+    let m = root().join("target/fixtures/ltx2_pipeline/v20");
+    let dir = scratch("ltx2-one-step");
+    let mp4 = dir.join("clip.mp4");
+    let o = sora(&[
+        "generate",
+        "--model",
+        m.to_str().unwrap(),
+        "--prompt",
+        PROMPT,
+        "--width",
+        "96",
+        "--height",
+        "64",
+        "--frames",
+        "9",
+        "--steps",
+        "1",
+        "--set",
+        "max_sequence_length=24",
+        "--out",
+        mp4.to_str().unwrap(),
+        "--quiet",
+    ]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("shift_terminal") && err.contains("at least 2 steps"),
+        "{err}"
+    );
+    assert!(!mp4.exists());
+}
+
 /// The LTX-2 front-door request (the Python suite and the C program run the
 /// same one on the same fixture): 96×64, 9 frames at 24 fps, 2 steps, seed 7,
 /// the pipeline's guidance with STG on block 1, prompts of 24 tokens.
@@ -1340,6 +1422,82 @@ fn ltx2_image_to_video_writes_an_mp4_with_audio() {
     assert!(
         moved > 2.0,
         "the image does not steer the clip ({moved}/255)"
+    );
+}
+
+/// Image to video's estimate (with the `prepare` phase: the VAE encode of the
+/// image) against the measured peak of a real run: one frame at 1024×704,
+/// where encoding the image is the largest phase (the decode of one latent
+/// frame is smaller). What `sora generate --image` added to its resident
+/// memory must not exceed the estimate it checked, which must not exceed
+/// twice that plus the runtime allowance, and must be above the text-to-video
+/// estimate of the same size (no encode).
+#[test]
+fn ltx2_image_to_video_estimate_bounds_the_measured_peak() {
+    let fx = root().join("target/fixtures/ltx2_i2v");
+    let m = fx.join("v20");
+    let ms = m.to_str().unwrap();
+    let dir = scratch("ltx2_i2v_estimate");
+    let size = [
+        "--width",
+        "1024",
+        "--height",
+        "704",
+        "--frames",
+        "1",
+        "--set",
+        "max_sequence_length=24",
+        "--set",
+        "spatio_temporal_guidance_blocks=1",
+    ];
+    let mut args = vec!["inspect", ms, "--estimate", "--json"];
+    args.extend(size);
+    let o = sora(&args);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let t2v = v["estimate"]["total_mb"].as_f64().unwrap();
+    let runtime = v["estimate"]["runtime_mb"].as_f64().unwrap();
+    let out = dir.join("clip.mp4");
+    let image = fx.join("image.png");
+    let mut args = vec![
+        "generate",
+        "--model",
+        ms,
+        "--image",
+        image.to_str().unwrap(),
+        "--prompt",
+        PROMPT,
+    ];
+    args.extend(size);
+    args.extend([
+        "--steps",
+        "2",
+        "--seed",
+        "5",
+        "--out",
+        out.to_str().unwrap(),
+        "--quiet",
+        "--json",
+    ]);
+    let o = sora(&args);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let r: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let estimate = r["estimated_peak_mb"].as_f64().unwrap();
+    let grew = r["peak_rss_mb"].as_f64().unwrap() - r["rss_before_load_mb"].as_f64().unwrap();
+    eprintln!(
+        "ltx2 i2v 1024x704x1: estimate {estimate:.1} MiB (t2v {t2v:.1}), measured growth {grew:.1} MiB"
+    );
+    assert!(
+        estimate > t2v,
+        "the image's encode is not counted: {estimate} vs {t2v}"
+    );
+    assert!(
+        grew <= estimate,
+        "the run grew by {grew:.1} MiB, over the estimate {estimate:.1} MiB"
+    );
+    assert!(
+        estimate <= 2.0 * grew + runtime,
+        "estimate {estimate:.1} MiB is far above the measured growth {grew:.1} MiB"
     );
 }
 

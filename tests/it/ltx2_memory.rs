@@ -177,6 +177,49 @@ fn ltx2_estimate_has_every_part_phase_and_guidance_batch() {
     }
 }
 
+/// Image to video adds a `prepare` phase: the VAE encode of the image (one
+/// frame at the request's size) with the prompt embeddings waiting; it grows
+/// with the size, and text to video has none.
+#[test]
+fn ltx2_image_to_video_estimate_has_the_vae_encode() {
+    let img = sora_core::ImageInput {
+        pixels: sora_core::io::read_image(&fixture("ltx2_i2v").join("image.png")).unwrap(),
+    };
+    let opts = EstimateOptions::default();
+    for layout in LAYOUTS {
+        let encode = |w: u32, h: u32| {
+            let mut req = request("a red fox").size(w, h);
+            req.mode = sora_core::Mode::Image(img.clone());
+            let e = estimate_folder(&model(layout), &req, &opts).unwrap();
+            let names: Vec<&str> = e.phases.iter().map(|p| p.name.as_str()).collect();
+            assert_eq!(
+                names,
+                ["load", "text", "prepare", "denoise", "decode"],
+                "{layout}"
+            );
+            let p = phase(&e, "prepare");
+            assert!(p.weights_mb > 0.0 && p.carried_mb > 0.0, "{layout}: {p:?}");
+            let act = part(&e.activations, "VAE encode");
+            assert!(
+                (p.activations_mb - act).abs() < 1e-3,
+                "{layout}: {p:?} {act}"
+            );
+            act
+        };
+        let (small, large) = (encode(96, 64), encode(384, 256));
+        eprintln!(
+            "ltx2 {layout} VAE encode estimate: 96×64 {small:.2} MiB, 384×256 {large:.2} MiB"
+        );
+        // 16 times the pixels: the working set grows about as much.
+        assert!(
+            large > 8.0 * small && large < 32.0 * small,
+            "{small} {large}"
+        );
+        let t2v = estimate_folder(&model(layout), &request("a red fox"), &opts).unwrap();
+        assert!(t2v.phases.iter().all(|p| p.name != "prepare"));
+    }
+}
+
 #[test]
 fn ltx2_estimate_follows_offload_and_tiling() {
     let layout = "v20";

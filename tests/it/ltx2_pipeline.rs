@@ -334,6 +334,45 @@ fn ltx2_23_t2v_frames_and_waveform_match_diffusers() {
     decoded_parity("v23");
 }
 
+/// The LTX-2.3 pipeline with a `LTX2VocoderWithBWE` (16 kHz stage 1,
+/// bandwidth extension to 48 kHz; fixture folder `v23_bwe`) end to end: frames
+/// and waveform as diffusers' (the waveform of the same length, mean abs
+/// difference ≤ 1e-3), and the MP4 and WAV written from the clip carry 48 kHz.
+#[test]
+fn ltx2_23_bwe_vocoder_end_to_end_matches_diffusers() {
+    let dir = fixture("ltx2_pipeline").join("v23_bwe");
+    let want = read_tensors(&dir.join("decoded.safetensors"));
+    let clip = generate("v23_bwe", "none", |_| ());
+    assert_decoded_close(
+        "v23_bwe none",
+        &clip,
+        &want["none.frames"],
+        &want["none.waveform"],
+    );
+    assert_eq!(clip.sample_rate, 48_000, "the BWE vocoder's output rate");
+    let out = sora_tests::workspace()
+        .join("target")
+        .join("scratch")
+        .join("ltx2-bwe");
+    std::fs::create_dir_all(&out).unwrap();
+    let audio = clip.audio.as_ref().unwrap();
+    let wav = out.join("clip.wav");
+    clip.save(&wav).unwrap();
+    let (wave, rate) = sora_core::io::read_wav(&wav).unwrap();
+    assert_eq!(rate, 48_000);
+    assert_eq!(wave.shape(), audio.shape());
+    let mp4 = out.join("clip.mp4");
+    clip.save(&mp4).unwrap();
+    let back = sora_core::io::read_mp4(&mp4).unwrap();
+    assert_eq!(back.sample_rate, 48_000);
+    assert_eq!(back.frames.shape(), clip.frames.shape());
+    let got = back.audio.expect("an audio stream");
+    assert_eq!(got.shape()[0], audio.shape()[0]);
+    // AAC frames may pad the end: about the same length (within 1/20 s).
+    let (n, m) = (got.shape()[1] as i64, audio.shape()[1] as i64);
+    assert!((n - m).abs() <= 2400, "{n} samples read back, {m} written");
+}
+
 /// `sora inspect`'s audit of an LTX-2 folder: clean on the fixture; a
 /// transformer or vocoder whose config does not fit its weights is reported
 /// per component.

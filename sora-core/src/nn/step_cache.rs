@@ -112,13 +112,14 @@ pub fn should_reuse(change: f64, threshold: f32) -> bool {
     change < threshold as f64
 }
 
-/// The residuals one branch keeps between steps.
+/// The residuals one branch keeps between steps, one per stream (one
+/// stream for most models; video and audio for joint ones).
 #[derive(Debug, Default)]
 struct BranchState {
     /// First block's output − input at the last fully computed step.
-    first: Option<Tensor>,
+    first: Vec<Tensor>,
     /// Last block's output − first block's output at that step.
-    rest: Option<Tensor>,
+    rest: Vec<Tensor>,
 }
 
 /// First-block cache of one generation, with one state per [`BranchKey`].
@@ -223,21 +224,84 @@ impl CachedStep<'_> {
         after: &Tensor,
         rest: impl FnOnce(&Tensor) -> Result<Tensor>,
     ) -> Result<Tensor> {
-        let residual = after.f_sub(before)?;
-        if !self.force && self.threshold > 0.0 {
-            if let (Some(first), Some(cached)) = (&self.state.first, &self.state.rest) {
-                if first.size() == residual.size()
-                    && cached.size() == residual.size()
-                    && should_reuse(relative_l1(&residual, first)?, self.threshold)
-                {
+        let mut out = self.run_streams(
+            std::slice::from_ref(before),
+            std::slice::from_ref(after),
+            |h| Ok(vec![rest(&h[0])?]),
+        )?;
+        out.pop()
+            .ok_or_else(|| Error::invalid("step cache: the forward returned no hidden states"))
+    }
+
+    /// [`CachedStep::run`] for a model with several streams of hidden states
+    /// (LTX-2's video and audio, for each of the calls of one step): one
+    /// decision for all of them, so the streams are computed or reused
+    /// together. The change is the largest relative change of any stream's
+    /// first-block residual (a stream the others outnumber still counts);
+    /// `rest` maps every stream after the first block to every stream after
+    /// the last block, in the same order.
+    pub fn run_streams(
+        self,
+        before: &[Tensor],
+        after: &[Tensor],
+        rest: impl FnOnce(&[Tensor]) -> Result<Vec<Tensor>>,
+    ) -> Result<Vec<Tensor>> {
+        if before.len() != after.len() || before.is_empty() {
+            return Err(Error::invalid(format!(
+                "step cache: {} streams before the first block, {} after",
+                before.len(),
+                after.len()
+            )));
+        }
+        let residual = after
+            .iter()
+            .zip(before)
+            .map(|(a, b)| Ok(a.f_sub(b)?))
+            .collect::<Result<Vec<_>>>()?;
+        if !self.force
+            && self.threshold > 0.0
+            && self.state.first.len() == residual.len()
+            && self.state.rest.len() == residual.len()
+        {
+            let same_shapes = residual
+                .iter()
+                .zip(&self.state.first)
+                .zip(&self.state.rest)
+                .all(|((r, f), c)| f.size() == r.size() && c.size() == r.size());
+            if same_shapes {
+                let mut change = 0.0f64;
+                for (r, f) in residual.iter().zip(&self.state.first) {
+                    let d = relative_l1(r, f)?;
+                    // NaN propagates (f64::max would drop it): it never reuses.
+                    change = if d.is_nan() { d } else { change.max(d) };
+                    if change.is_nan() {
+                        break;
+                    }
+                }
+                if should_reuse(change, self.threshold) {
                     *self.reused += 1;
-                    return Ok(after.f_add(cached)?);
+                    return after
+                        .iter()
+                        .zip(&self.state.rest)
+                        .map(|(a, c)| Ok(a.f_add(c)?))
+                        .collect();
                 }
             }
         }
         let out = rest(after)?;
-        self.state.rest = Some(out.f_sub(after)?);
-        self.state.first = Some(residual);
+        if out.len() != after.len() {
+            return Err(Error::invalid(format!(
+                "step cache: the remaining blocks returned {} streams for {}",
+                out.len(),
+                after.len()
+            )));
+        }
+        self.state.rest = out
+            .iter()
+            .zip(after)
+            .map(|(o, a)| Ok(o.f_sub(a)?))
+            .collect::<Result<Vec<_>>>()?;
+        self.state.first = residual;
         *self.computed += 1;
         Ok(out)
     }
@@ -393,5 +457,42 @@ mod tests {
             &mut calls,
         );
         assert_eq!(calls, 3);
+    }
+
+    #[test]
+    fn streams_decide_together_on_the_largest_change() {
+        let mut cache = StepCache::new(0.1).unwrap();
+        let key = BranchKey::new(0, &[BranchId("cond")]);
+        let x = [t(&[0.0, 0.0]), t(&[0.0])];
+        let mut calls = 0;
+        let mut go = |cache: &mut StepCache, i: usize, fv: f32, fa: f32| {
+            let after = [&x[0] + f64::from(fv), &x[1] + f64::from(fa)];
+            let out = cache
+                .entry(key.clone(), i, 9)
+                .run_streams(&x, &after, |h| {
+                    calls += 1;
+                    Ok(vec![&h[0] + 10.0, &h[1] + 20.0])
+                })
+                .unwrap();
+            out.iter()
+                .map(|o| Vec::<f32>::try_from(o).unwrap())
+                .collect::<Vec<_>>()
+        };
+        go(&mut cache, 0, 1.0, 1.0);
+        // Both streams within 10 %: both reused with their own residuals.
+        let y = go(&mut cache, 1, 1.05, 1.05);
+        assert_eq!(y, vec![vec![11.05, 11.05], vec![21.05]]);
+        // The video stays close, the audio moves 50 %: both computed.
+        go(&mut cache, 2, 1.0, 1.5);
+        assert_eq!(cache.stats().computed, 2);
+        assert_eq!(cache.stats().reused, 1);
+        assert_eq!(calls, 2);
+        // A mismatched number of streams is an error, not a panic.
+        let err = cache
+            .entry(key.clone(), 3, 9)
+            .run_streams(&x, &x[..1], |h| {
+                Ok(h.iter().map(Tensor::shallow_clone).collect())
+            });
+        assert!(err.is_err());
     }
 }

@@ -235,6 +235,17 @@ impl FlowMatchEulerScheduler {
                 shaping.apply(ts.into_iter().map(|t| t / train).collect(), n)
             }
         };
+        if sig.iter().any(|v| !v.is_finite()) {
+            // `stretch_shift_to_terminal` divides by 1 − the last sigma: 0/0
+            // when the schedule ends at 1 (one step from pure noise). diffusers
+            // 0.42.1 runs on with NaN noise levels; refuse instead.
+            return Err(Error::invalid(match shaping.shift_terminal {
+                Some(t) => format!(
+                    "{n} inference step(s) make no schedule with this scheduler's shift_terminal                      {t}: its stretch divides by 1 − the last noise level, which is 0 here                      (use at least 2 steps)"
+                ),
+                None => format!("{n} inference step(s) give a schedule with NaN or infinite noise levels"),
+            }));
+        }
         let nf = c.num_train_timesteps as f32;
         let (mut sig, last) = if c.invert_sigmas {
             (sig.into_iter().map(|s| 1.0 - s).collect::<Vec<f32>>(), 1.0)
@@ -609,6 +620,30 @@ mod tests {
         assert_eq!(v[0], 1.0);
         assert_eq!(v[4], 0.001);
         assert_eq!(np_linspace(3.0, 7.0, 1), vec![3.0]);
+    }
+
+    #[test]
+    fn one_step_with_a_terminal_stretch_is_refused_not_nan() {
+        // LTX-2's scheduler: dynamic shift, shift_terminal 0.1. One step from
+        // sigma 1 makes the stretch 0/0 (diffusers 0.42.1 walks NaN latents).
+        let c = FlowMatchEulerConfig {
+            use_dynamic_shifting: true,
+            shift_terminal: Some(0.1),
+            ..Default::default()
+        };
+        let mut s = FlowMatchEulerScheduler::new(c).unwrap();
+        let e = s
+            .set_timesteps_full(Some(1), Some(&[1.0]), Some(0.95))
+            .unwrap_err();
+        assert!(
+            matches!(&e, Error::InvalidRequest(m) if m.contains("shift_terminal") && m.contains("at least 2 steps")),
+            "{e}"
+        );
+        s.set_timesteps_full(Some(2), Some(&[1.0, 0.5]), Some(0.95))
+            .unwrap();
+        let sig = s.sigmas().unwrap();
+        assert!(sig.iter().all(|v| v.is_finite()), "{sig:?}");
+        assert!((sig[1] - 0.1).abs() < 1e-6, "{sig:?}");
     }
 
     #[test]

@@ -266,9 +266,16 @@ impl Ltx2Family {
     /// One transformer forward. Under model offload its weights are copied
     /// to the run device by the first forward of a run and stay there for
     /// the next steps, until [`Ltx2Family::release_resident`].
-    fn transformer_forward(&self, inputs: &Ltx2Inputs<'_>) -> Result<(Tensor, Tensor)> {
+    fn transformer_forward(
+        &self,
+        inputs: &Ltx2Inputs<'_>,
+        cache: Option<CachedStep<'_>>,
+    ) -> Result<(Tensor, Tensor)> {
         self.make_resident()?;
-        self.transformer.forward(inputs)
+        match cache {
+            Some(cache) => self.transformer.forward_cached(inputs, cache),
+            None => self.transformer.forward(inputs),
+        }
     }
 
     /// Under model offload, copies the transformer's weights to the run
@@ -644,8 +651,16 @@ pub struct Ltx2Generation<'a> {
 
 impl Ltx2Generation<'_> {
     /// One transformer call on `branches` (a batch element each, perturbed
-    /// or isolated per element): one prediction each, in order.
-    fn call(&self, x: &Latents, t: &Tensor, branches: &[BranchId]) -> Result<Vec<Latents>> {
+    /// or isolated per element): one prediction each, in order. With step
+    /// caching, one decision for every branch and both streams: picture and
+    /// sound are computed or reused together.
+    fn call(
+        &self,
+        x: &Latents,
+        t: &Tensor,
+        branches: &[BranchId],
+        cache: Option<CachedStep<'_>>,
+    ) -> Result<Vec<Latents>> {
         let fam = self.fam;
         let kind = fam.transformer.kind();
         let dev = fam.device;
@@ -762,7 +777,7 @@ impl Ltx2Generation<'_> {
         if any_perturbed {
             inputs.same_as = Some(&same_as);
         }
-        let (v, a) = fam.transformer_forward(&inputs)?;
+        let (v, a) = fam.transformer_forward(&inputs, cache)?;
         let (v, a) = (v.f_to_kind(Kind::Float)?, a.f_to_kind(Kind::Float)?);
         (0..b)
             .map(|i| Ok(Latents::joint(v.f_narrow(0, i, 1)?, a.f_narrow(0, i, 1)?)))
@@ -870,15 +885,10 @@ impl Generation for Ltx2Generation<'_> {
         branches: &[BranchId],
         cache: Option<CachedStep<'_>>,
     ) -> Result<Vec<Latents>> {
-        if cache.is_some() {
-            return Err(Error::Unsupported(
-                "step caching is not built for LTX-2 yet".into(),
-            ));
-        }
         // One call for every branch: STG and modality isolation are per
         // batch element (diffusers runs them as separate calls; the
         // predictions are the same).
-        self.call(x, step.t, branches)
+        self.call(x, step.t, branches, cache)
     }
 
     fn decode(self: Box<Self>, x: Latents, sink: &mut dyn FrameSink) -> Result<()> {

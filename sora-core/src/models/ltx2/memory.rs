@@ -41,7 +41,7 @@ use crate::estimate::{
 use crate::family::Rules;
 use crate::nn::tiling::TileGrid;
 use crate::nn::Offload;
-use crate::pipeline::request::{Request, Resolved};
+use crate::pipeline::request::{Mode, Request, Resolved};
 use crate::text::gemma3::model::language_model_prefix;
 use crate::text::gemma3::Gemma3TextConfig;
 use crate::weights::{read_config, ModelFolder, TensorStore};
@@ -430,6 +430,16 @@ impl Ltx2Spec {
             + sa * c.audio_in_channels.max(1) as u64) as f64
             * 4.0;
         let loop_state = latent_bytes * (8.0 + 3.0 * branches as f64);
+        // Step caching keeps two residuals (first block, the rest) of both
+        // streams for every guidance branch (batched or not, the same
+        // elements), and a step makes the first block's new one beside them.
+        let hidden =
+            (sv * c.inner_dim().max(1) as u64 + sa * c.audio_inner_dim().max(1) as u64) as f64 * e;
+        let step_cache = if opts.step_cache {
+            3.0 * branches as f64 * hidden
+        } else {
+            0.0
+        };
 
         // Decode.
         let (vae_act, vae_tiles) = self.video_decode_bytes(
@@ -575,6 +585,23 @@ impl Ltx2Spec {
         } else {
             (0.0, 0.0)
         };
+        // Image to video: the VAE encodes the (resized) image as one frame
+        // while the prompt embeddings wait; the estimate's "VAE encode".
+        let mut encode_act = 0;
+        if matches!(req.mode, Mode::Image(_)) {
+            let walk = video_encoder_walk(&self.vae, height, width, elem_bytes(dtype))?;
+            let step = decoder_step_bytes(&walk.steps, &walk.other, opts.device, dtype);
+            // The image's f32 copies (pixels, resized, scaled) and the
+            // normalised first-frame latents in f32.
+            encode_act = step + 4 * 3 * height * width * 4 + 3 * walk.out * 4;
+            let mut prepare = PhasePlan::new("prepare");
+            stage_weights(&mut prepare, "vae", text_after);
+            prepare
+                .add("prompt embeddings", bytes(text_out), Class::Carried)
+                .add("VAE encode", encode_act, Class::Activations);
+            phases.push(prepare);
+        }
+
         let mut denoise = PhasePlan::new("denoise");
         stage_weights(&mut denoise, "transformer", text_after);
         denoise
@@ -590,6 +617,7 @@ impl Ltx2Spec {
                 Class::Activations,
             )
             .add("latents", bytes(loop_state), Class::Carried)
+            .add("step cache", bytes(step_cache), Class::Carried)
             .add(
                 "transformer forward",
                 bytes(transformer_act),
@@ -613,13 +641,16 @@ impl Ltx2Spec {
         );
         phases.push(worse(video, audio));
 
-        let activations = vec![
+        let mut activations = vec![
             ("text encoder forward".to_string(), bytes(gemma_act)),
             ("text connectors".to_string(), bytes(connector_act)),
             ("transformer forward".to_string(), bytes(transformer_act)),
             ("VAE decode".to_string(), vae_act),
             ("audio decode".to_string(), bytes(audio_act)),
         ];
+        if encode_act > 0 {
+            activations.push(("VAE encode".to_string(), encode_act));
+        }
         let held = if state.loading || offloaded {
             // Offloaded weights are in host memory between runs.
             0
@@ -1087,6 +1118,107 @@ fn video_decoder_walk(
     let out = pix_c * thw(size);
     other.push((outer + x_last + 2 * out) * e);
     Ok(VideoWalk { steps, other, out })
+}
+
+/// Walks `video_vae/encoder.rs` as image-to-video runs it on one frame of
+/// `height × width` pixels, `e` bytes an element: the patchified input, the
+/// input convolution, each down block's residual blocks and down-sampler (the
+/// causal time padding's extra frames, the convolution, its space-to-depth
+/// copy and the averaged residual), the middle block, the final norm and the
+/// output convolution (mean and log-variance).
+// Parallel per-block lists of the config are read by block index.
+#[allow(clippy::needless_range_loop)]
+fn video_encoder_walk(
+    vae: &Ltx2VideoVaeConfig,
+    height: u64,
+    width: u64,
+    e: u64,
+) -> Result<VideoWalk> {
+    let reflect = vae.encoder_spatial_padding_mode != "zeros";
+    let n = vae.block_out_channels.len();
+    let scaling = vae
+        .spatio_temporal_scaling
+        .expand(vae.layers_per_block.len().saturating_sub(1));
+    if n == 0
+        || vae.layers_per_block.len() != n + 1
+        || scaling.len() < n
+        || vae.downsample_type.len() < n
+    {
+        return Err(Error::Config {
+            path: "vae/config.json".into(),
+            reason: "the encoder's lists (widths, layers, scaling, down-sample types) disagree"
+                .into(),
+        });
+    }
+    let (p, pt) = (vae.patch_size.max(1) as u64, vae.patch_size_t.max(1) as u64);
+    let thw = |s: [u64; 3]| s[0] * s[1] * s[2];
+    let mut size = [1, (height / p).max(1), (width / p).max(1)];
+    let in_c = vae.in_channels.max(1) as u64 * p * p * pt;
+    if (in_c as f64) * 64.0 * thw(size) as f64 > MAX_WALK_ELEMENTS {
+        return Err(Error::invalid(
+            "the video VAE's tensors for this image exceed 2^50 elements: too large to estimate",
+        ));
+    }
+    let mut steps = Vec::new();
+    // The pixels and their patchified copy.
+    let mut other = vec![2 * in_c * thw(size) * e];
+    let mut c = vae.latent_channels.max(1) as u64;
+    steps.push(conv3(in_c, c, size, reflect, in_c * thw(size)));
+    for i in 0..n {
+        for _ in 0..vae.layers_per_block[i].max(0) {
+            resnet(&mut steps, &mut other, c, c, size, reflect, 0, e);
+        }
+        if !scaling[i] {
+            continue;
+        }
+        let kind = vae.downsample_type[i].as_str();
+        let stride = if kind == "conv" {
+            [2, 2, 2]
+        } else {
+            super::video_vae::stride_of(kind).ok_or_else(|| Error::Config {
+                path: "vae/config.json".into(),
+                reason: format!("down-sample type `{kind}`"),
+            })?
+        }
+        .map(|x| x.max(1) as u64);
+        // Causal time padding: the first `stride − 1` frames repeated.
+        let padded = [size[0] + stride[0] - 1, size[1], size[2]];
+        let new = [
+            (padded[0] / stride[0]).max(1),
+            (size[1] / stride[1]).max(1),
+            (size[2] / stride[2]).max(1),
+        ];
+        let out = if kind == "conv" {
+            c
+        } else {
+            vae.block_out_channels[i].max(1) as u64
+        };
+        let prod: u64 = stride.iter().product();
+        let conv_c = if kind == "conv" {
+            c
+        } else {
+            (out / prod).max(1)
+        };
+        let x_in = c * thw(padded);
+        steps.push(conv3(c, conv_c, padded, reflect, x_in));
+        // The padded input, its space-to-depth copy and mean, the
+        // convolution's output and its space-to-depth copy, the sum.
+        other.push((3 * x_in + 2 * conv_c * thw(padded) + 2 * out * thw(new)) * e);
+        size = new;
+        c = out;
+    }
+    for _ in 0..vae.layers_per_block[n].max(0) {
+        resnet(&mut steps, &mut other, c, c, size, reflect, 0, e);
+    }
+    let x_last = c * thw(size);
+    other.push(5 * x_last * e);
+    let out_c = vae.latent_channels.max(1) as u64 + 1;
+    steps.push(conv3(c, out_c, size, reflect, 2 * x_last));
+    Ok(VideoWalk {
+        steps,
+        other,
+        out: out_c * thw(size),
+    })
 }
 
 /// Peak bytes of decoding `frames` latent frames of the `lat` latent (its

@@ -11,8 +11,9 @@ use super::attention::Perturbation;
 use super::block::{BlockInputs, BlockTextKv, Ltx2Block};
 use super::config::Ltx2TransformerConfig;
 use super::embed::{AdaLayerNormSingle, CaptionProjection};
-use super::rope::{audio_coords, video_coords, FractionalRope};
+use super::rope::{audio_coords, video_coords, FractionalRope, Ltx2RopeTables};
 use crate::nn::offload::{ComponentWeights, Offload, StreamParts, Uploaded, WeightSet};
+use crate::nn::step_cache::CachedStep;
 use crate::nn::{LayerNorm, Linear};
 use crate::weights::{read_config, TensorStore, WeightPath};
 use crate::{Error, Result};
@@ -614,9 +615,51 @@ impl Ltx2Transformer {
     /// One forward of both streams: `(video [B, S_v, out_channels], audio [B, S_a, audio_out_channels])`.
     pub fn forward(&self, i: &Ltx2Inputs<'_>) -> Result<(Tensor, Tensor)> {
         let _guard = tch::no_grad_guard();
+        let _outer = self.weights.upload_outer(self.device)?;
+        let (p, x, ax) = self.prepare(i)?;
+        let (x, ax) = self.run_blocks(&p, x, ax, 0, self.blocks.len())?;
+        self.output(&p, &x, &ax)
+    }
+
+    /// [`Ltx2Transformer::forward`] with step caching: runs the first block,
+    /// then lets `cache` compare the first block's residuals of both streams
+    /// (video and audio, [`CachedStep::run_streams`]: one decision for the
+    /// two) with those of the last fully computed step, and either runs the
+    /// remaining blocks or adds the residuals they added then, so picture and
+    /// sound are always computed or reused together. When every block runs,
+    /// the result equals [`Ltx2Transformer::forward`]'s bit for bit.
+    pub fn forward_cached(
+        &self,
+        i: &Ltx2Inputs<'_>,
+        cache: CachedStep<'_>,
+    ) -> Result<(Tensor, Tensor)> {
+        let _guard = tch::no_grad_guard();
+        let _outer = self.weights.upload_outer(self.device)?;
+        let (p, x, ax) = self.prepare(i)?;
+        let n = self.blocks.len();
+        if n == 0 {
+            return self.output(&p, &x, &ax);
+        }
+        let (x1, ax1) = self.run_blocks(&p, x.shallow_clone(), ax.shallow_clone(), 0, 1)?;
+        let mut streams = cache.run_streams(&[x, ax], &[x1, ax1], |h| {
+            let (x, ax) = self.run_blocks(&p, h[0].shallow_clone(), h[1].shallow_clone(), 1, n)?;
+            Ok(vec![x, ax])
+        })?;
+        match (streams.pop(), streams.pop(), streams.is_empty()) {
+            (Some(ax), Some(x), true) => self.output(&p, &x, &ax),
+            _ => Err(Error::invalid(
+                "LTX-2 transformer: the step cache returned the wrong number of streams",
+            )),
+        }
+    }
+
+    /// Everything before the blocks: checks, rotary tables, input
+    /// projections, timestep and prompt embeddings, the text as the blocks
+    /// take it; with the video and audio hidden states entering the first
+    /// block.
+    fn prepare<'p>(&self, i: &Ltx2Inputs<'p>) -> Result<(Prepared<'p>, Tensor, Tensor)> {
         let c = &self.config;
         let b = self.check(i)?;
-        let _outer = self.weights.upload_outer(self.device)?;
         let kind = self.kind;
         let dev = self.device;
         let on = |t: &Tensor| -> Result<Tensor> { Ok(t.f_to_device(dev)?) };
@@ -685,7 +728,7 @@ impl Ltx2Transformer {
 
         // 2. Input projections.
         let mut x = self.proj_in.forward(&act(i.video)?)?;
-        let mut ax = self.audio_proj_in.forward(&act(i.audio)?)?;
+        let ax = self.audio_proj_in.forward(&act(i.audio)?)?;
         if let (Some(emb), Some(m)) = (&self.keyframes_abs_pos_embedding, i.video_keyframes_mask) {
             let marker = on(m)?.f_gt(0.0)?.f_to_kind(kind)?.f_reshape([b, sv, 1])?;
             x = x.f_add(&marker.f_mul(emb)?)?;
@@ -758,8 +801,8 @@ impl Ltx2Transformer {
             None => self.project_text(&act(i.text)?, &act(i.audio_text)?)?,
         };
 
-        // 5. Blocks.
-        let stg = &i.spatio_temporal_guidance_blocks;
+        // 5. What the blocks perturb (STG) and isolate.
+        let stg = i.spatio_temporal_guidance_blocks.clone();
         let mask = if stg.is_empty() {
             None
         } else {
@@ -776,38 +819,69 @@ impl Ltx2Transformer {
             Some(m) if !i.isolate_modalities => Some(act(m)?.f_view([b, 1, 1])?),
             _ => None,
         };
-        let inputs = BlockInputs {
-            text: &text,
-            audio_text: &audio_text,
-            temb: &temb,
-            temb_audio: &temb_audio,
-            temb_ca_scale_shift: &ca_ss,
-            temb_ca_audio_scale_shift: &ca_audio_ss,
-            temb_ca_gate: &ca_gate,
-            temb_ca_audio_gate: &ca_audio_gate,
-            temb_prompt: temb_prompt.as_ref(),
-            temb_prompt_audio: temb_prompt_audio.as_ref(),
-            video_rope: &video_rope,
-            audio_rope: &audio_rope,
-            ca_video_rope: &ca_video_rope,
-            ca_audio_rope: &ca_audio_rope,
-            text_bias: text_bias_v.as_ref(),
-            audio_text_bias: text_bias_a.as_ref(),
-            video_self_bias: self_bias.as_ref(),
-            use_a2v: !i.isolate_modalities,
-            use_v2a: !i.isolate_modalities,
-            cross_modal_keep: cross_modal_keep.as_ref(),
+        let p = Prepared {
+            text,
+            audio_text,
+            temb,
+            temb_audio,
+            ca_ss,
+            ca_audio_ss,
+            ca_gate,
+            ca_audio_gate,
+            temb_prompt,
+            temb_prompt_audio,
+            video_rope,
+            audio_rope,
+            ca_video_rope,
+            ca_audio_rope,
+            text_bias_v,
+            text_bias_a,
+            self_bias,
+            isolate: i.isolate_modalities,
+            cross_modal_keep,
+            stg,
+            mask,
+            all_perturbed,
+            prepared_text: prepared,
+            same_as: i.same_as,
+            embedded,
+            audio_embedded,
         };
+        Ok((p, x, ax))
+    }
+
+    /// Runs blocks `from..to` on the hidden states of the whole batch. Batch
+    /// elements whose inputs repeat another's (`same_as`: STG's branch is the
+    /// conditional one until its first perturbed block) run once up to the
+    /// first perturbed block, then take their copy's states.
+    fn run_blocks(
+        &self,
+        p: &Prepared<'_>,
+        mut x: Tensor,
+        mut ax: Tensor,
+        from: usize,
+        to: usize,
+    ) -> Result<(Tensor, Tensor)> {
+        let to = to.min(self.blocks.len());
+        let dev = self.device;
+        let b = x.size()[0];
+        let inputs = p.block_inputs();
         // The text keys and values of block `k` for the batch elements
         // `which` (all when `None`), when prepared.
         let block_kv = |k: usize, which: Option<&[usize]>| -> Result<Option<BlockTextKv>> {
-            let Some(p) = prepared else { return Ok(None) };
+            let Some(prep) = p.prepared_text else {
+                return Ok(None);
+            };
             let parts: Option<Vec<&BlockTextKv>> = match which {
                 Some(w) => w
                     .iter()
-                    .map(|e| p.get(*e).and_then(|t| t.kv.get(k)).and_then(Option::as_ref))
+                    .map(|e| {
+                        prep.get(*e)
+                            .and_then(|t| t.kv.get(k))
+                            .and_then(Option::as_ref)
+                    })
                     .collect(),
-                None => p
+                None => prep
                     .iter()
                     .map(|t| t.kv.get(k).and_then(Option::as_ref))
                     .collect(),
@@ -815,20 +889,25 @@ impl Ltx2Transformer {
             parts.map(|v| BlockTextKv::cat(&v)).transpose()
         };
 
-        // Elements whose inputs repeat another's (`same_as`: STG's branch is
-        // the conditional one until its first perturbed block) run once up
-        // to the first perturbed block, then take their copy's states.
-        let first_perturbed = match &mask {
-            Some(_) => stg.iter().copied().filter(|k| *k < self.blocks.len()).min(),
+        let first_perturbed = match &p.mask {
+            Some(_) => p
+                .stg
+                .iter()
+                .copied()
+                .filter(|k| *k < self.blocks.len())
+                .min(),
             None => None,
         };
-        let mut start = 0;
-        if let (Some(same), Some(fork)) = (i.same_as, first_perturbed) {
-            let unique: Vec<usize> = (0..b as usize).filter(|e| same[*e] == *e).collect();
-            if fork > 0 && unique.len() < b as usize {
-                let at = |e: usize| unique.iter().position(|u| *u == same[e]);
+        let mut start = from;
+        if let (Some(same), Some(fork)) = (p.same_as, first_perturbed) {
+            let unique: Vec<usize> = (0..b as usize)
+                .filter(|e| same.get(*e) == Some(e))
+                .collect();
+            let shared_end = fork.min(to);
+            if shared_end > from && unique.len() < b as usize {
+                let at = |e: usize| same.get(e).and_then(|s| unique.iter().position(|u| u == s));
                 let expand: Option<Vec<i64>> =
-                    (0..b as usize).map(|e| at(e).map(|p| p as i64)).collect();
+                    (0..b as usize).map(|e| at(e).map(|q| q as i64)).collect();
                 let expand = expand.ok_or_else(|| {
                     Error::invalid("same_as must name elements that are their own copy")
                 })?;
@@ -838,7 +917,7 @@ impl Ltx2Transformer {
                 let sel_inputs = sel.inputs();
                 let (mut rx, mut rax) =
                     (x.f_index_select(0, &index)?, ax.f_index_select(0, &index)?);
-                for (k, block) in self.blocks.iter().enumerate().take(fork) {
+                for (k, block) in self.blocks.iter().enumerate().take(shared_end).skip(from) {
                     let _weights = self.weights.upload_block(k, self.device)?;
                     let kv = block_kv(k, Some(&unique))?;
                     let (nx, nax) =
@@ -849,14 +928,14 @@ impl Ltx2Transformer {
                 let expand = Tensor::f_from_slice(&expand)?.f_to_device(dev)?;
                 x = rx.f_index_select(0, &expand)?;
                 ax = rax.f_index_select(0, &expand)?;
-                start = fork;
+                start = shared_end;
             }
         }
 
-        for (k, block) in self.blocks.iter().enumerate().skip(start) {
-            let perturb = match &mask {
-                Some(m) if stg.contains(&k) => {
-                    if all_perturbed {
+        for (k, block) in self.blocks.iter().enumerate().take(to).skip(start) {
+            let perturb = match &p.mask {
+                Some(m) if p.stg.contains(&k) => {
+                    if p.all_perturbed {
                         Perturbation::All
                     } else {
                         Perturbation::Mask(m)
@@ -870,8 +949,11 @@ impl Ltx2Transformer {
             x = nx;
             ax = nax;
         }
+        Ok((x, ax))
+    }
 
-        // 6. Output layers.
+    /// The modulated output layers of both streams.
+    fn output(&self, p: &Prepared<'_>, x: &Tensor, ax: &Tensor) -> Result<(Tensor, Tensor)> {
         let out = |x: &Tensor, table: &Tensor, emb: &Tensor, proj: &Linear| -> Result<Tensor> {
             let d = table.size()[1];
             let ss = emb.f_unsqueeze(2)?.f_add(&table.f_view([1, 1, 2, d])?)?;
@@ -881,13 +963,76 @@ impl Ltx2Transformer {
             proj.forward(&h.f_mul(&scale.f_add_scalar(1.0)?)?.f_add(&shift)?)
         };
         Ok((
-            out(&x, &self.scale_shift_table, &embedded, &self.proj_out)?,
+            out(x, &self.scale_shift_table, &p.embedded, &self.proj_out)?,
             out(
-                &ax,
+                ax,
                 &self.audio_scale_shift_table,
-                &audio_embedded,
+                &p.audio_embedded,
                 &self.audio_proj_out,
             )?,
         ))
+    }
+}
+
+/// One forward's tensors before the blocks ([`Ltx2Transformer::prepare`]).
+struct Prepared<'p> {
+    text: Tensor,
+    audio_text: Tensor,
+    temb: Tensor,
+    temb_audio: Tensor,
+    ca_ss: Tensor,
+    ca_audio_ss: Tensor,
+    ca_gate: Tensor,
+    ca_audio_gate: Tensor,
+    temb_prompt: Option<Tensor>,
+    temb_prompt_audio: Option<Tensor>,
+    video_rope: Ltx2RopeTables,
+    audio_rope: Ltx2RopeTables,
+    ca_video_rope: Ltx2RopeTables,
+    ca_audio_rope: Ltx2RopeTables,
+    text_bias_v: Option<Tensor>,
+    text_bias_a: Option<Tensor>,
+    self_bias: Option<Tensor>,
+    isolate: bool,
+    /// Per batch element, 1 where the cross-modal attention is kept.
+    cross_modal_keep: Option<Tensor>,
+    stg: Vec<usize>,
+    mask: Option<Tensor>,
+    all_perturbed: bool,
+    /// The prompts' text as the transformer uses it, one per batch element.
+    prepared_text: Option<&'p [&'p PreparedText]>,
+    /// Per batch element, the element whose inputs it repeats.
+    same_as: Option<&'p [usize]>,
+    /// The output modulation's video embedding.
+    embedded: Tensor,
+    /// The output modulation's audio embedding.
+    audio_embedded: Tensor,
+}
+
+impl Prepared<'_> {
+    /// The blocks' view of the prepared tensors.
+    fn block_inputs(&self) -> BlockInputs<'_> {
+        BlockInputs {
+            text: &self.text,
+            audio_text: &self.audio_text,
+            temb: &self.temb,
+            temb_audio: &self.temb_audio,
+            temb_ca_scale_shift: &self.ca_ss,
+            temb_ca_audio_scale_shift: &self.ca_audio_ss,
+            temb_ca_gate: &self.ca_gate,
+            temb_ca_audio_gate: &self.ca_audio_gate,
+            temb_prompt: self.temb_prompt.as_ref(),
+            temb_prompt_audio: self.temb_prompt_audio.as_ref(),
+            video_rope: &self.video_rope,
+            audio_rope: &self.audio_rope,
+            ca_video_rope: &self.ca_video_rope,
+            ca_audio_rope: &self.ca_audio_rope,
+            text_bias: self.text_bias_v.as_ref(),
+            audio_text_bias: self.text_bias_a.as_ref(),
+            video_self_bias: self.self_bias.as_ref(),
+            use_a2v: !self.isolate,
+            use_v2a: !self.isolate,
+            cross_modal_keep: self.cross_modal_keep.as_ref(),
+        }
     }
 }
