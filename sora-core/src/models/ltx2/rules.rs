@@ -94,11 +94,16 @@ impl Rules for Ltx2Rules {
             Mode::Text | Mode::Image(_) => {}
             other => {
                 return Err(Error::Unsupported(format!(
-                    "LTX-2 {} is not built yet: it needs diffusers' LTX2ConditionPipeline \
-                     (video and keyframe conditions); text- and image-to-video are built",
+                    "LTX-2 {} is not built yet; text-to-video, image-to-video and frame \
+                     conditions (diffusers' LTX2ConditionPipeline) are built",
                     other.name()
                 )))
             }
+        }
+        let latent_frames = self.geometry.latent_frames(req.frames);
+        for (i, c) in req.conditions.iter().enumerate() {
+            c.check(i)?;
+            c.latent_index(i, latent_frames)?;
         }
         // (The flow-match Euler update stays finite at every step count: no
         // dry run of the scheduler is needed, unlike Wan's UniPC.)
