@@ -81,6 +81,45 @@ impl FrameCondition {
         }
     }
 
+    /// A condition read from `path`: an image (PNG/JPEG), an MP4 or a
+    /// folder of PNG frames ([`crate::io::read_video`]), at `index` with
+    /// `strength` (checked when the request resolves).
+    pub fn from_path(path: &std::path::Path, index: i64, strength: f32) -> Result<Self> {
+        let clip = crate::io::read_video(path)?;
+        Ok(Self {
+            frames: clip.frames,
+            index,
+            strength,
+        })
+    }
+
+    /// Parses the command line's `PATH[@INDEX][:STRENGTH]` (index 0 and
+    /// strength 1 when left out; the suffixes are taken only when they
+    /// parse, so a path may hold `@` or `:`) into (path, index, strength).
+    pub fn parse_spec(spec: &str) -> Result<(PathBuf, i64, f32)> {
+        let mut rest = spec;
+        let mut strength = 1.0f32;
+        if let Some((head, tail)) = rest.rsplit_once(':') {
+            if let Ok(v) = tail.trim().parse::<f32>() {
+                strength = v;
+                rest = head;
+            }
+        }
+        let mut index = 0i64;
+        if let Some((head, tail)) = rest.rsplit_once('@') {
+            if let Ok(v) = tail.trim().parse::<i64>() {
+                index = v;
+                rest = head;
+            }
+        }
+        if rest.is_empty() {
+            return Err(Error::invalid(format!(
+                "a condition is PATH[@INDEX][:STRENGTH] (e.g. first.png@0:1.0, clip.mp4@2:0.6), got `{spec}`"
+            )));
+        }
+        Ok((PathBuf::from(rest), index, strength))
+    }
+
     /// Whether it is a single image (the image re-compression applies).
     pub fn is_image(&self) -> bool {
         self.frames.shape()[0] == 1
@@ -692,6 +731,35 @@ mod tests {
             audio: false,
             params: &[],
         }
+    }
+
+    #[test]
+    fn condition_specs_parse_with_defaults() {
+        let p = |s: &str| FrameCondition::parse_spec(s).unwrap();
+        assert_eq!(p("a.png"), (PathBuf::from("a.png"), 0, 1.0));
+        assert_eq!(p("a.png@2"), (PathBuf::from("a.png"), 2, 1.0));
+        assert_eq!(p("a.png@-1:0.5"), (PathBuf::from("a.png"), -1, 0.5));
+        assert_eq!(
+            p("dir:x/clip.mp4:0.25"),
+            (PathBuf::from("dir:x/clip.mp4"), 0, 0.25)
+        );
+        assert!(FrameCondition::parse_spec("@1:0.5").is_err());
+        let c = FrameCondition::image(
+            ImageInput {
+                pixels: Array3::zeros((4, 4, 3)),
+            },
+            5,
+            1.2,
+        );
+        assert!(matches!(c.check(0), Err(Error::InvalidRequest(_))));
+        let e = c.latent_index(0, 3).unwrap_err().to_string();
+        assert!(e.contains("-3..=2"), "{e}");
+        assert_eq!(
+            FrameCondition { index: -1, ..c }
+                .latent_index(0, 3)
+                .unwrap(),
+            2
+        );
     }
 
     #[test]

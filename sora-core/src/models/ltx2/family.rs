@@ -611,10 +611,12 @@ impl ModelFamily for Ltx2Family {
                 }],
                 false,
             ),
-            other => return Err(Error::Unsupported(format!(
+            other => {
+                return Err(Error::Unsupported(format!(
                 "LTX-2 {} is not built yet; text-to-video, image-to-video and frame conditions are",
                 other.name()
-            ))),
+            )))
+            }
         };
         let audio_frames = audio_latent_frames(
             req.frames,
