@@ -611,6 +611,9 @@ impl ModelFamily for Ltx2Family {
                 }],
                 false,
             ),
+            Mode::Extend { .. } => {
+                return Err(Error::Unsupported(super::rules::EXTEND_UNSUPPORTED.into()))
+            }
             other => {
                 return Err(Error::Unsupported(format!(
                 "LTX-2 {} is not built yet; text-to-video, image-to-video and frame conditions are",
