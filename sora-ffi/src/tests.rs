@@ -360,7 +360,8 @@ fn conditions_are_added_from_files_and_bad_ones_refused() {
             sora_request_add_condition(r, missing.as_ptr(), 0, 1.0),
             sora_status::SORA_OK
         );
-        let conds = &(&(*r).inner).conditions;
+        let req: &sora_request = &*r;
+        let conds = &req.inner.conditions;
         assert_eq!(conds.len(), 1);
         assert_eq!(conds[0].index, -1);
         assert_eq!(conds[0].frames.shape(), &[1, 4, 6, 3]);
