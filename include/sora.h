@@ -554,6 +554,22 @@ enum sora_status sora_request_set_extend_rgb(struct sora_request *request,
                                              float seconds);
 
 /**
+ * Adds a frame condition (LTX-2; diffusers' `LTX2VideoCondition`): the
+ * image (PNG/JPEG), MP4 or folder of PNG frames at `path`, placed at latent
+ * frame `index` (0 the first; `k ≥ 1` starts at pixel frame `(k − 1)·8 + 1`;
+ * negative counts from the end) with `strength` in [0, 1]. Repeatable; the
+ * request stays text mode. A bad strength or an unreadable file returns its
+ * status here and leaves the request unchanged; an index outside the
+ * video's latent frames is refused by `sora_generate` (`SORA_ERR_INVALID`,
+ * naming the valid range); a family without frame conditions returns
+ * `SORA_ERR_UNSUPPORTED` there.
+ */
+enum sora_status sora_request_add_condition(struct sora_request *request,
+                                            const char *path,
+                                            int64_t index,
+                                            float strength);
+
+/**
  * Makes the request text-to-video again (drops an image or video input).
  */
 enum sora_status sora_request_set_text_mode(struct sora_request *request);

@@ -16,8 +16,8 @@ use clap::{Args, Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 use sora_core::family::params::set_known_text;
 use sora_core::{
-    io, CancelToken, Device, Dtype, Error, ErrorKind, ImageInput, Phase, Pipeline, Progress,
-    Request, VideoInput, WriteOptions,
+    io, CancelToken, Device, Dtype, Error, ErrorKind, FrameCondition, ImageInput, Phase, Pipeline,
+    Progress, Request, VideoInput, WriteOptions,
 };
 
 /// Generate video (and audio) with open-weight diffusion models, locally.
@@ -165,6 +165,12 @@ struct GenerateArgs {
     /// How much of the schedule video-to-video re-runs, in (0, 1].
     #[arg(long, requires = "video")]
     strength: Option<f32>,
+    /// A frame condition (LTX-2): an image, MP4 or PNG folder placed at a
+    /// latent frame INDEX (default 0; negative counts from the end) with a
+    /// STRENGTH in [0, 1] (default 1); repeatable. E.g.
+    /// `--condition first.png@0 --condition clip.mp4@2:0.6`.
+    #[arg(long = "condition", value_name = "PATH[@INDEX][:STRENGTH]", conflicts_with_all = ["image", "video"])]
+    conditions: Vec<String>,
     /// Set a request parameter by its diffusers keyword (e.g.
     /// `guidance_scale=3.5`, `num_inference_steps=30`, `guidance_scale_2=3`)
     /// or sora's name (`guidance`, `steps`, …); repeatable, applied after the
@@ -317,6 +323,10 @@ fn build_request(a: &GenerateArgs) -> sora_core::Result<Request> {
     // A seed is any u64 (the parameter path takes seeds up to 2^63-1).
     req.seed = a.seed;
     req.consents.extend(a.consents.iter().cloned());
+    for spec in &a.conditions {
+        let (path, index, strength) = FrameCondition::parse_spec(spec)?;
+        req = req.condition(FrameCondition::from_path(&path, index, strength)?);
+    }
     for item in &a.set {
         let (key, value) = item
             .split_once('=')

@@ -40,8 +40,8 @@ pub use estimate::{EstimateOptions, MemoryEstimate};
 pub use nn::tiling::VaeTiling;
 pub use nn::Offload;
 pub use pipeline::{
-    Aspect, CancelToken, Clip, ClipMeta, Fit, ImageInput, Mode, Phase, Pipeline, PipelineBuilder,
-    Progress, Request, Resolution, StepInfo, Timings, VideoInput, WriteOptions,
+    Aspect, CancelToken, Clip, ClipMeta, Fit, FrameCondition, ImageInput, Mode, Phase, Pipeline,
+    PipelineBuilder, Progress, Request, Resolution, StepInfo, Timings, VideoInput, WriteOptions,
 };
 pub use safety::WatermarkPolicy;
 

@@ -14,7 +14,7 @@ use std::ptr;
 use ndarray::{Array3, Array4};
 use sora_core::family::params::{find_param, set_known, set_known_text};
 use sora_core::pipeline::{ParamKind, ParamValue};
-use sora_core::{ImageInput, Mode, Request, VideoInput};
+use sora_core::{FrameCondition, ImageInput, Mode, Request, VideoInput};
 
 use crate::args::{handle_mut, out_arg, slice_arg, str_arg};
 use crate::media;
@@ -271,6 +271,32 @@ pub unsafe extern "C" fn sora_request_set_extend_rgb(
         let frames = frames_from(data, frames, height, width)?;
         let clip = VideoInput { frames, fps };
         set_mode(&mut req.inner, Mode::Extend { clip, seconds })
+    })
+}
+
+/// Adds a frame condition (LTX-2; diffusers' `LTX2VideoCondition`): the
+/// image (PNG/JPEG), MP4 or folder of PNG frames at `path`, placed at latent
+/// frame `index` (0 the first; `k ≥ 1` starts at pixel frame `(k − 1)·8 + 1`;
+/// negative counts from the end) with `strength` in [0, 1]. Repeatable; the
+/// request stays text mode. A bad strength or an unreadable file returns its
+/// status here and leaves the request unchanged; an index outside the
+/// video's latent frames is refused by `sora_generate` (`SORA_ERR_INVALID`,
+/// naming the valid range); a family without frame conditions returns
+/// `SORA_ERR_UNSUPPORTED` there.
+#[no_mangle]
+pub unsafe extern "C" fn sora_request_add_condition(
+    request: *mut sora_request,
+    path: *const c_char,
+    index: i64,
+    strength: c_float,
+) -> sora_status {
+    ffi_boundary!("sora_request_add_condition", {
+        let req = handle_mut(request, "request")?;
+        let path = str_arg(path, "path")?;
+        let c = FrameCondition::from_path(Path::new(path), index, strength)?;
+        c.check(req.inner.conditions.len())?;
+        req.inner.conditions.push(c);
+        Ok(())
     })
 }
 

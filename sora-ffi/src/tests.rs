@@ -331,3 +331,41 @@ fn verify_json_reads_a_marked_clip_and_refuses_bad_paths() {
     let st = unsafe { sora_verify_json(ptr::null(), &mut json) };
     assert_eq!(st, sora_status::SORA_ERR_INVALID_ARGUMENT);
 }
+
+#[test]
+fn conditions_are_added_from_files_and_bad_ones_refused() {
+    let dir = std::env::temp_dir().join(format!("sora_ffi_cond_{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let png = dir.join("first.png");
+    sora_core::io::write_image(&png, ndarray::Array3::<u8>::from_elem((4, 6, 3), 9).view())
+        .unwrap();
+    let path = c(png.to_str().unwrap());
+    let mut r: *mut sora_request = ptr::null_mut();
+    unsafe {
+        assert_eq!(
+            sora_request_new_text(c("a cat").as_ptr(), &mut r),
+            sora_status::SORA_OK
+        );
+        assert_eq!(
+            sora_request_add_condition(r, path.as_ptr(), -1, 0.5),
+            sora_status::SORA_OK
+        );
+        assert_eq!(
+            sora_request_add_condition(r, path.as_ptr(), 0, 1.5),
+            sora_status::SORA_ERR_INVALID_ARGUMENT
+        );
+        assert!(last_error().contains("[0, 1]"), "{}", last_error());
+        let missing = c(dir.join("none.png").to_str().unwrap());
+        assert_ne!(
+            sora_request_add_condition(r, missing.as_ptr(), 0, 1.0),
+            sora_status::SORA_OK
+        );
+        let req: &sora_request = &*r;
+        let conds = &req.inner.conditions;
+        assert_eq!(conds.len(), 1);
+        assert_eq!(conds[0].index, -1);
+        assert_eq!(conds[0].frames.shape(), &[1, 4, 6, 3]);
+        sora_request_free(r);
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

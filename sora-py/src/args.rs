@@ -233,6 +233,100 @@ pub fn video(obj: &Bound<'_, PyAny>) -> PyResult<Media<Array4<u8>>> {
     Ok(Media::Pixels(a.try_readonly()?.as_array().to_owned()))
 }
 
+/// The frames of a condition: a path, or a numpy uint8 array `[H, W, 3]`
+/// (one frame) or `[T, H, W, 3]` (copied).
+fn condition_frames(obj: &Bound<'_, PyAny>) -> PyResult<Media<Array4<u8>>> {
+    const WHAT: &str = "[H, W, 3] or [T, H, W, 3]";
+    if let Some(p) = as_path(obj)? {
+        return Ok(Media::Path(p));
+    }
+    let a = as_ndarray("a condition's frames", obj, WHAT)?;
+    if a.ndim() == 3 {
+        check_pixels("a condition's frames", &a, 3, WHAT)?;
+        let a = a.cast::<PyArray<u8, Ix3>>()?;
+        let one = a.try_readonly()?.as_array().to_owned();
+        return Ok(Media::Pixels(one.insert_axis(ndarray::Axis(0))));
+    }
+    check_pixels("a condition's frames", &a, 4, WHAT)?;
+    let a = a.cast::<PyArray<u8, Ix4>>()?;
+    Ok(Media::Pixels(a.try_readonly()?.as_array().to_owned()))
+}
+
+/// The `conditions` keyword: a list of tuples `(frames, index=0,
+/// strength=1.0)` or dicts `{"frames" | "path": ..., "index": ...,
+/// "strength": ...}` → (frames, latent index, strength).
+#[allow(clippy::type_complexity)]
+pub fn conditions(obj: Option<&Bound<'_, PyAny>>) -> PyResult<Vec<(Media<Array4<u8>>, i64, f32)>> {
+    let Some(obj) = obj.filter(|o| !o.is_none()) else {
+        return Ok(Vec::new());
+    };
+    const SHAPE: &str = "conditions must be a list of (frames, index, strength) tuples or dicts";
+    if obj.is_instance_of::<pyo3::types::PyString>() || obj.is_instance_of::<pyo3::types::PyDict>()
+    {
+        return Err(invalid(format!("{SHAPE}, got {}", type_name(obj))));
+    }
+    let mut out = Vec::new();
+    for (i, item) in obj
+        .try_iter()
+        .map_err(|_| invalid(format!("{SHAPE}, got {}", type_name(obj))))?
+        .enumerate()
+    {
+        let item = item?;
+        let (frames, index, strength) = if let Ok(d) = item.cast::<pyo3::types::PyDict>() {
+            for k in d.keys() {
+                let k: String = k.extract().unwrap_or_default();
+                if !["frames", "path", "index", "strength"].contains(&k.as_str()) {
+                    return Err(invalid(format!(
+                        "condition {i}: unknown key `{k}` (frames or path, index, strength)"
+                    )));
+                }
+            }
+            let frames = match (d.get_item("frames")?, d.get_item("path")?) {
+                (Some(f), None) | (None, Some(f)) => f,
+                _ => {
+                    return Err(invalid(format!(
+                        "condition {i}: give exactly one of `frames` and `path`"
+                    )))
+                }
+            };
+            (frames, d.get_item("index")?, d.get_item("strength")?)
+        } else if let Ok(t) = item.cast::<pyo3::types::PyTuple>() {
+            if t.is_empty() || t.len() > 3 {
+                return Err(invalid(format!(
+                    "condition {i}: a tuple is (frames, index, strength), got {} items",
+                    t.len()
+                )));
+            }
+            (t.get_item(0)?, t.get_item(1).ok(), t.get_item(2).ok())
+        } else {
+            return Err(invalid(format!(
+                "{SHAPE}; condition {i} is {}",
+                type_name(&item)
+            )));
+        };
+        let index = match index.filter(|o| !o.is_none()) {
+            None => 0,
+            Some(v) => v.extract::<i64>().map_err(|_| {
+                invalid(format!(
+                    "condition {i}: index must be an int, got {}",
+                    type_name(&v)
+                ))
+            })?,
+        };
+        let strength = match strength.filter(|o| !o.is_none()) {
+            None => 1.0,
+            Some(v) => v.extract::<f32>().map_err(|_| {
+                invalid(format!(
+                    "condition {i}: strength must be a number, got {}",
+                    type_name(&v)
+                ))
+            })?,
+        };
+        out.push((condition_frames(&frames)?, index, strength));
+    }
+    Ok(out)
+}
+
 /// Frames given as a numpy uint8 array `[T, H, W, 3]` (or anything
 /// `numpy.asarray` turns into one), copied.
 pub fn frames(name: &str, obj: &Bound<'_, PyAny>) -> PyResult<Array4<u8>> {

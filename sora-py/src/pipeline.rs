@@ -227,6 +227,8 @@ struct Args {
     strength: Option<f32>,
     /// `aspect`, `resolution` and `fit`, set through the core's parameter path.
     shape: [(&'static str, Option<String>); 3],
+    /// Frame conditions: (frames, latent index, strength).
+    conditions: Vec<(Media<Array4<u8>>, i64, f32)>,
     /// Request parameters given as extra keywords (`guidance_scale=3.5`),
     /// set through the core after the keywords above.
     params: Vec<(String, ParamValue)>,
@@ -235,8 +237,8 @@ struct Args {
 /// The optional keywords of `generate` / `generate_to_file`, in the order of
 /// their signatures: negative_prompt, width, height, frames, seconds, fps,
 /// steps, guidance, guidance_2, seed, image, video, strength, aspect,
-/// resolution, fit.
-type Keywords<'a, 'py> = [Option<&'a Bound<'py, PyAny>>; 16];
+/// resolution, fit, conditions.
+type Keywords<'a, 'py> = [Option<&'a Bound<'py, PyAny>>; 17];
 
 impl Args {
     /// Converts the Python arguments (with the GIL held).
@@ -245,7 +247,7 @@ impl Args {
         kw: Keywords<'_, '_>,
         params: Option<&Bound<'_, PyDict>>,
     ) -> PyResult<Self> {
-        let [negative_prompt, width, height, frames, seconds, fps, steps, guidance, guidance_2, seed, image, video, strength, aspect, resolution, fit] =
+        let [negative_prompt, width, height, frames, seconds, fps, steps, guidance, guidance_2, seed, image, video, strength, aspect, resolution, fit, conditions] =
             kw;
         Ok(Self {
             prompt: args::opt_str("prompt", Some(prompt))?
@@ -274,6 +276,7 @@ impl Args {
                 ("resolution", args::opt_str("resolution", resolution)?),
                 ("fit", args::opt_str("fit", fit)?),
             ],
+            conditions: args::conditions(conditions)?,
             params: args::params(params)?,
         })
     }
@@ -331,6 +334,16 @@ impl Args {
             if let Some(v) = value {
                 req.set(key, v)?;
             }
+        }
+        for (frames, index, strength) in self.conditions {
+            req = req.condition(match frames {
+                Media::Path(p) => sora_core::FrameCondition::from_path(&p, index, strength)?,
+                Media::Pixels(frames) => sora_core::FrameCondition {
+                    frames,
+                    index,
+                    strength,
+                },
+            });
         }
         for (key, value) in self.params {
             set_known(&mut req, &key, value)?;
@@ -545,6 +558,12 @@ impl PyPipeline {
     /// of `width`/`height`, mapped to the nearest size the model takes; `fit`
     /// ("crop" or "pad") makes an input of another aspect the request's shape
     /// (without it such an input raises `InvalidRequestError`).
+    /// `conditions` (LTX-2) is a list of frame conditions, each a tuple
+    /// `(frames, index, strength)` (`index` and `strength` optional: 0 and
+    /// 1) or a dict with keys `frames` (or `path`), `index`, `strength`:
+    /// `frames` a path (image, MP4, PNG folder) or a numpy uint8 array
+    /// [H, W, 3] or [T, H, W, 3]; `index` a latent frame index (negative from
+    /// the end); `strength` in [0, 1].
     /// `on_step(step, total, elapsed_s, eta_s)` is called after
     /// each denoising step; returning False (any falsy value but None) cancels
     /// with `CancelledError`. Ctrl-C stops the run with `KeyboardInterrupt`.
@@ -556,7 +575,7 @@ impl PyPipeline {
     #[pyo3(signature = (
         prompt, *, negative_prompt=None, width=None, height=None, frames=None, seconds=None,
         fps=None, steps=None, guidance=None, guidance_2=None, seed=None, image=None, video=None, strength=None,
-        aspect=None, resolution=None, fit=None, on_step=None, **params
+        aspect=None, resolution=None, fit=None, conditions=None, on_step=None, **params
     ))]
     #[allow(clippy::too_many_arguments)]
     fn generate(
@@ -579,6 +598,7 @@ impl PyPipeline {
         aspect: Option<&Bound<'_, PyAny>>,
         resolution: Option<&Bound<'_, PyAny>>,
         fit: Option<&Bound<'_, PyAny>>,
+        conditions: Option<&Bound<'_, PyAny>>,
         on_step: Option<&Bound<'_, PyAny>>,
         params: Option<&Bound<'_, PyDict>>,
     ) -> PyResult<PyClip> {
@@ -601,6 +621,7 @@ impl PyPipeline {
                 aspect,
                 resolution,
                 fit,
+                conditions,
             ],
             params,
         )?;
@@ -620,7 +641,7 @@ impl PyPipeline {
     #[pyo3(signature = (
         path, prompt, *, negative_prompt=None, width=None, height=None, frames=None, seconds=None,
         fps=None, steps=None, guidance=None, guidance_2=None, seed=None, image=None, video=None, strength=None,
-        aspect=None, resolution=None, fit=None, on_step=None, overwrite=false, **params
+        aspect=None, resolution=None, fit=None, conditions=None, on_step=None, overwrite=false, **params
     ))]
     #[allow(clippy::too_many_arguments)]
     fn generate_to_file<'py>(
@@ -644,6 +665,7 @@ impl PyPipeline {
         aspect: Option<&Bound<'_, PyAny>>,
         resolution: Option<&Bound<'_, PyAny>>,
         fit: Option<&Bound<'_, PyAny>>,
+        conditions: Option<&Bound<'_, PyAny>>,
         on_step: Option<&Bound<'_, PyAny>>,
         overwrite: bool,
         params: Option<&Bound<'_, PyDict>>,
@@ -669,6 +691,7 @@ impl PyPipeline {
                 aspect,
                 resolution,
                 fit,
+                conditions,
             ],
             params,
         )?;
@@ -688,7 +711,7 @@ impl PyPipeline {
     #[pyo3(signature = (
         prompt=None, *, negative_prompt=None, width=None, height=None, frames=None, seconds=None,
         fps=None, steps=None, guidance=None, guidance_2=None, seed=None, image=None, video=None, strength=None,
-        aspect=None, resolution=None, fit=None, **params
+        aspect=None, resolution=None, fit=None, conditions=None, **params
     ))]
     #[allow(clippy::too_many_arguments)]
     fn estimate<'py>(
@@ -711,6 +734,7 @@ impl PyPipeline {
         aspect: Option<&Bound<'_, PyAny>>,
         resolution: Option<&Bound<'_, PyAny>>,
         fit: Option<&Bound<'_, PyAny>>,
+        conditions: Option<&Bound<'_, PyAny>>,
         params: Option<&Bound<'_, PyDict>>,
     ) -> PyResult<Bound<'py, PyDict>> {
         // The prompt's text does not change the estimate; None stands for "".
@@ -734,6 +758,7 @@ impl PyPipeline {
                 aspect,
                 resolution,
                 fit,
+                conditions,
             ],
             params,
         )?;

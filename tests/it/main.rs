@@ -6,6 +6,7 @@ mod credentials;
 mod cross_attn_kv;
 mod fuzz;
 mod io_media;
+mod ltx2_cond;
 mod ltx2_guidance;
 mod ltx2_i2v;
 mod ltx2_memory;

@@ -52,7 +52,11 @@ pub const FAMILIES: &[Family] = &[
     },
     Family {
         name: "ltx2",
-        classes: &["LTX2Pipeline", "LTX2ImageToVideoPipeline"],
+        classes: &[
+            "LTX2Pipeline",
+            "LTX2ImageToVideoPipeline",
+            "LTX2ConditionPipeline",
+        ],
         params: crate::models::ltx2::params::PARAMS,
         load: crate::models::ltx2::family::load_family,
         audit: crate::models::ltx2::family::audit_folder,

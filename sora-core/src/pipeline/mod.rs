@@ -25,7 +25,8 @@ pub use param_spec::{ParamKind, ParamRange, ParamSpec, ParamValue};
 pub use params::{common_param, describe_params, COMMON_PARAMS, GUIDANCE_SCALE_2};
 pub use progress::{CancelToken, Phase, Progress, StepCallback, StepInfo};
 pub use request::{
-    Defaults, ImageInput, InputSource, Mode, Request, Resolved, VideoInput, DEFAULT_STRENGTH,
+    Defaults, FrameCondition, ImageInput, InputSource, Mode, Request, Resolved, VideoInput,
+    DEFAULT_STRENGTH,
 };
 pub use shape::{Aspect, Fit, Resolution, SizeGrid};
 pub use sink::FileSink;

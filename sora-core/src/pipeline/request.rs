@@ -30,6 +30,138 @@ pub struct VideoInput {
 /// Video-to-video strength when a front door is given none (diffusers' default).
 pub const DEFAULT_STRENGTH: f32 = 0.8;
 
+/// A frame condition (diffusers' `LTX2VideoCondition`): an image or a short
+/// clip that steers the generated video from a latent frame on, with a
+/// strength. Families that take them (LTX-2) encode the frames with their
+/// video VAE and hold the matching latent tokens at the condition's values
+/// (strength 1) or pull them part way (strength in (0, 1)) at every step.
+///
+/// `index` is a *latent* frame index, as in diffusers: 0 conditions the first
+/// frames (the condition's tokens replace the start of the video's); an index
+/// `k ≥ 1` places the condition at pixel frame `(k − 1)·temporal + 1` (LTX-2:
+/// `8k − 7`) as extra keyframe tokens; a negative index counts from the end
+/// (−1: the last latent frame). A clip is trimmed to what fits from there, to
+/// `8n + 1` frames. The frames are resized to cover the request's size and
+/// centre-cropped (any aspect is taken). Built with [`FrameCondition::image`]
+/// or [`FrameCondition::clip`] and given to [`Request::condition`]:
+///
+/// ```
+/// use sora_core::{FrameCondition, ImageInput, Request};
+/// let first = ImageInput { pixels: ndarray::Array3::zeros((64, 96, 3)) };
+/// let r = Request::text("a fox").condition(FrameCondition::image(first, 0, 1.0));
+/// assert_eq!(r.conditions.len(), 1);
+/// ```
+#[derive(Debug, Clone)]
+pub struct FrameCondition {
+    /// RGB frames `[T, H, W, 3]`: one for an image, more for a clip.
+    pub frames: Array4<u8>,
+    /// The latent frame index it starts at (negative: from the end).
+    pub index: i64,
+    /// How strongly it holds, in \[0, 1\] (1: its tokens stay its own).
+    pub strength: f32,
+}
+
+impl FrameCondition {
+    /// An image condition at latent frame `index` with `strength`.
+    pub fn image(image: ImageInput, index: i64, strength: f32) -> Self {
+        Self {
+            frames: image.pixels.insert_axis(ndarray::Axis(0)),
+            index,
+            strength,
+        }
+    }
+
+    /// A clip condition (its frames; the source rate is not used: the
+    /// frames are placed one per generated frame) at `index` with `strength`.
+    pub fn clip(clip: VideoInput, index: i64, strength: f32) -> Self {
+        Self {
+            frames: clip.frames,
+            index,
+            strength,
+        }
+    }
+
+    /// A condition read from `path`: an image (PNG/JPEG), an MP4 or a
+    /// folder of PNG frames ([`crate::io::read_video`]), at `index` with
+    /// `strength` (checked when the request resolves).
+    pub fn from_path(path: &std::path::Path, index: i64, strength: f32) -> Result<Self> {
+        let clip = crate::io::read_video(path)?;
+        Ok(Self {
+            frames: clip.frames,
+            index,
+            strength,
+        })
+    }
+
+    /// Parses the command line's `PATH[@INDEX][:STRENGTH]` (index 0 and
+    /// strength 1 when left out; the suffixes are taken only when they
+    /// parse, so a path may hold `@` or `:`) into (path, index, strength).
+    pub fn parse_spec(spec: &str) -> Result<(PathBuf, i64, f32)> {
+        let mut rest = spec;
+        let mut strength = 1.0f32;
+        if let Some((head, tail)) = rest.rsplit_once(':') {
+            if let Ok(v) = tail.trim().parse::<f32>() {
+                strength = v;
+                rest = head;
+            }
+        }
+        let mut index = 0i64;
+        if let Some((head, tail)) = rest.rsplit_once('@') {
+            if let Ok(v) = tail.trim().parse::<i64>() {
+                index = v;
+                rest = head;
+            }
+        }
+        if rest.is_empty() {
+            return Err(Error::invalid(format!(
+                "a condition is PATH[@INDEX][:STRENGTH] (e.g. first.png@0:1.0, clip.mp4@2:0.6), got `{spec}`"
+            )));
+        }
+        Ok((PathBuf::from(rest), index, strength))
+    }
+
+    /// Whether it is a single image (the image re-compression applies).
+    pub fn is_image(&self) -> bool {
+        self.frames.shape()[0] == 1
+    }
+
+    /// Checks its own values: strength in \[0, 1\], frames not empty.
+    /// `i` is its position in the request (for the message).
+    pub fn check(&self, i: usize) -> Result<()> {
+        if !self.strength.is_finite() || !(0.0..=1.0).contains(&self.strength) {
+            return Err(Error::invalid(format!(
+                "condition {i}: strength must be in [0, 1], got {}",
+                self.strength
+            )));
+        }
+        let s = self.frames.shape();
+        if s[0] == 0 || s[1] == 0 || s[2] == 0 || s[3] != 3 {
+            return Err(Error::invalid(format!(
+                "condition {i}: frames must be [T, H, W, 3] RGB and not empty, got {s:?}"
+            )));
+        }
+        Ok(())
+    }
+
+    /// The latent index it starts at in a video of `latent_frames` latent
+    /// frames (a negative index counted from the end), or a typed error
+    /// naming the valid indices. `i` is its position in the request.
+    pub fn latent_index(&self, i: usize, latent_frames: i64) -> Result<i64> {
+        let n = latent_frames;
+        if n <= 0 || self.index >= n || self.index < -n {
+            return Err(Error::invalid(format!(
+                "condition {i}: index {} is out of range; this request has {n} latent frames, \
+                 so the index must be in {}..={} (a latent index: k ≥ 1 starts at pixel frame \
+                 (k − 1)·temporal compression + 1; negative counts from the end)",
+                self.index,
+                -n,
+                n - 1
+            )));
+        }
+        Ok(self.index.rem_euclid(n))
+    }
+}
+
 /// What the generation starts from.
 #[derive(Debug, Clone)]
 pub enum Mode {
@@ -156,6 +288,8 @@ pub struct Request {
     /// Consent ids (cameos) for the registered people the prompt names,
     /// checked by the pipeline's prompt gate (see `sora_core::safety`).
     pub consents: Vec<String>,
+    /// Frame conditions ([`FrameCondition`]), in order; text mode only.
+    pub conditions: Vec<FrameCondition>,
     /// Parameters beyond the typed fields (set with [`Request::set`]), by the
     /// name they were given under; checked against the family at resolve.
     pub(crate) extra: BTreeMap<String, GivenParam>,
@@ -181,6 +315,7 @@ impl Request {
             audio: None,
             mode,
             consents: Vec::new(),
+            conditions: Vec::new(),
             extra: BTreeMap::new(),
         }
     }
@@ -278,6 +413,15 @@ impl Request {
         self.consents.push(id.into());
         self
     }
+    /// Adds a frame condition (an image or clip at a latent frame index with
+    /// a strength; see [`FrameCondition`]). Conditions go with a text
+    /// request (the image of image-to-video is the condition
+    /// `FrameCondition::image(image, 0, 1.0)` there); families without them
+    /// refuse them.
+    pub fn condition(mut self, c: FrameCondition) -> Self {
+        self.conditions.push(c);
+        self
+    }
 }
 
 /// A family's defaults (equal to the diffusers pipeline's `__call__` defaults).
@@ -331,6 +475,8 @@ pub struct Resolved {
     pub audio: bool,
     /// The mode.
     pub mode: Mode,
+    /// The frame conditions, each checked on its own ([`FrameCondition::check`]).
+    pub conditions: Vec<FrameCondition>,
     /// The family's own parameters given with [`Request::set`], checked
     /// against [`Defaults::params`] and keyed by their canonical names.
     pub params: BTreeMap<String, ParamValue>,
@@ -420,6 +566,16 @@ impl Request {
             )));
         }
         self.mode.check()?;
+        for (i, c) in self.conditions.iter().enumerate() {
+            c.check(i)?;
+        }
+        if !self.conditions.is_empty() && !matches!(self.mode, Mode::Text) {
+            return Err(Error::invalid(format!(
+                "frame conditions go with a text request, not with {} mode (give the image or \
+                 clip as a condition instead: an image at index 0 is image-to-video)",
+                self.mode.name()
+            )));
+        }
         let mode = fit_mode(&self.mode, width, height, self.fit)?;
         let params = self.resolve_params(d.params)?;
         Ok(Resolved {
@@ -438,6 +594,7 @@ impl Request {
             seed: self.seed.unwrap_or_else(fresh_seed),
             audio: self.audio.unwrap_or(d.audio),
             mode,
+            conditions: self.conditions.clone(),
             params,
         })
     }
@@ -574,6 +731,35 @@ mod tests {
             audio: false,
             params: &[],
         }
+    }
+
+    #[test]
+    fn condition_specs_parse_with_defaults() {
+        let p = |s: &str| FrameCondition::parse_spec(s).unwrap();
+        assert_eq!(p("a.png"), (PathBuf::from("a.png"), 0, 1.0));
+        assert_eq!(p("a.png@2"), (PathBuf::from("a.png"), 2, 1.0));
+        assert_eq!(p("a.png@-1:0.5"), (PathBuf::from("a.png"), -1, 0.5));
+        assert_eq!(
+            p("dir:x/clip.mp4:0.25"),
+            (PathBuf::from("dir:x/clip.mp4"), 0, 0.25)
+        );
+        assert!(FrameCondition::parse_spec("@1:0.5").is_err());
+        let c = FrameCondition::image(
+            ImageInput {
+                pixels: Array3::zeros((4, 4, 3)),
+            },
+            5,
+            1.2,
+        );
+        assert!(matches!(c.check(0), Err(Error::InvalidRequest(_))));
+        let e = c.latent_index(0, 3).unwrap_err().to_string();
+        assert!(e.contains("-3..=2"), "{e}");
+        assert_eq!(
+            FrameCondition { index: -1, ..c }
+                .latent_index(0, 3)
+                .unwrap(),
+            2
+        );
     }
 
     #[test]

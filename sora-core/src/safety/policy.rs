@@ -79,6 +79,20 @@ pub fn generation_id(family: &str, r: &Resolved) -> u64 {
         r.audio,
         r.params,
     );
+    // Frame conditions (none: the id is as before them).
+    let mut desc = desc;
+    for c in &r.conditions {
+        let sum = c
+            .frames
+            .iter()
+            .fold(0u64, |a, &b| a.wrapping_mul(31).wrapping_add(u64::from(b)));
+        desc.push_str(&format!(
+            "\u{1f}cond {:?}@{}:{}#{sum:x}",
+            c.frames.shape(),
+            c.index,
+            c.strength
+        ));
+    }
     let h = hmac(DEFAULT_KEY, &[b"generation-id", desc.as_bytes()]);
     h[..6].iter().fold(0u64, |a, &b| (a << 8) | u64::from(b))
 }
@@ -189,6 +203,7 @@ mod tests {
             seed: 7,
             audio,
             mode: Mode::Text,
+            conditions: Vec::new(),
             params: BTreeMap::new(),
         }
     }

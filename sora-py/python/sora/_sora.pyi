@@ -1,7 +1,7 @@
 """Type stubs of the native module `sora._sora` (re-exported by `sora`)."""
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, final
 
 import numpy as np
@@ -48,6 +48,12 @@ class RuntimeSoraError(SoraError, RuntimeError):
 _Path = str | os.PathLike[str]
 _Image = _Path | npt.NDArray[np.uint8]
 _Video = _Path | npt.NDArray[np.uint8]
+# A frame condition (LTX-2): (frames, index, strength) with index and strength
+# optional (0, 1.0), or {"frames" | "path": ..., "index": int, "strength": float};
+# frames a path (image, MP4, PNG folder) or uint8 [H, W, 3] / [T, H, W, 3].
+_Condition = (
+    tuple[_Video] | tuple[_Video, int] | tuple[_Video, int, float] | dict[str, Any]
+)
 
 def estimate(
     model: _Path,
@@ -192,6 +198,7 @@ class Pipeline:
         aspect: str | None = None,
         resolution: str | None = None,
         fit: str | None = None,
+        conditions: Sequence[_Condition] | None = None,
         on_step: _OnStep | None = None,
         **params: _Param,
     ) -> Clip:
@@ -202,6 +209,11 @@ class Pipeline:
         mapped to the nearest size the model takes (docs/params.md); `fit`
         ("crop" or "pad") makes an `image`/`video` of another aspect the
         request's shape; without it such an input raises `InvalidRequestError`.
+
+        `conditions` (LTX-2): frame conditions, each `(frames, index, strength)`
+        or a dict (`frames`/`path`, `index`, `strength`): an image or clip at a
+        latent frame index (negative from the end) held with a strength in
+        [0, 1]; `[(first_png, 0), (clip_mp4, 2, 0.6)]`.
 
         Other keyword arguments are request parameters named as diffusers'
         pipeline keywords (`guidance_scale=3.5`, `num_inference_steps=30`,
@@ -229,6 +241,7 @@ class Pipeline:
         aspect: str | None = None,
         resolution: str | None = None,
         fit: str | None = None,
+        conditions: Sequence[_Condition] | None = None,
         on_step: _OnStep | None = None,
         overwrite: bool = False,
         **params: _Param,
@@ -259,6 +272,7 @@ class Pipeline:
         aspect: str | None = None,
         resolution: str | None = None,
         fit: str | None = None,
+        conditions: Sequence[_Condition] | None = None,
         **params: _Param,
     ) -> dict[str, Any]:
         """The memory the request needs from here on (loaded weights counted as

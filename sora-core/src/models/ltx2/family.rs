@@ -35,6 +35,7 @@ use serde_json::Value;
 use tch::{Device as TchDevice, Kind, Tensor};
 
 use super::audio_vae::Ltx2AudioVae;
+use super::conditions::{self, preprocess_frames, trimmed_frames, EncodedCondition, Layout};
 use super::connectors::{Ltx2TextConnectors, PaddingSide};
 use super::geometry::LatentGeometry;
 use super::image::preprocess_image;
@@ -343,6 +344,45 @@ impl Ltx2Family {
         self.vae.normalize_latents(&mean, 1.0)
     }
 
+    /// The request's frame conditions encoded as `LTX2ConditionPipeline`
+    /// does ([`super::conditions`]): each index checked against the
+    /// `latent_frames` of the video (typed error naming the valid ones),
+    /// the frames trimmed to what fits, re-compressed when a single image
+    /// (`image_crf`), resized and centre-cropped, encoded by the video VAE
+    /// in its dtype, the mode normalised with scaling 1.
+    fn encode_conditions(
+        &self,
+        req: &Resolved,
+        latent_frames: i64,
+    ) -> Result<Vec<EncodedCondition>> {
+        let _guard = tch::no_grad_guard();
+        let crf = image_crf(req)?;
+        let temporal = self.rules.geometry.temporal;
+        let mut out = Vec::with_capacity(req.conditions.len());
+        for (i, c) in req.conditions.iter().enumerate() {
+            c.check(i)?;
+            let index = c.latent_index(i, latent_frames)?;
+            let have = c.frames.shape()[0] as i64;
+            let n = trimmed_frames(index, have, i64::from(req.frames), temporal);
+            let frames = c.frames.slice(ndarray::s![..n as usize, .., .., ..]);
+            let crf = if c.is_image() { crf } else { 0 };
+            let pixels = preprocess_frames(frames, req.width, req.height, crf)?
+                .f_to_device(self.device)?
+                .f_to_kind(self.transformer.kind())?;
+            let (mean, _) = self.vae.encode(&pixels)?;
+            let latents = self
+                .vae
+                .normalize_latents(&mean.f_to_kind(Kind::Float)?, 1.0)?;
+            out.push(EncodedCondition {
+                latents,
+                index,
+                strength: f64::from(c.strength),
+                pixel_frames: n,
+            });
+        }
+        Ok(out)
+    }
+
     /// The connectors' outputs (video text, audio text, mask) for the
     /// prompts: each through Gemma, their stacked states joined, then the
     /// connectors on the batch, as the pipeline does. The text encoder is
@@ -559,19 +599,34 @@ impl ModelFamily for Ltx2Family {
             i64::from(req.height) / geo.spatial,
             i64::from(req.width) / geo.spatial,
         ];
-        let image = match &req.mode {
-            Mode::Text => None,
-            Mode::Image(img) => Some(self.image_latents(
-                img.pixels.view(),
-                req.width,
-                req.height,
-                image_crf(req)?,
-            )?),
+        // Image-to-video is one condition (the image at index 0, strength
+        // 1) with `LTX2ImageToVideoPipeline`'s image preparation and noise
+        // layout; frame conditions are `LTX2ConditionPipeline`'s.
+        let (conditions, packed_noise) = match &req.mode {
+            Mode::Text if req.conditions.is_empty() => (Vec::new(), false),
+            Mode::Text => (self.encode_conditions(req, grid[0])?, true),
+            Mode::Image(img) => (
+                vec![EncodedCondition {
+                    latents: self.image_latents(
+                        img.pixels.view(),
+                        req.width,
+                        req.height,
+                        image_crf(req)?,
+                    )?,
+                    index: 0,
+                    strength: 1.0,
+                    pixel_frames: 1,
+                }],
+                false,
+            ),
+            Mode::Extend { .. } => {
+                return Err(Error::Unsupported(super::rules::EXTEND_UNSUPPORTED.into()))
+            }
             other => {
                 return Err(Error::Unsupported(format!(
-                    "LTX-2 {} is not built yet (diffusers' LTX2ConditionPipeline); text- and image-to-video are",
-                    other.name()
-                )))
+                "LTX-2 {} is not built yet; text-to-video, image-to-video and frame conditions are",
+                other.name()
+            )))
             }
         };
         let audio_frames = audio_latent_frames(
@@ -590,8 +645,10 @@ impl ModelFamily for Ltx2Family {
             grid,
             audio_frames,
             decode_noise: None,
-            image,
+            conditions,
+            packed_noise,
             mask: None,
+            video_coords: None,
         }))
     }
 }
@@ -642,11 +699,17 @@ pub struct Ltx2Generation<'a> {
     /// The noise a timestep-conditioned video VAE mixes into the latents
     /// (the generator's next draw after the audio noise, as in the pipeline).
     decode_noise: Option<Tensor>,
-    /// Image-to-video: the first frame's normalised latents `[1, C, 1, h, w]`.
-    image: Option<Tensor>,
-    /// Image-to-video: the conditioning mask per video token `[1, S]` (1 on
-    /// the first latent frame), set by `start`.
+    /// The encoded frame conditions (image-to-video: its image at index 0).
+    conditions: Vec<EncodedCondition>,
+    /// Draw the noise in the packed shapes (`LTX2ConditionPipeline`), not
+    /// in the latent shapes then packed (the T2V and I2V pipelines).
+    packed_noise: bool,
+    /// With conditions: the conditioning mask per video token `[1, S + K]`
+    /// (strengths; 0 on free tokens), set by `start`.
     mask: Option<Tensor>,
+    /// With keyframe conditions: every video token's position `[1, 3, S +
+    /// K, 2]` (the grid's, then the keyframes'), set by `start`.
+    video_coords: Option<Tensor>,
 }
 
 impl Ltx2Generation<'_> {
@@ -706,7 +769,7 @@ impl Ltx2Generation<'_> {
             .f_to_kind(Kind::Float)?
             .f_reshape([1])?
             .f_repeat([b])?;
-        // Image-to-video: the video's per-token timesteps `t·(1 − mask)`;
+        // Conditions: the video's per-token timesteps `t·(1 − mask)`;
         // the audio, the prompt modulation and the cross timestep keep `t`.
         let video_timestep = match &self.mask {
             Some(m) => Some(
@@ -727,6 +790,10 @@ impl Ltx2Generation<'_> {
         } else {
             None
         };
+        let coords = match &self.video_coords {
+            Some(c) => Some(c.f_to_device(dev)?.f_repeat([b, 1, 1, 1])?),
+            None => None,
+        };
         let mut inputs = Ltx2Inputs::new(
             &video_in,
             &audio_in,
@@ -739,6 +806,7 @@ impl Ltx2Generation<'_> {
         if video_timestep.is_some() {
             inputs.audio_timestep = Some(&timestep);
         }
+        inputs.video_coords = coords.as_ref();
         inputs.text_mask = Some(&mask);
         inputs.audio_text_mask = Some(&mask);
         inputs.sigma = Some(&timestep);
@@ -792,30 +860,59 @@ impl Generation for Ltx2Generation<'_> {
         let c = fam.transformer.config();
         let [f, h, w] = self.grid;
         // prepare_latents, then prepare_audio_latents: the generator's order
-        // (the image's encoding draws nothing: it takes the posterior's mode).
-        let video = noise.randn(&[1, c.in_channels, f, h, w])?;
+        // (the conditions' encoding draws nothing: it takes the posterior's mode).
         let mut condition = None;
-        let video = match &self.image {
-            None => pack_video(&video, c.patch_size, c.patch_size_t)?.f_to_device(fam.device)?,
-            Some(init) => {
-                let (pack, packed_mask, cond) = first_frame_condition(
-                    init,
-                    &video.f_to_device(fam.device)?,
-                    c.patch_size,
-                    c.patch_size_t,
-                )?;
-                self.mask = Some(packed_mask);
-                condition = Some(cond);
-                pack
+        let video = if self.conditions.is_empty() {
+            let video = noise.randn(&[1, c.in_channels, f, h, w])?;
+            pack_video(&video, c.patch_size, c.patch_size_t)?.f_to_device(fam.device)?
+        } else {
+            let placed = conditions::place(
+                &self.conditions,
+                &Layout {
+                    grid: self.grid,
+                    channels: c.in_channels,
+                    patch: c.patch_size,
+                    patch_t: c.patch_size_t,
+                    scale: [geo.temporal, geo.spatial, geo.spatial],
+                    fps: f64::from(self.req.fps),
+                },
+            )?;
+            let drawn = if self.packed_noise {
+                noise.randn(&placed.latents.size())?
+            } else {
+                let n = noise.randn(&[1, c.in_channels, f, h, w])?;
+                pack_video(&n, c.patch_size, c.patch_size_t)?
+            };
+            let video = conditions::noised(&placed, &drawn, 1.0)?.f_to_device(fam.device)?;
+            if let Some(kf) = &placed.keyframe_coords {
+                let grid_coords =
+                    fam.transformer
+                        .video_coords(1, self.grid, f64::from(self.req.fps))?;
+                self.video_coords = Some(Tensor::f_cat(
+                    &[grid_coords, kf.f_to_device(fam.device)?],
+                    2,
+                )?);
             }
+            self.mask = Some(placed.mask.f_squeeze_dim(-1)?.f_to_device(fam.device)?);
+            condition = Some(VideoCondition::new(placed.mask, placed.clean, &video)?);
+            video
         };
-        let audio = noise.randn(&[
-            1,
-            geo.audio_channels,
-            self.audio_frames,
-            geo.latent_mel_bins(),
-        ])?;
-        let audio = pack_audio(&audio)?.f_to_device(fam.device)?;
+        let audio = if self.packed_noise {
+            noise.randn(&[
+                1,
+                self.audio_frames,
+                geo.audio_channels * geo.latent_mel_bins(),
+            ])?
+        } else {
+            let audio = noise.randn(&[
+                1,
+                geo.audio_channels,
+                self.audio_frames,
+                geo.latent_mel_bins(),
+            ])?;
+            pack_audio(&audio)?
+        };
+        let audio = audio.f_to_device(fam.device)?;
         // The walk draws nothing more, so the pipeline's decode noise is the
         // generator's next draw: take it now.
         if fam.vae.timestep_conditioning() {
@@ -905,8 +1002,10 @@ impl Generation for Ltx2Generation<'_> {
         // Model offload: the transformer's copy goes before the VAEs' come.
         fam.release_resident()?;
         let c = fam.transformer.config();
+        // Keyframe tokens (appended after the grid's) are not decoded.
+        let base = grid[0] / c.patch_size_t * (grid[1] / c.patch_size) * (grid[2] / c.patch_size);
         let video = unpack_video(
-            &x.video.f_to_kind(Kind::Float)?,
+            &x.video.f_narrow(1, 0, base)?.f_to_kind(Kind::Float)?,
             grid,
             c.patch_size,
             c.patch_size_t,
@@ -946,39 +1045,6 @@ impl Generation for Ltx2Generation<'_> {
         })?;
         sink.audio(wave, rate)
     }
-}
-
-/// Image-to-video's starting latents as `prepare_latents` makes them, from
-/// the first frame's latents `init` `[1, C, 1, h, w]` and the noise `[1, C,
-/// F, h, w]`: `init·mask + noise·(1 − mask)` with the mask 1 on the first
-/// latent frame, packed; the mask per token `[1, S]`; and the walk's
-/// condition keeping the first frame's tokens at `init`.
-fn first_frame_condition(
-    init: &Tensor,
-    noise: &Tensor,
-    patch: i64,
-    patch_t: i64,
-) -> Result<(Tensor, Tensor, VideoCondition)> {
-    let s = noise.size();
-    let (f, h, w) = (s[2], s[3], s[4]);
-    let opts = (Kind::Float, noise.device());
-    let init = init.f_to_kind(Kind::Float)?.f_to_device(noise.device())?;
-    let init = init.f_repeat([1, 1, f, 1, 1])?;
-    let mask = Tensor::f_zeros([1, 1, f, h, w], opts)?;
-    let _ = mask.f_narrow(2, 0, 1)?.f_fill_(1.0)?;
-    let latents = init
-        .f_mul(&mask)?
-        .f_add(&noise.f_mul(&mask.f_rsub_scalar(1.0)?)?)?;
-    let packed_mask = pack_video(&mask, patch, patch_t)?;
-    if packed_mask.size().last() != Some(&1) {
-        return Err(Error::Unsupported(format!(
-            "LTX-2 image-to-video needs a transformer patch size of 1 (the pipeline's mask is per latent pixel), got {patch}×{patch}×{patch_t}"
-        )));
-    }
-    let latents = pack_video(&latents, patch, patch_t)?;
-    let clean = pack_video(&init, patch, patch_t)?;
-    let condition = VideoCondition::new(packed_mask.shallow_clone(), clean, &latents)?;
-    Ok((latents, packed_mask.f_squeeze_dim(-1)?, condition))
 }
 
 /// Decoded video `[1, 3, t, H, W]` in about [-1, 1] → RGB frames `[t, H, W, 3]`

@@ -6,11 +6,12 @@
 //! and the text connectors, [`Ltx2TextConnectors`], for both the LTX-2.0 and
 //! 2.3 layouts), the audio-video transformer ([`Ltx2Transformer`], one
 //! denoising forward of both streams) and the family's generation
-//! ([`Ltx2Family`]: text or an image to video frames and a waveform, with the pipelines'
-//! guidance and decoding), loaded by the registry's `ltx2` row, with its
+//! ([`Ltx2Family`]: text, an image or frame conditions ([`conditions`]) to
+//! video frames and a waveform, with the pipelines' guidance and decoding), loaded by the registry's `ltx2` row, with its
 //! memory estimate ([`memory`]), text-encoder release and weight offload.
 
 pub mod audio_vae;
+pub mod conditions;
 pub mod connectors;
 pub mod family;
 pub mod geometry;

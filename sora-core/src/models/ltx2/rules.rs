@@ -69,6 +69,13 @@ fn lcm(a: u32, b: u32) -> u32 {
     a / gcd(a, b) * b
 }
 
+/// Why LTX-2 clip extension is refused (see docs/models.md).
+pub const EXTEND_UNSUPPORTED: &str = "LTX-2 clip extension is not built yet: holding the clip's audio \
+     across the seam needs the audio VAE's encoder (diffusers' AutoencoderKLLTX2Audio.encode) and the \
+     waveform-to-mel front end, neither of which is ported (sora has the audio decoder only). A \
+     video-only continuation can be asked as a frame condition on a text request: the clip's last \
+     8n+1 frames at index 0 (`--condition tail.mp4@0`), its audio not held";
+
 impl Rules for Ltx2Rules {
     fn defaults(&self) -> Defaults {
         ltx2_defaults()
@@ -92,13 +99,19 @@ impl Rules for Ltx2Rules {
         }
         match &req.mode {
             Mode::Text | Mode::Image(_) => {}
+            Mode::Extend { .. } => return Err(Error::Unsupported(EXTEND_UNSUPPORTED.into())),
             other => {
                 return Err(Error::Unsupported(format!(
-                    "LTX-2 {} is not built yet: it needs diffusers' LTX2ConditionPipeline \
-                     (video and keyframe conditions); text- and image-to-video are built",
+                    "LTX-2 {} is not built yet; text-to-video, image-to-video and frame \
+                     conditions (diffusers' LTX2ConditionPipeline) are built",
                     other.name()
                 )))
             }
+        }
+        let latent_frames = self.geometry.latent_frames(req.frames);
+        for (i, c) in req.conditions.iter().enumerate() {
+            c.check(i)?;
+            c.latent_index(i, latent_frames)?;
         }
         // (The flow-match Euler update stays finite at every step count: no
         // dry run of the scheduler is needed, unlike Wan's UniPC.)

@@ -71,6 +71,13 @@ impl Rules for WanRules {
     }
 
     fn check(&self, req: &Resolved) -> Result<()> {
+        if !req.conditions.is_empty() {
+            return Err(Error::Unsupported(
+                "frame conditions (images or clips at frame indices) are built for LTX-2 only; \
+                 Wan takes an image as image-to-video's first frame"
+                    .into(),
+            ));
+        }
         if req.audio {
             return Err(Error::Unsupported(
                 "Wan generates no audio; drop the audio option or use an audio-video family".into(),

@@ -1,0 +1,52 @@
+"""LTX-2 frame conditions from Python on the tiny `LTX2ConditionPipeline`
+folder of `tests/fixtures/build_all.py ltx2_cond`: `generate(prompt,
+conditions=[...])` with tuples and dicts, paths and pixels (the same clip),
+the conditions steering the clip, and bad conditions raising
+`InvalidRequestError` naming the problem. Skipped when the fixture is
+missing, unless SORA_REQUIRE_FIXTURES=1."""
+
+import numpy as np
+import pytest
+from PIL import Image
+
+import sora
+from conftest import REQUIRE, ROOT
+
+FIXTURE = ROOT / "target" / "fixtures" / "ltx2_cond"
+
+SMALL = dict(width=96, height=64, frames=17, steps=2, seed=3, max_sequence_length=24, image_crf=0)
+
+
+@pytest.fixture(scope="module")
+def ltx2():
+    folder = FIXTURE / "v20"
+    if not (folder / "model_index.json").is_file() and not REQUIRE:
+        pytest.skip(f"fixture {folder} is missing: build it with "
+                    "`.venv/bin/python tests/fixtures/build_all.py ltx2_cond`")
+    return sora.Pipeline(folder, device="cpu", dtype="float32", threads=1, watermarks="off")
+
+
+def test_ltx2_conditions_from_paths_and_pixels(ltx2):
+    image, clip_dir = FIXTURE / "image.png", FIXTURE / "clip"
+    a = ltx2.generate("a fox", conditions=[(str(image), 0), {"path": str(clip_dir), "index": 1, "strength": 0.6}],
+                      **SMALL)
+    assert a.frames.shape == (17, 64, 96, 3)
+    assert a.audio is not None and a.audio.shape[0] == 2
+    pixels = np.asarray(Image.open(image).convert("RGB"))
+    b = ltx2.generate("a fox", conditions=[(pixels, 0, 1.0), {"frames": clip_dir, "index": 1, "strength": 0.6}],
+                      **SMALL)
+    assert np.array_equal(a.frames, b.frames)
+    free = ltx2.generate("a fox", **SMALL)
+    assert np.abs(a.frames.astype(int) - free.frames.astype(int)).mean() > 1.0
+
+
+@pytest.mark.parametrize("bad, words", [
+    ([(np.zeros((64, 96, 3), np.uint8), 9)], "-3..=2"),
+    ([(np.zeros((64, 96, 3), np.uint8), 0, 1.5)], "[0, 1]"),
+    ("image.png", "list"),
+    ([{"frames": np.zeros((64, 96, 3), np.uint8), "idx": 1}], "idx"),
+])
+def test_ltx2_bad_conditions_are_invalid_requests(ltx2, bad, words):
+    with pytest.raises(sora.InvalidRequestError, match=None) as e:
+        ltx2.generate("a fox", conditions=bad, **SMALL)
+    assert words in str(e.value)
