@@ -532,10 +532,10 @@ enum sora_status sora_request_set_video_rgb(struct sora_request *request,
                                             float strength);
 
 /**
- * Makes the request continue the video file at `path` by `seconds`.
- *
- * Currently returns `SORA_ERR_UNSUPPORTED` (reading videos from a path is not
- * built yet); use `sora_request_set_extend_rgb`.
+ * Makes the request continue the video at `path` (an MP4 or a folder of PNG
+ * frames) by `seconds`: the output is the clip's frames, unchanged, followed
+ * by the new ones, at its frame rate and size (Wan text-to-video and TI2V
+ * models; others return `SORA_ERR_UNSUPPORTED` from `sora_generate`).
  */
 enum sora_status sora_request_set_extend_path(struct sora_request *request,
                                               const char *path,
@@ -543,7 +543,8 @@ enum sora_status sora_request_set_extend_path(struct sora_request *request,
 
 /**
  * Makes the request continue RGB frames (`frames * height * width * 3` bytes,
- * `[T, H, W, 3]`, at `fps`) by `seconds`. The frames are copied.
+ * `[T, H, W, 3]`, at `fps`) by `seconds`, as `sora_request_set_extend_path`
+ * does. The frames are copied.
  */
 enum sora_status sora_request_set_extend_rgb(struct sora_request *request,
                                              const uint8_t *data,

@@ -88,7 +88,7 @@ struct GenerateArgs {
     /// Number of frames (takes precedence over --seconds).
     #[arg(long)]
     frames: Option<u32>,
-    /// Duration in seconds.
+    /// Duration in seconds (with --extend: the seconds to add).
     #[arg(long)]
     seconds: Option<f32>,
     /// Frames per second.
@@ -160,8 +160,18 @@ struct GenerateArgs {
     #[arg(long, conflicts_with = "video")]
     image: Option<PathBuf>,
     /// Transform this video (MP4 or a folder of PNG frames): video-to-video.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "extend")]
     video: Option<PathBuf>,
+    /// Continue this clip (MP4 or a folder of PNG frames) by --seconds: the
+    /// output is its frames, unchanged, then the new ones, at its frame rate
+    /// and size.
+    #[arg(
+        long,
+        value_name = "CLIP",
+        conflicts_with = "image",
+        requires = "seconds"
+    )]
+    extend: Option<PathBuf>,
     /// How much of the schedule video-to-video re-runs, in (0, 1].
     #[arg(long, requires = "video")]
     strength: Option<f32>,
@@ -275,6 +285,18 @@ fn build_request(a: &GenerateArgs) -> sora_core::Result<Request> {
             a.prompt.clone(),
             strength,
         )
+    } else if let Some(path) = &a.extend {
+        let clip = io::read_video(path)?;
+        // `--seconds` is the length added (checked by the core).
+        let seconds = a.seconds.unwrap_or(0.0);
+        Request::extend(
+            VideoInput {
+                frames: clip.frames,
+                fps: clip.fps,
+            },
+            a.prompt.clone(),
+            seconds,
+        )
     } else {
         Request::text(a.prompt.clone())
     };
@@ -292,7 +314,7 @@ fn build_request(a: &GenerateArgs) -> sora_core::Result<Request> {
         }
     }
     let reals = [
-        ("seconds", a.seconds),
+        ("seconds", a.seconds.filter(|_| a.extend.is_none())),
         ("guidance", a.guidance),
         ("guidance_2", a.guidance_2),
     ];

@@ -236,10 +236,10 @@ pub unsafe extern "C" fn sora_request_set_video_rgb(
     })
 }
 
-/// Makes the request continue the video file at `path` by `seconds`.
-///
-/// Currently returns `SORA_ERR_UNSUPPORTED` (reading videos from a path is not
-/// built yet); use `sora_request_set_extend_rgb`.
+/// Makes the request continue the video at `path` (an MP4 or a folder of PNG
+/// frames) by `seconds`: the output is the clip's frames, unchanged, followed
+/// by the new ones, at its frame rate and size (Wan text-to-video and TI2V
+/// models; others return `SORA_ERR_UNSUPPORTED` from `sora_generate`).
 #[no_mangle]
 pub unsafe extern "C" fn sora_request_set_extend_path(
     request: *mut sora_request,
@@ -255,7 +255,8 @@ pub unsafe extern "C" fn sora_request_set_extend_path(
 }
 
 /// Makes the request continue RGB frames (`frames * height * width * 3` bytes,
-/// `[T, H, W, 3]`, at `fps`) by `seconds`. The frames are copied.
+/// `[T, H, W, 3]`, at `fps`) by `seconds`, as `sora_request_set_extend_path`
+/// does. The frames are copied.
 #[no_mangle]
 pub unsafe extern "C" fn sora_request_set_extend_rgb(
     request: *mut sora_request,

@@ -223,12 +223,18 @@ pub fn image(obj: &Bound<'_, PyAny>) -> PyResult<Media<Array3<u8>>> {
 
 /// A video input: a path, or a numpy uint8 array `[T, H, W, 3]` (copied).
 pub fn video(obj: &Bound<'_, PyAny>) -> PyResult<Media<Array4<u8>>> {
+    clip("video", obj)
+}
+
+/// A clip given as the keyword `name` (`video`, `extend`): a path, or a numpy
+/// uint8 array `[T, H, W, 3]` (copied).
+pub fn clip(name: &str, obj: &Bound<'_, PyAny>) -> PyResult<Media<Array4<u8>>> {
     const WHAT: &str = "[T, H, W, 3]";
     if let Some(p) = as_path(obj)? {
         return Ok(Media::Path(p));
     }
-    let a = as_ndarray("video", obj, WHAT)?;
-    check_pixels("video", &a, 4, WHAT)?;
+    let a = as_ndarray(name, obj, WHAT)?;
+    check_pixels(name, &a, 4, WHAT)?;
     let a = a.cast::<PyArray<u8, Ix4>>()?;
     Ok(Media::Pixels(a.try_readonly()?.as_array().to_owned()))
 }

@@ -225,6 +225,8 @@ struct Args {
     image: Option<Media<Array3<u8>>>,
     video: Option<Media<Array4<u8>>>,
     strength: Option<f32>,
+    /// A clip to continue by `seconds`.
+    extend: Option<Media<Array4<u8>>>,
     /// `aspect`, `resolution` and `fit`, set through the core's parameter path.
     shape: [(&'static str, Option<String>); 3],
     /// Request parameters given as extra keywords (`guidance_scale=3.5`),
@@ -235,8 +237,8 @@ struct Args {
 /// The optional keywords of `generate` / `generate_to_file`, in the order of
 /// their signatures: negative_prompt, width, height, frames, seconds, fps,
 /// steps, guidance, guidance_2, seed, image, video, strength, aspect,
-/// resolution, fit.
-type Keywords<'a, 'py> = [Option<&'a Bound<'py, PyAny>>; 16];
+/// resolution, fit, extend.
+type Keywords<'a, 'py> = [Option<&'a Bound<'py, PyAny>>; 17];
 
 impl Args {
     /// Converts the Python arguments (with the GIL held).
@@ -245,7 +247,7 @@ impl Args {
         kw: Keywords<'_, '_>,
         params: Option<&Bound<'_, PyDict>>,
     ) -> PyResult<Self> {
-        let [negative_prompt, width, height, frames, seconds, fps, steps, guidance, guidance_2, seed, image, video, strength, aspect, resolution, fit] =
+        let [negative_prompt, width, height, frames, seconds, fps, steps, guidance, guidance_2, seed, image, video, strength, aspect, resolution, fit, extend] =
             kw;
         Ok(Self {
             prompt: args::opt_str("prompt", Some(prompt))?
@@ -269,6 +271,10 @@ impl Args {
                 .map(args::video)
                 .transpose()?,
             strength: args::opt_f32("strength", strength)?,
+            extend: extend
+                .filter(|o| !o.is_none())
+                .map(|o| args::clip("extend", o))
+                .transpose()?,
             shape: [
                 ("aspect", args::opt_str("aspect", aspect)?),
                 ("resolution", args::opt_str("resolution", resolution)?),
@@ -280,48 +286,76 @@ impl Args {
 
     /// The core request (reads path inputs; runs without the GIL).
     fn into_request(self, pipe: &sora_core::Pipeline) -> sora_core::Result<Request> {
-        let mut req = match (self.image, self.video) {
-            (Some(_), Some(_)) => {
-                return Err(Error::invalid("give either image or video, not both"));
+        let extending = self.extend.is_some();
+        let mut req = if let Some(clip) = self.extend {
+            if self.image.is_some() || self.video.is_some() {
+                return Err(Error::invalid("give one input: extend, image or video"));
             }
-            (Some(img), None) => {
-                if self.strength.is_some() {
-                    return Err(Error::invalid("strength applies to video inputs only"));
-                }
-                let img = match img {
-                    Media::Path(p) => args::read_image(&p)?,
-                    Media::Pixels(pixels) => ImageInput { pixels },
-                };
-                Request::image(img, self.prompt)
+            if self.strength.is_some() {
+                return Err(Error::invalid("strength applies to video inputs only"));
             }
-            (None, Some(v)) => {
-                let clip = match v {
-                    Media::Path(p) => args::read_video(&p)?,
-                    Media::Pixels(frames) => {
-                        let fps = match self.fps {
-                            Some(f) => f,
-                            None => pipe.defaults()?.fps,
-                        };
-                        VideoInput {
-                            frames,
-                            fps: fps as f32,
-                        }
+            // `seconds` is the length added to the clip.
+            let seconds = self
+                .seconds
+                .ok_or_else(|| Error::invalid("extend needs seconds: the seconds to add"))?;
+            let clip = match clip {
+                Media::Path(p) => args::read_video(&p)?,
+                Media::Pixels(frames) => {
+                    let fps = match self.fps {
+                        Some(f) => f,
+                        None => pipe.defaults()?.fps,
+                    };
+                    VideoInput {
+                        frames,
+                        fps: fps as f32,
                     }
-                };
-                Request::video(clip, self.prompt, self.strength.unwrap_or(DEFAULT_STRENGTH))
-            }
-            (None, None) => {
-                if self.strength.is_some() {
-                    return Err(Error::invalid("strength applies to video inputs only"));
                 }
-                Request::text(self.prompt)
+            };
+            Request::extend(clip, self.prompt, seconds)
+        } else {
+            match (self.image, self.video) {
+                (Some(_), Some(_)) => {
+                    return Err(Error::invalid("give either image or video, not both"));
+                }
+                (Some(img), None) => {
+                    if self.strength.is_some() {
+                        return Err(Error::invalid("strength applies to video inputs only"));
+                    }
+                    let img = match img {
+                        Media::Path(p) => args::read_image(&p)?,
+                        Media::Pixels(pixels) => ImageInput { pixels },
+                    };
+                    Request::image(img, self.prompt)
+                }
+                (None, Some(v)) => {
+                    let clip = match v {
+                        Media::Path(p) => args::read_video(&p)?,
+                        Media::Pixels(frames) => {
+                            let fps = match self.fps {
+                                Some(f) => f,
+                                None => pipe.defaults()?.fps,
+                            };
+                            VideoInput {
+                                frames,
+                                fps: fps as f32,
+                            }
+                        }
+                    };
+                    Request::video(clip, self.prompt, self.strength.unwrap_or(DEFAULT_STRENGTH))
+                }
+                (None, None) => {
+                    if self.strength.is_some() {
+                        return Err(Error::invalid("strength applies to video inputs only"));
+                    }
+                    Request::text(self.prompt)
+                }
             }
         };
         req.negative_prompt = self.negative_prompt;
         req.width = self.width;
         req.height = self.height;
         req.frames = self.frames;
-        req.seconds = self.seconds;
+        req.seconds = self.seconds.filter(|_| !extending);
         req.fps = self.fps;
         req.steps = self.steps;
         req.guidance = self.guidance;
@@ -544,7 +578,9 @@ impl PyPipeline {
     /// "21:9") and `resolution` ("480p", "720p", "1080p") give the size instead
     /// of `width`/`height`, mapped to the nearest size the model takes; `fit`
     /// ("crop" or "pad") makes an input of another aspect the request's shape
-    /// (without it such an input raises `InvalidRequestError`).
+    /// (without it such an input raises `InvalidRequestError`). `extend` (a path
+    /// or a numpy uint8 array [T, H, W, 3] at `fps`) continues that clip by
+    /// `seconds`: its frames unchanged, then the new ones, at its rate and size.
     /// `on_step(step, total, elapsed_s, eta_s)` is called after
     /// each denoising step; returning False (any falsy value but None) cancels
     /// with `CancelledError`. Ctrl-C stops the run with `KeyboardInterrupt`.
@@ -556,7 +592,7 @@ impl PyPipeline {
     #[pyo3(signature = (
         prompt, *, negative_prompt=None, width=None, height=None, frames=None, seconds=None,
         fps=None, steps=None, guidance=None, guidance_2=None, seed=None, image=None, video=None, strength=None,
-        aspect=None, resolution=None, fit=None, on_step=None, **params
+        aspect=None, resolution=None, fit=None, extend=None, on_step=None, **params
     ))]
     #[allow(clippy::too_many_arguments)]
     fn generate(
@@ -579,6 +615,7 @@ impl PyPipeline {
         aspect: Option<&Bound<'_, PyAny>>,
         resolution: Option<&Bound<'_, PyAny>>,
         fit: Option<&Bound<'_, PyAny>>,
+        extend: Option<&Bound<'_, PyAny>>,
         on_step: Option<&Bound<'_, PyAny>>,
         params: Option<&Bound<'_, PyDict>>,
     ) -> PyResult<PyClip> {
@@ -601,6 +638,7 @@ impl PyPipeline {
                 aspect,
                 resolution,
                 fit,
+                extend,
             ],
             params,
         )?;
@@ -620,7 +658,7 @@ impl PyPipeline {
     #[pyo3(signature = (
         path, prompt, *, negative_prompt=None, width=None, height=None, frames=None, seconds=None,
         fps=None, steps=None, guidance=None, guidance_2=None, seed=None, image=None, video=None, strength=None,
-        aspect=None, resolution=None, fit=None, on_step=None, overwrite=false, **params
+        aspect=None, resolution=None, fit=None, extend=None, on_step=None, overwrite=false, **params
     ))]
     #[allow(clippy::too_many_arguments)]
     fn generate_to_file<'py>(
@@ -644,6 +682,7 @@ impl PyPipeline {
         aspect: Option<&Bound<'_, PyAny>>,
         resolution: Option<&Bound<'_, PyAny>>,
         fit: Option<&Bound<'_, PyAny>>,
+        extend: Option<&Bound<'_, PyAny>>,
         on_step: Option<&Bound<'_, PyAny>>,
         overwrite: bool,
         params: Option<&Bound<'_, PyDict>>,
@@ -669,6 +708,7 @@ impl PyPipeline {
                 aspect,
                 resolution,
                 fit,
+                extend,
             ],
             params,
         )?;
@@ -688,7 +728,7 @@ impl PyPipeline {
     #[pyo3(signature = (
         prompt=None, *, negative_prompt=None, width=None, height=None, frames=None, seconds=None,
         fps=None, steps=None, guidance=None, guidance_2=None, seed=None, image=None, video=None, strength=None,
-        aspect=None, resolution=None, fit=None, **params
+        aspect=None, resolution=None, fit=None, extend=None, **params
     ))]
     #[allow(clippy::too_many_arguments)]
     fn estimate<'py>(
@@ -711,6 +751,7 @@ impl PyPipeline {
         aspect: Option<&Bound<'_, PyAny>>,
         resolution: Option<&Bound<'_, PyAny>>,
         fit: Option<&Bound<'_, PyAny>>,
+        extend: Option<&Bound<'_, PyAny>>,
         params: Option<&Bound<'_, PyDict>>,
     ) -> PyResult<Bound<'py, PyDict>> {
         // The prompt's text does not change the estimate; None stands for "".
@@ -734,6 +775,7 @@ impl PyPipeline {
                 aspect,
                 resolution,
                 fit,
+                extend,
             ],
             params,
         )?;

@@ -82,3 +82,22 @@ def test_fit_crops_or_pads_a_video_of_another_shape(pipe):
     canvas[:, 16:48] = wide
     assert np.array_equal(pad, pipe.generate("x", video=canvas, **run).frames), "pad is black bars"
     assert not np.array_equal(crop, pad)
+
+
+def test_extend_continues_a_clip(pipe):
+    src = pipe.generate("a fox", width=32, height=32, frames=9, steps=2, seed=7)
+    # 9 frames + 0.5 s at 16 fps: 8 added (conditioned on the last 9).
+    out = pipe.generate("a fox", extend=src.frames, fps=16, seconds=0.5, steps=2, seed=1)
+    assert out.frames.shape == (17, 32, 32, 3)
+    assert np.array_equal(out.frames[:9], src.frames), "the source's frames must be unchanged"
+    assert out.meta["mode"] == "extend" and out.meta["frames"] == 17 and out.meta["fps"] == 16
+    for kw, named in [
+        (dict(), "seconds"),
+        (dict(seconds=0.5, strength=0.5), "strength"),
+        (dict(seconds=0.5, video=src.frames), "one input"),
+        (dict(seconds=0.5, width=64, height=64), "size"),
+        (dict(seconds=0.5, extend=np.zeros((2, 2), np.uint8)), "extend"),
+    ]:
+        kw.setdefault("extend", src.frames)
+        with pytest.raises(sora.InvalidRequestError, match=named):
+            pipe.generate("a fox", steps=1, **kw)

@@ -192,6 +192,7 @@ class Pipeline:
         aspect: str | None = None,
         resolution: str | None = None,
         fit: str | None = None,
+        extend: _Video | None = None,
         on_step: _OnStep | None = None,
         **params: _Param,
     ) -> Clip:
@@ -202,6 +203,10 @@ class Pipeline:
         mapped to the nearest size the model takes (docs/params.md); `fit`
         ("crop" or "pad") makes an `image`/`video` of another aspect the
         request's shape; without it such an input raises `InvalidRequestError`.
+        `extend` (a path, or frames [T, H, W, 3] at `fps`) continues that clip
+        by `seconds` (the seconds added): the result is its frames unchanged,
+        then the new ones, at its frame rate and size (Wan text-to-video and
+        TI2V models).
 
         Other keyword arguments are request parameters named as diffusers'
         pipeline keywords (`guidance_scale=3.5`, `num_inference_steps=30`,
@@ -229,6 +234,7 @@ class Pipeline:
         aspect: str | None = None,
         resolution: str | None = None,
         fit: str | None = None,
+        extend: _Video | None = None,
         on_step: _OnStep | None = None,
         overwrite: bool = False,
         **params: _Param,
@@ -259,6 +265,7 @@ class Pipeline:
         aspect: str | None = None,
         resolution: str | None = None,
         fit: str | None = None,
+        extend: _Video | None = None,
         **params: _Param,
     ) -> dict[str, Any]:
         """The memory the request needs from here on (loaded weights counted as
