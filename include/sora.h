@@ -542,6 +542,16 @@ enum sora_status sora_request_set_extend_path(struct sora_request *request,
                                               float seconds);
 
 /**
+ * Makes the request continue the clip at `clip_path` (an MP4 or a folder of
+ * PNG frames) by `seconds`: the issue's name for
+ * `sora_request_set_extend_path`, which it equals. The output is the clip's
+ * frames, unchanged, then the new ones, at its frame rate and size.
+ */
+enum sora_status sora_request_extend(struct sora_request *request,
+                                     const char *clip_path,
+                                     float seconds);
+
+/**
  * Makes the request continue RGB frames (`frames * height * width * 3` bytes,
  * `[T, H, W, 3]`, at `fps`) by `seconds`, as `sora_request_set_extend_path`
  * does. The frames are copied.

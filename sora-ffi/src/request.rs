@@ -254,6 +254,24 @@ pub unsafe extern "C" fn sora_request_set_extend_path(
     })
 }
 
+/// Makes the request continue the clip at `clip_path` (an MP4 or a folder of
+/// PNG frames) by `seconds`: the name for
+/// `sora_request_set_extend_path`, which it equals. The output is the clip's
+/// frames, unchanged, then the new ones, at its frame rate and size.
+#[no_mangle]
+pub unsafe extern "C" fn sora_request_extend(
+    request: *mut sora_request,
+    clip_path: *const c_char,
+    seconds: c_float,
+) -> sora_status {
+    ffi_boundary!("sora_request_extend", {
+        let req = handle_mut(request, "request")?;
+        let path = str_arg(clip_path, "clip_path")?;
+        let clip = media::read_video(Path::new(path))?;
+        set_mode(&mut req.inner, Mode::Extend { clip, seconds })
+    })
+}
+
 /// Makes the request continue RGB frames (`frames * height * width * 3` bytes,
 /// `[T, H, W, 3]`, at `fps`) by `seconds`, as `sora_request_set_extend_path`
 /// does. The frames are copied.
