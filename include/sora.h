@@ -552,6 +552,17 @@ enum sora_status sora_request_extend(struct sora_request *request,
                                      float seconds);
 
 /**
+ * Adds a timed prompt: from `seconds` into the clip on, the prompt is `text`
+ * (long-form generation). Checked here (`SORA_ERR_INVALID_ARGUMENT` for a
+ * negative or non-finite time, NULL or non-UTF-8 text); long-form
+ * generation is not built yet, so `sora_generate` then returns
+ * `SORA_ERR_UNSUPPORTED` naming what is missing.
+ */
+enum sora_status sora_request_prompt_at(struct sora_request *request,
+                                        float seconds,
+                                        const char *text);
+
+/**
  * Makes the request continue RGB frames (`frames * height * width * 3` bytes,
  * `[T, H, W, 3]`, at `fps`) by `seconds`, as `sora_request_set_extend_path`
  * does. The frames are copied.

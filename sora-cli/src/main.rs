@@ -88,6 +88,10 @@ struct GenerateArgs {
     /// Number of frames (takes precedence over --seconds).
     #[arg(long)]
     frames: Option<u32>,
+    /// From SECONDS on, the prompt is TEXT (long-form generation; repeatable).
+    /// Not built yet: a run with it exits with the Unsupported message.
+    #[arg(long = "prompt-at", value_name = "SECONDS=TEXT")]
+    prompt_at: Vec<String>,
     /// Duration in seconds (with --extend: the seconds to add).
     #[arg(long)]
     seconds: Option<f32>,
@@ -339,6 +343,15 @@ fn build_request(a: &GenerateArgs) -> sora_core::Result<Request> {
     // A seed is any u64 (the parameter path takes seeds up to 2^63-1).
     req.seed = a.seed;
     req.consents.extend(a.consents.iter().cloned());
+    for item in &a.prompt_at {
+        let (secs, text) = item
+            .split_once('=')
+            .and_then(|(s, t)| Some((s.trim().parse::<f32>().ok()?, t)))
+            .ok_or_else(|| {
+                Error::invalid(format!("--prompt-at takes SECONDS=TEXT, got `{item}`"))
+            })?;
+        req.prompts_at.push((secs, text.to_string()));
+    }
     for item in &a.set {
         let (key, value) = item
             .split_once('=')

@@ -1044,6 +1044,18 @@ fn extend_continues_a_clip() {
     let err = String::from_utf8_lossy(&o.stderr);
     assert_eq!(o.status.code(), Some(2), "{err}");
     assert!(err.contains("keeps the clip's size"), "{err}");
+    // Timed prompts (long-form generation) are not built: exit 1 naming it.
+    let o = sora(&args(&[
+        "--seconds",
+        "1",
+        "--prompt-at",
+        "2=the fox sleeps",
+    ]));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(err.contains("long-form"), "{err}");
+    let o = sora(&args(&["--seconds", "1", "--prompt-at", "soon"]));
+    assert_eq!(o.status.code(), Some(2));
 }
 
 #[test]

@@ -272,6 +272,30 @@ pub unsafe extern "C" fn sora_request_extend(
     })
 }
 
+/// Adds a timed prompt: from `seconds` into the clip on, the prompt is `text`
+/// (long-form generation). Checked here (`SORA_ERR_INVALID_ARGUMENT` for a
+/// negative or non-finite time, NULL or non-UTF-8 text); long-form
+/// generation is not built yet, so `sora_generate` then returns
+/// `SORA_ERR_UNSUPPORTED` naming what is missing.
+#[no_mangle]
+pub unsafe extern "C" fn sora_request_prompt_at(
+    request: *mut sora_request,
+    seconds: c_float,
+    text: *const c_char,
+) -> sora_status {
+    ffi_boundary!("sora_request_prompt_at", {
+        let req = handle_mut(request, "request")?;
+        let text = str_arg(text, "text")?;
+        if !seconds.is_finite() || seconds < 0.0 {
+            return Err(arg_err(format!(
+                "a timed prompt's time must be a finite number of seconds >= 0, got {seconds}"
+            )));
+        }
+        req.inner.prompts_at.push((seconds, text.to_string()));
+        Ok(())
+    })
+}
+
 /// Makes the request continue RGB frames (`frames * height * width * 3` bytes,
 /// `[T, H, W, 3]`, at `fps`) by `seconds`, as `sora_request_set_extend_path`
 /// does. The frames are copied.

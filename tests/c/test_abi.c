@@ -824,6 +824,15 @@ static void test_extend(const char *model) {
         EXPECT(sora_generate_to_file(p, e, longer, NULL, NULL, NULL, NULL), SORA_OK, NULL);
         CHECK(stat(longer, &sb) == 0 && sb.st_size > 1000, "the extended MP4 was written");
     }
+    /* Timed prompts (long-form): checked, then refused as not built. */
+    sora_request *lf = small_request();
+    EXPECT(sora_request_prompt_at(lf, -1.0f, "x"), INVALID, "seconds");
+    EXPECT(sora_request_prompt_at(lf, 5.0f, NULL), INVALID, "text");
+    EXPECT(sora_request_prompt_at(lf, 5.0f, "the fox sleeps"), SORA_OK, NULL);
+    sora_clip *none = NULL;
+    EXPECT(sora_generate(p, lf, NULL, NULL, NULL, &none), SORA_ERR_UNSUPPORTED, "long-form");
+    sora_clip_free(none);
+    sora_request_free(lf);
     sora_clip_free(out);
     sora_clip_free(src);
     sora_request_free(e);

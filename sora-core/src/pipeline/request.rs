@@ -157,6 +157,10 @@ pub struct Request {
     /// Consent ids (cameos) for the registered people the prompt names,
     /// checked by the pipeline's prompt gate (see `sora_core::safety`).
     pub consents: Vec<String>,
+    /// Timed prompts for long-form generation: from `seconds` on, the prompt
+    /// is `text` ([`Request::prompt_at`]). Long-form generation is not built
+    /// yet: a request with any is refused with [`Error::Unsupported`].
+    pub prompts_at: Vec<(f32, String)>,
     /// Parameters beyond the typed fields (set with [`Request::set`]), by the
     /// name they were given under; checked against the family at resolve.
     pub(crate) extra: BTreeMap<String, GivenParam>,
@@ -182,6 +186,7 @@ impl Request {
             audio: None,
             mode,
             consents: Vec::new(),
+            prompts_at: Vec::new(),
             extra: BTreeMap::new(),
         }
     }
@@ -261,6 +266,12 @@ impl Request {
     /// Sets the guidance scale of the low-noise expert (two-expert models).
     pub fn guidance_2(mut self, g: f32) -> Self {
         self.guidance_2 = Some(g);
+        self
+    }
+    /// From `seconds` into the clip on, the prompt is `text` (long-form
+    /// generation; not built yet: resolving answers [`Error::Unsupported`]).
+    pub fn prompt_at(mut self, seconds: f32, text: impl Into<String>) -> Self {
+        self.prompts_at.push((seconds, text.into()));
         self
     }
     /// Sets the seed.
@@ -406,6 +417,7 @@ impl Request {
         if self.prompt.contains('\0') {
             return Err(Error::invalid("the prompt contains a NUL character"));
         }
+        self.check_prompts_at()?;
         let fps = match &self.mode {
             Mode::Extend { clip, .. } => self.extend_fps(clip)?,
             _ => self.fps.unwrap_or(d.fps),
@@ -504,6 +516,32 @@ impl Request {
 }
 
 impl Request {
+    /// Timed prompts: each checked (a finite time ≥ 0, a text without NUL),
+    /// then refused as a whole, since long-form generation is not built.
+    fn check_prompts_at(&self) -> Result<()> {
+        let Some((first, _)) = self.prompts_at.first() else {
+            return Ok(());
+        };
+        for (secs, text) in &self.prompts_at {
+            if !secs.is_finite() || *secs < 0.0 {
+                return Err(Error::invalid(format!(
+                    "a timed prompt's time must be a finite number of seconds ≥ 0, got {secs}"
+                )));
+            }
+            if text.contains('\0') {
+                return Err(Error::invalid("a timed prompt contains a NUL character"));
+            }
+        }
+        Err(Error::Unsupported(format!(
+            "timed prompts ({} given, the first at {first} s) need long-form generation \
+             (a chain of overlapping windows conditioned on the previous window's latent \
+             tail, streamed to the output), which is not built yet; generate one window \
+             with one prompt, and continue it with extend (--extend CLIP --seconds N) \
+             under the next prompt",
+            self.prompts_at.len()
+        )))
+    }
+
     /// An extension's frame rate: the clip's, rounded to a whole number
     /// (a request `fps` must equal it).
     fn extend_fps(&self, clip: &VideoInput) -> Result<u32> {
