@@ -270,3 +270,28 @@ pub fn read_video(path: &std::path::Path) -> sora_core::Result<sora_core::VideoI
         fps: clip.fps,
     })
 }
+
+/// Timed prompts: a dict `{seconds: text}` or a sequence of `(seconds, text)`
+/// pairs (`None`: none).
+pub fn prompts_at(obj: Option<&Bound<'_, PyAny>>) -> PyResult<Vec<(f32, String)>> {
+    let Some(obj) = obj.filter(|o| !o.is_none()) else {
+        return Ok(Vec::new());
+    };
+    let bad = || invalid("prompts_at must be a dict {seconds: text} or a list of (seconds, text)");
+    let pairs: Vec<(f32, String)> = if let Ok(d) = obj.cast::<pyo3::types::PyDict>() {
+        d.iter()
+            .map(|(k, v)| {
+                Ok((
+                    k.extract::<f32>().map_err(|_| bad())?,
+                    v.extract::<String>().map_err(|_| bad())?,
+                ))
+            })
+            .collect::<PyResult<_>>()?
+    } else {
+        obj.try_iter()
+            .map_err(|_| bad())?
+            .map(|item| item?.extract::<(f32, String)>().map_err(|_| bad()))
+            .collect::<PyResult<_>>()?
+    };
+    Ok(pairs)
+}

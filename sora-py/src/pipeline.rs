@@ -227,6 +227,8 @@ struct Args {
     strength: Option<f32>,
     /// A clip to continue by `seconds`.
     extend: Option<Media<Array4<u8>>>,
+    /// Timed prompts (seconds, text) for long-form generation.
+    prompts_at: Vec<(f32, String)>,
     /// `aspect`, `resolution` and `fit`, set through the core's parameter path.
     shape: [(&'static str, Option<String>); 3],
     /// Request parameters given as extra keywords (`guidance_scale=3.5`),
@@ -237,8 +239,8 @@ struct Args {
 /// The optional keywords of `generate` / `generate_to_file`, in the order of
 /// their signatures: negative_prompt, width, height, frames, seconds, fps,
 /// steps, guidance, guidance_2, seed, image, video, strength, aspect,
-/// resolution, fit, extend.
-type Keywords<'a, 'py> = [Option<&'a Bound<'py, PyAny>>; 17];
+/// resolution, fit, extend, prompts_at.
+type Keywords<'a, 'py> = [Option<&'a Bound<'py, PyAny>>; 18];
 
 impl Args {
     /// Converts the Python arguments (with the GIL held).
@@ -247,7 +249,7 @@ impl Args {
         kw: Keywords<'_, '_>,
         params: Option<&Bound<'_, PyDict>>,
     ) -> PyResult<Self> {
-        let [negative_prompt, width, height, frames, seconds, fps, steps, guidance, guidance_2, seed, image, video, strength, aspect, resolution, fit, extend] =
+        let [negative_prompt, width, height, frames, seconds, fps, steps, guidance, guidance_2, seed, image, video, strength, aspect, resolution, fit, extend, prompts_at] =
             kw;
         Ok(Self {
             prompt: args::opt_str("prompt", Some(prompt))?
@@ -275,6 +277,7 @@ impl Args {
                 .filter(|o| !o.is_none())
                 .map(|o| args::clip("extend", o))
                 .transpose()?,
+            prompts_at: args::prompts_at(prompts_at)?,
             shape: [
                 ("aspect", args::opt_str("aspect", aspect)?),
                 ("resolution", args::opt_str("resolution", resolution)?),
@@ -361,6 +364,7 @@ impl Args {
         req.guidance = self.guidance;
         req.guidance_2 = self.guidance_2;
         req.seed = self.seed;
+        req.prompts_at = self.prompts_at;
         for (key, value) in self.shape {
             if let Some(v) = value {
                 req.set(key, v)?;
@@ -592,7 +596,7 @@ impl PyPipeline {
     #[pyo3(signature = (
         prompt, *, negative_prompt=None, width=None, height=None, frames=None, seconds=None,
         fps=None, steps=None, guidance=None, guidance_2=None, seed=None, image=None, video=None, strength=None,
-        aspect=None, resolution=None, fit=None, extend=None, on_step=None, **params
+        aspect=None, resolution=None, fit=None, extend=None, prompts_at=None, on_step=None, **params
     ))]
     #[allow(clippy::too_many_arguments)]
     fn generate(
@@ -616,6 +620,7 @@ impl PyPipeline {
         resolution: Option<&Bound<'_, PyAny>>,
         fit: Option<&Bound<'_, PyAny>>,
         extend: Option<&Bound<'_, PyAny>>,
+        prompts_at: Option<&Bound<'_, PyAny>>,
         on_step: Option<&Bound<'_, PyAny>>,
         params: Option<&Bound<'_, PyDict>>,
     ) -> PyResult<PyClip> {
@@ -639,6 +644,7 @@ impl PyPipeline {
                 resolution,
                 fit,
                 extend,
+                prompts_at,
             ],
             params,
         )?;
@@ -658,7 +664,7 @@ impl PyPipeline {
     #[pyo3(signature = (
         path, prompt, *, negative_prompt=None, width=None, height=None, frames=None, seconds=None,
         fps=None, steps=None, guidance=None, guidance_2=None, seed=None, image=None, video=None, strength=None,
-        aspect=None, resolution=None, fit=None, extend=None, on_step=None, overwrite=false, **params
+        aspect=None, resolution=None, fit=None, extend=None, prompts_at=None, on_step=None, overwrite=false, **params
     ))]
     #[allow(clippy::too_many_arguments)]
     fn generate_to_file<'py>(
@@ -683,6 +689,7 @@ impl PyPipeline {
         resolution: Option<&Bound<'_, PyAny>>,
         fit: Option<&Bound<'_, PyAny>>,
         extend: Option<&Bound<'_, PyAny>>,
+        prompts_at: Option<&Bound<'_, PyAny>>,
         on_step: Option<&Bound<'_, PyAny>>,
         overwrite: bool,
         params: Option<&Bound<'_, PyDict>>,
@@ -709,6 +716,7 @@ impl PyPipeline {
                 resolution,
                 fit,
                 extend,
+                prompts_at,
             ],
             params,
         )?;
@@ -728,7 +736,7 @@ impl PyPipeline {
     #[pyo3(signature = (
         prompt=None, *, negative_prompt=None, width=None, height=None, frames=None, seconds=None,
         fps=None, steps=None, guidance=None, guidance_2=None, seed=None, image=None, video=None, strength=None,
-        aspect=None, resolution=None, fit=None, extend=None, **params
+        aspect=None, resolution=None, fit=None, extend=None, prompts_at=None, **params
     ))]
     #[allow(clippy::too_many_arguments)]
     fn estimate<'py>(
@@ -752,6 +760,7 @@ impl PyPipeline {
         resolution: Option<&Bound<'_, PyAny>>,
         fit: Option<&Bound<'_, PyAny>>,
         extend: Option<&Bound<'_, PyAny>>,
+        prompts_at: Option<&Bound<'_, PyAny>>,
         params: Option<&Bound<'_, PyDict>>,
     ) -> PyResult<Bound<'py, PyDict>> {
         // The prompt's text does not change the estimate; None stands for "".
@@ -776,6 +785,7 @@ impl PyPipeline {
                 resolution,
                 fit,
                 extend,
+                prompts_at,
             ],
             params,
         )?;

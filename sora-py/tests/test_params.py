@@ -126,3 +126,13 @@ def test_extend_our_own_mp4_keeps_its_frames_and_audio_length(pipe, tmp_path):
         secs = samples / a.rate
     assert frames == 25
     assert abs(secs - 25 / 16) <= 1024 / a.rate + 1e-6, f"audio {secs} s for {25 / 16} s of frames"
+
+
+def test_timed_prompts_are_refused_until_long_form_is_built(pipe):
+    for at in ({5.0: "the fox sleeps"}, [(5.0, "the fox sleeps")]):
+        with pytest.raises(sora.UnsupportedError, match="long-form"):
+            pipe.generate("a fox", width=32, height=32, frames=5, steps=1, prompts_at=at)
+    with pytest.raises(sora.InvalidRequestError, match="prompts_at"):
+        pipe.generate("a fox", steps=1, prompts_at=5)
+    with pytest.raises(sora.InvalidRequestError):
+        pipe.generate("a fox", steps=1, prompts_at={-1.0: "x"})

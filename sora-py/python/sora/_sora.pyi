@@ -193,6 +193,7 @@ class Pipeline:
         resolution: str | None = None,
         fit: str | None = None,
         extend: _Video | None = None,
+        prompts_at: dict[float, str] | list[tuple[float, str]] | None = None,
         on_step: _OnStep | None = None,
         **params: _Param,
     ) -> Clip:
@@ -206,7 +207,9 @@ class Pipeline:
         `extend` (a path, or frames [T, H, W, 3] at `fps`) continues that clip
         by `seconds` (the seconds added): the result is its frames unchanged,
         then the new ones, at its frame rate and size (Wan text-to-video and
-        TI2V models).
+        TI2V models). `prompts_at` (`{seconds: text}` or `[(seconds, text)]`)
+        asks for long-form generation with timed prompts: not built yet, it
+        raises `UnsupportedError`.
 
         Other keyword arguments are request parameters named as diffusers'
         pipeline keywords (`guidance_scale=3.5`, `num_inference_steps=30`,
@@ -235,6 +238,7 @@ class Pipeline:
         resolution: str | None = None,
         fit: str | None = None,
         extend: _Video | None = None,
+        prompts_at: dict[float, str] | list[tuple[float, str]] | None = None,
         on_step: _OnStep | None = None,
         overwrite: bool = False,
         **params: _Param,
@@ -266,6 +270,7 @@ class Pipeline:
         resolution: str | None = None,
         fit: str | None = None,
         extend: _Video | None = None,
+        prompts_at: dict[float, str] | list[tuple[float, str]] | None = None,
         **params: _Param,
     ) -> dict[str, Any]:
         """The memory the request needs from here on (loaded weights counted as
