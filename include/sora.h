@@ -532,18 +532,40 @@ enum sora_status sora_request_set_video_rgb(struct sora_request *request,
                                             float strength);
 
 /**
- * Makes the request continue the video file at `path` by `seconds`.
- *
- * Currently returns `SORA_ERR_UNSUPPORTED` (reading videos from a path is not
- * built yet); use `sora_request_set_extend_rgb`.
+ * Makes the request continue the video at `path` (an MP4 or a folder of PNG
+ * frames) by `seconds`: the output is the clip's frames, unchanged, followed
+ * by the new ones, at its frame rate and size (Wan text-to-video and TI2V
+ * models; others return `SORA_ERR_UNSUPPORTED` from `sora_generate`).
  */
 enum sora_status sora_request_set_extend_path(struct sora_request *request,
                                               const char *path,
                                               float seconds);
 
 /**
+ * Makes the request continue the clip at `clip_path` (an MP4 or a folder of
+ * PNG frames) by `seconds`: the issue's name for
+ * `sora_request_set_extend_path`, which it equals. The output is the clip's
+ * frames, unchanged, then the new ones, at its frame rate and size.
+ */
+enum sora_status sora_request_extend(struct sora_request *request,
+                                     const char *clip_path,
+                                     float seconds);
+
+/**
+ * Adds a timed prompt: from `seconds` into the clip on, the prompt is `text`
+ * (long-form generation). Checked here (`SORA_ERR_INVALID_ARGUMENT` for a
+ * negative or non-finite time, NULL or non-UTF-8 text); long-form
+ * generation is not built yet, so `sora_generate` then returns
+ * `SORA_ERR_UNSUPPORTED` naming what is missing.
+ */
+enum sora_status sora_request_prompt_at(struct sora_request *request,
+                                        float seconds,
+                                        const char *text);
+
+/**
  * Makes the request continue RGB frames (`frames * height * width * 3` bytes,
- * `[T, H, W, 3]`, at `fps`) by `seconds`. The frames are copied.
+ * `[T, H, W, 3]`, at `fps`) by `seconds`, as `sora_request_set_extend_path`
+ * does. The frames are copied.
  */
 enum sora_status sora_request_set_extend_rgb(struct sora_request *request,
                                              const uint8_t *data,

@@ -88,7 +88,11 @@ struct GenerateArgs {
     /// Number of frames (takes precedence over --seconds).
     #[arg(long)]
     frames: Option<u32>,
-    /// Duration in seconds.
+    /// From SECONDS on, the prompt is TEXT (long-form generation; repeatable).
+    /// Not built yet: a run with it exits with the Unsupported message.
+    #[arg(long = "prompt-at", value_name = "SECONDS=TEXT")]
+    prompt_at: Vec<String>,
+    /// Duration in seconds (with --extend: the seconds to add).
     #[arg(long)]
     seconds: Option<f32>,
     /// Frames per second.
@@ -160,8 +164,18 @@ struct GenerateArgs {
     #[arg(long, conflicts_with = "video")]
     image: Option<PathBuf>,
     /// Transform this video (MP4 or a folder of PNG frames): video-to-video.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "extend")]
     video: Option<PathBuf>,
+    /// Continue this clip (MP4 or a folder of PNG frames) by --seconds: the
+    /// output is its frames, unchanged, then the new ones, at its frame rate
+    /// and size.
+    #[arg(
+        long,
+        value_name = "CLIP",
+        conflicts_with = "image",
+        requires = "seconds"
+    )]
+    extend: Option<PathBuf>,
     /// How much of the schedule video-to-video re-runs, in (0, 1].
     #[arg(long, requires = "video")]
     strength: Option<f32>,
@@ -281,6 +295,18 @@ fn build_request(a: &GenerateArgs) -> sora_core::Result<Request> {
             a.prompt.clone(),
             strength,
         )
+    } else if let Some(path) = &a.extend {
+        let clip = io::read_video(path)?;
+        // `--seconds` is the length added (checked by the core).
+        let seconds = a.seconds.unwrap_or(0.0);
+        Request::extend(
+            VideoInput {
+                frames: clip.frames,
+                fps: clip.fps,
+            },
+            a.prompt.clone(),
+            seconds,
+        )
     } else {
         Request::text(a.prompt.clone())
     };
@@ -298,7 +324,7 @@ fn build_request(a: &GenerateArgs) -> sora_core::Result<Request> {
         }
     }
     let reals = [
-        ("seconds", a.seconds),
+        ("seconds", a.seconds.filter(|_| a.extend.is_none())),
         ("guidance", a.guidance),
         ("guidance_2", a.guidance_2),
     ];
@@ -326,6 +352,15 @@ fn build_request(a: &GenerateArgs) -> sora_core::Result<Request> {
     for spec in &a.conditions {
         let (path, index, strength) = FrameCondition::parse_spec(spec)?;
         req = req.condition(FrameCondition::from_path(&path, index, strength)?);
+    }
+    for item in &a.prompt_at {
+        let (secs, text) = item
+            .split_once('=')
+            .and_then(|(s, t)| Some((s.trim().parse::<f32>().ok()?, t)))
+            .ok_or_else(|| {
+                Error::invalid(format!("--prompt-at takes SECONDS=TEXT, got `{item}`"))
+            })?;
+        req.prompts_at.push((secs, text.to_string()));
     }
     for item in &a.set {
         let (key, value) = item

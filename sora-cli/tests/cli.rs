@@ -991,6 +991,73 @@ fn aspect_and_resolution_pick_the_size() {
     }
 }
 
+/// `--extend CLIP --seconds N`: the clip's frames, then N seconds more, in
+/// the `--json` metadata and the file written; `--extend` without
+/// `--seconds` exits 2.
+#[test]
+fn extend_continues_a_clip() {
+    let m = model();
+    let ms = m.to_str().unwrap();
+    let dir = scratch("extend");
+    let src = dir.join("src.mp4");
+    let o = sora(&with(
+        small_args(ms, src.to_str().unwrap()),
+        "--frames",
+        "9",
+    ));
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let out = dir.join("longer.mp4");
+    let args = |extra: &[&'static str]| {
+        let mut a = vec![
+            "generate",
+            "--model",
+            ms,
+            "--prompt",
+            PROMPT,
+            "--extend",
+            src.to_str().unwrap(),
+            "--steps",
+            "1",
+            "--seed",
+            "3",
+            "--out",
+            out.to_str().unwrap(),
+            "--quiet",
+            "--json",
+        ];
+        a.extend_from_slice(extra);
+        a
+    };
+    let o = sora(&args(&["--seconds", "1"]));
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["mode"], "extend");
+    assert_eq!(
+        (v["frames"].as_u64(), v["fps"].as_u64()),
+        (Some(25), Some(16))
+    );
+    let back = io::read_video(&out).unwrap();
+    assert_eq!(back.frames.shape(), &[25, 32, 32, 3]);
+    let o = sora(&args(&[]));
+    assert_eq!(o.status.code(), Some(2));
+    let o = sora(&args(&["--seconds", "1", "--width", "64"]));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(err.contains("keeps the clip's size"), "{err}");
+    // Timed prompts (long-form generation) are not built: exit 1 naming it.
+    let o = sora(&args(&[
+        "--seconds",
+        "1",
+        "--prompt-at",
+        "2=the fox sleeps",
+    ]));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(err.contains("long-form"), "{err}");
+    let o = sora(&args(&["--seconds", "1", "--prompt-at", "soon"]));
+    assert_eq!(o.status.code(), Some(2));
+}
+
 #[test]
 fn a_size_beyond_the_rotary_tables_is_refused_before_allocating() {
     let m = model();

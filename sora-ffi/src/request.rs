@@ -236,10 +236,10 @@ pub unsafe extern "C" fn sora_request_set_video_rgb(
     })
 }
 
-/// Makes the request continue the video file at `path` by `seconds`.
-///
-/// Currently returns `SORA_ERR_UNSUPPORTED` (reading videos from a path is not
-/// built yet); use `sora_request_set_extend_rgb`.
+/// Makes the request continue the video at `path` (an MP4 or a folder of PNG
+/// frames) by `seconds`: the output is the clip's frames, unchanged, followed
+/// by the new ones, at its frame rate and size (Wan text-to-video and TI2V
+/// models; others return `SORA_ERR_UNSUPPORTED` from `sora_generate`).
 #[no_mangle]
 pub unsafe extern "C" fn sora_request_set_extend_path(
     request: *mut sora_request,
@@ -254,8 +254,51 @@ pub unsafe extern "C" fn sora_request_set_extend_path(
     })
 }
 
+/// Makes the request continue the clip at `clip_path` (an MP4 or a folder of
+/// PNG frames) by `seconds`: the name for
+/// `sora_request_set_extend_path`, which it equals. The output is the clip's
+/// frames, unchanged, then the new ones, at its frame rate and size.
+#[no_mangle]
+pub unsafe extern "C" fn sora_request_extend(
+    request: *mut sora_request,
+    clip_path: *const c_char,
+    seconds: c_float,
+) -> sora_status {
+    ffi_boundary!("sora_request_extend", {
+        let req = handle_mut(request, "request")?;
+        let path = str_arg(clip_path, "clip_path")?;
+        let clip = media::read_video(Path::new(path))?;
+        set_mode(&mut req.inner, Mode::Extend { clip, seconds })
+    })
+}
+
+/// Adds a timed prompt: from `seconds` into the clip on, the prompt is `text`
+/// (long-form generation). Checked here (`SORA_ERR_INVALID_ARGUMENT` for a
+/// negative or non-finite time, NULL or non-UTF-8 text); long-form
+/// generation is not built yet, so `sora_generate` then returns
+/// `SORA_ERR_UNSUPPORTED` naming what is missing.
+#[no_mangle]
+pub unsafe extern "C" fn sora_request_prompt_at(
+    request: *mut sora_request,
+    seconds: c_float,
+    text: *const c_char,
+) -> sora_status {
+    ffi_boundary!("sora_request_prompt_at", {
+        let req = handle_mut(request, "request")?;
+        let text = str_arg(text, "text")?;
+        if !seconds.is_finite() || seconds < 0.0 {
+            return Err(arg_err(format!(
+                "a timed prompt's time must be a finite number of seconds >= 0, got {seconds}"
+            )));
+        }
+        req.inner.prompts_at.push((seconds, text.to_string()));
+        Ok(())
+    })
+}
+
 /// Makes the request continue RGB frames (`frames * height * width * 3` bytes,
-/// `[T, H, W, 3]`, at `fps`) by `seconds`. The frames are copied.
+/// `[T, H, W, 3]`, at `fps`) by `seconds`, as `sora_request_set_extend_path`
+/// does. The frames are copied.
 #[no_mangle]
 pub unsafe extern "C" fn sora_request_set_extend_rgb(
     request: *mut sora_request,

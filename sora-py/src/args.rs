@@ -223,12 +223,18 @@ pub fn image(obj: &Bound<'_, PyAny>) -> PyResult<Media<Array3<u8>>> {
 
 /// A video input: a path, or a numpy uint8 array `[T, H, W, 3]` (copied).
 pub fn video(obj: &Bound<'_, PyAny>) -> PyResult<Media<Array4<u8>>> {
+    clip("video", obj)
+}
+
+/// A clip given as the keyword `name` (`video`, `extend`): a path, or a numpy
+/// uint8 array `[T, H, W, 3]` (copied).
+pub fn clip(name: &str, obj: &Bound<'_, PyAny>) -> PyResult<Media<Array4<u8>>> {
     const WHAT: &str = "[T, H, W, 3]";
     if let Some(p) = as_path(obj)? {
         return Ok(Media::Path(p));
     }
-    let a = as_ndarray("video", obj, WHAT)?;
-    check_pixels("video", &a, 4, WHAT)?;
+    let a = as_ndarray(name, obj, WHAT)?;
+    check_pixels(name, &a, 4, WHAT)?;
     let a = a.cast::<PyArray<u8, Ix4>>()?;
     Ok(Media::Pixels(a.try_readonly()?.as_array().to_owned()))
 }
@@ -357,4 +363,29 @@ pub fn read_video(path: &std::path::Path) -> sora_core::Result<sora_core::VideoI
         frames: clip.frames,
         fps: clip.fps,
     })
+}
+
+/// Timed prompts: a dict `{seconds: text}` or a sequence of `(seconds, text)`
+/// pairs (`None`: none).
+pub fn prompts_at(obj: Option<&Bound<'_, PyAny>>) -> PyResult<Vec<(f32, String)>> {
+    let Some(obj) = obj.filter(|o| !o.is_none()) else {
+        return Ok(Vec::new());
+    };
+    let bad = || invalid("prompts_at must be a dict {seconds: text} or a list of (seconds, text)");
+    let pairs: Vec<(f32, String)> = if let Ok(d) = obj.cast::<pyo3::types::PyDict>() {
+        d.iter()
+            .map(|(k, v)| {
+                Ok((
+                    k.extract::<f32>().map_err(|_| bad())?,
+                    v.extract::<String>().map_err(|_| bad())?,
+                ))
+            })
+            .collect::<PyResult<_>>()?
+    } else {
+        obj.try_iter()
+            .map_err(|_| bad())?
+            .map(|item| item?.extract::<(f32, String)>().map_err(|_| bad()))
+            .collect::<PyResult<_>>()?
+    };
+    Ok(pairs)
 }

@@ -225,6 +225,10 @@ struct Args {
     image: Option<Media<Array3<u8>>>,
     video: Option<Media<Array4<u8>>>,
     strength: Option<f32>,
+    /// A clip to continue by `seconds`.
+    extend: Option<Media<Array4<u8>>>,
+    /// Timed prompts (seconds, text) for long-form generation.
+    prompts_at: Vec<(f32, String)>,
     /// `aspect`, `resolution` and `fit`, set through the core's parameter path.
     shape: [(&'static str, Option<String>); 3],
     /// Frame conditions: (frames, latent index, strength).
@@ -237,8 +241,8 @@ struct Args {
 /// The optional keywords of `generate` / `generate_to_file`, in the order of
 /// their signatures: negative_prompt, width, height, frames, seconds, fps,
 /// steps, guidance, guidance_2, seed, image, video, strength, aspect,
-/// resolution, fit, conditions.
-type Keywords<'a, 'py> = [Option<&'a Bound<'py, PyAny>>; 17];
+/// resolution, fit, conditions, extend, prompts_at.
+type Keywords<'a, 'py> = [Option<&'a Bound<'py, PyAny>>; 19];
 
 impl Args {
     /// Converts the Python arguments (with the GIL held).
@@ -247,7 +251,7 @@ impl Args {
         kw: Keywords<'_, '_>,
         params: Option<&Bound<'_, PyDict>>,
     ) -> PyResult<Self> {
-        let [negative_prompt, width, height, frames, seconds, fps, steps, guidance, guidance_2, seed, image, video, strength, aspect, resolution, fit, conditions] =
+        let [negative_prompt, width, height, frames, seconds, fps, steps, guidance, guidance_2, seed, image, video, strength, aspect, resolution, fit, conditions, extend, prompts_at] =
             kw;
         Ok(Self {
             prompt: args::opt_str("prompt", Some(prompt))?
@@ -271,6 +275,11 @@ impl Args {
                 .map(args::video)
                 .transpose()?,
             strength: args::opt_f32("strength", strength)?,
+            extend: extend
+                .filter(|o| !o.is_none())
+                .map(|o| args::clip("extend", o))
+                .transpose()?,
+            prompts_at: args::prompts_at(prompts_at)?,
             shape: [
                 ("aspect", args::opt_str("aspect", aspect)?),
                 ("resolution", args::opt_str("resolution", resolution)?),
@@ -283,53 +292,82 @@ impl Args {
 
     /// The core request (reads path inputs; runs without the GIL).
     fn into_request(self, pipe: &sora_core::Pipeline) -> sora_core::Result<Request> {
-        let mut req = match (self.image, self.video) {
-            (Some(_), Some(_)) => {
-                return Err(Error::invalid("give either image or video, not both"));
+        let extending = self.extend.is_some();
+        let mut req = if let Some(clip) = self.extend {
+            if self.image.is_some() || self.video.is_some() {
+                return Err(Error::invalid("give one input: extend, image or video"));
             }
-            (Some(img), None) => {
-                if self.strength.is_some() {
-                    return Err(Error::invalid("strength applies to video inputs only"));
-                }
-                let img = match img {
-                    Media::Path(p) => args::read_image(&p)?,
-                    Media::Pixels(pixels) => ImageInput { pixels },
-                };
-                Request::image(img, self.prompt)
+            if self.strength.is_some() {
+                return Err(Error::invalid("strength applies to video inputs only"));
             }
-            (None, Some(v)) => {
-                let clip = match v {
-                    Media::Path(p) => args::read_video(&p)?,
-                    Media::Pixels(frames) => {
-                        let fps = match self.fps {
-                            Some(f) => f,
-                            None => pipe.defaults()?.fps,
-                        };
-                        VideoInput {
-                            frames,
-                            fps: fps as f32,
-                        }
+            // `seconds` is the length added to the clip.
+            let seconds = self
+                .seconds
+                .ok_or_else(|| Error::invalid("extend needs seconds: the seconds to add"))?;
+            let clip = match clip {
+                Media::Path(p) => args::read_video(&p)?,
+                Media::Pixels(frames) => {
+                    let fps = match self.fps {
+                        Some(f) => f,
+                        None => pipe.defaults()?.fps,
+                    };
+                    VideoInput {
+                        frames,
+                        fps: fps as f32,
                     }
-                };
-                Request::video(clip, self.prompt, self.strength.unwrap_or(DEFAULT_STRENGTH))
-            }
-            (None, None) => {
-                if self.strength.is_some() {
-                    return Err(Error::invalid("strength applies to video inputs only"));
                 }
-                Request::text(self.prompt)
+            };
+            Request::extend(clip, self.prompt, seconds)
+        } else {
+            match (self.image, self.video) {
+                (Some(_), Some(_)) => {
+                    return Err(Error::invalid("give either image or video, not both"));
+                }
+                (Some(img), None) => {
+                    if self.strength.is_some() {
+                        return Err(Error::invalid("strength applies to video inputs only"));
+                    }
+                    let img = match img {
+                        Media::Path(p) => args::read_image(&p)?,
+                        Media::Pixels(pixels) => ImageInput { pixels },
+                    };
+                    Request::image(img, self.prompt)
+                }
+                (None, Some(v)) => {
+                    let clip = match v {
+                        Media::Path(p) => args::read_video(&p)?,
+                        Media::Pixels(frames) => {
+                            let fps = match self.fps {
+                                Some(f) => f,
+                                None => pipe.defaults()?.fps,
+                            };
+                            VideoInput {
+                                frames,
+                                fps: fps as f32,
+                            }
+                        }
+                    };
+                    Request::video(clip, self.prompt, self.strength.unwrap_or(DEFAULT_STRENGTH))
+                }
+                (None, None) => {
+                    if self.strength.is_some() {
+                        return Err(Error::invalid("strength applies to video inputs only"));
+                    }
+                    Request::text(self.prompt)
+                }
             }
         };
         req.negative_prompt = self.negative_prompt;
         req.width = self.width;
         req.height = self.height;
         req.frames = self.frames;
-        req.seconds = self.seconds;
+        req.seconds = self.seconds.filter(|_| !extending);
         req.fps = self.fps;
         req.steps = self.steps;
         req.guidance = self.guidance;
         req.guidance_2 = self.guidance_2;
         req.seed = self.seed;
+        req.prompts_at = self.prompts_at;
         for (key, value) in self.shape {
             if let Some(v) = value {
                 req.set(key, v)?;
@@ -564,6 +602,9 @@ impl PyPipeline {
     /// `frames` a path (image, MP4, PNG folder) or a numpy uint8 array
     /// [H, W, 3] or [T, H, W, 3]; `index` a latent frame index (negative from
     /// the end); `strength` in [0, 1].
+    /// (without it such an input raises `InvalidRequestError`). `extend` (a path
+    /// or a numpy uint8 array [T, H, W, 3] at `fps`) continues that clip by
+    /// `seconds`: its frames unchanged, then the new ones, at its rate and size.
     /// `on_step(step, total, elapsed_s, eta_s)` is called after
     /// each denoising step; returning False (any falsy value but None) cancels
     /// with `CancelledError`. Ctrl-C stops the run with `KeyboardInterrupt`.
@@ -575,7 +616,7 @@ impl PyPipeline {
     #[pyo3(signature = (
         prompt, *, negative_prompt=None, width=None, height=None, frames=None, seconds=None,
         fps=None, steps=None, guidance=None, guidance_2=None, seed=None, image=None, video=None, strength=None,
-        aspect=None, resolution=None, fit=None, conditions=None, on_step=None, **params
+        aspect=None, resolution=None, fit=None, conditions=None, extend=None, prompts_at=None, on_step=None, **params
     ))]
     #[allow(clippy::too_many_arguments)]
     fn generate(
@@ -599,6 +640,8 @@ impl PyPipeline {
         resolution: Option<&Bound<'_, PyAny>>,
         fit: Option<&Bound<'_, PyAny>>,
         conditions: Option<&Bound<'_, PyAny>>,
+        extend: Option<&Bound<'_, PyAny>>,
+        prompts_at: Option<&Bound<'_, PyAny>>,
         on_step: Option<&Bound<'_, PyAny>>,
         params: Option<&Bound<'_, PyDict>>,
     ) -> PyResult<PyClip> {
@@ -622,6 +665,8 @@ impl PyPipeline {
                 resolution,
                 fit,
                 conditions,
+                extend,
+                prompts_at,
             ],
             params,
         )?;
@@ -641,7 +686,7 @@ impl PyPipeline {
     #[pyo3(signature = (
         path, prompt, *, negative_prompt=None, width=None, height=None, frames=None, seconds=None,
         fps=None, steps=None, guidance=None, guidance_2=None, seed=None, image=None, video=None, strength=None,
-        aspect=None, resolution=None, fit=None, conditions=None, on_step=None, overwrite=false, **params
+        aspect=None, resolution=None, fit=None, conditions=None, extend=None, prompts_at=None, on_step=None, overwrite=false, **params
     ))]
     #[allow(clippy::too_many_arguments)]
     fn generate_to_file<'py>(
@@ -666,6 +711,8 @@ impl PyPipeline {
         resolution: Option<&Bound<'_, PyAny>>,
         fit: Option<&Bound<'_, PyAny>>,
         conditions: Option<&Bound<'_, PyAny>>,
+        extend: Option<&Bound<'_, PyAny>>,
+        prompts_at: Option<&Bound<'_, PyAny>>,
         on_step: Option<&Bound<'_, PyAny>>,
         overwrite: bool,
         params: Option<&Bound<'_, PyDict>>,
@@ -692,6 +739,8 @@ impl PyPipeline {
                 resolution,
                 fit,
                 conditions,
+                extend,
+                prompts_at,
             ],
             params,
         )?;
@@ -711,7 +760,7 @@ impl PyPipeline {
     #[pyo3(signature = (
         prompt=None, *, negative_prompt=None, width=None, height=None, frames=None, seconds=None,
         fps=None, steps=None, guidance=None, guidance_2=None, seed=None, image=None, video=None, strength=None,
-        aspect=None, resolution=None, fit=None, conditions=None, **params
+        aspect=None, resolution=None, fit=None, conditions=None, extend=None, prompts_at=None, **params
     ))]
     #[allow(clippy::too_many_arguments)]
     fn estimate<'py>(
@@ -735,6 +784,8 @@ impl PyPipeline {
         resolution: Option<&Bound<'_, PyAny>>,
         fit: Option<&Bound<'_, PyAny>>,
         conditions: Option<&Bound<'_, PyAny>>,
+        extend: Option<&Bound<'_, PyAny>>,
+        prompts_at: Option<&Bound<'_, PyAny>>,
         params: Option<&Bound<'_, PyDict>>,
     ) -> PyResult<Bound<'py, PyDict>> {
         // The prompt's text does not change the estimate; None stands for "".
@@ -759,6 +810,8 @@ impl PyPipeline {
                 resolution,
                 fit,
                 conditions,
+                extend,
+                prompts_at,
             ],
             params,
         )?;

@@ -82,3 +82,57 @@ def test_fit_crops_or_pads_a_video_of_another_shape(pipe):
     canvas[:, 16:48] = wide
     assert np.array_equal(pad, pipe.generate("x", video=canvas, **run).frames), "pad is black bars"
     assert not np.array_equal(crop, pad)
+
+
+def test_extend_continues_a_clip(pipe):
+    src = pipe.generate("a fox", width=32, height=32, frames=9, steps=2, seed=7)
+    # 9 frames + 0.5 s at 16 fps: 8 added (conditioned on the last 9).
+    out = pipe.generate("a fox", extend=src.frames, fps=16, seconds=0.5, steps=2, seed=1)
+    assert out.frames.shape == (17, 32, 32, 3)
+    assert np.array_equal(out.frames[:9], src.frames), "the source's frames must be unchanged"
+    assert out.meta["mode"] == "extend" and out.meta["frames"] == 17 and out.meta["fps"] == 16
+    for kw, named in [
+        (dict(), "seconds"),
+        (dict(seconds=0.5, strength=0.5), "strength"),
+        (dict(seconds=0.5, video=src.frames), "one input"),
+        (dict(seconds=0.5, width=64, height=64), "size"),
+        (dict(seconds=0.5, extend=np.zeros((2, 2), np.uint8)), "extend"),
+    ]:
+        kw.setdefault("extend", src.frames)
+        with pytest.raises(sora.InvalidRequestError, match=named):
+            pipe.generate("a fox", steps=1, **kw)
+
+
+def test_extend_our_own_mp4_keeps_its_frames_and_audio_length(pipe, tmp_path):
+    av = pytest.importorskip("av")
+    src = pipe.generate("a fox", width=32, height=32, frames=9, steps=2, seed=7)
+    first = tmp_path / "first.mp4"
+    src.save(str(first))
+    out = pipe.generate("a fox", extend=str(first), seconds=1.0, steps=2, seed=3)
+    # 9 frames + 1 s at 16 fps: 16 added, at the clip's rate and size.
+    assert out.frames.shape == (25, 32, 32, 3) and out.meta["fps"] == 16
+    diff = np.abs(out.frames[:9].astype(np.int16) - src.frames.astype(np.int16)).mean()
+    # One H.264 encode of the tiny fixture's noise-like 32x32 frames costs ~5/255.
+    assert diff < 8.0, f"the source's frames changed by {diff}/255"
+    assert out.frames[9:].any(), "black continuation"
+    longer = tmp_path / "longer.mp4"
+    meta = pipe.generate_to_file(str(longer), "a fox", extend=str(first), seconds=1.0, steps=2, seed=3)
+    assert meta["frames"] == 25
+    with av.open(str(longer)) as f:
+        frames = sum(1 for _ in f.decode(video=0))
+    with av.open(str(longer)) as f:
+        a = f.streams.audio[0]
+        samples = sum(fr.samples for fr in f.decode(audio=0))
+        secs = samples / a.rate
+    assert frames == 25
+    assert abs(secs - 25 / 16) <= 1024 / a.rate + 1e-6, f"audio {secs} s for {25 / 16} s of frames"
+
+
+def test_timed_prompts_are_refused_until_long_form_is_built(pipe):
+    for at in ({5.0: "the fox sleeps"}, [(5.0, "the fox sleeps")]):
+        with pytest.raises(sora.UnsupportedError, match="long-form"):
+            pipe.generate("a fox", width=32, height=32, frames=5, steps=1, prompts_at=at)
+    with pytest.raises(sora.InvalidRequestError, match="prompts_at"):
+        pipe.generate("a fox", steps=1, prompts_at=5)
+    with pytest.raises(sora.InvalidRequestError):
+        pipe.generate("a fox", steps=1, prompts_at={-1.0: "x"})

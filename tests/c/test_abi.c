@@ -742,6 +742,106 @@ static void test_gate_in_pipeline(const char *model) {
     sora_pipeline_free(p);
 }
 
+/* Extending our own MP4 through sora_request_extend: the clip's frames come
+ * back (within the codec's tolerance), then the new ones, at its rate. */
+static void test_extend(const char *model) {
+    struct stat sb;
+    if (stat(model, &sb) != 0 || !S_ISDIR(sb.st_mode)) return;
+    sora_pipeline *p = NULL;
+    EXPECT(sora_pipeline_new(model, "cpu", "float32", 0, &p), SORA_OK, NULL);
+    if (!p) return;
+    sora_request *r = small_request();
+    EXPECT(sora_request_set_int(r, "frames", 9), SORA_OK, NULL);
+    sora_clip *src = NULL;
+    EXPECT(sora_generate(p, r, NULL, NULL, NULL, &src), SORA_OK, NULL);
+    sora_request_free(r);
+    char dir[] = "/tmp/sora-c-extend-XXXXXX";
+    CHECK(mkdtemp(dir) != NULL, "mkdtemp");
+    char mp4[256], longer[256];
+    snprintf(mp4, sizeof mp4, "%s/first.mp4", dir);
+    snprintf(longer, sizeof longer, "%s/longer.mp4", dir);
+    if (src) EXPECT(sora_clip_save(src, mp4), SORA_OK, NULL);
+
+    sora_request *e = NULL;
+    EXPECT(sora_request_new_text("a red ball bounces on a wooden floor", &e), SORA_OK, NULL);
+    EXPECT(sora_request_extend(NULL, mp4, 1.0f), INVALID, "request");
+    EXPECT(sora_request_extend(e, NULL, 1.0f), INVALID, "clip_path");
+    EXPECT(sora_request_extend(e, "/nonexistent/clip.mp4", 1.0f), SORA_ERR_IO, NULL);
+    EXPECT(sora_request_extend(e, mp4, 1.0f), SORA_OK, NULL);
+    EXPECT(sora_request_set_int(e, "steps", 2), SORA_OK, NULL);
+    EXPECT(sora_request_set_int(e, "seed", 3), SORA_OK, NULL);
+    sora_clip *out = NULL;
+    EXPECT(sora_generate(p, e, NULL, NULL, NULL, &out), SORA_OK, NULL);
+    if (src && out) {
+        const uint8_t *a = NULL, *b = NULL;
+        size_t t0 = 0, h0 = 0, w0 = 0, t1 = 0, h1 = 0, w1 = 0;
+        EXPECT(sora_clip_frames(src, &a, &t0, &h0, &w0), SORA_OK, NULL);
+        EXPECT(sora_clip_frames(out, &b, &t1, &h1, &w1), SORA_OK, NULL);
+        /* 9 frames + 1 s at 16 fps: 16 added. */
+        CHECK(t0 == 9 && t1 == 25 && h1 == h0 && w1 == w0, "extended %zux%zux%zu from %zux%zux%zu",
+              t1, h1, w1, t0, h0, w0);
+        float fps = 0;
+        EXPECT(sora_clip_fps(out, &fps), SORA_OK, NULL);
+        CHECK(fps == 16.0f, "fps %f", fps);
+        size_t n = t0 * h0 * w0 * 3;
+        double diff = 0, added = 0;
+        for (size_t i = 0; i < n && t1 >= t0; i++) diff += abs((int)a[i] - (int)b[i]);
+        for (size_t i = n; i < t1 * h1 * w1 * 3; i++) added += b[i];
+        diff /= (double)(n ? n : 1);
+        printf("extend: mean |delta| of the source's frames after the MP4 round trip %.3f/255\n", diff);
+        /* One H.264 encode of the tiny fixture's noise-like 32x32 frames costs ~5/255. */
+        CHECK(diff < 8.0, "the source's frames changed by %.3f/255", diff);
+        CHECK(added > 0, "the added frames are black");
+        const float *au = NULL;
+        size_t ch = 0, samples = 0;
+        uint32_t rate = 0;
+        EXPECT(sora_clip_audio(out, &au, &ch, &samples), SORA_OK, NULL);
+        EXPECT(sora_clip_sample_rate(out, &rate), SORA_OK, NULL);
+        if (au && rate) {
+            double secs = (double)samples / rate, want = (double)t1 / fps;
+            CHECK(secs > want - 0.03 && secs < want + 0.03, "audio %.3f s for %.3f s of frames", secs, want);
+        }
+        /* From a PNG folder (lossless) the source's frames come back exactly. */
+        char pngs[256];
+        snprintf(pngs, sizeof pngs, "%s/frames", dir);
+        EXPECT(sora_clip_save(src, pngs), SORA_OK, NULL);
+        sora_request *q = NULL;
+        EXPECT(sora_request_new_text("a red ball bounces on a wooden floor", &q), SORA_OK, NULL);
+        EXPECT(sora_request_extend(q, pngs, 0.5f), SORA_OK, NULL);
+        EXPECT(sora_request_set_int(q, "steps", 1), SORA_OK, NULL);
+        sora_clip *exact = NULL;
+        EXPECT(sora_generate(p, q, NULL, NULL, NULL, &exact), SORA_OK, NULL);
+        const uint8_t *c = NULL;
+        size_t t2 = 0, h2 = 0, w2 = 0;
+        if (exact) EXPECT(sora_clip_frames(exact, &c, &t2, &h2, &w2), SORA_OK, NULL);
+        CHECK(c && t2 == 17 && memcmp(a, c, n) == 0, "PNG source frames exact (%zu frames)", t2);
+        sora_clip_free(exact);
+        sora_request_free(q);
+        char cmd[300];
+        snprintf(cmd, sizeof cmd, "rm -rf '%s'", pngs);
+        CHECK(system(cmd) == 0, "rm %s", pngs);
+        /* Written to a file, as sora_generate_to_file streams it. */
+        EXPECT(sora_generate_to_file(p, e, longer, NULL, NULL, NULL, NULL), SORA_OK, NULL);
+        CHECK(stat(longer, &sb) == 0 && sb.st_size > 1000, "the extended MP4 was written");
+    }
+    /* Timed prompts (long-form): checked, then refused as not built. */
+    sora_request *lf = small_request();
+    EXPECT(sora_request_prompt_at(lf, -1.0f, "x"), INVALID, "seconds");
+    EXPECT(sora_request_prompt_at(lf, 5.0f, NULL), INVALID, "text");
+    EXPECT(sora_request_prompt_at(lf, 5.0f, "the fox sleeps"), SORA_OK, NULL);
+    sora_clip *none = NULL;
+    EXPECT(sora_generate(p, lf, NULL, NULL, NULL, &none), SORA_ERR_UNSUPPORTED, "long-form");
+    sora_clip_free(none);
+    sora_request_free(lf);
+    sora_clip_free(out);
+    sora_clip_free(src);
+    sora_request_free(e);
+    sora_pipeline_free(p);
+    unlink(longer);
+    unlink(mp4);
+    rmdir(dir);
+}
+
 int main(void) {
     const char *model = getenv("SORA_TEST_MODEL");
     if (!model || !*model) model = "target/fixtures/wan_pipeline/t2v_21/model";
@@ -761,6 +861,7 @@ int main(void) {
     test_gate_in_pipeline(model);
     test_generate_to_file(model);
     test_estimates(model);
+    test_extend(model);
 
     printf("%d passed, %d failed\n", g_passed, g_failed);
     return g_failed == 0 ? 0 : 1;

@@ -211,9 +211,7 @@ fn ltx2_extend_is_unsupported_naming_the_audio_encoder() {
         frames: input("clip"),
         fps: 24.0,
     };
-    let mut req = Request::extend(clip, "more fox", 0.5)
-        .size(96, 64)
-        .fit(sora_core::Fit::Crop);
+    let mut req = Request::extend(clip, "more fox", 0.5);
     req.set("max_sequence_length", 24).unwrap();
     let e = pipe.generate(&req, &mut Progress::none()).unwrap_err();
     assert!(matches!(e, Error::Unsupported(_)), "{e}");

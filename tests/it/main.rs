@@ -27,6 +27,7 @@ mod seam_golden;
 mod soak;
 mod step_cache;
 mod streaming;
+mod wan_extend;
 mod wan_pipeline;
 mod wan_text;
 mod wan_transformer;

@@ -6,6 +6,7 @@
 //! A family supplies only a [`Generation`](crate::family::Generation).
 
 pub mod condition;
+pub mod held;
 pub mod latents;
 pub mod motion;
 pub mod plan;
@@ -13,6 +14,7 @@ pub mod run;
 pub mod walk;
 
 pub use condition::VideoCondition;
+pub use held::{HeldFrames, Hold};
 pub use latents::{Latents, PerModality};
 pub use motion::MotionGuidance;
 pub use plan::{Form, GuidancePlan, Space, Term, COND, ISOLATED, PERTURBED, UNCOND};

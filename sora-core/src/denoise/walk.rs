@@ -165,7 +165,13 @@ pub fn walk(
             ));
         }
     }
+    // Frames the generation holds fixed (a clip's tail being extended): set
+    // at the start and after every step.
+    let mut held = gen.held_frames();
     let mut x = latents;
+    if let Some(h) = held.as_mut() {
+        x.video = h.apply(&x.video, sigma_at(schedulers.video.as_ref(), begin))?;
+    }
     let total = timesteps.len();
     let t_den = Instant::now();
     let mut steps_s = Vec::with_capacity(total);
@@ -193,7 +199,13 @@ pub fn walk(
             })?;
             guided.video = g.apply(&x.video, &guided.video, s)?;
         }
-        let video = schedulers.video.step(&guided.video, t, &x.video)?;
+        let mut video = schedulers.video.step(&guided.video, t, &x.video)?;
+        if let Some(h) = held.as_mut() {
+            video = h.apply(
+                &video,
+                sigma_at(schedulers.video.as_ref(), begin + index + 1),
+            )?;
+        }
         let audio = match (&x.audio, guided.audio, schedulers.audio.as_mut()) {
             (Some(a), Some(g), Some(s)) => Some(s.step(&g, t, a)?),
             _ => None,
@@ -433,6 +445,83 @@ mod tests {
                     }
                 }
             }
+        }
+    }
+
+    /// A video-only model `v = 0.5·x + 0.1` on latents `[1, 1, F, 1]`,
+    /// holding `held` (if any).
+    struct Elementwise {
+        held: Option<crate::denoise::HeldFrames>,
+    }
+
+    impl Generation for Elementwise {
+        fn start(&mut self, _noise: &mut Noise) -> Result<Start> {
+            let sched = scheduler(4);
+            let ts = sched.timesteps().shallow_clone();
+            Ok(Start {
+                latents: Latents::video(
+                    Tensor::from_slice(&[0.3f32, -1.2, 0.8, 1.5, -0.4]).view([1, 1, 5, 1]),
+                ),
+                timesteps: (0..4).map(|i| ts.get(i)).collect(),
+                schedulers: Schedulers {
+                    video: sched,
+                    audio: None,
+                },
+                begin: 0,
+                condition: None,
+            })
+        }
+        fn plan(&mut self, _step: &Step) -> Result<GuidancePlan> {
+            Ok(GuidancePlan::unguided(0))
+        }
+        fn forward(
+            &mut self,
+            x: &Latents,
+            _step: &Step,
+            _model: usize,
+            branches: &[BranchId],
+            _cache: Option<CachedStep<'_>>,
+        ) -> Result<Vec<Latents>> {
+            branches
+                .iter()
+                .map(|_| {
+                    Ok(Latents::video(
+                        x.video.f_mul_scalar(0.5)?.f_add_scalar(0.1)?,
+                    ))
+                })
+                .collect()
+        }
+        fn decode(self: Box<Self>, _x: Latents, _sink: &mut dyn FrameSink) -> Result<()> {
+            Ok(())
+        }
+        fn held_frames(&self) -> Option<crate::denoise::HeldFrames> {
+            self.held.clone()
+        }
+    }
+
+    #[test]
+    fn held_frames_end_exact_and_leave_the_others_alone() {
+        use crate::denoise::{HeldFrames, Hold};
+        let run = |held: Option<HeldFrames>| {
+            let mut g = Elementwise { held };
+            let start = g.start(&mut Noise::new(0)).unwrap();
+            let (x, _) = walk(
+                &mut g,
+                start,
+                &WalkOptions::default(),
+                Device::Cpu,
+                &mut Progress::none(),
+            )
+            .unwrap();
+            values(&x.video)
+        };
+        let free = run(None);
+        let clean = Tensor::from_slice(&[2.0f32, -3.0]).view([1, 1, 2, 1]);
+        for how in [Hold::Clean, Hold::Renoised] {
+            let got = run(Some(HeldFrames::leading(&clean, 5, how).unwrap()));
+            assert_eq!(&got[..2], &[2.0, -3.0], "{how:?}");
+            // The model and the scheduler act per element: the generated frames are the free walk's.
+            assert_eq!(&got[2..], &free[2..], "{how:?}");
         }
     }
 

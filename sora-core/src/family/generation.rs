@@ -6,6 +6,7 @@
 
 use tch::Tensor;
 
+use crate::denoise::held::HeldFrames;
 use crate::denoise::latents::Latents;
 use crate::denoise::plan::GuidancePlan;
 use crate::denoise::walk::{Start, Step};
@@ -53,5 +54,11 @@ pub trait Generation {
     /// run that asks for it fail with `Error::Unsupported`.
     fn video_latent_is_frames_major(&self) -> bool {
         false
+    }
+    /// Video latent frames the walk holds fixed (set at the start and after
+    /// every step; see [`crate::denoise::held`]), asked once after
+    /// [`Generation::start`]. `None` (the default) holds none.
+    fn held_frames(&self) -> Option<HeldFrames> {
+        None
     }
 }

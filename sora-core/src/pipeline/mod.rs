@@ -4,6 +4,7 @@
 //! the decode into memory or straight into a file.
 
 pub mod clip;
+pub mod extend;
 pub mod noise;
 mod options;
 pub mod param_spec;
@@ -51,7 +52,7 @@ use crate::safety::policy::generation_id;
 use crate::safety::{ClipCredentials, Marker, SigningIdentity, WatermarkPolicy, WatermarkSettings};
 use crate::weights::ModelFolder;
 use crate::{Device, Dtype, Error, Result};
-use sink::{ArraySink, Marked, Output, Reporting};
+use sink::{ArraySink, Marked, Output, Reporting, Skipping};
 
 /// Builds a [`Pipeline`].
 #[derive(Debug, Clone)]
@@ -821,6 +822,7 @@ impl Pipeline {
         // Limits on what the model can compute come before the budget: such a
         // request is invalid whatever the memory estimate says.
         fam.rules().check_run(&r)?;
+        let extend_plan = r.extend_plan(|f| fam.rules().nearest_frames(f))?;
         let estimate = check_budget(fam, &r, &self.estimate_options, self.budget_mb, self.device)?;
         progress.check()?;
         let marker = Marker::new(&self.watermark, fam.name(), &r);
@@ -843,8 +845,28 @@ impl Pipeline {
 
         let t_dec = Instant::now();
         let expected = r.frames as usize;
+        // An extension: the clip's own frames first, unchanged and unmarked
+        // (they are not generated); the decoded window then loses its
+        // overlap, which those frames already are.
+        let mut skip = 0;
+        if let (Some(plan), Mode::Extend { clip, .. }) = (extend_plan, &r.mode) {
+            let s = clip.frames.shape();
+            let data = clip.frames.as_standard_layout();
+            let source = tch::Tensor::f_from_slice(data.as_slice().unwrap_or(&[]))?.f_view([
+                s[0] as i64,
+                s[1] as i64,
+                s[2] as i64,
+                s[3] as i64,
+            ])?;
+            sink.inner.frames(source)?;
+            skip = plan.overlap as usize;
+        }
+        let mut skipping = Skipping {
+            inner: &mut sink,
+            skip,
+        };
         let mut reporting = Reporting {
-            sink: &mut sink,
+            sink: &mut skipping,
             progress: &mut *progress,
             total: expected,
             started: t_dec,

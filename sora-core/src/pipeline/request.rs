@@ -6,6 +6,7 @@ use std::path::PathBuf;
 
 use ndarray::{Array3, Array4};
 
+use super::extend::{largest_valid, ExtendPlan, MAX_OVERLAP};
 use super::param_spec::GivenParam;
 use super::param_spec::{ParamSpec, ParamValue};
 use super::shape::{self, Aspect, Fit, Resolution, SizeGrid};
@@ -290,6 +291,10 @@ pub struct Request {
     pub consents: Vec<String>,
     /// Frame conditions ([`FrameCondition`]), in order; text mode only.
     pub conditions: Vec<FrameCondition>,
+    /// Timed prompts for long-form generation: from `seconds` on, the prompt
+    /// is `text` ([`Request::prompt_at`]). Long-form generation is not built
+    /// yet: a request with any is refused with [`Error::Unsupported`].
+    pub prompts_at: Vec<(f32, String)>,
     /// Parameters beyond the typed fields (set with [`Request::set`]), by the
     /// name they were given under; checked against the family at resolve.
     pub(crate) extra: BTreeMap<String, GivenParam>,
@@ -316,6 +321,7 @@ impl Request {
             mode,
             consents: Vec::new(),
             conditions: Vec::new(),
+            prompts_at: Vec::new(),
             extra: BTreeMap::new(),
         }
     }
@@ -395,6 +401,12 @@ impl Request {
     /// Sets the guidance scale of the low-noise expert (two-expert models).
     pub fn guidance_2(mut self, g: f32) -> Self {
         self.guidance_2 = Some(g);
+        self
+    }
+    /// From `seconds` into the clip on, the prompt is `text` (long-form
+    /// generation; not built yet: resolving answers [`Error::Unsupported`]).
+    pub fn prompt_at(mut self, seconds: f32, text: impl Into<String>) -> Self {
+        self.prompts_at.push((seconds, text.into()));
         self
     }
     /// Sets the seed.
@@ -482,6 +494,43 @@ pub struct Resolved {
     pub params: BTreeMap<String, ParamValue>,
 }
 
+impl Resolved {
+    /// The plan of an extension (`frames` = source + added), or `None` for
+    /// another mode; `frame_rule` is the family's nearest frame count.
+    pub fn extend_plan(&self, frame_rule: impl Fn(u32) -> u32) -> Result<Option<ExtendPlan>> {
+        let Mode::Extend { clip, .. } = &self.mode else {
+            return Ok(None);
+        };
+        let source = clip.frames.shape()[0] as u32;
+        if source == 0 {
+            return Err(Error::invalid("the clip to extend has no frames"));
+        }
+        let added = self
+            .frames
+            .checked_sub(source)
+            .filter(|a| *a > 0)
+            .ok_or_else(|| {
+                Error::invalid(format!(
+                    "an extension of {source} frames must make more than {source}, got {}",
+                    self.frames
+                ))
+            })?;
+        Ok(Some(ExtendPlan {
+            source,
+            overlap: largest_valid(source.min(MAX_OVERLAP), &frame_rule),
+            added,
+        }))
+    }
+
+    /// The frames the model generates: an extension's window, else `frames`.
+    pub fn generated_frames(&self, frame_rule: impl Fn(u32) -> u32) -> Result<u32> {
+        Ok(match self.extend_plan(frame_rule)? {
+            Some(p) => p.window(),
+            None => self.frames,
+        })
+    }
+}
+
 /// Picks the seed used when a request gives none (from the clock; recorded in the clip's meta).
 fn fresh_seed() -> u64 {
     use std::time::{SystemTime, UNIX_EPOCH};
@@ -514,14 +563,27 @@ impl Request {
         if self.prompt.contains('\0') {
             return Err(Error::invalid("the prompt contains a NUL character"));
         }
-        let fps = self.fps.unwrap_or(d.fps);
+        self.check_prompts_at()?;
+        let fps = match &self.mode {
+            Mode::Extend { clip, .. } => self.extend_fps(clip)?,
+            _ => self.fps.unwrap_or(d.fps),
+        };
         if fps == 0 || fps > 240 {
             return Err(Error::invalid(format!("fps must be in 1..=240, got {fps}")));
         }
-        let frames = match (self.frames, self.seconds) {
-            (Some(0), _) => return Err(Error::invalid("frames must be at least 1")),
-            (Some(f), _) => f,
-            (None, Some(s)) => {
+        let frames = match (&self.mode, self.frames, self.seconds) {
+            (Mode::Extend { clip, seconds }, frames, secs) => {
+                if frames.is_some() || secs.is_some() {
+                    return Err(Error::invalid(
+                        "an extension's length is the seconds given with the clip to extend; \
+                         leave frames and seconds unset",
+                    ));
+                }
+                ExtendPlan::new(clip.frames.shape()[0] as u32, *seconds, fps, &frame_rule)?.total()
+            }
+            (_, Some(0), _) => return Err(Error::invalid("frames must be at least 1")),
+            (_, Some(f), _) => f,
+            (_, None, Some(s)) => {
                 if !s.is_finite() || s <= 0.0 {
                     return Err(Error::invalid(format!(
                         "seconds must be a positive number, got {s}"
@@ -534,7 +596,7 @@ impl Request {
                 }
                 frame_rule(((s * fps as f32).round() as u32).max(1))
             }
-            (None, None) => match &self.mode {
+            (mode, None, None) => match mode {
                 // Video-to-video keeps the source's length unless told otherwise.
                 Mode::Video { clip, .. } => clip.frames.shape()[0] as u32,
                 _ => d.frames,
@@ -560,6 +622,16 @@ impl Request {
             }
         }
         let (width, height) = self.resolve_size(d, grid)?;
+        if let Mode::Extend { .. } = &self.mode {
+            let src = self.mode.input_size().unwrap_or((0, 0));
+            if (width, height) != src {
+                return Err(Error::invalid(format!(
+                    "an extension keeps the clip's size ({}x{}); {width}x{height} was asked \
+                     (leave width, height, aspect and resolution unset)",
+                    src.0, src.1
+                )));
+            }
+        }
         if width == 0 || height == 0 {
             return Err(Error::invalid(format!(
                 "size must be positive, got {width}x{height}"
@@ -601,15 +673,62 @@ impl Request {
 }
 
 impl Request {
+    /// Timed prompts: each checked (a finite time ≥ 0, a text without NUL),
+    /// then refused as a whole, since long-form generation is not built.
+    fn check_prompts_at(&self) -> Result<()> {
+        let Some((first, _)) = self.prompts_at.first() else {
+            return Ok(());
+        };
+        for (secs, text) in &self.prompts_at {
+            if !secs.is_finite() || *secs < 0.0 {
+                return Err(Error::invalid(format!(
+                    "a timed prompt's time must be a finite number of seconds ≥ 0, got {secs}"
+                )));
+            }
+            if text.contains('\0') {
+                return Err(Error::invalid("a timed prompt contains a NUL character"));
+            }
+        }
+        Err(Error::Unsupported(format!(
+            "timed prompts ({} given, the first at {first} s) need long-form generation \
+             (a chain of overlapping windows conditioned on the previous window's latent \
+             tail, streamed to the output), which is not built yet; generate one window \
+             with one prompt, and continue it with extend (--extend CLIP --seconds N) \
+             under the next prompt",
+            self.prompts_at.len()
+        )))
+    }
+
+    /// An extension's frame rate: the clip's, rounded to a whole number
+    /// (a request `fps` must equal it).
+    fn extend_fps(&self, clip: &VideoInput) -> Result<u32> {
+        if !clip.fps.is_finite() || clip.fps < 0.5 || clip.fps > 240.0 {
+            return Err(Error::invalid(format!(
+                "the clip to extend has a frame rate of {} fps; it must be in 1..=240",
+                clip.fps
+            )));
+        }
+        let src = clip.fps.round() as u32;
+        match self.fps {
+            Some(f) if f != src => Err(Error::invalid(format!(
+                "an extension keeps the clip's frame rate ({src} fps); {f} fps was asked"
+            ))),
+            _ => Ok(src),
+        }
+    }
+
     /// The frame size: `width`/`height` (each defaulting to the source's for
     /// video-to-video, else to the family's), or `aspect`/`resolution` on
     /// `grid`: the aspect defaults to the input's (image or clip), else to the
     /// default size's; the tier to the default size's short side. Giving both
     /// kinds is [`Error::InvalidRequest`].
     fn resolve_size(&self, d: &Defaults, grid: SizeGrid) -> Result<(u32, u32)> {
-        // Video-to-video keeps the source's size unless told otherwise.
+        // Video-to-video keeps the source's size unless told otherwise; an
+        // extension keeps it always (checked by the caller).
         let (dw, dh) = match &self.mode {
-            Mode::Video { .. } => self.mode.input_size().unwrap_or((d.width, d.height)),
+            Mode::Video { .. } | Mode::Extend { .. } => {
+                self.mode.input_size().unwrap_or((d.width, d.height))
+            }
             _ => (d.width, d.height),
         };
         if self.aspect.is_none() && self.resolution.is_none() {

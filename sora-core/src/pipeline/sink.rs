@@ -290,6 +290,46 @@ impl<S: Output> Output for Marked<S> {
     }
 }
 
+/// Drops the first `skip` decoded frames and passes the rest on to `inner`:
+/// an extension's window starts with the clip's tail (the overlap), whose
+/// frames the output already has, unchanged, from the source.
+pub(crate) struct Skipping<'s, S> {
+    pub inner: &'s mut S,
+    pub skip: usize,
+}
+
+impl<S: Output> FrameSink for Skipping<'_, S> {
+    fn frames(&mut self, frames: Tensor) -> Result<()> {
+        if self.skip == 0 {
+            return self.inner.frames(frames);
+        }
+        let n = frames.size().first().copied().unwrap_or(0).max(0) as usize;
+        if n <= self.skip {
+            self.skip -= n;
+            return Ok(());
+        }
+        let rest = frames.f_narrow(0, self.skip as i64, (n - self.skip) as i64)?;
+        self.skip = 0;
+        self.inner.frames(rest)
+    }
+
+    fn audio(&mut self, audio: Tensor, sample_rate: u32) -> Result<()> {
+        self.inner.audio(audio, sample_rate)
+    }
+}
+
+impl<S: Output> Output for Skipping<'_, S> {
+    fn frames_received(&self) -> usize {
+        self.inner.frames_received()
+    }
+    fn has_audio(&self) -> bool {
+        self.inner.has_audio()
+    }
+    fn write_s(&self) -> f64 {
+        self.inner.write_s()
+    }
+}
+
 /// Passes chunks on to `sink` and reports [`Phase::Decode`] progress after
 /// each (step = frames so far, total = frames expected), so that a long
 /// decode shows progress and can be cancelled from the callback.
@@ -376,6 +416,30 @@ mod tests {
         let rgba = Tensor::zeros([1, 4, 6, 4], (Kind::Uint8, tch::Device::Cpu));
         assert!(matches!(sink.frames(rgba), Err(Error::Numeric(_))));
         assert!(matches!(sink.into_parts(), Err(Error::Numeric(_))));
+    }
+
+    #[test]
+    fn skipping_drops_the_first_frames_across_chunks() {
+        let mut sink = ArraySink::new(2, 2, 4).unwrap();
+        {
+            let mut skip = Skipping {
+                inner: &mut sink,
+                skip: 3,
+            };
+            skip.frames(chunk(0, 1, 2, 2)).unwrap();
+            skip.frames(chunk(50, 4, 2, 2)).unwrap();
+            skip.frames(chunk(100, 2, 2, 2)).unwrap();
+            assert_eq!(skip.frames_received(), 4);
+        }
+        let (frames, _, _) = sink.into_parts().unwrap();
+        // Frames 2 and 3 of the second chunk, then the third chunk.
+        let want = Tensor::f_cat(
+            &[chunk(50, 4, 2, 2).narrow(0, 2, 2), chunk(100, 2, 2, 2)],
+            0,
+        )
+        .unwrap();
+        let want = Vec::<u8>::try_from(&want.f_flatten(0, -1).unwrap()).unwrap();
+        assert_eq!(frames.as_slice().unwrap(), want.as_slice());
     }
 
     #[test]

@@ -199,6 +199,8 @@ class Pipeline:
         resolution: str | None = None,
         fit: str | None = None,
         conditions: Sequence[_Condition] | None = None,
+        extend: _Video | None = None,
+        prompts_at: dict[float, str] | list[tuple[float, str]] | None = None,
         on_step: _OnStep | None = None,
         **params: _Param,
     ) -> Clip:
@@ -209,6 +211,12 @@ class Pipeline:
         mapped to the nearest size the model takes (docs/params.md); `fit`
         ("crop" or "pad") makes an `image`/`video` of another aspect the
         request's shape; without it such an input raises `InvalidRequestError`.
+        `extend` (a path, or frames [T, H, W, 3] at `fps`) continues that clip
+        by `seconds` (the seconds added): the result is its frames unchanged,
+        then the new ones, at its frame rate and size (Wan text-to-video and
+        TI2V models). `prompts_at` (`{seconds: text}` or `[(seconds, text)]`)
+        asks for long-form generation with timed prompts: not built yet, it
+        raises `UnsupportedError`.
 
         `conditions` (LTX-2): frame conditions, each `(frames, index, strength)`
         or a dict (`frames`/`path`, `index`, `strength`): an image or clip at a
@@ -242,6 +250,8 @@ class Pipeline:
         resolution: str | None = None,
         fit: str | None = None,
         conditions: Sequence[_Condition] | None = None,
+        extend: _Video | None = None,
+        prompts_at: dict[float, str] | list[tuple[float, str]] | None = None,
         on_step: _OnStep | None = None,
         overwrite: bool = False,
         **params: _Param,
@@ -273,6 +283,8 @@ class Pipeline:
         resolution: str | None = None,
         fit: str | None = None,
         conditions: Sequence[_Condition] | None = None,
+        extend: _Video | None = None,
+        prompts_at: dict[float, str] | list[tuple[float, str]] | None = None,
         **params: _Param,
     ) -> dict[str, Any]:
         """The memory the request needs from here on (loaded weights counted as

@@ -90,13 +90,8 @@ impl Rules for Ltx2Rules {
     }
 
     fn check(&self, req: &Resolved) -> Result<()> {
-        self.size_rule().check(req.width, req.height, req.frames)?;
-        if !req.audio {
-            return Err(Error::Unsupported(
-                "LTX-2 without audio (audio=false) is not built yet: it generates both streams"
-                    .into(),
-            ));
-        }
+        // What is not built is said first: a clip to extend keeps its own
+        // size, which the size rule might refuse for a less useful reason.
         match &req.mode {
             Mode::Text | Mode::Image(_) => {}
             Mode::Extend { .. } => return Err(Error::Unsupported(EXTEND_UNSUPPORTED.into())),
@@ -107,6 +102,13 @@ impl Rules for Ltx2Rules {
                     other.name()
                 )))
             }
+        }
+        self.size_rule().check(req.width, req.height, req.frames)?;
+        if !req.audio {
+            return Err(Error::Unsupported(
+                "LTX-2 without audio (audio=false) is not built yet: it generates both streams"
+                    .into(),
+            ));
         }
         let latent_frames = self.geometry.latent_frames(req.frames);
         for (i, c) in req.conditions.iter().enumerate() {

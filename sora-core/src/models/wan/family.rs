@@ -17,6 +17,7 @@ use super::rules::{SizeRule, WanRules, MAX_SEQUENCE_LENGTH};
 use super::text_encoder::WanTextEncoder;
 use super::transformer::{CrossAttnKv, WanTransformer};
 use super::vae::WanVae;
+use crate::denoise::held::{HeldFrames, Hold};
 use crate::denoise::latents::Latents;
 use crate::denoise::plan::{GuidancePlan, COND, UNCOND};
 use crate::denoise::walk::{Schedulers, Start, Step};
@@ -104,8 +105,11 @@ pub struct WanGeneration<'a> {
     image_embeds: Option<Tensor>,
     /// Wan 2.1 I2V: mask + first-frame latents concatenated to the input channels.
     concat: Option<Tensor>,
-    /// Wan 2.2 TI2V: first-frame latents and the mask keeping them.
+    /// Wan 2.2 TI2V: first-frame latents and the mask keeping them (also
+    /// the held tail of an extended clip, for the per-token timesteps).
     first_frame: Option<(Tensor, Tensor)>,
+    /// An extension: the clip's tail latents the walk holds.
+    held: Option<HeldFrames>,
     guidance: f64,
     guidance_2: f64,
     /// The cross-attention keys and values of this generation.
@@ -526,6 +530,19 @@ impl ModelFamily for WanFamily {
     }
 
     fn estimate(&self, req: &Resolved, opts: &EstimateOptions) -> Result<MemoryEstimate> {
+        // An extension is estimated as its generated window (the source's
+        // frames copied into the output are not counted).
+        let window;
+        let req = match req.extend_plan(|f| self.rules.size.nearest_frames(f))? {
+            Some(plan) => {
+                window = Resolved {
+                    frames: plan.window(),
+                    ..req.clone()
+                };
+                &window
+            }
+            None => req,
+        };
         let cfg = req.guidance > 1.0;
         let cached = self.text_cache.contains(&req.prompt, MAX_SEQUENCE_LENGTH)
             && (!cfg
@@ -584,6 +601,7 @@ impl ModelFamily for WanFamily {
             image_embeds,
             concat: None,
             first_frame: None,
+            held: None,
             guidance,
             guidance_2,
             kv: GenerationKv::default(),
@@ -652,7 +670,10 @@ impl Generation for WanGeneration<'_> {
         let (h, w) = (req.height as i64, req.width as i64);
         let sf = fam.rules.size.spatial as i64;
         let tf = fam.rules.size.temporal as i64;
-        let lat_f = (req.frames as i64 - 1) / tf + 1;
+        // An extension generates its window: the clip's tail, then the new frames.
+        let extend = req.extend_plan(|f| fam.rules.size.nearest_frames(f))?;
+        let gen_frames = extend.map_or(req.frames, |p| p.window()) as i64;
+        let lat_f = (gen_frames - 1) / tf + 1;
         let shape = [1, fam.latent_channels(), lat_f, h / sf, w / sf];
         scheduler.set_timesteps(req.steps as usize)?;
         // The walk starts at index 0, as diffusers' WanPipeline sets it
@@ -721,10 +742,35 @@ impl Generation for WanGeneration<'_> {
                 begin = start;
                 scheduler.noise_to(&init_latents, &n, &timesteps[0])?
             }
-            Mode::Extend { .. } => {
-                return Err(Error::Unsupported(
-                    "extending a clip is not built yet for Wan".into(),
-                ))
+            Mode::Extend { clip, .. } => {
+                let plan = extend.ok_or_else(|| Error::invalid("an extension without a plan"))?;
+                let x = noise.randn(&shape)?.f_to_device(device)?;
+                // The clip's last `overlap` frames, encoded alone: the causal
+                // VAE makes of them the window's first latent frames.
+                let tail =
+                    clip.frames
+                        .slice(ndarray::s![plan.overlap_start() as usize.., .., .., ..]);
+                let video = frames_to_tensor(tail, req.width, req.height)?.f_to_device(device)?;
+                let lc = fam.encode_pixels(&video)?;
+                let m = lc.size()[2];
+                // TI2V takes a timestep per token: the tail is held clean at
+                // timestep 0, as its first frame is in image-to-video. A
+                // text-to-video model sees one timestep: the tail is held
+                // re-noised to each step's noise level.
+                let how = if fam.index.expand_timesteps {
+                    Hold::Clean
+                } else {
+                    Hold::Renoised
+                };
+                let held = HeldFrames::leading(&lc, lat_f, how)?;
+                if fam.index.expand_timesteps {
+                    let mask =
+                        Tensor::f_ones([1, 1, lat_f, h / sf, w / sf], (Kind::Float, device))?;
+                    let _ = mask.f_narrow(2, 0, m)?.f_fill_(0.0)?;
+                    self.first_frame = Some((held.clean().shallow_clone(), mask));
+                }
+                self.held = Some(held);
+                x
             }
         };
         Ok(Start {
@@ -835,13 +881,19 @@ impl Generation for WanGeneration<'_> {
         true
     }
 
+    fn held_frames(&self) -> Option<HeldFrames> {
+        self.held.clone()
+    }
+
     fn decode(self: Box<Self>, x: Latents, sink: &mut dyn FrameSink) -> Result<()> {
         let WanGeneration {
             fam,
             first_frame,
             kv,
+            held,
             ..
         } = *self;
+        drop(held);
         // The cross-attention keys and values are not needed any more.
         drop(kv);
         // Only the VAE's input stays alive while decoding: the denoised

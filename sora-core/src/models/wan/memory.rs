@@ -522,7 +522,10 @@ impl WanSpec {
         if image_act > 0 {
             activations.insert(1, ("image encoder forward".to_string(), image_act));
         }
-        if matches!(req.mode, Mode::Image(_) | Mode::Video { .. }) {
+        if matches!(
+            req.mode,
+            Mode::Image(_) | Mode::Video { .. } | Mode::Extend { .. }
+        ) {
             // VAE encode of the conditioning video: the pixels in f32 (twice
             // for Wan 2.1 I2V: the image padded with zero frames), and an
             // encoder working set taken equal to the (untiled: the encode
@@ -915,7 +918,9 @@ pub fn estimate_folder(
 ) -> Result<MemoryEstimate> {
     let spec = WanSpec::from_folder(folder)?;
     let rule = spec.rule();
-    let r = req.resolve_on(&wan_defaults(), |f| rule.nearest_frames(f), rule.grid())?;
+    let mut r = req.resolve_on(&wan_defaults(), |f| rule.nearest_frames(f), rule.grid())?;
+    // An extension is estimated as the window it generates.
+    r.frames = r.generated_frames(|f| rule.nearest_frames(f))?;
     rule.check(r.width, r.height, r.frames)?;
     spec.estimate(&r, opts, Residency::fresh())
 }

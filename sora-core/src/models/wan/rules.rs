@@ -88,8 +88,10 @@ impl Rules for WanRules {
             self.limits.max_height(&self.size),
             self.limits.max_frames(&self.size),
         ];
+        // An extension generates its window (overlap + added frames).
+        let frames = req.generated_frames(|f| self.size.nearest_frames(f))?;
         self.size
-            .check_within(req.width, req.height, req.frames, Some(max))?;
+            .check_within(req.width, req.height, frames, Some(max))?;
         match &req.mode {
             Mode::Image(_) => {
                 let concat = self.in_channels > self.latent_channels;
@@ -116,9 +118,13 @@ impl Rules for WanRules {
                 }
             }
             Mode::Extend { .. } => {
-                return Err(Error::Unsupported(
-                    "extending a clip is not built yet for Wan".into(),
-                ))
+                if self.in_channels != self.latent_channels {
+                    return Err(Error::Unsupported(format!(
+                        "{} is a Wan 2.1 image-to-video model (mask and image channels); \
+                         extending a clip runs on Wan text-to-video and TI2V checkpoints",
+                        self.root.display()
+                    )));
+                }
             }
             Mode::Text => {}
         }
@@ -133,8 +139,8 @@ impl Rules for WanRules {
     }
 
     fn check_run(&self, req: &Resolved) -> Result<()> {
-        self.limits
-            .check(&self.size, req.width, req.height, req.frames)
+        let frames = req.generated_frames(|f| self.size.nearest_frames(f))?;
+        self.limits.check(&self.size, req.width, req.height, frames)
     }
 }
 
