@@ -424,3 +424,40 @@ fn ltx2_audit_reports_per_component() {
     assert!(!v.mismatched.is_empty(), "{v:?}");
     assert!(report["vae"].as_ref().unwrap().mismatched.is_empty());
 }
+
+/// `audio=false`: the same frames as the joint run (the audio latent is still
+/// walked, the picture attends to it), no waveform, no audio decode in the
+/// estimate; the MP4 written from it still has a (silent) audio track.
+#[test]
+fn ltx2_without_audio_keeps_the_frames_and_skips_the_audio_decode() {
+    let with = generate("v20", "none", |_| ());
+    let without = generate("v20", "none", |r| {
+        r.set("audio", false).unwrap();
+    });
+    assert!(with.audio.is_some());
+    assert!(without.audio.is_none(), "audio=false made audio");
+    assert_eq!(
+        without.frames, with.frames,
+        "audio=false changed the frames"
+    );
+
+    let dir = fixture("ltx2_pipeline").join("v20");
+    let pipe = Pipeline::builder()
+        .model(&dir)
+        .watermarks(WatermarkPolicy::Off)
+        .build()
+        .unwrap();
+    let req = Request::text("x").size(96, 64).frames(9).steps(2);
+    let audio_parts = |req: &Request| {
+        let e = pipe.estimate(req).unwrap();
+        let n = e
+            .activations
+            .iter()
+            .filter(|p| p.name == "audio decode" && p.mb > 0.0)
+            .count();
+        (n, e.total_mb)
+    };
+    let (n_with, _) = audio_parts(&req);
+    let (n_without, _) = audio_parts(&req.clone().audio(false));
+    assert_eq!((n_with, n_without), (1, 0));
+}

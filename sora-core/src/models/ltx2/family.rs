@@ -1026,6 +1026,12 @@ impl Generation for Ltx2Generation<'_> {
                 sink.frames(video_to_frames(&v)?)
             })?;
         drop(video);
+        // `audio=false`: the audio latent was walked with the video (the
+        // picture attends to it, so the frames are those of the joint run)
+        // but is neither decoded nor vocoded.
+        if !req.audio {
+            return Ok(());
+        }
         let audio = x
             .audio
             .ok_or_else(|| Error::invalid("LTX-2 decodes an audio latent with the video"))?;

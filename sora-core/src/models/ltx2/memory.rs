@@ -450,9 +450,13 @@ impl Ltx2Spec {
             frames * height * width,
         )?;
         let mel_frames = (la * AUDIO_COMPRESSION as u64) as f64;
-        let audio_act = self.audio_decode_bytes(la as f64, e)
-            + self.vocoder.bytes(mel_frames, e)
-            + latent_bytes;
+        // `audio=false`: the audio latent is walked with the video (the
+        // picture attends to it) but never decoded.
+        let audio_act = if req.audio {
+            self.audio_decode_bytes(la as f64, e) + self.vocoder.bytes(mel_frames, e) + latent_bytes
+        } else {
+            0.0
+        };
         let output = output_bytes(frames, height, width);
 
         // Weights.
@@ -632,22 +636,28 @@ impl Ltx2Spec {
             vae_act,
             Class::Activations,
         );
-        let mut audio = PhasePlan::new("decode");
-        stage_weights(&mut audio, "audio", text_after);
-        audio.add("output clip", output, Class::Carried).add(
-            "audio decode",
-            bytes(audio_act),
-            Class::Activations,
-        );
-        phases.push(worse(video, audio));
+        if req.audio {
+            let mut audio = PhasePlan::new("decode");
+            stage_weights(&mut audio, "audio", text_after);
+            audio.add("output clip", output, Class::Carried).add(
+                "audio decode",
+                bytes(audio_act),
+                Class::Activations,
+            );
+            phases.push(worse(video, audio));
+        } else {
+            phases.push(video);
+        }
 
         let mut activations = vec![
             ("text encoder forward".to_string(), bytes(gemma_act)),
             ("text connectors".to_string(), bytes(connector_act)),
             ("transformer forward".to_string(), bytes(transformer_act)),
             ("VAE decode".to_string(), vae_act),
-            ("audio decode".to_string(), bytes(audio_act)),
         ];
+        if req.audio {
+            activations.push(("audio decode".to_string(), bytes(audio_act)));
+        }
         if encode_act > 0 {
             activations.push(("VAE encode".to_string(), encode_act));
         }

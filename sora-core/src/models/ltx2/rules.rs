@@ -104,12 +104,6 @@ impl Rules for Ltx2Rules {
             }
         }
         self.size_rule().check(req.width, req.height, req.frames)?;
-        if !req.audio {
-            return Err(Error::Unsupported(
-                "LTX-2 without audio (audio=false) is not built yet: it generates both streams"
-                    .into(),
-            ));
-        }
         let latent_frames = self.geometry.latent_frames(req.frames);
         for (i, c) in req.conditions.iter().enumerate() {
             c.check(i)?;
