@@ -63,6 +63,10 @@ pub struct InspectArgs {
     /// tiles (256×256 every 192 pixels without a value).
     #[arg(long, value_name = "H,W,SH,SW", num_args = 0..=1, require_equals = true, default_missing_value = "true", requires = "estimate")]
     vae_tiling: Option<String>,
+    /// As `generate --vae-frame-tiling[=WINDOW,STRIDE]`: the VAE decodes in
+    /// time windows (LTX-2; 16 frames every 8 without a value).
+    #[arg(long, value_name = "WINDOW,STRIDE", num_args = 0..=1, require_equals = true, default_missing_value = "true", requires = "estimate")]
+    vae_frame_tiling: Option<String>,
     /// As `generate --set KEY=VALUE`: a request parameter by its diffusers
     /// keyword (e.g. LTX-2's `stg_scale=0`, `max_sequence_length=256`);
     /// repeatable.
@@ -141,6 +145,15 @@ fn human_mb(mb: f64) -> String {
 
 /// How the VAE decodes: whole frames, or tiles (and whether the option applies).
 fn vae_decode_text(e: &MemoryEstimate) -> String {
+    let spatial = vae_spatial_text(e);
+    match e.vae_frame_tiling {
+        Some([w, s]) => format!("{spatial}, in time windows (--vae-frame-tiling={w},{s})"),
+        None => spatial,
+    }
+}
+
+/// How the VAE decodes in space: whole frames or tiles.
+fn vae_spatial_text(e: &MemoryEstimate) -> String {
     match e.vae_tiling {
         None => "VAE decode untiled".into(),
         Some([h, w, sh, sw]) if e.vae_tiles > 1 => format!(
@@ -247,6 +260,9 @@ fn estimate_of(a: &InspectArgs) -> sora_core::Result<MemoryEstimate> {
     }
     if let Some(t) = &a.vae_tiling {
         b = b.option("vae_tiling", t)?;
+    }
+    if let Some(t) = &a.vae_frame_tiling {
+        b = b.option("vae_frame_tiling", t)?;
     }
     b.estimate(&req)
 }

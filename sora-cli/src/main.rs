@@ -160,6 +160,11 @@ struct GenerateArgs {
     /// pixels, or `--vae-tiling=H,W,SH,SW` (tile height, width, strides).
     #[arg(long, value_name = "H,W,SH,SW", num_args = 0..=1, require_equals = true, default_missing_value = "true")]
     vae_tiling: Option<String>,
+    /// Decode the video in overlapping time windows handed to the output one
+    /// by one (diffusers' `use_framewise_decoding`; LTX-2): `--vae-frame-tiling`
+    /// for 16-frame windows every 8 frames, or `--vae-frame-tiling=WINDOW,STRIDE`.
+    #[arg(long, value_name = "WINDOW,STRIDE", num_args = 0..=1, require_equals = true, default_missing_value = "true")]
+    vae_frame_tiling: Option<String>,
     /// Start from this image (PNG/JPEG): image-to-video.
     #[arg(long, conflicts_with = "video")]
     image: Option<PathBuf>,
@@ -423,6 +428,9 @@ fn generate(a: GenerateArgs) -> sora_core::Result<()> {
         .offload_text_encoder(a.offload_text_encoder);
     if let Some(t) = &a.vae_tiling {
         builder = builder.option("vae_tiling", t)?;
+    }
+    if let Some(t) = &a.vae_frame_tiling {
+        builder = builder.option("vae_frame_tiling", t)?;
     }
     if let Some(o) = &a.offload {
         builder = builder.option("offload", o)?;

@@ -1638,3 +1638,70 @@ fn ltx2_estimate_bounds_the_measured_peak() {
         );
     }
 }
+
+/// `--vae-frame-tiling` reaches LTX-2's decode: `inspect --estimate` says the
+/// windows and a smaller decode; a bad value exits 2; Wan refuses it.
+#[test]
+fn ltx2_vae_frame_tiling_flag() {
+    let m = root().join("target/fixtures/ltx2_pipeline/v20");
+    let ms = m.to_str().unwrap();
+    let est = |extra: &[&str]| {
+        let mut a = vec![
+            "inspect",
+            ms,
+            "--estimate",
+            "--json",
+            "--width",
+            "384",
+            "--height",
+            "256",
+            "--frames",
+            "121",
+        ];
+        a.extend(extra);
+        let o = sora(&a);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        v["estimate"].clone()
+    };
+    let decode = |e: &serde_json::Value| {
+        e["activations"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["name"] == "VAE decode")
+            .unwrap()["mb"]
+            .as_f64()
+            .unwrap()
+    };
+    let whole = est(&[]);
+    let tiled = est(&["--vae-frame-tiling"]);
+    assert_eq!(whole["vae_frame_tiling"], serde_json::Value::Null);
+    assert_eq!(tiled["vae_frame_tiling"], serde_json::json!([16, 8]));
+    assert!(decode(&tiled) < decode(&whole));
+    let o = sora(&["inspect", ms, "--estimate", "--vae-frame-tiling=12,4"]);
+    assert_eq!(
+        o.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let wan = root().join("target/fixtures/wan_pipeline/t2v_21/model");
+    let o = sora(&[
+        "generate",
+        "--model",
+        wan.to_str().unwrap(),
+        "--prompt",
+        PROMPT,
+        "--vae-frame-tiling",
+        "--out",
+        scratch("wan-frame-tiling").join("x.mp4").to_str().unwrap(),
+    ]);
+    assert_eq!(
+        o.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(String::from_utf8_lossy(&o.stderr).contains("vae_frame_tiling is for LTX-2"));
+}

@@ -37,7 +37,7 @@ mod device;
 pub use device::{load_cuda_backend, Device, Dtype};
 pub use error::{Error, ErrorKind, Result};
 pub use estimate::{EstimateOptions, MemoryEstimate};
-pub use nn::tiling::VaeTiling;
+pub use nn::tiling::{FrameTiling, VaeTiling};
 pub use nn::Offload;
 pub use pipeline::{
     Aspect, CancelToken, Clip, ClipMeta, Fit, FrameCondition, ImageInput, Mode, Phase, Pipeline,

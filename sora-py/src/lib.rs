@@ -25,7 +25,7 @@ fn version() -> &'static str {
 /// (MiB per weight, activation and phase, `total_mb`, `peak_phase`, ...;
 /// the loading phase included). Unset sizes take the family's defaults.
 #[pyfunction]
-#[pyo3(signature = (model, device="cpu", dtype="float32", *, batch_guidance=true, step_cache=None, offload_text_encoder=false, vae_tiling=None, offload=None, width=None, height=None, frames=None, seconds=None, steps=None, guidance=None))]
+#[pyo3(signature = (model, device="cpu", dtype="float32", *, batch_guidance=true, step_cache=None, offload_text_encoder=false, vae_tiling=None, vae_frame_tiling=None, offload=None, width=None, height=None, frames=None, seconds=None, steps=None, guidance=None))]
 #[allow(clippy::too_many_arguments)] // one per Python keyword
 fn estimate<'py>(
     py: Python<'py>,
@@ -36,6 +36,7 @@ fn estimate<'py>(
     step_cache: Option<f32>,
     offload_text_encoder: bool,
     vae_tiling: Option<&Bound<'_, PyAny>>,
+    vae_frame_tiling: Option<&Bound<'_, PyAny>>,
     offload: Option<String>,
     width: Option<&Bound<'_, PyAny>>,
     height: Option<&Bound<'_, PyAny>>,
@@ -54,6 +55,7 @@ fn estimate<'py>(
         None,
         offload_text_encoder,
         vae_tiling,
+        vae_frame_tiling,
         offload,
         None,
         None,

@@ -55,6 +55,8 @@ pub(crate) struct Options {
     offload_text_encoder: bool,
     /// The core's text form of `vae_tiling` (`true`/`false` or `H,W,SH,SW`).
     vae_tiling: Option<String>,
+    /// The core's text form of `vae_frame_tiling` (`true`/`false` or `W,S`).
+    vae_frame_tiling: Option<String>,
     offload: Option<String>,
     /// The core's text form of `physics` (`off`, `report`, `rerank:N`).
     physics: Option<String>,
@@ -87,6 +89,7 @@ impl Options {
         memory_budget_mb: Option<&Bound<'_, PyAny>>,
         offload_text_encoder: bool,
         vae_tiling: Option<&Bound<'_, PyAny>>,
+        vae_frame_tiling: Option<&Bound<'_, PyAny>>,
         offload: Option<String>,
         physics: Option<String>,
         motion_guidance: Option<&Bound<'_, PyAny>>,
@@ -121,6 +124,19 @@ impl Options {
                 ));
             }),
         };
+        // `True`/`False`, or `(WINDOW, STRIDE)` in frames.
+        let vae_frame_tiling: Option<String> = match vae_frame_tiling {
+            None => None,
+            Some(v) => Some(if let Ok(on) = v.extract::<bool>() {
+                on.to_string()
+            } else if let Ok((w, s)) = v.extract::<(i64, i64)>() {
+                format!("{w},{s}")
+            } else {
+                return Err(pyo3::exceptions::PyTypeError::new_err(
+                    "vae_frame_tiling takes a bool or a tuple (window, stride) in frames",
+                ));
+            }),
+        };
         Ok(Self {
             path: args::path("model", model)?,
             device: device.parse().map_err(to_py)?,
@@ -131,6 +147,7 @@ impl Options {
             memory_budget_mb,
             offload_text_encoder,
             vae_tiling,
+            vae_frame_tiling,
             offload,
             physics,
             motion_guidance,
@@ -161,6 +178,9 @@ impl Options {
         }
         if let Some(t) = &self.vae_tiling {
             b = b.option("vae_tiling", t)?;
+        }
+        if let Some(t) = &self.vae_frame_tiling {
+            b = b.option("vae_frame_tiling", t)?;
         }
         if let Some(o) = &self.offload {
             b = b.option("offload", o)?;
@@ -509,7 +529,7 @@ impl PyPipeline {
     /// `ProtectedContentError`. Without it every prompt passes.
     #[new]
     #[allow(clippy::too_many_arguments)] // one per Python keyword
-    #[pyo3(signature = (model, device="cpu", dtype="float32", threads=None, *, batch_guidance=true, step_cache=None, memory_budget_mb=None, offload_text_encoder=false, vae_tiling=None, offload=None, physics=None, motion_guidance=None, safety_registry=None, owner_key=None, visible_watermark=true, watermark_handle=None, watermarks=None, credentials=None, sign_cert=None, sign_key=None, credentials_prompt=false))]
+    #[pyo3(signature = (model, device="cpu", dtype="float32", threads=None, *, batch_guidance=true, step_cache=None, memory_budget_mb=None, offload_text_encoder=false, vae_tiling=None, vae_frame_tiling=None, offload=None, physics=None, motion_guidance=None, safety_registry=None, owner_key=None, visible_watermark=true, watermark_handle=None, watermarks=None, credentials=None, sign_cert=None, sign_key=None, credentials_prompt=false))]
     fn new(
         py: Python<'_>,
         model: &Bound<'_, PyAny>,
@@ -521,6 +541,7 @@ impl PyPipeline {
         memory_budget_mb: Option<&Bound<'_, PyAny>>,
         offload_text_encoder: bool,
         vae_tiling: Option<&Bound<'_, PyAny>>,
+        vae_frame_tiling: Option<&Bound<'_, PyAny>>,
         offload: Option<String>,
         physics: Option<String>,
         motion_guidance: Option<&Bound<'_, PyAny>>,
@@ -544,6 +565,7 @@ impl PyPipeline {
             memory_budget_mb,
             offload_text_encoder,
             vae_tiling,
+            vae_frame_tiling,
             offload,
             physics,
             motion_guidance,

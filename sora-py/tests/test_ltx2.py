@@ -41,3 +41,21 @@ def test_ltx2_image_to_video_makes_frames_and_audio(ltx2):
     flipped = ltx2.generate("the fox turns its head", image=np.ascontiguousarray(pixels[:, ::-1]), **SMALL)
     moved = np.abs(flipped.frames[0].astype(float) - clip.frames[0].astype(float)).mean()
     assert moved > 2.0, moved
+
+
+def test_ltx2_frame_tiling_and_no_audio(ltx2):
+    folder = FIXTURE / "v20"
+    tiled = sora.Pipeline(folder, threads=1, watermarks="off", vae_frame_tiling=(16, 8))
+    args = dict(SMALL, frames=33)
+    clip = tiled.generate("a fox", **args)
+    assert clip.frames.shape == (33, 64, 96, 3)
+    assert clip.meta["vae_frame_tiling"] == [16, 8]
+    # audio=False: the same frames as the joint run, no waveform.
+    a = ltx2.generate("a fox", **SMALL)
+    b = ltx2.generate("a fox", audio=False, **SMALL)
+    assert b.audio is None and a.audio is not None
+    assert np.array_equal(a.frames, b.frames)
+    e = sora.estimate(folder, vae_frame_tiling=True, width=384, height=256, frames=121)
+    assert e["vae_frame_tiling"] == [16, 8]
+    with pytest.raises(sora.InvalidRequestError, match="temporal factor"):
+        sora.Pipeline(folder, vae_frame_tiling=(12, 4))

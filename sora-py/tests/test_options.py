@@ -114,3 +114,11 @@ def test_estimates_before_and_after_loading(pipe, wan_model):
 def test_bad_memory_budget_is_an_invalid_request(wan_model, bad):
     with pytest.raises(sora.InvalidRequestError, match="memory_budget_mb"):
         sora.Pipeline(wan_model, memory_budget_mb=bad)
+
+
+def test_vae_frame_tiling_is_for_ltx2(wan_model):
+    # Wan's VAE decodes frame by frame already: refused by name.
+    with pytest.raises(sora.InvalidRequestError, match="vae_frame_tiling is for LTX-2"):
+        sora.Pipeline(wan_model, vae_frame_tiling=True)
+    with pytest.raises(TypeError):
+        sora.Pipeline(wan_model, vae_frame_tiling="yes")

@@ -461,3 +461,61 @@ fn ltx2_without_audio_keeps_the_frames_and_skips_the_audio_decode() {
     let (n_without, _) = audio_parts(&req.clone().audio(false));
     assert_eq!((n_with, n_without), (1, 0));
 }
+
+/// `vae_frame_tiling` reaches the LTX-2 VAE from the builder's text option
+/// (what the CLI, Python and C pass): the clip has every frame, the metadata
+/// and the estimate say the windows, the decode's estimated working set is
+/// smaller than the whole-clip decode's, and bad windows are refused naming
+/// the VAE's temporal factor. (The windows' values against diffusers'
+/// `use_framewise_decoding`: `ltx2_vae`.)
+#[test]
+fn ltx2_frame_tiling_option_decodes_in_windows() {
+    let dir = fixture("ltx2_pipeline").join("v20");
+    let build = |tiling: Option<&str>| {
+        let mut b = Pipeline::builder()
+            .model(&dir)
+            .watermarks(WatermarkPolicy::Off);
+        if let Some(t) = tiling {
+            b = b.option("vae_frame_tiling", t).unwrap();
+        }
+        b.build()
+    };
+    let mut req = Request::text("a fox")
+        .size(96, 64)
+        .frames(33)
+        .steps(2)
+        .seed(3);
+    req.set("max_sequence_length", 24).unwrap();
+    let whole = build(None).unwrap();
+    let tiled = build(Some("16,8")).unwrap();
+    let clip = tiled.generate(&req, &mut Progress::none()).unwrap();
+    assert_eq!(clip.frames.shape()[0], 33);
+    assert_eq!(clip.meta.vae_frame_tiling, Some([16, 8]));
+    assert!(clip.audio.is_some());
+    let plain = whole.generate(&req, &mut Progress::none()).unwrap();
+    assert_eq!(plain.meta.vae_frame_tiling, None);
+    // A long clip: the windows bound the decode's working set.
+    let long = Request::text("x").size(384, 256).frames(121).steps(2);
+    let decode = |p: &Pipeline| {
+        let e = p.estimate(&long).unwrap();
+        e.activations
+            .iter()
+            .find(|a| a.name == "VAE decode")
+            .map(|a| a.mb)
+            .unwrap()
+    };
+    let (w, t) = (decode(&whole), decode(&tiled));
+    eprintln!(
+        "LTX-2 tiny VAE decode at 384x256x121: whole {w:.1} MiB, 16/8-frame windows {t:.1} MiB"
+    );
+    assert!(t < 0.6 * w, "{t} vs {w}");
+    // Windows that are not multiples of the temporal factor (8).
+    let e = build(Some("12,4")).err().unwrap();
+    assert!(matches!(e, Error::InvalidRequest(_)), "{e}");
+    assert!(e.to_string().contains("temporal factor (8)"), "{e}");
+    let e = Pipeline::builder()
+        .option("vae_frame_tiling", "16")
+        .err()
+        .unwrap();
+    assert!(e.to_string().contains("WINDOW,STRIDE"), "{e}");
+}

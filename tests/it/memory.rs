@@ -281,3 +281,21 @@ fn estimate_follows_the_vae_tiling() {
         Err(Error::InvalidRequest(_))
     ));
 }
+
+/// Wan's VAE decodes one latent frame at a time already: the LTX-2 frame
+/// tiling option is refused by name rather than silently ignored.
+#[test]
+fn wan_refuses_vae_frame_tiling() {
+    let e = Pipeline::builder()
+        .model(model())
+        .option("vae_frame_tiling", "true")
+        .unwrap()
+        .build()
+        .err()
+        .unwrap();
+    assert!(matches!(e, sora_core::Error::InvalidRequest(_)), "{e}");
+    assert!(
+        e.to_string().contains("vae_frame_tiling is for LTX-2"),
+        "{e}"
+    );
+}

@@ -135,6 +135,8 @@ pub struct EstimateOptions {
     /// The VAE decodes in spatial tiles (when the latent is larger than one
     /// tile, as the decode itself decides); `None` decodes whole frames.
     pub vae_tiling: Option<VaeTiling>,
+    /// The time windows of the video decode (LTX-2), when on.
+    pub vae_frame_tiling: Option<crate::nn::tiling::FrameTiling>,
 }
 
 impl Default for EstimateOptions {
@@ -147,6 +149,7 @@ impl Default for EstimateOptions {
             step_cache: false,
             offload: crate::nn::Offload::None,
             vae_tiling: None,
+            vae_frame_tiling: None,
         }
     }
 }
@@ -639,6 +642,9 @@ pub struct MemoryEstimate {
     /// The VAE tiling option, `[height, width, stride height, stride width]`
     /// in pixels (`--vae-tiling=H,W,SH,SW`); `None` when off.
     pub vae_tiling: Option<[i64; 4]>,
+    /// The time windows of the video decode `[window, stride]` in frames
+    /// when frame tiling was on (`null` otherwise).
+    pub vae_frame_tiling: Option<[i64; 2]>,
     /// Spatial tiles the VAE decodes each latent frame in: 1 when it decodes
     /// whole frames (tiling off, or the latent within one tile).
     pub vae_tiles: u64,
@@ -850,6 +856,7 @@ pub fn assemble(
         batch: header.batch,
         tokens: header.tokens,
         vae_tiling: opts.vae_tiling.map(|t| t.to_array()),
+        vae_frame_tiling: opts.vae_frame_tiling.map(|t| t.to_array()),
         vae_tiles: header.vae_tiles.max(1),
         offload: opts.offload.to_string(),
         weights: to_parts(weights),

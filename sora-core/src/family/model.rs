@@ -5,7 +5,7 @@
 use crate::estimate::{EstimateOptions, MemoryEstimate};
 use crate::family::generation::Generation;
 use crate::nn::offload::Offload;
-use crate::nn::tiling::VaeTiling;
+use crate::nn::tiling::{FrameTiling, VaeTiling};
 use crate::pipeline::request::{Defaults, Request, Resolved};
 use crate::pipeline::shape::SizeGrid;
 use crate::{Error, Result};
@@ -20,6 +20,10 @@ pub struct MemoryOptions {
     /// Decode the video in overlapping spatial tiles (diffusers' VAE tiling);
     /// `None` (the default) decodes whole frames.
     pub vae_tiling: Option<VaeTiling>,
+    /// Decode the video in overlapping time windows handed out one by one
+    /// (diffusers' `use_framewise_decoding`; LTX-2's VAE); `None` (the
+    /// default) decodes the whole clip's time at once.
+    pub vae_frame_tiling: Option<FrameTiling>,
     /// Where the weights wait between uses: on the run device (the default)
     /// or in host memory, copied to the GPU per component or per block.
     /// Read when the model loads (the weights are loaded where they wait).

@@ -5,11 +5,83 @@
 //! diffusers derives from them ([`TileGrid`]) and its blending of overlapping
 //! tiles ([`blend`], [`join_tiles`]), in place and with Python's scalar
 //! arithmetic. Each family's VAE runs its tiles itself (Wan:
-//! `models/wan/vae/mod.rs`, LTX-2: `models/ltx2/video_vae/tiling.rs`).
+//! `models/wan/vae/mod.rs`, LTX-2: `models/ltx2/video_vae/tiling.rs`). Also
+//! the time-window option of a decode ([`FrameTiling`], diffusers'
+//! `use_framewise_decoding`; LTX-2's VAE runs it).
 
 use tch::{Kind, Tensor};
 
 use crate::{Error, Result};
+
+/// Time windows of the frame-wise decode, in video frames (diffusers'
+/// `tile_sample_min_num_frames` / `tile_sample_stride_num_frames`, default 16 / 8).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct FrameTiling {
+    /// Frames of one window.
+    pub tile_sample_min_num_frames: i64,
+    /// Frames between window starts (≤ the window).
+    pub tile_sample_stride_num_frames: i64,
+}
+
+impl Default for FrameTiling {
+    fn default() -> Self {
+        Self {
+            tile_sample_min_num_frames: 16,
+            tile_sample_stride_num_frames: 8,
+        }
+    }
+}
+
+impl FrameTiling {
+    /// `WINDOW,STRIDE` in video frames (`--vae-frame-tiling=16,8`);
+    /// [`Error::InvalidRequest`] naming the form otherwise. The sizes are
+    /// checked against a VAE by [`Self::validate`].
+    pub fn parse(value: &str) -> Result<Self> {
+        let v: Vec<i64> = value
+            .split(',')
+            .map(|x| x.trim().parse::<i64>())
+            .collect::<std::result::Result<_, _>>()
+            .map_err(|_| {
+                Error::invalid(format!(
+                    "VAE frame tiling takes WINDOW,STRIDE in frames (e.g. 16,8), got `{value}`"
+                ))
+            })?;
+        match v[..] {
+            [m, s] => Ok(Self {
+                tile_sample_min_num_frames: m,
+                tile_sample_stride_num_frames: s,
+            }),
+            _ => Err(Error::invalid(format!(
+                "VAE frame tiling takes WINDOW,STRIDE in frames (e.g. 16,8), got `{value}`"
+            ))),
+        }
+    }
+
+    /// `[window, stride]` in frames (the JSON `vae_frame_tiling` fields).
+    pub fn to_array(&self) -> [i64; 2] {
+        [
+            self.tile_sample_min_num_frames,
+            self.tile_sample_stride_num_frames,
+        ]
+    }
+
+    /// Both sizes positive multiples of the VAE's temporal factor, the stride
+    /// at most the window: [`Error::InvalidRequest`] otherwise.
+    pub fn validate(&self, temporal_factor: i64) -> Result<()> {
+        let (m, s) = (
+            self.tile_sample_min_num_frames,
+            self.tile_sample_stride_num_frames,
+        );
+        let f = temporal_factor.max(1);
+        if s <= 0 || m < s || m % f != 0 || s % f != 0 {
+            return Err(Error::invalid(format!(
+                "frame-wise decode windows must be positive multiples of the VAE's temporal factor ({f}) \
+                 with the stride at most the window, got window {m} and stride {s}"
+            )));
+        }
+        Ok(())
+    }
+}
 
 /// Tile sizes of the tiled decode, in sample (pixel) units, with diffusers'
 /// `enable_tiling` names. [`Default`] is diffusers' 256 / 256 / 192 / 192.

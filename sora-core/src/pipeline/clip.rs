@@ -86,6 +86,9 @@ pub struct ClipMeta {
     /// stride_width]` in pixels when tiling was on (`null` otherwise; a
     /// latent within one tile still decodes whole).
     pub vae_tiling: Option<[i64; 4]>,
+    /// The time windows of the video decode `[window, stride]` in frames
+    /// when frame tiling was on (`null` otherwise).
+    pub vae_frame_tiling: Option<[i64; 2]>,
     /// The experimental motion guidance as `STRENGTH@FROM` when it was on
     /// (`null` otherwise).
     pub motion_guidance: Option<String>,

@@ -20,7 +20,7 @@ use std::time::Instant;
 
 pub use clip::{Clip, ClipMeta, Timings};
 pub use noise::Noise;
-pub use options::{parse_vae_tiling, PIPELINE_OPTIONS};
+pub use options::{parse_vae_frame_tiling, parse_vae_tiling, PIPELINE_OPTIONS};
 pub use param_spec::GivenParam;
 pub use param_spec::{ParamKind, ParamRange, ParamSpec, ParamValue};
 pub use params::{common_param, describe_params, COMMON_PARAMS, GUIDANCE_SCALE_2};
@@ -41,7 +41,7 @@ use crate::estimate::{self, MemoryEstimate};
 use crate::family::{self, MemoryOptions, ModelFamily};
 use crate::io::ClipSpec;
 use crate::nn::offload::Offload;
-use crate::nn::tiling::VaeTiling;
+use crate::nn::tiling::{FrameTiling, VaeTiling};
 use crate::physics::{
     plausibility_penalty, PhysicsCandidate, PhysicsPolicy, PhysicsReport, ScoreInput,
 };
@@ -223,6 +223,18 @@ impl PipelineBuilder {
         self
     }
 
+    /// Decodes the video in overlapping time windows (diffusers'
+    /// `use_framewise_decoding`, default 16 frames every 8), each blended with
+    /// the previous one and handed to the output as it is made, so the
+    /// decoder's activations are those of one window whatever the clip's
+    /// length. LTX-2 only: [`PipelineBuilder::build`] refuses it for a family
+    /// whose VAE decodes frame by frame already (Wan). `None` (the default)
+    /// decodes the clip's whole time at once.
+    pub fn vae_frame_tiling(mut self, tiling: Option<FrameTiling>) -> Self {
+        self.memory.vae_frame_tiling = tiling;
+        self
+    }
+
     /// Weight offload for GPUs too small for the whole model (diffusers'
     /// `enable_model_cpu_offload` / `enable_sequential_cpu_offload`): the
     /// weights are loaded into host memory and copied to the GPU only while
@@ -368,6 +380,7 @@ impl PipelineBuilder {
             step_cache: self.speed.step_cache.is_some(),
             offload: self.memory.offload,
             vae_tiling: self.memory.vae_tiling,
+            vae_frame_tiling: self.memory.vae_frame_tiling,
         }
     }
 
@@ -928,6 +941,7 @@ impl Pipeline {
             text_embeddings_cached: fam.text_from_cache(),
             offload: self.memory.offload.to_string(),
             vae_tiling: self.memory.vae_tiling.map(|t| t.to_array()),
+            vae_frame_tiling: self.memory.vae_frame_tiling.map(|t| t.to_array()),
             motion_guidance: self.speed.motion_guidance.map(|g| g.to_text()),
             physics: None,
             physics_candidates: Vec::new(),

@@ -4,7 +4,7 @@
 //! door accepts the same names, values and errors.
 
 use super::PipelineBuilder;
-use crate::{Error, Result, VaeTiling};
+use crate::{Error, FrameTiling, Result, VaeTiling};
 
 /// Every option [`PipelineBuilder::option`] takes: name and what it sets.
 pub const PIPELINE_OPTIONS: &[(&str, &str)] = &[
@@ -42,6 +42,10 @@ pub const PIPELINE_OPTIONS: &[(&str, &str)] = &[
     (
         "vae_tiling",
         "true/false (256,256,192,192), or H,W,SH,SW in pixels: decode in spatial tiles (default false)",
+    ),
+    (
+        "vae_frame_tiling",
+        "true/false (16,8), or WINDOW,STRIDE in frames: decode in overlapping time windows, handed out one by one (LTX-2; default false)",
     ),
     (
         "safety_registry",
@@ -109,6 +113,21 @@ pub fn parse_vae_tiling(value: &str) -> Result<Option<VaeTiling>> {
     Ok(parse_bool("vae_tiling", value)?.then(VaeTiling::default))
 }
 
+/// The value of the option `vae_frame_tiling`: `true`/`false` (diffusers'
+/// default windows or none), or `WINDOW,STRIDE` ([`FrameTiling::parse`]);
+/// [`Error::InvalidRequest`] otherwise.
+pub fn parse_vae_frame_tiling(value: &str) -> Result<Option<FrameTiling>> {
+    if value.contains(',') {
+        return Ok(Some(FrameTiling::parse(value)?));
+    }
+    let on = parse_bool("vae_frame_tiling", value).map_err(|_| {
+        Error::invalid(format!(
+            "option `vae_frame_tiling` takes true, false or WINDOW,STRIDE in frames (e.g. 16,8), got `{value}`"
+        ))
+    })?;
+    Ok(on.then(FrameTiling::default))
+}
+
 impl PipelineBuilder {
     /// Sets the option `key` from its text form (names in [`PIPELINE_OPTIONS`]).
     /// An unknown key or a value that does not parse is
@@ -137,6 +156,7 @@ impl PipelineBuilder {
             "memory_budget_mb" => self.memory_budget_mb(parse_num(key, value, "a number of MiB")?),
             "offload_text_encoder" => self.offload_text_encoder(parse_bool(key, value)?),
             "vae_tiling" => self.vae_tiling(parse_vae_tiling(value)?),
+            "vae_frame_tiling" => self.vae_frame_tiling(parse_vae_frame_tiling(value)?),
             "physics" => self.physics(crate::physics::PhysicsPolicy::parse(value)?),
             "offload" => self.offload(value.parse()?),
             "motion_guidance" => {

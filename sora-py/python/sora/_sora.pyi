@@ -64,6 +64,7 @@ def estimate(
     step_cache: float | None = None,
     offload_text_encoder: bool = False,
     vae_tiling: bool | tuple[int, int, int, int] | None = None,
+    vae_frame_tiling: bool | tuple[int, int] | None = None,
     offload: str | None = None,
     width: int | None = None,
     height: int | None = None,
@@ -119,6 +120,8 @@ class Pipeline:
         memory_budget_mb: int | None = None,
         offload_text_encoder: bool = False,
         vae_tiling: bool | tuple[int, int, int, int] | None = None,
+        vae_frame_tiling: bool | tuple[int, int] | None = None,
+    vae_frame_tiling: bool | tuple[int, int] | None = None,
         offload: str | None = None,
         physics: str | None = None,
         motion_guidance: float | str | None = None,
@@ -153,6 +156,10 @@ class Pipeline:
         VAE tiling, same values, less memory): True for 256x256 tiles every 192
         pixels, or (height, width, stride_height, stride_width) in pixels, each a
         multiple of the VAE's spatial factor (`InvalidRequestError` otherwise);
+        `vae_frame_tiling` (LTX-2) decodes in overlapping time windows handed
+        out one by one: True for 16 frames every 8, or (window, stride) in
+        frames, multiples of the VAE's temporal factor (a Wan model raises
+        `InvalidRequestError`: its VAE decodes frame by frame already);
         `offload` ("none", "model" or "sequential", CUDA only) keeps the weights
         in host memory and copies them to the GPU only while used: one
         component at a time, or also the transformer and text encoder one block at a time

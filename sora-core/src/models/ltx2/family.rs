@@ -559,6 +559,7 @@ impl ModelFamily for Ltx2Family {
     fn configure_memory(&mut self, options: &MemoryOptions) -> Result<()> {
         check_memory_options(options, self.offload)?;
         self.vae.set_tiling(options.vae_tiling)?;
+        self.vae.set_frame_tiling(options.vae_frame_tiling)?;
         self.memory = *options;
         Ok(())
     }
@@ -574,8 +575,12 @@ impl ModelFamily for Ltx2Family {
             text_resident: self.offload.is_on()
                 || (self.text.is_some() && !self.text_encoder_parked()),
         };
-        self.spec
-            .estimate(req, opts, state, self.vae.frame_tiling())
+        self.spec.estimate(
+            req,
+            opts,
+            state,
+            opts.vae_frame_tiling.or(self.vae.frame_tiling()),
+        )
     }
 
     fn begin<'a>(&'a mut self, req: &Resolved) -> Result<Box<dyn Generation + 'a>> {

@@ -1298,7 +1298,10 @@ pub fn estimate_folder(
     let spec = Ltx2Spec::from_folder(folder)?;
     let rules = spec.rules(folder);
     let r = (&rules as &dyn Rules).resolve(req)?;
-    spec.estimate(&r, opts, Residency::fresh(), None)
+    if let Some(f) = &opts.vae_frame_tiling {
+        f.validate(spec.geometry.temporal)?;
+    }
+    spec.estimate(&r, opts, Residency::fresh(), opts.vae_frame_tiling)
 }
 
 #[cfg(test)]

@@ -524,6 +524,13 @@ impl ModelFamily for WanFamily {
     }
 
     fn configure_memory(&mut self, options: &MemoryOptions) -> Result<()> {
+        if options.vae_frame_tiling.is_some() {
+            return Err(Error::invalid(
+                "vae_frame_tiling is for LTX-2: Wan's VAE already decodes one latent frame at a \
+                 time (its causal cache), so its memory does not grow with the clip's length; \
+                 use vae_tiling for spatial tiles",
+            ));
+        }
         self.vae.set_tiling(options.vae_tiling)?;
         self.memory = *options;
         Ok(())

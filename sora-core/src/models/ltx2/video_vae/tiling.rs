@@ -9,46 +9,9 @@
 
 use tch::Tensor;
 
+pub use crate::nn::tiling::FrameTiling;
 use crate::nn::tiling::{blend, join_tiles, TileGrid, VaeTiling};
-use crate::{Error, Result};
-
-/// Time windows of the frame-wise decode, in video frames (diffusers'
-/// `tile_sample_min_num_frames` / `tile_sample_stride_num_frames`, default 16 / 8).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct FrameTiling {
-    /// Frames of one window.
-    pub tile_sample_min_num_frames: i64,
-    /// Frames between window starts (≤ the window).
-    pub tile_sample_stride_num_frames: i64,
-}
-
-impl Default for FrameTiling {
-    fn default() -> Self {
-        Self {
-            tile_sample_min_num_frames: 16,
-            tile_sample_stride_num_frames: 8,
-        }
-    }
-}
-
-impl FrameTiling {
-    /// Both sizes positive multiples of the VAE's temporal factor, the stride
-    /// at most the window: [`Error::InvalidRequest`] otherwise.
-    pub fn validate(&self, temporal_factor: i64) -> Result<()> {
-        let (m, s) = (
-            self.tile_sample_min_num_frames,
-            self.tile_sample_stride_num_frames,
-        );
-        let f = temporal_factor.max(1);
-        if s <= 0 || m < s || m % f != 0 || s % f != 0 {
-            return Err(Error::invalid(format!(
-                "frame-wise decode windows must be positive multiples of the VAE's temporal factor ({f}) \
-                 with the stride at most the window, got window {m} and stride {s}"
-            )));
-        }
-        Ok(())
-    }
-}
+use crate::Result;
 
 /// The tiling settings of one decode, with the VAE's compression ratios.
 pub(super) struct Plan {
