@@ -311,10 +311,7 @@ impl Args {
                         Some(f) => f,
                         None => pipe.defaults()?.fps,
                     };
-                    VideoInput {
-                        frames,
-                        fps: fps as f32,
-                    }
+                    VideoInput::new(frames, fps as f32)
                 }
             };
             Request::extend(clip, self.prompt, seconds)
@@ -341,10 +338,7 @@ impl Args {
                                 Some(f) => f,
                                 None => pipe.defaults()?.fps,
                             };
-                            VideoInput {
-                                frames,
-                                fps: fps as f32,
-                            }
+                            VideoInput::new(frames, fps as f32)
                         }
                     };
                     Request::video(clip, self.prompt, self.strength.unwrap_or(DEFAULT_STRENGTH))
