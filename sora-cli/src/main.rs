@@ -290,28 +290,15 @@ fn build_request(a: &GenerateArgs) -> sora_core::Result<Request> {
         let pixels = io::read_image(img)?;
         Request::image(ImageInput { pixels }, a.prompt.clone())
     } else if let Some(video) = &a.video {
-        let clip = io::read_video(video)?;
+        // The clip's own audio comes with it (a family without audio carries it).
+        let clip = VideoInput::from_media(io::read_video(video)?);
         let strength = a.strength.unwrap_or(sora_core::pipeline::DEFAULT_STRENGTH);
-        Request::video(
-            VideoInput {
-                frames: clip.frames,
-                fps: clip.fps,
-            },
-            a.prompt.clone(),
-            strength,
-        )
+        Request::video(clip, a.prompt.clone(), strength)
     } else if let Some(path) = &a.extend {
-        let clip = io::read_video(path)?;
+        let clip = VideoInput::from_media(io::read_video(path)?);
         // `--seconds` is the length added (checked by the core).
         let seconds = a.seconds.unwrap_or(0.0);
-        Request::extend(
-            VideoInput {
-                frames: clip.frames,
-                fps: clip.fps,
-            },
-            a.prompt.clone(),
-            seconds,
-        )
+        Request::extend(clip, a.prompt.clone(), seconds)
     } else {
         Request::text(a.prompt.clone())
     };

@@ -1038,6 +1038,51 @@ fn extend_continues_a_clip() {
     );
     let back = io::read_video(&out).unwrap();
     assert_eq!(back.frames.shape(), &[25, 32, 32, 3]);
+    assert_eq!(v["has_audio"], false);
+    // A source with its own audio (a 440 Hz tone): Wan keeps it under the
+    // source's frames and adds silence, as long as the clip.
+    let voiced = dir.join("voiced.mp4");
+    let tone = ndarray::Array2::from_shape_fn((1, 27_000), |(_, i)| {
+        (0.5 * (2.0 * std::f64::consts::PI * 440.0 * i as f64 / 48_000.0).sin()) as f32
+    });
+    let frames = io::read_video(&src).unwrap().frames;
+    io::write_mp4(&voiced, frames.view(), 16.0, Some((tone.view(), 48_000))).unwrap();
+    let longer = dir.join("voiced_longer.mp4");
+    let o = sora(&[
+        "generate",
+        "--model",
+        ms,
+        "--prompt",
+        PROMPT,
+        "--extend",
+        voiced.to_str().unwrap(),
+        "--seconds",
+        "1",
+        "--steps",
+        "1",
+        "--out",
+        longer.to_str().unwrap(),
+        "--quiet",
+        "--json",
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["has_audio"], true);
+    let back = io::read_video(&longer).unwrap();
+    let a = back.audio.expect("--extend dropped the clip's audio");
+    let secs = a.ncols() as f64 / f64::from(back.sample_rate);
+    assert!((secs - 25.0 / 16.0).abs() <= 1.0 / 16.0, "{secs} s");
+    let rms = |from: f64, to: f64| {
+        let r = f64::from(back.sample_rate);
+        let x = a.slice(ndarray::s![0, (from * r) as usize..(to * r) as usize]);
+        (x.iter().map(|v| f64::from(*v).powi(2)).sum::<f64>() / x.len() as f64).sqrt()
+    };
+    assert!(
+        (rms(0.05, 0.5) - 0.5 / 2f64.sqrt()).abs() < 0.05,
+        "{}",
+        rms(0.05, 0.5)
+    );
+    assert!(rms(0.65, secs - 0.03) < 0.01, "{}", rms(0.65, secs - 0.03));
     let o = sora(&args(&[]));
     assert_eq!(o.status.code(), Some(2));
     let o = sora(&args(&["--seconds", "1", "--width", "64"]));

@@ -41,7 +41,8 @@ pub use nn::tiling::{FrameTiling, VaeTiling};
 pub use nn::Offload;
 pub use pipeline::{
     Aspect, CancelToken, Clip, ClipMeta, Fit, FrameCondition, ImageInput, Mode, Phase, Pipeline,
-    PipelineBuilder, Progress, Request, Resolution, StepInfo, Timings, VideoInput, WriteOptions,
+    PipelineBuilder, Progress, Request, Resolution, SourceAudio, StepInfo, Timings, VideoInput,
+    WriteOptions,
 };
 pub use safety::WatermarkPolicy;
 

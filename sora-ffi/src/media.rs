@@ -12,11 +12,8 @@ pub(crate) fn read_image(path: &Path) -> Result<ImageInput> {
     })
 }
 
-/// Reads a video's frames and frame rate from `path` (MP4 or a folder of PNG frames).
+/// Reads a video's frames, frame rate and audio track (if any) from `path`
+/// (MP4 or a folder of PNG frames).
 pub(crate) fn read_video(path: &Path) -> Result<VideoInput> {
-    let clip = io::read_video(path)?;
-    Ok(VideoInput {
-        frames: clip.frames,
-        fps: clip.fps,
-    })
+    Ok(VideoInput::from_media(io::read_video(path)?))
 }

@@ -231,7 +231,7 @@ pub unsafe extern "C" fn sora_request_set_video_rgb(
     ffi_boundary!("sora_request_set_video_rgb", {
         let req = handle_mut(request, "request")?;
         let frames = frames_from(data, frames, height, width)?;
-        let clip = VideoInput { frames, fps };
+        let clip = VideoInput::new(frames, fps);
         set_mode(&mut req.inner, Mode::Video { clip, strength })
     })
 }
@@ -312,7 +312,7 @@ pub unsafe extern "C" fn sora_request_set_extend_rgb(
     ffi_boundary!("sora_request_set_extend_rgb", {
         let req = handle_mut(request, "request")?;
         let frames = frames_from(data, frames, height, width)?;
-        let clip = VideoInput { frames, fps };
+        let clip = VideoInput::new(frames, fps);
         set_mode(&mut req.inner, Mode::Extend { clip, seconds })
     })
 }

@@ -356,13 +356,13 @@ pub fn read_image(path: &std::path::Path) -> sora_core::Result<sora_core::ImageI
     })
 }
 
-/// Reads a video file (MP4) or a folder of PNG frames into frames and their rate.
+/// Reads a video file (MP4) or a folder of PNG frames into frames, their rate
+/// and the clip's audio track (if it has one), which a family without audio
+/// of its own carries into its output.
 pub fn read_video(path: &std::path::Path) -> sora_core::Result<sora_core::VideoInput> {
-    let clip = sora_core::io::read_video(path)?;
-    Ok(sora_core::VideoInput {
-        frames: clip.frames,
-        fps: clip.fps,
-    })
+    Ok(sora_core::VideoInput::from_media(
+        sora_core::io::read_video(path)?,
+    ))
 }
 
 /// Timed prompts: a dict `{seconds: text}` or a sequence of `(seconds, text)`

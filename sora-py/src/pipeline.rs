@@ -331,10 +331,7 @@ impl Args {
                         Some(f) => f,
                         None => pipe.defaults()?.fps,
                     };
-                    VideoInput {
-                        frames,
-                        fps: fps as f32,
-                    }
+                    VideoInput::new(frames, fps as f32)
                 }
             };
             Request::extend(clip, self.prompt, seconds)
@@ -361,10 +358,7 @@ impl Args {
                                 Some(f) => f,
                                 None => pipe.defaults()?.fps,
                             };
-                            VideoInput {
-                                frames,
-                                fps: fps as f32,
-                            }
+                            VideoInput::new(frames, fps as f32)
                         }
                     };
                     Request::video(clip, self.prompt, self.strength.unwrap_or(DEFAULT_STRENGTH))

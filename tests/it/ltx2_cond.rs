@@ -64,7 +64,7 @@ fn cond_request(r: &serde_json::Value, flip: bool) -> Request {
                 strength,
             )
         } else {
-            FrameCondition::clip(VideoInput { frames, fps: 24.0 }, index, strength)
+            FrameCondition::clip(VideoInput::new(frames, 24.0), index, strength)
         });
     }
     req
@@ -210,6 +210,7 @@ fn ltx2_extend_is_unsupported_naming_the_audio_encoder() {
     let clip = VideoInput {
         frames: input("clip"),
         fps: 24.0,
+        audio: None,
     };
     let mut req = Request::extend(clip, "more fox", 0.5);
     req.set("max_sequence_length", 24).unwrap();

@@ -2,13 +2,14 @@
 //! text-to-video (the tail held re-noised at every step) and Wan 2.2 TI2V (the
 //! tail held clean at timestep 0): the output is the source's frames unchanged
 //! followed by the added ones, at the source's rate and size; an MP4 of ours
-//! extended keeps its frames within codec tolerance and gets audio as long as
-//! the new clip; the seam is measured with `sora_core::physics`.
+//! extended keeps its frames within codec tolerance and its own audio track
+//! under them, then silence, as long as the new clip; the seam is measured
+//! with `sora_core::physics`.
 
 use std::path::Path;
 use std::process::Command;
 
-use ndarray::{s, Array4, Axis};
+use ndarray::{s, Array2, Array4, Axis};
 use sora_core::physics::metrics::{flicker, frames_tensor};
 use sora_core::{io, Clip, Error, Pipeline, Progress, Request, VideoInput, WatermarkPolicy};
 use sora_tests::{fixture, scratch, workspace};
@@ -53,6 +54,7 @@ fn extend(p: &Pipeline, src: &Clip, seconds: f32, seed: u64) -> Clip {
     let clip = VideoInput {
         frames: src.frames.clone(),
         fps: src.fps,
+        audio: None,
     };
     let req = Request::extend(clip, "a red fox runs through fresh snow", seconds)
         .steps(3)
@@ -116,6 +118,7 @@ fn wan_extension_is_refused_where_it_cannot_run() {
     let clip = || VideoInput {
         frames: src.frames.clone(),
         fps: 16.0,
+        audio: None,
     };
     let bad = [
         Request::extend(clip(), "x", 0.5).size(64, 64),
@@ -125,6 +128,7 @@ fn wan_extension_is_refused_where_it_cannot_run() {
             VideoInput {
                 frames: src.frames.clone(),
                 fps: f32::NAN,
+                audio: None,
             },
             "x",
             0.5,
@@ -139,7 +143,7 @@ fn wan_extension_is_refused_where_it_cannot_run() {
     // Wan 2.1 I2V (mask and image channels): a typed refusal.
     let i2v = pipe("i2v_21");
     let frames = Array4::from_elem((5, 32, 48, 3), 90u8);
-    let req = Request::extend(VideoInput { frames, fps: 16.0 }, "x", 0.5).steps(1);
+    let req = Request::extend(VideoInput::new(frames, 16.0), "x", 0.5).steps(1);
     let e = i2v.generate(&req, &mut Progress::none()).unwrap_err();
     assert!(matches!(e, Error::Unsupported(_)), "{e}");
 }
@@ -163,19 +167,42 @@ fn pyav_check(file: &Path, frames: usize, fps: f32, duration: f64) -> (bool, Str
     (out.status.success(), text)
 }
 
+/// A known stereo track of `frames` at `fps`: a 440 Hz tone whose loudness
+/// steps every 0.1 s (0.15, 0.45, 0.75, …), the right channel at half the left.
+pub(crate) fn tone(frames: usize, fps: f64, rate: u32) -> Array2<f32> {
+    let n = (frames as f64 * f64::from(rate) / fps).round() as usize;
+    Array2::from_shape_fn((2, n), |(c, i)| {
+        let t = i as f64 / f64::from(rate);
+        let env = 0.15 + 0.3 * ((t * 10.0).floor() as usize % 3) as f64;
+        let gain = if c == 0 { 1.0 } else { 0.5 };
+        (gain * env * (2.0 * std::f64::consts::PI * 440.0 * t).sin()) as f32
+    })
+}
+
+/// RMS of `audio` channel `c` over `[a, b)` seconds at `rate`.
+pub(crate) fn rms(audio: &Array2<f32>, c: usize, a: f64, b: f64, rate: u32) -> f64 {
+    let (i, j) = (
+        (a * f64::from(rate)) as usize,
+        ((b * f64::from(rate)) as usize).min(audio.ncols()),
+    );
+    let x = audio.slice(s![c, i..j]);
+    (x.iter().map(|v| f64::from(*v).powi(2)).sum::<f64>() / x.len().max(1) as f64).sqrt()
+}
+
 #[test]
 fn wan_extending_our_own_mp4_keeps_its_frames_and_audio_length() {
     let dir = scratch("wan_extend_mp4");
     let p = pipe("t2v_21");
-    let src = source_clip(&p, 32, 32);
+    let mut src = source_clip(&p, 32, 32);
+    // Wan makes no audio: give the source a known, non-silent track.
+    src.audio = Some(tone(9, 16.0, 48_000));
+    src.sample_rate = 48_000;
     let first = dir.join("first.mp4");
     src.save(&first).unwrap();
     let read = io::read_video(&first).unwrap();
+    let src_audio = read.audio.clone().expect("the source MP4 has no audio");
     let req = Request::extend(
-        VideoInput {
-            frames: read.frames.clone(),
-            fps: read.fps,
-        },
+        VideoInput::from_media(read.clone()),
         "a red fox runs through fresh snow",
         1.0,
     )
@@ -187,7 +214,50 @@ fn wan_extending_our_own_mp4_keeps_its_frames_and_audio_length() {
         .unwrap();
     // 9 + 1 s at 16 fps: 16 frames added (window 9 + 16 = 25).
     assert_eq!(meta.frames, 25);
+    assert!(meta.has_audio, "the source's audio was dropped");
     let back = io::read_video(&out).unwrap();
+    // The source's track under its frames, then silence; as long as the clip.
+    let a = back
+        .audio
+        .as_ref()
+        .expect("the extension dropped the source's audio");
+    assert_eq!((back.sample_rate, a.nrows()), (48_000, 2));
+    let secs = a.ncols() as f64 / 48_000.0;
+    assert!(
+        (secs - 25.0 / 16.0).abs() <= 1.0 / 16.0,
+        "audio {secs} s for 25 frames at 16 fps"
+    );
+    for c in 0..2 {
+        for w in 0..5 {
+            let (t0, t1) = (w as f64 * 0.1 + 0.01, w as f64 * 0.1 + 0.09);
+            let (want, got) = (
+                rms(&src_audio, c, t0, t1, 48_000),
+                rms(a, c, t0, t1, 48_000),
+            );
+            assert!(
+                want > 0.05 && (got - want).abs() <= 0.1 * want + 0.01,
+                "channel {c}, {t0:.2}..{t1:.2} s: RMS {got:.4}, the source's {want:.4}"
+            );
+        }
+        let added = rms(a, c, 9.0 / 16.0 + 0.05, secs - 0.03, 48_000);
+        assert!(
+            added < 0.01,
+            "channel {c}: the added part is not silent (RMS {added})"
+        );
+    }
+    // In memory: exactly the source's samples, then zeros, 25/16 s long.
+    let clip = p.generate(&req, &mut Progress::none()).unwrap();
+    let m = clip.audio.as_ref().expect("no audio in memory");
+    assert_eq!((clip.sample_rate, m.dim()), (48_000, (2, 75_000)));
+    assert!(clip.meta.has_audio);
+    let k = 27_000.min(src_audio.ncols());
+    assert_eq!(m.slice(s![.., ..k]), src_audio.slice(s![.., ..k]));
+    assert!(m.slice(s![.., 27_000..]).iter().all(|&v| v == 0.0));
+    // Audio asked off: the source's track is not carried either.
+    let off = p
+        .generate(&req.clone().audio(false), &mut Progress::none())
+        .unwrap();
+    assert!(off.audio.is_none() && !off.meta.has_audio);
     assert_eq!(back.frames.shape(), &[25, 32, 32, 3]);
     assert_eq!(back.fps, 16.0);
     // The source's frames, within the codec's tolerance (encoded twice now).
@@ -271,6 +341,7 @@ fn wan_extension_seam_is_within_the_windows_own_range() {
         VideoInput {
             frames: read.frames.clone(),
             fps: read.fps,
+            audio: None,
         },
         "a red fox runs through fresh snow",
         1.0,

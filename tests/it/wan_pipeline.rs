@@ -29,6 +29,7 @@ pub(crate) fn request_of(case: &Path) -> Request {
                 VideoInput {
                     frames: clip.frames,
                     fps: clip.fps,
+                    audio: None,
                 },
                 prompt,
                 v["strength"].as_f64().unwrap() as f32,
@@ -156,6 +157,76 @@ fn v2v_wan21_euler() {
 #[test]
 fn v2v_wan21_unipc() {
     check("v2v_21_unipc");
+}
+
+/// Video-to-video keeps the source's own audio (Wan makes none): trimmed to
+/// the output's length when longer, padded with silence when shorter; a
+/// watermarked run marks the carried track like generated audio and says so.
+#[test]
+fn v2v_wan21_carries_the_source_audio() {
+    use sora_core::safety::payload::{Payload, FLAG_AUDIO};
+    use sora_core::{Mode, SourceAudio};
+    let case = fixture("wan_pipeline").join("v2v_21");
+    let with_audio = |samples: ndarray::Array2<f32>| {
+        let mut req = request_of(&case).steps(2);
+        if let Mode::Video { clip, .. } = &mut req.mode {
+            clip.audio = Some(SourceAudio::new(samples, 48_000));
+        }
+        req
+    };
+    let plain = Pipeline::builder()
+        .model(case.join("model"))
+        .watermarks(WatermarkPolicy::Off)
+        .build()
+        .unwrap();
+    // 9 frames at 16 fps: 27 000 samples at 48 kHz.
+    let long = crate::wan_extend::tone(20, 16.0, 48_000);
+    let clip = plain
+        .generate(&with_audio(long.clone()), &mut Progress::none())
+        .unwrap();
+    assert_eq!((clip.frames.shape()[0], clip.fps), (9, 16.0));
+    let a = clip
+        .audio
+        .as_ref()
+        .expect("video-to-video dropped the audio");
+    assert_eq!((clip.sample_rate, a.dim()), (48_000, (2, 27_000)));
+    assert_eq!(a, &long.slice(ndarray::s![.., ..27_000]));
+    assert!(clip.meta.has_audio);
+    // Shorter than the output: padded with silence.
+    let short = long.slice(ndarray::s![.., ..10_000]).to_owned();
+    let clip = plain
+        .generate(&with_audio(short.clone()), &mut Progress::none())
+        .unwrap();
+    let a = clip.audio.as_ref().unwrap();
+    assert_eq!(a.dim(), (2, 27_000));
+    assert_eq!(a.slice(ndarray::s![.., ..10_000]), short);
+    assert!(a.slice(ndarray::s![.., 10_000..]).iter().all(|&v| v == 0.0));
+    // Bad source audio is refused before any work.
+    let e = plain
+        .generate(
+            &with_audio(ndarray::Array2::from_elem((1, 100), f32::NAN)),
+            &mut Progress::none(),
+        )
+        .unwrap_err();
+    assert!(matches!(e, Error::InvalidRequest(_)), "{e}");
+    // Watermarked (the default): the carried track is marked, inaudibly,
+    // and the payload records that the clip has audio.
+    let marked = Pipeline::builder()
+        .model(case.join("model"))
+        .build()
+        .unwrap()
+        .generate(&with_audio(long.clone()), &mut Progress::none())
+        .unwrap();
+    let m = marked.audio.as_ref().unwrap();
+    assert_eq!(m.dim(), (2, 27_000));
+    let src = long.slice(ndarray::s![.., ..27_000]);
+    let diff = (m - &src).mapv(|v| v * v).sum().sqrt();
+    let norm = src.mapv(|v| v * v).sum().sqrt();
+    assert!(diff > 0.0, "the carried audio was not watermarked");
+    assert!(diff < 0.2 * norm, "the mark is loud: {diff} against {norm}");
+    assert!(marked.meta.has_audio && marked.meta.watermark.invisible);
+    let payload = Payload::from_hex(marked.meta.watermark.payload.as_deref().unwrap()).unwrap();
+    assert_ne!(payload.flags & FLAG_AUDIO, 0, "{payload:?}");
 }
 
 /// 1000 steps, the most a request may ask: UniPC's first timestep (999) repeats,

@@ -61,7 +61,8 @@ pub struct ClipMeta {
     pub device: String,
     /// Dtype of the weights (`float32`, `float16`, `bfloat16`).
     pub dtype: String,
-    /// Whether the clip has generated audio.
+    /// Whether the clip has audio: generated, or the source clip's track
+    /// carried by a family without audio of its own.
     pub has_audio: bool,
     /// Engine version.
     pub sora_version: String,
@@ -124,7 +125,8 @@ impl ClipMeta {
 pub struct Clip {
     /// RGB frames `[T, H, W, 3]`.
     pub frames: Array4<u8>,
-    /// Audio `[channels, samples]` in [-1, 1], if the family generated any.
+    /// Audio `[channels, samples]` in [-1, 1], if the family generated any
+    /// (or carried the source clip's, see [`super::VideoInput`]).
     pub audio: Option<Array2<f32>>,
     /// Frames per second.
     pub fps: f32,

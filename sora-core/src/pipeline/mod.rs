@@ -26,8 +26,8 @@ pub use param_spec::{ParamKind, ParamRange, ParamSpec, ParamValue};
 pub use params::{common_param, describe_params, COMMON_PARAMS, GUIDANCE_SCALE_2};
 pub use progress::{CancelToken, Phase, Progress, StepCallback, StepInfo};
 pub use request::{
-    Defaults, FrameCondition, ImageInput, InputSource, Mode, Request, Resolved, VideoInput,
-    DEFAULT_STRENGTH,
+    Defaults, FrameCondition, ImageInput, InputSource, Mode, Request, Resolved, SourceAudio,
+    VideoInput, DEFAULT_STRENGTH,
 };
 pub use shape::{Aspect, Fit, Resolution, SizeGrid};
 pub use sink::FileSink;
@@ -761,7 +761,7 @@ impl Pipeline {
             height: r.height,
             frames: r.frames,
             fps: r.fps as f32,
-            audio: r.audio,
+            audio: r.has_audio_track(),
         };
         if self.physics.is_on() && crate::io::is_audio_only(path) {
             return Err(Error::invalid(format!(
@@ -894,6 +894,27 @@ impl Pipeline {
         let frames = sink.frames_received();
         if frames == 0 {
             return Err(Error::Numeric("the decoder produced no frames".into()));
+        }
+        // A family without audio of its own carries the source clip's track
+        // (through the marker, so it is watermarked like generated audio):
+        // under the source's frames of an extension, then silence; under the
+        // whole of a video-to-video output, trimmed or padded with silence.
+        if let Some(src) = r.carried_audio() {
+            use crate::family::FrameSink as _;
+            if !sink.has_audio() {
+                let keep = match &r.mode {
+                    Mode::Extend { clip, .. } => clip.frames.shape()[0],
+                    _ => frames,
+                };
+                let track = src.fitted(keep, frames, f64::from(r.fps));
+                if track.ncols() > 0 {
+                    let (c, n) = track.dim();
+                    let data = track.as_standard_layout();
+                    let audio = tch::Tensor::f_from_slice(data.as_slice().unwrap_or(&[]))?
+                        .f_view([c as i64, n as i64])?;
+                    sink.audio(audio, src.sample_rate)?;
+                }
+            }
         }
         if frames < expected {
             // Fewer frames than expected: still end with a complete decode event.

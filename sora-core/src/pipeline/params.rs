@@ -513,6 +513,7 @@ mod tests {
         let clip = VideoInput {
             frames: Array4::zeros((2, 4, 4, 3)),
             fps: 16.0,
+            audio: None,
         };
         let mut r = Request::video(clip, "x", 0.8);
         r.set("strength", 0.3).unwrap();

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use ndarray::{Array3, Array4};
+use ndarray::{Array2, Array3, Array4};
 
 use super::extend::{largest_valid, ExtendPlan, MAX_OVERLAP};
 use super::param_spec::GivenParam;
@@ -19,13 +19,123 @@ pub struct ImageInput {
     pub pixels: Array3<u8>,
 }
 
-/// A clip to transform or extend: frames `[T, H, W, 3]` and their rate.
+/// A clip to transform or extend: frames `[T, H, W, 3]`, their rate and,
+/// optionally, the clip's own audio track.
+///
+/// A family that makes no audio of its own (Wan) carries the track into its
+/// output: an extension keeps it under the source's frames and adds silence
+/// under the new ones, video-to-video keeps it trimmed or padded with
+/// silence to the output's length (see [`SourceAudio::fitted`]).
+///
+/// ```
+/// use sora_core::{SourceAudio, VideoInput};
+/// let frames = ndarray::Array4::zeros((9, 32, 32, 3));
+/// let clip = VideoInput::new(frames, 16.0)
+///     .with_audio(SourceAudio::new(ndarray::Array2::zeros((1, 48_000)), 48_000));
+/// assert!(clip.audio.is_some());
+/// ```
 #[derive(Debug, Clone)]
 pub struct VideoInput {
     /// RGB frames `[T, H, W, 3]`.
     pub frames: Array4<u8>,
     /// Frames per second of the source.
     pub fps: f32,
+    /// The source's own audio, if it has any (and the caller wants it kept).
+    pub audio: Option<SourceAudio>,
+}
+
+/// A source clip's audio track: samples `[channels, samples]` in \[-1, 1\]
+/// at `sample_rate` Hz.
+#[derive(Debug, Clone)]
+pub struct SourceAudio {
+    /// Samples `[channels, samples]`.
+    pub samples: Array2<f32>,
+    /// Sample rate in Hz.
+    pub sample_rate: u32,
+}
+
+impl SourceAudio {
+    /// A track of `samples` `[channels, samples]` at `sample_rate` Hz.
+    pub fn new(samples: Array2<f32>, sample_rate: u32) -> Self {
+        Self {
+            samples,
+            sample_rate,
+        }
+    }
+
+    /// Checks the track: at least one channel, a sample rate in
+    /// 1..=384000 Hz, finite samples.
+    pub fn check(&self) -> Result<()> {
+        if self.samples.nrows() == 0 || self.samples.nrows() > 64 {
+            return Err(Error::invalid(format!(
+                "the source clip's audio has {} channels; it must have 1 to 64",
+                self.samples.nrows()
+            )));
+        }
+        if self.sample_rate == 0 || self.sample_rate > 384_000 {
+            return Err(Error::invalid(format!(
+                "the source clip's audio has a sample rate of {} Hz; it must be in 1..=384000",
+                self.sample_rate
+            )));
+        }
+        if self.samples.iter().any(|v| !v.is_finite()) {
+            return Err(Error::invalid(
+                "the source clip's audio holds NaN or infinite samples",
+            ));
+        }
+        Ok(())
+    }
+
+    /// The track of an output of `total` frames at `fps` whose first `keep`
+    /// frames are the source's: the source's samples for the duration of
+    /// those `keep` frames (as far as the source has them), then silence,
+    /// `round(total / fps · sample_rate)` samples in all, same channels and rate.
+    pub fn fitted(&self, keep: usize, total: usize, fps: f64) -> Array2<f32> {
+        let rate = f64::from(self.sample_rate);
+        let samples_of = |frames: usize| {
+            if fps > 0.0 {
+                (frames as f64 * rate / fps).round() as usize
+            } else {
+                0
+            }
+        };
+        let n = samples_of(total);
+        let k = samples_of(keep.min(total)).min(n).min(self.samples.ncols());
+        let mut out = Array2::zeros((self.samples.nrows(), n));
+        out.slice_mut(ndarray::s![.., ..k])
+            .assign(&self.samples.slice(ndarray::s![.., ..k]));
+        out
+    }
+}
+
+impl VideoInput {
+    /// Frames `[T, H, W, 3]` at `fps`, without audio.
+    pub fn new(frames: Array4<u8>, fps: f32) -> Self {
+        Self {
+            frames,
+            fps,
+            audio: None,
+        }
+    }
+
+    /// A clip read with [`crate::io::read_video`]: its frames, rate and
+    /// audio (when it has a track).
+    pub fn from_media(media: crate::io::MediaClip) -> Self {
+        let audio = media
+            .audio
+            .map(|samples| SourceAudio::new(samples, media.sample_rate));
+        Self {
+            frames: media.frames,
+            fps: media.fps,
+            audio,
+        }
+    }
+
+    /// The same clip with `audio` as its track.
+    pub fn with_audio(mut self, audio: SourceAudio) -> Self {
+        self.audio = Some(audio);
+        self
+    }
 }
 
 /// Video-to-video strength when a front door is given none (diffusers' default).
@@ -200,8 +310,14 @@ impl Mode {
                 if clip.frames.shape()[0] == 0 {
                     return Err(Error::invalid("the source video has no frames"));
                 }
+                if let Some(a) = &clip.audio {
+                    a.check()?;
+                }
             }
-            Mode::Extend { seconds, .. } => {
+            Mode::Extend { seconds, clip } => {
+                if let Some(a) = &clip.audio {
+                    a.check()?;
+                }
                 if !seconds.is_finite() || *seconds <= 0.0 {
                     return Err(Error::invalid(format!(
                         "seconds to add must be positive, got {seconds}"
@@ -495,6 +611,24 @@ pub struct Resolved {
 }
 
 impl Resolved {
+    /// The source clip's own track that this run carries into its output: a
+    /// video-to-video or extension request whose clip has audio, run without
+    /// generating audio of its own (a family without audio, such as Wan).
+    pub fn carried_audio(&self) -> Option<&SourceAudio> {
+        if self.audio {
+            return None;
+        }
+        match &self.mode {
+            Mode::Video { clip, .. } | Mode::Extend { clip, .. } => clip.audio.as_ref(),
+            _ => None,
+        }
+    }
+
+    /// Whether the output has an audio track: generated or carried.
+    pub fn has_audio_track(&self) -> bool {
+        self.audio || self.carried_audio().is_some()
+    }
+
     /// The plan of an extension (`frames` = source + added), or `None` for
     /// another mode; `frame_rule` is the family's nearest frame count.
     pub fn extend_plan(&self, frame_rule: impl Fn(u32) -> u32) -> Result<Option<ExtendPlan>> {
@@ -648,7 +782,13 @@ impl Request {
                 self.mode.name()
             )));
         }
-        let mode = fit_mode(&self.mode, width, height, self.fit)?;
+        let mut mode = fit_mode(&self.mode, width, height, self.fit)?;
+        if self.audio == Some(false) {
+            // Audio asked off: the source's track is not carried either.
+            if let Mode::Video { clip, .. } | Mode::Extend { clip, .. } = &mut mode {
+                clip.audio = None;
+            }
+        }
         let params = self.resolve_params(d.params)?;
         Ok(Resolved {
             prompt: self.prompt.clone(),
@@ -820,6 +960,7 @@ pub fn fit_mode(mode: &Mode, width: u32, height: u32, fit: Option<Fit>) -> Resul
             clip: VideoInput {
                 frames: shape::fit_frames(&clip.frames, width, height, fit)?,
                 fps: clip.fps,
+                audio: clip.audio.clone(),
             },
             strength: *strength,
         },
@@ -827,6 +968,7 @@ pub fn fit_mode(mode: &Mode, width: u32, height: u32, fit: Option<Fit>) -> Resul
             clip: VideoInput {
                 frames: shape::fit_frames(&clip.frames, width, height, fit)?,
                 fps: clip.fps,
+                audio: clip.audio.clone(),
             },
             seconds: *seconds,
         },
@@ -850,6 +992,27 @@ mod tests {
             audio: false,
             params: &[],
         }
+    }
+
+    #[test]
+    fn source_audio_is_fitted_to_the_output() {
+        let a = SourceAudio::new(Array2::from_elem((2, 100), 0.5), 1600);
+        // 3 of 5 frames at 16 fps kept: 300 samples of 500; the source has 100.
+        let f = a.fitted(3, 5, 16.0);
+        assert_eq!(f.dim(), (2, 500));
+        assert!(f.slice(ndarray::s![.., ..100]).iter().all(|&v| v == 0.5));
+        assert!(f.slice(ndarray::s![.., 100..]).iter().all(|&v| v == 0.0));
+        // Longer than the output: trimmed.
+        let f = a.fitted(1, 1, 32.0);
+        assert_eq!(f.dim(), (2, 50));
+        assert!(f.iter().all(|&v| v == 0.5));
+        assert!(SourceAudio::new(Array2::zeros((1, 4)), 0).check().is_err());
+        assert!(SourceAudio::new(Array2::zeros((0, 4)), 8000)
+            .check()
+            .is_err());
+        assert!(SourceAudio::new(Array2::zeros((1, 4)), 8000)
+            .check()
+            .is_ok());
     }
 
     #[test]
@@ -935,6 +1098,7 @@ mod tests {
         let clip = VideoInput {
             frames: Array4::zeros((2, 64, 64, 3)),
             fps: 16.0,
+            audio: None,
         };
         assert_eq!(
             size(
@@ -1046,6 +1210,7 @@ mod tests {
             clip: VideoInput {
                 frames: Array4::from_elem((3, 48, 64, 3), 9),
                 fps: 16.0,
+                audio: None,
             },
             strength: 0.5,
         };

@@ -21,7 +21,7 @@ pub const DETECTION_P: f64 = 1e-6;
 
 /// Flag: the clip also carried the visible mark.
 pub const FLAG_VISIBLE: u8 = 1;
-/// Flag: the clip carried generated audio.
+/// Flag: the clip has an audio track (generated, or a source clip's carried).
 pub const FLAG_AUDIO: u8 = 2;
 
 /// What the invisible marks carry.

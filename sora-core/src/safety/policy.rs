@@ -119,7 +119,7 @@ impl Marker {
         if settings.visible {
             flags |= FLAG_VISIBLE;
         }
-        if r.audio {
+        if r.has_audio_track() {
             flags |= FLAG_AUDIO;
         }
         Some(Self {
