@@ -553,10 +553,12 @@ enum sora_status sora_request_extend(struct sora_request *request,
 
 /**
  * Adds a timed prompt: from `seconds` into the clip on, the prompt is `text`
- * (long-form generation). Checked here (`SORA_ERR_INVALID_ARGUMENT` for a
- * negative or non-finite time, NULL or non-UTF-8 text); long-form
- * generation is not built yet, so `sora_generate` then returns
- * `SORA_ERR_UNSUPPORTED` naming what is missing.
+ * (long-form generation: the clip is made as a chain of windows, each taking
+ * the prompt active at its first new frame; window size and overlap by the
+ * request parameters `window_frames` and `window_overlap`). Checked here
+ * (`SORA_ERR_INVALID_ARGUMENT` for a negative or non-finite time, NULL or
+ * non-UTF-8 text); a model family without long-form generation (LTX-2)
+ * makes `sora_generate` return `SORA_ERR_UNSUPPORTED`.
  */
 enum sora_status sora_request_prompt_at(struct sora_request *request,
                                         float seconds,

@@ -85,6 +85,43 @@ fn cli_frames_equal_the_rust_api_frames() {
     std::fs::write(fd.join("rust.rgb"), clip.frames.as_slice().unwrap()).unwrap();
 }
 
+/// Long-form generation from the CLI: `--prompt-at` and `--set
+/// window_frames=…` make the frames of the same request through the Rust API.
+#[test]
+fn cli_long_form_with_timed_prompts_equals_the_rust_api() {
+    let m = model();
+    let dir = scratch("frontdoor_long_form");
+    let out = dir.join("frames");
+    let mut a = small_args(m.to_str().unwrap(), out.to_str().unwrap());
+    let frames_at = a.iter().position(|x| *x == "--frames").unwrap() + 1;
+    a[frames_at] = "33";
+    a.extend_from_slice(&[
+        "--prompt-at",
+        "1=a white owl sleeps on a branch",
+        "--set",
+        "window_frames=17",
+        "--set",
+        "window_overlap=2",
+    ]);
+    let o = sora(&a);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let cli = io::read_png_sequence(&out).unwrap();
+    assert_eq!(cli.shape(), &[33, 32, 32, 3]);
+
+    let pipe = Pipeline::builder().model(&m).build().unwrap();
+    let mut req = Request::text(PROMPT)
+        .size(32, 32)
+        .frames(33)
+        .steps(2)
+        .seed(7)
+        .prompt_at(1.0, "a white owl sleeps on a branch");
+    req.set("window_frames", 17).unwrap();
+    req.set("window_overlap", 2).unwrap();
+    let clip = pipe.generate(&req, &mut Progress::none()).unwrap();
+    assert_eq!(cli, clip.frames, "CLI and Rust API long-form frames differ");
+    let _ = std::fs::remove_dir_all(dir);
+}
+
 #[test]
 fn json_mp4_and_wav_outputs() {
     let m = model();
@@ -1089,7 +1126,7 @@ fn extend_continues_a_clip() {
     let err = String::from_utf8_lossy(&o.stderr);
     assert_eq!(o.status.code(), Some(2), "{err}");
     assert!(err.contains("keeps the clip's size"), "{err}");
-    // Timed prompts (long-form generation) are not built: exit 1 naming it.
+    // Timed prompts (long-form generation) go with text requests: exit 2.
     let o = sora(&args(&[
         "--seconds",
         "1",
@@ -1097,8 +1134,8 @@ fn extend_continues_a_clip() {
         "2=the fox sleeps",
     ]));
     let err = String::from_utf8_lossy(&o.stderr);
-    assert_eq!(o.status.code(), Some(1), "{err}");
-    assert!(err.contains("long-form"), "{err}");
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(err.contains("text request"), "{err}");
     let o = sora(&args(&["--seconds", "1", "--prompt-at", "soon"]));
     assert_eq!(o.status.code(), Some(2));
 }

@@ -128,10 +128,25 @@ def test_extend_our_own_mp4_keeps_its_frames_and_audio_length(pipe, tmp_path):
     assert abs(secs - 25 / 16) <= 1024 / a.rate + 1e-6, f"audio {secs} s for {25 / 16} s of frames"
 
 
-def test_timed_prompts_are_refused_until_long_form_is_built(pipe):
-    for at in ({5.0: "the fox sleeps"}, [(5.0, "the fox sleeps")]):
-        with pytest.raises(sora.UnsupportedError, match="long-form"):
-            pipe.generate("a fox", width=32, height=32, frames=5, steps=1, prompts_at=at)
+def test_timed_prompts_make_a_long_form_clip(pipe):
+    # 17 frames in windows of 9 frames overlapping by one latent frame: the
+    # prompt changes from the second window on; both forms give the same clip.
+    clips = [
+        pipe.generate(
+            "a fox", width=32, height=32, frames=17, steps=1, seed=3, prompts_at=at,
+            window_frames=9, window_overlap=1,
+        )
+        for at in ({0.5: "the fox sleeps"}, [(0.5, "the fox sleeps")])
+    ]
+    assert clips[0].frames.shape == (17, 32, 32, 3)
+    assert (clips[0].frames == clips[1].frames).all()
+    plain = pipe.generate(
+        "a fox", width=32, height=32, frames=17, steps=1, seed=3, window_frames=9, window_overlap=1
+    )
+    assert plain.frames.shape == (17, 32, 32, 3)
+    # The first window's frames (latent frames 0..1: frames 0..5) are the same.
+    assert (plain.frames[:5] == clips[0].frames[:5]).all()
+    assert (plain.frames[5:] != clips[0].frames[5:]).any()
     with pytest.raises(sora.InvalidRequestError, match="prompts_at"):
         pipe.generate("a fox", steps=1, prompts_at=5)
     with pytest.raises(sora.InvalidRequestError):

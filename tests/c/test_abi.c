@@ -824,14 +824,24 @@ static void test_extend(const char *model) {
         EXPECT(sora_generate_to_file(p, e, longer, NULL, NULL, NULL, NULL), SORA_OK, NULL);
         CHECK(stat(longer, &sb) == 0 && sb.st_size > 1000, "the extended MP4 was written");
     }
-    /* Timed prompts (long-form): checked, then refused as not built. */
+    /* Timed prompts (long-form): checked, then generated as a chain of
+       windows (17 frames in windows of 9, the prompt changing at 0.5 s). */
     sora_request *lf = small_request();
     EXPECT(sora_request_prompt_at(lf, -1.0f, "x"), INVALID, "seconds");
     EXPECT(sora_request_prompt_at(lf, 5.0f, NULL), INVALID, "text");
-    EXPECT(sora_request_prompt_at(lf, 5.0f, "the fox sleeps"), SORA_OK, NULL);
-    sora_clip *none = NULL;
-    EXPECT(sora_generate(p, lf, NULL, NULL, NULL, &none), SORA_ERR_UNSUPPORTED, "long-form");
-    sora_clip_free(none);
+    EXPECT(sora_request_prompt_at(lf, 0.5f, "the fox sleeps"), SORA_OK, NULL);
+    EXPECT(sora_request_set_int(lf, "frames", 17), SORA_OK, NULL);
+    EXPECT(sora_request_set_int(lf, "window_frames", 9), SORA_OK, NULL);
+    EXPECT(sora_request_set_int(lf, "window_overlap", 1), SORA_OK, NULL);
+    sora_clip *long_clip = NULL;
+    EXPECT(sora_generate(p, lf, NULL, NULL, NULL, &long_clip), SORA_OK, NULL);
+    {
+        const uint8_t *lf_frames = NULL;
+        size_t lt = 0, lh = 0, lw = 0;
+        if (long_clip) EXPECT(sora_clip_frames(long_clip, &lf_frames, &lt, &lh, &lw), SORA_OK, NULL);
+        CHECK(lt == 17 && lh == 32 && lw == 32, "long-form clip of %zu frames", lt);
+    }
+    sora_clip_free(long_clip);
     sora_request_free(lf);
     sora_clip_free(out);
     sora_clip_free(src);

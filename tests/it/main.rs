@@ -28,6 +28,7 @@ mod soak;
 mod step_cache;
 mod streaming;
 mod wan_extend;
+mod wan_longform;
 mod wan_pipeline;
 mod wan_text;
 mod wan_transformer;

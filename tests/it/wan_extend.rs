@@ -407,19 +407,13 @@ fn wan_extension_seam_is_within_the_windows_own_range() {
 }
 
 #[test]
-fn timed_prompts_are_refused_until_long_form_is_built() {
+fn timed_prompts_are_checked() {
+    // Long-form generation itself is tested in `wan_longform`.
     let p = pipe("t2v_21");
-    let req = Request::text("a fox runs")
-        .size(32, 32)
-        .frames(5)
-        .steps(1)
-        .prompt_at(5.0, "the fox sleeps");
-    let e = p.generate(&req, &mut Progress::none()).unwrap_err();
-    assert!(
-        matches!(&e, Error::Unsupported(m) if m.contains("long-form")),
-        "{e}"
-    );
     let bad = Request::text("a fox runs").prompt_at(f32::NAN, "x");
+    let e = p.generate(&bad, &mut Progress::none()).unwrap_err();
+    assert!(matches!(e, Error::InvalidRequest(_)), "{e}");
+    let bad = Request::text("a fox runs").prompt_at(-1.0, "x");
     let e = p.generate(&bad, &mut Progress::none()).unwrap_err();
     assert!(matches!(e, Error::InvalidRequest(_)), "{e}");
 }

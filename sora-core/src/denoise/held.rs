@@ -89,6 +89,21 @@ impl HeldFrames {
         })
     }
 
+    /// [`HeldFrames::leading`] with a crossfade: held frame `j` of `m` is
+    /// held with weight `1 − j/m` (the first fully, the later ones less and
+    /// less), the model's own latents taking the rest, at every step. Long-form
+    /// generation's overlap: the previous window's tail fades into the new
+    /// window's own frames (see [`crate::pipeline::longform`]). With `m = 1`
+    /// it is [`HeldFrames::leading`].
+    pub fn leading_crossfaded(clean: &Tensor, frames: i64, how: Hold) -> Result<Self> {
+        let h = Self::leading(clean, frames, how)?;
+        let m = h.held;
+        for j in 1..m {
+            let _ = h.free.f_narrow(2, j, 1)?.f_fill_(j as f64 / m as f64)?;
+        }
+        Ok(h)
+    }
+
     /// How the frames are held.
     pub fn how(&self) -> Hold {
         self.how
@@ -172,6 +187,10 @@ mod tests {
         assert_eq!(y, vec![1.0, 2.0, 5.0, 4.0]);
         assert!(matches!(r.apply(&x2, None), Err(Error::Unsupported(_))));
         assert!(HeldFrames::leading(&clean, 2, Hold::Clean).is_err());
+        // Crossfaded: the first held frame exact, the second half held.
+        let mut c = HeldFrames::leading_crossfaded(&clean, 4, Hold::Clean).unwrap();
+        let y = Vec::<f32>::try_from(c.apply(&x, None).unwrap().flatten(0, -1)).unwrap();
+        assert_eq!(y, vec![1.0, 5.0, 7.0, 6.0]);
         assert!(h.apply(&clean, None).is_err());
     }
 }

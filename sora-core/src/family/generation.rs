@@ -61,4 +61,14 @@ pub trait Generation {
     fn held_frames(&self) -> Option<HeldFrames> {
         None
     }
+    /// Long-form generation ([`crate::pipeline::longform`]): holds the first
+    /// latent frames of this window to `tail` (`[B, C, m, ...]`, the previous
+    /// window's last `m` latent frames as its walk left them), crossfaded over
+    /// the `m` frames. Called before [`Generation::start`]. The default
+    /// refuses with `Error::Unsupported`.
+    fn hold_leading(&mut self, _tail: Tensor) -> Result<()> {
+        Err(crate::Error::Unsupported(
+            "this family cannot hold a previous window's latents (long-form generation)".into(),
+        ))
+    }
 }

@@ -3,9 +3,12 @@
 //! [`Generation`], offload bookkeeping, a memory estimate and a description.
 
 use crate::estimate::{EstimateOptions, MemoryEstimate};
-use crate::family::generation::Generation;
+use tch::Tensor;
+
+use crate::family::generation::{FrameSink, Generation};
 use crate::nn::offload::Offload;
 use crate::nn::tiling::{FrameTiling, VaeTiling};
+use crate::pipeline::longform::LongformPlan;
 use crate::pipeline::request::{Defaults, Request, Resolved};
 use crate::pipeline::shape::SizeGrid;
 use crate::{Error, Result};
@@ -94,6 +97,37 @@ pub trait ModelFamily: Send {
             self.name()
         )))
     }
+    /// Whether the family generates long-form requests (a chain of windows,
+    /// [`crate::pipeline::longform`]): its generations take
+    /// [`Generation::hold_leading`] and it decodes with
+    /// [`ModelFamily::decode_continued`].
+    fn long_form(&self) -> bool {
+        false
+    }
+    /// The long-form plan of `req` when it is one (more frames than one
+    /// window, or timed prompts), `None` otherwise or when the family has no
+    /// long-form generation. The default takes the family's default frame
+    /// count as the window.
+    fn longform_plan(&self, req: &Resolved) -> Result<Option<LongformPlan>> {
+        if !self.long_form() {
+            return Ok(None);
+        }
+        let rules = self.rules();
+        LongformPlan::of(req, rules.defaults().frames, |f| rules.nearest_frames(f))
+    }
+    /// Long-form generation: decodes `latents` (video latents as the walk
+    /// leaves them, `[B, C, F, ...]`) into `sink` as the continuation of
+    /// the latents given since the last [`ModelFamily::end_decode_stream`]
+    /// (one decoder stream across windows, its causal cache kept).
+    fn decode_continued(&mut self, _latents: &Tensor, _sink: &mut dyn FrameSink) -> Result<()> {
+        Err(Error::Unsupported(format!(
+            "the `{}` family has no continued decode (long-form generation)",
+            self.name()
+        )))
+    }
+    /// Ends the decoder stream of [`ModelFamily::decode_continued`] (its
+    /// cache dropped); called after every long-form run, finished or not.
+    fn end_decode_stream(&mut self) {}
     /// Whether every text embedding of the last run came from the family's
     /// cache (the text encoder did not run).
     fn text_from_cache(&self) -> bool {

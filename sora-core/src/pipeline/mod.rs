@@ -5,6 +5,7 @@
 
 pub mod clip;
 pub mod extend;
+pub mod longform;
 pub mod noise;
 mod options;
 pub mod param_spec;
@@ -52,6 +53,7 @@ use crate::safety::policy::generation_id;
 use crate::safety::{ClipCredentials, Marker, SigningIdentity, WatermarkPolicy, WatermarkSettings};
 use crate::weights::ModelFolder;
 use crate::{Device, Dtype, Error, Result};
+use longform::LongformPlan;
 use sink::{ArraySink, Marked, Output, Reporting, Skipping};
 
 /// Builds a [`Pipeline`].
@@ -836,6 +838,17 @@ impl Pipeline {
         // request is invalid whatever the memory estimate says.
         fam.rules().check_run(&r)?;
         let extend_plan = r.extend_plan(|f| fam.rules().nearest_frames(f))?;
+        let longform = fam.longform_plan(&r)?;
+        if let (None, Some((first, _))) = (&longform, r.prompts_at.first()) {
+            return Err(Error::Unsupported(format!(
+                "timed prompts ({} given, the first at {first} s) need long-form generation, \
+                 which the `{}` family does not have (it is built for Wan text-to-video and \
+                 TI2V); generate one window with one prompt, and continue it with extend \
+                 (--extend CLIP --seconds N) under the next prompt",
+                r.prompts_at.len(),
+                fam.name()
+            )));
+        }
         let estimate = check_budget(fam, &r, &self.estimate_options, self.budget_mb, self.device)?;
         progress.check()?;
         let marker = Marker::new(&self.watermark, fam.name(), &r);
@@ -845,52 +858,58 @@ impl Pipeline {
             marker,
         };
 
-        let t_start = Instant::now();
-        let mut gen = fam.begin(&r)?;
-        let text_s = t_start.elapsed().as_secs_f64();
-        progress.report(Phase::Encode, 1, 1, t_start)?;
-
-        let t_den = Instant::now();
-        let mut noise = Noise::new(r.seed);
-        let start = gen.start(&mut noise)?;
-        let (x, walked) = walk::walk(gen.as_mut(), start, &self.speed, self.device, progress)?;
-        let denoise_s = t_den.elapsed().as_secs_f64();
-
-        let t_dec = Instant::now();
         let expected = r.frames as usize;
-        // An extension: the clip's own frames first, unchanged and unmarked
-        // (they are not generated); the decoded window then loses its
-        // overlap, which those frames already are.
-        let mut skip = 0;
-        if let (Some(plan), Mode::Extend { clip, .. }) = (extend_plan, &r.mode) {
-            let s = clip.frames.shape();
-            let data = clip.frames.as_standard_layout();
-            let source = tch::Tensor::f_from_slice(data.as_slice().unwrap_or(&[]))?.f_view([
-                s[0] as i64,
-                s[1] as i64,
-                s[2] as i64,
-                s[3] as i64,
-            ])?;
-            sink.inner.frames(source)?;
-            skip = plan.overlap as usize;
-        }
-        let mut skipping = Skipping {
-            inner: &mut sink,
-            skip,
+        let t_start = Instant::now();
+        let t_dec;
+        let (text_s, denoise_s, walked, seen_consents) = if let Some(plan) = &longform {
+            t_dec = Instant::now();
+            let out = self.run_windows(fam, &r, plan, &mut sink, progress, req);
+            // The decoder stream's caches go whether the run finished or not.
+            fam.end_decode_stream();
+            out?
+        } else {
+            let mut gen = fam.begin(&r)?;
+            let text_s = t_start.elapsed().as_secs_f64();
+            progress.report(Phase::Encode, 1, 1, t_start)?;
+
+            let t_den = Instant::now();
+            let mut noise = Noise::new(r.seed);
+            let start = gen.start(&mut noise)?;
+            let (x, walked) = walk::walk(gen.as_mut(), start, &self.speed, self.device, progress)?;
+            let denoise_s = t_den.elapsed().as_secs_f64();
+
+            t_dec = Instant::now();
+            // An extension: the clip's own frames first, unchanged and unmarked
+            // (they are not generated); the decoded window then loses its
+            // overlap, which those frames already are.
+            let mut skip = 0;
+            if let (Some(plan), Mode::Extend { clip, .. }) = (extend_plan, &r.mode) {
+                let s = clip.frames.shape();
+                let data = clip.frames.as_standard_layout();
+                let source = tch::Tensor::f_from_slice(data.as_slice().unwrap_or(&[]))?
+                    .f_view([s[0] as i64, s[1] as i64, s[2] as i64, s[3] as i64])?;
+                sink.inner.frames(source)?;
+                skip = plan.overlap as usize;
+            }
+            let mut skipping = Skipping {
+                inner: &mut sink,
+                skip,
+            };
+            let mut reporting = Reporting {
+                sink: &mut skipping,
+                progress: &mut *progress,
+                total: expected,
+                started: t_dec,
+                identity: self
+                    .safety
+                    .checks_frames()
+                    .then_some((&self.safety, req.consents.as_slice())),
+                consents_used: Vec::new(),
+            };
+            gen.decode(x, &mut reporting)?;
+            let seen = std::mem::take(&mut reporting.consents_used);
+            (text_s, denoise_s, walked, seen)
         };
-        let mut reporting = Reporting {
-            sink: &mut skipping,
-            progress: &mut *progress,
-            total: expected,
-            started: t_dec,
-            identity: self
-                .safety
-                .checks_frames()
-                .then_some((&self.safety, req.consents.as_slice())),
-            consents_used: Vec::new(),
-        };
-        gen.decode(x, &mut reporting)?;
-        let seen_consents = std::mem::take(&mut reporting.consents_used);
         let frames = sink.frames_received();
         if frames == 0 {
             return Err(Error::Numeric("the decoder produced no frames".into()));
@@ -984,5 +1003,81 @@ impl Pipeline {
             meta.signing = Some(signing);
         }
         Ok((sink.inner, meta))
+    }
+
+    /// Long-form generation ([`longform`]): the windows of `plan` one by one,
+    /// each a walk holding the previous window's latent tail (crossfaded over
+    /// the overlap), each decoded into `sink` as it finishes by one decoder
+    /// stream that lives across windows. Returns the seconds spent encoding
+    /// text and walking, the walks' steps, and the consents the identity
+    /// check relied on.
+    fn run_windows<S: Output>(
+        &self,
+        fam: &mut dyn ModelFamily,
+        r: &Resolved,
+        plan: &LongformPlan,
+        sink: &mut Marked<S>,
+        progress: &mut Progress,
+        req: &Request,
+    ) -> Result<(f64, f64, walk::WalkReport, Vec<String>)> {
+        let (mut text_s, mut denoise_s) = (0.0, 0.0);
+        let mut steps_s = Vec::new();
+        let mut step_cache = None;
+        let mut consents = Vec::new();
+        let mut tail: Option<tch::Tensor> = None;
+        let started = Instant::now();
+        for (i, w) in plan.windows.iter().enumerate() {
+            let rw = plan.window_request(r, i)?;
+            let t_text = Instant::now();
+            let mut gen = fam.begin(&rw)?;
+            text_s += t_text.elapsed().as_secs_f64();
+            progress.report(Phase::Encode, i + 1, plan.windows.len(), started)?;
+            if let Some(t) = tail.take() {
+                gen.hold_leading(t)?;
+            }
+            let t_den = Instant::now();
+            let mut noise = Noise::new(rw.seed);
+            let start = gen.start(&mut noise)?;
+            let (x, walked) = walk::walk(gen.as_mut(), start, &self.speed, self.device, progress)?;
+            drop(gen);
+            denoise_s += t_den.elapsed().as_secs_f64();
+            steps_s.extend(walked.steps_s);
+            if walked.step_cache.is_some() {
+                step_cache = walked.step_cache;
+            }
+            let lat = x.video;
+            let (len, keep) = (i64::from(w.latent_len), i64::from(w.decoded));
+            if lat.size().get(2) != Some(&len) {
+                return Err(Error::Numeric(format!(
+                    "long-form window {i} made {:?} latents, {len} latent frames expected",
+                    lat.size()
+                )));
+            }
+            if keep < len {
+                // The next window holds this one's tail (a copy: the window's
+                // latents are dropped once decoded).
+                let k = i64::from(plan.overlap);
+                tail = Some(lat.f_narrow(2, len - k, k)?.f_detach_copy()?);
+            }
+            let part = lat.f_narrow(2, 0, keep)?;
+            let mut reporting = Reporting {
+                sink: &mut *sink,
+                progress: &mut *progress,
+                total: r.frames as usize,
+                started,
+                identity: self
+                    .safety
+                    .checks_frames()
+                    .then_some((&self.safety, req.consents.as_slice())),
+                consents_used: std::mem::take(&mut consents),
+            };
+            fam.decode_continued(&part, &mut reporting)?;
+            consents = std::mem::take(&mut reporting.consents_used);
+        }
+        let walked = walk::WalkReport {
+            steps_s,
+            step_cache,
+        };
+        Ok((text_s, denoise_s, walked, consents))
     }
 }

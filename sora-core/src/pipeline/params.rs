@@ -146,6 +146,26 @@ pub const GUIDANCE_SCALE_2: ParamSpec = ParamSpec {
         "guidance scale of the low-noise expert of two-expert models (defaults to guidance_scale)",
 };
 
+/// `window_frames`: the frames of one window of long-form generation
+/// ([`super::longform`]); families with long-form generation list it.
+pub const WINDOW_FRAMES: ParamSpec = ParamSpec {
+    key: "window_frames",
+    aliases: &[],
+    kind: ParamKind::Int,
+    range: ParamRange::closed(2.0, 100_000.0),
+    help: "long-form: frames per window (rounded to a count the model takes; defaults to the model's default frame count); a longer request is a chain of windows",
+};
+
+/// `window_overlap`: latent frames each long-form window holds from the
+/// previous one's tail ([`super::longform`]).
+pub const WINDOW_OVERLAP: ParamSpec = ParamSpec {
+    key: "window_overlap",
+    aliases: &[],
+    kind: ParamKind::Int,
+    range: ParamRange::closed(1.0, 64.0),
+    help: "long-form: latent frames each window is conditioned on from the previous window's tail, blended over (default 3)",
+};
+
 /// The common parameter `name` answers to, if any.
 pub fn common_param(name: &str) -> Option<&'static ParamSpec> {
     COMMON_PARAMS.iter().find(|s| s.answers_to(name))

@@ -408,8 +408,9 @@ pub struct Request {
     /// Frame conditions ([`FrameCondition`]), in order; text mode only.
     pub conditions: Vec<FrameCondition>,
     /// Timed prompts for long-form generation: from `seconds` on, the prompt
-    /// is `text` ([`Request::prompt_at`]). Long-form generation is not built
-    /// yet: a request with any is refused with [`Error::Unsupported`].
+    /// is `text` ([`Request::prompt_at`]). A request with any is generated as
+    /// a chain of windows ([`super::longform`]); families without long-form
+    /// generation refuse it with [`Error::Unsupported`].
     pub prompts_at: Vec<(f32, String)>,
     /// Parameters beyond the typed fields (set with [`Request::set`]), by the
     /// name they were given under; checked against the family at resolve.
@@ -520,7 +521,8 @@ impl Request {
         self
     }
     /// From `seconds` into the clip on, the prompt is `text` (long-form
-    /// generation; not built yet: resolving answers [`Error::Unsupported`]).
+    /// generation: each window takes the prompt active at its first new
+    /// frame; see [`super::longform`]).
     pub fn prompt_at(mut self, seconds: f32, text: impl Into<String>) -> Self {
         self.prompts_at.push((seconds, text.into()));
         self
@@ -608,6 +610,9 @@ pub struct Resolved {
     /// The family's own parameters given with [`Request::set`], checked
     /// against [`Defaults::params`] and keyed by their canonical names.
     pub params: BTreeMap<String, ParamValue>,
+    /// Timed prompts `(seconds, text)`, checked and sorted by time (a stable
+    /// sort: of two at the same time the later given wins).
+    pub prompts_at: Vec<(f32, String)>,
 }
 
 impl Resolved {
@@ -808,17 +813,15 @@ impl Request {
             mode,
             conditions: self.conditions.clone(),
             params,
+            prompts_at: self.sorted_prompts_at(),
         })
     }
 }
 
 impl Request {
-    /// Timed prompts: each checked (a finite time ≥ 0, a text without NUL),
-    /// then refused as a whole, since long-form generation is not built.
+    /// Timed prompts: each checked (a finite time ≥ 0, a text without NUL).
+    /// Whether the family can generate them is its own check (the pipeline's).
     fn check_prompts_at(&self) -> Result<()> {
-        let Some((first, _)) = self.prompts_at.first() else {
-            return Ok(());
-        };
         for (secs, text) in &self.prompts_at {
             if !secs.is_finite() || *secs < 0.0 {
                 return Err(Error::invalid(format!(
@@ -829,14 +832,20 @@ impl Request {
                 return Err(Error::invalid("a timed prompt contains a NUL character"));
             }
         }
-        Err(Error::Unsupported(format!(
-            "timed prompts ({} given, the first at {first} s) need long-form generation \
-             (a chain of overlapping windows conditioned on the previous window's latent \
-             tail, streamed to the output), which is not built yet; generate one window \
-             with one prompt, and continue it with extend (--extend CLIP --seconds N) \
-             under the next prompt",
-            self.prompts_at.len()
-        )))
+        if !self.prompts_at.is_empty() && !matches!(self.mode, Mode::Text) {
+            return Err(Error::invalid(format!(
+                "timed prompts go with a text request (long-form generation), not with {} mode",
+                self.mode.name()
+            )));
+        }
+        Ok(())
+    }
+
+    /// The timed prompts sorted by time (stable).
+    fn sorted_prompts_at(&self) -> Vec<(f32, String)> {
+        let mut v = self.prompts_at.clone();
+        v.sort_by(|a, b| a.0.total_cmp(&b.0));
+        v
     }
 
     /// An extension's frame rate: the clip's, rounded to a whole number

@@ -95,6 +95,10 @@ impl SafetySettings {
         if let Some(reg) = &self.registry {
             let cred = Credentials::new(self.owner.as_deref(), &req.consents);
             decision = Some(check_prompt(reg, &req.prompt, &cred).into_result()?);
+            // Every timed prompt of a long-form request passes the same gate.
+            for (_, text) in &req.prompts_at {
+                check_prompt(reg, text, &cred).into_result()?;
+            }
         }
         if self.identity.is_some() {
             match &req.mode {

@@ -205,6 +205,7 @@ mod tests {
             mode: Mode::Text,
             conditions: Vec::new(),
             params: BTreeMap::new(),
+            prompts_at: Vec::new(),
         }
     }
 

@@ -222,8 +222,11 @@ class Pipeline:
         by `seconds` (the seconds added): the result is its frames unchanged,
         then the new ones, at its frame rate and size (Wan text-to-video and
         TI2V models). `prompts_at` (`{seconds: text}` or `[(seconds, text)]`)
-        asks for long-form generation with timed prompts: not built yet, it
-        raises `UnsupportedError`.
+        gives timed prompts: the clip is made by long-form generation, a
+        chain of windows (`window_frames=`, `window_overlap=`; a request
+        longer than one window is long-form too), each window taking the
+        prompt active at its first new frame (Wan text-to-video and TI2V;
+        other families raise `UnsupportedError`).
 
         `conditions` (LTX-2): frame conditions, each `(frames, index, strength)`
         or a dict (`frames`/`path`, `index`, `strength`): an image or clip at a

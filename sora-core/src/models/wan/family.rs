@@ -16,7 +16,7 @@ use super::preprocess::{frames_to_tensor, image_to_tensor};
 use super::rules::{SizeRule, WanRules, MAX_SEQUENCE_LENGTH};
 use super::text_encoder::WanTextEncoder;
 use super::transformer::{CrossAttnKv, WanTransformer};
-use super::vae::WanVae;
+use super::vae::{DecodeStream, WanVae};
 use crate::denoise::held::{HeldFrames, Hold};
 use crate::denoise::latents::Latents;
 use crate::denoise::plan::{GuidancePlan, COND, UNCOND};
@@ -25,6 +25,7 @@ use crate::estimate::{EstimateOptions, MemoryEstimate};
 use crate::family::{FrameSink, Generation, MemoryOptions, ModelFamily, Rules};
 use crate::nn::offload::{Offload, Uploaded};
 use crate::nn::step_cache::{BranchId, BranchKey, CachedStep};
+use crate::pipeline::longform::LongformPlan;
 use crate::pipeline::noise::Noise;
 use crate::pipeline::request::{Mode, Resolved};
 use crate::sampler::{self, Scheduler};
@@ -83,6 +84,9 @@ pub struct WanFamily {
     /// `offload_text_encoder` parks the encoder on the CPU too, as on a GPU
     /// (tests of the parking; [`WanFamily::park_text_encoder_on_cpu`]).
     park_text_on_cpu: bool,
+    /// Long-form generation's decoder stream, across windows
+    /// ([`ModelFamily::decode_continued`]).
+    stream: Option<DecodeStream>,
 }
 
 /// A component copied to the run device as a whole under model offload.
@@ -110,6 +114,9 @@ pub struct WanGeneration<'a> {
     first_frame: Option<(Tensor, Tensor)>,
     /// An extension: the clip's tail latents the walk holds.
     held: Option<HeldFrames>,
+    /// Long-form generation: the previous window's latent tail to hold
+    /// ([`Generation::hold_leading`]).
+    lead: Option<Tensor>,
     guidance: f64,
     guidance_2: f64,
     /// The cross-attention keys and values of this generation.
@@ -295,6 +302,7 @@ impl WanFamily {
             offload,
             resident: None,
             park_text_on_cpu: false,
+            stream: None,
         })
     }
 
@@ -538,17 +546,23 @@ impl ModelFamily for WanFamily {
 
     fn estimate(&self, req: &Resolved, opts: &EstimateOptions) -> Result<MemoryEstimate> {
         // An extension is estimated as its generated window (the source's
-        // frames copied into the output are not counted).
+        // frames copied into the output are not counted); a long-form request
+        // as its longest window (one is walked and decoded at a time).
         let window;
-        let req = match req.extend_plan(|f| self.rules.size.nearest_frames(f))? {
-            Some(plan) => {
+        let rule = |f| self.rules.size.nearest_frames(f);
+        let req = match (req.extend_plan(rule)?, self.rules.longform_plan(req)?) {
+            (Some(plan), _) => {
                 window = Resolved {
                     frames: plan.window(),
                     ..req.clone()
                 };
                 &window
             }
-            None => req,
+            (None, Some(plan)) => {
+                window = plan.one_window(req);
+                &window
+            }
+            (None, None) => req,
         };
         let cfg = req.guidance > 1.0;
         let cached = self.text_cache.contains(&req.prompt, MAX_SEQUENCE_LENGTH)
@@ -569,6 +583,37 @@ impl ModelFamily for WanFamily {
 
     fn text_from_cache(&self) -> bool {
         self.last_text_cached
+    }
+
+    /// Text-to-video and TI2V checkpoints (not Wan 2.1 I2V, whose mask and
+    /// image channels need an image).
+    fn long_form(&self) -> bool {
+        self.rules.long_form()
+    }
+
+    fn longform_plan(&self, req: &Resolved) -> Result<Option<LongformPlan>> {
+        self.rules.longform_plan(req)
+    }
+
+    fn decode_continued(&mut self, latents: &Tensor, sink: &mut dyn FrameSink) -> Result<()> {
+        let z = self
+            .vae
+            .denormalize_latents(&latents.f_to_kind(Kind::Float)?)?
+            .f_to_kind(self.vae.kind())?;
+        self.make_resident(Part::Vae)?;
+        let mut stream = self.stream.take().unwrap_or_default();
+        let out = self
+            .vae
+            .decode_continue(&mut stream, &z, &mut |video: Tensor| {
+                sink.frames(video_to_frames(&video)?)
+            });
+        self.stream = Some(stream);
+        out?;
+        self.release_resident()
+    }
+
+    fn end_decode_stream(&mut self) {
+        self.stream = None;
     }
 
     fn begin<'a>(&'a mut self, req: &Resolved) -> Result<Box<dyn Generation + 'a>> {
@@ -609,6 +654,7 @@ impl ModelFamily for WanFamily {
             concat: None,
             first_frame: None,
             held: None,
+            lead: None,
             guidance,
             guidance_2,
             kv: GenerationKv::default(),
@@ -693,7 +739,28 @@ impl Generation for WanGeneration<'_> {
         let mut begin = 0;
         let mut timesteps = WanFamily::timesteps_of(scheduler.as_ref())?;
         let latents = match &req.mode {
-            Mode::Text => noise.randn(&shape)?.f_to_device(device)?,
+            Mode::Text => {
+                let x = noise.randn(&shape)?.f_to_device(device)?;
+                if let Some(lead) = self.lead.take() {
+                    // Long-form: the previous window's latent tail, held as an
+                    // extension's is (clean for TI2V; re-noised for
+                    // text-to-video, crossfaded into the new frames).
+                    let lead = lead.f_to_device(device)?.f_to_kind(Kind::Float)?;
+                    let m = lead.size().get(2).copied().unwrap_or(0);
+                    let held = if fam.index.expand_timesteps {
+                        let held = HeldFrames::leading(&lead, lat_f, Hold::Clean)?;
+                        let mask =
+                            Tensor::f_ones([1, 1, lat_f, h / sf, w / sf], (Kind::Float, device))?;
+                        let _ = mask.f_narrow(2, 0, m)?.f_fill_(0.0)?;
+                        self.first_frame = Some((held.clean().shallow_clone(), mask));
+                        held
+                    } else {
+                        HeldFrames::leading_crossfaded(&lead, lat_f, Hold::Renoised)?
+                    };
+                    self.held = Some(held);
+                }
+                x
+            }
             Mode::Image(img) => {
                 let x = noise.randn(&shape)?.f_to_device(device)?;
                 let image = image_to_tensor(img.pixels.view(), req.width, req.height)?
@@ -890,6 +957,16 @@ impl Generation for WanGeneration<'_> {
 
     fn held_frames(&self) -> Option<HeldFrames> {
         self.held.clone()
+    }
+
+    fn hold_leading(&mut self, tail: Tensor) -> Result<()> {
+        if !matches!(self.req.mode, Mode::Text) || !self.fam.rules.long_form() {
+            return Err(Error::Unsupported(
+                "long-form windows hold latents in text-to-video (T2V or TI2V checkpoints)".into(),
+            ));
+        }
+        self.lead = Some(tail);
+        Ok(())
     }
 
     fn decode(self: Box<Self>, x: Latents, sink: &mut dyn FrameSink) -> Result<()> {

@@ -10,6 +10,7 @@ use std::path::PathBuf;
 use super::limits::PositionLimits;
 pub use super::size::SizeRule;
 use crate::family::Rules;
+use crate::pipeline::longform::LongformPlan;
 use crate::pipeline::request::{Defaults, Mode, Resolved};
 use crate::pipeline::shape::SizeGrid;
 use crate::sampler;
@@ -57,6 +58,36 @@ pub struct WanRules {
     pub scheduler_config: PathBuf,
 }
 
+impl WanRules {
+    /// Whether the checkpoint generates long-form requests (text-to-video
+    /// and TI2V; not Wan 2.1 I2V).
+    pub fn long_form(&self) -> bool {
+        self.in_channels == self.latent_channels
+    }
+
+    /// The long-form plan of `req`, when it is one ([`LongformPlan::of`];
+    /// `None` for a checkpoint without long-form generation). The default
+    /// window is the default frame count, or the most frames the rotary
+    /// tables cover when fewer.
+    pub fn longform_plan(&self, req: &Resolved) -> Result<Option<LongformPlan>> {
+        if !self.long_form() || !matches!(req.mode, Mode::Text) {
+            return Ok(None);
+        }
+        let most = u32::try_from(self.limits.max_frames(&self.size)).unwrap_or(u32::MAX);
+        let window = wan_defaults().frames.min(most.max(1));
+        LongformPlan::of(req, window, |f| self.size.nearest_frames(f))
+    }
+
+    /// Frames one walk generates: an extension's window, a long-form
+    /// request's longest window, else the request's frames.
+    fn walked_frames(&self, req: &Resolved) -> Result<u32> {
+        Ok(match self.longform_plan(req)? {
+            Some(plan) => plan.max_window_frames().min(req.frames),
+            None => req.generated_frames(|f| self.size.nearest_frames(f))?,
+        })
+    }
+}
+
 impl Rules for WanRules {
     fn defaults(&self) -> Defaults {
         wan_defaults()
@@ -88,8 +119,9 @@ impl Rules for WanRules {
             self.limits.max_height(&self.size),
             self.limits.max_frames(&self.size),
         ];
-        // An extension generates its window (overlap + added frames).
-        let frames = req.generated_frames(|f| self.size.nearest_frames(f))?;
+        // An extension generates its window (overlap + added frames); a
+        // long-form request one window at a time.
+        let frames = self.walked_frames(req)?;
         self.size
             .check_within(req.width, req.height, frames, Some(max))?;
         match &req.mode {
@@ -139,7 +171,7 @@ impl Rules for WanRules {
     }
 
     fn check_run(&self, req: &Resolved) -> Result<()> {
-        let frames = req.generated_frames(|f| self.size.nearest_frames(f))?;
+        let frames = self.walked_frames(req)?;
         self.limits.check(&self.size, req.width, req.height, frames)
     }
 }

@@ -36,6 +36,25 @@ pub(crate) use tiling::TileGrid;
 /// Frames the encoder takes per chunk after the first (diffusers' fixed 4).
 const ENCODE_CHUNK: i64 = 4;
 
+/// The state of a decode continued across calls ([`WanVae::decode_continue`]):
+/// the causal feature caches (one per spatial tile) and the latent frames
+/// decoded so far.
+#[derive(Debug, Default)]
+pub struct DecodeStream {
+    caches: Vec<FeatCache>,
+    /// Latent frames decoded so far (the first one decodes to one frame).
+    next: i64,
+    /// Batch, channels, height and width of the stream's latents.
+    shape: Option<[i64; 4]>,
+}
+
+impl DecodeStream {
+    /// Latent frames decoded so far.
+    pub fn latent_frames(&self) -> i64 {
+        self.next
+    }
+}
+
 /// The Wan video VAE (`AutoencoderKLWan`).
 #[derive(Debug)]
 pub struct WanVae {
@@ -305,6 +324,20 @@ impl WanVae {
         z: &Tensor,
         on_frames: &mut dyn FnMut(Tensor) -> Result<()>,
     ) -> Result<()> {
+        self.decode_continue(&mut DecodeStream::default(), z, on_frames)
+    }
+
+    /// [`Self::decode_streaming`] as the continuation of `stream`: the latent
+    /// frames of `z` follow those `stream` decoded before (its causal feature
+    /// caches kept), so decoding a clip's latents in parts, one call per part
+    /// on one stream, gives the frames of decoding them at once (long-form
+    /// generation's windows). Memory holds `z`, one chunk and the caches.
+    pub fn decode_continue(
+        &self,
+        stream: &mut DecodeStream,
+        z: &Tensor,
+        on_frames: &mut dyn FnMut(Tensor) -> Result<()>,
+    ) -> Result<()> {
         let s = z.size();
         if s.len() != 5 || s[1] != self.config.z_dim || s[2] < 1 {
             return Err(Error::invalid(format!(
@@ -312,21 +345,34 @@ impl WanVae {
                 self.config.z_dim
             )));
         }
+        if let Some(shape) = &stream.shape {
+            if shape.as_slice() != [s[0], s[1], s[3], s[4]] {
+                return Err(Error::invalid(format!(
+                    "a continued decode's latents {s:?} differ in batch, channels or size from \
+                     the stream's {shape:?}"
+                )));
+            }
+        }
+        stream.shape = Some([s[0], s[1], s[3], s[4]]);
         let z = self.to_model(z)?;
         let p = self.config.patch();
         if let Some(t) = &self.tiling {
             let grid = TileGrid::new(t, self.spatial_factor(), p);
             if grid.needs_tiling(s[3], s[4]) {
-                return self.decode_tiled(&z, &grid, on_frames);
+                return self.decode_tiled(&z, &grid, stream, on_frames);
             }
         }
-        let mut cache = FeatCache::new();
+        if stream.caches.is_empty() {
+            stream.caches.push(FeatCache::new());
+        }
         for i in 0..s[2] {
+            let cache = &mut stream.caches[0];
             cache.begin_chunk();
             // `post_quant_conv` is 1×1×1: applied per latent frame, it needs
             // no second copy of the whole latent.
             let x = self.post_quant_conv.forward(&z.f_narrow(2, i, 1)?, None)?;
-            let out = self.decoder.forward(&x, &mut cache, i == 0)?;
+            let out = self.decoder.forward(&x, cache, stream.next == 0)?;
+            stream.next += 1;
             let mut out = unpatchify(&out, p)?;
             if self.config.clip_output {
                 let _ = out.f_clamp_(-1.0, 1.0)?;
@@ -336,7 +382,7 @@ impl WanVae {
         Ok(())
     }
 
-    /// The tiled form of [`Self::decode_streaming`] (diffusers' `tiled_decode`,
+    /// The tiled form of [`Self::decode_continue`] (diffusers' `tiled_decode`,
     /// one latent frame at a time): every tile has its own feature cache; per
     /// latent frame each tile's slice is decoded, then the chunk is blended,
     /// cropped and joined, unpatchified and clamped.
@@ -344,6 +390,7 @@ impl WanVae {
         &self,
         z: &Tensor,
         grid: &TileGrid,
+        stream: &mut DecodeStream,
         on_frames: &mut dyn FnMut(Tensor) -> Result<()>,
     ) -> Result<()> {
         let s = z.size();
@@ -352,13 +399,15 @@ impl WanVae {
         let factor = self.spatial_factor();
         let (out_h, out_w) = (h * factor / p, w * factor / p);
         let (row_at, col_at) = grid.origins(h, w);
-        let mut caches: Vec<FeatCache> = (0..row_at.len() * col_at.len())
-            .map(|_| FeatCache::new())
-            .collect();
+        let tiles = row_at.len() * col_at.len();
+        if stream.caches.len() != tiles {
+            stream.caches = (0..tiles).map(|_| FeatCache::new()).collect();
+        }
         for k in 0..s[2] {
             let frame = z.f_narrow(2, k, 1)?;
+            let first = stream.next == 0;
             let mut rows = Vec::with_capacity(row_at.len());
-            let mut caches_left = caches.iter_mut();
+            let mut caches_left = stream.caches.iter_mut();
             for &i in &row_at {
                 let mut row = Vec::with_capacity(col_at.len());
                 for &j in &col_at {
@@ -370,10 +419,11 @@ impl WanVae {
                         .f_narrow(3, i, grid.latent_min.0.min(h - i))?
                         .f_narrow(4, j, grid.latent_min.1.min(w - j))?;
                     let x = self.post_quant_conv.forward(&tile, None)?;
-                    row.push(self.decoder.forward(&x, cache, k == 0)?);
+                    row.push(self.decoder.forward(&x, cache, first)?);
                 }
                 rows.push(row);
             }
+            stream.next += 1;
             let joined = tiling::join_tiles(rows, grid, out_h, out_w)?;
             let mut out = unpatchify(&joined, p)?;
             if self.config.clip_output {

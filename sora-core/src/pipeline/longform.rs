@@ -1,0 +1,325 @@
+//! Long-form generation's window plan, shared by every family that can chain
+//! windows: a request longer than one window (or with timed prompts) is
+//! generated as a chain of windows, each one a walk of at most
+//! `window_frames` frames whose first `window_overlap` latent frames are held
+//! to the previous window's last ones, *in latent space* (never decoded and
+//! encoded again between windows), with a crossfade over the overlap.
+//!
+//! All arithmetic is in latent frames (one latent frame is the first video
+//! frame, then `temporal` frames each). Window 1 starts at latent frame 0;
+//! window `n + 1` starts `overlap` latent frames before window `n` ends, and
+//! the last window is cut to end exactly at the request's length, so the
+//! output has exactly the frames asked for, with no trimming.
+//!
+//! The overlap's latents of window `n + 1` replace window `n`'s tail: window
+//! `n` hands to the decoder all its latent frames but the last `overlap`, and
+//! window `n + 1` all of its own (but its own tail, unless it is the last).
+//! The latents handed to the decoder thus form one unbroken sequence, decoded
+//! by one causal decoder stream whose cache lives across windows: memory holds
+//! one window's latents, the tail and the decoder's cache, whatever the length.
+//!
+//! Each window's prompt is the prompt active at its first new frame (the
+//! base prompt, or the latest timed prompt at or before that time); a timed
+//! prompt that falls inside a window takes effect at the next window's start.
+//! Each window draws its own noise from a seed derived from the request's
+//! ([`window_seed`]): same seed, same clip.
+
+use super::param_spec::ParamValue;
+use super::request::Resolved;
+use crate::{Error, Result};
+
+/// Latent frames held from the previous window's tail by default.
+pub const DEFAULT_OVERLAP: u32 = 3;
+
+/// One window of a [`LongformPlan`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct Window {
+    /// Index of the window's first latent frame in the whole clip.
+    pub latent_start: u32,
+    /// Latent frames the window generates (the held ones included).
+    pub latent_len: u32,
+    /// Leading latent frames held to the previous window's tail (0 for the first).
+    pub held: u32,
+    /// Latent frames handed to the decoder after the walk (from the window's
+    /// first): all but the tail the next window holds.
+    pub decoded: u32,
+    /// The prompt of the window.
+    pub prompt: String,
+    /// The seed of the window's noise.
+    pub seed: u64,
+}
+
+/// The windows of one long-form request.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LongformPlan {
+    /// Frames of the output clip.
+    pub frames: u32,
+    /// Video frames per latent frame after the first.
+    pub temporal: u32,
+    /// Latent frames of a full window.
+    pub window_latent: u32,
+    /// Latent frames each window after the first holds.
+    pub overlap: u32,
+    /// The windows, in order.
+    pub windows: Vec<Window>,
+}
+
+/// The seed of window `i` of a request seeded `seed` (window 0 takes `seed`).
+pub fn window_seed(seed: u64, i: usize) -> u64 {
+    seed.wrapping_add((i as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15))
+}
+
+/// The temporal factor a frame rule of the form `1 + k·t` implies: the
+/// smallest count above 1 it keeps, minus 1.
+fn temporal_factor(frame_rule: &impl Fn(u32) -> u32) -> Result<u32> {
+    (2..=65)
+        .find(|&v| frame_rule(v) == v)
+        .map(|v| v - 1)
+        .ok_or_else(|| {
+            Error::Unsupported(
+                "long-form generation needs frame counts of the form 1 + k·t (a temporal factor)"
+                    .into(),
+            )
+        })
+}
+
+fn int_param(r: &Resolved, key: &str) -> Option<i64> {
+    match r.params.get(key) {
+        Some(ParamValue::Int(v)) => Some(*v),
+        _ => None,
+    }
+}
+
+/// Video frames of `latent` latent frames.
+fn video_frames(latent: u32, temporal: u32) -> u32 {
+    1 + temporal * latent.saturating_sub(1)
+}
+
+impl LongformPlan {
+    /// The plan of `r` when it is long-form: more frames than one window
+    /// (`window_frames`, else `default_window`), or timed prompts. `None`
+    /// otherwise (one walk, as any request). `frame_rule` is the family's
+    /// nearest frame count.
+    pub fn of(
+        r: &Resolved,
+        default_window: u32,
+        frame_rule: impl Fn(u32) -> u32,
+    ) -> Result<Option<Self>> {
+        let asked = int_param(r, "window_frames");
+        let window = match asked {
+            Some(v) => u32::try_from(v)
+                .map_err(|_| Error::invalid(format!("window_frames {v} is out of range")))?,
+            None => default_window,
+        };
+        if r.frames <= frame_rule(window) && r.prompts_at.is_empty() {
+            return Ok(None);
+        }
+        let overlap = match int_param(r, "window_overlap") {
+            Some(v) => u32::try_from(v)
+                .map_err(|_| Error::invalid(format!("window_overlap {v} is out of range")))?,
+            None => DEFAULT_OVERLAP,
+        };
+        Self::new(r, window, overlap, frame_rule).map(Some)
+    }
+
+    /// The windows of `r` with windows of `window_frames` frames (rounded by
+    /// `frame_rule`) overlapping by `overlap` latent frames.
+    pub fn new(
+        r: &Resolved,
+        window_frames: u32,
+        overlap: u32,
+        frame_rule: impl Fn(u32) -> u32,
+    ) -> Result<Self> {
+        let temporal = temporal_factor(&frame_rule)?;
+        if frame_rule(r.frames) != r.frames {
+            return Err(Error::invalid(format!(
+                "long-form generation needs a frame count the model takes; {} is not",
+                r.frames
+            )));
+        }
+        let total = (r.frames - 1) / temporal + 1;
+        let window_latent = (frame_rule(window_frames.max(1)) - 1) / temporal + 1;
+        if overlap == 0 || window_latent <= overlap {
+            return Err(Error::invalid(format!(
+                "a long-form window of {} frames is {window_latent} latent frames; its overlap \
+                 ({overlap} latent frames) must be at least 1 and below that (raise \
+                 window_frames or lower window_overlap)",
+                video_frames(window_latent, temporal)
+            )));
+        }
+        let mut windows: Vec<Window> = Vec::new();
+        let mut start = 0u32;
+        loop {
+            let held = if windows.is_empty() { 0 } else { overlap };
+            let len = window_latent.min(total - start);
+            let end = start + len;
+            let first_new = start + held;
+            let at_frame = if first_new == 0 {
+                0
+            } else {
+                video_frames(first_new, temporal)
+            };
+            let at_s = f64::from(at_frame) / f64::from(r.fps.max(1));
+            let prompt = r
+                .prompts_at
+                .iter()
+                .rfind(|(t, _)| f64::from(*t) <= at_s + 1e-6)
+                .map_or_else(|| r.prompt.clone(), |(_, p)| p.clone());
+            let last = end >= total;
+            let i = windows.len();
+            windows.push(Window {
+                latent_start: start,
+                latent_len: len,
+                held,
+                decoded: if last { len } else { len - overlap },
+                prompt,
+                seed: window_seed(r.seed, i),
+            });
+            if last {
+                break;
+            }
+            start = end - overlap;
+        }
+        Ok(Self {
+            frames: r.frames,
+            temporal,
+            window_latent,
+            overlap,
+            windows,
+        })
+    }
+
+    /// Video frames of window `w` (what its walk generates).
+    pub fn window_frames(&self, w: &Window) -> u32 {
+        video_frames(w.latent_len, self.temporal)
+    }
+
+    /// Video frames of the longest window (what one walk at a time needs).
+    pub fn max_window_frames(&self) -> u32 {
+        video_frames(self.window_latent, self.temporal)
+    }
+
+    /// The request of window `i`: `r` with the window's frames, prompt and
+    /// seed, no timed prompts.
+    pub fn window_request(&self, r: &Resolved, i: usize) -> Result<Resolved> {
+        let w = self
+            .windows
+            .get(i)
+            .ok_or_else(|| Error::invalid(format!("no long-form window {i}")))?;
+        Ok(Resolved {
+            prompt: w.prompt.clone(),
+            frames: self.window_frames(w),
+            seed: w.seed,
+            prompts_at: Vec::new(),
+            ..r.clone()
+        })
+    }
+
+    /// `r` as one window long (what the memory estimate and the model's
+    /// limits see: the longest window, the first prompt).
+    pub fn one_window(&self, r: &Resolved) -> Resolved {
+        Resolved {
+            frames: self.max_window_frames().min(r.frames),
+            prompts_at: Vec::new(),
+            ..r.clone()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use super::*;
+    use crate::pipeline::request::Mode;
+
+    fn wan(f: u32) -> u32 {
+        let k = ((f.max(1) - 1) as f64 / 4.0).round() as u32;
+        1 + 4 * k
+    }
+
+    fn req(frames: u32, prompts_at: Vec<(f32, String)>) -> Resolved {
+        Resolved {
+            prompt: "base".into(),
+            negative_prompt: String::new(),
+            width: 32,
+            height: 32,
+            frames,
+            fps: 16,
+            steps: 2,
+            guidance: 1.0,
+            guidance_2: None,
+            seed: 7,
+            audio: false,
+            mode: Mode::Text,
+            conditions: Vec::new(),
+            params: BTreeMap::new(),
+            prompts_at,
+        }
+    }
+
+    #[test]
+    fn windows_cover_the_clip_exactly_and_overlap() {
+        // 61 frames = 16 latent frames; windows of 17 frames (5 latent), 2 held.
+        let p = LongformPlan::new(&req(61, Vec::new()), 17, 2, wan).unwrap();
+        assert_eq!((p.temporal, p.window_latent), (4, 5));
+        let spans: Vec<(u32, u32, u32, u32)> = p
+            .windows
+            .iter()
+            .map(|w| (w.latent_start, w.latent_len, w.held, w.decoded))
+            .collect();
+        assert_eq!(
+            spans,
+            vec![
+                (0, 5, 0, 3),
+                (3, 5, 2, 3),
+                (6, 5, 2, 3),
+                (9, 5, 2, 3),
+                (12, 4, 2, 4)
+            ]
+        );
+        // Every latent frame decoded once: 16 latent frames, 61 video frames.
+        let decoded: u32 = p.windows.iter().map(|w| w.decoded).sum();
+        assert_eq!(decoded, 16);
+        assert_eq!(video_frames(decoded, 4), 61);
+        assert_eq!(p.max_window_frames(), 17);
+        // Seeds differ per window and repeat per request.
+        assert_eq!(p.windows[0].seed, 7);
+        assert_ne!(p.windows[1].seed, p.windows[0].seed);
+        assert_eq!(
+            p,
+            LongformPlan::new(&req(61, Vec::new()), 17, 2, wan).unwrap()
+        );
+    }
+
+    #[test]
+    fn timed_prompts_take_effect_at_the_next_window() {
+        let r = req(61, vec![(1.0, "second".into()), (2.5, "third".into())]);
+        let p = LongformPlan::new(&r, 17, 2, wan).unwrap();
+        // Window starts (first new frame): 0, 5/16·… : latent 5 → frame 17 (1.06 s),
+        // latent 8 → 29 (1.81 s), latent 11 → 41 (2.56 s), latent 14 → 53.
+        let prompts: Vec<&str> = p.windows.iter().map(|w| w.prompt.as_str()).collect();
+        assert_eq!(prompts, vec!["base", "second", "second", "third", "third"]);
+        // A short request with timed prompts is long-form (one window).
+        let one = LongformPlan::of(&req(9, vec![(0.0, "zero".into())]), 81, wan)
+            .unwrap()
+            .unwrap();
+        assert_eq!(one.windows.len(), 1);
+        assert_eq!(one.windows[0].prompt, "zero");
+        // Without them, a request within a window is not.
+        assert!(LongformPlan::of(&req(81, Vec::new()), 81, wan)
+            .unwrap()
+            .is_none());
+        assert!(LongformPlan::of(&req(85, Vec::new()), 81, wan)
+            .unwrap()
+            .is_some());
+    }
+
+    #[test]
+    fn bad_overlaps_are_refused() {
+        for (window, overlap) in [(17, 5), (17, 0), (1, 1)] {
+            let e = LongformPlan::new(&req(61, Vec::new()), window, overlap, wan).unwrap_err();
+            assert!(matches!(e, Error::InvalidRequest(_)), "{e}");
+        }
+    }
+}
