@@ -118,7 +118,6 @@ impl VideoInput {
         }
     }
 
-
     /// The same clip with `audio` as its track.
     pub fn with_audio(mut self, audio: SourceAudio) -> Self {
         self.audio = Some(audio);
