@@ -5,6 +5,7 @@
 
 pub mod clip;
 pub mod extend;
+mod inputs;
 pub mod longform;
 pub mod noise;
 mod options;

@@ -118,19 +118,6 @@ impl VideoInput {
         }
     }
 
-    /// A clip read with [`crate::io::read_video`]: its frames, rate and
-    /// audio (when it has a track).
-    pub fn from_media(media: crate::io::MediaClip) -> Self {
-        let audio = media
-            .audio
-            .map(|samples| SourceAudio::new(samples, media.sample_rate));
-        Self {
-            frames: media.frames,
-            fps: media.fps,
-            audio,
-        }
-    }
-
     /// The same clip with `audio` as its track.
     pub fn with_audio(mut self, audio: SourceAudio) -> Self {
         self.audio = Some(audio);
@@ -190,18 +177,6 @@ impl FrameCondition {
             index,
             strength,
         }
-    }
-
-    /// A condition read from `path`: an image (PNG/JPEG), an MP4 or a
-    /// folder of PNG frames ([`crate::io::read_video`]), at `index` with
-    /// `strength` (checked when the request resolves).
-    pub fn from_path(path: &std::path::Path, index: i64, strength: f32) -> Result<Self> {
-        let clip = crate::io::read_video(path)?;
-        Ok(Self {
-            frames: clip.frames,
-            index,
-            strength,
-        })
     }
 
     /// Parses the command line's `PATH[@INDEX][:STRENGTH]` (index 0 and

@@ -121,7 +121,6 @@ class Pipeline:
         offload_text_encoder: bool = False,
         vae_tiling: bool | tuple[int, int, int, int] | None = None,
         vae_frame_tiling: bool | tuple[int, int] | None = None,
-    vae_frame_tiling: bool | tuple[int, int] | None = None,
         offload: str | None = None,
         physics: str | None = None,
         motion_guidance: float | str | None = None,

@@ -54,6 +54,7 @@ RECORD_ONLY = frozenset(
         "text_embeddings_cached",
         "offload",
         "vae_tiling",
+        "vae_frame_tiling",
         "motion_guidance",
         # The physics report (the pool's `physics` option decides whether one is made).
         "physics",

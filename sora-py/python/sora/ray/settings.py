@@ -80,6 +80,11 @@ def check_settings(
     for key, default in PIXEL_OPTIONS.items():
         value = options.get(key, default)
         identity[key] = list(value) if isinstance(value, tuple) else value
+    # LTX-2's frame-wise decode changes the pixels too; named only when set, so
+    # the names of clips made without it stay what they were.
+    frame_tiling = options.get("vae_frame_tiling")
+    if frame_tiling is not None:
+        identity["vae_frame_tiling"] = list(frame_tiling) if isinstance(frame_tiling, tuple) else frame_tiling
     return Settings(
         model=model_path,
         out_dir=os.path.abspath(os.fspath(out_dir)),
