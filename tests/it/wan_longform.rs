@@ -219,6 +219,60 @@ fn wan_longform_is_refused_where_it_cannot_run() {
     assert!(matches!(e, Error::InvalidRequest(_)), "{e}");
 }
 
+#[test]
+fn wan_longform_timed_prompts_pass_the_safety_gate() {
+    // A timed prompt naming a registered person without consent is refused
+    // before any work, as the main prompt would be; a protected character too.
+    let p = Pipeline::builder()
+        .model(fixture("wan_pipeline/t2v_21/model"))
+        .safety_registry(crate::safety_gate::registry_path())
+        .owner_key("studio-a")
+        .watermarks(WatermarkPolicy::Off)
+        .build()
+        .unwrap();
+    let base = Request::text("a quiet beach at dawn")
+        .size(32, 32)
+        .frames(17)
+        .steps(1)
+        .seed(3);
+    let mut calls = 0;
+    let e = {
+        let mut progress = Progress::with_callback(|_| {
+            calls += 1;
+            true
+        });
+        p.generate(
+            &base
+                .clone()
+                .prompt_at(0.5, "a close-up of Tom Hanley smiling"),
+            &mut progress,
+        )
+        .unwrap_err()
+    };
+    assert_eq!(e.kind(), sora_core::ErrorKind::ConsentRequired, "{e}");
+    assert_eq!(calls, 0, "no phase may start");
+    let e = p
+        .generate(
+            &base
+                .clone()
+                .prompt_at(0.5, "Captain Starfall saves the day"),
+            &mut Progress::none(),
+        )
+        .unwrap_err();
+    assert_eq!(e.kind(), sora_core::ErrorKind::ProtectedContent, "{e}");
+    // With the person's consent it runs.
+    let clip = p
+        .generate(
+            &base
+                .clone()
+                .prompt_at(0.5, "a close-up of Tom Hanley smiling")
+                .consent("tom-studio"),
+            &mut Progress::none(),
+        )
+        .unwrap();
+    assert_eq!(clip.frames.shape()[0], 17);
+}
+
 /// Per-pair flicker and warping error of frames `(i, i + 1)`, each pair
 /// measured alone as a two-frame clip (as `wan_extend`'s seam test does).
 fn pair_metrics(frames: &Array4<u8>, i: usize) -> (f64, f64) {

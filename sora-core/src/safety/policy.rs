@@ -93,6 +93,10 @@ pub fn generation_id(family: &str, r: &Resolved) -> u64 {
             c.strength
         ));
     }
+    // Timed prompts of long-form generation (none: the id is as before them).
+    for (at, text) in &r.prompts_at {
+        desc.push_str(&format!("\u{1f}at {at}:{text}"));
+    }
     let h = hmac(DEFAULT_KEY, &[b"generation-id", desc.as_bytes()]);
     h[..6].iter().fold(0u64, |a, &b| (a << 8) | u64::from(b))
 }
@@ -216,6 +220,9 @@ mod tests {
         let mut other = resolved(false);
         other.seed = 8;
         assert_ne!(a, generation_id("wan", &other));
+        let mut timed = resolved(false);
+        timed.prompts_at.push((2.0, "an owl".into()));
+        assert_ne!(a, generation_id("wan", &timed));
         assert!(a < 1 << 48);
         let off = WatermarkSettings {
             policy: WatermarkPolicy::Off,
