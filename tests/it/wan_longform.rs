@@ -102,6 +102,14 @@ fn wan_longform_makes_exact_frames_deterministically_with_timed_prompts() {
     let clip = run(&p, &req);
     assert_eq!(clip.frames.shape(), &[61, 32, 32, 3]);
     assert_eq!(clip.meta.frames, 61);
+    let lf = clip.meta.long_form.as_ref().expect("no long-form metadata");
+    assert_eq!(
+        (lf.windows, lf.window_frames, lf.window_overlap),
+        (5, 17, 2)
+    );
+    assert_eq!(lf.prompts, vec![PROMPT; 5]);
+    let json: serde_json::Value = serde_json::from_str(&clip.meta_json()).unwrap();
+    assert_eq!(json["long_form"]["windows"], 5, "{json}");
     assert!(clip.frames.iter().any(|&v| v != 0), "black clip");
     // Same seed, same bytes; another seed, another clip.
     assert_eq!(run(&p, &req).frames, clip.frames, "not deterministic");
@@ -121,6 +129,12 @@ fn wan_longform_makes_exact_frames_deterministically_with_timed_prompts() {
         &req.clone().prompt_at(1.0, "a white owl sleeps on a branch"),
     );
     assert_eq!(timed.frames.shape(), clip.frames.shape());
+    let lf = timed.meta.long_form.as_ref().unwrap();
+    assert_eq!(lf.prompts[0], PROMPT);
+    assert!(lf.prompts[1..]
+        .iter()
+        .all(|p| p == "a white owl sleeps on a branch"));
+    assert_eq!(lf.prompts_at.len(), 1);
     let first = frame_of_latent(3);
     assert_eq!(
         timed.frames.slice(s![..first, .., .., ..]),
@@ -146,6 +160,8 @@ fn wan_longform_makes_exact_frames_deterministically_with_timed_prompts() {
         .steps(2)
         .seed(7);
     assert_eq!(run(&p, &short).frames, run(&p, &plain).frames);
+    // A one-walk clip records no windows.
+    assert!(run(&p, &plain).meta.long_form.is_none());
 }
 
 #[test]

@@ -93,6 +93,9 @@ pub struct ClipMeta {
     /// The experimental motion guidance as `STRENGTH@FROM` when it was on
     /// (`null` otherwise).
     pub motion_guidance: Option<String>,
+    /// Long-form generation's windows, when the clip was made as a chain of
+    /// them (`null` otherwise; see [`super::longform`]).
+    pub long_form: Option<super::longform::LongformMeta>,
     /// The clip's physics report, when the pipeline's `physics` policy makes
     /// one (`null` otherwise).
     pub physics: Option<PhysicsReport>,

@@ -64,6 +64,22 @@ pub struct LongformPlan {
     pub windows: Vec<Window>,
 }
 
+/// What a long-form clip's metadata records of its windows
+/// ([`super::ClipMeta::long_form`]).
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct LongformMeta {
+    /// Windows walked.
+    pub windows: u32,
+    /// Frames of a full window.
+    pub window_frames: u32,
+    /// Latent frames each window after the first held from the previous one.
+    pub window_overlap: u32,
+    /// The prompt of each window, in order.
+    pub prompts: Vec<String>,
+    /// The request's timed prompts `(seconds, text)`, sorted by time.
+    pub prompts_at: Vec<(f32, String)>,
+}
+
 /// The seed of window `i` of a request seeded `seed` (window 0 takes `seed`).
 pub fn window_seed(seed: u64, i: usize) -> u64 {
     seed.wrapping_add((i as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15))
@@ -213,6 +229,17 @@ impl LongformPlan {
             prompts_at: Vec::new(),
             ..r.clone()
         })
+    }
+
+    /// What the clip's metadata records of the plan of `r`.
+    pub fn meta(&self, r: &Resolved) -> LongformMeta {
+        LongformMeta {
+            windows: self.windows.len() as u32,
+            window_frames: self.max_window_frames(),
+            window_overlap: self.overlap,
+            prompts: self.windows.iter().map(|w| w.prompt.clone()).collect(),
+            prompts_at: r.prompts_at.clone(),
+        }
     }
 
     /// `r` as one window long (what the memory estimate and the model's

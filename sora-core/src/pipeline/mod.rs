@@ -984,6 +984,7 @@ impl Pipeline {
             vae_tiling: self.memory.vae_tiling.map(|t| t.to_array()),
             vae_frame_tiling: self.memory.vae_frame_tiling.map(|t| t.to_array()),
             motion_guidance: self.speed.motion_guidance.map(|g| g.to_text()),
+            long_form: longform.as_ref().map(|p| p.meta(&r)),
             physics: None,
             physics_candidates: Vec::new(),
             watermark,
