@@ -309,18 +309,39 @@ fn wan_longform_seams_are_within_the_windows_own_range() {
     let r = p.resolve(&req).unwrap();
     let plan = LongformPlan::of(&r, 81, wan_rule).unwrap().unwrap();
     assert_eq!(plan.windows.len(), 5);
-    // The seam pairs of each later window: where its decoded latents start
-    // (the crossfade begins) and where its new latents start (after the
-    // overlap).
+    // Where each later window's latents start being its own: its first held
+    // latent frame is the previous window's exactly (weight 1), so the decode
+    // boundary continues the previous window's frames unchanged; the seams
+    // are the step into each crossfaded latent frame (weight 1 − j/k) and
+    // into its first new one.
     let mut seams = Vec::new();
     for w in &plan.windows[1..] {
-        for g in [w.latent_start, w.latent_start + w.held] {
-            let f = frame_of_latent(g);
-            seams.push(f - 1);
+        for g in w.latent_start + 1..=w.latent_start + w.held {
+            seams.push(frame_of_latent(g) - 1);
         }
     }
+    // The decode boundary: window 1's frames up to its held tail's first
+    // latent frame are those of window 1 generated alone.
+    let alone = run(
+        &p,
+        &Request::text(PROMPT)
+            .size(32, 32)
+            .frames(17)
+            .steps(3)
+            .seed(7),
+    );
+    let upto = frame_of_latent(plan.windows[1].latent_start + 1);
+    assert_eq!(
+        clip.frames.slice(s![..upto, .., .., ..]),
+        alone.frames.slice(s![..upto, .., .., ..]),
+        "the first window's frames changed across the decode boundary"
+    );
     let t = clip.frames.shape()[0];
-    let inside: Vec<(f64, f64)> = (0..t - 1)
+    // Inside the windows: every pair but the seams' and the decoder's
+    // start-up (frames 0..5, the first two latent frames: the causal VAE
+    // decodes the first latent frame alone, and the steps right after it are
+    // the largest of any Wan clip, long-form or not).
+    let inside: Vec<(f64, f64)> = (frame_of_latent(2)..t - 1)
         .filter(|i| !seams.contains(i))
         .map(|i| pair_metrics(&clip.frames, i))
         .collect();
@@ -328,6 +349,41 @@ fn wan_longform_seams_are_within_the_windows_own_range() {
     let max_w = inside.iter().map(|m| m.1).fold(0.0, f64::max);
     let mean_f = inside.iter().map(|m| m.0).sum::<f64>() / inside.len() as f64;
     let mean_w = inside.iter().map(|m| m.1).sum::<f64>() / inside.len() as f64;
+    // The measure sees a cut: two windows generated apart (no held tail),
+    // joined, step further than any pair inside the windows.
+    let a = run(
+        &p,
+        &Request::text(PROMPT)
+            .size(32, 32)
+            .frames(17)
+            .steps(3)
+            .seed(7),
+    );
+    let b = run(
+        &p,
+        &Request::text(PROMPT)
+            .size(32, 32)
+            .frames(17)
+            .steps(3)
+            .seed(8),
+    );
+    let cut = ndarray::concatenate(
+        ndarray::Axis(0),
+        &[
+            a.frames.slice(s![16.., .., .., ..]),
+            b.frames.slice(s![..1, .., .., ..]),
+        ],
+    )
+    .unwrap();
+    let (cut_f, cut_w) = pair_metrics(&cut, 0);
+    eprintln!(
+        "a hard cut between two windows: flicker {cut_f:.4}, warp error {cut_w:.5} \
+         (inside: max {max_f:.4}, {max_w:.5})"
+    );
+    assert!(
+        cut_f > max_f && cut_w > max_w,
+        "the seam measure does not see a cut"
+    );
     for &i in &seams {
         let (f, w) = pair_metrics(&clip.frames, i);
         eprintln!(
