@@ -146,6 +146,23 @@ fn wan_longform_makes_exact_frames_deterministically_with_timed_prompts() {
         clip.frames.slice(s![first.., .., .., ..]),
         "the timed prompt did not reach the later windows"
     );
+    // A switch inside a window (1.5 s: latent frame 7, frame 25) cuts that
+    // window there: windows 3.. take the new prompt from frame 25 on.
+    let cut = run(
+        &p,
+        &req.clone().prompt_at(1.5, "a white owl sleeps on a branch"),
+    );
+    assert_eq!(cut.frames.shape(), clip.frames.shape());
+    let lf = cut.meta.long_form.as_ref().unwrap();
+    assert_eq!(lf.windows, 5);
+    assert_eq!(&lf.prompts[..2], &[PROMPT, PROMPT]);
+    assert!(lf.prompts[2..]
+        .iter()
+        .all(|p| p == "a white owl sleeps on a branch"));
+    assert_eq!(
+        cut.frames.slice(s![..first, .., .., ..]),
+        clip.frames.slice(s![..first, .., .., ..])
+    );
     // A timed prompt at 0 s is the first window's prompt: one window of the
     // long-form path is the plain generation of that prompt.
     let short = Request::text("ignored")

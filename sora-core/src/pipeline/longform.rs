@@ -19,8 +19,12 @@
 //! one window's latents, the tail and the decoder's cache, whatever the length.
 //!
 //! Each window's prompt is the prompt active at its first new frame (the
-//! base prompt, or the latest timed prompt at or before that time); a timed
-//! prompt that falls inside a window takes effect at the next window's start.
+//! base prompt, or the latest timed prompt at or before that time). A timed
+//! prompt takes effect at the first latent frame at or after its time: the
+//! window it falls in is cut short there, so the next window's new frames
+//! start at the switch (unless the cut window would keep no frame of its own
+//! besides the tail the next one holds; the switch then waits for the next
+//! window's start).
 //! Each window draws its own noise from a seed derived from the request's
 //! ([`window_seed`]): same seed, same clip.
 
@@ -163,19 +167,44 @@ impl LongformPlan {
                 video_frames(window_latent, temporal)
             )));
         }
+        // The latent frame each timed prompt starts at: the first whose
+        // first video frame is at or after its time.
+        let fps = f64::from(r.fps.max(1));
+        let switches: Vec<u32> = r
+            .prompts_at
+            .iter()
+            .filter_map(|(t, _)| {
+                (0..total).find(|&g| {
+                    let at = if g == 0 { 0 } else { video_frames(g, temporal) };
+                    f64::from(at) / fps >= f64::from(*t) - 1e-6
+                })
+            })
+            .collect();
         let mut windows: Vec<Window> = Vec::new();
         let mut start = 0u32;
         loop {
             let held = if windows.is_empty() { 0 } else { overlap };
-            let len = window_latent.min(total - start);
-            let end = start + len;
+            let mut len = window_latent.min(total - start);
             let first_new = start + held;
+            // A prompt switch inside the window's new frames ends the window
+            // there (the next one starts its new frames at the switch), when
+            // the window keeps at least one frame of its own besides the
+            // tail the next one holds.
+            if let Some(g) = switches
+                .iter()
+                .copied()
+                .filter(|&g| g > first_new && g < start + len && g - start > overlap)
+                .min()
+            {
+                len = g - start;
+            }
+            let end = start + len;
             let at_frame = if first_new == 0 {
                 0
             } else {
                 video_frames(first_new, temporal)
             };
-            let at_s = f64::from(at_frame) / f64::from(r.fps.max(1));
+            let at_s = f64::from(at_frame) / fps;
             let prompt = r
                 .prompts_at
                 .iter()
@@ -320,13 +349,40 @@ mod tests {
     }
 
     #[test]
-    fn timed_prompts_take_effect_at_the_next_window() {
+    fn timed_prompts_switch_at_their_latent_frame() {
         let r = req(61, vec![(1.0, "second".into()), (2.5, "third".into())]);
         let p = LongformPlan::new(&r, 17, 2, wan).unwrap();
         // Window starts (first new frame): 0, 5/16·… : latent 5 → frame 17 (1.06 s),
         // latent 8 → 29 (1.81 s), latent 11 → 41 (2.56 s), latent 14 → 53.
         let prompts: Vec<&str> = p.windows.iter().map(|w| w.prompt.as_str()).collect();
         assert_eq!(prompts, vec!["base", "second", "second", "third", "third"]);
+        // A switch inside a window's new frames cuts it: 1.5 s is frame 24,
+        // latent frame 7 (frame 25); window 2 ends there.
+        let r = req(61, vec![(1.5, "switch".into())]);
+        let p = LongformPlan::new(&r, 17, 2, wan).unwrap();
+        let spans: Vec<(u32, u32, &str)> = p
+            .windows
+            .iter()
+            .map(|w| (w.latent_start, w.latent_len, w.prompt.as_str()))
+            .collect();
+        assert_eq!(
+            spans,
+            vec![
+                (0, 5, "base"),
+                (3, 4, "base"),
+                (5, 5, "switch"),
+                (8, 5, "switch"),
+                (11, 5, "switch")
+            ]
+        );
+        let decoded: u32 = p.windows.iter().map(|w| w.decoded).sum();
+        assert_eq!(decoded, 16);
+        // Too early in a window to cut (it would keep only the tail): the
+        // switch waits for the next window. 0.1 s is latent frame 2 (frame 5).
+        let r = req(61, vec![(0.1, "early".into())]);
+        let p = LongformPlan::new(&r, 17, 2, wan).unwrap();
+        assert_eq!(p.windows[0].latent_len, 5);
+        assert_eq!(p.windows[1].prompt, "early");
         // A short request with timed prompts is long-form (one window).
         let one = LongformPlan::of(&req(9, vec![(0.0, "zero".into())]), 81, wan)
             .unwrap()
