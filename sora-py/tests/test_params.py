@@ -128,11 +128,14 @@ def test_extend_our_own_mp4_keeps_its_frames_and_audio_length(pipe, tmp_path):
     assert abs(secs - 25 / 16) <= 1024 / a.rate + 1e-6, f"audio {secs} s for {25 / 16} s of frames"
 
 
-def test_timed_prompts_make_a_long_form_clip(pipe):
+def test_timed_prompts_make_a_long_form_clip(pipe, wan_model):
     # 17 frames in windows of 9 frames overlapping by one latent frame: the
     # prompt changes from the second window on; both forms give the same clip.
+    # Watermarks off for the frame comparison: the generation id they carry
+    # covers the timed prompts.
+    raw = sora.Pipeline(wan_model, device="cpu", dtype="float32", threads=1, watermarks="off")
     clips = [
-        pipe.generate(
+        raw.generate(
             "a fox", width=32, height=32, frames=17, steps=1, seed=3, prompts_at=at,
             window_frames=9, window_overlap=1,
         )
@@ -140,9 +143,10 @@ def test_timed_prompts_make_a_long_form_clip(pipe):
     ]
     assert clips[0].frames.shape == (17, 32, 32, 3)
     assert (clips[0].frames == clips[1].frames).all()
-    plain = pipe.generate(
+    plain = raw.generate(
         "a fox", width=32, height=32, frames=17, steps=1, seed=3, window_frames=9, window_overlap=1
     )
+    assert clips[0].meta["long_form"]["prompts"] == ["a fox", "the fox sleeps"]
     assert plain.frames.shape == (17, 32, 32, 3)
     # The first window's frames (latent frames 0..1: frames 0..5) are the same.
     assert (plain.frames[:5] == clips[0].frames[:5]).all()
