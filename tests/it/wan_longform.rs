@@ -178,7 +178,10 @@ fn wan_longform_makes_exact_frames_deterministically_with_timed_prompts() {
         .seed(7);
     assert_eq!(run(&p, &short).frames, run(&p, &plain).frames);
     // A one-walk clip records no windows.
-    assert!(run(&p, &plain).meta.long_form.is_none());
+    let plain_clip = run(&p, &plain);
+    assert!(plain_clip.meta.long_form.is_none());
+    let json: serde_json::Value = serde_json::from_str(&plain_clip.meta_json()).unwrap();
+    assert!(json.get("long_form").is_none(), "{json}");
 }
 
 #[test]

@@ -94,7 +94,9 @@ pub struct ClipMeta {
     /// (`null` otherwise).
     pub motion_guidance: Option<String>,
     /// Long-form generation's windows, when the clip was made as a chain of
-    /// them (`null` otherwise; see [`super::longform`]).
+    /// them (absent from the JSON otherwise, so that a one-walk clip's
+    /// metadata reads as before; see [`super::longform`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub long_form: Option<super::longform::LongformMeta>,
     /// The clip's physics report, when the pipeline's `physics` policy makes
     /// one (`null` otherwise).
