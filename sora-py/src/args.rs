@@ -221,11 +221,6 @@ pub fn image(obj: &Bound<'_, PyAny>) -> PyResult<Media<Array3<u8>>> {
     Ok(Media::Pixels(a.try_readonly()?.as_array().to_owned()))
 }
 
-/// A video input: a path, or a numpy uint8 array `[T, H, W, 3]` (copied).
-pub fn video(obj: &Bound<'_, PyAny>) -> PyResult<Media<Array4<u8>>> {
-    clip("video", obj)
-}
-
 /// A clip given as the keyword `name` (`video`, `extend`): a path, or a numpy
 /// uint8 array `[T, H, W, 3]` (copied).
 pub fn clip(name: &str, obj: &Bound<'_, PyAny>) -> PyResult<Media<Array4<u8>>> {

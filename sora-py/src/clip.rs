@@ -70,6 +70,20 @@ impl PyClip {
     }
 }
 
+impl PyClip {
+    /// The clip as a request input (`extend=`, `video=`): its frames, rate
+    /// and audio track (copied), so a continuation keeps its sound.
+    pub fn video_input(&self, py: Python<'_>) -> PyResult<sora_core::VideoInput> {
+        let frames = self.frames.bind(py).try_readonly()?.as_array().to_owned();
+        let mut input = sora_core::VideoInput::new(frames, self.fps);
+        if let Some(a) = &self.audio {
+            let samples = a.bind(py).try_readonly()?.as_array().to_owned();
+            input = input.with_audio(sora_core::SourceAudio::new(samples, self.sample_rate));
+        }
+        Ok(input)
+    }
+}
+
 #[pymethods]
 impl PyClip {
     /// RGB frames, numpy uint8 `[T, H, W, 3]` (read-only).

@@ -243,10 +243,10 @@ struct Args {
     guidance_2: Option<f32>,
     seed: Option<u64>,
     image: Option<Media<Array3<u8>>>,
-    video: Option<Media<Array4<u8>>>,
+    video: Option<ClipArg>,
     strength: Option<f32>,
     /// A clip to continue by `seconds`.
-    extend: Option<Media<Array4<u8>>>,
+    extend: Option<ClipArg>,
     /// Timed prompts (seconds, text) for long-form generation.
     prompts_at: Vec<(f32, String)>,
     /// `aspect`, `resolution` and `fit`, set through the core's parameter path.
@@ -256,6 +256,21 @@ struct Args {
     /// Request parameters given as extra keywords (`guidance_scale=3.5`),
     /// set through the core after the keywords above.
     params: Vec<(String, ParamValue)>,
+}
+
+/// A clip keyword (`video`, `extend`): a path or pixels, or a `sora.Clip`
+/// (its frames, rate and audio: a continuation keeps the clip's sound).
+enum ClipArg {
+    Media(Media<Array4<u8>>),
+    Clip(VideoInput),
+}
+
+/// Reads the clip keyword `name`.
+fn clip_arg(name: &str, obj: &Bound<'_, PyAny>) -> PyResult<ClipArg> {
+    if let Ok(c) = obj.cast::<PyClip>() {
+        return Ok(ClipArg::Clip(c.get().video_input(obj.py())?));
+    }
+    Ok(ClipArg::Media(args::clip(name, obj)?))
 }
 
 /// The optional keywords of `generate` / `generate_to_file`, in the order of
@@ -292,12 +307,12 @@ impl Args {
                 .transpose()?,
             video: video
                 .filter(|o| !o.is_none())
-                .map(args::video)
+                .map(|o| clip_arg("video", o))
                 .transpose()?,
             strength: args::opt_f32("strength", strength)?,
             extend: extend
                 .filter(|o| !o.is_none())
-                .map(|o| args::clip("extend", o))
+                .map(|o| clip_arg("extend", o))
                 .transpose()?,
             prompts_at: args::prompts_at(prompts_at)?,
             shape: [
@@ -325,8 +340,9 @@ impl Args {
                 .seconds
                 .ok_or_else(|| Error::invalid("extend needs seconds: the seconds to add"))?;
             let clip = match clip {
-                Media::Path(p) => args::read_video(&p)?,
-                Media::Pixels(frames) => {
+                ClipArg::Clip(c) => c,
+                ClipArg::Media(Media::Path(p)) => args::read_video(&p)?,
+                ClipArg::Media(Media::Pixels(frames)) => {
                     let fps = match self.fps {
                         Some(f) => f,
                         None => pipe.defaults()?.fps,
@@ -352,8 +368,9 @@ impl Args {
                 }
                 (None, Some(v)) => {
                     let clip = match v {
-                        Media::Path(p) => args::read_video(&p)?,
-                        Media::Pixels(frames) => {
+                        ClipArg::Clip(c) => c,
+                        ClipArg::Media(Media::Path(p)) => args::read_video(&p)?,
+                        ClipArg::Media(Media::Pixels(frames)) => {
                             let fps = match self.fps {
                                 Some(f) => f,
                                 None => pipe.defaults()?.fps,
@@ -618,9 +635,11 @@ impl PyPipeline {
     /// `frames` a path (image, MP4, PNG folder) or a numpy uint8 array
     /// [H, W, 3] or [T, H, W, 3]; `index` a latent frame index (negative from
     /// the end); `strength` in [0, 1].
-    /// (without it such an input raises `InvalidRequestError`). `extend` (a path
-    /// or a numpy uint8 array [T, H, W, 3] at `fps`) continues that clip by
-    /// `seconds`: its frames unchanged, then the new ones, at its rate and size.
+    /// (without it such an input raises `InvalidRequestError`). `extend` (a path,
+    /// a numpy uint8 array [T, H, W, 3] at `fps`, or a `Clip`) continues that
+    /// clip by `seconds`: its frames unchanged, then the new ones, at its rate
+    /// and size. A `Clip` given as `extend` or `video` brings its rate and its
+    /// audio, which a model without audio of its own (Wan) keeps.
     /// `on_step(step, total, elapsed_s, eta_s)` is called after
     /// each denoising step; returning False (any falsy value but None) cancels
     /// with `CancelledError`. Ctrl-C stops the run with `KeyboardInterrupt`.

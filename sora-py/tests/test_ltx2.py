@@ -59,3 +59,23 @@ def test_ltx2_frame_tiling_and_no_audio(ltx2):
     assert e["vae_frame_tiling"] == [16, 8]
     with pytest.raises(sora.InvalidRequestError, match="temporal factor"):
         sora.Pipeline(folder, vae_frame_tiling=(12, 4))
+
+
+def test_a_clip_given_as_video_brings_its_sound(ltx2, wan_model):
+    # An LTX-2 clip (with its waveform) restyled by Wan (no audio of its own):
+    # the output keeps the clip's sound, its rate and length.
+    src = ltx2.generate("a fox", **SMALL)
+    assert src.audio is not None
+    wan = sora.Pipeline(wan_model, threads=1, watermarks="off")
+    out = wan.generate("a fox in the snow", video=src, strength=0.6, steps=2, seed=1)
+    assert out.frames.shape == src.frames.shape
+    assert out.fps == src.fps and out.sample_rate == src.sample_rate
+    # The clip's samples, then silence up to exactly frames / fps.
+    n = src.audio.shape[1]
+    assert out.audio is not None and out.audio.shape == (src.audio.shape[0], 9 * 24000 // 24)
+    assert np.array_equal(out.audio[:, :n], src.audio)
+    assert not out.audio[:, n:].any()
+    # The same frames as pixels (at the clip's rate) bring no sound.
+    bare = wan.generate("a fox in the snow", video=src.frames, fps=24, strength=0.6, steps=2, seed=1)
+    assert bare.audio is None
+    assert np.array_equal(bare.frames, out.frames)

@@ -218,3 +218,77 @@ fn ltx2_extend_is_unsupported_naming_the_audio_encoder() {
     assert!(matches!(e, Error::Unsupported(_)), "{e}");
     assert!(e.to_string().contains("audio VAE's encoder"), "{e}");
 }
+
+/// LTX-2 video-to-video is the clip as one frame condition over the whole
+/// length at strength `1 − strength` (`LTX2ConditionPipeline`'s path, parity
+/// above): the same frames and waveform as that text request, bit for bit; the
+/// sound is generated with the new picture; the clip matters.
+#[test]
+fn ltx2_video_to_video_is_the_clip_as_a_condition() {
+    let dir = fixture("ltx2_cond").join("v20");
+    let pipe = Pipeline::builder()
+        .model(&dir)
+        .watermarks(WatermarkPolicy::Off)
+        .build()
+        .unwrap();
+    let clip = input("clip");
+    let n = clip.shape()[0] as u32;
+    // The request fits the 4:3 clip to 3:2 by cropping; the condition gets
+    // the same cropped frames.
+    let fitted =
+        sora_core::pipeline::shape::fit_frames(&clip, 96, 64, sora_core::Fit::Crop).unwrap();
+    let edit = |mut r: Request| {
+        r.set("max_sequence_length", 24).unwrap();
+        r.set("image_crf", 0).unwrap();
+        r.steps(3).seed(5)
+    };
+    let v2v = edit(
+        Request::video(VideoInput::new(clip.clone(), 24.0), "a fox in snow", 0.7)
+            .size(96, 64)
+            .fit(sora_core::Fit::Crop),
+    );
+    let cond = edit(
+        Request::text("a fox in snow")
+            .size(96, 64)
+            .frames(n)
+            .fps(24)
+            .condition(FrameCondition::clip(VideoInput::new(fitted, 24.0), 0, 0.3)),
+    );
+    let a = pipe.generate(&v2v, &mut Progress::none()).unwrap();
+    let b = pipe.generate(&cond, &mut Progress::none()).unwrap();
+    assert_eq!(a.frames.shape(), &[n as usize, 64, 96, 3]);
+    assert_eq!(a.fps, 24.0);
+    assert_eq!(
+        a.frames, b.frames,
+        "video-to-video differs from its condition"
+    );
+    assert_eq!(a.audio, b.audio);
+    assert!(a.audio.is_some());
+    // Another clip (mirrored) gives other frames.
+    let mut flipped = clip.clone();
+    flipped.invert_axis(ndarray::Axis(2));
+    let c = pipe
+        .generate(
+            &edit(
+                Request::video(VideoInput::new(flipped, 24.0), "a fox in snow", 0.7)
+                    .size(96, 64)
+                    .fit(sora_core::Fit::Crop),
+            ),
+            &mut Progress::none(),
+        )
+        .unwrap();
+    assert_ne!(a.frames, c.frames);
+    // A length the model cannot take names the valid ones.
+    let short = clip.slice(ndarray::s![..5, .., .., ..]).to_owned();
+    let e = pipe
+        .generate(
+            &edit(
+                Request::video(VideoInput::new(short, 24.0), "x", 0.7)
+                    .size(96, 64)
+                    .fit(sora_core::Fit::Crop),
+            ),
+            &mut Progress::none(),
+        )
+        .unwrap_err();
+    assert!(matches!(e, Error::InvalidRequest(_)), "{e}");
+}

@@ -680,6 +680,13 @@ impl Request {
         self.check_prompts_at()?;
         let fps = match &self.mode {
             Mode::Extend { clip, .. } => self.extend_fps(clip)?,
+            // A restyled clip keeps its frame rate unless told otherwise: its
+            // frames map one to one, and its carried sound stays in sync.
+            Mode::Video { clip, .. }
+                if clip.fps.is_finite() && (0.5..=240.0).contains(&clip.fps) =>
+            {
+                self.fps.unwrap_or(clip.fps.round() as u32)
+            }
             _ => self.fps.unwrap_or(d.fps),
         };
         if fps == 0 || fps > 240 {

@@ -48,6 +48,8 @@ class RuntimeSoraError(SoraError, RuntimeError):
 _Path = str | os.PathLike[str]
 _Image = _Path | npt.NDArray[np.uint8]
 _Video = _Path | npt.NDArray[np.uint8]
+# A clip keyword (video=, extend=): also a Clip (its frames, rate and audio).
+_ClipInput = _Video | Clip
 # A frame condition (LTX-2): (frames, index, strength) with index and strength
 # optional (0, 1.0), or {"frames" | "path": ..., "index": int, "strength": float};
 # frames a path (image, MP4, PNG folder) or uint8 [H, W, 3] / [T, H, W, 3].
@@ -199,13 +201,13 @@ class Pipeline:
         guidance_2: float | None = None,
         seed: int | None = None,
         image: _Image | None = None,
-        video: _Video | None = None,
+        video: _ClipInput | None = None,
         strength: float | None = None,
         aspect: str | None = None,
         resolution: str | None = None,
         fit: str | None = None,
         conditions: Sequence[_Condition] | None = None,
-        extend: _Video | None = None,
+        extend: _ClipInput | None = None,
         prompts_at: dict[float, str] | list[tuple[float, str]] | None = None,
         on_step: _OnStep | None = None,
         **params: _Param,
@@ -253,13 +255,13 @@ class Pipeline:
         guidance_2: float | None = None,
         seed: int | None = None,
         image: _Image | None = None,
-        video: _Video | None = None,
+        video: _ClipInput | None = None,
         strength: float | None = None,
         aspect: str | None = None,
         resolution: str | None = None,
         fit: str | None = None,
         conditions: Sequence[_Condition] | None = None,
-        extend: _Video | None = None,
+        extend: _ClipInput | None = None,
         prompts_at: dict[float, str] | list[tuple[float, str]] | None = None,
         on_step: _OnStep | None = None,
         overwrite: bool = False,
@@ -286,13 +288,13 @@ class Pipeline:
         guidance_2: float | None = None,
         seed: int | None = None,
         image: _Image | None = None,
-        video: _Video | None = None,
+        video: _ClipInput | None = None,
         strength: float | None = None,
         aspect: str | None = None,
         resolution: str | None = None,
         fit: str | None = None,
         conditions: Sequence[_Condition] | None = None,
-        extend: _Video | None = None,
+        extend: _ClipInput | None = None,
         prompts_at: dict[float, str] | list[tuple[float, str]] | None = None,
         **params: _Param,
     ) -> dict[str, Any]:

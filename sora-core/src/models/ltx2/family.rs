@@ -58,7 +58,7 @@ use crate::family::{FrameSink, Generation, MemoryOptions, ModelFamily, Rules};
 use crate::nn::step_cache::{BranchId, CachedStep};
 use crate::nn::{Offload, Uploaded};
 use crate::pipeline::noise::Noise;
-use crate::pipeline::request::{Mode, Request, Resolved};
+use crate::pipeline::request::{FrameCondition, Mode, Request, Resolved};
 use crate::sampler::{self, Scheduler};
 use crate::weights::{read_config, ModelFolder, WeightReport};
 use crate::{Device, Dtype, Error, Result};
@@ -353,13 +353,14 @@ impl Ltx2Family {
     fn encode_conditions(
         &self,
         req: &Resolved,
+        conds: &[FrameCondition],
         latent_frames: i64,
     ) -> Result<Vec<EncodedCondition>> {
         let _guard = tch::no_grad_guard();
         let crf = image_crf(req)?;
         let temporal = self.rules.geometry.temporal;
-        let mut out = Vec::with_capacity(req.conditions.len());
-        for (i, c) in req.conditions.iter().enumerate() {
+        let mut out = Vec::with_capacity(conds.len());
+        for (i, c) in conds.iter().enumerate() {
             c.check(i)?;
             let index = c.latent_index(i, latent_frames)?;
             let have = c.frames.shape()[0] as i64;
@@ -609,7 +610,17 @@ impl ModelFamily for Ltx2Family {
         // layout; frame conditions are `LTX2ConditionPipeline`'s.
         let (conditions, packed_noise) = match &req.mode {
             Mode::Text if req.conditions.is_empty() => (Vec::new(), false),
-            Mode::Text => (self.encode_conditions(req, grid[0])?, true),
+            Mode::Text => (self.encode_conditions(req, &req.conditions, grid[0])?, true),
+            // Video-to-video: the clip as one frame condition over the whole
+            // length at strength `1 − strength` (the share of the clip held),
+            // through `LTX2ConditionPipeline`'s path.
+            Mode::Video { clip, strength } => {
+                let c = FrameCondition::clip(clip.clone(), 0, 1.0 - strength);
+                (
+                    self.encode_conditions(req, std::slice::from_ref(&c), grid[0])?,
+                    true,
+                )
+            }
             Mode::Image(img) => (
                 vec![EncodedCondition {
                     latents: self.image_latents(
@@ -626,12 +637,6 @@ impl ModelFamily for Ltx2Family {
             ),
             Mode::Extend { .. } => {
                 return Err(Error::Unsupported(super::rules::EXTEND_UNSUPPORTED.into()))
-            }
-            other => {
-                return Err(Error::Unsupported(format!(
-                "LTX-2 {} is not built yet; text-to-video, image-to-video and frame conditions are",
-                other.name()
-            )))
             }
         };
         let audio_frames = audio_latent_frames(

@@ -591,13 +591,21 @@ impl Ltx2Spec {
         };
         // Image to video: the VAE encodes the (resized) image as one frame
         // while the prompt embeddings wait; the estimate's "VAE encode".
+        // Video to video: the whole clip in one encoder call, its working set
+        // counted as that of one frame times the frames (the encoder is not
+        // streamed over time).
         let mut encode_act = 0;
-        if matches!(req.mode, Mode::Image(_)) {
+        let encoded_frames: u64 = match &req.mode {
+            Mode::Image(_) => 1,
+            Mode::Video { clip, .. } => (clip.frames.shape()[0] as u64).clamp(1, frames.max(1)),
+            _ => 0,
+        };
+        if encoded_frames > 0 {
             let walk = video_encoder_walk(&self.vae, height, width, elem_bytes(dtype))?;
             let step = decoder_step_bytes(&walk.steps, &walk.other, opts.device, dtype);
             // The image's f32 copies (pixels, resized, scaled) and the
             // normalised first-frame latents in f32.
-            encode_act = step + 4 * 3 * height * width * 4 + 3 * walk.out * 4;
+            encode_act = (step + 4 * 3 * height * width * 4 + 3 * walk.out * 4) * encoded_frames;
             let mut prepare = PhasePlan::new("prepare");
             stage_weights(&mut prepare, "vae", text_after);
             prepare

@@ -93,15 +93,8 @@ impl Rules for Ltx2Rules {
         // What is not built is said first: a clip to extend keeps its own
         // size, which the size rule might refuse for a less useful reason.
         match &req.mode {
-            Mode::Text | Mode::Image(_) => {}
+            Mode::Text | Mode::Image(_) | Mode::Video { .. } => {}
             Mode::Extend { .. } => return Err(Error::Unsupported(EXTEND_UNSUPPORTED.into())),
-            other => {
-                return Err(Error::Unsupported(format!(
-                    "LTX-2 {} is not built yet; text-to-video, image-to-video and frame \
-                     conditions (diffusers' LTX2ConditionPipeline) are built",
-                    other.name()
-                )))
-            }
         }
         self.size_rule().check(req.width, req.height, req.frames)?;
         let latent_frames = self.geometry.latent_frames(req.frames);
