@@ -197,28 +197,6 @@ fn ltx2_23_cond_frames_and_waveform_match_diffusers() {
     decoded_parity("v23");
 }
 
-/// LTX-2 clip extension is refused with the precise reason (the audio
-/// encoder is not ported), not run without its audio.
-#[test]
-fn ltx2_extend_is_unsupported_naming_the_audio_encoder() {
-    let dir = fixture("ltx2_cond").join("v20");
-    let pipe = Pipeline::builder()
-        .model(&dir)
-        .watermarks(WatermarkPolicy::Off)
-        .build()
-        .unwrap();
-    let clip = VideoInput {
-        frames: input("clip"),
-        fps: 24.0,
-        audio: None,
-    };
-    let mut req = Request::extend(clip, "more fox", 0.5);
-    req.set("max_sequence_length", 24).unwrap();
-    let e = pipe.generate(&req, &mut Progress::none()).unwrap_err();
-    assert!(matches!(e, Error::Unsupported(_)), "{e}");
-    assert!(e.to_string().contains("audio VAE's encoder"), "{e}");
-}
-
 /// LTX-2 video-to-video is the clip as one frame condition over the whole
 /// length at strength `1 − strength` (`LTX2ConditionPipeline`'s path, parity
 /// above): the same frames and waveform as that text request, bit for bit; the

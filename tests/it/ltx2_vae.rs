@@ -60,6 +60,76 @@ fn ltx2_audio_vae_matches_diffusers() {
     }
 }
 
+/// The audio VAE's encoder (`AutoencoderKLLTX2Audio.encode`): the
+/// posterior's mean and log-variance, and the normalised packed latents an
+/// extension holds; an encoder missing from the folder is `Unsupported`.
+#[test]
+fn ltx2_audio_vae_encoder_matches_diffusers() {
+    for case in ["audio", "audio_attn", "audio_width"] {
+        let dir = case_dir(case);
+        let vae = Ltx2AudioVae::load(&dir, Device::Cpu, Kind::Float).unwrap();
+        assert!(vae.has_encoder(), "{case}");
+        let io = read_tensors(&dir.join("io.safetensors"));
+        let mut n = 0;
+        while let Some(mel) = io.get(&format!("enc_in_{n}")) {
+            let (mean, logvar) = vae.encode(mel).unwrap();
+            for (name, got) in [("mean", &mean), ("logvar", &logvar)] {
+                let want = &io[&format!("enc_{name}_{n}")];
+                assert_eq!(got.size(), want.size(), "{case} {name}_{n}: shape");
+                eprintln!("{case} enc {name}_{n}: {:.2e}", rel_max_err(got, want));
+                assert_close(&format!("{case} enc {name}_{n}"), got, want, TOL);
+            }
+            match io.get(&format!("enc_packed_{n}")) {
+                Some(want) => {
+                    let packed = vae.encode_mel_packed(mel).unwrap();
+                    assert_close(&format!("{case} enc packed_{n}"), &packed, want, TOL);
+                }
+                // Fewer than three levels: the latent's mel bins do not fit
+                // the statistics, a typed error.
+                None => assert!(vae.encode_mel_packed(mel).is_err(), "{case}"),
+            }
+            n += 1;
+        }
+        assert!(n >= 1, "{case}: no encoder inputs");
+        if case == "audio" {
+            assert!(io.contains_key("enc_packed_0"));
+        }
+    }
+    // Without `encoder.*` the decoder still loads; encoding says why not.
+    let dst = scratch("ltx2_audio_vae_no_encoder");
+    copy_with(&case_dir("audio"), &dst, |name, t| {
+        (!name.starts_with("encoder.")).then_some(t)
+    });
+    let vae = Ltx2AudioVae::load(&dst, Device::Cpu, Kind::Float).unwrap();
+    assert!(!vae.has_encoder());
+    let mel = Tensor::zeros([1, 2, 9, 16], (Kind::Float, Device::Cpu));
+    let e = vae.encode(&mel).unwrap_err();
+    assert!(
+        matches!(e, Error::Unsupported(_)) && e.to_string().contains("encoder"),
+        "{e}"
+    );
+    // A wrong input shape is a typed error.
+    let full = Ltx2AudioVae::load(&case_dir("audio"), Device::Cpu, Kind::Float).unwrap();
+    let bad = Tensor::zeros([1, 3, 9, 16], (Kind::Float, Device::Cpu));
+    assert!(matches!(full.encode(&bad), Err(Error::InvalidRequest(_))));
+}
+
+/// LTX-2's audio front end (a log-mel spectrogram as torchaudio's
+/// `MelSpectrogram` makes it with LTX-2's settings) against the fixture's
+/// torch.stft + Slaney filterbank.
+#[test]
+fn ltx2_log_mel_matches_the_reference_front_end() {
+    let io = read_tensors(&fixture("ltx2_vae").join("logmel.safetensors"));
+    let front = sora_core::nn::mel::LogMel::new(16000, 1024, 160, 64).unwrap();
+    let got = front.forward(&io["wave"]).unwrap();
+    let want = &io["logmel"];
+    assert_eq!(got.size(), want.size());
+    let err = f64::try_from((&got - want).abs().max()).unwrap();
+    eprintln!("log-mel max abs error {err:.2e}");
+    // Log magnitudes: an absolute bound (1e-4 of a natural log is 0.01 %).
+    assert!(err < 1e-3, "log-mel differs by {err}");
+}
+
 #[test]
 fn ltx2_audio_vae_errors_are_typed() {
     let src = case_dir("audio");

@@ -7,6 +7,7 @@ mod cross_attn_kv;
 mod fuzz;
 mod io_media;
 mod ltx2_cond;
+mod ltx2_extend;
 mod ltx2_guidance;
 mod ltx2_i2v;
 mod ltx2_memory;

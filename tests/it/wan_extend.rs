@@ -148,14 +148,25 @@ fn wan_extension_is_refused_where_it_cannot_run() {
     assert!(matches!(e, Error::Unsupported(_)), "{e}");
 }
 
-/// Runs `tests/py/check_media.py` (PyAV) on `file`.
-fn pyav_check(file: &Path, frames: usize, fps: f32, duration: f64) -> (bool, String) {
+/// Runs `tests/py/check_media.py` (PyAV) on `file` (audio at 48 kHz).
+pub(crate) fn pyav_check(file: &Path, frames: usize, fps: f32, duration: f64) -> (bool, String) {
+    pyav_check_at(file, frames, fps, duration, 48_000)
+}
+
+/// [`pyav_check`] with the audio at `rate` Hz.
+pub(crate) fn pyav_check_at(
+    file: &Path,
+    frames: usize,
+    fps: f32,
+    duration: f64,
+    rate: u32,
+) -> (bool, String) {
     let out = Command::new(workspace().join(".venv/bin/python"))
         .arg(workspace().join("tests/py/check_media.py"))
         .arg(file)
         .args(["--frames", &frames.to_string()])
         .args(["--fps", &fps.to_string()])
-        .args(["--sample-rate", "48000"])
+        .args(["--sample-rate", &rate.to_string()])
         .args(["--duration", &duration.to_string()])
         .output()
         .expect("cannot run .venv/bin/python");
@@ -304,7 +315,10 @@ fn pair_metrics(frames: &Array4<u8>, pairs: std::ops::Range<usize>) -> Vec<(f64,
 
 /// The largest `|a[i+1] − a[i]|` over `range` and the 99.9th percentile of
 /// the steps over the whole signal, across channels.
-fn audio_steps(audio: &ndarray::Array2<f32>, range: std::ops::Range<usize>) -> (f32, f32) {
+pub(crate) fn audio_steps(
+    audio: &ndarray::Array2<f32>,
+    range: std::ops::Range<usize>,
+) -> (f32, f32) {
     let mut all = Vec::new();
     let mut seam = 0f32;
     for ch in audio.outer_iter() {

@@ -145,11 +145,11 @@ impl GuidancePlan {
         preds: &[Latents],
         sigma: PerModality<Option<f64>>,
     ) -> Result<Latents> {
-        self.combine_conditioned(x, preds, sigma, None)
+        self.combine_conditioned(x, preds, sigma, None, None)
     }
 
-    /// [`Self::combine`] with the video latent's per-token `condition`
-    /// blended into the guided clean sample (after the rescale, before the
+    /// [`Self::combine`] with the video latent's per-token `condition` (and
+    /// the audio latent's `audio_condition`) blended into the guided clean sample (after the rescale, before the
     /// conversion back to a velocity; see [`VideoCondition`]). In
     /// [`Space::Velocity`] the guided velocity is taken to x0 and back for it,
     /// which needs the noise level.
@@ -159,6 +159,7 @@ impl GuidancePlan {
         preds: &[Latents],
         sigma: PerModality<Option<f64>>,
         condition: Option<&VideoCondition>,
+        audio_condition: Option<&VideoCondition>,
     ) -> Result<Latents> {
         if preds.len() != self.branches.len() {
             return Err(Error::invalid(format!(
@@ -179,7 +180,7 @@ impl GuidancePlan {
                         })
                     })
                     .collect::<Result<Vec<_>>>()?;
-                Some(self.combine_one(xa, &audio, |s| s.audio, sigma.audio, None)?)
+                Some(self.combine_one(xa, &audio, |s| s.audio, sigma.audio, audio_condition)?)
             }
             None => None,
         };

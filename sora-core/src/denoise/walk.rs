@@ -42,6 +42,8 @@ pub struct Start {
     /// Per-token conditioning of the video latent, blended into every step's
     /// guided clean sample (image-to-video's first frame); `None` for none.
     pub condition: Option<VideoCondition>,
+    /// The same for the audio latent (an extension's held sound); `None` for none.
+    pub audio_condition: Option<VideoCondition>,
 }
 
 /// One step of the walk as a family sees it.
@@ -147,6 +149,7 @@ pub fn walk(
         mut schedulers,
         begin,
         condition,
+        audio_condition,
     } = start;
     let mut cache = match opts.step_cache {
         Some(t) => Some(StepCache::new(t)?),
@@ -189,7 +192,13 @@ pub fn walk(
                 .as_ref()
                 .and_then(|s| sigma_at(s.as_ref(), begin + index)),
         };
-        let mut guided = plan.combine_conditioned(&x, &preds, sigma, condition.as_ref())?;
+        let mut guided = plan.combine_conditioned(
+            &x,
+            &preds,
+            sigma,
+            condition.as_ref(),
+            audio_condition.as_ref(),
+        )?;
         drop(preds);
         if let Some(g) = opts.motion_guidance.filter(|g| g.acts_on(index, total)) {
             let s = sigma.video.ok_or_else(|| {
@@ -283,6 +292,7 @@ mod tests {
                 },
                 begin: 0,
                 condition: None,
+                audio_condition: None,
             })
         }
         fn plan(&mut self, _step: &Step) -> Result<GuidancePlan> {
@@ -469,6 +479,7 @@ mod tests {
                 },
                 begin: 0,
                 condition: None,
+                audio_condition: None,
             })
         }
         fn plan(&mut self, _step: &Step) -> Result<GuidancePlan> {

@@ -1,7 +1,7 @@
 //! Building blocks shared by every model family: linear layers, norms,
 //! attention, rotary embeddings, timestep embeddings, convolutions, modulation,
 //! weight offload, and the 1-D pieces of audio models (convolutions, Snake,
-//! windowed-sinc resampling, STFT).
+//! windowed-sinc resampling, STFT, log-mel).
 
 pub mod attention;
 pub mod causal_conv;
@@ -10,6 +10,7 @@ pub mod conv1d;
 pub mod feed_forward;
 pub mod frame_pad_conv;
 pub mod linear;
+pub mod mel;
 pub mod modulation;
 pub mod norm;
 pub mod offload;

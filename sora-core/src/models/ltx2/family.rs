@@ -34,6 +34,7 @@ use std::sync::Mutex;
 use serde_json::Value;
 use tch::{Device as TchDevice, Kind, Tensor};
 
+use super::audio_tail::{encode_tail, stitch};
 use super::audio_vae::Ltx2AudioVae;
 use super::conditions::{self, preprocess_frames, trimmed_frames, EncodedCondition, Layout};
 use super::connectors::{Ltx2TextConnectors, PaddingSide};
@@ -57,8 +58,9 @@ use crate::estimate::{EstimateOptions, MemoryEstimate};
 use crate::family::{FrameSink, Generation, MemoryOptions, ModelFamily, Rules};
 use crate::nn::step_cache::{BranchId, CachedStep};
 use crate::nn::{Offload, Uploaded};
+use crate::pipeline::extend::ExtendPlan;
 use crate::pipeline::noise::Noise;
-use crate::pipeline::request::{FrameCondition, Mode, Request, Resolved};
+use crate::pipeline::request::{FrameCondition, Mode, Request, Resolved, VideoInput};
 use crate::sampler::{self, Scheduler};
 use crate::weights::{read_config, ModelFolder, WeightReport};
 use crate::{Device, Dtype, Error, Result};
@@ -600,6 +602,14 @@ impl ModelFamily for Ltx2Family {
             (BranchText::new(video, audio, mask), None)
         };
         let geo = self.rules.geometry;
+        // An extension generates its window (the clip's tail, then the
+        // frames added): the generation's request is the window's.
+        let extend = req.extend_plan(|f| self.rules.nearest_frames(f))?;
+        let mut owned = req.clone();
+        if let Some(plan) = &extend {
+            owned.frames = plan.window();
+        }
+        let req = &owned;
         let grid = [
             geo.latent_frames(req.frames),
             i64::from(req.height) / geo.spatial,
@@ -635,9 +645,38 @@ impl ModelFamily for Ltx2Family {
                 }],
                 false,
             ),
-            Mode::Extend { .. } => {
-                return Err(Error::Unsupported(super::rules::EXTEND_UNSUPPORTED.into()))
+            // Extension: the clip's last `overlap` frames as one condition at
+            // index 0, strength 1 (`LTX2ConditionPipeline`'s path), and its
+            // sound over the same stretch as held audio latents (below).
+            Mode::Extend { clip, .. } => {
+                let plan = extend.ok_or_else(|| Error::invalid("an extension without a plan"))?;
+                let tail = clip
+                    .frames
+                    .slice(ndarray::s![plan.overlap_start() as usize.., .., .., ..])
+                    .to_owned();
+                let c = FrameCondition::clip(VideoInput::new(tail, clip.fps), 0, 1.0);
+                (
+                    self.encode_conditions(req, std::slice::from_ref(&c), grid[0])?,
+                    true,
+                )
             }
+        };
+        // The clip's sound over the overlap, encoded (an extension with
+        // audio, of a clip that has a track).
+        let audio_tail = match (&req.mode, &extend) {
+            (Mode::Extend { clip, .. }, Some(plan)) if req.audio => match &clip.audio {
+                Some(track) => {
+                    let fps = f64::from(req.fps);
+                    encode_tail(
+                        &self.audio_vae,
+                        track,
+                        f64::from(plan.overlap_start()) / fps,
+                        f64::from(plan.overlap) / fps,
+                    )?
+                }
+                None => None,
+            },
+            _ => None,
         };
         let audio_frames = audio_latent_frames(
             req.frames,
@@ -648,7 +687,7 @@ impl ModelFamily for Ltx2Family {
         )?;
         Ok(Box::new(Ltx2Generation {
             fam: self,
-            req: req.clone(),
+            req: owned,
             settings,
             text,
             negative,
@@ -659,6 +698,9 @@ impl ModelFamily for Ltx2Family {
             packed_noise,
             mask: None,
             video_coords: None,
+            audio_tail,
+            audio_mask: None,
+            extend,
         }))
     }
 }
@@ -720,6 +762,13 @@ pub struct Ltx2Generation<'a> {
     /// With keyframe conditions: every video token's position `[1, 3, S +
     /// K, 2]` (the grid's, then the keyframes'), set by `start`.
     video_coords: Option<Tensor>,
+    /// An extension's held audio: the clip's sound over the overlap as
+    /// normalised packed latents `[1, L, C·M]` (the window's first `L`).
+    audio_tail: Option<Tensor>,
+    /// With held audio: 1 on its tokens, 0 elsewhere, `[1, audio tokens]`, set by `start`.
+    audio_mask: Option<Tensor>,
+    /// An extension's frames (the window is the generation's request).
+    extend: Option<ExtendPlan>,
 }
 
 impl Ltx2Generation<'_> {
@@ -813,7 +862,18 @@ impl Ltx2Generation<'_> {
             self.grid,
             self.audio_frames,
         );
-        if video_timestep.is_some() {
+        // Held audio tokens (an extension's overlap) are clean: timestep 0.
+        let audio_timestep = match &self.audio_mask {
+            Some(m) => Some(
+                timestep
+                    .f_unsqueeze(-1)?
+                    .f_mul(&m.f_rsub_scalar(1.0)?.f_repeat([b, 1])?)?,
+            ),
+            None => None,
+        };
+        if let Some(at) = &audio_timestep {
+            inputs.audio_timestep = Some(at);
+        } else if video_timestep.is_some() {
             inputs.audio_timestep = Some(&timestep);
         }
         inputs.video_coords = coords.as_ref();
@@ -922,7 +982,25 @@ impl Generation for Ltx2Generation<'_> {
             ])?;
             pack_audio(&audio)?
         };
-        let audio = audio.f_to_device(fam.device)?;
+        let mut audio = audio.f_to_device(fam.device)?;
+        // An extension's held sound: its tokens start at (and keep) the
+        // clip's encoded audio, as a full-strength condition does.
+        let mut audio_condition = None;
+        if let Some(tail) = &self.audio_tail {
+            let (la, d) = (audio.size()[1], audio.size()[2]);
+            let keep = tail.size()[1].min(la);
+            let mask = Tensor::f_zeros([1, la, 1], (Kind::Float, fam.device))?;
+            let _ = mask.f_narrow(1, 0, keep)?.f_fill_(1.0)?;
+            let clean = Tensor::f_zeros([1, la, d], (Kind::Float, fam.device))?;
+            clean
+                .f_narrow(1, 0, keep)?
+                .f_copy_(&tail.f_narrow(1, 0, keep)?.f_to_device(fam.device)?)?;
+            audio = audio
+                .f_mul(&mask.f_rsub_scalar(1.0)?)?
+                .f_add(&clean.f_mul(&mask)?)?;
+            self.audio_mask = Some(mask.f_squeeze_dim(-1)?);
+            audio_condition = Some(VideoCondition::new(mask, clean, &audio)?);
+        }
         // The walk draws nothing more, so the pipeline's decode noise is the
         // generator's next draw: take it now.
         if fam.vae.timestep_conditioning() {
@@ -946,6 +1024,7 @@ impl Generation for Ltx2Generation<'_> {
             },
             begin: 0,
             condition,
+            audio_condition,
         })
     }
 
@@ -1006,6 +1085,7 @@ impl Generation for Ltx2Generation<'_> {
             negative,
             grid,
             decode_noise,
+            extend,
             ..
         } = *self;
         drop((text, negative));
@@ -1059,6 +1139,20 @@ impl Generation for Ltx2Generation<'_> {
                 fam.vocoder.sample_rate()
             ))
         })?;
+        // An extension's track: the clip's own sound up to the seam, then
+        // the window's after its overlap (faded across the seam).
+        if let (Some(plan), Mode::Extend { clip, .. }) = (extend, &req.mode) {
+            let fps = f64::from(req.fps);
+            let wave = stitch(
+                clip.audio.as_ref(),
+                &wave,
+                rate,
+                f64::from(plan.overlap_start()) / fps,
+                f64::from(plan.source) / fps,
+                f64::from(plan.total()) / fps,
+            )?;
+            return sink.audio(wave, rate);
+        }
         sink.audio(wave, rate)
     }
 }

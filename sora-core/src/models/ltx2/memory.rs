@@ -382,7 +382,11 @@ impl Ltx2Spec {
         let e = elem_bytes(dtype) as f64;
         let geo = self.geometry;
         let c = &self.transformer;
-        let (width, height, frames) = (req.width as u64, req.height as u64, req.frames as u64);
+        // An extension generates its window: the clip's tail, then the frames added.
+        let step = (geo.temporal * c.patch_size_t).max(1) as u32;
+        let rule = |f: u32| 1 + step * ((f.max(1) - 1) as f64 / f64::from(step)).round() as u32;
+        let walked_frames = req.generated_frames(rule)?;
+        let (width, height, frames) = (req.width as u64, req.height as u64, walked_frames as u64);
         // Far beyond any machine; bounds every product below.
         if (width as u128) * (height as u128) * (frames as u128) > 1 << 40 {
             return Err(Error::invalid(format!(
@@ -392,14 +396,14 @@ impl Ltx2Spec {
         }
         let spatial = geo.spatial.max(1) as u64;
         let lat = [
-            geo.latent_frames(req.frames).max(1) as u64,
+            geo.latent_frames(walked_frames).max(1) as u64,
             (height / spatial).max(1),
             (width / spatial).max(1),
         ];
         let (pt, p) = (c.patch_size_t.max(1) as u64, c.patch_size.max(1) as u64);
         let sv = (lat[0] / pt).max(1) * (lat[1] / p).max(1) * (lat[2] / p).max(1);
         let la = audio_latent_frames(
-            req.frames,
+            walked_frames,
             f64::from(req.fps),
             geo.sample_rate as f64,
             geo.hop_length as f64,
@@ -593,11 +597,16 @@ impl Ltx2Spec {
         // while the prompt embeddings wait; the estimate's "VAE encode".
         // Video to video: the whole clip in one encoder call, its working set
         // counted as that of one frame times the frames (the encoder is not
-        // streamed over time).
+        // streamed over time); an extension, the clip's tail likewise (its
+        // sound's encode, a fraction of a second of mel, is small beside it).
         let mut encode_act = 0;
         let encoded_frames: u64 = match &req.mode {
             Mode::Image(_) => 1,
             Mode::Video { clip, .. } => (clip.frames.shape()[0] as u64).clamp(1, frames.max(1)),
+            // The clip's tail (the overlap), encoded as a frame condition.
+            Mode::Extend { clip, .. } => (clip.frames.shape()[0] as u64)
+                .min(u64::from(crate::pipeline::extend::MAX_OVERLAP))
+                .clamp(1, frames.max(1)),
             _ => 0,
         };
         if encoded_frames > 0 {
@@ -684,7 +693,7 @@ impl Ltx2Spec {
                 family: "ltx2".into(),
                 width: req.width,
                 height: req.height,
-                frames: req.frames,
+                frames: walked_frames,
                 batch: batch as u32,
                 tokens: sv + sa,
                 vae_tiles,

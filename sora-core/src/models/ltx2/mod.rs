@@ -8,8 +8,10 @@
 //! denoising forward of both streams) and the family's generation
 //! ([`Ltx2Family`]: text, an image or frame conditions ([`conditions`]) to
 //! video frames and a waveform, with the pipelines' guidance and decoding), loaded by the registry's `ltx2` row, with its
-//! memory estimate ([`memory`]), text-encoder release and weight offload.
+//! memory estimate ([`memory`]), text-encoder release and weight offload;
+//! clip extension holds the clip's tail, picture and sound ([`audio_tail`]).
 
+pub mod audio_tail;
 pub mod audio_vae;
 pub mod conditions;
 pub mod connectors;

@@ -70,12 +70,6 @@ fn lcm(a: u32, b: u32) -> u32 {
 }
 
 /// Why LTX-2 clip extension is refused (see docs/models.md).
-pub const EXTEND_UNSUPPORTED: &str = "LTX-2 clip extension is not built yet: holding the clip's audio \
-     across the seam needs the audio VAE's encoder (diffusers' AutoencoderKLLTX2Audio.encode) and the \
-     waveform-to-mel front end, neither of which is ported (sora has the audio decoder only). A \
-     video-only continuation can be asked as a frame condition on a text request: the clip's last \
-     8n+1 frames at index 0 (`--condition tail.mp4@0`), its audio not held";
-
 impl Rules for Ltx2Rules {
     fn defaults(&self) -> Defaults {
         ltx2_defaults()
@@ -90,14 +84,17 @@ impl Rules for Ltx2Rules {
     }
 
     fn check(&self, req: &Resolved) -> Result<()> {
-        // What is not built is said first: a clip to extend keeps its own
-        // size, which the size rule might refuse for a less useful reason.
-        match &req.mode {
-            Mode::Text | Mode::Image(_) | Mode::Video { .. } => {}
-            Mode::Extend { .. } => return Err(Error::Unsupported(EXTEND_UNSUPPORTED.into())),
+        // An extension generates its window (the clip's tail, then the
+        // frames added): that count must be one the model takes.
+        let frames = req.generated_frames(|f| self.size_rule().nearest_frames(f))?;
+        if matches!(req.mode, Mode::Extend { .. }) && !req.conditions.is_empty() {
+            return Err(Error::Unsupported(
+                "an LTX-2 extension is conditioned on the clip's tail; extra frame conditions                  are not combined with it"
+                    .into(),
+            ));
         }
-        self.size_rule().check(req.width, req.height, req.frames)?;
-        let latent_frames = self.geometry.latent_frames(req.frames);
+        self.size_rule().check(req.width, req.height, frames)?;
+        let latent_frames = self.geometry.latent_frames(frames);
         for (i, c) in req.conditions.iter().enumerate() {
             c.check(i)?;
             c.latent_index(i, latent_frames)?;

@@ -856,6 +856,7 @@ impl Generation for WanGeneration<'_> {
             },
             begin,
             condition: None,
+            audio_condition: None,
         })
     }
 

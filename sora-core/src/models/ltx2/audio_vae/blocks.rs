@@ -256,3 +256,38 @@ impl Upsample {
         })
     }
 }
+
+/// `LTX2AudioDownsample` with its convolution: zero padding by the causal
+/// rule (one row/column after, or two before along the causal axis), then a
+/// 3×3 convolution of stride 2 (`p.conv`, a plain `Conv2d`).
+#[derive(Debug)]
+pub struct Downsample {
+    weight: Tensor,
+    bias: Tensor,
+    /// `(left, right, top, bottom)`.
+    pad: [i64; 4],
+}
+
+impl Downsample {
+    /// Loads `p.conv` for `c` channels.
+    pub fn load(p: &WeightPath, c: i64, axis: Causality) -> Result<Self> {
+        let q = p.pp("conv");
+        let pad = match axis {
+            Causality::None => [0, 1, 0, 1],
+            Causality::Width => [2, 0, 0, 1],
+            Causality::Height => [0, 1, 2, 0],
+            Causality::WidthCompat => [1, 0, 0, 1],
+        };
+        Ok(Self {
+            weight: q.get("weight", &[c, c, 3, 3])?,
+            bias: q.get("bias", &[c])?,
+            pad,
+        })
+    }
+
+    /// `[B, C, H, W] → [B, C, ⌊(H − 1)/2⌋ + 1, ⌊(W − 1)/2⌋ + 1]`.
+    pub fn forward(&self, x: &Tensor) -> Result<Tensor> {
+        let x = x.f_constant_pad_nd(self.pad)?;
+        conv(&x, &self.weight, Some(&self.bias), &[2, 2], &[0, 0])
+    }
+}

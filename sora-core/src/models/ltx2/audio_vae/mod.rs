@@ -7,7 +7,15 @@
 //! convolution in, a middle block (two residual blocks, optional attention),
 //! one level per `ch_mult` entry with nearest ×2 up-sampling between levels,
 //! a norm, SiLU and a convolution out; the result is cropped (or zero-padded)
-//! to `4·L − 3` frames and `mel_bins` bins. The encoder is not ported.
+//! to `4·L − 3` frames and `mel_bins` bins.
+//!
+//! The encoder (`LTX2AudioEncoder`, read when the folder has it) mirrors it:
+//! a causal convolution in, per level residual blocks (attention where the
+//! resolution is listed) and a stride-2 down-sampler between levels, the
+//! middle block, norm, SiLU and a convolution out to the posterior's mean and
+//! log-variance; [`Ltx2AudioVae::encode_mel_packed`] turns a log-mel
+//! spectrogram ([`super::mel`]) into normalised packed latents, the inverse
+//! of [`Ltx2AudioVae::decode_packed`] (clip extension conditions on them).
 
 mod blocks;
 mod config;
@@ -22,7 +30,7 @@ pub use config::Ltx2AudioVaeConfig;
 use crate::nn::offload::{ComponentWeights, Uploaded};
 use crate::weights::{read_config, TensorStore, WeightPath};
 use crate::{Error, Result};
-use blocks::{AttnBlock, CausalConv2d, Causality, Norm, ResnetBlock, Upsample};
+use blocks::{AttnBlock, CausalConv2d, Causality, Downsample, Norm, ResnetBlock, Upsample};
 
 /// Time and mel compression of the audio latents (diffusers' fixed 4).
 pub const AUDIO_LATENT_DOWNSAMPLE: i64 = 4;
@@ -125,12 +133,111 @@ impl Decoder {
     }
 }
 
-/// A loaded LTX-2 audio VAE (decoder and latent statistics).
+/// One encoder level: residual blocks, each optionally followed by attention,
+/// then the down-sampler (all levels but the last).
+#[derive(Debug)]
+struct EncoderLevel {
+    blocks: Vec<(ResnetBlock, Option<AttnBlock>)>,
+    downsample: Option<Downsample>,
+}
+
+/// The encoder (`LTX2AudioEncoder`).
+#[derive(Debug)]
+struct Encoder {
+    conv_in: CausalConv2d,
+    levels: Vec<EncoderLevel>,
+    mid_1: ResnetBlock,
+    mid_attn: Option<AttnBlock>,
+    mid_2: ResnetBlock,
+    norm_out: Norm,
+    conv_out: CausalConv2d,
+}
+
+impl Encoder {
+    fn load(p: &WeightPath, c: &Ltx2AudioVaeConfig, axis: Causality) -> Result<Self> {
+        let group = c.norm_type == "group";
+        let n = c.ch_mult.len();
+        let attn_at: BTreeSet<i64> = c.attn_resolutions.iter().flatten().copied().collect();
+        let mut block_in = c.base_channels;
+        let mut res = c.resolution;
+        let mut levels = Vec::with_capacity(n);
+        for level in 0..n {
+            let lp = p.pp("down").pp(level);
+            let block_out = c.base_channels * c.ch_mult[level];
+            let mut blocks = Vec::new();
+            for i in 0..c.num_res_blocks {
+                let block =
+                    ResnetBlock::load(&lp.pp("block").pp(i), block_in, block_out, group, axis)?;
+                block_in = block_out;
+                let attn = if attn_at.contains(&res) {
+                    Some(AttnBlock::load(&lp.pp("attn").pp(i), block_in, group)?)
+                } else {
+                    None
+                };
+                blocks.push((block, attn));
+            }
+            let downsample = if level + 1 != n {
+                res /= 2;
+                Some(Downsample::load(&lp.pp("downsample"), block_in, axis)?)
+            } else {
+                None
+            };
+            levels.push(EncoderLevel { blocks, downsample });
+        }
+        let mid = p.pp("mid");
+        let mid_attn = if c.mid_block_add_attention {
+            Some(AttnBlock::load(&mid.pp("attn_1"), block_in, group)?)
+        } else {
+            None
+        };
+        let z = if c.double_z {
+            2 * c.latent_channels
+        } else {
+            c.latent_channels
+        };
+        Ok(Self {
+            conv_in: CausalConv2d::load(&p.pp("conv_in"), c.in_channels, c.base_channels, 3, axis)?,
+            levels,
+            mid_1: ResnetBlock::load(&mid.pp("block_1"), block_in, block_in, group, axis)?,
+            mid_attn,
+            mid_2: ResnetBlock::load(&mid.pp("block_2"), block_in, block_in, group, axis)?,
+            norm_out: Norm::load(&p.pp("norm_out"), group, block_in)?,
+            conv_out: CausalConv2d::load(&p.pp("conv_out"), block_in, z, 3, axis)?,
+        })
+    }
+
+    /// Mel `[B, in_channels, T, mel_bins]` → posterior parameters `[B, z, T', M']`.
+    fn forward(&self, mel: &Tensor) -> Result<Tensor> {
+        let mut h = self.conv_in.forward(mel)?;
+        for level in &self.levels {
+            for (block, attn) in &level.blocks {
+                h = block.forward(&h)?;
+                if let Some(a) = attn {
+                    h = a.forward(&h)?;
+                }
+            }
+            if let Some(d) = &level.downsample {
+                h = d.forward(&h)?;
+            }
+        }
+        h = self.mid_1.forward(&h)?;
+        if let Some(a) = &self.mid_attn {
+            h = a.forward(&h)?;
+        }
+        h = self.mid_2.forward(&h)?;
+        let h = self.norm_out.forward(&h)?.f_silu()?;
+        self.conv_out.forward(&h)
+    }
+}
+
+/// A loaded LTX-2 audio VAE (decoder, encoder when stored, latent statistics).
 #[derive(Debug)]
 pub struct Ltx2AudioVae {
     config: Ltx2AudioVaeConfig,
     config_path: PathBuf,
     decoder: Decoder,
+    /// The encoder, when the folder stores it (`encoder.*`).
+    encoder: Option<Encoder>,
     /// `latents_mean` / `latents_std`, `[latent_channels · latent mel bins]`.
     latents_mean: Tensor,
     latents_std: Tensor,
@@ -143,7 +250,8 @@ impl Ltx2AudioVae {
     /// Loads a diffusers `audio_vae/` folder (`config.json` and safetensors),
     /// cast to `kind` on `device`. A bad config is [`Error::Config`]; every
     /// missing or mis-shaped decoder tensor is reported at once as
-    /// [`Error::WeightMismatch`] (the encoder's tensors are not read).
+    /// [`Error::WeightMismatch`]. The encoder is read when the folder has
+    /// `encoder.conv_in.conv.weight` (then all of it must be there).
     pub fn load(dir: &Path, device: Device, kind: Kind) -> Result<Self> {
         let config_path = dir.join("config.json");
         let config: Ltx2AudioVaeConfig = read_config(&config_path)?;
@@ -155,6 +263,11 @@ impl Ltx2AudioVae {
         let store = TensorStore::open(dir, "audio_vae", device, kind)?;
         let root = store.root();
         let decoder = Decoder::load(&root.pp("decoder"), &config, axis)?;
+        let encoder = if root.contains("encoder.conv_in.conv.weight") {
+            Some(Encoder::load(&root.pp("encoder"), &config, axis)?)
+        } else {
+            None
+        };
         let stats = config.base_channels;
         let latents_mean = root.get("latents_mean", &[stats])?;
         let latents_std = root.get("latents_std", &[stats])?;
@@ -164,6 +277,7 @@ impl Ltx2AudioVae {
             config,
             config_path,
             decoder,
+            encoder,
             latents_mean,
             latents_std,
             device,
@@ -304,6 +418,52 @@ impl Ltx2AudioVae {
     pub fn decode_packed(&self, packed: &Tensor) -> Result<Tensor> {
         let z = self.unpack(&self.denormalize_packed(packed)?)?;
         self.decode(&z)
+    }
+
+    /// Whether the folder stores the encoder (needed to condition on audio).
+    pub fn has_encoder(&self) -> bool {
+        self.encoder.is_some()
+    }
+
+    /// diffusers' `encode` on a log-mel spectrogram `[B, in_channels, T,
+    /// mel_bins]`: the posterior's mean and log-variance (clamped to
+    /// [-30, 20], as `DiagonalGaussianDistribution`), each `[B,
+    /// latent_channels, L, M]` (f32). [`Error::Unsupported`] when the folder
+    /// has no encoder.
+    pub fn encode(&self, mel: &Tensor) -> Result<(Tensor, Tensor)> {
+        let enc = self.encoder.as_ref().ok_or_else(|| {
+            Error::Unsupported(
+                "this audio VAE folder stores no encoder (`encoder.*` tensors): audio cannot be encoded"
+                    .into(),
+            )
+        })?;
+        let s = mel.size();
+        let c = self.config.in_channels;
+        if s.len() != 4 || s[0] < 1 || s[1] != c || s[2] < 1 || s[3] < 1 {
+            return Err(Error::invalid(format!(
+                "the LTX-2 audio VAE encodes mel spectrograms [B, {c}, T≥1, mel bins], got {s:?}"
+            )));
+        }
+        let _uploaded = self.upload()?;
+        let x = mel.f_to_device(self.device)?.f_to_kind(self.kind)?;
+        let h = enc.forward(&x)?.f_to_kind(Kind::Float)?;
+        let z = self.config.latent_channels;
+        if !self.config.double_z {
+            let zeros = h.f_zeros_like()?;
+            return Ok((h, zeros));
+        }
+        let mean = h.f_narrow(1, 0, z)?;
+        let logvar = h.f_narrow(1, z, z)?.f_clamp(-30.0, 20.0)?;
+        Ok((mean, logvar))
+    }
+
+    /// A log-mel spectrogram `[B, in_channels, T, mel_bins]` → normalised
+    /// packed latents `[B, L, C·M]` (the posterior's mean, packed and
+    /// normalised): what the denoising loop walks, the inverse of
+    /// [`Self::decode_packed`].
+    pub fn encode_mel_packed(&self, mel: &Tensor) -> Result<Tensor> {
+        let (mean, _) = self.encode(mel)?;
+        self.normalize_packed(&self.pack(&mean)?)
     }
 
     /// Decodes latents `[B, latent_channels, L, M]` (diffusers' `decode`) into a

@@ -1,0 +1,247 @@
+//! Extending a clip with LTX-2 on the tiny fixture pipeline (`ltx2_cond`'s
+//! LTX-2.0 folder, 96×64 at 24 fps): the clip's last 9 frames are a
+//! full-strength frame condition at index 0 of the generated window and its
+//! sound over those frames is held in the audio latents (the audio VAE's
+//! encoder over LTX-2's log-mel front end); the output is the source's frames
+//! unchanged, then the added ones, with one track as long as the new clip:
+//! the source's samples up to the seam, then the generated ones, without a
+//! click. The held sound matters, a folder without the audio encoder says
+//! why it cannot extend with sound, and the estimate covers extension.
+
+use ndarray::{s, Array2};
+use sora_core::pipeline::request::SourceAudio;
+use sora_core::{io, Clip, Error, Pipeline, Progress, Request, VideoInput, WatermarkPolicy};
+use sora_tests::{fixture, read_tensors, scratch};
+
+use crate::wan_extend::{audio_steps, pyav_check_at};
+
+fn pipe_at(dir: &std::path::Path) -> Pipeline {
+    Pipeline::builder()
+        .model(dir)
+        .watermarks(WatermarkPolicy::Off)
+        .build()
+        .unwrap()
+}
+
+fn edit(mut r: Request) -> Request {
+    r.set("max_sequence_length", 24).unwrap();
+    r.steps(3).seed(5)
+}
+
+fn source(p: &Pipeline) -> Clip {
+    let req = edit(
+        Request::text("a red ball bounces on a wooden floor")
+            .size(96, 64)
+            .frames(17)
+            .fps(24),
+    );
+    p.generate(&req, &mut Progress::none()).unwrap()
+}
+
+fn as_input(c: &Clip, audio: Option<Array2<f32>>) -> VideoInput {
+    VideoInput {
+        frames: c.frames.clone(),
+        fps: c.fps,
+        audio: audio.map(|a| SourceAudio::new(a, c.sample_rate)),
+    }
+}
+
+fn extend(p: &Pipeline, src: VideoInput, seconds: f32) -> Result<Clip, Error> {
+    p.generate(
+        &edit(Request::extend(src, "the ball keeps bouncing", seconds)),
+        &mut Progress::none(),
+    )
+}
+
+#[test]
+fn ltx2_extends_a_clip_with_its_sound() {
+    let p = pipe_at(&fixture("ltx2_cond").join("v20"));
+    let src = source(&p);
+    let track = src.audio.clone().expect("LTX-2 makes audio");
+    let rate = src.sample_rate;
+    // 17 frames + 0.5 s at 24 fps: overlap 9, window 25 (9 + 12 rounded to
+    // 8k + 1), 16 frames added.
+    let out = extend(&p, as_input(&src, Some(track.clone())), 0.5).unwrap();
+    assert_eq!(out.frames.shape(), &[33, 64, 96, 3]);
+    assert_eq!(out.fps, 24.0);
+    assert_eq!(out.meta.mode, "extend");
+    assert_eq!(
+        out.frames.slice(s![..17, .., .., ..]),
+        src.frames,
+        "the source's frames are kept as they were"
+    );
+    // One track, as long as the new clip (to the sample), at the vocoder's rate.
+    let audio = out.audio.as_ref().expect("an extension with sound");
+    assert_eq!(out.sample_rate, rate);
+    assert_eq!(audio.shape()[0], track.shape()[0]);
+    let want = (33.0 / 24.0 * f64::from(rate)).round() as usize;
+    assert_eq!(audio.shape()[1], want);
+    // The source's samples up to the fade before the seam, untouched.
+    let seam = (17.0 / 24.0 * f64::from(rate)).round() as usize;
+    let fade = (0.02 * f64::from(rate)).round() as usize;
+    let n = (seam - fade).min(track.shape()[1]);
+    assert_eq!(audio.slice(s![.., ..n]), track.slice(s![.., ..n]));
+    // No click: no step across the seam above the clip's 99.9th percentile.
+    let (step, p999) = audio_steps(audio, seam - fade - 1..seam + 1);
+    eprintln!("LTX-2 extend seam: audio step {step:.5}, 99.9th percentile {p999:.5}");
+    assert!(step <= p999, "audio step {step} at the seam above {p999}");
+    // The continuation is new sound, not silence.
+    let after = audio.slice(s![.., seam..]);
+    assert!(after.iter().map(|v| v.abs()).fold(0.0f32, f32::max) > 1e-4);
+
+    // The held sound matters: the same clip with a silent track continues
+    // with other sound (and the source part is that silence).
+    let silent = Array2::zeros(track.raw_dim());
+    let quiet = extend(&p, as_input(&src, Some(silent)), 0.5).unwrap();
+    let qa = quiet.audio.as_ref().unwrap();
+    assert_eq!(qa.shape(), audio.shape());
+    let diff = (&qa.slice(s![.., seam..]) - &after)
+        .iter()
+        .map(|v| v.abs())
+        .fold(0.0f32, f32::max);
+    assert!(diff > 1e-4, "the clip's sound changed nothing ({diff})");
+    assert!(qa.slice(s![.., ..seam - fade]).iter().all(|v| *v == 0.0));
+
+    // A clip without a track extends too: silence under it, new sound after.
+    let bare = extend(&p, as_input(&src, None), 0.5).unwrap();
+    assert_eq!(bare.frames.shape()[0], 33);
+    let ba = bare.audio.as_ref().unwrap();
+    assert_eq!(ba.shape()[1], want);
+    assert!(ba.slice(s![.., ..seam]).iter().all(|v| *v == 0.0));
+
+    // The estimate covers extension (the window, the tail's encode).
+    let req = edit(Request::extend(
+        as_input(&src, Some(track)),
+        "the ball keeps bouncing",
+        0.5,
+    ));
+    let est = p.estimate(&req).unwrap();
+    assert!(est.total_mb > 0.0);
+    assert_eq!(est.frames, 25, "the estimate is the window's");
+}
+
+/// Our own MP4 (H.264 + AAC) extended through `generate_to_file`: its frames
+/// within codec tolerance, then the new ones; one audio track as long as the
+/// video, the source's sound under its frames; other tools (PyAV) agree.
+#[test]
+fn ltx2_extending_our_own_mp4_keeps_its_frames_and_sound() {
+    let dir = scratch("ltx2_extend_mp4");
+    let p = pipe_at(&fixture("ltx2_cond").join("v20"));
+    let src = source(&p);
+    let first = dir.join("first.mp4");
+    src.save(&first).unwrap();
+    let read = io::read_video(&first).unwrap();
+    let src_audio = read.audio.clone().expect("the source MP4 has audio");
+    let req = edit(Request::extend(
+        VideoInput::from_media(read.clone()),
+        "the ball keeps bouncing",
+        0.5,
+    ));
+    let out = dir.join("longer.mp4");
+    let meta = p
+        .generate_to_file(&req, &mut Progress::none(), &out)
+        .unwrap();
+    assert_eq!(meta.frames, 33);
+    assert!(meta.has_audio);
+    let back = io::read_video(&out).unwrap();
+    assert_eq!(back.frames.shape(), &[33, 64, 96, 3]);
+    let diff: f64 = back
+        .frames
+        .slice(s![..17, .., .., ..])
+        .iter()
+        .zip(read.frames.iter())
+        .map(|(a, b)| (f64::from(*a) - f64::from(*b)).abs())
+        .sum::<f64>()
+        / read.frames.len() as f64;
+    // The codec's own tolerance: what one encode did to the generated frames
+    // (the tiny random model's frames are noise-like, hard on H.264).
+    let once: f64 = read
+        .frames
+        .iter()
+        .zip(src.frames.iter())
+        .map(|(a, b)| (f64::from(*a) - f64::from(*b)).abs())
+        .sum::<f64>()
+        / read.frames.len() as f64;
+    eprintln!(
+        "LTX-2 extended MP4: mean |Δ| of the source's frames {diff:.3}/255 \
+         (one encode of the generated frames: {once:.3}/255)"
+    );
+    assert!(
+        diff <= once + 1.0,
+        "source frames changed by {diff}/255 on average, one encode {once}/255"
+    );
+    let a = back.audio.as_ref().expect("the extension has sound");
+    let sr = f64::from(back.sample_rate);
+    let secs = a.ncols() as f64 / sr;
+    assert!(
+        (secs - 33.0 / 24.0).abs() <= 1.0 / 24.0,
+        "audio {secs} s for 33 frames at 24 fps"
+    );
+    // Under the source's frames, its own sound (through AAC twice): the
+    // waveforms correlate strongly.
+    let n = ((16.0 / 24.0) * sr) as usize;
+    let n = n.min(src_audio.ncols()).min(a.ncols());
+    let (x, y) = (src_audio.slice(s![0, ..n]), a.slice(s![0, ..n]));
+    let dot: f64 = x.iter().zip(y.iter()).map(|(p, q)| f64::from(p * q)).sum();
+    let nx: f64 = x.iter().map(|v| f64::from(v * v)).sum::<f64>().sqrt();
+    let ny: f64 = y.iter().map(|v| f64::from(v * v)).sum::<f64>().sqrt();
+    let corr = dot / (nx * ny).max(1e-12);
+    eprintln!("LTX-2 extended MP4: the source's sound kept, correlation {corr:.4}");
+    assert!(
+        corr > 0.9,
+        "the source's sound is not under its frames ({corr})"
+    );
+    let (ok, log) = pyav_check_at(&out, 33, 24.0, 33.0 / 24.0, src.sample_rate);
+    assert!(ok, "PyAV check failed:\n{log}");
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+/// A folder whose audio VAE stores no encoder cannot hold the clip's sound:
+/// a typed error saying so and how to go on (`audio=false`), which works.
+#[test]
+fn ltx2_extension_without_an_audio_encoder_says_why() {
+    let src_dir = fixture("ltx2_cond").join("v20");
+    let dir = scratch("ltx2_extend_no_encoder");
+    copy_dir(&src_dir, &dir);
+    let vae = dir
+        .join("audio_vae")
+        .join("diffusion_pytorch_model.safetensors");
+    let tensors = read_tensors(&vae);
+    let mut kept: Vec<(String, tch::Tensor)> = tensors
+        .into_iter()
+        .filter(|(k, _)| !k.starts_with("encoder."))
+        .collect();
+    kept.sort_by(|a, b| a.0.cmp(&b.0));
+    tch::Tensor::write_safetensors(&kept, &vae).unwrap();
+    let p = pipe_at(&dir);
+    let src = source(&p);
+    let e = extend(&p, as_input(&src, src.audio.clone()), 0.5).unwrap_err();
+    assert!(matches!(e, Error::Unsupported(_)), "{e}");
+    assert!(
+        e.to_string().contains("encoder") && e.to_string().contains("audio=false"),
+        "{e}"
+    );
+    let mut req = edit(Request::extend(
+        as_input(&src, src.audio.clone()),
+        "the ball keeps bouncing",
+        0.5,
+    ));
+    req.set("audio", false).unwrap();
+    let out = p.generate(&req, &mut Progress::none()).unwrap();
+    assert_eq!(out.frames.shape()[0], 33);
+    assert_eq!(out.frames.slice(s![..17, .., .., ..]), src.frames);
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        let target = to.join(e.file_name());
+        if e.file_type().unwrap().is_dir() {
+            copy_dir(&e.path(), &target);
+        } else {
+            std::fs::copy(e.path(), target).unwrap();
+        }
+    }
+}
