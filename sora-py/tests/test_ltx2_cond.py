@@ -50,3 +50,24 @@ def test_ltx2_bad_conditions_are_invalid_requests(ltx2, bad, words):
     with pytest.raises(sora.InvalidRequestError, match=None) as e:
         ltx2.generate("a fox", conditions=bad, **SMALL)
     assert words in str(e.value)
+
+
+def test_ltx2_extends_a_clip_with_its_sound(ltx2, tmp_path):
+    """`extend=` on LTX-2: a `sora.Clip` (frames, fps and sound) or our own
+    MP4 continues with the clip's frames first and one track as long as the
+    new clip, the clip's own samples under its frames."""
+    small = {k: v for k, v in SMALL.items() if k not in ("frames", "width", "height")}
+    src = ltx2.generate("a red ball bounces", width=96, height=64, frames=17, fps=24, **small)
+    out = ltx2.generate("the ball keeps bouncing", extend=src, seconds=0.5, **small)
+    assert out.frames.shape == (33, 64, 96, 3)
+    assert np.array_equal(out.frames[:17], src.frames)
+    assert out.meta["mode"] == "extend" and out.sample_rate == src.sample_rate
+    assert out.audio.shape == (2, round(33 / 24 * src.sample_rate))
+    keep = round((17 / 24 - 0.02) * src.sample_rate)
+    assert np.array_equal(out.audio[:, :keep], src.audio[:, :keep])
+    # The same from our MP4 on disk, written with flat memory.
+    first = tmp_path / "first.mp4"
+    src.save(str(first))
+    meta = ltx2.generate_to_file(str(tmp_path / "longer.mp4"), "the ball keeps bouncing",
+                                 extend=str(first), seconds=0.5, **small)
+    assert meta["frames"] == 33 and meta["has_audio"]

@@ -95,15 +95,39 @@ def test_requests_are_checked_and_named(tmp_path):
         ({"prompt": "x", "mode": "image"}, "needs an `image` path"),
         ({"prompt": "x", "strength": 0.5}, "`strength` applies to `video`"),
         ({"prompt": "x", "aspect": 1.5}, "`aspect` must be text"),
-        ({"prompt": "x", "image": "a.png", "video": "b.mp4"}, "not both"),
+        ({"prompt": "x", "image": "a.png", "video": "b.mp4"}, "not image and video"),
         (["x"], "JSON object"),
     ]
     for request, message in bad:
         with pytest.raises(sora.InvalidRequestError) as e:
             rq.check_request(request, where="line 9: ")
         assert str(e.value).startswith("line 9: ") and message in str(e.value), str(e.value)
-    with pytest.raises(sora.UnsupportedError):
-        rq.check_request({"prompt": "x", "mode": "extend"})
+    # Extension: a clip path and the seconds to add; the mode agrees.
+    ext = rq.check_request({"prompt": "x", "extend": "first.mp4", "seconds": 2, "mode": "extend"},
+                           base_dir=str(tmp_path))
+    assert ext["extend"] == str(tmp_path / "first.mp4") and ext["seconds"] == 2.0
+    for request, message in [
+        ({"prompt": "x", "mode": "extend"}, "needs an `extend` path"),
+        ({"prompt": "x", "extend": "a.mp4"}, "`extend` needs `seconds`"),
+        ({"prompt": "x", "extend": "a.mp4", "video": "b.mp4", "seconds": 1}, "not video and extend"),
+    ]:
+        with pytest.raises(sora.InvalidRequestError) as e:
+            rq.check_request(request)
+        assert message in str(e.value), str(e.value)
+    # Timed prompts: an object or [seconds, text] pairs, sorted; a long-form
+    # clip's metadata sent again brings its own (and its window settings).
+    a = rq.check_request({"prompt": "x", "prompts_at": {"4": "b", "0": "a"}, "window_frames": 33})
+    assert a["prompts_at"] == [[0.0, "a"], [4.0, "b"]] and a["window_frames"] == 33
+    meta = {"prompt": "x", "seconds": 8, "long_form": {"windows": 3, "window_frames": 33, "window_overlap": 2,
+                                                        "prompts": ["a", "a", "b"],
+                                                        "prompts_at": [[4.0, "b"], [0.0, "a"]]}}
+    b = rq.check_request(meta)
+    assert b["prompts_at"] == a["prompts_at"] and (b["window_frames"], b["window_overlap"]) == (33, 2)
+    for bad_timed, message in [("soon", "object or a list"), ([[1, 2]], "prompts must be text"),
+                               ({"-1": "x"}, ">= 0"), ([[1, "a", 2]], "pairs")]:
+        with pytest.raises(sora.InvalidRequestError) as e:
+            rq.check_request({"prompt": "x", "prompts_at": bad_timed})
+        assert message in str(e.value), str(e.value)
     # Names: deterministic, readable, different for another format or pipeline setting.
     ident = {"model": "m", "device": "cpu", "dtype": "float32"}
     name = rq.clip_name(kw, "mp4", ident)

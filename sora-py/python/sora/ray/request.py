@@ -18,13 +18,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from .._sora import InvalidRequestError, UnsupportedError
+from .._sora import InvalidRequestError
 
 #: Output formats and the extension of the clip each writes ("" : a PNG folder).
 FORMATS: dict[str, str] = {"mp4": ".mp4", "png": "", "wav": ".wav"}
 
-#: Integer fields of a request (non-negative).
-_INTS = ("width", "height", "frames", "fps", "steps", "seed")
+#: Integer fields of a request (non-negative); `window_frames` and
+#: `window_overlap` are long-form generation's request parameters.
+_INTS = ("width", "height", "frames", "fps", "steps", "seed", "window_frames", "window_overlap")
 #: Number fields of a request.
 _NUMBERS = ("seconds", "guidance", "guidance_2", "strength")
 #: Text fields of a request.
@@ -32,7 +33,7 @@ _TEXTS = ("prompt", "negative_prompt")
 #: Size and shape fields (text, checked by the core: `16:9`, `720p`, `crop`).
 _SHAPES = ("aspect", "resolution", "fit")
 #: Input paths by mode.
-_INPUTS = ("image", "video")
+_INPUTS = ("image", "video", "extend")
 
 #: Fields of the clip metadata that record how a clip was made (the pipeline,
 #: the run's timings and memory) rather than what to make: accepted so that a
@@ -65,6 +66,9 @@ RECORD_ONLY = frozenset(
         "credentials",
         # What `sora.ray` adds to the metadata it writes beside each clip.
         "request",
+        # A long-form clip's windows; its `prompts_at` (and window settings)
+        # are taken as the request's when the request gives none.
+        "long_form",
     }
 )
 
@@ -96,7 +100,12 @@ def check_request(
     `request` is a JSON object: `prompt` (required), `negative_prompt`,
     `width`, `height`, `frames`, `seconds`, `fps`, `steps`, `guidance`,
     `guidance_2`, `seed`, `aspect`, `resolution`, `fit`, `mode` (`text`,
-    `image`, `video`), `image` / `video` (paths) and `strength`. `null` is the same as absent (the family's
+    `image`, `video`, `extend`), `image` / `video` / `extend` (paths; `extend`
+    continues the clip by `seconds`), `strength`, `prompts_at` (timed
+    prompts: {"SECONDS": "TEXT"} or [[SECONDS, "TEXT"], ...]) and the
+    long-form window settings `window_frames` / `window_overlap`; a clip's
+    `long_form` metadata supplies its timed prompts and windows when the
+    request gives none. `null` is the same as absent (the family's
     default). The metadata fields in `RECORD_ONLY` are ignored; any other
     field, a wrong type or a mode that disagrees with the inputs raises
     `sora.InvalidRequestError` (prefixed by `where`, e.g. "line 3: ").
@@ -105,7 +114,9 @@ def check_request(
     """
     if not isinstance(request, Mapping):
         raise _invalid(where, f"a request must be a JSON object, got {type(request).__name__}")
-    known = set(_INTS) | set(_NUMBERS) | set(_TEXTS) | set(_SHAPES) | set(_INPUTS) | {"mode"} | RECORD_ONLY
+    known = (
+        set(_INTS) | set(_NUMBERS) | set(_TEXTS) | set(_SHAPES) | set(_INPUTS) | {"mode", "prompts_at"} | RECORD_ONLY
+    )
     unknown = sorted(str(k) for k in request if k not in known)
     if unknown:
         takes = ", ".join(sorted(known - RECORD_ONLY))
@@ -151,21 +162,70 @@ def check_request(
         if not isinstance(v, str) or not v:
             raise _invalid(where, f"`{key}` must be a path (text), got {v!r}")
         out[key] = os.path.abspath(os.path.join(base, os.path.expanduser(v)))
-    if "image" in out and "video" in out:
-        raise _invalid(where, "a request takes `image` or `video`, not both")
-    inferred = "image" if "image" in out else "video" if "video" in out else "text"
+    given = [k for k in _INPUTS if k in out]
+    if len(given) > 1:
+        raise _invalid(where, f"a request takes one of `image`, `video`, `extend`, not {' and '.join(given)}")
+    inferred = given[0] if given else "text"
     mode = request.get("mode")
     if mode is not None:
         if mode not in _MODES:
             raise _invalid(where, f"`mode` must be one of {', '.join(_MODES)}, got {mode!r}")
-        if mode == "extend":
-            raise UnsupportedError(f"{where}extending a clip (`mode` \"extend\") is not available in sora.ray yet")
         if mode != inferred:
-            need = {"text": "no image or video", "image": "an `image` path", "video": "a `video` path"}[mode]
+            need = {
+                "text": "no image, video or extend",
+                "image": "an `image` path",
+                "video": "a `video` path",
+                "extend": "an `extend` path (the clip to continue) and `seconds` (to add)",
+            }[mode]
             raise _invalid(where, f"`mode` is {mode!r} but the request has {inferred} inputs (it needs {need})")
     if "strength" in out and inferred != "video":
         raise _invalid(where, "`strength` applies to `video` requests only")
+    if inferred == "extend" and "seconds" not in out:
+        raise _invalid(where, "`extend` needs `seconds`: how many seconds to add to the clip")
+    timed = request.get("prompts_at")
+    long_form = request.get("long_form")
+    if long_form is not None and not isinstance(long_form, Mapping):
+        raise _invalid(where, f"`long_form` (metadata) must be an object, got {long_form!r}")
+    if timed is None and long_form is not None:
+        # A long-form clip's metadata sent again: its timed prompts and window
+        # settings make the same clip.
+        timed = long_form.get("prompts_at") or None
+        for key in ("window_frames", "window_overlap"):
+            v = long_form.get(key)
+            if key not in out and isinstance(v, int) and not isinstance(v, bool) and v >= 0:
+                out[key] = v
+    if timed is not None:
+        out["prompts_at"] = _timed_prompts(timed, where)
     return out
+
+
+def _timed_prompts(value: Any, where: str) -> list[list[Any]]:
+    """`prompts_at`: an object {"SECONDS": "TEXT"} or a list of [SECONDS, TEXT]
+    pairs (the clip metadata's form) -> [[seconds, text], ...] by time."""
+    if isinstance(value, Mapping):
+        pairs = []
+        for k, v in value.items():
+            try:
+                secs = float(k)
+            except (TypeError, ValueError):
+                raise _invalid(where, f"`prompts_at` keys are seconds, got {k!r}") from None
+            pairs.append((secs, v))
+    elif isinstance(value, list):
+        pairs = []
+        for item in value:
+            if not isinstance(item, (list, tuple)) or len(item) != 2:
+                raise _invalid(where, f"`prompts_at` items are [seconds, text] pairs, got {item!r}")
+            pairs.append((item[0], item[1]))
+    else:
+        raise _invalid(where, f"`prompts_at` must be an object or a list of [seconds, text], got {value!r}")
+    out = []
+    for secs, text in pairs:
+        if isinstance(secs, bool) or not isinstance(secs, (int, float)) or not math.isfinite(secs) or secs < 0:
+            raise _invalid(where, f"`prompts_at` times must be finite seconds >= 0, got {secs!r}")
+        if not isinstance(text, str):
+            raise _invalid(where, f"`prompts_at` prompts must be text, got {text!r}")
+        out.append([float(secs), text])
+    return sorted(out, key=lambda p: p[0])
 
 
 def _slug(text: str, limit: int = 40) -> str:

@@ -64,7 +64,11 @@ class Worker:
             if done is not None:
                 return {"status": "skipped", "meta": done, "worker": where}
             output.remove_stale(out_dir, name, fmt, stale_pids)
-            meta = pipe.generate_to_file(output.clip_path(out_dir, name, fmt), **kwargs)
+            call = dict(kwargs)
+            if "prompts_at" in call:
+                # JSON's [seconds, text] pairs as the (seconds, text) tuples Python takes.
+                call["prompts_at"] = [tuple(p) for p in call["prompts_at"]]
+            meta = pipe.generate_to_file(output.clip_path(out_dir, name, fmt), **call)
             timings = meta.get("timings")
             if isinstance(timings, dict):
                 timings["load_s"] = self._load_s
