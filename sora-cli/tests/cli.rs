@@ -1344,6 +1344,78 @@ fn ltx2_writes_an_mp4_with_video_and_audio() {
     assert!(peak > 0.05, "the audio is not silent (peak {peak})");
 }
 
+/// `--extend` on an LTX-2 folder: our own MP4 continued with its sound (the
+/// tail's frames and audio held), one video and one audio stream as long as
+/// the new clip.
+#[test]
+fn ltx2_extend_continues_an_mp4_with_its_sound() {
+    let m = root().join("target/fixtures/ltx2_pipeline/v20");
+    let ms = m.to_str().unwrap();
+    let dir = scratch("ltx2_extend");
+    let (first, longer) = (dir.join("first.mp4"), dir.join("longer.mp4"));
+    let common = [
+        "--steps",
+        "2",
+        "--seed",
+        "5",
+        "--set",
+        "max_sequence_length=24",
+        "--quiet",
+    ];
+    let mut a = vec![
+        "generate",
+        "--model",
+        ms,
+        "--prompt",
+        PROMPT,
+        "--width",
+        "96",
+        "--height",
+        "64",
+        "--frames",
+        "17",
+        "--fps",
+        "24",
+        "--out",
+        first.to_str().unwrap(),
+    ];
+    a.extend_from_slice(&common);
+    let o = sora(&a);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let mut a = vec![
+        "generate",
+        "--model",
+        ms,
+        "--prompt",
+        PROMPT,
+        "--extend",
+        first.to_str().unwrap(),
+        "--seconds",
+        "0.5",
+        "--out",
+        longer.to_str().unwrap(),
+        "--json",
+    ];
+    a.extend_from_slice(&common);
+    let o = sora(&a);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(
+        (v["mode"].as_str(), v["frames"].as_u64()),
+        (Some("extend"), Some(33))
+    );
+    assert_eq!(v["has_audio"], true);
+    let clip = io::read_mp4(&longer).unwrap();
+    assert_eq!(clip.frames.shape(), &[33, 64, 96, 3]);
+    let audio = clip.audio.as_ref().expect("an audio stream");
+    let audio_s = audio.shape()[1] as f64 / f64::from(clip.sample_rate);
+    assert!(
+        (audio_s - 33.0 / 24.0).abs() <= 1.0 / 24.0,
+        "audio {audio_s} s for 33 frames at 24 fps"
+    );
+    let _ = std::fs::remove_dir_all(dir);
+}
+
 /// `--step-cache` on an LTX-2 folder: the decisions reach the JSON (one
 /// forward a step, the first and last computed), and the MP4 still has both
 /// streams.

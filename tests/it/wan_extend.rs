@@ -298,7 +298,7 @@ fn wan_extending_our_own_mp4_keeps_its_frames_and_audio_length() {
 
 /// Per-pair flicker and warping error of frames `(i, i + 1)` for every `i` in
 /// `pairs` (each pair measured alone, as a two-frame clip).
-fn pair_metrics(frames: &Array4<u8>, pairs: std::ops::Range<usize>) -> Vec<(f64, f64)> {
+pub(crate) fn pair_metrics(frames: &Array4<u8>, pairs: std::ops::Range<usize>) -> Vec<(f64, f64)> {
     use sora_core::physics::flow::FlowParams;
     use sora_core::physics::metrics::{warping_error, ClipFlows};
     pairs
