@@ -828,16 +828,21 @@ impl Ltx2Generation<'_> {
             .f_to_kind(Kind::Float)?
             .f_reshape([1])?
             .f_repeat([b])?;
-        // Conditions: the video's per-token timesteps `t·(1 − mask)`;
-        // the audio, the prompt modulation and the cross timestep keep `t`.
-        let video_timestep = match &self.mask {
-            Some(m) => Some(
-                timestep
-                    .f_unsqueeze(-1)?
-                    .f_mul(&m.f_rsub_scalar(1.0)?.f_repeat([b, 1])?)?,
-            ),
-            None => None,
+        // Conditioned tokens' timesteps `t·(1 − mask)`, per token.
+        let per_token = |mask: &Option<Tensor>| -> Result<Option<Tensor>> {
+            Ok(match mask {
+                Some(m) => Some(
+                    timestep
+                        .f_unsqueeze(-1)?
+                        .f_mul(&m.f_rsub_scalar(1.0)?.f_repeat([b, 1])?)?,
+                ),
+                None => None,
+            })
         };
+        // Conditions: the video's per-token timesteps; the audio (unless an
+        // extension holds some), the prompt modulation and the cross
+        // timestep keep `t`.
+        let video_timestep = per_token(&self.mask)?;
         let perturbed: Vec<bool> = branches.iter().map(|br| *br == PERTURBED).collect();
         let any_perturbed = perturbed.iter().any(|p| *p);
         let perturbation_mask = if any_perturbed && !perturbed.iter().all(|p| *p) {
@@ -863,14 +868,7 @@ impl Ltx2Generation<'_> {
             self.audio_frames,
         );
         // Held audio tokens (an extension's overlap) are clean: timestep 0.
-        let audio_timestep = match &self.audio_mask {
-            Some(m) => Some(
-                timestep
-                    .f_unsqueeze(-1)?
-                    .f_mul(&m.f_rsub_scalar(1.0)?.f_repeat([b, 1])?)?,
-            ),
-            None => None,
-        };
+        let audio_timestep = per_token(&self.audio_mask)?;
         if let Some(at) = &audio_timestep {
             inputs.audio_timestep = Some(at);
         } else if video_timestep.is_some() {
