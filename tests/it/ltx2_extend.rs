@@ -272,3 +272,55 @@ fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
         }
     }
 }
+
+/// Video-to-video keeping the clip's sound (`keep_audio`): the clip's audio
+/// held in the audio latents over the whole walk, so the restyled picture is
+/// made against it; the output track is the clip's own samples. Without it
+/// the sound is generated anew; a clip without a track is refused.
+#[test]
+fn ltx2_video_to_video_keeps_the_clip_sound_when_asked() {
+    let p = pipe_at(&fixture("ltx2_cond").join("v20"));
+    let src = source(&p);
+    let track = src.audio.clone().unwrap();
+    let v2v = |keep: bool, audio: Option<Array2<f32>>| {
+        let mut r = edit(Request::video(
+            as_input(&src, audio),
+            "a blue ball bounces",
+            0.7,
+        ));
+        if keep {
+            r.set("keep_audio", true).unwrap();
+        }
+        p.generate(&r, &mut Progress::none())
+    };
+    let kept = v2v(true, Some(track.clone())).unwrap();
+    let new = v2v(false, Some(track.clone())).unwrap();
+    assert_eq!(kept.frames.shape(), &[17, 64, 96, 3]);
+    let n = (17.0 / 24.0 * f64::from(src.sample_rate)).round() as usize;
+    let ka = kept.audio.as_ref().unwrap();
+    assert_eq!(ka.shape()[1], n);
+    // (The clip's track is a little shorter than its frames, as diffusers'
+    // is: 4·L − 3 mel frames; the rest is silence.)
+    let m = n.min(track.ncols());
+    assert_eq!(
+        ka.slice(s![.., ..m]),
+        track.slice(s![.., ..m]),
+        "the clip's own sound"
+    );
+    assert!(ka.slice(s![.., m..]).iter().all(|v| *v == 0.0));
+    assert_ne!(
+        new.audio.as_ref().unwrap().slice(s![.., ..m]),
+        track.slice(s![.., ..m])
+    );
+    // The held sound steers the picture (the streams attend to each other).
+    assert_ne!(kept.frames, new.frames);
+    let e = v2v(true, None).unwrap_err();
+    assert!(
+        matches!(e, Error::InvalidRequest(_)) && e.to_string().contains("no audio track"),
+        "{e}"
+    );
+    let mut r = edit(Request::text("x").size(96, 64).frames(17));
+    r.set("keep_audio", true).unwrap();
+    let e = p.generate(&r, &mut Progress::none()).unwrap_err();
+    assert!(e.to_string().contains("video-to-video"), "{e}");
+}

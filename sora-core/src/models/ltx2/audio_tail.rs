@@ -174,9 +174,15 @@ pub fn stitch(
         };
         Ok(part.f_constant_pad_nd([0, len - have])?)
     };
-    let fade = ((SEAM_FADE_S * r).round() as i64)
-        .min(seam)
-        .min((seam - offset).max(0));
+    // (A seam at the very end, video-to-video keeping the clip's sound: the
+    // source's samples throughout, nothing to fade into.)
+    let fade = if seam >= total {
+        0
+    } else {
+        ((SEAM_FADE_S * r).round() as i64)
+            .min(seam)
+            .min((seam - offset).max(0))
+    };
     let head = src.f_narrow(1, 0, seam - fade)?;
     let parts = if fade > 0 && source.is_some() {
         let w = Tensor::f_arange(fade, (Kind::Float, tch::Device::Cpu))?
@@ -213,6 +219,13 @@ mod tests {
         assert!(v[150..].iter().all(|x| (*x + 0.25).abs() < 1e-6));
         // The fade (2 samples at 100 Hz) steps by less than the jump it replaces.
         assert!((v[148] - v[149]).abs() < 0.75 && v[148] < 0.5 && v[149] > -0.25);
+        // A seam at the end: the source's samples throughout.
+        let out = stitch(Some(&src), &gen, rate, 0.0, 1.2, 1.2).unwrap();
+        assert_eq!(out.size(), [2, 120]);
+        assert!(Vec::<f32>::try_from(out.get(0))
+            .unwrap()
+            .iter()
+            .all(|x| *x == 0.5));
         // No source track: silence, then the generated samples.
         let out = stitch(None, &gen, rate, 1.0, 1.5, 2.0).unwrap();
         let v = Vec::<f32>::try_from(out.get(0)).unwrap();

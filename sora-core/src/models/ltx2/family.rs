@@ -44,7 +44,7 @@ use super::latents::{
     audio_latent_frames, calculate_shift, default_sigmas, pack_audio, pack_video, unpack_video,
 };
 use super::memory::{Ltx2Spec, Residency};
-use super::params::{decode_settings, image_crf, GuidanceSettings};
+use super::params::{decode_settings, image_crf, keep_audio, GuidanceSettings};
 use super::rules::Ltx2Rules;
 use super::text_encoder::Ltx2TextEncoder;
 use super::transformer::{Ltx2Inputs, Ltx2Transformer, PreparedText};
@@ -663,16 +663,22 @@ impl ModelFamily for Ltx2Family {
         };
         // The clip's sound over the overlap, encoded (an extension with
         // audio, of a clip that has a track).
+        // Video-to-video with `keep_audio`: the clip's sound over the whole
+        // output, held the same way.
+        let fps = f64::from(req.fps);
         let audio_tail = match (&req.mode, &extend) {
             (Mode::Extend { clip, .. }, Some(plan)) if req.audio => match &clip.audio {
+                Some(track) => encode_tail(
+                    &self.audio_vae,
+                    track,
+                    f64::from(plan.overlap_start()) / fps,
+                    f64::from(plan.overlap) / fps,
+                )?,
+                None => None,
+            },
+            (Mode::Video { clip, .. }, None) if req.audio && keep_audio(req) => match &clip.audio {
                 Some(track) => {
-                    let fps = f64::from(req.fps);
-                    encode_tail(
-                        &self.audio_vae,
-                        track,
-                        f64::from(plan.overlap_start()) / fps,
-                        f64::from(plan.overlap) / fps,
-                    )?
+                    encode_tail(&self.audio_vae, track, 0.0, f64::from(req.frames) / fps)?
                 }
                 None => None,
             },
@@ -1150,6 +1156,14 @@ impl Generation for Ltx2Generation<'_> {
                 f64::from(plan.total()) / fps,
             )?;
             return sink.audio(wave, rate);
+        }
+        // Video-to-video keeping the clip's sound: its own samples, as long as the output.
+        if let Mode::Video { clip, .. } = &req.mode {
+            if keep_audio(&req) {
+                let total = f64::from(req.frames) / f64::from(req.fps);
+                let wave = stitch(clip.audio.as_ref(), &wave, rate, 0.0, total, total)?;
+                return sink.audio(wave, rate);
+            }
         }
         sink.audio(wave, rate)
     }

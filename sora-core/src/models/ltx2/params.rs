@@ -64,6 +64,14 @@ pub const PARAMS: &[ParamSpec] = &[
         help: "image-to-video: H.264 re-compression strength of the image before it is encoded \
                (0 skips it; default 33, diffusers' for LTX-2.0/2.3; OpenH264 at that quantiser, not libx264)",
     },
+    ParamSpec {
+        key: "keep_audio",
+        aliases: &[],
+        kind: ParamKind::Bool,
+        range: ParamRange::ANY,
+        help: "video-to-video: keep the clip's own sound (held in the audio latents while the picture \
+               is restyled, so it stays in sync; the output track is the clip's) instead of new sound (default false)",
+    },
     float("decode_timestep", "the video VAE's decode timestep, for a timestep-conditioned VAE (default 0)"),
     float("decode_noise_scale", "noise mixed into the latents before a timestep-conditioned decode (default: decode_timestep)"),
 ];
@@ -73,6 +81,11 @@ pub const PARAMS: &[ParamSpec] = &[
 pub fn decode_settings(req: &Resolved) -> (f64, f64) {
     let t = number(&req.params, "decode_timestep").unwrap_or(0.0);
     (t, number(&req.params, "decode_noise_scale").unwrap_or(t))
+}
+
+/// The request's `keep_audio` (false when unset).
+pub fn keep_audio(req: &Resolved) -> bool {
+    matches!(req.params.get("keep_audio"), Some(ParamValue::Bool(true)))
 }
 
 /// The request's `image_crf` ([`DEFAULT_IMAGE_CRF`] when unset).

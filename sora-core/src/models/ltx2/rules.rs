@@ -93,6 +93,26 @@ impl Rules for Ltx2Rules {
                     .into(),
             ));
         }
+        if super::params::keep_audio(req) {
+            match &req.mode {
+                Mode::Video { clip, .. } if clip.audio.is_some() => {}
+                Mode::Video { .. } => {
+                    return Err(Error::invalid(
+                        "keep_audio keeps the clip's own sound, and this clip has no audio track",
+                    ))
+                }
+                _ => {
+                    return Err(Error::invalid(
+                        "keep_audio applies to video-to-video (an extension always keeps the clip's sound)",
+                    ))
+                }
+            }
+            if !req.audio {
+                return Err(Error::invalid(
+                    "keep_audio keeps the clip's sound in the output, and audio is turned off",
+                ));
+            }
+        }
         self.size_rule().check(req.width, req.height, frames)?;
         let latent_frames = self.geometry.latent_frames(frames);
         for (i, c) in req.conditions.iter().enumerate() {
