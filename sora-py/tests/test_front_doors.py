@@ -65,6 +65,27 @@ def test_ltx2_python_clip_equals_the_other_front_doors(ltx2_clip, door):
     assert np.array_equal(audio.reshape(clip.audio.shape), clip.audio), f"Python and {door} audio differ"
 
 
+def test_ltx2_extension_through_c_equals_python():
+    """The C program saved the front-door clip as a PNG folder (frames and a
+    float WAV), extended it from there by 0.5 s and wrote the result: Python
+    extending the same folder gives the same frames and audio, byte for byte
+    (9 frames + 0.5 s at 24 fps: a window of 25 holding the 9, 25 in all)."""
+    clip_dir = FRONTDOOR / "ltx2-c-clip"
+    rgb, f32 = FRONTDOOR / "ltx2-c-ext.rgb", FRONTDOOR / "ltx2-c-ext.f32"
+    if not (clip_dir.is_dir() and rgb.is_file() and f32.is_file()):
+        if REQUIRE:
+            pytest.fail(f"{clip_dir} or {rgb} is missing: run scripts/test.sh (the C stage writes them)")
+        pytest.skip(f"{rgb} is missing (written by the C stage of scripts/test.sh)")
+    pipe = sora.Pipeline(str(LTX2_MODEL))
+    kw = dict(seconds=0.5, steps=2, seed=7, max_sequence_length=24, spatio_temporal_guidance_blocks=[1])
+    out = pipe.generate("the ball keeps bouncing", extend=str(clip_dir), **kw)
+    assert out.frames.shape == (25, 64, 96, 3)
+    frames = np.fromfile(rgb, dtype=np.uint8)
+    assert frames.size == out.frames.size and np.array_equal(frames.reshape(out.frames.shape), out.frames)
+    audio = np.fromfile(f32, dtype="<f4")
+    assert audio.size == out.audio.size and np.array_equal(audio.reshape(out.audio.shape), out.audio)
+
+
 def test_image_and_video_paths_are_read(pipe, tmp_path):
     from PIL import Image
 

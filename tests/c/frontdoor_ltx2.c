@@ -2,7 +2,11 @@
  * folder argv[1] and writes the frames (raw RGB, [T, H, W, 3]) to argv[2] and
  * the audio (little-endian float32, [channels, samples]) to argv[3], for the
  * Python suite to compare with the Rust API and Python (byte for byte).
- * The request is sora-cli/tests/cli.rs's LTX2_FRONTDOOR. Exit 0 on success. */
+ * The request is sora-cli/tests/cli.rs's LTX2_FRONTDOOR.
+ * With argv[4..6]: the clip is saved as a PNG folder (frames and a float WAV)
+ * at argv[4], extended from there by 0.5 s (`sora_request_extend`), and the
+ * extension's frames and audio written to argv[5] and argv[6], for Python to
+ * compare with its own extension of the same clip. Exit 0 on success. */
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -23,15 +27,37 @@ static int write_file(const char *path, const void *data, size_t n) {
     return fclose(f) == 0 && put == n;
 }
 
+/* Writes a clip's frames and audio (which it must have) to the two paths. */
+static int write_clip(const sora_clip *clip, const char *rgb, const char *f32) {
+    const uint8_t *frames = NULL;
+    size_t t = 0, h = 0, w = 0;
+    if (!ok(sora_clip_frames(clip, &frames, &t, &h, &w), "frames")) return 0;
+    const float *audio = NULL;
+    size_t ch = 0, ns = 0;
+    if (!ok(sora_clip_audio(clip, &audio, &ch, &ns), "audio")) return 0;
+    if (!audio || ch == 0 || ns == 0) {
+        fprintf(stderr, "frontdoor_ltx2: the clip has no audio\n");
+        return 0;
+    }
+    if (!write_file(rgb, frames, t * h * w * 3) || !write_file(f32, audio, ch * ns * sizeof(float))) {
+        fprintf(stderr, "frontdoor_ltx2: cannot write the outputs\n");
+        return 0;
+    }
+    printf("frontdoor_ltx2: %zu frames %zux%zu, audio %zu x %zu\n", t, w, h, ch, ns);
+    return 1;
+}
+
 int main(int argc, char **argv) {
-    if (argc != 4) {
-        fprintf(stderr, "usage: frontdoor_ltx2 MODEL_DIR FRAMES_OUT AUDIO_OUT\n");
+    if (argc != 4 && argc != 7) {
+        fprintf(stderr, "usage: frontdoor_ltx2 MODEL_DIR FRAMES_OUT AUDIO_OUT [CLIP_DIR EXT_FRAMES_OUT EXT_AUDIO_OUT]\n");
         return 2;
     }
     int rc = 1;
     sora_pipeline *p = NULL;
     sora_request *r = NULL;
     sora_clip *clip = NULL;
+    sora_request *ext = NULL;
+    sora_clip *longer = NULL;
     if (!ok(sora_pipeline_new(argv[1], "cpu", "float32", 0, &p), "sora_pipeline_new")) goto done;
     if (!ok(sora_request_new_text("a red ball bounces on a wooden floor", &r), "request")) goto done;
     if (!ok(sora_request_set_int(r, "width", 96), "width") ||
@@ -44,24 +70,24 @@ int main(int argc, char **argv) {
         !ok(sora_request_set(r, "spatio_temporal_guidance_blocks", "1"), "stg blocks"))
         goto done;
     if (!ok(sora_generate(p, r, NULL, NULL, NULL, &clip), "sora_generate")) goto done;
-    const uint8_t *frames = NULL;
-    size_t t = 0, h = 0, w = 0;
-    if (!ok(sora_clip_frames(clip, &frames, &t, &h, &w), "frames")) goto done;
-    const float *audio = NULL;
-    size_t ch = 0, ns = 0;
-    if (!ok(sora_clip_audio(clip, &audio, &ch, &ns), "audio")) goto done;
-    if (!audio || ch == 0 || ns == 0) {
-        fprintf(stderr, "frontdoor_ltx2: the clip has no audio\n");
-        goto done;
+    if (!write_clip(clip, argv[2], argv[3])) goto done;
+    if (argc == 7) {
+        /* Extension from the saved clip: its frames and sound read back. */
+        if (!ok(sora_clip_save(clip, argv[4]), "sora_clip_save")) goto done;
+        if (!ok(sora_request_new_text("the ball keeps bouncing", &ext), "extend request") ||
+            !ok(sora_request_extend(ext, argv[4], 0.5f), "sora_request_extend") ||
+            !ok(sora_request_set_int(ext, "steps", 2), "steps") ||
+            !ok(sora_request_set_int(ext, "seed", 7), "seed") ||
+            !ok(sora_request_set(ext, "max_sequence_length", "24"), "max_sequence_length") ||
+            !ok(sora_request_set(ext, "spatio_temporal_guidance_blocks", "1"), "stg blocks"))
+            goto done;
+        if (!ok(sora_generate(p, ext, NULL, NULL, NULL, &longer), "sora_generate (extend)")) goto done;
+        if (!write_clip(longer, argv[5], argv[6])) goto done;
     }
-    if (!write_file(argv[2], frames, t * h * w * 3) ||
-        !write_file(argv[3], audio, ch * ns * sizeof(float))) {
-        fprintf(stderr, "frontdoor_ltx2: cannot write the outputs\n");
-        goto done;
-    }
-    printf("frontdoor_ltx2: %zu frames %zux%zu, audio %zu x %zu\n", t, w, h, ch, ns);
     rc = 0;
 done:
+    sora_clip_free(longer);
+    sora_request_free(ext);
     sora_clip_free(clip);
     sora_request_free(r);
     sora_pipeline_free(p);
