@@ -162,13 +162,14 @@ impl VaeTrainConfig {
             ));
         }
         let o = &self.optimizer;
-        if !(o.lr > 0.0 && o.lr.is_finite())
-            || !(0.0..1.0).contains(&o.beta1)
-            || !(0.0..1.0).contains(&o.beta2)
-            || !(o.eps > 0.0)
-            || !(o.weight_decay >= 0.0)
-            || !(self.kl_weight >= 0.0)
-        {
+        let ok = o.lr > 0.0
+            && o.lr.is_finite()
+            && (0.0..1.0).contains(&o.beta1)
+            && (0.0..1.0).contains(&o.beta2)
+            && o.eps > 0.0
+            && o.weight_decay >= 0.0
+            && self.kl_weight >= 0.0;
+        if !ok {
             return Err(Error::invalid(
                 "optimizer: lr > 0, betas in [0, 1), eps > 0, weight_decay ≥ 0, kl_weight ≥ 0",
             ));
