@@ -19,7 +19,7 @@
 //! widths 32 (encoder after the down-sampler, decoder before the
 //! up-sampler) and 16 (at 16×16), one residual block per stage, a
 //! non-causal decoder with reflection padding (LTX-2's own settings), no
-//! timestep conditioning. About 0.2 M parameters: a few GFLOP per clip and
+//! timestep conditioning. About 0.27 M parameters: a few GFLOP per clip and
 //! step, which two CPU cores train.
 //!
 //! After training, [`VaeTrainer::finish`] sets `latents_mean` / `latents_std`
