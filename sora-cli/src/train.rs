@@ -30,7 +30,7 @@ enum Stage {
 #[derive(Args)]
 struct VaeArgs {
     /// A preset (`tiny64`) or a JSON file of `VaeTrainConfig` fields (the
-    /// missing ones take the preset's values). Ignored with --resume (the
+    /// missing ones take the preset's values). Not with --resume (the
     /// checkpoint keeps its config).
     #[arg(long, default_value = "tiny64")]
     config: String,
@@ -40,7 +40,7 @@ struct VaeArgs {
     /// Train until this many steps in total.
     #[arg(long)]
     steps: u64,
-    /// Clips per step (overrides the config's `batch`).
+    /// Clips per step (overrides the config's `batch`; not with --resume).
     #[arg(long)]
     batch: Option<usize>,
     /// Seed of the initialisation, the batches and the posterior noise.
@@ -49,7 +49,7 @@ struct VaeArgs {
     /// Continue the run saved in OUT/checkpoint.
     #[arg(long)]
     resume: bool,
-    /// A checkpoint every this many steps (overrides the config's).
+    /// A checkpoint every this many steps (overrides the config's; not with --resume).
     #[arg(long)]
     checkpoint_every: Option<u64>,
     /// LibTorch CPU threads (default: LibTorch's choice).
@@ -72,6 +72,12 @@ fn vae(a: VaeArgs) -> Result<()> {
         sora_core::train::set_threads(n)?;
     }
     let mut trainer = if a.resume {
+        if a.batch.is_some() || a.checkpoint_every.is_some() || a.config != "tiny64" {
+            return Err(Error::invalid(
+                "--resume keeps the checkpoint's config: --config, --batch and --checkpoint-every \
+                 cannot change it (a resumed run repeats an uninterrupted one)",
+            ));
+        }
         VaeTrainer::resume(&a.out)?
     } else {
         let mut cfg = VaeTrainConfig::from_preset_or_file(&a.config)?;

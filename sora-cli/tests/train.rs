@@ -84,4 +84,8 @@ fn train_vae_writes_its_outputs_and_resumes() {
         "1",
     ]);
     assert_eq!(r.status.code(), Some(2));
+    let r = sora(&[
+        "train", "vae", "--out", o, "--steps", "4", "--resume", "--batch", "3",
+    ]);
+    assert_eq!(r.status.code(), Some(2), "--batch with --resume is refused");
 }
