@@ -216,7 +216,9 @@ impl TensorStore {
     /// asks for (name and shape, in order, see [`TensorStore::requested`]) and
     /// answers each with a zero-cost placeholder; [`TensorStore::finish`]
     /// succeeds. Used to create a component's weights from its config alone
-    /// (`train::init`).
+    /// (`train::init`). [`WeightPath::contains`] and [`WeightPath::shape_of`]
+    /// answer as for an empty store: tensors a constructor loads only when
+    /// present are left out.
     pub fn recording(component: &str, device: Device, kind: Kind) -> Self {
         let mut store = Self::empty(component, device, kind);
         store.recording = true;
