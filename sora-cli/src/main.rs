@@ -1,11 +1,12 @@
 //! The `sora` command: `generate` a clip, `inspect` a model folder, `score` a
 //! clip's physics, `check-prompt` against a consent registry, `verify` a
-//! clip's watermarks. A thin layer
+//! clip's watermarks, `train` the embedded model's parts. A thin layer
 //! over `sora-core`: it parses arguments, shows progress and maps errors to exit codes.
 
 mod check_prompt;
 mod inspect;
 mod score;
+mod train;
 mod verify;
 
 use std::path::PathBuf;
@@ -43,6 +44,9 @@ enum Command {
     /// Verify a clip: its invisible watermarks (payload, bit accuracy,
     /// p-value) and content credentials.
     Verify(verify::VerifyArgs),
+    /// Train the embedded default model's parts on simulated clips (today:
+    /// `vae`, the LTX-2 video VAE; see docs/training.md).
+    Train(train::TrainArgs),
 }
 
 #[derive(Args)]
@@ -274,6 +278,7 @@ fn main() -> ExitCode {
         Command::Score(a) => score::run(a),
         Command::CheckPrompt(a) => check_prompt::run(a),
         Command::Verify(a) => verify::run(a),
+        Command::Train(a) => train::run(a),
     });
     match result {
         Ok(Ok(())) => ExitCode::SUCCESS,

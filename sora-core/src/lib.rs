@@ -30,6 +30,7 @@ pub mod pipeline;
 pub mod safety;
 pub mod sampler;
 pub mod text;
+pub mod train;
 pub mod weights;
 
 mod device;

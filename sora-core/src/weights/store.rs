@@ -50,6 +50,15 @@ pub struct TensorStore {
     dry: bool,
     /// Keep float8 weights of dense layers as stored ([`TensorStore::keep_fp8_linears`]).
     keep_fp8: bool,
+    /// Recording store ([`TensorStore::recording`]): every request is noted
+    /// with its shape and answered with a placeholder.
+    recording: bool,
+    /// What a recording store was asked for, in order.
+    requested: RefCell<Vec<(String, Vec<i64>)>>,
+    /// Whether to keep a named handle on every tensor handed out ([`TensorStore::keep_names`]).
+    keep_names: bool,
+    /// Named handles on the tensors handed out (with `keep_names`).
+    named: RefCell<Vec<(String, Tensor)>>,
 }
 
 /// The size of one stored tensor (see [`TensorStore::tensor_sizes`]).
@@ -196,7 +205,47 @@ impl TensorStore {
             handed: RefCell::new(Vec::new()),
             dry: false,
             keep_fp8: false,
+            recording: false,
+            requested: RefCell::new(Vec::new()),
+            keep_names: false,
+            named: RefCell::new(Vec::new()),
         }
+    }
+
+    /// A store with no files that records every tensor a model constructor
+    /// asks for (name and shape, in order, see [`TensorStore::requested`]) and
+    /// answers each with a zero-cost placeholder; [`TensorStore::finish`]
+    /// succeeds. Used to create a component's weights from its config alone
+    /// (`train::init`). [`WeightPath::contains`] and [`WeightPath::shape_of`]
+    /// answer as for an empty store: tensors a constructor loads only when
+    /// present are left out.
+    pub fn recording(component: &str, device: Device, kind: Kind) -> Self {
+        let mut store = Self::empty(component, device, kind);
+        store.recording = true;
+        store
+    }
+
+    /// The names and shapes a recording store was asked for, in order (each once).
+    pub fn requested(&self) -> Vec<(String, Vec<i64>)> {
+        self.requested.borrow().clone()
+    }
+
+    /// Keeps a named handle on every tensor handed out (sharing storage and
+    /// autograd state with the model's), read by [`TensorStore::named_tensors`]:
+    /// what training needs to find a loaded component's parameters by name.
+    pub fn keep_names(mut self, keep: bool) -> Self {
+        self.keep_names = keep;
+        self
+    }
+
+    /// The tensors handed out so far with their checkpoint names (with
+    /// [`TensorStore::keep_names`]; empty otherwise), as shallow clones.
+    pub fn named_tensors(&self) -> Vec<(String, Tensor)> {
+        self.named
+            .borrow()
+            .iter()
+            .map(|(n, t)| (n.clone(), t.shallow_clone()))
+            .collect()
     }
 
     fn add_file(&mut self, path: &Path) -> Result<()> {
@@ -353,6 +402,19 @@ impl TensorStore {
         let placeholder = |shape: &[i64]| -> Result<Tensor> {
             Ok(Tensor::f_zeros([1], (fallback, Device::Cpu))?.f_expand(shape, false)?)
         };
+        if self.recording {
+            let mut req = self.requested.borrow_mut();
+            let shape = shape.ok_or_else(|| {
+                Error::invalid(format!(
+                    "{}: a recording store needs the shape of `{name}`",
+                    self.component
+                ))
+            })?;
+            if !req.iter().any(|(n, _)| n == name) {
+                req.push((name.to_string(), shape.to_vec()));
+            }
+            return placeholder(shape);
+        }
         let Some(e) = self.entries.get(name) else {
             self.missing.borrow_mut().push(name.to_string());
             return match shape {
@@ -383,6 +445,11 @@ impl TensorStore {
             t
         };
         self.handed.borrow_mut().push(t.shallow_clone());
+        if self.keep_names {
+            self.named
+                .borrow_mut()
+                .push((name.to_string(), t.shallow_clone()));
+        }
         Ok(t)
     }
 

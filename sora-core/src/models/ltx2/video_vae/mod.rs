@@ -77,6 +77,22 @@ impl Ltx2VideoVae {
     /// [`Error::Config`]; every missing or mis-shaped tensor is reported at
     /// once as [`Error::WeightMismatch`].
     pub fn load(dir: &Path, device: Device, kind: Kind) -> Result<Self> {
+        Self::load_inner(dir, None, device, kind)
+    }
+
+    /// As [`Self::load`], with the tensors taken from `store` (on its device
+    /// and dtype) instead of `dir`'s safetensors: a recording store (random
+    /// initialisation) or one that keeps the tensors' names (training).
+    pub fn load_with_store(dir: &Path, store: &TensorStore) -> Result<Self> {
+        Self::load_inner(dir, Some(store), store.device(), store.kind())
+    }
+
+    fn load_inner(
+        dir: &Path,
+        given: Option<&TensorStore>,
+        device: Device,
+        kind: Kind,
+    ) -> Result<Self> {
         let config_path = dir.join("config.json");
         let config: Ltx2VideoVaeConfig = read_config(&config_path)?;
         let bad = |reason: String| Error::Config {
@@ -88,7 +104,14 @@ impl Ltx2VideoVae {
                 "patch sizes and latent channels must be positive".into()
             ));
         }
-        let store = TensorStore::open(dir, "vae", device, kind)?;
+        let opened;
+        let store = match given {
+            Some(s) => s,
+            None => {
+                opened = TensorStore::open(dir, "vae", device, kind)?;
+                &opened
+            }
+        };
         let root = store.root();
         let built = (|| -> Result<_> {
             Ok((

@@ -1,0 +1,33 @@
+//! Training in Rust with tch autograd: the first stage of the embedded default
+//! model (issue #15), the LTX-2 video VAE trained on the physics simulator's
+//! clips.
+//!
+//! - [`data`]: (frames, audio, caption) examples from [`crate::physics::scenes`],
+//!   with a held-out split by caption.
+//! - [`init`]: a component's weights from its `config.json` alone, with
+//!   PyTorch's default initialisation, written as a diffusers folder.
+//! - [`params`] and [`adam`]: a loaded component's named trainable tensors and
+//!   AdamW over them.
+//! - [`checkpoint`]: weights, optimizer state, step, losses and random state;
+//!   resuming is bit-identical to an uninterrupted run.
+//! - [`curve`]: the loss curve as a PNG.
+//! - [`video_vae`]: the video VAE's training loop and its held-out evaluation.
+//! - [`rng`]: the one random generator of training (SplitMix64, state saved).
+
+pub mod adam;
+pub mod checkpoint;
+pub mod curve;
+pub mod data;
+pub mod init;
+pub mod params;
+pub mod rng;
+pub mod video_vae;
+
+/// Sets LibTorch's CPU threads for training (at least 1).
+pub fn set_threads(n: i32) -> crate::Result<()> {
+    if n < 1 {
+        return Err(crate::Error::invalid("training needs at least 1 thread"));
+    }
+    tch::set_num_threads(n);
+    Ok(())
+}

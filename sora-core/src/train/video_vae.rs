@@ -1,0 +1,651 @@
+//! Training the LTX-2 video VAE (`AutoencoderKLLTX2Video`, our port in
+//! [`crate::models::ltx2::video_vae`]) on the simulator's clips.
+//!
+//! Loss per step, on a batch of training clips `x` in `[-1, 1]`: the encoder
+//! gives the posterior `N(μ, σ²)`, a latent `z = μ + σ·ε` is drawn (ε from the
+//! run's own generator), decoded to `x̂`, and
+//! `loss = mean|x̂ − x| + kl_weight · mean(½(μ² + σ² − 1 − log σ²))`
+//! (`"loss": "mse"` takes `mean (x̂ − x)²` instead). The encode and decode
+//! paths of the port do not turn autograd off, so the same entry points the
+//! pipeline uses are trained.
+//!
+//! **The `tiny64` preset** ([`tiny_vae_config`]), for 64×64 frames at 12 fps:
+//! `patch_size` 4 (64×64×3 → 16×16×48, cheap and exact), one *spatial*
+//! down-sampler (16×16 → 8×8; a spatial ratio of 8 leaves 64 latent tokens
+//! per frame for the later transformer), no temporal compression (a bouncing
+//! ball moves several pixels per frame at 12 fps and each impact must stay
+//! on its frame for the sound; every frame keeps its latent frame, 25 frames
+//! → 25 latent frames), 16 latent channels (a compression of 12× in values),
+//! widths 32 (encoder after the down-sampler, decoder before the
+//! up-sampler) and 16 (at 16×16), one residual block per stage, a
+//! non-causal decoder with reflection padding (LTX-2's own settings), no
+//! timestep conditioning. About 0.27 M parameters: a few GFLOP per clip and
+//! step, which two CPU cores train.
+//!
+//! After training, [`VaeTrainer::finish`] sets `latents_mean` / `latents_std`
+//! to the per-channel statistics of the posterior means over training clips
+//! (what the pipelines normalise with), writes the final folder, the loss
+//! curve and the held-out evaluation (PSNR of the posterior mean's decode).
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use serde::{Deserialize, Serialize};
+use tch::{Device, Kind, Tensor};
+
+use super::adam::{AdamW, AdamWConfig};
+use super::checkpoint::{
+    read_safetensors, read_state, save_atomically, write_safetensors, write_state, TrainState,
+    OPTIMIZER_FILE,
+};
+use super::data::{DataConfig, Dataset, Split};
+use super::init::{init_video_vae, write_config, WEIGHTS_FILE};
+use super::params::Params;
+use super::rng::TrainRng;
+use crate::models::ltx2::video_vae::{Flags, Ltx2VideoVae, Ltx2VideoVaeConfig};
+use crate::weights::TensorStore;
+use crate::{Error, Result};
+
+/// The checkpoint's folder in a run's output folder.
+pub const CHECKPOINT_DIR: &str = "checkpoint";
+/// The final VAE folder in a run's output folder.
+pub const FINAL_DIR: &str = "vae";
+
+/// The `tiny64` VAE config (see the module's doc for the reasoning).
+pub fn tiny_vae_config() -> Ltx2VideoVaeConfig {
+    Ltx2VideoVaeConfig {
+        latent_channels: 16,
+        block_out_channels: vec![32],
+        down_block_types: vec!["LTX2VideoDownBlock3D".into()],
+        decoder_block_out_channels: vec![32],
+        layers_per_block: vec![1, 1],
+        decoder_layers_per_block: vec![1, 1],
+        spatio_temporal_scaling: Flags::Each(vec![true]),
+        decoder_spatio_temporal_scaling: Flags::Each(vec![true]),
+        decoder_inject_noise: Flags::Each(vec![false, false]),
+        downsample_type: vec!["spatial".into()],
+        upsample_type: vec!["spatial".into()],
+        upsample_residual: Flags::Each(vec![true]),
+        upsample_factor: vec![2],
+        timestep_conditioning: false,
+        patch_size: 4,
+        patch_size_t: 1,
+        decoder_causal: false,
+        spatial_compression_ratio: Some(8),
+        temporal_compression_ratio: Some(1),
+        ..Ltx2VideoVaeConfig::default()
+    }
+}
+
+/// Reconstruction loss in pixel space.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ReconLoss {
+    /// Mean absolute error.
+    L1,
+    /// Mean squared error.
+    Mse,
+}
+
+/// Everything a VAE training run is configured by (`--config` JSON; every
+/// field optional, defaults are the `tiny64` preset).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct VaeTrainConfig {
+    /// The VAE's `config.json`.
+    pub vae: Ltx2VideoVaeConfig,
+    /// The clips.
+    pub data: DataConfig,
+    /// AdamW.
+    pub optimizer: AdamWConfig,
+    /// Weight of the KL term.
+    pub kl_weight: f64,
+    /// Reconstruction loss.
+    pub loss: ReconLoss,
+    /// Training clips generated (batches are drawn from them).
+    pub train_clips: usize,
+    /// Held-out clips evaluated at the end.
+    pub eval_clips: usize,
+    /// Clips per step.
+    pub batch: usize,
+    /// A checkpoint every this many steps (0: only at the end).
+    pub checkpoint_every: u64,
+}
+
+impl Default for VaeTrainConfig {
+    fn default() -> Self {
+        Self {
+            vae: tiny_vae_config(),
+            data: DataConfig::default(),
+            optimizer: AdamWConfig {
+                lr: 2e-3,
+                ..AdamWConfig::default()
+            },
+            kl_weight: 1e-4,
+            loss: ReconLoss::L1,
+            train_clips: 256,
+            eval_clips: 16,
+            batch: 4,
+            checkpoint_every: 100,
+        }
+    }
+}
+
+impl VaeTrainConfig {
+    /// Names of the presets.
+    pub const PRESETS: &'static [&'static str] = &["tiny64"];
+
+    /// A preset by name, or a JSON file's config (fields default to `tiny64`).
+    pub fn from_preset_or_file(spec: &str) -> Result<Self> {
+        if spec == "tiny64" {
+            return Ok(Self::default());
+        }
+        let path = Path::new(spec);
+        if !path.is_file() {
+            return Err(Error::invalid(format!(
+                "`{spec}` is neither a preset ({}) nor a JSON file",
+                Self::PRESETS.join(", ")
+            )));
+        }
+        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+        serde_json::from_str(&text).map_err(|e| Error::Config {
+            path: path.to_path_buf(),
+            reason: e.to_string(),
+        })
+    }
+
+    /// Checks what the loop relies on.
+    pub fn validate(&self) -> Result<()> {
+        if self.batch == 0 || self.train_clips == 0 || self.eval_clips == 0 {
+            return Err(Error::invalid(
+                "batch, train_clips and eval_clips must be positive",
+            ));
+        }
+        let o = &self.optimizer;
+        let ok = o.lr > 0.0
+            && o.lr.is_finite()
+            && (0.0..1.0).contains(&o.beta1)
+            && (0.0..1.0).contains(&o.beta2)
+            && o.eps > 0.0
+            && o.weight_decay >= 0.0
+            && self.kl_weight >= 0.0;
+        if !ok {
+            return Err(Error::invalid(
+                "optimizer: lr > 0, betas in [0, 1), eps > 0, weight_decay ≥ 0, kl_weight ≥ 0",
+            ));
+        }
+        let s = self.vae.spatial_compression_ratio.unwrap_or(1).max(1) as usize;
+        if self.data.width % s != 0 || self.data.height % s != 0 {
+            return Err(Error::invalid(format!(
+                "{}×{} frames are not multiples of the VAE's spatial ratio {s}",
+                self.data.width, self.data.height
+            )));
+        }
+        Ok(())
+    }
+}
+
+/// One step's numbers.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct StepReport {
+    /// The step just taken (from 1).
+    pub step: u64,
+    /// Total loss.
+    pub loss: f64,
+    /// Reconstruction term.
+    pub recon: f64,
+    /// KL term (before its weight).
+    pub kl: f64,
+    /// Gradient norm before clipping.
+    pub grad_norm: f64,
+}
+
+/// Reconstruction quality on held-out clips.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EvalReport {
+    /// Steps trained.
+    pub step: u64,
+    /// Held-out clips evaluated.
+    pub clips: usize,
+    /// Mean over clips of each clip's PSNR (dB, pixels in `[0, 1]`).
+    pub psnr_db: f64,
+    /// The worst clip's PSNR (dB).
+    pub psnr_min_db: f64,
+    /// Mean absolute error in `[-1, 1]` pixels.
+    pub l1: f64,
+    /// Seconds per training step over this session's steps (0 if none).
+    pub seconds_per_step: f64,
+    /// The mean training loss of the last 10 steps.
+    pub final_train_loss: f64,
+}
+
+/// A VAE training run: model, optimizer, data and state.
+pub struct VaeTrainer {
+    config: VaeTrainConfig,
+    out: PathBuf,
+    vae: Ltx2VideoVae,
+    weights: Vec<(String, Tensor)>,
+    params: Params,
+    opt: AdamW,
+    rng: TrainRng,
+    seed: u64,
+    losses: Vec<f64>,
+    train: Dataset,
+    session_steps: u64,
+    session_secs: f64,
+}
+
+/// Loads the VAE folder `dir` keeping its tensors' names.
+fn load_named(dir: &Path) -> Result<(Ltx2VideoVae, Vec<(String, Tensor)>)> {
+    let store = TensorStore::open(dir, "vae", Device::Cpu, Kind::Float)?.keep_names(true);
+    let vae = Ltx2VideoVae::load_with_store(dir, &store)?;
+    Ok((vae, store.named_tensors()))
+}
+
+/// Statistics, not trained by gradient.
+fn frozen(name: &str) -> bool {
+    name == "latents_mean" || name == "latents_std"
+}
+
+impl VaeTrainer {
+    /// A fresh run writing into `out`: the VAE initialised from `seed`
+    /// ([`super::init`]), saved at once as the step-0 checkpoint.
+    pub fn start(out: &Path, config: VaeTrainConfig, seed: u64) -> Result<Self> {
+        config.validate()?;
+        let ck = out.join(CHECKPOINT_DIR);
+        save_atomically(&ck, |d| {
+            init_video_vae(&d.join("vae"), &config.vae, seed).map(|_| ())
+        })?;
+        let (vae, weights) = load_named(&ck.join("vae"))?;
+        let params = Params::new(&weights, frozen)?;
+        let opt = AdamW::new(config.optimizer, &params)?;
+        let train = Dataset::new(&config.data, Split::Train, config.train_clips)?;
+        let me = Self {
+            out: out.to_path_buf(),
+            vae,
+            weights,
+            params,
+            opt,
+            rng: TrainRng::new(seed),
+            seed,
+            losses: Vec::new(),
+            train,
+            session_steps: 0,
+            session_secs: 0.0,
+            config,
+        };
+        me.save()?;
+        Ok(me)
+    }
+
+    /// Continues the run saved in `out`'s checkpoint.
+    pub fn resume(out: &Path) -> Result<Self> {
+        let ck = out.join(CHECKPOINT_DIR);
+        let state = read_state(&ck)?;
+        let config: VaeTrainConfig =
+            serde_json::from_value(state.config.clone()).map_err(|e| Error::Config {
+                path: ck.join(super::checkpoint::STATE_FILE),
+                reason: e.to_string(),
+            })?;
+        config.validate()?;
+        let (vae, weights) = load_named(&ck.join("vae"))?;
+        let params = Params::new(&weights, frozen)?;
+        let moments = read_safetensors(&ck.join(OPTIMIZER_FILE))?;
+        let opt = AdamW::from_state(config.optimizer, &params, state.step, &moments)?;
+        if state.losses.len() as u64 != state.step {
+            return Err(Error::invalid(format!(
+                "checkpoint at step {} holds {} losses",
+                state.step,
+                state.losses.len()
+            )));
+        }
+        let train = Dataset::new(&config.data, Split::Train, config.train_clips)?;
+        Ok(Self {
+            out: out.to_path_buf(),
+            vae,
+            weights,
+            params,
+            opt,
+            rng: TrainRng::from_state(state.rng_state),
+            seed: state.seed,
+            losses: state.losses,
+            train,
+            session_steps: 0,
+            session_secs: 0.0,
+            config,
+        })
+    }
+
+    /// The run's config.
+    pub fn config(&self) -> &VaeTrainConfig {
+        &self.config
+    }
+
+    /// Steps taken.
+    pub fn step_count(&self) -> u64 {
+        self.opt.steps()
+    }
+
+    /// Every step's loss so far.
+    pub fn losses(&self) -> &[f64] {
+        &self.losses
+    }
+
+    /// The model being trained.
+    pub fn vae(&self) -> &Ltx2VideoVae {
+        &self.vae
+    }
+
+    /// Trainable scalars.
+    pub fn parameter_count(&self) -> usize {
+        self.params.numel()
+    }
+
+    /// The loss of `x` `[B, 3, F, H, W]` with the posterior noise `eps`
+    /// (`None`: the posterior mean), as `(total, recon, kl)` tensors.
+    fn loss(&self, x: &Tensor, eps: Option<&Tensor>) -> Result<(Tensor, Tensor, Tensor)> {
+        let (mean, logvar) = self.vae.encode(x)?;
+        let z = match eps {
+            Some(e) => mean.f_add(&logvar.f_mul_scalar(0.5)?.f_exp()?.f_mul(e)?)?,
+            None => mean.shallow_clone(),
+        };
+        let xr = self.vae.decode(&z, None)?;
+        let diff = xr.f_sub(x)?;
+        let recon = match self.config.loss {
+            ReconLoss::L1 => diff.f_abs()?.f_mean(Kind::Float)?,
+            ReconLoss::Mse => diff.f_square()?.f_mean(Kind::Float)?,
+        };
+        let kl = mean
+            .f_square()?
+            .f_add(&logvar.f_exp()?)?
+            .f_sub_scalar(1.0)?
+            .f_sub(&logvar)?
+            .f_mean(Kind::Float)?
+            .f_mul_scalar(0.5)?;
+        let total = recon.f_add(&kl.f_mul_scalar(self.config.kl_weight)?)?;
+        Ok((total, recon, kl))
+    }
+
+    /// The posterior's latent shape for a batch of `b` clips.
+    fn latent_shape(&self, b: i64) -> Vec<i64> {
+        let d = &self.config.data;
+        let s = self.vae.spatial_compression_ratio();
+        vec![
+            b,
+            self.vae.latent_channels(),
+            self.vae.latent_frames(d.frames as i64),
+            d.height as i64 / s,
+            d.width as i64 / s,
+        ]
+    }
+
+    /// One optimizer step on a batch drawn from the training clips.
+    pub fn step(&mut self) -> Result<StepReport> {
+        let t0 = Instant::now();
+        let b = self.config.batch;
+        let idx: Vec<usize> = (0..b).map(|_| self.rng.below(self.train.len())).collect();
+        let x = self.train.batch(&idx)?;
+        let eps = self.rng.normal_tensor(&self.latent_shape(b as i64))?;
+        self.params.zero_grad();
+        let (total, recon, kl) = self.loss(&x, Some(&eps))?;
+        total.f_backward()?;
+        let grad_norm = self.opt.step(&self.params)?;
+        let loss = total.f_double_value(&[])?;
+        if !loss.is_finite() {
+            return Err(Error::Numeric(format!(
+                "VAE loss is {loss} at step {}",
+                self.opt.steps()
+            )));
+        }
+        self.losses.push(loss);
+        self.session_steps += 1;
+        self.session_secs += t0.elapsed().as_secs_f64();
+        let step = self.opt.steps();
+        if self.config.checkpoint_every > 0 && step % self.config.checkpoint_every == 0 {
+            self.save()?;
+        }
+        Ok(StepReport {
+            step,
+            loss,
+            recon: recon.f_double_value(&[])?,
+            kl: kl.f_double_value(&[])?,
+            grad_norm,
+        })
+    }
+
+    /// The loss on a fixed batch, with the posterior mean (no gradient).
+    pub fn eval_loss(&self, x: &Tensor) -> Result<f64> {
+        let _guard = tch::no_grad_guard();
+        Ok(self.loss(x, None)?.0.f_double_value(&[])?)
+    }
+
+    /// The training clips.
+    pub fn train_set(&self) -> &Dataset {
+        &self.train
+    }
+
+    /// Writes the checkpoint (replacing the previous one).
+    pub fn save(&self) -> Result<()> {
+        let state = TrainState {
+            step: self.opt.steps(),
+            losses: self.losses.clone(),
+            rng_state: self.rng.state(),
+            seed: self.seed,
+            config: serde_json::to_value(&self.config)
+                .map_err(|e| Error::invalid(format!("config does not serialise: {e}")))?,
+        };
+        save_atomically(&self.out.join(CHECKPOINT_DIR), |d| {
+            self.write_vae(&d.join("vae"))?;
+            write_safetensors(
+                &d.join(OPTIMIZER_FILE),
+                &self.opt.state_tensors(&self.params),
+            )?;
+            write_state(d, &state)
+        })
+    }
+
+    /// Writes the VAE as a diffusers component folder.
+    pub fn write_vae(&self, dir: &Path) -> Result<()> {
+        write_config(dir, "AutoencoderKLLTX2Video", &self.config.vae)?;
+        write_safetensors(&dir.join(WEIGHTS_FILE), &self.weights)
+    }
+
+    /// PSNR of the posterior mean's decode on the first `n` held-out clips.
+    pub fn evaluate(&self, n: usize) -> Result<EvalReport> {
+        let _guard = tch::no_grad_guard();
+        let set = Dataset::new(&self.config.data, Split::HeldOut, n)?;
+        let (mut psnrs, mut l1) = (Vec::with_capacity(n), 0.0);
+        for i in 0..set.len() {
+            let x = set.batch(&[i])?;
+            let (mean, _) = self.vae.encode(&x)?;
+            let xr = self.vae.decode(&mean, None)?.f_clamp(-1.0, 1.0)?;
+            let d = xr.f_sub(&x)?;
+            l1 += d.f_abs()?.f_mean(Kind::Float)?.f_double_value(&[])?;
+            // Pixels in [0, 1]: the difference halves, the MSE quarters.
+            let mse = d.f_square()?.f_mean(Kind::Float)?.f_double_value(&[])? / 4.0;
+            psnrs.push(10.0 * (1.0 / mse.max(1e-12)).log10());
+        }
+        let k = psnrs.len().max(1) as f64;
+        let tail = &self.losses[self.losses.len().saturating_sub(10)..];
+        Ok(EvalReport {
+            step: self.opt.steps(),
+            clips: psnrs.len(),
+            psnr_db: psnrs.iter().sum::<f64>() / k,
+            psnr_min_db: psnrs.iter().copied().fold(f64::INFINITY, f64::min),
+            l1: l1 / k,
+            seconds_per_step: if self.session_steps > 0 {
+                self.session_secs / self.session_steps as f64
+            } else {
+                0.0
+            },
+            final_train_loss: tail.iter().sum::<f64>() / tail.len().max(1) as f64,
+        })
+    }
+
+    /// Sets `latents_mean` / `latents_std` to the per-channel statistics of
+    /// the posterior means of up to `n` training clips.
+    pub fn set_latent_statistics(&self, n: usize) -> Result<()> {
+        let _guard = tch::no_grad_guard();
+        let mut means = Vec::new();
+        for i in 0..n.min(self.train.len()) {
+            let (m, _) = self.vae.encode(&self.train.batch(&[i])?)?;
+            // [1, C, F, h, w] → [C, F·h·w]
+            means.push(m.f_transpose(0, 1)?.f_flatten(1, -1)?);
+        }
+        let all = Tensor::f_cat(&means, 1)?;
+        let mu = all.f_mean_dim(1, false, Kind::Float)?;
+        let sd = all.f_std_dim(1, true, false)?.f_clamp_min(1e-6)?;
+        for (name, t) in &self.weights {
+            let src = match name.as_str() {
+                "latents_mean" => &mu,
+                "latents_std" => &sd,
+                _ => continue,
+            };
+            let mut t = t.shallow_clone();
+            t.f_copy_(src)?;
+        }
+        Ok(())
+    }
+
+    /// Ends the run: latent statistics, final checkpoint, the final VAE
+    /// folder (`out/vae`), the loss curve (`out/loss.png`) and the held-out
+    /// evaluation (`out/eval.json`), which it returns.
+    pub fn finish(&self) -> Result<EvalReport> {
+        self.set_latent_statistics(32)?;
+        self.save()?;
+        self.write_vae(&self.out.join(FINAL_DIR))?;
+        if !self.losses.is_empty() {
+            super::curve::write(&self.losses, &self.out.join("loss.png"))?;
+        }
+        let report = self.evaluate(self.config.eval_clips)?;
+        let path = self.out.join("eval.json");
+        let text = serde_json::to_string_pretty(&report)
+            .map_err(|e| Error::invalid(format!("report does not serialise: {e}")))?;
+        std::fs::write(&path, text).map_err(|e| Error::io(&path, e))?;
+        Ok(report)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A VAE and clips small enough for tests: 32×32, 17 frames, widths 8.
+    fn test_config(train_clips: usize, batch: usize) -> VaeTrainConfig {
+        VaeTrainConfig {
+            vae: Ltx2VideoVaeConfig {
+                latent_channels: 4,
+                block_out_channels: vec![8],
+                decoder_block_out_channels: vec![8],
+                ..tiny_vae_config()
+            },
+            data: DataConfig {
+                width: 32,
+                height: 32,
+                frames: 17,
+                ..DataConfig::default()
+            },
+            train_clips,
+            eval_clips: 2,
+            batch,
+            checkpoint_every: 0,
+            ..VaeTrainConfig::default()
+        }
+    }
+
+    fn tmp(name: &str) -> PathBuf {
+        let d = std::env::temp_dir().join(format!("sora-vae-train-{name}-{}", std::process::id()));
+        std::fs::remove_dir_all(&d).ok();
+        d
+    }
+
+    #[test]
+    fn adamw_steps_lower_the_loss_on_a_fixed_batch() {
+        let out = tmp("lower");
+        let mut t = VaeTrainer::start(&out, test_config(1, 1), 3).unwrap();
+        let x = t.train_set().batch(&[0]).unwrap();
+        let before = t.eval_loss(&x).unwrap();
+        for _ in 0..6 {
+            t.step().unwrap();
+        }
+        let after = t.eval_loss(&x).unwrap();
+        assert!(after < 0.9 * before, "loss {before} → {after}");
+        assert_eq!(t.step_count(), 6);
+        std::fs::remove_dir_all(&out).ok();
+    }
+
+    fn weights_of(dir: &Path) -> Vec<(String, Tensor)> {
+        read_safetensors(&dir.join(CHECKPOINT_DIR).join("vae").join(WEIGHTS_FILE)).unwrap()
+    }
+
+    #[test]
+    fn resume_equals_an_uninterrupted_run_bit_for_bit() {
+        let (a, b) = (tmp("whole"), tmp("resumed"));
+        let cfg = test_config(3, 2);
+        let mut whole = VaeTrainer::start(&a, cfg.clone(), 21).unwrap();
+        for _ in 0..4 {
+            whole.step().unwrap();
+        }
+        whole.save().unwrap();
+        let mut first = VaeTrainer::start(&b, cfg, 21).unwrap();
+        for _ in 0..2 {
+            first.step().unwrap();
+        }
+        first.save().unwrap();
+        drop(first);
+        let mut second = VaeTrainer::resume(&b).unwrap();
+        assert_eq!(second.step_count(), 2);
+        for _ in 0..2 {
+            second.step().unwrap();
+        }
+        second.save().unwrap();
+        assert_eq!(whole.losses(), second.losses());
+        let (wa, wb) = (weights_of(&a), weights_of(&b));
+        assert_eq!(wa.len(), wb.len());
+        for ((na, ta), (nb, tb)) in wa.iter().zip(&wb) {
+            assert_eq!(na, nb);
+            assert!(ta.equal(tb), "{na} differs after resume");
+        }
+        let oa = read_safetensors(&a.join(CHECKPOINT_DIR).join(OPTIMIZER_FILE)).unwrap();
+        let ob = read_safetensors(&b.join(CHECKPOINT_DIR).join(OPTIMIZER_FILE)).unwrap();
+        assert!(oa.iter().zip(&ob).all(|((_, x), (_, y))| x.equal(y)));
+        // Training moved the weights away from the initialisation.
+        let init = tmp("init");
+        init_video_vae(&init, &whole.config().vae, 21).unwrap();
+        let wi = read_safetensors(&init.join(WEIGHTS_FILE)).unwrap();
+        assert!(wi.iter().zip(&wa).any(|((_, x), (_, y))| !x.equal(y)));
+        for d in [a, b, init] {
+            std::fs::remove_dir_all(d).ok();
+        }
+    }
+
+    #[test]
+    fn finished_folder_loads_through_the_normal_loader_and_decodes() {
+        let out = tmp("finish");
+        let mut t = VaeTrainer::start(&out, test_config(2, 1), 5).unwrap();
+        for _ in 0..2 {
+            t.step().unwrap();
+        }
+        let report = t.finish().unwrap();
+        assert_eq!((report.step, report.clips), (2, 2));
+        assert!(report.psnr_db.is_finite() && report.psnr_db > 0.0);
+        assert!(out.join("loss.png").is_file() && out.join("eval.json").is_file());
+        let vae = Ltx2VideoVae::load(&out.join(FINAL_DIR), Device::Cpu, Kind::Float).unwrap();
+        let x = t.train_set().batch(&[0]).unwrap();
+        let _guard = tch::no_grad_guard();
+        let (mean, _) = vae.encode(&x).unwrap();
+        assert_eq!(mean.size(), vec![1, 4, 17, 4, 4]);
+        let y = vae.decode(&mean, None).unwrap();
+        assert_eq!(y.size(), x.size());
+        let (m2, _) = t.vae().encode(&x).unwrap();
+        let y2 = t.vae().decode(&m2, None).unwrap();
+        assert!(y.equal(&y2), "the saved VAE decodes as the trained one");
+        // The latent statistics were set from the training clips.
+        let store =
+            TensorStore::open(&out.join(FINAL_DIR), "vae", Device::Cpu, Kind::Float).unwrap();
+        let sd = store.read_raw("latents_std").unwrap();
+        assert!(sd.ne(1.0).any().int64_value(&[]) == 1);
+        assert!(VaeTrainConfig::from_preset_or_file("nope").is_err());
+        std::fs::remove_dir_all(&out).ok();
+    }
+}
