@@ -28,6 +28,7 @@ use tch::{Device, Kind, Tensor};
 
 use super::checkpoint::write_safetensors;
 use super::rng::TrainRng;
+use crate::models::ltx2::audio_vae::{Ltx2AudioVae, Ltx2AudioVaeConfig};
 use crate::models::ltx2::video_vae::{Ltx2VideoVae, Ltx2VideoVaeConfig};
 use crate::weights::TensorStore;
 use crate::{Error, Result};
@@ -145,6 +146,27 @@ pub fn write_config(dir: &Path, class_name: &str, config: &impl Serialize) -> Re
     std::fs::write(&path, text).map_err(|e| Error::io(&path, e))
 }
 
+/// Writes a randomly initialised component of `class_name` for `config`
+/// into `dir` (created), seeded by `seed`: `load` runs the component's
+/// loader over the recording store it is given. Returns the tensors' names
+/// and shapes.
+pub fn init_component(
+    dir: &Path,
+    class_name: &str,
+    component: &str,
+    config: &impl Serialize,
+    seed: u64,
+    load: impl FnOnce(&Path, &TensorStore) -> Result<()>,
+) -> Result<Vec<(String, Vec<i64>)>> {
+    write_config(dir, class_name, config)?;
+    let store = TensorStore::recording(component, Device::Cpu, Kind::Float);
+    load(dir, &store)?;
+    let requested = store.requested();
+    let tensors = materialise(&requested, seed)?;
+    write_safetensors(&dir.join(WEIGHTS_FILE), &tensors)?;
+    Ok(requested)
+}
+
 /// Writes a randomly initialised `AutoencoderKLLTX2Video` for `config` into
 /// `dir` (created), seeded by `seed`. Returns the tensors' names and shapes.
 pub fn init_video_vae(
@@ -152,13 +174,32 @@ pub fn init_video_vae(
     config: &Ltx2VideoVaeConfig,
     seed: u64,
 ) -> Result<Vec<(String, Vec<i64>)>> {
-    write_config(dir, "AutoencoderKLLTX2Video", config)?;
-    let store = TensorStore::recording("vae", Device::Cpu, Kind::Float);
-    Ltx2VideoVae::load_with_store(dir, &store)?;
-    let requested = store.requested();
-    let tensors = materialise(&requested, seed)?;
-    write_safetensors(&dir.join(WEIGHTS_FILE), &tensors)?;
-    Ok(requested)
+    init_component(
+        dir,
+        "AutoencoderKLLTX2Video",
+        "vae",
+        config,
+        seed,
+        |d, s| Ltx2VideoVae::load_with_store(d, s).map(|_| ()),
+    )
+}
+
+/// Writes a randomly initialised `AutoencoderKLLTX2Audio` (encoder and
+/// decoder) for `config` into `dir` (created), seeded by `seed`. Returns the
+/// tensors' names and shapes.
+pub fn init_audio_vae(
+    dir: &Path,
+    config: &Ltx2AudioVaeConfig,
+    seed: u64,
+) -> Result<Vec<(String, Vec<i64>)>> {
+    init_component(
+        dir,
+        "AutoencoderKLLTX2Audio",
+        "audio_vae",
+        config,
+        seed,
+        |d, s| Ltx2AudioVae::load_with_store(d, s).map(|_| ()),
+    )
 }
 
 #[cfg(test)]

@@ -1,6 +1,6 @@
 //! Training in Rust with tch autograd: the first stage of the embedded default
-//! model (issue #15), the LTX-2 video VAE trained on the physics simulator's
-//! clips.
+//! model (issue #15): the LTX-2 video and audio VAEs trained on the physics
+//! simulator's clips.
 //!
 //! - [`data`]: (frames, audio, caption) examples from [`crate::physics::scenes`],
 //!   with a held-out split by caption.
@@ -11,16 +11,22 @@
 //! - [`checkpoint`]: weights, optimizer state, step, losses and random state;
 //!   resuming is bit-identical to an uninterrupted run.
 //! - [`curve`]: the loss curve as a PNG.
+//! - [`run`]: what every stage shares (run state, start/resume/save, the
+//!   optimizer step, the VAE loss terms, latent statistics, reports).
 //! - [`video_vae`]: the video VAE's training loop and its held-out evaluation.
+//! - [`audio_vae`]: the audio VAE's (log-mel in, log-mel out) and its
+//!   held-out evaluation (log-mel error, impact onsets).
 //! - [`rng`]: the one random generator of training (SplitMix64, state saved).
 
 pub mod adam;
+pub mod audio_vae;
 pub mod checkpoint;
 pub mod curve;
 pub mod data;
 pub mod init;
 pub mod params;
 pub mod rng;
+pub mod run;
 pub mod video_vae;
 
 /// Sets LibTorch's CPU threads for training (at least 1).

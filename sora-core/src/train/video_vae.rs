@@ -27,27 +27,24 @@
 //! (what the pipelines normalise with), writes the final folder, the loss
 //! curve and the held-out evaluation (PSNR of the posterior mean's decode).
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
 use tch::{Device, Kind, Tensor};
 
-use super::adam::{AdamW, AdamWConfig};
-use super::checkpoint::{
-    read_safetensors, read_state, save_atomically, write_safetensors, write_state, TrainState,
-    OPTIMIZER_FILE,
-};
+use super::adam::AdamWConfig;
 use super::data::{DataConfig, Dataset, Split};
-use super::init::{init_video_vae, write_config, WEIGHTS_FILE};
-use super::params::Params;
-use super::rng::TrainRng;
+use super::init::init_video_vae;
+use super::run::{
+    column_statistics, config_from_preset_or_file, posterior_sample, vae_loss, validate_common,
+    write_component, write_json, Run,
+};
+pub use super::run::{ReconLoss, StepReport, CHECKPOINT_DIR};
 use crate::models::ltx2::video_vae::{Flags, Ltx2VideoVae, Ltx2VideoVaeConfig};
 use crate::weights::TensorStore;
 use crate::{Error, Result};
 
-/// The checkpoint's folder in a run's output folder.
-pub const CHECKPOINT_DIR: &str = "checkpoint";
 /// The final VAE folder in a run's output folder.
 pub const FINAL_DIR: &str = "vae";
 
@@ -75,16 +72,6 @@ pub fn tiny_vae_config() -> Ltx2VideoVaeConfig {
         temporal_compression_ratio: Some(1),
         ..Ltx2VideoVaeConfig::default()
     }
-}
-
-/// Reconstruction loss in pixel space.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum ReconLoss {
-    /// Mean absolute error.
-    L1,
-    /// Mean squared error.
-    Mse,
 }
 
 /// Everything a VAE training run is configured by (`--config` JSON; every
@@ -137,43 +124,18 @@ impl VaeTrainConfig {
 
     /// A preset by name, or a JSON file's config (fields default to `tiny64`).
     pub fn from_preset_or_file(spec: &str) -> Result<Self> {
-        if spec == "tiny64" {
-            return Ok(Self::default());
-        }
-        let path = Path::new(spec);
-        if !path.is_file() {
-            return Err(Error::invalid(format!(
-                "`{spec}` is neither a preset ({}) nor a JSON file",
-                Self::PRESETS.join(", ")
-            )));
-        }
-        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
-        serde_json::from_str(&text).map_err(|e| Error::Config {
-            path: path.to_path_buf(),
-            reason: e.to_string(),
-        })
+        config_from_preset_or_file(spec, Self::PRESETS[0])
     }
 
     /// Checks what the loop relies on.
     pub fn validate(&self) -> Result<()> {
-        if self.batch == 0 || self.train_clips == 0 || self.eval_clips == 0 {
-            return Err(Error::invalid(
-                "batch, train_clips and eval_clips must be positive",
-            ));
-        }
-        let o = &self.optimizer;
-        let ok = o.lr > 0.0
-            && o.lr.is_finite()
-            && (0.0..1.0).contains(&o.beta1)
-            && (0.0..1.0).contains(&o.beta2)
-            && o.eps > 0.0
-            && o.weight_decay >= 0.0
-            && self.kl_weight >= 0.0;
-        if !ok {
-            return Err(Error::invalid(
-                "optimizer: lr > 0, betas in [0, 1), eps > 0, weight_decay ≥ 0, kl_weight ≥ 0",
-            ));
-        }
+        validate_common(
+            self.batch,
+            self.train_clips,
+            self.eval_clips,
+            &self.optimizer,
+            self.kl_weight,
+        )?;
         let s = self.vae.spatial_compression_ratio.unwrap_or(1).max(1) as usize;
         if self.data.width % s != 0 || self.data.height % s != 0 {
             return Err(Error::invalid(format!(
@@ -183,21 +145,6 @@ impl VaeTrainConfig {
         }
         Ok(())
     }
-}
-
-/// One step's numbers.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct StepReport {
-    /// The step just taken (from 1).
-    pub step: u64,
-    /// Total loss.
-    pub loss: f64,
-    /// Reconstruction term.
-    pub recon: f64,
-    /// KL term (before its weight).
-    pub kl: f64,
-    /// Gradient norm before clipping.
-    pub grad_norm: f64,
 }
 
 /// Reconstruction quality on held-out clips.
@@ -222,17 +169,9 @@ pub struct EvalReport {
 /// A VAE training run: model, optimizer, data and state.
 pub struct VaeTrainer {
     config: VaeTrainConfig,
-    out: PathBuf,
     vae: Ltx2VideoVae,
-    weights: Vec<(String, Tensor)>,
-    params: Params,
-    opt: AdamW,
-    rng: TrainRng,
-    seed: u64,
-    losses: Vec<f64>,
+    run: Run,
     train: Dataset,
-    session_steps: u64,
-    session_secs: f64,
 }
 
 /// Loads the VAE folder `dir` keeping its tensors' names.
@@ -242,36 +181,24 @@ fn load_named(dir: &Path) -> Result<(Ltx2VideoVae, Vec<(String, Tensor)>)> {
     Ok((vae, store.named_tensors()))
 }
 
-/// Statistics, not trained by gradient.
-fn frozen(name: &str) -> bool {
-    name == "latents_mean" || name == "latents_std"
-}
-
 impl VaeTrainer {
     /// A fresh run writing into `out`: the VAE initialised from `seed`
     /// ([`super::init`]), saved at once as the step-0 checkpoint.
     pub fn start(out: &Path, config: VaeTrainConfig, seed: u64) -> Result<Self> {
         config.validate()?;
-        let ck = out.join(CHECKPOINT_DIR);
-        save_atomically(&ck, |d| {
-            init_video_vae(&d.join("vae"), &config.vae, seed).map(|_| ())
-        })?;
-        let (vae, weights) = load_named(&ck.join("vae"))?;
-        let params = Params::new(&weights, frozen)?;
-        let opt = AdamW::new(config.optimizer, &params)?;
+        let (run, vae) = Run::start(
+            out,
+            "vae",
+            config.optimizer,
+            seed,
+            |d| init_video_vae(d, &config.vae, seed).map(|_| ()),
+            load_named,
+        )?;
         let train = Dataset::new(&config.data, Split::Train, config.train_clips)?;
         let me = Self {
-            out: out.to_path_buf(),
             vae,
-            weights,
-            params,
-            opt,
-            rng: TrainRng::new(seed),
-            seed,
-            losses: Vec::new(),
+            run,
             train,
-            session_steps: 0,
-            session_secs: 0.0,
             config,
         };
         me.save()?;
@@ -280,38 +207,17 @@ impl VaeTrainer {
 
     /// Continues the run saved in `out`'s checkpoint.
     pub fn resume(out: &Path) -> Result<Self> {
-        let ck = out.join(CHECKPOINT_DIR);
-        let state = read_state(&ck)?;
-        let config: VaeTrainConfig =
-            serde_json::from_value(state.config.clone()).map_err(|e| Error::Config {
-                path: ck.join(super::checkpoint::STATE_FILE),
-                reason: e.to_string(),
-            })?;
-        config.validate()?;
-        let (vae, weights) = load_named(&ck.join("vae"))?;
-        let params = Params::new(&weights, frozen)?;
-        let moments = read_safetensors(&ck.join(OPTIMIZER_FILE))?;
-        let opt = AdamW::from_state(config.optimizer, &params, state.step, &moments)?;
-        if state.losses.len() as u64 != state.step {
-            return Err(Error::invalid(format!(
-                "checkpoint at step {} holds {} losses",
-                state.step,
-                state.losses.len()
-            )));
-        }
+        let (run, vae, config) = Run::resume(
+            out,
+            "vae",
+            |c: &VaeTrainConfig| c.validate().map(|_| c.optimizer),
+            load_named,
+        )?;
         let train = Dataset::new(&config.data, Split::Train, config.train_clips)?;
         Ok(Self {
-            out: out.to_path_buf(),
             vae,
-            weights,
-            params,
-            opt,
-            rng: TrainRng::from_state(state.rng_state),
-            seed: state.seed,
-            losses: state.losses,
+            run,
             train,
-            session_steps: 0,
-            session_secs: 0.0,
             config,
         })
     }
@@ -323,12 +229,12 @@ impl VaeTrainer {
 
     /// Steps taken.
     pub fn step_count(&self) -> u64 {
-        self.opt.steps()
+        self.run.step_count()
     }
 
     /// Every step's loss so far.
     pub fn losses(&self) -> &[f64] {
-        &self.losses
+        self.run.losses()
     }
 
     /// The model being trained.
@@ -338,32 +244,23 @@ impl VaeTrainer {
 
     /// Trainable scalars.
     pub fn parameter_count(&self) -> usize {
-        self.params.numel()
+        self.run.parameter_count()
     }
 
     /// The loss of `x` `[B, 3, F, H, W]` with the posterior noise `eps`
     /// (`None`: the posterior mean), as `(total, recon, kl)` tensors.
     fn loss(&self, x: &Tensor, eps: Option<&Tensor>) -> Result<(Tensor, Tensor, Tensor)> {
         let (mean, logvar) = self.vae.encode(x)?;
-        let z = match eps {
-            Some(e) => mean.f_add(&logvar.f_mul_scalar(0.5)?.f_exp()?.f_mul(e)?)?,
-            None => mean.shallow_clone(),
-        };
+        let z = posterior_sample(&mean, &logvar, eps)?;
         let xr = self.vae.decode(&z, None)?;
-        let diff = xr.f_sub(x)?;
-        let recon = match self.config.loss {
-            ReconLoss::L1 => diff.f_abs()?.f_mean(Kind::Float)?,
-            ReconLoss::Mse => diff.f_square()?.f_mean(Kind::Float)?,
-        };
-        let kl = mean
-            .f_square()?
-            .f_add(&logvar.f_exp()?)?
-            .f_sub_scalar(1.0)?
-            .f_sub(&logvar)?
-            .f_mean(Kind::Float)?
-            .f_mul_scalar(0.5)?;
-        let total = recon.f_add(&kl.f_mul_scalar(self.config.kl_weight)?)?;
-        Ok((total, recon, kl))
+        vae_loss(
+            self.config.loss,
+            &xr,
+            x,
+            &mean,
+            &logvar,
+            self.config.kl_weight,
+        )
     }
 
     /// The posterior's latent shape for a batch of `b` clips.
@@ -383,29 +280,19 @@ impl VaeTrainer {
     pub fn step(&mut self) -> Result<StepReport> {
         let t0 = Instant::now();
         let b = self.config.batch;
-        let idx: Vec<usize> = (0..b).map(|_| self.rng.below(self.train.len())).collect();
+        let idx: Vec<usize> = (0..b)
+            .map(|_| self.run.rng.below(self.train.len()))
+            .collect();
         let x = self.train.batch(&idx)?;
-        let eps = self.rng.normal_tensor(&self.latent_shape(b as i64))?;
-        self.params.zero_grad();
+        let eps = self.run.rng.normal_tensor(&self.latent_shape(b as i64))?;
+        self.run.zero_grad();
         let (total, recon, kl) = self.loss(&x, Some(&eps))?;
-        total.f_backward()?;
-        let grad_norm = self.opt.step(&self.params)?;
-        let loss = total.f_double_value(&[])?;
-        if !loss.is_finite() {
-            return Err(Error::Numeric(format!(
-                "VAE loss is {loss} at step {}",
-                self.opt.steps()
-            )));
-        }
-        self.losses.push(loss);
-        self.session_steps += 1;
-        self.session_secs += t0.elapsed().as_secs_f64();
-        let step = self.opt.steps();
-        if self.config.checkpoint_every > 0 && step % self.config.checkpoint_every == 0 {
+        let (loss, grad_norm) = self.run.optimize(&total, t0)?;
+        if self.run.checkpoint_due(self.config.checkpoint_every) {
             self.save()?;
         }
         Ok(StepReport {
-            step,
+            step: self.run.step_count(),
             loss,
             recon: recon.f_double_value(&[])?,
             kl: kl.f_double_value(&[])?,
@@ -426,28 +313,17 @@ impl VaeTrainer {
 
     /// Writes the checkpoint (replacing the previous one).
     pub fn save(&self) -> Result<()> {
-        let state = TrainState {
-            step: self.opt.steps(),
-            losses: self.losses.clone(),
-            rng_state: self.rng.state(),
-            seed: self.seed,
-            config: serde_json::to_value(&self.config)
-                .map_err(|e| Error::invalid(format!("config does not serialise: {e}")))?,
-        };
-        save_atomically(&self.out.join(CHECKPOINT_DIR), |d| {
-            self.write_vae(&d.join("vae"))?;
-            write_safetensors(
-                &d.join(OPTIMIZER_FILE),
-                &self.opt.state_tensors(&self.params),
-            )?;
-            write_state(d, &state)
-        })
+        self.run.save(&self.config, |d| self.write_vae(d))
     }
 
     /// Writes the VAE as a diffusers component folder.
     pub fn write_vae(&self, dir: &Path) -> Result<()> {
-        write_config(dir, "AutoencoderKLLTX2Video", &self.config.vae)?;
-        write_safetensors(&dir.join(WEIGHTS_FILE), &self.weights)
+        write_component(
+            dir,
+            "AutoencoderKLLTX2Video",
+            &self.config.vae,
+            &self.run.weights,
+        )
     }
 
     /// PSNR of the posterior mean's decode on the first `n` held-out clips.
@@ -466,19 +342,14 @@ impl VaeTrainer {
             psnrs.push(10.0 * (1.0 / mse.max(1e-12)).log10());
         }
         let k = psnrs.len().max(1) as f64;
-        let tail = &self.losses[self.losses.len().saturating_sub(10)..];
         Ok(EvalReport {
-            step: self.opt.steps(),
+            step: self.run.step_count(),
             clips: psnrs.len(),
             psnr_db: psnrs.iter().sum::<f64>() / k,
             psnr_min_db: psnrs.iter().copied().fold(f64::INFINITY, f64::min),
             l1: l1 / k,
-            seconds_per_step: if self.session_steps > 0 {
-                self.session_secs / self.session_steps as f64
-            } else {
-                0.0
-            },
-            final_train_loss: tail.iter().sum::<f64>() / tail.len().max(1) as f64,
+            seconds_per_step: self.run.seconds_per_step(),
+            final_train_loss: self.run.final_train_loss(),
         })
     }
 
@@ -486,25 +357,14 @@ impl VaeTrainer {
     /// the posterior means of up to `n` training clips.
     pub fn set_latent_statistics(&self, n: usize) -> Result<()> {
         let _guard = tch::no_grad_guard();
-        let mut means = Vec::new();
+        let mut rows = Vec::new();
         for i in 0..n.min(self.train.len()) {
             let (m, _) = self.vae.encode(&self.train.batch(&[i])?)?;
-            // [1, C, F, h, w] → [C, F·h·w]
-            means.push(m.f_transpose(0, 1)?.f_flatten(1, -1)?);
+            // [1, C, F, h, w] → [F·h·w, C]
+            rows.push(m.f_transpose(0, 1)?.f_flatten(1, -1)?.f_transpose(0, 1)?);
         }
-        let all = Tensor::f_cat(&means, 1)?;
-        let mu = all.f_mean_dim(1, false, Kind::Float)?;
-        let sd = all.f_std_dim(1, true, false)?.f_clamp_min(1e-6)?;
-        for (name, t) in &self.weights {
-            let src = match name.as_str() {
-                "latents_mean" => &mu,
-                "latents_std" => &sd,
-                _ => continue,
-            };
-            let mut t = t.shallow_clone();
-            t.f_copy_(src)?;
-        }
-        Ok(())
+        let (mu, sd) = column_statistics(&Tensor::f_cat(&rows, 0)?)?;
+        self.run.set_latent_statistics(&mu, &sd)
     }
 
     /// Ends the run: latent statistics, final checkpoint, the final VAE
@@ -513,21 +373,20 @@ impl VaeTrainer {
     pub fn finish(&self) -> Result<EvalReport> {
         self.set_latent_statistics(32)?;
         self.save()?;
-        self.write_vae(&self.out.join(FINAL_DIR))?;
-        if !self.losses.is_empty() {
-            super::curve::write(&self.losses, &self.out.join("loss.png"))?;
-        }
+        self.write_vae(&self.run.out().join(FINAL_DIR))?;
+        self.run.write_curve()?;
         let report = self.evaluate(self.config.eval_clips)?;
-        let path = self.out.join("eval.json");
-        let text = serde_json::to_string_pretty(&report)
-            .map_err(|e| Error::invalid(format!("report does not serialise: {e}")))?;
-        std::fs::write(&path, text).map_err(|e| Error::io(&path, e))?;
+        write_json(&self.run.out().join("eval.json"), &report)?;
         Ok(report)
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use std::path::PathBuf;
+
+    use super::super::checkpoint::{read_safetensors, OPTIMIZER_FILE};
+    use super::super::init::WEIGHTS_FILE;
     use super::*;
 
     /// A VAE and clips small enough for tests: 32×32, 17 frames, widths 8.

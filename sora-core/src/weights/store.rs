@@ -225,6 +225,11 @@ impl TensorStore {
         store
     }
 
+    /// Whether this is a [`Self::recording`] store.
+    pub fn is_recording(&self) -> bool {
+        self.recording
+    }
+
     /// The names and shapes a recording store was asked for, in order (each once).
     pub fn requested(&self) -> Vec<(String, Vec<i64>)> {
         self.requested.borrow().clone()

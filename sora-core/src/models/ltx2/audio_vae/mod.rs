@@ -253,6 +253,23 @@ impl Ltx2AudioVae {
     /// [`Error::WeightMismatch`]. The encoder is read when the folder has
     /// `encoder.conv_in.conv.weight` (then all of it must be there).
     pub fn load(dir: &Path, device: Device, kind: Kind) -> Result<Self> {
+        Self::load_inner(dir, None, device, kind)
+    }
+
+    /// As [`Self::load`], with the tensors taken from `store` (on its device
+    /// and dtype) instead of `dir`'s safetensors: a recording store (random
+    /// initialisation, encoder included) or one that keeps the tensors'
+    /// names (training).
+    pub fn load_with_store(dir: &Path, store: &TensorStore) -> Result<Self> {
+        Self::load_inner(dir, Some(store), store.device(), store.kind())
+    }
+
+    fn load_inner(
+        dir: &Path,
+        given: Option<&TensorStore>,
+        device: Device,
+        kind: Kind,
+    ) -> Result<Self> {
         let config_path = dir.join("config.json");
         let config: Ltx2AudioVaeConfig = read_config(&config_path)?;
         let bad = |reason: String| Error::Config {
@@ -260,10 +277,17 @@ impl Ltx2AudioVae {
             reason,
         };
         let axis = Self::validate(&config).map_err(bad)?;
-        let store = TensorStore::open(dir, "audio_vae", device, kind)?;
+        let opened;
+        let store = match given {
+            Some(s) => s,
+            None => {
+                opened = TensorStore::open(dir, "audio_vae", device, kind)?;
+                &opened
+            }
+        };
         let root = store.root();
         let decoder = Decoder::load(&root.pp("decoder"), &config, axis)?;
-        let encoder = if root.contains("encoder.conv_in.conv.weight") {
+        let encoder = if store.is_recording() || root.contains("encoder.conv_in.conv.weight") {
             Some(Encoder::load(&root.pp("encoder"), &config, axis)?)
         } else {
             None

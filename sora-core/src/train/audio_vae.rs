@@ -1,0 +1,645 @@
+//! Training the LTX-2 audio VAE (`AutoencoderKLLTX2Audio`, our port in
+//! [`crate::models::ltx2::audio_vae`]) on the simulator's impact sounds.
+//!
+//! Each training clip's mono track ([`super::data`], 16 kHz) is duplicated to
+//! stereo (the VAE's `in_channels`), turned into LTX-2's log-mel spectrogram
+//! ([`LogMel`]: `n_fft` [`MEL_FFT`] as the pipeline's front end, hop the
+//! config's `mel_hop_length`, the config's `mel_bins` bands, `ln` of the
+//! magnitudes floored at 1e-5) and cropped to `4k + 1` frames (what a causal
+//! 4× encoder and decoder map onto themselves). Loss per step, exactly as
+//! [`super::video_vae`] on frames: the encoder gives the posterior
+//! `N(μ, σ²)`, `z = μ + σ·ε` (ε from the run's generator), the decoder gives
+//! the log-mel `m̂`, and `loss = mean|m̂ − m| + kl_weight · KL` (in log
+//! units). The port's encode and decode paths do not turn autograd off.
+//!
+//! **The `tiny-audio` preset** ([`tiny_audio_vae_config`]): LTX-2's front
+//! end unchanged (16 kHz, hop 160, 64 mel bins: 100 mel frames and 25 latent
+//! frames per second, the rates the pipeline assumes, and the spectrogram a
+//! later vocoder of LTX-2's shape takes), and LTX-2's architecture choices
+//! (pixel norm, causal in time, `double_z`) at a fraction of the width:
+//! - three `ch_mult` levels `[1, 2, 2]`: two stride-2 down-samplers, the 4×
+//!   compression in time and in mel bins that the pipeline's audio latents
+//!   assume (`AUDIO_LATENT_DOWNSAMPLE`; a clip extension refuses other depths);
+//! - 2 latent channels: latents `[2, T/4, 16]`, 32 values per 4 mel frames
+//!   of 64 bins (8× fewer values than the mono log-mel; LTX-2 keeps 2×).
+//!   The simulator's sounds are a few decaying modes struck at impacts,
+//!   sparse in time and frequency;
+//! - `base_channels` 32 = latent channels × mel bins / 4: the pipeline's
+//!   latent statistics (`latents_mean` / `latents_std`) have `base_channels`
+//!   entries and are applied to packed latents of `latent_channels ·
+//!   mel_bins/4` features, so the two must agree (LTX-2: 8 × 16 = 128);
+//! - widths 32/64/64, one residual block per encoder level (two per decoder
+//!   level, the port's rule), no attention: about 0.4 M parameters, a
+//!   spectrogram of 209 × 64 per 25-frame clip, cheap on two CPU cores.
+//!
+//! After training, [`AudioVaeTrainer::finish`] sets `latents_mean` /
+//! `latents_std` to the per-feature statistics of the packed posterior
+//! means over training clips (the layout the pipeline normalises), writes
+//! the final folder, the loss curve and the held-out evaluation
+//! ([`AudioEvalReport`]: log-mel error and whether impact onsets survive).
+
+use std::path::Path;
+use std::time::Instant;
+
+use serde::{Deserialize, Serialize};
+use tch::{Device, Kind, Tensor};
+
+use super::adam::AdamWConfig;
+use super::data::{DataConfig, Dataset, Split};
+use super::init::init_audio_vae;
+use super::run::{
+    column_statistics, config_from_preset_or_file, posterior_sample, vae_loss, validate_common,
+    write_component, write_json, ReconLoss, Run, StepReport,
+};
+use crate::models::ltx2::audio_tail::MEL_FFT;
+use crate::models::ltx2::audio_vae::{Ltx2AudioVae, Ltx2AudioVaeConfig};
+use crate::nn::mel::LogMel;
+use crate::nn::resample1d::resample_hz;
+use crate::weights::TensorStore;
+use crate::{Error, Result};
+
+/// The final audio VAE folder in a run's output folder.
+pub const FINAL_DIR: &str = "audio_vae";
+
+/// A rise of the mean log-mel between two frames of at least this much
+/// (log units) marks a clip as having an onset for the onset measure.
+pub const ONSET_MIN_RISE: f64 = 1.0;
+
+/// The `tiny-audio` VAE config (see the module's doc for the reasoning).
+pub fn tiny_audio_vae_config() -> Ltx2AudioVaeConfig {
+    Ltx2AudioVaeConfig {
+        base_channels: 32,
+        ch_mult: vec![1, 2, 2],
+        num_res_blocks: 1,
+        attn_resolutions: None,
+        latent_channels: 2,
+        mid_block_add_attention: false,
+        sample_rate: 16000,
+        mel_hop_length: 160,
+        mel_bins: Some(64),
+        ..Ltx2AudioVaeConfig::default()
+    }
+}
+
+/// Everything an audio VAE training run is configured by (`--config` JSON;
+/// every field optional, defaults are the `tiny-audio` preset).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct AudioVaeTrainConfig {
+    /// The VAE's `config.json`.
+    pub vae: Ltx2AudioVaeConfig,
+    /// The clips (their audio is used).
+    pub data: DataConfig,
+    /// AdamW.
+    pub optimizer: AdamWConfig,
+    /// Weight of the KL term.
+    pub kl_weight: f64,
+    /// Reconstruction loss on the log-mel.
+    pub loss: ReconLoss,
+    /// Training clips generated (batches are drawn from them).
+    pub train_clips: usize,
+    /// Held-out clips evaluated at the end.
+    pub eval_clips: usize,
+    /// Clips per step.
+    pub batch: usize,
+    /// A checkpoint every this many steps (0: only at the end).
+    pub checkpoint_every: u64,
+}
+
+impl Default for AudioVaeTrainConfig {
+    fn default() -> Self {
+        Self {
+            vae: tiny_audio_vae_config(),
+            data: DataConfig::default(),
+            optimizer: AdamWConfig {
+                lr: 2e-3,
+                ..AdamWConfig::default()
+            },
+            kl_weight: 1e-4,
+            loss: ReconLoss::L1,
+            train_clips: 256,
+            eval_clips: 16,
+            batch: 4,
+            checkpoint_every: 100,
+        }
+    }
+}
+
+impl AudioVaeTrainConfig {
+    /// Names of the presets.
+    pub const PRESETS: &'static [&'static str] = &["tiny-audio"];
+
+    /// A preset by name, or a JSON file's config (fields default to `tiny-audio`).
+    pub fn from_preset_or_file(spec: &str) -> Result<Self> {
+        config_from_preset_or_file(spec, Self::PRESETS[0])
+    }
+
+    /// Checks what the loop relies on.
+    pub fn validate(&self) -> Result<()> {
+        validate_common(
+            self.batch,
+            self.train_clips,
+            self.eval_clips,
+            &self.optimizer,
+            self.kl_weight,
+        )?;
+        let v = &self.vae;
+        let bins = v.mel_bins.unwrap_or(64);
+        if v.ch_mult.len() != 3 || bins % 4 != 0 || v.base_channels != v.latent_channels * bins / 4
+        {
+            return Err(Error::invalid(format!(
+                "the audio VAE must have 3 `ch_mult` levels (4× compression), mel bins divisible \
+                 by 4 and base_channels = latent_channels × mel_bins / 4 (the latent \
+                 statistics' size); got {:?}, {bins} bins, base {} and {} latent channels",
+                v.ch_mult, v.base_channels, v.latent_channels
+            )));
+        }
+        if v.sample_rate < 1 || v.mel_hop_length < 1 || v.in_channels < 1 {
+            return Err(Error::invalid(
+                "sample_rate, mel_hop_length and in_channels must be positive",
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// Reconstruction quality on held-out clips (log-mel of the posterior
+/// mean's decode against the input's).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AudioEvalReport {
+    /// Steps trained.
+    pub step: u64,
+    /// Held-out clips evaluated.
+    pub clips: usize,
+    /// Mean over clips of each clip's mean absolute log-mel error (natural-log units).
+    pub mel_l1: f64,
+    /// The worst clip's mean absolute log-mel error.
+    pub mel_l1_max: f64,
+    /// Clips whose input has an onset (a frame-to-frame rise of the mean
+    /// log-mel of at least [`ONSET_MIN_RISE`]).
+    pub onset_clips: usize,
+    /// The fraction of those whose reconstruction has its largest rise
+    /// within ±1 mel frame of the input's.
+    pub onsets_within_1_frame: f64,
+    /// Seconds per training step over this session's steps (0 if none).
+    pub seconds_per_step: f64,
+    /// The mean training loss of the last 10 steps.
+    pub final_train_loss: f64,
+}
+
+/// Clips' log-mel spectrograms, `[N, in_channels, T, mel_bins]`, `T ≡ 1 (mod 4)`.
+#[derive(Debug)]
+pub struct MelSet {
+    /// The spectrograms.
+    pub mels: Tensor,
+}
+
+impl MelSet {
+    /// The log-mel spectrograms of `set`'s clips under `vae`'s front end.
+    pub fn new(set: &Dataset, vae: &Ltx2AudioVaeConfig) -> Result<Self> {
+        let front = LogMel::new(
+            vae.sample_rate,
+            MEL_FFT,
+            vae.mel_hop_length,
+            vae.mel_bins.unwrap_or(64),
+        )?;
+        let rate = i64::from(set.config.sample_rate);
+        let mut mels = Vec::with_capacity(set.len());
+        for ex in &set.examples {
+            let mono = Tensor::f_from_slice(&ex.audio)?.f_unsqueeze(0)?;
+            let mono = if rate != vae.sample_rate {
+                resample_hz(&mono, rate, vae.sample_rate)?
+            } else {
+                mono
+            };
+            let n = mono.size()[1];
+            let mono = if n < front.min_samples() {
+                mono.f_constant_pad_nd([0, front.min_samples() - n])?
+            } else {
+                mono
+            };
+            // Mono → the VAE's channels (duplicated), [1, C, N].
+            let wave = mono
+                .f_expand([vae.in_channels, -1], false)?
+                .f_unsqueeze(0)?;
+            let mel = front.forward(&wave)?;
+            let t = mel.size()[2];
+            mels.push(mel.f_narrow(2, 0, t - (t - 1) % 4)?);
+        }
+        if mels.is_empty() {
+            return Err(Error::invalid("no clips to take spectrograms of"));
+        }
+        Ok(Self {
+            mels: Tensor::f_cat(&mels, 0)?,
+        })
+    }
+
+    /// Number of clips.
+    pub fn len(&self) -> usize {
+        self.mels.size()[0] as usize
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The spectrograms `idx` stacked, `[B, C, T, M]`.
+    pub fn batch(&self, idx: &[usize]) -> Result<Tensor> {
+        if idx.is_empty() {
+            return Err(Error::invalid("an empty batch"));
+        }
+        if let Some(&i) = idx.iter().find(|&&i| i >= self.len()) {
+            return Err(Error::invalid(format!(
+                "no clip {i} in a set of {}",
+                self.len()
+            )));
+        }
+        let ix: Vec<i64> = idx.iter().map(|&i| i as i64).collect();
+        Ok(self.mels.f_index_select(0, &Tensor::f_from_slice(&ix)?)?)
+    }
+}
+
+/// The frame of the largest rise of the mean log-mel of `mel` `[C, T, M]`,
+/// and that rise.
+fn largest_rise(mel: &Tensor) -> Result<(i64, f64)> {
+    let e = mel.f_mean_dim([0i64, 2].as_slice(), false, Kind::Float)?;
+    let t = e.size()[0];
+    if t < 2 {
+        return Ok((0, 0.0));
+    }
+    let d = e.f_narrow(0, 1, t - 1)?.f_sub(&e.f_narrow(0, 0, t - 1)?)?;
+    let at = d.f_argmax(0, false)?.f_int64_value(&[])?;
+    Ok((at + 1, d.f_double_value(&[at])?))
+}
+
+/// An audio VAE training run: model, optimizer, spectrograms and state.
+pub struct AudioVaeTrainer {
+    config: AudioVaeTrainConfig,
+    vae: Ltx2AudioVae,
+    run: Run,
+    train: MelSet,
+}
+
+/// Loads the audio VAE folder `dir` keeping its tensors' names.
+fn load_named(dir: &Path) -> Result<(Ltx2AudioVae, Vec<(String, Tensor)>)> {
+    let store = TensorStore::open(dir, "audio_vae", Device::Cpu, Kind::Float)?.keep_names(true);
+    let vae = Ltx2AudioVae::load_with_store(dir, &store)?;
+    Ok((vae, store.named_tensors()))
+}
+
+fn train_mels(config: &AudioVaeTrainConfig) -> Result<MelSet> {
+    let clips = Dataset::new(&config.data, Split::Train, config.train_clips)?;
+    MelSet::new(&clips, &config.vae)
+}
+
+impl AudioVaeTrainer {
+    /// A fresh run writing into `out`: the VAE initialised from `seed`
+    /// ([`super::init`]), saved at once as the step-0 checkpoint.
+    pub fn start(out: &Path, config: AudioVaeTrainConfig, seed: u64) -> Result<Self> {
+        config.validate()?;
+        let (run, vae) = Run::start(
+            out,
+            "audio_vae",
+            config.optimizer,
+            seed,
+            |d| init_audio_vae(d, &config.vae, seed).map(|_| ()),
+            load_named,
+        )?;
+        let train = train_mels(&config)?;
+        let me = Self {
+            vae,
+            run,
+            train,
+            config,
+        };
+        me.save()?;
+        Ok(me)
+    }
+
+    /// Continues the run saved in `out`'s checkpoint.
+    pub fn resume(out: &Path) -> Result<Self> {
+        let (run, vae, config) = Run::resume(
+            out,
+            "audio_vae",
+            |c: &AudioVaeTrainConfig| c.validate().map(|_| c.optimizer),
+            load_named,
+        )?;
+        let train = train_mels(&config)?;
+        Ok(Self {
+            vae,
+            run,
+            train,
+            config,
+        })
+    }
+
+    /// The run's config.
+    pub fn config(&self) -> &AudioVaeTrainConfig {
+        &self.config
+    }
+
+    /// Steps taken.
+    pub fn step_count(&self) -> u64 {
+        self.run.step_count()
+    }
+
+    /// Every step's loss so far.
+    pub fn losses(&self) -> &[f64] {
+        self.run.losses()
+    }
+
+    /// The model being trained.
+    pub fn vae(&self) -> &Ltx2AudioVae {
+        &self.vae
+    }
+
+    /// Trainable scalars.
+    pub fn parameter_count(&self) -> usize {
+        self.run.parameter_count()
+    }
+
+    /// The training clips' spectrograms.
+    pub fn train_set(&self) -> &MelSet {
+        &self.train
+    }
+
+    /// The loss of log-mels `m` `[B, C, T, M]` whose posterior is `(mean,
+    /// logvar)`, with the posterior noise `eps` (`None`: the posterior
+    /// mean), as `(total, recon, kl)` tensors.
+    fn loss(
+        &self,
+        m: &Tensor,
+        (mean, logvar): &(Tensor, Tensor),
+        eps: Option<&Tensor>,
+    ) -> Result<(Tensor, Tensor, Tensor)> {
+        let z = posterior_sample(mean, logvar, eps)?;
+        let mr = self.vae.decode(&z)?;
+        vae_loss(
+            self.config.loss,
+            &mr,
+            m,
+            mean,
+            logvar,
+            self.config.kl_weight,
+        )
+    }
+
+    /// One optimizer step on a batch drawn from the training clips.
+    pub fn step(&mut self) -> Result<StepReport> {
+        let t0 = Instant::now();
+        let b = self.config.batch;
+        let idx: Vec<usize> = (0..b)
+            .map(|_| self.run.rng.below(self.train.len()))
+            .collect();
+        let m = self.train.batch(&idx)?;
+        self.run.zero_grad();
+        let posterior = self.vae.encode(&m)?;
+        let eps = self.run.rng.normal_tensor(&posterior.0.size())?;
+        let (total, recon, kl) = self.loss(&m, &posterior, Some(&eps))?;
+        let (loss, grad_norm) = self.run.optimize(&total, t0)?;
+        if self.run.checkpoint_due(self.config.checkpoint_every) {
+            self.save()?;
+        }
+        Ok(StepReport {
+            step: self.run.step_count(),
+            loss,
+            recon: recon.f_double_value(&[])?,
+            kl: kl.f_double_value(&[])?,
+            grad_norm,
+        })
+    }
+
+    /// The loss on a fixed batch of log-mels, with the posterior mean (no gradient).
+    pub fn eval_loss(&self, m: &Tensor) -> Result<f64> {
+        let _guard = tch::no_grad_guard();
+        let posterior = self.vae.encode(m)?;
+        Ok(self.loss(m, &posterior, None)?.0.f_double_value(&[])?)
+    }
+
+    /// Writes the checkpoint (replacing the previous one).
+    pub fn save(&self) -> Result<()> {
+        self.run.save(&self.config, |d| self.write_vae(d))
+    }
+
+    /// Writes the audio VAE as a diffusers component folder.
+    pub fn write_vae(&self, dir: &Path) -> Result<()> {
+        write_component(
+            dir,
+            "AutoencoderKLLTX2Audio",
+            &self.config.vae,
+            &self.run.weights,
+        )
+    }
+
+    /// Log-mel error and onsets of the posterior mean's decode on the first
+    /// `n` held-out clips.
+    pub fn evaluate(&self, n: usize) -> Result<AudioEvalReport> {
+        let _guard = tch::no_grad_guard();
+        let clips = Dataset::new(&self.config.data, Split::HeldOut, n)?;
+        let set = MelSet::new(&clips, &self.config.vae)?;
+        let (mut errs, mut onset_clips, mut hits) = (Vec::with_capacity(n), 0usize, 0usize);
+        for i in 0..set.len() {
+            let m = set.batch(&[i])?;
+            let (mean, _) = self.vae.encode(&m)?;
+            let mr = self.vae.decode(&mean)?;
+            errs.push(
+                mr.f_sub(&m)?
+                    .f_abs()?
+                    .f_mean(Kind::Float)?
+                    .f_double_value(&[])?,
+            );
+            let (at, rise) = largest_rise(&m.f_select(0, 0)?)?;
+            if rise >= ONSET_MIN_RISE {
+                onset_clips += 1;
+                let (at_r, _) = largest_rise(&mr.f_select(0, 0)?)?;
+                if (at_r - at).abs() <= 1 {
+                    hits += 1;
+                }
+            }
+        }
+        let k = errs.len().max(1) as f64;
+        Ok(AudioEvalReport {
+            step: self.run.step_count(),
+            clips: errs.len(),
+            mel_l1: errs.iter().sum::<f64>() / k,
+            mel_l1_max: errs.iter().copied().fold(0.0, f64::max),
+            onset_clips,
+            onsets_within_1_frame: hits as f64 / onset_clips.max(1) as f64,
+            seconds_per_step: self.run.seconds_per_step(),
+            final_train_loss: self.run.final_train_loss(),
+        })
+    }
+
+    /// Sets `latents_mean` / `latents_std` to the per-feature statistics of
+    /// the packed posterior means (`[L, C·M]` per clip) of up to `n`
+    /// training clips.
+    pub fn set_latent_statistics(&self, n: usize) -> Result<()> {
+        let _guard = tch::no_grad_guard();
+        let mut rows = Vec::new();
+        for i in 0..n.min(self.train.len()) {
+            let (m, _) = self.vae.encode(&self.train.batch(&[i])?)?;
+            rows.push(self.vae.pack(&m)?.f_flatten(0, 1)?);
+        }
+        let (mu, sd) = column_statistics(&Tensor::f_cat(&rows, 0)?)?;
+        self.run.set_latent_statistics(&mu, &sd)
+    }
+
+    /// Ends the run: latent statistics, final checkpoint, the final folder
+    /// (`out/audio_vae`), the loss curve (`out/loss.png`) and the held-out
+    /// evaluation (`out/eval.json`), which it returns.
+    pub fn finish(&self) -> Result<AudioEvalReport> {
+        self.set_latent_statistics(32)?;
+        self.save()?;
+        self.write_vae(&self.run.out().join(FINAL_DIR))?;
+        self.run.write_curve()?;
+        let report = self.evaluate(self.config.eval_clips)?;
+        write_json(&self.run.out().join("eval.json"), &report)?;
+        Ok(report)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::PathBuf;
+
+    use super::super::checkpoint::{read_safetensors, OPTIMIZER_FILE};
+    use super::super::init::WEIGHTS_FILE;
+    use super::super::run::CHECKPOINT_DIR;
+    use super::*;
+
+    /// A narrow VAE and short clips for tests: 16 frames (1.33 s), widths 16.
+    fn test_config(train_clips: usize, batch: usize) -> AudioVaeTrainConfig {
+        AudioVaeTrainConfig {
+            vae: Ltx2AudioVaeConfig {
+                base_channels: 16,
+                latent_channels: 1,
+                ch_mult: vec![1, 1, 1],
+                ..tiny_audio_vae_config()
+            },
+            data: DataConfig {
+                width: 32,
+                height: 32,
+                frames: 16,
+                ..DataConfig::default()
+            },
+            train_clips,
+            eval_clips: 2,
+            batch,
+            checkpoint_every: 0,
+            ..AudioVaeTrainConfig::default()
+        }
+    }
+
+    fn tmp(name: &str) -> PathBuf {
+        let d = std::env::temp_dir().join(format!(
+            "sora-audio-vae-train-{name}-{}",
+            std::process::id()
+        ));
+        std::fs::remove_dir_all(&d).ok();
+        d
+    }
+
+    #[test]
+    fn adamw_steps_lower_the_loss_on_a_fixed_batch() {
+        let out = tmp("lower");
+        let mut t = AudioVaeTrainer::start(&out, test_config(1, 1), 3).unwrap();
+        let m = t.train_set().batch(&[0]).unwrap();
+        let s = m.size();
+        assert_eq!((s[0], s[1], s[3]), (1, 2, 64));
+        assert_eq!(s[2] % 4, 1);
+        let before = t.eval_loss(&m).unwrap();
+        for _ in 0..8 {
+            t.step().unwrap();
+        }
+        let after = t.eval_loss(&m).unwrap();
+        assert!(after < 0.9 * before, "loss {before} → {after}");
+        assert_eq!(t.step_count(), 8);
+        std::fs::remove_dir_all(&out).ok();
+    }
+
+    fn weights_of(dir: &Path) -> Vec<(String, Tensor)> {
+        read_safetensors(
+            &dir.join(CHECKPOINT_DIR)
+                .join("audio_vae")
+                .join(WEIGHTS_FILE),
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn resume_equals_an_uninterrupted_run_bit_for_bit() {
+        let (a, b) = (tmp("whole"), tmp("resumed"));
+        let cfg = test_config(3, 2);
+        let mut whole = AudioVaeTrainer::start(&a, cfg.clone(), 21).unwrap();
+        for _ in 0..4 {
+            whole.step().unwrap();
+        }
+        whole.save().unwrap();
+        let mut first = AudioVaeTrainer::start(&b, cfg, 21).unwrap();
+        for _ in 0..2 {
+            first.step().unwrap();
+        }
+        first.save().unwrap();
+        drop(first);
+        let mut second = AudioVaeTrainer::resume(&b).unwrap();
+        assert_eq!(second.step_count(), 2);
+        for _ in 0..2 {
+            second.step().unwrap();
+        }
+        second.save().unwrap();
+        assert_eq!(whole.losses(), second.losses());
+        let (wa, wb) = (weights_of(&a), weights_of(&b));
+        assert_eq!(wa.len(), wb.len());
+        for ((na, ta), (nb, tb)) in wa.iter().zip(&wb) {
+            assert_eq!(na, nb);
+            assert!(ta.equal(tb), "{na} differs after resume");
+        }
+        let oa = read_safetensors(&a.join(CHECKPOINT_DIR).join(OPTIMIZER_FILE)).unwrap();
+        let ob = read_safetensors(&b.join(CHECKPOINT_DIR).join(OPTIMIZER_FILE)).unwrap();
+        assert!(oa.iter().zip(&ob).all(|((_, x), (_, y))| x.equal(y)));
+        // The encoder is trained too.
+        assert!(wa.iter().any(|(n, _)| n.starts_with("encoder.")));
+        for d in [a, b] {
+            std::fs::remove_dir_all(d).ok();
+        }
+    }
+
+    #[test]
+    fn finished_folder_loads_through_the_normal_loader_and_round_trips() {
+        let out = tmp("finish");
+        let mut t = AudioVaeTrainer::start(&out, test_config(2, 1), 5).unwrap();
+        for _ in 0..2 {
+            t.step().unwrap();
+        }
+        let report = t.finish().unwrap();
+        assert_eq!((report.step, report.clips), (2, 2));
+        assert!(report.mel_l1.is_finite() && report.mel_l1_max >= report.mel_l1);
+        assert!((0.0..=1.0).contains(&report.onsets_within_1_frame));
+        assert!(out.join("loss.png").is_file() && out.join("eval.json").is_file());
+        let vae = Ltx2AudioVae::load(&out.join(FINAL_DIR), Device::Cpu, Kind::Float).unwrap();
+        assert!(vae.has_encoder());
+        let m = t.train_set().batch(&[0]).unwrap();
+        let _guard = tch::no_grad_guard();
+        let (mean, _) = vae.encode(&m).unwrap();
+        let l = (m.size()[2] + 3) / 4;
+        assert_eq!(mean.size(), vec![1, 1, l, 16]);
+        let y = vae.decode(&mean).unwrap();
+        assert_eq!(y.size(), m.size());
+        let (m2, _) = t.vae().encode(&m).unwrap();
+        assert!(y.equal(&t.vae().decode(&m2).unwrap()));
+        // The pipeline's packed path works with the set statistics.
+        let packed = vae.encode_mel_packed(&m).unwrap();
+        assert_eq!(packed.size(), vec![1, l, 16]);
+        assert_eq!(vae.decode_packed(&packed).unwrap().size(), m.size());
+        let store =
+            TensorStore::open(&out.join(FINAL_DIR), "audio_vae", Device::Cpu, Kind::Float).unwrap();
+        let sd = store.read_raw("latents_std").unwrap();
+        assert!(sd.ne(1.0).any().int64_value(&[]) == 1);
+        assert!(AudioVaeTrainConfig::from_preset_or_file("nope").is_err());
+        let mut bad = test_config(1, 1);
+        bad.vae.base_channels = 32;
+        assert!(bad.validate().is_err());
+        std::fs::remove_dir_all(&out).ok();
+    }
+}

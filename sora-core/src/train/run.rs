@@ -1,0 +1,383 @@
+//! What every training stage shares: the run's state ([`Run`]: the
+//! component's named weights, their [`Params`], AdamW, the random generator,
+//! the losses and the session's timing), starting a run from a freshly
+//! initialised component, resuming it from its checkpoint, the optimizer
+//! step, saving, and the VAE pieces of the loss (posterior sample, KL,
+//! reconstruction) and of the end of a run (latent statistics, the loss
+//! curve, a JSON report). A stage (e.g. [`super::video_vae`],
+//! [`super::audio_vae`]) adds its model, its data and its evaluation.
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use tch::{Kind, Tensor};
+
+use super::adam::{AdamW, AdamWConfig};
+use super::checkpoint::{
+    read_safetensors, read_state, save_atomically, write_safetensors, write_state, TrainState,
+    OPTIMIZER_FILE, STATE_FILE,
+};
+use super::params::Params;
+use super::rng::TrainRng;
+use crate::{Error, Result};
+
+/// The checkpoint's folder in a run's output folder.
+pub const CHECKPOINT_DIR: &str = "checkpoint";
+
+/// Reconstruction loss.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ReconLoss {
+    /// Mean absolute error.
+    L1,
+    /// Mean squared error.
+    Mse,
+}
+
+impl ReconLoss {
+    /// The loss of the difference `diff` (reconstruction − target), a scalar.
+    pub fn of(self, diff: &Tensor) -> Result<Tensor> {
+        Ok(match self {
+            ReconLoss::L1 => diff.f_abs()?.f_mean(Kind::Float)?,
+            ReconLoss::Mse => diff.f_square()?.f_mean(Kind::Float)?,
+        })
+    }
+}
+
+/// One step's numbers.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct StepReport {
+    /// The step just taken (from 1).
+    pub step: u64,
+    /// Total loss.
+    pub loss: f64,
+    /// Reconstruction term.
+    pub recon: f64,
+    /// KL term (before its weight).
+    pub kl: f64,
+    /// Gradient norm before clipping.
+    pub grad_norm: f64,
+}
+
+/// `z = μ + exp(½ log σ²) · ε`, or `μ` without `eps`.
+pub fn posterior_sample(mean: &Tensor, logvar: &Tensor, eps: Option<&Tensor>) -> Result<Tensor> {
+    Ok(match eps {
+        Some(e) => mean.f_add(&logvar.f_mul_scalar(0.5)?.f_exp()?.f_mul(e)?)?,
+        None => mean.shallow_clone(),
+    })
+}
+
+/// `mean(½(μ² + σ² − 1 − log σ²))`, the KL to `N(0, 1)` per latent value.
+pub fn gaussian_kl(mean: &Tensor, logvar: &Tensor) -> Result<Tensor> {
+    Ok(mean
+        .f_square()?
+        .f_add(&logvar.f_exp()?)?
+        .f_sub_scalar(1.0)?
+        .f_sub(logvar)?
+        .f_mean(Kind::Float)?
+        .f_mul_scalar(0.5)?)
+}
+
+/// The loss terms `(recon + kl_weight · kl, recon, kl)` of a VAE.
+pub fn vae_loss(
+    loss: ReconLoss,
+    reconstruction: &Tensor,
+    target: &Tensor,
+    mean: &Tensor,
+    logvar: &Tensor,
+    kl_weight: f64,
+) -> Result<(Tensor, Tensor, Tensor)> {
+    let recon = loss.of(&reconstruction.f_sub(target)?)?;
+    let kl = gaussian_kl(mean, logvar)?;
+    let total = recon.f_add(&kl.f_mul_scalar(kl_weight)?)?;
+    Ok((total, recon, kl))
+}
+
+/// Checks what every stage's loop relies on: positive counts, an optimizer
+/// config it can run and a non-negative KL weight.
+pub fn validate_common(
+    batch: usize,
+    train_clips: usize,
+    eval_clips: usize,
+    o: &AdamWConfig,
+    kl_weight: f64,
+) -> Result<()> {
+    if batch == 0 || train_clips == 0 || eval_clips == 0 {
+        return Err(Error::invalid(
+            "batch, train_clips and eval_clips must be positive",
+        ));
+    }
+    let ok = o.lr > 0.0
+        && o.lr.is_finite()
+        && (0.0..1.0).contains(&o.beta1)
+        && (0.0..1.0).contains(&o.beta2)
+        && o.eps > 0.0
+        && o.weight_decay >= 0.0
+        && kl_weight >= 0.0;
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::invalid(
+            "optimizer: lr > 0, betas in [0, 1), eps > 0, weight_decay ≥ 0, kl_weight ≥ 0",
+        ))
+    }
+}
+
+/// A stage's config: the preset `preset` (`Default`) or a JSON file's
+/// fields (the missing ones take the preset's values).
+pub fn config_from_preset_or_file<C: Default + DeserializeOwned>(
+    spec: &str,
+    preset: &str,
+) -> Result<C> {
+    if spec == preset {
+        return Ok(C::default());
+    }
+    let path = Path::new(spec);
+    if !path.is_file() {
+        return Err(Error::invalid(format!(
+            "`{spec}` is neither the preset `{preset}` nor a JSON file"
+        )));
+    }
+    let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+    serde_json::from_str(&text).map_err(|e| Error::Config {
+        path: path.to_path_buf(),
+        reason: e.to_string(),
+    })
+}
+
+/// Writes `value` as pretty JSON at `path`.
+pub fn write_json(path: &Path, value: &impl Serialize) -> Result<()> {
+    let text = serde_json::to_string_pretty(value)
+        .map_err(|e| Error::invalid(format!("report does not serialise: {e}")))?;
+    std::fs::write(path, text).map_err(|e| Error::io(path, e))
+}
+
+/// Statistics, not trained by gradient.
+fn frozen(name: &str) -> bool {
+    name == "latents_mean" || name == "latents_std"
+}
+
+/// The state of a training run of one component (see the module's doc).
+pub struct Run {
+    out: PathBuf,
+    component: &'static str,
+    /// The component's tensors by checkpoint name (shared with the model).
+    pub weights: Vec<(String, Tensor)>,
+    params: Params,
+    opt: AdamW,
+    /// The run's one random generator (batches, posterior noise).
+    pub rng: TrainRng,
+    seed: u64,
+    losses: Vec<f64>,
+    session_steps: u64,
+    session_secs: f64,
+}
+
+impl Run {
+    /// A fresh run writing into `out`: `init` writes the component's folder
+    /// (initialised from `seed`) into the step-0 checkpoint's `component/`,
+    /// `load` loads a folder keeping its tensors' names.
+    pub fn start<M>(
+        out: &Path,
+        component: &'static str,
+        optimizer: AdamWConfig,
+        seed: u64,
+        init: impl FnOnce(&Path) -> Result<()>,
+        load: impl FnOnce(&Path) -> Result<(M, Vec<(String, Tensor)>)>,
+    ) -> Result<(Self, M)> {
+        let ck = out.join(CHECKPOINT_DIR);
+        save_atomically(&ck, |d| init(&d.join(component)))?;
+        let (model, weights) = load(&ck.join(component))?;
+        let params = Params::new(&weights, frozen)?;
+        let opt = AdamW::new(optimizer, &params)?;
+        let run = Self {
+            out: out.to_path_buf(),
+            component,
+            weights,
+            params,
+            opt,
+            rng: TrainRng::new(seed),
+            seed,
+            losses: Vec::new(),
+            session_steps: 0,
+            session_secs: 0.0,
+        };
+        Ok((run, model))
+    }
+
+    /// Continues the run saved in `out`'s checkpoint: its config (`C`), then
+    /// the component (`load`) and the optimizer (`optimizer` of the config).
+    pub fn resume<C: DeserializeOwned, M>(
+        out: &Path,
+        component: &'static str,
+        optimizer: impl FnOnce(&C) -> Result<AdamWConfig>,
+        load: impl FnOnce(&Path) -> Result<(M, Vec<(String, Tensor)>)>,
+    ) -> Result<(Self, M, C)> {
+        let ck = out.join(CHECKPOINT_DIR);
+        let state = read_state(&ck)?;
+        let config: C =
+            serde_json::from_value(state.config.clone()).map_err(|e| Error::Config {
+                path: ck.join(STATE_FILE),
+                reason: e.to_string(),
+            })?;
+        let opt_config = optimizer(&config)?;
+        let (model, weights) = load(&ck.join(component))?;
+        let params = Params::new(&weights, frozen)?;
+        let moments = read_safetensors(&ck.join(OPTIMIZER_FILE))?;
+        let opt = AdamW::from_state(opt_config, &params, state.step, &moments)?;
+        if state.losses.len() as u64 != state.step {
+            return Err(Error::invalid(format!(
+                "checkpoint at step {} holds {} losses",
+                state.step,
+                state.losses.len()
+            )));
+        }
+        let run = Self {
+            out: out.to_path_buf(),
+            component,
+            weights,
+            params,
+            opt,
+            rng: TrainRng::from_state(state.rng_state),
+            seed: state.seed,
+            losses: state.losses,
+            session_steps: 0,
+            session_secs: 0.0,
+        };
+        Ok((run, model, config))
+    }
+
+    /// The run's output folder.
+    pub fn out(&self) -> &Path {
+        &self.out
+    }
+
+    /// Steps taken.
+    pub fn step_count(&self) -> u64 {
+        self.opt.steps()
+    }
+
+    /// Every step's loss so far.
+    pub fn losses(&self) -> &[f64] {
+        &self.losses
+    }
+
+    /// Trainable scalars.
+    pub fn parameter_count(&self) -> usize {
+        self.params.numel()
+    }
+
+    /// Zeroes the gradients (before a step's forward pass).
+    pub fn zero_grad(&self) {
+        self.params.zero_grad();
+    }
+
+    /// Back-propagates `total`, takes the AdamW step and records the loss
+    /// (an error if it is not finite); `started` is when the step began.
+    /// Returns `(loss, grad_norm)`.
+    pub fn optimize(&mut self, total: &Tensor, started: Instant) -> Result<(f64, f64)> {
+        total.f_backward()?;
+        let grad_norm = self.opt.step(&self.params)?;
+        let loss = total.f_double_value(&[])?;
+        if !loss.is_finite() {
+            return Err(Error::Numeric(format!(
+                "{} loss is {loss} at step {}",
+                self.component,
+                self.opt.steps()
+            )));
+        }
+        self.losses.push(loss);
+        self.session_steps += 1;
+        self.session_secs += started.elapsed().as_secs_f64();
+        Ok((loss, grad_norm))
+    }
+
+    /// Whether a checkpoint is due after the step just taken.
+    pub fn checkpoint_due(&self, every: u64) -> bool {
+        every > 0 && self.opt.steps() % every == 0
+    }
+
+    /// Writes the checkpoint (replacing the previous one): `write_component`
+    /// writes the component folder it is given, `config` is the stage's.
+    pub fn save(
+        &self,
+        config: &impl Serialize,
+        write_component: impl FnOnce(&Path) -> Result<()>,
+    ) -> Result<()> {
+        let state = TrainState {
+            step: self.opt.steps(),
+            losses: self.losses.clone(),
+            rng_state: self.rng.state(),
+            seed: self.seed,
+            config: serde_json::to_value(config)
+                .map_err(|e| Error::invalid(format!("config does not serialise: {e}")))?,
+        };
+        save_atomically(&self.out.join(CHECKPOINT_DIR), |d| {
+            write_component(&d.join(self.component))?;
+            write_safetensors(
+                &d.join(OPTIMIZER_FILE),
+                &self.opt.state_tensors(&self.params),
+            )?;
+            write_state(d, &state)
+        })
+    }
+
+    /// Seconds per training step over this session's steps (0 if none).
+    pub fn seconds_per_step(&self) -> f64 {
+        if self.session_steps > 0 {
+            self.session_secs / self.session_steps as f64
+        } else {
+            0.0
+        }
+    }
+
+    /// The mean training loss of the last 10 steps.
+    pub fn final_train_loss(&self) -> f64 {
+        let tail = &self.losses[self.losses.len().saturating_sub(10)..];
+        tail.iter().sum::<f64>() / tail.len().max(1) as f64
+    }
+
+    /// Copies `mean` / `std` into the weights `latents_mean` / `latents_std`.
+    pub fn set_latent_statistics(&self, mean: &Tensor, std: &Tensor) -> Result<()> {
+        for (name, t) in &self.weights {
+            let src = match name.as_str() {
+                "latents_mean" => mean,
+                "latents_std" => std,
+                _ => continue,
+            };
+            let mut t = t.shallow_clone();
+            let _guard = tch::no_grad_guard();
+            t.f_copy_(src)?;
+        }
+        Ok(())
+    }
+
+    /// Writes the loss curve (`out/loss.png`) when there are losses.
+    pub fn write_curve(&self) -> Result<()> {
+        if !self.losses.is_empty() {
+            super::curve::write(&self.losses, &self.out.join("loss.png"))?;
+        }
+        Ok(())
+    }
+}
+
+/// Per-feature mean and standard deviation (floored at 1e-6) over the rows
+/// of `rows` `[N, D]`.
+pub fn column_statistics(rows: &Tensor) -> Result<(Tensor, Tensor)> {
+    let mu = rows.f_mean_dim(0, false, Kind::Float)?;
+    let sd = rows.f_std_dim(0, true, false)?.f_clamp_min(1e-6)?;
+    Ok((mu, sd))
+}
+
+/// Writes `tensors` as the component folder `dir` of `class_name`.
+pub fn write_component(
+    dir: &Path,
+    class_name: &str,
+    config: &impl Serialize,
+    tensors: &[(String, Tensor)],
+) -> Result<()> {
+    super::init::write_config(dir, class_name, config)?;
+    write_safetensors(&dir.join(super::init::WEIGHTS_FILE), tensors)
+}
