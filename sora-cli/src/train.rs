@@ -1,7 +1,8 @@
 //! `sora train`: trains the embedded default model's parts on the physics
-//! simulator's clips (docs/training.md). Today one stage, `vae` (the LTX-2
-//! video VAE). Only translates arguments and shows progress; the loop, the
-//! checkpoints and the evaluation are `sora_core::train`.
+//! simulator's clips (docs/training.md). Today two stages, `vae` (the LTX-2
+//! video VAE) and `audio-vae` (the LTX-2 audio VAE). Only translates
+//! arguments and shows progress; the loop, the checkpoints and the
+//! evaluation are `sora_core::train`.
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -9,6 +10,8 @@ use std::sync::Arc;
 
 use clap::{Args, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
+use sora_core::train::audio_vae::{AudioVaeTrainConfig, AudioVaeTrainer};
+use sora_core::train::run::StepReport;
 use sora_core::train::video_vae::{VaeTrainConfig, VaeTrainer};
 use sora_core::{Error, Result};
 
@@ -24,16 +27,22 @@ enum Stage {
     /// Train the LTX-2 video VAE on simulated clips; writes OUT/checkpoint,
     /// OUT/vae (a diffusers component folder), OUT/loss.png and OUT/eval.json
     /// (held-out PSNR).
-    Vae(VaeArgs),
+    Vae(StageArgs),
+    /// Train the LTX-2 audio VAE on the simulated clips' sounds (log-mel in
+    /// and out); writes OUT/checkpoint, OUT/audio_vae (a diffusers component
+    /// folder), OUT/loss.png and OUT/eval.json (held-out log-mel error and
+    /// impact onsets).
+    AudioVae(StageArgs),
 }
 
 #[derive(Args)]
-struct VaeArgs {
-    /// A preset (`tiny64`) or a JSON file of `VaeTrainConfig` fields (the
-    /// missing ones take the preset's values). Not with --resume (the
-    /// checkpoint keeps its config).
-    #[arg(long, default_value = "tiny64")]
-    config: String,
+struct StageArgs {
+    /// A preset (`tiny64` for `vae`, `tiny-audio` for `audio-vae`, the
+    /// default) or a JSON file of the stage's config fields (the missing ones
+    /// take the preset's values). Not with --resume (the checkpoint keeps its
+    /// config).
+    #[arg(long)]
+    config: Option<String>,
     /// Output folder.
     #[arg(long)]
     out: PathBuf,
@@ -60,36 +69,123 @@ struct VaeArgs {
     quiet: bool,
 }
 
+/// What the progress loop needs of a stage's trainer.
+trait Trainer {
+    fn step_count(&self) -> u64;
+    fn parameter_count(&self) -> usize;
+    fn step(&mut self) -> Result<StepReport>;
+    fn save(&self) -> Result<()>;
+}
+
+macro_rules! trainer {
+    ($t:ty) => {
+        impl Trainer for $t {
+            fn step_count(&self) -> u64 {
+                <$t>::step_count(self)
+            }
+            fn parameter_count(&self) -> usize {
+                <$t>::parameter_count(self)
+            }
+            fn step(&mut self) -> Result<StepReport> {
+                <$t>::step(self)
+            }
+            fn save(&self) -> Result<()> {
+                <$t>::save(self)
+            }
+        }
+    };
+}
+trainer!(VaeTrainer);
+trainer!(AudioVaeTrainer);
+
 /// Runs `sora train`.
 pub fn run(a: TrainArgs) -> Result<()> {
     match a.stage {
         Stage::Vae(v) => vae(v),
+        Stage::AudioVae(v) => audio_vae(v),
     }
 }
 
-fn vae(a: VaeArgs) -> Result<()> {
+/// Sets the threads and refuses config changes on --resume; the output
+/// folder exists afterwards for a fresh run.
+fn prepare(a: &StageArgs) -> Result<()> {
     if let Some(n) = a.threads {
         sora_core::train::set_threads(n)?;
     }
-    let mut trainer = if a.resume {
-        if a.batch.is_some() || a.checkpoint_every.is_some() || a.config != "tiny64" {
+    if a.resume {
+        if a.batch.is_some() || a.checkpoint_every.is_some() || a.config.is_some() {
             return Err(Error::invalid(
                 "--resume keeps the checkpoint's config: --config, --batch and --checkpoint-every \
                  cannot change it (a resumed run repeats an uninterrupted one)",
             ));
         }
+    } else {
+        std::fs::create_dir_all(&a.out).map_err(|e| Error::io(&a.out, e))?;
+    }
+    Ok(())
+}
+
+fn vae(a: StageArgs) -> Result<()> {
+    prepare(&a)?;
+    let mut trainer = if a.resume {
         VaeTrainer::resume(&a.out)?
     } else {
-        let mut cfg = VaeTrainConfig::from_preset_or_file(&a.config)?;
-        if let Some(b) = a.batch {
-            cfg.batch = b;
-        }
-        if let Some(k) = a.checkpoint_every {
-            cfg.checkpoint_every = k;
-        }
-        std::fs::create_dir_all(&a.out).map_err(|e| Error::io(&a.out, e))?;
+        let spec = a.config.as_deref().unwrap_or(VaeTrainConfig::PRESETS[0]);
+        let mut cfg = VaeTrainConfig::from_preset_or_file(spec)?;
+        cfg.batch = a.batch.unwrap_or(cfg.batch);
+        cfg.checkpoint_every = a.checkpoint_every.unwrap_or(cfg.checkpoint_every);
         VaeTrainer::start(&a.out, cfg, a.seed)?
     };
+    let bar = drive(&mut trainer, &a, "vae")?;
+    let report = trainer.finish()?;
+    bar.finish_with_message("done");
+    println!(
+        "step {}: held-out PSNR {:.2} dB (worst {:.2} dB) over {} clips, {:.3} s/step; wrote {}",
+        report.step,
+        report.psnr_db,
+        report.psnr_min_db,
+        report.clips,
+        report.seconds_per_step,
+        a.out.display()
+    );
+    Ok(())
+}
+
+fn audio_vae(a: StageArgs) -> Result<()> {
+    prepare(&a)?;
+    let mut trainer = if a.resume {
+        AudioVaeTrainer::resume(&a.out)?
+    } else {
+        let spec = a
+            .config
+            .as_deref()
+            .unwrap_or(AudioVaeTrainConfig::PRESETS[0]);
+        let mut cfg = AudioVaeTrainConfig::from_preset_or_file(spec)?;
+        cfg.batch = a.batch.unwrap_or(cfg.batch);
+        cfg.checkpoint_every = a.checkpoint_every.unwrap_or(cfg.checkpoint_every);
+        AudioVaeTrainer::start(&a.out, cfg, a.seed)?
+    };
+    let bar = drive(&mut trainer, &a, "audio-vae")?;
+    let report = trainer.finish()?;
+    bar.finish_with_message("done");
+    println!(
+        "step {}: held-out log-mel L1 {:.3} (worst clip {:.3}) over {} clips, onsets within \
+         ±1 frame {:.0}% of {}, {:.3} s/step; wrote {}",
+        report.step,
+        report.mel_l1,
+        report.mel_l1_max,
+        report.clips,
+        100.0 * report.onsets_within_1_frame,
+        report.onset_clips,
+        report.seconds_per_step,
+        a.out.display()
+    );
+    Ok(())
+}
+
+/// Steps `trainer` to `a.steps` with a progress bar; Ctrl-C saves a
+/// checkpoint and stops. Returns the bar (the caller finishes it).
+fn drive(trainer: &mut impl Trainer, a: &StageArgs, name: &str) -> Result<ProgressBar> {
     let stop = Arc::new(AtomicBool::new(false));
     {
         let s = stop.clone();
@@ -111,7 +207,7 @@ fn vae(a: VaeArgs) -> Result<()> {
     };
     bar.set_position(trainer.step_count());
     bar.set_message(format!(
-        "vae {:.2} M params",
+        "{name} {:.2} M params",
         trainer.parameter_count() as f64 / 1e6
     ));
     while trainer.step_count() < a.steps {
@@ -125,16 +221,5 @@ fn vae(a: VaeArgs) -> Result<()> {
         bar.set_message(format!("loss {:.4}", r.loss));
     }
     bar.set_message("evaluating");
-    let report = trainer.finish()?;
-    bar.finish_with_message("done");
-    println!(
-        "step {}: held-out PSNR {:.2} dB (worst {:.2} dB) over {} clips, {:.3} s/step; wrote {}",
-        report.step,
-        report.psnr_db,
-        report.psnr_min_db,
-        report.clips,
-        report.seconds_per_step,
-        a.out.display()
-    );
-    Ok(())
+    Ok(bar)
 }

@@ -1,6 +1,7 @@
-//! `sora train vae` as a user runs it: a tiny run writes its checkpoint,
-//! final VAE folder, loss curve and held-out evaluation; `--resume`
-//! continues to the asked step count; a bad `--config` is exit 2.
+//! `sora train vae` and `sora train audio-vae` as a user runs them: a tiny
+//! run writes its checkpoint, final VAE folder, loss curve and held-out
+//! evaluation; `--resume` continues to the asked step count; a bad
+//! `--config` is exit 2.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -88,4 +89,76 @@ fn train_vae_writes_its_outputs_and_resumes() {
         "train", "vae", "--out", o, "--steps", "4", "--resume", "--batch", "3",
     ]);
     assert_eq!(r.status.code(), Some(2), "--batch with --resume is refused");
+}
+
+#[test]
+fn train_audio_vae_writes_its_outputs_and_resumes() {
+    let d = scratch("audio-vae");
+    let cfg = d.join("tiny.json");
+    std::fs::write(
+        &cfg,
+        r#"{"vae": {"base_channels": 16, "latent_channels": 1, "ch_mult": [1, 1, 1],
+            "num_res_blocks": 1, "mel_bins": 64},
+           "data": {"width": 32, "height": 32, "frames": 16},
+           "train_clips": 2, "eval_clips": 1, "batch": 1}"#,
+    )
+    .unwrap();
+    let out = d.join("run");
+    let o = out.to_str().unwrap();
+    let r = sora(&[
+        "train",
+        "audio-vae",
+        "--config",
+        cfg.to_str().unwrap(),
+        "--out",
+        o,
+        "--steps",
+        "2",
+        "--quiet",
+    ]);
+    assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+    assert!(String::from_utf8_lossy(&r.stdout).contains("log-mel L1"));
+    for f in [
+        "loss.png",
+        "eval.json",
+        "audio_vae/config.json",
+        "audio_vae/diffusion_pytorch_model.safetensors",
+        "checkpoint/state.json",
+    ] {
+        assert!(out.join(f).is_file(), "{f} missing");
+    }
+    let eval: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("eval.json")).unwrap()).unwrap();
+    assert_eq!(eval["step"], 2);
+    assert!(eval["mel_l1"].as_f64().unwrap() > 0.0);
+    let r = sora(&[
+        "train",
+        "audio-vae",
+        "--out",
+        o,
+        "--steps",
+        "3",
+        "--resume",
+        "--quiet",
+    ]);
+    assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+    let state: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("checkpoint/state.json")).unwrap())
+            .unwrap();
+    assert_eq!(state["step"], 3);
+    let r = sora(&[
+        "train",
+        "audio-vae",
+        "--config",
+        "tiny64",
+        "--out",
+        o,
+        "--steps",
+        "1",
+    ]);
+    assert_eq!(
+        r.status.code(),
+        Some(2),
+        "a video preset is not an audio one"
+    );
 }
