@@ -11,7 +11,7 @@ use std::sync::Arc;
 use clap::{Args, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 use sora_core::train::audio_vae::{AudioVaeTrainConfig, AudioVaeTrainer};
-use sora_core::train::run::StepReport;
+use sora_core::train::run::{LoopConfig, StepReport};
 use sora_core::train::video_vae::{VaeTrainConfig, VaeTrainer};
 use sora_core::{Error, Result};
 
@@ -67,6 +67,14 @@ struct StageArgs {
     /// No progress bar.
     #[arg(long)]
     quiet: bool,
+}
+
+impl StageArgs {
+    /// `--batch` and `--checkpoint-every` over the config's.
+    fn override_loop(&self, cfg: &mut LoopConfig) {
+        cfg.batch = self.batch.unwrap_or(cfg.batch);
+        cfg.checkpoint_every = self.checkpoint_every.unwrap_or(cfg.checkpoint_every);
+    }
 }
 
 /// What the progress loop needs of a stage's trainer.
@@ -132,8 +140,7 @@ fn vae(a: StageArgs) -> Result<()> {
     } else {
         let spec = a.config.as_deref().unwrap_or(VaeTrainConfig::PRESETS[0]);
         let mut cfg = VaeTrainConfig::from_preset_or_file(spec)?;
-        cfg.batch = a.batch.unwrap_or(cfg.batch);
-        cfg.checkpoint_every = a.checkpoint_every.unwrap_or(cfg.checkpoint_every);
+        a.override_loop(&mut cfg.train);
         VaeTrainer::start(&a.out, cfg, a.seed)?
     };
     let bar = drive(&mut trainer, &a, "vae")?;
@@ -161,8 +168,7 @@ fn audio_vae(a: StageArgs) -> Result<()> {
             .as_deref()
             .unwrap_or(AudioVaeTrainConfig::PRESETS[0]);
         let mut cfg = AudioVaeTrainConfig::from_preset_or_file(spec)?;
-        cfg.batch = a.batch.unwrap_or(cfg.batch);
-        cfg.checkpoint_every = a.checkpoint_every.unwrap_or(cfg.checkpoint_every);
+        a.override_loop(&mut cfg.train);
         AudioVaeTrainer::start(&a.out, cfg, a.seed)?
     };
     let bar = drive(&mut trainer, &a, "audio-vae")?;

@@ -39,17 +39,15 @@
 //! ([`AudioEvalReport`]: log-mel error and whether impact onsets survive).
 
 use std::path::Path;
-use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
 use tch::{Device, Kind, Tensor};
 
-use super::adam::AdamWConfig;
 use super::data::{DataConfig, Dataset, Split};
 use super::init::init_audio_vae;
 use super::run::{
-    column_statistics, config_from_preset_or_file, posterior_sample, vae_loss, validate_common,
-    write_component, write_json, ReconLoss, Run, StepReport,
+    column_statistics, config_from_preset_or_file, posterior_sample, vae_loss, write_component,
+    write_json, LoopConfig, Run, StepReport,
 };
 use crate::models::ltx2::audio_tail::MEL_FFT;
 use crate::models::ltx2::audio_vae::{Ltx2AudioVae, Ltx2AudioVaeConfig};
@@ -90,20 +88,10 @@ pub struct AudioVaeTrainConfig {
     pub vae: Ltx2AudioVaeConfig,
     /// The clips (their audio is used).
     pub data: DataConfig,
-    /// AdamW.
-    pub optimizer: AdamWConfig,
-    /// Weight of the KL term.
-    pub kl_weight: f64,
-    /// Reconstruction loss on the log-mel.
-    pub loss: ReconLoss,
-    /// Training clips generated (batches are drawn from them).
-    pub train_clips: usize,
-    /// Held-out clips evaluated at the end.
-    pub eval_clips: usize,
-    /// Clips per step.
-    pub batch: usize,
-    /// A checkpoint every this many steps (0: only at the end).
-    pub checkpoint_every: u64,
+    /// The loop (optimizer, KL weight, loss, clip counts, batch,
+    /// checkpoints), at the top level of the JSON.
+    #[serde(flatten)]
+    pub train: LoopConfig,
 }
 
 impl Default for AudioVaeTrainConfig {
@@ -111,16 +99,7 @@ impl Default for AudioVaeTrainConfig {
         Self {
             vae: tiny_audio_vae_config(),
             data: DataConfig::default(),
-            optimizer: AdamWConfig {
-                lr: 2e-3,
-                ..AdamWConfig::default()
-            },
-            kl_weight: 1e-4,
-            loss: ReconLoss::L1,
-            train_clips: 256,
-            eval_clips: 16,
-            batch: 4,
-            checkpoint_every: 100,
+            train: LoopConfig::default(),
         }
     }
 }
@@ -136,13 +115,7 @@ impl AudioVaeTrainConfig {
 
     /// Checks what the loop relies on.
     pub fn validate(&self) -> Result<()> {
-        validate_common(
-            self.batch,
-            self.train_clips,
-            self.eval_clips,
-            &self.optimizer,
-            self.kl_weight,
-        )?;
+        self.train.validate()?;
         let v = &self.vae;
         let bins = v.mel_bins.unwrap_or(64);
         if v.ch_mult.len() != 3 || bins % 4 != 0 || v.base_channels != v.latent_channels * bins / 4
@@ -273,6 +246,21 @@ fn largest_rise(mel: &Tensor) -> Result<(i64, f64)> {
     Ok((at + 1, d.f_double_value(&[at])?))
 }
 
+/// The loss of log-mels `m` `[B, C, T, M]` whose posterior is `(mean,
+/// logvar)`, with the posterior noise `eps` (`None`: the posterior mean), as
+/// `(total, recon, kl)` tensors.
+fn loss(
+    vae: &Ltx2AudioVae,
+    cfg: &LoopConfig,
+    m: &Tensor,
+    (mean, logvar): &(Tensor, Tensor),
+    eps: Option<&Tensor>,
+) -> Result<(Tensor, Tensor, Tensor)> {
+    let z = posterior_sample(mean, logvar, eps)?;
+    let mr = vae.decode(&z)?;
+    vae_loss(cfg.loss, &mr, m, mean, logvar, cfg.kl_weight)
+}
+
 /// An audio VAE training run: model, optimizer, spectrograms and state.
 pub struct AudioVaeTrainer {
     config: AudioVaeTrainConfig,
@@ -289,7 +277,7 @@ fn load_named(dir: &Path) -> Result<(Ltx2AudioVae, Vec<(String, Tensor)>)> {
 }
 
 fn train_mels(config: &AudioVaeTrainConfig) -> Result<MelSet> {
-    let clips = Dataset::new(&config.data, Split::Train, config.train_clips)?;
+    let clips = Dataset::new(&config.data, Split::Train, config.train.train_clips)?;
     MelSet::new(&clips, &config.vae)
 }
 
@@ -301,7 +289,7 @@ impl AudioVaeTrainer {
         let (run, vae) = Run::start(
             out,
             "audio_vae",
-            config.optimizer,
+            config.train.optimizer,
             seed,
             |d| init_audio_vae(d, &config.vae, seed).map(|_| ()),
             load_named,
@@ -322,7 +310,7 @@ impl AudioVaeTrainer {
         let (run, vae, config) = Run::resume(
             out,
             "audio_vae",
-            |c: &AudioVaeTrainConfig| c.validate().map(|_| c.optimizer),
+            |c: &AudioVaeTrainConfig| c.validate().map(|_| c.train.optimizer),
             load_named,
         )?;
         let train = train_mels(&config)?;
@@ -364,57 +352,28 @@ impl AudioVaeTrainer {
         &self.train
     }
 
-    /// The loss of log-mels `m` `[B, C, T, M]` whose posterior is `(mean,
-    /// logvar)`, with the posterior noise `eps` (`None`: the posterior
-    /// mean), as `(total, recon, kl)` tensors.
-    fn loss(
-        &self,
-        m: &Tensor,
-        (mean, logvar): &(Tensor, Tensor),
-        eps: Option<&Tensor>,
-    ) -> Result<(Tensor, Tensor, Tensor)> {
-        let z = posterior_sample(mean, logvar, eps)?;
-        let mr = self.vae.decode(&z)?;
-        vae_loss(
-            self.config.loss,
-            &mr,
-            m,
-            mean,
-            logvar,
-            self.config.kl_weight,
-        )
-    }
-
     /// One optimizer step on a batch drawn from the training clips.
     pub fn step(&mut self) -> Result<StepReport> {
-        let t0 = Instant::now();
-        let b = self.config.batch;
-        let idx: Vec<usize> = (0..b)
-            .map(|_| self.run.rng.below(self.train.len()))
-            .collect();
-        let m = self.train.batch(&idx)?;
-        self.run.zero_grad();
-        let posterior = self.vae.encode(&m)?;
-        let eps = self.run.rng.normal_tensor(&posterior.0.size())?;
-        let (total, recon, kl) = self.loss(&m, &posterior, Some(&eps))?;
-        let (loss, grad_norm) = self.run.optimize(&total, t0)?;
-        if self.run.checkpoint_due(self.config.checkpoint_every) {
+        let (vae, train, cfg) = (&self.vae, &self.train, &self.config.train);
+        let (report, due) = self.run.vae_step(cfg, train.len(), |idx, rng| {
+            let m = train.batch(idx)?;
+            let posterior = vae.encode(&m)?;
+            let eps = rng.normal_tensor(&posterior.0.size())?;
+            loss(vae, cfg, &m, &posterior, Some(&eps))
+        })?;
+        if due {
             self.save()?;
         }
-        Ok(StepReport {
-            step: self.run.step_count(),
-            loss,
-            recon: recon.f_double_value(&[])?,
-            kl: kl.f_double_value(&[])?,
-            grad_norm,
-        })
+        Ok(report)
     }
 
     /// The loss on a fixed batch of log-mels, with the posterior mean (no gradient).
     pub fn eval_loss(&self, m: &Tensor) -> Result<f64> {
         let _guard = tch::no_grad_guard();
         let posterior = self.vae.encode(m)?;
-        Ok(self.loss(m, &posterior, None)?.0.f_double_value(&[])?)
+        Ok(loss(&self.vae, &self.config.train, m, &posterior, None)?
+            .0
+            .f_double_value(&[])?)
     }
 
     /// Writes the checkpoint (replacing the previous one).
@@ -493,7 +452,7 @@ impl AudioVaeTrainer {
         self.save()?;
         self.write_vae(&self.run.out().join(FINAL_DIR))?;
         self.run.write_curve()?;
-        let report = self.evaluate(self.config.eval_clips)?;
+        let report = self.evaluate(self.config.train.eval_clips)?;
         write_json(&self.run.out().join("eval.json"), &report)?;
         Ok(report)
     }
@@ -523,11 +482,13 @@ mod tests {
                 frames: 16,
                 ..DataConfig::default()
             },
-            train_clips,
-            eval_clips: 2,
-            batch,
-            checkpoint_every: 0,
-            ..AudioVaeTrainConfig::default()
+            train: LoopConfig {
+                train_clips,
+                eval_clips: 2,
+                batch,
+                checkpoint_every: 0,
+                ..LoopConfig::default()
+            },
         }
     }
 

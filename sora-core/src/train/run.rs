@@ -95,33 +95,68 @@ pub fn vae_loss(
     Ok((total, recon, kl))
 }
 
-/// Checks what every stage's loop relies on: positive counts, an optimizer
-/// config it can run and a non-negative KL weight.
-pub fn validate_common(
-    batch: usize,
-    train_clips: usize,
-    eval_clips: usize,
-    o: &AdamWConfig,
-    kl_weight: f64,
-) -> Result<()> {
-    if batch == 0 || train_clips == 0 || eval_clips == 0 {
-        return Err(Error::invalid(
-            "batch, train_clips and eval_clips must be positive",
-        ));
+/// The loop's settings every VAE stage shares, flattened into the stage's
+/// config (its JSON keeps them at the top level).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct LoopConfig {
+    /// AdamW.
+    pub optimizer: AdamWConfig,
+    /// Weight of the KL term.
+    pub kl_weight: f64,
+    /// Reconstruction loss.
+    pub loss: ReconLoss,
+    /// Training clips generated (batches are drawn from them).
+    pub train_clips: usize,
+    /// Held-out clips evaluated at the end.
+    pub eval_clips: usize,
+    /// Clips per step.
+    pub batch: usize,
+    /// A checkpoint every this many steps (0: only at the end).
+    pub checkpoint_every: u64,
+}
+
+impl Default for LoopConfig {
+    fn default() -> Self {
+        Self {
+            optimizer: AdamWConfig {
+                lr: 2e-3,
+                ..AdamWConfig::default()
+            },
+            kl_weight: 1e-4,
+            loss: ReconLoss::L1,
+            train_clips: 256,
+            eval_clips: 16,
+            batch: 4,
+            checkpoint_every: 100,
+        }
     }
-    let ok = o.lr > 0.0
-        && o.lr.is_finite()
-        && (0.0..1.0).contains(&o.beta1)
-        && (0.0..1.0).contains(&o.beta2)
-        && o.eps > 0.0
-        && o.weight_decay >= 0.0
-        && kl_weight >= 0.0;
-    if ok {
-        Ok(())
-    } else {
-        Err(Error::invalid(
-            "optimizer: lr > 0, betas in [0, 1), eps > 0, weight_decay ≥ 0, kl_weight ≥ 0",
-        ))
+}
+
+impl LoopConfig {
+    /// Checks what the loop relies on: positive counts, an optimizer config
+    /// it can run and a non-negative KL weight.
+    pub fn validate(&self) -> Result<()> {
+        if self.batch == 0 || self.train_clips == 0 || self.eval_clips == 0 {
+            return Err(Error::invalid(
+                "batch, train_clips and eval_clips must be positive",
+            ));
+        }
+        let o = &self.optimizer;
+        let ok = o.lr > 0.0
+            && o.lr.is_finite()
+            && (0.0..1.0).contains(&o.beta1)
+            && (0.0..1.0).contains(&o.beta2)
+            && o.eps > 0.0
+            && o.weight_decay >= 0.0
+            && self.kl_weight >= 0.0;
+        if ok {
+            Ok(())
+        } else {
+            Err(Error::invalid(
+                "optimizer: lr > 0, betas in [0, 1), eps > 0, weight_decay ≥ 0, kl_weight ≥ 0",
+            ))
+        }
     }
 }
 
@@ -192,18 +227,14 @@ impl Run {
         let (model, weights) = load(&ck.join(component))?;
         let params = Params::new(&weights, frozen)?;
         let opt = AdamW::new(optimizer, &params)?;
-        let run = Self {
-            out: out.to_path_buf(),
+        let run = Self::assemble(
+            out,
             component,
-            weights,
-            params,
-            opt,
-            rng: TrainRng::new(seed),
+            (weights, params, opt),
+            TrainRng::new(seed).state(),
             seed,
-            losses: Vec::new(),
-            session_steps: 0,
-            session_secs: 0.0,
-        };
+            Vec::new(),
+        );
         Ok((run, model))
     }
 
@@ -234,19 +265,37 @@ impl Run {
                 state.losses.len()
             )));
         }
-        let run = Self {
+        let run = Self::assemble(
+            out,
+            component,
+            (weights, params, opt),
+            state.rng_state,
+            state.seed,
+            state.losses,
+        );
+        Ok((run, model, config))
+    }
+
+    fn assemble(
+        out: &Path,
+        component: &'static str,
+        (weights, params, opt): (Vec<(String, Tensor)>, Params, AdamW),
+        rng_state: u64,
+        seed: u64,
+        losses: Vec<f64>,
+    ) -> Self {
+        Self {
             out: out.to_path_buf(),
             component,
             weights,
             params,
             opt,
-            rng: TrainRng::from_state(state.rng_state),
-            seed: state.seed,
-            losses: state.losses,
+            rng: TrainRng::from_state(rng_state),
+            seed,
+            losses,
             session_steps: 0,
             session_secs: 0.0,
-        };
-        Ok((run, model, config))
+        }
     }
 
     /// The run's output folder.
@@ -292,6 +341,32 @@ impl Run {
         self.session_steps += 1;
         self.session_secs += started.elapsed().as_secs_f64();
         Ok((loss, grad_norm))
+    }
+
+    /// One training step of a VAE stage: draws `cfg.batch` clip indices
+    /// below `clips`, zeroes the gradients, takes `(total, recon, kl)` from
+    /// `loss` (given the indices and the generator for the posterior noise)
+    /// and optimizes. Returns the step's numbers and whether a checkpoint is
+    /// due (`cfg.checkpoint_every`).
+    pub fn vae_step(
+        &mut self,
+        cfg: &LoopConfig,
+        clips: usize,
+        loss: impl FnOnce(&[usize], &mut TrainRng) -> Result<(Tensor, Tensor, Tensor)>,
+    ) -> Result<(StepReport, bool)> {
+        let t0 = Instant::now();
+        let idx: Vec<usize> = (0..cfg.batch).map(|_| self.rng.below(clips)).collect();
+        self.zero_grad();
+        let (total, recon, kl) = loss(&idx, &mut self.rng)?;
+        let (loss, grad_norm) = self.optimize(&total, t0)?;
+        let report = StepReport {
+            step: self.step_count(),
+            loss,
+            recon: recon.f_double_value(&[])?,
+            kl: kl.f_double_value(&[])?,
+            grad_norm,
+        };
+        Ok((report, self.checkpoint_due(cfg.checkpoint_every)))
     }
 
     /// Whether a checkpoint is due after the step just taken.

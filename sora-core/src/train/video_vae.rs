@@ -28,17 +28,15 @@
 //! curve and the held-out evaluation (PSNR of the posterior mean's decode).
 
 use std::path::Path;
-use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
 use tch::{Device, Kind, Tensor};
 
-use super::adam::AdamWConfig;
 use super::data::{DataConfig, Dataset, Split};
 use super::init::init_video_vae;
 use super::run::{
-    column_statistics, config_from_preset_or_file, posterior_sample, vae_loss, validate_common,
-    write_component, write_json, Run,
+    column_statistics, config_from_preset_or_file, posterior_sample, vae_loss, write_component,
+    write_json, LoopConfig, Run,
 };
 pub use super::run::{ReconLoss, StepReport, CHECKPOINT_DIR};
 use crate::models::ltx2::video_vae::{Flags, Ltx2VideoVae, Ltx2VideoVaeConfig};
@@ -83,20 +81,10 @@ pub struct VaeTrainConfig {
     pub vae: Ltx2VideoVaeConfig,
     /// The clips.
     pub data: DataConfig,
-    /// AdamW.
-    pub optimizer: AdamWConfig,
-    /// Weight of the KL term.
-    pub kl_weight: f64,
-    /// Reconstruction loss.
-    pub loss: ReconLoss,
-    /// Training clips generated (batches are drawn from them).
-    pub train_clips: usize,
-    /// Held-out clips evaluated at the end.
-    pub eval_clips: usize,
-    /// Clips per step.
-    pub batch: usize,
-    /// A checkpoint every this many steps (0: only at the end).
-    pub checkpoint_every: u64,
+    /// The loop (optimizer, KL weight, loss, clip counts, batch,
+    /// checkpoints), at the top level of the JSON.
+    #[serde(flatten)]
+    pub train: LoopConfig,
 }
 
 impl Default for VaeTrainConfig {
@@ -104,16 +92,7 @@ impl Default for VaeTrainConfig {
         Self {
             vae: tiny_vae_config(),
             data: DataConfig::default(),
-            optimizer: AdamWConfig {
-                lr: 2e-3,
-                ..AdamWConfig::default()
-            },
-            kl_weight: 1e-4,
-            loss: ReconLoss::L1,
-            train_clips: 256,
-            eval_clips: 16,
-            batch: 4,
-            checkpoint_every: 100,
+            train: LoopConfig::default(),
         }
     }
 }
@@ -129,13 +108,7 @@ impl VaeTrainConfig {
 
     /// Checks what the loop relies on.
     pub fn validate(&self) -> Result<()> {
-        validate_common(
-            self.batch,
-            self.train_clips,
-            self.eval_clips,
-            &self.optimizer,
-            self.kl_weight,
-        )?;
+        self.train.validate()?;
         let s = self.vae.spatial_compression_ratio.unwrap_or(1).max(1) as usize;
         if self.data.width % s != 0 || self.data.height % s != 0 {
             return Err(Error::invalid(format!(
@@ -166,6 +139,20 @@ pub struct EvalReport {
     pub final_train_loss: f64,
 }
 
+/// The loss of `x` `[B, 3, F, H, W]` with the posterior noise `eps` (`None`:
+/// the posterior mean), as `(total, recon, kl)` tensors.
+fn loss(
+    vae: &Ltx2VideoVae,
+    cfg: &LoopConfig,
+    x: &Tensor,
+    eps: Option<&Tensor>,
+) -> Result<(Tensor, Tensor, Tensor)> {
+    let (mean, logvar) = vae.encode(x)?;
+    let z = posterior_sample(&mean, &logvar, eps)?;
+    let xr = vae.decode(&z, None)?;
+    vae_loss(cfg.loss, &xr, x, &mean, &logvar, cfg.kl_weight)
+}
+
 /// A VAE training run: model, optimizer, data and state.
 pub struct VaeTrainer {
     config: VaeTrainConfig,
@@ -189,12 +176,12 @@ impl VaeTrainer {
         let (run, vae) = Run::start(
             out,
             "vae",
-            config.optimizer,
+            config.train.optimizer,
             seed,
             |d| init_video_vae(d, &config.vae, seed).map(|_| ()),
             load_named,
         )?;
-        let train = Dataset::new(&config.data, Split::Train, config.train_clips)?;
+        let train = Dataset::new(&config.data, Split::Train, config.train.train_clips)?;
         let me = Self {
             vae,
             run,
@@ -210,10 +197,10 @@ impl VaeTrainer {
         let (run, vae, config) = Run::resume(
             out,
             "vae",
-            |c: &VaeTrainConfig| c.validate().map(|_| c.optimizer),
+            |c: &VaeTrainConfig| c.validate().map(|_| c.train.optimizer),
             load_named,
         )?;
-        let train = Dataset::new(&config.data, Split::Train, config.train_clips)?;
+        let train = Dataset::new(&config.data, Split::Train, config.train.train_clips)?;
         Ok(Self {
             vae,
             run,
@@ -247,22 +234,6 @@ impl VaeTrainer {
         self.run.parameter_count()
     }
 
-    /// The loss of `x` `[B, 3, F, H, W]` with the posterior noise `eps`
-    /// (`None`: the posterior mean), as `(total, recon, kl)` tensors.
-    fn loss(&self, x: &Tensor, eps: Option<&Tensor>) -> Result<(Tensor, Tensor, Tensor)> {
-        let (mean, logvar) = self.vae.encode(x)?;
-        let z = posterior_sample(&mean, &logvar, eps)?;
-        let xr = self.vae.decode(&z, None)?;
-        vae_loss(
-            self.config.loss,
-            &xr,
-            x,
-            &mean,
-            &logvar,
-            self.config.kl_weight,
-        )
-    }
-
     /// The posterior's latent shape for a batch of `b` clips.
     fn latent_shape(&self, b: i64) -> Vec<i64> {
         let d = &self.config.data;
@@ -278,32 +249,25 @@ impl VaeTrainer {
 
     /// One optimizer step on a batch drawn from the training clips.
     pub fn step(&mut self) -> Result<StepReport> {
-        let t0 = Instant::now();
-        let b = self.config.batch;
-        let idx: Vec<usize> = (0..b)
-            .map(|_| self.run.rng.below(self.train.len()))
-            .collect();
-        let x = self.train.batch(&idx)?;
-        let eps = self.run.rng.normal_tensor(&self.latent_shape(b as i64))?;
-        self.run.zero_grad();
-        let (total, recon, kl) = self.loss(&x, Some(&eps))?;
-        let (loss, grad_norm) = self.run.optimize(&total, t0)?;
-        if self.run.checkpoint_due(self.config.checkpoint_every) {
+        let shape = self.latent_shape(self.config.train.batch as i64);
+        let (vae, train, cfg) = (&self.vae, &self.train, &self.config.train);
+        let (report, due) = self.run.vae_step(cfg, train.len(), |idx, rng| {
+            let x = train.batch(idx)?;
+            let eps = rng.normal_tensor(&shape)?;
+            loss(vae, cfg, &x, Some(&eps))
+        })?;
+        if due {
             self.save()?;
         }
-        Ok(StepReport {
-            step: self.run.step_count(),
-            loss,
-            recon: recon.f_double_value(&[])?,
-            kl: kl.f_double_value(&[])?,
-            grad_norm,
-        })
+        Ok(report)
     }
 
     /// The loss on a fixed batch, with the posterior mean (no gradient).
     pub fn eval_loss(&self, x: &Tensor) -> Result<f64> {
         let _guard = tch::no_grad_guard();
-        Ok(self.loss(x, None)?.0.f_double_value(&[])?)
+        Ok(loss(&self.vae, &self.config.train, x, None)?
+            .0
+            .f_double_value(&[])?)
     }
 
     /// The training clips.
@@ -375,7 +339,7 @@ impl VaeTrainer {
         self.save()?;
         self.write_vae(&self.run.out().join(FINAL_DIR))?;
         self.run.write_curve()?;
-        let report = self.evaluate(self.config.eval_clips)?;
+        let report = self.evaluate(self.config.train.eval_clips)?;
         write_json(&self.run.out().join("eval.json"), &report)?;
         Ok(report)
     }
@@ -404,11 +368,13 @@ mod tests {
                 frames: 17,
                 ..DataConfig::default()
             },
-            train_clips,
-            eval_clips: 2,
-            batch,
-            checkpoint_every: 0,
-            ..VaeTrainConfig::default()
+            train: LoopConfig {
+                train_clips,
+                eval_clips: 2,
+                batch,
+                checkpoint_every: 0,
+                ..LoopConfig::default()
+            },
         }
     }
 
