@@ -29,7 +29,7 @@
 //!   entries and are applied to packed latents of `latent_channels ·
 //!   mel_bins/4` features, so the two must agree (LTX-2: 8 × 16 = 128);
 //! - widths 32/64/64, one residual block per encoder level (two per decoder
-//!   level, the port's rule), no attention: about 0.4 M parameters, a
+//!   level, the port's rule), no attention: about 0.9 M parameters, a
 //!   spectrogram of 209 × 64 per 25-frame clip, cheap on two CPU cores.
 //!
 //! After training, [`AudioVaeTrainer::finish`] sets `latents_mean` /
@@ -462,9 +462,7 @@ impl AudioVaeTrainer {
 mod tests {
     use std::path::PathBuf;
 
-    use super::super::checkpoint::{read_safetensors, OPTIMIZER_FILE};
-    use super::super::init::WEIGHTS_FILE;
-    use super::super::run::CHECKPOINT_DIR;
+    use super::super::run::assert_same_checkpoints;
     use super::*;
 
     /// A narrow VAE and short clips for tests: 16 frames (1.33 s), widths 16.
@@ -519,15 +517,6 @@ mod tests {
         std::fs::remove_dir_all(&out).ok();
     }
 
-    fn weights_of(dir: &Path) -> Vec<(String, Tensor)> {
-        read_safetensors(
-            &dir.join(CHECKPOINT_DIR)
-                .join("audio_vae")
-                .join(WEIGHTS_FILE),
-        )
-        .unwrap()
-    }
-
     #[test]
     fn resume_equals_an_uninterrupted_run_bit_for_bit() {
         let (a, b) = (tmp("whole"), tmp("resumed"));
@@ -550,15 +539,7 @@ mod tests {
         }
         second.save().unwrap();
         assert_eq!(whole.losses(), second.losses());
-        let (wa, wb) = (weights_of(&a), weights_of(&b));
-        assert_eq!(wa.len(), wb.len());
-        for ((na, ta), (nb, tb)) in wa.iter().zip(&wb) {
-            assert_eq!(na, nb);
-            assert!(ta.equal(tb), "{na} differs after resume");
-        }
-        let oa = read_safetensors(&a.join(CHECKPOINT_DIR).join(OPTIMIZER_FILE)).unwrap();
-        let ob = read_safetensors(&b.join(CHECKPOINT_DIR).join(OPTIMIZER_FILE)).unwrap();
-        assert!(oa.iter().zip(&ob).all(|((_, x), (_, y))| x.equal(y)));
+        let wa = assert_same_checkpoints(&a, &b, "audio_vae");
         // The encoder is trained too.
         assert!(wa.iter().any(|(n, _)| n.starts_with("encoder.")));
         for d in [a, b] {

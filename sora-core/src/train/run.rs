@@ -456,3 +456,33 @@ pub fn write_component(
     super::init::write_config(dir, class_name, config)?;
     write_safetensors(&dir.join(super::init::WEIGHTS_FILE), tensors)
 }
+
+/// Test support: asserts that the checkpoints of the runs in `a` and `b`
+/// hold bit-identical weights of `component` and optimizer moments, and
+/// returns `a`'s weights.
+#[cfg(test)]
+pub(crate) fn assert_same_checkpoints(
+    a: &Path,
+    b: &Path,
+    component: &str,
+) -> Vec<(String, Tensor)> {
+    let weights = |d: &Path| {
+        read_safetensors(
+            &d.join(CHECKPOINT_DIR)
+                .join(component)
+                .join(super::init::WEIGHTS_FILE),
+        )
+        .unwrap()
+    };
+    let (wa, wb) = (weights(a), weights(b));
+    assert_eq!(wa.len(), wb.len());
+    for ((na, ta), (nb, tb)) in wa.iter().zip(&wb) {
+        assert_eq!(na, nb);
+        assert!(ta.equal(tb), "{na} differs after resume");
+    }
+    let oa = read_safetensors(&a.join(CHECKPOINT_DIR).join(OPTIMIZER_FILE)).unwrap();
+    let ob = read_safetensors(&b.join(CHECKPOINT_DIR).join(OPTIMIZER_FILE)).unwrap();
+    assert_eq!(oa.len(), ob.len());
+    assert!(oa.iter().zip(&ob).all(|((_, x), (_, y))| x.equal(y)));
+    wa
+}

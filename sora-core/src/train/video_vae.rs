@@ -349,8 +349,9 @@ impl VaeTrainer {
 mod tests {
     use std::path::PathBuf;
 
-    use super::super::checkpoint::{read_safetensors, OPTIMIZER_FILE};
+    use super::super::checkpoint::read_safetensors;
     use super::super::init::WEIGHTS_FILE;
+    use super::super::run::assert_same_checkpoints;
     use super::*;
 
     /// A VAE and clips small enough for tests: 32×32, 17 frames, widths 8.
@@ -399,10 +400,6 @@ mod tests {
         std::fs::remove_dir_all(&out).ok();
     }
 
-    fn weights_of(dir: &Path) -> Vec<(String, Tensor)> {
-        read_safetensors(&dir.join(CHECKPOINT_DIR).join("vae").join(WEIGHTS_FILE)).unwrap()
-    }
-
     #[test]
     fn resume_equals_an_uninterrupted_run_bit_for_bit() {
         let (a, b) = (tmp("whole"), tmp("resumed"));
@@ -425,15 +422,7 @@ mod tests {
         }
         second.save().unwrap();
         assert_eq!(whole.losses(), second.losses());
-        let (wa, wb) = (weights_of(&a), weights_of(&b));
-        assert_eq!(wa.len(), wb.len());
-        for ((na, ta), (nb, tb)) in wa.iter().zip(&wb) {
-            assert_eq!(na, nb);
-            assert!(ta.equal(tb), "{na} differs after resume");
-        }
-        let oa = read_safetensors(&a.join(CHECKPOINT_DIR).join(OPTIMIZER_FILE)).unwrap();
-        let ob = read_safetensors(&b.join(CHECKPOINT_DIR).join(OPTIMIZER_FILE)).unwrap();
-        assert!(oa.iter().zip(&ob).all(|((_, x), (_, y))| x.equal(y)));
+        let wa = assert_same_checkpoints(&a, &b, "vae");
         // Training moved the weights away from the initialisation.
         let init = tmp("init");
         init_video_vae(&init, &whole.config().vae, 21).unwrap();
