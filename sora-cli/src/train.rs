@@ -1,6 +1,8 @@
 //! `sora train`: trains the embedded default model's parts on the physics
-//! simulator's clips (docs/training.md). Today two stages, `vae` (the LTX-2
-//! video VAE) and `audio-vae` (the LTX-2 audio VAE). Only translates
+//! simulator's clips (docs/training.md). Stages: `vae` (the LTX-2 video
+//! VAE), `audio-vae` (the LTX-2 audio VAE) and `transformer` (the
+//! audio-video transformer on their latents, then the whole pipeline
+//! folder). Only translates
 //! arguments and shows progress; the loop, the checkpoints and the
 //! evaluation are `sora_core::train`.
 
@@ -12,6 +14,7 @@ use clap::{Args, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 use sora_core::train::audio_vae::{AudioVaeTrainConfig, AudioVaeTrainer};
 use sora_core::train::run::{LoopConfig, StepReport};
+use sora_core::train::transformer::{TransformerTrainConfig, TransformerTrainer};
 use sora_core::train::video_vae::{VaeTrainConfig, VaeTrainer};
 use sora_core::{Error, Result};
 
@@ -33,6 +36,31 @@ enum Stage {
     /// folder), OUT/loss.png and OUT/eval.json (held-out log-mel error and
     /// impact onsets).
     AudioVae(StageArgs),
+    /// Train the LTX-2 audio-video transformer by flow matching on the
+    /// latents of a trained video VAE and audio VAE (prompt side: a
+    /// word-level tokenizer and a frozen random Gemma 3 written from the
+    /// seed); writes OUT/inputs, OUT/checkpoint, OUT/transformer,
+    /// OUT/loss.png, OUT/eval.json (held-out flow-matching loss) and, with
+    /// --vocoder, OUT/pipeline: the whole LTX-2 folder `--model` loads.
+    Transformer(TransformerArgs),
+}
+
+#[derive(Args)]
+struct TransformerArgs {
+    #[command(flatten)]
+    stage: StageArgs,
+    /// The trained video VAE folder (e.g. runs/vae/vae); not with --resume.
+    #[arg(long)]
+    vae: Option<PathBuf>,
+    /// The trained audio VAE folder (e.g. runs/audio-vae/audio_vae); not with --resume.
+    #[arg(long)]
+    audio_vae: Option<PathBuf>,
+    /// A trained vocoder folder: then OUT/pipeline is assembled at the end.
+    #[arg(long)]
+    vocoder: Option<PathBuf>,
+    /// The default step count written into OUT/pipeline's request defaults.
+    #[arg(long, default_value_t = 20)]
+    pipeline_steps: u32,
 }
 
 #[derive(Args)]
@@ -105,12 +133,14 @@ macro_rules! trainer {
 }
 trainer!(VaeTrainer);
 trainer!(AudioVaeTrainer);
+trainer!(TransformerTrainer);
 
 /// Runs `sora train`.
 pub fn run(a: TrainArgs) -> Result<()> {
     match a.stage {
         Stage::Vae(v) => vae(v),
         Stage::AudioVae(v) => audio_vae(v),
+        Stage::Transformer(t) => transformer(t),
     }
 }
 
@@ -185,6 +215,58 @@ fn audio_vae(a: StageArgs) -> Result<()> {
         report.onset_clips,
         report.seconds_per_step,
         a.out.display()
+    );
+    Ok(())
+}
+
+fn transformer(t: TransformerArgs) -> Result<()> {
+    let a = &t.stage;
+    prepare(a)?;
+    let mut trainer = if a.resume {
+        if t.vae.is_some() || t.audio_vae.is_some() {
+            return Err(Error::invalid(
+                "--resume trains on the run's own copies of the VAEs (OUT/inputs):                  --vae and --audio-vae cannot change them",
+            ));
+        }
+        TransformerTrainer::resume(&a.out)?
+    } else {
+        let (Some(vae), Some(audio_vae)) = (&t.vae, &t.audio_vae) else {
+            return Err(Error::invalid(
+                "a fresh transformer run needs the trained VAEs: --vae DIR --audio-vae DIR \
+                 (from `sora train vae` and `sora train audio-vae`)",
+            ));
+        };
+        let spec = a
+            .config
+            .as_deref()
+            .unwrap_or(TransformerTrainConfig::PRESETS[0]);
+        let mut cfg = TransformerTrainConfig::from_preset_or_file(spec)?;
+        cfg.batch = a.batch.unwrap_or(cfg.batch);
+        cfg.checkpoint_every = a.checkpoint_every.unwrap_or(cfg.checkpoint_every);
+        TransformerTrainer::start(&a.out, cfg, vae, audio_vae, a.seed)?
+    };
+    let bar = drive(&mut trainer, a, "transformer")?;
+    let report = trainer.finish()?;
+    if let Some(vocoder) = &t.vocoder {
+        trainer.assemble(vocoder, &a.out.join("pipeline"), t.pipeline_steps)?;
+    }
+    bar.finish_with_message("done");
+    println!(
+        "step {}: held-out flow-matching loss video {:.4} (zero prediction {:.4}), audio {:.4} \
+         ({:.4}) over {} clips, {:.3} s/step; wrote {}{}",
+        report.step,
+        report.video_loss,
+        report.zero_video_loss,
+        report.audio_loss,
+        report.zero_audio_loss,
+        report.clips,
+        report.seconds_per_step,
+        a.out.display(),
+        if t.vocoder.is_some() {
+            " (pipeline/ assembled)"
+        } else {
+            " (no --vocoder: no pipeline/ assembled)"
+        }
     );
     Ok(())
 }

@@ -220,6 +220,18 @@ fn random_world(
     (world, colours, names, background, floor)
 }
 
+/// Every word [`caption`]'s templates can write, in a fixed order: what a
+/// tokenizer over the captions' vocabulary needs (the trained default model's).
+pub fn caption_words() -> Vec<&'static str> {
+    let mut words = vec![
+        "a", "one", "two", "three", "colourful", "ball", "balls", "box", "boxes", "object",
+        "objects", "bounce", "bounces", "high", "fall", "falls", "on", "floor",
+    ];
+    words.extend(PALETTE.iter().map(|(_, name)| *name));
+    words.extend(Material::ALL.iter().map(|m| m.adjective()));
+    words
+}
+
 /// A caption from templates: count, colour, kind, floor material, bounciness.
 fn caption(world: &World, names: &[&str], floor: Material) -> String {
     let words = ["one", "two", "three"];
@@ -466,6 +478,26 @@ fn try_generate(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn captions_use_only_the_caption_words() {
+        let words = caption_words();
+        let cfg = SceneConfig {
+            width: 32,
+            height: 32,
+            frames: 6,
+            ..SceneConfig::default()
+        };
+        let mut seen = std::collections::HashSet::new();
+        for seed in 0..60 {
+            let clip = generate(seed, &cfg, None).unwrap();
+            for w in clip.caption.split_whitespace() {
+                assert!(words.contains(&w), "{w:?} of {:?}", clip.caption);
+                seen.insert(w.to_string());
+            }
+        }
+        assert!(seen.len() > 12, "{seen:?}");
+    }
 
     #[test]
     fn clips_are_deterministic_and_carry_their_truth() {

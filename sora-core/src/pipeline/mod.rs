@@ -5,6 +5,7 @@
 
 pub mod clip;
 pub mod extend;
+pub mod folder_defaults;
 mod inputs;
 pub mod longform;
 pub mod noise;

@@ -424,6 +424,7 @@ mod tests {
             negative_prompt: String::new(),
             audio: false,
             params,
+            preset: Default::default(),
         }
     }
 

@@ -551,6 +551,9 @@ pub struct Defaults {
     /// The request parameters the family accepts beyond the common ones
     /// ([`super::params::COMMON_PARAMS`]), e.g. `guidance_scale_2`.
     pub params: &'static [ParamSpec],
+    /// Parameter values a model folder sets for its requests
+    /// ([`super::folder_defaults`]); the request's own values win.
+    pub preset: BTreeMap<String, ParamValue>,
 }
 
 /// A request with every value decided.
@@ -776,7 +779,10 @@ impl Request {
                 clip.audio = None;
             }
         }
-        let params = self.resolve_params(d.params)?;
+        let mut params = self.resolve_params(d.params)?;
+        for (k, v) in &d.preset {
+            params.entry(k.clone()).or_insert_with(|| v.clone());
+        }
         Ok(Resolved {
             prompt: self.prompt.clone(),
             negative_prompt: self
@@ -982,6 +988,7 @@ mod tests {
             negative_prompt: String::new(),
             audio: false,
             params: &[],
+            preset: BTreeMap::new(),
         }
     }
 

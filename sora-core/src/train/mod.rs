@@ -16,6 +16,11 @@
 //! - [`video_vae`]: the video VAE's training loop and its held-out evaluation.
 //! - [`audio_vae`]: the audio VAE's (log-mel in, log-mel out) and its
 //!   held-out evaluation (log-mel error, impact onsets).
+//! - [`text`]: the default model's prompt side (word-level tokenizer over the
+//!   caption vocabulary, frozen random Gemma 3 and connectors).
+//! - [`transformer`]: the audio-video transformer's flow-matching stage on
+//!   the VAEs' latents, and its held-out evaluation.
+//! - [`pipeline`]: the trained parts assembled into one LTX-2 pipeline folder.
 //! - [`rng`]: the one random generator of training (SplitMix64, state saved).
 
 pub mod adam;
@@ -25,8 +30,11 @@ pub mod curve;
 pub mod data;
 pub mod init;
 pub mod params;
+pub mod pipeline;
 pub mod rng;
 pub mod run;
+pub mod text;
+pub mod transformer;
 pub mod video_vae;
 
 /// Sets LibTorch's CPU threads for training (at least 1).

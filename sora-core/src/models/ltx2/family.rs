@@ -66,7 +66,7 @@ use crate::weights::{read_config, ModelFolder, WeightReport};
 use crate::{Device, Dtype, Error, Result};
 
 /// The connectors' `scale_factor` as the pipeline passes it.
-const CONNECTOR_SCALE_FACTOR: f64 = 8.0;
+pub const CONNECTOR_SCALE_FACTOR: f64 = 8.0;
 
 /// A loaded LTX-2 model: text encoder, connectors, transformer, both VAEs and the vocoder.
 pub struct Ltx2Family {
@@ -179,6 +179,10 @@ impl Ltx2Family {
             geometry,
             patch: (c.patch_size, c.patch_size_t),
             scheduler_config,
+            defaults: crate::pipeline::folder_defaults::apply(
+                folder.root(),
+                super::rules::ltx2_defaults(),
+            )?,
         };
         Ok(Self {
             folder: folder.clone(),

@@ -354,15 +354,19 @@ impl Ltx2Spec {
     }
 
     /// The request rules of the folder (as the loaded family builds them).
-    pub fn rules(&self, folder: &ModelFolder) -> Ltx2Rules {
-        Ltx2Rules {
+    pub fn rules(&self, folder: &ModelFolder) -> Result<Ltx2Rules> {
+        Ok(Ltx2Rules {
             geometry: self.geometry,
             patch: (self.transformer.patch_size, self.transformer.patch_size_t),
             scheduler_config: folder
                 .root()
                 .join("scheduler")
                 .join("scheduler_config.json"),
-        }
+            defaults: crate::pipeline::folder_defaults::apply(
+                folder.root(),
+                super::rules::ltx2_defaults(),
+            )?,
+        })
     }
 
     fn weight_tally(&self, name: &str) -> Option<&WeightTally> {
@@ -1313,7 +1317,7 @@ pub fn estimate_folder(
     opts: &EstimateOptions,
 ) -> Result<MemoryEstimate> {
     let spec = Ltx2Spec::from_folder(folder)?;
-    let rules = spec.rules(folder);
+    let rules = spec.rules(folder)?;
     let r = (&rules as &dyn Rules).resolve(req)?;
     if let Some(f) = &opts.vae_frame_tiling {
         f.validate(spec.geometry.temporal)?;

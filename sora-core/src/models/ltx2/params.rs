@@ -233,6 +233,7 @@ mod tests {
             negative_prompt: String::new(),
             audio: true,
             params: PARAMS,
+            preset: Default::default(),
         };
         GuidanceSettings::from_request(&req.resolve(&d, |f| f)?)
     }

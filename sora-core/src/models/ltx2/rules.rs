@@ -25,6 +25,7 @@ pub(crate) fn ltx2_defaults() -> Defaults {
         negative_prompt: String::new(),
         audio: true,
         params: super::params::PARAMS,
+        preset: Default::default(),
     }
 }
 
@@ -37,6 +38,9 @@ pub struct Ltx2Rules {
     pub patch: (i64, i64),
     /// The scheduler's config file.
     pub scheduler_config: PathBuf,
+    /// The request defaults: the pipeline's, changed by the folder's
+    /// `sora_defaults.json` ([`crate::pipeline::folder_defaults`]).
+    pub defaults: Defaults,
 }
 
 impl Ltx2Rules {
@@ -72,7 +76,7 @@ fn lcm(a: u32, b: u32) -> u32 {
 /// Why LTX-2 clip extension is refused (see docs/models.md).
 impl Rules for Ltx2Rules {
     fn defaults(&self) -> Defaults {
-        ltx2_defaults()
+        self.defaults.clone()
     }
 
     fn nearest_frames(&self, frames: u32) -> u32 {
@@ -143,6 +147,7 @@ mod tests {
             },
             patch: (1, 1),
             scheduler_config: PathBuf::new(),
+            defaults: ltx2_defaults(),
         }
     }
 

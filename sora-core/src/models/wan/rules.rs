@@ -35,6 +35,7 @@ pub(crate) fn wan_defaults() -> Defaults {
         negative_prompt: DEFAULT_NEGATIVE.to_string(),
         audio: false,
         params: super::params::PARAMS,
+        preset: Default::default(),
     }
 }
 

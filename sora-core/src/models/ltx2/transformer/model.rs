@@ -615,6 +615,12 @@ impl Ltx2Transformer {
     /// One forward of both streams: `(video [B, S_v, out_channels], audio [B, S_a, audio_out_channels])`.
     pub fn forward(&self, i: &Ltx2Inputs<'_>) -> Result<(Tensor, Tensor)> {
         let _guard = tch::no_grad_guard();
+        self.forward_with_grad(i)
+    }
+
+    /// [`Ltx2Transformer::forward`] with autograd left as the caller set it
+    /// (training: [`crate::train::transformer`]); the same computation.
+    pub fn forward_with_grad(&self, i: &Ltx2Inputs<'_>) -> Result<(Tensor, Tensor)> {
         let _outer = self.weights.upload_outer(self.device)?;
         let (p, x, ax) = self.prepare(i)?;
         let (x, ax) = self.run_blocks(&p, x, ax, 0, self.blocks.len())?;

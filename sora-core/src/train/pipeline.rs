@@ -1,0 +1,124 @@
+//! Assembling the trained parts into one diffusers-layout `LTX2Pipeline`
+//! folder (`model_index.json`, `scheduler/`, `tokenizer/`, `text_encoder/`,
+//! `connectors/`, `transformer/`, `vae/`, `audio_vae/`, `vocoder/`) plus the
+//! request defaults it was trained for (`sora_defaults.json`,
+//! [`crate::pipeline::folder_defaults`]): the folder the normal
+//! `Pipeline::builder().model(...)` loads, and the embedded default model's
+//! layout.
+
+use std::path::Path;
+
+use serde_json::{json, Value};
+
+use super::transformer::TransformerTrainConfig;
+use crate::pipeline::folder_defaults;
+use crate::{Error, Result};
+
+/// Where the parts come from.
+#[derive(Debug, Clone, Copy)]
+pub struct Parts<'a> {
+    /// A folder holding `vae/`, `audio_vae/`, `tokenizer/`, `text_encoder/`
+    /// and `connectors/` (a transformer run's `inputs/`).
+    pub inputs: &'a Path,
+    /// The transformer component folder.
+    pub transformer: &'a Path,
+    /// The vocoder component folder.
+    pub vocoder: &'a Path,
+}
+
+/// The scheduler the pipeline walks with (LTX-2's `FlowMatchEulerDiscreteScheduler`
+/// settings: dynamic exponential shift from the token count, terminal 0.1).
+pub fn scheduler_config() -> Value {
+    json!({
+        "_class_name": "FlowMatchEulerDiscreteScheduler",
+        "_diffusers_version": "0.42.1",
+        "num_train_timesteps": 1000,
+        "shift": 1.0,
+        "use_dynamic_shifting": true,
+        "base_shift": 0.95,
+        "max_shift": 2.05,
+        "base_image_seq_len": 1024,
+        "max_image_seq_len": 4096,
+        "shift_terminal": 0.1,
+        "time_shift_type": "exponential",
+    })
+}
+
+/// The request defaults of a model trained with `config`: its clips' size,
+/// length and rate, its prompt length, classifier-free guidance only (the
+/// tiny model is not trained for spatio-temporal or modality guidance).
+pub fn request_defaults(config: &TransformerTrainConfig, steps: u32) -> Value {
+    let d = &config.data;
+    json!({
+        "width": d.width,
+        "height": d.height,
+        "frames": d.frames,
+        "fps": d.fps.round() as u32,
+        "steps": steps,
+        "guidance": 3.0,
+        "params": {
+            "max_sequence_length": config.text.max_sequence_length,
+            "stg_scale": 0.0,
+            "modality_scale": 1.0,
+            "guidance_rescale": 0.0,
+            "audio_guidance_scale": 3.0,
+            "audio_modality_scale": 1.0,
+        }
+    })
+}
+
+fn write_json(path: &Path, v: &Value) -> Result<()> {
+    let text = serde_json::to_string_pretty(v)
+        .map_err(|e| Error::invalid(format!("JSON does not serialise: {e}")))?;
+    std::fs::write(path, text).map_err(|e| Error::io(path, e))
+}
+
+fn copy_dir(from: &Path, to: &Path) -> Result<()> {
+    if !from.is_dir() {
+        return Err(Error::invalid(format!(
+            "{} is not a component folder",
+            from.display()
+        )));
+    }
+    std::fs::create_dir_all(to).map_err(|e| Error::io(to, e))?;
+    for entry in std::fs::read_dir(from).map_err(|e| Error::io(from, e))? {
+        let entry = entry.map_err(|e| Error::io(from, e))?;
+        let path = entry.path();
+        if path.is_file() {
+            let dest = to.join(entry.file_name());
+            std::fs::copy(&path, &dest).map_err(|e| Error::io(&dest, e))?;
+        }
+    }
+    Ok(())
+}
+
+/// Writes the pipeline folder `dest` (replaced if it exists) from `parts`,
+/// with `defaults` as its `sora_defaults.json`.
+pub fn assemble(dest: &Path, parts: Parts<'_>, defaults: &Value) -> Result<()> {
+    if dest.exists() {
+        std::fs::remove_dir_all(dest).map_err(|e| Error::io(dest, e))?;
+    }
+    for name in ["vae", "audio_vae", "tokenizer", "text_encoder", "connectors"] {
+        copy_dir(&parts.inputs.join(name), &dest.join(name))?;
+    }
+    copy_dir(parts.transformer, &dest.join("transformer"))?;
+    copy_dir(parts.vocoder, &dest.join("vocoder"))?;
+    let sched = dest.join("scheduler");
+    std::fs::create_dir_all(&sched).map_err(|e| Error::io(&sched, e))?;
+    write_json(&sched.join("scheduler_config.json"), &scheduler_config())?;
+    let index = json!({
+        "_class_name": "LTX2Pipeline",
+        "_diffusers_version": "0.42.1",
+        "audio_vae": ["diffusers", "AutoencoderKLLTX2Audio"],
+        "connectors": ["ltx2", "LTX2TextConnectors"],
+        "scheduler": ["diffusers", "FlowMatchEulerDiscreteScheduler"],
+        "text_encoder": ["transformers", "Gemma3TextModel"],
+        "tokenizer": ["transformers", "PreTrainedTokenizerFast"],
+        "transformer": ["diffusers", "LTX2VideoTransformer3DModel"],
+        "vae": ["diffusers", "AutoencoderKLLTX2Video"],
+        "vocoder": ["ltx2", "LTX2Vocoder"],
+    });
+    write_json(&dest.join("model_index.json"), &index)?;
+    write_json(&dest.join(folder_defaults::FILE), defaults)?;
+    Ok(())
+}

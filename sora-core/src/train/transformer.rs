@@ -1,0 +1,879 @@
+//! Training the LTX-2 audio-video transformer (`LTX2VideoTransformer3DModel`,
+//! our port in [`crate::models::ltx2::transformer`]) by flow matching on the
+//! simulator's clips, the stage that makes the embedded default model
+//! generate (issue #15).
+//!
+//! **Inputs** (frozen, copied into the run's `inputs/` at start so that the
+//! run is self-contained and resumable): a trained video VAE and audio VAE
+//! folder (`sora train vae`, `sora train audio-vae`), and the prompt side
+//! written here from the seed ([`super::text`]: word-level tokenizer, tiny
+//! random Gemma 3, LTX-2 connectors).
+//!
+//! **Targets**, exactly what the pipeline's walk sees: each clip's video
+//! latent is the VAE posterior's mean, normalised as the pipeline
+//! denormalises it (`latents_mean` / `latents_std`, `scaling_factor`) and
+//! packed into tokens; its sound the audio VAE's normalised packed latents of
+//! LTX-2's log-mel front end ([`super::audio_vae::MelSet`]), cut to the
+//! pipeline's audio length for the clip (`audio_latent_frames`); its caption
+//! the connectors' output for the prompt, left-padded to
+//! `max_sequence_length`. All are computed once.
+//!
+//! **Loss** per step (rectified flow, as `FlowMatchEulerDiscreteScheduler`
+//! walks it): per clip one noise level `σ = sigmoid(n)`, `n ~ N(m, s²)`
+//! (logit-normal), noise `ε` for both streams from the run's generator,
+//! `x_σ = (1 − σ)·x₀ + σ·ε`; the transformer is called as the walk calls it
+//! (timestep `1000·σ`, the clip's fps for the positions, text masks) and
+//! `loss = mean‖v̂ − (ε − x₀)‖² (video) + audio_loss_weight · (audio)`.
+//! With probability `caption_dropout` a clip's caption is replaced by the
+//! empty prompt's, so classifier-free guidance has an unconditional model.
+//!
+//! [`TransformerTrainer::finish`] writes the transformer folder, the loss
+//! curve and the held-out evaluation ([`TransformerEvalReport`]: the
+//! flow-matching loss on held-out clips at fixed noise levels with fixed
+//! noise, beside the loss of predicting zero, and how far apart the frozen
+//! prompt features keep captions), and, given a vocoder folder, assembles
+//! the whole pipeline folder ([`super::pipeline`]).
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use serde::{Deserialize, Serialize};
+use tch::{Device, Kind, Tensor};
+
+use super::adam::AdamWConfig;
+use super::audio_vae::MelSet;
+use super::data::{DataConfig, Dataset, Split};
+use super::init::init_component;
+use super::rng::TrainRng;
+use super::run::{config_from_preset_or_file, write_component, write_json, Run, StepReport};
+use super::text::{TextConfig, TextEncoders};
+use crate::models::ltx2::audio_vae::Ltx2AudioVae;
+use crate::models::ltx2::latents::{audio_latent_frames, pack_video};
+use crate::models::ltx2::transformer::{Ltx2Inputs, Ltx2Transformer, Ltx2TransformerConfig};
+use crate::models::ltx2::video_vae::Ltx2VideoVae;
+use crate::weights::TensorStore;
+use crate::{Error, Result};
+
+/// The final transformer folder in a run's output folder.
+pub const FINAL_DIR: &str = "transformer";
+
+/// The run's frozen inputs (VAEs and prompt side), in a run's output folder.
+pub const INPUTS_DIR: &str = "inputs";
+
+/// Fixed noise levels of the held-out evaluation.
+pub const EVAL_SIGMAS: [f64; 3] = [0.25, 0.5, 0.75];
+
+/// The `tiny-av` transformer: LTX-2.0's layout (interleaved RoPE, caption
+/// projections, 6-parameter AdaLN) at two blocks of width 64 (video, 4 heads
+/// of 16) and 32 (audio, 2 heads of 16). The channel counts, the VAE scale
+/// factors and `caption_channels` are set from the run's inputs
+/// ([`TransformerTrainConfig::fit_inputs`]).
+pub fn tiny_transformer_config() -> Ltx2TransformerConfig {
+    Ltx2TransformerConfig {
+        in_channels: 16,
+        out_channels: Some(16),
+        num_attention_heads: 4,
+        attention_head_dim: 16,
+        cross_attention_dim: 64,
+        vae_scale_factors: [1, 8, 8],
+        base_height: 64,
+        base_width: 64,
+        audio_in_channels: 32,
+        audio_out_channels: Some(32),
+        audio_num_attention_heads: 2,
+        audio_attention_head_dim: 16,
+        audio_cross_attention_dim: 32,
+        num_layers: 2,
+        caption_channels: 32,
+        ..Ltx2TransformerConfig::default()
+    }
+}
+
+/// Everything a transformer training run is configured by (`--config` JSON;
+/// every field optional, defaults are the `tiny-av` preset).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct TransformerTrainConfig {
+    /// The transformer's `config.json`.
+    pub transformer: Ltx2TransformerConfig,
+    /// The prompt side.
+    pub text: TextConfig,
+    /// The clips (as the VAEs were trained on).
+    pub data: DataConfig,
+    /// AdamW.
+    pub optimizer: AdamWConfig,
+    /// Training clips generated (batches are drawn from them).
+    pub train_clips: usize,
+    /// Held-out clips evaluated at the end.
+    pub eval_clips: usize,
+    /// Clips per step.
+    pub batch: usize,
+    /// A checkpoint every this many steps (0: only at the end).
+    pub checkpoint_every: u64,
+    /// Probability of training a clip with the empty prompt.
+    pub caption_dropout: f64,
+    /// Weight of the audio stream's loss.
+    pub audio_loss_weight: f64,
+    /// Mean of the noise level's logit.
+    pub sigma_logit_mean: f64,
+    /// Standard deviation of the noise level's logit.
+    pub sigma_logit_std: f64,
+}
+
+impl Default for TransformerTrainConfig {
+    fn default() -> Self {
+        Self {
+            transformer: tiny_transformer_config(),
+            text: TextConfig::default(),
+            data: DataConfig::default(),
+            optimizer: AdamWConfig {
+                lr: 1e-3,
+                weight_decay: 0.0,
+                max_grad_norm: Some(1.0),
+                ..AdamWConfig::default()
+            },
+            train_clips: 256,
+            eval_clips: 16,
+            batch: 4,
+            checkpoint_every: 100,
+            caption_dropout: 0.1,
+            audio_loss_weight: 1.0,
+            sigma_logit_mean: 0.0,
+            sigma_logit_std: 1.0,
+        }
+    }
+}
+
+impl TransformerTrainConfig {
+    /// Names of the presets.
+    pub const PRESETS: &'static [&'static str] = &["tiny-av"];
+
+    /// A preset by name, or a JSON file's config (fields default to `tiny-av`).
+    pub fn from_preset_or_file(spec: &str) -> Result<Self> {
+        config_from_preset_or_file(spec, Self::PRESETS[0])
+    }
+
+    /// Checks what the loop relies on.
+    pub fn validate(&self) -> Result<()> {
+        self.text.validate()?;
+        self.transformer.validate()?;
+        if self.batch == 0 || self.train_clips == 0 || self.eval_clips == 0 {
+            return Err(Error::invalid(
+                "batch, train_clips and eval_clips must be positive",
+            ));
+        }
+        let p = self.caption_dropout;
+        let w = self.audio_loss_weight;
+        let s = self.sigma_logit_std;
+        if !(0.0..1.0).contains(&p) || !w.is_finite() || w < 0.0 || !s.is_finite() || s < 0.0 {
+            return Err(Error::invalid(format!(
+                "caption_dropout must be in [0, 1), audio_loss_weight and sigma_logit_std \
+                 finite and ≥ 0; got {p}, {w}, {s}"
+            )));
+        }
+        let t = &self.transformer;
+        if t.patch_size != 1 || t.patch_size_t != 1 {
+            return Err(Error::invalid(
+                "the LTX-2 pipeline packs latents with the transformer's patch size as channels; \
+                 train with patch_size = patch_size_t = 1",
+            ));
+        }
+        Ok(())
+    }
+
+    /// Sets the transformer's channel counts, VAE scale factors and
+    /// `caption_channels` from the VAEs and the prompt side.
+    pub fn fit_inputs(&mut self, vae: &Ltx2VideoVae, audio_vae: &Ltx2AudioVae) {
+        let t = &mut self.transformer;
+        t.in_channels = vae.latent_channels();
+        t.out_channels = Some(t.in_channels);
+        let s = vae.spatial_compression_ratio();
+        t.vae_scale_factors = [vae.temporal_compression_ratio(), s, s];
+        let a = audio_vae.config();
+        let audio = a.latent_channels * a.mel_bins.unwrap_or(64) / 4;
+        t.audio_in_channels = audio;
+        t.audio_out_channels = Some(audio);
+        t.audio_sampling_rate = a.sample_rate;
+        t.audio_hop_length = a.mel_hop_length;
+        t.caption_channels = self.text.hidden_size;
+    }
+}
+
+/// Held-out flow-matching loss of the trained transformer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TransformerEvalReport {
+    /// Steps trained.
+    pub step: u64,
+    /// Held-out clips evaluated.
+    pub clips: usize,
+    /// Per noise level of [`EVAL_SIGMAS`]: the video and audio losses.
+    pub by_sigma: Vec<SigmaLoss>,
+    /// The mean video loss over the levels.
+    pub video_loss: f64,
+    /// The mean audio loss over the levels.
+    pub audio_loss: f64,
+    /// The same means for a prediction of zero (the scale of the losses).
+    pub zero_video_loss: f64,
+    /// The audio one.
+    pub zero_audio_loss: f64,
+    /// Smallest relative distance between two distinct held-out captions'
+    /// conditionings (0: two prompts look the same to the model).
+    pub caption_distance_min: f64,
+    /// The mean one.
+    pub caption_distance_mean: f64,
+    /// Seconds per training step over this session's steps (0 if none).
+    pub seconds_per_step: f64,
+    /// The mean training loss of the last 10 steps.
+    pub final_train_loss: f64,
+    /// Trainable scalars.
+    pub parameters: usize,
+}
+
+/// One noise level's held-out losses.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SigmaLoss {
+    /// The noise level.
+    pub sigma: f64,
+    /// Video flow-matching loss.
+    pub video: f64,
+    /// Audio flow-matching loss.
+    pub audio: f64,
+}
+
+/// The captions' conditionings, one row each (the empty prompt's included).
+struct CaptionTable {
+    video: Tensor,
+    audio: Tensor,
+    mask: Tensor,
+    index: BTreeMap<String, i64>,
+}
+
+impl CaptionTable {
+    fn new(text: &TextEncoders, captions: impl IntoIterator<Item = String>) -> Result<Self> {
+        let mut index = BTreeMap::new();
+        index.insert(String::new(), 0);
+        for c in captions {
+            let n = index.len() as i64;
+            index.entry(c).or_insert(n);
+        }
+        let mut order: Vec<(&String, &i64)> = index.iter().collect();
+        order.sort_by_key(|(_, i)| **i);
+        let (mut v, mut a, mut m) = (Vec::new(), Vec::new(), Vec::new());
+        for (c, _) in order {
+            let e = text.encode(c)?;
+            v.push(e.video);
+            a.push(e.audio);
+            m.push(e.mask);
+        }
+        Ok(Self {
+            video: Tensor::f_cat(&v, 0)?,
+            audio: Tensor::f_cat(&a, 0)?,
+            mask: Tensor::f_cat(&m, 0)?,
+            index,
+        })
+    }
+
+    fn id(&self, caption: &str) -> Result<i64> {
+        self.index
+            .get(caption)
+            .copied()
+            .ok_or_else(|| Error::invalid(format!("caption {caption:?} was not encoded")))
+    }
+
+    /// `(video, audio, mask)` rows of `ids`.
+    fn rows(&self, ids: &[i64]) -> Result<(Tensor, Tensor, Tensor)> {
+        let ix = Tensor::f_from_slice(ids)?;
+        Ok((
+            self.video.f_index_select(0, &ix)?,
+            self.audio.f_index_select(0, &ix)?,
+            self.mask.f_index_select(0, &ix)?,
+        ))
+    }
+}
+
+/// Clips as the transformer sees them: clean packed latents and caption ids.
+struct LatentSet {
+    video: Tensor,
+    audio: Tensor,
+    captions: Vec<i64>,
+}
+
+/// The frozen inputs of a run, loaded.
+struct Inputs {
+    vae: Ltx2VideoVae,
+    audio_vae: Ltx2AudioVae,
+    text: TextEncoders,
+}
+
+impl Inputs {
+    fn load(dir: &Path, text: &TextConfig) -> Result<Self> {
+        Ok(Self {
+            vae: Ltx2VideoVae::load(&dir.join("vae"), Device::Cpu, Kind::Float)?,
+            audio_vae: Ltx2AudioVae::load(&dir.join("audio_vae"), Device::Cpu, Kind::Float)?,
+            text: TextEncoders::load(dir, text.max_sequence_length)?,
+        })
+    }
+}
+
+/// The latent grid `[frames, height, width]` of `data`'s clips.
+fn latent_grid(data: &DataConfig, vae: &Ltx2VideoVae) -> Result<[i64; 3]> {
+    let s = vae.spatial_compression_ratio();
+    if data.width as i64 % s != 0 || data.height as i64 % s != 0 {
+        return Err(Error::invalid(format!(
+            "clips of {}×{} do not divide by the VAE's spatial compression {s}",
+            data.width, data.height
+        )));
+    }
+    Ok([
+        vae.latent_frames(data.frames as i64),
+        data.height as i64 / s,
+        data.width as i64 / s,
+    ])
+}
+
+fn encode_set(inputs: &Inputs, set: &Dataset, table: &CaptionTable, audio_frames: i64) -> Result<LatentSet> {
+    let _guard = tch::no_grad_guard();
+    let scaling = inputs.vae.config().scaling_factor;
+    let mut video = Vec::with_capacity(set.len());
+    for chunk in (0..set.len()).collect::<Vec<_>>().chunks(8) {
+        let x = set.batch(chunk)?;
+        let (mean, _) = inputs.vae.encode(&x)?;
+        let z = inputs.vae.normalize_latents(&mean, scaling)?;
+        video.push(pack_video(&z, 1, 1)?);
+    }
+    let mels = MelSet::new(set, inputs.audio_vae.config())?;
+    let mut audio = Vec::with_capacity(set.len());
+    for i in 0..mels.len() {
+        let packed = inputs.audio_vae.encode_mel_packed(&mels.batch(&[i])?)?;
+        let have = packed.size()[1];
+        if have < audio_frames {
+            return Err(Error::invalid(format!(
+                "the clip's sound encodes to {have} audio latents, fewer than the pipeline's \
+                 {audio_frames} for its length"
+            )));
+        }
+        audio.push(packed.f_narrow(1, 0, audio_frames)?);
+    }
+    let captions = set
+        .examples
+        .iter()
+        .map(|e| table.id(&e.caption))
+        .collect::<Result<_>>()?;
+    Ok(LatentSet {
+        video: Tensor::f_cat(&video, 0)?.f_to_kind(Kind::Float)?,
+        audio: Tensor::f_cat(&audio, 0)?.f_to_kind(Kind::Float)?,
+        captions,
+    })
+}
+
+/// A transformer training run: model, optimizer, latents and state.
+pub struct TransformerTrainer {
+    config: TransformerTrainConfig,
+    model: Ltx2Transformer,
+    run: Run,
+    inputs: Inputs,
+    table: CaptionTable,
+    train: LatentSet,
+    grid: [i64; 3],
+    audio_frames: i64,
+}
+
+/// Loads the transformer folder `dir` keeping its tensors' names.
+fn load_named(dir: &Path) -> Result<(Ltx2Transformer, Vec<(String, Tensor)>)> {
+    let path = dir.join("config.json");
+    let config: Ltx2TransformerConfig = crate::weights::read_config(&path)?;
+    let store = TensorStore::open(dir, "transformer", Device::Cpu, Kind::Float)?.keep_names(true);
+    let model = Ltx2Transformer::from_store(config, &store.root())?;
+    store.finish()?;
+    Ok((model, store.named_tensors()))
+}
+
+/// Copies the component folder `from` to `to` (config and safetensors).
+fn copy_component(from: &Path, to: &Path) -> Result<()> {
+    std::fs::create_dir_all(to).map_err(|e| Error::io(to, e))?;
+    let entries = std::fs::read_dir(from).map_err(|e| Error::io(from, e))?;
+    for entry in entries {
+        let entry = entry.map_err(|e| Error::io(from, e))?;
+        let path = entry.path();
+        if path.is_file() {
+            let dest = to.join(entry.file_name());
+            std::fs::copy(&path, &dest).map_err(|e| Error::io(&dest, e))?;
+        }
+    }
+    Ok(())
+}
+
+/// The run's parts other than the model: inputs, captions, latents, geometry.
+type Prepared = (Inputs, CaptionTable, LatentSet, [i64; 3], i64);
+
+fn prepare(inputs_dir: &Path, config: &TransformerTrainConfig) -> Result<Prepared> {
+    let inputs = Inputs::load(inputs_dir, &config.text)?;
+    let grid = latent_grid(&config.data, &inputs.vae)?;
+    let a = inputs.audio_vae.config();
+    let audio_frames = audio_latent_frames(
+        config.data.frames as u32,
+        f64::from(config.data.fps),
+        a.sample_rate as f64,
+        a.mel_hop_length as f64,
+        4.0,
+    )?;
+    let train = Dataset::new(&config.data, Split::Train, config.train_clips)?;
+    let held = Dataset::new(&config.data, Split::HeldOut, config.eval_clips)?;
+    let captions = train
+        .examples
+        .iter()
+        .chain(&held.examples)
+        .map(|e| e.caption.clone());
+    let table = CaptionTable::new(&inputs.text, captions)?;
+    let latents = encode_set(&inputs, &train, &table, audio_frames)?;
+    Ok((inputs, table, latents, grid, audio_frames))
+}
+
+impl TransformerTrainer {
+    /// A fresh run writing into `out`: copies the VAE folders `vae` and
+    /// `audio_vae` and writes the prompt side into `out/inputs`, fits the
+    /// transformer config to them, initialises the transformer from `seed`
+    /// and saves the step-0 checkpoint.
+    pub fn start(
+        out: &Path,
+        mut config: TransformerTrainConfig,
+        vae: &Path,
+        audio_vae: &Path,
+        seed: u64,
+    ) -> Result<Self> {
+        config.validate()?;
+        let inputs_dir = out.join(INPUTS_DIR);
+        copy_component(vae, &inputs_dir.join("vae"))?;
+        copy_component(audio_vae, &inputs_dir.join("audio_vae"))?;
+        super::text::write_text_components(&inputs_dir, &config.text, seed)?;
+        {
+            let v = Ltx2VideoVae::load(&inputs_dir.join("vae"), Device::Cpu, Kind::Float)?;
+            let a = Ltx2AudioVae::load(&inputs_dir.join("audio_vae"), Device::Cpu, Kind::Float)?;
+            if !a.has_encoder() {
+                return Err(Error::invalid(format!(
+                    "the audio VAE of {} has no encoder: the transformer trains on encoded sound",
+                    audio_vae.display()
+                )));
+            }
+            config.fit_inputs(&v, &a);
+        }
+        config.validate()?;
+        let (inputs, table, train, grid, audio_frames) = prepare(&inputs_dir, &config)?;
+        let tcfg = config.transformer.clone();
+        let (run, model) = Run::start(
+            out,
+            "transformer",
+            config.optimizer,
+            seed,
+            |d| {
+                init_component(
+                    d,
+                    "LTX2VideoTransformer3DModel",
+                    "transformer",
+                    &tcfg,
+                    seed,
+                    |_, s| Ltx2Transformer::from_store(tcfg.clone(), &s.root()).map(|_| ()),
+                )
+                .map(|_| ())
+            },
+            load_named,
+        )?;
+        let me = Self {
+            config,
+            model,
+            run,
+            inputs,
+            table,
+            train,
+            grid,
+            audio_frames,
+        };
+        me.save()?;
+        Ok(me)
+    }
+
+    /// Continues the run saved in `out`'s checkpoint (its inputs in `out/inputs`).
+    pub fn resume(out: &Path) -> Result<Self> {
+        let (run, model, config) = Run::resume(
+            out,
+            "transformer",
+            |c: &TransformerTrainConfig| c.validate().map(|_| c.optimizer),
+            load_named,
+        )?;
+        let (inputs, table, train, grid, audio_frames) = prepare(&out.join(INPUTS_DIR), &config)?;
+        Ok(Self {
+            config,
+            model,
+            run,
+            inputs,
+            table,
+            train,
+            grid,
+            audio_frames,
+        })
+    }
+
+    /// The run's config.
+    pub fn config(&self) -> &TransformerTrainConfig {
+        &self.config
+    }
+
+    /// Steps taken.
+    pub fn step_count(&self) -> u64 {
+        self.run.step_count()
+    }
+
+    /// Every step's loss so far.
+    pub fn losses(&self) -> &[f64] {
+        self.run.losses()
+    }
+
+    /// Trainable scalars.
+    pub fn parameter_count(&self) -> usize {
+        self.run.parameter_count()
+    }
+
+    /// The folder of the run's frozen inputs.
+    pub fn inputs_dir(&self) -> PathBuf {
+        self.run.out().join(INPUTS_DIR)
+    }
+
+    /// `(video, audio)` flow-matching losses of clips `(x₀ video, x₀ audio)`
+    /// with caption rows `ids`, noise levels `sigmas` and noise `(εv, εa)`.
+    fn loss(
+        &self,
+        (xv, xa): (&Tensor, &Tensor),
+        ids: &[i64],
+        sigmas: &[f64],
+        (ev, ea): (&Tensor, &Tensor),
+    ) -> Result<(Tensor, Tensor)> {
+        let b = ids.len() as i64;
+        let s: Vec<f32> = sigmas.iter().map(|s| *s as f32).collect();
+        let sig = Tensor::f_from_slice(&s)?.f_view([b, 1, 1])?;
+        let noised =
+            |x: &Tensor, e: &Tensor| -> Result<Tensor> { Ok(x.f_mul(&sig.f_rsub_scalar(1.0)?)?.f_add(&e.f_mul(&sig)?)?) };
+        let (nv, na) = (noised(xv, ev)?, noised(xa, ea)?);
+        let t = sig.f_view([b])?.f_mul_scalar(1000.0)?;
+        let (tv, ta, mask) = self.table.rows(ids)?;
+        let mut inputs = Ltx2Inputs::new(&nv, &na, &tv, &ta, &t, self.grid, self.audio_frames);
+        inputs.text_mask = Some(&mask);
+        inputs.audio_text_mask = Some(&mask);
+        inputs.sigma = Some(&t);
+        inputs.fps = f64::from(self.config.data.fps);
+        let (pv, pa) = self.model.forward_with_grad(&inputs)?;
+        let lv = pv.f_sub(&ev.f_sub(xv)?)?.f_square()?.f_mean(Kind::Float)?;
+        let la = pa.f_sub(&ea.f_sub(xa)?)?.f_square()?.f_mean(Kind::Float)?;
+        Ok((lv, la))
+    }
+
+    /// One optimizer step on a batch drawn from the training clips.
+    pub fn step(&mut self) -> Result<StepReport> {
+        let t0 = Instant::now();
+        let cfg = &self.config;
+        let n = self.train.captions.len();
+        let rng = &mut self.run.rng;
+        let idx: Vec<usize> = (0..cfg.batch).map(|_| rng.below(n)).collect();
+        let ids: Vec<i64> = idx
+            .iter()
+            .map(|&i| {
+                if rng.unit() < cfg.caption_dropout {
+                    0
+                } else {
+                    self.train.captions[i]
+                }
+            })
+            .collect();
+        let sigmas: Vec<f64> = idx
+            .iter()
+            .map(|_| {
+                let z = cfg.sigma_logit_mean + cfg.sigma_logit_std * rng.normal();
+                1.0 / (1.0 + (-z).exp())
+            })
+            .collect();
+        let ix: Vec<i64> = idx.iter().map(|&i| i as i64).collect();
+        let ix = Tensor::f_from_slice(&ix)?;
+        let xv = self.train.video.f_index_select(0, &ix)?;
+        let xa = self.train.audio.f_index_select(0, &ix)?;
+        let ev = rng.normal_tensor(&xv.size())?;
+        let ea = rng.normal_tensor(&xa.size())?;
+        self.run.zero_grad();
+        let (lv, la) = self.loss((&xv, &xa), &ids, &sigmas, (&ev, &ea))?;
+        let total = lv.f_add(&la.f_mul_scalar(self.config.audio_loss_weight)?)?;
+        let (loss, grad_norm) = self.run.optimize(&total, t0)?;
+        let report = StepReport {
+            step: self.run.step_count(),
+            loss,
+            recon: lv.f_double_value(&[])?,
+            kl: la.f_double_value(&[])?,
+            grad_norm,
+        };
+        if self.run.checkpoint_due(self.config.checkpoint_every) {
+            self.save()?;
+        }
+        Ok(report)
+    }
+
+    /// Writes the checkpoint (replacing the previous one).
+    pub fn save(&self) -> Result<()> {
+        self.run.save(&self.config, |d| self.write_transformer(d))
+    }
+
+    /// Writes the transformer as a diffusers component folder.
+    pub fn write_transformer(&self, dir: &Path) -> Result<()> {
+        write_component(
+            dir,
+            "LTX2VideoTransformer3DModel",
+            &self.config.transformer,
+            &self.run.weights,
+        )
+    }
+
+    /// The flow-matching losses on the first `n` held-out clips at
+    /// [`EVAL_SIGMAS`] with noise fixed by the run's seed (no gradient).
+    pub fn evaluate(&self, n: usize) -> Result<TransformerEvalReport> {
+        let _guard = tch::no_grad_guard();
+        let held = Dataset::new(&self.config.data, Split::HeldOut, n)?;
+        let set = encode_set(&self.inputs, &held, &self.table, self.audio_frames)?;
+        let mut rng = TrainRng::new(0x6576_616c);
+        let (mut by_sigma, mut zv, mut za) = (Vec::new(), 0.0, 0.0);
+        for &sigma in &EVAL_SIGMAS {
+            let (mut lv, mut la) = (0.0, 0.0);
+            for i in 0..set.captions.len() {
+                let xv = set.video.f_narrow(0, i as i64, 1)?;
+                let xa = set.audio.f_narrow(0, i as i64, 1)?;
+                let ev = rng.normal_tensor(&xv.size())?;
+                let ea = rng.normal_tensor(&xa.size())?;
+                let (v, a) = self.loss((&xv, &xa), &[set.captions[i]], &[sigma], (&ev, &ea))?;
+                lv += v.f_double_value(&[])?;
+                la += a.f_double_value(&[])?;
+                let zero = |e: &Tensor, x: &Tensor| -> Result<f64> {
+                    Ok(e.f_sub(x)?.f_square()?.f_mean(Kind::Float)?.f_double_value(&[])?)
+                };
+                zv += zero(&ev, &xv)?;
+                za += zero(&ea, &xa)?;
+            }
+            let k = set.captions.len().max(1) as f64;
+            by_sigma.push(SigmaLoss {
+                sigma,
+                video: lv / k,
+                audio: la / k,
+            });
+        }
+        let levels = by_sigma.len().max(1) as f64;
+        let m = (set.captions.len().max(1) as f64) * levels;
+        let held_captions: Vec<&str> = held.examples.iter().map(|e| e.caption.as_str()).collect();
+        let (dmin, dmean) = if held_captions.iter().any(|c| *c != held_captions[0]) {
+            self.inputs.text.caption_distances(&held_captions)?
+        } else {
+            (0.0, 0.0)
+        };
+        Ok(TransformerEvalReport {
+            step: self.run.step_count(),
+            clips: set.captions.len(),
+            video_loss: by_sigma.iter().map(|s| s.video).sum::<f64>() / levels,
+            audio_loss: by_sigma.iter().map(|s| s.audio).sum::<f64>() / levels,
+            by_sigma,
+            zero_video_loss: zv / m,
+            zero_audio_loss: za / m,
+            caption_distance_min: dmin,
+            caption_distance_mean: dmean,
+            seconds_per_step: self.run.seconds_per_step(),
+            final_train_loss: self.run.final_train_loss(),
+            parameters: self.run.parameter_count(),
+        })
+    }
+
+    /// Writes the whole pipeline folder `dest` (replaced): the run's inputs,
+    /// its final transformer (`out/transformer`, written by
+    /// [`TransformerTrainer::finish`]) and the trained vocoder folder
+    /// `vocoder`, with request defaults for this model walking `steps` steps.
+    pub fn assemble(&self, vocoder: &Path, dest: &Path, steps: u32) -> Result<()> {
+        let transformer = self.run.out().join(FINAL_DIR);
+        super::pipeline::assemble(
+            dest,
+            super::pipeline::Parts {
+                inputs: &self.inputs_dir(),
+                transformer: &transformer,
+                vocoder,
+            },
+            &super::pipeline::request_defaults(&self.config, steps),
+        )
+    }
+
+    /// Ends the run: final checkpoint, the transformer folder
+    /// (`out/transformer`), the loss curve (`out/loss.png`) and the held-out
+    /// evaluation (`out/eval.json`), which it returns.
+    pub fn finish(&self) -> Result<TransformerEvalReport> {
+        self.save()?;
+        self.write_transformer(&self.run.out().join(FINAL_DIR))?;
+        self.run.write_curve()?;
+        let report = self.evaluate(self.config.eval_clips)?;
+        write_json(&self.run.out().join("eval.json"), &report)?;
+        Ok(report)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::init::{init_audio_vae, init_video_vae};
+    use super::super::run::assert_same_checkpoints;
+    use super::*;
+    use crate::models::ltx2::audio_vae::Ltx2AudioVaeConfig;
+    use crate::models::ltx2::video_vae::{Flags, Ltx2VideoVaeConfig};
+
+    fn tmp(name: &str) -> PathBuf {
+        std::env::temp_dir().join(format!("sora-ttrain-{name}-{}", std::process::id()))
+    }
+
+    /// Random VAEs small enough for tests (32×32 clips → 4×4 latents of 4
+    /// channels; audio latents of 2 channels × 4 bins).
+    fn vae_folders(dir: &Path) -> (PathBuf, PathBuf) {
+        let vae = Ltx2VideoVaeConfig {
+            latent_channels: 4,
+            block_out_channels: vec![8],
+            down_block_types: vec!["LTX2VideoDownBlock3D".into()],
+            decoder_block_out_channels: vec![8],
+            layers_per_block: vec![1, 1],
+            decoder_layers_per_block: vec![1, 1],
+            spatio_temporal_scaling: Flags::Each(vec![true]),
+            decoder_spatio_temporal_scaling: Flags::Each(vec![true]),
+            decoder_inject_noise: Flags::Each(vec![false, false]),
+            downsample_type: vec!["spatial".into()],
+            upsample_type: vec!["spatial".into()],
+            upsample_residual: Flags::Each(vec![true]),
+            upsample_factor: vec![2],
+            timestep_conditioning: false,
+            decoder_causal: false,
+            spatial_compression_ratio: Some(8),
+            temporal_compression_ratio: Some(1),
+            ..Ltx2VideoVaeConfig::default()
+        };
+        let audio = Ltx2AudioVaeConfig {
+            base_channels: 8,
+            ch_mult: vec![1, 2, 2],
+            num_res_blocks: 1,
+            attn_resolutions: None,
+            latent_channels: 2,
+            mid_block_add_attention: false,
+            sample_rate: 16000,
+            mel_hop_length: 160,
+            mel_bins: Some(16),
+            ..Ltx2AudioVaeConfig::default()
+        };
+        let (v, a) = (dir.join("vae"), dir.join("audio_vae"));
+        init_video_vae(&v, &vae, 1).unwrap();
+        init_audio_vae(&a, &audio, 2).unwrap();
+        (v, a)
+    }
+
+    fn test_config(train_clips: usize) -> TransformerTrainConfig {
+        TransformerTrainConfig {
+            transformer: Ltx2TransformerConfig {
+                num_attention_heads: 2,
+                attention_head_dim: 8,
+                cross_attention_dim: 16,
+                audio_num_attention_heads: 2,
+                audio_attention_head_dim: 4,
+                audio_cross_attention_dim: 8,
+                num_layers: 1,
+                ..tiny_transformer_config()
+            },
+            text: TextConfig {
+                hidden_size: 16,
+                layers: 1,
+                registers: 4,
+                max_sequence_length: 16,
+                ..TextConfig::default()
+            },
+            data: DataConfig {
+                width: 32,
+                height: 32,
+                frames: 9,
+                ..DataConfig::default()
+            },
+            train_clips,
+            eval_clips: 2,
+            batch: 2,
+            checkpoint_every: 0,
+            ..TransformerTrainConfig::default()
+        }
+    }
+
+    #[test]
+    fn steps_lower_the_loss_and_resume_equals_an_uninterrupted_run() {
+        let root = tmp("resume");
+        let (v, a) = vae_folders(&root);
+        let cfg = test_config(1);
+        // The fixed-noise loss of the one training clip falls.
+        let fixed = |t: &TransformerTrainer| -> f64 {
+            let _guard = tch::no_grad_guard();
+            let mut rng = TrainRng::new(5);
+            let xv = t.train.video.shallow_clone();
+            let xa = t.train.audio.shallow_clone();
+            let ev = rng.normal_tensor(&xv.size()).unwrap();
+            let ea = rng.normal_tensor(&xa.size()).unwrap();
+            let (lv, la) = t
+                .loss((&xv, &xa), &[t.train.captions[0]], &[0.5], (&ev, &ea))
+                .unwrap();
+            lv.double_value(&[]) + la.double_value(&[])
+        };
+        let mut t = TransformerTrainer::start(&root.join("a"), cfg.clone(), &v, &a, 3).unwrap();
+        assert_eq!(t.config().transformer.in_channels, 4);
+        assert_eq!(t.config().transformer.audio_in_channels, 8);
+        let before = fixed(&t);
+        for _ in 0..30 {
+            t.step().unwrap();
+        }
+        let after = fixed(&t);
+        assert!(after < 0.8 * before, "{before} → {after}");
+
+        // 4 steps, then a resumed 4, equal 8 uninterrupted.
+        let mut u = TransformerTrainer::start(&root.join("u"), cfg.clone(), &v, &a, 4).unwrap();
+        let mut r = TransformerTrainer::start(&root.join("r"), cfg, &v, &a, 4).unwrap();
+        for _ in 0..8 {
+            u.step().unwrap();
+        }
+        u.save().unwrap();
+        for _ in 0..4 {
+            r.step().unwrap();
+        }
+        r.save().unwrap();
+        drop(r);
+        let mut r = TransformerTrainer::resume(&root.join("r")).unwrap();
+        for _ in 0..4 {
+            r.step().unwrap();
+        }
+        r.save().unwrap();
+        assert_eq!(u.losses(), r.losses());
+        assert_same_checkpoints(&root.join("u"), &root.join("r"), "transformer");
+
+        // The end of a run: the folder loads, the report is sane.
+        let report = u.finish().unwrap();
+        assert_eq!(report.step, 8);
+        assert_eq!(report.by_sigma.len(), EVAL_SIGMAS.len());
+        assert!(report.video_loss.is_finite() && report.zero_video_loss > 0.5);
+        Ltx2Transformer::load(&root.join("u").join(FINAL_DIR), Device::Cpu, Kind::Float).unwrap();
+        std::fs::remove_dir_all(&root).ok();
+    }
+
+    #[test]
+    fn bad_configs_and_inputs_are_refused() {
+        let mut c = test_config(1);
+        c.caption_dropout = 1.0;
+        assert!(c.validate().is_err());
+        let mut c = test_config(1);
+        c.transformer.patch_size = 2;
+        assert!(c.validate().is_err());
+        let root = tmp("bad");
+        let err = TransformerTrainer::start(
+            &root.join("x"),
+            test_config(1),
+            &root.join("no-vae"),
+            &root.join("no-audio"),
+            0,
+        );
+        assert!(err.is_err());
+        std::fs::remove_dir_all(&root).ok();
+    }
+}
