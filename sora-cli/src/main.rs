@@ -45,8 +45,8 @@ enum Command {
     /// p-value) and content credentials.
     Verify(verify::VerifyArgs),
     /// Train the embedded default model's parts on simulated clips (today:
-    /// `vae` and `audio-vae`, the LTX-2 video and audio VAEs; see
-    /// docs/training.md).
+    /// `vae`, `audio-vae` and `vocoder`, the LTX-2 video and audio VAEs and
+    /// vocoder; see docs/training.md).
     Train(train::TrainArgs),
 }
 

@@ -1,8 +1,8 @@
 //! `sora train`: trains the embedded default model's parts on the physics
 //! simulator's clips (docs/training.md). Stages: `vae` (the LTX-2 video
-//! VAE), `audio-vae` (the LTX-2 audio VAE) and `transformer` (the
-//! audio-video transformer on their latents, then the whole pipeline
-//! folder). Only translates
+//! VAE), `audio-vae` (the LTX-2 audio VAE), `vocoder` (the LTX-2 vocoder,
+//! log-mel → waveform) and `transformer` (the audio-video transformer on
+//! the VAEs' latents, then the whole pipeline folder). Only translates
 //! arguments and shows progress; the loop, the checkpoints and the
 //! evaluation are `sora_core::train`.
 
@@ -16,6 +16,7 @@ use sora_core::train::audio_vae::{AudioVaeTrainConfig, AudioVaeTrainer};
 use sora_core::train::run::{LoopConfig, StepReport};
 use sora_core::train::transformer::{TransformerTrainConfig, TransformerTrainer};
 use sora_core::train::video_vae::{VaeTrainConfig, VaeTrainer};
+use sora_core::train::vocoder::{VocoderTrainConfig, VocoderTrainer};
 use sora_core::{Error, Result};
 
 /// `sora train <stage>`.
@@ -36,6 +37,11 @@ enum Stage {
     /// folder), OUT/loss.png and OUT/eval.json (held-out log-mel error and
     /// impact onsets).
     AudioVae(StageArgs),
+    /// Train the LTX-2 vocoder (the audio VAE's log-mel → waveform) on the
+    /// simulated clips' sounds; writes OUT/checkpoint, OUT/vocoder (a
+    /// diffusers component folder), OUT/loss.png and OUT/eval.json (held-out
+    /// log-mel error, STFT distance and impact onsets of the re-synthesis).
+    Vocoder(StageArgs),
     /// Train the LTX-2 audio-video transformer by flow matching on the
     /// latents of a trained video VAE and audio VAE (prompt side: a
     /// word-level tokenizer and a frozen random Gemma 3 written from the
@@ -65,8 +71,8 @@ struct TransformerArgs {
 
 #[derive(Args)]
 struct StageArgs {
-    /// A preset (`tiny64` for `vae`, `tiny-audio` for `audio-vae`, the
-    /// default) or a JSON file of the stage's config fields (the missing ones
+    /// A preset (`tiny64` for `vae`, `tiny-audio` for `audio-vae`,
+    /// `tiny-vocoder` for `vocoder`, the default) or a JSON file of the stage's config fields (the missing ones
     /// take the preset's values). Not with --resume (the checkpoint keeps its
     /// config).
     #[arg(long)]
@@ -80,7 +86,7 @@ struct StageArgs {
     /// Clips per step (overrides the config's `batch`; not with --resume).
     #[arg(long)]
     batch: Option<usize>,
-    /// Seed of the initialisation, the batches and the posterior noise.
+    /// Seed of the initialisation, the batches and the posterior noise (or crops).
     #[arg(long, default_value_t = 0)]
     seed: u64,
     /// Continue the run saved in OUT/checkpoint.
@@ -133,6 +139,7 @@ macro_rules! trainer {
 }
 trainer!(VaeTrainer);
 trainer!(AudioVaeTrainer);
+trainer!(VocoderTrainer);
 trainer!(TransformerTrainer);
 
 /// Runs `sora train`.
@@ -140,6 +147,7 @@ pub fn run(a: TrainArgs) -> Result<()> {
     match a.stage {
         Stage::Vae(v) => vae(v),
         Stage::AudioVae(v) => audio_vae(v),
+        Stage::Vocoder(v) => vocoder(v),
         Stage::Transformer(t) => transformer(t),
     }
 }
@@ -219,13 +227,47 @@ fn audio_vae(a: StageArgs) -> Result<()> {
     Ok(())
 }
 
+fn vocoder(a: StageArgs) -> Result<()> {
+    prepare(&a)?;
+    let mut trainer = if a.resume {
+        VocoderTrainer::resume(&a.out)?
+    } else {
+        let spec = a
+            .config
+            .as_deref()
+            .unwrap_or(VocoderTrainConfig::PRESETS[0]);
+        let mut cfg = VocoderTrainConfig::from_preset_or_file(spec)?;
+        a.override_loop(&mut cfg.train);
+        VocoderTrainer::start(&a.out, cfg, a.seed)?
+    };
+    let bar = drive(&mut trainer, &a, "vocoder")?;
+    let report = trainer.finish()?;
+    bar.finish_with_message("done");
+    println!(
+        "step {}: held-out log-mel L1 {:.3} (worst clip {:.3}; silence {:.3}), STFT distance \
+         {:.3} over {} clips, onsets within ±1 frame {:.0}% of {}, {:.3} s/step; wrote {}",
+        report.step,
+        report.mel_l1,
+        report.mel_l1_max,
+        report.silent_mel_l1,
+        report.stft_distance,
+        report.clips,
+        100.0 * report.onsets_within_1_frame,
+        report.onset_clips,
+        report.seconds_per_step,
+        a.out.display()
+    );
+    Ok(())
+}
+
 fn transformer(t: TransformerArgs) -> Result<()> {
     let a = &t.stage;
     prepare(a)?;
     let mut trainer = if a.resume {
         if t.vae.is_some() || t.audio_vae.is_some() {
             return Err(Error::invalid(
-                "--resume trains on the run's own copies of the VAEs (OUT/inputs):                  --vae and --audio-vae cannot change them",
+                "--resume trains on the run's own copies of the VAEs (OUT/inputs): \
+                 --vae and --audio-vae cannot change them",
             ));
         }
         TransformerTrainer::resume(&a.out)?
@@ -241,8 +283,7 @@ fn transformer(t: TransformerArgs) -> Result<()> {
             .as_deref()
             .unwrap_or(TransformerTrainConfig::PRESETS[0]);
         let mut cfg = TransformerTrainConfig::from_preset_or_file(spec)?;
-        cfg.batch = a.batch.unwrap_or(cfg.batch);
-        cfg.checkpoint_every = a.checkpoint_every.unwrap_or(cfg.checkpoint_every);
+        a.override_loop(&mut cfg.train);
         TransformerTrainer::start(&a.out, cfg, vae, audio_vae, a.seed)?
     };
     let bar = drive(&mut trainer, a, "transformer")?;

@@ -1,7 +1,7 @@
-//! `sora train vae` and `sora train audio-vae` as a user runs them: a tiny
-//! run writes its checkpoint, final VAE folder, loss curve and held-out
-//! evaluation; `--resume` continues to the asked step count; a bad
-//! `--config` is exit 2.
+//! `sora train vae`, `sora train audio-vae` and `sora train vocoder` as a
+//! user runs them: a tiny run writes its checkpoint, final component folder,
+//! loss curve and held-out evaluation; `--resume` continues to the asked
+//! step count; a bad `--config`, or a config change on `--resume`, is exit 2.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -21,13 +21,80 @@ fn sora(args: &[&str]) -> std::process::Output {
         .unwrap()
 }
 
+fn json(path: &Path) -> serde_json::Value {
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+/// What one stage's test checks.
+struct StageCase<'a> {
+    /// The stage (`sora train <stage>`).
+    stage: &'a str,
+    /// A tiny config (JSON).
+    config: &'a str,
+    /// The final component folder in the output folder.
+    component: &'a str,
+    /// Printed on success.
+    marker: &'a str,
+    /// A positive number in eval.json.
+    eval_key: &'a str,
+    /// Another stage's preset, refused by this one.
+    wrong_preset: &'a str,
+}
+
+/// Trains `case` for 2 steps, checks its outputs, resumes to 3 steps, and
+/// checks that an unknown or wrong preset and a config change on
+/// `--resume` are exit 2.
+fn check_stage(case: StageCase) {
+    let d = scratch(case.stage);
+    let cfg = d.join("tiny.json");
+    std::fs::write(&cfg, case.config).unwrap();
+    let out = d.join("run");
+    let o = out.to_str().unwrap();
+    let train = |extra: &[&str]| {
+        let mut args = vec!["train", case.stage, "--out", o];
+        args.extend_from_slice(extra);
+        sora(&args)
+    };
+    let r = train(&["--config", cfg.to_str().unwrap(), "--steps", "2", "--quiet"]);
+    assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+    assert!(String::from_utf8_lossy(&r.stdout).contains(case.marker));
+    let config = format!("{}/config.json", case.component);
+    let weights = format!("{}/diffusion_pytorch_model.safetensors", case.component);
+    for f in [
+        "loss.png",
+        "eval.json",
+        "checkpoint/state.json",
+        &config,
+        &weights,
+    ] {
+        assert!(out.join(f).is_file(), "{}: {f} missing", case.stage);
+    }
+    let eval = json(&out.join("eval.json"));
+    assert_eq!(eval["step"], 2);
+    assert!(eval[case.eval_key].as_f64().unwrap() > 0.0);
+    let r = train(&["--steps", "3", "--resume", "--quiet"]);
+    assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+    let state = json(&out.join("checkpoint/state.json"));
+    assert_eq!(state["step"], 3);
+    assert_eq!(state["losses"].as_array().unwrap().len(), 3);
+    for preset in ["no-such-preset", case.wrong_preset] {
+        let r = train(&["--config", preset, "--steps", "1"]);
+        assert_eq!(
+            r.status.code(),
+            Some(2),
+            "{}: --config {preset}",
+            case.stage
+        );
+    }
+    let r = train(&["--steps", "4", "--resume", "--batch", "3"]);
+    assert_eq!(r.status.code(), Some(2), "--batch with --resume is refused");
+}
+
 #[test]
 fn train_vae_writes_its_outputs_and_resumes() {
-    let d = scratch("vae");
-    let cfg = d.join("tiny.json");
-    std::fs::write(
-        &cfg,
-        r#"{"vae": {"latent_channels": 4, "block_out_channels": [8], "decoder_block_out_channels": [8],
+    check_stage(StageCase {
+        stage: "vae",
+        config: r#"{"vae": {"latent_channels": 4, "block_out_channels": [8], "decoder_block_out_channels": [8],
             "down_block_types": ["LTX2VideoDownBlock3D"], "layers_per_block": [1, 1],
             "decoder_layers_per_block": [1, 1], "spatio_temporal_scaling": [true],
             "decoder_spatio_temporal_scaling": [true], "decoder_inject_noise": [false, false],
@@ -36,129 +103,42 @@ fn train_vae_writes_its_outputs_and_resumes() {
             "spatial_compression_ratio": 8, "temporal_compression_ratio": 1},
            "data": {"width": 32, "height": 32, "frames": 17},
            "train_clips": 2, "eval_clips": 1, "batch": 1}"#,
-    )
-    .unwrap();
-    let out = d.join("run");
-    let o = out.to_str().unwrap();
-    let r = sora(&[
-        "train",
-        "vae",
-        "--config",
-        cfg.to_str().unwrap(),
-        "--out",
-        o,
-        "--steps",
-        "2",
-        "--quiet",
-    ]);
-    assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
-    assert!(String::from_utf8_lossy(&r.stdout).contains("held-out PSNR"));
-    for f in [
-        "loss.png",
-        "eval.json",
-        "vae/config.json",
-        "checkpoint/state.json",
-    ] {
-        assert!(out.join(f).is_file(), "{f} missing");
-    }
-    let eval: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(out.join("eval.json")).unwrap()).unwrap();
-    assert_eq!(eval["step"], 2);
-    assert!(eval["psnr_db"].as_f64().unwrap() > 0.0);
-    let r = sora(&[
-        "train", "vae", "--out", o, "--steps", "3", "--resume", "--quiet",
-    ]);
-    assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
-    let state: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(out.join("checkpoint/state.json")).unwrap())
-            .unwrap();
-    assert_eq!(state["step"], 3);
-    assert_eq!(state["losses"].as_array().unwrap().len(), 3);
-    let r = sora(&[
-        "train",
-        "vae",
-        "--config",
-        "no-such-preset",
-        "--out",
-        o,
-        "--steps",
-        "1",
-    ]);
-    assert_eq!(r.status.code(), Some(2));
-    let r = sora(&[
-        "train", "vae", "--out", o, "--steps", "4", "--resume", "--batch", "3",
-    ]);
-    assert_eq!(r.status.code(), Some(2), "--batch with --resume is refused");
+        component: "vae",
+        marker: "held-out PSNR",
+        eval_key: "psnr_db",
+        wrong_preset: "tiny-audio",
+    });
 }
 
 #[test]
 fn train_audio_vae_writes_its_outputs_and_resumes() {
-    let d = scratch("audio-vae");
-    let cfg = d.join("tiny.json");
-    std::fs::write(
-        &cfg,
-        r#"{"vae": {"base_channels": 16, "latent_channels": 1, "ch_mult": [1, 1, 1],
+    check_stage(StageCase {
+        stage: "audio-vae",
+        config: r#"{"vae": {"base_channels": 16, "latent_channels": 1, "ch_mult": [1, 1, 1],
             "num_res_blocks": 1, "mel_bins": 64},
            "data": {"width": 32, "height": 32, "frames": 16},
            "train_clips": 2, "eval_clips": 1, "batch": 1}"#,
-    )
-    .unwrap();
-    let out = d.join("run");
-    let o = out.to_str().unwrap();
-    let r = sora(&[
-        "train",
-        "audio-vae",
-        "--config",
-        cfg.to_str().unwrap(),
-        "--out",
-        o,
-        "--steps",
-        "2",
-        "--quiet",
-    ]);
-    assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
-    assert!(String::from_utf8_lossy(&r.stdout).contains("log-mel L1"));
-    for f in [
-        "loss.png",
-        "eval.json",
-        "audio_vae/config.json",
-        "audio_vae/diffusion_pytorch_model.safetensors",
-        "checkpoint/state.json",
-    ] {
-        assert!(out.join(f).is_file(), "{f} missing");
-    }
-    let eval: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(out.join("eval.json")).unwrap()).unwrap();
-    assert_eq!(eval["step"], 2);
-    assert!(eval["mel_l1"].as_f64().unwrap() > 0.0);
-    let r = sora(&[
-        "train",
-        "audio-vae",
-        "--out",
-        o,
-        "--steps",
-        "3",
-        "--resume",
-        "--quiet",
-    ]);
-    assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
-    let state: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(out.join("checkpoint/state.json")).unwrap())
-            .unwrap();
-    assert_eq!(state["step"], 3);
-    let r = sora(&[
-        "train",
-        "audio-vae",
-        "--config",
-        "tiny64",
-        "--out",
-        o,
-        "--steps",
-        "1",
-    ]);
-    assert_eq!(
-        r.status.code(),
-        Some(2),
-        "a video preset is not an audio one"
-    );
+        component: "audio_vae",
+        marker: "log-mel L1",
+        eval_key: "mel_l1",
+        wrong_preset: "tiny64",
+    });
+}
+
+#[test]
+fn train_vocoder_writes_its_outputs_and_resumes() {
+    check_stage(StageCase {
+        stage: "vocoder",
+        config: r#"{"vocoder": {"in_channels": 128, "hidden_channels": 16, "out_channels": 2,
+            "upsample_kernel_sizes": [16, 11, 8], "upsample_factors": [8, 5, 4],
+            "resnet_kernel_sizes": [3], "resnet_dilations": [[1]],
+            "output_sampling_rate": 16000},
+           "data": {"width": 32, "height": 32, "frames": 16},
+           "stft_ffts": [256, 1024], "crop_frames": 8,
+           "train_clips": 2, "eval_clips": 1, "batch": 1}"#,
+        component: "vocoder",
+        marker: "STFT distance",
+        eval_key: "stft_distance",
+        wrong_preset: "tiny-audio",
+    });
 }

@@ -43,11 +43,11 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 use tch::{Device, Kind, Tensor};
 
-use super::data::{DataConfig, Dataset, Split};
+use super::data::{DataConfig, Dataset, Example, Split};
 use super::init::init_audio_vae;
 use super::run::{
-    column_statistics, config_from_preset_or_file, posterior_sample, vae_loss, write_component,
-    write_json, LoopConfig, Run, StepReport,
+    column_statistics, config_from_preset_or_file, posterior_sample, write_component, write_json,
+    LoopConfig, Run, StepReport, VaeObjective,
 };
 use crate::models::ltx2::audio_tail::MEL_FFT;
 use crate::models::ltx2::audio_vae::{Ltx2AudioVae, Ltx2AudioVaeConfig};
@@ -88,8 +88,11 @@ pub struct AudioVaeTrainConfig {
     pub vae: Ltx2AudioVaeConfig,
     /// The clips (their audio is used).
     pub data: DataConfig,
-    /// The loop (optimizer, KL weight, loss, clip counts, batch,
-    /// checkpoints), at the top level of the JSON.
+    /// The loss (KL weight, reconstruction loss), at the top level of the JSON.
+    #[serde(flatten)]
+    pub objective: VaeObjective,
+    /// The loop (optimizer, clip counts, batch, checkpoints), at the top
+    /// level of the JSON.
     #[serde(flatten)]
     pub train: LoopConfig,
 }
@@ -99,6 +102,7 @@ impl Default for AudioVaeTrainConfig {
         Self {
             vae: tiny_audio_vae_config(),
             data: DataConfig::default(),
+            objective: VaeObjective::default(),
             train: LoopConfig::default(),
         }
     }
@@ -116,6 +120,7 @@ impl AudioVaeTrainConfig {
     /// Checks what the loop relies on.
     pub fn validate(&self) -> Result<()> {
         self.train.validate()?;
+        self.objective.validate()?;
         let v = &self.vae;
         let bins = v.mel_bins.unwrap_or(64);
         if v.ch_mult.len() != 3 || bins % 4 != 0 || v.base_channels != v.latent_channels * bins / 4
@@ -167,38 +172,98 @@ pub struct MelSet {
     pub mels: Tensor,
 }
 
+/// LTX-2's log-mel front end as training uses it: the clips' audio at
+/// `sample_rate`, duplicated to `channels`, through [`LogMel`] (`n_fft`
+/// [`MEL_FFT`], hop `hop`, `mel_bins` bands).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct MelFrontEnd {
+    /// Sample rate of the audio the spectrogram is taken of (Hz).
+    pub sample_rate: i64,
+    /// Hop between mel frames (samples).
+    pub hop: i64,
+    /// Mel bands.
+    pub mel_bins: i64,
+    /// Audio channels (the mono track duplicated).
+    pub channels: i64,
+}
+
+impl Default for MelFrontEnd {
+    /// LTX-2's: 16 kHz, hop 160, 64 bands, stereo.
+    fn default() -> Self {
+        Self {
+            sample_rate: 16000,
+            hop: 160,
+            mel_bins: 64,
+            channels: 2,
+        }
+    }
+}
+
+impl MelFrontEnd {
+    /// The front end of an audio VAE's config.
+    pub fn of_vae(vae: &Ltx2AudioVaeConfig) -> Self {
+        Self {
+            sample_rate: vae.sample_rate,
+            hop: vae.mel_hop_length,
+            mel_bins: vae.mel_bins.unwrap_or(64),
+            channels: vae.in_channels,
+        }
+    }
+
+    /// Checks that every setting is positive.
+    pub fn validate(&self) -> Result<()> {
+        if self.sample_rate < 1 || self.hop < 1 || self.mel_bins < 1 || self.channels < 1 {
+            return Err(Error::invalid(format!(
+                "the mel front end's sample rate, hop, mel bins and channels must be \
+                 positive, got {self:?}"
+            )));
+        }
+        Ok(())
+    }
+
+    /// The [`LogMel`] transform.
+    pub fn log_mel(&self) -> Result<LogMel> {
+        LogMel::new(self.sample_rate, MEL_FFT, self.hop, self.mel_bins)
+    }
+
+    /// One clip's waveform `[1, channels, N]` at `sample_rate` (resampled
+    /// from the clip's `rate`, zero-padded to what `front` needs) and its
+    /// log-mel `[1, channels, T, mel_bins]` cropped to `T ≡ 1 (mod 4)`
+    /// frames (what a causal 4× VAE maps onto itself).
+    pub fn clip(&self, front: &LogMel, ex: &Example, rate: i64) -> Result<(Tensor, Tensor)> {
+        let mono = Tensor::f_from_slice(&ex.audio)?.f_unsqueeze(0)?;
+        let mono = if rate != self.sample_rate {
+            resample_hz(&mono, rate, self.sample_rate)?
+        } else {
+            mono
+        };
+        let n = mono.size()[1];
+        let mono = if n < front.min_samples() {
+            mono.f_constant_pad_nd([0, front.min_samples() - n])?
+        } else {
+            mono
+        };
+        // Mono → the channels (duplicated), [1, C, N].
+        let wave = mono.f_expand([self.channels, -1], false)?.f_unsqueeze(0)?;
+        let mel = front.forward(&wave)?;
+        let t = mel.size()[2];
+        let mel = mel.f_narrow(2, 0, t - (t - 1) % 4)?;
+        Ok((wave, mel))
+    }
+}
+
 impl MelSet {
     /// The log-mel spectrograms of `set`'s clips under `vae`'s front end.
     pub fn new(set: &Dataset, vae: &Ltx2AudioVaeConfig) -> Result<Self> {
-        let front = LogMel::new(
-            vae.sample_rate,
-            MEL_FFT,
-            vae.mel_hop_length,
-            vae.mel_bins.unwrap_or(64),
-        )?;
+        let front = MelFrontEnd::of_vae(vae);
+        let log_mel = front.log_mel()?;
         let rate = i64::from(set.config.sample_rate);
-        let mut mels = Vec::with_capacity(set.len());
-        for ex in &set.examples {
-            let mono = Tensor::f_from_slice(&ex.audio)?.f_unsqueeze(0)?;
-            let mono = if rate != vae.sample_rate {
-                resample_hz(&mono, rate, vae.sample_rate)?
-            } else {
-                mono
-            };
-            let n = mono.size()[1];
-            let mono = if n < front.min_samples() {
-                mono.f_constant_pad_nd([0, front.min_samples() - n])?
-            } else {
-                mono
-            };
-            // Mono → the VAE's channels (duplicated), [1, C, N].
-            let wave = mono
-                .f_expand([vae.in_channels, -1], false)?
-                .f_unsqueeze(0)?;
-            let mel = front.forward(&wave)?;
-            let t = mel.size()[2];
-            mels.push(mel.f_narrow(2, 0, t - (t - 1) % 4)?);
-        }
+        let mels = set
+            .examples
+            .iter()
+            .map(|ex| Ok(front.clip(&log_mel, ex, rate)?.1))
+            .collect::<Result<Vec<_>>>()?;
         if mels.is_empty() {
             return Err(Error::invalid("no clips to take spectrograms of"));
         }
@@ -246,19 +311,51 @@ fn largest_rise(mel: &Tensor) -> Result<(i64, f64)> {
     Ok((at + 1, d.f_double_value(&[at])?))
 }
 
+/// The onset measure over clips: how many inputs have an onset (a
+/// frame-to-frame rise of the mean log-mel of at least [`ONSET_MIN_RISE`])
+/// and for how many of those the output's largest rise is within ±1 mel
+/// frame of the input's.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct OnsetTally {
+    /// Inputs with an onset.
+    pub clips: usize,
+    /// Of those, outputs with their largest rise within ±1 frame.
+    pub hits: usize,
+}
+
+impl OnsetTally {
+    /// Counts one clip: its input log-mel and the output's, `[C, T, M]` each.
+    pub fn add(&mut self, input: &Tensor, output: &Tensor) -> Result<()> {
+        let (at, rise) = largest_rise(input)?;
+        if rise >= ONSET_MIN_RISE {
+            self.clips += 1;
+            let (at_out, _) = largest_rise(output)?;
+            if (at_out - at).abs() <= 1 {
+                self.hits += 1;
+            }
+        }
+        Ok(())
+    }
+
+    /// `hits / clips` (0 without clips).
+    pub fn fraction(&self) -> f64 {
+        self.hits as f64 / self.clips.max(1) as f64
+    }
+}
+
 /// The loss of log-mels `m` `[B, C, T, M]` whose posterior is `(mean,
 /// logvar)`, with the posterior noise `eps` (`None`: the posterior mean), as
 /// `(total, recon, kl)` tensors.
 fn loss(
     vae: &Ltx2AudioVae,
-    cfg: &LoopConfig,
+    cfg: &VaeObjective,
     m: &Tensor,
     (mean, logvar): &(Tensor, Tensor),
     eps: Option<&Tensor>,
 ) -> Result<(Tensor, Tensor, Tensor)> {
     let z = posterior_sample(mean, logvar, eps)?;
     let mr = vae.decode(&z)?;
-    vae_loss(cfg.loss, &mr, m, mean, logvar, cfg.kl_weight)
+    cfg.loss(&mr, m, mean, logvar)
 }
 
 /// An audio VAE training run: model, optimizer, spectrograms and state.
@@ -354,13 +451,15 @@ impl AudioVaeTrainer {
 
     /// One optimizer step on a batch drawn from the training clips.
     pub fn step(&mut self) -> Result<StepReport> {
-        let (vae, train, cfg) = (&self.vae, &self.train, &self.config.train);
-        let (report, due) = self.run.vae_step(cfg, train.len(), |idx, rng| {
-            let m = train.batch(idx)?;
-            let posterior = vae.encode(&m)?;
-            let eps = rng.normal_tensor(&posterior.0.size())?;
-            loss(vae, cfg, &m, &posterior, Some(&eps))
-        })?;
+        let (vae, train, cfg) = (&self.vae, &self.train, &self.config.objective);
+        let (report, due) = self
+            .run
+            .train_step(&self.config.train, train.len(), |idx, rng| {
+                let m = train.batch(idx)?;
+                let posterior = vae.encode(&m)?;
+                let eps = rng.normal_tensor(&posterior.0.size())?;
+                loss(vae, cfg, &m, &posterior, Some(&eps))
+            })?;
         if due {
             self.save()?;
         }
@@ -371,9 +470,11 @@ impl AudioVaeTrainer {
     pub fn eval_loss(&self, m: &Tensor) -> Result<f64> {
         let _guard = tch::no_grad_guard();
         let posterior = self.vae.encode(m)?;
-        Ok(loss(&self.vae, &self.config.train, m, &posterior, None)?
-            .0
-            .f_double_value(&[])?)
+        Ok(
+            loss(&self.vae, &self.config.objective, m, &posterior, None)?
+                .0
+                .f_double_value(&[])?,
+        )
     }
 
     /// Writes the checkpoint (replacing the previous one).
@@ -397,7 +498,7 @@ impl AudioVaeTrainer {
         let _guard = tch::no_grad_guard();
         let clips = Dataset::new(&self.config.data, Split::HeldOut, n)?;
         let set = MelSet::new(&clips, &self.config.vae)?;
-        let (mut errs, mut onset_clips, mut hits) = (Vec::with_capacity(n), 0usize, 0usize);
+        let (mut errs, mut onsets) = (Vec::with_capacity(n), OnsetTally::default());
         for i in 0..set.len() {
             let m = set.batch(&[i])?;
             let (mean, _) = self.vae.encode(&m)?;
@@ -408,14 +509,7 @@ impl AudioVaeTrainer {
                     .f_mean(Kind::Float)?
                     .f_double_value(&[])?,
             );
-            let (at, rise) = largest_rise(&m.f_select(0, 0)?)?;
-            if rise >= ONSET_MIN_RISE {
-                onset_clips += 1;
-                let (at_r, _) = largest_rise(&mr.f_select(0, 0)?)?;
-                if (at_r - at).abs() <= 1 {
-                    hits += 1;
-                }
-            }
+            onsets.add(&m.f_select(0, 0)?, &mr.f_select(0, 0)?)?;
         }
         let k = errs.len().max(1) as f64;
         Ok(AudioEvalReport {
@@ -423,8 +517,8 @@ impl AudioVaeTrainer {
             clips: errs.len(),
             mel_l1: errs.iter().sum::<f64>() / k,
             mel_l1_max: errs.iter().copied().fold(0.0, f64::max),
-            onset_clips,
-            onsets_within_1_frame: hits as f64 / onset_clips.max(1) as f64,
+            onset_clips: onsets.clips,
+            onsets_within_1_frame: onsets.fraction(),
             seconds_per_step: self.run.seconds_per_step(),
             final_train_loss: self.run.final_train_loss(),
         })
@@ -480,6 +574,7 @@ mod tests {
                 frames: 16,
                 ..DataConfig::default()
             },
+            objective: VaeObjective::default(),
             train: LoopConfig {
                 train_clips,
                 eval_clips: 2,

@@ -30,6 +30,7 @@ use super::checkpoint::write_safetensors;
 use super::rng::TrainRng;
 use crate::models::ltx2::audio_vae::{Ltx2AudioVae, Ltx2AudioVaeConfig};
 use crate::models::ltx2::video_vae::{Ltx2VideoVae, Ltx2VideoVaeConfig};
+use crate::models::ltx2::{Ltx2Vocoder, Ltx2VocoderConfig};
 use crate::weights::TensorStore;
 use crate::{Error, Result};
 
@@ -200,6 +201,18 @@ pub fn init_audio_vae(
         seed,
         |d, s| Ltx2AudioVae::load_with_store(d, s).map(|_| ()),
     )
+}
+
+/// Writes a randomly initialised `LTX2Vocoder` for `config` into `dir`
+/// (created), seeded by `seed`. Returns the tensors' names and shapes.
+pub fn init_vocoder(
+    dir: &Path,
+    config: &Ltx2VocoderConfig,
+    seed: u64,
+) -> Result<Vec<(String, Vec<i64>)>> {
+    init_component(dir, "LTX2Vocoder", "vocoder", config, seed, |d, s| {
+        Ltx2Vocoder::load_with_store(d, s).map(|_| ())
+    })
 }
 
 #[cfg(test)]

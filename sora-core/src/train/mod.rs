@@ -1,6 +1,6 @@
-//! Training in Rust with tch autograd: the first stage of the embedded default
-//! model (issue #15): the LTX-2 video and audio VAEs trained on the physics
-//! simulator's clips.
+//! Training in Rust with tch autograd: the first stages of the embedded
+//! default model (issue #15): the LTX-2 video and audio VAEs and the vocoder
+//! trained on the physics simulator's clips.
 //!
 //! - [`data`]: (frames, audio, caption) examples from [`crate::physics::scenes`],
 //!   with a held-out split by caption.
@@ -15,7 +15,10 @@
 //!   optimizer step, the VAE loss terms, latent statistics, reports).
 //! - [`video_vae`]: the video VAE's training loop and its held-out evaluation.
 //! - [`audio_vae`]: the audio VAE's (log-mel in, log-mel out) and its
-//!   held-out evaluation (log-mel error, impact onsets).
+//!   held-out evaluation (log-mel error, impact onsets); the log-mel front
+//!   end and the onset measure the vocoder stage shares.
+//! - [`vocoder`]: the vocoder's (log-mel in, waveform out; multi-resolution
+//!   STFT and log-mel losses, random crops) and its held-out evaluation.
 //! - [`text`]: the default model's prompt side (word-level tokenizer over the
 //!   caption vocabulary, frozen random Gemma 3 and connectors).
 //! - [`transformer`]: the audio-video transformer's flow-matching stage on
@@ -36,6 +39,7 @@ pub mod run;
 pub mod text;
 pub mod transformer;
 pub mod video_vae;
+pub mod vocoder;
 
 /// Sets LibTorch's CPU threads for training (at least 1).
 pub fn set_threads(n: i32) -> crate::Result<()> {

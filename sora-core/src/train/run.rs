@@ -5,7 +5,8 @@
 //! step, saving, and the VAE pieces of the loss (posterior sample, KL,
 //! reconstruction) and of the end of a run (latent statistics, the loss
 //! curve, a JSON report). A stage (e.g. [`super::video_vae`],
-//! [`super::audio_vae`]) adds its model, its data and its evaluation.
+//! [`super::audio_vae`], [`super::vocoder`]) adds its model, its data, its
+//! loss and its evaluation.
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -53,10 +54,9 @@ pub struct StepReport {
     pub step: u64,
     /// Total loss.
     pub loss: f64,
-    /// Reconstruction term.
-    pub recon: f64,
-    /// KL term (before its weight).
-    pub kl: f64,
+    /// The loss's two terms before their weights: a VAE's reconstruction
+    /// and KL terms, the vocoder's multi-resolution STFT and log-mel terms.
+    pub terms: [f64; 2],
     /// Gradient norm before clipping.
     pub grad_norm: f64,
 }
@@ -80,32 +80,61 @@ pub fn gaussian_kl(mean: &Tensor, logvar: &Tensor) -> Result<Tensor> {
         .f_mul_scalar(0.5)?)
 }
 
-/// The loss terms `(recon + kl_weight · kl, recon, kl)` of a VAE.
-pub fn vae_loss(
-    loss: ReconLoss,
-    reconstruction: &Tensor,
-    target: &Tensor,
-    mean: &Tensor,
-    logvar: &Tensor,
-    kl_weight: f64,
-) -> Result<(Tensor, Tensor, Tensor)> {
-    let recon = loss.of(&reconstruction.f_sub(target)?)?;
-    let kl = gaussian_kl(mean, logvar)?;
-    let total = recon.f_add(&kl.f_mul_scalar(kl_weight)?)?;
-    Ok((total, recon, kl))
+/// The loss of a VAE stage, flattened into the stage's config (its JSON
+/// keeps `kl_weight` and `loss` at the top level).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct VaeObjective {
+    /// Weight of the KL term.
+    pub kl_weight: f64,
+    /// Reconstruction loss.
+    pub loss: ReconLoss,
 }
 
-/// The loop's settings every VAE stage shares, flattened into the stage's
+impl Default for VaeObjective {
+    fn default() -> Self {
+        Self {
+            kl_weight: 1e-4,
+            loss: ReconLoss::L1,
+        }
+    }
+}
+
+impl VaeObjective {
+    /// Checks the KL weight (finite, ≥ 0).
+    pub fn validate(&self) -> Result<()> {
+        if self.kl_weight >= 0.0 && self.kl_weight.is_finite() {
+            Ok(())
+        } else {
+            Err(Error::invalid(format!(
+                "kl_weight must be finite and ≥ 0, got {}",
+                self.kl_weight
+            )))
+        }
+    }
+
+    /// The loss terms `(recon + kl_weight · kl, recon, kl)` of a VAE.
+    pub fn loss(
+        &self,
+        reconstruction: &Tensor,
+        target: &Tensor,
+        mean: &Tensor,
+        logvar: &Tensor,
+    ) -> Result<(Tensor, Tensor, Tensor)> {
+        let recon = self.loss.of(&reconstruction.f_sub(target)?)?;
+        let kl = gaussian_kl(mean, logvar)?;
+        let total = recon.f_add(&kl.f_mul_scalar(self.kl_weight)?)?;
+        Ok((total, recon, kl))
+    }
+}
+
+/// The loop's settings every stage shares, flattened into the stage's
 /// config (its JSON keeps them at the top level).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct LoopConfig {
     /// AdamW.
     pub optimizer: AdamWConfig,
-    /// Weight of the KL term.
-    pub kl_weight: f64,
-    /// Reconstruction loss.
-    pub loss: ReconLoss,
     /// Training clips generated (batches are drawn from them).
     pub train_clips: usize,
     /// Held-out clips evaluated at the end.
@@ -123,8 +152,6 @@ impl Default for LoopConfig {
                 lr: 2e-3,
                 ..AdamWConfig::default()
             },
-            kl_weight: 1e-4,
-            loss: ReconLoss::L1,
             train_clips: 256,
             eval_clips: 16,
             batch: 4,
@@ -134,8 +161,8 @@ impl Default for LoopConfig {
 }
 
 impl LoopConfig {
-    /// Checks what the loop relies on: positive counts, an optimizer config
-    /// it can run and a non-negative KL weight.
+    /// Checks what the loop relies on: positive counts and an optimizer
+    /// config it can run.
     pub fn validate(&self) -> Result<()> {
         if self.batch == 0 || self.train_clips == 0 || self.eval_clips == 0 {
             return Err(Error::invalid(
@@ -148,13 +175,12 @@ impl LoopConfig {
             && (0.0..1.0).contains(&o.beta1)
             && (0.0..1.0).contains(&o.beta2)
             && o.eps > 0.0
-            && o.weight_decay >= 0.0
-            && self.kl_weight >= 0.0;
+            && o.weight_decay >= 0.0;
         if ok {
             Ok(())
         } else {
             Err(Error::invalid(
-                "optimizer: lr > 0, betas in [0, 1), eps > 0, weight_decay ≥ 0, kl_weight ≥ 0",
+                "optimizer: lr > 0, betas in [0, 1), eps > 0, weight_decay ≥ 0",
             ))
         }
     }
@@ -343,12 +369,13 @@ impl Run {
         Ok((loss, grad_norm))
     }
 
-    /// One training step of a VAE stage: draws `cfg.batch` clip indices
-    /// below `clips`, zeroes the gradients, takes `(total, recon, kl)` from
-    /// `loss` (given the indices and the generator for the posterior noise)
-    /// and optimizes. Returns the step's numbers and whether a checkpoint is
-    /// due (`cfg.checkpoint_every`).
-    pub fn vae_step(
+    /// One training step: draws `cfg.batch` clip indices below `clips`,
+    /// zeroes the gradients, takes `(total, term, term)` from `loss` (given
+    /// the indices and the generator, for posterior noise or crops; the two
+    /// terms are reported, see [`StepReport::terms`]) and optimizes. Returns
+    /// the step's numbers and whether a checkpoint is due
+    /// (`cfg.checkpoint_every`).
+    pub fn train_step(
         &mut self,
         cfg: &LoopConfig,
         clips: usize,
@@ -357,13 +384,12 @@ impl Run {
         let t0 = Instant::now();
         let idx: Vec<usize> = (0..cfg.batch).map(|_| self.rng.below(clips)).collect();
         self.zero_grad();
-        let (total, recon, kl) = loss(&idx, &mut self.rng)?;
+        let (total, a, b) = loss(&idx, &mut self.rng)?;
         let (loss, grad_norm) = self.optimize(&total, t0)?;
         let report = StepReport {
             step: self.step_count(),
             loss,
-            recon: recon.f_double_value(&[])?,
-            kl: kl.f_double_value(&[])?,
+            terms: [a.f_double_value(&[])?, b.f_double_value(&[])?],
             grad_norm,
         };
         Ok((report, self.checkpoint_due(cfg.checkpoint_every)))

@@ -46,7 +46,9 @@ use super::audio_vae::MelSet;
 use super::data::{DataConfig, Dataset, Split};
 use super::init::init_component;
 use super::rng::TrainRng;
-use super::run::{config_from_preset_or_file, write_component, write_json, Run, StepReport};
+use super::run::{
+    config_from_preset_or_file, write_component, write_json, LoopConfig, Run, StepReport,
+};
 use super::text::{TextConfig, TextEncoders};
 use crate::models::ltx2::audio_vae::Ltx2AudioVae;
 use crate::models::ltx2::latents::{audio_latent_frames, pack_video};
@@ -101,16 +103,10 @@ pub struct TransformerTrainConfig {
     pub text: TextConfig,
     /// The clips (as the VAEs were trained on).
     pub data: DataConfig,
-    /// AdamW.
-    pub optimizer: AdamWConfig,
-    /// Training clips generated (batches are drawn from them).
-    pub train_clips: usize,
-    /// Held-out clips evaluated at the end.
-    pub eval_clips: usize,
-    /// Clips per step.
-    pub batch: usize,
-    /// A checkpoint every this many steps (0: only at the end).
-    pub checkpoint_every: u64,
+    /// The loop (optimizer, clip counts, batch, checkpoints), at the top
+    /// level of the JSON.
+    #[serde(flatten)]
+    pub train: LoopConfig,
     /// Probability of training a clip with the empty prompt.
     pub caption_dropout: f64,
     /// Weight of the audio stream's loss.
@@ -127,16 +123,15 @@ impl Default for TransformerTrainConfig {
             transformer: tiny_transformer_config(),
             text: TextConfig::default(),
             data: DataConfig::default(),
-            optimizer: AdamWConfig {
-                lr: 1e-3,
-                weight_decay: 0.0,
-                max_grad_norm: Some(1.0),
-                ..AdamWConfig::default()
+            train: LoopConfig {
+                optimizer: AdamWConfig {
+                    lr: 1e-3,
+                    weight_decay: 0.0,
+                    max_grad_norm: Some(1.0),
+                    ..AdamWConfig::default()
+                },
+                ..LoopConfig::default()
             },
-            train_clips: 256,
-            eval_clips: 16,
-            batch: 4,
-            checkpoint_every: 100,
             caption_dropout: 0.1,
             audio_loss_weight: 1.0,
             sigma_logit_mean: 0.0,
@@ -158,11 +153,7 @@ impl TransformerTrainConfig {
     pub fn validate(&self) -> Result<()> {
         self.text.validate()?;
         self.transformer.validate()?;
-        if self.batch == 0 || self.train_clips == 0 || self.eval_clips == 0 {
-            return Err(Error::invalid(
-                "batch, train_clips and eval_clips must be positive",
-            ));
-        }
+        self.train.validate()?;
         let p = self.caption_dropout;
         let w = self.audio_loss_weight;
         let s = self.sigma_logit_std;
@@ -418,8 +409,8 @@ fn prepare(inputs_dir: &Path, config: &TransformerTrainConfig) -> Result<Prepare
         a.mel_hop_length as f64,
         4.0,
     )?;
-    let train = Dataset::new(&config.data, Split::Train, config.train_clips)?;
-    let held = Dataset::new(&config.data, Split::HeldOut, config.eval_clips)?;
+    let train = Dataset::new(&config.data, Split::Train, config.train.train_clips)?;
+    let held = Dataset::new(&config.data, Split::HeldOut, config.train.eval_clips)?;
     let captions = train
         .examples
         .iter()
@@ -464,7 +455,7 @@ impl TransformerTrainer {
         let (run, model) = Run::start(
             out,
             "transformer",
-            config.optimizer,
+            config.train.optimizer,
             seed,
             |d| {
                 init_component(
@@ -498,7 +489,7 @@ impl TransformerTrainer {
         let (run, model, config) = Run::resume(
             out,
             "transformer",
-            |c: &TransformerTrainConfig| c.validate().map(|_| c.optimizer),
+            |c: &TransformerTrainConfig| c.validate().map(|_| c.train.optimizer),
             load_named,
         )?;
         let (inputs, table, train, grid, audio_frames) = prepare(&out.join(INPUTS_DIR), &config)?;
@@ -573,7 +564,7 @@ impl TransformerTrainer {
         let cfg = &self.config;
         let n = self.train.captions.len();
         let rng = &mut self.run.rng;
-        let idx: Vec<usize> = (0..cfg.batch).map(|_| rng.below(n)).collect();
+        let idx: Vec<usize> = (0..cfg.train.batch).map(|_| rng.below(n)).collect();
         let ids: Vec<i64> = idx
             .iter()
             .map(|&i| {
@@ -604,11 +595,10 @@ impl TransformerTrainer {
         let report = StepReport {
             step: self.run.step_count(),
             loss,
-            recon: lv.f_double_value(&[])?,
-            kl: la.f_double_value(&[])?,
+            terms: [lv.f_double_value(&[])?, la.f_double_value(&[])?],
             grad_norm,
         };
-        if self.run.checkpoint_due(self.config.checkpoint_every) {
+        if self.run.checkpoint_due(self.config.train.checkpoint_every) {
             self.save()?;
         }
         Ok(report)
@@ -708,7 +698,7 @@ impl TransformerTrainer {
         self.save()?;
         self.write_transformer(&self.run.out().join(FINAL_DIR))?;
         self.run.write_curve()?;
-        let report = self.evaluate(self.config.eval_clips)?;
+        let report = self.evaluate(self.config.train.eval_clips)?;
         write_json(&self.run.out().join("eval.json"), &report)?;
         Ok(report)
     }
@@ -792,10 +782,13 @@ mod tests {
                 frames: 9,
                 ..DataConfig::default()
             },
-            train_clips,
-            eval_clips: 2,
-            batch: 2,
-            checkpoint_every: 0,
+            train: LoopConfig {
+                train_clips,
+                eval_clips: 2,
+                batch: 2,
+                checkpoint_every: 0,
+                ..TransformerTrainConfig::default().train
+            },
             ..TransformerTrainConfig::default()
         }
     }

@@ -35,8 +35,8 @@ use tch::{Device, Kind, Tensor};
 use super::data::{DataConfig, Dataset, Split};
 use super::init::init_video_vae;
 use super::run::{
-    column_statistics, config_from_preset_or_file, posterior_sample, vae_loss, write_component,
-    write_json, LoopConfig, Run,
+    column_statistics, config_from_preset_or_file, posterior_sample, write_component, write_json,
+    LoopConfig, Run, VaeObjective,
 };
 pub use super::run::{ReconLoss, StepReport, CHECKPOINT_DIR};
 use crate::models::ltx2::video_vae::{Flags, Ltx2VideoVae, Ltx2VideoVaeConfig};
@@ -81,8 +81,11 @@ pub struct VaeTrainConfig {
     pub vae: Ltx2VideoVaeConfig,
     /// The clips.
     pub data: DataConfig,
-    /// The loop (optimizer, KL weight, loss, clip counts, batch,
-    /// checkpoints), at the top level of the JSON.
+    /// The loss (KL weight, reconstruction loss), at the top level of the JSON.
+    #[serde(flatten)]
+    pub objective: VaeObjective,
+    /// The loop (optimizer, clip counts, batch, checkpoints), at the top
+    /// level of the JSON.
     #[serde(flatten)]
     pub train: LoopConfig,
 }
@@ -92,6 +95,7 @@ impl Default for VaeTrainConfig {
         Self {
             vae: tiny_vae_config(),
             data: DataConfig::default(),
+            objective: VaeObjective::default(),
             train: LoopConfig::default(),
         }
     }
@@ -109,6 +113,7 @@ impl VaeTrainConfig {
     /// Checks what the loop relies on.
     pub fn validate(&self) -> Result<()> {
         self.train.validate()?;
+        self.objective.validate()?;
         let s = self.vae.spatial_compression_ratio.unwrap_or(1).max(1) as usize;
         if self.data.width % s != 0 || self.data.height % s != 0 {
             return Err(Error::invalid(format!(
@@ -143,14 +148,14 @@ pub struct EvalReport {
 /// the posterior mean), as `(total, recon, kl)` tensors.
 fn loss(
     vae: &Ltx2VideoVae,
-    cfg: &LoopConfig,
+    cfg: &VaeObjective,
     x: &Tensor,
     eps: Option<&Tensor>,
 ) -> Result<(Tensor, Tensor, Tensor)> {
     let (mean, logvar) = vae.encode(x)?;
     let z = posterior_sample(&mean, &logvar, eps)?;
     let xr = vae.decode(&z, None)?;
-    vae_loss(cfg.loss, &xr, x, &mean, &logvar, cfg.kl_weight)
+    cfg.loss(&xr, x, &mean, &logvar)
 }
 
 /// A VAE training run: model, optimizer, data and state.
@@ -250,12 +255,14 @@ impl VaeTrainer {
     /// One optimizer step on a batch drawn from the training clips.
     pub fn step(&mut self) -> Result<StepReport> {
         let shape = self.latent_shape(self.config.train.batch as i64);
-        let (vae, train, cfg) = (&self.vae, &self.train, &self.config.train);
-        let (report, due) = self.run.vae_step(cfg, train.len(), |idx, rng| {
-            let x = train.batch(idx)?;
-            let eps = rng.normal_tensor(&shape)?;
-            loss(vae, cfg, &x, Some(&eps))
-        })?;
+        let (vae, train, cfg) = (&self.vae, &self.train, &self.config.objective);
+        let (report, due) = self
+            .run
+            .train_step(&self.config.train, train.len(), |idx, rng| {
+                let x = train.batch(idx)?;
+                let eps = rng.normal_tensor(&shape)?;
+                loss(vae, cfg, &x, Some(&eps))
+            })?;
         if due {
             self.save()?;
         }
@@ -265,7 +272,7 @@ impl VaeTrainer {
     /// The loss on a fixed batch, with the posterior mean (no gradient).
     pub fn eval_loss(&self, x: &Tensor) -> Result<f64> {
         let _guard = tch::no_grad_guard();
-        Ok(loss(&self.vae, &self.config.train, x, None)?
+        Ok(loss(&self.vae, &self.config.objective, x, None)?
             .0
             .f_double_value(&[])?)
     }
@@ -369,6 +376,7 @@ mod tests {
                 frames: 17,
                 ..DataConfig::default()
             },
+            objective: VaeObjective::default(),
             train: LoopConfig {
                 train_clips,
                 eval_clips: 2,

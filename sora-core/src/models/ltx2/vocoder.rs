@@ -90,6 +90,28 @@ impl Ltx2Vocoder {
     /// Anti-aliasing filters stored in the checkpoint are used as stored (as
     /// diffusers does), and built when absent.
     pub fn load(dir: &Path, device: Device, kind: Kind) -> Result<Self> {
+        Self::load_inner(dir, None, device, kind)
+    }
+
+    /// As [`Self::load`], with the tensors taken from `store` (on its device
+    /// and dtype) instead of `dir`'s safetensors: a recording store (random
+    /// initialisation) or one that keeps the tensors' names (training).
+    pub fn load_with_store(dir: &Path, store: &TensorStore) -> Result<Self> {
+        Self::load_inner(dir, Some(store), store.device(), store.kind())
+    }
+
+    /// Checks a plain `LTX2Vocoder` config as [`Self::load`] does (a message
+    /// for [`Error::Config`] otherwise).
+    pub fn validate_config(config: &Ltx2VocoderConfig) -> std::result::Result<(), String> {
+        Generator::validate(config)
+    }
+
+    fn load_inner(
+        dir: &Path,
+        given: Option<&TensorStore>,
+        device: Device,
+        kind: Kind,
+    ) -> Result<Self> {
         let config_path = dir.join("config.json");
         let raw: serde_json::Value = read_config(&config_path)?;
         let bad = |reason: String| Error::Config {
@@ -117,7 +139,14 @@ impl Ltx2Vocoder {
             Generator::validate(&c).map_err(bad)?;
             VocoderConfig::Plain(c)
         };
-        let store = TensorStore::open(dir, "vocoder", device, kind)?;
+        let opened;
+        let store = match given {
+            Some(s) => s,
+            None => {
+                opened = TensorStore::open(dir, "vocoder", device, kind)?;
+                &opened
+            }
+        };
         let root = store.root();
         let network = match &config {
             VocoderConfig::Plain(c) => Network::Plain(Generator::load(&root, c)?),
