@@ -485,7 +485,7 @@ mod tests {
         let cfg = SceneConfig {
             width: 32,
             height: 32,
-            frames: 6,
+            frames: 16,
             ..SceneConfig::default()
         };
         let mut seen = std::collections::HashSet::new();

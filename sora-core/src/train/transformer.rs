@@ -779,7 +779,7 @@ mod tests {
             data: DataConfig {
                 width: 32,
                 height: 32,
-                frames: 9,
+                frames: 17,
                 ..DataConfig::default()
             },
             train: LoopConfig {
