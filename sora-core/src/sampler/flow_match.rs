@@ -241,7 +241,9 @@ impl FlowMatchEulerScheduler {
             // 0.42.1 runs on with NaN noise levels; refuse instead.
             return Err(Error::invalid(match shaping.shift_terminal {
                 Some(t) => format!(
-                    "{n} inference step(s) make no schedule with this scheduler's shift_terminal                      {t}: its stretch divides by 1 − the last noise level, which is 0 here                      (use at least 2 steps)"
+                    "{n} inference step(s) make no schedule with this scheduler's shift_terminal \
+                     {t}: its stretch divides by 1 − the last noise level, which is 0 here \
+                     (use at least 2 steps)"
                 ),
                 None => format!("{n} inference step(s) give a schedule with NaN or infinite noise levels"),
             }));

@@ -851,6 +851,47 @@ mod tests {
     }
 
     #[test]
+    fn an_assembled_pipeline_generates_with_its_own_defaults() {
+        use super::super::init::init_vocoder;
+        use super::super::vocoder::tiny_vocoder_config;
+        use crate::{Pipeline, Progress, Request};
+        let root = tmp("assemble");
+        let (v, a) = vae_folders(&root);
+        let t = TransformerTrainer::start(&root.join("run"), test_config(1), &v, &a, 9).unwrap();
+        t.finish().unwrap();
+        let vocoder = root.join("vocoder");
+        let voc = crate::models::ltx2::vocoder::Ltx2VocoderConfig {
+            in_channels: 32,
+            hidden_channels: 16,
+            ..tiny_vocoder_config()
+        };
+        init_vocoder(&vocoder, &voc, 5).unwrap();
+        let dest = root.join("pipeline");
+        t.assemble(&vocoder, &dest, 2).unwrap();
+
+        // The normal loader takes it; a bare request gets the folder's size,
+        // length, rate and steps, and the clip has the video's length of sound.
+        let pipe = Pipeline::builder().model(&dest).build().unwrap();
+        let clip = pipe
+            .generate(&Request::text("a red ball bounces").seed(1), &mut Progress::none())
+            .unwrap();
+        assert_eq!(clip.frames.shape(), &[17, 32, 32, 3]);
+        assert_eq!((clip.fps, clip.meta.steps, clip.meta.fps), (12.0, 2, 12));
+        let audio = clip.audio.as_ref().expect("the pipeline generates sound");
+        let seconds = audio.shape()[1] as f32 / clip.sample_rate as f32;
+        assert!((seconds - 17.0 / 12.0).abs() < 0.1, "{seconds} s of sound");
+        // A request's own values still win.
+        let clip = pipe
+            .generate(
+                &Request::text("a red ball bounces").frames(9).steps(3).seed(1),
+                &mut Progress::none(),
+            )
+            .unwrap();
+        assert_eq!((clip.frames.shape()[0], clip.meta.steps), (9, 3));
+        std::fs::remove_dir_all(&root).ok();
+    }
+
+    #[test]
     fn bad_configs_and_inputs_are_refused() {
         let mut c = test_config(1);
         c.caption_dropout = 1.0;
