@@ -370,7 +370,8 @@ enum sora_status sora_physics_score_json(const uint8_t *frames,
 
 /**
  * Loads the diffusers-format model folder `model_dir` (its family is detected
- * from `model_index.json`).
+ * from `model_index.json`); NULL loads the embedded default model (a tiny
+ * audio-video model trained by the project, docs/training.md).
  *
  * - `device`: `"cpu"`, `"cuda"` or `"cuda:N"`; NULL means `"cpu"`.
  * - `dtype`: `"float32"`, `"float16"` or `"bfloat16"` (also `f32`, `fp16`,
@@ -403,8 +404,9 @@ enum sora_status sora_pipeline_family(const struct sora_pipeline *pipeline,
 void sora_pipeline_free(struct sora_pipeline *pipeline);
 
 /**
- * A builder for the model folder `model_dir` with every option at its
- * default (cpu, float32, LibTorch's thread count, ...).
+ * A builder for the model folder `model_dir` (NULL: the embedded default
+ * model) with every option at its default (cpu, float32, LibTorch's thread
+ * count, ...).
  */
 enum sora_status sora_pipeline_builder_new(const char *model_dir,
                                            struct sora_pipeline_builder **out);

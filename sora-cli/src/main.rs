@@ -52,9 +52,11 @@ enum Command {
 
 #[derive(Args)]
 struct GenerateArgs {
-    /// Diffusers-format model folder (e.g. a downloaded Wan2.1-T2V-1.3B-Diffusers).
+    /// Diffusers-format model folder (e.g. a downloaded Wan2.1-T2V-1.3B-Diffusers);
+    /// without it, the embedded default model (a tiny audio-video model of
+    /// bouncing balls and boxes trained here, docs/training.md).
     #[arg(long)]
-    model: PathBuf,
+    model: Option<PathBuf>,
     /// What to generate.
     #[arg(long)]
     prompt: String,
@@ -404,8 +406,11 @@ fn generate(a: GenerateArgs) -> sora_core::Result<()> {
         let _ = ctrlc::set_handler(move || t.cancel());
     }
 
-    let mut builder = Pipeline::builder()
-        .model(&a.model)
+    let mut builder = Pipeline::builder();
+    if let Some(m) = &a.model {
+        builder = builder.model(m);
+    }
+    let mut builder = builder
         .device(device)
         .dtype(dtype)
         .batch_guidance(!a.no_batch_guidance)

@@ -49,6 +49,30 @@ enum Stage {
     /// OUT/loss.png, OUT/eval.json (held-out flow-matching loss) and, with
     /// --vocoder, OUT/pipeline: the whole LTX-2 folder `--model` loads.
     Transformer(TransformerArgs),
+    /// Grade a pipeline folder (default: the embedded default model) on
+    /// held-out captions with the physics tools: colour tracked, physics
+    /// report, impacts heard, colours and count; beside the simulator's own
+    /// clips of those captions. Writes OUT/quality.json and OUT/contact.png.
+    Quality(QualityArgs),
+}
+
+#[derive(Args)]
+struct QualityArgs {
+    /// The pipeline folder (default: the embedded default model).
+    #[arg(long)]
+    model: Option<PathBuf>,
+    /// Output folder.
+    #[arg(long)]
+    out: PathBuf,
+    /// Held-out captions (one clip each, seeds 0, 1, ...).
+    #[arg(long, default_value_t = 50)]
+    clips: usize,
+    /// Denoising steps (default: the folder's).
+    #[arg(long)]
+    steps: Option<u32>,
+    /// LibTorch CPU threads (default: LibTorch's choice).
+    #[arg(long)]
+    threads: Option<usize>,
 }
 
 #[derive(Args)]
@@ -72,7 +96,8 @@ struct TransformerArgs {
 #[derive(Args)]
 struct StageArgs {
     /// A preset (`tiny64` for `vae`, `tiny-audio` for `audio-vae`,
-    /// `tiny-vocoder` for `vocoder`, the default) or a JSON file of the stage's config fields (the missing ones
+    /// `tiny-vocoder` for `vocoder`, `tiny-av` for `transformer`: the
+    /// defaults) or a JSON file of the stage's config fields (the missing ones
     /// take the preset's values). Not with --resume (the checkpoint keeps its
     /// config).
     #[arg(long)]
@@ -149,6 +174,7 @@ pub fn run(a: TrainArgs) -> Result<()> {
         Stage::AudioVae(v) => audio_vae(v),
         Stage::Vocoder(v) => vocoder(v),
         Stage::Transformer(t) => transformer(t),
+        Stage::Quality(q) => quality(q),
     }
 }
 
@@ -185,10 +211,12 @@ fn vae(a: StageArgs) -> Result<()> {
     let report = trainer.finish()?;
     bar.finish_with_message("done");
     println!(
-        "step {}: held-out PSNR {:.2} dB (worst {:.2} dB) over {} clips, {:.3} s/step; wrote {}",
+        "step {}: held-out PSNR {:.2} dB (worst {:.2} dB; moving objects {:.2} dB) over {} clips, \
+         {:.3} s/step; wrote {}",
         report.step,
         report.psnr_db,
         report.psnr_min_db,
+        report.foreground_psnr_db,
         report.clips,
         report.seconds_per_step,
         a.out.display()
@@ -308,6 +336,59 @@ fn transformer(t: TransformerArgs) -> Result<()> {
         } else {
             " (no --vocoder: no pipeline/ assembled)"
         }
+    );
+    Ok(())
+}
+
+fn quality(q: QualityArgs) -> Result<()> {
+    let mut builder = sora_core::Pipeline::builder();
+    if let Some(m) = &q.model {
+        builder = builder.model(m);
+    }
+    if let Some(n) = q.threads {
+        builder = builder.threads(n);
+    }
+    // The raw model output: a visible mark would be tracked as an object.
+    let pipe = builder
+        .watermarks(sora_core::WatermarkPolicy::Off)
+        .build()?;
+    let data = sora_core::train::data::DataConfig::default();
+    let c = sora_core::train::quality::evaluate_into(&q.out, &pipe, &data, q.clips, q.steps)?;
+    let pct = |x: f64| format!("{:.0} %", 100.0 * x);
+    let opt = |x: Option<f64>| x.map_or("-".to_string(), pct);
+    println!(
+        "{:<52} {:>9} {:>9}",
+        "measure (issue #15's bar)", "model", "simulator"
+    );
+    for (name, m, s) in [
+        (
+            "colour tracked in >= 90 % of frames (>= 90 %)",
+            pct(c.model.colour_tracked),
+            pct(c.simulator.colour_tracked),
+        ),
+        (
+            "no teleport, restitution <= 1 (>= 90 %)",
+            pct(c.model.physics_ok),
+            pct(c.simulator.physics_ok),
+        ),
+        (
+            "impacts heard within 1 frame (>= 80 %)",
+            opt(c.model.impacts_synced),
+            opt(c.simulator.impacts_synced),
+        ),
+        (
+            "colours and count as captioned (>= 70 %)",
+            pct(c.model.caption_match),
+            pct(c.simulator.caption_match),
+        ),
+    ] {
+        println!("{name:<52} {m:>9} {s:>9}");
+    }
+    println!(
+        "{} clips, {:.1} s per generated clip; wrote {}",
+        c.model.clips,
+        c.model.seconds_per_clip,
+        q.out.join("quality.json").display()
     );
     Ok(())
 }

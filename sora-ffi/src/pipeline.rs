@@ -26,7 +26,8 @@ impl sora_pipeline {
 }
 
 /// Loads the diffusers-format model folder `model_dir` (its family is detected
-/// from `model_index.json`).
+/// from `model_index.json`); NULL loads the embedded default model (a tiny
+/// audio-video model trained by the project, docs/training.md).
 ///
 /// - `device`: `"cpu"`, `"cuda"` or `"cuda:N"`; NULL means `"cpu"`.
 /// - `dtype`: `"float32"`, `"float16"` or `"bfloat16"` (also `f32`, `fp16`,
@@ -49,7 +50,7 @@ pub unsafe extern "C" fn sora_pipeline_new(
     ffi_boundary!("sora_pipeline_new", {
         let out = out_arg(out, "out")?;
         *out = ptr::null_mut();
-        let model_dir = str_arg(model_dir, "model_dir")?;
+        let model_dir = opt_str_arg(model_dir, "model_dir")?;
         let device: Device = match opt_str_arg(device, "device")? {
             Some(s) => s.parse()?,
             None => Device::Cpu,
@@ -63,10 +64,10 @@ pub unsafe extern "C" fn sora_pipeline_new(
                 "threads must be 0 (default) or positive, got {threads}"
             )));
         }
-        let mut builder = Pipeline::builder()
-            .model(model_dir)
-            .device(device)
-            .dtype(dtype);
+        let mut builder = Pipeline::builder().device(device).dtype(dtype);
+        if let Some(m) = model_dir {
+            builder = builder.model(m);
+        }
         if threads > 0 {
             builder = builder.threads(threads as usize);
         }
@@ -107,8 +108,9 @@ pub struct sora_pipeline_builder {
     pub(crate) inner: PipelineBuilder,
 }
 
-/// A builder for the model folder `model_dir` with every option at its
-/// default (cpu, float32, LibTorch's thread count, ...).
+/// A builder for the model folder `model_dir` (NULL: the embedded default
+/// model) with every option at its default (cpu, float32, LibTorch's thread
+/// count, ...).
 #[no_mangle]
 pub unsafe extern "C" fn sora_pipeline_builder_new(
     model_dir: *const c_char,
@@ -117,8 +119,10 @@ pub unsafe extern "C" fn sora_pipeline_builder_new(
     ffi_boundary!("sora_pipeline_builder_new", {
         let out = out_arg(out, "out")?;
         *out = ptr::null_mut();
-        let model_dir = str_arg(model_dir, "model_dir")?;
-        let inner = Pipeline::builder().model(model_dir);
+        let mut inner = Pipeline::builder();
+        if let Some(m) = opt_str_arg(model_dir, "model_dir")? {
+            inner = inner.model(m);
+        }
         *out = Box::into_raw(Box::new(sora_pipeline_builder { inner }));
         Ok(())
     })

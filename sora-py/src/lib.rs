@@ -25,11 +25,11 @@ fn version() -> &'static str {
 /// (MiB per weight, activation and phase, `total_mb`, `peak_phase`, ...;
 /// the loading phase included). Unset sizes take the family's defaults.
 #[pyfunction]
-#[pyo3(signature = (model, device="cpu", dtype="float32", *, batch_guidance=true, step_cache=None, offload_text_encoder=false, vae_tiling=None, vae_frame_tiling=None, offload=None, width=None, height=None, frames=None, seconds=None, steps=None, guidance=None))]
+#[pyo3(signature = (model=None, device="cpu", dtype="float32", *, batch_guidance=true, step_cache=None, offload_text_encoder=false, vae_tiling=None, vae_frame_tiling=None, offload=None, width=None, height=None, frames=None, seconds=None, steps=None, guidance=None))]
 #[allow(clippy::too_many_arguments)] // one per Python keyword
 fn estimate<'py>(
     py: Python<'py>,
-    model: &Bound<'_, PyAny>,
+    model: Option<&Bound<'_, PyAny>>,
     device: &str,
     dtype: &str,
     batch_guidance: bool,

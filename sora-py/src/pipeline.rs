@@ -45,7 +45,8 @@ pub struct PyPipeline {
 /// The pipeline options of `sora.Pipeline(...)` and `sora.estimate(...)`,
 /// converted with the GIL held.
 pub(crate) struct Options {
-    path: PathBuf,
+    /// The model folder (`None`: the embedded default model).
+    path: Option<PathBuf>,
     device: Device,
     dtype: Dtype,
     threads: Option<usize>,
@@ -80,7 +81,7 @@ pub(crate) struct Options {
 impl Options {
     #[allow(clippy::too_many_arguments)] // one per Python keyword
     pub(crate) fn parse(
-        model: &Bound<'_, PyAny>,
+        model: Option<&Bound<'_, PyAny>>,
         device: &str,
         dtype: &str,
         threads: Option<&Bound<'_, PyAny>>,
@@ -138,7 +139,10 @@ impl Options {
             }),
         };
         Ok(Self {
-            path: args::path("model", model)?,
+            path: model
+                .filter(|m| !m.is_none())
+                .map(|m| args::path("model", m))
+                .transpose()?,
             device: device.parse().map_err(to_py)?,
             dtype: dtype.parse().map_err(to_py)?,
             threads: args::opt_uint("threads", threads)?,
@@ -163,8 +167,11 @@ impl Options {
 
     /// The core builder with these options (runs without the GIL).
     pub(crate) fn builder(&self) -> sora_core::Result<sora_core::PipelineBuilder> {
-        let mut b = sora_core::Pipeline::builder()
-            .model(&self.path)
+        let mut b = sora_core::Pipeline::builder();
+        if let Some(m) = &self.path {
+            b = b.model(m);
+        }
+        let mut b = b
             .device(self.device)
             .dtype(self.dtype)
             .batch_guidance(self.batch_guidance)
@@ -530,8 +537,10 @@ impl PyPipeline {
 
 #[pymethods]
 impl PyPipeline {
-    /// Loads the diffusers-format model folder `model` on `device` ("cpu",
-    /// "cuda", "cuda:N") in `dtype` ("float32", "float16", "bfloat16");
+    /// Loads the diffusers-format model folder `model` (None: the embedded
+    /// default model, a tiny audio-video model trained by the project) on
+    /// `device` ("cpu", "cuda", "cuda:N") in `dtype` ("float32", "float16",
+    /// "bfloat16");
     /// `threads` sets LibTorch's intra-op CPU threads (process-wide).
     /// `safety_registry` (a consent registry / protected list JSON file)
     /// turns the prompt gate on: a prompt naming a registered person raises
@@ -540,10 +549,10 @@ impl PyPipeline {
     /// `ProtectedContentError`. Without it every prompt passes.
     #[new]
     #[allow(clippy::too_many_arguments)] // one per Python keyword
-    #[pyo3(signature = (model, device="cpu", dtype="float32", threads=None, *, batch_guidance=true, step_cache=None, memory_budget_mb=None, offload_text_encoder=false, vae_tiling=None, vae_frame_tiling=None, offload=None, physics=None, motion_guidance=None, safety_registry=None, owner_key=None, visible_watermark=true, watermark_handle=None, watermarks=None, credentials=None, sign_cert=None, sign_key=None, credentials_prompt=false))]
+    #[pyo3(signature = (model=None, device="cpu", dtype="float32", threads=None, *, batch_guidance=true, step_cache=None, memory_budget_mb=None, offload_text_encoder=false, vae_tiling=None, vae_frame_tiling=None, offload=None, physics=None, motion_guidance=None, safety_registry=None, owner_key=None, visible_watermark=true, watermark_handle=None, watermarks=None, credentials=None, sign_cert=None, sign_key=None, credentials_prompt=false))]
     fn new(
         py: Python<'_>,
-        model: &Bound<'_, PyAny>,
+        model: Option<&Bound<'_, PyAny>>,
         device: &str,
         dtype: &str,
         threads: Option<&Bound<'_, PyAny>>,

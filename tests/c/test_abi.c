@@ -3,7 +3,8 @@
  * libsora.so. Built and run by tests/c/run.sh (under Valgrind or ASan).
  *
  * Part 1 needs no model: version, NULL pointers, UTF-8, model-folder errors,
- * request keys and values, free(NULL), cancel handles, the physics report.
+ * request keys and values, free(NULL), cancel handles, the physics report,
+ * and the embedded default model (a NULL folder).
  * Part 2 needs the tiny Wan 2.1 fixture (env SORA_TEST_MODEL, default
  * target/fixtures/wan_pipeline/t2v_21/model); it is skipped with a loud
  * message when the folder is missing (env SORA_C_REQUIRE_FIXTURE=1 makes that a failure).
@@ -77,7 +78,7 @@ static void test_free_null(void) {
 
 static void test_null_pointers(void) {
     sora_pipeline *p = (sora_pipeline *)0x1; /* must be reset to NULL on failure */
-    EXPECT(sora_pipeline_new(NULL, "cpu", "float32", 0, &p), INVALID, "model_dir");
+    EXPECT(sora_pipeline_new(NULL, "no-such-device", "float32", 0, &p), INVALID, "device");
     CHECK(p == NULL, "out not cleared on failure");
     EXPECT(sora_pipeline_new("/nonexistent", "cpu", "float32", 0, NULL), INVALID, "out");
     const char *name = NULL;
@@ -194,8 +195,10 @@ static void test_model_folder_errors(void) {
  * build that fails on a missing folder (no model needed). */
 static void test_pipeline_builder(void) {
     sora_pipeline_builder *b = (sora_pipeline_builder *)0x1;
-    EXPECT(sora_pipeline_builder_new(NULL, &b), INVALID, "model_dir");
-    CHECK(b == NULL, "no builder without a folder");
+    EXPECT(sora_pipeline_builder_new(NULL, &b), SORA_OK, NULL); /* the default model */
+    CHECK(b != NULL && b != (sora_pipeline_builder *)0x1, "a builder for the default model");
+    sora_pipeline_builder_free(b);
+    b = NULL;
     EXPECT(sora_pipeline_builder_new("/nonexistent", NULL), INVALID, "out");
     const char *missing = "/nonexistent/sora-c-test/builder-folder";
     EXPECT(sora_pipeline_builder_new(missing, &b), SORA_OK, NULL);
@@ -352,6 +355,37 @@ static int write_file(const char *path, const void *data, size_t n) {
     if (!f) return 0;
     size_t put = fwrite(data, 1, n, f);
     return fclose(f) == 0 && put == n;
+}
+
+/* A NULL model folder is the embedded default model: a tiny LTX-2 pipeline
+ * that generates sound with the picture, at its own default size. */
+static void test_default_model(void) {
+    sora_pipeline *p = NULL;
+    EXPECT(sora_pipeline_new(NULL, "cpu", "float32", 1, &p), SORA_OK, NULL);
+    if (!p) return;
+    const char *family = NULL;
+    EXPECT(sora_pipeline_family(p, &family), SORA_OK, NULL);
+    CHECK(family && strcmp(family, "ltx2") == 0, "family is \"%s\"", family ? family : "(null)");
+    sora_request *r = NULL;
+    EXPECT(sora_request_new_text("a red ball bounces on a wooden floor", &r), SORA_OK, NULL);
+    EXPECT(sora_request_set_int(r, "frames", 9), SORA_OK, NULL);
+    EXPECT(sora_request_set_int(r, "steps", 2), SORA_OK, NULL);
+    EXPECT(sora_request_set_int(r, "seed", 3), SORA_OK, NULL);
+    sora_clip *clip = NULL;
+    EXPECT(sora_generate(p, r, NULL, NULL, NULL, &clip), SORA_OK, NULL);
+    if (clip) {
+        const uint8_t *data = NULL;
+        size_t t = 0, h = 0, w = 0;
+        EXPECT(sora_clip_frames(clip, &data, &t, &h, &w), SORA_OK, NULL);
+        CHECK(t == 9 && h == 64 && w == 64, "frames are %zux%zux%zu", t, h, w);
+        const float *audio = NULL;
+        size_t ch = 0, ns = 0;
+        EXPECT(sora_clip_audio(clip, &audio, &ch, &ns), SORA_OK, NULL);
+        CHECK(audio != NULL && ch == 2 && ns > 0, "audio %zu x %zu", ch, ns);
+        sora_clip_free(clip);
+    }
+    sora_request_free(r);
+    sora_pipeline_free(p);
 }
 
 static void test_generation(const char *model) {
@@ -867,6 +901,7 @@ int main(void) {
     test_cancel_lifecycle();
     test_physics_score();
     test_check_prompt();
+    test_default_model();
     test_generation(model);
     test_gate_in_pipeline(model);
     test_generate_to_file(model);

@@ -224,8 +224,24 @@ fn random_world(
 /// tokenizer over the captions' vocabulary needs (the trained default model's).
 pub fn caption_words() -> Vec<&'static str> {
     let mut words = vec![
-        "a", "one", "two", "three", "colourful", "ball", "balls", "box", "boxes", "object",
-        "objects", "bounce", "bounces", "high", "fall", "falls", "on", "floor",
+        "a",
+        "one",
+        "two",
+        "three",
+        "colourful",
+        "ball",
+        "balls",
+        "box",
+        "boxes",
+        "object",
+        "objects",
+        "bounce",
+        "bounces",
+        "high",
+        "fall",
+        "falls",
+        "on",
+        "floor",
     ];
     words.extend(PALETTE.iter().map(|(_, name)| *name));
     words.extend(Material::ALL.iter().map(|m| m.adjective()));

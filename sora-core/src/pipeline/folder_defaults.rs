@@ -76,9 +76,7 @@ pub fn apply(root: &Path, mut base: Defaults) -> Result<Defaults> {
             Value::String(s) => s.clone(),
             other => other.to_string(),
         };
-        let parsed = spec
-            .parse(&name, &text)
-            .map_err(|e| bad(e.to_string()))?;
+        let parsed = spec.parse(&name, &text).map_err(|e| bad(e.to_string()))?;
         base.preset.insert(spec.key.to_string(), parsed);
     }
     Ok(base)
@@ -106,11 +104,16 @@ mod tests {
     fn a_folder_changes_its_defaults_and_parameters() {
         let d = folder(
             "ok",
-            Some(r#"{"width": 64, "height": 64, "frames": 25, "fps": 12, "steps": 20,
-                     "params": {"max_sequence_length": 32, "stg_scale": 0, "use_cross_timestep": "false"}}"#),
+            Some(
+                r#"{"width": 64, "height": 64, "frames": 25, "fps": 12, "steps": 20,
+                     "params": {"max_sequence_length": 32, "stg_scale": 0, "use_cross_timestep": "false"}}"#,
+            ),
         );
         let got = apply(&d, base()).unwrap();
-        assert_eq!((got.width, got.height, got.frames, got.fps, got.steps), (64, 64, 25, 12, 20));
+        assert_eq!(
+            (got.width, got.height, got.frames, got.fps, got.steps),
+            (64, 64, 25, 12, 20)
+        );
         assert_eq!(got.guidance, base().guidance);
         assert_eq!(got.preset.get("stg_scale"), Some(&ParamValue::Float(0.0)));
         assert!(got.preset.contains_key("max_sequence_length"));
@@ -125,7 +128,10 @@ mod tests {
             ("json", "{"),
         ] {
             let d = folder(name, Some(text));
-            assert!(matches!(apply(&d, base()), Err(Error::Config { .. })), "{name}");
+            assert!(
+                matches!(apply(&d, base()), Err(Error::Config { .. })),
+                "{name}"
+            );
             std::fs::remove_dir_all(d).ok();
         }
         std::fs::remove_dir_all(d).ok();

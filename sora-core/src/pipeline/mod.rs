@@ -4,6 +4,7 @@
 //! the decode into memory or straight into a file.
 
 pub mod clip;
+pub mod default_model;
 pub mod extend;
 pub mod folder_defaults;
 mod inputs;
@@ -150,7 +151,9 @@ impl Default for PipelineBuilder {
 }
 
 impl PipelineBuilder {
-    /// The diffusers-format model folder (the family is detected from `model_index.json`).
+    /// The diffusers-format model folder (the family is detected from
+    /// `model_index.json`). Without one, the pipeline loads the embedded
+    /// default model ([`default_model`]).
     pub fn model(mut self, path: impl AsRef<Path>) -> Self {
         self.model = Some(path.as_ref().to_path_buf());
         self
@@ -367,11 +370,11 @@ impl PipelineBuilder {
     /// configs and safetensors headers alone: nothing is loaded, and the
     /// loading phase is included ([`estimate::estimate_folder`]).
     pub fn estimate(&self, req: &Request) -> Result<MemoryEstimate> {
-        let path = self
-            .model
-            .as_ref()
-            .ok_or_else(|| Error::invalid("no model folder given (PipelineBuilder::model)"))?;
-        estimate::estimate_folder(path, req, &self.estimate_options())
+        let path = match &self.model {
+            Some(p) => p.clone(),
+            None => default_model::folder()?,
+        };
+        estimate::estimate_folder(&path, req, &self.estimate_options())
     }
 
     /// The estimate's view of this builder's options.
@@ -393,9 +396,10 @@ impl PipelineBuilder {
         let started = Instant::now();
         let rss_before_load_mb = rss_mb();
         let estimate_options = self.estimate_options();
-        let path = self
-            .model
-            .ok_or_else(|| Error::invalid("no model folder given (PipelineBuilder::model)"))?;
+        let path = match self.model {
+            Some(p) => p,
+            None => default_model::folder()?,
+        };
         if let Some(t) = self.speed.step_cache {
             crate::nn::step_cache::check_threshold(t)?;
         }

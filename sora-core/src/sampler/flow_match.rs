@@ -245,7 +245,9 @@ impl FlowMatchEulerScheduler {
                      {t}: its stretch divides by 1 − the last noise level, which is 0 here \
                      (use at least 2 steps)"
                 ),
-                None => format!("{n} inference step(s) give a schedule with NaN or infinite noise levels"),
+                None => format!(
+                    "{n} inference step(s) give a schedule with NaN or infinite noise levels"
+                ),
             }));
         }
         let nf = c.num_train_timesteps as f32;

@@ -59,7 +59,8 @@ impl Default for DataConfig {
 }
 
 impl DataConfig {
-    fn scene(&self) -> SceneConfig {
+    /// The simulator's settings for these clips.
+    pub fn scene(&self) -> SceneConfig {
         SceneConfig {
             width: self.width,
             height: self.height,

@@ -24,6 +24,8 @@
 //! - [`transformer`]: the audio-video transformer's flow-matching stage on
 //!   the VAEs' latents, and its held-out evaluation.
 //! - [`pipeline`]: the trained parts assembled into one LTX-2 pipeline folder.
+//! - [`quality`]: generated clips graded against their captions with the
+//!   physics module's tracker and report (and the simulator's own clips, the bar).
 //! - [`rng`]: the one random generator of training (SplitMix64, state saved).
 
 pub mod adam;
@@ -34,6 +36,7 @@ pub mod data;
 pub mod init;
 pub mod params;
 pub mod pipeline;
+pub mod quality;
 pub mod rng;
 pub mod run;
 pub mod text;

@@ -10,7 +10,7 @@ use std::path::Path;
 
 use serde_json::{json, Value};
 
-use super::transformer::TransformerTrainConfig;
+use super::data::DataConfig;
 use crate::pipeline::folder_defaults;
 use crate::{Error, Result};
 
@@ -44,11 +44,11 @@ pub fn scheduler_config() -> Value {
     })
 }
 
-/// The request defaults of a model trained with `config`: its clips' size,
-/// length and rate, its prompt length, classifier-free guidance only (the
-/// tiny model is not trained for spatio-temporal or modality guidance).
-pub fn request_defaults(config: &TransformerTrainConfig, steps: u32) -> Value {
-    let d = &config.data;
+/// The request defaults of a model trained on clips `d` with prompts of up
+/// to `max_sequence_length` tokens: its clips' size, length and rate,
+/// classifier-free guidance only (the tiny model is not trained for
+/// spatio-temporal or modality guidance).
+pub fn request_defaults(d: &DataConfig, max_sequence_length: usize, steps: u32) -> Value {
     json!({
         "width": d.width,
         "height": d.height,
@@ -57,7 +57,7 @@ pub fn request_defaults(config: &TransformerTrainConfig, steps: u32) -> Value {
         "steps": steps,
         "guidance": 3.0,
         "params": {
-            "max_sequence_length": config.text.max_sequence_length,
+            "max_sequence_length": max_sequence_length,
             "stg_scale": 0.0,
             "modality_scale": 1.0,
             "guidance_rescale": 0.0,
@@ -98,7 +98,13 @@ pub fn assemble(dest: &Path, parts: Parts<'_>, defaults: &Value) -> Result<()> {
     if dest.exists() {
         std::fs::remove_dir_all(dest).map_err(|e| Error::io(dest, e))?;
     }
-    for name in ["vae", "audio_vae", "tokenizer", "text_encoder", "connectors"] {
+    for name in [
+        "vae",
+        "audio_vae",
+        "tokenizer",
+        "text_encoder",
+        "connectors",
+    ] {
         copy_dir(&parts.inputs.join(name), &dest.join(name))?;
     }
     copy_dir(parts.transformer, &dest.join("transformer"))?;

@@ -80,6 +80,10 @@ pub fn gaussian_kl(mean: &Tensor, logvar: &Tensor) -> Result<Tensor> {
         .f_mul_scalar(0.5)?)
 }
 
+/// The summed channel difference (of clips in `[-1, 1]`) above which a
+/// pixel is foreground ([`foreground_mask`]): 0.15 ≈ 7 levels of 255 per channel.
+pub const FOREGROUND_THRESHOLD: f64 = 0.15;
+
 /// The loss of a VAE stage, flattened into the stage's config (its JSON
 /// keeps `kl_weight` and `loss` at the top level).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -89,6 +93,11 @@ pub struct VaeObjective {
     pub kl_weight: f64,
     /// Reconstruction loss.
     pub loss: ReconLoss,
+    /// Extra weight of the foreground (video: pixels away from the clip's
+    /// per-pixel temporal median, the moving objects); 0 weighs every
+    /// pixel alike. Small objects on a plain background vanish from a VAE
+    /// trained without it (its reconstruction is the background alone).
+    pub foreground_weight: f64,
 }
 
 impl Default for VaeObjective {
@@ -96,19 +105,33 @@ impl Default for VaeObjective {
         Self {
             kl_weight: 1e-4,
             loss: ReconLoss::L1,
+            foreground_weight: 0.0,
         }
     }
 }
 
+/// The foreground of clips `x` `[B, C, F, H, W]`: 1 where a pixel differs
+/// from its temporal median by more than `threshold` (summed over
+/// channels), else 0, as `[B, 1, F, H, W]`.
+pub fn foreground_mask(x: &Tensor, threshold: f64) -> Result<Tensor> {
+    let (median, _) = x.f_median_dim(2, true)?;
+    Ok(x.f_sub(&median)?
+        .f_abs()?
+        .f_sum_dim_intlist(1, true, Kind::Float)?
+        .f_gt(threshold)?
+        .f_to_kind(Kind::Float)?)
+}
+
 impl VaeObjective {
-    /// Checks the KL weight (finite, ≥ 0).
+    /// Checks the weights (finite, ≥ 0).
     pub fn validate(&self) -> Result<()> {
-        if self.kl_weight >= 0.0 && self.kl_weight.is_finite() {
+        let ok = |w: f64| w >= 0.0 && w.is_finite();
+        if ok(self.kl_weight) && ok(self.foreground_weight) {
             Ok(())
         } else {
             Err(Error::invalid(format!(
-                "kl_weight must be finite and ≥ 0, got {}",
-                self.kl_weight
+                "kl_weight and foreground_weight must be finite and ≥ 0, got {} and {}",
+                self.kl_weight, self.foreground_weight
             )))
         }
     }
@@ -121,7 +144,16 @@ impl VaeObjective {
         mean: &Tensor,
         logvar: &Tensor,
     ) -> Result<(Tensor, Tensor, Tensor)> {
-        let recon = self.loss.of(&reconstruction.f_sub(target)?)?;
+        let mut diff = reconstruction.f_sub(target)?;
+        if self.foreground_weight > 0.0 && target.dim() == 5 {
+            // Weights 1 + w·foreground, scaled to mean 1 over the batch.
+            let w = foreground_mask(target, FOREGROUND_THRESHOLD)?
+                .f_mul_scalar(self.foreground_weight)?
+                .f_add_scalar(1.0)?;
+            let w = w.f_div(&w.f_mean(Kind::Float)?)?;
+            diff = diff.f_mul(&w)?;
+        }
+        let recon = self.loss.of(&diff)?;
         let kl = gaussian_kl(mean, logvar)?;
         let total = recon.f_add(&kl.f_mul_scalar(self.kl_weight)?)?;
         Ok((total, recon, kl))

@@ -224,8 +224,14 @@ pub fn write_text_components(root: &Path, config: &TextConfig, seed: u64) -> Res
         seed ^ 0x7465_7874,
         |_, s| Gemma3TextModel::from_store(gemma_cfg, s).map(|_| ()),
     )?;
-    // transformers reads `config.json` without diffusers' keys.
+    // transformers reads `config.json` without diffusers' keys, and its
+    // weights as `model.safetensors`.
     write_json_file(&enc_dir.join("config.json"), &gemma)?;
+    let (from, to) = (
+        enc_dir.join(super::init::WEIGHTS_FILE),
+        enc_dir.join("model.safetensors"),
+    );
+    std::fs::rename(&from, &to).map_err(|e| Error::io(&to, e))?;
     let conn = config.connectors_config();
     let conn_dir = root.join("connectors");
     let conn_cfg: ConnectorsConfig = serde_json::from_value(conn.clone())
@@ -263,7 +269,8 @@ impl TextEncoders {
     /// Loads `root`'s `tokenizer/`, `text_encoder/` and `connectors/` (CPU, f32).
     pub fn load(root: &Path, max_sequence_length: usize) -> Result<Self> {
         let tokenizer = Tokenizer::from_dir(&root.join("tokenizer"))?;
-        let model = Gemma3TextModel::load(&root.join("text_encoder"), crate::Device::Cpu, Dtype::F32)?;
+        let model =
+            Gemma3TextModel::load(&root.join("text_encoder"), crate::Device::Cpu, Dtype::F32)?;
         let connectors =
             Ltx2TextConnectors::load(&root.join("connectors"), crate::Device::Cpu, Dtype::F32)?;
         Ok(Self {
@@ -277,12 +284,9 @@ impl TextEncoders {
     pub fn encode(&self, caption: &str) -> Result<CaptionConditioning> {
         let _guard = tch::no_grad_guard();
         let (hidden, mask) = self.encoder.encode(&[caption], self.max_sequence_length)?;
-        let out = self.connectors.forward(
-            &hidden,
-            &mask,
-            PaddingSide::Left,
-            CONNECTOR_SCALE_FACTOR,
-        )?;
+        let out =
+            self.connectors
+                .forward(&hidden, &mask, PaddingSide::Left, CONNECTOR_SCALE_FACTOR)?;
         Ok(CaptionConditioning {
             video: out.video.f_to_device(Device::Cpu)?.f_to_kind(Kind::Float)?,
             audio: out.audio.f_to_device(Device::Cpu)?.f_to_kind(Kind::Float)?,

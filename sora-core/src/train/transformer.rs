@@ -323,7 +323,12 @@ fn latent_grid(data: &DataConfig, vae: &Ltx2VideoVae) -> Result<[i64; 3]> {
     ])
 }
 
-fn encode_set(inputs: &Inputs, set: &Dataset, table: &CaptionTable, audio_frames: i64) -> Result<LatentSet> {
+fn encode_set(
+    inputs: &Inputs,
+    set: &Dataset,
+    table: &CaptionTable,
+    audio_frames: i64,
+) -> Result<LatentSet> {
     let _guard = tch::no_grad_guard();
     let scaling = inputs.vae.config().scaling_factor;
     let mut video = Vec::with_capacity(set.len());
@@ -542,8 +547,9 @@ impl TransformerTrainer {
         let b = ids.len() as i64;
         let s: Vec<f32> = sigmas.iter().map(|s| *s as f32).collect();
         let sig = Tensor::f_from_slice(&s)?.f_view([b, 1, 1])?;
-        let noised =
-            |x: &Tensor, e: &Tensor| -> Result<Tensor> { Ok(x.f_mul(&sig.f_rsub_scalar(1.0)?)?.f_add(&e.f_mul(&sig)?)?) };
+        let noised = |x: &Tensor, e: &Tensor| -> Result<Tensor> {
+            Ok(x.f_mul(&sig.f_rsub_scalar(1.0)?)?.f_add(&e.f_mul(&sig)?)?)
+        };
         let (nv, na) = (noised(xv, ev)?, noised(xa, ea)?);
         let t = sig.f_view([b])?.f_mul_scalar(1000.0)?;
         let (tv, ta, mask) = self.table.rows(ids)?;
@@ -638,7 +644,10 @@ impl TransformerTrainer {
                 lv += v.f_double_value(&[])?;
                 la += a.f_double_value(&[])?;
                 let zero = |e: &Tensor, x: &Tensor| -> Result<f64> {
-                    Ok(e.f_sub(x)?.f_square()?.f_mean(Kind::Float)?.f_double_value(&[])?)
+                    Ok(e.f_sub(x)?
+                        .f_square()?
+                        .f_mean(Kind::Float)?
+                        .f_double_value(&[])?)
                 };
                 zv += zero(&ev, &xv)?;
                 za += zero(&ea, &xa)?;
@@ -687,7 +696,11 @@ impl TransformerTrainer {
                 transformer: &transformer,
                 vocoder,
             },
-            &super::pipeline::request_defaults(&self.config, steps),
+            &super::pipeline::request_defaults(
+                &self.config.data,
+                self.config.text.max_sequence_length,
+                steps,
+            ),
         )
     }
 
@@ -873,7 +886,10 @@ mod tests {
         // length, rate and steps, and the clip has the video's length of sound.
         let pipe = Pipeline::builder().model(&dest).build().unwrap();
         let clip = pipe
-            .generate(&Request::text("a red ball bounces").seed(1), &mut Progress::none())
+            .generate(
+                &Request::text("a red ball bounces").seed(1),
+                &mut Progress::none(),
+            )
             .unwrap();
         assert_eq!(clip.frames.shape(), &[17, 32, 32, 3]);
         assert_eq!((clip.fps, clip.meta.steps, clip.meta.fps), (12.0, 2, 12));
@@ -883,7 +899,10 @@ mod tests {
         // A request's own values still win.
         let clip = pipe
             .generate(
-                &Request::text("a red ball bounces").frames(9).steps(3).seed(1),
+                &Request::text("a red ball bounces")
+                    .frames(9)
+                    .steps(3)
+                    .seed(1),
                 &mut Progress::none(),
             )
             .unwrap();

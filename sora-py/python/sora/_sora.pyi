@@ -58,7 +58,7 @@ _Condition = (
 )
 
 def estimate(
-    model: _Path,
+    model: _Path | None = None,
     device: str = "cpu",
     dtype: str = "float32",
     *,
@@ -112,7 +112,7 @@ class Pipeline:
 
     def __init__(
         self,
-        model: _Path,
+        model: _Path | None = None,
         device: str = "cpu",
         dtype: str = "float32",
         threads: int | None = None,
