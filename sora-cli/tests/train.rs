@@ -1,4 +1,4 @@
-//! `sora train vae`, `sora train audio-vae` and `sora train vocoder` as a
+//! `sora train` (vae, audio-vae, vocoder, transformer, quality) as a
 //! user runs them: a tiny run writes its checkpoint, final component folder,
 //! loss curve and held-out evaluation; `--resume` continues to the asked
 //! step count; a bad `--config`, or a config change on `--resume`, is exit 2.
@@ -141,4 +141,190 @@ fn train_vocoder_writes_its_outputs_and_resumes() {
         eval_key: "stft_distance",
         wrong_preset: "tiny-audio",
     });
+}
+
+/// The whole chain as a user runs it, on tiny configs: the three component
+/// stages, the transformer on their outputs assembled into a pipeline
+/// folder, a clip generated from it with its own defaults, and its grades
+/// (`sora train quality`).
+#[test]
+fn train_transformer_assembles_a_pipeline_that_generates_and_is_graded() {
+    let d = scratch("transformer");
+    let data = r#""data": {"width": 32, "height": 32, "frames": 17}"#;
+    let stages = [
+        (
+            "vae",
+            r#""vae": {"latent_channels": 4, "block_out_channels": [8], "decoder_block_out_channels": [8],
+            "down_block_types": ["LTX2VideoDownBlock3D"], "layers_per_block": [1, 1],
+            "decoder_layers_per_block": [1, 1], "spatio_temporal_scaling": [true],
+            "decoder_spatio_temporal_scaling": [true], "decoder_inject_noise": [false, false],
+            "downsample_type": ["spatial"], "upsample_type": ["spatial"], "upsample_residual": [true],
+            "upsample_factor": [2], "patch_size": 4, "decoder_causal": false,
+            "spatial_compression_ratio": 8, "temporal_compression_ratio": 1}"#,
+        ),
+        (
+            "audio-vae",
+            r#""vae": {"base_channels": 16, "latent_channels": 1, "ch_mult": [1, 1, 1],
+            "num_res_blocks": 1, "mel_bins": 64}"#,
+        ),
+        (
+            "vocoder",
+            r#""vocoder": {"in_channels": 128, "hidden_channels": 16, "out_channels": 2,
+            "upsample_kernel_sizes": [16, 11, 8], "upsample_factors": [8, 5, 4],
+            "resnet_kernel_sizes": [3], "resnet_dilations": [[1]], "output_sampling_rate": 16000},
+            "stft_ffts": [256, 1024], "crop_frames": 8"#,
+        ),
+    ];
+    for (stage, part) in stages {
+        let cfg = d.join(format!("{stage}.json"));
+        let text = format!(r#"{{{part}, {data}, "train_clips": 2, "eval_clips": 1, "batch": 1}}"#);
+        std::fs::write(&cfg, text).unwrap();
+        let out = d.join(stage);
+        let r = sora(&[
+            "train",
+            stage,
+            "--out",
+            out.to_str().unwrap(),
+            "--config",
+            cfg.to_str().unwrap(),
+            "--steps",
+            "1",
+            "--quiet",
+        ]);
+        assert!(
+            r.status.success(),
+            "{stage}: {}",
+            String::from_utf8_lossy(&r.stderr)
+        );
+    }
+    let cfg = d.join("transformer.json");
+    let text = format!(
+        r#"{{"text": {{"hidden_size": 16, "layers": 1, "registers": 4, "max_sequence_length": 16}},
+            {data}, "train_clips": 2, "eval_clips": 1, "batch": 1}}"#
+    );
+    std::fs::write(&cfg, text).unwrap();
+    let out = d.join("tf");
+    let o = out.to_str().unwrap();
+    let path = |p: &str| d.join(p).to_str().unwrap().to_string();
+    let (vae, audio, voc) = (
+        path("vae/vae"),
+        path("audio-vae/audio_vae"),
+        path("vocoder/vocoder"),
+    );
+    let args = [
+        "train",
+        "transformer",
+        "--out",
+        o,
+        "--config",
+        cfg.to_str().unwrap(),
+        "--steps",
+        "2",
+        "--quiet",
+        "--vae",
+        &vae,
+        "--audio-vae",
+        &audio,
+        "--vocoder",
+        &voc,
+        "--pipeline-steps",
+        "2",
+    ];
+    let r = sora(&args);
+    assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+    assert!(String::from_utf8_lossy(&r.stdout).contains("pipeline/ assembled"));
+    let eval = json(&out.join("eval.json"));
+    assert_eq!(eval["step"], 2);
+    assert!(eval["zero_video_loss"].as_f64().unwrap() > 0.0);
+    // A fresh run without the VAEs, and --resume with them, are refused.
+    let r = sora(&["train", "transformer", "--out", &path("x"), "--steps", "1"]);
+    assert_eq!(r.status.code(), Some(2));
+    let r = sora(&[
+        "train",
+        "transformer",
+        "--out",
+        o,
+        "--steps",
+        "3",
+        "--resume",
+        "--vae",
+        &vae,
+    ]);
+    assert_eq!(r.status.code(), Some(2));
+
+    // The pipeline folder generates with its own size, length and steps.
+    let pipeline = path("tf/pipeline");
+    let clip = path("clip.mp4");
+    let r = sora(&[
+        "generate",
+        "--model",
+        &pipeline,
+        "--prompt",
+        "a red ball bounces on a wooden floor",
+        "--out",
+        &clip,
+        "--json",
+        "--threads",
+        "1",
+    ]);
+    assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+    let meta: serde_json::Value = serde_json::from_slice(&r.stdout).unwrap();
+    assert_eq!(
+        (meta["width"].as_u64(), meta["frames"].as_u64()),
+        (Some(32), Some(17))
+    );
+    assert_eq!(
+        (meta["steps"].as_u64(), meta["has_audio"].as_bool()),
+        (Some(2), Some(true))
+    );
+
+    // Graded beside the simulator.
+    let q = path("quality");
+    let r = sora(&[
+        "train", "quality", "--model", &pipeline, "--out", &q, "--clips", "1",
+    ]);
+    assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+    let report = json(&d.join("quality/quality.json"));
+    assert_eq!(report["model"]["clips"], 1);
+    assert_eq!(report["simulator"]["clips"], 1);
+    assert!(d.join("quality/contact.png").is_file());
+}
+
+/// `sora generate` without `--model` is the embedded default model: an MP4
+/// with sound at the model's own size.
+#[test]
+fn generate_without_a_model_uses_the_embedded_default() {
+    let d = scratch("default-model");
+    let clip = d.join("clip.mp4");
+    let out = Command::new(env!("CARGO_BIN_EXE_sora"))
+        .env("SORA_CACHE_DIR", d.join("cache"))
+        .args([
+            "generate",
+            "--prompt",
+            "a red ball bounces on a wooden floor",
+            "--frames",
+            "9",
+            "--steps",
+            "2",
+            "--threads",
+            "1",
+            "--json",
+            "--out",
+            clip.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let meta: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(meta["family"], "ltx2");
+    assert_eq!(
+        (meta["width"].as_u64(), meta["height"].as_u64()),
+        (Some(64), Some(64))
+    );
+    assert_eq!(meta["has_audio"], true);
+    assert!(clip.is_file());
 }
