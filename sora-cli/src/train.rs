@@ -13,7 +13,7 @@ use std::sync::Arc;
 use clap::{Args, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 use sora_core::train::audio_vae::{AudioVaeTrainConfig, AudioVaeTrainer};
-use sora_core::train::run::{LoopConfig, StepReport};
+use sora_core::train::run::{LoopConfig, Trainer};
 use sora_core::train::transformer::{TransformerTrainConfig, TransformerTrainer};
 use sora_core::train::video_vae::{VaeTrainConfig, VaeTrainer};
 use sora_core::train::vocoder::{VocoderTrainConfig, VocoderTrainer};
@@ -135,37 +135,6 @@ impl StageArgs {
         cfg.checkpoint_every = self.checkpoint_every.unwrap_or(cfg.checkpoint_every);
     }
 }
-
-/// What the progress loop needs of a stage's trainer.
-trait Trainer {
-    fn step_count(&self) -> u64;
-    fn parameter_count(&self) -> usize;
-    fn step(&mut self) -> Result<StepReport>;
-    fn save(&self) -> Result<()>;
-}
-
-macro_rules! trainer {
-    ($t:ty) => {
-        impl Trainer for $t {
-            fn step_count(&self) -> u64 {
-                <$t>::step_count(self)
-            }
-            fn parameter_count(&self) -> usize {
-                <$t>::parameter_count(self)
-            }
-            fn step(&mut self) -> Result<StepReport> {
-                <$t>::step(self)
-            }
-            fn save(&self) -> Result<()> {
-                <$t>::save(self)
-            }
-        }
-    };
-}
-trainer!(VaeTrainer);
-trainer!(AudioVaeTrainer);
-trainer!(VocoderTrainer);
-trainer!(TransformerTrainer);
 
 /// Runs `sora train`.
 pub fn run(a: TrainArgs) -> Result<()> {

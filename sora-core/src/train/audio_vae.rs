@@ -378,6 +378,8 @@ fn train_mels(config: &AudioVaeTrainConfig) -> Result<MelSet> {
     MelSet::new(&clips, &config.vae)
 }
 
+super::run::impl_trainer!(AudioVaeTrainer);
+
 impl AudioVaeTrainer {
     /// A fresh run writing into `out`: the VAE initialised from `seed`
     /// ([`super::init`]), saved at once as the step-0 checkpoint.
@@ -556,7 +558,7 @@ impl AudioVaeTrainer {
 mod tests {
     use std::path::PathBuf;
 
-    use super::super::run::assert_same_checkpoints;
+    use super::super::run::assert_resume_is_bit_identical;
     use super::*;
 
     /// A narrow VAE and short clips for tests: 16 frames (1.33 s), widths 16.
@@ -616,25 +618,8 @@ mod tests {
     fn resume_equals_an_uninterrupted_run_bit_for_bit() {
         let (a, b) = (tmp("whole"), tmp("resumed"));
         let cfg = test_config(3, 2);
-        let mut whole = AudioVaeTrainer::start(&a, cfg.clone(), 21).unwrap();
-        for _ in 0..4 {
-            whole.step().unwrap();
-        }
-        whole.save().unwrap();
-        let mut first = AudioVaeTrainer::start(&b, cfg, 21).unwrap();
-        for _ in 0..2 {
-            first.step().unwrap();
-        }
-        first.save().unwrap();
-        drop(first);
-        let mut second = AudioVaeTrainer::resume(&b).unwrap();
-        assert_eq!(second.step_count(), 2);
-        for _ in 0..2 {
-            second.step().unwrap();
-        }
-        second.save().unwrap();
-        assert_eq!(whole.losses(), second.losses());
-        let wa = assert_same_checkpoints(&a, &b, "audio_vae");
+        let start = |d: &Path| AudioVaeTrainer::start(d, cfg.clone(), 21).unwrap();
+        let wa = assert_resume_is_bit_identical(&a, &b, start, "audio_vae");
         // The encoder is trained too.
         assert!(wa.iter().any(|(n, _)| n.starts_with("encoder.")));
         for d in [a, b] {

@@ -515,6 +515,81 @@ pub fn write_component(
     write_safetensors(&dir.join(super::init::WEIGHTS_FILE), tensors)
 }
 
+/// What every stage's trainer offers: the CLI's progress loop drives it,
+/// and the tests check resuming through it.
+pub trait Trainer: Sized {
+    /// Steps taken.
+    fn step_count(&self) -> u64;
+    /// Trainable scalars.
+    fn parameter_count(&self) -> usize;
+    /// One optimizer step.
+    fn step(&mut self) -> Result<StepReport>;
+    /// Writes the checkpoint.
+    fn save(&self) -> Result<()>;
+    /// Every step's loss so far.
+    fn losses(&self) -> &[f64];
+    /// Continues the run saved in `out`.
+    fn resume(out: &Path) -> Result<Self>;
+}
+
+/// Implements [`Trainer`] for a stage's trainer by its inherent methods.
+macro_rules! impl_trainer {
+    ($t:ty) => {
+        impl $crate::train::run::Trainer for $t {
+            fn step_count(&self) -> u64 {
+                <$t>::step_count(self)
+            }
+            fn parameter_count(&self) -> usize {
+                <$t>::parameter_count(self)
+            }
+            fn step(&mut self) -> $crate::Result<$crate::train::run::StepReport> {
+                <$t>::step(self)
+            }
+            fn save(&self) -> $crate::Result<()> {
+                <$t>::save(self)
+            }
+            fn losses(&self) -> &[f64] {
+                <$t>::losses(self)
+            }
+            fn resume(out: &std::path::Path) -> $crate::Result<Self> {
+                <$t>::resume(out)
+            }
+        }
+    };
+}
+pub(crate) use impl_trainer;
+
+/// Runs `start(a)` 4 steps, and `start(b)` 2 steps then resumed for 2, and
+/// checks both have the same losses, weights of `component` and optimizer
+/// moments; returns `a`'s weights.
+#[cfg(test)]
+pub(crate) fn assert_resume_is_bit_identical<T: Trainer>(
+    a: &Path,
+    b: &Path,
+    start: impl Fn(&Path) -> T,
+    component: &str,
+) -> Vec<(String, Tensor)> {
+    let mut whole = start(a);
+    for _ in 0..4 {
+        whole.step().unwrap();
+    }
+    whole.save().unwrap();
+    let mut first = start(b);
+    for _ in 0..2 {
+        first.step().unwrap();
+    }
+    first.save().unwrap();
+    drop(first);
+    let mut second = T::resume(b).unwrap();
+    assert_eq!(second.step_count(), 2);
+    for _ in 0..2 {
+        second.step().unwrap();
+    }
+    second.save().unwrap();
+    assert_eq!(whole.losses(), second.losses());
+    assert_same_checkpoints(a, b, component)
+}
+
 /// Test support: asserts that the checkpoints of the runs in `a` and `b`
 /// hold bit-identical weights of `component` and optimizer moments, and
 /// returns `a`'s weights.

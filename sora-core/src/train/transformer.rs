@@ -426,6 +426,8 @@ fn prepare(inputs_dir: &Path, config: &TransformerTrainConfig) -> Result<Prepare
     Ok((inputs, table, latents, grid, audio_frames))
 }
 
+super::run::impl_trainer!(TransformerTrainer);
+
 impl TransformerTrainer {
     /// A fresh run writing into `out`: copies the VAE folders `vae` and
     /// `audio_vae` and writes the prompt side into `out/inputs`, fits the
@@ -720,7 +722,7 @@ impl TransformerTrainer {
 #[cfg(test)]
 mod tests {
     use super::super::init::{init_audio_vae, init_video_vae};
-    use super::super::run::assert_same_checkpoints;
+    use super::super::run::assert_resume_is_bit_identical;
     use super::*;
     use crate::models::ltx2::audio_vae::Ltx2AudioVaeConfig;
     use crate::models::ltx2::video_vae::{Flags, Ltx2VideoVaeConfig};
@@ -834,29 +836,15 @@ mod tests {
         let after = fixed(&t);
         assert!(after < 0.8 * before, "{before} → {after}");
 
-        // 4 steps, then a resumed 4, equal 8 uninterrupted.
-        let mut u = TransformerTrainer::start(&root.join("u"), cfg.clone(), &v, &a, 4).unwrap();
-        let mut r = TransformerTrainer::start(&root.join("r"), cfg, &v, &a, 4).unwrap();
-        for _ in 0..8 {
-            u.step().unwrap();
-        }
-        u.save().unwrap();
-        for _ in 0..4 {
-            r.step().unwrap();
-        }
-        r.save().unwrap();
-        drop(r);
-        let mut r = TransformerTrainer::resume(&root.join("r")).unwrap();
-        for _ in 0..4 {
-            r.step().unwrap();
-        }
-        r.save().unwrap();
-        assert_eq!(u.losses(), r.losses());
-        assert_same_checkpoints(&root.join("u"), &root.join("r"), "transformer");
+        // 2 steps, then a resumed 2, equal 4 uninterrupted.
+        let start = |d: &Path| TransformerTrainer::start(d, cfg.clone(), &v, &a, 4).unwrap();
+        let (u, r) = (root.join("u"), root.join("r"));
+        assert_resume_is_bit_identical(&u, &r, start, "transformer");
 
         // The end of a run: the folder loads, the report is sane.
+        let u = TransformerTrainer::resume(&u).unwrap();
         let report = u.finish().unwrap();
-        assert_eq!(report.step, 8);
+        assert_eq!(report.step, 4);
         assert_eq!(report.by_sigma.len(), EVAL_SIGMAS.len());
         assert!(report.video_loss.is_finite() && report.zero_video_loss > 0.5);
         Ltx2Transformer::load(&root.join("u").join(FINAL_DIR), Device::Cpu, Kind::Float).unwrap();

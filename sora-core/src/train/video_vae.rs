@@ -180,6 +180,8 @@ fn load_named(dir: &Path) -> Result<(Ltx2VideoVae, Vec<(String, Tensor)>)> {
     Ok((vae, store.named_tensors()))
 }
 
+super::run::impl_trainer!(VaeTrainer);
+
 impl VaeTrainer {
     /// A fresh run writing into `out`: the VAE initialised from `seed`
     /// ([`super::init`]), saved at once as the step-0 checkpoint.
@@ -373,7 +375,7 @@ mod tests {
 
     use super::super::checkpoint::read_safetensors;
     use super::super::init::WEIGHTS_FILE;
-    use super::super::run::assert_same_checkpoints;
+    use super::super::run::assert_resume_is_bit_identical;
     use super::*;
 
     /// A VAE and clips small enough for tests: 32×32, 17 frames, widths 8.
@@ -427,28 +429,11 @@ mod tests {
     fn resume_equals_an_uninterrupted_run_bit_for_bit() {
         let (a, b) = (tmp("whole"), tmp("resumed"));
         let cfg = test_config(3, 2);
-        let mut whole = VaeTrainer::start(&a, cfg.clone(), 21).unwrap();
-        for _ in 0..4 {
-            whole.step().unwrap();
-        }
-        whole.save().unwrap();
-        let mut first = VaeTrainer::start(&b, cfg, 21).unwrap();
-        for _ in 0..2 {
-            first.step().unwrap();
-        }
-        first.save().unwrap();
-        drop(first);
-        let mut second = VaeTrainer::resume(&b).unwrap();
-        assert_eq!(second.step_count(), 2);
-        for _ in 0..2 {
-            second.step().unwrap();
-        }
-        second.save().unwrap();
-        assert_eq!(whole.losses(), second.losses());
-        let wa = assert_same_checkpoints(&a, &b, "vae");
+        let start = |d: &Path| VaeTrainer::start(d, cfg.clone(), 21).unwrap();
+        let wa = assert_resume_is_bit_identical(&a, &b, start, "vae");
         // Training moved the weights away from the initialisation.
         let init = tmp("init");
-        init_video_vae(&init, &whole.config().vae, 21).unwrap();
+        init_video_vae(&init, &cfg.vae, 21).unwrap();
         let wi = read_safetensors(&init.join(WEIGHTS_FILE)).unwrap();
         assert!(wi.iter().zip(&wa).any(|((_, x), (_, y))| !x.equal(y)));
         for d in [a, b, init] {

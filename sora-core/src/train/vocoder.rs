@@ -483,6 +483,8 @@ fn train_set(config: &VocoderTrainConfig) -> Result<WaveSet> {
     Ok(set)
 }
 
+super::run::impl_trainer!(VocoderTrainer);
+
 impl VocoderTrainer {
     /// A fresh run writing into `out`: the vocoder initialised from `seed`
     /// ([`super::init`]), saved at once as the step-0 checkpoint.
@@ -651,7 +653,7 @@ impl VocoderTrainer {
 mod tests {
     use std::path::PathBuf;
 
-    use super::super::run::assert_same_checkpoints;
+    use super::super::run::assert_resume_is_bit_identical;
     use super::*;
 
     /// A narrow vocoder (width 16, one residual block per stage), short
@@ -716,25 +718,8 @@ mod tests {
     fn resume_equals_an_uninterrupted_run_bit_for_bit() {
         let (a, b) = (tmp("whole"), tmp("resumed"));
         let cfg = test_config(3, 2);
-        let mut whole = VocoderTrainer::start(&a, cfg.clone(), 21).unwrap();
-        for _ in 0..4 {
-            whole.step().unwrap();
-        }
-        whole.save().unwrap();
-        let mut first = VocoderTrainer::start(&b, cfg, 21).unwrap();
-        for _ in 0..2 {
-            first.step().unwrap();
-        }
-        first.save().unwrap();
-        drop(first);
-        let mut second = VocoderTrainer::resume(&b).unwrap();
-        assert_eq!(second.step_count(), 2);
-        for _ in 0..2 {
-            second.step().unwrap();
-        }
-        second.save().unwrap();
-        assert_eq!(whole.losses(), second.losses());
-        let wa = assert_same_checkpoints(&a, &b, FINAL_DIR);
+        let start = |d: &Path| VocoderTrainer::start(d, cfg.clone(), 21).unwrap();
+        let wa = assert_resume_is_bit_identical(&a, &b, start, FINAL_DIR);
         assert!(wa.iter().any(|(n, _)| n.starts_with("upsamplers.")));
         for d in [a, b] {
             std::fs::remove_dir_all(d).ok();
