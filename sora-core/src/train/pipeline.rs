@@ -11,6 +11,7 @@ use std::path::Path;
 use serde_json::{json, Value};
 
 use super::data::DataConfig;
+use super::run::write_json;
 use crate::pipeline::folder_defaults;
 use crate::{Error, Result};
 
@@ -65,12 +66,6 @@ pub fn request_defaults(d: &DataConfig, max_sequence_length: usize, steps: u32) 
             "audio_modality_scale": 1.0,
         }
     })
-}
-
-fn write_json(path: &Path, v: &Value) -> Result<()> {
-    let text = serde_json::to_string_pretty(v)
-        .map_err(|e| Error::invalid(format!("JSON does not serialise: {e}")))?;
-    std::fs::write(path, text).map_err(|e| Error::io(path, e))
 }
 
 fn copy_dir(from: &Path, to: &Path) -> Result<()> {

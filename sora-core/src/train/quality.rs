@@ -337,10 +337,7 @@ pub fn evaluate_into(
         model,
         simulator,
     };
-    let text = serde_json::to_string_pretty(&cmp)
-        .map_err(|e| Error::invalid(format!("report does not serialise: {e}")))?;
-    let path = out.join("quality.json");
-    std::fs::write(&path, text).map_err(|e| Error::io(&path, e))?;
+    super::run::write_json(&out.join("quality.json"), &cmp)?;
     Ok(cmp)
 }
 

@@ -243,7 +243,7 @@ pub fn config_from_preset_or_file<C: Default + DeserializeOwned>(
 /// Writes `value` as pretty JSON at `path`.
 pub fn write_json(path: &Path, value: &impl Serialize) -> Result<()> {
     let text = serde_json::to_string_pretty(value)
-        .map_err(|e| Error::invalid(format!("report does not serialise: {e}")))?;
+        .map_err(|e| Error::invalid(format!("JSON does not serialise: {e}")))?;
     std::fs::write(path, text).map_err(|e| Error::io(path, e))
 }
 

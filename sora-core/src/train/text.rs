@@ -25,6 +25,7 @@ use serde_json::{json, Value};
 use tch::{Device, Kind, Tensor};
 
 use super::init::init_component;
+use super::run::write_json;
 use crate::models::ltx2::connectors::{ConnectorsConfig, Ltx2TextConnectors, PaddingSide};
 use crate::models::ltx2::family::CONNECTOR_SCALE_FACTOR;
 use crate::models::ltx2::text_encoder::Ltx2TextEncoder;
@@ -152,12 +153,6 @@ pub fn vocabulary() -> Vec<String> {
     v
 }
 
-fn write_json_file(path: &Path, v: &Value) -> Result<()> {
-    let text = serde_json::to_string_pretty(v)
-        .map_err(|e| Error::invalid(format!("JSON does not serialise: {e}")))?;
-    std::fs::write(path, text).map_err(|e| Error::io(path, e))
-}
-
 /// Writes `dir/tokenizer.json` and `dir/tokenizer_config.json` of the
 /// word-level tokenizer over [`vocabulary`]. Returns the vocabulary size.
 pub fn write_tokenizer(dir: &Path, max_sequence_length: usize) -> Result<usize> {
@@ -194,7 +189,7 @@ pub fn write_tokenizer(dir: &Path, max_sequence_length: usize) -> Result<usize> 
         "decoder": null,
         "model": {"type": "WordLevel", "vocab": ids, "unk_token": "<unk>"}
     });
-    write_json_file(&dir.join("tokenizer.json"), &tokenizer)?;
+    write_json(&dir.join("tokenizer.json"), &tokenizer)?;
     let config = json!({
         "tokenizer_class": "PreTrainedTokenizerFast",
         "bos_token": "<bos>",
@@ -204,7 +199,7 @@ pub fn write_tokenizer(dir: &Path, max_sequence_length: usize) -> Result<usize> 
         "padding_side": "left",
         "model_max_length": max_sequence_length,
     });
-    write_json_file(&dir.join("tokenizer_config.json"), &config)?;
+    write_json(&dir.join("tokenizer_config.json"), &config)?;
     Ok(vocab.len())
 }
 
@@ -226,7 +221,7 @@ pub fn write_text_components(root: &Path, config: &TextConfig, seed: u64) -> Res
     )?;
     // transformers reads `config.json` without diffusers' keys, and its
     // weights as `model.safetensors`.
-    write_json_file(&enc_dir.join("config.json"), &gemma)?;
+    write_json(&enc_dir.join("config.json"), &gemma)?;
     let (from, to) = (
         enc_dir.join(super::init::WEIGHTS_FILE),
         enc_dir.join("model.safetensors"),
