@@ -109,7 +109,8 @@ impl CredentialOptions {
         if !self.enabled {
             if self.identity.is_some() || self.sign_cert.is_some() || self.sign_key.is_some() {
                 return Err(Error::invalid(
-                    "content credentials are off, so a signing certificate or key would not be                      used: leave out sign_cert/sign_key, or turn credentials on",
+                    "content credentials are off, so a signing certificate or key would not be \
+                used: leave out sign_cert/sign_key, or turn credentials on",
                 ));
             }
             return Ok(None);

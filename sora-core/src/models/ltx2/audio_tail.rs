@@ -86,7 +86,9 @@ pub fn encode_tail(
     // walk cannot hold.
     if cfg.ch_mult.len() != 3 {
         return Err(Error::Unsupported(format!(
-            "extending a clip with its sound: the audio VAE of {} has {} levels (`ch_mult` {:?}),              so its encoder compresses by {}, not the 4 the LTX-2 pipeline's audio latents              assume; extend without audio (`audio=false`)",
+            "extending a clip with its sound: the audio VAE of {} has {} levels (`ch_mult` {:?}), \
+                so its encoder compresses by {}, not the 4 the LTX-2 pipeline's audio latents \
+                assume; extend without audio (`audio=false`)",
             vae.config_path().display(),
             cfg.ch_mult.len(),
             cfg.ch_mult,

@@ -93,7 +93,8 @@ impl Rules for Ltx2Rules {
         let frames = req.generated_frames(|f| self.size_rule().nearest_frames(f))?;
         if matches!(req.mode, Mode::Extend { .. }) && !req.conditions.is_empty() {
             return Err(Error::Unsupported(
-                "an LTX-2 extension is conditioned on the clip's tail; extra frame conditions                  are not combined with it"
+                "an LTX-2 extension is conditioned on the clip's tail; extra frame conditions \
+                are not combined with it"
                     .into(),
             ));
         }
