@@ -10,6 +10,7 @@ mod ltx2_cond;
 mod ltx2_extend;
 mod ltx2_guidance;
 mod ltx2_i2v;
+mod ltx2_longform;
 mod ltx2_memory;
 mod ltx2_pipeline;
 mod ltx2_step_cache;

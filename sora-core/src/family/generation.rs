@@ -62,13 +62,23 @@ pub trait Generation {
         None
     }
     /// Long-form generation ([`crate::pipeline::longform`]): holds the first
-    /// latent frames of this window to `tail` (`[B, C, m, ...]`, the previous
-    /// window's last `m` latent frames as its walk left them), crossfaded over
-    /// the `m` frames. Called before [`Generation::start`]. The default
-    /// refuses with `Error::Unsupported`.
-    fn hold_leading(&mut self, _tail: Tensor) -> Result<()> {
+    /// latent frames of this window to `tail`, in the window layout of
+    /// [`Generation::window_latents`]: video `[B, C, m, ...]`, the previous
+    /// window's last `m` latent frames as its walk left them, crossfaded over
+    /// the `m` frames, and for a joint family audio `[B, n, D]`, the
+    /// previous window's audio latents over the same stretch. Called before
+    /// [`Generation::start`]. The default refuses with `Error::Unsupported`.
+    fn hold_leading(&mut self, _tail: Latents) -> Result<()> {
         Err(crate::Error::Unsupported(
             "this family cannot hold a previous window's latents (long-form generation)".into(),
         ))
+    }
+    /// Long-form generation: the walk's final latents `x` in the window
+    /// layout the pipeline cuts by latent frame: video `[B, C, F, ...]`
+    /// (latent frames on dimension 2), audio `[B, L, D]` (audio latents on
+    /// dimension 1). The default returns `x` as it is (a family whose walk
+    /// already lays its latents out so).
+    fn window_latents(&self, x: Latents) -> Result<Latents> {
+        Ok(x)
     }
 }

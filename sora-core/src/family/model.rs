@@ -3,8 +3,7 @@
 //! [`Generation`], offload bookkeeping, a memory estimate and a description.
 
 use crate::estimate::{EstimateOptions, MemoryEstimate};
-use tch::Tensor;
-
+use crate::denoise::latents::Latents;
 use crate::family::generation::{FrameSink, Generation};
 use crate::nn::offload::Offload;
 use crate::nn::tiling::{FrameTiling, VaeTiling};
@@ -115,11 +114,20 @@ pub trait ModelFamily: Send {
         let rules = self.rules();
         LongformPlan::of(req, rules.defaults().frames, |f| rules.nearest_frames(f))
     }
-    /// Long-form generation: decodes `latents` (video latents as the walk
-    /// leaves them, `[B, C, F, ...]`) into `sink` as the continuation of
-    /// the latents given since the last [`ModelFamily::end_decode_stream`]
-    /// (one decoder stream across windows, its causal cache kept).
-    fn decode_continued(&mut self, _latents: &Tensor, _sink: &mut dyn FrameSink) -> Result<()> {
+    /// Long-form generation: decodes `latents` (the part of window `req`'s
+    /// latents it hands on, in [`crate::family::Generation::window_latents`]'s
+    /// layout; audio `None` when the request has none) into `sink` as the
+    /// continuation of the latents given since the last
+    /// [`ModelFamily::end_decode_stream`] (one decoder stream across
+    /// windows). `last` marks the clip's last part: whatever the stream still
+    /// holds back for a seam is written then.
+    fn decode_continued(
+        &mut self,
+        _req: &Resolved,
+        _latents: &Latents,
+        _last: bool,
+        _sink: &mut dyn FrameSink,
+    ) -> Result<()> {
         Err(Error::Unsupported(format!(
             "the `{}` family has no continued decode (long-form generation)",
             self.name()

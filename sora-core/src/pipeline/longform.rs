@@ -51,6 +51,26 @@ pub struct Window {
     pub prompt: String,
     /// The seed of the window's noise.
     pub seed: u64,
+    /// The window's audio latents, for a family that walks sound with the
+    /// picture ([`LongformPlan::with_audio`]); `None` otherwise.
+    pub audio: Option<AudioSpan>,
+}
+
+/// The audio latents of one window of a joint audio-video family. Window
+/// `i`'s local time `τ` is the clip's `τ + temporal · latent_start / fps`
+/// (its first latent frame is decoded as one frame, the last of that latent
+/// frame's group), so its audio starts at the clip's audio latent `start`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AudioSpan {
+    /// Index of the window's first audio latent in the whole clip.
+    pub start: u32,
+    /// Audio latents the window walks (the held ones included).
+    pub len: u32,
+    /// Leading audio latents held to the previous window's (0 for the first).
+    pub held: u32,
+    /// Audio latents handed to the decoder (from the window's first): up to
+    /// where the next window starts; all of them for the last window.
+    pub decoded: u32,
 }
 
 /// The windows of one long-form request.
@@ -125,6 +145,17 @@ impl LongformPlan {
         default_window: u32,
         frame_rule: impl Fn(u32) -> u32,
     ) -> Result<Option<Self>> {
+        Self::of_with_overlap(r, default_window, DEFAULT_OVERLAP, frame_rule)
+    }
+
+    /// [`LongformPlan::of`] with the family's own default overlap (latent
+    /// frames) when the request sets none.
+    pub fn of_with_overlap(
+        r: &Resolved,
+        default_window: u32,
+        default_overlap: u32,
+        frame_rule: impl Fn(u32) -> u32,
+    ) -> Result<Option<Self>> {
         let asked = int_param(r, "window_frames");
         let window = match asked {
             Some(v) => u32::try_from(v)
@@ -137,7 +168,7 @@ impl LongformPlan {
         let overlap = match int_param(r, "window_overlap") {
             Some(v) => u32::try_from(v)
                 .map_err(|_| Error::invalid(format!("window_overlap {v} is out of range")))?,
-            None => DEFAULT_OVERLAP,
+            None => default_overlap,
         };
         Self::new(r, window, overlap, frame_rule).map(Some)
     }
@@ -219,6 +250,7 @@ impl LongformPlan {
                 decoded: if last { len } else { len - overlap },
                 prompt,
                 seed: window_seed(r.seed, i),
+                audio: None,
             });
             if last {
                 break;
@@ -232,6 +264,54 @@ impl LongformPlan {
             overlap,
             windows,
         })
+    }
+
+    /// The plan with each window's [`AudioSpan`], for a family that walks
+    /// audio latents with the picture: `latents_of(frames)` is the family's
+    /// audio latent count for `frames` video frames at the request's rate
+    /// (the same rule its walk uses for a window of that length).
+    pub fn with_audio(mut self, latents_of: impl Fn(u32) -> Result<i64>) -> Result<Self> {
+        let count = |frames: u32| -> Result<u32> {
+            let v = latents_of(frames)?;
+            u32::try_from(v)
+                .map_err(|_| Error::invalid(format!("{v} audio latents for {frames} frames")))
+        };
+        let mut spans: Vec<AudioSpan> = Vec::with_capacity(self.windows.len());
+        for w in &self.windows {
+            let start = count(self.temporal * w.latent_start)?;
+            let len = count(video_frames(w.latent_len, self.temporal))?;
+            let held = match spans.last() {
+                Some(prev) => {
+                    let room = (prev.start + prev.len).saturating_sub(start);
+                    count(video_frames(w.held, self.temporal))?.min(room).min(len)
+                }
+                None => 0,
+            };
+            spans.push(AudioSpan {
+                start,
+                len,
+                held,
+                decoded: len,
+            });
+        }
+        for i in 0..spans.len().saturating_sub(1) {
+            let next = spans[i + 1].start;
+            let here = spans[i];
+            if next < here.start || next - here.start > here.len {
+                return Err(Error::Numeric(format!(
+                    "long-form audio: window {} starts at audio latent {next}, outside window {i} \
+                     ({} + {})",
+                    i + 1,
+                    here.start,
+                    here.len
+                )));
+            }
+            spans[i].decoded = next - here.start;
+        }
+        for (w, a) in self.windows.iter_mut().zip(spans) {
+            w.audio = Some(a);
+        }
+        Ok(self)
     }
 
     /// Video frames of window `w` (what its walk generates).
@@ -396,6 +476,36 @@ mod tests {
         assert!(LongformPlan::of(&req(85, Vec::new()), 81, wan)
             .unwrap()
             .is_some());
+    }
+
+    #[test]
+    fn audio_spans_follow_the_windows_in_time() {
+        // LTX-2's default model: 12 fps, temporal 8, 25 audio latents per
+        // second (rounded as the pipeline rounds); 97 frames (13 latent
+        // frames) in windows of 25 frames (4 latent frames), 2 held.
+        let ltx = |f: u32| 1 + 8 * ((f64::from(f.max(1) - 1) / 8.0).round() as u32);
+        let mut r = req(97, Vec::new());
+        r.fps = 12;
+        let per = |frames: u32| Ok((f64::from(frames) / 12.0 * 25.0).round() as i64);
+        let p = LongformPlan::new(&r, 25, 2, ltx)
+            .unwrap()
+            .with_audio(per)
+            .unwrap();
+        let spans: Vec<AudioSpan> = p.windows.iter().map(|w| w.audio.unwrap()).collect();
+        assert_eq!(spans[0], AudioSpan { start: 0, len: 52, held: 0, decoded: 33 });
+        // Window 2 starts at latent frame 2: 16 frames, 1.33 s, latent 33.
+        assert_eq!(spans[1], AudioSpan { start: 33, len: 52, held: 19, decoded: 34 });
+        // One unbroken sequence: each window hands up to the next's start,
+        // and holds what the previous one walked there.
+        for pair in spans.windows(2) {
+            assert_eq!(pair[0].start + pair[0].decoded, pair[1].start);
+            assert!(pair[1].held <= pair[0].start + pair[0].len - pair[1].start);
+        }
+        let last = spans.last().unwrap();
+        assert_eq!(last.decoded, last.len);
+        // The whole clip's audio: 97 frames at 12 fps, about 202 latents.
+        let total = last.start + last.len;
+        assert!((i64::from(total) - per(97).unwrap()).abs() <= 1, "{total}");
     }
 
     #[test]

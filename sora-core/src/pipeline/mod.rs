@@ -849,8 +849,8 @@ impl Pipeline {
         if let (None, Some((first, _))) = (&longform, r.prompts_at.first()) {
             return Err(Error::Unsupported(format!(
                 "timed prompts ({} given, the first at {first} s) need long-form generation, \
-                 which the `{}` family does not have (it is built for Wan text-to-video and \
-                 TI2V); generate one window with one prompt, and continue it with extend \
+                 which the `{}` family does not have for this request (it is built for \
+                 text-to-video: Wan T2V and TI2V, LTX-2); generate one window with one prompt, and continue it with extend \
                  (--extend CLIP --seconds N) under the next prompt",
                 r.prompts_at.len(),
                 fam.name()
@@ -1032,14 +1032,15 @@ impl Pipeline {
         let mut steps_s = Vec::new();
         let mut step_cache = None;
         let mut consents = Vec::new();
-        let mut tail: Option<tch::Tensor> = None;
+        let mut tail: Option<crate::denoise::latents::Latents> = None;
         let started = Instant::now();
+        let count = plan.windows.len();
         for (i, w) in plan.windows.iter().enumerate() {
             let rw = plan.window_request(r, i)?;
             let t_text = Instant::now();
             let mut gen = fam.begin(&rw)?;
             text_s += t_text.elapsed().as_secs_f64();
-            progress.report(Phase::Encode, i + 1, plan.windows.len(), started)?;
+            progress.report(Phase::Encode, i + 1, count, started)?;
             if let Some(t) = tail.take() {
                 gen.hold_leading(t)?;
             }
@@ -1047,6 +1048,7 @@ impl Pipeline {
             let mut noise = Noise::new(rw.seed);
             let start = gen.start(&mut noise)?;
             let (x, walked) = walk::walk(gen.as_mut(), start, &self.speed, self.device, progress)?;
+            let x = gen.window_latents(x)?;
             drop(gen);
             denoise_s += t_den.elapsed().as_secs_f64();
             steps_s.extend(walked.steps_s);
@@ -1061,13 +1063,44 @@ impl Pipeline {
                     lat.size()
                 )));
             }
-            if keep < len {
-                // The next window holds this one's tail (a copy: the window's
+            // A joint family's audio latents, cut by the window's audio span.
+            let audio = match (x.audio, w.audio) {
+                (Some(a), Some(span)) => {
+                    if a.size().get(1) != Some(&i64::from(span.len)) {
+                        return Err(Error::Numeric(format!(
+                            "long-form window {i} made {:?} audio latents, {} expected",
+                            a.size(),
+                            span.len
+                        )));
+                    }
+                    Some((a, span))
+                }
+                _ => None,
+            };
+            if let Some(next) = plan.windows.get(i + 1) {
+                // The next window holds this one's tail (copies: the window's
                 // latents are dropped once decoded).
                 let k = i64::from(plan.overlap);
-                tail = Some(lat.f_narrow(2, len - k, k)?.f_detach_copy()?);
+                let video = lat.f_narrow(2, len - k, k)?.f_detach_copy()?;
+                let held_audio = match (&audio, next.audio) {
+                    (Some((a, span)), Some(n)) if n.held > 0 => Some(
+                        a.f_narrow(1, i64::from(span.decoded), i64::from(n.held))?
+                            .f_detach_copy()?,
+                    ),
+                    _ => None,
+                };
+                tail = Some(crate::denoise::latents::Latents {
+                    video,
+                    audio: held_audio,
+                });
             }
-            let part = lat.f_narrow(2, 0, keep)?;
+            let part = crate::denoise::latents::Latents {
+                video: lat.f_narrow(2, 0, keep)?,
+                audio: match &audio {
+                    Some((a, span)) if r.audio => Some(a.f_narrow(1, 0, i64::from(span.decoded))?),
+                    _ => None,
+                },
+            };
             let mut reporting = Reporting {
                 sink: &mut *sink,
                 progress: &mut *progress,
@@ -1079,7 +1112,7 @@ impl Pipeline {
                     .then_some((&self.safety, req.consents.as_slice())),
                 consents_used: std::mem::take(&mut consents),
             };
-            fam.decode_continued(&part, &mut reporting)?;
+            fam.decode_continued(&rw, &part, i + 1 == count, &mut reporting)?;
             consents = std::mem::take(&mut reporting.consents_used);
         }
         let walked = walk::WalkReport {

@@ -153,7 +153,7 @@ pub const WINDOW_FRAMES: ParamSpec = ParamSpec {
     aliases: &[],
     kind: ParamKind::Int,
     range: ParamRange::closed(2.0, 100_000.0),
-    help: "long-form: frames per window (rounded to a count the model takes; defaults to the model's default frame count); a longer request is a chain of windows",
+    help: "long-form: frames per window (rounded to a count the model takes; defaults: Wan the model's default frame count, LTX-2 257); a longer request is a chain of windows",
 };
 
 /// `window_overlap`: latent frames each long-form window holds from the
@@ -163,7 +163,7 @@ pub const WINDOW_OVERLAP: ParamSpec = ParamSpec {
     aliases: &[],
     kind: ParamKind::Int,
     range: ParamRange::closed(1.0, 64.0),
-    help: "long-form: latent frames each window is conditioned on from the previous window's tail, blended over (default 3)",
+    help: "long-form: latent frames each window is conditioned on from the previous window's tail, blended over (default 3 for Wan, 2 for LTX-2)",
 };
 
 /// The common parameter `name` answers to, if any.

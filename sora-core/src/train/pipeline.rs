@@ -59,6 +59,7 @@ pub fn request_defaults(d: &DataConfig, max_sequence_length: usize, steps: u32) 
         "guidance": 3.0,
         "params": {
             "max_sequence_length": max_sequence_length,
+            "window_frames": d.frames,
             "stg_scale": 0.0,
             "modality_scale": 1.0,
             "guidance_rescale": 0.0,

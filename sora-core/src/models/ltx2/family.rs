@@ -40,6 +40,7 @@ use super::conditions::{self, preprocess_frames, trimmed_frames, EncodedConditio
 use super::connectors::{Ltx2TextConnectors, PaddingSide};
 use super::geometry::LatentGeometry;
 use super::image::preprocess_image;
+use super::longform::{Decoders, LongformDecode};
 use super::latents::{
     audio_latent_frames, calculate_shift, default_sigmas, pack_audio, pack_video, unpack_video,
 };
@@ -59,6 +60,7 @@ use crate::family::{FrameSink, Generation, MemoryOptions, ModelFamily, Rules};
 use crate::nn::step_cache::{BranchId, CachedStep};
 use crate::nn::{Offload, Uploaded};
 use crate::pipeline::extend::ExtendPlan;
+use crate::pipeline::longform::LongformPlan;
 use crate::pipeline::noise::Noise;
 use crate::pipeline::request::{FrameCondition, Mode, Request, Resolved, VideoInput};
 use crate::sampler::{self, Scheduler};
@@ -99,6 +101,9 @@ pub struct Ltx2Family {
     /// `offload_text_encoder` parks the encoder on the CPU too, as on a GPU
     /// (tests of the parking; [`Ltx2Family::park_text_encoder_on_cpu`]).
     park_text_on_cpu: bool,
+    /// Long-form generation's decode stream, across windows (dropped at the
+    /// run's end: [`ModelFamily::end_decode_stream`]).
+    long_decode: Option<LongformDecode>,
 }
 
 impl Ltx2Family {
@@ -202,6 +207,7 @@ impl Ltx2Family {
             offload,
             resident: Mutex::new(None),
             park_text_on_cpu: false,
+            long_decode: None,
         })
     }
 
@@ -576,6 +582,15 @@ impl ModelFamily for Ltx2Family {
     }
 
     fn estimate(&self, req: &Resolved, opts: &EstimateOptions) -> Result<MemoryEstimate> {
+        // Long-form: one window is walked and decoded at a time.
+        let window;
+        let req = match self.rules.longform_plan(req)? {
+            Some(plan) => {
+                window = plan.one_window(req);
+                &window
+            }
+            None => req,
+        };
         let state = Residency {
             loading: false,
             // Offloaded, the encoder is copied from host memory (no reload).
@@ -588,6 +603,38 @@ impl ModelFamily for Ltx2Family {
             state,
             opts.vae_frame_tiling.or(self.vae.frame_tiling()),
         )
+    }
+
+    fn long_form(&self) -> bool {
+        true
+    }
+
+    fn longform_plan(&self, req: &Resolved) -> Result<Option<LongformPlan>> {
+        self.rules.longform_plan(req)
+    }
+
+    fn decode_continued(
+        &mut self,
+        req: &Resolved,
+        latents: &Latents,
+        last: bool,
+        sink: &mut dyn FrameSink,
+    ) -> Result<()> {
+        // Model offload: the transformer's copy goes before the VAEs' come.
+        self.release_resident()?;
+        let mut stream = self.long_decode.take().unwrap_or_default();
+        let dec = Decoders {
+            vae: &self.vae,
+            audio_vae: &self.audio_vae,
+            vocoder: &self.vocoder,
+        };
+        let out = stream.decode(&dec, req, latents, last, &video_to_frames, sink);
+        self.long_decode = Some(stream);
+        out
+    }
+
+    fn end_decode_stream(&mut self) {
+        self.long_decode = None;
     }
 
     fn begin<'a>(&'a mut self, req: &Resolved) -> Result<Box<dyn Generation + 'a>> {
@@ -711,6 +758,7 @@ impl ModelFamily for Ltx2Family {
             audio_tail,
             audio_mask: None,
             extend,
+            lead: None,
         }))
     }
 }
@@ -779,6 +827,9 @@ pub struct Ltx2Generation<'a> {
     audio_mask: Option<Tensor>,
     /// An extension's frames (the window is the generation's request).
     extend: Option<ExtendPlan>,
+    /// Long-form: the previous window's latent tail this window holds
+    /// ([`Generation::hold_leading`]), crossfaded over the held frames.
+    lead: Option<Latents>,
 }
 
 impl Ltx2Generation<'_> {
@@ -937,6 +988,26 @@ impl Generation for Ltx2Generation<'_> {
         let geo = fam.rules.geometry;
         let c = fam.transformer.config();
         let [f, h, w] = self.grid;
+        // Long-form: the previous window's tail is a full-strength frame
+        // condition at index 0 (its latents as the walk left them, never
+        // decoded), faded out over the held frames below; its audio is held
+        // as an extension's sound is.
+        let mut lead_frames = 0;
+        let mut lead_audio = false;
+        if let Some(lead) = self.lead.take() {
+            lead_frames = lead.video.size().get(2).copied().unwrap_or(0);
+            self.conditions.push(EncodedCondition {
+                latents: lead.video,
+                index: 0,
+                strength: 1.0,
+                pixel_frames: 1 + geo.temporal * (lead_frames - 1).max(0),
+            });
+            self.packed_noise = true;
+            if let Some(a) = lead.audio {
+                self.audio_tail = Some(a);
+                lead_audio = true;
+            }
+        }
         // prepare_latents, then prepare_audio_latents: the generator's order
         // (the conditions' encoding draws nothing: it takes the posterior's mode).
         let mut condition = None;
@@ -955,6 +1026,16 @@ impl Generation for Ltx2Generation<'_> {
                     fps: f64::from(self.req.fps),
                 },
             )?;
+            // Long-form: held latent frame `j` of `m` holds with strength
+            // `1 − j/m` (the first fully), the window's own frames taking the rest.
+            let per_frame = (h / c.patch_size) * (w / c.patch_size);
+            for j in 1..lead_frames {
+                let strength = 1.0 - j as f64 / lead_frames as f64;
+                let _ = placed
+                    .mask
+                    .f_narrow(1, j * per_frame, per_frame)?
+                    .f_fill_(strength)?;
+            }
             let drawn = if self.packed_noise {
                 noise.randn(&placed.latents.size())?
             } else {
@@ -999,6 +1080,14 @@ impl Generation for Ltx2Generation<'_> {
             let keep = tail.size()[1].min(la);
             let mask = Tensor::f_zeros([1, la, 1], (Kind::Float, fam.device))?;
             let _ = mask.f_narrow(1, 0, keep)?.f_fill_(1.0)?;
+            if lead_audio {
+                // Long-form: faded out over the held latents, as the picture.
+                for j in 1..keep {
+                    let _ = mask
+                        .f_narrow(1, j, 1)?
+                        .f_fill_(1.0 - j as f64 / keep as f64)?;
+                }
+            }
             let clean = Tensor::f_zeros([1, la, d], (Kind::Float, fam.device))?;
             clean
                 .f_narrow(1, 0, keep)?
@@ -1083,6 +1172,35 @@ impl Generation for Ltx2Generation<'_> {
         // batch element (diffusers runs them as separate calls; the
         // predictions are the same).
         self.call(x, step.t, branches, cache)
+    }
+
+    fn hold_leading(&mut self, tail: Latents) -> Result<()> {
+        if !matches!(self.req.mode, Mode::Text) || !self.req.conditions.is_empty() {
+            return Err(Error::Unsupported(
+                "LTX-2 long-form windows hold latents in text-to-video without frame conditions"
+                    .into(),
+            ));
+        }
+        self.lead = Some(tail);
+        Ok(())
+    }
+
+    fn window_latents(&self, x: Latents) -> Result<Latents> {
+        // The grid's tokens (no keyframe tokens in text-to-video), unpacked
+        // to [1, C, F, h, w]; the audio stays packed [1, L, C·M].
+        let c = self.fam.transformer.config();
+        let grid = self.grid;
+        let base = grid[0] / c.patch_size_t * (grid[1] / c.patch_size) * (grid[2] / c.patch_size);
+        let video = unpack_video(
+            &x.video.f_narrow(1, 0, base)?.f_to_kind(Kind::Float)?,
+            grid,
+            c.patch_size,
+            c.patch_size_t,
+        )?;
+        Ok(Latents {
+            video,
+            audio: x.audio,
+        })
     }
 
     fn decode(self: Box<Self>, x: Latents, sink: &mut dyn FrameSink) -> Result<()> {

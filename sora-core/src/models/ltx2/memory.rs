@@ -1322,6 +1322,11 @@ pub fn estimate_folder(
     if let Some(f) = &opts.vae_frame_tiling {
         f.validate(spec.geometry.temporal)?;
     }
+    // Long-form: one window is walked and decoded at a time.
+    let r = match rules.longform_plan(&r)? {
+        Some(plan) => plan.one_window(&r),
+        None => r,
+    };
     spec.estimate(&r, opts, Residency::fresh(), opts.vae_frame_tiling)
 }
 

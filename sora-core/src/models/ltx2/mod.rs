@@ -19,6 +19,7 @@ pub mod family;
 pub mod geometry;
 pub mod image;
 pub mod latents;
+pub mod longform;
 pub mod memory;
 pub mod params;
 pub mod rules;

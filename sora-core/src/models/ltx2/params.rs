@@ -6,6 +6,7 @@
 use std::collections::BTreeMap;
 
 use crate::pipeline::param_spec::{ParamKind, ParamRange, ParamSpec, ParamValue};
+use crate::pipeline::params::{WINDOW_FRAMES, WINDOW_OVERLAP};
 use crate::pipeline::request::Resolved;
 use crate::{Error, Result};
 
@@ -28,6 +29,8 @@ const fn float(key: &'static str, help: &'static str) -> ParamSpec {
 
 /// LTX-2's own parameters (`guidance_scale` is a common one: the video CFG scale).
 pub const PARAMS: &[ParamSpec] = &[
+    WINDOW_FRAMES,
+    WINDOW_OVERLAP,
     float("stg_scale", "spatio-temporal guidance scale of the video (0 turns it off; default 1)"),
     float("modality_scale", "modality-isolation guidance scale of the video (1 turns it off; default 3)"),
     float("guidance_rescale", "guidance rescale of the video (0 turns it off; default 0.7)"),

@@ -6,10 +6,12 @@
 
 use std::path::PathBuf;
 
-use super::geometry::LatentGeometry;
+use super::geometry::{LatentGeometry, AUDIO_COMPRESSION};
+use super::latents::audio_latent_frames;
 use super::params::GuidanceSettings;
 use crate::family::Rules;
 use crate::models::wan::rules::SizeRule;
+use crate::pipeline::longform::LongformPlan;
 use crate::pipeline::request::{Defaults, Mode, Resolved};
 use crate::{Error, Result};
 
@@ -62,6 +64,57 @@ impl Ltx2Rules {
     }
 }
 
+/// Frames of one long-form window unless the request (or the folder's
+/// defaults) set `window_frames`: LTX-2 walks clips up to this long at once.
+pub const DEFAULT_WINDOW_FRAMES: u32 = 257;
+
+/// Latent frames each long-form window holds from the previous one unless
+/// `window_overlap` is set (17 frames at LTX-2's ×8).
+pub const DEFAULT_WINDOW_OVERLAP: u32 = 2;
+
+impl Ltx2Rules {
+    /// The long-form plan of `req`, when it is one: a text-to-video request
+    /// longer than a window ([`DEFAULT_WINDOW_FRAMES`] or `window_frames`),
+    /// or with timed prompts, with each window's audio span. A request with
+    /// frame conditions is one walk, as before (timed prompts with them are
+    /// [`Error::Unsupported`]).
+    pub fn longform_plan(&self, req: &Resolved) -> Result<Option<LongformPlan>> {
+        if !matches!(req.mode, Mode::Text) {
+            return Ok(None);
+        }
+        if !req.conditions.is_empty() {
+            if req.prompts_at.is_empty() {
+                return Ok(None);
+            }
+            return Err(Error::Unsupported(
+                "LTX-2 timed prompts (long-form generation) are not combined with frame \
+                 conditions"
+                    .into(),
+            ));
+        }
+        let plan = LongformPlan::of_with_overlap(
+            req,
+            DEFAULT_WINDOW_FRAMES,
+            DEFAULT_WINDOW_OVERLAP,
+            |f| self.nearest_frames(f),
+        )?;
+        let Some(plan) = plan else {
+            return Ok(None);
+        };
+        let geo = self.geometry;
+        plan.with_audio(|frames| {
+            audio_latent_frames(
+                frames,
+                f64::from(req.fps),
+                geo.sample_rate as f64,
+                geo.hop_length as f64,
+                AUDIO_COMPRESSION as f64,
+            )
+        })
+        .map(Some)
+    }
+}
+
 fn lcm(a: u32, b: u32) -> u32 {
     fn gcd(a: u32, b: u32) -> u32 {
         if b == 0 {
@@ -73,7 +126,6 @@ fn lcm(a: u32, b: u32) -> u32 {
     a / gcd(a, b) * b
 }
 
-/// Why LTX-2 clip extension is refused (see docs/models.md).
 impl Rules for Ltx2Rules {
     fn defaults(&self) -> Defaults {
         self.defaults.clone()

@@ -595,10 +595,16 @@ impl ModelFamily for WanFamily {
         self.rules.longform_plan(req)
     }
 
-    fn decode_continued(&mut self, latents: &Tensor, sink: &mut dyn FrameSink) -> Result<()> {
+    fn decode_continued(
+        &mut self,
+        _req: &Resolved,
+        latents: &Latents,
+        _last: bool,
+        sink: &mut dyn FrameSink,
+    ) -> Result<()> {
         let z = self
             .vae
-            .denormalize_latents(&latents.f_to_kind(Kind::Float)?)?
+            .denormalize_latents(&latents.video.f_to_kind(Kind::Float)?)?
             .f_to_kind(self.vae.kind())?;
         self.make_resident(Part::Vae)?;
         let mut stream = self.stream.take().unwrap_or_default();
@@ -960,7 +966,8 @@ impl Generation for WanGeneration<'_> {
         self.held.clone()
     }
 
-    fn hold_leading(&mut self, tail: Tensor) -> Result<()> {
+    fn hold_leading(&mut self, tail: Latents) -> Result<()> {
+        let tail = tail.video;
         if !matches!(self.req.mode, Mode::Text) || !self.fam.rules.long_form() {
             return Err(Error::Unsupported(
                 "long-form windows hold latents in text-to-video (T2V or TI2V checkpoints)".into(),
