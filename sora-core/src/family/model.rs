@@ -2,8 +2,8 @@
 //! sizes and frame counts, nearest valid values), the start of a
 //! [`Generation`], offload bookkeeping, a memory estimate and a description.
 
-use crate::estimate::{EstimateOptions, MemoryEstimate};
 use crate::denoise::latents::Latents;
+use crate::estimate::{EstimateOptions, MemoryEstimate};
 use crate::family::generation::{FrameSink, Generation};
 use crate::nn::offload::Offload;
 use crate::nn::tiling::{FrameTiling, VaeTiling};

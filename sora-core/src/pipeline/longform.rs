@@ -283,7 +283,9 @@ impl LongformPlan {
             let held = match spans.last() {
                 Some(prev) => {
                     let room = (prev.start + prev.len).saturating_sub(start);
-                    count(video_frames(w.held, self.temporal))?.min(room).min(len)
+                    count(video_frames(w.held, self.temporal))?
+                        .min(room)
+                        .min(len)
                 }
                 None => 0,
             };
@@ -492,9 +494,25 @@ mod tests {
             .with_audio(per)
             .unwrap();
         let spans: Vec<AudioSpan> = p.windows.iter().map(|w| w.audio.unwrap()).collect();
-        assert_eq!(spans[0], AudioSpan { start: 0, len: 52, held: 0, decoded: 33 });
+        assert_eq!(
+            spans[0],
+            AudioSpan {
+                start: 0,
+                len: 52,
+                held: 0,
+                decoded: 33
+            }
+        );
         // Window 2 starts at latent frame 2: 16 frames, 1.33 s, latent 33.
-        assert_eq!(spans[1], AudioSpan { start: 33, len: 52, held: 19, decoded: 34 });
+        assert_eq!(
+            spans[1],
+            AudioSpan {
+                start: 33,
+                len: 52,
+                held: 19,
+                decoded: 34
+            }
+        );
         // One unbroken sequence: each window hands up to the next's start,
         // and holds what the previous one walked there.
         for pair in spans.windows(2) {

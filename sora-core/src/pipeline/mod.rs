@@ -1097,7 +1097,9 @@ impl Pipeline {
             let part = crate::denoise::latents::Latents {
                 video: lat.f_narrow(2, 0, keep)?,
                 audio: match &audio {
-                    Some((a, span)) if r.audio => Some(a.f_narrow(1, 0, i64::from(span.decoded))?),
+                    Some((a, span)) if r.audio => {
+                        Some(a.f_narrow(1, 0, i64::from(span.decoded))?)
+                    }
                     _ => None,
                 },
             };

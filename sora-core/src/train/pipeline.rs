@@ -48,7 +48,8 @@ pub fn scheduler_config() -> Value {
 /// The request defaults of a model trained on clips `d` with prompts of up
 /// to `max_sequence_length` tokens: its clips' size, length and rate,
 /// classifier-free guidance only (the tiny model is not trained for
-/// spatio-temporal or modality guidance).
+/// spatio-temporal or modality guidance), and long-form windows as long as
+/// its clips.
 pub fn request_defaults(d: &DataConfig, max_sequence_length: usize, steps: u32) -> Value {
     json!({
         "width": d.width,
@@ -60,6 +61,9 @@ pub fn request_defaults(d: &DataConfig, max_sequence_length: usize, steps: u32) 
         "params": {
             "max_sequence_length": max_sequence_length,
             "window_frames": d.frames,
+            // A quarter of the window (latent frames: the trained video VAE
+            // keeps every frame) held from the previous window's tail.
+            "window_overlap": (d.frames / 4).max(1),
             "stg_scale": 0.0,
             "modality_scale": 1.0,
             "guidance_rescale": 0.0,

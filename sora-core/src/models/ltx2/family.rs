@@ -40,10 +40,10 @@ use super::conditions::{self, preprocess_frames, trimmed_frames, EncodedConditio
 use super::connectors::{Ltx2TextConnectors, PaddingSide};
 use super::geometry::LatentGeometry;
 use super::image::preprocess_image;
-use super::longform::{Decoders, LongformDecode};
 use super::latents::{
     audio_latent_frames, calculate_shift, default_sigmas, pack_audio, pack_video, unpack_video,
 };
+use super::longform::{Decoders, LongformDecode};
 use super::memory::{Ltx2Spec, Residency};
 use super::params::{decode_settings, image_crf, keep_audio, GuidanceSettings};
 use super::rules::Ltx2Rules;

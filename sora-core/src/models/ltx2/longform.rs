@@ -100,9 +100,14 @@ impl SeamStream {
                 .f_view(shape.as_slice())?;
             let fresh = rest.f_narrow(axis, 0, k)?.f_to_kind(Kind::Float)?;
             let old = held.f_to_device(rest.device())?.f_to_kind(Kind::Float)?;
-            let blended = old.f_mul(&w.f_rsub_scalar(1.0)?)?.f_add(&fresh.f_mul(&w)?)?;
+            let blended = old
+                .f_mul(&w.f_rsub_scalar(1.0)?)?
+                .f_add(&fresh.f_mul(&w)?)?;
             rest = Tensor::f_cat(
-                &[blended, rest.f_narrow(axis, k, len - k)?.f_to_kind(Kind::Float)?],
+                &[
+                    blended,
+                    rest.f_narrow(axis, k, len - k)?.f_to_kind(Kind::Float)?,
+                ],
                 axis,
             )?;
         }
@@ -288,12 +293,22 @@ mod tests {
     fn held_elements_are_crossfaded_into_the_next_part() {
         let mut s = SeamStream::new(1);
         let a = s
-            .push(&Tensor::zeros([1, 4], (Kind::Float, tch::Device::Cpu)), 0, 3, false)
+            .push(
+                &Tensor::zeros([1, 4], (Kind::Float, tch::Device::Cpu)),
+                0,
+                3,
+                false,
+            )
             .unwrap()
             .unwrap();
         assert_eq!(values(&a), vec![0.0]);
         let b = s
-            .push(&Tensor::ones([1, 5], (Kind::Float, tch::Device::Cpu)), 1, 0, true)
+            .push(
+                &Tensor::ones([1, 5], (Kind::Float, tch::Device::Cpu)),
+                1,
+                0,
+                true,
+            )
             .unwrap()
             .unwrap();
         // Held zeros at 1..4 fade into the ones: 1/4, 2/4, 3/4, then 1.
