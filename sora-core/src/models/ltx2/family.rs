@@ -1188,17 +1188,8 @@ impl Generation for Ltx2Generation<'_> {
     fn window_latents(&self, x: Latents) -> Result<Latents> {
         // The grid's tokens (no keyframe tokens in text-to-video), unpacked
         // to [1, C, F, h, w]; the audio stays packed [1, L, C·M].
-        let c = self.fam.transformer.config();
-        let grid = self.grid;
-        let base = grid[0] / c.patch_size_t * (grid[1] / c.patch_size) * (grid[2] / c.patch_size);
-        let video = unpack_video(
-            &x.video.f_narrow(1, 0, base)?.f_to_kind(Kind::Float)?,
-            grid,
-            c.patch_size,
-            c.patch_size_t,
-        )?;
         Ok(Latents {
-            video,
+            video: grid_video(self.fam, &x.video, self.grid)?,
             audio: x.audio,
         })
     }
@@ -1217,15 +1208,7 @@ impl Generation for Ltx2Generation<'_> {
         drop((text, negative));
         // Model offload: the transformer's copy goes before the VAEs' come.
         fam.release_resident()?;
-        let c = fam.transformer.config();
-        // Keyframe tokens (appended after the grid's) are not decoded.
-        let base = grid[0] / c.patch_size_t * (grid[1] / c.patch_size) * (grid[2] / c.patch_size);
-        let video = unpack_video(
-            &x.video.f_narrow(1, 0, base)?.f_to_kind(Kind::Float)?,
-            grid,
-            c.patch_size,
-            c.patch_size_t,
-        )?;
+        let video = grid_video(fam, &x.video, grid)?;
         let cond = match decode_noise {
             Some(noise) => {
                 let (timestep, scale) = decode_settings(&req);
@@ -1289,6 +1272,20 @@ impl Generation for Ltx2Generation<'_> {
         }
         sink.audio(wave, rate)
     }
+}
+
+/// The grid's video tokens of packed latents `[1, S (+ K), C]` (keyframe
+/// tokens, appended after the grid's, are dropped) unpacked to f32
+/// `[1, C, F, h, w]`.
+fn grid_video(fam: &Ltx2Family, packed: &Tensor, grid: [i64; 3]) -> Result<Tensor> {
+    let c = fam.transformer.config();
+    let base = grid[0] / c.patch_size_t * (grid[1] / c.patch_size) * (grid[2] / c.patch_size);
+    unpack_video(
+        &packed.f_narrow(1, 0, base)?.f_to_kind(Kind::Float)?,
+        grid,
+        c.patch_size,
+        c.patch_size_t,
+    )
 }
 
 /// Decoded video `[1, 3, t, H, W]` in about [-1, 1] → RGB frames `[t, H, W, 3]`
