@@ -18,6 +18,12 @@
 //! by one causal decoder stream whose cache lives across windows: memory holds
 //! one window's latents, the tail and the decoder's cache, whatever the length.
 //!
+//! (That is Wan's causal decoder; LTX-2's is not causal, so it decodes each
+//! part with the latent frames before it as context and crossfades the seam:
+//! [`crate::models::ltx2::longform`].) A family that walks sound with the
+//! picture chains its audio latents the same way, by the windows' times
+//! ([`LongformPlan::with_audio`], [`AudioSpan`]).
+//!
 //! Each window's prompt is the prompt active at its first new frame (the
 //! base prompt, or the latest timed prompt at or before that time). A timed
 //! prompt takes effect at the first latent frame at or after its time: the
