@@ -110,7 +110,7 @@ impl CredentialOptions {
             if self.identity.is_some() || self.sign_cert.is_some() || self.sign_key.is_some() {
                 return Err(Error::invalid(
                     "content credentials are off, so a signing certificate or key would not be \
-                used: leave out sign_cert/sign_key, or turn credentials on",
+                     used: leave out sign_cert/sign_key, or turn credentials on",
                 ));
             }
             return Ok(None);
@@ -850,8 +850,9 @@ impl Pipeline {
             return Err(Error::Unsupported(format!(
                 "timed prompts ({} given, the first at {first} s) need long-form generation, \
                  which the `{}` family does not have for this request (it is built for \
-                 text-to-video: Wan T2V and TI2V, LTX-2); generate one window with one prompt, and continue it with extend \
-                 (--extend CLIP --seconds N) under the next prompt",
+                 text-to-video: Wan T2V and TI2V, LTX-2); generate one window with one \
+                 prompt, and continue it with extend (--extend CLIP --seconds N) under the \
+                 next prompt",
                 r.prompts_at.len(),
                 fam.name()
             )));
@@ -1032,7 +1033,7 @@ impl Pipeline {
         let mut steps_s = Vec::new();
         let mut step_cache = None;
         let mut consents = Vec::new();
-        let mut tail: Option<crate::denoise::latents::Latents> = None;
+        let mut tail: Option<Latents> = None;
         let started = Instant::now();
         let count = plan.windows.len();
         for (i, w) in plan.windows.iter().enumerate() {
@@ -1089,12 +1090,12 @@ impl Pipeline {
                     ),
                     _ => None,
                 };
-                tail = Some(crate::denoise::latents::Latents {
+                tail = Some(Latents {
                     video,
                     audio: held_audio,
                 });
             }
-            let part = crate::denoise::latents::Latents {
+            let part = Latents {
                 video: lat.f_narrow(2, 0, keep)?,
                 audio: match &audio {
                     Some((a, span)) if r.audio => {

@@ -43,7 +43,7 @@ use super::image::preprocess_image;
 use super::latents::{
     audio_latent_frames, calculate_shift, default_sigmas, pack_audio, pack_video, unpack_video,
 };
-use super::longform::{Decoders, LongformDecode};
+use super::longform::{Decoders, LongformDecode, Sound};
 use super::memory::{Ltx2Spec, Residency};
 use super::params::{decode_settings, image_crf, keep_audio, GuidanceSettings};
 use super::rules::Ltx2Rules;
@@ -324,6 +324,15 @@ impl Ltx2Family {
         &self.transformer
     }
 
+    /// The models that turn latents into frames and sound.
+    fn decoders(&self) -> Decoders<'_> {
+        Decoders {
+            vae: &self.vae,
+            audio_vae: &self.audio_vae,
+            vocoder: &self.vocoder,
+        }
+    }
+
     /// The folder's latent geometry.
     pub fn geometry(&self) -> LatentGeometry {
         self.rules.geometry
@@ -583,14 +592,8 @@ impl ModelFamily for Ltx2Family {
 
     fn estimate(&self, req: &Resolved, opts: &EstimateOptions) -> Result<MemoryEstimate> {
         // Long-form: one window is walked and decoded at a time.
-        let window;
-        let req = match self.rules.longform_plan(req)? {
-            Some(plan) => {
-                window = plan.one_window(req);
-                &window
-            }
-            None => req,
-        };
+        let window = self.rules.longform_window(req)?;
+        let req = window.as_ref().unwrap_or(req);
         let state = Residency {
             loading: false,
             // Offloaded, the encoder is copied from host memory (no reload).
@@ -623,12 +626,7 @@ impl ModelFamily for Ltx2Family {
         // Model offload: the transformer's copy goes before the VAEs' come.
         self.release_resident()?;
         let mut stream = self.long_decode.take().unwrap_or_default();
-        let dec = Decoders {
-            vae: &self.vae,
-            audio_vae: &self.audio_vae,
-            vocoder: &self.vocoder,
-        };
-        let out = stream.decode(&dec, req, latents, last, &video_to_frames, sink);
+        let out = stream.decode(&self.decoders(), req, latents, last, &video_to_frames, sink);
         self.long_decode = Some(stream);
         out
     }
@@ -1028,14 +1026,11 @@ impl Generation for Ltx2Generation<'_> {
             )?;
             // Long-form: held latent frame `j` of `m` holds with strength
             // `1 − j/m` (the first fully), the window's own frames taking the rest.
-            let per_frame = (h / c.patch_size) * (w / c.patch_size);
-            for j in 1..lead_frames {
-                let strength = 1.0 - j as f64 / lead_frames as f64;
-                let _ = placed
-                    .mask
-                    .f_narrow(1, j * per_frame, per_frame)?
-                    .f_fill_(strength)?;
-            }
+            fade_out_held(
+                &placed.mask,
+                lead_frames,
+                (h / c.patch_size) * (w / c.patch_size),
+            )?;
             let drawn = if self.packed_noise {
                 noise.randn(&placed.latents.size())?
             } else {
@@ -1082,11 +1077,7 @@ impl Generation for Ltx2Generation<'_> {
             let _ = mask.f_narrow(1, 0, keep)?.f_fill_(1.0)?;
             if lead_audio {
                 // Long-form: faded out over the held latents, as the picture.
-                for j in 1..keep {
-                    let _ = mask
-                        .f_narrow(1, j, 1)?
-                        .f_fill_(1.0 - j as f64 / keep as f64)?;
-                }
+                fade_out_held(&mask, keep, 1)?;
             }
             let clean = Tensor::f_zeros([1, la, d], (Kind::Float, fam.device))?;
             clean
@@ -1234,20 +1225,7 @@ impl Generation for Ltx2Generation<'_> {
         let audio = x
             .audio
             .ok_or_else(|| Error::invalid("LTX-2 decodes an audio latent with the video"))?;
-        let mel = fam
-            .audio_vae
-            .decode_packed(&audio.f_to_kind(Kind::Float)?)?;
-        let wave = fam.vocoder.forward(&mel)?;
-        let wave = wave
-            .f_squeeze_dim(0)?
-            .f_to_kind(Kind::Float)?
-            .f_to_device(TchDevice::Cpu)?;
-        let rate = u32::try_from(fam.vocoder.sample_rate()).map_err(|_| {
-            Error::invalid(format!(
-                "the vocoder's sample rate {} is out of range",
-                fam.vocoder.sample_rate()
-            ))
-        })?;
+        let Sound { wave, rate, .. } = fam.decoders().sound(&audio)?;
         // An extension's track: the clip's own sound up to the seam, then
         // the window's after its overlap (faded across the seam).
         if let (Some(plan), Mode::Extend { clip, .. }) = (extend, &req.mode) {
@@ -1272,6 +1250,20 @@ impl Generation for Ltx2Generation<'_> {
         }
         sink.audio(wave, rate)
     }
+}
+
+/// Long-form's crossfade on a per-token condition mask `[1, tokens, 1]`:
+/// held item `j` of `m` (each `per` tokens, from the first) holds with
+/// strength `1 − j/m`, the first fully, the window's own latents taking the
+/// rest (the weights of Wan's
+/// [`crate::denoise::held::HeldFrames::leading_crossfaded`]).
+fn fade_out_held(mask: &Tensor, m: i64, per: i64) -> Result<()> {
+    for j in 1..m {
+        let _ = mask
+            .f_narrow(1, j * per, per)?
+            .f_fill_(1.0 - j as f64 / m as f64)?;
+    }
+    Ok(())
 }
 
 /// The grid's video tokens of packed latents `[1, S (+ K), C]` (keyframe

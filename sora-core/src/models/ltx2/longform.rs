@@ -158,6 +158,45 @@ pub struct Decoders<'a> {
     pub vocoder: &'a Ltx2Vocoder,
 }
 
+/// A decoded track: samples `[channels, n]` (f32, on the CPU) at `rate`,
+/// from `mel_frames` mel frames.
+pub struct Sound {
+    /// The waveform `[channels, samples]`.
+    pub wave: Tensor,
+    /// Mel frames the audio VAE decoded (the vocoder's input length).
+    pub mel_frames: i64,
+    /// The vocoder's sample rate.
+    pub rate: u32,
+}
+
+impl Decoders<'_> {
+    /// What `LTX2Pipeline` does with normalised packed audio latents
+    /// `[1, L, C·M]`: the audio VAE's mel spectrogram, then the vocoder's
+    /// waveform.
+    pub fn sound(&self, packed: &Tensor) -> Result<Sound> {
+        let mel = self
+            .audio_vae
+            .decode_packed(&packed.f_to_kind(Kind::Float)?)?;
+        let wave = self
+            .vocoder
+            .forward(&mel)?
+            .f_squeeze_dim(0)?
+            .f_to_kind(Kind::Float)?
+            .f_to_device(tch::Device::Cpu)?;
+        let rate = u32::try_from(self.vocoder.sample_rate()).map_err(|_| {
+            Error::invalid(format!(
+                "the vocoder's sample rate {} is out of range",
+                self.vocoder.sample_rate()
+            ))
+        })?;
+        Ok(Sound {
+            wave,
+            mel_frames: mel.size().get(2).copied().unwrap_or(0),
+            rate,
+        })
+    }
+}
+
 /// `context` (the last latents before the part, `None` at the start)
 /// followed by `part`, along `axis`; and how many context latents lead.
 fn with_context(context: &Option<Tensor>, part: &Tensor, axis: i64) -> Result<(Tensor, i64)> {
@@ -233,27 +272,14 @@ impl LongformDecode {
         }
         let (za, ctx) = with_context(&self.audio_context, &new, 1)?;
         let a0 = self.next_audio - ctx;
-        let mel = dec.audio_vae.decode_packed(&za)?;
-        let wave = dec
-            .vocoder
-            .forward(&mel)?
-            .f_squeeze_dim(0)?
-            .f_to_kind(Kind::Float)?
-            .f_to_device(tch::Device::Cpu)?;
-        let mel_frames = mel.size().get(2).copied().unwrap_or(0).max(1);
-        let samples = wave.size().get(1).copied().unwrap_or(0);
+        let sound = dec.sound(&za)?;
+        let samples = sound.wave.size().get(1).copied().unwrap_or(0);
         // Samples per mel frame (the vocoder's hop at its rate).
-        let per = samples as f64 / mel_frames as f64;
+        let per = samples as f64 / sound.mel_frames.max(1) as f64;
         let offset = (AUDIO_COMPRESSION as f64 * a0 as f64 * per).round() as i64;
         let hold = (AUDIO_COMPRESSION as f64 * AUDIO_HOLD as f64 * per).round() as i64;
-        let rate = u32::try_from(dec.vocoder.sample_rate()).map_err(|_| {
-            Error::invalid(format!(
-                "the vocoder's sample rate {} is out of range",
-                dec.vocoder.sample_rate()
-            ))
-        })?;
-        if let Some(out) = self.samples.push(&wave, offset, hold, last)? {
-            sink.audio(out, rate)?;
+        if let Some(out) = self.samples.push(&sound.wave, offset, hold, last)? {
+            sink.audio(out, sound.rate)?;
         }
         self.audio_context = Some(last_of(&za, AUDIO_CONTEXT, 1)?);
         self.next_audio += n;

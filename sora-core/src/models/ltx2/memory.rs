@@ -1323,10 +1323,7 @@ pub fn estimate_folder(
         f.validate(spec.geometry.temporal)?;
     }
     // Long-form: one window is walked and decoded at a time.
-    let r = match rules.longform_plan(&r)? {
-        Some(plan) => plan.one_window(&r),
-        None => r,
-    };
+    let r = rules.longform_window(&r)?.unwrap_or(r);
     spec.estimate(&r, opts, Residency::fresh(), opts.vae_frame_tiling)
 }
 

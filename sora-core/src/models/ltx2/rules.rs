@@ -113,6 +113,13 @@ impl Ltx2Rules {
         })
         .map(Some)
     }
+
+    /// What one walk of `req` covers when it is long-form (its longest
+    /// window: what the memory estimate counts); `None` for one walk of
+    /// the whole request.
+    pub fn longform_window(&self, req: &Resolved) -> Result<Option<Resolved>> {
+        Ok(self.longform_plan(req)?.map(|plan| plan.one_window(req)))
+    }
 }
 
 fn lcm(a: u32, b: u32) -> u32 {
