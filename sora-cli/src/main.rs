@@ -95,8 +95,9 @@ struct GenerateArgs {
     /// Number of frames (takes precedence over --seconds).
     #[arg(long)]
     frames: Option<u32>,
-    /// From SECONDS on, the prompt is TEXT (long-form generation; repeatable).
-    /// Not built yet: a run with it exits with the Unsupported message.
+    /// From SECONDS on, the prompt is TEXT (long-form generation; repeatable):
+    /// text-to-video (Wan, LTX-2) and LTX-2 image-to-video; other requests
+    /// exit with the Unsupported message.
     #[arg(long = "prompt-at", value_name = "SECONDS=TEXT")]
     prompt_at: Vec<String>,
     /// Duration in seconds (with --extend: the seconds to add).

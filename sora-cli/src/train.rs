@@ -70,6 +70,11 @@ struct QualityArgs {
     /// Denoising steps (default: the folder's).
     #[arg(long)]
     steps: Option<u32>,
+    /// Set a request parameter for every clip, as `sora generate --set`
+    /// does (e.g. `guidance_scale=5`, `audio_guidance_scale=1`,
+    /// `stg_scale=1`); repeatable, applied after --steps.
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    set: Vec<String>,
     /// LibTorch CPU threads (default: LibTorch's choice).
     #[arg(long)]
     threads: Option<usize>,
@@ -321,8 +326,19 @@ fn quality(q: QualityArgs) -> Result<()> {
     let pipe = builder
         .watermarks(sora_core::WatermarkPolicy::Off)
         .build()?;
+    let mut settings: Vec<(String, String)> = q
+        .steps
+        .map(|n| ("steps".to_string(), n.to_string()))
+        .into_iter()
+        .collect();
+    for item in &q.set {
+        let (key, value) = item.split_once('=').ok_or_else(|| {
+            sora_core::Error::invalid(format!("--set takes KEY=VALUE, got `{item}`"))
+        })?;
+        settings.push((key.trim().to_string(), value.trim().to_string()));
+    }
     let data = sora_core::train::data::DataConfig::default();
-    let c = sora_core::train::quality::evaluate_into(&q.out, &pipe, &data, q.clips, q.steps)?;
+    let c = sora_core::train::quality::evaluate_into(&q.out, &pipe, &data, q.clips, &settings)?;
     let pct = |x: f64| format!("{:.0} %", 100.0 * x);
     let opt = |x: Option<f64>| x.map_or("-".to_string(), pct);
     println!(

@@ -11,6 +11,7 @@
 
 use ndarray::{s, Array4};
 use sora_core::models::wan::vae::{DecodeStream, WanVae};
+use sora_core::physics::colour::colour_drift;
 use sora_core::physics::metrics::{flicker, frames_tensor};
 use sora_core::pipeline::longform::LongformPlan;
 use sora_core::{Clip, Error, Pipeline, Progress, Request, VideoInput, WatermarkPolicy};
@@ -531,67 +532,6 @@ fn longform_memory_probe() {
     );
 }
 
-/// sRGB (u8) → CIE L*a*b* (D65).
-fn lab(rgb: [u8; 3]) -> [f64; 3] {
-    let lin = |c: u8| {
-        let c = f64::from(c) / 255.0;
-        if c <= 0.04045 {
-            c / 12.92
-        } else {
-            ((c + 0.055) / 1.055).powf(2.4)
-        }
-    };
-    let (r, g, b) = (lin(rgb[0]), lin(rgb[1]), lin(rgb[2]));
-    let x = (0.4124 * r + 0.3576 * g + 0.1805 * b) / 0.95047;
-    let y = 0.2126 * r + 0.7152 * g + 0.0722 * b;
-    let z = (0.0193 * r + 0.1192 * g + 0.9505 * b) / 1.08883;
-    let f = |t: f64| {
-        if t > 216.0 / 24389.0 {
-            t.cbrt()
-        } else {
-            (24389.0 / 27.0 * t + 16.0) / 116.0
-        }
-    };
-    let (fx, fy, fz) = (f(x), f(y), f(z));
-    [116.0 * fy - 16.0, 500.0 * (fx - fy), 200.0 * (fy - fz)]
-}
-
-/// The mean Lab colour of frames `a..b` per `block × block` region: `[regions][3]`.
-fn mean_lab(frames: &Array4<u8>, a: usize, b: usize, block: usize) -> Vec<[f64; 3]> {
-    let (h, w) = (frames.shape()[1], frames.shape()[2]);
-    let (bh, bw) = (h / block, w / block);
-    let n = ((b - a) * block * block) as f64;
-    let mut out = vec![[0.0; 3]; bh * bw];
-    for t in a..b {
-        for y in 0..bh * block {
-            for x in 0..bw * block {
-                let px = frames.slice(s![t, y, x, ..]);
-                let l = lab([px[0], px[1], px[2]]);
-                for c in 0..3 {
-                    out[(y / block) * bw + x / block][c] += l[c] / n;
-                }
-            }
-        }
-    }
-    out
-}
-
-/// Colour drift of segment `a..b` against the first window `0..first`: the
-/// mean over `block × block` regions of the CIE76 ΔE between their mean Lab
-/// colours, regions matched by position (the static regions of a static
-/// scene; the tiny random model's frames have no moving objects to exclude).
-fn drift(frames: &Array4<u8>, first: usize, a: usize, b: usize, block: usize) -> f64 {
-    let base = mean_lab(frames, 0, first, block);
-    let seg = mean_lab(frames, a, b, block);
-    base.iter()
-        .zip(&seg)
-        .map(|(p, q)| {
-            ((p[0] - q[0]).powi(2) + (p[1] - q[1]).powi(2) + (p[2] - q[2]).powi(2)).sqrt()
-        })
-        .sum::<f64>()
-        / base.len() as f64
-}
-
 #[test]
 fn wan_longform_colour_drift_over_six_windows_is_below_re_encode_chaining() {
     let p = pipe();
@@ -648,11 +588,11 @@ fn wan_longform_colour_drift_over_six_windows_is_below_re_encode_chaining() {
         for block in [1, 8, 32] {
             let d_latent: Vec<f64> = segments
                 .iter()
-                .map(|&(a, b)| drift(&latent.frames, 21, a, b, block))
+                .map(|&(a, b)| colour_drift(latent.frames.view(), 0..21, a..b, block).unwrap())
                 .collect();
             let d_chain: Vec<f64> = segments
                 .iter()
-                .map(|&(a, b)| drift(&chain.frames, 21, a, b, block))
+                .map(|&(a, b)| colour_drift(chain.frames.view(), 0..21, a..b, block).unwrap())
                 .collect();
             eprintln!(
                 "seed {seed}: colour drift (mean ΔE76 of {block}×{block} regions' mean Lab against window 1), \

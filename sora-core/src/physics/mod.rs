@@ -4,6 +4,7 @@
 //!
 //! [`score`] runs every analyzer of [`score::ANALYZERS`] on a [`ScoreInput`].
 
+pub mod colour;
 pub mod detect;
 pub mod flow;
 pub mod hungarian;

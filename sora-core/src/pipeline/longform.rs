@@ -35,7 +35,7 @@
 //! ([`window_seed`]): same seed, same clip.
 
 use super::param_spec::ParamValue;
-use super::request::Resolved;
+use super::request::{Mode, Resolved};
 use crate::{Error, Result};
 
 /// Latent frames held from the previous window's tail by default.
@@ -333,17 +333,24 @@ impl LongformPlan {
     }
 
     /// The request of window `i`: `r` with the window's frames, prompt and
-    /// seed, no timed prompts.
+    /// seed, no timed prompts; image-to-video only in the first window.
     pub fn window_request(&self, r: &Resolved, i: usize) -> Result<Resolved> {
         let w = self
             .windows
             .get(i)
             .ok_or_else(|| Error::invalid(format!("no long-form window {i}")))?;
+        // An image-to-video request's image conditions its first window;
+        // the later ones continue from the held tail as text-to-video.
+        let mode = match &r.mode {
+            Mode::Image(_) if i > 0 => Mode::Text,
+            m => m.clone(),
+        };
         Ok(Resolved {
             prompt: w.prompt.clone(),
             frames: self.window_frames(w),
             seed: w.seed,
             prompts_at: Vec::new(),
+            mode,
             ..r.clone()
         })
     }
@@ -375,7 +382,6 @@ mod tests {
     use std::collections::BTreeMap;
 
     use super::*;
-    use crate::pipeline::request::Mode;
 
     fn wan(f: u32) -> u32 {
         let k = ((f.max(1) - 1) as f64 / 4.0).round() as u32;

@@ -16,6 +16,7 @@ use ndarray::{s, Array2, Array4, ArrayView2, ArrayView4};
 use serde::Serialize;
 
 use super::data::{DataConfig, Dataset, Split};
+use crate::family::params::set_known_text;
 use crate::physics::report::FindingKind;
 use crate::physics::scenes::{generate, PALETTE};
 use crate::physics::tracks::{track, TrackParams};
@@ -236,24 +237,37 @@ pub fn grade_ground_truth(data: &DataConfig, n: usize) -> Result<QualityReport> 
     ))
 }
 
+/// Request settings a grading run applies to every clip, as
+/// `(key, value)` pairs of the parameter path ([`set_known_text`]: sora's
+/// names or diffusers keywords, e.g. `("steps", "40")`,
+/// `("guidance_scale", "5")`, `("audio_guidance_scale", "1")`); what is not
+/// set keeps the folder's default. Checked before any clip is generated.
+pub type Settings = [(String, String)];
+
 /// Generates one clip per held-out caption of `data` with `pipe` (seed `i`
-/// for the `i`-th; `steps` when given, else the folder's default) and grades
-/// it. Returns the report and the clips' frames (for a contact sheet).
+/// for the `i`-th, `settings` applied to each request) and grades it.
+/// Returns the report and the clips' frames (for a contact sheet).
 pub fn grade_model(
     pipe: &Pipeline,
     data: &DataConfig,
     n: usize,
-    steps: Option<u32>,
+    settings: &Settings,
 ) -> Result<(QualityReport, Vec<Array4<u8>>)> {
     let started = Instant::now();
     let set = held_out(data, n)?;
+    let request = |caption: &str, seed: u64| -> Result<Request> {
+        let mut req = Request::text(caption).seed(seed);
+        for (key, value) in settings {
+            set_known_text(&mut req, key, value)?;
+        }
+        Ok(req)
+    };
+    // A bad setting fails here, before the first clip's minutes are spent.
+    request("", 0)?;
     let (mut grades, mut frames) = (Vec::new(), Vec::new());
     for i in 0..set.len() {
         let caption = set.examples[i].caption.clone();
-        let mut req = Request::text(caption.clone()).seed(i as u64);
-        if let Some(s) = steps {
-            req = req.steps(s);
-        }
+        let req = request(&caption, i as u64)?;
         let clip = pipe.generate(&req, &mut Progress::none())?;
         grades.push(grade(
             &caption,
@@ -312,6 +326,9 @@ pub fn contact_sheet(clips: &[Array4<u8>], rows: usize, columns: usize, path: &P
 pub struct QualityComparison {
     /// The pipeline folder graded.
     pub model_folder: String,
+    /// The request settings applied to every clip (the rest: the folder's
+    /// defaults).
+    pub settings: Vec<(String, String)>,
     /// The generated clips' grades.
     pub model: QualityReport,
     /// The simulator's clips of the same captions.
@@ -326,14 +343,15 @@ pub fn evaluate_into(
     pipe: &Pipeline,
     data: &DataConfig,
     n: usize,
-    steps: Option<u32>,
+    settings: &Settings,
 ) -> Result<QualityComparison> {
     std::fs::create_dir_all(out).map_err(|e| Error::io(out, e))?;
-    let (model, clips) = grade_model(pipe, data, n, steps)?;
+    let (model, clips) = grade_model(pipe, data, n, settings)?;
     let simulator = grade_ground_truth(data, n)?;
     contact_sheet(&clips, 8, 8, &out.join("contact.png"))?;
     let cmp = QualityComparison {
         model_folder: pipe.model_path().display().to_string(),
+        settings: settings.to_vec(),
         model,
         simulator,
     };

@@ -79,7 +79,8 @@ impl Ltx2Rules {
     /// frame conditions is one walk, as before (timed prompts with them are
     /// [`Error::Unsupported`]).
     pub fn longform_plan(&self, req: &Resolved) -> Result<Option<LongformPlan>> {
-        if !matches!(req.mode, Mode::Text) {
+        // Text- and image-to-video (the image conditions the first window).
+        if !matches!(req.mode, Mode::Text | Mode::Image(_)) {
             return Ok(None);
         }
         if !req.conditions.is_empty() {
