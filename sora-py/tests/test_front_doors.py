@@ -86,6 +86,30 @@ def test_ltx2_extension_through_c_equals_python():
     assert audio.size == out.audio.size and np.array_equal(audio.reshape(out.audio.shape), out.audio)
 
 
+def test_ltx2_long_form_through_c_equals_python():
+    """The C program's long-form request (41 frames at 24 fps in windows of 25
+    holding 2 latent frames, a timed prompt at 1 s): two windows, the second
+    holding the first's video and audio latents; Python's run of the same
+    request gives the same frames and audio, byte for byte."""
+    rgb, f32 = FRONTDOOR / "ltx2-c-long.rgb", FRONTDOOR / "ltx2-c-long.f32"
+    if not (rgb.is_file() and f32.is_file()):
+        if REQUIRE:
+            pytest.fail(f"{rgb} or {f32} is missing: run scripts/test.sh (the C stage writes them)")
+        pytest.skip(f"{rgb} is missing (written by the C stage of scripts/test.sh)")
+    pipe = sora.Pipeline(str(LTX2_MODEL))
+    out = pipe.generate(PROMPT, width=96, height=64, frames=41, fps=24, steps=2, seed=7,
+                        max_sequence_length=24, window_frames=25, window_overlap=2,
+                        prompts_at={1.0: "a blue box falls on a metal floor"})
+    assert out.frames.shape == (41, 64, 96, 3)
+    lf = out.meta["long_form"]
+    assert lf["windows"] == 2 and lf["prompts"] == [PROMPT, "a blue box falls on a metal floor"], lf
+    assert abs(out.audio.shape[1] / out.sample_rate - 41 / 24) <= 0.04
+    frames = np.fromfile(rgb, dtype=np.uint8)
+    assert frames.size == out.frames.size and np.array_equal(frames.reshape(out.frames.shape), out.frames)
+    audio = np.fromfile(f32, dtype="<f4")
+    assert audio.size == out.audio.size and np.array_equal(audio.reshape(out.audio.shape), out.audio)
+
+
 def test_image_and_video_paths_are_read(pipe, tmp_path):
     from PIL import Image
 

@@ -6,7 +6,11 @@
  * With argv[4..6]: the clip is saved as a PNG folder (frames and a float WAV)
  * at argv[4], extended from there by 0.5 s (`sora_request_extend`), and the
  * extension's frames and audio written to argv[5] and argv[6], for Python to
- * compare with its own extension of the same clip. Exit 0 on success. */
+ * compare with its own extension of the same clip. With argv[7..8] as well:
+ * a long-form request (41 frames in windows of 25 holding 2 latent frames, a
+ * timed prompt at 1 s: two windows, the second holding the first's video and
+ * audio latents), its frames and audio written there for Python to compare
+ * with its own run of the same request. Exit 0 on success. */
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -48,8 +52,9 @@ static int write_clip(const sora_clip *clip, const char *rgb, const char *f32) {
 }
 
 int main(int argc, char **argv) {
-    if (argc != 4 && argc != 7) {
-        fprintf(stderr, "usage: frontdoor_ltx2 MODEL_DIR FRAMES_OUT AUDIO_OUT [CLIP_DIR EXT_FRAMES_OUT EXT_AUDIO_OUT]\n");
+    if (argc != 4 && argc != 7 && argc != 9) {
+        fprintf(stderr, "usage: frontdoor_ltx2 MODEL_DIR FRAMES_OUT AUDIO_OUT [CLIP_DIR EXT_FRAMES_OUT "
+                        "EXT_AUDIO_OUT [LONG_FRAMES_OUT LONG_AUDIO_OUT]]\n");
         return 2;
     }
     int rc = 1;
@@ -58,6 +63,8 @@ int main(int argc, char **argv) {
     sora_clip *clip = NULL;
     sora_request *ext = NULL;
     sora_clip *longer = NULL;
+    sora_request *lr = NULL;
+    sora_clip *lclip = NULL;
     if (!ok(sora_pipeline_new(argv[1], "cpu", "float32", 0, &p), "sora_pipeline_new")) goto done;
     if (!ok(sora_request_new_text("a red ball bounces on a wooden floor", &r), "request")) goto done;
     if (!ok(sora_request_set_int(r, "width", 96), "width") ||
@@ -71,7 +78,7 @@ int main(int argc, char **argv) {
         goto done;
     if (!ok(sora_generate(p, r, NULL, NULL, NULL, &clip), "sora_generate")) goto done;
     if (!write_clip(clip, argv[2], argv[3])) goto done;
-    if (argc == 7) {
+    if (argc >= 7) {
         /* Extension from the saved clip: its frames and sound read back. */
         if (!ok(sora_clip_save(clip, argv[4]), "sora_clip_save")) goto done;
         if (!ok(sora_request_new_text("the ball keeps bouncing", &ext), "extend request") ||
@@ -84,8 +91,26 @@ int main(int argc, char **argv) {
         if (!ok(sora_generate(p, ext, NULL, NULL, NULL, &longer), "sora_generate (extend)")) goto done;
         if (!write_clip(longer, argv[5], argv[6])) goto done;
     }
+    if (argc == 9) {
+        if (!ok(sora_request_new_text("a red ball bounces on a wooden floor", &lr), "long-form request") ||
+            !ok(sora_request_set_int(lr, "width", 96), "width") ||
+            !ok(sora_request_set_int(lr, "height", 64), "height") ||
+            !ok(sora_request_set_int(lr, "frames", 41), "frames") ||
+            !ok(sora_request_set_int(lr, "fps", 24), "fps") ||
+            !ok(sora_request_set_int(lr, "steps", 2), "steps") ||
+            !ok(sora_request_set_int(lr, "seed", 7), "seed") ||
+            !ok(sora_request_set(lr, "max_sequence_length", "24"), "max_sequence_length") ||
+            !ok(sora_request_set_int(lr, "window_frames", 25), "window_frames") ||
+            !ok(sora_request_set_int(lr, "window_overlap", 2), "window_overlap") ||
+            !ok(sora_request_prompt_at(lr, 1.0f, "a blue box falls on a metal floor"), "sora_request_prompt_at"))
+            goto done;
+        if (!ok(sora_generate(p, lr, NULL, NULL, NULL, &lclip), "sora_generate (long-form)")) goto done;
+        if (!write_clip(lclip, argv[7], argv[8])) goto done;
+    }
     rc = 0;
 done:
+    sora_clip_free(lclip);
+    sora_request_free(lr);
     sora_clip_free(longer);
     sora_request_free(ext);
     sora_clip_free(clip);

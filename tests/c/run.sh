@@ -94,7 +94,8 @@ if [ -d "$LTX2_MODEL" ]; then
     mkdir -p target/frontdoor
     rm -rf target/frontdoor/ltx2-c-clip
     "$OUT/frontdoor_ltx2" "$LTX2_MODEL" target/frontdoor/ltx2-c.rgb target/frontdoor/ltx2-c.f32 \
-        target/frontdoor/ltx2-c-clip target/frontdoor/ltx2-c-ext.rgb target/frontdoor/ltx2-c-ext.f32
+        target/frontdoor/ltx2-c-clip target/frontdoor/ltx2-c-ext.rgb target/frontdoor/ltx2-c-ext.f32 \
+        target/frontdoor/ltx2-c-long.rgb target/frontdoor/ltx2-c-long.f32
 elif [ "${SORA_C_REQUIRE_FIXTURE:-}" = 1 ]; then
     echo "FAIL: SORA_C_REQUIRE_FIXTURE=1 but the LTX-2 fixture is missing: $LTX2_MODEL" >&2
     exit 1
