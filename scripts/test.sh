@@ -36,7 +36,7 @@ export SORA_C_FRAMES_OUT="$ROOT/target/frontdoor/c.rgb"
 step "C header up to date"
 bash scripts/check_header.sh
 
-step "C ABI program (Valgrind)"
+step "C ABI program (ASan + LeakSanitizer; the boundary checks under Valgrind)"
 bash tests/c/run.sh
 
 step "Python (wheel + pytest)"
