@@ -281,12 +281,32 @@ fn train_transformer_assembles_a_pipeline_that_generates_and_is_graded() {
     // Graded beside the simulator.
     let q = path("quality");
     let r = sora(&[
-        "train", "quality", "--model", &pipeline, "--out", &q, "--clips", "1",
+        "train",
+        "quality",
+        "--model",
+        &pipeline,
+        "--out",
+        &q,
+        "--clips",
+        "1",
+        "--set",
+        "guidance_scale=2",
     ]);
     assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
     let report = json(&d.join("quality/quality.json"));
     assert_eq!(report["model"]["clips"], 1);
     assert_eq!(report["simulator"]["clips"], 1);
+    assert_eq!(report["video_vae_round_trip"]["clips"], 1);
+    assert_eq!(
+        report["settings"],
+        serde_json::json!([["guidance_scale", "2"]])
+    );
+    // A key no request takes is refused before any clip is made.
+    let bad = sora(&[
+        "train", "quality", "--model", &pipeline, "--out", &q, "--set", "stepz=2",
+    ]);
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("stepz"));
     assert!(d.join("quality/contact.png").is_file());
 }
 

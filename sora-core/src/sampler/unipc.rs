@@ -700,6 +700,15 @@ fn vp_timesteps(spacing: Spacing, train: usize, n: usize, offset: i64) -> Vec<i6
 fn vp_sigmas(c: &UniPcConfig) -> Result<Vec<f32>> {
     let n = c.num_train_timesteps;
     let opts = (Kind::Float, Device::Cpu);
+    // Betas are probabilities; a value outside [0, 1] (or one float32
+    // cannot hold) is a broken config, not a schedule.
+    for (name, v) in [("beta_start", c.beta_start), ("beta_end", c.beta_end)] {
+        if !(0.0..=1.0).contains(&v) {
+            return Err(Error::invalid(format!(
+                "UniPCMultistepScheduler: {name} must be in [0, 1], got {v}"
+            )));
+        }
+    }
     let betas = match (&c.trained_betas, c.beta_schedule.as_str()) {
         (Some(b), _) => Tensor::f_from_slice(b)?.f_to_kind(Kind::Float)?,
         (None, "linear") => Tensor::f_linspace(c.beta_start, c.beta_end, n as i64, opts)?,

@@ -17,6 +17,8 @@ use serde::Serialize;
 
 use super::data::{DataConfig, Dataset, Split};
 use crate::family::params::set_known_text;
+use crate::models::ltx2::family::video_to_frames;
+use crate::models::ltx2::video_vae::Ltx2VideoVae;
 use crate::physics::report::FindingKind;
 use crate::physics::scenes::{generate, PALETTE};
 use crate::physics::tracks::{track, TrackParams};
@@ -244,6 +246,50 @@ pub fn grade_ground_truth(data: &DataConfig, n: usize) -> Result<QualityReport> 
 /// set keeps the folder's default. Checked before any clip is generated.
 pub type Settings = [(String, String)];
 
+/// Grades the simulator's held-out clips after a round trip through the
+/// video VAE in `vae_dir` (encoded, the posterior mean decoded; the
+/// simulator's own sound): the most a model decoding through this VAE can
+/// score, so a low grade here says the decoder, not the transformer, limits
+/// the model.
+pub fn grade_video_round_trip(
+    vae_dir: &Path,
+    data: &DataConfig,
+    n: usize,
+) -> Result<QualityReport> {
+    let started = Instant::now();
+    let _guard = tch::no_grad_guard();
+    let vae = Ltx2VideoVae::load(vae_dir, tch::Device::Cpu, tch::Kind::Float)?;
+    let set = held_out(data, n)?;
+    let mut grades = Vec::new();
+    for (i, ex) in set.examples.iter().enumerate() {
+        let x = set.batch(&[i])?;
+        let (mean, _) = vae.encode(&x)?;
+        let frames = video_to_frames(&vae.decode(&mean, None)?)?.f_contiguous()?;
+        let dims = frames.size();
+        let [t, h, w, c] = dims[..] else {
+            return Err(Error::Numeric(format!("decoded frames of shape {dims:?}")));
+        };
+        let shape = (t as usize, h as usize, w as usize, c as usize);
+        let bytes = Vec::<u8>::try_from(&frames.f_flatten(0, -1)?)?;
+        let frames = Array4::from_shape_vec(shape, bytes)
+            .map_err(|e| Error::Numeric(format!("decoded frames: {e}")))?;
+        let audio = Array2::from_shape_vec((1, ex.audio.len()), ex.audio.clone())
+            .map_err(|e| Error::invalid(format!("audio: {e}")))?;
+        grades.push(grade(
+            &ex.caption,
+            frames.view(),
+            data.fps,
+            Some(audio.view()),
+            data.sample_rate,
+        )?);
+    }
+    Ok(QualityReport::of(
+        "video VAE round trip",
+        grades,
+        started.elapsed().as_secs_f64(),
+    ))
+}
+
 /// Generates one clip per held-out caption of `data` with `pipe` (seed `i`
 /// for the `i`-th, `settings` applied to each request) and grades it.
 /// Returns the report and the clips' frames (for a contact sheet).
@@ -333,6 +379,9 @@ pub struct QualityComparison {
     pub model: QualityReport,
     /// The simulator's clips of the same captions.
     pub simulator: QualityReport,
+    /// The simulator's clips through the folder's video VAE and back
+    /// ([`grade_video_round_trip`]): the ceiling its decoder allows.
+    pub video_vae_round_trip: QualityReport,
 }
 
 /// Grades `pipe` on `n` held-out captions of `data` (and the simulator's
@@ -348,12 +397,14 @@ pub fn evaluate_into(
     std::fs::create_dir_all(out).map_err(|e| Error::io(out, e))?;
     let (model, clips) = grade_model(pipe, data, n, settings)?;
     let simulator = grade_ground_truth(data, n)?;
+    let video_vae_round_trip = grade_video_round_trip(&pipe.model_path().join("vae"), data, n)?;
     contact_sheet(&clips, 8, 8, &out.join("contact.png"))?;
     let cmp = QualityComparison {
         model_folder: pipe.model_path().display().to_string(),
         settings: settings.to_vec(),
         model,
         simulator,
+        video_vae_round_trip,
     };
     super::run::write_json(&out.join("quality.json"), &cmp)?;
     Ok(cmp)

@@ -1284,7 +1284,7 @@ fn grid_video(fam: &Ltx2Family, packed: &Tensor, grid: [i64; 3]) -> Result<Tenso
 /// u8, as the pipeline's `postprocess_video` maps and a u8 conversion rounds them.
 /// One f32 copy changed in place (the same values as a chain of new tensors,
 /// which held six f32 copies of the clip at once: 3 GiB more at 768×512×121).
-fn video_to_frames(video: &Tensor) -> Result<Tensor> {
+pub(crate) fn video_to_frames(video: &Tensor) -> Result<Tensor> {
     let mut x = video.f_to_dtype(Kind::Float, false, true)?;
     // In-place ops return another handle on `x`: not needed.
     let _ = x.f_mul_scalar_(0.5)?;
