@@ -48,6 +48,15 @@ fn run(p: &Pipeline, req: &Request) -> Clip {
     p.generate(req, &mut Progress::none()).unwrap()
 }
 
+/// A generated clip, with its sound, as the source of an extension.
+fn source_of(c: &Clip) -> VideoInput {
+    VideoInput {
+        frames: c.frames.clone(),
+        fps: c.fps,
+        audio: c.audio.clone().map(|a| SourceAudio::new(a, c.sample_rate)),
+    }
+}
+
 #[test]
 fn ltx2_long_form_makes_every_frame_with_one_track() {
     let p = pipe();
@@ -200,14 +209,7 @@ fn ltx2_long_form_colour_drift_over_six_windows_is_below_re_encode_chaining() {
         assert_eq!(latent.meta.long_form.as_ref().map(|l| l.windows), Some(6));
         let mut chain = run(&p, &long(33).seed(seed));
         for k in 1..6usize {
-            let src = VideoInput {
-                frames: chain.frames.clone(),
-                fps: chain.fps,
-                audio: chain
-                    .audio
-                    .clone()
-                    .map(|a| SourceAudio::new(a, chain.sample_rate)),
-            };
+            let src = source_of(&chain);
             let mut req = Request::extend(src, PROMPT, 1.0)
                 .steps(3)
                 .seed(window_seed(seed, k));
@@ -285,14 +287,7 @@ fn default_model_long_form_drifts_less_on_the_still_scene_than_re_encode_chainin
             &Request::text(PROMPT).frames(25).steps(steps).seed(seed),
         );
         for k in 1..6usize {
-            let src = VideoInput {
-                frames: chain.frames.clone(),
-                fps: chain.fps,
-                audio: chain
-                    .audio
-                    .clone()
-                    .map(|a| SourceAudio::new(a, chain.sample_rate)),
-            };
+            let src = source_of(&chain);
             chain = run(
                 &p,
                 &Request::extend(src, PROMPT, 16.0 / 12.0)
