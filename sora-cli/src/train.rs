@@ -295,11 +295,16 @@ fn transformer(t: TransformerArgs) -> Result<()> {
     }
     bar.finish_with_message("done");
     println!(
-        "step {}: held-out flow-matching loss video {:.4} (zero prediction {:.4}), audio {:.4} \
-         ({:.4}) over {} clips, {:.3} s/step; wrote {}{}",
+        "step {}: held-out flow-matching loss video {:.4} (zero prediction {:.4}; with the \
+         empty prompt {:.4}, another clip's caption {}), audio {:.4} ({:.4}) over {} clips, \
+         {:.3} s/step; wrote {}{}",
         report.step,
         report.video_loss,
         report.zero_video_loss,
+        report.video_loss_empty_prompt,
+        report
+            .video_loss_other_prompt
+            .map_or("-".to_string(), |v| format!("{v:.4}")),
         report.audio_loss,
         report.zero_audio_loss,
         report.clips,

@@ -204,6 +204,12 @@ pub struct TransformerEvalReport {
     pub video_loss: f64,
     /// The mean audio loss over the levels.
     pub audio_loss: f64,
+    /// The mean video loss with the empty prompt in place of each clip's
+    /// caption (same clips, levels and noise).
+    pub video_loss_empty_prompt: f64,
+    /// The mean video loss with another held-out clip's (different)
+    /// caption in place of each clip's (`None`: one caption only).
+    pub video_loss_other_prompt: Option<f64>,
     /// The same means for a prediction of zero (the scale of the losses).
     pub zero_video_loss: f64,
     /// The audio one.
@@ -635,6 +641,16 @@ impl TransformerTrainer {
         let set = encode_set(&self.inputs, &held, &self.table, self.audio_frames)?;
         let mut rng = TrainRng::new(0x6576_616c);
         let (mut by_sigma, mut zv, mut za) = (Vec::new(), 0.0, 0.0);
+        // How much the caption helps: the same losses with the empty prompt
+        // and with the next clip of another caption (a model that ignores
+        // its prompt scores the three alike).
+        let (mut empty_v, mut other_v, mut others) = (0.0, 0.0, 0usize);
+        let count = set.captions.len();
+        let other_of = |i: usize| {
+            (1..count)
+                .map(|d| set.captions[(i + d) % count])
+                .find(|&c| c != set.captions[i])
+        };
         for &sigma in &EVAL_SIGMAS {
             let (mut lv, mut la) = (0.0, 0.0);
             for i in 0..set.captions.len() {
@@ -645,6 +661,14 @@ impl TransformerTrainer {
                 let (v, a) = self.loss((&xv, &xa), &[set.captions[i]], &[sigma], (&ev, &ea))?;
                 lv += v.f_double_value(&[])?;
                 la += a.f_double_value(&[])?;
+                let empty = self.table.id("")?;
+                let (v, _) = self.loss((&xv, &xa), &[empty], &[sigma], (&ev, &ea))?;
+                empty_v += v.f_double_value(&[])?;
+                if let Some(other) = other_of(i) {
+                    let (v, _) = self.loss((&xv, &xa), &[other], &[sigma], (&ev, &ea))?;
+                    other_v += v.f_double_value(&[])?;
+                    others += 1;
+                }
                 let zero = |e: &Tensor, x: &Tensor| -> Result<f64> {
                     Ok(e.f_sub(x)?
                         .f_square()?
@@ -675,6 +699,8 @@ impl TransformerTrainer {
             video_loss: by_sigma.iter().map(|s| s.video).sum::<f64>() / levels,
             audio_loss: by_sigma.iter().map(|s| s.audio).sum::<f64>() / levels,
             by_sigma,
+            video_loss_empty_prompt: empty_v / m,
+            video_loss_other_prompt: (others > 0).then(|| other_v / others as f64),
             zero_video_loss: zv / m,
             zero_audio_loss: za / m,
             caption_distance_min: dmin,
@@ -847,6 +873,7 @@ mod tests {
         assert_eq!(report.step, 4);
         assert_eq!(report.by_sigma.len(), EVAL_SIGMAS.len());
         assert!(report.video_loss.is_finite() && report.zero_video_loss > 0.5);
+        assert!(report.video_loss_empty_prompt.is_finite());
         Ltx2Transformer::load(&root.join("u").join(FINAL_DIR), Device::Cpu, Kind::Float).unwrap();
         std::fs::remove_dir_all(&root).ok();
     }
