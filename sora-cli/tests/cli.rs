@@ -1126,7 +1126,8 @@ fn extend_continues_a_clip() {
     let err = String::from_utf8_lossy(&o.stderr);
     assert_eq!(o.status.code(), Some(2), "{err}");
     assert!(err.contains("keeps the clip's size"), "{err}");
-    // Timed prompts (long-form generation) go with text requests: exit 2.
+    // Timed prompts (long-form generation) go with text and image requests,
+    // not with an extension: exit 2.
     let o = sora(&args(&[
         "--seconds",
         "1",
@@ -1135,7 +1136,7 @@ fn extend_continues_a_clip() {
     ]));
     let err = String::from_utf8_lossy(&o.stderr);
     assert_eq!(o.status.code(), Some(2), "{err}");
-    assert!(err.contains("text request"), "{err}");
+    assert!(err.contains("text or image request"), "{err}");
     let o = sora(&args(&["--seconds", "1", "--prompt-at", "soon"]));
     assert_eq!(o.status.code(), Some(2));
 }
