@@ -53,17 +53,24 @@ pub fn region_mean_lab(
     span: Range<usize>,
     block: usize,
 ) -> Result<Vec<[f64; 3]>> {
-    let per_frame = region_lab_per_frame(frames, span, block)?;
+    Ok(mean_over_frames(&region_lab_per_frame(
+        frames, span, block,
+    )?))
+}
+
+/// The mean over frames of per-frame region colours (`[frames][regions]`,
+/// at least one frame).
+fn mean_over_frames(per_frame: &[Vec<[f64; 3]>]) -> Vec<[f64; 3]> {
     let n = per_frame.len() as f64;
-    let mut out = vec![[0.0; 3]; per_frame[0].len()];
-    for frame in &per_frame {
+    let mut out = vec![[0.0; 3]; per_frame.first().map_or(0, Vec::len)];
+    for frame in per_frame {
         for (acc, lab) in out.iter_mut().zip(frame) {
             for c in 0..3 {
                 acc[c] += lab[c] / n;
             }
         }
     }
-    Ok(out)
+    out
 }
 
 fn delta_e(p: &[f64; 3], q: &[f64; 3]) -> f64 {
@@ -160,8 +167,9 @@ pub fn static_colour_drift(
         )));
     }
     let spans = [reference, segment].map(|span| -> Result<(Vec<[f64; 3]>, Vec<bool>)> {
-        let per_frame = region_lab_per_frame(frames, span.clone(), block)?;
-        let mean = region_mean_lab(frames, span, block)?;
+        // Each pixel converted to Lab once: the mean comes from the frames'.
+        let per_frame = region_lab_per_frame(frames, span, block)?;
+        let mean = mean_over_frames(&per_frame);
         let is_still = (0..mean.len())
             .map(|r| per_frame.iter().all(|f| delta_e(&f[r], &mean[r]) <= still))
             .collect();
@@ -207,14 +215,7 @@ mod tests {
         assert_eq!(colour_drift(frames.view(), 0..3, 3..6, 4).unwrap(), 0.0);
         frames.slice_mut(s![3.., .., .., 0]).fill(140);
         let d = colour_drift(frames.view(), 0..3, 3..6, 4).unwrap();
-        let want = {
-            let (a, b) = (srgb_to_lab([100, 100, 100]), srgb_to_lab([140, 100, 100]));
-            a.iter()
-                .zip(b)
-                .map(|(x, y)| (x - y).powi(2))
-                .sum::<f64>()
-                .sqrt()
-        };
+        let want = delta_e(&srgb_to_lab([100, 100, 100]), &srgb_to_lab([140, 100, 100]));
         assert!((d - want).abs() < 1e-9, "{d} vs {want}");
         // Only one region changes: a quarter of the whole-region drift.
         let mut one = Array4::<u8>::from_elem((6, 8, 8, 3), 100);
