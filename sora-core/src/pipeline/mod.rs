@@ -16,7 +16,7 @@ pub mod params;
 pub mod progress;
 pub mod request;
 pub mod shape;
-mod sink;
+pub(crate) mod sink;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};

@@ -17,12 +17,14 @@ use serde::Serialize;
 
 use super::data::{DataConfig, Dataset, Split};
 use crate::family::params::set_known_text;
+use crate::family::FrameSink;
 use crate::models::ltx2::family::video_to_frames;
 use crate::models::ltx2::video_vae::Ltx2VideoVae;
 use crate::physics::report::FindingKind;
 use crate::physics::scenes::{generate, PALETTE};
 use crate::physics::tracks::{track, TrackParams};
 use crate::physics::ScoreInput;
+use crate::pipeline::sink::ArraySink;
 use crate::{Error, Pipeline, Progress, Request, Result};
 
 /// A tracked colour counts as a palette colour within this RGB distance.
@@ -214,6 +216,12 @@ fn held_out(data: &DataConfig, n: usize) -> Result<Dataset> {
     Dataset::new(data, Split::HeldOut, n)
 }
 
+/// A mono track as `[1, samples]`.
+fn mono(audio: &[f32]) -> Result<Array2<f32>> {
+    Array2::from_shape_vec((1, audio.len()), audio.to_vec())
+        .map_err(|e| Error::invalid(format!("audio: {e}")))
+}
+
 /// Grades the simulator's own held-out clips: what a perfect model scores
 /// with these measures.
 pub fn grade_ground_truth(data: &DataConfig, n: usize) -> Result<QualityReport> {
@@ -222,8 +230,7 @@ pub fn grade_ground_truth(data: &DataConfig, n: usize) -> Result<QualityReport> 
     let mut grades = Vec::new();
     for i in 0..set.len() {
         let clip = generate(set.examples[i].seed, &data.scene(), None)?;
-        let audio = Array2::from_shape_vec((1, clip.audio.len()), clip.audio.clone())
-            .map_err(|e| Error::invalid(format!("audio: {e}")))?;
+        let audio = mono(&clip.audio)?;
         grades.push(grade(
             &clip.caption,
             clip.frames.view(),
@@ -264,17 +271,11 @@ pub fn grade_video_round_trip(
     for (i, ex) in set.examples.iter().enumerate() {
         let x = set.batch(&[i])?;
         let (mean, _) = vae.encode(&x)?;
-        let frames = video_to_frames(&vae.decode(&mean, None)?)?.f_contiguous()?;
-        let dims = frames.size();
-        let [t, h, w, c] = dims[..] else {
-            return Err(Error::Numeric(format!("decoded frames of shape {dims:?}")));
-        };
-        let shape = (t as usize, h as usize, w as usize, c as usize);
-        let bytes = Vec::<u8>::try_from(&frames.f_flatten(0, -1)?)?;
-        let frames = Array4::from_shape_vec(shape, bytes)
-            .map_err(|e| Error::Numeric(format!("decoded frames: {e}")))?;
-        let audio = Array2::from_shape_vec((1, ex.audio.len()), ex.audio.clone())
-            .map_err(|e| Error::invalid(format!("audio: {e}")))?;
+        // Collected as the pipeline collects a decoded clip (shape checked).
+        let mut sink = ArraySink::new(data.width as u32, data.height as u32, data.frames as u32)?;
+        sink.frames(video_to_frames(&vae.decode(&mean, None)?)?)?;
+        let (frames, _, _) = sink.into_parts()?;
+        let audio = mono(&ex.audio)?;
         grades.push(grade(
             &ex.caption,
             frames.view(),
