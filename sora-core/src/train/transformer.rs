@@ -645,6 +645,7 @@ impl TransformerTrainer {
         // and with the next clip of another caption (a model that ignores
         // its prompt scores the three alike).
         let (mut empty_v, mut other_v, mut others) = (0.0, 0.0, 0usize);
+        let empty = self.table.id("")?;
         let count = set.captions.len();
         let other_of = |i: usize| {
             (1..count)
@@ -661,7 +662,6 @@ impl TransformerTrainer {
                 let (v, a) = self.loss((&xv, &xa), &[set.captions[i]], &[sigma], (&ev, &ea))?;
                 lv += v.f_double_value(&[])?;
                 la += a.f_double_value(&[])?;
-                let empty = self.table.id("")?;
                 let (v, _) = self.loss((&xv, &xa), &[empty], &[sigma], (&ev, &ea))?;
                 empty_v += v.f_double_value(&[])?;
                 if let Some(other) = other_of(i) {
