@@ -364,12 +364,19 @@ fn build_request(a: &GenerateArgs) -> sora_core::Result<Request> {
         req.prompts_at.push((secs, text.to_string()));
     }
     for item in &a.set {
-        let (key, value) = item
-            .split_once('=')
-            .ok_or_else(|| Error::invalid(format!("--set takes KEY=VALUE, got `{item}`")))?;
-        set_known_text(&mut req, key.trim(), value)?;
+        let (key, value) = set_item(item)?;
+        set_known_text(&mut req, key, value)?;
     }
     Ok(req)
+}
+
+/// One `--set KEY=VALUE` (of `sora generate` and `sora train quality`): the
+/// key trimmed, the value as given.
+fn set_item(item: &str) -> sora_core::Result<(&str, &str)> {
+    let (key, value) = item
+        .split_once('=')
+        .ok_or_else(|| Error::invalid(format!("--set takes KEY=VALUE, got `{item}`")))?;
+    Ok((key.trim(), value))
 }
 
 fn check_out_path(out: &std::path::Path) -> sora_core::Result<()> {

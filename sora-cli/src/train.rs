@@ -337,10 +337,8 @@ fn quality(q: QualityArgs) -> Result<()> {
         .into_iter()
         .collect();
     for item in &q.set {
-        let (key, value) = item.split_once('=').ok_or_else(|| {
-            sora_core::Error::invalid(format!("--set takes KEY=VALUE, got `{item}`"))
-        })?;
-        settings.push((key.trim().to_string(), value.trim().to_string()));
+        let (key, value) = crate::set_item(item)?;
+        settings.push((key.to_string(), value.trim().to_string()));
     }
     let data = sora_core::train::data::DataConfig::default();
     let c = sora_core::train::quality::evaluate_into(&q.out, &pipe, &data, q.clips, &settings)?;
