@@ -51,6 +51,19 @@ static int write_clip(const sora_clip *clip, const char *rgb, const char *f32) {
     return 1;
 }
 
+/* The front door's text request of `frames` frames: 96x64 at 24 fps, 2 steps,
+ * seed 7, prompts of up to 24 tokens. */
+static int front_request(sora_request **r, int64_t frames) {
+    return ok(sora_request_new_text("a red ball bounces on a wooden floor", r), "request") &&
+           ok(sora_request_set_int(*r, "width", 96), "width") &&
+           ok(sora_request_set_int(*r, "height", 64), "height") &&
+           ok(sora_request_set_int(*r, "frames", frames), "frames") &&
+           ok(sora_request_set_int(*r, "fps", 24), "fps") &&
+           ok(sora_request_set_int(*r, "steps", 2), "steps") &&
+           ok(sora_request_set_int(*r, "seed", 7), "seed") &&
+           ok(sora_request_set(*r, "max_sequence_length", "24"), "max_sequence_length");
+}
+
 int main(int argc, char **argv) {
     if (argc != 4 && argc != 7 && argc != 9) {
         fprintf(stderr, "usage: frontdoor_ltx2 MODEL_DIR FRAMES_OUT AUDIO_OUT [CLIP_DIR EXT_FRAMES_OUT "
@@ -66,14 +79,7 @@ int main(int argc, char **argv) {
     sora_request *lr = NULL;
     sora_clip *lclip = NULL;
     if (!ok(sora_pipeline_new(argv[1], "cpu", "float32", 0, &p), "sora_pipeline_new")) goto done;
-    if (!ok(sora_request_new_text("a red ball bounces on a wooden floor", &r), "request")) goto done;
-    if (!ok(sora_request_set_int(r, "width", 96), "width") ||
-        !ok(sora_request_set_int(r, "height", 64), "height") ||
-        !ok(sora_request_set_int(r, "frames", 9), "frames") ||
-        !ok(sora_request_set_int(r, "fps", 24), "fps") ||
-        !ok(sora_request_set_int(r, "steps", 2), "steps") ||
-        !ok(sora_request_set_int(r, "seed", 7), "seed") ||
-        !ok(sora_request_set(r, "max_sequence_length", "24"), "max_sequence_length") ||
+    if (!front_request(&r, 9) ||
         !ok(sora_request_set(r, "spatio_temporal_guidance_blocks", "1"), "stg blocks"))
         goto done;
     if (!ok(sora_generate(p, r, NULL, NULL, NULL, &clip), "sora_generate")) goto done;
@@ -92,14 +98,7 @@ int main(int argc, char **argv) {
         if (!write_clip(longer, argv[5], argv[6])) goto done;
     }
     if (argc == 9) {
-        if (!ok(sora_request_new_text("a red ball bounces on a wooden floor", &lr), "long-form request") ||
-            !ok(sora_request_set_int(lr, "width", 96), "width") ||
-            !ok(sora_request_set_int(lr, "height", 64), "height") ||
-            !ok(sora_request_set_int(lr, "frames", 41), "frames") ||
-            !ok(sora_request_set_int(lr, "fps", 24), "fps") ||
-            !ok(sora_request_set_int(lr, "steps", 2), "steps") ||
-            !ok(sora_request_set_int(lr, "seed", 7), "seed") ||
-            !ok(sora_request_set(lr, "max_sequence_length", "24"), "max_sequence_length") ||
+        if (!front_request(&lr, 41) ||
             !ok(sora_request_set_int(lr, "window_frames", 25), "window_frames") ||
             !ok(sora_request_set_int(lr, "window_overlap", 2), "window_overlap") ||
             !ok(sora_request_prompt_at(lr, 1.0f, "a blue box falls on a metal floor"), "sora_request_prompt_at"))
