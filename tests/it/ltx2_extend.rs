@@ -324,3 +324,196 @@ fn ltx2_video_to_video_keeps_the_clip_sound_when_asked() {
     let e = p.generate(&r, &mut Progress::none()).unwrap_err();
     assert!(e.to_string().contains("video-to-video"), "{e}");
 }
+
+/// An extension adding more than one window holds is a chain of windows
+/// (`sora_core::pipeline::longform`): the first is the extension's own
+/// (conditioned on the clip's tail and its sound), the later ones hold the
+/// tail before them in latent space; the output is still the source's
+/// frames, unchanged, then the added ones, with one track: the source's
+/// sound up to the seam, then the generated, without a click. The estimate
+/// is one window's, whatever the seconds added.
+#[test]
+fn ltx2_long_extension_is_a_chain_of_windows() {
+    let p = pipe_at(&fixture("ltx2_cond").join("v20"));
+    let src = source(&p);
+    let track = src.audio.clone().expect("LTX-2 makes audio");
+    let rate = src.sample_rate;
+    let long = |seconds: f32| {
+        let mut r = edit(Request::extend(
+            as_input(&src, Some(track.clone())),
+            "the ball keeps bouncing",
+            seconds,
+        ));
+        r.set("window_frames", 25).unwrap();
+        r
+    };
+    // 17 frames + 2 s at 24 fps: overlap 9, window 57 (7 latent frames
+    // after the first), 48 added; windows of 25 frames (4 latent frames)
+    // holding 2: latent frames 0..4, 2..6, 4..8.
+    let out = p.generate(&long(2.0), &mut Progress::none()).unwrap();
+    assert_eq!(out.frames.shape(), &[65, 64, 96, 3]);
+    assert_eq!(out.meta.mode, "extend");
+    let lf = out.meta.long_form.as_ref().expect("a chain of windows");
+    assert_eq!(
+        (lf.windows, lf.window_frames, lf.window_overlap),
+        (3, 25, 2)
+    );
+    assert_eq!(
+        out.frames.slice(s![..17, .., .., ..]),
+        src.frames,
+        "the source's frames are kept as they were"
+    );
+    assert!(out
+        .frames
+        .slice(s![17.., .., .., ..])
+        .iter()
+        .any(|v| *v != 0));
+    // One track as long as the clip; the source's samples up to the fade.
+    let audio = out.audio.as_ref().expect("an extension with sound");
+    assert_eq!(out.sample_rate, rate);
+    let want = (65.0 / 24.0 * f64::from(rate)).round() as usize;
+    assert_eq!(audio.ncols(), want, "the track is as long as the picture");
+    let seam = (17.0 / 24.0 * f64::from(rate)).round() as usize;
+    let fade = (0.02 * f64::from(rate)).round() as usize;
+    let n = (seam - fade).min(track.ncols());
+    assert_eq!(audio.slice(s![.., ..n]), track.slice(s![.., ..n]));
+    let (step, p999) = audio_steps(audio, seam - fade - 1..seam + 1);
+    eprintln!("LTX-2 long extension seam: audio step {step:.5}, 99.9th percentile {p999:.5}");
+    assert!(step <= p999, "audio step {step} at the seam above {p999}");
+    // New sound after the seam, in every window's stretch.
+    for (a, b) in [(17, 33), (33, 49), (49, 65)] {
+        let (a, b) = (
+            a * rate as usize / 24,
+            (b * rate as usize / 24).min(audio.ncols()),
+        );
+        let peak = audio
+            .slice(s![.., a..b])
+            .iter()
+            .map(|v| v.abs())
+            .fold(0.0f32, f32::max);
+        assert!(peak > 1e-4, "silence over samples {a}..{b}");
+    }
+    // The seam between the clip and the continuation, against the pairs
+    // inside the continuation's windows.
+    let inside: Vec<(f64, f64)> = pair_metrics(&out.frames, 17..64);
+    let at_seam = pair_metrics(&out.frames, 16..17)[0];
+    let max_f = inside.iter().map(|m| m.0).fold(0.0, f64::max);
+    eprintln!(
+        "LTX-2 long extension seam: flicker {:.4} (inside up to {max_f:.4})",
+        at_seam.0
+    );
+    assert!(
+        at_seam.0 <= 1.05 * max_f,
+        "seam flicker {} above {max_f}",
+        at_seam.0
+    );
+    // Same request, same clip.
+    let again = p.generate(&long(2.0), &mut Progress::none()).unwrap();
+    assert_eq!(again.frames, out.frames);
+    assert_eq!(again.audio, out.audio);
+    // The estimate is one window's, whatever the seconds added.
+    let e2 = p.estimate(&long(2.0)).unwrap();
+    let e60 = p.estimate(&long(60.0)).unwrap();
+    assert_eq!(e2.frames, 25);
+    assert_eq!(
+        e2.total_mb, e60.total_mb,
+        "the estimate grows with the seconds added"
+    );
+}
+
+/// Side of the memory probe's frames (16:9 at 24 fps): a minute of them kept
+/// in memory is 159 MiB of RGB, which the control below must show.
+const PROBE_SIZE: (u32, u32) = (256, 160);
+
+/// Extending a clip by 10 s and by 60 s to an MP4, each in a process of its
+/// own: the minute's peak memory is within 10 % of the ten seconds', and the
+/// same minute kept in memory (`generate`) is above that band, so the check
+/// can see memory that grows. (Each length's peak is the lower of two runs:
+/// from run to run the same request peaks up to ±25 MiB apart here, the
+/// threads' and the allocator's noise, which only ever adds.) On demand
+/// (about 50 s): even so the minute measured +1 % to +11 % over runs on 2
+/// cores, too close to the bar for CI; Wan's long-form probe
+/// (`wan_longform_peak_memory_does_not_grow_with_length`) runs the same
+/// window loop in CI.
+#[test]
+#[ignore = "on demand (~50 s): peaks vary by ±25 MiB between runs at this size"]
+fn ltx2_long_extension_peak_memory_does_not_grow_with_length() {
+    let peak = |seconds: u32, in_memory: bool| {
+        let mut env = vec![("SORA_EXTEND_PROBE_SECONDS", seconds.to_string())];
+        if in_memory {
+            env.push(("SORA_EXTEND_PROBE_IN_MEMORY", "1".into()));
+        }
+        crate::wan_longform::run_probe("ltx2_extend::extend_memory_probe", &env)
+    };
+    let lower = |seconds: u32| {
+        let (a, b) = (peak(seconds, false), peak(seconds, false));
+        (a.0.min(b.0), a.1, a.2)
+    };
+    let (p10, e10, f10) = lower(10);
+    let (p60, e60, f60) = lower(60);
+    let (m60, _, _) = peak(60, true);
+    eprintln!(
+        "LTX-2 long extension peak RSS at {}×{}, to MP4: +10 s ({f10} frames) {p10:.1} MiB, \
+         +60 s ({f60} frames) {p60:.1} MiB ({:+.1} %); +60 s in memory {m60:.1} MiB ({:+.1} %); \
+         estimates {e10:.1} / {e60:.1} MiB",
+        PROBE_SIZE.0,
+        PROBE_SIZE.1,
+        100.0 * (p60 / p10 - 1.0),
+        100.0 * (m60 / p10 - 1.0)
+    );
+    assert_eq!((f10, f60), (257, 1457));
+    assert!(
+        p60 <= 1.10 * p10,
+        "+60 s peaks at {p60} MiB, more than 10 % above +10 s's {p10} MiB"
+    );
+    assert!(
+        m60 > 1.10 * p10,
+        "the control (+60 s in memory, {m60} MiB) is within 10 % of {p10} MiB: the check \
+         cannot see memory that grows"
+    );
+    assert_eq!(e10, e60, "the estimate counts more than one window");
+}
+
+#[test]
+#[ignore = "run in its own process by ltx2_long_extension_peak_memory_does_not_grow_with_length"]
+fn extend_memory_probe() {
+    let seconds: f32 = std::env::var("SORA_EXTEND_PROBE_SECONDS")
+        .unwrap()
+        .parse()
+        .unwrap();
+    let in_memory = std::env::var("SORA_EXTEND_PROBE_IN_MEMORY").is_ok();
+    let p = pipe_at(&fixture("ltx2_cond").join("v20"));
+    let (w, h) = PROBE_SIZE;
+    let mut first = edit(
+        Request::text("a red ball bounces on a wooden floor")
+            .size(w, h)
+            .frames(17)
+            .fps(24),
+    );
+    first.set("window_frames", 97).unwrap();
+    let src = p.generate(&first, &mut Progress::none()).unwrap();
+    let mut req = edit(Request::extend(
+        as_input(&src, src.audio.clone()),
+        "the ball keeps bouncing",
+        seconds,
+    ));
+    req.set("window_frames", 97).unwrap();
+    let est = p.estimate(&req).unwrap();
+    let meta = if in_memory {
+        let clip = p.generate(&req, &mut Progress::none()).unwrap();
+        let mut meta = clip.meta;
+        meta.peak_rss_mb = sora_core::pipeline::peak_rss_mb();
+        meta
+    } else {
+        let dir = scratch(&format!("ltx2_extend_probe_{seconds}"));
+        let meta = p
+            .generate_to_file(&req, &mut Progress::none(), dir.join("long.mp4"))
+            .unwrap();
+        let _ = std::fs::remove_dir_all(dir);
+        meta
+    };
+    eprintln!(
+        "LONGFORM_PROBE {} {} {}",
+        meta.peak_rss_mb, est.total_mb, meta.frames
+    );
+}

@@ -148,6 +148,72 @@ fn wan_extension_is_refused_where_it_cannot_run() {
     assert!(matches!(e, Error::Unsupported(_)), "{e}");
 }
 
+/// An extension adding more than one window holds is a chain of windows:
+/// the first conditioned on the clip's tail (as one walk is), the later
+/// ones holding the tail before them in latent space, decoded by one causal
+/// stream. The source's frames come back unchanged, then the added ones;
+/// the source's track is carried under its frames, then silence; a window
+/// at a time is what the estimate counts.
+#[test]
+fn wan_long_extension_is_a_chain_of_windows() {
+    for (case, w) in [("t2v_21", 32u32), ("t2v_22_ti2v", 64)] {
+        let p = pipe(case);
+        let src = source_clip(&p, w, w);
+        let clip = VideoInput {
+            frames: src.frames.clone(),
+            fps: 16.0,
+            audio: Some(sora_core::pipeline::request::SourceAudio::new(
+                tone(9, 16.0, 48_000),
+                48_000,
+            )),
+        };
+        let long = |seconds: f32| {
+            let mut r = Request::extend(clip.clone(), "a red fox runs through fresh snow", seconds)
+                .steps(2)
+                .seed(11);
+            r.set("window_frames", 17).unwrap();
+            r
+        };
+        // 9 frames + 2 s at 16 fps: overlap 9 (3 latent frames), window 41
+        // (11 latent frames); windows of 17 frames (5 latent frames)
+        // holding 3: latent frames 0..5, 2..7, 4..9, 6..11.
+        let out = p.generate(&long(2.0), &mut Progress::none()).unwrap();
+        assert_eq!(
+            out.frames.shape(),
+            &[41, w as usize, w as usize, 3],
+            "{case}"
+        );
+        assert_eq!(out.meta.mode, "extend");
+        let lf = out.meta.long_form.as_ref().expect("a chain of windows");
+        assert_eq!(
+            (lf.windows, lf.window_frames, lf.window_overlap),
+            (4, 17, 3)
+        );
+        assert_eq!(out.frames.slice(s![..9, .., .., ..]), src.frames, "{case}");
+        let (inside_source, seam, inside_new) = seam_report(case, &out, 9);
+        assert!(
+            seam.is_finite() && seam < 2.0 * inside_source.max(inside_new),
+            "{case}: seam flicker {seam} against {inside_source} / {inside_new}"
+        );
+        // The carried track: the source's samples, then silence, 41/16 s.
+        let a = out.audio.as_ref().expect("the source's track is carried");
+        assert_eq!(a.dim(), (2, 123_000), "{case}");
+        assert_eq!(a.slice(s![.., ..27_000]), tone(9, 16.0, 48_000));
+        assert!(a.slice(s![.., 27_000..]).iter().all(|&v| v == 0.0));
+        let again = p.generate(&long(2.0), &mut Progress::none()).unwrap();
+        assert_eq!(again.frames, out.frames, "{case}: not deterministic");
+        let (e2, e60) = (
+            p.estimate(&long(2.0)).unwrap(),
+            p.estimate(&long(60.0)).unwrap(),
+        );
+        assert_eq!(e2.frames, 17, "{case}: the estimate is one window's");
+        assert_eq!(
+            e2.total_mb, e60.total_mb,
+            "{case}: the estimate grows with length"
+        );
+    }
+}
+
 /// Runs `tests/py/check_media.py` (PyAV) on `file` (audio at 48 kHz).
 pub(crate) fn pyav_check(file: &Path, frames: usize, fps: f32, duration: f64) -> (bool, String) {
     pyav_check_at(file, frames, fps, duration, 48_000)

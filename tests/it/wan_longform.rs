@@ -432,19 +432,31 @@ const PROBE_SIZE: u32 = 128;
 /// or, with `in_memory`, into a clip in memory, and returns its `(peak RSS
 /// MiB, estimated peak MiB, frames)`.
 fn peak_of(seconds: u32, in_memory: bool) -> (f64, f64, u32) {
+    let mut env = vec![
+        ("SORA_LONGFORM_PROBE_SECONDS", seconds.to_string()),
+        ("SORA_LONGFORM_PROBE_SIZE", PROBE_SIZE.to_string()),
+    ];
+    if in_memory {
+        env.push(("SORA_LONGFORM_PROBE_IN_MEMORY", "1".into()));
+    }
+    run_probe("wan_longform::longform_memory_probe", &env)
+}
+
+/// Runs the ignored test `probe` of this binary in a process of its own with
+/// `env` set, and returns the numbers of the `LONGFORM_PROBE` line it prints:
+/// `(peak RSS MiB, estimated peak MiB, frames)`.
+pub(crate) fn run_probe(probe: &str, env: &[(&str, String)]) -> (f64, f64, u32) {
     let mut cmd = std::process::Command::new(std::env::current_exe().unwrap());
     cmd.args([
-        "wan_longform::longform_memory_probe",
+        probe,
         "--exact",
         "--ignored",
         "--nocapture",
         "--test-threads",
         "1",
-    ])
-    .env("SORA_LONGFORM_PROBE_SECONDS", seconds.to_string())
-    .env("SORA_LONGFORM_PROBE_SIZE", PROBE_SIZE.to_string());
-    if in_memory {
-        cmd.env("SORA_LONGFORM_PROBE_IN_MEMORY", "1");
+    ]);
+    for (k, v) in env {
+        cmd.env(k, v);
     }
     let out = cmd.output().unwrap();
     let (stdout, stderr) = (

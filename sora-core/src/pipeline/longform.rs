@@ -34,6 +34,7 @@
 //! Each window draws its own noise from a seed derived from the request's
 //! ([`window_seed`]): same seed, same clip.
 
+use super::extend::ExtendPlan;
 use super::param_spec::ParamValue;
 use super::request::{Mode, Resolved};
 use crate::{Error, Result};
@@ -82,7 +83,8 @@ pub struct AudioSpan {
 /// The windows of one long-form request.
 #[derive(Debug, Clone, PartialEq)]
 pub struct LongformPlan {
-    /// Frames of the output clip.
+    /// Frames the windows generate: the output clip's, or an extension's
+    /// window (the clip's tail, then the frames added).
     pub frames: u32,
     /// Video frames per latent frame after the first.
     pub temporal: u32,
@@ -92,6 +94,10 @@ pub struct LongformPlan {
     pub overlap: u32,
     /// The windows, in order.
     pub windows: Vec<Window>,
+    /// An extension longer than one window: window 0 is the extension's
+    /// (conditioned on the clip's tail, as one walk of it is), the later
+    /// ones text-to-video holding the tail before them.
+    pub extend: Option<ExtendPlan>,
 }
 
 /// What a long-form clip's metadata records of its windows
@@ -177,6 +183,33 @@ impl LongformPlan {
             None => default_overlap,
         };
         Self::new(r, window, overlap, frame_rule).map(Some)
+    }
+
+    /// The plan of an extension `r` whose generated frames (the clip's
+    /// tail, then the frames added: [`ExtendPlan::window`]) are more than
+    /// one window (`window_frames`, else `default_window`); `None` for
+    /// another mode or an extension one walk covers. Window 0 is the
+    /// extension's own, conditioned on the clip's tail; the later windows
+    /// hold the tail before them, so memory holds one window whatever the
+    /// seconds added.
+    pub fn of_extension(
+        r: &Resolved,
+        default_window: u32,
+        default_overlap: u32,
+        frame_rule: impl Fn(u32) -> u32,
+    ) -> Result<Option<Self>> {
+        let Some(ext) = r.extend_plan(&frame_rule)? else {
+            return Ok(None);
+        };
+        let generated = Resolved {
+            frames: ext.window(),
+            ..r.clone()
+        };
+        let plan = Self::of_with_overlap(&generated, default_window, default_overlap, frame_rule)?;
+        Ok(plan.map(|p| Self {
+            extend: Some(ext),
+            ..p
+        }))
     }
 
     /// The windows of `r` with windows of `window_frames` frames (rounded by
@@ -269,6 +302,7 @@ impl LongformPlan {
             window_latent,
             overlap,
             windows,
+            extend: None,
         })
     }
 
@@ -339,20 +373,31 @@ impl LongformPlan {
             .windows
             .get(i)
             .ok_or_else(|| Error::invalid(format!("no long-form window {i}")))?;
-        // An image-to-video request's image conditions its first window;
-        // the later ones continue from the held tail as text-to-video.
+        // An image-to-video request's image conditions its first window, an
+        // extension's clip its first window; the later ones continue from
+        // the held tail as text-to-video.
         let mode = match &r.mode {
-            Mode::Image(_) if i > 0 => Mode::Text,
+            Mode::Image(_) | Mode::Extend { .. } if i > 0 => Mode::Text,
             m => m.clone(),
         };
         Ok(Resolved {
             prompt: w.prompt.clone(),
-            frames: self.window_frames(w),
+            frames: self.request_frames(self.window_frames(w), i),
             seed: w.seed,
             prompts_at: Vec::new(),
             mode,
             ..r.clone()
         })
+    }
+
+    /// The `frames` of the request of window `i` generating `generated`
+    /// frames: an extension's first window asks for the clip's frames and
+    /// those it adds after the overlap (its window is then `generated`).
+    fn request_frames(&self, generated: u32, i: usize) -> u32 {
+        match (&self.extend, i) {
+            (Some(e), 0) => e.source + generated.saturating_sub(e.overlap),
+            _ => generated,
+        }
     }
 
     /// What the clip's metadata records of the plan of `r`.
@@ -370,7 +415,7 @@ impl LongformPlan {
     /// limits see: the longest window, the first prompt).
     pub fn one_window(&self, r: &Resolved) -> Resolved {
         Resolved {
-            frames: self.max_window_frames().min(r.frames),
+            frames: self.request_frames(self.max_window_frames().min(self.frames), 0),
             prompts_at: Vec::new(),
             ..r.clone()
         }

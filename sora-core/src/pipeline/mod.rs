@@ -7,6 +7,7 @@ pub mod clip;
 pub mod default_model;
 pub mod extend;
 pub mod folder_defaults;
+mod heap;
 mod inputs;
 pub mod longform;
 pub mod noise;
@@ -392,8 +393,12 @@ impl PipelineBuilder {
         }
     }
 
-    /// Loads the model.
+    /// Loads the model. The first pipeline of a process also fixes the C
+    /// heap's mmap threshold at 4 MiB (glibc; unless the environment sets
+    /// one), so that long runs' peak memory does not creep up with their
+    /// length through heap fragmentation (docs/memory.md).
     pub fn build(self) -> Result<Pipeline> {
+        heap::fix_mmap_threshold();
         let started = Instant::now();
         let rss_before_load_mb = rss_mb();
         let estimate_options = self.estimate_options();
@@ -504,6 +509,30 @@ fn score_clip(clip: &Clip) -> Result<PhysicsReport> {
 }
 
 /// Writes a clip in memory through a file sink (frames, then audio).
+/// An extension's start: the clip's own frames, unchanged and unmarked
+/// (they are not generated), written straight to the output; returns how
+/// many decoded frames to drop then (the overlap, which those frames
+/// already are). Nothing for another mode.
+fn write_source<S: Output>(
+    sink: &mut Marked<S>,
+    plan: Option<&extend::ExtendPlan>,
+    mode: &Mode,
+) -> Result<usize> {
+    let (Some(plan), Mode::Extend { clip, .. }) = (plan, mode) else {
+        return Ok(0);
+    };
+    let s = clip.frames.shape();
+    let data = clip.frames.as_standard_layout();
+    let source = tch::Tensor::f_from_slice(data.as_slice().unwrap_or(&[]))?.f_view([
+        s[0] as i64,
+        s[1] as i64,
+        s[2] as i64,
+        s[3] as i64,
+    ])?;
+    sink.inner.frames(source)?;
+    Ok(plan.overlap as usize)
+}
+
 fn write_clip(sink: &mut FileSink, clip: &Clip) -> Result<()> {
     use crate::family::FrameSink;
     let s = clip.frames.shape();
@@ -872,7 +901,13 @@ impl Pipeline {
         let t_dec;
         let (text_s, denoise_s, walked, seen_consents) = if let Some(plan) = &longform {
             t_dec = Instant::now();
-            let out = self.run_windows(fam, &r, plan, &mut sink, progress, req);
+            // A long extension: the clip's frames first, as one walk's.
+            let skip = write_source(&mut sink, extend_plan.as_ref(), &r.mode)?;
+            let mut skipping = Skipping {
+                inner: &mut sink,
+                skip,
+            };
+            let out = self.run_windows(fam, &r, plan, &mut skipping, progress, req);
             // The decoder stream's caches go whether the run finished or not.
             fam.end_decode_stream();
             out?
@@ -888,18 +923,7 @@ impl Pipeline {
             let denoise_s = t_den.elapsed().as_secs_f64();
 
             t_dec = Instant::now();
-            // An extension: the clip's own frames first, unchanged and unmarked
-            // (they are not generated); the decoded window then loses its
-            // overlap, which those frames already are.
-            let mut skip = 0;
-            if let (Some(plan), Mode::Extend { clip, .. }) = (extend_plan, &r.mode) {
-                let s = clip.frames.shape();
-                let data = clip.frames.as_standard_layout();
-                let source = tch::Tensor::f_from_slice(data.as_slice().unwrap_or(&[]))?
-                    .f_view([s[0] as i64, s[1] as i64, s[2] as i64, s[3] as i64])?;
-                sink.inner.frames(source)?;
-                skip = plan.overlap as usize;
-            }
+            let skip = write_source(&mut sink, extend_plan.as_ref(), &r.mode)?;
             let mut skipping = Skipping {
                 inner: &mut sink,
                 skip,
@@ -1026,7 +1050,7 @@ impl Pipeline {
         fam: &mut dyn ModelFamily,
         r: &Resolved,
         plan: &LongformPlan,
-        sink: &mut Marked<S>,
+        sink: &mut S,
         progress: &mut Progress,
         req: &Request,
     ) -> Result<(f64, f64, walk::WalkReport, Vec<String>)> {

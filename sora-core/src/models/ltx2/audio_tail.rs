@@ -125,7 +125,8 @@ pub fn encode_tail(
 /// the generated channels, silence where it has none) up to the seam at
 /// `seam_s`, then the generated track, whose sample 0 sits at `offset_s` of
 /// the output; over the [`SEAM_FADE_S`] before the seam the source fades
-/// into the generated samples (both hold the clip's sound there).
+/// into the generated samples (both hold the clip's sound there). The
+/// generated track is cut or padded with silence to `total_s`.
 pub fn stitch(
     source: Option<&SourceAudio>,
     generated: &Tensor,
@@ -134,70 +135,199 @@ pub fn stitch(
     seam_s: f64,
     total_s: f64,
 ) -> Result<Tensor> {
-    let g = generated.size();
-    if g.len() != 2 {
-        return Err(Error::invalid(format!(
-            "a generated track is [channels, samples], got {g:?}"
-        )));
-    }
-    let (ch, gn) = (g[0], g[1]);
     let r = f64::from(rate);
     let total = (total_s * r).round() as i64;
     let seam = ((seam_s * r).round() as i64).clamp(0, total);
     let offset = (offset_s * r).round() as i64;
-    let gen = generated.f_to_kind(Kind::Float)?;
-    // The source, at the output rate and the generated channel count.
-    let src = match source {
-        Some(a) => {
-            a.check()?;
-            let fitted = fit_channels(&a.samples, ch.max(1) as usize);
-            let t = resample_hz(
-                &to_tensor(&fitted)?,
-                i64::from(a.sample_rate),
-                i64::from(rate),
-            )?;
-            let n = t.size()[1];
-            if n >= seam {
-                t.f_narrow(1, 0, seam)?
-            } else {
-                t.f_constant_pad_nd([0, seam - n])?
-            }
-        }
-        None => Tensor::f_zeros([ch, seam], (Kind::Float, tch::Device::Cpu))?,
-    };
-    // The generated samples from output sample `from` on, `len` of them (zero past its end).
-    let gen_span = |from: i64, len: i64| -> Result<Tensor> {
-        let a = (from - offset).max(0);
-        let have = (gn - a).clamp(0, len);
-        let part = if have > 0 {
-            gen.f_narrow(1, a, have)?
-        } else {
-            Tensor::f_zeros([ch, 0], (Kind::Float, tch::Device::Cpu))?
-        };
-        Ok(part.f_constant_pad_nd([0, len - have])?)
-    };
     // (A seam at the very end, video-to-video keeping the clip's sound: the
     // source's samples throughout, nothing to fade into.)
-    let fade = if seam >= total {
-        0
+    let mut s = SeamStitch::at_samples(source, rate, offset, seam, seam < total)?;
+    let out = s.push(generated)?;
+    let n = out.size()[1];
+    Ok(if n >= total {
+        out.f_narrow(1, 0, total)?
     } else {
-        ((SEAM_FADE_S * r).round() as i64)
-            .min(seam)
-            .min((seam - offset).max(0))
-    };
-    let head = src.f_narrow(1, 0, seam - fade)?;
-    let parts = if fade > 0 && source.is_some() {
-        let w = Tensor::f_arange(fade, (Kind::Float, tch::Device::Cpu))?
-            .f_add_scalar(0.5)?
-            .f_div_scalar(fade as f64)?;
-        let a = src.f_narrow(1, seam - fade, fade)?;
-        let b = gen_span(seam - fade, fade)?;
-        let mixed = a.f_mul(&w.f_rsub_scalar(1.0)?)?.f_add(&b.f_mul(&w)?)?;
-        vec![head, mixed, gen_span(seam, total - seam)?]
-    } else {
-        vec![src.f_narrow(1, 0, seam)?, gen_span(seam, total - seam)?]
-    };
-    Ok(Tensor::f_cat(&parts, 1)?)
+        out.f_constant_pad_nd([0, total - n])?
+    })
+}
+
+/// [`stitch`] as the generated samples arrive, part by part (a long-form
+/// extension decodes its sound window by window): the first part writes the
+/// source's samples up to the fade, each part then its samples from where
+/// the output stands, faded into the source's over the fade before the seam.
+#[derive(Debug)]
+pub struct SeamStitch {
+    source: Option<SourceAudio>,
+    rate: u32,
+    /// Output index of the generated track's sample 0.
+    offset: i64,
+    /// Output index of the seam.
+    seam: i64,
+    /// Samples before the seam over which the source fades out.
+    fade: i64,
+    /// The source at the output rate and channels, up to the seam (built by
+    /// the first part, which gives the channel count).
+    head: Option<Tensor>,
+    /// Output samples written.
+    emitted: i64,
+    /// Output index of the next generated sample.
+    next: i64,
+}
+
+impl SeamStitch {
+    /// The stitch of an extension whose source track (`None`: silence) ends
+    /// at `seam_s` and whose generated track, at `rate`, starts at
+    /// `offset_s` of the output.
+    pub fn new(
+        source: Option<&SourceAudio>,
+        rate: u32,
+        offset_s: f64,
+        seam_s: f64,
+    ) -> Result<Self> {
+        let r = f64::from(rate);
+        let seam = ((seam_s * r).round() as i64).max(0);
+        Self::at_samples(source, rate, (offset_s * r).round() as i64, seam, true)
+    }
+
+    fn at_samples(
+        source: Option<&SourceAudio>,
+        rate: u32,
+        offset: i64,
+        seam: i64,
+        fade: bool,
+    ) -> Result<Self> {
+        if let Some(a) = source {
+            a.check()?;
+        }
+        let fade = if fade && source.is_some() {
+            ((SEAM_FADE_S * f64::from(rate)).round() as i64)
+                .min(seam)
+                .min((seam - offset).max(0))
+        } else {
+            0
+        };
+        Ok(Self {
+            source: source.cloned(),
+            rate,
+            offset,
+            seam,
+            fade,
+            head: None,
+            emitted: 0,
+            next: offset,
+        })
+    }
+
+    /// The source's samples up to the seam, `channels` of them at the
+    /// output rate (cut, or padded with silence).
+    fn source_head(&self, channels: i64) -> Result<Tensor> {
+        let seam = self.seam;
+        Ok(match &self.source {
+            Some(a) => {
+                let fitted = fit_channels(&a.samples, channels.max(1) as usize);
+                let t = resample_hz(
+                    &to_tensor(&fitted)?,
+                    i64::from(a.sample_rate),
+                    i64::from(self.rate),
+                )?;
+                let n = t.size()[1];
+                if n >= seam {
+                    t.f_narrow(1, 0, seam)?
+                } else {
+                    t.f_constant_pad_nd([0, seam - n])?
+                }
+            }
+            None => Tensor::f_zeros([channels, seam], (Kind::Float, tch::Device::Cpu))?,
+        })
+    }
+
+    /// The output samples a generated part `[channels, n]` (the one after
+    /// the last part pushed) makes: the source's up to the fade first (for
+    /// the first part), then the part's from where the output stands
+    /// (silence over a gap before it), faded over the seam.
+    pub fn push(&mut self, generated: &Tensor) -> Result<Tensor> {
+        let g = generated.size();
+        if g.len() != 2 {
+            return Err(Error::invalid(format!(
+                "a generated track is [channels, samples], got {g:?}"
+            )));
+        }
+        let (ch, gn) = (g[0], g[1]);
+        let gen = generated
+            .f_to_kind(Kind::Float)?
+            .f_to_device(tch::Device::Cpu)?;
+        let fade_from = self.seam - self.fade;
+        let mut parts = Vec::new();
+        if self.head.is_none() {
+            let head = self.source_head(ch)?;
+            parts.push(head.f_narrow(1, 0, fade_from)?);
+            self.emitted = fade_from;
+            self.head = Some(head);
+        }
+        let p = self.next;
+        self.next += gn;
+        if p > self.emitted {
+            parts.push(Tensor::f_zeros(
+                [ch, p - self.emitted],
+                (Kind::Float, tch::Device::Cpu),
+            )?);
+            self.emitted = p;
+        }
+        let (lo, hi) = (self.emitted.max(p), p + gn);
+        if hi > lo {
+            if lo < self.seam {
+                // Inside the fade: the source's samples into the part's.
+                let end = hi.min(self.seam);
+                let head = self
+                    .head
+                    .as_ref()
+                    .ok_or_else(|| Error::Numeric("the seam's source samples are gone".into()))?;
+                let w = Tensor::f_arange_start(
+                    lo - fade_from,
+                    end - fade_from,
+                    (Kind::Float, tch::Device::Cpu),
+                )?
+                .f_add_scalar(0.5)?
+                .f_div_scalar(self.fade as f64)?;
+                let a = head.f_narrow(1, lo, end - lo)?;
+                let b = gen.f_narrow(1, lo - p, end - lo)?;
+                parts.push(a.f_mul(&w.f_rsub_scalar(1.0)?)?.f_add(&b.f_mul(&w)?)?);
+            }
+            let from = lo.max(self.seam);
+            if hi > from {
+                parts.push(gen.f_narrow(1, from - p, hi - from)?);
+            }
+            self.emitted = hi;
+        }
+        if self.emitted >= self.seam {
+            // Past the fade: the source's samples are not needed any more.
+            self.head = self.head.take().map(|h| h.f_narrow(1, 0, 0)).transpose()?;
+        }
+        if parts.is_empty() {
+            return Ok(Tensor::f_zeros([ch, 0], (Kind::Float, tch::Device::Cpu))?);
+        }
+        Ok(Tensor::f_cat(&parts, 1)?)
+    }
+
+    /// The silence that makes the track as long as the generated window's
+    /// `generated_s` seconds from its start (the decoded sound ends a few
+    /// mel frames short of the picture, as one walk's does before
+    /// [`stitch`] pads it); `None` when nothing is missing or nothing was
+    /// pushed.
+    pub fn finish(&self, generated_s: f64) -> Result<Option<Tensor>> {
+        let Some(head) = &self.head else {
+            return Ok(None);
+        };
+        let total = self.offset + (generated_s * f64::from(self.rate)).round() as i64;
+        if total <= self.emitted {
+            return Ok(None);
+        }
+        let ch = head.size()[0];
+        Ok(Some(Tensor::f_zeros(
+            [ch, total - self.emitted],
+            (Kind::Float, tch::Device::Cpu),
+        )?))
+    }
 }
 
 #[cfg(test)]
@@ -232,6 +362,33 @@ mod tests {
         let out = stitch(None, &gen, rate, 1.0, 1.5, 2.0).unwrap();
         let v = Vec::<f32>::try_from(out.get(0)).unwrap();
         assert!(v[..150].iter().all(|x| *x == 0.0) && v[150] == -0.25);
+    }
+
+    #[test]
+    fn parts_pushed_one_by_one_make_the_whole_track() {
+        let rate = 100u32;
+        let wave = Array2::from_shape_fn((1, 150), |(_, i)| (i as f32 * 0.1).sin());
+        let src = SourceAudio::new(wave, rate);
+        let gen = Tensor::linspace(-1.0, 1.0, 240, (Kind::Float, tch::Device::Cpu)).view([2, 120]);
+        // The window starts at 1.0 s (sample 100), the seam at 1.5 s (150),
+        // the fade from 148: parts ending before the fade, inside it, across
+        // the seam, and after it.
+        let whole = stitch(Some(&src), &gen, rate, 1.0, 1.5, 2.2).unwrap();
+        let mut s = SeamStitch::new(Some(&src), rate, 1.0, 1.5).unwrap();
+        let parts: Vec<Tensor> = [(0, 30), (30, 19), (49, 2), (51, 69)]
+            .into_iter()
+            .map(|(a, n)| s.push(&gen.narrow(1, a, n)).unwrap())
+            .collect();
+        let joined = Tensor::cat(&parts, 1);
+        assert_eq!(joined.size(), [2, 220]);
+        assert!(joined.equal(&whole));
+        // No source: silence up to the seam, then the parts.
+        let mut s = SeamStitch::new(None, rate, 1.0, 1.5).unwrap();
+        let a = s.push(&gen.narrow(1, 0, 60)).unwrap();
+        let b = s.push(&gen.narrow(1, 60, 60)).unwrap();
+        assert_eq!((a.size()[1], b.size()[1]), (160, 60));
+        assert!(a.narrow(1, 0, 150).abs().max().double_value(&[]) == 0.0);
+        assert!(a.narrow(1, 150, 10).equal(&gen.narrow(1, 50, 10)));
     }
 
     #[test]

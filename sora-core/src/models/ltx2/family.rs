@@ -34,7 +34,7 @@ use std::sync::Mutex;
 use serde_json::Value;
 use tch::{Device as TchDevice, Kind, Tensor};
 
-use super::audio_tail::{encode_tail, stitch};
+use super::audio_tail::{encode_tail, stitch, SeamStitch};
 use super::audio_vae::Ltx2AudioVae;
 use super::conditions::{self, preprocess_frames, trimmed_frames, EncodedCondition, Layout};
 use super::connectors::{Ltx2TextConnectors, PaddingSide};
@@ -626,6 +626,22 @@ impl ModelFamily for Ltx2Family {
         // Model offload: the transformer's copy goes before the VAEs' come.
         self.release_resident()?;
         let mut stream = self.long_decode.take().unwrap_or_default();
+        // A long extension's first window is the extension's: its sound
+        // starts in the clip's overlap, and the output's track is the clip's
+        // own up to the seam (as one walk's, [`stitch`]).
+        if let (true, true, Mode::Extend { clip, .. }) = (stream.is_fresh(), req.audio, &req.mode) {
+            let plan = req
+                .extend_plan(|f| self.rules.nearest_frames(f))?
+                .ok_or_else(|| Error::invalid("an extension without a plan"))?;
+            let rate = self.vocoder.track_rate()?;
+            let fps = f64::from(req.fps);
+            stream.stitch_audio(SeamStitch::new(
+                clip.audio.as_ref(),
+                rate,
+                f64::from(plan.overlap_start()) / fps,
+                f64::from(plan.source) / fps,
+            )?);
+        }
         let out = stream.decode(&self.decoders(), req, latents, last, &video_to_frames, sink);
         self.long_decode = Some(stream);
         out

@@ -19,6 +19,7 @@
 
 use tch::{Kind, Tensor};
 
+use super::audio_tail::SeamStitch;
 use super::audio_vae::Ltx2AudioVae;
 use super::geometry::AUDIO_COMPRESSION;
 use super::params::decode_settings;
@@ -133,6 +134,8 @@ pub struct LongformDecode {
     audio_context: Option<Tensor>,
     next_audio: i64,
     samples: SeamStream,
+    /// An extension's track: the source's samples, then the decoded ones.
+    audio_seam: Option<SeamStitch>,
 }
 
 impl Default for LongformDecode {
@@ -144,6 +147,7 @@ impl Default for LongformDecode {
             audio_context: None,
             next_audio: 0,
             samples: SeamStream::new(1),
+            audio_seam: None,
         }
     }
 }
@@ -183,12 +187,7 @@ impl Decoders<'_> {
             .f_squeeze_dim(0)?
             .f_to_kind(Kind::Float)?
             .f_to_device(tch::Device::Cpu)?;
-        let rate = u32::try_from(self.vocoder.sample_rate()).map_err(|_| {
-            Error::invalid(format!(
-                "the vocoder's sample rate {} is out of range",
-                self.vocoder.sample_rate()
-            ))
-        })?;
+        let rate = self.vocoder.track_rate()?;
         Ok(Sound {
             wave,
             mel_frames: mel.size().get(2).copied().unwrap_or(0),
@@ -217,6 +216,19 @@ fn last_of(z: &Tensor, keep: i64, axis: i64) -> Result<Tensor> {
 }
 
 impl LongformDecode {
+    /// Whether nothing has been decoded yet.
+    pub fn is_fresh(&self) -> bool {
+        self.next_latent == 0 && self.next_audio == 0
+    }
+
+    /// Makes the stream's track an extension's: the clip's own samples up
+    /// to the seam, then the decoded ones (the first window is the
+    /// extension's, whose sound starts in the clip's overlap), faded across
+    /// the seam ([`SeamStitch`]).
+    pub fn stitch_audio(&mut self, seam: SeamStitch) {
+        self.audio_seam = Some(seam);
+    }
+
     /// Decodes one part of window `req` (normalised latents in the window
     /// layout: video `[1, C, n, h, w]`, audio `[1, n, D]` or `None`) into
     /// `sink`; `last` writes what the stream held back.
@@ -279,7 +291,20 @@ impl LongformDecode {
         let offset = (AUDIO_COMPRESSION as f64 * a0 as f64 * per).round() as i64;
         let hold = (AUDIO_COMPRESSION as f64 * AUDIO_HOLD as f64 * per).round() as i64;
         if let Some(out) = self.samples.push(&sound.wave, offset, hold, last)? {
-            sink.audio(out, sound.rate)?;
+            let out = match &mut self.audio_seam {
+                Some(seam) => seam.push(&out)?,
+                None => out,
+            };
+            if out.size().get(1).is_some_and(|n| *n > 0) {
+                sink.audio(out, sound.rate)?;
+            }
+        }
+        // An extension's track ends with its picture, as one walk's does.
+        if let (true, Some(seam)) = (last, &self.audio_seam) {
+            let secs = self.frames.emitted() as f64 / f64::from(req.fps.max(1));
+            if let Some(pad) = seam.finish(secs)? {
+                sink.audio(pad, sound.rate)?;
+            }
         }
         self.audio_context = Some(last_of(&za, AUDIO_CONTEXT, 1)?);
         self.next_audio += n;

@@ -73,32 +73,44 @@ pub const DEFAULT_WINDOW_FRAMES: u32 = 257;
 pub const DEFAULT_WINDOW_OVERLAP: u32 = 2;
 
 impl Ltx2Rules {
-    /// The long-form plan of `req`, when it is one: a text-to-video request
-    /// longer than a window ([`DEFAULT_WINDOW_FRAMES`] or `window_frames`),
-    /// or with timed prompts, with each window's audio span. A request with
-    /// frame conditions is one walk, as before (timed prompts with them are
-    /// [`Error::Unsupported`]).
+    /// The long-form plan of `req`, when it is one: a text- or
+    /// image-to-video request longer than a window
+    /// ([`DEFAULT_WINDOW_FRAMES`] or `window_frames`), or with timed
+    /// prompts, or an extension adding more than a window holds
+    /// ([`LongformPlan::of_extension`]); with each window's audio span. A
+    /// request with frame conditions is one walk, as before (timed prompts
+    /// with them are [`Error::Unsupported`]).
     pub fn longform_plan(&self, req: &Resolved) -> Result<Option<LongformPlan>> {
-        // Text- and image-to-video (the image conditions the first window).
-        if !matches!(req.mode, Mode::Text | Mode::Image(_)) {
-            return Ok(None);
-        }
-        if !req.conditions.is_empty() {
-            if req.prompts_at.is_empty() {
-                return Ok(None);
+        let rule = |f| self.nearest_frames(f);
+        let plan = match req.mode {
+            // Text- and image-to-video (the image conditions the first window).
+            Mode::Text | Mode::Image(_) => {
+                if !req.conditions.is_empty() {
+                    if req.prompts_at.is_empty() {
+                        return Ok(None);
+                    }
+                    return Err(Error::Unsupported(
+                        "LTX-2 timed prompts (long-form generation) are not combined with \
+                         frame conditions"
+                            .into(),
+                    ));
+                }
+                LongformPlan::of_with_overlap(
+                    req,
+                    DEFAULT_WINDOW_FRAMES,
+                    DEFAULT_WINDOW_OVERLAP,
+                    rule,
+                )?
             }
-            return Err(Error::Unsupported(
-                "LTX-2 timed prompts (long-form generation) are not combined with frame \
-                 conditions"
-                    .into(),
-            ));
-        }
-        let plan = LongformPlan::of_with_overlap(
-            req,
-            DEFAULT_WINDOW_FRAMES,
-            DEFAULT_WINDOW_OVERLAP,
-            |f| self.nearest_frames(f),
-        )?;
+            // An extension (it takes no frame conditions: `check` refuses them).
+            Mode::Extend { .. } => LongformPlan::of_extension(
+                req,
+                DEFAULT_WINDOW_FRAMES,
+                DEFAULT_WINDOW_OVERLAP,
+                rule,
+            )?,
+            Mode::Video { .. } => None,
+        };
         let Some(plan) = plan else {
             return Ok(None);
         };

@@ -200,6 +200,17 @@ impl Ltx2Vocoder {
         self.config.sample_rate()
     }
 
+    /// [`Ltx2Vocoder::sample_rate`] as an audio track's rate (an error when
+    /// the config's is out of range).
+    pub fn track_rate(&self) -> Result<u32> {
+        u32::try_from(self.sample_rate()).map_err(|_| {
+            Error::invalid(format!(
+                "the vocoder's sample rate {} is out of range",
+                self.sample_rate()
+            ))
+        })
+    }
+
     /// Audio channels of the waveform.
     pub fn out_channels(&self) -> i64 {
         self.config.out_channels()

@@ -545,24 +545,20 @@ impl ModelFamily for WanFamily {
     }
 
     fn estimate(&self, req: &Resolved, opts: &EstimateOptions) -> Result<MemoryEstimate> {
-        // An extension is estimated as its generated window (the source's
-        // frames copied into the output are not counted); a long-form request
-        // as its longest window (one is walked and decoded at a time).
-        let window;
+        // A long-form request is estimated as its longest window (one is
+        // walked and decoded at a time); an extension as its generated
+        // window (the source's frames copied into the output are not counted).
         let rule = |f| self.rules.size.nearest_frames(f);
-        let req = match (req.extend_plan(rule)?, self.rules.longform_plan(req)?) {
-            (Some(plan), _) => {
-                window = Resolved {
-                    frames: plan.window(),
-                    ..req.clone()
-                };
-                &window
-            }
-            (None, Some(plan)) => {
-                window = plan.one_window(req);
-                &window
-            }
-            (None, None) => req,
+        let req = match self.rules.longform_plan(req)? {
+            Some(plan) => plan.one_window(req),
+            None => req.clone(),
+        };
+        let req = &match req.extend_plan(rule)? {
+            Some(plan) => Resolved {
+                frames: plan.window(),
+                ..req
+            },
+            None => req,
         };
         let cfg = req.guidance > 1.0;
         let cached = self.text_cache.contains(&req.prompt, MAX_SEQUENCE_LENGTH)

@@ -10,7 +10,7 @@ use std::path::PathBuf;
 use super::limits::PositionLimits;
 pub use super::size::SizeRule;
 use crate::family::Rules;
-use crate::pipeline::longform::LongformPlan;
+use crate::pipeline::longform::{LongformPlan, DEFAULT_OVERLAP};
 use crate::pipeline::request::{Defaults, Mode, Resolved};
 use crate::pipeline::shape::SizeGrid;
 use crate::sampler;
@@ -66,17 +66,23 @@ impl WanRules {
         self.in_channels == self.latent_channels
     }
 
-    /// The long-form plan of `req`, when it is one ([`LongformPlan::of`];
-    /// `None` for a checkpoint without long-form generation). The default
-    /// window is the default frame count, or the most frames the rotary
-    /// tables cover when fewer.
+    /// The long-form plan of `req`, when it is one: text-to-video
+    /// ([`LongformPlan::of`]) or an extension longer than one window
+    /// ([`LongformPlan::of_extension`]); `None` for a checkpoint without
+    /// long-form generation. The default window is the default frame count,
+    /// or the most frames the rotary tables cover when fewer.
     pub fn longform_plan(&self, req: &Resolved) -> Result<Option<LongformPlan>> {
-        if !self.long_form() || !matches!(req.mode, Mode::Text) {
+        if !self.long_form() {
             return Ok(None);
         }
         let most = u32::try_from(self.limits.max_frames(&self.size)).unwrap_or(u32::MAX);
         let window = wan_defaults().frames.min(most.max(1));
-        LongformPlan::of(req, window, |f| self.size.nearest_frames(f))
+        let rule = |f| self.size.nearest_frames(f);
+        match req.mode {
+            Mode::Text => LongformPlan::of(req, window, rule),
+            Mode::Extend { .. } => LongformPlan::of_extension(req, window, DEFAULT_OVERLAP, rule),
+            _ => Ok(None),
+        }
     }
 
     /// Frames one walk generates: an extension's window, a long-form
