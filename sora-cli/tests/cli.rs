@@ -1126,17 +1126,20 @@ fn extend_continues_a_clip() {
     let err = String::from_utf8_lossy(&o.stderr);
     assert_eq!(o.status.code(), Some(2), "{err}");
     assert!(err.contains("keeps the clip's size"), "{err}");
-    // Timed prompts (long-form generation) go with text and image requests,
-    // not with an extension: exit 2.
+    // Timed prompts with an extension, in the output's time: the clip's 9
+    // frames end at 0.56 s, so a prompt at 0.2 s is the continuation's from
+    // its first added frame (one long-form window).
     let o = sora(&args(&[
         "--seconds",
         "1",
         "--prompt-at",
-        "2=the fox sleeps",
+        "0.2=the fox sleeps",
     ]));
     let err = String::from_utf8_lossy(&o.stderr);
-    assert_eq!(o.status.code(), Some(2), "{err}");
-    assert!(err.contains("text or image request"), "{err}");
+    assert!(o.status.success(), "{err}");
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["frames"].as_u64(), Some(25));
+    assert_eq!(v["long_form"]["prompts"][0], "the fox sleeps");
     let o = sora(&args(&["--seconds", "1", "--prompt-at", "soon"]));
     assert_eq!(o.status.code(), Some(2));
 }

@@ -277,9 +277,11 @@ pub unsafe extern "C" fn sora_request_extend(
 /// the prompt active at its first new frame; window size and overlap by the
 /// request parameters `window_frames` and `window_overlap`). Checked here
 /// (`SORA_ERR_INVALID_ARGUMENT` for a negative or non-finite time, NULL or
-/// non-UTF-8 text). Long-form generation covers text-to-video (Wan, LTX-2)
-/// and LTX-2 image-to-video; for another request `sora_generate` returns
-/// `SORA_ERR_UNSUPPORTED`.
+/// non-UTF-8 text). Long-form generation covers text-to-video (Wan, LTX-2),
+/// LTX-2 image-to-video and extension (`sora_request_extend`; `seconds` then
+/// in the output clip's time, a prompt at or before the clip's end being the
+/// continuation's from its first added frame); video-to-video is
+/// `SORA_ERR_INVALID_ARGUMENT`, another request `SORA_ERR_UNSUPPORTED`.
 #[no_mangle]
 pub unsafe extern "C" fn sora_request_prompt_at(
     request: *mut sora_request,

@@ -71,3 +71,28 @@ def test_ltx2_extends_a_clip_with_its_sound(ltx2, tmp_path):
     meta = ltx2.generate_to_file(str(tmp_path / "longer.mp4"), "the ball keeps bouncing",
                                  extend=str(first), seconds=0.5, **small)
     assert meta["frames"] == 33 and meta["has_audio"]
+
+
+def test_ltx2_long_extension_is_a_chain_of_windows(ltx2, tmp_path):
+    """`extend=` adding more than one window holds (`window_frames=25`):
+    three windows, the first conditioned on the clip's tail and sound; the
+    clip's frames and samples first, one track as long as the picture; and
+    through `generate_to_file` with a timed prompt."""
+    small = {k: v for k, v in SMALL.items() if k not in ("frames", "width", "height")}
+    src = ltx2.generate("a red ball bounces", width=96, height=64, frames=17, fps=24, **small)
+    out = ltx2.generate("the ball keeps bouncing", extend=src, seconds=2.0, window_frames=25, **small)
+    assert out.frames.shape == (65, 64, 96, 3)
+    assert np.array_equal(out.frames[:17], src.frames)
+    lf = out.meta["long_form"]
+    assert (lf["windows"], lf["window_frames"]) == (3, 25)
+    assert out.audio.shape == (2, round(65 / 24 * src.sample_rate))
+    keep = round((17 / 24 - 0.02) * src.sample_rate)
+    assert np.array_equal(out.audio[:, :keep], src.audio[:, :keep])
+    # Written window by window, with a timed prompt in the output's time
+    # (1.5 s: the chain is cut at its latent frame, the last two windows
+    # take it).
+    meta = ltx2.generate_to_file(str(tmp_path / "longer.mp4"), "the ball keeps bouncing",
+                                 extend=src, seconds=2.0, window_frames=25,
+                                 prompts_at={1.5: "a blue box falls"}, **small)
+    assert meta["frames"] == 65 and meta["has_audio"]
+    assert meta["long_form"]["prompts"] == ["the ball keeps bouncing"] * 2 + ["a blue box falls"] * 2

@@ -517,3 +517,63 @@ fn extend_memory_probe() {
         meta.peak_rss_mb, est.total_mb, meta.frames
     );
 }
+
+/// Timed prompts with an extension, in the output clip's time: one after the
+/// seam switches the windows from its latent frame on (the chain is cut
+/// there, as text long-form's); one at or before the seam is the
+/// continuation's prompt from its first added frame; a short extension with
+/// a timed prompt is one long-form window.
+#[test]
+fn ltx2_extension_takes_timed_prompts_in_the_output_time() {
+    let p = pipe_at(&fixture("ltx2_cond").join("v20"));
+    let src = source(&p);
+    let req = |seconds: f32, at: f32| {
+        let mut r = edit(Request::extend(
+            as_input(&src, src.audio.clone()),
+            "the ball keeps bouncing",
+            seconds,
+        ))
+        .prompt_at(at, "a blue box falls");
+        r.set("window_frames", 25).unwrap();
+        r
+    };
+    // 17 frames + 2 s: the windows' time starts at the overlap (frame 8,
+    // 0.33 s); 1.5 s is 1.17 s into it, latent frame 5 (frame 33): window 2
+    // ends there, windows 3 and 4 are the new prompt's.
+    let out = p.generate(&req(2.0, 1.5), &mut Progress::none()).unwrap();
+    assert_eq!(out.frames.shape()[0], 65);
+    assert_eq!(out.frames.slice(s![..17, .., .., ..]), src.frames);
+    let lf = out.meta.long_form.as_ref().unwrap();
+    let prompts: Vec<&str> = lf.prompts.iter().map(String::as_str).collect();
+    assert_eq!(
+        prompts,
+        [
+            "the ball keeps bouncing",
+            "the ball keeps bouncing",
+            "a blue box falls",
+            "a blue box falls"
+        ]
+    );
+    assert_eq!(lf.prompts_at, vec![(1.5, "a blue box falls".to_string())]);
+    // Before the seam (0.71 s): the continuation's prompt from the start.
+    let early = p.generate(&req(2.0, 0.5), &mut Progress::none()).unwrap();
+    let lf = early.meta.long_form.as_ref().unwrap();
+    assert!(
+        lf.prompts.iter().all(|p| p == "a blue box falls"),
+        "{:?}",
+        lf.prompts
+    );
+    assert_eq!(early.frames.slice(s![..17, .., .., ..]), src.frames);
+    // A short extension with a timed prompt: one window, its prompt.
+    let short = p.generate(&req(0.5, 0.0), &mut Progress::none()).unwrap();
+    assert_eq!(short.frames.shape()[0], 33);
+    let lf = short.meta.long_form.as_ref().unwrap();
+    assert_eq!(
+        (lf.windows, lf.prompts[0].as_str()),
+        (1, "a blue box falls")
+    );
+    assert_eq!(
+        short.audio.as_ref().unwrap().ncols(),
+        (33.0 / 24.0 * f64::from(src.sample_rate)).round() as usize
+    );
+}

@@ -187,11 +187,13 @@ impl LongformPlan {
 
     /// The plan of an extension `r` whose generated frames (the clip's
     /// tail, then the frames added: [`ExtendPlan::window`]) are more than
-    /// one window (`window_frames`, else `default_window`); `None` for
-    /// another mode or an extension one walk covers. Window 0 is the
-    /// extension's own, conditioned on the clip's tail; the later windows
-    /// hold the tail before them, so memory holds one window whatever the
-    /// seconds added.
+    /// one window (`window_frames`, else `default_window`), or that has
+    /// timed prompts; `None` for another mode or an extension one walk
+    /// covers. Window 0 is the extension's own, conditioned on the clip's
+    /// tail; the later windows hold the tail before them, so memory holds
+    /// one window whatever the seconds added. Timed prompts are in the
+    /// output clip's time (the clip's first frame at 0 s); one at or before
+    /// the seam (the clip's end) is the prompt from the first added frame on.
     pub fn of_extension(
         r: &Resolved,
         default_window: u32,
@@ -201,8 +203,24 @@ impl LongformPlan {
         let Some(ext) = r.extend_plan(&frame_rule)? else {
             return Ok(None);
         };
+        // The windows' time starts at the overlap's first frame; a prompt
+        // at or before the seam starts with the window.
+        let fps = f64::from(r.fps.max(1));
+        let (start_s, seam_s) = (
+            f64::from(ext.overlap_start()) / fps,
+            f64::from(ext.source) / fps,
+        );
         let generated = Resolved {
             frames: ext.window(),
+            prompts_at: r
+                .prompts_at
+                .iter()
+                .map(|(t, p)| {
+                    let t = f64::from(*t);
+                    let at = if t <= seam_s { 0.0 } else { t - start_s };
+                    (at as f32, p.clone())
+                })
+                .collect(),
             ..r.clone()
         };
         let plan = Self::of_with_overlap(&generated, default_window, default_overlap, frame_rule)?;

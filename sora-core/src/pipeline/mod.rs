@@ -879,10 +879,9 @@ impl Pipeline {
             return Err(Error::Unsupported(format!(
                 "timed prompts ({} given, the first at {first} s) need long-form generation, \
                  which the `{}` family does not have for this request (it is built for \
-                 text-to-video: Wan T2V and TI2V, LTX-2; and LTX-2 image-to-video); generate \
-                 one window with one \
-                 prompt, and continue it with extend (--extend CLIP --seconds N) under the \
-                 next prompt",
+                 text-to-video and extension: Wan T2V and TI2V, LTX-2; and LTX-2 \
+                 image-to-video); generate one window with one prompt, and continue it with \
+                 extend (--extend CLIP --seconds N) under the next prompt",
                 r.prompts_at.len(),
                 fam.name()
             )));

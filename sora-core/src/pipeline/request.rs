@@ -820,10 +820,10 @@ impl Request {
                 return Err(Error::invalid("a timed prompt contains a NUL character"));
             }
         }
-        if !self.prompts_at.is_empty() && !matches!(self.mode, Mode::Text | Mode::Image(_)) {
+        if !self.prompts_at.is_empty() && matches!(self.mode, Mode::Video { .. }) {
             return Err(Error::invalid(format!(
-                "timed prompts go with a text or image request (long-form generation), not with \
-                 {} mode",
+                "timed prompts go with a text, image or extension request (long-form \
+                 generation), not with {} mode",
                 self.mode.name()
             )));
         }

@@ -222,12 +222,16 @@ class Pipeline:
         `extend` (a path, or frames [T, H, W, 3] at `fps`) continues that clip
         by `seconds` (the seconds added): the result is its frames unchanged,
         then the new ones, at its frame rate and size (Wan text-to-video and
-        TI2V models). `prompts_at` (`{seconds: text}` or `[(seconds, text)]`)
-        gives timed prompts: the clip is made by long-form generation, a
-        chain of windows (`window_frames=`, `window_overlap=`; a request
-        longer than one window is long-form too), each window taking the
-        prompt active at its first new frame (Wan text-to-video and TI2V;
-        other families raise `UnsupportedError`).
+        TI2V models; LTX-2 with the clip's sound); more seconds than one
+        window holds are a chain of windows. `prompts_at` (`{seconds: text}`
+        or `[(seconds, text)]`) gives timed prompts: the clip is made by
+        long-form generation, a chain of windows (`window_frames=`,
+        `window_overlap=`; a request longer than one window is long-form
+        too), each window taking the prompt active at its first new frame
+        (Wan text-to-video and TI2V; LTX-2 text- and image-to-video; an
+        `extend` on either, the seconds in the output clip's time; video-to-
+        video raises `InvalidRequestError`, other requests
+        `UnsupportedError`).
 
         `conditions` (LTX-2): frame conditions, each `(frames, index, strength)`
         or a dict (`frames`/`path`, `index`, `strength`): an image or clip at a
