@@ -393,12 +393,8 @@ impl PipelineBuilder {
         }
     }
 
-    /// Loads the model. The first pipeline of a process also fixes the C
-    /// heap's mmap threshold at 4 MiB (glibc; unless the environment sets
-    /// one), so that long runs' peak memory does not creep up with their
-    /// length through heap fragmentation (docs/memory.md).
+    /// Loads the model.
     pub fn build(self) -> Result<Pipeline> {
-        heap::fix_mmap_threshold();
         let started = Instant::now();
         let rss_before_load_mb = rss_mb();
         let estimate_options = self.estimate_options();
@@ -1053,6 +1049,9 @@ impl Pipeline {
         progress: &mut Progress,
         req: &Request,
     ) -> Result<(f64, f64, walk::WalkReport, Vec<String>)> {
+        // Window after window of the same buffers: keep the heap from
+        // fragmenting, so that the peak does not creep up with the length.
+        heap::fix_mmap_threshold();
         let (mut text_s, mut denoise_s) = (0.0, 0.0);
         let mut steps_s = Vec::new();
         let mut step_cache = None;
