@@ -498,24 +498,7 @@ fn extend_memory_probe() {
         seconds,
     ));
     req.set("window_frames", 97).unwrap();
-    let est = p.estimate(&req).unwrap();
-    let meta = if in_memory {
-        let clip = p.generate(&req, &mut Progress::none()).unwrap();
-        let mut meta = clip.meta;
-        meta.peak_rss_mb = sora_core::pipeline::peak_rss_mb();
-        meta
-    } else {
-        let dir = scratch(&format!("ltx2_extend_probe_{seconds}"));
-        let meta = p
-            .generate_to_file(&req, &mut Progress::none(), dir.join("long.mp4"))
-            .unwrap();
-        let _ = std::fs::remove_dir_all(dir);
-        meta
-    };
-    eprintln!(
-        "LONGFORM_PROBE {} {} {}",
-        meta.peak_rss_mb, est.total_mb, meta.frames
-    );
+    crate::wan_longform::probe_report(&p, &req, in_memory, &format!("ltx2_extend_probe_{seconds}"));
 }
 
 /// Timed prompts with an extension, in the output clip's time: one after the

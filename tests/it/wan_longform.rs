@@ -522,18 +522,28 @@ fn longform_memory_probe() {
         .steps(2)
         .seed(5)
         .prompt_at(seconds / 2.0, "a white owl sleeps on a branch");
-    let est = p.estimate(&req).unwrap();
+    probe_report(
+        &p,
+        &req,
+        in_memory,
+        &format!("wan_longform_probe_{seconds}_{size}"),
+    );
+}
+
+/// What a memory probe prints for [`run_probe`]: `req` generated into memory
+/// (`in_memory`, the control) or to an MP4 in a scratch folder `name`, its
+/// peak RSS, the estimate and the frames, on a `LONGFORM_PROBE` line.
+pub(crate) fn probe_report(p: &Pipeline, req: &Request, in_memory: bool, name: &str) {
+    let est = p.estimate(req).unwrap();
     let meta = if in_memory {
         // The control: the whole clip kept in memory (`generate`).
-        let clip = run(&p, &req);
-        let mut meta = clip.meta;
+        let mut meta = run(p, req).meta;
         meta.peak_rss_mb = sora_core::pipeline::peak_rss_mb();
         meta
     } else {
-        let dir = scratch(&format!("wan_longform_probe_{seconds}_{size}"));
-        let out = dir.join("long.mp4");
+        let dir = scratch(name);
         let meta = p
-            .generate_to_file(&req, &mut Progress::none(), &out)
+            .generate_to_file(req, &mut Progress::none(), dir.join("long.mp4"))
             .unwrap();
         let _ = std::fs::remove_dir_all(dir);
         meta
