@@ -14,6 +14,9 @@ cargo fmt --all --check
 step "clippy"
 cargo clippy --workspace --all-targets --quiet -- -D warnings
 
+step "rustdoc: every intra-doc link resolves"
+RUSTDOCFLAGS="-D warnings" cargo doc -p sora-core -p sora-ffi -p sora-cli --no-deps --quiet
+
 step "parity fixtures (diffusers ${DIFFUSERS_VERSION:-0.42.1}, built at test time)"
 python tests/fixtures/build_all.py
 

@@ -2,7 +2,7 @@
 //! (not the clean-sample estimate, as [`super::condition::VideoCondition`]
 //! does): conditioning a generation on known frames (a clip's tail when
 //! extending it; the previous window's tail in long-form generation). A per-frame mask says which latent frames are
-//! generated and which are held; the walk ([`super::walk`]) sets the held ones
+//! generated and which are held; the walk ([`super::walk`](mod@super::walk)) sets the held ones
 //! at the start and after every step, so the model sees them at every step
 //! and the final latents carry them exactly.
 //!

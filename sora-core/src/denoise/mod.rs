@@ -1,6 +1,6 @@
 //! The one denoising walk, written once for every family: [`Latents`] (video
 //! and, for joint families, audio), the [`GuidancePlan`] that says which
-//! branches a step runs and how they combine, and [`walk`], which steps one
+//! branches a step runs and how they combine, and [`walk`](mod@walk), which steps one
 //! scheduler per modality, batches the branches into forwards, caches steps,
 //! reports progress, honours cancellation and checks every latent is finite.
 //! A family supplies only a [`Generation`](crate::family::Generation).

@@ -2,7 +2,7 @@
 //! a [`PhysicsReport`] (clip metrics and findings with frame ranges), computed
 //! on tensors through LibTorch with no learned weights.
 //!
-//! [`score`] runs every analyzer of [`score::ANALYZERS`] on a [`ScoreInput`].
+//! [`score`](fn@score) runs every analyzer of [`score::ANALYZERS`] on a [`ScoreInput`].
 
 pub mod colour;
 pub mod detect;

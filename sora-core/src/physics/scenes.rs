@@ -220,7 +220,7 @@ fn random_world(
     (world, colours, names, background, floor)
 }
 
-/// Every word [`caption`]'s templates can write, in a fixed order: what a
+/// Every word `caption`'s templates can write, in a fixed order: what a
 /// tokenizer over the captions' vocabulary needs (the trained default model's).
 pub fn caption_words() -> Vec<&'static str> {
     let mut words = vec![

@@ -351,7 +351,7 @@ pub struct Request {
     /// Height in pixels.
     pub height: Option<u32>,
     /// A named aspect preset (instead of `width` and `height`; see
-    /// [`shape`](super::shape) for how it maps to a size).
+    /// [`shape`](mod@super::shape) for how it maps to a size).
     pub aspect: Option<Aspect>,
     /// A resolution tier: the short side (instead of `width` and `height`).
     pub resolution: Option<Resolution>,

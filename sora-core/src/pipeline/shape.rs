@@ -3,7 +3,7 @@
 //! `1080p`) mapped to the nearest size a family takes ([`SizeGrid`],
 //! [`size_for`]), and how an input image or clip of another shape is made the
 //! request's shape ([`Fit`]: centre-crop or pad with black), never stretched
-//! ([`fit_mode`]).
+//! ([`fit_mode`](super::request::fit_mode)).
 //!
 //! The mapping: the short side is the tier's (480, 720, 1080), the long side
 //! is the short side × the aspect; each is rounded to the nearest multiple the

@@ -2,7 +2,7 @@
 //! #15): for held-out captions, the clip a pipeline generates is graded
 //! against what its caption asks: an object of the asked colour tracked in
 //! the frames ([`crate::physics::tracks`]), no teleport and no restitution
-//! above 1 in the physics report ([`crate::physics::score`]), the share of
+//! above 1 in the physics report ([`crate::physics::score`](fn@crate::physics::score)), the share of
 //! visible impacts with a sound within ±1 frame (its `av_impacts_synced`),
 //! and the colours and count of the tracked objects against the caption's.
 //! The same grades of the simulator's own clips of those captions are the

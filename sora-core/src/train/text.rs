@@ -10,7 +10,7 @@
 //! a `tokenizer_config.json` naming `PreTrainedTokenizerFast`: our loader
 //! ([`crate::text::tokenizer::Tokenizer`]) and `transformers` read it as is.
 //! Its vocabulary is the special tokens, then
-//! [`caption_words`](crate::physics::scenes::caption_words) in their order; a
+//! [`crate::physics::scenes::caption_words`] in their order; a
 //! word outside it is `<unk>`.
 //!
 //! Random frozen features keep prompts apart because each word has its own

@@ -14,7 +14,7 @@
 //! resolution is listed) and a stride-2 down-sampler between levels, the
 //! middle block, norm, SiLU and a convolution out to the posterior's mean and
 //! log-variance; [`Ltx2AudioVae::encode_mel_packed`] turns a log-mel
-//! spectrogram ([`super::mel`]) into normalised packed latents, the inverse
+//! spectrogram ([`crate::nn::mel`]) into normalised packed latents, the inverse
 //! of [`Ltx2AudioVae::decode_packed`] (clip extension conditions on them).
 
 mod blocks;

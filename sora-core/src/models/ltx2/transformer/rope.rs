@@ -120,7 +120,7 @@ pub struct FractionalRope {
     pub rope_type: RopeType,
 }
 
-/// cos/sin tables of one sequence, laid out for [`FractionalRope::apply`]:
+/// cos/sin tables of one sequence, laid out for [`Ltx2RopeTables::apply`]:
 /// `[B, S, 1, C/2]` (interleaved) or `[B, S, heads, C/(2·heads)]` (split), f32.
 #[derive(Debug)]
 pub struct Ltx2RopeTables {
