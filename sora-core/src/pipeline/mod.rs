@@ -504,7 +504,6 @@ fn score_clip(clip: &Clip) -> Result<PhysicsReport> {
     })
 }
 
-/// Writes a clip in memory through a file sink (frames, then audio).
 /// An extension's start: the clip's own frames, unchanged and unmarked
 /// (they are not generated), written straight to the output; returns how
 /// many decoded frames to drop then (the overlap, which those frames
@@ -529,6 +528,7 @@ fn write_source<S: Output>(
     Ok(plan.overlap as usize)
 }
 
+/// Writes a clip in memory through a file sink (frames, then audio).
 fn write_clip(sink: &mut FileSink, clip: &Clip) -> Result<()> {
     use crate::family::FrameSink;
     let s = clip.frames.shape();

@@ -629,7 +629,7 @@ impl TransformerTrainer {
         inputs.fps = f64::from(self.config.data.fps);
         let (pv, pa) = self.model.forward_with_grad(&inputs)?;
         let lv = weighted_mse(&pv, &ev.f_sub(xv)?, weights)?;
-        let la = pa.f_sub(&ea.f_sub(xa)?)?.f_square()?.f_mean(Kind::Float)?;
+        let la = weighted_mse(&pa, &ea.f_sub(xa)?, None)?;
         Ok((lv, la))
     }
 

@@ -157,6 +157,7 @@ pub fn stitch(
 /// the output stands, faded into the source's over the fade before the seam.
 #[derive(Debug)]
 pub struct SeamStitch {
+    /// The clip's track until the first part turns it into `head`.
     source: Option<SourceAudio>,
     rate: u32,
     /// Output index of the generated track's sample 0.
@@ -165,8 +166,11 @@ pub struct SeamStitch {
     seam: i64,
     /// Samples before the seam over which the source fades out.
     fade: i64,
-    /// The source at the output rate and channels, up to the seam (built by
-    /// the first part, which gives the channel count).
+    /// The generated track's channels (given by the first part; `None`
+    /// before it).
+    channels: Option<i64>,
+    /// The source at the output rate and channels, up to the seam: built by
+    /// the first part, dropped once the output is past the seam.
     head: Option<Tensor>,
     /// Output samples written.
     emitted: i64,
@@ -212,6 +216,7 @@ impl SeamStitch {
             offset,
             seam,
             fade,
+            channels: None,
             head: None,
             emitted: 0,
             next: offset,
@@ -219,10 +224,11 @@ impl SeamStitch {
     }
 
     /// The source's samples up to the seam, `channels` of them at the
-    /// output rate (cut, or padded with silence).
-    fn source_head(&self, channels: i64) -> Result<Tensor> {
+    /// output rate (cut, or padded with silence); the source itself is not
+    /// kept after.
+    fn source_head(&mut self, channels: i64) -> Result<Tensor> {
         let seam = self.seam;
-        Ok(match &self.source {
+        Ok(match self.source.take() {
             Some(a) => {
                 let fitted = fit_channels(&a.samples, channels.max(1) as usize);
                 let t = resample_hz(
@@ -258,10 +264,11 @@ impl SeamStitch {
             .f_to_device(tch::Device::Cpu)?;
         let fade_from = self.seam - self.fade;
         let mut parts = Vec::new();
-        if self.head.is_none() {
+        if self.channels.is_none() {
             let head = self.source_head(ch)?;
             parts.push(head.f_narrow(1, 0, fade_from)?);
             self.emitted = fade_from;
+            self.channels = Some(ch);
             self.head = Some(head);
         }
         let p = self.next;
@@ -301,7 +308,7 @@ impl SeamStitch {
         }
         if self.emitted >= self.seam {
             // Past the fade: the source's samples are not needed any more.
-            self.head = self.head.take().map(|h| h.f_narrow(1, 0, 0)).transpose()?;
+            self.head = None;
         }
         if parts.is_empty() {
             return Ok(Tensor::f_zeros([ch, 0], (Kind::Float, tch::Device::Cpu))?);
@@ -315,14 +322,13 @@ impl SeamStitch {
     /// [`stitch`] pads it); `None` when nothing is missing or nothing was
     /// pushed.
     pub fn finish(&self, generated_s: f64) -> Result<Option<Tensor>> {
-        let Some(head) = &self.head else {
+        let Some(ch) = self.channels else {
             return Ok(None);
         };
         let total = self.offset + (generated_s * f64::from(self.rate)).round() as i64;
         if total <= self.emitted {
             return Ok(None);
         }
-        let ch = head.size()[0];
         Ok(Some(Tensor::f_zeros(
             [ch, total - self.emitted],
             (Kind::Float, tch::Device::Cpu),
