@@ -546,6 +546,9 @@ impl AudioVaeTrainer {
     pub fn finish(&self) -> Result<AudioEvalReport> {
         self.set_latent_statistics(32)?;
         self.save()?;
+        if self.run.use_average()? {
+            self.set_latent_statistics(32)?;
+        }
         self.write_vae(&self.run.out().join(FINAL_DIR))?;
         self.run.write_curve()?;
         let report = self.evaluate(self.config.train.eval_clips)?;

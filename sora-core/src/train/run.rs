@@ -201,26 +201,17 @@ impl LoopConfig {
                 "batch, train_clips and eval_clips must be positive",
             ));
         }
-        let o = &self.optimizer;
-        let ok = o.lr > 0.0
-            && o.lr.is_finite()
-            && (0.0..1.0).contains(&o.beta1)
-            && (0.0..1.0).contains(&o.beta2)
-            && o.eps > 0.0
-            && o.weight_decay >= 0.0;
-        if ok {
-            Ok(())
-        } else {
-            Err(Error::invalid(
-                "optimizer: lr > 0, betas in [0, 1), eps > 0, weight_decay ≥ 0",
-            ))
-        }
+        self.optimizer.validate()
     }
 }
 
 /// A stage's config: the preset `preset` (`Default`) or a JSON file's
-/// fields (the missing ones take the preset's values).
-pub fn config_from_preset_or_file<C: Default + DeserializeOwned>(
+/// fields laid over the preset's: the file's objects are merged into the
+/// preset's key by key, at every depth (so `{"optimizer": {"ema_decay":
+/// 0.999}}` keeps the preset's learning rate, and `{"vae":
+/// {"latent_channels": 32}}` the rest of its VAE), any other value replaces
+/// the preset's whole.
+pub fn config_from_preset_or_file<C: Default + Serialize + DeserializeOwned>(
     spec: &str,
     preset: &str,
 ) -> Result<C> {
@@ -234,10 +225,36 @@ pub fn config_from_preset_or_file<C: Default + DeserializeOwned>(
         )));
     }
     let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
-    serde_json::from_str(&text).map_err(|e| Error::Config {
+    let bad = |reason: String| Error::Config {
         path: path.to_path_buf(),
-        reason: e.to_string(),
-    })
+        reason,
+    };
+    let over: serde_json::Value = serde_json::from_str(&text).map_err(|e| bad(e.to_string()))?;
+    if !over.is_object() {
+        return Err(bad("a training config is a JSON object".into()));
+    }
+    let mut merged = serde_json::to_value(C::default())
+        .map_err(|e| Error::invalid(format!("preset `{preset}` does not serialise: {e}")))?;
+    lay_over(&mut merged, over);
+    serde_json::from_value(merged).map_err(|e| bad(e.to_string()))
+}
+
+/// Lays `over` onto `base`: objects key by key, recursively; anything else
+/// replaces.
+fn lay_over(base: &mut serde_json::Value, over: serde_json::Value) {
+    match (base, over) {
+        (serde_json::Value::Object(b), serde_json::Value::Object(o)) => {
+            for (k, v) in o {
+                match b.get_mut(&k) {
+                    Some(slot) => lay_over(slot, v),
+                    None => {
+                        b.insert(k, v);
+                    }
+                }
+            }
+        }
+        (slot, v) => *slot = v,
+    }
 }
 
 /// Writes `value` as pretty JSON at `path`.
@@ -374,6 +391,22 @@ impl Run {
     /// Trainable scalars.
     pub fn parameter_count(&self) -> usize {
         self.params.numel()
+    }
+
+    /// Replaces the live weights by the optimizer's moving average, when it
+    /// keeps one (the weights a run's final component is written from; call
+    /// it after the last checkpoint, which keeps the live weights to resume
+    /// from). Returns whether it did.
+    pub fn use_average(&self) -> Result<bool> {
+        let Some(average) = self.opt.average() else {
+            return Ok(false);
+        };
+        let _guard = tch::no_grad_guard();
+        for ((_, p), a) in self.params.iter().zip(average) {
+            let mut p = p.shallow_clone();
+            p.f_copy_(a)?;
+        }
+        Ok(true)
     }
 
     /// Zeroes the gradients (before a step's forward pass).

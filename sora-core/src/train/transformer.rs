@@ -803,6 +803,7 @@ impl TransformerTrainer {
     /// evaluation (`out/eval.json`), which it returns.
     pub fn finish(&self) -> Result<TransformerEvalReport> {
         self.save()?;
+        self.run.use_average()?;
         self.write_transformer(&self.run.out().join(FINAL_DIR))?;
         self.run.write_curve()?;
         let report = self.evaluate(self.config.train.eval_clips)?;
@@ -1032,6 +1033,39 @@ mod tests {
         assert_eq!(w.size()[..2], t.train.video.size()[..2]);
         assert!(t.step().unwrap().loss.is_finite());
         std::fs::remove_dir_all(&root).ok();
+    }
+
+    /// A `--config` file overrides only the fields it names, at any depth:
+    /// the preset's learning rate, weight decay and transformer stay.
+    #[test]
+    fn a_config_file_changes_only_what_it_names() {
+        let dir = tmp("config-file");
+        std::fs::create_dir_all(&dir).unwrap();
+        let f = dir.join("c.json");
+        std::fs::write(
+            &f,
+            r#"{"object_loss_weight": 2.0, "optimizer": {"ema_decay": 0.99},
+                "transformer": {"num_layers": 3}}"#,
+        )
+        .unwrap();
+        let c = TransformerTrainConfig::from_preset_or_file(f.to_str().unwrap()).unwrap();
+        let p = TransformerTrainConfig::default();
+        assert_eq!(c.object_loss_weight, 2.0);
+        assert_eq!(c.train.optimizer.ema_decay, 0.99);
+        assert_eq!(c.train.optimizer.lr, p.train.optimizer.lr);
+        assert_eq!(
+            c.train.optimizer.weight_decay,
+            p.train.optimizer.weight_decay
+        );
+        assert_eq!(c.transformer.num_layers, 3);
+        assert_eq!(
+            c.transformer.num_attention_heads,
+            p.transformer.num_attention_heads
+        );
+        assert_eq!(c.text, p.text);
+        std::fs::write(&f, "[1, 2]").unwrap();
+        assert!(TransformerTrainConfig::from_preset_or_file(f.to_str().unwrap()).is_err());
+        std::fs::remove_dir_all(&dir).ok();
     }
 
     #[test]

@@ -361,6 +361,9 @@ impl VaeTrainer {
     pub fn finish(&self) -> Result<EvalReport> {
         self.set_latent_statistics(32)?;
         self.save()?;
+        if self.run.use_average()? {
+            self.set_latent_statistics(32)?;
+        }
         self.write_vae(&self.run.out().join(FINAL_DIR))?;
         self.run.write_curve()?;
         let report = self.evaluate(self.config.train.eval_clips)?;
@@ -437,6 +440,38 @@ mod tests {
         let wi = read_safetensors(&init.join(WEIGHTS_FILE)).unwrap();
         assert!(wi.iter().zip(&wa).any(|((_, x), (_, y))| !x.equal(y)));
         for d in [a, b, init] {
+            std::fs::remove_dir_all(d).ok();
+        }
+    }
+
+    /// With a schedule and a moving average, resuming is still bit for bit,
+    /// and the final folder holds the average, not the live weights.
+    #[test]
+    fn a_scheduled_averaged_run_resumes_and_ships_the_average() {
+        let (a, b) = (tmp("ema-whole"), tmp("ema-resumed"));
+        let mut cfg = test_config(3, 2);
+        cfg.train.optimizer.warmup_steps = 1;
+        cfg.train.optimizer.decay_steps = 4;
+        cfg.train.optimizer.ema_decay = 0.9;
+        let start = |d: &Path| VaeTrainer::start(d, cfg.clone(), 21).unwrap();
+        let live = assert_resume_is_bit_identical(&a, &b, start, "vae");
+        let t = VaeTrainer::resume(&a).unwrap();
+        t.finish().unwrap();
+        let shipped = read_safetensors(&a.join(FINAL_DIR).join(WEIGHTS_FILE)).unwrap();
+        let moments =
+            read_safetensors(&a.join(CHECKPOINT_DIR).join("optimizer.safetensors")).unwrap();
+        let mut differs = false;
+        for (name, w) in shipped.iter().filter(|(n, _)| !n.starts_with("latents_")) {
+            let (_, avg) = moments
+                .iter()
+                .find(|(n, _)| *n == format!("ema.{name}"))
+                .unwrap();
+            assert!(w.equal(avg), "{name} is not the average");
+            let (_, l) = live.iter().find(|(n, _)| n == name).unwrap();
+            differs |= !w.equal(l);
+        }
+        assert!(differs, "the average equals the live weights");
+        for d in [a, b] {
             std::fs::remove_dir_all(d).ok();
         }
     }

@@ -641,6 +641,7 @@ impl VocoderTrainer {
     /// (`out/eval.json`), which it returns.
     pub fn finish(&self) -> Result<VocoderEvalReport> {
         self.save()?;
+        self.run.use_average()?;
         self.write_vocoder(&self.run.out().join(FINAL_DIR))?;
         self.run.write_curve()?;
         let report = self.evaluate(self.config.train.eval_clips)?;
