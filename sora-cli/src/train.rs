@@ -6,6 +6,7 @@
 //! arguments and shows progress; the loop, the checkpoints and the
 //! evaluation are `sora_core::train`.
 
+use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -383,6 +384,9 @@ fn quality(q: QualityArgs) -> Result<()> {
     Ok(())
 }
 
+/// Steps between plain progress lines when stderr is not a terminal.
+const LOG_EVERY: u64 = 100;
+
 /// Steps `trainer` to `a.steps` with a progress bar; Ctrl-C saves a
 /// checkpoint and stops. Returns the bar (the caller finishes it).
 fn drive(trainer: &mut impl Trainer, a: &StageArgs, name: &str) -> Result<ProgressBar> {
@@ -410,6 +414,11 @@ fn drive(trainer: &mut impl Trainer, a: &StageArgs, name: &str) -> Result<Progre
         "{name} {:.2} M params",
         trainer.parameter_count() as f64 / 1e6
     ));
+    // Where no bar can be drawn (a log file), a plain line every
+    // `LOG_EVERY` steps instead, unless --quiet.
+    let log_lines = !a.quiet && !std::io::stderr().is_terminal();
+    let started = std::time::Instant::now();
+    let first = trainer.step_count();
     while trainer.step_count() < a.steps {
         if stop.load(Ordering::SeqCst) {
             trainer.save()?;
@@ -419,6 +428,18 @@ fn drive(trainer: &mut impl Trainer, a: &StageArgs, name: &str) -> Result<Progre
         let r = trainer.step()?;
         bar.set_position(r.step);
         bar.set_message(format!("loss {:.4}", r.loss));
+        if log_lines && (r.step % LOG_EVERY == 0 || r.step == a.steps) {
+            let losses = trainer.losses();
+            let tail = &losses[losses.len().saturating_sub(LOG_EVERY as usize)..];
+            let mean = tail.iter().sum::<f64>() / tail.len().max(1) as f64;
+            let per_step = started.elapsed().as_secs_f64() / (r.step - first).max(1) as f64;
+            eprintln!(
+                "{name}: step {}/{}  loss {mean:.4} (mean of the last {})  {per_step:.2} s/step",
+                r.step,
+                a.steps,
+                tail.len()
+            );
+        }
     }
     bar.set_message("evaluating");
     Ok(bar)

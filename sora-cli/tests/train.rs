@@ -41,8 +41,8 @@ struct StageCase<'a> {
     wrong_preset: &'a str,
 }
 
-/// Trains `case` for 2 steps, checks its outputs, resumes to 3 steps, and
-/// checks that an unknown or wrong preset and a config change on
+/// Trains `case` for 2 steps, checks its outputs, resumes to 3 steps (a
+/// progress line in the log), and checks that an unknown or wrong preset and a config change on
 /// `--resume` are exit 2.
 fn check_stage(case: StageCase) {
     let d = scratch(case.stage);
@@ -72,8 +72,11 @@ fn check_stage(case: StageCase) {
     let eval = json(&out.join("eval.json"));
     assert_eq!(eval["step"], 2);
     assert!(eval[case.eval_key].as_f64().unwrap() > 0.0);
-    let r = train(&["--steps", "3", "--resume", "--quiet"]);
-    assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+    // Without --quiet and with stderr not a terminal: plain progress lines.
+    let r = train(&["--steps", "3", "--resume"]);
+    let err = String::from_utf8_lossy(&r.stderr);
+    assert!(r.status.success(), "{err}");
+    assert!(err.contains("step 3/3") && err.contains("s/step"), "{err}");
     let state = json(&out.join("checkpoint/state.json"));
     assert_eq!(state["step"], 3);
     assert_eq!(state["losses"].as_array().unwrap().len(), 3);
