@@ -289,15 +289,21 @@ mod tests {
     use super::*;
     use tch::Device;
 
-    /// Two steps on a quadratic match a hand computation of AdamW.
-    #[test]
-    fn matches_the_formula_and_clips() {
-        let opts = (Kind::Double, Device::Cpu);
+    /// A `[1, 2]` weight `[1, −2]` (f64) and its parameter set.
+    fn one_weight() -> (Tensor, Params) {
         let w = Tensor::from_slice(&[1.0f64, -2.0])
             .f_reshape([1, 2])
             .unwrap();
         let named = vec![("w".to_string(), w.shallow_clone())];
         let params = Params::new(&named, |_| false).unwrap();
+        (w, params)
+    }
+
+    /// Two steps on a quadratic match a hand computation of AdamW.
+    #[test]
+    fn matches_the_formula_and_clips() {
+        let opts = (Kind::Double, Device::Cpu);
+        let (w, params) = one_weight();
         let cfg = AdamWConfig {
             lr: 0.1,
             weight_decay: 0.5,
@@ -379,11 +385,7 @@ mod tests {
     /// decay, starts at the initial weights, and is saved and restored.
     #[test]
     fn the_moving_average_follows_the_weights_and_is_saved() {
-        let w = Tensor::from_slice(&[1.0f64, -2.0])
-            .f_reshape([1, 2])
-            .unwrap();
-        let named = vec![("w".to_string(), w.shallow_clone())];
-        let params = Params::new(&named, |_| false).unwrap();
+        let (w, params) = one_weight();
         let cfg = AdamWConfig {
             lr: 0.1,
             ema_decay: 0.5,
