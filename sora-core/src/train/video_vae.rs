@@ -112,7 +112,7 @@ impl VaeTrainConfig {
     /// widths 64 (the same cost per step on two CPU cores: the small convs
     /// are bound by overhead, not arithmetic), a warm-up of 100 steps, a
     /// cosine decay of the learning rate to 5 % at step 5000 (run it for
-    /// `--steps 5000`) and a moving average of the weights (0.999), which
+    /// `--steps 5000`), batches of 2 clips and a moving average of the weights (0.999), which
     /// the final folder holds.
     pub fn wide64() -> Self {
         let mut c = Self::default();
@@ -122,6 +122,7 @@ impl VaeTrainConfig {
         c.train.optimizer.decay_steps = 5000;
         c.train.optimizer.min_lr_ratio = 0.05;
         c.train.optimizer.ema_decay = 0.999;
+        c.train.batch = 2;
         c
     }
 
