@@ -103,7 +103,8 @@ struct TransformerArgs {
 struct StageArgs {
     /// A preset (`tiny64` for `vae`, `tiny-audio` for `audio-vae`,
     /// `tiny-vocoder` for `vocoder`, `tiny-av` for `transformer`: the
-    /// defaults; `wide64` and `deep64` for `vae` too) or a JSON file of the stage's config
+    /// defaults; also `wide64` and `deep64` for `vae`, `small-av` and
+    /// `base-av` for `transformer`) or a JSON file of the stage's config
     /// fields (laid over the default preset's at every depth). Not with
     /// --resume (the checkpoint keeps its config).
     #[arg(long)]
