@@ -358,12 +358,15 @@ fn quality(q: QualityArgs) -> Result<()> {
         "measure (issue #15's bar)", "model", "VAE ceil.", "simulator"
     );
     type Measure = fn(&sora_core::train::quality::QualityReport) -> String;
-    let rows: [(&str, Measure); 4] = [
+    let rows: [(&str, Measure); 5] = [
         ("colour tracked in >= 90 % of frames (>= 90 %)", |r| {
             pct(r.colour_tracked)
         }),
         ("no teleport, restitution <= 1 (>= 90 %)", |r| {
             pct(r.physics_ok)
+        }),
+        ("  the same, with an object tracked", |r| {
+            pct(r.physics_ok_tracked)
         }),
         ("impacts heard within 1 frame (>= 80 %)", |r| {
             opt(r.impacts_synced)

@@ -171,8 +171,13 @@ pub struct QualityReport {
     pub colour_tracked: f64,
     /// Mean share of frames with an object of the asked colour.
     pub colour_frames_mean: f64,
-    /// Share of clips without a teleport or restitution finding.
+    /// Share of clips without a teleport or restitution finding (issue
+    /// #15's wording: a clip in which nothing is tracked passes it).
     pub physics_ok: f64,
+    /// Share of clips with at least one object tracked and without a
+    /// teleport or restitution finding: [`Self::physics_ok`] without the
+    /// empty clips' vacuous passes.
+    pub physics_ok_tracked: f64,
     /// Mean share of visible impacts with a sound within ±1 frame, over the
     /// clips where impacts were seen.
     pub impacts_synced: Option<f64>,
@@ -198,6 +203,7 @@ impl QualityReport {
             colour_tracked: share(&|g| g.colour_frames >= 0.9),
             colour_frames_mean: per_clip.iter().map(|g| g.colour_frames).sum::<f64>() / n,
             physics_ok: share(&|g| g.physics_ok),
+            physics_ok_tracked: share(&|g| g.physics_ok && g.objects > 0),
             impacts_synced: (!synced.is_empty())
                 .then(|| synced.iter().sum::<f64>() / synced.len() as f64),
             clips_with_impacts: synced.len(),
@@ -429,7 +435,8 @@ mod tests {
     }
 
     /// The simulator's clips pass the measures (they would be worthless
-    /// otherwise), and a blank clip fails them.
+    /// otherwise), and a blank clip fails them (but the issue's physics
+    /// grade, which only looks for bad findings).
     #[test]
     fn the_simulator_passes_and_a_blank_clip_fails() {
         let data = DataConfig::default();
@@ -437,6 +444,7 @@ mod tests {
         assert!(r.colour_tracked >= 0.8, "{r:#?}");
         assert!(r.caption_match >= 0.6, "{r:#?}");
         assert!(r.physics_ok >= 0.8, "{r:#?}");
+        assert!(r.physics_ok_tracked >= 0.8, "{r:#?}");
         let blank = Array4::<u8>::from_elem((25, 64, 64, 3), 90);
         let g = grade(
             "a red ball bounces on a wooden floor",
@@ -450,5 +458,10 @@ mod tests {
             (g.colour_frames, g.objects, g.caption_match),
             (0.0, 0, false)
         );
+        // Nothing moves, so nothing teleports: the issue's physics grade
+        // passes a blank clip; the tracked variant does not.
+        assert!(g.physics_ok);
+        let r = QualityReport::of("model", vec![g], 1.0);
+        assert_eq!((r.physics_ok, r.physics_ok_tracked), (1.0, 0.0));
     }
 }
