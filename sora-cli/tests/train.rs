@@ -300,6 +300,12 @@ fn train_transformer_assembles_a_pipeline_that_generates_and_is_graded() {
     assert_eq!(report["model"]["clips"], 1);
     assert_eq!(report["simulator"]["clips"], 1);
     assert_eq!(report["video_vae_round_trip"]["clips"], 1);
+    // The stricter physics grade never exceeds the issue's.
+    for source in ["model", "simulator", "video_vae_round_trip"] {
+        let strict = report[source]["physics_ok_tracked"].as_f64().unwrap();
+        assert!(strict <= report[source]["physics_ok"].as_f64().unwrap());
+    }
+    assert!(String::from_utf8_lossy(&r.stdout).contains("with an object tracked"));
     assert_eq!(
         report["settings"],
         serde_json::json!([["guidance_scale", "2"]])
