@@ -178,7 +178,7 @@ fn vae(a: StageArgs) -> Result<()> {
     let mut trainer = if a.resume {
         VaeTrainer::resume(&a.out)?
     } else {
-        let spec = a.config.as_deref().unwrap_or(VaeTrainConfig::PRESETS[0]);
+        let spec = a.config.as_deref().unwrap_or(VaeTrainConfig::PRESETS[0].0);
         let mut cfg = VaeTrainConfig::from_preset_or_file(spec)?;
         a.override_loop(&mut cfg.train);
         VaeTrainer::start(&a.out, cfg, a.seed)?
@@ -208,7 +208,7 @@ fn audio_vae(a: StageArgs) -> Result<()> {
         let spec = a
             .config
             .as_deref()
-            .unwrap_or(AudioVaeTrainConfig::PRESETS[0]);
+            .unwrap_or(AudioVaeTrainConfig::PRESETS[0].0);
         let mut cfg = AudioVaeTrainConfig::from_preset_or_file(spec)?;
         a.override_loop(&mut cfg.train);
         AudioVaeTrainer::start(&a.out, cfg, a.seed)?
@@ -239,7 +239,7 @@ fn vocoder(a: StageArgs) -> Result<()> {
         let spec = a
             .config
             .as_deref()
-            .unwrap_or(VocoderTrainConfig::PRESETS[0]);
+            .unwrap_or(VocoderTrainConfig::PRESETS[0].0);
         let mut cfg = VocoderTrainConfig::from_preset_or_file(spec)?;
         a.override_loop(&mut cfg.train);
         VocoderTrainer::start(&a.out, cfg, a.seed)?
@@ -285,7 +285,7 @@ fn transformer(t: TransformerArgs) -> Result<()> {
         let spec = a
             .config
             .as_deref()
-            .unwrap_or(TransformerTrainConfig::PRESETS[0]);
+            .unwrap_or(TransformerTrainConfig::PRESETS[0].0);
         let mut cfg = TransformerTrainConfig::from_preset_or_file(spec)?;
         a.override_loop(&mut cfg.train);
         TransformerTrainer::start(&a.out, cfg, vae, audio_vae, a.seed)?

@@ -47,7 +47,7 @@ use super::data::{DataConfig, Dataset, Example, Split};
 use super::init::init_audio_vae;
 use super::run::{
     column_statistics, config_from_preset_or_file, posterior_sample, write_component, write_json,
-    LoopConfig, Run, StepReport, VaeObjective,
+    LoopConfig, Presets, Run, StepReport, VaeObjective,
 };
 use crate::models::ltx2::audio_tail::MEL_FFT;
 use crate::models::ltx2::audio_vae::{Ltx2AudioVae, Ltx2AudioVaeConfig};
@@ -109,12 +109,12 @@ impl Default for AudioVaeTrainConfig {
 }
 
 impl AudioVaeTrainConfig {
-    /// Names of the presets.
-    pub const PRESETS: &'static [&'static str] = &["tiny-audio"];
+    /// The presets (one: the default).
+    pub const PRESETS: &'static Presets<Self> = &[("tiny-audio", Self::default)];
 
     /// A preset by name, or a JSON file's config (fields default to `tiny-audio`).
     pub fn from_preset_or_file(spec: &str) -> Result<Self> {
-        config_from_preset_or_file(spec, Self::PRESETS[0])
+        config_from_preset_or_file(spec, Self::PRESETS)
     }
 
     /// Checks what the loop relies on.

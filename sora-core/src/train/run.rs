@@ -205,23 +205,32 @@ impl LoopConfig {
     }
 }
 
-/// A stage's config: the preset `preset` (`Default`) or a JSON file's
-/// fields laid over the preset's: the file's objects are merged into the
-/// preset's key by key, at every depth (so `{"optimizer": {"ema_decay":
-/// 0.999}}` keeps the preset's learning rate, and `{"vae":
+/// A stage's presets: each name with the function that builds its config;
+/// the first is the stage's default, the one a JSON file is laid over.
+pub type Presets<C> = [(&'static str, fn() -> C)];
+
+/// A stage's config: one of its `presets` by name, or a JSON file's fields
+/// laid over the first (default) preset's: the file's objects are merged
+/// into the preset's key by key, at every depth (so `{"optimizer":
+/// {"ema_decay": 0.999}}` keeps the preset's learning rate, and `{"vae":
 /// {"latent_channels": 32}}` the rest of its VAE), any other value replaces
 /// the preset's whole.
-pub fn config_from_preset_or_file<C: Default + Serialize + DeserializeOwned>(
+pub fn config_from_preset_or_file<C: Serialize + DeserializeOwned>(
     spec: &str,
-    preset: &str,
+    presets: &Presets<C>,
 ) -> Result<C> {
-    if spec == preset {
-        return Ok(C::default());
+    if let Some((_, make)) = presets.iter().find(|(name, _)| *name == spec) {
+        return Ok(make());
     }
+    let Some((preset, default)) = presets.first() else {
+        return Err(Error::invalid("a training stage needs a preset"));
+    };
     let path = Path::new(spec);
     if !path.is_file() {
+        let names: Vec<&str> = presets.iter().map(|(name, _)| *name).collect();
         return Err(Error::invalid(format!(
-            "`{spec}` is neither the preset `{preset}` nor a JSON file"
+            "`{spec}` is neither a preset ({}) nor a JSON file",
+            names.join(", ")
         )));
     }
     let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
@@ -233,7 +242,7 @@ pub fn config_from_preset_or_file<C: Default + Serialize + DeserializeOwned>(
     if !over.is_object() {
         return Err(bad("a training config is a JSON object".into()));
     }
-    let mut merged = serde_json::to_value(C::default())
+    let mut merged = serde_json::to_value(default())
         .map_err(|e| Error::invalid(format!("preset `{preset}` does not serialise: {e}")))?;
     lay_over(&mut merged, over);
     serde_json::from_value(merged).map_err(|e| bad(e.to_string()))

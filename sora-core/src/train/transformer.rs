@@ -47,8 +47,8 @@ use super::data::{DataConfig, Dataset, Split};
 use super::init::init_component;
 use super::rng::TrainRng;
 use super::run::{
-    config_from_preset_or_file, foreground_mask, write_component, write_json, LoopConfig, Run,
-    StepReport, FOREGROUND_THRESHOLD,
+    config_from_preset_or_file, foreground_mask, write_component, write_json, LoopConfig, Presets,
+    Run, StepReport, FOREGROUND_THRESHOLD,
 };
 use super::text::{TextConfig, TextEncoders};
 use crate::models::ltx2::audio_vae::Ltx2AudioVae;
@@ -151,9 +151,12 @@ impl Default for TransformerTrainConfig {
 }
 
 impl TransformerTrainConfig {
-    /// Names of the presets: `tiny-av` (the default), `small-av` and
-    /// `base-av`.
-    pub const PRESETS: &'static [&'static str] = &["tiny-av", "small-av", "base-av"];
+    /// The presets: `tiny-av` (the default), `small-av` and `base-av`.
+    pub const PRESETS: &'static Presets<Self> = &[
+        ("tiny-av", Self::default),
+        ("small-av", Self::small_av),
+        ("base-av", Self::base_av),
+    ];
 
     /// The `small-av` preset: `tiny-av` with three layers and a video
     /// stream of width 96 (4 heads × 24; the audio stream unchanged), about
@@ -181,13 +184,7 @@ impl TransformerTrainConfig {
 
     /// A preset by name, or a JSON file's config (fields laid over `tiny-av`).
     pub fn from_preset_or_file(spec: &str) -> Result<Self> {
-        if spec == Self::PRESETS[1] {
-            return Ok(Self::small_av());
-        }
-        if spec == Self::PRESETS[2] {
-            return Ok(Self::base_av());
-        }
-        config_from_preset_or_file(spec, Self::PRESETS[0])
+        config_from_preset_or_file(spec, Self::PRESETS)
     }
 
     /// Checks what the loop relies on.
@@ -1102,6 +1099,11 @@ mod tests {
         assert_eq!(base, TransformerTrainConfig::base_av());
         assert_eq!(base.transformer.audio_cross_attention_dim, 64);
         base.validate().unwrap();
+        let unknown = TransformerTrainConfig::from_preset_or_file("huge-av").unwrap_err();
+        assert!(
+            unknown.to_string().contains("tiny-av, small-av, base-av"),
+            "{unknown}"
+        );
         std::fs::write(&f, "[1, 2]").unwrap();
         assert!(TransformerTrainConfig::from_preset_or_file(f.to_str().unwrap()).is_err());
         std::fs::remove_dir_all(&dir).ok();

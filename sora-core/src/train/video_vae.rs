@@ -36,7 +36,7 @@ use super::data::{DataConfig, Dataset, Split};
 use super::init::init_video_vae;
 use super::run::{
     column_statistics, config_from_preset_or_file, foreground_mask, posterior_sample,
-    write_component, write_json, LoopConfig, Run, VaeObjective, FOREGROUND_THRESHOLD,
+    write_component, write_json, LoopConfig, Presets, Run, VaeObjective, FOREGROUND_THRESHOLD,
 };
 pub use super::run::{ReconLoss, StepReport, CHECKPOINT_DIR};
 use crate::models::ltx2::video_vae::{Flags, Ltx2VideoVae, Ltx2VideoVaeConfig};
@@ -105,8 +105,12 @@ impl Default for VaeTrainConfig {
 }
 
 impl VaeTrainConfig {
-    /// Names of the presets: `tiny64` (the default), `wide64` and `deep64`.
-    pub const PRESETS: &'static [&'static str] = &["tiny64", "wide64", "deep64"];
+    /// The presets: `tiny64` (the default), `wide64` and `deep64`.
+    pub const PRESETS: &'static Presets<Self> = &[
+        ("tiny64", Self::default),
+        ("wide64", Self::wide64),
+        ("deep64", Self::deep64),
+    ];
 
     /// The `wide64` preset: `tiny64` with
     /// widths 64 (the same cost per step on two CPU cores: the small convs
@@ -141,13 +145,7 @@ impl VaeTrainConfig {
 
     /// A preset by name, or a JSON file's config (fields laid over `tiny64`).
     pub fn from_preset_or_file(spec: &str) -> Result<Self> {
-        if spec == Self::PRESETS[1] {
-            return Ok(Self::wide64());
-        }
-        if spec == Self::PRESETS[2] {
-            return Ok(Self::deep64());
-        }
-        config_from_preset_or_file(spec, Self::PRESETS[0])
+        config_from_preset_or_file(spec, Self::PRESETS)
     }
 
     /// Checks what the loop relies on.

@@ -51,7 +51,7 @@ use super::audio_vae::{MelFrontEnd, OnsetTally};
 use super::data::{DataConfig, Dataset, Split};
 use super::init::init_vocoder;
 use super::run::{
-    config_from_preset_or_file, write_component, write_json, LoopConfig, Run, StepReport,
+    config_from_preset_or_file, write_component, write_json, LoopConfig, Presets, Run, StepReport,
 };
 use crate::models::ltx2::audio_tail::MEL_FFT;
 use crate::models::ltx2::{Ltx2Vocoder, Ltx2VocoderConfig};
@@ -146,12 +146,12 @@ impl Default for VocoderTrainConfig {
 }
 
 impl VocoderTrainConfig {
-    /// Names of the presets.
-    pub const PRESETS: &'static [&'static str] = &["tiny-vocoder"];
+    /// The presets (one: the default).
+    pub const PRESETS: &'static Presets<Self> = &[("tiny-vocoder", Self::default)];
 
     /// A preset by name, or a JSON file's config (fields default to `tiny-vocoder`).
     pub fn from_preset_or_file(spec: &str) -> Result<Self> {
-        config_from_preset_or_file(spec, Self::PRESETS[0])
+        config_from_preset_or_file(spec, Self::PRESETS)
     }
 
     /// Checks what the loop relies on: the loop's settings, a vocoder the
