@@ -7,14 +7,14 @@
 //! evaluation are `sora_core::train`.
 
 use std::io::IsTerminal;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use clap::{Args, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 use sora_core::train::audio_vae::{AudioVaeTrainConfig, AudioVaeTrainer};
-use sora_core::train::run::{LoopConfig, Trainer};
+use sora_core::train::run::{LoopChanges, LoopConfig, Trainer};
 use sora_core::train::transformer::{TransformerTrainConfig, TransformerTrainer};
 use sora_core::train::video_vae::{VaeTrainConfig, VaeTrainer};
 use sora_core::train::vocoder::{VocoderTrainConfig, VocoderTrainer};
@@ -105,8 +105,11 @@ struct StageArgs {
     /// `tiny-vocoder` for `vocoder`, `tiny-av` for `transformer`: the
     /// defaults; also `wide64` and `deep64` for `vae`, `small-av` and
     /// `base-av` for `transformer`) or a JSON file of the stage's config
-    /// fields (laid over the default preset's at every depth). Not with
-    /// --resume (the checkpoint keeps its config).
+    /// fields (laid over the default preset's at every depth). With
+    /// --resume: a JSON file of the loop's fields only (`optimizer`,
+    /// `train_clips`, `eval_clips`, `batch`, `checkpoint_every`), laid over
+    /// the checkpoint's config, e.g. `{"optimizer": {"decay_steps": 7000,
+    /// "min_lr_ratio": 0.05, "ema_decay": 0.999}}` to anneal a run further.
     #[arg(long)]
     config: Option<String>,
     /// Output folder.
@@ -115,7 +118,7 @@ struct StageArgs {
     /// Train until this many steps in total.
     #[arg(long)]
     steps: u64,
-    /// Clips per step (overrides the config's `batch`; not with --resume).
+    /// Clips per step (overrides the config's `batch`, also on --resume).
     #[arg(long)]
     batch: Option<usize>,
     /// Seed of the initialisation, the batches and the posterior noise (or crops).
@@ -124,7 +127,7 @@ struct StageArgs {
     /// Continue the run saved in OUT/checkpoint.
     #[arg(long)]
     resume: bool,
-    /// A checkpoint every this many steps (overrides the config's; not with --resume).
+    /// A checkpoint every this many steps (overrides the config's, also on --resume).
     #[arg(long)]
     checkpoint_every: Option<u64>,
     /// LibTorch CPU threads (default: LibTorch's choice).
@@ -154,29 +157,42 @@ pub fn run(a: TrainArgs) -> Result<()> {
     }
 }
 
-/// Sets the threads and refuses config changes on --resume; the output
-/// folder exists afterwards for a fresh run.
-fn prepare(a: &StageArgs) -> Result<()> {
+/// Sets the threads; on --resume, the changes `--config` (a JSON file of
+/// loop fields), `--batch` and `--checkpoint-every` ask of the checkpoint's
+/// config (none: the run repeats an uninterrupted one); for a fresh run,
+/// creates the output folder.
+fn prepare(a: &StageArgs) -> Result<LoopChanges> {
     if let Some(n) = a.threads {
         sora_core::train::set_threads(n)?;
     }
-    if a.resume {
-        if a.batch.is_some() || a.checkpoint_every.is_some() || a.config.is_some() {
-            return Err(Error::invalid(
-                "--resume keeps the checkpoint's config: --config, --batch and --checkpoint-every \
-                 cannot change it (a resumed run repeats an uninterrupted one)",
-            ));
-        }
-    } else {
+    if !a.resume {
         std::fs::create_dir_all(&a.out).map_err(|e| Error::io(&a.out, e))?;
+        return Ok(LoopChanges::none());
     }
-    Ok(())
+    let mut changes = match a.config.as_deref() {
+        Some(spec) if Path::new(spec).is_file() => LoopChanges::from_file(Path::new(spec))?,
+        Some(spec) => {
+            return Err(Error::invalid(format!(
+                "--resume keeps the checkpoint's preset: `{spec}` is not a JSON file of the \
+                 loop's fields to change ({})",
+                LoopChanges::FIELDS.join(", ")
+            )))
+        }
+        None => LoopChanges::none(),
+    };
+    if let Some(b) = a.batch {
+        changes.set("batch", b.into())?;
+    }
+    if let Some(c) = a.checkpoint_every {
+        changes.set("checkpoint_every", c.into())?;
+    }
+    Ok(changes)
 }
 
 fn vae(a: StageArgs) -> Result<()> {
-    prepare(&a)?;
+    let changes = prepare(&a)?;
     let mut trainer = if a.resume {
-        VaeTrainer::resume(&a.out)?
+        VaeTrainer::resume_with(&a.out, &changes)?
     } else {
         let spec = a.config.as_deref().unwrap_or(VaeTrainConfig::PRESETS[0].0);
         let mut cfg = VaeTrainConfig::from_preset_or_file(spec)?;
@@ -201,9 +217,9 @@ fn vae(a: StageArgs) -> Result<()> {
 }
 
 fn audio_vae(a: StageArgs) -> Result<()> {
-    prepare(&a)?;
+    let changes = prepare(&a)?;
     let mut trainer = if a.resume {
-        AudioVaeTrainer::resume(&a.out)?
+        AudioVaeTrainer::resume_with(&a.out, &changes)?
     } else {
         let spec = a
             .config
@@ -232,9 +248,9 @@ fn audio_vae(a: StageArgs) -> Result<()> {
 }
 
 fn vocoder(a: StageArgs) -> Result<()> {
-    prepare(&a)?;
+    let changes = prepare(&a)?;
     let mut trainer = if a.resume {
-        VocoderTrainer::resume(&a.out)?
+        VocoderTrainer::resume_with(&a.out, &changes)?
     } else {
         let spec = a
             .config
@@ -266,7 +282,7 @@ fn vocoder(a: StageArgs) -> Result<()> {
 
 fn transformer(t: TransformerArgs) -> Result<()> {
     let a = &t.stage;
-    prepare(a)?;
+    let changes = prepare(a)?;
     let mut trainer = if a.resume {
         if t.vae.is_some() || t.audio_vae.is_some() {
             return Err(Error::invalid(
@@ -274,7 +290,7 @@ fn transformer(t: TransformerArgs) -> Result<()> {
                  --vae and --audio-vae cannot change them",
             ));
         }
-        TransformerTrainer::resume(&a.out)?
+        TransformerTrainer::resume_with(&a.out, &changes)?
     } else {
         let (Some(vae), Some(audio_vae)) = (&t.vae, &t.audio_vae) else {
             return Err(Error::invalid(

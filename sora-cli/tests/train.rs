@@ -1,7 +1,8 @@
 //! `sora train` (vae, audio-vae, vocoder, transformer, quality) as a
 //! user runs them: a tiny run writes its checkpoint, final component folder,
 //! loss curve and held-out evaluation; `--resume` continues to the asked
-//! step count; a bad `--config`, or a config change on `--resume`, is exit 2.
+//! step count, also under changes to the loop's fields; a bad `--config`,
+//! or a change on `--resume` to anything else, is exit 2.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -42,8 +43,10 @@ struct StageCase<'a> {
 }
 
 /// Trains `case` for 2 steps, checks its outputs, resumes to 3 steps (a
-/// progress line in the log), and checks that an unknown or wrong preset and a config change on
-/// `--resume` are exit 2.
+/// progress line in the log), resumes to 4 steps under loop changes
+/// (`--batch`, a `--config` file of loop fields), and checks that an unknown
+/// or wrong preset, and a change on `--resume` to what shapes the weights,
+/// are exit 2.
 fn check_stage(case: StageCase) {
     let d = scratch(case.stage);
     let cfg = d.join("tiny.json");
@@ -89,8 +92,46 @@ fn check_stage(case: StageCase) {
             case.stage
         );
     }
-    let r = train(&["--steps", "4", "--resume", "--batch", "3"]);
-    assert_eq!(r.status.code(), Some(2), "--batch with --resume is refused");
+    // --resume may change the loop (here: the batch, a moving average and a
+    // decay), not what shapes the weights nor the preset.
+    let changes = d.join("anneal.json");
+    std::fs::write(
+        &changes,
+        r#"{"optimizer": {"decay_steps": 6, "min_lr_ratio": 0.1, "ema_decay": 0.9}}"#,
+    )
+    .unwrap();
+    let c = changes.to_str().unwrap();
+    let r = train(&[
+        "--steps", "4", "--resume", "--batch", "2", "--config", c, "--quiet",
+    ]);
+    assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+    let state = json(&out.join("checkpoint/state.json"));
+    assert_eq!(state["step"], 4);
+    assert_eq!(state["config"]["batch"], 2);
+    assert_eq!(state["config"]["optimizer"]["ema_decay"], 0.9);
+    assert_eq!(state["config"]["optimizer"]["decay_steps"], 6);
+    let bad = d.join("reshape.json");
+    std::fs::write(&bad, r#"{"data": {"width": 64}}"#).unwrap();
+    for spec in [bad.to_str().unwrap(), case.wrong_preset] {
+        let r = train(&["--steps", "5", "--resume", "--config", spec]);
+        assert_eq!(
+            r.status.code(),
+            Some(2),
+            "--resume --config {spec} is refused"
+        );
+    }
+    let err = String::from_utf8_lossy(
+        &train(&[
+            "--steps",
+            "5",
+            "--resume",
+            "--config",
+            bad.to_str().unwrap(),
+        ])
+        .stderr,
+    )
+    .to_string();
+    assert!(err.contains("`data` cannot change"), "{err}");
 }
 
 #[test]

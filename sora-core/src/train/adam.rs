@@ -143,6 +143,26 @@ impl AdamW {
         })
     }
 
+    /// Starts keeping the weights' moving average from `params`' current
+    /// values with `ema_decay` (a resumed run that turns the average on: the
+    /// average begins where the run stands).
+    pub fn begin_average(&mut self, ema_decay: f64, params: &Params) -> Result<()> {
+        let config = AdamWConfig {
+            ema_decay,
+            ..self.config
+        };
+        config.validate()?;
+        self.ema = params
+            .iter()
+            .map(|(_, p)| Ok(p.f_detach_copy()?))
+            .collect::<Result<Vec<_>>>()?;
+        if ema_decay == 0.0 {
+            self.ema.clear();
+        }
+        self.config = config;
+        Ok(())
+    }
+
     /// The weights' moving average, one tensor per parameter in order
     /// (`None` when the config keeps none).
     pub fn average(&self) -> Option<&[Tensor]> {
@@ -413,7 +433,10 @@ mod tests {
         assert!(back.average().unwrap()[0].equal(&opt.average().unwrap()[0]));
         let without: Vec<_> = st.into_iter().filter(|(n, _)| n != "ema.w").collect();
         assert!(AdamW::from_state(cfg, &params, 3, &without).is_err());
-        let plain = AdamW::new(AdamWConfig::default(), &params).unwrap();
+        let mut plain = AdamW::new(AdamWConfig::default(), &params).unwrap();
         assert!(plain.average().is_none());
+        plain.begin_average(0.9, &params).unwrap();
+        assert!(plain.average().unwrap()[0].equal(&w.detach()));
+        assert!(plain.begin_average(1.5, &params).is_err());
     }
 }

@@ -47,7 +47,7 @@ use super::data::{DataConfig, Dataset, Example, Split};
 use super::init::init_audio_vae;
 use super::run::{
     column_statistics, config_from_preset_or_file, posterior_sample, write_component, write_json,
-    LoopConfig, Presets, Run, StepReport, VaeObjective,
+    LoopChanges, LoopConfig, Presets, Run, StepReport, VaeObjective,
 };
 use crate::models::ltx2::audio_tail::MEL_FFT;
 use crate::models::ltx2::audio_vae::{Ltx2AudioVae, Ltx2AudioVaeConfig};
@@ -406,9 +406,16 @@ impl AudioVaeTrainer {
 
     /// Continues the run saved in `out`'s checkpoint.
     pub fn resume(out: &Path) -> Result<Self> {
+        Self::resume_with(out, &LoopChanges::none())
+    }
+
+    /// Continues the run saved in `out`'s checkpoint under `changes` to its
+    /// loop config (see [`LoopChanges`]).
+    pub fn resume_with(out: &Path, changes: &LoopChanges) -> Result<Self> {
         let (run, vae, config) = Run::resume(
             out,
             "audio_vae",
+            changes,
             |c: &AudioVaeTrainConfig| c.validate().map(|_| c.train.optimizer),
             load_named,
         )?;

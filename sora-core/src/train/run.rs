@@ -266,6 +266,88 @@ fn lay_over(base: &mut serde_json::Value, over: serde_json::Value) {
     }
 }
 
+/// What a resumed run may change: fields of the loop's config
+/// ([`LoopConfig`]: `optimizer`, `train_clips`, `eval_clips`, `batch`,
+/// `checkpoint_every`) laid over the checkpoint's, as
+/// [`config_from_preset_or_file`] lays a file over a preset. Nothing that
+/// shapes the weights can change, so the checkpoint still loads; a run
+/// resumed without changes repeats an uninterrupted one bit for bit, one
+/// resumed with changes continues under them (its checkpoints record them).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct LoopChanges(serde_json::Map<String, serde_json::Value>);
+
+impl LoopChanges {
+    /// The loop config's fields, the only keys a change may name.
+    pub const FIELDS: [&'static str; 5] = [
+        "optimizer",
+        "train_clips",
+        "eval_clips",
+        "batch",
+        "checkpoint_every",
+    ];
+
+    /// No change.
+    pub fn none() -> Self {
+        Self::default()
+    }
+
+    /// Whether nothing changes.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// The changes a JSON file holds (an object of loop fields, e.g.
+    /// `{"optimizer": {"decay_steps": 7000, "ema_decay": 0.999}}`).
+    pub fn from_file(path: &Path) -> Result<Self> {
+        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+        let value: serde_json::Value = serde_json::from_str(&text).map_err(|e| Error::Config {
+            path: path.to_path_buf(),
+            reason: e.to_string(),
+        })?;
+        Self::parse(value).map_err(|e| Error::invalid(format!("{}: {e}", path.display())))
+    }
+
+    /// The changes a JSON object holds; a key outside [`Self::FIELDS`] or a
+    /// value the loop config cannot take is [`Error::InvalidRequest`].
+    pub fn from_value(value: serde_json::Value) -> Result<Self> {
+        Self::parse(value).map_err(Error::invalid)
+    }
+
+    fn parse(value: serde_json::Value) -> std::result::Result<Self, String> {
+        let serde_json::Value::Object(map) = value else {
+            return Err("the changes to a resumed run are a JSON object".into());
+        };
+        if let Some(key) = map.keys().find(|k| !Self::FIELDS.contains(&k.as_str())) {
+            return Err(format!(
+                "a resumed run keeps what shapes its weights: `{key}` cannot change; \
+                 only the loop's fields can ({})",
+                Self::FIELDS.join(", ")
+            ));
+        }
+        let changes = Self(map);
+        let mut probe = serde_json::to_value(LoopConfig::default())
+            .map_err(|e| format!("loop config does not serialise: {e}"))?;
+        changes.lay_onto(&mut probe);
+        serde_json::from_value::<LoopConfig>(probe)
+            .map_err(|e| format!("not a loop config change: {e}"))?;
+        Ok(changes)
+    }
+
+    /// Sets one field (the CLI's `--batch` and `--checkpoint-every`).
+    pub fn set(&mut self, field: &'static str, value: serde_json::Value) -> Result<()> {
+        if !Self::FIELDS.contains(&field) {
+            return Err(Error::invalid(format!("`{field}` is not a loop field")));
+        }
+        self.0.insert(field.to_string(), value);
+        Ok(())
+    }
+
+    /// Lays the changes onto a stage's serialised config.
+    fn lay_onto(&self, config: &mut serde_json::Value) {
+        lay_over(config, serde_json::Value::Object(self.0.clone()));
+    }
+}
+
 /// Writes `value` as pretty JSON at `path`.
 pub fn write_json(path: &Path, value: &impl Serialize) -> Result<()> {
     let text = serde_json::to_string_pretty(value)
@@ -324,24 +406,45 @@ impl Run {
 
     /// Continues the run saved in `out`'s checkpoint: its config (`C`), then
     /// the component (`load`) and the optimizer (`optimizer` of the config).
+    ///
+    /// `changes` are laid over the checkpoint's config first ([`LoopChanges`]);
+    /// when they turn the weights' moving average on, it begins at the
+    /// checkpoint's weights.
     pub fn resume<C: DeserializeOwned, M>(
         out: &Path,
         component: &'static str,
-        optimizer: impl FnOnce(&C) -> Result<AdamWConfig>,
+        changes: &LoopChanges,
+        optimizer: impl Fn(&C) -> Result<AdamWConfig>,
         load: impl FnOnce(&Path) -> Result<(M, Vec<(String, Tensor)>)>,
     ) -> Result<(Self, M, C)> {
         let ck = out.join(CHECKPOINT_DIR);
         let state = read_state(&ck)?;
-        let config: C =
-            serde_json::from_value(state.config.clone()).map_err(|e| Error::Config {
+        let parse = |value: serde_json::Value| -> Result<C> {
+            serde_json::from_value(value).map_err(|e| Error::Config {
                 path: ck.join(STATE_FILE),
                 reason: e.to_string(),
-            })?;
+            })
+        };
+        let saved_opt = optimizer(&parse(state.config.clone())?)?;
+        let mut changed = state.config.clone();
+        changes.lay_onto(&mut changed);
+        let config = parse(changed)?;
         let opt_config = optimizer(&config)?;
         let (model, weights) = load(&ck.join(component))?;
         let params = Params::new(&weights, frozen)?;
         let moments = read_safetensors(&ck.join(OPTIMIZER_FILE))?;
-        let opt = AdamW::from_state(opt_config, &params, state.step, &moments)?;
+        let starts_average = saved_opt.ema_decay == 0.0 && opt_config.ema_decay > 0.0;
+        let opt = if starts_average {
+            let saved = AdamWConfig {
+                ema_decay: 0.0,
+                ..opt_config
+            };
+            let mut opt = AdamW::from_state(saved, &params, state.step, &moments)?;
+            opt.begin_average(opt_config.ema_decay, &params)?;
+            opt
+        } else {
+            AdamW::from_state(opt_config, &params, state.step, &moments)?
+        };
         if state.losses.len() as u64 != state.step {
             return Err(Error::invalid(format!(
                 "checkpoint at step {} holds {} losses",
@@ -660,4 +763,57 @@ pub(crate) fn assert_same_checkpoints(
     assert_eq!(oa.len(), ob.len());
     assert!(oa.iter().zip(&ob).all(|((_, x), (_, y))| x.equal(y)));
     wa
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    /// Only the loop's fields, with values a loop config takes, are
+    /// changes; laid over a config they change those fields alone.
+    #[test]
+    fn loop_changes_take_only_the_loops_fields() {
+        let c = LoopChanges::from_value(json!({
+            "optimizer": {"decay_steps": 70, "ema_decay": 0.99},
+            "train_clips": 1024
+        }))
+        .unwrap();
+        let mut config = json!({
+            "vae": {"latent_channels": 4},
+            "optimizer": {"lr": 0.001, "decay_steps": 0, "ema_decay": 0.0},
+            "train_clips": 256,
+            "batch": 4
+        });
+        c.lay_onto(&mut config);
+        assert_eq!(config["optimizer"]["lr"], 0.001);
+        assert_eq!(config["optimizer"]["decay_steps"], 70);
+        assert_eq!(config["optimizer"]["ema_decay"], 0.99);
+        assert_eq!(
+            (config["train_clips"].clone(), config["batch"].clone()),
+            (json!(1024), json!(4))
+        );
+        assert_eq!(config["vae"], json!({"latent_channels": 4}));
+        for bad in [
+            json!({"vae": {"latent_channels": 8}}),
+            json!({"train_clips": "many"}),
+            json!({"optimizer": {"lr": "fast"}}),
+            json!([1, 2]),
+        ] {
+            let e = LoopChanges::from_value(bad.clone()).unwrap_err();
+            assert!(matches!(e, Error::InvalidRequest(_)), "{bad}: {e}");
+        }
+        let e = LoopChanges::from_value(json!({"vae": {}}))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("`vae` cannot change") && e.contains("train_clips"),
+            "{e}"
+        );
+        let mut c = LoopChanges::none();
+        assert!(c.is_empty());
+        c.set("batch", json!(2)).unwrap();
+        assert!(!c.is_empty() && c.set("data", json!({})).is_err());
+    }
 }

@@ -47,8 +47,8 @@ use super::data::{DataConfig, Dataset, Split};
 use super::init::init_component;
 use super::rng::TrainRng;
 use super::run::{
-    config_from_preset_or_file, foreground_mask, write_component, write_json, LoopConfig, Presets,
-    Run, StepReport, FOREGROUND_THRESHOLD,
+    config_from_preset_or_file, foreground_mask, write_component, write_json, LoopChanges,
+    LoopConfig, Presets, Run, StepReport, FOREGROUND_THRESHOLD,
 };
 use super::text::{TextConfig, TextEncoders};
 use crate::models::ltx2::audio_vae::Ltx2AudioVae;
@@ -587,9 +587,16 @@ impl TransformerTrainer {
 
     /// Continues the run saved in `out`'s checkpoint (its inputs in `out/inputs`).
     pub fn resume(out: &Path) -> Result<Self> {
+        Self::resume_with(out, &LoopChanges::none())
+    }
+
+    /// Continues the run saved in `out`'s checkpoint under `changes` to its
+    /// loop config (see [`LoopChanges`]).
+    pub fn resume_with(out: &Path, changes: &LoopChanges) -> Result<Self> {
         let (run, model, config) = Run::resume(
             out,
             "transformer",
+            changes,
             |c: &TransformerTrainConfig| c.validate().map(|_| c.train.optimizer),
             load_named,
         )?;

@@ -36,7 +36,8 @@ use super::data::{DataConfig, Dataset, Split};
 use super::init::init_video_vae;
 use super::run::{
     column_statistics, config_from_preset_or_file, foreground_mask, posterior_sample,
-    write_component, write_json, LoopConfig, Presets, Run, VaeObjective, FOREGROUND_THRESHOLD,
+    write_component, write_json, LoopChanges, LoopConfig, Presets, Run, VaeObjective,
+    FOREGROUND_THRESHOLD,
 };
 pub use super::run::{ReconLoss, StepReport, CHECKPOINT_DIR};
 use crate::models::ltx2::video_vae::{Flags, Ltx2VideoVae, Ltx2VideoVaeConfig};
@@ -243,9 +244,16 @@ impl VaeTrainer {
 
     /// Continues the run saved in `out`'s checkpoint.
     pub fn resume(out: &Path) -> Result<Self> {
+        Self::resume_with(out, &LoopChanges::none())
+    }
+
+    /// Continues the run saved in `out`'s checkpoint under `changes` to its
+    /// loop config (see [`LoopChanges`]).
+    pub fn resume_with(out: &Path, changes: &LoopChanges) -> Result<Self> {
         let (run, vae, config) = Run::resume(
             out,
             "vae",
+            changes,
             |c: &VaeTrainConfig| c.validate().map(|_| c.train.optimizer),
             load_named,
         )?;
@@ -509,6 +517,52 @@ mod tests {
         for d in [a, b] {
             std::fs::remove_dir_all(d).ok();
         }
+    }
+
+    /// A run resumed with changes to its loop continues under them: the
+    /// batch and schedule change, the moving average begins at the
+    /// checkpoint's weights, and the checkpoint records the new config; a
+    /// change to the VAE's shape is refused.
+    #[test]
+    fn a_run_resumes_under_changes_to_its_loop() {
+        let out = tmp("changes");
+        let mut t = VaeTrainer::start(&out, test_config(3, 1), 4).unwrap();
+        t.step().unwrap();
+        t.save().unwrap();
+        let saved =
+            read_safetensors(&out.join(CHECKPOINT_DIR).join("vae").join(WEIGHTS_FILE)).unwrap();
+        drop(t);
+        let changes = LoopChanges::from_value(serde_json::json!({
+            "optimizer": {"decay_steps": 5, "ema_decay": 0.9},
+            "batch": 2
+        }))
+        .unwrap();
+        let mut t = VaeTrainer::resume_with(&out, &changes).unwrap();
+        let o = t.config().train.optimizer;
+        assert_eq!(
+            (o.decay_steps, o.ema_decay, t.config().train.batch),
+            (5, 0.9, 2)
+        );
+        t.save().unwrap();
+        let moments =
+            read_safetensors(&out.join(CHECKPOINT_DIR).join("optimizer.safetensors")).unwrap();
+        for (name, w) in saved.iter().filter(|(n, _)| !n.starts_with("latents_")) {
+            let (_, avg) = moments
+                .iter()
+                .find(|(n, _)| *n == format!("ema.{name}"))
+                .unwrap();
+            assert!(
+                avg.equal(w),
+                "{name}: the average does not begin at the weights"
+            );
+        }
+        t.step().unwrap();
+        t.save().unwrap();
+        drop(t);
+        let t = VaeTrainer::resume(&out).unwrap();
+        assert_eq!((t.step_count(), t.config().train.batch), (2, 2));
+        assert_eq!(t.config().train.optimizer.ema_decay, 0.9);
+        std::fs::remove_dir_all(out).ok();
     }
 
     #[test]

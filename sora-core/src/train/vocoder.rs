@@ -51,7 +51,8 @@ use super::audio_vae::{MelFrontEnd, OnsetTally};
 use super::data::{DataConfig, Dataset, Split};
 use super::init::init_vocoder;
 use super::run::{
-    config_from_preset_or_file, write_component, write_json, LoopConfig, Presets, Run, StepReport,
+    config_from_preset_or_file, write_component, write_json, LoopChanges, LoopConfig, Presets, Run,
+    StepReport,
 };
 use crate::models::ltx2::audio_tail::MEL_FFT;
 use crate::models::ltx2::{Ltx2Vocoder, Ltx2VocoderConfig};
@@ -511,9 +512,16 @@ impl VocoderTrainer {
 
     /// Continues the run saved in `out`'s checkpoint.
     pub fn resume(out: &Path) -> Result<Self> {
+        Self::resume_with(out, &LoopChanges::none())
+    }
+
+    /// Continues the run saved in `out`'s checkpoint under `changes` to its
+    /// loop config (see [`LoopChanges`]).
+    pub fn resume_with(out: &Path, changes: &LoopChanges) -> Result<Self> {
         let (run, vocoder, config) = Run::resume(
             out,
             FINAL_DIR,
+            changes,
             |c: &VocoderTrainConfig| c.validate().map(|_| c.train.optimizer),
             load_named,
         )?;
