@@ -521,8 +521,9 @@ mod tests {
 
     /// A run resumed with changes to its loop continues under them: the
     /// batch and schedule change, the moving average begins at the
-    /// checkpoint's weights, and the checkpoint records the new config; a
-    /// change to the VAE's shape is refused.
+    /// checkpoint's weights, and the checkpoint records the new config (a
+    /// change to what shapes the weights is refused by `LoopChanges` itself:
+    /// `run::tests`).
     #[test]
     fn a_run_resumes_under_changes_to_its_loop() {
         let out = tmp("changes");
