@@ -117,6 +117,11 @@ pub struct AdamW {
     ema: Vec<Tensor>,
 }
 
+/// Detached copies of `params`' tensors: a moving average's start.
+fn copies(params: &Params) -> Result<Vec<Tensor>> {
+    params.iter().map(|(_, p)| Ok(p.f_detach_copy()?)).collect()
+}
+
 impl AdamW {
     /// Zero state for `params`.
     pub fn new(config: AdamWConfig, params: &Params) -> Result<Self> {
@@ -127,10 +132,7 @@ impl AdamW {
                 .collect()
         };
         let ema = if config.ema_decay > 0.0 {
-            params
-                .iter()
-                .map(|(_, p)| Ok(p.f_detach_copy()?))
-                .collect::<Result<Vec<_>>>()?
+            copies(params)?
         } else {
             Vec::new()
         };
@@ -152,13 +154,11 @@ impl AdamW {
             ..self.config
         };
         config.validate()?;
-        self.ema = params
-            .iter()
-            .map(|(_, p)| Ok(p.f_detach_copy()?))
-            .collect::<Result<Vec<_>>>()?;
-        if ema_decay == 0.0 {
-            self.ema.clear();
-        }
+        self.ema = if ema_decay > 0.0 {
+            copies(params)?
+        } else {
+            Vec::new()
+        };
         self.config = config;
         Ok(())
     }

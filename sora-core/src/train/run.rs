@@ -233,12 +233,11 @@ pub fn config_from_preset_or_file<C: Serialize + DeserializeOwned>(
             names.join(", ")
         )));
     }
-    let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
     let bad = |reason: String| Error::Config {
         path: path.to_path_buf(),
         reason,
     };
-    let over: serde_json::Value = serde_json::from_str(&text).map_err(|e| bad(e.to_string()))?;
+    let over = read_json_file(path)?;
     if !over.is_object() {
         return Err(bad("a training config is a JSON object".into()));
     }
@@ -246,6 +245,15 @@ pub fn config_from_preset_or_file<C: Serialize + DeserializeOwned>(
         .map_err(|e| Error::invalid(format!("preset `{preset}` does not serialise: {e}")))?;
     lay_over(&mut merged, over);
     serde_json::from_value(merged).map_err(|e| bad(e.to_string()))
+}
+
+/// A JSON file's value; unreadable is [`Error::Io`], not JSON [`Error::Config`].
+fn read_json_file(path: &Path) -> Result<serde_json::Value> {
+    let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+    serde_json::from_str(&text).map_err(|e| Error::Config {
+        path: path.to_path_buf(),
+        reason: e.to_string(),
+    })
 }
 
 /// Lays `over` onto `base`: objects key by key, recursively; anything else
@@ -299,12 +307,8 @@ impl LoopChanges {
     /// The changes a JSON file holds (an object of loop fields, e.g.
     /// `{"optimizer": {"decay_steps": 7000, "ema_decay": 0.999}}`).
     pub fn from_file(path: &Path) -> Result<Self> {
-        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
-        let value: serde_json::Value = serde_json::from_str(&text).map_err(|e| Error::Config {
-            path: path.to_path_buf(),
-            reason: e.to_string(),
-        })?;
-        Self::parse(value).map_err(|e| Error::invalid(format!("{}: {e}", path.display())))
+        Self::parse(read_json_file(path)?)
+            .map_err(|e| Error::invalid(format!("{}: {e}", path.display())))
     }
 
     /// The changes a JSON object holds; a key outside [`Self::FIELDS`] or a
@@ -811,6 +815,18 @@ mod tests {
             e.contains("`vae` cannot change") && e.contains("train_clips"),
             "{e}"
         );
+        // FIELDS is every field of the loop config, none else.
+        let loop_json = serde_json::to_value(LoopConfig::default()).unwrap();
+        let mut keys: Vec<&str> = loop_json
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(|k| k.as_str())
+            .collect();
+        let mut fields = LoopChanges::FIELDS.to_vec();
+        keys.sort_unstable();
+        fields.sort_unstable();
+        assert_eq!(keys, fields);
         let mut c = LoopChanges::none();
         assert!(c.is_empty());
         c.set("batch", json!(2)).unwrap();
