@@ -94,6 +94,13 @@ struct TransformerArgs {
     /// A trained vocoder folder: then OUT/pipeline is assembled at the end.
     #[arg(long)]
     vocoder: Option<PathBuf>,
+    /// Start from this transformer folder's weights instead of random ones
+    /// (a warm start, e.g. `sora-core/default-model/transformer` carried
+    /// over to a retrained VAE with the same latent channels): its tensors
+    /// must fit the config exactly; use the same --seed and text config as
+    /// the run that trained it. Not with --resume.
+    #[arg(long)]
+    init: Option<PathBuf>,
     /// The default step count written into OUT/pipeline's request defaults.
     #[arg(long, default_value_t = 20)]
     pipeline_steps: u32,
@@ -290,6 +297,11 @@ fn transformer(t: TransformerArgs) -> Result<()> {
                  --vae and --audio-vae cannot change them",
             ));
         }
+        if t.init.is_some() {
+            return Err(Error::invalid(
+                "--resume continues from OUT/checkpoint's weights: --init is for a fresh run",
+            ));
+        }
         TransformerTrainer::resume_with(&a.out, &changes)?
     } else {
         let (Some(vae), Some(audio_vae)) = (&t.vae, &t.audio_vae) else {
@@ -304,7 +316,7 @@ fn transformer(t: TransformerArgs) -> Result<()> {
             .unwrap_or(TransformerTrainConfig::PRESETS[0].0);
         let mut cfg = TransformerTrainConfig::from_preset_or_file(spec)?;
         a.override_loop(&mut cfg.train);
-        TransformerTrainer::start(&a.out, cfg, vae, audio_vae, a.seed)?
+        TransformerTrainer::start_from(&a.out, cfg, vae, audio_vae, a.seed, t.init.as_deref())?
     };
     let bar = drive(&mut trainer, a, "transformer")?;
     let report = trainer.finish()?;

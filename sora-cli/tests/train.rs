@@ -296,6 +296,42 @@ fn train_transformer_assembles_a_pipeline_that_generates_and_is_graded() {
     ]);
     assert_eq!(r.status.code(), Some(2));
 
+    // A warm start from the run's transformer; not with --resume, nor from
+    // a folder that is no transformer of this config.
+    let tf = path("tf/transformer");
+    let warm = |out: &str, init: &str, extra: &[&str]| {
+        let mut args = vec![
+            "train",
+            "transformer",
+            "--out",
+            out,
+            "--steps",
+            "1",
+            "--quiet",
+            "--init",
+            init,
+        ];
+        args.extend_from_slice(extra);
+        sora(&args)
+    };
+    let inputs = [
+        "--config",
+        cfg.to_str().unwrap(),
+        "--vae",
+        &vae,
+        "--audio-vae",
+        &audio,
+    ];
+    let r = warm(&path("warm"), &tf, &inputs);
+    assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+    assert_eq!(json(&d.join("warm/eval.json"))["step"], 1);
+    let r = warm(o, &tf, &["--resume"]);
+    assert_eq!(r.status.code(), Some(2));
+    let r = warm(&path("cold"), &vae, &inputs);
+    assert_eq!(r.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&r.stderr);
+    assert!(stderr.contains("does not fit"), "{stderr}");
+
     // The pipeline folder generates with its own size, length and steps.
     let pipeline = path("tf/pipeline");
     let clip = path("clip.mp4");

@@ -43,8 +43,9 @@ use tch::{Device, Kind, Tensor};
 
 use super::adam::AdamWConfig;
 use super::audio_vae::MelSet;
+use super::checkpoint::write_safetensors;
 use super::data::{DataConfig, Dataset, Split};
-use super::init::init_component;
+use super::init::{init_component, WEIGHTS_FILE};
 use super::rng::TrainRng;
 use super::run::{
     config_from_preset_or_file, foreground_mask, write_component, write_json, LoopChanges,
@@ -473,6 +474,43 @@ fn load_named(dir: &Path) -> Result<(Ltx2Transformer, Vec<(String, Tensor)>)> {
     Ok((model, store.named_tensors()))
 }
 
+/// Writes the weights of the transformer folder `warm` to `dest`, after
+/// checking that they are exactly the tensors `config` builds, shape for shape.
+fn write_warm_weights(warm: &Path, config: &Ltx2TransformerConfig, dest: &Path) -> Result<()> {
+    let invalid = |what: String| {
+        Error::invalid(format!(
+            "the warm-start folder {} does not fit the run's transformer: {what}",
+            warm.display()
+        ))
+    };
+    let want = TensorStore::recording("transformer", Device::Cpu, Kind::Float);
+    Ltx2Transformer::from_store(config.clone(), &want.root())?;
+    let mut wanted: BTreeMap<String, Vec<i64>> = want.requested().into_iter().collect();
+    let store = TensorStore::open(warm, "transformer", Device::Cpu, Kind::Float)?;
+    let mut tensors = Vec::with_capacity(wanted.len());
+    for (name, _, stored) in store.tensor_infos() {
+        let Some(shape) = wanted.remove(&name) else {
+            return Err(invalid(format!(
+                "it holds {name}, which the run's config has not"
+            )));
+        };
+        if stored != shape {
+            return Err(invalid(format!(
+                "{name} is {stored:?} there, {shape:?} in the run's config"
+            )));
+        }
+        let t = store.root().get(&name, &shape)?;
+        tensors.push((name, t));
+    }
+    if let Some(name) = wanted.keys().next() {
+        return Err(invalid(format!(
+            "it lacks {name} ({} missing in all)",
+            wanted.len()
+        )));
+    }
+    write_safetensors(dest, &tensors)
+}
+
 /// Copies the component folder `from` to `to` (config and safetensors).
 fn copy_component(from: &Path, to: &Path) -> Result<()> {
     std::fs::create_dir_all(to).map_err(|e| Error::io(to, e))?;
@@ -529,10 +567,31 @@ impl TransformerTrainer {
     /// and saves the step-0 checkpoint.
     pub fn start(
         out: &Path,
+        config: TransformerTrainConfig,
+        vae: &Path,
+        audio_vae: &Path,
+        seed: u64,
+    ) -> Result<Self> {
+        Self::start_from(out, config, vae, audio_vae, seed, None)
+    }
+
+    /// [`start`](Self::start), with the step-0 weights taken from the
+    /// transformer folder `warm` (a trained run's `OUT/transformer`, or a
+    /// pipeline's `transformer/`) instead of drawn from `seed`: a warm start,
+    /// e.g. to carry a trained transformer over to a retrained VAE with the
+    /// same latent channels. The folder's tensors must be exactly those of
+    /// the fitted config, with the same shapes (else [`Error::Invalid`]
+    /// names the first that differs); the optimizer's state starts fresh.
+    /// The prompt side is still written from `seed`: the warm weights only
+    /// read their captions as before under the seed and text config of the
+    /// run that trained them.
+    pub fn start_from(
+        out: &Path,
         mut config: TransformerTrainConfig,
         vae: &Path,
         audio_vae: &Path,
         seed: u64,
+        warm: Option<&Path>,
     ) -> Result<Self> {
         config.validate()?;
         let inputs_dir = out.join(INPUTS_DIR);
@@ -566,8 +625,11 @@ impl TransformerTrainer {
                     &tcfg,
                     seed,
                     |_, s| Ltx2Transformer::from_store(tcfg.clone(), &s.root()).map(|_| ()),
-                )
-                .map(|_| ())
+                )?;
+                match warm {
+                    Some(w) => write_warm_weights(w, &tcfg, &d.join(WEIGHTS_FILE)),
+                    None => Ok(()),
+                }
             },
             load_named,
         )?;
@@ -963,6 +1025,34 @@ mod tests {
         }
         let after = fixed(&t);
         assert!(after < 0.8 * before, "{before} → {after}");
+
+        // A warm start from the trained weights begins where they ended,
+        // under another seed; a config they do not fit is refused.
+        let trained = root.join("trained");
+        t.write_transformer(&trained).unwrap();
+        let w =
+            TransformerTrainer::start_from(&root.join("w"), cfg.clone(), &v, &a, 3, Some(&trained));
+        let w = w.unwrap();
+        assert_eq!(w.step_count(), 0);
+        assert_eq!(fixed(&w), after);
+        let mut deeper = cfg.clone();
+        deeper.transformer.num_layers = 2;
+        let refused =
+            TransformerTrainer::start_from(&root.join("x"), deeper, &v, &a, 3, Some(&trained));
+        let message = refused
+            .err()
+            .expect("a deeper config is refused")
+            .to_string();
+        assert!(message.contains("lacks transformer_blocks.1."), "{message}");
+        let mut wider = cfg.clone();
+        wider.transformer.attention_head_dim = 4;
+        let refused =
+            TransformerTrainer::start_from(&root.join("y"), wider, &v, &a, 3, Some(&trained));
+        let message = refused
+            .err()
+            .expect("a narrower config is refused")
+            .to_string();
+        assert!(message.contains("in the run's config"), "{message}");
 
         // 2 steps, then a resumed 2, equal 4 uninterrupted.
         let start = |d: &Path| TransformerTrainer::start(d, cfg.clone(), &v, &a, 4).unwrap();
