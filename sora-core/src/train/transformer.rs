@@ -580,7 +580,7 @@ impl TransformerTrainer {
     /// pipeline's `transformer/`) instead of drawn from `seed`: a warm start,
     /// e.g. to carry a trained transformer over to a retrained VAE with the
     /// same latent channels. The folder's tensors must be exactly those of
-    /// the fitted config, with the same shapes (else [`Error::Invalid`]
+    /// the fitted config, with the same shapes (else [`Error::InvalidRequest`]
     /// names the first that differs); the optimizer's state starts fresh.
     /// The prompt side is still written from `seed`: the warm weights only
     /// read their captions as before under the seed and text config of the
