@@ -475,17 +475,16 @@ fn load_named(dir: &Path) -> Result<(Ltx2Transformer, Vec<(String, Tensor)>)> {
 }
 
 /// Writes the weights of the transformer folder `warm` to `dest`, after
-/// checking that they are exactly the tensors `config` builds, shape for shape.
-fn write_warm_weights(warm: &Path, config: &Ltx2TransformerConfig, dest: &Path) -> Result<()> {
+/// checking that they are exactly the tensors `requested` (names and shapes,
+/// as the run's config builds them) and finite.
+fn write_warm_weights(warm: &Path, requested: Vec<(String, Vec<i64>)>, dest: &Path) -> Result<()> {
     let invalid = |what: String| {
         Error::invalid(format!(
             "the warm-start folder {} does not fit the run's transformer: {what}",
             warm.display()
         ))
     };
-    let want = TensorStore::recording("transformer", Device::Cpu, Kind::Float);
-    Ltx2Transformer::from_store(config.clone(), &want.root())?;
-    let mut wanted: BTreeMap<String, Vec<i64>> = want.requested().into_iter().collect();
+    let mut wanted: BTreeMap<String, Vec<i64>> = requested.into_iter().collect();
     let store = TensorStore::open(warm, "transformer", Device::Cpu, Kind::Float)?;
     let mut tensors = Vec::with_capacity(wanted.len());
     for (name, _, stored) in store.tensor_infos() {
@@ -500,6 +499,9 @@ fn write_warm_weights(warm: &Path, config: &Ltx2TransformerConfig, dest: &Path) 
             )));
         }
         let t = store.root().get(&name, &shape)?;
+        if t.f_isfinite()?.f_all()?.int64_value(&[]) == 0 {
+            return Err(invalid(format!("{name} holds NaN or infinite values")));
+        }
         tensors.push((name, t));
     }
     if let Some(name) = wanted.keys().next() {
@@ -618,7 +620,7 @@ impl TransformerTrainer {
             config.train.optimizer,
             seed,
             |d| {
-                init_component(
+                let requested = init_component(
                     d,
                     "LTX2VideoTransformer3DModel",
                     "transformer",
@@ -627,7 +629,7 @@ impl TransformerTrainer {
                     |_, s| Ltx2Transformer::from_store(tcfg.clone(), &s.root()).map(|_| ()),
                 )?;
                 match warm {
-                    Some(w) => write_warm_weights(w, &tcfg, &d.join(WEIGHTS_FILE)),
+                    Some(w) => write_warm_weights(w, requested, &d.join(WEIGHTS_FILE)),
                     None => Ok(()),
                 }
             },
@@ -1053,6 +1055,22 @@ mod tests {
             .expect("a narrower config is refused")
             .to_string();
         assert!(message.contains("in the run's config"), "{message}");
+        let poisoned = root.join("poisoned");
+        t.write_transformer(&poisoned).unwrap();
+        let file = poisoned.join(WEIGHTS_FILE);
+        let mut tensors = super::super::checkpoint::read_safetensors(&file).unwrap();
+        let _ = tensors[0].1.fill_(f64::NAN);
+        super::super::checkpoint::write_safetensors(&file, &tensors).unwrap();
+        let refused = TransformerTrainer::start_from(
+            &root.join("z"),
+            cfg.clone(),
+            &v,
+            &a,
+            3,
+            Some(&poisoned),
+        );
+        let message = refused.err().expect("NaN weights are refused").to_string();
+        assert!(message.contains("NaN"), "{message}");
 
         // 2 steps, then a resumed 2, equal 4 uninterrupted.
         let start = |d: &Path| TransformerTrainer::start(d, cfg.clone(), &v, &a, 4).unwrap();
