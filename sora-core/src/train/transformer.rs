@@ -1037,39 +1037,25 @@ mod tests {
         let w = w.unwrap();
         assert_eq!(w.step_count(), 0);
         assert_eq!(fixed(&w), after);
+        let refusal = |dir: &str, c: TransformerTrainConfig, folder: &Path| -> String {
+            let r = TransformerTrainer::start_from(&root.join(dir), c, &v, &a, 3, Some(folder));
+            r.err().expect("the warm start is refused").to_string()
+        };
         let mut deeper = cfg.clone();
         deeper.transformer.num_layers = 2;
-        let refused =
-            TransformerTrainer::start_from(&root.join("x"), deeper, &v, &a, 3, Some(&trained));
-        let message = refused
-            .err()
-            .expect("a deeper config is refused")
-            .to_string();
+        let message = refusal("x", deeper, &trained);
         assert!(message.contains("lacks transformer_blocks.1."), "{message}");
-        let mut wider = cfg.clone();
-        wider.transformer.attention_head_dim = 4;
-        let refused =
-            TransformerTrainer::start_from(&root.join("y"), wider, &v, &a, 3, Some(&trained));
-        let message = refused
-            .err()
-            .expect("a narrower config is refused")
-            .to_string();
+        let mut narrower = cfg.clone();
+        narrower.transformer.attention_head_dim = 4;
+        let message = refusal("y", narrower, &trained);
         assert!(message.contains("in the run's config"), "{message}");
         let poisoned = root.join("poisoned");
         t.write_transformer(&poisoned).unwrap();
         let file = poisoned.join(WEIGHTS_FILE);
         let mut tensors = super::super::checkpoint::read_safetensors(&file).unwrap();
         let _ = tensors[0].1.fill_(f64::NAN);
-        super::super::checkpoint::write_safetensors(&file, &tensors).unwrap();
-        let refused = TransformerTrainer::start_from(
-            &root.join("z"),
-            cfg.clone(),
-            &v,
-            &a,
-            3,
-            Some(&poisoned),
-        );
-        let message = refused.err().expect("NaN weights are refused").to_string();
+        write_safetensors(&file, &tensors).unwrap();
+        let message = refusal("z", cfg.clone(), &poisoned);
         assert!(message.contains("NaN"), "{message}");
 
         // 2 steps, then a resumed 2, equal 4 uninterrupted.
