@@ -386,7 +386,7 @@ fn quality(q: QualityArgs) -> Result<()> {
         "measure (issue #15's bar)", "model", "VAE ceil.", "simulator"
     );
     type Measure = fn(&sora_core::train::quality::QualityReport) -> String;
-    let rows: [(&str, Measure); 5] = [
+    let rows: [(&str, Measure); 7] = [
         ("colour tracked in >= 90 % of frames (>= 90 %)", |r| {
             pct(r.colour_tracked)
         }),
@@ -401,6 +401,14 @@ fn quality(q: QualityArgs) -> Result<()> {
         }),
         ("colours and count as captioned (>= 70 %)", |r| {
             pct(r.caption_match)
+        }),
+        ("  a colour the caption names, tracked", |r| {
+            let n = r.named_colour_clips;
+            let tracked = r.named_colour_tracked.map_or(0.0, |x| x * n as f64);
+            format!("{tracked:.0}/{n}")
+        }),
+        ("  clips with no object tracked", |r| {
+            r.clips_without_objects.to_string()
         }),
     ];
     for (name, measure) in rows {

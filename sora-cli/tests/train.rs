@@ -381,8 +381,15 @@ fn train_transformer_assembles_a_pipeline_that_generates_and_is_graded() {
     for source in ["model", "simulator", "video_vae_round_trip"] {
         let strict = report[source]["physics_ok_tracked"].as_f64().unwrap();
         assert!(strict <= report[source]["physics_ok"].as_f64().unwrap());
+        // Empty clips and named-colour clips are counted out of the clips graded.
+        let empty = report[source]["clips_without_objects"].as_u64().unwrap();
+        let named = report[source]["named_colour_clips"].as_u64().unwrap();
+        assert!(empty <= 1 && named <= 1, "{}", report[source]);
+        assert_eq!(report[source]["named_colour_tracked"].is_null(), named == 0);
     }
-    assert!(String::from_utf8_lossy(&r.stdout).contains("with an object tracked"));
+    let stdout = String::from_utf8_lossy(&r.stdout);
+    assert!(stdout.contains("with an object tracked"), "{stdout}");
+    assert!(stdout.contains("clips with no object tracked"), "{stdout}");
     assert_eq!(
         report["settings"],
         serde_json::json!([["guidance_scale", "2"]])

@@ -185,6 +185,17 @@ pub struct QualityReport {
     pub clips_with_impacts: usize,
     /// Share of clips whose tracked colours and count match the caption.
     pub caption_match: f64,
+    /// Clips in which no object is tracked (seen in at least [`MIN_SEEN`]
+    /// of the frames): the empty clips [`Self::physics_ok`] passes.
+    pub clips_without_objects: usize,
+    /// Clips whose caption names a colour ("a red ball ..."), not
+    /// "colourful" (which any tracked colour passes).
+    pub named_colour_clips: usize,
+    /// Of those, the share with an object of that colour in ≥ 90 % of
+    /// frames (`None` when no caption names a colour): whether the model
+    /// reads the colour from its prompt, which [`Self::colour_tracked`]
+    /// mixes with "colourful" clips.
+    pub named_colour_tracked: Option<f64>,
     /// Seconds per clip (generation and grading).
     pub seconds_per_clip: f64,
     /// Every clip's grades.
@@ -197,6 +208,11 @@ impl QualityReport {
         let share =
             |f: &dyn Fn(&ClipGrade) -> bool| per_clip.iter().filter(|g| f(g)).count() as f64 / n;
         let synced: Vec<f64> = per_clip.iter().filter_map(|g| g.impacts_synced).collect();
+        let named: Vec<&ClipGrade> = per_clip
+            .iter()
+            .filter(|g| Asked::from_caption(&g.caption).is_ok_and(|a| !a.colours.is_empty()))
+            .collect();
+        let named_tracked = named.iter().filter(|g| g.colour_frames >= 0.9).count();
         Self {
             source: source.to_string(),
             clips: per_clip.len(),
@@ -208,6 +224,10 @@ impl QualityReport {
                 .then(|| synced.iter().sum::<f64>() / synced.len() as f64),
             clips_with_impacts: synced.len(),
             caption_match: share(&|g| g.caption_match),
+            clips_without_objects: per_clip.iter().filter(|g| g.objects == 0).count(),
+            named_colour_clips: named.len(),
+            named_colour_tracked: (!named.is_empty())
+                .then(|| named_tracked as f64 / named.len() as f64),
             seconds_per_clip: seconds / n,
             per_clip,
         }
@@ -461,7 +481,25 @@ mod tests {
         // Nothing moves, so nothing teleports: the physics grade
         // passes a blank clip; the tracked variant does not.
         assert!(g.physics_ok);
-        let r = QualityReport::of("model", vec![g], 1.0);
+        let r = QualityReport::of("model", vec![g.clone()], 1.0);
         assert_eq!((r.physics_ok, r.physics_ok_tracked), (1.0, 0.0));
+        assert_eq!((r.clips_without_objects, r.named_colour_clips), (1, 1));
+        assert_eq!(r.named_colour_tracked, Some(0.0));
+        // A "colourful" caption names no colour; a tracked red ball passes
+        // the named-colour grade.
+        let colourful = ClipGrade {
+            caption: "two colourful balls bounce on a metal floor".into(),
+            ..g.clone()
+        };
+        let seen = ClipGrade {
+            colour_frames: 0.95,
+            objects: 1,
+            ..g
+        };
+        let r = QualityReport::of("model", vec![colourful.clone()], 1.0);
+        assert_eq!((r.named_colour_clips, r.named_colour_tracked), (0, None));
+        let r = QualityReport::of("model", vec![colourful, seen], 1.0);
+        assert_eq!((r.clips_without_objects, r.named_colour_clips), (1, 1));
+        assert_eq!(r.named_colour_tracked, Some(1.0));
     }
 }
